@@ -1,0 +1,70 @@
+// The one place that says where everything lives in a core instance's linear memory.
+//
+//   [0, 64 KiB)            control block, owned by the host/core ABI (below)
+//   [64 KiB, heap end)     AssemblyScript static data and a small stub heap
+//   [regionBase, total)    regions sized from the config: staging, descriptors,
+//                          decode output, mbuf pool, rings, flow table, ...
+//
+// The host writes the config words, calls `plan()` (on a throw-away instance with
+// a small memory) to learn the total size, creates one shared Memory of exactly
+// that size (never grown), instantiates, writes the config again and calls
+// `init()`. Region offsets are then read back from the region table, so only the
+// fixed offsets of this control block are mirrored in host/core.ts (a test checks
+// that the two agree through `abiCheck()`).
+
+// ---- control block ---------------------------------------------------------
+export const ABI_VERSION: u32 = 1;
+export const CFG_BASE: usize = 0x0000; // u32 config words, written by the host
+export const REGION_BASE: usize = 0x0200; // (offset u32, bytes u32) per region id
+export const COUNTER_BASE: usize = 0x0400; // u64 counters, see mem/counters.ts
+export const COUNTER_SLOTS: usize = 256;
+export const HIST_BASE: usize = 0x0c00; // u64[65] batch-size histogram (index = batch size)
+export const SCRATCH_BASE: usize = 0x1000; // small per-call result area (e.g. hash results)
+export const SCRATCH_BYTES: usize = 0x1000;
+export const CTRL_END: usize = 0x10000;
+
+// Config word indices (u32 at CFG_BASE + 4*i).
+export const CFG_ABI: i32 = 0; // host writes ABI_VERSION
+export const CFG_MBUFS: i32 = 1; // mbufs in the pool
+export const CFG_FLOWS: i32 = 2; // flow table capacity (entries)
+export const CFG_RING_SLOTS: i32 = 3; // descriptors per ring (power of two)
+export const CFG_STAGING_BYTES: i32 = 4; // trace staging buffer
+export const CFG_DESC_SLOTS: i32 = 5; // record descriptors per batch
+export const CFG_TCBS: i32 = 6; // TCB table capacity
+export const CFG_WORKER: i32 = 7; // this instance's worker index
+export const CFG_WORKERS: i32 = 8; // number of workers
+export const CFG_FLAGS: i32 = 9; // bit 0: symmetric RSS key; bit 1: poison freed mbufs
+export const CFG_WORDS: i32 = 64;
+
+// Region ids (entry i of the region table).
+export const R_STAGING: i32 = 0; // raw trace bytes read by the host
+export const R_DESC: i32 = 1; // record descriptors (mem/desc.ts)
+export const R_DECODE: i32 = 2; // per-record decode results (wire/summary.ts)
+export const R_MBUF: i32 = 3; // mbuf pool: headers + data
+export const R_MBUF_STACK: i32 = 4; // LIFO free stack of mbuf indices
+export const R_RX_RING: i32 = 5; // host -> core
+export const R_TX_RING: i32 = 6; // core -> host
+export const R_FLOW: i32 = 7; // flow table
+export const R_TCB: i32 = 8; // TCB table (net/tcp)
+export const R_COUNT: i32 = 16;
+export const R_TOTAL: i32 = 15; // entry 15 holds (regionBase, totalBytes)
+
+// ---- sizes -------------------------------------------------------------------
+export const CACHE_LINE: usize = 64;
+export const PAGE: usize = 65536;
+
+@inline export function cfg(i: i32): u32 {
+  return load<u32>(CFG_BASE + (<usize>i << 2));
+}
+
+@inline export function regionOffset(r: i32): usize {
+  return <usize>load<u32>(REGION_BASE + (<usize>r << 3));
+}
+
+@inline export function regionBytes(r: i32): usize {
+  return <usize>load<u32>(REGION_BASE + (<usize>r << 3) + 4);
+}
+
+@inline export function alignUp(x: usize, a: usize): usize {
+  return (x + a - 1) & ~(a - 1);
+}

@@ -1,0 +1,223 @@
+// Loading and instantiating the WASM core. Each instance gets its own shared
+// Memory, sized once from the core's own plan() and never grown (two instances
+// must never share one memory: their static data and heaps would collide).
+//
+// We use the WebAssembly API directly instead of @assemblyscript/loader or asc's
+// generated bindings: every exchange with the core goes through linear memory
+// (descriptors, results, counters), so there is nothing for a binding layer to
+// convert, and the raw exports are the cheapest calls (see README, "Why no loader").
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+// Fixed offsets of the control block; mirrored from assembly/mem/layout.ts and
+// checked against the core's abiCheck() at every instantiation.
+export const ABI_VERSION = 1;
+export const CFG_BASE = 0x0000;
+export const REGION_BASE = 0x0200;
+export const COUNTER_BASE = 0x0400;
+export const HIST_BASE = 0x0c00;
+export const SCRATCH_BASE = 0x1000;
+
+export const CFG = {
+  abi: 0,
+  mbufs: 1,
+  flows: 2,
+  ringSlots: 3,
+  stagingBytes: 4,
+  descSlots: 5,
+  tcbs: 6,
+  worker: 7,
+  workers: 8,
+  flags: 9,
+} as const;
+
+export const REGION = {
+  staging: 0,
+  desc: 1,
+  decode: 2,
+  mbuf: 3,
+  mbufStack: 4,
+  rxRing: 5,
+  txRing: 6,
+  flow: 7,
+  tcb: 8,
+  total: 15,
+} as const;
+export type RegionName = Exclude<keyof typeof REGION, "total">;
+
+export interface CoreConfig {
+  mbufs: number;
+  flows: number;
+  ringSlots: number;
+  stagingBytes: number;
+  descSlots: number;
+  tcbs: number;
+  worker: number;
+  workers: number;
+  flags: number;
+}
+
+export const DEFAULT_CONFIG: CoreConfig = {
+  mbufs: 4096,
+  flows: 1 << 16,
+  ringSlots: 1024,
+  stagingBytes: 4 << 20,
+  descSlots: 4096,
+  tcbs: 0,
+  worker: 0,
+  workers: 1,
+  flags: 0,
+};
+
+/** The raw exports of a core instance. i32 results are signed: use >>> 0 for u32. */
+export interface CoreExports {
+  plan(): number;
+  init(): number;
+  abiCheck(i: number): number;
+  [name: string]: unknown;
+}
+
+export interface Region {
+  offset: number;
+  bytes: number;
+}
+
+export interface Core {
+  memory: WebAssembly.Memory;
+  exports: CoreExports;
+  config: CoreConfig;
+  u8: Uint8Array;
+  u16: Uint16Array;
+  u32: Uint32Array;
+  i32: Int32Array;
+  f64: Float64Array;
+  regions: Record<RegionName, Region>;
+  totalBytes: number;
+}
+
+const PAGE = 65536;
+const MODULE_MIN_PAGES = 64; // asconfig.json "initialMemory"
+const modules = new Map<string, WebAssembly.Module>();
+
+export function coreWasmPath(debug = false): string {
+  // package.json "imports" resolves the same way from host/ (tsx) and dist/host/.
+  return fileURLToPath(import.meta.resolve(debug ? "#core.debug.wasm" : "#core.wasm"));
+}
+
+export function loadCoreModule(debug = false): WebAssembly.Module {
+  const path = coreWasmPath(debug);
+  let mod = modules.get(path);
+  if (!mod) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      throw new Error(`WASM core not built (${path} missing): run \`npm install\` or \`npm run build\``);
+    }
+    mod = new WebAssembly.Module(bytes);
+    modules.set(path, mod);
+  }
+  return mod;
+}
+
+/** Reads an AssemblyScript string (UTF-16, byte length at ptr - 4) for abort messages. */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return "";
+  const u32 = new Uint32Array(memory.buffer);
+  const len = u32[(ptr - 4) >>> 2] >>> 1;
+  const u16 = new Uint16Array(memory.buffer, ptr, len);
+  return String.fromCharCode(...u16);
+}
+
+export class CoreTrap extends Error {}
+
+function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}) {
+  return {
+    env: {
+      memory,
+      abort(msg: number, file: number, line: number, col: number) {
+        throw new CoreTrap(`core abort: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
+      },
+      "performance.now": () => performance.now(),
+      ...extra,
+    },
+  };
+}
+
+function writeConfig(u32: Uint32Array, c: CoreConfig): void {
+  u32.fill(0, CFG_BASE >>> 2, (CFG_BASE >>> 2) + 64);
+  u32[CFG.abi] = ABI_VERSION;
+  u32[CFG.mbufs] = c.mbufs;
+  u32[CFG.flows] = c.flows;
+  u32[CFG.ringSlots] = c.ringSlots;
+  u32[CFG.stagingBytes] = c.stagingBytes;
+  u32[CFG.descSlots] = c.descSlots;
+  u32[CFG.tcbs] = c.tcbs;
+  u32[CFG.worker] = c.worker;
+  u32[CFG.workers] = c.workers;
+  u32[CFG.flags] = c.flags;
+}
+
+/** Total bytes the memory of a core with this config must have. */
+export function planBytes(config: CoreConfig, debug = false): number {
+  const mod = loadCoreModule(debug);
+  const memory = new WebAssembly.Memory({ initial: MODULE_MIN_PAGES, maximum: MODULE_MIN_PAGES, shared: true });
+  const inst = new WebAssembly.Instance(mod, imports(memory));
+  writeConfig(new Uint32Array(memory.buffer), config);
+  const total = ((inst.exports as unknown as CoreExports).plan() >>> 0) as number;
+  if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
+  return Math.max(total, MODULE_MIN_PAGES * PAGE);
+}
+
+export interface CreateOptions {
+  debug?: boolean;
+  imports?: Record<string, unknown>;
+  /** Instantiate over an existing memory (e.g. one created by the main thread for a worker). */
+  memory?: WebAssembly.Memory;
+  /** Skip init() (the memory already holds an initialised core, e.g. in a worker). */
+  attach?: boolean;
+}
+
+export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOptions = {}): Core {
+  const config: CoreConfig = { ...DEFAULT_CONFIG, ...partial };
+  const totalBytes = opts.memory ? opts.memory.buffer.byteLength : planBytes(config, opts.debug);
+  const pages = totalBytes / PAGE;
+  const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
+  const exports = inst.exports as unknown as CoreExports;
+  const names: [number, number][] = [
+    [0, ABI_VERSION],
+    [1, CFG_BASE],
+    [2, REGION_BASE],
+    [3, COUNTER_BASE],
+    [4, HIST_BASE],
+    [5, SCRATCH_BASE],
+  ];
+  for (const [i, v] of names) {
+    if (exports.abiCheck(i) >>> 0 !== v) throw new Error(`core ABI mismatch at ${i}: rebuild with \`npm run build\``);
+  }
+  const buf = memory.buffer;
+  const u32 = new Uint32Array(buf);
+  if (!opts.attach) {
+    writeConfig(u32, config);
+    const rc = exports.init();
+    if (rc !== 0) throw new Error(`core init failed (${rc}) for config ${JSON.stringify(config)}`);
+  }
+  const regions = {} as Record<RegionName, Region>;
+  for (const [name, id] of Object.entries(REGION)) {
+    if (name === "total") continue;
+    regions[name as RegionName] = { offset: u32[(REGION_BASE >>> 2) + id * 2], bytes: u32[(REGION_BASE >>> 2) + id * 2 + 1] };
+  }
+  return {
+    memory,
+    exports,
+    config,
+    u8: new Uint8Array(buf),
+    u16: new Uint16Array(buf),
+    u32,
+    i32: new Int32Array(buf),
+    f64: new Float64Array(buf),
+    regions,
+    totalBytes,
+  };
+}

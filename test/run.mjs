@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Runs every check of `npm test` and ends with the one line CI reads:
+// "N passed, N failed". Each uvu suite file runs in its own process (a crash or a
+// trap in one cannot hide the others); the typecheck and the formatter check
+// count as one test each.
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const only = process.argv.slice(2); // optional substrings to select suites
+const jobs = Number(process.env.IXWASM_TEST_JOBS || 2);
+
+function findSuites(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findSuites(p));
+    else if (name.endsWith(".test.ts")) out.push(relative(root, p));
+  }
+  return out.sort();
+}
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env, FORCE_COLOR: "0" } });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code, signal) => resolve({ code: code ?? 1, signal, out }));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+async function check(name, cmd, args) {
+  const t0 = Date.now();
+  const r = await run(cmd, args);
+  const ok = r.code === 0;
+  ok ? passed++ : failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name} (${Date.now() - t0} ms)`);
+  if (!ok) {
+    failures.push(name);
+    console.log(r.out.trimEnd().split("\n").slice(-40).join("\n"));
+  }
+}
+
+async function suite(file) {
+  const t0 = Date.now();
+  const r = await run(process.execPath, ["--import", "tsx", file], { IXWASM_TEST: "1" });
+  // uvu prints "Total: N", "Passed: N", "Skipped: N" at exit.
+  const total = Number(/Total:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+  const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+  let p = 0;
+  let f = 0;
+  if (Number.isNaN(total) || Number.isNaN(ok)) f = 1; // crashed before uvu's summary
+  else {
+    p = ok;
+    f = total - ok;
+    if (total === 0) f = 1; // a suite that ran nothing is a failure (missing test.run()?)
+  }
+  if (r.code !== 0 && f === 0) f = 1;
+  passed += p;
+  failed += f;
+  console.log(`${f ? "FAIL" : "ok  "} ${file}: ${p} passed, ${f} failed (${Date.now() - t0} ms)`);
+  if (f) {
+    failures.push(file);
+    console.log(r.out.trimEnd().split("\n").slice(-60).join("\n"));
+  } else if (process.env.IXWASM_TEST_VERBOSE) console.log(r.out);
+  // Lines a suite prints with the "note:" prefix (e.g. an absent corpus) are shown always.
+  for (const line of r.out.split("\n")) if (line.startsWith("note:")) console.log("  " + line);
+}
+
+const suites = findSuites(join(root, "test")).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+if (only.length === 0) {
+  await check("typecheck (tsc --noEmit)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
+  await check("format (prettier --check)", process.execPath, [join(root, "node_modules/prettier/bin/prettier.cjs"), "--check", "host", "test", "bench"]);
+}
+const queue = [...suites];
+await Promise.all(
+  Array.from({ length: Math.max(1, jobs) }, async () => {
+    while (queue.length) await suite(queue.shift());
+  }),
+);
+if (failures.length) console.log(`\nfailed: ${failures.join(", ")}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
