@@ -101,16 +101,20 @@ const modules = new Map<string, WebAssembly.Module>();
 
 export function coreWasmPath(debug = false): string {
   // package.json "imports" resolves the same way from host/ (tsx) and dist/host/.
-  return fileURLToPath(import.meta.resolve(debug ? "#core.debug.wasm" : "#core.wasm"));
+  // IXWASM_CORE_DIR points at another build (parallel development, A/B benches).
+  const dir = process.env.IXWASM_CORE_DIR;
+  const name = debug ? "core.debug.wasm" : "core.wasm";
+  if (dir) return `${dir}/${name}`;
+  return fileURLToPath(import.meta.resolve(`#${name}`));
 }
 
 export function loadCoreModule(debug = false): WebAssembly.Module {
   const path = coreWasmPath(debug);
   let mod = modules.get(path);
   if (!mod) {
-    let bytes: Buffer;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = readFileSync(path);
+      bytes = new Uint8Array(readFileSync(path));
     } catch {
       throw new Error(`WASM core not built (${path} missing): run \`npm install\` or \`npm run build\``);
     }
@@ -136,7 +140,9 @@ function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}
     env: {
       memory,
       abort(msg: number, file: number, line: number, col: number) {
-        throw new CoreTrap(`core abort: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`);
+        throw new CoreTrap(
+          `core abort: ${readAsString(memory, msg)} at ${readAsString(memory, file)}:${line}:${col}`,
+        );
       },
       "performance.now": () => performance.now(),
       ...extra,
@@ -161,7 +167,11 @@ function writeConfig(u32: Uint32Array, c: CoreConfig): void {
 /** Total bytes the memory of a core with this config must have. */
 export function planBytes(config: CoreConfig, debug = false): number {
   const mod = loadCoreModule(debug);
-  const memory = new WebAssembly.Memory({ initial: MODULE_MIN_PAGES, maximum: MODULE_MIN_PAGES, shared: true });
+  const memory = new WebAssembly.Memory({
+    initial: MODULE_MIN_PAGES,
+    maximum: MODULE_MIN_PAGES,
+    shared: true,
+  });
   const inst = new WebAssembly.Instance(mod, imports(memory));
   writeConfig(new Uint32Array(memory.buffer), config);
   const total = ((inst.exports as unknown as CoreExports).plan() >>> 0) as number;
@@ -194,7 +204,8 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
     [5, SCRATCH_BASE],
   ];
   for (const [i, v] of names) {
-    if (exports.abiCheck(i) >>> 0 !== v) throw new Error(`core ABI mismatch at ${i}: rebuild with \`npm run build\``);
+    if (exports.abiCheck(i) >>> 0 !== v)
+      throw new Error(`core ABI mismatch at ${i}: rebuild with \`npm run build\``);
   }
   const buf = memory.buffer;
   const u32 = new Uint32Array(buf);
@@ -206,7 +217,10 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const regions = {} as Record<RegionName, Region>;
   for (const [name, id] of Object.entries(REGION)) {
     if (name === "total") continue;
-    regions[name as RegionName] = { offset: u32[(REGION_BASE >>> 2) + id * 2], bytes: u32[(REGION_BASE >>> 2) + id * 2 + 1] };
+    regions[name as RegionName] = {
+      offset: u32[(REGION_BASE >>> 2) + id * 2],
+      bytes: u32[(REGION_BASE >>> 2) + id * 2 + 1],
+    };
   }
   return {
     memory,

@@ -56,7 +56,8 @@ async function suite(file) {
   const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
   let p = 0;
   let f = 0;
-  if (Number.isNaN(total) || Number.isNaN(ok)) f = 1; // crashed before uvu's summary
+  if (Number.isNaN(total) || Number.isNaN(ok))
+    f = 1; // crashed before uvu's summary
   else {
     p = ok;
     f = total - ok;
@@ -74,10 +75,22 @@ async function suite(file) {
   for (const line of r.out.split("\n")) if (line.startsWith("note:")) console.log("  " + line);
 }
 
-const suites = findSuites(join(root, "test")).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const suites = findSuites(join(root, "test")).filter(
+  (f) => only.length === 0 || only.some((o) => f.includes(o)),
+);
 if (only.length === 0) {
-  await check("typecheck (tsc --noEmit)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
-  await check("format (prettier --check)", process.execPath, [join(root, "node_modules/prettier/bin/prettier.cjs"), "--check", "host", "test", "bench"]);
+  await check("typecheck (tsc --noEmit)", process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    "-p",
+    "tsconfig.json",
+  ]);
+  await check("format (prettier --check)", process.execPath, [
+    join(root, "node_modules/prettier/bin/prettier.cjs"),
+    "--check",
+    "host",
+    "test",
+    "bench",
+  ]);
 }
 const queue = [...suites];
 await Promise.all(

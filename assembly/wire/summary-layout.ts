@@ -41,3 +41,9 @@ export const SUM_F_TRUNC: u16 = 1 << 5; // a header was cut short by the capture
 export const SUM_F_UNKNOWN_LINK: u16 = 1 << 6; // link type not decoded
 export const SUM_F_UDP: u16 = 1 << 7; // UDP header
 export const SUM_F_NOT_PACKET: u16 = 1 << 8; // descriptor flagged as a non-packet record
+// Anywhere in the frame (through tunnels, ICMP errors): what tshark's display
+// filters `ip`, `ipv6`, `tcp`, `udp` would match. Used by `inspect` counts.
+export const SUM_F_ANY_V4: u16 = 1 << 9;
+export const SUM_F_ANY_V6: u16 = 1 << 10;
+export const SUM_F_ANY_TCP: u16 = 1 << 11;
+export const SUM_F_ANY_UDP: u16 = 1 << 12;
