@@ -1,0 +1,142 @@
+// `ixwasm dump`: one line per record, decoded by the WASM core (decodeBatch).
+import { writeSync } from "node:fs";
+import type { Core } from "../core.ts";
+import { formatIPv4, formatIPv6 } from "../io/addr.ts";
+import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../io/reader.ts";
+import { formatTs } from "../io/timestamp.ts";
+import { openTrace } from "./common.ts";
+
+// Mirrors assembly/wire/summary-layout.ts.
+export const SUM_BYTES = 64;
+export const SUM_F = {
+  ip: 1 << 0,
+  ports: 1 << 1,
+  tcp: 1 << 2,
+  payload: 1 << 3,
+  frag: 1 << 4,
+  trunc: 1 << 5,
+  unknownLink: 1 << 6,
+  udp: 1 << 7,
+  notPacket: 1 << 8,
+} as const;
+
+export interface DumpRecord {
+  n: number;
+  ts: string | null;
+  caplen: number;
+  len: number;
+  src: string | null;
+  dst: string | null;
+  proto: number | null;
+  sport: number | null;
+  dport: number | null;
+  flags: number | null;
+  seq: number | null;
+  ack: number | null;
+  payload: number | null;
+  frag: boolean;
+  ts_invalid?: true;
+  truncated?: true;
+  not_packet?: true;
+}
+
+/** Reads descriptor i and its decode summary into a plain record (dump is not a fast path). */
+export function readRecord(core: Core, i: number, n: number): DumpRecord {
+  const d = core.regions.desc.offset + i * DESC_BYTES;
+  const s = core.regions.decode.offset + i * SUM_BYTES;
+  const u8 = core.u8;
+  const dv = new DataView(core.memory.buffer);
+  const dflags = dv.getUint16(d + 14, true);
+  const f = dv.getUint16(s, true);
+  const ipver = u8[s + 2];
+  const addr = (off: number) => (ipver === 4 ? formatIPv4(u8, off) : formatIPv6(u8, off));
+  const ip = (f & SUM_F.ip) !== 0;
+  const ports = (f & SUM_F.ports) !== 0;
+  const tcp = (f & SUM_F.tcp) !== 0;
+  const rec: DumpRecord = {
+    n,
+    ts:
+      dflags & DESC_F_NO_TS
+        ? null
+        : formatTs(
+            dv.getFloat64(d + 24, true),
+            dv.getUint32(d + 16, true),
+            (dflags & DESC_F_TS_INVALID) !== 0,
+          ),
+    caplen: dv.getUint32(d + 4, true),
+    len: dv.getUint32(d + 8, true),
+    src: ip ? addr(s + 32) : null,
+    dst: ip ? addr(s + 48) : null,
+    proto: ip ? u8[s + 3] : null,
+    sport: ports ? dv.getUint16(s + 4, true) : null,
+    dport: ports ? dv.getUint16(s + 6, true) : null,
+    flags: tcp ? dv.getUint16(s + 8, true) : null,
+    seq: tcp ? dv.getUint32(s + 12, true) : null,
+    ack: tcp ? dv.getUint32(s + 16, true) : null,
+    payload: f & SUM_F.payload ? dv.getUint32(s + 20, true) : null,
+    frag: (f & SUM_F.frag) !== 0,
+  };
+  if (dflags & DESC_F_TS_INVALID) rec.ts_invalid = true;
+  if (f & SUM_F.trunc) rec.truncated = true;
+  if (dflags & DESC_F_NOT_PACKET) rec.not_packet = true;
+  return rec;
+}
+
+const PROTO_NAMES: Record<number, string> = {
+  1: "ICMP",
+  6: "TCP",
+  17: "UDP",
+  58: "ICMPv6",
+  47: "GRE",
+  132: "SCTP",
+};
+const TCP_FLAG_NAMES = ["F", "S", "R", "P", ".", "U", "E", "C", "N"];
+
+export function formatText(r: DumpRecord): string {
+  const head = `${String(r.n).padStart(6)} ${r.ts ?? "-".padEnd(20)} ${String(r.caplen).padStart(5)}/${String(r.len).padEnd(5)}`;
+  if (r.not_packet) return `${head} (not a packet: pcapng custom block)`;
+  if (r.src === null) return `${head} (no IP header${r.truncated ? ", truncated" : ""})`;
+  const ep = (a: string | null, p: number | null) =>
+    p === null ? a : a!.includes(":") ? `[${a}]:${p}` : `${a}:${p}`;
+  let line = `${head} ${ep(r.src, r.sport)} > ${ep(r.dst, r.dport)} ${PROTO_NAMES[r.proto!] ?? `proto ${r.proto}`}`;
+  if (r.flags !== null) {
+    const fl = TCP_FLAG_NAMES.filter((_, i) => r.flags! & (1 << i)).join("");
+    line += ` [${fl}] seq ${r.seq} ack ${r.ack}`;
+  }
+  if (r.payload !== null) line += ` len ${r.payload}`;
+  if (r.frag) line += " frag";
+  if (r.truncated) line += " truncated";
+  return line;
+}
+
+export interface DumpOptions {
+  jsonl?: boolean;
+  limit?: number;
+  out?: (chunk: string) => void;
+}
+
+/** Runs dump; returns the number of records printed. A TraceError propagates after the records before it are printed. */
+export function dump(path: string, opts: DumpOptions = {}): number {
+  const write = opts.out ?? ((s: string) => writeSync(1, s));
+  const limit = opts.limit ?? Infinity;
+  const { core, reader } = openTrace(path);
+  const decode = core.exports.decodeBatch as (n: number) => number;
+  let printed = 0;
+  try {
+    while (printed < limit) {
+      const n = reader.next();
+      if (n === 0) break;
+      decode(n);
+      const first = reader.records - n + 1;
+      let chunk = "";
+      for (let i = 0; i < n && printed < limit; i++, printed++) {
+        const r = readRecord(core, i, first + i);
+        chunk += (opts.jsonl ? JSON.stringify(r) : formatText(r)) + "\n";
+      }
+      write(chunk);
+    }
+  } finally {
+    reader.close();
+  }
+  return printed;
+}
