@@ -48,3 +48,23 @@ export function formatTs(sec: number, nsec: number, rawInvalid: boolean): string
   const frac = String(Math.abs(ns)).padStart(9, "0").slice(0, 9);
   return `${ns < 0 ? "-" : ""}${sec}.${frac}`;
 }
+
+/** sec·10^9 + nsec as a 64-bit (hi, lo) pair, exactly (sec < 2^32). */
+export function timeToNsTicks(sec: number, nsec: number, out: { hi: number; lo: number }): void {
+  const ah = Math.floor(sec / 65536);
+  const al = sec - ah * 65536;
+  const x = ah * 1e9; // < 2^46: exact; x·2^16 is split across hi and lo
+  const xHi = Math.floor(x / 65536);
+  let hi = xHi;
+  let lo = (x - xHi * 65536) * 65536;
+  const y = al * 1e9 + nsec; // < 2^47: exact
+  const yHi = Math.floor(y / TWO32);
+  hi += yHi;
+  lo += y - yHi * TWO32;
+  if (lo >= TWO32) {
+    lo -= TWO32;
+    hi += 1;
+  }
+  out.hi = hi;
+  out.lo = lo;
+}
