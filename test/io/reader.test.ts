@@ -98,6 +98,7 @@ test("bad magic: one clear error, no packets", () => {
     0,
     /not a pcap or pcapng file \(magic 0x74686973\)/,
     0,
+    0,
   );
 });
 
