@@ -23,8 +23,9 @@ export const C_MBUF_DOUBLE_FREE: i32 = 15; // debug check: free of an mbuf alrea
 export const C_NOT_PACKET: i32 = 16; // records that are not packets (pcapng custom blocks)
 export const C_FRAGMENTS: i32 = 17; // IP fragments (not reassembled)
 export const C_BAD_CHECKSUM: i32 = 18; // checksum verification failed
-// 19..255: free for later layers (append here, keep numbers stable)
-export const C_COUNT: i32 = 19;
+export const C_MBUF_BAD_HANDLE: i32 = 19; // mbuf free of a handle that is not an mbuf of this pool
+// 20..255: free for later layers (append here, keep numbers stable)
+export const C_COUNT: i32 = 20;
 
 @inline export function bump(c: i32, by: u64 = 1): void {
   const p = COUNTER_BASE + (<usize>c << 3);

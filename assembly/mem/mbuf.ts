@@ -1,10 +1,226 @@
-// mbuf pool (placeholder sizes; implemented in the mem/ work).
+// mbuf pool, IX layout: a fixed number of buffers, each a 64-byte header
+// followed by 2048 bytes of data, carved out of region R_MBUF at init and never
+// grown. Free buffers sit on a LIFO stack of u32 indices (region R_MBUF_STACK),
+// so alloc/free are O(1) and the most recently freed (cache-warm) buffer is
+// handed out first.
+//
+// Handles: an mbuf is named by the linear-memory address of its header (a
+// "pointer handle"). 0 is the null handle (exhaustion, end of a chain); it can
+// never be a real mbuf because regions start above the 64 KiB control block.
+// Rings and the host use the u32 *index* instead (mbufIndex / mbufAt), which
+// stays meaningful across memories (e.g. when the control plane moves state).
+//
+// Stride is 2112 bytes, not 2112 rounded to 4096 or 2048 + 0: a 2048 B stride
+// puts every header in the same L1 set (AS-NOTES §6), 2112 = 33 cache lines.
+//
+// Header (64 bytes, little-endian; all fields free for the owner except
+// STATE and INDEX, which the pool owns):
+//  off size field
+//   0   4   next     next mbuf of the same packet (chain), 0 = last
+//   4   4   link     next packet in a queue (TCP send/reassembly queue, batch), 0 = none
+//   8   2   dataOff  offset of the first valid byte inside the data area (headroom)
+//  10   2   dataLen  valid bytes in this mbuf
+//  12   4   pktLen   total bytes of the chain (valid in the first mbuf)
+//  16   2   refcnt   references (1 after alloc); the owner decides when to free
+//  18   2   state    MBUF_STATE_FREE / MBUF_STATE_USED (pool-owned; double-free check)
+//  20   4   index    this mbuf's pool index (pool-owned, constant)
+//  24   4   flow     flow-table entry or TCB index, 0xffffffff = none
+//  28   4   seq      TCP sequence number of the first data byte (buffered segments)
+//  32   8   ts       timestamp, ns (u64; virtual or wall clock, see DESIGN "Time")
+//  40   4   hash     RSS hash of the packet
+//  44   2   l3off    offset of the IP header from data start
+//  46   2   l4off    offset of the transport header from data start
+//  48   4   flags    MBUF_F_* (owner-defined bits)
+//  52   4   user0    free for the layer that owns the mbuf (api/apps)
+//  56   4   user1
+//  60   4   reserved
+import { CFG_FLAGS, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
+import { C_MBUF_BAD_HANDLE, C_MBUF_DOUBLE_FREE, C_MBUF_EXHAUSTED, bump } from "./counters";
+
 export const MBUF_HEADER_BYTES: usize = 64;
 export const MBUF_DATA_BYTES: usize = 2048;
-export const MBUF_STRIDE: usize = MBUF_HEADER_BYTES + MBUF_DATA_BYTES;
+export const MBUF_STRIDE: usize = 2112;
+// Room kept in front of received data so headers can be prepended in place.
+export const MBUF_HEADROOM: u16 = 0;
+
+export const MB_NEXT: usize = 0;
+export const MB_LINK: usize = 4;
+export const MB_DATA_OFF: usize = 8;
+export const MB_DATA_LEN: usize = 10;
+export const MB_PKT_LEN: usize = 12;
+export const MB_REFCNT: usize = 16;
+export const MB_STATE: usize = 18;
+export const MB_INDEX: usize = 20;
+export const MB_FLOW: usize = 24;
+export const MB_SEQ: usize = 28;
+export const MB_TS: usize = 32;
+export const MB_HASH: usize = 40;
+export const MB_L3OFF: usize = 44;
+export const MB_L4OFF: usize = 46;
+export const MB_FLAGS: usize = 48;
+export const MB_USER0: usize = 52;
+export const MB_USER1: usize = 56;
+
+// Distinct non-zero magics so a stray write of 0 or 1 is not mistaken for either state.
+export const MBUF_STATE_FREE: u16 = 0xf4ee;
+export const MBUF_STATE_USED: u16 = 0xa11c;
+export const MBUF_POISON: u8 = 0xdb;
+export const MBUF_NO_FLOW: u32 = 0xffffffff;
+// CFG_FLAGS bit 1: fill freed data with MBUF_POISON (debug aid; costs a 2 KiB fill per free).
+export const CFG_F_POISON: u32 = 2;
+
 export function mbufPoolBytes(count: u32): usize {
   return <usize>count * MBUF_STRIDE;
 }
 export function mbufStackBytes(count: u32): usize {
   return <usize>count * 4;
+}
+
+let poolBase: usize = 0;
+let poolEnd: usize = 0;
+let stackBase: usize = 0;
+let mbufCount: u32 = 0;
+let freeTop: u32 = 0; // number of indices on the free stack
+let poison: bool = false;
+
+/** Carves the pool from the planned regions; every mbuf starts free. */
+export function mbufPoolInit(): void {
+  poolBase = regionOffset(R_MBUF);
+  stackBase = regionOffset(R_MBUF_STACK);
+  mbufCount = cfg(CFG_MBUFS);
+  poolEnd = poolBase + <usize>mbufCount * MBUF_STRIDE;
+  poison = (cfg(CFG_FLAGS) & CFG_F_POISON) != 0;
+  // Push in reverse so the first alloc returns index 0 (tests read nicer, and
+  // the low addresses are touched first).
+  for (let i: u32 = 0; i < mbufCount; i++) {
+    const m = poolBase + <usize>i * MBUF_STRIDE;
+    memory.fill(m, 0, MBUF_HEADER_BYTES);
+    store<u32>(m, i, MB_INDEX);
+    store<u16>(m, MBUF_STATE_FREE, MB_STATE);
+    store<u32>(stackBase + (<usize>(mbufCount - 1 - i) << 2), i);
+  }
+  freeTop = mbufCount;
+}
+
+@inline export function mbufAt(index: u32): usize {
+  return poolBase + <usize>index * MBUF_STRIDE;
+}
+
+@inline export function mbufIndex(m: usize): u32 {
+  return load<u32>(m, MB_INDEX);
+}
+
+/** Address of the first valid data byte (data area + dataOff). */
+@inline export function mbufData(m: usize): usize {
+  return m + MBUF_HEADER_BYTES + <usize>load<u16>(m, MB_DATA_OFF);
+}
+
+/** Start of the 2048-byte data area, ignoring dataOff. */
+@inline export function mbufBuf(m: usize): usize {
+  return m + MBUF_HEADER_BYTES;
+}
+
+/** Takes one mbuf; 0 when the pool is empty (C_MBUF_EXHAUSTED bumped). */
+@inline export function mbufAlloc(): usize {
+  if (freeTop == 0) {
+    bump(C_MBUF_EXHAUSTED);
+    return 0;
+  }
+  freeTop--;
+  const m = mbufAt(load<u32>(stackBase + (<usize>freeTop << 2)));
+  // Reset the owner-visible fields a fresh buffer must not inherit.
+  store<u64>(m, 0, MB_NEXT); // next + link
+  store<u32>(m, MBUF_HEADROOM, MB_DATA_OFF); // dataOff + dataLen(0)
+  store<u32>(m, 0, MB_PKT_LEN);
+  store<u16>(m, 1, MB_REFCNT);
+  store<u16>(m, MBUF_STATE_USED, MB_STATE);
+  store<u32>(m, MBUF_NO_FLOW, MB_FLOW);
+  store<u32>(m, 0, MB_FLAGS);
+  return m;
+}
+
+/** Returns one mbuf to the pool. A handle that is not an mbuf of this pool
+ * (C_MBUF_BAD_HANDLE) or one already free (C_MBUF_DOUBLE_FREE) is counted and
+ * ignored: freeing it again would hand the same buffer to two owners. */
+@inline export function mbufFree(m: usize): void {
+  if (m < poolBase || m >= poolEnd || (m - poolBase) % MBUF_STRIDE != 0) {
+    bump(C_MBUF_BAD_HANDLE);
+    return;
+  }
+  if (load<u16>(m, MB_STATE) != MBUF_STATE_USED) {
+    bump(C_MBUF_DOUBLE_FREE);
+    return;
+  }
+  store<u16>(m, MBUF_STATE_FREE, MB_STATE);
+  if (poison) memory.fill(m + MBUF_HEADER_BYTES, MBUF_POISON, MBUF_DATA_BYTES);
+  store<u32>(stackBase + (<usize>freeTop << 2), load<u32>(m, MB_INDEX));
+  freeTop++;
+}
+
+/** Frees a whole chain (following `next`). */
+export function mbufFreeChain(m: usize): void {
+  while (m != 0) {
+    const n = <usize>load<u32>(m, MB_NEXT);
+    mbufFree(m);
+    m = n;
+  }
+}
+
+/** Allocates up to n mbufs, writing their u32 indices to out; returns how many
+ * (fewer than n only if the pool ran out, C_MBUF_EXHAUSTED bumped once). */
+export function mbufAllocBatch(out: usize, n: u32): u32 {
+  let got: u32 = 0;
+  while (got < n && freeTop > 0) {
+    const m = mbufAlloc();
+    store<u32>(out + (<usize>got << 2), mbufIndex(m));
+    got++;
+  }
+  if (got < n) bump(C_MBUF_EXHAUSTED);
+  return got;
+}
+
+/** Frees n mbufs named by the u32 indices at src. */
+export function mbufFreeBatch(src: usize, n: u32): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const idx = load<u32>(src + (<usize>i << 2));
+    mbufFree(idx < mbufCount ? mbufAt(idx) : 1); // 1: deliberately invalid → counted
+  }
+}
+
+export function mbufFreeCount(): u32 {
+  return freeTop;
+}
+
+export function mbufTotal(): u32 {
+  return mbufCount;
+}
+
+/** Debug check: walks the free stack and every header. Returns 0 when the pool
+ * is consistent: every stacked index is in range, marked FREE and stacked once,
+ * and every mbuf not on the stack is marked USED. Otherwise the number of
+ * problems found. O(count); for tests and end-of-run checks, not the fast path. */
+export function mbufPoolCheck(): u32 {
+  let bad: u32 = 0;
+  // Use the state field as the "seen" mark: flip FREE to a third value while
+  // walking, then restore, so no extra memory is needed.
+  const SEEN: u16 = 0x5ee0;
+  for (let i: u32 = 0; i < freeTop; i++) {
+    const idx = load<u32>(stackBase + (<usize>i << 2));
+    if (idx >= mbufCount) {
+      bad++;
+      continue;
+    }
+    const m = mbufAt(idx);
+    const s = load<u16>(m, MB_STATE);
+    if (s == MBUF_STATE_FREE) store<u16>(m, SEEN, MB_STATE);
+    else bad++; // used mbuf on the stack, or stacked twice
+  }
+  for (let i: u32 = 0; i < mbufCount; i++) {
+    const m = mbufAt(i);
+    const s = load<u16>(m, MB_STATE);
+    if (s == SEEN) store<u16>(m, MBUF_STATE_FREE, MB_STATE);
+    else if (s != MBUF_STATE_USED) bad++; // FREE but not on the stack: lost
+    if (load<u32>(m, MB_INDEX) != i) bad++;
+  }
+  return bad;
 }

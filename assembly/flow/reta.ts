@@ -1,0 +1,42 @@
+// Redirection table (RETA): 128 flow groups -> worker. A packet's flow group is
+// the low 7 bits of its RSS hash, as in NIC RSS and IX. The control plane moves
+// load by rewriting entries (retaSet) at a quiescent point; the dispatcher only
+// reads. One byte per entry: workers are numbered 0..254 (255 reserved).
+import { CFG_WORKERS, cfg } from "../mem/layout";
+
+export const RETA_SIZE: u32 = 128;
+export const RETA_MASK: u32 = 127;
+
+const reta: usize = memory.data(<i32>RETA_SIZE, 64);
+let retaWorkers: u32 = 1;
+
+/** Default mapping: group g -> worker g mod CFG_WORKERS (round-robin). */
+export function retaInit(): void {
+  let w = cfg(CFG_WORKERS);
+  if (w == 0) w = 1;
+  if (w > 255) w = 255;
+  retaWorkers = w;
+  for (let g: u32 = 0; g < RETA_SIZE; g++) store<u8>(reta + g, <u8>(g % w));
+}
+
+/** Points flow group `group` at `worker`. Returns 0, or -1 if either is out of range. */
+export function retaSet(group: u32, worker: u32): i32 {
+  if (group >= RETA_SIZE || worker >= retaWorkers) return -1;
+  store<u8>(reta + group, <u8>worker);
+  return 0;
+}
+
+/** Worker of flow group `group` (group & 127). */
+export function retaGet(group: u32): u32 {
+  return load<u8>(reta + (group & RETA_MASK));
+}
+
+/** Worker for an RSS hash: entry (hash & 127). */
+@inline export function retaLookup(hash: u32): u32 {
+  return load<u8>(reta + (hash & RETA_MASK));
+}
+
+/** Address of the 128-byte table (host may read it for reports). */
+export function retaPtr(): usize {
+  return reta;
+}
