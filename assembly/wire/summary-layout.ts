@@ -47,3 +47,11 @@ export const SUM_F_ANY_V4: u16 = 1 << 9;
 export const SUM_F_ANY_V6: u16 = 1 << 10;
 export const SUM_F_ANY_TCP: u16 = 1 << 11;
 export const SUM_F_ANY_UDP: u16 = 1 << 12;
+
+// Flow hook (wire/decode.ts wireDecodeFrame): where the first TCP header of the
+// frame sits, anywhere outside ICMP errors (may be inside a tunnel, unlike
+// SUM_L3OFF/SUM_L4OFF which describe the outermost IP header). Valid when
+// SUM_TCP_IPVER is 4 or 6; the flow layer reads the 4-tuple from the frame there.
+export const SUM_TCP_IPVER: usize = 10; // u8 (in the reserved u16 at 10)
+export const SUM_TCP_L3OFF: usize = 28; // u16
+export const SUM_TCP_L4OFF: usize = 30; // u16
