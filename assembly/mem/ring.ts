@@ -7,7 +7,8 @@
 // and the consumer never write the same line:
 //   0  u32 head      slots published so far (free-running, wraps mod 2^32); producer writes
 //  64  u32 tail      slots consumed so far (free-running); consumer writes
-// 128  i32 sleep     1 while the consumer is (about to be) blocked in Atomics.wait; consumer writes
+// 128  i32 sleep     1 while the consumer is (about to be) blocked in Atomics.wait(sleep, 1);
+//                    the consumer sets it, the producer clears it (cmpxchg 1→0) and notifies
 // 192  u32 slots     power of two (read-only after init)
 // 196  u32 mask      slots - 1
 // 200  u32 magic     RING_MAGIC once initialised
@@ -27,8 +28,10 @@
 // and JS atomics are sequentially consistent, which also makes the sleep
 // handshake safe: the consumer stores sleep=1 and re-reads head before
 // waiting; the producer stores head and then reads sleep. At least one of them
-// sees the other's store, so a wake-up can't be lost. The producer notifies
-// only when sleep==1 (wake-ups cost tens of µs on these VMs, DESIGN.md).
+// sees the other's store. The producer clears the flag (1→0) before notifying,
+// so a consumer between its re-check and Atomics.wait(sleep, 1) returns at
+// once: a wake-up can't be lost. The producer notifies only when sleep==1
+// (wake-ups cost tens of µs on these VMs, DESIGN.md).
 import { C_RING_FULL, bump } from "./counters";
 
 export const RING_HEAD: usize = 0;
@@ -97,7 +100,9 @@ export function ringInit(ring: usize, slots: u32): void {
  * Returns 1 if a wake-up was sent. */
 @inline export function ringPublish(ring: usize, n: u32): i32 {
   atomic.store<u32>(ring, load<u32>(ring, RING_HEAD) + n, RING_HEAD);
-  if (atomic.load<i32>(ring, RING_SLEEP) != 0) {
+  // Clear the flag before notifying: a consumer that set it but has not yet
+  // entered its wait then sees 0 != 1 and returns at once (no lost wake-up).
+  if (atomic.load<i32>(ring, RING_SLEEP) != 0 && atomic.cmpxchg<i32>(ring, 1, 0, RING_SLEEP) == 1) {
     store<u32>(ring, load<u32>(ring, RING_NOTIFIES) + 1, RING_NOTIFIES);
     atomic.notify(ring + RING_SLEEP, 1);
     return 1;

@@ -1,0 +1,171 @@
+// mbuf pool: LIFO alloc/free, exhaustion, double free, pool check, poison.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
+
+const C_MBUF_EXHAUSTED = 12;
+const C_MBUF_DOUBLE_FREE = 15;
+const C_MBUF_BAD_HANDLE = 19;
+const HEADER = 64;
+const STRIDE = 2112;
+const STATE_FREE = 0xf4ee;
+
+type Fn = (...a: number[]) => number;
+function fns(core: Core): Record<string, Fn> {
+  return core.exports as unknown as Record<string, Fn>;
+}
+function counter(core: Core, c: number): number {
+  return core.u32[(COUNTER_BASE >>> 2) + c * 2];
+}
+function small(flags = 0, debug = false): Core {
+  return createCore(
+    { mbufs: 64, flows: 16, ringSlots: 16, stagingBytes: 65536, descSlots: 16, flags },
+    { debug },
+  );
+}
+
+for (const debug of [false, true]) {
+  const name = debug ? "debug" : "release";
+
+  test(`${name}: alloc gives distinct mbufs of the region; exhaustion returns 0 and counts`, () => {
+    const core = small(0, debug);
+    const f = fns(core);
+    const { offset, bytes } = core.regions.mbuf;
+    assert.is(bytes, 64 * STRIDE);
+    assert.is(f.mbufTotal(), 64);
+    assert.is(f.mbufFreeCount(), 64);
+    const seen = new Set<number>();
+    for (let i = 0; i < 64; i++) {
+      const m = f.mbufAlloc() >>> 0;
+      assert.ok(m >= offset && m < offset + bytes && (m - offset) % STRIDE === 0, `mbuf ${m} in region`);
+      assert.is(f.mbufIndex(m), (m - offset) / STRIDE);
+      assert.is(f.mbufAt(f.mbufIndex(m)) >>> 0, m);
+      assert.is(f.mbufData(m) >>> 0, m + HEADER); // dataOff 0 after alloc
+      assert.is(core.u16[(m + 16) >>> 1], 1, "refcnt 1");
+      assert.is(core.u32[(m + 24) >>> 2], 0xffffffff, "no flow");
+      seen.add(m);
+    }
+    assert.is(seen.size, 64);
+    assert.is(f.mbufFreeCount(), 0);
+    assert.is(f.mbufAlloc(), 0, "null handle when empty");
+    assert.is(f.mbufAlloc(), 0);
+    assert.is(counter(core, C_MBUF_EXHAUSTED), 2);
+    for (const m of seen) f.mbufFree(m);
+    assert.is(f.mbufFreeCount(), 64, "pool back to full");
+    assert.is(f.mbufPoolCheck(), 0);
+  });
+
+  test(`${name}: LIFO order (last freed is first reused)`, () => {
+    const f = fns(small(0, debug));
+    const a = f.mbufAlloc();
+    const b = f.mbufAlloc();
+    assert.is.not(a, b);
+    f.mbufFree(a);
+    f.mbufFree(b);
+    assert.is(f.mbufAlloc(), b);
+    assert.is(f.mbufAlloc(), a);
+  });
+
+  test(`${name}: double free and foreign handles are counted and ignored`, () => {
+    const core = small(0, debug);
+    const f = fns(core);
+    const m = f.mbufAlloc() >>> 0;
+    f.mbufFree(m);
+    f.mbufFree(m);
+    assert.is(counter(core, C_MBUF_DOUBLE_FREE), 1);
+    assert.is(f.mbufFreeCount(), 64, "the second free did not push twice");
+    f.mbufFree(m + 8); // inside an mbuf, not a header
+    f.mbufFree(0);
+    f.mbufFree(core.regions.mbuf.offset + 64 * STRIDE); // one past the end
+    assert.is(counter(core, C_MBUF_BAD_HANDLE), 3);
+    assert.is(f.mbufPoolCheck(), 0);
+    // Two allocations must never return the same buffer after the double free.
+    const all = new Set<number>();
+    for (let i = 0; i < 64; i++) all.add(f.mbufAlloc() >>> 0);
+    assert.is(all.size, 64);
+    assert.not.ok(all.has(0));
+  });
+
+  test(`${name}: pool check finds a lost mbuf and a corrupted header`, () => {
+    const core = small(0, debug);
+    const f = fns(core);
+    const m = f.mbufAlloc() >>> 0;
+    assert.is(f.mbufPoolCheck(), 0, "allocated mbufs are consistent");
+    core.u16[(m + 18) >>> 1] = STATE_FREE; // marked free but not on the stack: lost
+    assert.ok(f.mbufPoolCheck() > 0);
+    core.u16[(m + 18) >>> 1] = 0xa11c;
+    core.u32[(m + 20) >>> 2] = 999; // index overwritten
+    assert.ok(f.mbufPoolCheck() > 0);
+  });
+
+  test(`${name}: batch alloc/free through index arrays`, () => {
+    const core = small(0, debug);
+    const f = fns(core);
+    const out = core.regions.staging.offset;
+    assert.is(f.mbufAllocBatch(out, 40), 40);
+    assert.is(f.mbufAllocBatch(out + 160, 40), 24, "only 24 left");
+    assert.is(counter(core, C_MBUF_EXHAUSTED), 1);
+    const idx = Array.from(core.u32.subarray(out >>> 2, (out >>> 2) + 64));
+    assert.is(new Set(idx).size, 64);
+    assert.ok(idx.every((i) => i < 64));
+    f.mbufFreeBatch(out, 64);
+    assert.is(f.mbufFreeCount(), 64);
+    assert.is(f.mbufPoolCheck(), 0);
+  });
+
+  test(`${name}: chains free every segment`, () => {
+    const core = small(0, debug);
+    const f = fns(core);
+    const a = f.mbufAlloc() >>> 0;
+    const b = f.mbufAlloc() >>> 0;
+    const c = f.mbufAlloc() >>> 0;
+    core.u32[a >>> 2] = b;
+    core.u32[b >>> 2] = c;
+    f.mbufFreeChain(a);
+    assert.is(f.mbufFreeCount(), 64);
+    assert.is(f.mbufPoolCheck(), 0);
+  });
+}
+
+test("poison flag (CFG_FLAGS bit 1) fills freed data; off by default", () => {
+  for (const flags of [0, 2]) {
+    const core = small(flags);
+    const f = fns(core);
+    const m = f.mbufAlloc() >>> 0;
+    core.u8.fill(0x11, m + HEADER, m + STRIDE);
+    f.mbufFree(m);
+    const data = core.u8.subarray(m + HEADER, m + STRIDE);
+    const want = flags ? 0xdb : 0x11;
+    assert.ok(
+      data.every((x) => x === want),
+      `flags ${flags}: data ${want.toString(16)}`,
+    );
+    assert.is(core.u32[(m + 20) >>> 2], f.mbufIndex(m), "header kept");
+  }
+});
+
+test("a 100k alloc/free churn keeps the pool whole", () => {
+  const core = createCore({ mbufs: 4096, flows: 16, ringSlots: 16, stagingBytes: 65536, descSlots: 16 });
+  const f = fns(core);
+  const held: number[] = [];
+  let x = 12345;
+  for (let i = 0; i < 100_000; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    if (held.length && (x & 1 || held.length === 4096)) {
+      const j = (x >>> 8) % held.length;
+      f.mbufFree(held[j]);
+      held[j] = held[held.length - 1];
+      held.pop();
+    } else {
+      const m = f.mbufAlloc();
+      assert.ok(m !== 0);
+      held.push(m);
+    }
+  }
+  assert.is(f.mbufFreeCount(), 4096 - held.length);
+  for (const m of held) f.mbufFree(m);
+  assert.is(f.mbufFreeCount(), 4096);
+  assert.is(f.mbufPoolCheck(), 0);
+});
+
+test.run();
