@@ -54,6 +54,7 @@ let gWireEnd: usize = 0; // one past the last byte on the wire (may exceed gEnd)
 let gFlags: u32 = 0;
 let gHaveIp: bool = false;
 let gHaveTcp: bool = false;
+let gOuterUdp: bool = false; // the outermost transport is UDP (tunnel ports rule, see l4)
 
 @inline function avail(p: usize): usize {
   return p < gEnd ? gEnd - p : 0;
@@ -97,6 +98,9 @@ function etherType(t: u32, p: usize, depth: i32): void {
       trunc();
       return;
     }
+    // tshark bounds the PPP payload by the session length (as a shorter IP total length would).
+    const end = p + 6 + <usize>be16(p + 4);
+    if (end < gWireEnd) gWireEnd = end;
     ppp(be16(p + 6), p + 8, depth + 1);
   } else if (t == ETHERTYPE_TEB) ether(p, depth + 1);
   // ARP (0x0806), 802.3 lengths (<= 1500, LLC follows) and the rest carry no IP.
@@ -225,6 +229,7 @@ function ip4(p: usize, depth: i32, inIcmp: bool): void {
   let tot = be16(p + 2);
   if (tot == 0) tot = wireAvail(p); // TSO capture: tshark uses the frame length
   if (tot < hl) return;
+  if (p + <usize>tot < gWireEnd) gWireEnd = p + <usize>tot; // what follows is bounded by the datagram
   const ff = be16(p + 6);
   const proto = <u32>load<u8>(p + 9);
   const outer = !gHaveIp;
@@ -280,6 +285,7 @@ function ip6(p: usize, depth: i32, inIcmp: bool): void {
   if (plen == 0) plen = wireAvail(p + 40); // jumbogram (RFC 2675) or TSO capture
   const wa = wireAvail(p + 40);
   if (plen > wa) plen = wa;
+  if (p + 40 + <usize>plen < gWireEnd) gWireEnd = p + 40 + <usize>plen;
   const ext = <u32>(off - 40);
   if (plen < ext) return;
   l4(proto, p + off, plen - ext, depth + 1, 6, p, outer && !inIcmp, inIcmp);
@@ -310,6 +316,12 @@ function l4(proto: u32, p: usize, l4len: u32, depth: i32, ipver: u32, ip: usize,
       store<u8>(gOut + SUM_TCP_IPVER, <u8>ipver);
       store<u16>(gOut + SUM_TCP_L3OFF, <u16>(ip - gFrame));
       store<u16>(gOut + SUM_TCP_L4OFF, <u16>(p - gFrame));
+      // tshark's first tcp.srcport wins over udp.srcport: for a UDP tunnel (GTP-U,
+      // VXLAN) the summary's ports are the inner TCP's (SUM_L4OFF stays on the UDP header).
+      if (gOuterUdp) {
+        store<u16>(gOut + SUM_SPORT, <u16>be16(p));
+        store<u16>(gOut + SUM_DPORT, <u16>be16(p + 2));
+      }
     }
     if (outer) {
       tcpPorts(p);
@@ -336,13 +348,18 @@ function l4(proto: u32, p: usize, l4len: u32, depth: i32, ipver: u32, ip: usize,
     const ul = be16(p + 4);
     if (outer) {
       udpPorts(p);
+      gOuterUdp = true;
       if (ul >= 8) {
         gFlags |= SUM_F_PAYLOAD;
         store<u32>(gOut + SUM_PAYLOAD, ul - 8);
       }
     }
     // VXLAN (RFC 7348 §5) on its IANA port, which tshark decodes by default.
-    if (!inIcmp && be16(p + 2) == 4789 && a >= 16 && (load<u8>(p + 8) & 0x08)) ether(p + 16, depth + 1);
+    if (inIcmp) return;
+    const sp = be16(p);
+    const dp = be16(p + 2);
+    if (dp == 4789 && a >= 16 && (load<u8>(p + 8) & 0x08)) ether(p + 16, depth + 1);
+    else if (sp == 2152 || dp == 2152) gtpu(p + 8, depth + 1);
   } else if (proto == 1) {
     if (inIcmp) return;
     if (a < 8) {
@@ -368,6 +385,46 @@ function l4(proto: u32, p: usize, l4len: u32, depth: i32, ipver: u32, ip: usize,
   } else if (proto == 41) {
     if (!inIcmp) ip6(p, depth + 1, false); // IPv6 in IP (RFC 4213 §3.5)
   }
+}
+
+/**
+ * GTPv1-U (3GPP TS 29.281 §5.1) on UDP port 2152: 8-byte header, +4 when any of
+ * the E/S/PN flags is set, then extension headers (length in 4-byte units, last
+ * byte = next type). A G-PDU (type 255) carries an IP packet.
+ */
+function gtpu(p: usize, depth: i32): void {
+  if (avail(p) < 8) {
+    trunc();
+    return;
+  }
+  const fl = <u32>load<u8>(p);
+  if (fl >> 5 != 1 || !(fl & 0x10) || load<u8>(p + 1) != 0xff) return;
+  let off: usize = 8;
+  if (fl & 7) {
+    if (avail(p) < 12) {
+      trunc();
+      return;
+    }
+    let next = fl & 4 ? <u32>load<u8>(p + 11) : 0;
+    off = 12;
+    for (let k = 0; next != 0 && k < 16; k++) {
+      if (avail(p) < off + 1) {
+        trunc();
+        return;
+      }
+      const el = <usize>load<u8>(p + off) << 2;
+      if (el == 0 || avail(p) < off + el) {
+        trunc();
+        return;
+      }
+      next = <u32>load<u8>(p + off + el - 1);
+      off += el;
+    }
+  }
+  if (avail(p) <= off) return;
+  const v = <u32>load<u8>(p + off) >> 4;
+  if (v == 4) ip4(p + off, depth + 1, false);
+  else if (v == 6) ip6(p + off, depth + 1, false);
 }
 
 @inline function tcpPorts(p: usize): void {
@@ -407,6 +464,7 @@ export function wireDecodeFrame(frame: usize, caplen: u32, wireLen: u32, linktyp
   gFlags = 0;
   gHaveIp = false;
   gHaveTcp = false;
+  gOuterUdp = false;
   const a = <usize>caplen;
   if (linktype == LINKTYPE_ETHERNET) ether(frame, 0);
   else if (linktype == LINKTYPE_RAW || linktype == LINKTYPE_RAW_12 || linktype == LINKTYPE_RAW_14) {

@@ -1,0 +1,522 @@
+// decodeBatch / inspectBatch: built-in frames per link type and tunnel, a
+// truncation sweep over every byte offset, and the public corpus against tshark's
+// truth (/work/shared/traces, or IXWASM_CORPUS), read with a tiny test-only
+// record walker (the real reader is host/io).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createCore, type Core } from "../../host/core.ts";
+
+// Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
+const F = {
+  IP: 1 << 0,
+  PORTS: 1 << 1,
+  TCP: 1 << 2,
+  PAYLOAD: 1 << 3,
+  FRAG: 1 << 4,
+  TRUNC: 1 << 5,
+  UNKNOWN_LINK: 1 << 6,
+  UDP: 1 << 7,
+  NOT_PACKET: 1 << 8,
+  ANY_V4: 1 << 9,
+  ANY_V6: 1 << 10,
+  ANY_TCP: 1 << 11,
+  ANY_UDP: 1 << 12,
+};
+const C = {
+  RX_FRAMES: 0,
+  RX_BYTES: 1,
+  IPV4: 4,
+  IPV6: 5,
+  TCP: 6,
+  UDP: 7,
+  UNKNOWN_LINK: 9,
+  TRUNC: 10,
+  NON_IP: 11,
+};
+const C_NOT_PACKET = 16;
+const C_FRAGMENTS = 17;
+const COUNTER_BASE = 0x400;
+
+interface Rec {
+  data: Uint8Array;
+  len: number;
+  linktype: number;
+  notPacket?: boolean;
+}
+
+interface Summary {
+  flags: number;
+  ipver: number;
+  proto: number;
+  sport: number;
+  dport: number;
+  tcpflags: number;
+  seq: number;
+  ack: number;
+  payload: number;
+  l3: number;
+  l4: number;
+  tcpIpver: number;
+  tcpL3: number;
+  tcpL4: number;
+  src: string | null;
+  dst: string | null;
+}
+
+function fmt6(b: Uint8Array): string {
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((b[i] << 8) | b[i + 1]);
+  // RFC 5952 §4.2: the longest run (>= 2) of zero words becomes "::", first one on ties.
+  let best = -1,
+    bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
+  if (best < 0) return hex(w);
+  return hex(w.slice(0, best)) + "::" + hex(w.slice(best + bestLen));
+}
+
+function addr(core: Core, p: number, ver: number): string {
+  if (ver === 4) return Array.from(core.u8.subarray(p, p + 4)).join(".");
+  return fmt6(core.u8.subarray(p, p + 16));
+}
+
+function readSummary(core: Core, p: number): Summary {
+  const u8 = core.u8;
+  const dv = new DataView(core.memory.buffer);
+  const flags = dv.getUint16(p, true);
+  const ipver = u8[p + 2];
+  const hasIp = (flags & F.IP) !== 0;
+  return {
+    flags,
+    ipver,
+    proto: u8[p + 3],
+    sport: dv.getUint16(p + 4, true),
+    dport: dv.getUint16(p + 6, true),
+    tcpflags: dv.getUint16(p + 8, true),
+    seq: dv.getUint32(p + 12, true),
+    ack: dv.getUint32(p + 16, true),
+    payload: dv.getUint32(p + 20, true),
+    l3: dv.getUint16(p + 24, true),
+    l4: dv.getUint16(p + 26, true),
+    tcpIpver: u8[p + 10],
+    tcpL3: dv.getUint16(p + 28, true),
+    tcpL4: dv.getUint16(p + 30, true),
+    src: hasIp ? addr(core, p + 32, ipver) : null,
+    dst: hasIp ? addr(core, p + 48, ipver) : null,
+  };
+}
+
+/** Places records in staging, fills descriptors. Returns how many fit. */
+function load(core: Core, recs: Rec[], start: number): number {
+  const st = core.regions.staging;
+  const slots = core.config.descSlots;
+  let off = st.offset;
+  let n = 0;
+  const d32 = core.u32;
+  const d16 = core.u16;
+  for (let i = start; i < recs.length && n < slots; i++) {
+    const r = recs[i];
+    if (off + r.data.length > st.offset + st.bytes) break;
+    core.u8.set(r.data, off);
+    const d = core.regions.desc.offset + n * 32;
+    d32[d >> 2] = off;
+    d32[(d >> 2) + 1] = r.data.length;
+    d32[(d >> 2) + 2] = r.len;
+    d16[(d + 12) >> 1] = r.linktype;
+    d16[(d + 14) >> 1] = r.notPacket ? 2 : 0;
+    off += r.data.length;
+    n++;
+  }
+  return n;
+}
+
+function decodeAll(core: Core, recs: Rec[]): Summary[] {
+  const out: Summary[] = [];
+  for (let i = 0; i < recs.length;) {
+    const n = load(core, recs, i);
+    assert.ok(n > 0, "record does not fit in staging");
+    (core.exports.decodeBatch as (n: number) => number)(n);
+    for (let k = 0; k < n; k++) out.push(readSummary(core, core.regions.decode.offset + k * 64));
+    i += n;
+  }
+  return out;
+}
+
+function counters(core: Core): bigint[] {
+  return Array.from(new BigUint64Array(core.memory.buffer, COUNTER_BASE, 32));
+}
+
+function inspectAll(core: Core, recs: Rec[]): bigint[] {
+  new BigUint64Array(core.memory.buffer, COUNTER_BASE, 256).fill(0n);
+  for (let i = 0; i < recs.length;) {
+    const n = load(core, recs, i);
+    (core.exports.inspectBatch as (n: number) => void)(n);
+    i += n;
+  }
+  return counters(core);
+}
+
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, "")
+      .match(/../g)!
+      .map((x) => parseInt(x, 16)),
+  );
+
+// ---- built-in frames -------------------------------------------------------------
+// A real Linux SYN (TCP/IPv4, Ethernet), captured on a veth: MSS 1460, SACK-permitted,
+// timestamps, window scale 7.
+const SYN4 = hex(`
+  0a580a800002 0a580a800001 0800
+  4500 003c 8e32 4000 4006 9655 0a800001 0a800002
+  b27e 0050 4b1d6f64 00000000 a002 faf0 1cd4 0000
+  020405b4 0402080a 1d6b1bd6 00000000 01030307`);
+// TCP/IPv6 data segment with 5 bytes of payload ("hello").
+const DATA6 = hex(`
+  020000000002 020000000001 86dd
+  6000 0000 0025 0640 20010db8000000000000000000000001 20010db8000000000000000000000002
+  c350 1f90 00000064 000000c8 8018 01f6 0000 0000 0101080a 00000001 00000002
+  68656c6c6f`);
+
+let core: Core;
+test.before(() => {
+  core = createCore({ stagingBytes: 8 << 20, descSlots: 4096 });
+});
+
+test("Ethernet TCP/IPv4 SYN: outermost IP, ports, flags, seq, payload 0", () => {
+  const [s] = decodeAll(core, [{ data: SYN4, len: SYN4.length, linktype: 1 }]);
+  assert.is(s.flags & (F.IP | F.PORTS | F.TCP | F.PAYLOAD), F.IP | F.PORTS | F.TCP | F.PAYLOAD);
+  assert.is(s.flags & F.TRUNC, 0);
+  assert.is(s.src, "10.128.0.1");
+  assert.is(s.dst, "10.128.0.2");
+  assert.equal([s.ipver, s.proto, s.sport, s.dport, s.tcpflags], [4, 6, 45694, 80, 2]);
+  assert.is(s.seq, 0x4b1d6f64);
+  assert.is(s.payload, 0);
+  assert.equal([s.l3, s.l4, s.tcpIpver, s.tcpL3, s.tcpL4], [14, 34, 4, 14, 34]);
+});
+
+test("TCP/IPv6 data: RFC 5952 addresses, payload from payload length", () => {
+  const [s] = decodeAll(core, [{ data: DATA6, len: DATA6.length, linktype: 1 }]);
+  assert.is(s.src, "2001:db8::1");
+  assert.is(s.dst, "2001:db8::2");
+  assert.equal(
+    [s.ipver, s.proto, s.sport, s.dport, s.tcpflags, s.seq, s.ack, s.payload],
+    [6, 6, 50000, 8080, 0x18, 100, 200, 5],
+  );
+});
+
+test("link types: raw 101/12/14, 228, 229, SLL, SLL2, NULL both orders, LOOP, unknown", () => {
+  const ip4 = SYN4.subarray(14);
+  const ip6 = DATA6.subarray(14);
+  const sll = (p: number) => {
+    const h = new Uint8Array(16);
+    h[14] = p >> 8;
+    h[15] = p & 255;
+    return h;
+  };
+  const sll2 = (p: number) => {
+    const h = new Uint8Array(20);
+    h[0] = p >> 8;
+    h[1] = p & 255;
+    return h;
+  };
+  const cat = (a: Uint8Array, b: Uint8Array) => Uint8Array.from([...a, ...b]);
+  const recs: Rec[] = [
+    { data: ip4, len: ip4.length, linktype: 101 },
+    { data: ip6, len: ip6.length, linktype: 12 },
+    { data: ip4, len: ip4.length, linktype: 14 },
+    { data: ip4, len: ip4.length, linktype: 228 },
+    { data: ip6, len: ip6.length, linktype: 229 },
+    { data: cat(sll(0x0800), ip4), len: 16 + ip4.length, linktype: 113 },
+    { data: cat(sll2(0x86dd), ip6), len: 20 + ip6.length, linktype: 276 },
+    { data: cat(hex("02000000"), ip4), len: 4 + ip4.length, linktype: 0 },
+    { data: cat(hex("0000001e"), ip6), len: 4 + ip6.length, linktype: 0 },
+    { data: cat(hex("00000018"), ip6), len: 4 + ip6.length, linktype: 108 },
+    { data: ip4, len: ip4.length, linktype: 147 },
+    { data: new Uint8Array(0), len: 0, linktype: 1, notPacket: true },
+  ];
+  const s = decodeAll(core, recs);
+  const vers = s.map((x) => (x.flags & F.IP ? x.ipver : 0));
+  assert.equal(vers, [4, 6, 4, 4, 6, 4, 6, 4, 6, 6, 0, 0]);
+  for (let i = 0; i < 10; i++) assert.ok(s[i].flags & F.TCP, `record ${i} has TCP`);
+  assert.is(s[10].flags, F.UNKNOWN_LINK);
+  assert.is(s[11].flags, F.NOT_PACKET);
+  const c = inspectAll(core, recs);
+  assert.equal([c[C.IPV4], c[C.IPV6], c[C.TCP], c[C.UNKNOWN_LINK], c[C_NOT_PACKET]], [5n, 5n, 10n, 1n, 1n]);
+  assert.is(c[C.RX_FRAMES], 11n);
+});
+
+test("VLAN, QinQ, MPLS (IP and pseudowire with control word), PPPoE", () => {
+  const eth = SYN4.subarray(0, 12);
+  const ip4 = SYN4.subarray(14);
+  const inner = SYN4; // a full Ethernet frame for pseudowires
+  const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
+  const recs: Rec[] = [
+    { data: cat(eth, hex("8100 0064 0800"), ip4), len: 0, linktype: 1 },
+    { data: cat(eth, hex("88a8 0064 8100 00c8 0800"), ip4), len: 0, linktype: 1 },
+    { data: cat(eth, hex("9100 0064 8100 00c8 0800"), ip4), len: 0, linktype: 1 },
+    { data: cat(eth, hex("8847 00010040 00020140"), ip4), len: 0, linktype: 1 },
+    { data: cat(eth, hex("8847 00010140 00000000"), inner), len: 0, linktype: 1 }, // PW with CW
+    { data: cat(eth, hex("8847 00010140"), inner), len: 0, linktype: 1 }, // PW without CW
+    { data: cat(eth, hex("88a8 0064 8100 00c8 8864 1100 0001 0030 0021"), ip4), len: 0, linktype: 1 },
+  ];
+  for (const r of recs) r.len = r.data.length;
+  const s = decodeAll(core, recs);
+  s.forEach((x, i) => {
+    assert.ok(x.flags & F.TCP, `record ${i}: TCP found`);
+    assert.is(x.src, "10.128.0.1", `record ${i}: src`);
+    assert.is(x.sport, 45694);
+  });
+});
+
+test("GRE/ERSPAN II and III, IP-in-IP, ICMP error: outer fields, ANY flags for the inner ones", () => {
+  const ip4 = SYN4.subarray(14);
+  const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
+  const outer = (proto: number, payloadLen: number) => {
+    const h = hex("4500 0000 0001 0000 4000 0000 c0000201 c0000202");
+    h[9] = proto;
+    h[2] = (20 + payloadLen) >> 8;
+    h[3] = (20 + payloadLen) & 255;
+    return h;
+  };
+  const eth = hex("020000000002 020000000001 0800");
+  const erspan2 = cat(hex("1000 88be 00000001"), hex("10640001 00000000"), SYN4);
+  const erspan3 = cat(hex("0000 22eb"), hex("20640001 00000000 00000000"), DATA6);
+  const ipip = ip4;
+  const icmp = cat(hex("0303 0000 00000000"), ip4.subarray(0, 28));
+  const recs: Rec[] = [
+    { data: cat(eth, outer(47, erspan2.length), erspan2), len: 0, linktype: 1 },
+    { data: cat(eth, outer(47, erspan3.length), erspan3), len: 0, linktype: 1 },
+    { data: cat(eth, outer(4, ipip.length), ipip), len: 0, linktype: 1 },
+    { data: cat(eth, outer(1, icmp.length), icmp), len: 0, linktype: 1 },
+  ];
+  for (const r of recs) r.len = r.data.length;
+  const s = decodeAll(core, recs);
+  assert.equal(
+    s.map((x) => [x.src, x.proto, x.flags & (F.PORTS | F.TCP)]),
+    [
+      ["192.0.2.1", 47, 0],
+      ["192.0.2.1", 47, 0],
+      ["192.0.2.1", 4, 0],
+      ["192.0.2.1", 1, 0],
+    ],
+  );
+  assert.ok(s[0].flags & F.ANY_TCP);
+  assert.ok(s[1].flags & F.ANY_V6 && s[1].flags & F.ANY_TCP);
+  assert.ok(s[2].flags & F.ANY_TCP);
+  assert.ok(s[3].flags & F.ANY_TCP);
+  // Flow hook: the first TCP header sits inside the tunnel.
+  assert.equal([s[0].tcpIpver, s[0].tcpL3, s[0].tcpL4], [4, 14 + 20 + 8 + 8 + 14, 14 + 20 + 8 + 8 + 14 + 20]);
+  assert.equal([s[1].tcpIpver, s[1].tcpL4], [6, 14 + 20 + 4 + 12 + 14 + 40]);
+  assert.is(s[3].tcpIpver, 0, "TCP quoted in an ICMP error is not a flow");
+});
+
+test("fragments: first fragment has transport, later ones do not", () => {
+  const a = Uint8Array.from(SYN4);
+  a[14 + 6] = 0x20; // MF, offset 0
+  a[14 + 7] = 0x00;
+  const b = Uint8Array.from(SYN4);
+  b[14 + 6] = 0x00;
+  b[14 + 7] = 0x03; // offset 24 bytes
+  const s = decodeAll(core, [
+    { data: a, len: a.length, linktype: 1 },
+    { data: b, len: b.length, linktype: 1 },
+  ]);
+  assert.ok(s[0].flags & F.FRAG && s[0].flags & F.TCP);
+  assert.ok(s[1].flags & F.FRAG);
+  assert.is(s[1].flags & (F.PORTS | F.TCP | F.ANY_TCP), 0);
+  assert.is(s[1].src, "10.128.0.1");
+});
+
+test("truncation at every byte offset: flagged, nothing read past caplen", () => {
+  for (const [name, frame] of [
+    ["SYN4", SYN4],
+    ["DATA6", DATA6],
+  ] as const) {
+    const hdrEnd = name === "SYN4" ? 14 + 20 + 40 : 14 + 40 + 32;
+    for (let cut = 0; cut <= frame.length; cut++) {
+      // Place the cut frame flush against 0xa5 guard bytes whose values would
+      // change the result if read (a version nibble 0xa, a data offset of 40 bytes).
+      const data = new Uint8Array(cut + 64).fill(0xa5);
+      data.set(frame.subarray(0, cut));
+      const n = load(core, [{ data, len: frame.length, linktype: 1 }], 0);
+      assert.is(n, 1);
+      const d = core.regions.desc.offset;
+      core.u32[(d >> 2) + 1] = cut; // caplen excludes the guard
+      (core.exports.decodeBatch as (n: number) => number)(1);
+      const s = readSummary(core, core.regions.decode.offset);
+      const full = (
+        core.exports.wireDecodeFrame as (f: number, c: number, l: number, lt: number, o: number) => number
+      )(core.u32[d >> 2], frame.length, frame.length, 1, core.regions.decode.offset + 64);
+      if (cut < hdrEnd) assert.ok(s.flags & F.TRUNC, `${name} cut at ${cut} flagged`);
+      else assert.is(s.flags, full, `${name} cut at ${cut} (payload only) decodes as whole`);
+      if (cut >= 14 + (name === "SYN4" ? 20 : 40)) assert.ok(s.flags & F.IP, `${name} cut ${cut}: IP`);
+      // Same result with the guard changed: proof the bytes past caplen were not read.
+      data.fill(0x00, cut);
+      load(core, [{ data, len: frame.length, linktype: 1 }], 0);
+      core.u32[(d >> 2) + 1] = cut;
+      (core.exports.decodeBatch as (n: number) => number)(1);
+      assert.equal(
+        readSummary(core, core.regions.decode.offset),
+        s,
+        `${name} cut ${cut}: guard bytes unread`,
+      );
+    }
+  }
+});
+
+// ---- corpus ------------------------------------------------------------------------
+const corpus = process.env.IXWASM_CORPUS ?? "/work/shared/traces";
+
+/** Test-only walker for classic pcap and pcapng (EPB, SPB, obsolete PB, custom blocks). */
+function readCapture(path: string): Rec[] | null {
+  const b = readFileSync(path);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const recs: Rec[] = [];
+  const m = dv.getUint32(0, true);
+  if (m === 0xa1b2c3d4 || m === 0xd4c3b2a1 || m === 0xa1b23c4d || m === 0x4d3cb2a1) {
+    const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
+    const lt = dv.getUint32(20, le) & 0xffff;
+    for (let o = 24; o + 16 <= b.length;) {
+      const cap = dv.getUint32(o + 8, le);
+      const len = dv.getUint32(o + 12, le);
+      if (cap > 262144 || o + 16 + cap > b.length) break;
+      recs.push({ data: b.subarray(o + 16, o + 16 + cap), len, linktype: lt });
+      o += 16 + cap;
+    }
+    return recs;
+  }
+  if (m !== 0x0a0d0d0a) return null;
+  let le = true;
+  let ifs: { lt: number; snap: number }[] = [];
+  for (let o = 0; o + 12 <= b.length;) {
+    let type = dv.getUint32(o, le);
+    if (type === 0x0a0d0d0a || dv.getUint32(o, true) === 0x0a0d0d0a) {
+      le = dv.getUint32(o + 8, true) === 0x1a2b3c4d;
+      type = 0x0a0d0d0a;
+      ifs = [];
+    }
+    const bl = dv.getUint32(o + 4, le);
+    if (bl < 12 || o + bl > b.length) break;
+    if (type === 1) ifs.push({ lt: dv.getUint16(o + 8, le), snap: dv.getUint32(o + 12, le) });
+    else if (type === 6 || type === 2) {
+      const ifc = type === 6 ? dv.getUint32(o + 8, le) : dv.getUint16(o + 8, le);
+      const cap = dv.getUint32(o + 20, le);
+      recs.push({
+        data: b.subarray(o + 28, o + 28 + cap),
+        len: dv.getUint32(o + 24, le),
+        linktype: ifs[ifc].lt,
+      });
+    } else if (type === 3) {
+      const len = dv.getUint32(o + 8, le);
+      const cap = Math.min(len, ifs[0].snap || len, bl - 16);
+      recs.push({ data: b.subarray(o + 12, o + 12 + cap), len, linktype: ifs[0].lt });
+    } else if (type === 0xbad || type === 0x40000bad)
+      recs.push({ data: b.subarray(0, 0), len: 0, linktype: 0, notPacket: true });
+    o += bl;
+  }
+  return recs;
+}
+
+interface Truth {
+  n: number;
+  src: string | null;
+  dst: string | null;
+  proto: number | null;
+  sport: number | null;
+  dport: number | null;
+  flags: number | null;
+  seq: number | null;
+  ack: number | null;
+  payload: number | null;
+  frag: boolean;
+}
+
+const EXT6 = new Set([0, 43, 44, 50, 51, 60, 135]);
+
+/** The rules of /work/shared/tools/compare-dump.py, on summaries. */
+function compare(truth: Truth[], ours: Summary[]): string[] {
+  const bad: string[] = [];
+  if (truth.length !== ours.length) bad.push(`packets ${ours.length} != tshark ${truth.length}`);
+  for (let i = 0; i < Math.min(truth.length, ours.length) && bad.length < 5; i++) {
+    const t = truth[i];
+    const o = ours[i];
+    const d = (k: string, a: unknown, b: unknown) => {
+      if (a !== b) bad.push(`#${t.n} ${k}: ours ${b} tshark ${a}`);
+    };
+    d("src", t.src, o.src);
+    d("dst", t.dst, o.dst);
+    const v6 = t.src !== null && t.src.includes(":");
+    if (t.proto !== null && !(v6 && EXT6.has(t.proto))) d("proto", t.proto, o.flags & F.IP ? o.proto : null);
+    if (t.frag) continue;
+    if (t.proto === 6 && t.flags !== null) {
+      d("sport", t.sport, o.flags & F.PORTS ? o.sport : null);
+      d("dport", t.dport, o.flags & F.PORTS ? o.dport : null);
+      d("flags", t.flags, o.flags & F.TCP ? o.tcpflags : null);
+      d("seq", t.seq, o.flags & F.TCP ? o.seq : null);
+      d("payload", t.payload, o.flags & F.PAYLOAD ? o.payload : null);
+      if (t.flags & 0x10) d("ack", t.ack, o.flags & F.TCP ? o.ack : null);
+    } else if (t.proto === 17 && t.sport !== null) {
+      d("sport", t.sport, o.flags & F.PORTS ? o.sport : null);
+      d("dport", t.dport, o.flags & F.PORTS ? o.dport : null);
+    }
+  }
+  return bad;
+}
+
+test("corpus: per-packet decode agrees with tshark truth; inspect counts with MANIFEST", () => {
+  if (!existsSync(join(corpus, "truth"))) {
+    console.log(`note: corpus not found at ${corpus} (set IXWASM_CORPUS); built-in frames only`);
+    return;
+  }
+  const manifest = new Map<string, string[]>();
+  for (const line of readFileSync(join(corpus, "MANIFEST.tsv"), "utf8").split("\n").slice(1)) {
+    const c = line.split("\t");
+    if (c.length > 10) manifest.set(c[0], c);
+  }
+  const failures: string[] = [];
+  let files = 0;
+  let packets = 0;
+  for (const t of readdirSync(join(corpus, "truth")).sort()) {
+    const name = t.replace(/\.jsonl$/, "");
+    const recs = readCapture(join(corpus, name));
+    if (!recs) continue;
+    const truth = readFileSync(join(corpus, "truth", t), "utf8")
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Truth);
+    const bad = compare(truth, decodeAll(core, recs));
+    const m = manifest.get(name);
+    if (m && m[4] !== "corrupt") {
+      const c = inspectAll(core, recs);
+      const want = [m[7], m[9], m[10]].map((x) => BigInt(x));
+      const got = [c[C.TCP], c[C.IPV4], c[C.IPV6]];
+      if (want.join() !== got.join())
+        bad.push(`inspect tcp/ipv4/ipv6 ${got.join("/")} != tshark ${want.join("/")}`);
+    }
+    files++;
+    packets += recs.length;
+    if (bad.length) failures.push(`${name}: ${bad.slice(0, 3).join("; ")}`);
+  }
+  console.log(`note: corpus: ${files - failures.length}/${files} captures agree (${packets} packets)`);
+  if (process.env.IXWASM_TEST_VERBOSE || failures.length) for (const f of failures) console.log("  " + f);
+  assert.ok(files > 0);
+  assert.equal(failures, []);
+});
+
+test.run();
