@@ -18,18 +18,49 @@ export const COUNTER_BASE = 0x0400;
 export const HIST_BASE = 0x0c00;
 export const SCRATCH_BASE = 0x1000;
 
-export const CFG = {
-  abi: 0,
-  mbufs: 1,
-  flows: 2,
-  ringSlots: 3,
-  stagingBytes: 4,
-  descSlots: 5,
-  tcbs: 6,
-  worker: 7,
-  workers: 8,
-  flags: 9,
-} as const;
+/** Config words (u32 at CFG_BASE + 4*index) with their defaults; mirrors assembly/mem/layout.ts CFG_*. */
+export const CONFIG_WORDS = {
+  mbufs: [1, 4096],
+  flows: [2, 1 << 16],
+  ringSlots: [3, 1024],
+  stagingBytes: [4, 4 << 20],
+  descSlots: [5, 4096],
+  tcbs: [6, 0],
+  worker: [7, 0],
+  workers: [8, 1],
+  flags: [9, 0],
+  appBytes: [10, 0],
+  evqSlots: [11, 0],
+  app: [12, 0],
+  timers: [13, 0],
+  mslMs: [14, 30000],
+  rcvbuf: [15, 65535],
+  sndbuf: [16, 1 << 18],
+  tcpFlags: [17, 0xffffffff],
+  delackUs: [18, 40000],
+  rtoMinUs: [19, 200000],
+  macLo: [20, 0],
+  macHi: [21, 0],
+  ipv4: [22, 0],
+  isnKey0: [23, 0],
+  isnKey1: [24, 0],
+  isnKey2: [25, 0],
+  isnKey3: [26, 0],
+  neighSlots: [27, 0],
+  mode: [28, 0],
+  ipv6_0: [29, 0],
+  ipv6_1: [30, 0],
+  ipv6_2: [31, 0],
+  ipv6_3: [32, 0],
+  mss: [33, 1460],
+  spans: [34, 0],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export type CoreConfig = { -readonly [K in keyof typeof CONFIG_WORDS]: number };
+
+export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
+  Object.entries(CONFIG_WORDS).map(([k, [, v]]) => [k, v]),
+) as CoreConfig;
 
 export const REGION = {
   staging: 0,
@@ -41,33 +72,15 @@ export const REGION = {
   txRing: 6,
   flow: 7,
   tcb: 8,
-  total: 15,
+  evq: 9,
+  cmdq: 10,
+  app: 11,
+  timer: 12,
+  neigh: 13,
+  span: 14,
+  total: 31,
 } as const;
 export type RegionName = Exclude<keyof typeof REGION, "total">;
-
-export interface CoreConfig {
-  mbufs: number;
-  flows: number;
-  ringSlots: number;
-  stagingBytes: number;
-  descSlots: number;
-  tcbs: number;
-  worker: number;
-  workers: number;
-  flags: number;
-}
-
-export const DEFAULT_CONFIG: CoreConfig = {
-  mbufs: 4096,
-  flows: 1 << 16,
-  ringSlots: 1024,
-  stagingBytes: 4 << 20,
-  descSlots: 4096,
-  tcbs: 0,
-  worker: 0,
-  workers: 1,
-  flags: 0,
-};
 
 /** The raw exports of a core instance. i32 results are signed: use >>> 0 for u32. */
 export interface CoreExports {
@@ -152,16 +165,9 @@ function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}
 
 function writeConfig(u32: Uint32Array, c: CoreConfig): void {
   u32.fill(0, CFG_BASE >>> 2, (CFG_BASE >>> 2) + 64);
-  u32[CFG.abi] = ABI_VERSION;
-  u32[CFG.mbufs] = c.mbufs;
-  u32[CFG.flows] = c.flows;
-  u32[CFG.ringSlots] = c.ringSlots;
-  u32[CFG.stagingBytes] = c.stagingBytes;
-  u32[CFG.descSlots] = c.descSlots;
-  u32[CFG.tcbs] = c.tcbs;
-  u32[CFG.worker] = c.worker;
-  u32[CFG.workers] = c.workers;
-  u32[CFG.flags] = c.flags;
+  u32[0] = ABI_VERSION;
+  for (const [k, [i]] of Object.entries(CONFIG_WORDS))
+    u32[(CFG_BASE >>> 2) + i] = c[k as keyof CoreConfig] >>> 0;
 }
 
 /** Total bytes the memory of a core with this config must have. */

@@ -15,7 +15,7 @@
 // ---- control block ---------------------------------------------------------
 export const ABI_VERSION: u32 = 1;
 export const CFG_BASE: usize = 0x0000; // u32 config words, written by the host
-export const REGION_BASE: usize = 0x0200; // (offset u32, bytes u32) per region id
+export const REGION_BASE: usize = 0x0200; // (offset u32, bytes u32) per region id, 32 entries
 export const COUNTER_BASE: usize = 0x0400; // u64 counters, see mem/counters.ts
 export const COUNTER_SLOTS: usize = 256;
 export const HIST_BASE: usize = 0x0c00; // u64[65] batch-size histogram (index = batch size)
@@ -34,6 +34,25 @@ export const CFG_TCBS: i32 = 6; // TCB table capacity
 export const CFG_WORKER: i32 = 7; // this instance's worker index
 export const CFG_WORKERS: i32 = 8; // number of workers
 export const CFG_FLAGS: i32 = 9; // bit 0: symmetric RSS key; bit 1: poison freed mbufs
+export const CFG_APP_BYTES: i32 = 10; // bytes of the app's own region (R_APP)
+export const CFG_EVQ_SLOTS: i32 = 11; // event and command descriptors per poll (each queue)
+export const CFG_APP: i32 = 12; // app id (api/apps.ts APP_*)
+export const CFG_TIMERS: i32 = 13; // timer-wheel entries (TCBs + app timers)
+export const CFG_MSL_MS: i32 = 14; // maximum segment lifetime; TIME_WAIT lasts 2*MSL (RFC 9293 §3.4.2)
+export const CFG_RCVBUF: i32 = 15; // receive window per connection, bytes (before scaling)
+export const CFG_SNDBUF: i32 = 16; // bytes a connection may hold unacknowledged + queued
+export const CFG_TCP_FLAGS: i32 = 17; // TCPF_* (net/tcp): timestamps, window scaling, SACK-permitted, delayed ACK
+export const CFG_DELACK_US: i32 = 18; // delayed-ACK timeout
+export const CFG_RTO_MIN_US: i32 = 19; // lower bound of the RTO (RFC 6298 (2.4) says 1 s; Linux uses 200 ms)
+export const CFG_MAC_LO: i32 = 20; // this core's MAC address, bytes 0..3 (little-endian word)
+export const CFG_MAC_HI: i32 = 21; // bytes 4..5 in the low half
+export const CFG_IPV4: i32 = 22; // this core's IPv4 address (network byte order as stored bytes), 0 = none
+export const CFG_ISN_KEY0: i32 = 23; // 4 words: secret for RFC 6528 ISNs
+export const CFG_NEIGH_SLOTS: i32 = 27; // ARP/ND cache entries
+export const CFG_MODE: i32 = 28; // host-chosen processing mode (replay raw/track/serve, stack)
+export const CFG_IPV6_0: i32 = 29; // 4 words: this core's IPv6 address (all zero = none)
+export const CFG_MSS: i32 = 33; // MSS this core announces (default 1460)
+export const CFG_SPANS: i32 = 34; // send-span pool entries (net/tcp/span.ts)
 export const CFG_WORDS: i32 = 64;
 
 // Region ids (entry i of the region table).
@@ -46,8 +65,14 @@ export const R_RX_RING: i32 = 5; // host -> core
 export const R_TX_RING: i32 = 6; // core -> host
 export const R_FLOW: i32 = 7; // flow table
 export const R_TCB: i32 = 8; // TCB table (net/tcp)
-export const R_COUNT: i32 = 16;
-export const R_TOTAL: i32 = 15; // entry 15 holds (regionBase, totalBytes)
+export const R_EVQ: i32 = 9; // events, stack -> app (api/abi.ts)
+export const R_CMDQ: i32 = 10; // commands, app -> stack
+export const R_APP: i32 = 11; // the app's own memory (e.g. memcached's table and slabs)
+export const R_TIMER: i32 = 12; // timer wheel (net/timer.ts)
+export const R_NEIGH: i32 = 13; // ARP / neighbour cache
+export const R_SPAN: i32 = 14; // send-span pool (TCP send queues, api SENDV)
+export const R_COUNT: i32 = 32;
+export const R_TOTAL: i32 = 31; // last entry holds (regionBase, totalBytes)
 
 // ---- sizes -------------------------------------------------------------------
 export const CACHE_LINE: usize = 64;

@@ -3,14 +3,20 @@
 // to size the real memory before creating it.
 import {
   ABI_VERSION, CFG_ABI, CFG_DESC_SLOTS, CFG_FLOWS, CFG_MBUFS, CFG_RING_SLOTS, CFG_STAGING_BYTES,
-  CFG_TCBS, CACHE_LINE, CTRL_END, PAGE, R_COUNT, R_DECODE, R_DESC, R_FLOW, R_MBUF, R_MBUF_STACK,
-  R_RX_RING, R_STAGING, R_TCB, R_TOTAL, R_TX_RING, REGION_BASE, alignUp, cfg,
+  CFG_TCBS, CFG_EVQ_SLOTS, CFG_APP_BYTES, CFG_TIMERS, CFG_NEIGH_SLOTS, CFG_SPANS, CACHE_LINE, CTRL_END, PAGE, R_COUNT, R_DECODE, R_DESC, R_FLOW, R_MBUF, R_MBUF_STACK,
+  R_RX_RING, R_STAGING, R_TCB, R_TOTAL, R_TX_RING, R_EVQ, R_CMDQ, R_APP, R_TIMER, R_NEIGH, R_SPAN,
+  REGION_BASE, alignUp, cfg,
 } from "./layout";
 import { DESC_BYTES } from "./desc";
 import { SUM_BYTES } from "../wire/summary-layout";
 import { mbufPoolBytes, mbufStackBytes } from "./mbuf";
 import { ringBytes } from "./ring";
 import { flowTableBytes } from "../flow/table";
+import { tcbTableBytes } from "../net/tcp/tcb";
+import { timerWheelBytes } from "../net/timer";
+import { queueBytes } from "../api/abi";
+import { NEIGH_ENTRY_BYTES } from "../net/neigh";
+import { SPAN_ENTRY_BYTES } from "../net/tcp/span";
 
 // Bytes kept free after the static data for the stub runtime's heap. The fast
 // path never allocates; this only has to hold what module start-up allocates.
@@ -41,7 +47,13 @@ export function plan(): u32 {
   place(R_RX_RING, ringBytes(ringSlots));
   place(R_TX_RING, ringBytes(ringSlots));
   place(R_FLOW, flowTableBytes(cfg(CFG_FLOWS)));
-  place(R_TCB, 0 * <usize>cfg(CFG_TCBS));
+  place(R_TCB, tcbTableBytes(cfg(CFG_TCBS)));
+  place(R_EVQ, queueBytes(cfg(CFG_EVQ_SLOTS)));
+  place(R_CMDQ, queueBytes(cfg(CFG_EVQ_SLOTS)));
+  place(R_APP, <usize>cfg(CFG_APP_BYTES));
+  place(R_TIMER, cfg(CFG_TCBS) + cfg(CFG_TIMERS) == 0 ? 0 : timerWheelBytes(cfg(CFG_TCBS) + cfg(CFG_TIMERS)));
+  place(R_NEIGH, <usize>cfg(CFG_NEIGH_SLOTS) * NEIGH_ENTRY_BYTES);
+  place(R_SPAN, <usize>cfg(CFG_SPANS) * SPAN_ENTRY_BYTES);
   const total = alignUp(cursor, PAGE);
   if (total > 0xffff0000) return 0;
   store<u32>(REGION_BASE + (<usize>R_TOTAL << 3), <u32>base);

@@ -1,0 +1,164 @@
+// The libix-style boundary between the stack (net/) and the applications
+// (apps/): one fixed 32-byte descriptor shape carries events (stack -> app) and
+// commands (app -> stack), as IX's {sysnr, args} does (inc/ix/syscall.h). Apps
+// never touch headers; they see handles, cookies and spans of bytes in mbufs.
+//
+// Descriptor (32 bytes, little-endian):
+//  off size field
+//   0   2   kind     EV_* or CMD_*
+//   2   2   flags    (reserved, 0)
+//   4   4   handle   connection handle: TCB slot | generation << 24 (checked on every command)
+//   8   4   cookie   the app's own word for this connection (given in ACCEPT / CONNECT)
+//  12   4   a        arguments, per kind (below)
+//  16   4   b
+//  20   4   c
+//  24   4   d
+//  28   4   ret      result written by the stack when it executes a command (RET_*, or a count)
+//
+// Events (the stack appends them while processing a batch; the app reads them all
+// in the same iteration):
+//   EV_TCP_KNOCK      handle; a = local port, b = remote port, c = ptr to 16-byte remote address, d = family (4|6)
+//   EV_TCP_CONNECTED  handle, cookie; a = RET_OK or an error (then the handle is dead)
+//   EV_TCP_RECV       handle, cookie; a = ptr to data (inside an mbuf), b = length
+//                     The bytes stay valid until the app returns them with CMD_RECV_DONE;
+//                     only RECV_DONE re-opens the receive window (flow control is the app's).
+//   EV_TCP_SENT       handle, cookie; a = bytes newly acknowledged, b = bytes the send window
+//                     can take now. Spans given to SENDV up to that point may be reused.
+//   EV_TCP_DEAD       handle, cookie; a = DEAD_* reason. The handle is invalid afterwards.
+//   EV_UDP_RECV       a = ptr to data, b = length, c = ptr to a 40-byte flow key of the datagram
+//                     (flow/key.ts layout: family, proto, ports, src, dst), d = mbuf handle
+//                     (valid for this iteration only: copy what must be kept)
+//   EV_TIMER          cookie; a = timer id given in CMD_TIMER
+//
+// Commands (the app appends them; the stack executes them in order after the app
+// returns, in the same iteration):
+//   CMD_ACCEPT        handle (from KNOCK), cookie
+//   CMD_REJECT        handle (an RST is sent)
+//   CMD_CONNECT       cookie; a = family, b = ptr to 16-byte remote address, c = remote port.
+//                     ret = the new handle (or an error < 0); EV_TCP_CONNECTED follows.
+//                     The local port is chosen so the Toeplitz hash of the reply tuple maps
+//                     to this worker's RETA entries.
+//   CMD_SENDV         handle; a = ptr to an array of spans {ptr u32, len u32}, b = span count.
+//                     ret = bytes accepted (flow control: may be less than offered; offer the
+//                     rest after the next EV_TCP_SENT). Zero-copy: the stack keeps pointers to
+//                     the app's bytes until they are acknowledged (EV_TCP_SENT), as IX does.
+//   CMD_RECV_DONE     handle; a = bytes consumed (in order of RECV events)
+//   CMD_CLOSE         handle (FIN after queued data)
+//   CMD_ABORT         handle (RST now)
+//   CMD_UDP_SEND      a = ptr to data, b = length, c = ptr to a flow key of the datagram to
+//                     answer (the stack swaps it), or of the destination (d = 1: key is as sent)
+//   CMD_TIMER         cookie; a = timer id, b = delay in microseconds
+import { R_CMDQ, R_EVQ, CFG_EVQ_SLOTS, cfg, regionOffset } from "../mem/layout";
+
+export const DESC_SIZE: usize = 32;
+export const D_KIND: usize = 0;
+export const D_FLAGS: usize = 2;
+export const D_HANDLE: usize = 4;
+export const D_COOKIE: usize = 8;
+export const D_A: usize = 12;
+export const D_B: usize = 16;
+export const D_C: usize = 20;
+export const D_D: usize = 24;
+export const D_RET: usize = 28;
+
+export const EV_TCP_KNOCK: u16 = 1;
+export const EV_TCP_CONNECTED: u16 = 2;
+export const EV_TCP_RECV: u16 = 3;
+export const EV_TCP_SENT: u16 = 4;
+export const EV_TCP_DEAD: u16 = 5;
+export const EV_UDP_RECV: u16 = 6;
+export const EV_TIMER: u16 = 7;
+
+export const CMD_ACCEPT: u16 = 101;
+export const CMD_REJECT: u16 = 102;
+export const CMD_CONNECT: u16 = 103;
+export const CMD_SENDV: u16 = 104;
+export const CMD_RECV_DONE: u16 = 105;
+export const CMD_CLOSE: u16 = 106;
+export const CMD_ABORT: u16 = 107;
+export const CMD_UDP_SEND: u16 = 108;
+export const CMD_TIMER: u16 = 109;
+
+// Results (D_RET); counts are >= 0.
+export const RET_OK: i32 = 0;
+export const RET_BADHANDLE: i32 = -1; // stale or never-valid handle
+export const RET_NOMEM: i32 = -2; // mbufs, spans or TCBs exhausted
+export const RET_INVAL: i32 = -3; // bad argument (span outside memory, bad family...)
+export const RET_STATE: i32 = -4; // command not valid in this connection state
+export const RET_NOROUTE: i32 = -5; // no neighbour / address for the destination
+export const RET_AGAIN: i32 = -6; // queue full; retry next iteration
+
+// EV_TCP_DEAD reasons.
+export const DEAD_CLOSED: u32 = 0; // orderly close finished (both FINs acknowledged)
+export const DEAD_RESET: u32 = 1; // RST received
+export const DEAD_TIMEOUT: u32 = 2; // retransmissions / persist probes gave up
+export const DEAD_REFUSED: u32 = 3; // connect answered by RST
+export const DEAD_ABORTED: u32 = 4; // the app aborted, or resources ran out
+
+export const SPAN_SIZE: usize = 8; // {ptr u32, len u32}
+
+export function queueBytes(slots: u32): usize {
+  return <usize>slots * DESC_SIZE;
+}
+
+// ---- queues: the stack appends events, the app appends commands ---------------
+let evCount: u32 = 0;
+let cmdCount: u32 = 0;
+let evDropped: u32 = 0;
+
+@inline export function evBase(): usize {
+  return regionOffset(R_EVQ);
+}
+@inline export function cmdBase(): usize {
+  return regionOffset(R_CMDQ);
+}
+export function evLen(): u32 {
+  return evCount;
+}
+export function cmdLen(): u32 {
+  return cmdCount;
+}
+export function evDroppedCount(): u32 {
+  return evDropped;
+}
+export function queuesReset(): void {
+  evCount = 0;
+  cmdCount = 0;
+}
+
+/** Appends an event; returns its descriptor pointer, or 0 if the queue is full (counted). */
+export function evPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
+  if (evCount >= cfg(CFG_EVQ_SLOTS)) {
+    evDropped++;
+    return 0;
+  }
+  const p = evBase() + <usize>evCount * DESC_SIZE;
+  evCount++;
+  store<u16>(p, kind, D_KIND);
+  store<u16>(p, 0, D_FLAGS);
+  store<u32>(p, handle, D_HANDLE);
+  store<u32>(p, cookie, D_COOKIE);
+  store<u32>(p, a, D_A);
+  store<u32>(p, b, D_B);
+  store<u32>(p, c, D_C);
+  store<u32>(p, d, D_D);
+  store<i32>(p, 0, D_RET);
+  return p;
+}
+
+/** Appends a command; returns its descriptor pointer (read D_RET after the stack ran it), or 0 if full. */
+export function cmdPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
+  if (cmdCount >= cfg(CFG_EVQ_SLOTS)) return 0;
+  const p = cmdBase() + <usize>cmdCount * DESC_SIZE;
+  cmdCount++;
+  store<u16>(p, kind, D_KIND);
+  store<u16>(p, 0, D_FLAGS);
+  store<u32>(p, handle, D_HANDLE);
+  store<u32>(p, cookie, D_COOKIE);
+  store<u32>(p, a, D_A);
+  store<u32>(p, b, D_B);
+  store<u32>(p, c, D_C);
+  store<u32>(p, d, D_D);
+  store<i32>(p, RET_AGAIN, D_RET);
+  return p;
+}
