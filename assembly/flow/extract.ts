@@ -1,9 +1,15 @@
-// Minimal, bounded tuple extractor for the dispatcher: link header → IPv4/IPv6
-// → TCP/UDP ports, just enough to compute the RSS hash. Written here because
-// assembly/wire/ had no link-type demultiplexer when the dispatcher entry point
-// was built; once wire/ has one, hashBatch can call it instead. Every read is
-// checked against the captured length; anything unexpected ends the walk with
-// what was found so far (addresses without ports, or nothing).
+// Minimal, bounded tuple extractor for the dispatcher: link header (Ethernet
+// with up to 3 VLAN tags, PPPoE session, raw IP, Linux SLL/SLL2, BSD
+// NULL/LOOP) → IPv4/IPv6 (+ extension headers) → TCP/UDP ports, just enough to
+// compute the RSS hash, like a NIC: no tunnels, no MPLS, outermost IP only.
+// Written here because assembly/wire/ had no link-type demultiplexer when the
+// dispatcher entry point was built. wire/decode.ts (wireDecodeFrame) now walks
+// much more (tunnels, ICMP errors, tshark semantics) and costs more per frame;
+// the dispatcher is the serial stage, so it keeps this lean walk, and
+// test/flow/hash-vs-wire.test.ts checks both agree on the tuple of every
+// corpus frame. Every read is checked against the captured length; anything
+// unexpected ends the walk with what was found so far (addresses without
+// ports, or nothing).
 import { rssHashV4, rssHashV4Addr, rssHashV6, rssHashV6Addr } from "./toeplitz";
 
 // Result flags (also the per-record flags of hashBatch).
@@ -39,6 +45,13 @@ function linkToIp(p: usize, len: u32, linktype: u32): i32 {
         etype = be16(p + off);
       }
       off += 2;
+      if (etype == 0x8864) {
+        // PPPoE session (RFC 2516): 6-byte header, then the 2-byte PPP protocol.
+        if (off + 8 > len) return -1;
+        const ppp = be16(p + off + 6);
+        etype = ppp == 0x0021 ? 0x0800 : ppp == 0x0057 ? 0x86dd : 0;
+        off += 8;
+      }
       break;
     }
     case 101: case 12: case 14: {
