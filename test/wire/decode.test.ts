@@ -380,6 +380,66 @@ test("truncation at every byte offset: flagged, nothing read past caplen", () =>
   }
 });
 
+test("seeded fuzz: mutated and cut frames on every link type, guard bytes never read, no trap at memory end", () => {
+  let seed = 0x1234567;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const eth = SYN4.subarray(0, 12);
+  const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
+  const seeds: [Uint8Array, number][] = [
+    [SYN4, 1],
+    [DATA6, 1],
+    [cat(eth, hex("88a8 0064 8100 00c8 8864 1100 0001 0030 0021"), SYN4.subarray(14)), 1],
+    [cat(eth, hex("8847 00010140 00000000"), SYN4), 1],
+    [
+      cat(
+        eth,
+        hex(
+          "0800 4500 0064 0001 0000 4000 2f00 00000000 c0000201 c0000202 1000 88be 00000001 10640001 00000000",
+        ),
+        SYN4,
+      ),
+      1,
+    ],
+    [SYN4.subarray(14), 101],
+    [DATA6.subarray(14), 229],
+    [cat(new Uint8Array(16).fill(0x08, 14, 15), SYN4.subarray(14)), 113],
+    [cat(hex("86dd"), new Uint8Array(18), DATA6.subarray(14)), 276],
+    [cat(hex("02000000"), SYN4.subarray(14)), 0],
+  ];
+  const dec = core.exports.wireDecodeFrame as (
+    f: number,
+    c: number,
+    l: number,
+    lt: number,
+    o: number,
+  ) => number;
+  const st = core.regions.staging.offset;
+  const out = core.regions.decode.offset;
+  const snap = () => Array.from(core.u8.subarray(out, out + 64));
+  for (let i = 0; i < 3000; i++) {
+    const [base, lt] = seeds[rnd(seeds.length)];
+    const f = Uint8Array.from(base);
+    for (let k = rnd(4); k > 0; k--) f[rnd(f.length)] ^= 1 << rnd(8); // bit flips
+    if (rnd(3) === 0) f[rnd(f.length)] = rnd(256); // a random byte (lengths, versions, flags)
+    const cut = rnd(f.length + 1);
+    core.u8.set(f.subarray(0, cut), st);
+    core.u8.fill(0x00, st + cut, st + cut + 128);
+    const a = dec(st, cut, f.length, lt, out);
+    const sa = snap();
+    core.u8.fill(0xff, st + cut, st + cut + 128);
+    const b = dec(st, cut, f.length, lt, out);
+    assert.is(b, a, `fuzz ${i}: flags independent of bytes past caplen`);
+    assert.equal(snap(), sa, `fuzz ${i}: summary independent of bytes past caplen`);
+    // Flush against the end of linear memory: any read past caplen would trap.
+    const end = core.memory.buffer.byteLength;
+    core.u8.set(f.subarray(0, cut), end - cut);
+    assert.is(dec(end - cut, cut, f.length, lt, out), a, `fuzz ${i}: same at the end of memory`);
+  }
+});
+
 // ---- corpus ------------------------------------------------------------------------
 const corpus = process.env.IXWASM_CORPUS ?? "/work/shared/traces";
 
