@@ -24,8 +24,23 @@ export const C_NOT_PACKET: i32 = 16; // records that are not packets (pcapng cus
 export const C_FRAGMENTS: i32 = 17; // IP fragments (not reassembled)
 export const C_BAD_CHECKSUM: i32 = 18; // checksum verification failed
 export const C_MBUF_BAD_HANDLE: i32 = 19; // mbuf free of a handle that is not an mbuf of this pool
-// 20..255: free for later layers (append here, keep numbers stable)
-export const C_COUNT: i32 = 20;
+
+export const C_RX_DROP_NOMBUF: i32 = 20; // RX frame dropped: no mbuf to post back in its ring slot
+export const C_RUNT: i32 = 21; // frame shorter than its link header
+export const C_NOT_FOR_US: i32 = 22; // destination MAC or IP is not ours
+export const C_IP_BAD_HEADER: i32 = 23; // IP version/length fields impossible (RFC 1122 §3.2.1)
+export const C_IP_BAD_CSUM: i32 = 24; // IPv4 header checksum wrong
+export const C_L4_BAD_CSUM: i32 = 25; // TCP/UDP/ICMP checksum wrong
+export const C_PROTO_UNHANDLED: i32 = 26; // IP protocol / ethertype the stack does not serve
+export const C_ARP_IN: i32 = 27; // ARP frames received
+export const C_ARP_REPLIES: i32 = 28; // ARP replies sent
+export const C_ICMP_ECHO: i32 = 29; // ICMP / ICMPv6 echo requests answered
+export const C_ND_IN: i32 = 30; // neighbour solicitations/advertisements received
+export const C_NEIGH_MISS: i32 = 31; // transmissions waiting for ARP/ND resolution
+export const C_UDP_NO_APP: i32 = 32; // UDP datagrams nobody listens to
+export const C_L4_TRUNCATED: i32 = 33; // transport bytes cut short by the capture (snaplen)
+// 34..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
+export const C_COUNT: i32 = 34;
 
 @inline export function bump(c: i32, by: u64 = 1): void {
   const p = COUNTER_BASE + (<usize>c << 3);

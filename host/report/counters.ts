@@ -21,6 +21,21 @@ export const COUNTER_NAMES = [
   "not_packet",
   "fragments",
   "bad_checksum",
+  "mbuf_bad_handle",
+  "rx_drop_nombuf",
+  "runt",
+  "not_for_us",
+  "ip_bad_header",
+  "ip_bad_csum",
+  "l4_bad_csum",
+  "proto_unhandled",
+  "arp_in",
+  "arp_replies",
+  "icmp_echo",
+  "nd_in",
+  "neigh_miss",
+  "udp_no_app",
+  "l4_truncated",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;
