@@ -39,8 +39,43 @@ export const C_ND_IN: i32 = 30; // neighbour solicitations/advertisements receiv
 export const C_NEIGH_MISS: i32 = 31; // transmissions waiting for ARP/ND resolution
 export const C_UDP_NO_APP: i32 = 32; // UDP datagrams nobody listens to
 export const C_L4_TRUNCATED: i32 = 33; // transport bytes cut short by the capture (snaplen)
-// 34..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
-export const C_COUNT: i32 = 34;
+// TCP engine (net/tcp): drops by reason and events, bumped in one place per reason.
+export const C_TCP_SEGS_IN: i32 = 34; // TCP segments handed to tcpInput
+export const C_TCP_SEGS_OUT: i32 = 35; // TCP segments sent (incl. retransmissions, ACKs, RSTs)
+export const C_TCP_BAD_CSUM: i32 = 36; // TCP checksum wrong (verified in tcpInput when the IP layer did not)
+export const C_TCP_MALFORMED: i32 = 37; // header length impossible or cut (RFC 9293 §3.1)
+export const C_TCP_NO_LISTENER: i32 = 38; // segment for no connection and no listener (RST sent unless RST, §3.10.7.1)
+export const C_TCP_RST_SENT: i32 = 39; // RSTs sent
+export const C_TCP_RST_RCVD: i32 = 40; // acceptable RSTs that closed a connection
+export const C_TCP_OUT_OF_WINDOW: i32 = 41; // unacceptable sequence numbers (§3.10.7.4 first check), ACKed and dropped
+export const C_TCP_PAWS_DROP: i32 = 42; // old timestamps (RFC 7323 §5.3 PAWS)
+export const C_TCP_CHALLENGE_ACK: i32 = 43; // challenge ACKs sent (RFC 5961 §3-5)
+export const C_TCP_CHALLENGE_LIMITED: i32 = 44; // challenge ACKs suppressed by the rate limit (RFC 5961 §7)
+export const C_TCP_BAD_ACK: i32 = 45; // unacceptable ACKs dropped (SYN-SENT/SYN-RECEIVED RST, RFC 5961 §5 too old)
+export const C_TCP_ACK_TOO_NEW: i32 = 46; // ACKs of data never sent, answered by an ACK (§3.10.7.4)
+export const C_TCP_RETRANSMITS: i32 = 47; // segments retransmitted (any cause)
+export const C_TCP_FAST_RETRANSMITS: i32 = 48; // fast retransmits (RFC 5681 §3.2) and NewReno partial-ACK retransmits (RFC 6582)
+export const C_TCP_RTO_TIMEOUTS: i32 = 49; // retransmission timer expirations (RFC 6298 §5)
+export const C_TCP_DUP_ACKS: i32 = 50; // duplicate ACKs received (RFC 5681 §2 definition)
+export const C_TCP_OOO_SEGS: i32 = 51; // out-of-order segments queued
+export const C_TCP_OOO_DROPS: i32 = 52; // out-of-order segments dropped (queue bound)
+export const C_TCP_DUP_SEGS: i32 = 53; // segments carrying only already-received data
+export const C_TCP_TCB_FULL: i32 = 54; // connections refused: TCB table or flow table full
+export const C_TCP_HALFOPEN_EVICT: i32 = 55; // half-open (SYN-RECEIVED) connections evicted to make room (SYN flood)
+export const C_TCP_SYN_DUP: i32 = 56; // retransmitted SYNs answered with the SYN-ACK again
+export const C_TCP_PERSIST_PROBES: i32 = 57; // zero-window probes sent
+export const C_TCP_CONN_TIMEOUT: i32 = 58; // connections given up (retransmissions or probes exhausted)
+export const C_TCP_PASSIVE_OPENS: i32 = 59; // connections established from LISTEN
+export const C_TCP_ACTIVE_OPENS: i32 = 60; // connections established from CONNECT
+export const C_TCP_DELACK_SENT: i32 = 61; // ACKs sent by the delayed-ACK timer
+export const C_TCP_TX_NOMBUF: i32 = 62; // segments not built: no mbuf (retried by the timers)
+export const C_TCP_RCV_NOSPACE: i32 = 63; // data beyond the receive window trimmed or dropped
+export const C_TCP_TIMEWAIT_REUSE: i32 = 64; // TIME-WAIT connections ended by a new SYN (RFC 6191)
+export const C_TCP_PRESET_USED: i32 = 65; // replay presets applied to an arriving SYN
+export const C_TCP_SYN_BAD: i32 = 66; // segments to a listener that are neither SYN nor RST nor ACK, or SYN with FIN/RST
+export const C_TCP_SPAN_EXHAUSTED: i32 = 67; // SENDV spans refused: span pool empty
+// 68..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
+export const C_COUNT: i32 = 68;
 
 @inline export function bump(c: i32, by: u64 = 1): void {
   const p = COUNTER_BASE + (<usize>c << 3);
