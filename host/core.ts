@@ -54,6 +54,14 @@ export const CONFIG_WORDS = {
   ipv6_3: [32, 0],
   mss: [33, 1460],
   spans: [34, 0],
+  appPort: [40, 0],
+  appPeerIp4: [41, 0],
+  appPeerPort: [42, 0],
+  appConns: [43, 0],
+  appMsgs: [44, 0],
+  appMsgBytes: [45, 0],
+  appItemMax: [46, 0],
+  appUnixBase: [47, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type CoreConfig = { -readonly [K in keyof typeof CONFIG_WORDS]: number };

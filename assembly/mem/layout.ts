@@ -53,6 +53,14 @@ export const CFG_MODE: i32 = 28; // host-chosen processing mode (replay raw/trac
 export const CFG_IPV6_0: i32 = 29; // 4 words: this core's IPv6 address (all zero = none)
 export const CFG_MSS: i32 = 33; // MSS this core announces (default 1460)
 export const CFG_SPANS: i32 = 34; // send-span pool entries (net/tcp/span.ts)
+export const CFG_APP_PORT: i32 = 40; // TCP/UDP port the server app listens on (0 = the app's default)
+export const CFG_APP_PEER_IP4: i32 = 41; // client apps: server IPv4 address (bytes in wire order)
+export const CFG_APP_PEER_PORT: i32 = 42; // client apps: server port
+export const CFG_APP_CONNS: i32 = 43; // client apps: connections to open; server apps: connection slots (0 = sized from CFG_APP_BYTES)
+export const CFG_APP_MSGS: i32 = 44; // client apps: messages (requests) per connection
+export const CFG_APP_MSG_BYTES: i32 = 45; // client apps: bytes per message (memcached: value size)
+export const CFG_APP_ITEM_MAX: i32 = 46; // memcached item size limit in bytes (0 = 1 MiB, as memcached -I 1m)
+export const CFG_APP_UNIX_BASE: i32 = 47; // unix seconds at loop clock 0 (memcached absolute expiration times)
 export const CFG_WORDS: i32 = 64;
 
 // Region ids (entry i of the region table).
