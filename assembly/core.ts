@@ -1,13 +1,84 @@
-// ixwasm core: the exported entry points of one WASM core instance.
-export { plan } from "./mem/plan";
+// ixwasm core: one WASM instance = one dataplane worker (IX: one per core).
+//
+// poll() is the whole run-to-completion loop, like DPDK's l2fwd main loop: free
+// what was sent, fire due timers, take the frames that are there (at most 64,
+// never waiting: adaptive batching), run each through Ethernet → ARP / IP →
+// ICMP / UDP / TCP → application events, let the app answer with commands,
+// execute them, send what the batch left pending, and publish the TX batch.
 import { plan } from "./mem/plan";
 import { ABI_VERSION, CFG_BASE, REGION_BASE, COUNTER_BASE, HIST_BASE, SCRATCH_BASE } from "./mem/layout";
 import { CFG_RING_SLOTS, R_RX_RING, R_TX_RING, cfg, regionBytes, regionOffset } from "./mem/layout";
-import { mbufPoolInit } from "./mem/mbuf";
+import { MB_DATA_LEN, mbufPoolInit } from "./mem/mbuf";
 import { ringInit } from "./mem/ring";
 import { rssInit } from "./flow/toeplitz";
 import { retaInit } from "./flow/reta";
 import { flowTableInit } from "./flow/table";
+import { evLen, evReset } from "./api/abi";
+import { PKT_NOW_US, pkt } from "./net/pkt";
+import { ifaceInit } from "./net/iface";
+import { netifInit, rxBurst, txPublish, txReclaim } from "./net/netif";
+import { ethInput, rxCount } from "./net/eth";
+import { neighInit } from "./net/neigh";
+import { setIcmpHandlers, setUdpHandler } from "./net/ip";
+import { icmp6Input, icmpInput } from "./net/icmp";
+import { udpInput, udpRelease } from "./net/udp";
+import { appStep, commandsRun, flushStep, timersStep } from "./net/stack";
+
+export const RX_BURST: u32 = 64; // IX's batch bound
+const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
+
+/** One iteration of the dataplane at time nowNs (ns since the run's epoch: trace time or wall time). Returns frames received. */
+export function poll(nowNs: f64): u32 {
+  const now = <u64>(nowNs / 1000.0);
+  store<u64>(pkt() + PKT_NOW_US, now);
+  txReclaim(); //                                  1. reclaim frames the host has sent
+  timersStep(now); //                              2. retransmissions, delayed ACKs, TIME_WAIT, app timers
+  const n = rxBurst(rxBatch, RX_BURST); //         3. take what is there, ≤ 64, never wait
+  let bytes: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const m = load<usize>(rxBatch + (<usize>i << 2));
+    bytes += <u64>load<u16>(m, MB_DATA_LEN);
+    ethInput(m); //                                4. eth → ip → tcp/udp/icmp → events
+  }
+  rxCount(n, bytes);
+  histBump(n);
+  if (evLen() != 0 || n != 0) {
+    appStep(); //                                  5. the app reads events, issues commands
+    evReset();
+  }
+  commandsRun(); //                                6. the stack executes them
+  udpRelease();
+  flushStep(); //                                  7. coalesced ACKs and queued data
+  txPublish(); //                                  8. one TX publish per batch
+  return n;
+}
+
+@inline function histBump(n: u32): void {
+  const p = HIST_BASE + (<usize>n << 3);
+  store<u64>(p, load<u64>(p) + 1);
+}
+
+/** Lays out the regions and initialises pools, rings, tables and the stack. Returns 0 on success. */
+export function init(): i32 {
+  if (plan() == 0) return -1;
+  mbufPoolInit();
+  if (regionBytes(R_RX_RING) != 0) ringInit(regionOffset(R_RX_RING), cfg(CFG_RING_SLOTS));
+  if (regionBytes(R_TX_RING) != 0) ringInit(regionOffset(R_TX_RING), cfg(CFG_RING_SLOTS));
+  rssInit();
+  retaInit();
+  flowTableInit();
+  ifaceInit();
+  neighInit();
+  netifInit();
+  setUdpHandler(udpInput);
+  setIcmpHandlers(icmpInput, icmp6Input);
+  return 0;
+}
+
+export { plan } from "./mem/plan";
+export { arpAnnounce, neighResolve } from "./net/neigh";
+export { udpListen } from "./net/udp";
+export { txOutstanding } from "./net/netif";
 
 // mem/ and flow/ (pools, rings, RSS, RETA, flow table): see each file's header.
 export {
@@ -28,18 +99,6 @@ export {
   flowFind, flowInsert, flowDelete, flowCount, flowCapacity, flowValue, flowKeyAt, flowSlots,
   flowProbeLength,
 } from "./flow/table";
-
-/** Lays out the regions and initialises pools, rings and tables. Returns 0 on success. */
-export function init(): i32 {
-  if (plan() == 0) return -1;
-  mbufPoolInit();
-  if (regionBytes(R_RX_RING) != 0) ringInit(regionOffset(R_RX_RING), cfg(CFG_RING_SLOTS));
-  if (regionBytes(R_TX_RING) != 0) ringInit(regionOffset(R_TX_RING), cfg(CFG_RING_SLOTS));
-  rssInit();
-  retaInit();
-  flowTableInit();
-  return 0;
-}
 
 /** ABI self-description, so host/core.ts can check its mirrored offsets. */
 export function abiCheck(i: i32): u32 {

@@ -125,6 +125,14 @@ export function queuesReset(): void {
   evCount = 0;
   cmdCount = 0;
 }
+/** After the app has read the events: events pushed later in the iteration wait for the next app run. */
+export function evReset(): void {
+  evCount = 0;
+}
+/** Right before the app runs, after it has seen the previous commands' results. */
+export function cmdReset(): void {
+  cmdCount = 0;
+}
 
 /** Appends an event; returns its descriptor pointer, or 0 if the queue is full (counted). */
 export function evPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {

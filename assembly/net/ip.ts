@@ -1,19 +1,198 @@
-// IP output and input (IPv4 RFC 791 / RFC 1122, IPv6 RFC 8200).
-import { mbufFree } from "../mem/mbuf";
+// IP input and output: IPv4 (RFC 791, host requirements RFC 1122 §3.2.1) and
+// IPv6 (RFC 8200). Input is a ladder of checks, each dropping with one named
+// counter; what passes fills the packet record (net/pkt.ts) and goes to the
+// transport handler chosen once at init. Fragments are counted and dropped:
+// the core does not reassemble (see README).
+import { be16 } from "../wire/bytes";
+import { inetChecksum, l4ChecksumFill, l4ChecksumOk } from "../wire/checksum";
+import { ipv6WalkExt, ext6Frag, ext6Off, ext6Trunc } from "../wire/ipv6";
+import { MB_DATA_LEN, MB_DATA_OFF, mbufBuf, mbufData, mbufFree } from "../mem/mbuf";
+import {
+  C_FRAGMENTS, C_IP_BAD_CSUM, C_IP_BAD_HEADER, C_L4_BAD_CSUM, C_L4_TRUNCATED, C_NOT_FOR_US, C_PROTO_UNHANDLED, bump,
+} from "../mem/counters";
+import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_PROTO, PKT_SRC, PKT_DST, PKT_TTL, pkt } from "./pkt";
+import { ifCheckCsum, isOurV4, isOurV6 } from "./iface";
+import { txFrame } from "./netif";
 
 /** Headroom every transmitted mbuf keeps in front of the transport header: Ethernet (14) + IPv6 (40), rounded up. */
 export const TX_HEADROOM: u16 = 64;
+
+export const PROTO_ICMP: u32 = 1;
+export const PROTO_TCP: u32 = 6;
+export const PROTO_UDP: u32 = 17;
+export const PROTO_ICMP6: u32 = 58;
+
+// Transport handlers, chosen once (replay modes and the full stack plug in here).
+// Each takes ownership of the mbuf in pkt().
+function dropUnhandled(): void {
+  bump(C_PROTO_UNHANDLED);
+  mbufFree(load<usize>(pkt()));
+}
+export let tcpHandler: () => void = dropUnhandled;
+export let udpHandler: () => void = dropUnhandled;
+export let icmpHandler: () => void = dropUnhandled;
+export let icmp6Handler: () => void = dropUnhandled;
+export function setTcpHandler(f: () => void): void {
+  tcpHandler = f;
+}
+export function setUdpHandler(f: () => void): void {
+  udpHandler = f;
+}
+export function setIcmpHandlers(v4: () => void, v6: () => void): void {
+  icmpHandler = v4;
+  icmp6Handler = v6;
+}
+
+@inline function drop(m: usize, counter: i32): void {
+  bump(counter);
+  mbufFree(m);
+}
+
+/** Verifies the transport checksum unless disabled; true if the packet may go on. */
+@inline function checksumPasses(family: i32, l3: usize, proto: u32, l4: usize, l4len: u32, truncated: bool): bool {
+  const p = pkt();
+  if (!ifCheckCsum()) {
+    store<u8>(p + PKT_FLAGS, load<u8>(p + PKT_FLAGS) | PKTF_CSUM_OK);
+    return true;
+  }
+  if (truncated) return true; // cannot verify what was not captured; flagged PKTF_L4_TRUNC
+  if (!l4ChecksumOk(family, l3, proto, l4, l4len)) return false;
+  store<u8>(p + PKT_FLAGS, load<u8>(p + PKT_FLAGS) | PKTF_CSUM_OK);
+  return true;
+}
+
+@inline function toTransport(m: usize, proto: u32): void {
+  if (proto == PROTO_TCP) tcpHandler();
+  else if (proto == PROTO_UDP) udpHandler();
+  else if (proto == PROTO_ICMP) icmpHandler();
+  else if (proto == PROTO_ICMP6) icmp6Handler();
+  else drop(m, C_PROTO_UNHANDLED);
+}
+
+/** IPv4 packet at l3 with `avail` captured bytes in mbuf m. */
+export function ipv4Input(m: usize, l3: usize, avail: u32): void {
+  // RFC 1122 §3.2.1.1-2: version 4, IHL ≥ 5, total length ≥ header; header checksum verified.
+  if (avail < 20) return drop(m, C_IP_BAD_HEADER);
+  const vihl = <u32>load<u8>(l3);
+  const ihl = (vihl & 15) << 2;
+  const total = be16(l3 + 2);
+  if (vihl >> 4 != 4 || ihl < 20 || total < ihl || ihl > avail) return drop(m, C_IP_BAD_HEADER);
+  if (inetChecksum(l3, ihl) != 0) return drop(m, C_IP_BAD_CSUM);
+  // Fragments are not reassembled (README: "not supported").
+  if ((be16(l3 + 6) & 0x3fff) != 0) return drop(m, C_FRAGMENTS);
+  if (!isOurV4(l3 + 16)) return drop(m, C_NOT_FOR_US);
+  const p = pkt();
+  const proto = <u32>load<u8>(l3 + 9);
+  let l4len = total - ihl;
+  let flags: u8 = 0;
+  if (total > avail) {
+    // Captured short of the IP length (snaplen): hand on what is there, flagged.
+    l4len = avail - ihl;
+    flags = PKTF_L4_TRUNC;
+    bump(C_L4_TRUNCATED);
+  }
+  store<usize>(p, m);
+  store<u8>(p + PKT_FAMILY, 4);
+  store<u8>(p + PKT_PROTO, <u8>proto);
+  store<u8>(p + PKT_TTL, load<u8>(l3 + 8));
+  store<u8>(p + PKT_FLAGS, flags);
+  store<u32>(p + PKT_L3, <u32>l3);
+  store<u32>(p + PKT_L4, <u32>(l3 + ihl));
+  store<u32>(p + PKT_L4LEN, l4len);
+  store<u64>(p + PKT_SRC, <u64>load<u32>(l3 + 12));
+  store<u64>(p + PKT_SRC + 8, 0);
+  store<u64>(p + PKT_DST, <u64>load<u32>(l3 + 16));
+  store<u64>(p + PKT_DST + 8, 0);
+  if (proto == PROTO_TCP || proto == PROTO_UDP) {
+    if (!checksumPasses(4, l3, proto, l3 + ihl, l4len, flags != 0)) return drop(m, C_L4_BAD_CSUM);
+  }
+  toTransport(m, proto);
+}
+
+/** IPv6 packet at l3 with `avail` captured bytes in mbuf m. */
+export function ipv6Input(m: usize, l3: usize, avail: u32): void {
+  if (avail < 40 || <u32>load<u8>(l3) >> 4 != 6) return drop(m, C_IP_BAD_HEADER);
+  const plen = be16(l3 + 4);
+  if (plen == 0) return drop(m, C_PROTO_UNHANDLED); // jumbograms (RFC 2675) are not served
+  if (!isOurV6(l3 + 24)) return drop(m, C_NOT_FOR_US);
+  const proto = ipv6WalkExt(l3, avail);
+  if (ext6Trunc) return drop(m, C_IP_BAD_HEADER);
+  if (ext6Frag) return drop(m, C_FRAGMENTS);
+  const l4 = l3 + <usize>ext6Off;
+  const end: u32 = 40 + plen;
+  if (ext6Off > end) return drop(m, C_IP_BAD_HEADER);
+  let l4len = end - ext6Off;
+  let flags: u8 = 0;
+  if (end > avail) {
+    l4len = avail - ext6Off;
+    flags = PKTF_L4_TRUNC;
+    bump(C_L4_TRUNCATED);
+  }
+  const p = pkt();
+  store<usize>(p, m);
+  store<u8>(p + PKT_FAMILY, 6);
+  store<u8>(p + PKT_PROTO, <u8>proto);
+  store<u8>(p + PKT_TTL, load<u8>(l3 + 7));
+  store<u8>(p + PKT_FLAGS, flags);
+  store<u32>(p + PKT_L3, <u32>l3);
+  store<u32>(p + PKT_L4, <u32>l4);
+  store<u32>(p + PKT_L4LEN, l4len);
+  memory.copy(p + PKT_SRC, l3 + 8, 32); // src and dst are adjacent in both
+  if (proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_ICMP6) {
+    if (!checksumPasses(6, l3, proto, l4, l4len, flags != 0)) return drop(m, C_L4_BAD_CSUM);
+  }
+  toTransport(m, proto);
+}
+
+let ipIdent: u32 = 0;
 
 /**
  * Sends the transport segment at mbufData(m) (l4len bytes; the mbuf's dataOff
  * must be TX_HEADROOM) from `src` to `dst` (16-byte wire-order addresses, family
  * 4|6): prepends the IP header and the Ethernet header (srcMac -> dstMac), fills
- * the transport checksum (TCP/UDP/ICMPv6 via wire/checksum l4ChecksumFill) when
- * `csum` is true, and queues the frame for transmission. Takes ownership of m
- * (freed on failure). Returns false if the frame was dropped (counted).
+ * the transport checksum (TCP/UDP/ICMPv6) when `csum` is true, and queues the
+ * frame for transmission. Takes ownership of m. Returns false if dropped.
  */
 export function ipSend(m: usize, family: u32, src: usize, dst: usize, proto: u32, l4len: u32, csum: bool, srcMac: usize, dstMac: usize): bool {
-  // Placeholder until net/ip output lands (being written now).
-  mbufFree(m);
-  return false;
+  return ipSendHops(m, family, src, dst, proto, l4len, csum, srcMac, dstMac, 64);
+}
+
+/** ipSend with an explicit TTL / hop limit (neighbour discovery needs 255, RFC 4861 §7.1). */
+export function ipSendHops(m: usize, family: u32, src: usize, dst: usize, proto: u32, l4len: u32, csum: bool, srcMac: usize, dstMac: usize, hops: u32): bool {
+  const l4 = mbufData(m);
+  let l3: usize;
+  let ethType: u32;
+  if (family == 4) {
+    l3 = l4 - 20;
+    store<u8>(l3, 0x45);
+    store<u8>(l3 + 1, 0);
+    store<u16>(l3 + 2, bswap<u16>(<u16>(20 + l4len)));
+    store<u16>(l3 + 4, bswap<u16>(<u16>ipIdent));
+    ipIdent++;
+    store<u16>(l3 + 6, bswap<u16>(0x4000)); // DF: the stack segments by MSS and never fragments
+    store<u8>(l3 + 8, <u8>hops);
+    store<u8>(l3 + 9, <u8>proto);
+    store<u16>(l3 + 10, 0);
+    store<u32>(l3 + 12, load<u32>(src));
+    store<u32>(l3 + 16, load<u32>(dst));
+    store<u16>(l3 + 10, bswap<u16>(<u16>inetChecksum(l3, 20)));
+    ethType = 0x0800;
+  } else {
+    l3 = l4 - 40;
+    store<u32>(l3, bswap<u32>(0x60000000));
+    store<u16>(l3 + 4, bswap<u16>(<u16>l4len));
+    store<u8>(l3 + 6, <u8>proto);
+    store<u8>(l3 + 7, <u8>hops);
+    memory.copy(l3 + 8, src, 16);
+    memory.copy(l3 + 24, dst, 16);
+    ethType = 0x86dd;
+  }
+  if (csum) l4ChecksumFill(<i32>family, l3, proto, l4, l4len);
+  const eth = l3 - 14;
+  memory.copy(eth, dstMac, 6);
+  memory.copy(eth + 6, srcMac, 6);
+  store<u16>(eth + 12, bswap<u16>(<u16>ethType));
+  store<u16>(m, <u16>(eth - mbufBuf(m)), MB_DATA_OFF);
+  store<u16>(m, <u16>(<u32>(l4 - eth) + l4len), MB_DATA_LEN);
+  return txFrame(m);
 }

@@ -1,0 +1,72 @@
+// ICMP echo (RFC 792) and ICMPv6 echo (RFC 4443 §4) answered; neighbour
+// discovery handed to net/neigh.ts; everything else counted and dropped.
+import { MB_DATA_OFF, mbufAlloc, mbufData, mbufFree } from "../mem/mbuf";
+import { C_ICMP_ECHO, C_L4_BAD_CSUM, C_PROTO_UNHANDLED, bump } from "../mem/counters";
+import { inetChecksum } from "../wire/checksum";
+import { PKTF_L4_TRUNC, PKT_FLAGS, PKT_L4, PKT_L4LEN, PKT_SMAC, PKT_SRC, pkt } from "./pkt";
+import { TX_HEADROOM, ipSend } from "./ip";
+import { replySrcAddr, replySrcMac } from "./iface";
+import { ndInput } from "./neigh";
+
+/** Copies the echo request into a fresh mbuf as a reply (type `replyType`) and sends it back the way it came. */
+function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
+  const p = pkt();
+  const l4 = <usize>load<u32>(p + PKT_L4);
+  const len = load<u32>(p + PKT_L4LEN);
+  if ((load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) != 0 || len > 1500) {
+    bump(C_PROTO_UNHANDLED);
+    mbufFree(m);
+    return;
+  }
+  const r = mbufAlloc();
+  if (r == 0) {
+    mbufFree(m);
+    return;
+  }
+  store<u16>(r, TX_HEADROOM, MB_DATA_OFF);
+  const q = mbufData(r);
+  memory.copy(q, l4, len);
+  store<u8>(q, replyType);
+  store<u16>(q + 2, 0);
+  if (family == 4) store<u16>(q + 2, bswap<u16>(<u16>inetChecksum(q, len)));
+  bump(C_ICMP_ECHO);
+  // Reply from the address and MAC the request was sent to (any-address mode answers as them).
+  ipSend(r, family, replySrcAddr(), p + PKT_SRC, proto, len, family == 6, replySrcMac(), p + PKT_SMAC);
+  mbufFree(m);
+}
+
+export function icmpInput(): void {
+  const p = pkt();
+  const m = load<usize>(p);
+  const l4 = <usize>load<u32>(p + PKT_L4);
+  const len = load<u32>(p + PKT_L4LEN);
+  if (len < 8 || (load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) == 0 && inetChecksum(l4, len) != 0) {
+    bump(C_L4_BAD_CSUM);
+    mbufFree(m);
+    return;
+  }
+  if (load<u8>(l4) == 8 && load<u8>(l4 + 1) == 0) echoReply(m, 4, 0, 1);
+  else {
+    bump(C_PROTO_UNHANDLED);
+    mbufFree(m);
+  }
+}
+
+/** ICMPv6; the checksum (with pseudo-header) was verified by ipv6Input. */
+export function icmp6Input(): void {
+  const p = pkt();
+  const m = load<usize>(p);
+  const l4 = <usize>load<u32>(p + PKT_L4);
+  if (load<u32>(p + PKT_L4LEN) < 8) {
+    bump(C_PROTO_UNHANDLED);
+    mbufFree(m);
+    return;
+  }
+  const type = <u32>load<u8>(l4);
+  if (type == 128) echoReply(m, 6, 129, 58);
+  else if (type == 135 || type == 136) ndInput(m, type);
+  else {
+    bump(C_PROTO_UNHANDLED);
+    mbufFree(m);
+  }
+}
