@@ -550,7 +550,8 @@ export function inspectSummaryPtr(): usize {
 
 /**
  * inspect: decodes descriptors 0..count-1 without writing summaries and adds to
- * C_RX_FRAMES/BYTES (captured bytes), C_IPV4/C_IPV6/C_TCP/C_UDP (frames with such
+ * C_RX_FRAMES/BYTES (every record, as tshark's frame count, incl. non-packet
+ * records, which are also counted in C_NOT_PACKET; captured bytes), C_IPV4/C_IPV6/C_TCP/C_UDP (frames with such
  * a header anywhere, as tshark's filters), C_NON_IP (decoded link type, no IP),
  * C_UNKNOWN_LINK, C_TRUNCATED, C_FRAGMENTS, C_NOT_PACKET. Counters are bumped
  * once per batch.
@@ -561,11 +562,13 @@ export function inspectBatch(count: i32): void {
   let nonIp: u64 = 0, unk: u64 = 0, tr: u64 = 0, frag: u64 = 0, np: u64 = 0;
   for (let i = 0; i < count; i++) {
     const d = db + (<usize>i) * DESC_BYTES;
+    const caplen = load<u32>(d + DESC_CAPLEN);
+    frames++;
+    bytes += caplen;
     if (load<u16>(d + DESC_FLAGS) & DESC_F_NOT_PACKET) {
-      np++;
+      np++; // tshark shows these as frames too (MANIFEST packets/bytes count them)
       continue;
     }
-    const caplen = load<u32>(d + DESC_CAPLEN);
     const f = wireDecodeFrame(
       <usize>load<u32>(d + DESC_OFF),
       caplen,
@@ -573,8 +576,6 @@ export function inspectBatch(count: i32): void {
       <u32>load<u16>(d + DESC_LINKTYPE),
       INSPECT_SUM,
     );
-    frames++;
-    bytes += caplen;
     v4 += (f >> 9) & 1;
     v6 += (f >> 10) & 1;
     tcp += (f >> 11) & 1;
