@@ -1,0 +1,82 @@
+// The host's side of a core's "NIC" (assembly/net/netif.ts): writes received
+// frames straight into the mbufs the core posted in its RX ring slots (the one
+// copy, IX's DMA), and drains the TX ring.
+import type { Core } from "../core.ts";
+import { RING, SpscRing } from "./ring.ts";
+
+const MBUF_STRIDE = 2112;
+const MBUF_HEADER = 64;
+const MBUF_DATA = 2048;
+const NO_MBUF = 0xffffffff;
+
+export class Nic {
+  readonly rx: SpscRing;
+  readonly tx: SpscRing;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly pool: number;
+  private rxPending = 0;
+  /** Frames refused because the RX ring was full (the core did not keep up). */
+  rxFull = 0;
+  /** Frames longer than an mbuf's data area. */
+  rxTooLong = 0;
+
+  constructor(readonly core: Core) {
+    if (core.regions.rxRing.bytes === 0) throw new Error("core has no rings (ringSlots = 0)");
+    this.rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset);
+    this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset);
+    this.u8 = core.u8;
+    this.u32 = core.u32;
+    this.pool = core.regions.mbuf.offset;
+  }
+
+  /** Free RX slots right now. */
+  rxSpace(): number {
+    return this.rx.reserve() - this.rxPending;
+  }
+
+  /** Copies one frame into the next RX slot's posted mbuf; publish with rxCommit(). False if the ring is full. */
+  rxPut(src: Uint8Array, off: number, len: number): boolean {
+    if (len > MBUF_DATA) {
+      this.rxTooLong++;
+      return false;
+    }
+    if (this.rx.reserve() - this.rxPending <= 0) {
+      this.rxFull++;
+      return false;
+    }
+    const pos = this.rx.head() + this.rxPending;
+    const w = this.rx.slotWord(pos);
+    const idx = this.u32[w + (RING.slotBuf >>> 2)];
+    if (idx === NO_MBUF) {
+      this.rxFull++;
+      return false;
+    }
+    const dst = this.pool + idx * MBUF_STRIDE + MBUF_HEADER;
+    this.u8.set(src.subarray(off, off + len), dst);
+    this.u32[w + (RING.slotLen >>> 2)] = len;
+    this.rxPending++;
+    return true;
+  }
+
+  /** Makes the frames put since the last commit visible to the core. */
+  rxCommit(): void {
+    if (this.rxPending) {
+      this.rx.publish(this.rxPending);
+      this.rxPending = 0;
+    }
+  }
+
+  /** Calls fn for every frame the core has transmitted, then hands the slots back. Returns frames drained. */
+  txDrain(fn: (mem: Uint8Array, off: number, len: number) => void, max = Infinity): number {
+    const n = Math.min(this.tx.available(), max);
+    if (n === 0) return 0;
+    const tail = this.tx.tail();
+    for (let i = 0; i < n; i++) {
+      const w = this.tx.slotWord(tail + i);
+      fn(this.u8, this.u32[w + (RING.slotBuf >>> 2)], this.u32[w + (RING.slotLen >>> 2)] & 0xffff);
+    }
+    this.tx.release(n);
+    return n;
+  }
+}

@@ -1,0 +1,92 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { BROADCAST, MAC_A, MAC_B, arp, checksum, eth, icmpEcho, ip4, ipv4, udp } from "../helpers/frames.ts";
+import { STACK_CONFIG, TestStack } from "../helpers/stack.ts";
+
+const A = ip4("198.18.0.1");
+const B = ip4("198.18.0.2");
+
+test("ARP request for our address is answered (RFC 826) and the sender learned", () => {
+  const s = new TestStack();
+  const out = s.send(eth(BROADCAST, MAC_A, 0x0806, arp(1, MAC_A, A, Buffer.alloc(6), B)));
+  assert.is(out.length, 1);
+  const r = out[0];
+  assert.ok(r.subarray(0, 6).equals(MAC_A), "to the requester");
+  assert.ok(r.subarray(6, 12).equals(MAC_B), "from us");
+  assert.is(r.readUInt16BE(12), 0x0806);
+  assert.is(r.readUInt16BE(14 + 6), 2, "reply");
+  assert.ok(r.subarray(14 + 8, 14 + 14).equals(MAC_B), "sender hw = us");
+  assert.ok(r.subarray(14 + 14, 14 + 18).equals(B), "sender ip = us");
+  assert.ok(r.subarray(14 + 18, 14 + 24).equals(MAC_A));
+  assert.ok(r.subarray(14 + 24, 14 + 28).equals(A));
+  assert.is(s.counters().arp_replies, 1);
+});
+
+test("ARP request for another address: counted, not answered", () => {
+  const s = new TestStack();
+  const out = s.send(eth(BROADCAST, MAC_A, 0x0806, arp(1, MAC_A, A, Buffer.alloc(6), ip4("198.18.0.77"))));
+  assert.is(out.length, 0);
+  assert.is(s.counters().not_for_us, 1);
+});
+
+test("ICMP echo request gets an echo reply with the same id, seq, data and a valid checksum", () => {
+  const s = new TestStack();
+  const data = Buffer.from("ixwasm ping payload 0123456789");
+  const out = s.send(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 1, icmpEcho(0x1234, 7, data))));
+  assert.is(out.length, 1);
+  const r = out[0];
+  assert.ok(r.subarray(0, 6).equals(MAC_A));
+  const ip = r.subarray(14, 34);
+  assert.is(checksum(ip), 0, "IPv4 header checksum");
+  assert.ok(ip.subarray(12, 16).equals(B) && ip.subarray(16, 20).equals(A));
+  const icmp = r.subarray(34);
+  assert.is(icmp[0], 0, "echo reply");
+  assert.is(icmp.readUInt16BE(4), 0x1234);
+  assert.is(icmp.readUInt16BE(6), 7);
+  assert.ok(icmp.subarray(8).equals(data));
+  assert.is(checksum(icmp), 0, "ICMP checksum");
+  assert.is(s.counters().icmp_echo, 1);
+});
+
+test("bad IPv4 header checksum, fragment, wrong destination, runt: each dropped with its counter", () => {
+  const s = new TestStack();
+  const good = eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 1, icmpEcho(1, 1, Buffer.alloc(4))));
+  const badSum = Buffer.from(good);
+  badSum[14 + 10] ^= 0xff;
+  const frag = eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, 1, 2, Buffer.alloc(8)), { frag: 0x2000 }));
+  const other = eth(MAC_B, MAC_A, 0x0800, ipv4(A, ip4("198.18.0.9"), 1, icmpEcho(1, 1, Buffer.alloc(4))));
+  const runt = Buffer.alloc(10);
+  const free0 = s.freeMbufs();
+  assert.is(s.send(badSum, frag, other, runt).length, 0);
+  const c = s.counters();
+  assert.is(c.ip_bad_csum, 1);
+  assert.is(c.fragments, 1);
+  assert.is(c.not_for_us, 1);
+  assert.is(c.runt, 1);
+  assert.is(c.rx_frames, 4);
+  assert.is(s.freeMbufs(), free0, "every dropped frame's mbuf is back (one posted per slot)");
+});
+
+test("UDP to a port nobody listens on is counted and freed", () => {
+  const s = new TestStack();
+  const free0 = s.freeMbufs();
+  assert.is(
+    s.send(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, 5000, 9, Buffer.from("hi"))))).length,
+    0,
+  );
+  assert.is(s.counters().udp_no_app, 1);
+  assert.is(s.freeMbufs(), free0);
+});
+
+test("TX reclaim: after the host drains, mbufs come back on the next poll", () => {
+  const s = new TestStack();
+  const free0 = s.freeMbufs();
+  for (let i = 0; i < 20; i++)
+    s.send(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 1, icmpEcho(1, i, Buffer.alloc(100)))));
+  s.poll(0);
+  assert.is(s.freeMbufs(), free0);
+  assert.is(s.counters().tx_frames, 20);
+  assert.is(STACK_CONFIG.mbufs, 1024);
+});
+
+test.run();
