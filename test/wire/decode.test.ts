@@ -343,6 +343,69 @@ test("fragments: first fragment has transport, later ones do not", () => {
   assert.is(s[1].src, "10.128.0.1");
 });
 
+test("IPv6 extension headers, IPv4 options, TSO length 0, UDP, VXLAN, ICMPv6 error", () => {
+  const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
+  const eth6 = hex("020000000002 020000000001 86dd");
+  const eth4 = hex("020000000002 020000000001 0800");
+  const addrs6 = hex("20010db8000000000000000000000001 20010db8000000000000000000000002");
+  const ip6 = (plen: number, nh: number) =>
+    cat(hex("60000000"), Uint8Array.of(plen >> 8, plen & 255, nh, 64), addrs6);
+  const tcp6 = DATA6.subarray(14 + 40); // 32-byte header + 5 bytes
+  const hbh = hex("3c00 0104 00000000"); // -> dstopts, PadN
+  const dst = hex("2b00 0104 00000000"); // -> routing
+  const rt = hex("3300 0000 00000000"); // -> AH, type 0, segments left 0
+  const ah = hex("2c04 0000 00000100 00000001 000000000000000000000000"); // -> fragment, 24 bytes
+  const frag = (off: number, m: number) =>
+    cat(hex("0600"), Uint8Array.of(off >> 5, ((off << 3) & 0xf8) | m), hex("12345678"));
+  const ext = (f: Uint8Array) => cat(hbh, dst, rt, ah, f);
+  const first = ext(frag(0, 1));
+  const later = ext(frag(1, 0));
+  const atomic = ext(frag(0, 0));
+  const tcp4 = hex("c350 1f90 00000064 000000c8 5018 01f6 0000 0000 abcdef");
+  const ip4opt = hex("4600 002f 0001 0000 4006 0000 c0000201 c0000202 94040000");
+  const tso = Uint8Array.from(SYN4);
+  tso[14 + 2] = 0;
+  tso[14 + 3] = 0;
+  const udp4 = hex(
+    "450000391c2e000040118dccc0a8000208080808 d43100350025df47 abcd01000001000000000000076578616d706c6503636f6d0000010001",
+  );
+  const vx = cat(hex("08000000 00000100"), SYN4); // VXLAN flags I, VNI 1; inner Ethernet
+  const vxip = cat(
+    hex("4500"),
+    Uint8Array.of(0, 20 + 8 + vx.length),
+    hex("0001 0000 4011 0000 c0000201 c0000202"),
+  );
+  const vxudp = cat(hex("c000 12b5"), Uint8Array.of(0, 8 + vx.length), hex("0000"));
+  const icmp6 = cat(hex("0104 0000 00000000"), DATA6.subarray(14, 14 + 48));
+  const recs: Rec[] = [
+    { data: cat(eth6, ip6(first.length + tcp6.length, 0), first, tcp6), len: 0, linktype: 1 },
+    { data: cat(eth6, ip6(later.length + 40, 0), later, new Uint8Array(40)), len: 0, linktype: 1 },
+    { data: cat(eth6, ip6(atomic.length + tcp6.length, 0), atomic, tcp6), len: 0, linktype: 1 },
+    { data: cat(eth4, ip4opt, tcp4), len: 0, linktype: 1 },
+    { data: cat(tso, new Uint8Array(10)), len: 0, linktype: 1 },
+    { data: cat(eth4, udp4), len: 0, linktype: 1 },
+    { data: cat(eth4, vxip, vxudp, vx), len: 0, linktype: 1 }, // 49152 -> 4789
+    { data: cat(eth6, ip6(icmp6.length, 58), icmp6), len: 0, linktype: 1 },
+  ];
+  for (const r of recs) r.len = r.data.length;
+  const s = decodeAll(core, recs);
+  const pick = (x: Summary) => [x.proto, x.flags & (F.PORTS | F.TCP | F.FRAG | F.UDP), x.sport, x.payload];
+  assert.equal(pick(s[0]), [6, F.PORTS | F.TCP | F.FRAG, 50000, 5], "first fragment after HBH/DST/RT/AH");
+  assert.equal(pick(s[1]), [6, F.FRAG, 0, 0], "later fragment: no transport");
+  assert.is(s[1].flags & F.ANY_TCP, 0);
+  assert.equal(pick(s[2]), [6, F.PORTS | F.TCP, 50000, 5], "atomic fragment is not a fragment (RFC 6946)");
+  assert.equal(pick(s[3]), [6, F.PORTS | F.TCP, 50000, 3], "IPv4 with options");
+  assert.equal(pick(s[4]), [6, F.PORTS | F.TCP, 45694, 10], "IPv4 total length 0 (TSO): from the frame");
+  assert.equal(pick(s[5]), [17, F.PORTS | F.UDP, 54321, 29], "UDP payload = length - 8");
+  assert.equal(
+    [s[6].proto, s[6].sport, s[6].dport, s[6].l4],
+    [17, 45694, 80, 34],
+    "VXLAN: tshark's inner TCP ports",
+  );
+  assert.ok(s[6].flags & F.ANY_TCP && s[6].tcpIpver === 4);
+  assert.equal([s[7].proto, s[7].flags & (F.PORTS | F.ANY_TCP)], [58, F.ANY_TCP], "ICMPv6 error quotes TCP");
+});
+
 test("truncation at every byte offset: flagged, nothing read past caplen", () => {
   for (const [name, frame] of [
     ["SYN4", SYN4],
