@@ -503,6 +503,24 @@ test("seeded fuzz: mutated and cut frames on every link type, guard bytes never 
   }
 });
 
+test("debug build (-O0, assertions on) decodes exactly like the release build", () => {
+  let dbg: Core;
+  try {
+    dbg = createCore({ stagingBytes: 8 << 20, descSlots: 4096 }, { debug: true });
+  } catch (e) {
+    console.log(`note: debug core not loadable (${(e as Error).message}); release only`);
+    return;
+  }
+  const frames: Rec[] = [SYN4, DATA6].flatMap((f) =>
+    Array.from({ length: f.length + 1 }, (_, cut) => ({
+      data: f.subarray(0, cut),
+      len: f.length,
+      linktype: 1,
+    })),
+  );
+  assert.equal(decodeAll(dbg, frames), decodeAll(core, frames));
+});
+
 // ---- corpus ------------------------------------------------------------------------
 const corpus = process.env.IXWASM_CORPUS ?? "/work/shared/traces";
 
