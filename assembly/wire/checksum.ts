@@ -150,7 +150,7 @@ export function l4Checksum(ipver: i32, ip: usize, proto: u32, l4: usize, l4len: 
   return ~foldSwap(sumBytes(l4, l4len, ph)) & 0xffff;
 }
 
-/** Computes and stores the TCP (proto 6, field at +16) or UDP (17, +6) checksum in place. UDP 0 is sent as 0xffff (RFC 768). */
+/** Computes and stores the TCP (proto 6, field at +16), UDP (17, +6) or ICMPv6 (58, +2) checksum in place. UDP 0 is sent as 0xffff (RFC 768). */
 export function l4ChecksumFill(ipver: i32, ip: usize, proto: u32, l4: usize, l4len: u32): u32 {
   const off: usize = proto == 17 ? 6 : proto == 6 ? 16 : 2; // ICMPv6: +2
   store<u16>(l4 + off, 0);

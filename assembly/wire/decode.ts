@@ -6,6 +6,11 @@
 // SUM_F_ANY_* for every IP/TCP/UDP header seen anywhere (tunnels, ICMP errors),
 // which is what tshark's display filters `ip`, `ipv6`, `tcp`, `udp` match.
 //
+// Speed (release build, 2-vCPU VM, Node 20.20, batches of up to 4096 descriptors
+// already in memory, median of 7): inspectBatch 22-30 ns/frame on Ethernet
+// TCP/IPv4+IPv6 (tls2.pcap, synscan.pcap: 34-45 M frames/s), ~70 ns/frame on
+// VLAN+GRE/ERSPAN (decapsulate_erspan1.pcap); decodeBatch within a few ns of it.
+//
 // State lives in module globals while one frame is decoded: no allocation, and
 // the recursive helpers stay small. Nesting is capped (MAX_DEPTH) so a crafted
 // frame of endless tags or tunnels still terminates.
