@@ -14,6 +14,7 @@
 // State lives in module globals while one frame is decoded: no allocation, and
 // the recursive helpers stay small. Nesting is capped (MAX_DEPTH) so a crafted
 // frame of endless tags or tunnels still terminates.
+import { countTcpFlow } from "../flow/count";
 import { be16, be32 } from "./bytes";
 import {
   ETHERTYPE_ARP, ETHERTYPE_ERSPAN2, ETHERTYPE_ERSPAN3, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
@@ -574,13 +575,9 @@ export function inspectBatch(count: i32): void {
       np++; // tshark shows these as frames too (MANIFEST packets/bytes count them)
       continue;
     }
-    const f = wireDecodeFrame(
-      <usize>load<u32>(d + DESC_OFF),
-      caplen,
-      load<u32>(d + DESC_LEN),
-      <u32>load<u16>(d + DESC_LINKTYPE),
-      INSPECT_SUM,
-    );
+    const frame = <usize>load<u32>(d + DESC_OFF);
+    const f = wireDecodeFrame(frame, caplen, load<u32>(d + DESC_LEN), <u32>load<u16>(d + DESC_LINKTYPE), INSPECT_SUM);
+    if (f & SUM_F_ANY_TCP) countTcpFlow(frame, INSPECT_SUM);
     v4 += (f >> 9) & 1;
     v6 += (f >> 10) & 1;
     tcp += (f >> 11) & 1;
