@@ -121,3 +121,7 @@ export { ipv6Parse, ipv6Emit } from "./wire/ipv6";
 export { icmpParse, icmpEmit, icmpChecksumFill } from "./wire/icmp";
 export { udpParse, udpEmit } from "./wire/udp";
 export { tcpParse, tcpEmit, tcpBufferLen, tcpOptionsParse } from "./wire/tcp";
+export { appInit, appDispatch, appSelected, appListenPort, appTestEvent, appTestClock, appCmdCount } from "./api/app";
+export { echoStat, echoConns } from "./apps/echo";
+export { sinkStat } from "./apps/sink";
+export { mcConnSlots, mcConnPtr, mcItems, mcCasId, mcErrors, mcRsState } from "./apps/memcached";

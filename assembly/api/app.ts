@@ -1,0 +1,139 @@
+// The application interface: how an app plugs into the run-to-completion loop.
+//
+// Adding an app
+//  1. Pick an id below (APP_*) and write assembly/apps/<name>.ts with two functions:
+//       <name>Init(): i32
+//         Called once by appInit() at core init. Lay out your state in R_APP
+//         (regionOffset(R_APP), regionBytes(R_APP) = CFG_APP_BYTES); return 0, or
+//         < 0 if the region is too small. Nothing may be allocated later.
+//       <name>Run(prevCmds: usize, nPrev: u32, events: usize, nEvents: u32): void
+//         Called once per loop iteration by appDispatch(). prevCmds holds the
+//         commands you pushed in the previous iteration with their D_RET filled
+//         (bytes SENDV accepted, the handle CONNECT returned, errors). READ THEM
+//         FIRST: the command queue was just reset and the first cmdPush() of this
+//         iteration overwrites them. Then walk the events (api/abi.ts EV_*) and
+//         answer with cmdPush(CMD_*). Commands run after you return, in order.
+//  2. Add a case to appInit() and appDispatch() below.
+//  3. Rules (api/abi.ts says why): the bytes of an EV_TCP_RECV stay yours until
+//     CMD_RECV_DONE, which is also what re-opens the window; bytes given to
+//     CMD_SENDV must not change until EV_TCP_SENT acknowledges them; a SENDV may
+//     be accepted only in part (D_RET). Use the cookie (set in ACCEPT/CONNECT) to
+//     find your per-connection state. No allocation, no strings: constants as
+//     memory.data bytes, raw load/store.
+//  EV_TCP_RECV with length 0 means the peer closed its side (FIN): the apps here
+//  answer with CMD_CLOSE once their output is acknowledged.
+import { R_APP, CFG_APP, CFG_APP_PORT, cfg, regionBytes, regionOffset } from "../mem/layout";
+import { cmdBase, cmdLen, evBase, evLen, evPush, queuesReset } from "./abi";
+import { PKT_NOW_US, pkt } from "../net/pkt";
+import { echoInit, echoRun } from "../apps/echo";
+import { sinkInit, sinkRun } from "../apps/sink";
+import { mcInit, mcRun } from "../apps/memcached";
+import { echoClientInit, echoClientRun } from "../apps/echo-client";
+import { mcClientInit, mcClientRun } from "../apps/memcached-client";
+
+export const APP_NONE: u32 = 0;
+export const APP_ECHO: u32 = 1; // TCP + UDP echo, zero-copy
+export const APP_SINK: u32 = 2; // accept, discard, count
+export const APP_MEMCACHED: u32 = 3; // memcached 1.6 ASCII + binary
+export const APP_MIRROR: u32 = 4; // reserved: replay's server mirror
+export const APP_ECHO_CLIENT: u32 = 5; // load generator for `pair --app echo`
+export const APP_MEMCACHED_CLIENT: u32 = 6; // load generator for `pair --app memcached`
+export const APP_NETPIPE: u32 = 7; // reserved
+export const APP_SOCKPERF: u32 = 8; // reserved
+
+// Chosen once in appInit(); appDispatch() switches on it once per iteration.
+let appId: u32 = APP_NONE;
+let appIters: u64 = 0;
+
+/** Selects and initialises the app named by CFG_APP. Returns 0, or < 0 (unknown app, R_APP too small). */
+export function appInit(): i32 {
+  appId = cfg(CFG_APP);
+  appIters = 0;
+  switch (appId) {
+    case APP_NONE:
+      return 0;
+    case APP_ECHO:
+      return echoInit();
+    case APP_SINK:
+      return sinkInit();
+    case APP_MEMCACHED:
+      return mcInit();
+    case APP_ECHO_CLIENT:
+      return echoClientInit();
+    case APP_MEMCACHED_CLIENT:
+      return mcClientInit();
+  }
+  appId = APP_NONE;
+  return -1;
+}
+
+/**
+ * One application step; the loop calls it once per iteration after the RX batch.
+ * Order: the app sees the previous commands' results, the command queue is reset,
+ * then the app handles this iteration's events and pushes new commands. (The reset
+ * only zeroes the counts, so the old descriptors are still readable until the app's
+ * first cmdPush: each app reads its results before pushing.)
+ */
+export function appDispatch(): void {
+  const nPrev = cmdLen();
+  const nEv = evLen();
+  queuesReset();
+  appIters++;
+  const c = cmdBase();
+  const e = evBase();
+  switch (appId) {
+    case APP_ECHO:
+      echoRun(c, nPrev, e, nEv);
+      break;
+    case APP_SINK:
+      sinkRun(c, nPrev, e, nEv);
+      break;
+    case APP_MEMCACHED:
+      mcRun(c, nPrev, e, nEv);
+      break;
+    case APP_ECHO_CLIENT:
+      echoClientRun(c, nPrev, e, nEv);
+      break;
+    case APP_MEMCACHED_CLIENT:
+      mcClientRun(c, nPrev, e, nEv);
+      break;
+  }
+}
+
+export function appSelected(): u32 {
+  return appId;
+}
+
+/** The port a server app listens on: CFG_APP_PORT, or the app's well-known default. */
+export function appListenPort(): u32 {
+  const p = cfg(CFG_APP_PORT);
+  if (p != 0) return p;
+  if (appId == APP_MEMCACHED) return 11211;
+  if (appId == APP_SINK) return 9;
+  return 7;
+}
+
+// ---- helpers for apps -----------------------------------------------------------
+@inline export function appBase(): usize {
+  return regionOffset(R_APP);
+}
+@inline export function appBytes(): usize {
+  return regionBytes(R_APP);
+}
+@inline export function appNowUs(): u64 {
+  return load<u64>(pkt() + PKT_NOW_US);
+}
+
+// ---- test hooks: drive an app without the stack -----------------------------------
+/** Appends an event as the stack would (returns 0 if the queue is full). */
+export function appTestEvent(kind: u32, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
+  return evPush(<u16>kind, handle, cookie, a, b, c, d);
+}
+/** Sets the loop clock (microseconds; f64 so JS can pass a plain number). */
+export function appTestClock(us: f64): void {
+  store<u64>(pkt() + PKT_NOW_US, <u64>us);
+}
+/** Commands the app pushed in the last appDispatch(). */
+export function appCmdCount(): u32 {
+  return cmdLen();
+}

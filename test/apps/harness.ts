@@ -1,0 +1,261 @@
+// A stand-in for the TCP stack, to drive an app through appDispatch() alone: it
+// writes events (knock, received bytes, acknowledgements, deaths) into the event
+// queue, runs one app step, and executes the commands the app pushed: ACCEPT gives
+// the cookie, SENDV copies out the spans' bytes (taking at most `window` bytes per
+// call, like flow control) and acknowledges them one step later, after checking
+// that the app did not change them while unacknowledged (zero-copy contract).
+import { createCore, type Core, type CoreConfig } from "../../host/core.ts";
+
+export const EV_TCP_KNOCK = 1;
+export const EV_TCP_CONNECTED = 2;
+export const EV_TCP_RECV = 3;
+export const EV_TCP_SENT = 4;
+export const EV_TCP_DEAD = 5;
+export const EV_UDP_RECV = 6;
+export const CMD_ACCEPT = 101;
+export const CMD_REJECT = 102;
+export const CMD_CONNECT = 103;
+export const CMD_SENDV = 104;
+export const CMD_RECV_DONE = 105;
+export const CMD_CLOSE = 106;
+export const CMD_ABORT = 107;
+export const CMD_UDP_SEND = 108;
+
+export const APP = { echo: 1, sink: 2, memcached: 3, echoClient: 5, memcachedClient: 6 } as const;
+
+type Fn = (...a: number[]) => number;
+export type Fns = Record<string, Fn>;
+
+export interface Cmd {
+  kind: number;
+  handle: number;
+  cookie: number;
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  ret: number;
+}
+
+interface Pending {
+  ptr: number;
+  copy: Uint8Array;
+}
+
+export interface Conn {
+  handle: number;
+  cookie: number;
+  out: number[]; // bytes the app sent
+  received: number; // bytes given to the app
+  recvDone: number; // bytes the app gave back
+  unacked: Pending[]; // spans taken by "the stack", not yet acknowledged
+  ackNext: number; // bytes to acknowledge at the next step
+  closed: boolean; // the app sent CLOSE
+  aborted: boolean;
+  dead: boolean;
+}
+
+export function appCore(app: number, cfg: Partial<CoreConfig> = {}, debug = true): { core: Core; f: Fns } {
+  const core = createCore(
+    {
+      mbufs: 64,
+      flows: 16,
+      ringSlots: 16,
+      stagingBytes: 8 << 20,
+      descSlots: 16,
+      evqSlots: 1024,
+      appBytes: 16 << 20,
+      app,
+      ...cfg,
+    },
+    { debug },
+  );
+  const f = core.exports as unknown as Fns;
+  const rc = f.appInit();
+  if (rc !== 0) throw new Error(`appInit failed: ${rc}`);
+  return { core, f };
+}
+
+export class Driver {
+  core: Core;
+  f: Fns;
+  window: number;
+  conns = new Map<number, Conn>(); // by handle
+  private nextHandle = 0x100;
+  private stage = 0; // bump pointer in R_STAGING for "received" bytes
+  private events: number[][] = [];
+  cmds: Cmd[] = [];
+  zeroCopyViolations = 0;
+  nowUs = 1_000_000;
+
+  constructor(app: number, cfg: Partial<CoreConfig> = {}, window = 1 << 30, debug = true) {
+    const { core, f } = appCore(app, cfg, debug);
+    this.core = core;
+    this.f = f;
+    this.window = window;
+  }
+
+  /** Copies bytes into R_STAGING (as if into mbufs); returns the pointer. */
+  place(bytes: Uint8Array): number {
+    const { offset, bytes: size } = this.core.regions.staging;
+    if (this.stage + bytes.length > size) this.stage = 0; // earlier bytes were given back long ago
+    const p = offset + this.stage;
+    this.core.u8.set(bytes, p);
+    this.stage += (bytes.length + 15) & ~15;
+    return p;
+  }
+
+  event(kind: number, handle: number, cookie: number, a = 0, b = 0, c = 0, d = 0): void {
+    this.events.push([kind, handle, cookie, a, b, c, d]);
+  }
+
+  /** A new connection: KNOCK, one step; returns it (cookie from the ACCEPT). */
+  open(): Conn {
+    const h = this.nextHandle++;
+    const conn: Conn = {
+      handle: h,
+      cookie: -1,
+      out: [],
+      received: 0,
+      recvDone: 0,
+      unacked: [],
+      ackNext: 0,
+      closed: false,
+      aborted: false,
+      dead: false,
+    };
+    this.conns.set(h, conn);
+    this.event(EV_TCP_KNOCK, h, 0, 11211, 40000, 0, 4);
+    this.step();
+    return conn;
+  }
+
+  recv(conn: Conn, data: Uint8Array | string): void {
+    const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
+    const p = this.place(bytes);
+    conn.received += bytes.length;
+    this.event(EV_TCP_RECV, conn.handle, conn.cookie, p, bytes.length);
+  }
+
+  fin(conn: Conn): void {
+    this.event(EV_TCP_RECV, conn.handle, conn.cookie, 0, 0);
+  }
+
+  kill(conn: Conn): void {
+    this.event(EV_TCP_DEAD, conn.handle, conn.cookie, 1);
+    conn.dead = true;
+  }
+
+  /** One app iteration: queued events in, commands out and executed. */
+  step(): Cmd[] {
+    // acknowledge what the stack took last time, checking it did not change meanwhile
+    for (const conn of this.conns.values()) {
+      if (conn.ackNext > 0 && !conn.dead) {
+        let n = conn.ackNext;
+        while (n > 0 && conn.unacked.length) {
+          const s = conn.unacked[0];
+          const cur = this.core.u8.subarray(s.ptr, s.ptr + s.copy.length);
+          if (Buffer.compare(Buffer.from(cur), Buffer.from(s.copy)) !== 0) this.zeroCopyViolations++;
+          if (s.copy.length <= n) {
+            n -= s.copy.length;
+            conn.unacked.shift();
+          } else {
+            s.ptr += n;
+            s.copy = s.copy.subarray(n);
+            n = 0;
+          }
+        }
+        this.event(EV_TCP_SENT, conn.handle, conn.cookie, conn.ackNext, this.window);
+        conn.ackNext = 0;
+      }
+    }
+    const ev = this.events;
+    this.events = [];
+    for (const e of ev) {
+      if (this.f.appTestEvent(e[0], e[1], e[2], e[3], e[4], e[5], e[6]) === 0)
+        throw new Error("event queue full");
+    }
+    this.f.appTestClock(this.nowUs);
+    this.f.appDispatch();
+    const n = this.f.appCmdCount();
+    const base = this.core.regions.cmdq.offset;
+    const cmds: Cmd[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = base + i * 32;
+      const u = this.core.u32;
+      const cmd: Cmd = {
+        kind: this.core.u16[p >>> 1],
+        handle: u[(p + 4) >>> 2],
+        cookie: u[(p + 8) >>> 2],
+        a: u[(p + 12) >>> 2],
+        b: u[(p + 16) >>> 2],
+        c: u[(p + 20) >>> 2],
+        d: u[(p + 24) >>> 2],
+        ret: 0,
+      };
+      this.exec(cmd, p);
+      cmds.push(cmd);
+    }
+    this.cmds = cmds;
+    return cmds;
+  }
+
+  private exec(cmd: Cmd, p: number): void {
+    const conn = this.conns.get(cmd.handle);
+    let ret = 0;
+    switch (cmd.kind) {
+      case CMD_ACCEPT:
+        if (conn) conn.cookie = cmd.cookie;
+        break;
+      case CMD_SENDV: {
+        if (!conn) {
+          ret = -1;
+          break;
+        }
+        let budget = this.window;
+        for (let i = 0; i < cmd.b && budget > 0; i++) {
+          const sp = cmd.a + i * 8;
+          const ptr = this.core.u32[sp >>> 2];
+          const len = Math.min(this.core.u32[(sp + 4) >>> 2], budget);
+          const bytes = this.core.u8.slice(ptr, ptr + len);
+          for (const b of bytes) conn.out.push(b);
+          conn.unacked.push({ ptr, copy: bytes });
+          budget -= len;
+          ret += len;
+        }
+        conn.ackNext += ret;
+        break;
+      }
+      case CMD_RECV_DONE:
+        if (conn) conn.recvDone += cmd.a;
+        break;
+      case CMD_CLOSE:
+        if (conn) conn.closed = true;
+        break;
+      case CMD_ABORT:
+        if (conn) conn.aborted = true;
+        break;
+    }
+    cmd.ret = ret;
+    this.core.i32[(p + 28) >>> 2] = ret;
+  }
+
+  /** Steps until nothing is left to acknowledge and the app issues no commands. */
+  settle(max = 10000): void {
+    for (let i = 0; i < max; i++) {
+      const pendingAck = [...this.conns.values()].some((c) => c.ackNext > 0 && !c.dead);
+      const cmds = this.step();
+      if (!pendingAck && cmds.length === 0 && this.events.length === 0) return;
+    }
+    throw new Error("app did not settle");
+  }
+
+  output(conn: Conn): Buffer {
+    return Buffer.from(conn.out);
+  }
+  take(conn: Conn): Buffer {
+    const b = Buffer.from(conn.out);
+    conn.out = [];
+    return b;
+  }
+}
