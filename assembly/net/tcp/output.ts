@@ -1,0 +1,530 @@
+// TCP output: segment construction (header, options, payload copied from the
+// app's spans: the copy is the "DMA"), the send decision (RFC 9293 §3.8.6 window
+// management, RFC 5681 congestion window, sender SWS avoidance), RSTs, and the
+// expiry of the per-TCB timer (RFC 6298 retransmission, §3.8.6.1 persist,
+// delayed ACK, TIME-WAIT).
+import { MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, MBUF_DATA_BYTES } from "../../mem/mbuf";
+import {
+  C_TCP_CONN_TIMEOUT, C_TCP_DELACK_SENT, C_TCP_PERSIST_PROBES, C_TCP_RETRANSMITS, C_TCP_RST_SENT, C_TCP_RTO_TIMEOUTS,
+  C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
+} from "../../mem/counters";
+import { ipSend, TX_HEADROOM } from "../ip";
+import { neighResolve } from "../neigh";
+import { l4ChecksumFill, inetChecksum } from "../../wire/checksum";
+import { putBe16, putBe32 } from "../../wire/bytes";
+import {
+  tcpEmit, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCPR_ACK, TCPR_CSUM, TCPR_DPORT, TCPR_FLAGS, TCPR_HAS,
+  TCPR_HAS_MSS, TCPR_HAS_SACK, TCPR_HAS_SACK_OK, TCPR_HAS_TS, TCPR_HAS_WS, TCPR_MSS, TCPR_NSACK, TCPR_SACK, TCPR_SEQ,
+  TCPR_SPORT, TCPR_TSECR, TCPR_TSVAL, TCPR_URG, TCPR_WIN, TCPR_WSCALE,
+} from "../../wire/tcp";
+import {
+  NONE, TCB_ANN_MSS, TCB_CUR_OFF, TCB_CUR_SEQ, TCB_CUR_SPAN, TCB_DELACK_AT, TCB_DUPACKS, TCB_FAMILY, TCB_FLAGS, TCB_ISS,
+  TCB_LADDR, TCB_LAST_ACK_SENT, TCB_LAST_OOO_SEQ, TCB_LMAC, TCB_LPORT, TCB_MAX_SND_WND, TCB_OOO_HEAD, TCB_RADDR,
+  TCB_RCV_ADV, TCB_RCV_HELD, TCB_RCV_NXT, TCB_RCV_WSCALE, TCB_RETRIES, TCB_RMAC, TCB_RPORT, TCB_RTO, TCB_RTT_SEQ,
+  TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA, TCB_SND_WND, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF,
+  TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND,
+} from "./tcb";
+import { SP_LEN, SP_NEXT, SP_PTR, spanAt } from "./span";
+import {
+  PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
+  ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
+  TF_NEED_NEIGH, TF_PASSIVE, TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
+  TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
+} from "./state";
+import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
+import { clearTimer, nowMs32, rcvBuf, setTimer, tcbDestroy, tcpNow } from "./engine";
+import { DEAD_TIMEOUT } from "../../api/abi";
+
+const txr = memory.data(80, 8); // TcpRepr scratch for the segment being built
+const MAX_HDR: u32 = 60;
+/** Payload bytes one TX mbuf can carry after the headroom and the largest TCP header. */
+export const TX_MAX_PAYLOAD: u32 = <u32>MBUF_DATA_BYTES - <u32>TX_HEADROOM - MAX_HDR;
+
+// ---- test capture (tcpTestCapture): segments become raw IP packets queued here
+// instead of going to ipSend, so conversations can be checked and relayed
+// between cores without the Ethernet/IP path.
+let capture: bool = false;
+let capHead: usize = 0;
+let capTail: usize = 0;
+let capCount: u32 = 0;
+export function setCapture(on: bool): void {
+  capture = on;
+}
+export function capturePop(): usize {
+  const m = capHead;
+  if (m == 0) return 0;
+  capHead = <usize>load<u32>(m, MB_LINK);
+  if (capHead == 0) capTail = 0;
+  store<u32>(m, 0, MB_LINK);
+  capCount--;
+  return m;
+}
+export function captureCount(): u32 {
+  return capCount;
+}
+
+function captureOut(m: usize, family: u32, src: usize, dst: usize, l4len: u32): bool {
+  const l4 = mbufData(m);
+  let ip: usize;
+  if (family == 4) {
+    ip = l4 - 20;
+    store<u8>(ip, 0x45);
+    store<u8>(ip + 1, 0);
+    putBe16(ip + 2, 20 + l4len);
+    store<u32>(ip + 4, 0x40); // id 0, DF
+    store<u8>(ip + 8, 64);
+    store<u8>(ip + 9, 6);
+    store<u16>(ip + 10, 0);
+    store<u32>(ip + 12, load<u32>(src));
+    store<u32>(ip + 16, load<u32>(dst));
+    putBe16(ip + 10, inetChecksum(ip, 20));
+  } else {
+    ip = l4 - 40;
+    putBe32(ip, 0x60000000);
+    putBe16(ip + 4, l4len);
+    store<u8>(ip + 6, 6);
+    store<u8>(ip + 7, 64);
+    memory.copy(ip + 8, src, 16);
+    memory.copy(ip + 24, dst, 16);
+  }
+  l4ChecksumFill(<i32>family, ip, 6, l4, l4len);
+  store<u32>(m, <u32>ip, MB_USER0);
+  store<u32>(m, <u32>(l4 - ip) + l4len, MB_USER1);
+  store<u32>(m, 0, MB_LINK);
+  if (capTail != 0) store<u32>(capTail, <u32>m, MB_LINK);
+  else capHead = m;
+  capTail = m;
+  capCount++;
+  return true;
+}
+
+/** Hands a built segment to IP (or the test capture). Takes ownership of m. */
+function ipOut(t: usize, m: usize, l4len: u32): bool {
+  const family = <u32>load<u8>(t, TCB_FAMILY);
+  store<u16>(m, <u16>l4len, MB_DATA_LEN);
+  bump(C_TCP_SEGS_OUT);
+  if (capture) return captureOut(m, family, t + TCB_LADDR, t + TCB_RADDR, l4len);
+  const f = load<u32>(t, TCB_FLAGS);
+  if ((f & TF_NEED_NEIGH) != 0) {
+    // Active open before the neighbour is known: the SYN stays queued (RTO retries it).
+    if (!neighResolve(family, t + TCB_RADDR, t + TCB_RMAC)) {
+      mbufFree(m);
+      return false;
+    }
+    store<u32>(t, f & ~TF_NEED_NEIGH, TCB_FLAGS);
+  }
+  return ipSend(m, family, t + TCB_LADDR, t + TCB_RADDR, 6, l4len, true, t + TCB_LMAC, t + TCB_RMAC);
+}
+
+// ---- receive window (RFC 9293 §3.8.6.2.2, RFC 7323 §2.3) ----------------------------
+
+/** Window we can offer now: the buffer minus what the app still holds (RECV without RECV_DONE). */
+@inline export function rcvSpace(t: usize): u32 {
+  const held = load<u32>(t, TCB_RCV_HELD);
+  return rcvBuf > held ? rcvBuf - held : 0;
+}
+
+/** True if re-opening the window is worth an ACK of its own (receiver SWS avoidance: min(RCV.BUFF/2, MSS)). */
+export function windowUpdateWorth(t: usize): bool {
+  const edge = load<u32>(t, TCB_RCV_NXT) + rcvSpace(t);
+  const adv = load<u32>(t, TCB_RCV_ADV);
+  if (!seqGT(edge, adv)) return false;
+  return edge - adv >= min<u32>(rcvBuf >> 1, <u32>load<u16>(t, TCB_ANN_MSS));
+}
+
+/** Moves the advertised right edge (never left) and returns the window to put in the header, before scaling. */
+function rcvWindow(t: usize): u32 {
+  const nxt = load<u32>(t, TCB_RCV_NXT);
+  let adv = load<u32>(t, TCB_RCV_ADV);
+  const edge = nxt + rcvSpace(t);
+  if (seqLT(adv, nxt)) adv = nxt;
+  if (seqGT(edge, adv) && (edge - adv >= min<u32>(rcvBuf >> 1, <u32>load<u16>(t, TCB_ANN_MSS)) || adv == nxt)) adv = edge;
+  // The scaled field can only say multiples of 2^shift: round the edge down to one, unless that would move it left.
+  const shift = <u32>load<u8>(t, TCB_RCV_WSCALE);
+  let w = adv - nxt;
+  const maxw = <u32>65535 << shift;
+  if (w > maxw) {
+    w = maxw;
+    adv = nxt + w;
+  }
+  store<u32>(t, adv, TCB_RCV_ADV);
+  return w;
+}
+
+// ---- segment construction -------------------------------------------------------------
+
+@inline function tsNow(t: usize): u32 {
+  return nowMs32() + load<u32>(t, TCB_TS_OFF);
+}
+
+// SACK blocks for our out-of-order queue (RFC 2018 §4): the block holding the most
+// recent out-of-order segment first, then the others in sequence order.
+function fillSack(t: usize, r: usize, maxBlocks: u32): u32 {
+  const recent = load<u32>(t, TCB_LAST_OOO_SEQ);
+  let nb: u32 = 0;
+  let firstL: u32 = 0;
+  let firstR: u32 = 0;
+  let found = false;
+  // pass 1: the block containing `recent`
+  let m = <usize>load<u32>(t, TCB_OOO_HEAD);
+  while (m != 0) {
+    const l = load<u32>(m, MB_SEQ);
+    let rr = l + load<u32>(m, MB_USER0);
+    let n = <usize>load<u32>(m, MB_LINK);
+    while (n != 0 && !seqGT(load<u32>(n, MB_SEQ), rr)) {
+      const e = load<u32>(n, MB_SEQ) + load<u32>(n, MB_USER0);
+      if (seqGT(e, rr)) rr = e;
+      n = <usize>load<u32>(n, MB_LINK);
+    }
+    if (!seqLT(recent, l) && seqLT(recent, rr)) {
+      firstL = l;
+      firstR = rr;
+      found = true;
+      break;
+    }
+    m = n;
+  }
+  if (found) {
+    store<u32>(r + TCPR_SACK, firstL);
+    store<u32>(r + TCPR_SACK + 4, firstR);
+    nb = 1;
+  }
+  m = <usize>load<u32>(t, TCB_OOO_HEAD);
+  while (m != 0 && nb < maxBlocks) {
+    const l = load<u32>(m, MB_SEQ);
+    let rr = l + load<u32>(m, MB_USER0);
+    let n = <usize>load<u32>(m, MB_LINK);
+    while (n != 0 && !seqGT(load<u32>(n, MB_SEQ), rr)) {
+      const e = load<u32>(n, MB_SEQ) + load<u32>(n, MB_USER0);
+      if (seqGT(e, rr)) rr = e;
+      n = <usize>load<u32>(n, MB_LINK);
+    }
+    if (!(found && l == firstL) && rr != l) {
+      store<u32>(r + TCPR_SACK + (<usize>nb << 3), l);
+      store<u32>(r + TCPR_SACK + (<usize>nb << 3) + 4, rr);
+      nb++;
+    }
+    m = n;
+  }
+  return nb;
+}
+
+// Copies len bytes of the send queue starting at sequence seq into dst. A cursor
+// remembers where the last copy ended, so sending a long queue in order is O(1)
+// per segment; anything else (retransmissions) walks from the head.
+function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
+  let s = load<u32>(t, TCB_CUR_SPAN);
+  let off: u32;
+  const una = load<u32>(t, TCB_SND_UNA);
+  if (s != NONE && load<u32>(t, TCB_CUR_SEQ) == seq && !seqLT(seq, una)) {
+    off = load<u32>(t, TCB_CUR_OFF);
+  } else {
+    s = load<u32>(t, TCB_SQ_HEAD);
+    off = load<u32>(t, TCB_SQ_HEAD_OFF) + (seq - una);
+  }
+  while (s != NONE && off >= load<u32>(spanAt(s), SP_LEN)) {
+    off -= load<u32>(spanAt(s), SP_LEN);
+    s = load<u32>(spanAt(s), SP_NEXT);
+  }
+  let left = len;
+  while (left > 0 && s != NONE) {
+    const sp = spanAt(s);
+    const slen = load<u32>(sp, SP_LEN);
+    const n = min<u32>(slen - off, left);
+    memory.copy(dst, <usize>load<u32>(sp, SP_PTR) + off, n);
+    dst += n;
+    left -= n;
+    off += n;
+    if (off >= slen && left > 0) {
+      s = load<u32>(sp, SP_NEXT);
+      off = 0;
+    }
+  }
+  store<u32>(t, s, TCB_CUR_SPAN);
+  store<u32>(t, off, TCB_CUR_OFF);
+  store<u32>(t, seq + len, TCB_CUR_SEQ);
+}
+
+/** Builds and sends one segment of connection t. false if no mbuf (counted) or IP refused it. */
+export function sendSegment(t: usize, seq: u32, flags: u32, len: u32): bool {
+  const m = mbufAlloc();
+  if (m == 0) {
+    bump(C_TCP_TX_NOMBUF);
+    return false;
+  }
+  store<u16>(m, TX_HEADROOM, MB_DATA_OFF);
+  const p = mbufData(m);
+  const r = txr;
+  const f = load<u32>(t, TCB_FLAGS);
+  const rcvNxt = load<u32>(t, TCB_RCV_NXT);
+  store<u16>(r + TCPR_SPORT, load<u16>(t, TCB_LPORT));
+  store<u16>(r + TCPR_DPORT, load<u16>(t, TCB_RPORT));
+  store<u32>(r + TCPR_SEQ, seq);
+  store<u32>(r + TCPR_ACK, (flags & TCP_ACK) != 0 ? rcvNxt : 0);
+  store<u16>(r + TCPR_FLAGS, <u16>flags);
+  store<u16>(r + TCPR_CSUM, 0);
+  store<u16>(r + TCPR_URG, 0);
+  let has: u32 = 0;
+  const w = rcvWindow(t);
+  if ((flags & TCP_SYN) != 0) {
+    // RFC 7323 §2.2: the window of a SYN is never scaled.
+    store<u16>(r + TCPR_WIN, <u16>min<u32>(w, 65535));
+    has |= TCPR_HAS_MSS;
+    store<u16>(r + TCPR_MSS, load<u16>(t, TCB_ANN_MSS));
+    if ((f & TF_WS_OK) != 0) {
+      has |= TCPR_HAS_WS;
+      store<u8>(r + TCPR_WSCALE, load<u8>(t, TCB_RCV_WSCALE));
+    }
+    if ((f & TF_SACK_OK) != 0) has |= TCPR_HAS_SACK_OK;
+  } else {
+    store<u16>(r + TCPR_WIN, <u16>min<u32>(w >> <u32>load<u8>(t, TCB_RCV_WSCALE), 65535));
+  }
+  if ((f & TF_TS_OK) != 0) {
+    has |= TCPR_HAS_TS;
+    store<u32>(r + TCPR_TSVAL, tsNow(t));
+    // RFC 7323 §3.2: TSecr is only meaningful with ACK; an active SYN echoes 0.
+    store<u32>(r + TCPR_TSECR, (flags & TCP_ACK) != 0 ? load<u32>(t, TCB_TS_RECENT) : 0);
+  }
+  if ((f & TF_SACK_OK) != 0 && (flags & (TCP_SYN | TCP_RST)) == 0 && load<u32>(t, TCB_OOO_HEAD) != 0) {
+    const nb = fillSack(t, r, (f & TF_TS_OK) != 0 ? 3 : 4);
+    if (nb > 0) {
+      has |= TCPR_HAS_SACK;
+      store<u8>(r + TCPR_NSACK, <u8>nb);
+    }
+  }
+  store<u8>(r + TCPR_HAS, <u8>has);
+  const hl = <u32>tcpEmit(r, p, MBUF_DATA_BYTES - <usize>TX_HEADROOM);
+  if (len > 0) copySendData(t, seq, p + hl, len);
+  if ((flags & TCP_ACK) != 0) {
+    // This segment carries our ACK: nothing is owed any more (RFC 9293 §3.8.6.3).
+    store<u32>(t, rcvNxt, TCB_LAST_ACK_SENT);
+    store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_ACK_NOW, TCB_FLAGS);
+    store<u64>(t, 0, TCB_DELACK_AT);
+    store<u8>(t, 0, TCB_SEGS_UNACKED);
+  }
+  return ipOut(t, m, hl + len);
+}
+
+/** RST (or RST+ACK) for a segment that has no connection (RFC 9293 §3.10.7.1), or to abort one. */
+export function sendRstRaw(family: u32, local: usize, remote: usize, lport: u32, rport: u32, seq: u32, ack: u32, flags: u32, lmac: usize, rmac: usize): void {
+  const m = mbufAlloc();
+  if (m == 0) {
+    bump(C_TCP_TX_NOMBUF);
+    return;
+  }
+  store<u16>(m, TX_HEADROOM, MB_DATA_OFF);
+  const p = mbufData(m);
+  putBe16(p, lport);
+  putBe16(p + 2, rport);
+  putBe32(p + 4, seq);
+  putBe32(p + 8, (flags & TCP_ACK) != 0 ? ack : 0);
+  putBe16(p + 12, (5 << 12) | flags);
+  store<u32>(p + 14, 0); // window 0, checksum 0 (filled below)
+  store<u16>(p + 18, 0);
+  store<u16>(m, 20, MB_DATA_LEN);
+  bump(C_TCP_RST_SENT);
+  bump(C_TCP_SEGS_OUT);
+  if (capture) {
+    captureOut(m, family, local, remote, 20);
+    return;
+  }
+  ipSend(m, family, local, remote, 6, 20, true, lmac, rmac);
+}
+
+/** RST from connection t, <SEQ=seq><ACK=RCV.NXT> when withAck. */
+export function sendRst(t: usize, seq: u32, withAck: bool): void {
+  sendRstRaw(
+    <u32>load<u8>(t, TCB_FAMILY), t + TCB_LADDR, t + TCB_RADDR, <u32>load<u16>(t, TCB_LPORT), <u32>load<u16>(t, TCB_RPORT),
+    seq, load<u32>(t, TCB_RCV_NXT), withAck ? TCP_RST | TCP_ACK : TCP_RST, t + TCB_LMAC, t + TCB_RMAC,
+  );
+}
+
+// ---- the send decision ---------------------------------------------------------------
+
+@inline function restartRto(t: usize): void {
+  setTimer(t, TK_RTO, tcpNow() + <u64>load<u32>(t, TCB_RTO));
+}
+
+/** Retransmits the first unacknowledged segment (fast retransmit, NewReno partial ACK). */
+export function retransmitHead(t: usize): void {
+  const una = load<u32>(t, TCB_SND_UNA);
+  const sq = load<u32>(t, TCB_SQ_LEN);
+  const len = min<u32>(sq, mssOf(t));
+  let flags = TCP_ACK;
+  if ((load<u32>(t, TCB_FLAGS) & TF_FIN_QUEUED) != 0 && len == sq && seqGT(load<u32>(t, TCB_SND_MAX), una + sq)) flags |= TCP_FIN;
+  if (len == 0 && (flags & TCP_FIN) == 0) return;
+  // Karn (RFC 6298 §3): a retransmitted segment must not be timed.
+  store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_RTT_TIMING, TCB_FLAGS);
+  bump(C_TCP_RETRANSMITS);
+  sendSegment(t, una, flags, len);
+}
+
+/** Sends what connection t may send now: SYN, data within min(snd window, cwnd), FIN, or the ACK it owes. */
+export function tcpOutput(t: usize): void {
+  const st = load<u8>(t, TCB_STATE);
+  let f = load<u32>(t, TCB_FLAGS);
+  const iss = load<u32>(t, TCB_ISS);
+  if (st == ST_SYN_SENT || (st == ST_SYN_RECEIVED && (f & TF_SYN_ACKED) == 0)) {
+    if (load<u32>(t, TCB_SND_NXT) == iss) {
+      const retx = load<u32>(t, TCB_SND_MAX) != iss;
+      if (retx) bump(C_TCP_RETRANSMITS);
+      else {
+        store<u32>(t, iss, TCB_RTT_SEQ);
+        store<u32>(t, <u32>tcpNow(), TCB_RTT_START);
+        store<u32>(t, f | TF_RTT_TIMING, TCB_FLAGS);
+      }
+      sendSegment(t, iss, st == ST_SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK, 0);
+      store<u32>(t, iss + 1, TCB_SND_NXT);
+      store<u32>(t, iss + 1, TCB_SND_MAX);
+      if (load<u8>(t, TCB_TMR_KIND) != TK_RTO) {
+        const neigh = (load<u32>(t, TCB_FLAGS) & TF_NEED_NEIGH) != 0;
+        setTimer(t, TK_RTO, tcpNow() + (neigh ? 20_000 : <u64>load<u32>(t, TCB_RTO)));
+      }
+    } else if ((f & TF_ACK_NOW) != 0 && st == ST_SYN_RECEIVED) {
+      sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+    }
+    return;
+  }
+  if (st == ST_TIME_WAIT || st < ST_SYN_SENT) {
+    if ((f & TF_ACK_NOW) != 0 && st == ST_TIME_WAIT) sendSegment(t, load<u32>(t, TCB_SND_MAX), TCP_ACK, 0);
+    return;
+  }
+  const mss = mssOf(t);
+  let sent = false;
+  const canSend = st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT_1 || st == ST_CLOSING || st == ST_LAST_ACK;
+  while (canSend) {
+    const una = load<u32>(t, TCB_SND_UNA);
+    const nxt = load<u32>(t, TCB_SND_NXT);
+    const sq = load<u32>(t, TCB_SQ_LEN);
+    const off = nxt - una;
+    if (off > sq) break; // FIN already sent: nothing beyond it
+    const avail = sq - off;
+    const wnd = min<u32>(load<u32>(t, TCB_SND_WND), load<u32>(t, TCB_CWND));
+    const usable = wnd > off ? wnd - off : 0;
+    let len = min<u32>(min<u32>(avail, mss), usable);
+    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): hold a runt while data is in
+    // flight and the window is the limit, unless it is at least half the largest window.
+    if (len < avail && len < mss && off > 0 && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1)) len = 0;
+    const fin = (f & TF_FIN_QUEUED) != 0 && off + len == sq;
+    if (len == 0 && !fin) break;
+    let flags = TCP_ACK;
+    if (fin) flags |= TCP_FIN;
+    if (len > 0 && off + len == sq) flags |= TCP_PSH;
+    const retx = seqLT(nxt, load<u32>(t, TCB_SND_MAX));
+    if (!sendSegment(t, nxt, flags, len)) break;
+    if (retx) bump(C_TCP_RETRANSMITS);
+    else if ((load<u32>(t, TCB_FLAGS) & TF_RTT_TIMING) == 0 && load<u8>(t, TCB_RETRIES) == 0) {
+      store<u32>(t, nxt, TCB_RTT_SEQ);
+      store<u32>(t, <u32>tcpNow(), TCB_RTT_START);
+      store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_RTT_TIMING, TCB_FLAGS);
+    }
+    const end = nxt + len + (fin ? 1 : 0);
+    store<u32>(t, end, TCB_SND_NXT);
+    if (seqGT(end, load<u32>(t, TCB_SND_MAX))) store<u32>(t, end, TCB_SND_MAX);
+    sent = true;
+    if (load<u8>(t, TCB_TMR_KIND) != TK_RTO) restartRto(t); // RFC 6298 (5.1)
+    f = load<u32>(t, TCB_FLAGS);
+    if (fin) break;
+  }
+  if (canSend && !sent) {
+    // Zero window with data waiting and nothing in flight: probe (RFC 9293 §3.8.6.1).
+    const una = load<u32>(t, TCB_SND_UNA);
+    const sq = load<u32>(t, TCB_SQ_LEN);
+    if (load<u32>(t, TCB_SND_WND) == 0 && sq > load<u32>(t, TCB_SND_NXT) - una && load<u32>(t, TCB_SND_MAX) == una) {
+      if (load<u8>(t, TCB_TMR_KIND) != TK_PERSIST) {
+        store<u8>(t, 0, TCB_RETRIES);
+        setTimer(t, TK_PERSIST, tcpNow() + <u64>load<u32>(t, TCB_RTO));
+      }
+    }
+  }
+  if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+}
+
+// ---- timer expiry --------------------------------------------------------------------
+
+/** Runs what is due on connection t; false if t was freed. */
+export function tcbTimerFire(t: usize): bool {
+  const now = tcpNow();
+  const da = load<u64>(t, TCB_DELACK_AT);
+  if (da != 0 && now >= da) {
+    store<u64>(t, 0, TCB_DELACK_AT);
+    bump(C_TCP_DELACK_SENT);
+    store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_ACK_NOW, TCB_FLAGS);
+    tcpOutput(t);
+  }
+  const kind = load<u8>(t, TCB_TMR_KIND);
+  if (kind == TK_NONE || now < load<u64>(t, TCB_TMR_DEADLINE)) return true;
+  clearTimer(t);
+  if (kind == TK_RTO) return rtoFire(t);
+  if (kind == TK_PERSIST) return persistFire(t);
+  if (kind == TK_TIME_WAIT || kind == TK_PRESET) {
+    tcbDestroy(t, -1);
+    return false;
+  }
+  return true;
+}
+
+// RFC 6298 §5 (5.4)-(5.6), RFC 5681 §3.1, RFC 6582 §4: go back to SND.UNA.
+function rtoFire(t: usize): bool {
+  const st = load<u8>(t, TCB_STATE);
+  const f = load<u32>(t, TCB_FLAGS);
+  const una = load<u32>(t, TCB_SND_UNA);
+  const retries = <u32>load<u8>(t, TCB_RETRIES) + 1;
+  store<u8>(t, <u8>min<u32>(retries, 255), TCB_RETRIES);
+  const synState = st == ST_SYN_SENT || (st == ST_SYN_RECEIVED && (f & TF_SYN_ACKED) == 0);
+  if ((f & TF_NEED_NEIGH) != 0 && synState) {
+    // No neighbour yet: retry every 20 ms for about 3 s without backing off.
+    if (retries > 150) {
+      bump(C_TCP_CONN_TIMEOUT);
+      tcbDestroy(t, <i32>DEAD_TIMEOUT);
+      return false;
+    }
+    store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_NXT);
+    store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_MAX);
+    tcpOutput(t);
+    return true;
+  }
+  const limit = synState ? ((f & TF_PASSIVE) != 0 ? RETRIES_SYNACK : RETRIES_SYN) : RETRIES_DATA;
+  if (retries > limit) {
+    bump(C_TCP_CONN_TIMEOUT);
+    tcbDestroy(t, <i32>DEAD_TIMEOUT);
+    return false;
+  }
+  if (load<u32>(t, TCB_SND_MAX) == una && !synState) return true; // nothing outstanding any more
+  bump(C_TCP_RTO_TIMEOUTS);
+  ccOnTimeout(t, retries == 1);
+  rtoBackoff(t);
+  store<u32>(t, f & ~TF_RTT_TIMING, TCB_FLAGS);
+  store<u8>(t, 0, TCB_DUPACKS);
+  store<u32>(t, synState ? load<u32>(t, TCB_ISS) : una, TCB_SND_NXT);
+  tcpOutput(t);
+  if (load<u8>(t, TCB_TMR_KIND) != TK_RTO) restartRto(t);
+  return true;
+}
+
+// Zero-window probe: one byte beyond the window (RFC 9293 §3.8.6.1), backing off
+// like the RTO; bounded by PERSIST_MAX probes while the window stays shut.
+function persistFire(t: usize): bool {
+  const una = load<u32>(t, TCB_SND_UNA);
+  const sq = load<u32>(t, TCB_SQ_LEN);
+  if (load<u32>(t, TCB_SND_WND) != 0 || sq == 0) {
+    store<u8>(t, 0, TCB_RETRIES);
+    tcpOutput(t);
+    return true;
+  }
+  const n = <u32>load<u8>(t, TCB_RETRIES) + 1;
+  store<u8>(t, <u8>n, TCB_RETRIES);
+  if (n > PERSIST_MAX) {
+    bump(C_TCP_CONN_TIMEOUT);
+    tcbDestroy(t, <i32>DEAD_TIMEOUT);
+    return false;
+  }
+  bump(C_TCP_PERSIST_PROBES);
+  sendSegment(t, una, TCP_ACK, 1);
+  if (seqGT(una + 1, load<u32>(t, TCB_SND_MAX))) store<u32>(t, una + 1, TCB_SND_MAX);
+  let iv = <u64>load<u32>(t, TCB_RTO) << min<u64>(<u64>n, 16);
+  if (iv > <u64>RTO_MAX_US) iv = <u64>RTO_MAX_US;
+  setTimer(t, TK_PERSIST, tcpNow() + iv);
+  return true;
+}
+
