@@ -125,3 +125,13 @@ export { appInit, appDispatch, appSelected, appListenPort, appTestEvent, appTest
 export { echoStat, echoConns } from "./apps/echo";
 export { sinkStat } from "./apps/sink";
 export { mcConnSlots, mcConnPtr, mcItems, mcCasId, mcErrors, mcRsState } from "./apps/memcached";
+export { framePcap, pcapFramedEnd } from "./wire/pcap";
+// TCP engine (net/tcp) and the timer wheel: entry points and test hooks.
+export { tcpInit, tcpTimers, tcpFlush, tcpListen, tcpUnlisten, tcpTcbBytes } from "./net/tcp/engine";
+export { tcpInput } from "./net/tcp/input";
+export { tcpCommand, tcpPreset, timerCommand } from "./net/tcp/commands";
+export { timerNext, timerSetApp } from "./net/timer";
+export {
+  tcpTestCapture, tcpTestTxPop, tcpTestTxCount, tcpTestInject, tcpTestCmd, tcpTestEvCount, tcpTestEvBase,
+  tcpTestEvReset, tcpTestTcb, tcpTestStat, tcpTimerNext,
+} from "./net/tcp/testhooks";

@@ -17,6 +17,8 @@ export const REGION_BASE = 0x0200;
 export const COUNTER_BASE = 0x0400;
 export const HIST_BASE = 0x0c00;
 export const SCRATCH_BASE = 0x1000;
+/** CFG_FLAGS bit set by createCore when it made the memory (assembly/mem/layout.ts CFG_F_FRESH_MEMORY). */
+export const CFG_F_FRESH_MEMORY = 16;
 
 /** Config words (u32 at CFG_BASE + 4*index) with their defaults; mirrors assembly/mem/layout.ts CFG_*. */
 export const CONFIG_WORDS = {
@@ -224,7 +226,8 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const buf = memory.buffer;
   const u32 = new Uint32Array(buf);
   if (!opts.attach) {
-    writeConfig(u32, config);
+    // A memory we just created is all zero: tell init() so it skips zero fills (CFG_F_FRESH_MEMORY).
+    writeConfig(u32, opts.memory ? config : { ...config, flags: config.flags | CFG_F_FRESH_MEMORY });
     const rc = exports.init();
     if (rc !== 0) throw new Error(`core init failed (${rc}) for config ${JSON.stringify(config)}`);
   }

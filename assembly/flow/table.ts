@@ -31,7 +31,7 @@
 // Hash contract: the caller passes a hash that is a function of the key (the
 // same key must always come with the same hash), e.g. flowKeyHash(key) of the
 // canonical key, or the symmetric RSS hash the dispatcher put in the ring slot.
-import { CFG_FLOWS, cfg, regionOffset, R_FLOW } from "../mem/layout";
+import { CFG_FLOWS, cfg, regionOffset, R_FLOW, memoryIsFresh } from "../mem/layout";
 import { C_FLOW_TABLE_FULL, bump } from "../mem/counters";
 import { FLOW_KEY_BYTES, FK_FAMILY, flowKeyCopy, flowKeyEqual } from "./key";
 
@@ -76,7 +76,7 @@ export function flowTableInit(): void {
   shift = 32 - ctz(slots);
   slotBase = regionOffset(R_FLOW);
   entryBase = slotBase + <usize>slots * FLOW_SLOT_BYTES;
-  memory.fill(slotBase, 0, <usize>slots * FLOW_SLOT_BYTES);
+  if (!memoryIsFresh()) memory.fill(slotBase, 0, <usize>slots * FLOW_SLOT_BYTES);
 }
 
 @inline function home(hash: u32): u32 {

@@ -47,6 +47,8 @@ const NOT_PACKET_LINKTYPE = 0xffff;
 export interface ReaderOptions {
   /** Cap on records per batch (defaults to the core's descriptor slots). */
   batch?: number;
+  /** Bytes read per refill (default 1 MiB, at least two maximal records): small enough that frames are decoded while still in cache (8 MiB reads measured 15 % slower). */
+  chunkBytes?: number;
 }
 
 export class TraceReader {
@@ -67,6 +69,7 @@ export class TraceReader {
   private readonly cap: number; // staging bytes
   private readonly descBase: number;
   private readonly maxBatch: number;
+  private readonly chunk: number;
   private bufStart = 0; // file offset of staging[0]
   private fill = 0; // valid bytes in staging
   private pos = 0; // parse position in staging
@@ -81,6 +84,16 @@ export class TraceReader {
   private ng = false;
   private ifaces: Iface[] = [];
   private readonly t = { sec: 0, nsec: 0 };
+  private readonly wasmFrame: (
+    pos: number,
+    end: number,
+    first: number,
+    max: number,
+    swap: boolean,
+    nano: boolean,
+    linktype: number,
+  ) => number;
+  private readonly wasmFramedEnd: () => number;
 
   constructor(path: string, core: Core, opts: ReaderOptions = {}) {
     this.path = path;
@@ -94,6 +107,12 @@ export class TraceReader {
     this.f64 = core.f64;
     this.descBase = core.regions.desc.offset;
     this.maxBatch = Math.min(opts.batch ?? Infinity, core.regions.desc.bytes / DESC_BYTES);
+    this.chunk = Math.max(
+      opts.chunkBytes ?? Number(process.env.IXWASM_READ_CHUNK ?? 1 << 20),
+      2 * MAX_RECORD + 64,
+    );
+    this.wasmFrame = core.exports.framePcap as TraceReader["wasmFrame"];
+    this.wasmFramedEnd = core.exports.pcapFramedEnd as () => number;
     this.fd = openSync(path, "r");
     this.fileSize = fstatSync(this.fd).size;
     try {
@@ -157,8 +176,11 @@ export class TraceReader {
     this.skip = 0;
     this.fill = keep;
     this.pos = 0;
-    while (this.fill < this.cap) {
-      const want = Math.min(this.cap - this.fill, this.fileSize - (this.bufStart + this.fill));
+    // Read about one chunk at a time (at least one whole record's worth): the core
+    // decodes the frames while the kernel's copy still has them in cache.
+    const target = Math.min(this.cap, keep + this.chunk);
+    while (this.fill < target) {
+      const want = Math.min(target - this.fill, this.fileSize - (this.bufStart + this.fill));
       if (want <= 0) break;
       const got = readSync(this.fd, this.u8, this.base + this.fill, want, this.bufStart + this.fill);
       if (got <= 0) break;
@@ -229,39 +251,24 @@ export class TraceReader {
     this.f64[(d + 6) >>> 1] = sec;
   }
 
+  /** Classic pcap: the record walk runs in the core (wire/pcap.ts); errors are found and worded here. */
   private framePcap(): number {
-    const dv = this.dv;
-    const le = this.le;
-    const base = this.base;
-    const fracMul = this.nano ? 1 : 1000;
-    const fracLimit = this.nano ? 1e9 : 1e6;
-    let pos = this.pos;
-    let n = 0;
-    while (n < this.maxBatch) {
-      if (this.fill - pos < 16) break;
-      const p = base + pos;
-      const caplen = dv.getUint32(p + 8, le);
-      if (caplen > MAX_RECORD) {
-        this.pos = pos;
+    const n = this.wasmFrame(
+      this.base + this.pos,
+      this.base + this.fill,
+      0,
+      this.maxBatch,
+      !this.le,
+      this.nano,
+      this.linktype,
+    );
+    this.pos = this.wasmFramedEnd() - this.base;
+    this.records += n;
+    if (n < this.maxBatch && this.fill - this.pos >= 16) {
+      const caplen = this.dv.getUint32(this.base + this.pos + 8, this.le);
+      if (caplen > MAX_RECORD)
         this.fail(`record claims ${caplen} captured bytes, more than the ${MAX_RECORD} allowed`);
-        break;
-      }
-      if (this.fill - pos - 16 < caplen) break;
-      const sec = dv.getUint32(p, le);
-      const frac = dv.getUint32(p + 4, le);
-      let flags = 0;
-      let nsec: number;
-      if (frac < fracLimit) nsec = frac * fracMul;
-      else {
-        flags = DESC_F_TS_INVALID;
-        nsec = Math.imul(frac, fracMul) >>> 0;
-      }
-      this.writeDesc(n, p + 16, caplen, dv.getUint32(p + 12, le), this.linktype, flags, sec, nsec, 0);
-      pos += 16 + caplen;
-      n++;
-      this.records++;
     }
-    this.pos = pos;
     return n;
   }
 
