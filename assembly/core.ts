@@ -19,10 +19,15 @@ import { ifaceInit } from "./net/iface";
 import { netifInit, rxBurst, txPublish, txReclaim } from "./net/netif";
 import { ethInput, rxCount } from "./net/eth";
 import { neighInit } from "./net/neigh";
-import { setIcmpHandlers, setUdpHandler } from "./net/ip";
+import { setIcmpHandlers, setTcpHandler, setUdpHandler } from "./net/ip";
 import { icmp6Input, icmpInput } from "./net/icmp";
-import { udpInput, udpRelease } from "./net/udp";
-import { appStep, commandsRun, flushStep, timersStep } from "./net/stack";
+import { udpInput, udpListen, udpRelease } from "./net/udp";
+import { appStep, commandsRun, flushStep, setAppStep, setTcpSteps, setTimerCommandStep, timersStep } from "./net/stack";
+import { CFG_TCBS } from "./mem/layout";
+import { tcpFlush, tcpInit, tcpListen, tcpTimers } from "./net/tcp/engine";
+import { tcpInput } from "./net/tcp/input";
+import { tcpCommand, timerCommand } from "./net/tcp/commands";
+import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appListenPort, appSelected } from "./api/app";
 
 export const RX_BURST: u32 = 64; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
@@ -72,6 +77,20 @@ export function init(): i32 {
   netifInit();
   setUdpHandler(udpInput);
   setIcmpHandlers(icmpInput, icmp6Input);
+  if (cfg(CFG_TCBS) != 0) {
+    tcpInit();
+    setTcpHandler(tcpInput);
+    setTcpSteps(tcpCommand, tcpTimers, tcpFlush);
+    setTimerCommandStep(timerCommand);
+  }
+  if (appInit() < 0) return -2;
+  const app = appSelected();
+  if (app != APP_NONE) setAppStep(appDispatch);
+  if (app == APP_ECHO || app == APP_SINK || app == APP_MEMCACHED) {
+    const port = appListenPort();
+    if (cfg(CFG_TCBS) != 0) tcpListen(port);
+    if (app == APP_ECHO) udpListen(port);
+  }
   return 0;
 }
 
