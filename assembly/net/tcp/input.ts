@@ -408,6 +408,8 @@ function syncInput(t: usize): i32 {
   if (!ok) {
     if (rst) return C_TCP_OUT_OF_WINDOW;
     ackNow(t);
+    // A retransmitted FIN in TIME-WAIT: our last ACK was lost; ACK it again and restart 2·MSL (§3.10.7.4 eighth).
+    if (st == ST_TIME_WAIT && (sFlags & TCP_FIN) != 0 && sSeq + len == rcvNxt) setTimer(t, TK_TIME_WAIT, tcpNow() + twUs);
     // The ACK field of an out-of-window segment is still processed (window probes
     // and updates) when it is exactly at RCV.NXT with a closed window.
     if (wnd == 0 && sSeq == rcvNxt && (sFlags & TCP_ACK) != 0 && st != ST_SYN_RECEIVED) {

@@ -103,8 +103,11 @@ function ipOut(t: usize, m: usize, l4len: u32): bool {
   const family = <u32>load<u8>(t, TCB_FAMILY);
   store<u16>(m, <u16>l4len, MB_DATA_LEN);
   bump(C_TCP_SEGS_OUT);
-  if (capture) return captureOut(m, family, t + TCB_LADDR, t + TCB_RADDR, l4len);
   const f = load<u32>(t, TCB_FLAGS);
+  if (capture) {
+    store<u32>(t, f & ~TF_NEED_NEIGH, TCB_FLAGS); // no link layer to resolve
+    return captureOut(m, family, t + TCB_LADDR, t + TCB_RADDR, l4len);
+  }
   if ((f & TF_NEED_NEIGH) != 0) {
     // Active open before the neighbour is known: the SYN stays queued (RTO retries it).
     if (!neighResolve(family, t + TCB_RADDR, t + TCB_RMAC)) {
