@@ -13,7 +13,7 @@ import { ringInit } from "./mem/ring";
 import { rssInit } from "./flow/toeplitz";
 import { retaInit } from "./flow/reta";
 import { flowTableInit } from "./flow/table";
-import { evLen, evReset } from "./api/abi";
+import { cmdLen, evLen, evReset } from "./api/abi";
 import { PKT_NOW_US, pkt } from "./net/pkt";
 import { ifaceInit } from "./net/iface";
 import { netifInit, rxBurst, txPublish, txReclaim } from "./net/netif";
@@ -31,6 +31,8 @@ import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appL
 
 export const RX_BURST: u32 = 64; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
+let resultsPending = false;
+let firstPoll = true; // client apps open their connections on their first step
 
 /** One iteration of the dataplane at time nowNs (ns since the run's epoch: trace time or wall time). Returns frames received. */
 export function poll(nowNs: f64): u32 {
@@ -47,11 +49,13 @@ export function poll(nowNs: f64): u32 {
   }
   rxCount(n, bytes);
   histBump(n);
-  if (evLen() != 0 || n != 0) {
-    appStep(); //                                  5. the app reads events, issues commands
+  if (evLen() != 0 || n != 0 || resultsPending || firstPoll) {
+    appStep(); //                                  5. the app reads events and results, issues commands
     evReset();
+    commandsRun(); //                              6. the stack executes them
+    resultsPending = cmdLen() != 0; //                the app sees their results at its next step
+    firstPoll = false;
   }
-  commandsRun(); //                                6. the stack executes them
   udpRelease();
   flushStep(); //                                  7. coalesced ACKs and queued data
   txPublish(); //                                  8. one TX publish per batch
