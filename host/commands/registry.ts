@@ -1,0 +1,7 @@
+// Every command of the CLI, one module each. A module exports `register(program)`
+// which adds its commander command; add a line here for a new command.
+import type { Command } from "commander";
+import * as inspectCmd from "./inspect-cmd.ts";
+import * as dumpCmd from "./dump-cmd.ts";
+
+export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd];
