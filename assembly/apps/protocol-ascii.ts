@@ -181,11 +181,11 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
   let exptime: u32 = 0;
   let keyTok = 1;
   if (isTouch) {
-    if (!parseI64(tp(1), tl(1)) || parsedI64 > 0x7fffffff || parsedI64 < -0x80000000) {
+    if (!parseI32(tp(1), tl(1))) {
       say(c, T.E_EXPTIME, T.E_EXPTIME_LEN);
       return R_PROGRESS;
     }
-    exptime = realtime(parsedI64);
+    exptime = realtime(parsedI32);
     keyTok = 2;
   }
   let pos: usize = resume != 0 ? <usize>resume : (keyTok < ntok ? tp(keyTok) - line : len);
@@ -248,6 +248,15 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
   return R_PROGRESS;
 }
 
+// memcached reads these numbers with strtol (64 bits) into an int32: out-of-range
+// values are truncated, not refused (e.g. exptime 4000000000 becomes negative).
+let parsedI32: i64 = 0;
+function parseI32(p: usize, n: usize): bool {
+  if (!parseI64(p, n)) return false;
+  parsedI32 = <i64><i32>parsedI64;
+  return true;
+}
+
 @inline function put(p: usize, s: usize, n: usize): usize {
   memory.copy(p, s, n);
   return n;
@@ -261,12 +270,10 @@ function update(c: usize, op: i32): i32 {
   // flags: strtoul on 64 bits, then truncated to 32 (as memcached stores them)
   if (!parseU64(tp(2), tl(2)) || (negSeen && <i64>parsedU64 < 0)) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
   const flags = <u32>parsedU64;
-  if (!parseI64(tp(3), tl(3)) || parsedI64 > 0x7fffffff || parsedI64 < -0x80000000)
-    return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
-  const exptime = parsedI64;
-  if (!parseI64(tp(4), tl(4)) || parsedI64 > 0x7fffffff || parsedI64 < -0x80000000)
-    return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
-  const vlen = parsedI64;
+  if (!parseI32(tp(3), tl(3))) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
+  const exptime = parsedI32;
+  if (!parseI32(tp(4), tl(4))) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
+  const vlen = <i64>parsedI32;
   if (vlen < 0 || vlen > 0x7fffffff - 2) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
   let reqCas: u64 = 0;
   if (op == OP_CAS) {
@@ -367,10 +374,7 @@ function del(c: usize): i32 {
     noreplyMaybe(c);
     const nr = load<u32>(c, C_NOREPLY) != 0;
     const ok = (ntok == 3 && (holdZero || nr)) || (ntok == 4 && holdZero && nr);
-    if (!ok) {
-      store<u32>(c, 0, C_NOREPLY);
-      return fail(c, T.E_DELETE, T.E_DELETE_LEN);
-    }
+    if (!ok) return fail(c, T.E_DELETE, T.E_DELETE_LEN);
   }
   if (tl(1) > <usize>KEY_MAX) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
   const r = itemDelete(tp(1), <u32>tl(1), 0);
@@ -383,10 +387,9 @@ function del(c: usize): i32 {
 function touch(c: usize): i32 {
   noreplyMaybe(c);
   if (tl(1) > <usize>KEY_MAX) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
-  if (!parseI64(tp(2), tl(2)) || parsedI64 > 0x7fffffff || parsedI64 < -0x80000000)
-    return fail(c, T.E_EXPTIME, T.E_EXPTIME_LEN);
+  if (!parseI32(tp(2), tl(2))) return fail(c, T.E_EXPTIME, T.E_EXPTIME_LEN);
   S.statCmdTouch();
-  const it = itemTouch(tp(1), <u32>tl(1), realtime(parsedI64));
+  const it = itemTouch(tp(1), <u32>tl(1), realtime(parsedI32));
   S.statTouch(it != 0);
   if (it != 0) say(c, T.T_TOUCHED, T.T_TOUCHED_LEN);
   else say(c, T.T_NOT_FOUND, T.T_NOT_FOUND_LEN);
@@ -399,9 +402,8 @@ function flushAll(c: usize): i32 {
   let exptime: i64 = 0;
   const nr = load<u32>(c, C_NOREPLY) != 0;
   if (ntok != (nr ? 2 : 1)) {
-    if (!parseI64(tp(1), tl(1)) || parsedI64 > 0x7fffffff || parsedI64 < -0x80000000)
-      return fail(c, T.E_EXPTIME, T.E_EXPTIME_LEN);
-    exptime = parsedI64;
+    if (!parseI32(tp(1), tl(1))) return fail(c, T.E_EXPTIME, T.E_EXPTIME_LEN);
+    exptime = parsedI32;
   }
   storeFlush(exptime);
   say(c, T.T_OK, T.T_OK_LEN);

@@ -510,6 +510,8 @@ export function itemDelta(k: usize, n: u32, incr: bool, delta: u64): i32 {
     deltaItem = it;
     return DELTA_OK;
   }
+  // Too long, or an output span still points at the old bytes (zero-copy; memcached
+  // likewise copies when a response holds the item): a new item of the exact length.
   const ni = itemAlloc(k, n, itemFlags(it), itemExptime(it), len);
   if (ni == 0) return DELTA_NOMEM;
   memory.copy(itemData(ni), tmp, len);

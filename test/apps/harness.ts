@@ -66,6 +66,7 @@ export function appCore(app: number, cfg: Partial<CoreConfig> = {}, debug = true
       evqSlots: 1024,
       appBytes: 16 << 20,
       app,
+      appUnixBase: Math.floor(Date.now() / 1000) - 1, // the driver's clock starts at 1 s
       ...cfg,
     },
     { debug },
