@@ -255,6 +255,7 @@ export class TcpCore {
   big: Record<string, BigFn>;
   now = 1_000_000n; // µs
   scratch: number; // packet staging in R_APP
+  mbufBaseline: number; // free mbufs right after init (the RX ring holds some)
   appBase: number; // app bytes after the staging area
   constructor(partial: Partial<CoreConfig> = {}, ip4 = SERVER_IP) {
     const cfg = { ...DEFAULTS, ...partial };
@@ -265,6 +266,7 @@ export class TcpCore {
     this.f.tcpInit();
     this.f.tcpTestCapture(1);
     this.f.tcpTimers(this.now); // the engine's clock starts where the test's does
+    this.mbufBaseline = this.f.mbufFreeCount() >>> 0;
     this.scratch = this.core.regions.app.offset;
     this.appBase = this.scratch + 4096;
   }

@@ -51,7 +51,7 @@ import {
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead,
 } from "./engine";
-import { retransmitHead, sendRst, sendRstRaw, TX_MAX_PAYLOAD } from "./output";
+import { retransmitHead, sendRst, sendRstRaw, sendSegment, TX_MAX_PAYLOAD } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
 
 // ---- the segment being processed (static: one segment at a time) ---------------------
@@ -339,6 +339,10 @@ function synAcked(t: usize): void {
   store<u8>(t, 0, TCB_RETRIES);
   store<u32>(t, NONE, TCB_CUR_SPAN);
   if (load<u8>(t, TCB_TMR_KIND) == TK_RTO) clearTimer(t);
+}
+
+function ackImmediately(t: usize): void {
+  sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
 }
 
 @inline function ackNow(t: usize): void {
@@ -662,9 +666,12 @@ function dataInput(t: usize): i32 {
     return C_TCP_DUP_SEGS;
   }
   if (seq != rcvNxt) {
-    // Out of order: queue it and send a duplicate ACK at once (RFC 5681 §4.2).
-    ackNow(t);
-    if (!oooInsert(t, seq, ptr, len, fin)) return C_TCP_OOO_DROPS;
+    // Out of order: queue it and send a duplicate ACK at once, one per segment
+    // (RFC 5681 §4.2): the sender counts them for fast retransmit, so these are
+    // never coalesced into the batch's ACK.
+    const ok = oooInsert(t, seq, ptr, len, fin);
+    ackImmediately(t);
+    if (!ok) return C_TCP_OOO_DROPS;
     bump(C_TCP_OOO_SEGS);
     return -1;
   }
@@ -685,7 +692,12 @@ function dataInput(t: usize): i32 {
   else {
     const n = <u32>load<u8>(t, TCB_SEGS_UNACKED) + 1;
     store<u8>(t, <u8>min<u32>(n, 255), TCB_SEGS_UNACKED);
-    if (n >= 2) ackNow(t);
+    // RFC 9293 §3.8.6.3 / RFC 5681 §4.2: an ACK for at least every second
+    // full-sized segment, even inside one batch (a batch-wide ACK would stretch
+    // ACKs to a whole window and stall the peer's slow start). Smaller segments
+    // wait for the flush.
+    if (n >= 2 && sLen >= mssOf(t)) ackImmediately(t);
+    else if (n >= 2) ackNow(t);
     else if (load<u64>(t, TCB_DELACK_AT) == 0) {
       store<u64>(t, tcpNow() + delackUs, TCB_DELACK_AT);
       armTimer(t);
