@@ -105,10 +105,11 @@ export interface Region {
   bytes: number;
 }
 
-export interface Core {
+/** Typed views over a core's memory and its region table: all the main thread
+ * needs of a core that runs in a worker (it must not instantiate a second core
+ * on that memory: the worker's instance owns the static data and globals). */
+export interface CoreViews {
   memory: WebAssembly.Memory;
-  exports: CoreExports;
-  config: CoreConfig;
   u8: Uint8Array;
   u16: Uint16Array;
   u32: Uint32Array;
@@ -116,6 +117,37 @@ export interface Core {
   f64: Float64Array;
   regions: Record<RegionName, Region>;
   totalBytes: number;
+}
+
+export interface Core extends CoreViews {
+  exports: CoreExports;
+  config: CoreConfig;
+}
+
+function readRegions(u32: Uint32Array): Record<RegionName, Region> {
+  const regions = {} as Record<RegionName, Region>;
+  for (const [name, id] of Object.entries(REGION)) {
+    if (name === "total") continue;
+    const i = (REGION_BASE >>> 2) + id * 2;
+    regions[name as RegionName] = { offset: u32[i], bytes: u32[i + 1] };
+  }
+  return regions;
+}
+
+/** Views over a memory whose core was initialised (possibly by another thread). */
+export function coreViews(memory: WebAssembly.Memory): CoreViews {
+  const buf = memory.buffer;
+  const u32 = new Uint32Array(buf);
+  return {
+    memory,
+    u8: new Uint8Array(buf),
+    u16: new Uint16Array(buf),
+    u32,
+    i32: new Int32Array(buf),
+    f64: new Float64Array(buf),
+    regions: readRegions(u32),
+    totalBytes: buf.byteLength,
+  };
 }
 
 const PAGE = 65536;
@@ -202,6 +234,8 @@ export interface CreateOptions {
   memory?: WebAssembly.Memory;
   /** Skip init() (the memory already holds an initialised core, e.g. in a worker). */
   attach?: boolean;
+  /** The given memory was just created and never written (init may skip zero fills). */
+  fresh?: boolean;
 }
 
 export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOptions = {}): Core {
@@ -227,18 +261,14 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const u32 = new Uint32Array(buf);
   if (!opts.attach) {
     // A memory we just created is all zero: tell init() so it skips zero fills (CFG_F_FRESH_MEMORY).
-    writeConfig(u32, opts.memory ? config : { ...config, flags: config.flags | CFG_F_FRESH_MEMORY });
+    writeConfig(
+      u32,
+      opts.memory && !opts.fresh ? config : { ...config, flags: config.flags | CFG_F_FRESH_MEMORY },
+    );
     const rc = exports.init();
     if (rc !== 0) throw new Error(`core init failed (${rc}) for config ${JSON.stringify(config)}`);
   }
-  const regions = {} as Record<RegionName, Region>;
-  for (const [name, id] of Object.entries(REGION)) {
-    if (name === "total") continue;
-    regions[name as RegionName] = {
-      offset: u32[(REGION_BASE >>> 2) + id * 2],
-      bytes: u32[(REGION_BASE >>> 2) + id * 2 + 1],
-    };
-  }
+  const regions = readRegions(u32);
   return {
     memory,
     exports,
@@ -251,4 +281,10 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
     regions,
     totalBytes,
   };
+}
+
+/** A fresh shared memory sized for this config (for a core a worker will create on it). */
+export function createMemory(partial: Partial<CoreConfig> = {}, debug = false): WebAssembly.Memory {
+  const pages = planBytes({ ...DEFAULT_CONFIG, ...partial }, debug) / PAGE;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }

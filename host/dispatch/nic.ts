@@ -1,7 +1,7 @@
 // The host's side of a core's "NIC" (assembly/net/netif.ts): writes received
 // frames straight into the mbufs the core posted in its RX ring slots (the one
 // copy, IX's DMA), and drains the TX ring.
-import type { Core } from "../core.ts";
+import type { CoreViews } from "../core.ts";
 import { RING, SpscRing } from "./ring.ts";
 
 const MBUF_STRIDE = 2112;
@@ -21,7 +21,7 @@ export class Nic {
   /** Frames longer than an mbuf's data area. */
   rxTooLong = 0;
 
-  constructor(readonly core: Core) {
+  constructor(readonly core: CoreViews) {
     if (core.regions.rxRing.bytes === 0) throw new Error("core has no rings (ringSlots = 0)");
     this.rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset);
     this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset);
