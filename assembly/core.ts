@@ -158,3 +158,7 @@ export {
   tcpTestCapture, tcpTestTxPop, tcpTestTxCount, tcpTestInject, tcpTestCmd, tcpTestEvCount, tcpTestEvBase,
   tcpTestEvReset, tcpTestTcb, tcpTestStat, tcpTimerNext,
 } from "./net/tcp/testhooks";
+export {
+  clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
+  clientHistBuckets, clientDone, clientConnState, histBucket, histBucketLow,
+} from "./apps/client";
