@@ -17,6 +17,7 @@ export const ITEM_HDR: usize = 48;
 export const KEY_MAX: u32 = 250;
 const IF_LINKED: u8 = 1;
 const IF_FETCHED: u8 = 2;
+const IF_ACTIVE: u8 = 4; // read since it last reached the LRU tail: gets a second chance
 const MAX_CLASSES: i32 = 64;
 const CLS_BYTES: usize = 32; // chunk u32, head u32, tail u32, free u32, cursor u32, end u32, items u32
 const classes = memory.data(<i32>(<usize>MAX_CLASSES * CLS_BYTES), 16);
@@ -297,7 +298,7 @@ export function itemGet(k: usize, n: u32): usize {
 }
 
 function bump(it: usize): void {
-  store<u8>(it, load<u8>(it, 30) | IF_FETCHED, 30);
+  store<u8>(it, load<u8>(it, 30) | IF_FETCHED | IF_ACTIVE, 30);
   if (load<u32>(it, 16) + UPDATE_INTERVAL < relNow) {
     lruUnlink(it);
     lruPushHead(it);
@@ -373,9 +374,21 @@ function chunkAlloc(ci: i32): usize {
       it = cur;
       store<u32>(c, <u32>(cur + chunk), 16);
     } else {
-      // evict: the first unreferenced item from the LRU tail (a few tries, as memcached)
+      // evict the first unreferenced, inactive item from the LRU tail (a few tries,
+      // as memcached); items read since they were last here move back to the head
       let cand = <usize>load<u32>(c, 8);
-      for (let tries = 0; tries < 5 && cand != 0; tries++) {
+      let tries = 0;
+      for (let walked = 0; tries < 5 && walked < 64 && cand != 0; walked++) {
+        const prev = <usize>load<u32>(cand, 4);
+        const fl0 = load<u8>(cand, 30);
+        if ((fl0 & IF_ACTIVE) != 0 && isDead(cand) == 0) {
+          store<u8>(cand, fl0 & ~IF_ACTIVE, 30);
+          lruUnlink(cand);
+          lruPushHead(cand);
+          cand = prev;
+          continue;
+        }
+        tries++;
         if (load<u16>(cand, 28) == 0) {
           const fl = load<u8>(cand, 30);
           if (isDead(cand) != 0) stReclaimed++;
@@ -388,7 +401,7 @@ function chunkAlloc(ci: i32): usize {
           store<u32>(c, load<u32>(it, 8), 12);
           break;
         }
-        cand = <usize>load<u32>(cand, 4);
+        cand = prev;
       }
       if (it == 0) return 0;
     }
