@@ -28,6 +28,9 @@ import { tcpFlush, tcpInit, tcpListen, tcpTimers } from "./net/tcp/engine";
 import { tcpInput } from "./net/tcp/input";
 import { tcpCommand, timerCommand } from "./net/tcp/commands";
 import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appListenPort, appSelected } from "./api/app";
+import { CFG_MODE } from "./mem/layout";
+import { MODE_TRACK, replayReset } from "./replay/common";
+import { trackInit } from "./replay/track";
 
 export const RX_BURST: u32 = 64; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
@@ -87,6 +90,8 @@ export function init(): i32 {
     setTcpSteps(tcpCommand, tcpTimers, tcpFlush);
     setTimerCommandStep(timerCommand);
   }
+  replayReset();
+  if (cfg(CFG_MODE) == MODE_TRACK && trackInit() < 0) return -3; // replay track: flow records in R_APP
   if (appInit() < 0) return -2;
   const app = appSelected();
   if (app != APP_NONE) setAppStep(appDispatch);
@@ -149,6 +154,10 @@ export { echoStat, echoConns } from "./apps/echo";
 export { sinkStat } from "./apps/sink";
 export { mcConnSlots, mcConnPtr, mcItems, mcCasId, mcErrors, mcRsState } from "./apps/memcached";
 export { framePcap, pcapFramedEnd } from "./wire/pcap";
+// Replay raw and track modes (assembly/replay): one batch call per batch of descriptors.
+export { replayRawBatch } from "./replay/raw";
+export { replayTrackBatch, trackStates, trackBytes } from "./replay/track";
+export { replayReset, replayWorkerCounts } from "./replay/common";
 // TCP engine (net/tcp) and the timer wheel: entry points and test hooks.
 export { tcpInit, tcpTimers, tcpFlush, tcpListen, tcpUnlisten, tcpTcbBytes } from "./net/tcp/engine";
 export { tcpInput } from "./net/tcp/input";

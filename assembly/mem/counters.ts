@@ -74,8 +74,36 @@ export const C_TCP_TIMEWAIT_REUSE: i32 = 64; // TIME-WAIT connections ended by a
 export const C_TCP_PRESET_USED: i32 = 65; // replay presets applied to an arriving SYN
 export const C_TCP_SYN_BAD: i32 = 66; // segments to a listener that are neither SYN nor RST nor ACK, or SYN with FIN/RST
 export const C_TCP_SPAN_EXHAUSTED: i32 = 67; // SENDV spans refused: span pool empty
-// 68..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
-export const C_COUNT: i32 = 68;
+// Replay, raw and track modes (assembly/replay): every record is processed or dropped for one reason.
+export const C_RP_PROCESSED: i32 = 68; // records processed (IP packets hashed to a worker; track: and tracked)
+export const C_RP_DROP_NOT_PACKET: i32 = 69; // records that are not packets (pcapng custom blocks)
+export const C_RP_DROP_UNKNOWN_LINK: i32 = 70; // link type not decoded
+export const C_RP_DROP_NON_IP: i32 = 71; // no IP header (ARP, LLC, ...)
+export const C_RP_DROP_IP_TRUNCATED: i32 = 72; // IP header cut by the captured length
+export const C_RP_DROP_FLOW_TABLE_FULL: i32 = 73; // track: no flow entry left
+export const C_RP_DROP_TCP_MALFORMED: i32 = 74; // track: TCP header cut or data offset impossible (RFC 9293 §3.1)
+export const C_RP_DROP_TCP_BAD_FLAGS: i32 = 75; // track: SYN+RST, SYN+FIN, or no SYN/ACK/RST at all
+export const C_RP_DROP_TCP_OUT_OF_WINDOW: i32 = 76; // track: sequence range outside the receiver's window (RFC 9293 §3.10.7.4)
+export const C_RP_DROP_TCP_RST_INVALID: i32 = 77; // track: RST outside the window (RFC 5961 §3.2)
+export const C_RP_FLOWS: i32 = 78; // track: conversations (a reused tuple after close counts again)
+export const C_RP_FLOWS_TCP: i32 = 79; // track: TCP conversations (state-tracked)
+export const C_RP_FLOWS_MIDSTREAM: i32 = 80; // track: TCP conversations picked up without their SYN
+export const C_RP_TCP_HANDSHAKES: i32 = 81; // track: three-way handshakes completed
+export const C_RP_TCP_RETRANSMISSIONS: i32 = 82; // track: segments resending sequence space already seen
+export const C_RP_TCP_OUT_OF_ORDER: i32 = 83; // track: segments filling a gap left by a later segment
+export const C_RP_TCP_SEQ_GAPS: i32 = 84; // track: segments starting beyond the next expected byte (data not captured)
+export const C_RP_TCP_ACK_UNSEEN: i32 = 85; // track: ACKs of data the capture never showed
+export const C_RP_TCP_DUP_ACKS: i32 = 86; // track: duplicate ACKs (RFC 5681 §2)
+export const C_RP_TCP_ZERO_WINDOW: i32 = 87; // track: segments advertising a zero window
+export const C_RP_TCP_KEEPALIVES: i32 = 88; // track: keep-alives (one byte or none below the next expected, RFC 1122 §4.2.3.6)
+export const C_RP_TCP_RSTS: i32 = 89; // track: acceptable RSTs (flow closed)
+export const C_RP_TCP_FINS: i32 = 90; // track: FINs (first of each direction)
+export const C_RP_TCP_CLOSED: i32 = 91; // track: conversations that ended (both FINs ACKed, or RST)
+export const C_RP_TCP_SYN_RETRANS: i32 = 92; // track: repeated SYNs / SYN-ACKs
+export const C_RP_TCP_REUSED: i32 = 93; // track: new SYN on a tuple whose conversation ended (RFC 9293 §3.10.7.4 TIME-WAIT)
+export const C_RP_OTHER_IP: i32 = 94; // track: IP packets that are not state-tracked TCP (UDP, ICMP, fragments): flow lookup only
+// 95..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
+export const C_COUNT: i32 = 95;
 
 @inline export function bump(c: i32, by: u64 = 1): void {
   const p = COUNTER_BASE + (<usize>c << 3);

@@ -1,5 +1,5 @@
 // Names of the core's counters (mirror of assembly/mem/counters.ts, same order).
-import { COUNTER_BASE, type Core } from "../core.ts";
+import { COUNTER_BASE, HIST_BASE, type CoreViews } from "../core.ts";
 
 export const COUNTER_NAMES = [
   "rx_frames",
@@ -70,16 +70,51 @@ export const COUNTER_NAMES = [
   "tcp_preset_used",
   "tcp_syn_bad",
   "tcp_span_exhausted",
+  "rp_processed",
+  "rp_drop_not_packet",
+  "rp_drop_unknown_link",
+  "rp_drop_non_ip",
+  "rp_drop_ip_truncated",
+  "rp_drop_flow_table_full",
+  "rp_drop_tcp_malformed",
+  "rp_drop_tcp_bad_flags",
+  "rp_drop_tcp_out_of_window",
+  "rp_drop_tcp_rst_invalid",
+  "rp_flows",
+  "rp_flows_tcp",
+  "rp_flows_midstream",
+  "rp_tcp_handshakes",
+  "rp_tcp_retransmissions",
+  "rp_tcp_out_of_order",
+  "rp_tcp_seq_gaps",
+  "rp_tcp_ack_unseen",
+  "rp_tcp_dup_acks",
+  "rp_tcp_zero_window",
+  "rp_tcp_keepalives",
+  "rp_tcp_rsts",
+  "rp_tcp_fins",
+  "rp_tcp_closed",
+  "rp_tcp_syn_retrans",
+  "rp_tcp_reused",
+  "rp_other_ip",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;
 
 /** Reads every counter (u64 slots; exact below 2^53). */
-export function readCounters(core: Core): Counters {
+export function readCounters(core: CoreViews): Counters {
   const out = {} as Counters;
   const base = COUNTER_BASE >>> 2;
   COUNTER_NAMES.forEach((name, i) => {
     out[name] = core.u32[base + 2 * i] + core.u32[base + 2 * i + 1] * 4294967296;
   });
+  return out;
+}
+
+/** The core's batch-size histogram: how many polls took 0, 1, ..., 64 frames. */
+export function readBatchHistogram(core: CoreViews): number[] {
+  const out: number[] = [];
+  const base = HIST_BASE >>> 2;
+  for (let i = 0; i <= 64; i++) out.push(core.u32[base + 2 * i] + core.u32[base + 2 * i + 1] * 4294967296);
   return out;
 }
