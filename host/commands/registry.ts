@@ -3,5 +3,6 @@
 import type { Command } from "commander";
 import * as inspectCmd from "./inspect-cmd.ts";
 import * as dumpCmd from "./dump-cmd.ts";
+import * as pairCmd from "./pair-cmd.ts";
 
-export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd];
+export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd];

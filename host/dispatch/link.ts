@@ -34,15 +34,19 @@ export class Link {
       else this.stats.rxFull++;
       this.onFrame?.(dir, f, nowNs);
     };
-    from.txDrain((mem, off, len) => {
-      const frame = mem.subarray(off, off + len);
-      if (faults.active) faults.pass(frame, nowNs, deliver);
-      else {
-        if (to.rxPut(mem, off, len)) moved++;
-        else this.stats.rxFull++;
-        if (this.onFrame) this.onFrame(dir, frame, nowNs);
-      }
-    });
+    // Back-pressure: only what the receiving RX ring can hold now (a duplicate may still overflow: counted).
+    from.txDrain(
+      (mem, off, len) => {
+        const frame = mem.subarray(off, off + len);
+        if (faults.active) faults.pass(frame, nowNs, deliver);
+        else {
+          if (to.rxPut(mem, off, len)) moved++;
+          else this.stats.rxFull++;
+          if (this.onFrame) this.onFrame(dir, frame, nowNs);
+        }
+      },
+      Math.max(0, to.rxSpace() - 2),
+    );
     if (faults.active) faults.flush(deliver);
     to.rxCommit();
     return moved;

@@ -8,7 +8,9 @@
 // segments a batch brought in leave as one ACK per connection.
 //
 // Half-open bound (issue 10): passive connections in SYN-RECEIVED sit on a FIFO
-// list, at most max(16, CFG_TCBS / 8) of them; a new SYN beyond that evicts the
+// list, at most max(16, CFG_TCBS / 2) of them (a burst of legitimate connects, e.g.
+// a load generator opening all its connections at once, must fit; a flood can hold at
+// most half the table, established connections are never evicted); a new SYN beyond that evicts the
 // oldest (silently, counted). Chosen over SYN cookies because replay serve mode
 // must answer with the capture's ISN and exact options (MSS, window scale,
 // SACK-permitted, timestamps), which a cookie cannot carry; the half-open TCB
@@ -102,7 +104,7 @@ export function tcpInit(): void {
   if (annMssCfg < 64) annMssCfg = 64;
   ourWscale = 0;
   while (ourWscale < MAX_WSCALE && (rcvBuf >> ourWscale) > 65535) ourWscale++;
-  halfOpenMax = max<u32>(16, cfg(CFG_TCBS) >> 3);
+  halfOpenMax = max<u32>(16, cfg(CFG_TCBS) >> 1);
   memory.fill(listenBits, 0, 8192);
   listenAll = false;
   dirtyHead = 0;

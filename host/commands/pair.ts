@@ -1,0 +1,241 @@
+// `ixwasm pair`: a load-generating client core and a server core back to back
+// through their rings (IX's echo benchmark, and a memcached set/get load), in
+// one thread or in two worker threads. The client app verifies every byte it
+// gets back; the report says how many round trips, how fast, how much was
+// retransmitted, and the latency distribution.
+import { coreViews, createCore, createMemory, type CoreConfig, type CoreViews } from "../core.ts";
+import { Link } from "../dispatch/link.ts";
+import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
+import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.ts";
+import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
+import type { FaultConfig, FaultCounts } from "../io/faults.ts";
+import { UsageError } from "../io/errors.ts";
+import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
+
+export interface PairOptions {
+  app: "echo" | "memcached";
+  conns: number;
+  msgs: number;
+  size: number;
+  workers: 1 | 2;
+  faults: FaultConfig;
+  timeoutS: number;
+  debug?: boolean;
+}
+
+export interface PairReport extends ClientResults {
+  schema: "ixwasm-pair/1";
+  app: string;
+  workers: number;
+  conns: number;
+  msgs: number;
+  size: number;
+  duration_s: number;
+  round_trips_per_s: number;
+  expected_round_trips: number;
+  retransmits: number;
+  timeouts: number;
+  faults: { client_to_server: FaultCounts; server_to_client: FaultCounts };
+  batch_histogram: { client: number[]; server: number[] };
+  counters: { client: Partial<Counters>; server: Partial<Counters> };
+  completed: boolean;
+}
+
+const APP_IDS = { echo: 1, memcached: 3 } as const;
+const CLIENT_IDS = { echo: 5, memcached: 6 } as const;
+const PORTS = { echo: 7, memcached: 11211 } as const;
+const CLIENT_MAC = Buffer.from("020000000001", "hex");
+const SERVER_MAC = Buffer.from("020000000002", "hex");
+const CLIENT_IP = Buffer.from([198, 18, 0, 1]);
+const SERVER_IP = Buffer.from([198, 18, 0, 2]);
+
+/** Sizes both cores for the workload (see README "pair" for the formulas). */
+export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
+  const ringSlots = 2048;
+  const common: Partial<CoreConfig> = {
+    ringSlots,
+    stagingBytes: 0,
+    descSlots: 0,
+    flows: Math.max(1024, o.conns * 2),
+    tcbs: o.conns + 64,
+    timers: o.conns + 64,
+    spans: o.conns * 16 + 1024,
+    mbufs: 2 * ringSlots + Math.max(8192, o.conns * 8),
+    neighSlots: 64,
+    evqSlots: Math.max(4096, o.conns * 2 + 64),
+  };
+  const reqBytes = o.size + 320; // value plus the memcached command line and key
+  return {
+    client: {
+      ...common,
+      app: CLIENT_IDS[o.app],
+      appBytes: (1 << 20) + o.conns * (256 + 2 * reqBytes),
+      macLo: CLIENT_MAC.readUInt32LE(0),
+      macHi: CLIENT_MAC.readUInt16LE(4),
+      ipv4: CLIENT_IP.readUInt32LE(0),
+      appPeerIp4: SERVER_IP.readUInt32LE(0),
+      appPeerPort: PORTS[o.app],
+      appConns: o.conns,
+      appMsgs: o.msgs,
+      appMsgBytes: o.size,
+    },
+    server: {
+      ...common,
+      app: APP_IDS[o.app],
+      appBytes: o.app === "memcached" ? (64 << 20) + o.conns * 8192 : (1 << 20) + o.conns * 4096,
+      macLo: SERVER_MAC.readUInt32LE(0),
+      macHi: SERVER_MAC.readUInt16LE(4),
+      ipv4: SERVER_IP.readUInt32LE(0),
+      appPort: PORTS[o.app],
+    },
+  };
+}
+
+function pick(c: Counters): Partial<Counters> {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== 0)) as Partial<Counters>;
+}
+
+function finish(
+  o: PairOptions,
+  client: ClientResults,
+  cv: CoreViews,
+  sv: CoreViews,
+  seconds: number,
+  faults: PairReport["faults"],
+): PairReport {
+  const cc = readCounters(cv);
+  const sc = readCounters(sv);
+  const expected = o.conns * o.msgs * (o.app === "memcached" ? 2 : 1);
+  return {
+    schema: "ixwasm-pair/1",
+    app: o.app,
+    workers: o.workers,
+    conns: o.conns,
+    msgs: o.msgs,
+    size: o.size,
+    ...client,
+    duration_s: seconds,
+    round_trips_per_s: seconds > 0 ? client.round_trips / seconds : 0,
+    expected_round_trips: expected,
+    retransmits: cc.tcp_retransmits + sc.tcp_retransmits,
+    timeouts: cc.tcp_rto_timeouts + sc.tcp_rto_timeouts,
+    faults,
+    batch_histogram: { client: readBatchHistogram(cv), server: readBatchHistogram(sv) },
+    counters: { client: pick(cc), server: pick(sc) },
+    completed: client.done && client.round_trips === expected,
+  };
+}
+
+function check(o: PairOptions): void {
+  if (o.conns < 1 || o.msgs < 1) throw new UsageError("--conns and --msgs must be at least 1");
+  if (o.size < 1 || o.size > 1 << 20)
+    throw new UsageError(`--size ${o.size} is out of range`, "use 1 to 1048576 bytes");
+  if (o.conns > 60000)
+    throw new UsageError(`--conns ${o.conns} is more than the client's ports allow`, "use at most 60000");
+}
+
+/** Both cores in this thread, moved by a Link after every pair of polls. */
+export function pairOneThread(o: PairOptions): PairReport {
+  check(o);
+  const cfg = pairConfigs(o);
+  const client = createCore(cfg.client, { debug: o.debug });
+  const server = createCore(cfg.server, { debug: o.debug });
+  const link = new Link(client, server, o.faults);
+  const cpoll = client.exports.poll as (n: number) => number;
+  const spoll = server.exports.poll as (n: number) => number;
+  const done = client.exports.clientDone as () => number;
+  const t0 = performance.now();
+  const deadline = t0 + o.timeoutS * 1000;
+  let now = 0;
+  for (let i = 0; ; i++) {
+    now = (performance.now() - t0) * 1e6;
+    cpoll(now);
+    spoll(now);
+    link.pump(now);
+    if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return finish(o, clientResults(client), client, server, seconds, {
+    client_to_server: link.faultsAB.counts,
+    server_to_client: link.faultsBA.counts,
+  });
+}
+
+/** Each core in its own worker thread; each worker moves its core's transmissions into the other's RX ring. */
+export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
+  check(o);
+  const cfg = pairConfigs(o);
+  const mems = [createMemory(cfg.client, o.debug), createMemory(cfg.server, o.debug)];
+  const ctl = newControl();
+  const baseMs = sharedNowMs();
+  const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
+  const workers = [0, 1].map((i) => {
+    const data: CoreWorkerData = {
+      index: i,
+      memory: mems[i],
+      config: i === 0 ? cfg.client : cfg.server,
+      debug: !!o.debug,
+      peerMemory: mems[1 - i],
+      faults: { ...o.faults, seed: (o.faults.seed ?? 1) * 2 + 1 + i },
+      ctl,
+      baseMs,
+      spinRounds: 2000,
+      client: i === 0,
+    };
+    return spawnWorker(entry, data);
+  });
+  const results = workers.map(
+    (w) =>
+      new Promise<CoreWorkerResult>((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+        w.once("exit", (code) => code !== 0 && reject(new Error(`core worker exited with ${code}`)));
+      }),
+  );
+  const t0 = performance.now();
+  const deadline = t0 + o.timeoutS * 1000 + 10000;
+  // Wait for both to be ready, then for the client to finish (or the timeout).
+  while (
+    (Atomics.load(ctl, CTL_READY) === 0 || Atomics.load(ctl, CTL_READY + 1) === 0) &&
+    performance.now() < deadline
+  )
+    await new Promise((r) => setTimeout(r, 2));
+  const start = performance.now();
+  const runDeadline = start + o.timeoutS * 1000;
+  while (Atomics.load(ctl, CTL_DONE) === 0 && performance.now() < runDeadline)
+    await new Promise((r) => setTimeout(r, 1));
+  const seconds = (performance.now() - start) / 1000;
+  Atomics.store(ctl, CTL_STOP, 1);
+  const [cr, sr] = await Promise.all(results);
+  await Promise.all(workers.map((w) => w.terminate()));
+  const views = mems.map((m) => coreViews(m));
+  return finish(o, cr.client!, views[0], views[1], seconds, {
+    client_to_server: cr.faults,
+    server_to_client: sr.faults,
+  });
+}
+
+export function formatPair(r: PairReport): string {
+  const rows: [string, string | number][] = [
+    ["app", `${r.app} (${r.conns} connections × ${r.msgs} messages of ${r.size} B), ${r.workers} worker(s)`],
+    ["round trips", `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : "  (INCOMPLETE)"}`],
+    ["round trips/s", Math.round(r.round_trips_per_s)],
+    ["bytes verified", r.bytes_verified],
+    ["errors", r.errors],
+    ["retransmits / timeouts", `${r.retransmits} / ${r.timeouts}`],
+    [
+      "latency µs p50/p90/p99/p99.9/max",
+      `${r.latency_us.p50} / ${r.latency_us.p90} / ${r.latency_us.p99} / ${r.latency_us.p999} / ${r.latency_us.max}`,
+    ],
+    ["duration", `${r.duration_s.toFixed(3)} s`],
+  ];
+  const f = r.faults.client_to_server;
+  if (f.lost + f.duplicated + f.reordered + f.corrupted)
+    rows.push([
+      "faults c→s (lost/dup/reord/corrupt)",
+      `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
+    ]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
