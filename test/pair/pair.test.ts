@@ -1,0 +1,88 @@
+// `ixwasm pair`: real client and server cores, every byte verified by the client app.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pairOneThread, pairTwoThreads, type PairOptions } from "../../host/commands/pair.ts";
+import { ROOT } from "../helpers/corpus.ts";
+
+const base: PairOptions = {
+  app: "echo",
+  conns: 8,
+  msgs: 200,
+  size: 64,
+  workers: 1,
+  faults: {},
+  timeoutS: 60,
+};
+
+test("echo, one thread: every round trip done and verified, no retransmission on a clean link", () => {
+  const r = pairOneThread(base);
+  assert.is(r.completed, true);
+  assert.is(r.round_trips, 8 * 200);
+  assert.is(r.bytes_verified, 8 * 200 * 64);
+  assert.is(r.errors, 0);
+  assert.is(r.retransmits, 0);
+  assert.ok(
+    r.latency_us.p50 > 0 && r.latency_us.p50 <= r.latency_us.p99 && r.latency_us.p99 <= r.latency_us.max,
+  );
+  assert.ok(r.round_trips_per_s > 0);
+  const polls = r.batch_histogram.server.reduce((a, b) => a + b, 0);
+  assert.ok(polls > 0 && r.batch_histogram.server.length === 65, "batch histogram 0..64");
+});
+
+test("echo, two worker threads: same result", async () => {
+  const r = await pairTwoThreads({ ...base, workers: 2, conns: 16, msgs: 300 });
+  assert.is(r.completed, true);
+  assert.is(r.round_trips, 16 * 300);
+  assert.is(r.bytes_verified, 16 * 300 * 64);
+  assert.is(r.errors, 0);
+  assert.is(r.workers, 2);
+});
+
+test("memcached set then get: values compared", () => {
+  const r = pairOneThread({ ...base, app: "memcached", conns: 4, msgs: 100, size: 300 });
+  assert.is(r.completed, true);
+  assert.is(r.round_trips, 4 * 100 * 2);
+  assert.is(r.errors, 0);
+  assert.ok(r.bytes_verified >= 4 * 100 * 300, `verified ${r.bytes_verified} bytes`);
+});
+
+test("lossy link (5 % loss, 5 % reorder, 1 % duplication): still byte-exact, with retransmissions", () => {
+  const r = pairOneThread({
+    ...base,
+    conns: 4,
+    msgs: 60,
+    size: 1000,
+    faults: { loss: 0.05, reorder: 0.05, dup: 0.01, seed: 7 },
+  });
+  assert.is(r.completed, true);
+  assert.is(r.errors, 0);
+  assert.is(r.bytes_verified, 4 * 60 * 1000);
+  assert.ok(r.faults.client_to_server.lost + r.faults.server_to_client.lost > 0, "frames were lost");
+  assert.ok(r.retransmits > 0, "and retransmitted");
+});
+
+test("CLI: --json fields, and a non-zero exit when the run cannot complete", () => {
+  const cli = join(ROOT, "dist/host/cli.js");
+  const ok = spawnSync(
+    process.execPath,
+    [cli, "pair", "--workers", "1", "--conns", "2", "--msgs", "50", "--json"],
+    { encoding: "utf8" },
+  );
+  assert.is(ok.status, 0, ok.stderr);
+  const j = JSON.parse(ok.stdout);
+  for (const k of ["round_trips", "round_trips_per_s", "bytes_verified", "errors", "retransmits"])
+    assert.type(j[k], "number", k);
+  for (const k of ["p50", "p99", "p999"]) assert.type(j.latency_us[k], "number", k);
+  assert.is(j.round_trips, 100);
+  const bad = spawnSync(
+    process.execPath,
+    [cli, "pair", "--workers", "1", "--conns", "2", "--msgs", "100000", "--timeout", "0"],
+    { encoding: "utf8" },
+  );
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /^ixwasm: only \d+ of 200000 round trips completed within 0 s\n$/);
+});
+
+test.run();
