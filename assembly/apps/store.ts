@@ -523,11 +523,15 @@ export function itemDelta(k: usize, n: u32, incr: bool, delta: u64): i32 {
     deltaItem = it;
     return DELTA_OK;
   }
-  // Too long, or an output span still points at the old bytes (zero-copy; memcached
-  // likewise copies when a response holds the item): a new item of the exact length.
-  const ni = itemAlloc(k, n, itemFlags(it), itemExptime(it), len);
+  // An output span still points at the old bytes (zero-copy): write a new item, padded
+  // to the old length when the number fits, i.e. what memcached's in-place update gives
+  // once its earlier answers are written (with one still unwritten it copies unpadded:
+  // timing-dependent, so the padded form is the one we keep). Too long: exact length.
+  const nl = len <= nb ? nb : len;
+  const ni = itemAlloc(k, n, itemFlags(it), itemExptime(it), nl);
   if (ni == 0) return DELTA_NOMEM;
   memory.copy(itemData(ni), tmp, len);
+  memory.fill(itemData(ni) + len, 32, nl - len);
   replace(it, ni);
   deltaItem = ni;
   return DELTA_OK;

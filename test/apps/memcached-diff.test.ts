@@ -152,6 +152,48 @@ const ascii: [string, string][] = [
 if (haveMemcached) {
   for (const [name, s] of ascii) test(`ascii ${name}: same bytes as memcached`, () => same(name, b(s)));
 
+  test("ascii random command streams (seeded): same bytes as memcached", async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      let x = seed * 0x9e3779b1;
+      const rnd = (n: number) => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        return (x >>> 0) % n;
+      };
+      const pick = <T>(a: T[]) => a[rnd(a.length)];
+      const key = () => pick(["a", "b", "c", "num", "k" + rnd(5)]);
+      const val = () => {
+        const n = rnd(12);
+        let v = "";
+        for (let i = 0; i < n; i++) v += pick(["1", "2", "9", "x", " ", "-"]);
+        return rnd(3) === 0 ? String(rnd(1000)) : v;
+      };
+      const nr = () => (rnd(5) === 0 ? " noreply" : "");
+      let out = "";
+      for (let i = 0; i < 150; i++) {
+        const r = rnd(16);
+        const v = val();
+        const flags = pick(["0", "1", "4294967295", "7"]);
+        const exp = pick(["0", "0", "1000", "-1"]);
+        if (r < 4) {
+          const cmd = pick(["set", "add", "replace", "append", "prepend"]);
+          const body = rnd(12) === 0 ? v + "!" : v; // sometimes a bad data chunk
+          out += `${cmd} ${key()} ${flags} ${exp} ${v.length}${nr()}\r\n${body}\r\n`;
+        } else if (r < 5) out += `cas ${key()} ${flags} ${exp} ${v.length} ${rnd(30)}${nr()}\r\n${v}\r\n`;
+        else if (r < 8) out += `${pick(["get", "gets"])} ${key()} ${key()}\r\n`;
+        else if (r < 9) out += `delete ${key()}${nr()}\r\n`;
+        else if (r < 11) out += `incr ${key()} ${rnd(100)}${nr()}\r\n`;
+        else if (r < 12) out += `touch ${key()} ${pick(["0", "100", "x"])}${nr()}\r\n`;
+        else if (r < 13) out += `${pick(["gat", "gats"])} ${pick(["0", "100"])} ${key()}\r\n`;
+        else if (r < 14)
+          out += pick(["flush_all\r\n", "version\r\n", "verbosity 1\r\n", "bogus\r\n", "set k\r\n"]);
+        else out += `get ${key()}\r\n`;
+      }
+      await same(`random seed ${seed}`, b(out), [0, 1 + rnd(60)]);
+    }
+  });
+
   test("ascii pipelined: 200 requests in one segment and byte by byte", async () => {
     let s = "";
     for (let i = 0; i < 100; i++)
@@ -398,6 +440,23 @@ const binary: [string, Buffer][] = [
 if (haveMemcached) {
   for (const [name, s] of binary)
     test(`binary ${name}: same bytes as memcached`, () => same(name, s, [0, 1, 5]));
+
+  test("binary 600 KB value in 1460-byte segments, quiet deletes, append with cas", async () => {
+    const v = Buffer.alloc(600_000);
+    for (let i = 0; i < v.length; i++) v[i] = (i * 13) & 0xff;
+    const s = Buffer.concat([
+      req(0x01, { key: "big", extras: setx(0xabcdef01, 0), value: v }),
+      req(0x0c, { key: "big" }),
+      req(0x01, { key: "a", extras: setx(0, 100), value: "x" }),
+      req(0x0e, { key: "a", value: "y", cas: 2n }),
+      req(0x0e, { key: "a", value: "z", cas: 99n }),
+      req(0x14, { key: "a" }),
+      req(0x14, { key: "a" }),
+      req(0x00, { key: "a" }),
+      NOOP(),
+    ]);
+    await same("binary big", s, [0, 1460]);
+  });
 
   test("binary stat: one packet per stat with memcached's names in order, then an empty one", async () => {
     const s = Buffer.concat([req(0x01, { key: "a", extras: setx(0, 0), value: "x" }), req(0x10)]);
