@@ -14,6 +14,9 @@ export class Nic {
   readonly tx: SpscRing;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
+  /** The same memory as a Buffer: Buffer.copy moves a frame with no object per call (subarray + set made one). */
+  private readonly buf: Buffer;
+  private readonly sources = new WeakMap<ArrayBufferLike, Buffer>();
   private readonly pool: number;
   private rxPending = 0;
   /** Frames refused because the RX ring was full (the core did not keep up). */
@@ -27,6 +30,7 @@ export class Nic {
     this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset);
     this.u8 = core.u8;
     this.u32 = core.u32;
+    this.buf = Buffer.from(core.memory.buffer);
     this.pool = core.regions.mbuf.offset;
   }
 
@@ -53,7 +57,12 @@ export class Nic {
       return false;
     }
     const dst = this.pool + idx * MBUF_STRIDE + MBUF_HEADER;
-    this.u8.set(src.subarray(off, off + len), dst);
+    let from = this.sources.get(src.buffer);
+    if (!from) {
+      from = Buffer.from(src.buffer);
+      this.sources.set(src.buffer, from);
+    }
+    from.copy(this.buf, dst, src.byteOffset + off, src.byteOffset + off + len);
     this.u32[w + (RING.slotLen >>> 2)] = len;
     this.rxPending++;
     return true;
