@@ -169,4 +169,19 @@ test("a 100k alloc/free churn keeps the pool whole", () => {
   assert.is(f.mbufPoolCheck(), 0);
 });
 
+test("init is O(1): headers are written on first use, and the pool still counts every mbuf free", () => {
+  const core = createCore({ mbufs: 100_000, flows: 16, ringSlots: 0, stagingBytes: 65536, descSlots: 16 });
+  const f = fns(core);
+  assert.is(f.mbufFreeCount(), 100_000);
+  const last = core.regions.mbuf.offset + 99_999 * STRIDE;
+  assert.is(core.u32[(last + 20) >>> 2], 0, "the last header was never written");
+  const a = f.mbufAlloc();
+  const b = f.mbufAlloc();
+  assert.is(f.mbufIndex(a), 0);
+  assert.is(f.mbufIndex(b), 1);
+  f.mbufFree(a);
+  assert.is(f.mbufAlloc(), a, "a freed mbuf is reused before a fresh one (LIFO)");
+  assert.is(f.mbufFreeCount(), 99_998);
+  assert.is(f.mbufPoolCheck(), 0);
+});
 test.run();
