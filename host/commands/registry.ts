@@ -3,6 +3,8 @@
 import type { Command } from "commander";
 import * as inspectCmd from "./inspect-cmd.ts";
 import * as dumpCmd from "./dump-cmd.ts";
+import * as genCmd from "./gen-cmd.ts";
 import * as pairCmd from "./pair-cmd.ts";
 
 export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd];
+COMMANDS.push(genCmd);

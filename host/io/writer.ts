@@ -146,6 +146,26 @@ export class TraceWriter {
     }
   }
 
+  /**
+   * pcapng interface id for a link type, writing its IDB on first use. For callers of
+   * writeRecords that format EPBs themselves (the caller must use the id returned).
+   */
+  interfaceFor(linktype: number): number {
+    return this.format === "pcapng" ? this.iface(linktype) : 0;
+  }
+
+  /**
+   * Fast path for generators that format whole records in their own buffer (pcap
+   * record headers, or pcapng EPBs naming an id from interfaceFor): appends
+   * src[off, off+len), which holds `records` records, with no copy.
+   */
+  writeRecords(src: Uint8Array, off: number, len: number, records: number): void {
+    this.flush();
+    const end = off + len;
+    while (off < end) off += writeSync(this.fd, src, off, end - off);
+    this.records += records;
+  }
+
   close(): void {
     this.flush();
     closeSync(this.fd);

@@ -1,0 +1,368 @@
+// `gen etc` and `gen usr`: memcached request streams after Atikoglu et al.
+// (SIGMETRICS 2012). Each server sees requests at Generalized-Pareto inter-arrival
+// times; a request takes the connection to that server that has been idle longest
+// (if all are busy it waits for the first to free up, and is counted as delayed).
+// Keys follow Zipf popularity; GET or SET by the ratio; a SET stores a fresh value
+// size, and a GET returns exactly the value last SET for that key (the bytes are a
+// function of key and size), or a miss. ASCII or binary protocol.
+import { C_BUSY, C_CLOSED, C_CLOSING, C_IDLE, C_OPENING, Conns } from "./conns.ts";
+import {
+  ACK_DELAY_NS,
+  SERVICE_NS,
+  TimeHeap,
+  US,
+  keyDigits,
+  wireNs,
+  type GenOptions,
+  type GenStats,
+} from "./common.ts";
+import {
+  ETC_IA,
+  KeyPermutation,
+  MAX_VALUE,
+  USR_KEY_BYTES,
+  USR_VALUE_BYTES,
+  Zipf,
+  clampKey,
+  etcKeySizes,
+  etcValueSize,
+  gpdQuantile,
+} from "./dist.ts";
+import { Rng, fmix32 } from "./prng.ts";
+import { CLOSE, OPEN, type Synth, type Workload } from "./synth.ts";
+
+const PH_OPEN = 0;
+const PH_RUN = 1;
+const PH_CLOSE = 2;
+const PH_END = 3;
+
+/** Bytes of state per key: value size (4), CAS (4), key size (1). */
+export const BYTES_PER_KEY = 9;
+
+export class MemcachedWorkload implements Workload {
+  nextStart = 0;
+  private phase = PH_OPEN;
+  private k = 0; // next connection to open or close
+  private readonly conns: Conns;
+  private readonly rng: Rng;
+  private readonly zipf: Zipf;
+  private readonly perm: KeyPermutation;
+  private readonly keySize: Uint8Array;
+  private readonly valSize: Int32Array;
+  private readonly cas: Uint32Array;
+  private casNext = 1;
+  private opaque = 0;
+  private readonly binary: boolean;
+  private readonly usr: boolean;
+  // Per server: next arrival, last arrival, waiting flag, and a FIFO of idle connections.
+  private readonly arrivals: TimeHeap;
+  private readonly last: Float64Array;
+  private readonly waiting: Uint8Array;
+  private readonly fifo: Int32Array;
+  private readonly fHead: Int32Array;
+  private readonly fLen: Int32Array;
+  private readonly perServer: number;
+  private readonly iaSigma: number;
+  private readonly gap: number;
+
+  constructor(
+    private readonly o: GenOptions,
+    private readonly st: GenStats,
+  ) {
+    this.usr = o.workload === "usr";
+    this.binary = o.protocol === "binary";
+    this.conns = new Conns(o.conns, o.clients, o.servers, o.port, o.seed);
+    this.rng = new Rng(o.seed, 1);
+    this.zipf = new Zipf(o.keys, o.zipf);
+    this.perm = new KeyPermutation(o.keys, o.seed);
+    const minLen = keyDigits(o.keys);
+    if (this.usr) this.keySize = new Uint8Array(o.keys).fill(clampKey(USR_KEY_BYTES, minLen));
+    else this.keySize = etcKeySizes(this.perm, o.zipf, minLen);
+    this.valSize = new Int32Array(o.keys).fill(-1);
+    this.cas = new Uint32Array(o.keys);
+    const S = o.servers;
+    this.arrivals = new TimeHeap(S);
+    this.last = new Float64Array(S);
+    this.waiting = new Uint8Array(S);
+    this.perServer = Math.ceil(o.conns / S);
+    this.fifo = new Int32Array(S * this.perServer);
+    this.fHead = new Int32Array(S);
+    this.fLen = new Int32Array(S);
+    // --rate rescales the GPD so its mean is 1/rate and keeps its shape.
+    this.iaSigma = o.rate > 0 ? ((1 - ETC_IA.xi) * 1e9) / o.rate : ETC_IA.sigmaUs * US;
+    this.gap = 1 * US;
+    this.nextStart = 0;
+  }
+
+  private ia(): number {
+    return gpdQuantile(this.rng.unit(), 0, this.iaSigma, ETC_IA.xi);
+  }
+
+  admit(s: Synth): void {
+    const o = this.o;
+    const c = this.conns;
+    if (this.phase === PH_OPEN) {
+      c.open(s, this.k, this.nextStart, SERVICE_NS, o.rttNs);
+      this.st.opened();
+      if (++this.k < o.conns) this.nextStart += this.gap;
+      else {
+        // Requests begin once every handshake is through.
+        this.phase = PH_RUN;
+        const t0 = this.nextStart + SERVICE_NS + o.rttNs + this.gap;
+        for (let srv = 0; srv < o.servers; srv++) {
+          this.last[srv] = t0;
+          this.arrivals.push(srv, t0 + this.ia());
+        }
+        this.nextStart = this.arrivals.topTime;
+      }
+      return;
+    }
+    if (this.phase === PH_RUN) {
+      const t = this.nextStart;
+      if (s.packets >= o.maxPackets || t >= o.durationNs) {
+        this.phase = PH_CLOSE;
+        this.k = 0;
+        this.nextStart = Math.max(t, s.now);
+        return;
+      }
+      const srv = this.arrivals.pop();
+      if (this.fLen[srv] > 0) {
+        this.request(s, this.take(srv), srv, t);
+        this.arrivals.push(srv, t + this.ia());
+      } else {
+        this.waiting[srv] = 1; // resumes in done() when a connection to srv frees up
+        this.st.delayed++;
+      }
+      this.nextStart = this.arrivals.topTime;
+      return;
+    }
+    if (this.phase === PH_CLOSE) {
+      // Close idle connections one by one; busy ones close when their exchange ends.
+      while (this.k < o.conns && c.state[this.k] !== C_IDLE) {
+        if (c.state[this.k] === C_BUSY || c.state[this.k] === C_OPENING) c.state[this.k] = C_CLOSING;
+        this.k++;
+      }
+      if (this.k < o.conns) {
+        c.close(s, this.k++, this.nextStart, SERVICE_NS, o.rttNs);
+        this.nextStart += this.gap;
+      } else {
+        this.phase = PH_END;
+        this.nextStart = Infinity;
+      }
+    }
+  }
+
+  done(s: Synth, b: number): void {
+    const k = s.bTag[b];
+    const c = this.conns;
+    const kind = s.bKind[b];
+    if (kind === CLOSE) {
+      c.state[k] = C_CLOSED;
+      this.st.closed();
+      return;
+    }
+    if (c.state[k] === C_CLOSING || (this.phase >= PH_CLOSE && kind === OPEN)) {
+      // Closing began while this exchange ran: close right after it.
+      c.close(s, k, s.now + this.gap, SERVICE_NS, this.o.rttNs);
+      return;
+    }
+    c.state[k] = C_IDLE;
+    const srv = c.server(k);
+    if (this.waiting[srv] && this.phase === PH_RUN) {
+      this.waiting[srv] = 0;
+      this.request(s, k, srv, s.now);
+      this.arrivals.push(srv, s.now + this.ia());
+      this.nextStart = this.arrivals.topTime;
+      return;
+    }
+    const at = (this.fHead[srv] + this.fLen[srv]++) % this.perServer;
+    this.fifo[srv * this.perServer + at] = k;
+  }
+
+  private take(srv: number): number {
+    const k = this.fifo[srv * this.perServer + this.fHead[srv]];
+    this.fHead[srv] = (this.fHead[srv] + 1) % this.perServer;
+    this.fLen[srv]--;
+    return k;
+  }
+
+  /** One request on connection k to server srv arriving at t, and its response. */
+  private request(s: Synth, k: number, srv: number, t: number): void {
+    const st = this.st;
+    const o = this.o;
+    st.interArrivalNs.add(Math.max(0, t - this.last[srv]));
+    this.last[srv] = t;
+    const isGet = this.rng.unit() < o.getRatio;
+    const key = this.perm.index(this.zipf.sample(this.rng));
+    const kl = this.keySize[key];
+    st.requests++;
+    st.keySize.add(kl);
+    const b = this.conns.exchange(s, k);
+    const phase = fmix32((key ^ o.seed) >>> 0);
+    if (isGet) {
+      st.gets++;
+      const v = this.valSize[key];
+      if (v >= 0) st.hits++;
+      if (this.binary) this.binGet(s, b, key, kl, v, phase);
+      else this.asciiGet(s, b, key, kl, v, phase);
+    } else {
+      st.sets++;
+      const v = this.usr ? USR_VALUE_BYTES : etcValueSize(this.rng, MAX_VALUE);
+      st.valueSize.add(v);
+      this.valSize[key] = v;
+      this.cas[key] = this.casNext++;
+      if (this.binary) this.binSet(s, b, key, kl, v, phase);
+      else this.asciiSet(s, b, key, kl, v, phase);
+    }
+    this.conns.commit(s, k, b);
+    const gap = wireNs(s.seg);
+    s.start(b, t, gap, SERVICE_NS, gap, ACK_DELAY_NS, o.rttNs, true);
+  }
+
+  // ---- message heads: written into the burst's area ----
+
+  private at = 0;
+  private buf!: Uint8Array;
+
+  private put(str: string): void {
+    for (let i = 0; i < str.length; i++) this.buf[this.at++] = str.charCodeAt(i);
+  }
+
+  private putNum(n: number): void {
+    this.put(String(n));
+  }
+
+  /** The key: its index in decimal, zero-padded to its size. */
+  private putKey(key: number, kl: number): void {
+    const b = this.buf;
+    let x = key;
+    for (let i = kl - 1; i >= 0; i--) {
+      b[this.at + i] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    }
+    this.at += kl;
+  }
+
+  private head(s: Synth, b: number, side: number): void {
+    this.buf = s.area;
+    this.at = s.headAt(b, side);
+  }
+
+  private endHead(s: Synth, b: number, side: number): void {
+    s.setHead(b, side, this.at - s.headAt(b, side));
+  }
+
+  private tail(s: Synth, b: number, side: number, str: string): void {
+    this.buf = s.area;
+    this.at = s.tailAt(b, side);
+    this.put(str);
+    s.setTail(b, side, str.length);
+  }
+
+  private asciiGet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
+    this.head(s, b, 0);
+    this.put("get ");
+    this.putKey(key, kl);
+    this.put("\r\n");
+    this.endHead(s, b, 0);
+    this.head(s, b, 1);
+    if (v < 0) {
+      this.put("END\r\n");
+      this.endHead(s, b, 1);
+      return;
+    }
+    this.put("VALUE ");
+    this.putKey(key, kl);
+    this.put(" 0 ");
+    this.putNum(v);
+    this.put("\r\n");
+    this.endHead(s, b, 1);
+    s.setValue(b, 1, v, phase);
+    this.tail(s, b, 1, "\r\nEND\r\n");
+  }
+
+  private asciiSet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
+    this.head(s, b, 0);
+    this.put("set ");
+    this.putKey(key, kl);
+    this.put(" 0 0 ");
+    this.putNum(v);
+    this.put("\r\n");
+    this.endHead(s, b, 0);
+    s.setValue(b, 0, v, phase);
+    this.tail(s, b, 0, "\r\n");
+    this.head(s, b, 1);
+    this.put("STORED\r\n");
+    this.endHead(s, b, 1);
+  }
+
+  /** A 24-byte binary protocol header at the current position. */
+  private binHeader(
+    magic: number,
+    op: number,
+    keyLen: number,
+    extLen: number,
+    status: number,
+    body: number,
+    opaque: number,
+    cas: number,
+  ): void {
+    const b = this.buf;
+    const p = this.at;
+    b[p] = magic;
+    b[p + 1] = op;
+    b[p + 2] = keyLen >>> 8;
+    b[p + 3] = keyLen & 255;
+    b[p + 4] = extLen;
+    b[p + 5] = 0;
+    b[p + 6] = status >>> 8;
+    b[p + 7] = status & 255;
+    be32(b, p + 8, body);
+    be32(b, p + 12, opaque);
+    be32(b, p + 16, 0);
+    be32(b, p + 20, cas);
+    this.at += 24;
+  }
+
+  private zeros(n: number): void {
+    for (let i = 0; i < n; i++) this.buf[this.at++] = 0;
+  }
+
+  private binGet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
+    const opaque = this.opaque++ >>> 0;
+    this.head(s, b, 0);
+    this.binHeader(0x80, 0x00, kl, 0, 0, kl, opaque, 0);
+    this.putKey(key, kl);
+    this.endHead(s, b, 0);
+    this.head(s, b, 1);
+    if (v < 0) {
+      this.binHeader(0x81, 0x00, 0, 0, 0x0001, 9, opaque, 0);
+      this.put("Not found");
+    } else {
+      this.binHeader(0x81, 0x00, 0, 4, 0, 4 + v, opaque, this.cas[key]);
+      this.zeros(4); // flags
+      s.setValue(b, 1, v, phase);
+    }
+    this.endHead(s, b, 1);
+  }
+
+  private binSet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
+    const opaque = this.opaque++ >>> 0;
+    this.head(s, b, 0);
+    this.binHeader(0x80, 0x01, kl, 8, 0, 8 + kl + v, opaque, 0);
+    this.zeros(8); // flags, expiration
+    this.putKey(key, kl);
+    this.endHead(s, b, 0);
+    s.setValue(b, 0, v, phase);
+    this.head(s, b, 1);
+    this.binHeader(0x81, 0x01, 0, 0, 0, 0, opaque, this.cas[key]);
+    this.endHead(s, b, 1);
+  }
+}
+
+function be32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = (v >>> 16) & 255;
+  b[p + 2] = (v >>> 8) & 255;
+  b[p + 3] = v & 255;
+}

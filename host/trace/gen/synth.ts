@@ -1,0 +1,696 @@
+// TCP conversation synthesis for `ixwasm gen`: turns "bursts" (a handshake, one
+// request/response exchange, a close) into Ethernet/IPv4/TCP frames with correct
+// checksums, written straight into one output buffer as capture records.
+//
+// Why bursts: a workload only decides when something starts on which connection;
+// the packets of that exchange (request segments, the server's ACKs and response
+// segments, the client's ACKs) follow from fixed timing rules. Concurrent bursts
+// interleave through a min-heap on their next packet time, so the file is in time
+// order while each connection keeps its own sequence space. Nothing is allocated
+// per packet: bursts live in typed arrays (struct of arrays), headers are written
+// field by field, and checksums are sums of 16-bit words kept incrementally
+// (constant parts once per burst, payload from prefix sums of the value pattern).
+import { TraceWriter, type WriteFormat } from "../../io/writer.ts";
+import { timeToNsTicks } from "../../io/timestamp.ts";
+import { fmix32 } from "./prng.ts";
+
+export const OPEN = 1;
+export const XCHG = 2;
+export const CLOSE = 3;
+
+const FIN = 0x01;
+const SYN = 0x02;
+const PSH = 0x08;
+const ACK = 0x10;
+
+/** Bytes of message head kept per burst side (memcached header lines, keys ≤ 250 B). */
+export const HEAD_MAX = 320;
+/** Bytes of message tail kept per burst side ("\r\nEND\r\n" and the like). */
+export const TAIL_MAX = 16;
+const AREA = HEAD_MAX + TAIL_MAX;
+
+/** Value bytes repeat with this period; a value of key k starts at a key-dependent phase. */
+export const PATTERN_PERIOD = 4096;
+
+const ETH_IP_TCP = 14 + 20 + 32; // every segment carries the timestamp option
+const OUT_BYTES = 8 << 20;
+/** Largest record: pcapng EPB overhead + headers with SYN options + a 9000-byte MSS. */
+const RECORD_MAX = 32 + 14 + 20 + 40 + 9000 + 4;
+/** Linux's SYN window, and an established window of 8192 << 7 = 1 MiB (window scale 7). */
+const SYN_WINDOW = 64240;
+const WINDOW = 8192;
+const WSCALE = 7;
+
+export interface SynthOptions {
+  path: string;
+  format: WriteFormat;
+  /** MSS announced in the SYNs; segments carry mss − 12 bytes (timestamps option). */
+  mss: number;
+  seed: number;
+  /** Capture time of t = 0, in seconds since the epoch. */
+  startSec?: number;
+  /** Burst slots to allocate up front (the pool doubles when needed). */
+  poolHint?: number;
+  /** Called every 65536 packets (progress display). */
+  onProgress?: (s: Synth) => void;
+}
+
+/** A workload: decides when bursts start; the synthesiser writes their packets. */
+export interface Workload {
+  /** Time (ns) of the next burst the workload wants to start; Infinity when none is due yet. */
+  nextStart: number;
+  /** Start the burst(s) due at nextStart (must make progress: start one or move nextStart). */
+  admit(s: Synth): void;
+  /** Burst b wrote its last packet at time s.now. */
+  done(s: Synth, b: number): void;
+}
+
+/** Value bytes: printable, no spaces or CR/LF, so protocol text never appears by chance. */
+const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+export class Synth {
+  readonly seg: number;
+  packets = 0;
+  frameBytes = 0;
+  /** Time of the last packet written (ns since t = 0). */
+  now = 0;
+
+  // Burst slots (struct of arrays).
+  private cap = 0;
+  private free!: Int32Array;
+  private nfree = 0;
+  bKind!: Uint8Array;
+  bStream!: Uint8Array;
+  bT0!: Float64Array;
+  bR0!: Float64Array;
+  bQGap!: Float64Array;
+  bRGap!: Float64Array;
+  bADelay!: Float64Array;
+  bCDelay!: Float64Array;
+  bNext!: Float64Array;
+  bNq!: Uint32Array;
+  bNa!: Uint32Array;
+  bNr!: Uint32Array;
+  bNc!: Uint32Array;
+  bQ!: Uint32Array;
+  bS!: Uint32Array;
+  bC!: Uint32Array;
+  bCseq!: Uint32Array;
+  bSseq!: Uint32Array;
+  bCip!: Uint32Array;
+  bSip!: Uint32Array;
+  bCport!: Uint16Array;
+  bSport!: Uint16Array;
+  bCts!: Uint32Array;
+  bSts!: Uint32Array;
+  bIpSum!: Uint32Array;
+  bTcpSum!: Uint32Array;
+  /** The workload's own id for the burst (connection number). */
+  bTag!: Float64Array;
+  /** Message layout per side (0 request, 1 response): head, value, value phase, tail. */
+  bHl!: Uint32Array;
+  bVl!: Uint32Array;
+  bVb!: Uint32Array;
+  bTl!: Uint32Array;
+  bFinalAck!: Uint8Array;
+  /** Head and tail bytes: burst b, side k at (2b + k)·AREA; tail at + HEAD_MAX. */
+  area!: Uint8Array;
+
+  // Min-heap of burst ids on bNext.
+  private heap!: Int32Array;
+  private hlen = 0;
+
+  private readonly writer: TraceWriter;
+  private readonly out = Buffer.allocUnsafe(OUT_BYTES);
+  private readonly dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
+  private olen = 0;
+  private orecs = 0;
+  private readonly fmt: number; // 0 pcap µs, 1 pcap ns, 2 pcapng
+  private readonly startSec: number;
+  private readonly baseTicks = { hi: 0, lo: 0 };
+  private readonly onProgress?: (s: Synth) => void;
+
+  // Value pattern and its prefix sums of even- and odd-indexed bytes.
+  readonly pattern: Uint8Array;
+  private readonly sumEven: Float64Array;
+  private readonly sumOdd: Float64Array;
+
+  constructor(private readonly o: SynthOptions) {
+    this.seg = o.mss - 12;
+    this.startSec = o.startSec ?? 1704067200; // 2024-01-01T00:00:00Z: fixed, so files are reproducible
+    timeToNsTicks(this.startSec, 0, this.baseTicks);
+    this.fmt = o.format === "pcap" ? 0 : o.format === "pcap-ns" ? 1 : 2;
+    this.onProgress = o.onProgress;
+    this.grow(Math.max(16, o.poolHint ?? 64));
+    const n = PATTERN_PERIOD + 65536;
+    this.pattern = new Uint8Array(n);
+    let h = 0x2545f491;
+    for (let i = 0; i < PATTERN_PERIOD; i++) {
+      h = fmix32((h + i) >>> 0);
+      this.pattern[i] = ALPHABET.charCodeAt(h % ALPHABET.length);
+    }
+    for (let i = PATTERN_PERIOD; i < n; i++) this.pattern[i] = this.pattern[i - PATTERN_PERIOD];
+    this.sumEven = new Float64Array(n + 1);
+    this.sumOdd = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      this.sumEven[i + 1] = this.sumEven[i] + (i & 1 ? 0 : this.pattern[i]);
+      this.sumOdd[i + 1] = this.sumOdd[i] + (i & 1 ? this.pattern[i] : 0);
+    }
+    this.writer = new TraceWriter(o.path, { format: o.format, linktype: 1, snaplen: 65535 });
+    this.writer.interfaceFor(1);
+  }
+
+  /** Bytes of state per burst slot (for the memory statement). */
+  static readonly BYTES_PER_BURST = 11 * 8 + 24 * 4 + 2 * 2 + 3 + 2 * AREA + 8;
+
+  private grow(n: number): void {
+    const old = this.cap;
+    const f64 = (a: Float64Array | undefined): Float64Array => {
+      const x = new Float64Array(n);
+      if (a) x.set(a);
+      return x;
+    };
+    const u32 = (a: Uint32Array | undefined, k = 1): Uint32Array => {
+      const x = new Uint32Array(n * k);
+      if (a) x.set(a);
+      return x;
+    };
+    const u16 = (a: Uint16Array | undefined): Uint16Array => {
+      const x = new Uint16Array(n);
+      if (a) x.set(a);
+      return x;
+    };
+    const u8 = (a: Uint8Array | undefined, k = 1): Uint8Array => {
+      const x = new Uint8Array(n * k);
+      if (a) x.set(a);
+      return x;
+    };
+    this.bKind = u8(this.bKind);
+    this.bStream = u8(this.bStream);
+    this.bFinalAck = u8(this.bFinalAck);
+    this.bT0 = f64(this.bT0);
+    this.bR0 = f64(this.bR0);
+    this.bQGap = f64(this.bQGap);
+    this.bRGap = f64(this.bRGap);
+    this.bADelay = f64(this.bADelay);
+    this.bCDelay = f64(this.bCDelay);
+    this.bNext = f64(this.bNext);
+    this.bTag = f64(this.bTag);
+    this.bNq = u32(this.bNq);
+    this.bNa = u32(this.bNa);
+    this.bNr = u32(this.bNr);
+    this.bNc = u32(this.bNc);
+    this.bQ = u32(this.bQ);
+    this.bS = u32(this.bS);
+    this.bC = u32(this.bC);
+    this.bCseq = u32(this.bCseq);
+    this.bSseq = u32(this.bSseq);
+    this.bCip = u32(this.bCip);
+    this.bSip = u32(this.bSip);
+    this.bCts = u32(this.bCts);
+    this.bSts = u32(this.bSts);
+    this.bIpSum = u32(this.bIpSum);
+    this.bTcpSum = u32(this.bTcpSum);
+    this.bHl = u32(this.bHl, 2);
+    this.bVl = u32(this.bVl, 2);
+    this.bVb = u32(this.bVb, 2);
+    this.bTl = u32(this.bTl, 2);
+    this.bCport = u16(this.bCport);
+    this.bSport = u16(this.bSport);
+    this.area = u8(this.area, 2 * AREA);
+    const heap = new Int32Array(n);
+    if (this.heap) heap.set(this.heap);
+    this.heap = heap;
+    const free = new Int32Array(n);
+    if (this.free) free.set(this.free.subarray(0, this.nfree));
+    for (let i = n - 1; i >= old; i--) free[this.nfree++] = i;
+    this.free = free;
+    this.cap = n;
+  }
+
+  /** Burst slots in use right now, and the most ever (for the memory statement). */
+  active = 0;
+  peakActive = 0;
+
+  /**
+   * Takes a burst slot for connection (client ip:port ↔ server ip:port) whose next
+   * sequence numbers are cseq (client) and sseq (server). For OPEN they are ISN + 1.
+   * Fill the message with head()/value()/tail() (XCHG), then call start().
+   */
+  begin(
+    kind: number,
+    tag: number,
+    cip: number,
+    cport: number,
+    sip: number,
+    sport: number,
+    cseq: number,
+    sseq: number,
+  ): number {
+    if (this.nfree === 0) this.grow(this.cap * 2);
+    const b = this.free[--this.nfree];
+    if (++this.active > this.peakActive) this.peakActive = this.active;
+    this.bKind[b] = kind;
+    this.bTag[b] = tag;
+    this.bCip[b] = cip;
+    this.bSip[b] = sip;
+    this.bCport[b] = cport;
+    this.bSport[b] = sport;
+    this.bCseq[b] = cseq;
+    this.bSseq[b] = sseq;
+    // Per-host timestamp clocks start at a host-dependent value, as on real hosts.
+    this.bCts[b] = fmix32(cip ^ 0x1b873593);
+    this.bSts[b] = fmix32(sip ^ 0x1b873593);
+    const ipw = (cip >>> 16) + (cip & 0xffff) + (sip >>> 16) + (sip & 0xffff);
+    this.bIpSum[b] = 0x4500 + 0x4000 + 0x4006 + ipw;
+    this.bTcpSum[b] = ipw + 6 + cport + sport;
+    this.bHl[2 * b] = this.bVl[2 * b] = this.bTl[2 * b] = 0;
+    this.bHl[2 * b + 1] = this.bVl[2 * b + 1] = this.bTl[2 * b + 1] = 0;
+    return b;
+  }
+
+  /** Offset in `area` where side k's head of burst b goes (write ≤ HEAD_MAX bytes, then setHead). */
+  headAt(b: number, k: number): number {
+    return (2 * b + k) * AREA;
+  }
+
+  setHead(b: number, k: number, len: number): void {
+    this.bHl[2 * b + k] = len;
+  }
+
+  /** Side k carries a value of len bytes from the pattern at phase `phase`, after the head. */
+  setValue(b: number, k: number, len: number, phase: number): void {
+    this.bVl[2 * b + k] = len;
+    this.bVb[2 * b + k] = phase % PATTERN_PERIOD;
+  }
+
+  tailAt(b: number, k: number): number {
+    return (2 * b + k) * AREA + HEAD_MAX;
+  }
+
+  setTail(b: number, k: number, len: number): void {
+    this.bTl[2 * b + k] = len;
+  }
+
+  msgLen(b: number, k: number): number {
+    const i = 2 * b + k;
+    return this.bHl[i] + this.bVl[i] + this.bTl[i];
+  }
+
+  /**
+   * Schedules burst b. Client packets of an exchange go at t0 + i·qGap; the server's
+   * response starts rDelay after the last request segment and continues every rGap;
+   * the server ACKs every second request segment after aDelay; the client ACKs every
+   * second response segment (and the last one when finalAck) cDelay after it. For
+   * OPEN and CLOSE: the client's SYN/FIN at t0, the server's answer rDelay later, the
+   * client's ACK cDelay after that.
+   */
+  start(
+    b: number,
+    t0: number,
+    qGap: number,
+    rDelay: number,
+    rGap: number,
+    aDelay: number,
+    cDelay: number,
+    finalAck: boolean,
+  ): void {
+    const seg = this.seg;
+    let nq = 1;
+    let nr = 1;
+    let nc = 1;
+    let na = 0;
+    if (this.bKind[b] === XCHG) {
+      const ql = this.msgLen(b, 0);
+      const rl = this.msgLen(b, 1);
+      nq = ql > seg ? Math.ceil(ql / seg) : 1;
+      nr = rl > seg ? Math.ceil(rl / seg) : 1; // an empty response is one pure ACK
+      na = (nq - 1) >>> 1;
+      nc = rl === 0 ? 0 : (nr >>> 1) + (finalAck && nr & 1 ? 1 : 0);
+    }
+    this.bNq[b] = nq;
+    this.bNa[b] = na;
+    this.bNr[b] = nr;
+    this.bNc[b] = nc;
+    this.bQ[b] = this.bS[b] = this.bC[b] = 0;
+    this.bT0[b] = t0;
+    this.bQGap[b] = qGap;
+    this.bR0[b] = t0 + (nq - 1) * qGap + rDelay;
+    this.bRGap[b] = rGap;
+    this.bADelay[b] = aDelay;
+    this.bCDelay[b] = cDelay;
+    this.bFinalAck[b] = finalAck ? 1 : 0;
+    this.schedule(b);
+    this.push(b);
+  }
+
+  /** Sets bNext/bStream to the burst's next packet; false when it has none left. */
+  private schedule(b: number): boolean {
+    let best = Infinity;
+    let st = 255;
+    const q = this.bQ[b];
+    if (q < this.bNq[b]) {
+      best = this.bT0[b] + q * this.bQGap[b];
+      st = 0;
+    }
+    const s = this.bS[b];
+    const na = this.bNa[b];
+    if (s < na + this.bNr[b]) {
+      const t =
+        s < na
+          ? this.bT0[b] + (2 * s + 1) * this.bQGap[b] + this.bADelay[b]
+          : this.bR0[b] + (s - na) * this.bRGap[b];
+      if (t < best) {
+        best = t;
+        st = 1;
+      }
+    }
+    const c = this.bC[b];
+    if (c < this.bNc[b]) {
+      const nr = this.bNr[b];
+      const r = 2 * c + 1 < nr ? 2 * c + 1 : nr - 1;
+      const t = this.bR0[b] + r * this.bRGap[b] + this.bCDelay[b];
+      if (t < best) {
+        best = t;
+        st = 2;
+      }
+    }
+    this.bNext[b] = best;
+    this.bStream[b] = st;
+    return st !== 255;
+  }
+
+  /** Runs the workload to the end and closes the file. */
+  run(w: Workload): void {
+    for (;;) {
+      const tb = this.hlen ? this.bNext[this.heap[0]] : Infinity;
+      if (w.nextStart <= tb) {
+        if (w.nextStart === Infinity) break;
+        w.admit(this);
+        continue;
+      }
+      const b = this.heap[0];
+      this.step(b);
+      if (this.schedule(b)) this.siftDown(0);
+      else {
+        this.pop();
+        w.done(this, b);
+        this.free[this.nfree++] = b;
+        this.active--;
+      }
+      if ((this.packets & 0xffff) === 0 && this.onProgress) this.onProgress(this);
+    }
+    this.flush();
+    this.writer.close();
+  }
+
+  /** Bytes written to the file so far (headers included). */
+  fileBytes = 0;
+
+  // ---- packets ----
+
+  private step(b: number): void {
+    const st = this.bStream[b];
+    const t = this.bNext[b];
+    const kind = this.bKind[b];
+    const cseq = this.bCseq[b];
+    const sseq = this.bSseq[b];
+    this.now = t;
+    if (kind === XCHG) {
+      const seg = this.seg;
+      if (st === 0) {
+        const q = this.bQ[b]++;
+        const ql = this.msgLen(b, 0);
+        const off = q * seg;
+        const len = ql - off < seg ? ql - off : seg;
+        this.frame(b, true, off + len === ql ? ACK | PSH : ACK, cseq + off, sseq, t, 0, off, len);
+      } else if (st === 1) {
+        const s = this.bS[b]++;
+        const na = this.bNa[b];
+        if (s < na) {
+          const acked = (2 * s + 2) * seg;
+          this.frame(b, false, ACK, sseq, cseq + acked, t, 0, 0, 0);
+        } else {
+          const rl = this.msgLen(b, 1);
+          const off = (s - na) * seg;
+          const len = rl - off < seg ? rl - off : seg;
+          const flags = len > 0 && off + len === rl ? ACK | PSH : ACK;
+          this.frame(b, false, flags, sseq + off, cseq + this.msgLen(b, 0), t, 1, off, len);
+        }
+      } else {
+        const c = this.bC[b]++;
+        const nr = this.bNr[b];
+        const r = 2 * c + 1 < nr ? 2 * c + 1 : nr - 1;
+        const rl = this.msgLen(b, 1);
+        const acked = (r + 1) * seg < rl ? (r + 1) * seg : rl;
+        this.frame(b, true, ACK, cseq + this.msgLen(b, 0), sseq + acked, t, 0, 0, 0);
+      }
+    } else if (kind === OPEN) {
+      if (st === 0) {
+        this.bQ[b]++;
+        this.frame(b, true, SYN, cseq - 1, 0, t, 0, 0, 0);
+      } else if (st === 1) {
+        this.bS[b]++;
+        this.frame(b, false, SYN | ACK, sseq - 1, cseq, t, 0, 0, 0);
+      } else {
+        this.bC[b]++;
+        this.frame(b, true, ACK, cseq, sseq, t, 0, 0, 0);
+      }
+    } else {
+      if (st === 0) {
+        this.bQ[b]++;
+        this.frame(b, true, FIN | ACK, cseq, sseq, t, 0, 0, 0);
+      } else if (st === 1) {
+        this.bS[b]++;
+        this.frame(b, false, FIN | ACK, sseq, cseq + 1, t, 0, 0, 0);
+      } else {
+        this.bC[b]++;
+        this.frame(b, true, ACK, cseq + 1, sseq + 1, t, 0, 0, 0);
+      }
+    }
+  }
+
+  /**
+   * Writes one record: the capture header, then Ethernet, IPv4 (DF, TTL 64) and TCP
+   * with timestamps (plus MSS, SACK-permitted and window scale on SYNs), then
+   * payload bytes [off, off+len) of side k's message.
+   */
+  private frame(
+    b: number,
+    fromClient: boolean,
+    flags: number,
+    seq: number,
+    ack: number,
+    t: number,
+    k: number,
+    off: number,
+    len: number,
+  ): void {
+    if (this.olen + RECORD_MAX > OUT_BYTES) this.flush();
+    const dv = this.dv;
+    const syn = (flags & SYN) !== 0;
+    const optLen = syn ? 20 : 12;
+    const tcpLen = 20 + optLen + len;
+    const frameLen = 14 + 20 + tcpLen;
+    const tn = Math.floor(t);
+    let p = this.olen;
+    // Capture record header.
+    const sec = Math.floor(tn / 1e9);
+    const nsec = tn - sec * 1e9;
+    if (this.fmt === 2) {
+      const padded = (frameLen + 3) & ~3;
+      const total = 32 + padded;
+      let lo = this.baseTicks.lo + (tn % 4294967296);
+      let hi = this.baseTicks.hi + Math.floor(tn / 4294967296);
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi++;
+      }
+      dv.setUint32(p, 6, true);
+      dv.setUint32(p + 4, total, true);
+      dv.setUint32(p + 8, 0, true);
+      dv.setUint32(p + 12, hi, true);
+      dv.setUint32(p + 16, lo, true);
+      dv.setUint32(p + 20, frameLen, true);
+      dv.setUint32(p + 24, frameLen, true);
+      dv.setUint32(p + 28 + padded - 4, 0, true); // padding bytes zero (before the frame overwrites its part)
+      dv.setUint32(p + 28 + padded, total, true);
+      p += 28;
+      this.olen = p + padded + 4;
+    } else {
+      dv.setUint32(p, this.startSec + sec, true);
+      dv.setUint32(p + 4, this.fmt === 1 ? nsec : Math.floor(nsec / 1000), true);
+      dv.setUint32(p + 8, frameLen, true);
+      dv.setUint32(p + 12, frameLen, true);
+      p += 16;
+      this.olen = p + frameLen;
+    }
+    this.orecs++;
+    this.packets++;
+    this.frameBytes += frameLen;
+    const cip = this.bCip[b];
+    const sip = this.bSip[b];
+    const src = fromClient ? cip : sip;
+    const dst = fromClient ? sip : cip;
+    // Ethernet: locally administered MACs 02:00:<IPv4 address>.
+    dv.setUint16(p, 0x0200);
+    dv.setUint32(p + 2, dst);
+    dv.setUint16(p + 6, 0x0200);
+    dv.setUint32(p + 8, src);
+    dv.setUint16(p + 12, 0x0800);
+    // IPv4.
+    const ip = p + 14;
+    const totLen = 20 + tcpLen;
+    dv.setUint32(ip, 0x45000000 | totLen);
+    dv.setUint32(ip + 4, 0x00004000);
+    let s = this.bIpSum[b] + totLen;
+    s = (s & 0xffff) + (s >>> 16);
+    s = (s & 0xffff) + (s >>> 16);
+    dv.setUint32(ip + 8, 0x40060000 | (~s & 0xffff));
+    dv.setUint32(ip + 12, src);
+    dv.setUint32(ip + 16, dst);
+    // TCP.
+    const tcp = ip + 20;
+    const sport = fromClient ? this.bCport[b] : this.bSport[b];
+    const dport = fromClient ? this.bSport[b] : this.bCport[b];
+    seq >>>= 0;
+    ack >>>= 0;
+    const offFlags = ((20 + optLen) << 10) | flags;
+    const win = syn ? SYN_WINDOW : WINDOW;
+    dv.setUint16(tcp, sport);
+    dv.setUint16(tcp + 2, dport);
+    dv.setUint32(tcp + 4, seq);
+    dv.setUint32(tcp + 8, ack);
+    dv.setUint16(tcp + 12, offFlags);
+    dv.setUint16(tcp + 14, win);
+    dv.setUint16(tcp + 18, 0);
+    // Timestamps: 1 ms ticks of each host's clock; the echo is the peer's clock one
+    // capture-to-peer delay earlier (the SYN-ACK echoes the SYN's value exactly).
+    const myTs = fromClient ? this.bCts[b] : this.bSts[b];
+    const peerTs = fromClient ? this.bSts[b] : this.bCts[b];
+    const tsval = (myTs + Math.floor(t / 1e6)) >>> 0;
+    let tsecr = 0;
+    if (!(flags & SYN) || flags & ACK) {
+      const back = flags & SYN ? this.bT0[b] : Math.max(0, t - this.bCDelay[b]);
+      tsecr = (peerTs + Math.floor(back / 1e6)) >>> 0;
+    }
+    let sum = this.bTcpSum[b] + tcpLen + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff);
+    sum += offFlags + win + (tsval >>> 16) + (tsval & 0xffff) + (tsecr >>> 16) + (tsecr & 0xffff);
+    const o = tcp + 20;
+    if (syn) {
+      const mss = this.o.mss;
+      dv.setUint32(o, 0x02040000 | mss);
+      dv.setUint32(o + 4, 0x0402080a);
+      dv.setUint32(o + 8, tsval);
+      dv.setUint32(o + 12, tsecr);
+      dv.setUint32(o + 16, 0x01030300 | WSCALE);
+      sum += 0x0204 + mss + 0x0402 + 0x080a + 0x0103 + (0x0300 | WSCALE);
+    } else {
+      dv.setUint32(o, 0x0101080a);
+      dv.setUint32(o + 4, tsval);
+      dv.setUint32(o + 8, tsecr);
+      sum += 0x0101 + 0x080a;
+    }
+    if (len > 0) sum += this.payload(b, k, off, len, o + optLen);
+    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
+    dv.setUint16(tcp + 16, ~sum & 0xffff);
+  }
+
+  /**
+   * Copies bytes [from, from+len) of side k's message (head, value, tail) to out[at]
+   * and returns their 16-bit word sum (byte i of the payload is a high byte when i is
+   * even: the TCP header before it has an even length).
+   */
+  private payload(b: number, k: number, from: number, len: number, at: number): number {
+    const i = 2 * b + k;
+    const hl = this.bHl[i];
+    const vl = this.bVl[i];
+    const out = this.out;
+    const area = this.area;
+    let sum = 0;
+    let pos = 0; // payload position of the next byte
+    let x = from;
+    const end = from + len;
+    if (x < hl) {
+      const base = (2 * b + k) * AREA;
+      const stop = end < hl ? end : hl;
+      for (; x < stop; x++, pos++) {
+        const v = area[base + x];
+        out[at + pos] = v;
+        sum += pos & 1 ? v : v << 8;
+      }
+    }
+    if (x < end && x < hl + vl) {
+      const stop = end < hl + vl ? end : hl + vl;
+      const n = stop - x;
+      const ps = this.bVb[i] + x - hl;
+      const p0 = ps % PATTERN_PERIOD;
+      const pat = this.pattern;
+      if (n < 128) for (let j = 0; j < n; j++) out[at + pos + j] = pat[p0 + j];
+      else out.set(pat.subarray(p0, p0 + n), at + pos);
+      const e = this.sumEven[p0 + n] - this.sumEven[p0];
+      const od = this.sumOdd[p0 + n] - this.sumOdd[p0];
+      sum += (p0 + pos) & 1 ? od * 256 + e : e * 256 + od;
+      pos += n;
+      x = stop;
+    }
+    if (x < end) {
+      const base = (2 * b + k) * AREA + HEAD_MAX - (hl + vl);
+      for (; x < end; x++, pos++) {
+        const v = area[base + x];
+        out[at + pos] = v;
+        sum += pos & 1 ? v : v << 8;
+      }
+    }
+    return sum;
+  }
+
+  private flush(): void {
+    if (this.olen === 0) return;
+    this.writer.writeRecords(this.out, 0, this.olen, this.orecs);
+    this.fileBytes += this.olen;
+    this.olen = 0;
+    this.orecs = 0;
+  }
+
+  // ---- heap on bNext ----
+
+  private push(b: number): void {
+    const h = this.heap;
+    const key = this.bNext;
+    let i = this.hlen++;
+    const k = key[b];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (key[h[p]] <= k) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = b;
+  }
+
+  private pop(): void {
+    const last = this.heap[--this.hlen];
+    if (this.hlen > 0) {
+      this.heap[0] = last;
+      this.siftDown(0);
+    }
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    const key = this.bNext;
+    const n = this.hlen;
+    const b = h[i];
+    const k = key[b];
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && key[h[c + 1]] < key[h[c]]) c++;
+      if (key[h[c]] >= k) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = b;
+  }
+}
