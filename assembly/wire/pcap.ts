@@ -21,7 +21,9 @@ export function pcapFramedEnd(): u32 {
  * Frames records in [pos, end) into descriptors first..first+max-1. swap: file
  * byte order is big-endian; nano: fractions are nanoseconds. Returns the count.
  */
-export function framePcap(pos: u32, end: u32, first: u32, max: u32, swap: bool, nano: bool, linktype: u32): u32 {
+export function framePcap(pos: u32, end: u32, first: u32, max: u32, swap: bool, nano: bool, linktype: u32, snaplen: u32): u32 {
+  // A record longer than the file's snaplen (0: no limit) or MAX_RECORD is refused.
+  const limitCap: u32 = snaplen != 0 && snaplen < MAX_RECORD ? snaplen : MAX_RECORD;
   const desc = regionOffset(R_DESC);
   const mul: u32 = nano ? 1 : 1000;
   const limit: u32 = nano ? 1000000000 : 1000000;
@@ -39,7 +41,7 @@ export function framePcap(pos: u32, end: u32, first: u32, max: u32, swap: bool, 
       cap = bswap<u32>(cap);
       len = bswap<u32>(len);
     }
-    if (cap > MAX_RECORD || <usize>cap > e - p - 16) break;
+    if (cap > limitCap || <usize>cap > e - p - 16) break;
     const d = desc + <usize>(first + n) * DESC_BYTES;
     store<u32>(d + DESC_OFF, <u32>(p + 16));
     store<u32>(d + DESC_CAPLEN, cap);

@@ -80,6 +80,7 @@ export class TraceReader {
   private le = true;
   private nano = false;
   private linktype = 0;
+  private snaplen = 0;
   // pcapng
   private ng = false;
   private ifaces: Iface[] = [];
@@ -92,6 +93,7 @@ export class TraceReader {
     swap: boolean,
     nano: boolean,
     linktype: number,
+    snaplen: number,
   ) => number;
   private readonly wasmFramedEnd: () => number;
 
@@ -223,6 +225,7 @@ export class TraceReader {
     // Like Wireshark, accept any major version from 2 on (some writers store the
     // version in the other byte order); only versions before 2 are refused.
     if (major < 2) throw new TraceError(this.path, 4, 0, `unsupported pcap version ${major}.${minor}`);
+    this.snaplen = this.dv.getUint32(this.base + 16, this.le);
     // The top bits of the link-type word carry FCS information (pcap-savefile(5)).
     this.linktype = this.dv.getUint32(this.base + 20, this.le) & 0xffff;
     this.linktypes.push(this.linktype);
@@ -261,6 +264,7 @@ export class TraceReader {
       !this.le,
       this.nano,
       this.linktype,
+      this.snaplen,
     );
     this.pos = this.wasmFramedEnd() - this.base;
     this.records += n;
@@ -268,6 +272,8 @@ export class TraceReader {
       const caplen = this.dv.getUint32(this.base + this.pos + 8, this.le);
       if (caplen > MAX_RECORD)
         this.fail(`record claims ${caplen} captured bytes, more than the ${MAX_RECORD} allowed`);
+      else if (this.snaplen && caplen > this.snaplen)
+        this.fail(`record claims ${caplen} captured bytes, more than the file's snaplen ${this.snaplen}`);
     }
     return n;
   }
@@ -371,6 +377,10 @@ export class TraceReader {
         const caplen = dv.getUint32(p + 20, le);
         if (caplen > MAX_RECORD)
           return this.ngFail(`record claims ${caplen} captured bytes, more than the ${MAX_RECORD} allowed`);
+        if (iface.snaplen && caplen > iface.snaplen)
+          return this.ngFail(
+            `record claims ${caplen} captured bytes, more than interface ${ifi}'s snaplen ${iface.snaplen}`,
+          );
         if (caplen > total - 32)
           return this.ngFail(`packet block of ${total} bytes cannot hold ${caplen} captured bytes`);
         ticksToTime(dv.getUint32(p + 12, le), dv.getUint32(p + 16, le), iface.unitsPerSec, this.t);

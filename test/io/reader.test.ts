@@ -266,4 +266,20 @@ for (const row of manifest()) {
   });
 }
 
+test("a record longer than the file's snaplen is an error", () => {
+  const h = pcapHeader();
+  h.writeUInt32LE(100, 16); // snaplen 100
+  const p = file("snap.pcap", h, pcapRecord(1, 0, frame(1)), pcapRecord(2, 0, Buffer.alloc(150, 7)));
+  expectError(p, 1, /record claims 150 captured bytes, more than the file's snaplen 100/, 24 + 16 + 60);
+});
+
+test("pcapng: a packet longer than its interface's snaplen is an error", () => {
+  const i = idb(1);
+  i.writeUInt32LE(64, 12); // snaplen 64
+  expectError(
+    file("snap.pcapng", shb(), i, epb(0, 0, 0, frame(1)), epb(0, 0, 0, Buffer.alloc(100))),
+    1,
+    /more than interface 0's snaplen 64/,
+  );
+});
 test.run();
