@@ -134,39 +134,32 @@ export function cmdReset(): void {
   cmdCount = 0;
 }
 
+/** Writes one descriptor at slot `i` of the queue at `base`. */
+@inline function descWrite(base: usize, i: u32, kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32, ret: i32): usize {
+  const p = base + <usize>i * DESC_SIZE;
+  store<u16>(p, kind, D_KIND);
+  store<u16>(p, 0, D_FLAGS);
+  store<u32>(p, handle, D_HANDLE);
+  store<u32>(p, cookie, D_COOKIE);
+  store<u32>(p, a, D_A);
+  store<u32>(p, b, D_B);
+  store<u32>(p, c, D_C);
+  store<u32>(p, d, D_D);
+  store<i32>(p, ret, D_RET);
+  return p;
+}
+
 /** Appends an event; returns its descriptor pointer, or 0 if the queue is full (counted). */
 export function evPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
   if (evCount >= cfg(CFG_EVQ_SLOTS)) {
     evDropped++;
     return 0;
   }
-  const p = evBase() + <usize>evCount * DESC_SIZE;
-  evCount++;
-  store<u16>(p, kind, D_KIND);
-  store<u16>(p, 0, D_FLAGS);
-  store<u32>(p, handle, D_HANDLE);
-  store<u32>(p, cookie, D_COOKIE);
-  store<u32>(p, a, D_A);
-  store<u32>(p, b, D_B);
-  store<u32>(p, c, D_C);
-  store<u32>(p, d, D_D);
-  store<i32>(p, 0, D_RET);
-  return p;
+  return descWrite(evBase(), evCount++, kind, handle, cookie, a, b, c, d, 0);
 }
 
 /** Appends a command; returns its descriptor pointer (read D_RET after the stack ran it), or 0 if full. */
 export function cmdPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
   if (cmdCount >= cfg(CFG_EVQ_SLOTS)) return 0;
-  const p = cmdBase() + <usize>cmdCount * DESC_SIZE;
-  cmdCount++;
-  store<u16>(p, kind, D_KIND);
-  store<u16>(p, 0, D_FLAGS);
-  store<u32>(p, handle, D_HANDLE);
-  store<u32>(p, cookie, D_COOKIE);
-  store<u32>(p, a, D_A);
-  store<u32>(p, b, D_B);
-  store<u32>(p, c, D_C);
-  store<u32>(p, d, D_D);
-  store<i32>(p, RET_AGAIN, D_RET);
-  return p;
+  return descWrite(cmdBase(), cmdCount++, kind, handle, cookie, a, b, c, d, RET_AGAIN);
 }

@@ -387,16 +387,7 @@ export class TcpCore {
   }
 }
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG: the fault injector's own (host/io/faults.ts), so tests and `pair` draw alike. */
+export { prng as rng } from "../../host/io/faults.ts";
 
 export const seqAdd = (a: number, b: number) => (a + b) >>> 0;
