@@ -11,6 +11,7 @@ interface Raw {
   reorder: number;
   dup: number;
   corrupt: number;
+  rate: number;
   seed: number;
   workers: string;
   timeout: number;
@@ -31,6 +32,12 @@ export function register(program: Command): void {
     .option("--reorder <p>", "probability a frame is held back behind the next", probability, 0)
     .option("--dup <p>", "probability a frame is duplicated", probability, 0)
     .option("--corrupt <p>", "probability a frame gets one bit flipped", probability, 0)
+    .option(
+      "--rate <mbps>",
+      "rate limit of each direction in Mbit/s (token bucket; 0 = none)",
+      wholeNumber,
+      0,
+    )
     .option("--seed <n>", "seed of the fault injector", wholeNumber, 1)
     .addOption(
       new Option("--workers <n>", "1: both cores in one thread; 2: one worker thread each")
@@ -46,7 +53,14 @@ export function register(program: Command): void {
         msgs: o.msgs,
         size: o.size,
         workers: o.workers === "1" ? 1 : 2,
-        faults: { loss: o.loss, reorder: o.reorder, dup: o.dup, corrupt: o.corrupt, seed: o.seed },
+        faults: {
+          loss: o.loss,
+          reorder: o.reorder,
+          dup: o.dup,
+          corrupt: o.corrupt,
+          rateBps: (o.rate * 1e6) / 8,
+          seed: o.seed,
+        },
         timeoutS: o.timeout,
       };
       const r = opts.workers === 1 ? pairOneThread(opts) : await pairTwoThreads(opts);

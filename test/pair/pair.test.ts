@@ -63,6 +63,15 @@ test("lossy link (5 % loss, 5 % reorder, 1 % duplication): still byte-exact, wit
   assert.ok(r.retransmits > 0, "and retransmitted");
 });
 
+test("rate limit: 100 kB each way through a 2 Mbit/s bucket takes at least 0.35 s and stays byte-exact", () => {
+  const r = pairOneThread({ ...base, conns: 2, msgs: 50, size: 1000, faults: { rateBps: 2e6 / 8, seed: 3 } });
+  assert.is(r.completed, true);
+  assert.is(r.errors, 0);
+  assert.is(r.bytes_verified, 100_000);
+  // 100 kB plus headers in each direction at 250 kB/s, less the bucket's initial burst allowance.
+  assert.ok(r.duration_s >= 0.35, `took ${r.duration_s} s`);
+});
+
 test("CLI: --json fields, and a non-zero exit when the run cannot complete", () => {
   const cli = join(ROOT, "dist/host/cli.js");
   const ok = spawnSync(
