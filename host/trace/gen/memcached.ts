@@ -192,6 +192,7 @@ export class MemcachedWorkload implements Workload {
     const o = this.o;
     st.interArrivalNs.add(Math.max(0, t - this.last[srv]));
     this.last[srv] = t;
+    if (this.pN) this.applySets(t);
     const isGet = this.rng.unit() < o.getRatio;
     const key = this.perm.index(this.zipf.sample(this.rng));
     const kl = this.keySize[key];
@@ -209,14 +210,65 @@ export class MemcachedWorkload implements Workload {
       st.sets++;
       const v = this.usr ? USR_VALUE_BYTES : etcValueSize(this.rng, MAX_VALUE);
       st.valueSize.add(v);
-      this.valSize[key] = v;
-      this.cas[key] = this.casNext++;
+      this.setSize = v;
+      this.setCas = this.casNext++;
       if (this.binary) this.binSet(s, b, key, kl, v, phase);
       else this.asciiSet(s, b, key, kl, v, phase);
     }
     this.conns.commit(s, k, b);
     const gap = wireNs(s.seg);
     s.start(b, t, gap, SERVICE_NS, gap, ACK_DELAY_NS, o.rttNs, true);
+    // The server stores a SET when its last byte is in: a GET that arrives while a
+    // long SET is still arriving sees the old value, as memcached would.
+    if (!isGet) this.defer(s.bT0[b] + (s.bNq[b] - 1) * s.bQGap[b], key, this.setSize, this.setCas);
+  }
+
+  private setSize = 0;
+  private setCas = 0;
+  // SETs not yet complete, ordered by completion time (a handful at most).
+  private pN = 0;
+  private pT = new Float64Array(64);
+  private pKey = new Int32Array(64);
+  private pSize = new Int32Array(64);
+  private pCas = new Uint32Array(64);
+
+  private defer(t: number, key: number, size: number, cas: number): void {
+    if (this.pN === this.pT.length) {
+      const grow = <T extends Float64Array | Int32Array | Uint32Array>(a: T, x: T): T => (x.set(a), x);
+      const n = this.pN * 2;
+      this.pT = grow(this.pT, new Float64Array(n));
+      this.pKey = grow(this.pKey, new Int32Array(n));
+      this.pSize = grow(this.pSize, new Int32Array(n));
+      this.pCas = grow(this.pCas, new Uint32Array(n));
+    }
+    let i = this.pN++;
+    while (i > 0 && this.pT[i - 1] > t) {
+      this.pT[i] = this.pT[i - 1];
+      this.pKey[i] = this.pKey[i - 1];
+      this.pSize[i] = this.pSize[i - 1];
+      this.pCas[i] = this.pCas[i - 1];
+      i--;
+    }
+    this.pT[i] = t;
+    this.pKey[i] = key;
+    this.pSize[i] = size;
+    this.pCas[i] = cas;
+  }
+
+  /** Applies the SETs complete by time t, in completion order. */
+  private applySets(t: number): void {
+    let i = 0;
+    while (i < this.pN && this.pT[i] <= t) {
+      this.valSize[this.pKey[i]] = this.pSize[i];
+      this.cas[this.pKey[i]] = this.pCas[i];
+      i++;
+    }
+    if (i === 0) return;
+    this.pT.copyWithin(0, i, this.pN);
+    this.pKey.copyWithin(0, i, this.pN);
+    this.pSize.copyWithin(0, i, this.pN);
+    this.pCas.copyWithin(0, i, this.pN);
+    this.pN -= i;
   }
 
   // ---- message heads: written into the burst's area ----
@@ -228,8 +280,12 @@ export class MemcachedWorkload implements Workload {
     for (let i = 0; i < str.length; i++) this.buf[this.at++] = str.charCodeAt(i);
   }
 
+  /** Decimal digits of n, without making a string. */
   private putNum(n: number): void {
-    this.put(String(n));
+    let d = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) d++;
+    for (let i = d - 1, x = n; i >= 0; i--, x = Math.floor(x / 10)) this.buf[this.at + i] = 48 + (x % 10);
+    this.at += d;
   }
 
   /** The key: its index in decimal, zero-padded to its size. */
@@ -355,7 +411,7 @@ export class MemcachedWorkload implements Workload {
     this.endHead(s, b, 0);
     s.setValue(b, 0, v, phase);
     this.head(s, b, 1);
-    this.binHeader(0x81, 0x01, 0, 0, 0, 0, opaque, this.cas[key]);
+    this.binHeader(0x81, 0x01, 0, 0, 0, 0, opaque, this.setCas);
     this.endHead(s, b, 1);
   }
 }
