@@ -14,11 +14,19 @@
 //   (I)  seq + len <= maxend[o] + maxwin[o]  (one window of slack: captures lose
 //                                              window updates)
 //   (II) seq + len >= end[d] - maxwin[o]     (not older than one receiver window)
-// otherwise it is dropped (C_RP_DROP_TCP_OUT_OF_WINDOW). Everything else is
-// observed and counted, never dropped: retransmissions (sequence space already
-// seen), out-of-order arrivals (filling the last gap), gaps (data the capture
-// missed), ACKs of unseen data (then end[o] resyncs to the ACK, as a receiver
-// must have seen that data), duplicate ACKs, zero windows, keep-alives.
+// A RST failing either is dropped (C_RP_DROP_TCP_RST_INVALID, RFC 5961 §3.2:
+// it does not close the flow). Other segments failing them are counted
+// (C_RP_TCP_OUT_OF_WINDOW), not dropped, and do not move end[d]: in a capture a
+// jump past the window is mostly data that was not captured (bigtransfer.pcap
+// skips hundreds of MB) and sometimes a damaged segment (sll-oversized-addr.pcapng
+// frame 7): either way later segments must still be judged against what the
+// receiver really allowed. Everything else is observed and counted:
+// retransmissions (sequence space already seen), out-of-order arrivals (filling
+// the last gap), gaps (data the capture missed: tshark's "previous segment not
+// captured"), ACKs of unseen data, duplicate ACKs (RFC 5681 §2), zero windows,
+// keep-alives (RFC 1122 §4.2.3.6). Retransmissions + out-of-order + repeated
+// SYNs equal tshark's tcp.analysis.retransmission || out_of_order on the
+// corpus, gaps its lost_segment (test/replay/track.test.ts).
 //
 // Flow records live in R_APP (track mode runs no app), one per flow-table entry,
 // indexed by the entry's index (stable while other entries move, flow/table.ts).
@@ -26,7 +34,7 @@ import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, 
 import { CFG_FLOWS, R_APP, R_DESC, SCRATCH_BASE, cfg, regionBytes, regionOffset } from "../mem/layout";
 import {
   C_RP_DROP_FLOW_TABLE_FULL, C_RP_DROP_NOT_PACKET, C_RP_DROP_TCP_BAD_FLAGS, C_RP_DROP_TCP_MALFORMED,
-  C_RP_DROP_TCP_OUT_OF_WINDOW, C_RP_DROP_TCP_RST_INVALID, C_RP_FLOWS, C_RP_FLOWS_MIDSTREAM, C_RP_FLOWS_TCP,
+  C_RP_TCP_OUT_OF_WINDOW, C_RP_DROP_TCP_RST_INVALID, C_RP_FLOWS, C_RP_FLOWS_MIDSTREAM, C_RP_FLOWS_TCP,
   C_RP_OTHER_IP, C_RP_PROCESSED, C_RP_TCP_ACK_UNSEEN, C_RP_TCP_CLOSED, C_RP_TCP_DUP_ACKS, C_RP_TCP_FINS,
   C_RP_TCP_HANDSHAKES, C_RP_TCP_KEEPALIVES, C_RP_TCP_OUT_OF_ORDER, C_RP_TCP_RETRANSMISSIONS, C_RP_TCP_REUSED,
   C_RP_TCP_RSTS, C_RP_TCP_SEQ_GAPS, C_RP_TCP_SYN_RETRANS, C_RP_TCP_ZERO_WINDOW, C_RX_BYTES, C_RX_FRAMES, bump,
@@ -39,9 +47,9 @@ import { TX_F_PORTS, TX_F_V4 } from "../flow/extract";
 import { countWorker, rpFlags, rpHash, rpL3, rpL4, rpEnd, rpParse, rpProto, verdictAt } from "./common";
 import { dropFlush, dropNote } from "./raw";
 
-// ---- flow record (64 bytes) ----------------------------------------------------
-export const TR_BYTES: usize = 64;
-const R_STATE: usize = 0; // u8: state (low 4 bits), FIN-ACKED flags (bits 4, 5)
+// ---- flow record (128 bytes) ---------------------------------------------------
+export const TR_BYTES: usize = 128;
+const R_STATE: usize = 0; // u8: state (low 4 bits), SF_FINACK (bits 4, 5), SF_BEYOND (bits 6, 7)
 const R_FLAGS: usize = 1; // u8: RF_*
 const R_SCALE: usize = 2; // u8 x 2: window shift announced in each direction's SYN
 const R_ISN: usize = 4; // u32: the initiator's ISN (tells a retransmitted SYN from a new conversation)
@@ -54,6 +62,7 @@ const D_LASTACK: usize = 12;
 const D_LASTWIN: usize = 16;
 const D_HOLE_LO: usize = 20; // one gap [lo, hi) left by a segment that started beyond end (lo == hi: none)
 const D_HOLE_HI: usize = 24;
+const R_BEYOND: usize = 64; // u32 x 2: end of each direction's last segment past the window (valid with SF_BEYOND)
 
 const RF_TCP: u32 = 1;
 const RF_MID: u32 = 2; // picked up without its SYN: window scale unknown
@@ -62,6 +71,7 @@ const RF_FIN0: u32 = 16; // direction 0 has sent a FIN (bit << d)
 const RF_WS: u32 = 64; // both SYNs carried window scale: scaling is on (RFC 7323 §2.2)
 const RF_INIT1: u32 = 128; // the initiator (first SYN) travels direction 1
 const SF_FINACK0: u32 = 16; // direction 0's FIN is acknowledged (bit << d)
+const SF_BEYOND0: u32 = 64; // direction 0 sent past the window since end[0] last moved (bit << d)
 
 // RFC 9293 names; the tracker sees both ends, so one state per conversation.
 export const ST_NONE: u32 = 0; // not TCP
@@ -91,7 +101,7 @@ let lastProto: u32 = 0;
 let lastEntry: i32 = -1;
 let lastDir: u32 = 0;
 
-/** Track mode needs CFG_APP_BYTES >= CFG_FLOWS * 64. Returns 0 or -1. */
+/** Track mode needs CFG_APP_BYTES >= CFG_FLOWS * TR_BYTES. Returns 0 or -1. */
 export function trackInit(): i32 {
   recBase = regionOffset(R_APP);
   lastEntry = -1;
@@ -105,7 +115,7 @@ export function trackBytes(flows: u32): u32 {
 }
 
 @inline function rec(e: i32): usize {
-  return recBase + (<usize>e << 6);
+  return recBase + (<usize>e << 7);
 }
 
 @inline function seqLt(a: u32, b: u32): bool {
@@ -230,10 +240,10 @@ function synWscale(l4: usize, doff: usize): u32 {
 }
 
 /** Starts a conversation on record r with this segment from direction d. */
-function tcpOpen(r: usize, d: u32, flags: u32, seq: u32, l4: usize, doff: usize): void {
+function tcpOpen(r: usize, d: u32, flags: u32, seq: u32, l4: usize, doff: usize, count: bool = true): void {
   memory.fill(r, 0, TR_BYTES);
   let f: u32 = RF_TCP;
-  bump(C_RP_FLOWS_TCP);
+  if (count) bump(C_RP_FLOWS_TCP);
   if ((flags & (TH_SYN | TH_ACK)) == TH_SYN) {
     store<u8>(r, <u8>ST_SYN_SENT, R_STATE);
     store<u32>(r, seq, R_ISN);
@@ -285,8 +295,16 @@ function tcpTrack(r: usize, d: u32, fresh: bool): i32 {
     // A SYN on a known tuple: the initiator's retransmission (same ISN), or a new
     // conversation reusing the tuple (RFC 9293 §3.10.7.4: a new SYN in TIME-WAIT).
     const init = (f & RF_INIT1) != 0 ? 1 : 0;
-    if (<u32>init == d && load<u32>(r, R_ISN) == seq && (<u32>load<u8>(r, R_STATE) & 15) <= ST_SYN_RECEIVED) {
+    // Same ISN from the initiator: the same attempt, even after a RST refused it
+    // (a new conversation picks a new ISN, RFC 6528); tshark keeps one stream too.
+    if (<u32>init == d && load<u32>(r, R_ISN) == seq && (f & RF_MID) == 0) {
       bump(C_RP_TCP_SYN_RETRANS);
+      if ((<u32>load<u8>(r, R_STATE) & 15) == ST_CLOSED) {
+        // Refused by a RST and tried again: start the tracking over, same conversation.
+        tcpOpen(r, d, flags, seq, l4, doff, false);
+        store<u8>(r, <u8>(<u32>load<u8>(r, R_FLAGS) | (RF_SEEN0 << d)), R_FLAGS);
+        store<u32>(r + R_DIR + <usize>d * D_BYTES, seq + 1, D_END);
+      }
       return 0;
     }
     bump(C_RP_TCP_REUSED);
@@ -316,13 +334,17 @@ function tcpTrack(r: usize, d: u32, fresh: bool): i32 {
     store<u8>(r, <u8>f, R_FLAGS);
   } else {
     const end = load<u32>(dp, D_END);
+    let beyond = false;
     if (seenO) {
       // Window bounds (I) and (II), once the receiver has advertised a window.
       const maxwin = load<u32>(op, D_MAXWIN);
       if (maxwin != 0) {
         const top = seq + seglen;
-        const inWin = !seqGt(top, load<u32>(op, D_MAXEND) + maxwin) && !seqLt(top, end - maxwin);
-        if (!inWin) return rst ? C_RP_DROP_TCP_RST_INVALID : C_RP_DROP_TCP_OUT_OF_WINDOW;
+        beyond = seqGt(top, load<u32>(op, D_MAXEND) + maxwin);
+        if (beyond || seqLt(top, end - maxwin)) {
+          if (rst) return C_RP_DROP_TCP_RST_INVALID;
+          bump(C_RP_TCP_OUT_OF_WINDOW);
+        }
       }
     }
     if (syn && (flags & TH_ACK) != 0 && seq + 1 == end) {
@@ -335,7 +357,11 @@ function tcpTrack(r: usize, d: u32, fresh: bool): i32 {
         bump(C_RP_TCP_SEQ_GAPS);
         store<u32>(dp, end, D_HOLE_LO);
         store<u32>(dp, seq, D_HOLE_HI);
-        store<u32>(dp, seq + seglen, D_END);
+        if (!beyond) store<u32>(dp, seq + seglen, D_END);
+        else {
+          st |= SF_BEYOND0 << d;
+          store<u32>(r + R_BEYOND + (<usize>d << 2), seq + seglen);
+        }
       } else if (seglen > 0 && seqLt(seq, end)) {
         const lo = load<u32>(dp, D_HOLE_LO);
         const hi = load<u32>(dp, D_HOLE_HI);
@@ -348,6 +374,7 @@ function tcpTrack(r: usize, d: u32, fresh: bool): i32 {
         if (seqGt(seq + seglen, end)) store<u32>(dp, seq + seglen, D_END);
       } else if (seglen > 0) {
         store<u32>(dp, seq + seglen, D_END);
+        st &= ~(SF_BEYOND0 << d);
       }
     }
   }
@@ -368,9 +395,13 @@ function tcpTrack(r: usize, d: u32, fresh: bool): i32 {
     if (seenO) {
       const oend = load<u32>(op, D_END);
       if (seqGt(ack, oend)) {
-        // ACKs data the capture never showed: the receiver saw it, so resync.
+        // ACKs data the capture never showed. end[o] stays: when that data's
+        // successor shows up it counts as a gap, as tshark's analysis does.
         bump(C_RP_TCP_ACK_UNSEEN);
-        store<u32>(op, ack, D_END);
+        // Unless it covers (part of) o's last segment past the window: then the
+        // receiver confirms that segment was real.
+        if ((st & (SF_BEYOND0 << o)) != 0 && !seqGt(ack, load<u32>(r + R_BEYOND + (<usize>o << 2))))
+          store<u32>(op, ack, D_END);
       } else if (
         seglen == 0 && seenD && ack == load<u32>(dp, D_LASTACK) && win == load<u32>(dp, D_LASTWIN) && seqLt(ack, oend)
       ) {

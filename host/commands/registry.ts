@@ -5,6 +5,8 @@ import * as inspectCmd from "./inspect-cmd.ts";
 import * as dumpCmd from "./dump-cmd.ts";
 import * as genCmd from "./gen-cmd.ts";
 import * as pairCmd from "./pair-cmd.ts";
+import * as replayCmd from "./replay-cmd.ts";
 
 export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd];
+COMMANDS.push(replayCmd);
 COMMANDS.push(genCmd);

@@ -78,7 +78,7 @@ export const COUNTER_NAMES = [
   "rp_drop_flow_table_full",
   "rp_drop_tcp_malformed",
   "rp_drop_tcp_bad_flags",
-  "rp_drop_tcp_out_of_window",
+  "rp_tcp_out_of_window",
   "rp_drop_tcp_rst_invalid",
   "rp_flows",
   "rp_flows_tcp",

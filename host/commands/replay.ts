@@ -1,0 +1,487 @@
+// `ixwasm replay`: a capture through the WASM core, in one of three modes.
+//
+//   raw    parse, Toeplitz hash, RETA → worker, count (assembly/replay/raw.ts)
+//   track  + symmetric flow lookup and passive TCP state tracking (replay/track.ts)
+//   serve  the core plays every server (not available yet: see runServe below)
+//
+// The host only moves batches: the reader frames up to 4096 records into
+// descriptors, the core processes them in one call, and the host times each
+// call (performance.now() around it, never per packet). Per-packet JS runs only
+// for what is per packet by nature: pacing schedules (paced speeds) and --out.
+//
+// Workers: raw and track run in this thread on one core; --workers N sizes the
+// RETA (128 flow groups → N workers) and the core counts each packet on the
+// worker its flow hashes to, so the split is what N worker threads would get.
+// Worker threads arrive with serve mode's worker pool.
+//
+// Time: at --speed top the core's clock is the capture's timestamps (output is
+// deterministic); at paced speeds it is the wall clock, and --out timestamps are
+// the wall-clock time the core processed the frame.
+//
+// --loop N: pass k (0-based) rewrites each TCP/UDP client port to port + k (the
+// core does it, see assembly/replay/common.ts) and shifts timestamps by
+// k × (whole seconds the capture spans + 1), so every pass is a distinct set of
+// conversations later in time.
+import { cpus } from "node:os";
+import type { Core } from "../core.ts";
+import { createCore } from "../core.ts";
+import { TraceError, UsageError } from "../io/errors.ts";
+import { DESC_BYTES, TraceReader } from "../io/reader.ts";
+import { TraceWriter } from "../io/writer.ts";
+import { readCounters } from "../report/counters.ts";
+import { buildReport, type ReplayReport, type RunStats } from "../report/replay.ts";
+import { checkFile } from "./common.ts";
+
+export type ReplayMode = "raw" | "track" | "serve";
+export const MODE_WORDS: Record<ReplayMode, number> = { raw: 1, track: 2, serve: 3 }; // assembly/replay/common.ts MODE_*
+export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
+
+export type Speed =
+  | { kind: "top" }
+  | { kind: "realtime" }
+  | { kind: "multiplier"; factor: number }
+  | { kind: "pps"; rate: number }
+  | { kind: "mbps"; rate: number };
+
+/** top | realtime | xK | pps:N | mbps:N; throws UsageError with the accepted forms. */
+export function parseSpeed(s: string): Speed {
+  const bad = () =>
+    new UsageError(`bad --speed ${JSON.stringify(s)}`, "use top, realtime, xK (e.g. x10), pps:N or mbps:N");
+  if (s === "top") return { kind: "top" };
+  if (s === "realtime") return { kind: "realtime" };
+  let m = /^x(\d+(?:\.\d+)?)$/.exec(s);
+  if (m) {
+    const factor = Number(m[1]);
+    if (!(factor > 0)) throw bad();
+    return { kind: "multiplier", factor };
+  }
+  m = /^(pps|mbps):(\d+(?:\.\d+)?)$/.exec(s);
+  if (m) {
+    const rate = Number(m[2]);
+    if (!(rate > 0)) throw bad();
+    return m[1] === "pps" ? { kind: "pps", rate } : { kind: "mbps", rate };
+  }
+  throw bad();
+}
+
+export function speedName(s: Speed): string {
+  switch (s.kind) {
+    case "multiplier":
+      return `x${s.factor}`;
+    case "pps":
+      return `pps:${s.rate}`;
+    case "mbps":
+      return `mbps:${s.rate}`;
+    default:
+      return s.kind;
+  }
+}
+
+export interface ReplayOptions {
+  mode: ReplayMode;
+  app?: string | null;
+  workers?: number;
+  speed?: Speed;
+  loop?: number;
+  out?: string;
+  /** --out holds input and output interleaved by time (input frame first at equal times). */
+  outMerged?: boolean;
+  /** Flow-table capacity (track). */
+  flows?: number;
+  /** A progress line on stderr (the CLI sets it for a TTY without --report json). */
+  progress?: boolean;
+  /** Records per batch (default: the reader's 4096). */
+  batch?: number;
+}
+
+// ---- serve mode's seam ----------------------------------------------------------
+/**
+ * What serve mode's streaming pre-scan (bounded memory, one pass before the
+ * replay) must learn, per TCP flow whose SYN is in the capture:
+ *  - the flow key and which side is the server (the SYN's destination);
+ *  - the server's ISN (from the SYN-ACK) and its options: MSS, window scale,
+ *    SACK-permitted, timestamps (TSval to continue from): the arguments of the
+ *    core's tcpPreset(key, isn, mss, wscale, sackOk, tsOk, tsVal);
+ *  - the server's payload stream, by stream offset, with the client stream
+ *    offset each part answered (so `mirror` sends the same bytes at the same
+ *    point of the conversation), kept on disk or as file ranges, not in memory;
+ *  - the server's segments themselves, as the reference for the fidelity score.
+ * Per UDP flow: the recorded server datagram(s) after each client datagram.
+ * Flows without a handshake fall back to track and are counted so.
+ */
+export interface Prescan {
+  flows: number;
+}
+
+/** serve mode: the stack's replay path takes the pre-scan's result. Not there yet. */
+export function runServe(_path: string, _prescan: Prescan, _opts: ReplayOptions): ReplayReport {
+  throw new UsageError(
+    "replay --mode serve is not available yet (endpoint emulation through the TCP stack is still being built)",
+    "use --mode track or --mode raw",
+  );
+}
+
+// ---- output -------------------------------------------------------------------------
+/** --out: what the core transmitted, optionally interleaved with the input (--out-merged). */
+class OutputSink {
+  private readonly w: TraceWriter;
+  constructor(
+    path: string,
+    readonly merged: boolean,
+    linktype: number,
+  ) {
+    this.w = new TraceWriter(path, { linktype });
+  }
+  input(
+    u8: Uint8Array,
+    off: number,
+    caplen: number,
+    len: number,
+    lt: number,
+    sec: number,
+    nsec: number,
+  ): void {
+    if (this.merged) this.w.write(u8, off, caplen, sec, nsec, len, lt);
+  }
+  /** A transmitted frame (raw: the forwarded input; serve: a frame drained from the TX ring). */
+  output(
+    u8: Uint8Array,
+    off: number,
+    caplen: number,
+    len: number,
+    lt: number,
+    sec: number,
+    nsec: number,
+  ): void {
+    this.w.write(u8, off, caplen, sec, nsec, len, lt);
+  }
+  get records(): number {
+    return this.w.records;
+  }
+  close(): void {
+    this.w.close();
+  }
+}
+
+// ---- pacing --------------------------------------------------------------------------
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Sleeps until performance.now() >= t: blocks until ~SPIN_MS before, then spins (VM wake-ups are late by tens of µs). */
+const SPIN_MS = 0.2;
+export function sleepUntil(t: number): void {
+  for (;;) {
+    const rem = t - performance.now();
+    if (rem <= 0) return;
+    if (rem > SPIN_MS + 0.05) Atomics.wait(sleeper, 0, 0, rem - SPIN_MS);
+  }
+}
+
+/** Bounded sample of pacing errors (µs): the first 2^20, then every k-th (deterministic). */
+class Samples {
+  private readonly a = new Float64Array(1 << 20);
+  private n = 0;
+  private seen = 0;
+  add(x: number): void {
+    this.seen++;
+    if (this.n < this.a.length) this.a[this.n++] = x;
+    else if (this.seen % 7 === 0) this.a[(this.seen >>> 3) % this.a.length] = x;
+  }
+  quantiles(qs: number[]): number[] | null {
+    if (this.n === 0) return null;
+    const s = this.a.slice(0, this.n).sort();
+    return qs.map((q) => s[Math.min(this.n - 1, Math.floor(q * this.n))]);
+  }
+}
+
+// ---- the run ---------------------------------------------------------------------------
+type BatchFn = (first: number, count: number, loop: number) => number;
+
+export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number) {
+  const track = mode === "track";
+  return {
+    stagingBytes: 8 << 20,
+    descSlots: 4096,
+    mbufs: 0,
+    ringSlots: 0,
+    flows: track ? flows : 0,
+    appBytes: track ? flows * 128 : 0, // track's flow records (assembly/replay/track.ts TR_BYTES)
+    workers,
+    flags: 1, // symmetric RSS key: both directions of a flow on one worker
+    mode: MODE_WORDS[mode],
+  };
+}
+
+/** Runs the replay; a corrupt capture ends it early with `error` set in the report. */
+export function replay(path: string, opts: ReplayOptions): ReplayReport {
+  const mode = opts.mode;
+  const workers = opts.workers ?? 1;
+  const speed = opts.speed ?? { kind: "top" };
+  const loops = opts.loop ?? 1;
+  const flows = opts.flows ?? 1 << 18;
+  if (workers < 1 || workers > 255)
+    throw new UsageError(`--workers ${workers} is out of range`, "use 1..255");
+  if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
+  checkFile(path);
+  if (mode === "serve") return runServe(path, { flows: 0 }, opts);
+  if (opts.app)
+    throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
+
+  const core: Core = createCore(replayCoreConfig(mode, workers, flows));
+  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const batchFn: BatchFn = mode === "raw" ? (ex.replayRawBatch as BatchFn) : (ex.replayTrackBatch as BatchFn);
+  const u32 = core.u32;
+  const f64 = core.f64;
+  const descW = core.regions.desc.offset >>> 2;
+  const paced = speed.kind !== "top";
+
+  const st: RunStats = {
+    path,
+    mode,
+    workers,
+    speed: speedName(speed),
+    loops,
+    format: "",
+    linktypes: [],
+    readMs: 0,
+    procMs: 0,
+    outMs: 0,
+    waitMs: 0,
+    wallMs: 0,
+    batches: new Map(),
+    packetsOut: 0,
+    bytesOut: 0,
+    firstTs: null,
+    lastTs: null,
+    pacing: null,
+    latency: null,
+    error: null,
+    outFile: opts.out ?? null,
+  };
+  let sink: OutputSink | null = null;
+  const lateness = paced ? new Samples() : null;
+  const gapErr = paced ? new Samples() : null;
+  const latency = paced ? new Samples() : null;
+  const schedOf = new Float64Array(core.regions.desc.bytes / DESC_BYTES);
+
+  // Pacing state: schedule origin, previous packet's schedule and actual time.
+  let origin = 0; // performance.now() at the first packet
+  let trace0 = NaN; // capture time of the first packet (s)
+  let pktIndex = 0;
+  let bitsSoFar = 0;
+  let prevSched = NaN;
+  let prevActual = NaN;
+  const wallEpochS = Date.now() / 1000 - performance.now() / 1000;
+  let loopShift = 0; // seconds added to this pass's timestamps
+  let spanSec = 0;
+
+  const progress = opts.progress ? new Progress() : null;
+  const t0 = performance.now();
+  let reader: TraceReader | null = null;
+  try {
+    for (let loop = 0; loop < loops; loop++) {
+      reader = new TraceReader(path, core, opts.batch ? { batch: opts.batch } : {});
+      if (loop === 0) {
+        st.format = reader.format;
+        st.linktypes = reader.linktypes;
+      }
+      loopShift = loop * spanSec;
+      let firstSec = NaN;
+      let lastSec = NaN;
+      for (;;) {
+        const r0 = performance.now();
+        const n = reader.next();
+        const r1 = performance.now();
+        st.readMs += r1 - r0;
+        if (n === 0) break;
+        if (loop === 0 && st.linktypes.length === 0) st.linktypes = reader.linktypes;
+        if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, reader.linktypes[0] ?? 1);
+        // Capture span of this pass (whole seconds), for the next pass's shift and the report.
+        const s0 = f64[(descW + 6) >>> 1] + u32[descW + 4] / 1e9;
+        const s1 = f64[(descW + (n - 1) * 8 + 6) >>> 1] + u32[descW + (n - 1) * 8 + 4] / 1e9;
+        if (Number.isNaN(firstSec)) firstSec = s0;
+        lastSec = s1;
+        if (!paced) {
+          const p0 = performance.now();
+          batchFn(0, n, loop);
+          const p1 = performance.now();
+          st.procMs += p1 - p0;
+          bucket(st.batches, n);
+          if (sink) {
+            writeBatch(sink, core, 0, n, loopShift, null);
+            st.outMs += performance.now() - p1;
+          }
+        } else {
+          // Walk the schedule: process each run of packets that are due, sleep to the next.
+          let runStart = 0;
+          for (let i = 0; i <= n; i++) {
+            let sched = Infinity;
+            if (i < n) {
+              const d = descW + i * 8;
+              const ts = f64[(d + 6) >>> 1] + u32[d + 4] / 1e9 + loopShift;
+              if (Number.isNaN(trace0)) {
+                trace0 = ts;
+                origin = performance.now();
+              }
+              sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
+              schedOf[i] = sched;
+              bitsSoFar += u32[d + 2] * 8;
+              pktIndex++;
+            }
+            const now = performance.now();
+            if (sched > now && i > runStart) {
+              // Packets runStart..i-1 are due: one core call for them.
+              const p0 = performance.now();
+              batchFn(runStart, i - runStart, loop);
+              const p1 = performance.now();
+              st.procMs += p1 - p0;
+              bucket(st.batches, i - runStart);
+              for (let j = runStart; j < i; j++) latency!.add((p1 - schedOf[j]) * 1000);
+              if (sink) {
+                writeBatch(sink, core, runStart, i - runStart, 0, wallEpochS + p1 / 1000);
+                st.outMs += performance.now() - p1;
+              }
+              runStart = i;
+            }
+            if (i === n) break;
+            if (sched > performance.now()) {
+              const w0 = performance.now();
+              sleepUntil(sched);
+              st.waitMs += performance.now() - w0;
+            }
+            const actual = performance.now();
+            lateness!.add((actual - sched) * 1000);
+            if (!Number.isNaN(prevSched))
+              gapErr!.add(Math.abs(actual - prevActual - (sched - prevSched)) * 1000);
+            prevSched = sched;
+            prevActual = actual;
+          }
+          if (runStart < n) {
+            const p0 = performance.now();
+            batchFn(runStart, n - runStart, loop);
+            const p1 = performance.now();
+            st.procMs += p1 - p0;
+            bucket(st.batches, n - runStart);
+            for (let j = runStart; j < n; j++) latency!.add((p1 - schedOf[j]) * 1000);
+            if (sink) {
+              writeBatch(sink, core, runStart, n - runStart, 0, wallEpochS + p1 / 1000);
+              st.outMs += performance.now() - p1;
+            }
+          }
+        }
+        if (progress)
+          progress.tick(readCounters(core).rx_frames, loop, loops, reader.offset, reader.fileSize);
+      }
+      if (!Number.isNaN(firstSec)) {
+        if (st.firstTs === null) st.firstTs = firstSec;
+        st.lastTs = lastSec;
+        if (loop === 0) spanSec = Math.floor(lastSec) - Math.floor(firstSec) + 1;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof TraceError)) throw e;
+    st.error = e.message;
+  } finally {
+    reader?.close();
+    sink?.close();
+    progress?.done();
+  }
+  st.wallMs = performance.now() - t0;
+  if (sink) st.packetsOut = sink.records;
+  if (paced) {
+    const [l50, l99] = lateness!.quantiles([0.5, 0.99]) ?? [0, 0];
+    const [g50, g99] = gapErr!.quantiles([0.5, 0.99]) ?? [0, 0];
+    st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
+    const q = latency!.quantiles([0.5, 0.99, 0.999]);
+    st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+  }
+  return buildReport(core, st, cpus());
+}
+
+/** Milliseconds after the first packet at which a packet is due. */
+function scheduleMs(speed: Speed, traceDeltaS: number, index: number, bitsBefore: number): number {
+  switch (speed.kind) {
+    case "realtime":
+      return traceDeltaS * 1000;
+    case "multiplier":
+      return (traceDeltaS * 1000) / speed.factor;
+    case "pps":
+      return (index * 1000) / speed.rate;
+    case "mbps":
+      return bitsBefore / (speed.rate * 1000);
+    default:
+      return 0;
+  }
+}
+
+/** Histogram of core-call sizes in power-of-two buckets (key: the bucket's lower bound). */
+function bucket(h: Map<number, number>, n: number): void {
+  const b = 2 ** Math.floor(Math.log2(n));
+  h.set(b, (h.get(b) ?? 0) + 1);
+}
+
+/**
+ * --out for descriptors first..first+count-1 after the core call: raw forwards
+ * every processed frame unchanged (as DPDK's l2fwd, without its MAC rewrite, so
+ * the output compares byte for byte with the input); track transmits nothing.
+ * wallS: the wall-clock time (paced), or null for the capture's (top).
+ */
+function writeBatch(
+  sink: OutputSink,
+  core: Core,
+  first: number,
+  count: number,
+  shift: number,
+  wallS: number | null,
+): void {
+  const u32 = core.u32;
+  const f64 = core.f64;
+  const descW = core.regions.desc.offset >>> 2;
+  const verdictW = core.regions.decode.offset >>> 2;
+  const forwards = core.config.mode === MODE_WORDS.raw;
+  let sec = 0;
+  let nsec = 0;
+  if (wallS !== null) {
+    sec = Math.floor(wallS);
+    nsec = Math.min(999999999, Math.round((wallS - sec) * 1e9));
+  }
+  for (let i = first; i < first + count; i++) {
+    const d = descW + i * 8;
+    if (wallS === null) {
+      sec = f64[(d + 6) >>> 1] + shift;
+      nsec = u32[d + 4];
+    }
+    const lt = u32[d + 3] & 0xffff;
+    const flags = u32[d + 3] >>> 16;
+    if (flags & 2) continue; // not a packet (pcapng custom block): nothing to write
+    sink.input(core.u8, u32[d], u32[d + 1], u32[d + 2], lt, sec, nsec);
+    if (forwards && u32[verdictW + i] >>> 16 === 0)
+      sink.output(core.u8, u32[d], u32[d + 1], u32[d + 2], lt, sec, nsec);
+  }
+}
+
+// ---- progress -------------------------------------------------------------------------------
+/** One line on stderr, rewritten at most 5 times a second: packets, rate, ETA from the file offset. */
+class Progress {
+  private readonly t0 = performance.now();
+  private last = 0;
+  private shown = false;
+  tick(packets: number, loop: number, loops: number, offset: number, size: number): void {
+    const now = performance.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    const frac = Math.min(1, (loop + (size ? offset / size : 1)) / loops);
+    const el = (now - this.t0) / 1000;
+    const eta = frac > 0 ? (el * (1 - frac)) / frac : 0;
+    const line = `  ${fmtCount(packets)} packets  ${fmtCount(packets / Math.max(el, 1e-9))}/s  ${(frac * 100).toFixed(0)}%  ETA ${eta.toFixed(0)} s`;
+    process.stderr.write(`\r${line.padEnd(60)}`);
+    this.shown = true;
+  }
+  done(): void {
+    if (this.shown) process.stderr.write(`\r${" ".repeat(60)}\r`);
+  }
+}
+
+function fmtCount(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
+  return x.toFixed(0);
+}

@@ -1,0 +1,276 @@
+// The `ixwasm replay` report: one JSON shape (schema "ixwasm-replay/1") and a
+// terminal table made from it. Counts come from the core's counters; times from
+// the host's per-batch clock.
+import type { CpuInfo } from "node:os";
+import type { Core } from "../core.ts";
+import { readCounters, type Counters } from "./counters.ts";
+
+export const REPLAY_SCHEMA = "ixwasm-replay/1";
+
+/** What the host measured during a run (host/commands/replay.ts fills it). */
+export interface RunStats {
+  path: string;
+  mode: "raw" | "track" | "serve";
+  workers: number;
+  speed: string;
+  loops: number;
+  format: string;
+  linktypes: number[];
+  readMs: number;
+  procMs: number;
+  outMs: number;
+  waitMs: number;
+  wallMs: number;
+  /** core-call size bucket (power of two lower bound) → calls */
+  batches: Map<number, number>;
+  packetsOut: number;
+  bytesOut: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  pacing: { lateness_p50: number; lateness_p99: number; gap_p50: number; gap_p99: number } | null;
+  latency: { p50: number; p99: number; p999: number } | null;
+  error: string | null;
+  outFile: string | null;
+}
+
+// Drop reasons by mode, in the order printed; each is one core counter.
+const DROPS_RAW = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;
+const DROPS_TRACK = [
+  ...DROPS_RAW,
+  "flow_table_full",
+  "tcp_malformed",
+  "tcp_bad_flags",
+  "tcp_rst_invalid",
+] as const;
+type DropReason = (typeof DROPS_TRACK)[number];
+
+const TCP_FIELDS = [
+  "handshakes",
+  "retransmissions",
+  "out_of_order",
+  "seq_gaps",
+  "out_of_window",
+  "ack_unseen",
+  "dup_acks",
+  "zero_window",
+  "keepalives",
+  "rsts",
+  "fins",
+  "closed",
+  "syn_retrans",
+  "reused",
+] as const;
+
+export const TCP_STATES = [
+  "NONE",
+  "SYN_SENT",
+  "SYN_RECEIVED",
+  "ESTABLISHED",
+  "FIN_WAIT",
+  "CLOSING",
+  "TIME_WAIT",
+  "CLOSED",
+] as const;
+
+export interface ReplayReport {
+  schema: typeof REPLAY_SCHEMA;
+  trace: string;
+  format: string;
+  linktypes: number[];
+  mode: string;
+  app: string | null;
+  workers: number;
+  speed: string;
+  loops: number;
+  packets_in: number;
+  packets_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  packets_processed: number;
+  flows: { total: number | null; served: number; tracked: number | null; midstream: number | null };
+  duration_s: number;
+  trace_duration_s: number | null;
+  pps: number;
+  mbps: number;
+  drops: Partial<Record<DropReason, number>>;
+  fidelity: null;
+  /** ns per input packet of each stage, from a clock read around each batch's core call */
+  stages: Record<string, number>;
+  /** estimate: ns × the CPU's nominal MHz (no hardware counters on these VMs) */
+  stages_cycles_est: Record<string, number> | null;
+  batch_histogram: Record<string, number>;
+  worker_packets: number[];
+  latency_us: { p50: number; p99: number; p999: number } | null;
+  pacing: {
+    achieved_pps: number;
+    achieved_mbps: number;
+    lateness_us: { p50: number; p99: number };
+    gap_error_us: { p50: number; p99: number };
+  } | null;
+  tcp: (Record<(typeof TCP_FIELDS)[number], number> & { states: Record<string, number> }) | null;
+  out: { file: string; records: number } | null;
+  error: string | null;
+  machine: { cpu: string; cores: number; mhz: number; node: string; platform: string };
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
+  const c: Counters = readCounters(core);
+  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const n = c.rx_frames;
+  const perPkt = (ms: number) => (n ? r2((ms * 1e6) / n) : 0);
+  const stages: Record<string, number> = { read: perPkt(st.readMs), [st.mode]: perPkt(st.procMs) };
+  if (st.outFile) stages.output = perPkt(st.outMs);
+  const mhz = cpu[0]?.speed ?? 0;
+  const reasons = st.mode === "raw" ? DROPS_RAW : DROPS_TRACK;
+  const drops: Partial<Record<DropReason, number>> = {};
+  for (const r of reasons) drops[r] = c[`rp_drop_${r}` as keyof Counters];
+  // Per-worker counts: u64 packets, u64 bytes each (assembly/replay/common.ts).
+  const wc = (ex.replayWorkerCounts() >>> 0) >>> 2;
+  const workerPackets: number[] = [];
+  let bytesProcessed = 0;
+  for (let w = 0; w < st.workers; w++) {
+    workerPackets.push(core.u32[wc + 4 * w] + core.u32[wc + 4 * w + 1] * 4294967296);
+    bytesProcessed += core.u32[wc + 4 * w + 2] + core.u32[wc + 4 * w + 3] * 4294967296;
+  }
+  const forwards = st.mode === "raw";
+  const hist: Record<string, number> = {};
+  for (const [b, k] of [...st.batches.entries()].sort((a, z) => a[0] - z[0]))
+    hist[b === 1 ? "1" : `${b}-${2 * b - 1}`] = k;
+  let tcp: ReplayReport["tcp"] = null;
+  if (st.mode === "track") {
+    const states: Record<string, number> = {};
+    const p = (ex.trackStates() >>> 0) >>> 2;
+    TCP_STATES.forEach((s, i) => (states[s] = core.u32[p + 2 * i] + core.u32[p + 2 * i + 1] * 4294967296));
+    tcp = { states } as NonNullable<ReplayReport["tcp"]>;
+    for (const f of TCP_FIELDS) tcp[f] = c[`rp_tcp_${f}` as keyof Counters];
+  }
+  const sec = st.wallMs / 1000;
+  return {
+    schema: REPLAY_SCHEMA,
+    trace: st.path,
+    format: st.format,
+    linktypes: st.linktypes,
+    mode: st.mode,
+    app: null,
+    workers: st.workers,
+    speed: st.speed,
+    loops: st.loops,
+    packets_in: n,
+    packets_out: forwards ? c.rp_processed : 0,
+    bytes_in: c.rx_bytes,
+    bytes_out: forwards ? bytesProcessed : 0,
+    packets_processed: c.rp_processed,
+    flows:
+      st.mode === "raw"
+        ? { total: null, served: 0, tracked: null, midstream: null }
+        : { total: c.rp_flows, served: 0, tracked: c.rp_flows_tcp, midstream: c.rp_flows_midstream },
+    duration_s: r2(sec * 1000) / 1000,
+    trace_duration_s: st.firstTs === null || st.lastTs === null ? null : st.lastTs - st.firstTs,
+    pps: sec > 0 ? Math.round(n / sec) : 0,
+    mbps: sec > 0 ? r2((c.rx_bytes * 8) / sec / 1e6) : 0,
+    drops,
+    fidelity: null,
+    stages,
+    stages_cycles_est: mhz
+      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
+      : null,
+    batch_histogram: hist,
+    worker_packets: workerPackets,
+    latency_us: st.latency && {
+      p50: r2(st.latency.p50),
+      p99: r2(st.latency.p99),
+      p999: r2(st.latency.p999),
+    },
+    pacing: st.pacing && {
+      achieved_pps: sec > 0 ? Math.round(n / sec) : 0,
+      achieved_mbps: sec > 0 ? r2((c.rx_bytes * 8) / sec / 1e6) : 0,
+      lateness_us: { p50: r2(st.pacing.lateness_p50), p99: r2(st.pacing.lateness_p99) },
+      gap_error_us: { p50: r2(st.pacing.gap_p50), p99: r2(st.pacing.gap_p99) },
+    },
+    tcp,
+    out: st.outFile ? { file: st.outFile, records: st.packetsOut } : null,
+    error: st.error,
+    machine: {
+      cpu: cpu[0]?.model ?? "unknown",
+      cores: cpu.length,
+      mhz,
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+  };
+}
+
+/** Packets that were neither processed nor dropped for a reason (must be 0). */
+export function unaccounted(r: ReplayReport): number {
+  const dropped = Object.values(r.drops).reduce((a, b) => a + (b ?? 0), 0);
+  return r.packets_in - r.packets_processed - dropped;
+}
+
+export function formatReplay(r: ReplayReport): string {
+  const num = (x: number) => x.toLocaleString("en-US");
+  const rows: [string, string][] = [
+    ["trace", `${r.trace} (${r.format})`],
+    [
+      "mode",
+      `${r.mode}, ${r.workers} worker${r.workers > 1 ? "s" : ""}, speed ${r.speed}${r.loops > 1 ? `, ${r.loops} loops` : ""}`,
+    ],
+    ["packets in", `${num(r.packets_in)} (${num(r.bytes_in)} bytes)`],
+    ["processed", num(r.packets_processed)],
+    ["packets out", `${num(r.packets_out)} (${num(r.bytes_out)} bytes)`],
+  ];
+  const drops = Object.entries(r.drops).filter(([, v]) => v);
+  rows.push(["dropped", drops.length ? drops.map(([k, v]) => `${k} ${num(v!)}`).join(", ") : "none"]);
+  if (r.flows.total !== null)
+    rows.push([
+      "flows",
+      `${num(r.flows.total)} (TCP ${num(r.flows.tracked ?? 0)}, picked up mid-stream ${num(r.flows.midstream ?? 0)})`,
+    ]);
+  if (r.tcp) {
+    const t = r.tcp;
+    rows.push([
+      "TCP",
+      `handshakes ${num(t.handshakes)}, FINs ${num(t.fins)}, RSTs ${num(t.rsts)}, closed ${num(t.closed)}`,
+    ]);
+    rows.push([
+      "TCP analysis",
+      `retransmissions ${num(t.retransmissions)}, out-of-order ${num(t.out_of_order)}, gaps ${num(t.seq_gaps)}, out of window ${num(t.out_of_window)}, ACKed unseen ${num(t.ack_unseen)}, dup ACKs ${num(t.dup_acks)}, zero windows ${num(t.zero_window)}, keep-alives ${num(t.keepalives)}`,
+    ]);
+    const states = Object.entries(t.states).filter(([, v]) => v);
+    if (states.length) rows.push(["final states", states.map(([k, v]) => `${k} ${num(v)}`).join(", ")]);
+  }
+  rows.push([
+    "duration",
+    `${r.duration_s.toFixed(3)} s (capture spans ${r.trace_duration_s?.toFixed(3) ?? "-"} s)`,
+  ]);
+  rows.push(["rate", `${num(r.pps)} packets/s, ${r.mbps} Mbit/s`]);
+  rows.push([
+    "ns/packet",
+    Object.entries(r.stages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", "),
+  ]);
+  if (r.pacing)
+    rows.push([
+      "pacing",
+      `lateness p50 ${r.pacing.lateness_us.p50} µs, p99 ${r.pacing.lateness_us.p99} µs; gap error p50 ${r.pacing.gap_error_us.p50} µs, p99 ${r.pacing.gap_error_us.p99} µs`,
+    ]);
+  if (r.latency_us)
+    rows.push([
+      "latency",
+      `p50 ${r.latency_us.p50} µs, p99 ${r.latency_us.p99} µs, p999 ${r.latency_us.p999} µs`,
+    ]);
+  rows.push([
+    "batches",
+    Object.entries(r.batch_histogram)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", "),
+  ]);
+  if (r.workers > 1) rows.push(["per worker", r.worker_packets.map(num).join(" / ")]);
+  if (r.out) rows.push(["written", `${r.out.file} (${num(r.out.records)} records)`]);
+  rows.push(["machine", `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}`]);
+  if (r.error) rows.push(["stopped", r.error]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
