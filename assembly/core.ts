@@ -16,7 +16,7 @@ import { flowTableInit } from "./flow/table";
 import { cmdLen, evLen, evReset } from "./api/abi";
 import { PKT_NOW_US, pkt } from "./net/pkt";
 import { ifaceInit } from "./net/iface";
-import { netifInit, rxBurst, txPublish, txReclaim } from "./net/netif";
+import { netifInit, rxBurst, txFree, txPublish, txReclaim } from "./net/netif";
 import { ethInput, rxCount } from "./net/eth";
 import { neighInit } from "./net/neigh";
 import { setIcmpHandlers, setTcpHandler, setUdpHandler } from "./net/ip";
@@ -43,7 +43,9 @@ export function poll(nowNs: f64): u32 {
   store<u64>(pkt() + PKT_NOW_US, now);
   txReclaim(); //                                  1. reclaim frames the host has sent
   timersStep(now); //                              2. retransmissions, delayed ACKs, TIME_WAIT, app timers
-  const n = rxBurst(rxBatch, RX_BURST); //         3. take what is there, ≤ 64, never wait
+  // 3. take what is there, ≤ 64, never wait; and no more than the TX ring can take
+  //    answers for: an undrained TX ring stops RX, and the back-pressure reaches the producer.
+  const n = rxBurst(rxBatch, min<u32>(RX_BURST, txFree()));
   let bytes: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const m = load<usize>(rxBatch + (<usize>i << 2));
@@ -127,6 +129,11 @@ export {
   flowFind, flowInsert, flowDelete, flowCount, flowCapacity, flowValue, flowKeyAt, flowSlots,
   flowProbeLength,
 } from "./flow/table";
+
+/** Test-only: traps on purpose, so trap containment can be tested without a bug. */
+export function testTrap(): void {
+  unreachable();
+}
 
 /** ABI self-description, so host/core.ts can check its mirrored offsets. */
 export function abiCheck(i: i32): u32 {

@@ -121,6 +121,11 @@ export function txPublish(): void {
   txBytes = 0;
 }
 
+/** TX slots free now (after reclaim): a poll takes no more frames than it can answer. */
+export function txFree(): u32 {
+  return tx == 0 ? 0xffffffff : load<u32>(tx, RING_SLOTS) - (load<u32>(tx, RING_HEAD) + txPending - txReclaimed);
+}
+
 /** Frames queued for TX and not yet reclaimed (tests, drain checks). */
 export function txOutstanding(): u32 {
   return tx == 0 ? 0 : load<u32>(tx, RING_HEAD) + txPending - txReclaimed;

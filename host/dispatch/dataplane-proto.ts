@@ -1,0 +1,28 @@
+// What the dataplane's main thread and its workers share: the worker's start
+// data, the control words and the result message. (A module of its own: the
+// worker module runs its loop when imported.)
+import type { CoreConfig } from "../core.ts";
+
+export interface DataplaneWorkerData {
+  index: number;
+  memory: WebAssembly.Memory;
+  config: Partial<CoreConfig>;
+  debug: boolean;
+  /** Int32 words: [0] stop, [1 + i] polls of worker i, [17 + i] trap request (tests). */
+  ctl: Int32Array;
+  /** Float64 [0]: the clock in ns the cores run at. */
+  clock: Float64Array;
+  spinRounds: number;
+}
+
+export const DP_STOP = 0;
+export const DP_POLLS = 1;
+export const DP_TRAP = 17;
+export const DP_WORDS = 33;
+
+export interface DataplaneWorkerResult {
+  index: number;
+  polls: number;
+  naps: number;
+  trap: string | null;
+}

@@ -1,0 +1,47 @@
+// One dataplane worker: owns one core (instantiated here on the memory the main
+// thread made, so init and the instance's globals live in this thread) and runs
+// its loop: poll at the clock the main thread publishes (trace time or wall
+// time), spin a bounded number of empty rounds, then sleep on the RX ring's
+// sleeping flag until the dispatcher publishes (it notifies only a sleeper:
+// wake-ups cost tens of µs on these VMs). The main thread consumes the TX ring.
+// A trap in the core is caught and reported; the main thread decides.
+import { parentPort, workerData } from "node:worker_threads";
+import { createCore } from "../core.ts";
+import { Nic } from "./nic.ts";
+import {
+  DP_POLLS,
+  DP_STOP,
+  DP_TRAP,
+  type DataplaneWorkerData,
+  type DataplaneWorkerResult,
+} from "./dataplane-proto.ts";
+
+const d = workerData as DataplaneWorkerData;
+let polls = 0;
+let naps = 0;
+let trap: string | null = null;
+try {
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
+  const poll = core.exports.poll as (nowNs: number) => number;
+  const testTrap = core.exports.testTrap as () => void;
+  const self = new Nic(core);
+  Atomics.store(d.ctl, DP_POLLS + d.index, 1); // ready
+  let idle = 0;
+  while (Atomics.load(d.ctl, DP_STOP) === 0) {
+    if (Atomics.load(d.ctl, DP_TRAP + d.index) !== 0) testTrap();
+    const n = poll(d.clock[0]);
+    polls++;
+    Atomics.add(d.ctl, DP_POLLS + d.index, 1);
+    if (n === 0) {
+      if (++idle > d.spinRounds) {
+        self.rx.sleep(1);
+        naps++;
+        idle = 0;
+      }
+    } else idle = 0;
+  }
+} catch (e) {
+  trap = (e as Error).message ?? String(e);
+}
+const result: DataplaneWorkerResult = { index: d.index, polls, naps, trap };
+parentPort!.postMessage(result);
