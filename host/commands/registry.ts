@@ -10,3 +10,4 @@ import * as replayCmd from "./replay-cmd.ts";
 export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd];
 COMMANDS.push(replayCmd);
 COMMANDS.push(genCmd);
+COMMANDS.push(await import("./tap-cmd.ts"));

@@ -68,6 +68,23 @@ export class Nic {
     return true;
   }
 
+  /**
+   * Zero-copy RX for a source that writes frames itself (a tap read(2)): the
+   * byte offset of the data area of the next free slot's posted mbuf, or -1
+   * when the ring is full or that slot has no mbuf. Claim it with rxFill(len).
+   */
+  rxNextData(): number {
+    if (this.rx.reserve() - this.rxPending <= 0) return -1;
+    const idx = this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotBuf >>> 2)];
+    return idx === NO_MBUF ? -1 : this.pool + idx * MBUF_STRIDE + MBUF_HEADER;
+  }
+
+  /** Claims the slot rxNextData() pointed at: a frame of len (≤ 2048) bytes is now in its mbuf. */
+  rxFill(len: number): void {
+    this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotLen >>> 2)] = len;
+    this.rxPending++;
+  }
+
   /** Makes the frames put since the last commit visible to the core. */
   rxCommit(): void {
     if (this.rxPending) {
