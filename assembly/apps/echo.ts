@@ -21,7 +21,7 @@ import {
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg } from "../mem/layout";
 import { appBase, appBytes } from "../api/app";
-import { FLOW_KEY_BYTES } from "../flow/key";
+import { UDPA_BYTES } from "../net/udp";
 
 const ECHO_IOV: usize = 16;
 const ECHO_Q: u32 = 256; // spans queued per connection (power of two)
@@ -253,17 +253,18 @@ function flush(i: u32, c: usize): void {
 
 function udpEcho(e: usize): void {
   const len = <usize>load<u32>(e, D_B);
-  const need = (len + FLOW_KEY_BYTES + 15) & ~15;
+  const need = (len + UDPA_BYTES + 15) & ~15;
   if (udpUsed + need > UDP_SCRATCH) {
     cUdpDropped++;
     return;
   }
-  // The datagram's mbuf is only ours for this iteration: copy payload and key out.
+  // The datagram's mbuf is only ours for this iteration: copy payload and the whole
+  // address record out (its MACs, after the flow key, address the reply).
   const dst = udpBase + udpUsed;
-  memory.copy(dst, <usize>load<u32>(e, D_C), FLOW_KEY_BYTES);
-  memory.copy(dst + FLOW_KEY_BYTES, <usize>load<u32>(e, D_A), len);
+  memory.copy(dst, <usize>load<u32>(e, D_C), UDPA_BYTES);
+  memory.copy(dst + UDPA_BYTES, <usize>load<u32>(e, D_A), len);
   udpUsed += need;
-  if (cmdPush(CMD_UDP_SEND, 0, 0, <u32>(dst + FLOW_KEY_BYTES), <u32>len, <u32>dst, 0) == 0) cUdpDropped++;
+  if (cmdPush(CMD_UDP_SEND, 0, 0, <u32>(dst + UDPA_BYTES), <u32>len, <u32>dst, 0) == 0) cUdpDropped++;
   else cUdp++;
 }
 

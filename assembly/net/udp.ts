@@ -92,7 +92,8 @@ export function udpCommand(cmd: usize): void {
   let dst = a + 8;
   let sport = <u32>load<u16>(a + 6);
   let dport = <u32>load<u16>(a + 4);
-  let smac = a + UDPA_DMAC;
+  // A reply comes from the MAC the datagram was sent to, unless that was a group address.
+  let smac = (load<u8>(a + UDPA_DMAC) & 1) != 0 ? ifMac() : a + UDPA_DMAC;
   let dmac = a + UDPA_SMAC;
   if (asSent) {
     src = a + 8;

@@ -16,9 +16,10 @@ import {
   C_TCP_OUT_OF_WINDOW, C_TCP_PASSIVE_OPENS, C_TCP_ACTIVE_OPENS, C_TCP_PAWS_DROP, C_TCP_PRESET_USED, C_TCP_RCV_NOSPACE,
   C_TCP_RST_RCVD, C_TCP_SEGS_IN, C_TCP_SYN_BAD, C_TCP_SYN_DUP, C_TCP_TCB_FULL, C_TCP_TIMEWAIT_REUSE, bump,
 } from "../../mem/counters";
-import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_DMAC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_SMAC, PKT_SRC, pkt } from "../pkt";
+import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_SMAC, PKT_SRC, pkt } from "../pkt";
 import { l4ChecksumOk } from "../../wire/checksum";
 import { be16, be32 } from "../../wire/bytes";
+import { replySrcMac } from "../iface";
 import {
   tcpOptionsParse, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCPR_HAS, TCPR_HAS_MSS, TCPR_HAS_SACK_OK, TCPR_HAS_TS, TCPR_HAS_WS,
   TCPR_MSS, TCPR_TSECR, TCPR_TSVAL, TCPR_WSCALE,
@@ -151,9 +152,9 @@ function replyRst(p: usize): void {
   const family = <u32>load<u8>(p + PKT_FAMILY);
   const l4 = <usize>load<u32>(p + PKT_L4);
   if ((sFlags & TCP_ACK) != 0)
-    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), sAck, 0, TCP_RST, p + PKT_DMAC, p + PKT_SMAC);
+    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), sAck, 0, TCP_RST, replySrcMac(), p + PKT_SMAC);
   else
-    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), 0, sSeq + segLen(), TCP_RST | TCP_ACK, p + PKT_DMAC, p + PKT_SMAC);
+    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), 0, sSeq + segLen(), TCP_RST | TCP_ACK, replySrcMac(), p + PKT_SMAC);
 }
 
 // RFC 9293 §3.10.7.2 LISTEN (t = a replay preset for this flow, or 0).
@@ -205,7 +206,7 @@ function passiveOpen(t: usize, p: usize, preset: bool): void {
   store<u16>(t, <u16>be16(l4), TCB_RPORT);
   memory.copy(t + TCB_LADDR, p + PKT_DST, 16);
   memory.copy(t + TCB_RADDR, p + PKT_SRC, 16);
-  memory.copy(t + TCB_LMAC, p + PKT_DMAC, 6); // answer the way the SYN came
+  memory.copy(t + TCB_LMAC, replySrcMac(), 6); // answer the way the SYN came (never from a group MAC)
   memory.copy(t + TCB_RMAC, p + PKT_SMAC, 6);
   store<u32>(t, sSeq, TCB_IRS);
   store<u32>(t, sSeq + 1, TCB_RCV_NXT);
