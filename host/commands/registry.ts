@@ -5,9 +5,10 @@ import * as inspectCmd from "./inspect-cmd.ts";
 import * as dumpCmd from "./dump-cmd.ts";
 import * as genCmd from "./gen-cmd.ts";
 import * as pairCmd from "./pair-cmd.ts";
+import * as benchCmd from "./bench-cmd.ts";
 import * as replayCmd from "./replay-cmd.ts";
 
-export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd];
+export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dumpCmd, pairCmd, benchCmd];
 COMMANDS.push(replayCmd);
 COMMANDS.push(genCmd);
 COMMANDS.push(await import("./tap-cmd.ts"));

@@ -1,0 +1,100 @@
+// The benchmark suite: sections that each measure one thing against its
+// baseline, side by side in one run, and print medians with their spread and
+// the machine. Used by `npm run bench` (bench/run.ts) and `ixwasm bench`.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { benchIngest, type IngestResult } from "./ingest.ts";
+import { benchPair, type PairBench } from "./pair.ts";
+import { loopTrace } from "./lib/bigtrace.ts";
+import { describe, machine } from "./lib/machine.ts";
+import { fmt, type Summary } from "./lib/stats.ts";
+
+export interface BenchContext {
+  root: string;
+  runs: number;
+  say: (line: string) => void;
+}
+
+export interface Section {
+  name: string;
+  about: string;
+  run(ctx: BenchContext): Promise<unknown>;
+}
+
+export function row(name: string, s: Summary, unit: string): string {
+  return `  ${name.padEnd(34)} ${fmt(s.median).padStart(9)} ${unit}   (min ${fmt(s.min)}, max ${fmt(s.max)}, CV ${(s.cv * 100).toFixed(1)} %, n=${s.runs})`;
+}
+
+const INGEST_WORKLOADS = [
+  { name: "HTTP, 625 B/packet", trace: "traces/http-kernel.pcap", bytes: 1e9, tag: "http" },
+  { name: "memcached, 280 B/packet", trace: "traces/memcached-ascii.pcap", bytes: 4e8, tag: "memcached" },
+];
+
+const ingest: Section = {
+  name: "ingest",
+  about: "inspect-style ingest of a ≥ 1 M-packet capture: ixwasm vs pcap-parser vs a plain-JS record walk",
+  async run(ctx) {
+    const results: (IngestResult & { workload: string })[] = [];
+    for (const w of INGEST_WORKLOADS) {
+      const big = loopTrace(join(ctx.root, w.trace), w.bytes, w.tag);
+      ctx.say(
+        `\ningest, ${w.name}: ${big.path} (${fmt(big.packets)} packets, ${(big.bytes / 1e9).toFixed(2)} GB; ${w.trace} repeated)`,
+      );
+      const r = await benchIngest(big, ctx.runs);
+      results.push({ workload: w.name, ...r });
+      ctx.say(row("ixwasm inspect (frame+decode+flows)", r.ixwasm_pps, "packets/s"));
+      ctx.say(row("ixwasm inspect", r.ixwasm_mbps, "MB/s"));
+      ctx.say(row("pcap-parser (records only)", r.pcap_parser_pps, "packets/s"));
+      ctx.say(row("plain JS record walk (no decode)", r.plain_js_pps, "packets/s"));
+      ctx.say(
+        `  ixwasm / pcap-parser: ${r.ratio_vs_pcap_parser.toFixed(1)}x; peak RSS of inspect on the file: ${r.max_rss_mb} MB`,
+      );
+    }
+    return results;
+  },
+};
+
+const pair: Section = {
+  name: "pair",
+  about: "pair echo, 64-byte messages, 2 workers, against kernel TCP through Node net on loopback",
+  async run(ctx) {
+    const p: PairBench = await benchPair(ctx.runs);
+    ctx.say(
+      `\npair echo: ${p.conns} connections × ${p.msgs} messages of ${p.size} B, 2 workers; kernel: Node net on loopback, server in a child process`,
+    );
+    ctx.say(row("ixwasm pair (2 worker threads)", p.ixwasm_rtps, "round trips/s"));
+    ctx.say(row("kernel TCP via Node net", p.kernel_rtps, "round trips/s"));
+    ctx.say(
+      `  ixwasm / kernel: ${p.ratio.toFixed(2)}x; ixwasm latency p50 ${p.ixwasm_p50_us} µs, p99 ${p.ixwasm_p99_us} µs`,
+    );
+    return p;
+  },
+};
+
+/** Every section, in the order `npm run bench` runs them. Add new ones here. */
+export const SECTIONS: Section[] = [ingest, pair];
+
+export interface BenchOptions {
+  sections?: string[];
+  runs?: number;
+  json?: boolean;
+  out?: (s: string) => void;
+}
+
+export async function runBench(o: BenchOptions = {}): Promise<Record<string, unknown>> {
+  const root = fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../.." : "..", import.meta.url));
+  const out = o.out ?? ((s: string) => process.stdout.write(s + "\n"));
+  const ctx: BenchContext = { root, runs: o.runs ?? 5, say: o.json ? () => undefined : out };
+  const unknown = (o.sections ?? []).filter((s) => !SECTIONS.some((x) => x.name === s));
+  if (unknown.length)
+    throw new Error(
+      `unknown bench section(s): ${unknown.join(", ")}; sections: ${SECTIONS.map((s) => s.name).join(", ")}`,
+    );
+  const m = machine();
+  ctx.say(`machine: ${describe(m)}`);
+  const report: Record<string, unknown> = { schema: "ixwasm-bench/1", machine: m };
+  for (const s of SECTIONS)
+    if (!o.sections?.length || o.sections.includes(s.name)) report[s.name] = await s.run(ctx);
+  if (o.json) out(JSON.stringify(report, null, 2));
+  return report;
+}

@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import { wholeNumber } from "./cli-util.ts";
+import { SECTIONS, runBench } from "../../bench/suite.ts";
+import { UsageError } from "../io/errors.ts";
+
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .description(
+      `run the benchmarks (medians with spread, side by side with baselines): ${SECTIONS.map((s) => s.name).join(", ")}`,
+    )
+    .argument(
+      "[sections...]",
+      `sections to run (default all): ${SECTIONS.map((s) => `${s.name} = ${s.about}`).join("; ")}`,
+    )
+    .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
+    .option("--json", "print the results as JSON")
+    .action(async (sections: string[], o: { runs: number; json?: boolean }) => {
+      const known = new Set(SECTIONS.map((s) => s.name));
+      const bad = sections.filter((s) => !known.has(s));
+      if (bad.length)
+        throw new UsageError(
+          `unknown bench section ${bad.join(", ")}`,
+          `choose from ${[...known].join(", ")}`,
+        );
+      await runBench({ sections, runs: o.runs, json: o.json });
+    });
+}
