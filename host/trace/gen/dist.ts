@@ -106,8 +106,46 @@ export class Zipf {
     return Math.exp(-this.s * Math.log(x));
   }
 
+  // Walker's alias table when the key space is small enough (12 B per key): one
+  // uniform draw per sample instead of logs and powers.
+  private prob: Float64Array | null = null;
+  private alias: Int32Array | null = null;
+
+  /** Builds the alias table (n ≤ 2^22); sample() uses it from then on. */
+  buildAlias(): this {
+    const n = this.n;
+    if (n > 1 << 22 || this.s === 0) return this;
+    let total = 0;
+    for (let k = 1; k <= n; k++) total += Math.pow(k, -this.s);
+    const prob = new Float64Array(n);
+    const alias = new Int32Array(n);
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let i = 0; i < n; i++) {
+      prob[i] = (Math.pow(i + 1, -this.s) / total) * n;
+      (prob[i] < 1 ? small : large).push(i);
+    }
+    while (small.length && large.length) {
+      const l = small.pop()!;
+      const g = large[large.length - 1];
+      alias[l] = g;
+      prob[g] += prob[l] - 1;
+      if (prob[g] < 1) small.push(large.pop()!);
+    }
+    for (const i of large) prob[i] = 1;
+    for (const i of small) prob[i] = 1;
+    this.prob = prob;
+    this.alias = alias;
+    return this;
+  }
+
   sample(rng: Rng): number {
     if (this.s === 0) return 1 + rng.below(this.n);
+    if (this.prob) {
+      const x = rng.unit() * this.n;
+      const i = Math.floor(x);
+      return (x - i < this.prob[i] ? i : this.alias![i]) + 1;
+    }
     for (;;) {
       const u = this.hN + rng.unit() * (this.hX1 - this.hN);
       const x = this.hIntInv(u);
@@ -248,7 +286,7 @@ export class Hist {
 
 function bucketOf(v: number): number {
   if (v < 1024) return v < 0 ? 0 : Math.floor(v);
-  const e = Math.floor(Math.log2(v));
+  const e = v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
   const sub = Math.floor(v / Math.pow(2, e - 7)) - 128;
   return 1024 + (e - 10) * 128 + Math.min(127, Math.max(0, sub));
 }

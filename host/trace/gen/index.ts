@@ -43,6 +43,9 @@ export interface GenReport {
   requests: number;
   elapsed_s: number;
   packets_per_s: number;
+  /** CPU time of the process while generating (user + system), and packets per CPU second. */
+  cpu_s: number;
+  packets_per_cpu_s: number;
   /** State held per connection (bytes), and per exchange in flight. */
   memory: {
     bytes_per_connection: number;
@@ -78,6 +81,7 @@ function summary(h: { mean(): number; quantile(q: number): number }, scale = 1):
 export function generate(o: GenOptions): GenReport {
   const st = new GenStats();
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   const synth = new Synth({
     path: o.out,
     format: o.format,
@@ -106,6 +110,8 @@ export function generate(o: GenOptions): GenReport {
   }
   synth.run(w);
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   const r: GenReport = {
     workload: o.workload,
     file: o.out,
@@ -120,6 +126,8 @@ export function generate(o: GenOptions): GenReport {
     requests: st.requests,
     elapsed_s: elapsed,
     packets_per_s: elapsed > 0 ? synth.packets / elapsed : 0,
+    cpu_s: cpuS,
+    packets_per_cpu_s: cpuS > 0 ? synth.packets / cpuS : 0,
     memory: {
       bytes_per_connection: perConn,
       bytes_per_burst: Synth.BYTES_PER_BURST,
@@ -208,6 +216,9 @@ export function formatReport(r: GenReport): string {
       (r.memory.bytes_per_key ? `, ${r.memory.bytes_per_key} B/key` : "") +
       `, ${r.memory.bytes_per_burst} B per exchange in flight (peak ${r.memory.peak_bursts})`,
   );
-  row("generation", `${f(r.elapsed_s, 2)} s, ${si(Math.round(r.packets_per_s))} packets/s`);
+  row(
+    "generation",
+    `${f(r.elapsed_s, 2)} s, ${si(Math.round(r.packets_per_s))} packets/s (${si(Math.round(r.packets_per_cpu_s))} per CPU second)`,
+  );
   return L.join("\n") + "\n";
 }

@@ -73,7 +73,7 @@ export class MemcachedWorkload implements Workload {
     this.binary = o.protocol === "binary";
     this.conns = new Conns(o.conns, o.clients, o.servers, o.port, o.seed);
     this.rng = new Rng(o.seed, 1);
-    this.zipf = new Zipf(o.keys, o.zipf);
+    this.zipf = new Zipf(o.keys, o.zipf).buildAlias();
     this.perm = new KeyPermutation(o.keys, o.seed);
     const minLen = keyDigits(o.keys);
     if (this.usr) this.keySize = new Uint8Array(o.keys).fill(clampKey(USR_KEY_BYTES, minLen));
@@ -291,11 +291,9 @@ export class MemcachedWorkload implements Workload {
   /** The key: its index in decimal, zero-padded to its size. */
   private putKey(key: number, kl: number): void {
     const b = this.buf;
-    let x = key;
-    for (let i = kl - 1; i >= 0; i--) {
-      b[this.at + i] = 48 + (x % 10);
-      x = Math.floor(x / 10);
-    }
+    let i = this.at + kl - 1;
+    for (let x = key; x > 0; x = Math.floor(x / 10)) b[i--] = 48 + (x % 10);
+    b.fill(48, this.at, i + 1);
     this.at += kl;
   }
 

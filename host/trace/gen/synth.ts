@@ -31,6 +31,8 @@ const AREA = HEAD_MAX + TAIL_MAX;
 
 /** Value bytes repeat with this period; a value of key k starts at a key-dependent phase. */
 export const PATTERN_PERIOD = 4096;
+/** The pattern twice over a jumbo segment, so any segment's value bytes are contiguous. */
+const PATTERN_BYTES = PATTERN_PERIOD + 65536;
 
 const ETH_IP_TCP = 14 + 20 + 32; // every segment carries the timestamp option
 const OUT_BYTES = 8 << 20;
@@ -113,25 +115,29 @@ export class Synth {
   bVb!: Uint32Array;
   bTl!: Uint32Array;
   bFinalAck!: Uint8Array;
-  /** Head and tail bytes: burst b, side k at (2b + k)·AREA; tail at + HEAD_MAX. */
+  /**
+   * One memory for the value pattern, the message heads and tails, and the output
+   * records, so every payload copy is a native copyWithin (no view objects). Burst
+   * b's side k head is at areaOff + (2b + k)·AREA, its tail HEAD_MAX further.
+   */
   area!: Uint8Array;
+  private dv!: DataView;
+  private areaOff = PATTERN_BYTES;
+  private outOff = 0;
 
   // Min-heap of burst ids on bNext.
   private heap!: Int32Array;
   private hlen = 0;
 
   private readonly writer: TraceWriter;
-  private readonly out = Buffer.allocUnsafe(OUT_BYTES);
-  private readonly dv = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
-  private olen = 0;
+  private olen = 0; // bytes of records at outOff
   private orecs = 0;
   private readonly fmt: number; // 0 pcap µs, 1 pcap ns, 2 pcapng
   private readonly startSec: number;
   private readonly baseTicks = { hi: 0, lo: 0 };
   private readonly onProgress?: (s: Synth) => void;
 
-  // Value pattern and its prefix sums of even- and odd-indexed bytes.
-  readonly pattern: Uint8Array;
+  // Prefix sums of the value pattern's even- and odd-indexed bytes.
   private readonly sumEven: Float64Array;
   private readonly sumOdd: Float64Array;
 
@@ -142,19 +148,19 @@ export class Synth {
     this.fmt = o.format === "pcap" ? 0 : o.format === "pcap-ns" ? 1 : 2;
     this.onProgress = o.onProgress;
     this.grow(Math.max(16, o.poolHint ?? 64));
-    const n = PATTERN_PERIOD + 65536;
-    this.pattern = new Uint8Array(n);
+    const n = PATTERN_BYTES;
+    const pat = this.area;
     let h = 0x2545f491;
     for (let i = 0; i < PATTERN_PERIOD; i++) {
       h = fmix32((h + i) >>> 0);
-      this.pattern[i] = ALPHABET.charCodeAt(h % ALPHABET.length);
+      pat[i] = ALPHABET.charCodeAt(h % ALPHABET.length);
     }
-    for (let i = PATTERN_PERIOD; i < n; i++) this.pattern[i] = this.pattern[i - PATTERN_PERIOD];
+    for (let i = PATTERN_PERIOD; i < n; i++) pat[i] = pat[i - PATTERN_PERIOD];
     this.sumEven = new Float64Array(n + 1);
     this.sumOdd = new Float64Array(n + 1);
     for (let i = 0; i < n; i++) {
-      this.sumEven[i + 1] = this.sumEven[i] + (i & 1 ? 0 : this.pattern[i]);
-      this.sumOdd[i + 1] = this.sumOdd[i] + (i & 1 ? this.pattern[i] : 0);
+      this.sumEven[i + 1] = this.sumEven[i] + (i & 1 ? 0 : pat[i]);
+      this.sumOdd[i + 1] = this.sumOdd[i] + (i & 1 ? pat[i] : 0);
     }
     this.writer = new TraceWriter(o.path, { format: o.format, linktype: 1, snaplen: 65535 });
     this.writer.interfaceFor(1);
@@ -217,7 +223,13 @@ export class Synth {
     this.bTl = u32(this.bTl, 2);
     this.bCport = u16(this.bCport);
     this.bSport = u16(this.bSport);
-    this.area = u8(this.area, 2 * AREA);
+    // Pattern, areas and output move to a bigger memory together (records flushed first).
+    if (this.olen) this.flush();
+    const mem = new Uint8Array(PATTERN_BYTES + n * 2 * AREA + OUT_BYTES);
+    if (this.area) mem.set(this.area.subarray(0, this.outOff));
+    this.area = mem;
+    this.outOff = PATTERN_BYTES + n * 2 * AREA;
+    this.dv = new DataView(mem.buffer);
     const heap = new Int32Array(n);
     if (this.heap) heap.set(this.heap);
     this.heap = heap;
@@ -271,7 +283,7 @@ export class Synth {
 
   /** Offset in `area` where side k's head of burst b goes (write ≤ HEAD_MAX bytes, then setHead). */
   headAt(b: number, k: number): number {
-    return (2 * b + k) * AREA;
+    return this.areaOff + (2 * b + k) * AREA;
   }
 
   setHead(b: number, k: number, len: number): void {
@@ -285,7 +297,7 @@ export class Synth {
   }
 
   tailAt(b: number, k: number): number {
-    return (2 * b + k) * AREA + HEAD_MAX;
+    return this.areaOff + (2 * b + k) * AREA + HEAD_MAX;
   }
 
   setTail(b: number, k: number, len: number): void {
@@ -488,12 +500,13 @@ export class Synth {
   ): void {
     if (this.olen + RECORD_MAX > OUT_BYTES) this.flush();
     const dv = this.dv;
+    const outOff = this.outOff;
     const syn = (flags & SYN) !== 0;
     const optLen = syn ? 20 : 12;
     const tcpLen = 20 + optLen + len;
     const frameLen = 14 + 20 + tcpLen;
     const tn = Math.floor(t);
-    let p = this.olen;
+    let p = outOff + this.olen;
     // Capture record header.
     const sec = Math.floor(tn / 1e9);
     const nsec = tn - sec * 1e9;
@@ -516,14 +529,14 @@ export class Synth {
       dv.setUint32(p + 28 + padded - 4, 0, true); // padding bytes zero (before the frame overwrites its part)
       dv.setUint32(p + 28 + padded, total, true);
       p += 28;
-      this.olen = p + padded + 4;
+      this.olen = p + padded + 4 - outOff;
     } else {
       dv.setUint32(p, this.startSec + sec, true);
       dv.setUint32(p + 4, this.fmt === 1 ? nsec : Math.floor(nsec / 1000), true);
       dv.setUint32(p + 8, frameLen, true);
       dv.setUint32(p + 12, frameLen, true);
       p += 16;
-      this.olen = p + frameLen;
+      this.olen = p + frameLen - outOff;
     }
     this.orecs++;
     this.packets++;
@@ -605,49 +618,56 @@ export class Synth {
     const i = 2 * b + k;
     const hl = this.bHl[i];
     const vl = this.bVl[i];
-    const out = this.out;
-    const area = this.area;
+    const mem = this.area;
     let sum = 0;
     let pos = 0; // payload position of the next byte
     let x = from;
     const end = from + len;
     if (x < hl) {
-      const base = (2 * b + k) * AREA;
-      const stop = end < hl ? end : hl;
-      for (; x < stop; x++, pos++) {
-        const v = area[base + x];
-        out[at + pos] = v;
-        sum += pos & 1 ? v : v << 8;
-      }
+      const n = (end < hl ? end : hl) - x;
+      const src = this.areaOff + i * AREA + x;
+      mem.copyWithin(at, src, src + n);
+      sum += this.sumBytes(at, n, 0);
+      pos = n;
+      x += n;
     }
     if (x < end && x < hl + vl) {
-      const stop = end < hl + vl ? end : hl + vl;
-      const n = stop - x;
-      const ps = this.bVb[i] + x - hl;
-      const p0 = ps % PATTERN_PERIOD;
-      const pat = this.pattern;
-      if (n < 128) for (let j = 0; j < n; j++) out[at + pos + j] = pat[p0 + j];
-      else out.set(pat.subarray(p0, p0 + n), at + pos);
+      const n = (end < hl + vl ? end : hl + vl) - x;
+      const p0 = (this.bVb[i] + x - hl) % PATTERN_PERIOD;
+      mem.copyWithin(at + pos, p0, p0 + n);
       const e = this.sumEven[p0 + n] - this.sumEven[p0];
       const od = this.sumOdd[p0 + n] - this.sumOdd[p0];
       sum += (p0 + pos) & 1 ? od * 256 + e : e * 256 + od;
       pos += n;
-      x = stop;
+      x += n;
     }
     if (x < end) {
-      const base = (2 * b + k) * AREA + HEAD_MAX - (hl + vl);
-      for (; x < end; x++, pos++) {
-        const v = area[base + x];
-        out[at + pos] = v;
-        sum += pos & 1 ? v : v << 8;
-      }
+      const n = end - x;
+      const src = this.areaOff + i * AREA + HEAD_MAX + (x - hl - vl);
+      mem.copyWithin(at + pos, src, src + n);
+      sum += this.sumBytes(at + pos, n, pos);
     }
+    return sum;
+  }
+
+  /** 16-bit word sum of n bytes at mem[at], the first being payload position pos. */
+  private sumBytes(at: number, n: number, pos: number): number {
+    const mem = this.area;
+    let sum = 0;
+    let j = 0;
+    if (pos & 1) {
+      sum += mem[at];
+      j = 1;
+    }
+    const dv = this.dv;
+    for (; j + 1 < n; j += 2) sum += dv.getUint16(at + j);
+    if (j < n) sum += mem[at + j] << 8;
     return sum;
   }
 
   private flush(): void {
     if (this.olen === 0) return;
-    this.writer.writeRecords(this.out, 0, this.olen, this.orecs);
+    this.writer.writeRecords(this.area, this.outOff, this.olen, this.orecs);
     this.fileBytes += this.olen;
     this.olen = 0;
     this.orecs = 0;
