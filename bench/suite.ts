@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchIngest, type IngestResult } from "./ingest.ts";
 import { benchPair, type PairBench } from "./pair.ts";
+import { benchReplay, formatReplayBench } from "./replay.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
 import { fmt, type Summary } from "./lib/stats.ts";
@@ -73,6 +74,19 @@ const pair: Section = {
 
 /** Every section, in the order `npm run bench` runs them. Add new ones here. */
 export const SECTIONS: Section[] = [ingest, pair];
+
+// ---- replay (bench/replay.ts): raw and track on one worker, plain-JS parse loop as baseline ----
+const replaySection: Section = {
+  name: "replay",
+  about:
+    "replay raw and track, one worker, on a 400 MB HTTP-like capture, against a plain-JS parse+hash loop",
+  async run(ctx) {
+    const b = await benchReplay(ctx.root, ctx.runs);
+    for (const line of formatReplayBench(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(replaySection);
 
 export interface BenchOptions {
   sections?: string[];
