@@ -1,0 +1,266 @@
+// `ixwasm tap` against real Debian programs: the CLI runs as a child process,
+// creates its own namespace (unique per run) with the tap's kernel side in it,
+// and the clients run there with `ip netns exec`. Addresses only from
+// 198.18.0.0/15 and a ULA; every namespace and link is removed in finally.
+// Needs root and /dev/net/tun: without them these tests FAIL (never skip).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CLI = join(ROOT, "host/cli.ts");
+const tmp = mkdtempSync(join(tmpdir(), "ixwasm-tap-"));
+let seq = 0;
+/** Unique names per run and per test (IFNAMSIZ: at most 15 characters). */
+const names = () => {
+  const id = `${process.pid % 100000}${String.fromCharCode(97 + seq++)}`;
+  return { ifname: `ixw${id}`, netns: `ixwns${id}` };
+};
+
+function preflight(): void {
+  assert.ok(
+    process.getuid?.() === 0,
+    "the tap tests need root (CAP_NET_ADMIN to create taps and namespaces); CI runs as root",
+  );
+  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
+}
+
+/** Runs a program inside the namespace; bounded in time. */
+function inNs(ns: string, cmd: string[], opts: { input?: Buffer | string; timeoutMs?: number } = {}) {
+  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], {
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 15000,
+    maxBuffer: 8 << 20,
+  });
+  return { code: r.status, out: r.stdout ?? Buffer.alloc(0), err: (r.stderr ?? Buffer.alloc(0)).toString() };
+}
+
+interface Running {
+  ns: string;
+  ifname: string;
+  child: ChildProcess;
+  stderr: () => string;
+  /** SIGTERM by PID, then the JSON report. */
+  stop(): Promise<{ code: number | null; report: Record<string, any> }>;
+}
+
+async function startTap(extra: string[] = []): Promise<Running> {
+  const { ifname, netns } = names();
+  const args = ["--import", "tsx", CLI, "tap", "--ifname", ifname, "--netns", netns];
+  args.push("--duration", "60", "--report", "json", "--no-stats", ...extra);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const t0 = Date.now();
+  while (!err.includes("ready")) {
+    if (child.exitCode !== null || Date.now() - t0 > 20000) {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      cleanup(netns, ifname);
+      throw new Error(`ixwasm tap did not become ready: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    ns: netns,
+    ifname,
+    child,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
+      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
+      const code = await exited;
+      clearTimeout(timer);
+      return { code, report: out ? JSON.parse(out) : {} };
+    },
+  };
+}
+
+/** Whatever is left (a crash, a failed assertion) is removed here. */
+function cleanup(ns: string, ifname: string): void {
+  if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
+  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
+}
+
+async function withTap(extra: string[], body: (t: Running) => Promise<void> | void) {
+  preflight();
+  const t = await startTap(extra);
+  try {
+    await body(t);
+  } finally {
+    if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
+    cleanup(t.ns, t.ifname);
+  }
+}
+
+function gone(t: Running): void {
+  assert.not.ok(existsSync(`/run/netns/${t.ns}`), "namespace removed on exit");
+  assert.is(spawnSync("ip", ["link", "show", "dev", t.ifname]).status, 1, "tap removed on exit");
+}
+
+test("ping, ping -6, UDP echo (socat), 1 MB TCP echo (nc) byte-exact; clean exit on SIGTERM", async () => {
+  await withTap(["--ip6", "fd00:198:18::2/64"], async (t) => {
+    const p4 = inNs(t.ns, ["ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.0.2"]);
+    assert.is(p4.code, 0, `ping: ${p4.out}${p4.err}`);
+    assert.match(p4.out.toString(), /3 received/);
+    const p6 = inNs(t.ns, ["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "fd00:198:18::2"]);
+    assert.is(p6.code, 0, `ping -6: ${p6.out}${p6.err}`);
+    assert.match(p6.out.toString(), /3 received/);
+
+    const u = inNs(t.ns, ["socat", "-t", "2", "-", "UDP4:198.18.0.2:7"], {
+      input: "udp echo through the core\n",
+    });
+    assert.is(u.out.toString(), "udp echo through the core\n", u.err);
+
+    const mb = randomBytes(1 << 20);
+    const e = inNs(t.ns, ["nc", "-N", "-w", "10", "198.18.0.2", "7"], { input: mb, timeoutMs: 20000 });
+    assert.is(e.out.length, mb.length, `echoed bytes (nc stderr: ${e.err})`);
+    assert.ok(e.out.equals(mb), "1 MB echoed byte-exact");
+
+    const e6 = inNs(t.ns, ["nc", "-N", "-w", "5", "fd00:198:18::2", "7"], { input: "over IPv6\n" });
+    assert.is(e6.out.toString(), "over IPv6\n");
+
+    const { code, report } = await t.stop();
+    assert.is(code, 0, t.stderr());
+    assert.is(report.schema, "ixwasm-tap/1");
+    assert.is(report.stop_reason, "signal");
+    assert.ok(report.counters.icmp_echo >= 6, "6 echo requests answered");
+    assert.ok(report.counters.tcp_passive_opens >= 2);
+    assert.ok(report.rx_frames > 700 && report.tx_frames > 700);
+    assert.is(report.per_queue[0].write_errors, 0);
+    gone(t);
+  });
+});
+
+test("memcached set/get/delete through libmemcached tools, ASCII and --binary", async () => {
+  await withTap(["--app", "memcached"], async (t) => {
+    const dir = mkdtempSync(join(tmp, "mc-"));
+    try {
+      const small = join(dir, "ascii-key");
+      const big = join(dir, "binary-value");
+      writeFileSync(small, "a value set with the ASCII protocol");
+      writeFileSync(big, randomBytes(200_000)); // spans many segments both ways
+      const servers = "--servers=198.18.0.2";
+      for (const mode of [[], ["--binary"]]) {
+        const cp = inNs(t.ns, ["memccp", servers, ...mode, "--set", small, big]);
+        assert.is(cp.code, 0, `memccp ${mode}: ${cp.err}`);
+        for (const f of [small, big]) {
+          const key = f.split("/").pop()!;
+          const outFile = join(dir, `${key}.out`);
+          const cat = inNs(t.ns, ["memccat", servers, ...mode, `--file=${outFile}`, key]);
+          assert.is(cat.code, 0, `memccat ${mode} ${key}: ${cat.err}`);
+          assert.ok(readFileSync(outFile).equals(readFileSync(f)), `${key} ${mode} byte-exact`);
+          rmSync(outFile);
+        }
+        const rm = inNs(t.ns, ["memcrm", servers, ...mode, "ascii-key"]);
+        assert.is(rm.code, 0, rm.err);
+        const miss = inNs(t.ns, ["memccat", servers, ...mode, "ascii-key"]);
+        assert.is.not(miss.code, 0, "deleted key is a miss");
+      }
+      const st = inNs(t.ns, ["memcstat", servers]);
+      assert.is(st.code, 0);
+      assert.match(st.out.toString(), /version: 1\.6/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { code, report } = await t.stop();
+    assert.is(code, 0);
+    assert.is(report.app, "memcached");
+    assert.is(report.counters.tcp_rst_sent ?? 0, 0, "no connection reset");
+    gone(t);
+  });
+});
+
+// A Node client in the namespace (kernel TCP): opens N connections, waits until
+// all are established, then sends on each and checks every echo byte.
+const CONNS_CLIENT = `
+const net = require("node:net");
+const [host, port, n, size] = [process.argv[1], +process.argv[2], +process.argv[3], +process.argv[4]];
+const socks = [];
+let open = 0, ok = 0, bad = 0, done = 0;
+const finish = () => { if (++done === n) { for (const s of socks) s.end(); console.log(JSON.stringify({ ok, bad, open })); } };
+for (let i = 0; i < n; i++) {
+  const s = net.connect({ host, port });
+  const msg = Buffer.alloc(size, 97 + (i % 26)); msg.writeUInt32BE(i, 0);
+  const got = []; let len = 0; let settled = false;
+  const settle = (good) => { if (settled) return; settled = true; good ? ok++ : bad++; finish(); };
+  s.setTimeout(15000, () => { s.destroy(); settle(false); });
+  s.on("error", () => settle(false));
+  s.on("connect", () => { if (++open === n) for (const [t, m] of socks.map((x) => [x, x.msg])) t.write(m); });
+  s.on("data", (d) => { got.push(d); len += d.length; if (len >= size) settle(Buffer.concat(got).equals(msg)); });
+  s.msg = msg; socks.push(s);
+}`;
+
+test("2 queues: 100 concurrent kernel TCP connections, all answered, each on its arrival queue", async () => {
+  await withTap(["--queues", "2", "--check-queues"], async (t) => {
+    const r = inNs(t.ns, [process.execPath, "-e", CONNS_CLIENT, "198.18.0.2", "7", "100", "3000"], {
+      timeoutMs: 30000,
+    });
+    assert.is(r.code, 0, r.err);
+    const res = JSON.parse(r.out.toString());
+    assert.equal(res, { ok: 100, bad: 0, open: 100 }, "every connection open at once and echoed");
+    const { code, report } = await t.stop();
+    assert.is(code, 0);
+    assert.is(report.queues, 2);
+    assert.is(report.counters.tcp_passive_opens, 100);
+    for (const q of report.per_queue) {
+      assert.ok(q.rx_frames > 0, `queue ${q.queue} received (the kernel spread the flows)`);
+      assert.is(q.misrouted, 0, `queue ${q.queue}: no reply on another queue than its flow's`);
+    }
+    gone(t);
+  });
+});
+
+test("clear one-line errors: namespace exists, interface exists (not a tap), bad port, address outside 198.18/15, --duration ends the run", async () => {
+  preflight();
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", CLI, "tap", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 20000,
+    });
+  const { ifname, netns } = names();
+  const veth = `${ifname}v`;
+  try {
+    spawnSync("ip", ["netns", "add", netns]);
+    let r = run(["--ifname", ifname, "--netns", netns]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^ixwasm: network namespace ${netns} already exists; .*\\n$`));
+    assert.not.ok(spawnSync("ip", ["link", "show", "dev", ifname]).status === 0, "no tap left behind");
+    spawnSync("ip", ["netns", "del", netns]);
+
+    // A veth (not a tap) with the name: TUNSETIFF refuses it.
+    assert.is(spawnSync("ip", ["link", "add", veth, "type", "veth", "peer", "name", `${ifname}p`]).status, 0);
+    r = run(["--ifname", veth, "--netns", netns]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /^ixwasm: interface \S+ already exists and is not a tap; /);
+    assert.not.ok(existsSync(`/run/netns/${netns}`), "namespace not created");
+
+    r = run(["--ifname", ifname, "--port", "70000"]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /--port 70000 is not a port/);
+    r = run(["--ifname", ifname, "--ip", "10.0.0.2/24"]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /outside 198\.18\.0\.0\/15/);
+    r = run(["--ifname", ifname, "--mtu", "9000"]);
+    assert.match(r.stderr, /--mtu 9000 is out of range/);
+
+    r = run(["--ifname", ifname, "--netns", netns, "--duration", "1", "--report", "json", "--no-stats"]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(JSON.parse(r.stdout).stop_reason, "duration");
+    assert.not.ok(existsSync(`/run/netns/${netns}`), "namespace removed after --duration");
+  } finally {
+    spawnSync("ip", ["link", "del", veth]);
+    cleanup(netns, ifname);
+  }
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();
