@@ -2,7 +2,21 @@
 // the frames that show it (see host/fuzz/README.md, "Findings").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ACK, BROADCAST, MAC_A, MAC_B, SYN, eth, ip4, ipv4, tcp, udp } from "../helpers/frames.ts";
+import {
+  ACK,
+  BROADCAST,
+  MAC_A,
+  MAC_B,
+  PSH,
+  SYN,
+  eth,
+  ip4,
+  ip6,
+  ipv4,
+  ipv6,
+  tcp,
+  udp,
+} from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
@@ -54,5 +68,52 @@ test("UDP echo: the reply goes to the sender's MAC from the core's MAC, whatever
   assert.is(out[0].subarray(6, 12).toString("hex"), MAC_B.toString("hex"), "source MAC");
   assert.is(out[0].subarray(42).toString(), payload.toString());
 });
+
+// RFC 9293 §3.7.1: the data of a segment shrinks by the options it carries, and
+// never exceeds what the local link carries (MMS_S). The core filled full-MSS
+// segments and then added SACK blocks (IPv4 frame of 1526 bytes), and sent the
+// peer's MSS over IPv6 without its own IPv6 limit (IPv6 packets of 1540 bytes).
+for (const v6 of [false, true]) {
+  test(`IPv${v6 ? 6 : 4} echo of 2800 bytes with SACK blocks pending: no IP packet above 1500 bytes`, () => {
+    const s = new TestStack({
+      ...ECHO,
+      ipv6_0: 0xb80d0120, // 2001:db8::2, words little-endian
+      ipv6_1: 0,
+      ipv6_2: 0,
+      ipv6_3: 0x02000000,
+    });
+    const [src, dst] = v6 ? [ip6("2001:db8::1"), ip6("2001:db8::2")] : [A, B];
+    const frame = (seq: number, ack: number, flags: number, data?: Buffer, options?: Buffer) => {
+      const t = tcp(src, dst, { sport: 40000, dport: 7, seq, ack, flags, data, options });
+      return v6
+        ? eth(MAC_B, MAC_A, 0x86dd, ipv6(src, dst, 6, t))
+        : eth(MAC_B, MAC_A, 0x0800, ipv4(src, dst, 6, t));
+    };
+    const synOpts = Buffer.from([2, 4, 0x05, 0xb4, 4, 2, 1, 1]); // MSS 1460, SACK permitted
+    const [synack] = s.send(frame(1000, 0, SYN, undefined, synOpts));
+    const l4 = 14 + (v6 ? 40 : 20);
+    const isn = synack.readUInt32BE(l4 + 4);
+    s.nowNs += 1e6;
+    s.send(frame(1001, isn + 1, ACK));
+    s.nowNs += 1e6;
+    // An out-of-order segment far ahead: the core holds it and SACKs it from now on.
+    s.send(frame(1001 + 10000, isn + 1, ACK | PSH, Buffer.alloc(100, 1)));
+    s.nowNs += 1e6;
+    const out = s.send(
+      frame(1001, isn + 1, ACK | PSH, Buffer.alloc(1400, 2)),
+      frame(2401, isn + 1, ACK | PSH, Buffer.alloc(1400, 3)),
+    );
+    const data = out.filter((f) => f.length > 100);
+    assert.ok(data.length >= 2, `echoed in ${data.length} segments`);
+    for (const f of data) {
+      const ipLen = v6 ? 40 + f.readUInt16BE(18) : f.readUInt16BE(16);
+      assert.ok(ipLen <= 1500, `IP packet of ${ipLen} bytes`);
+    }
+    const sacked = data.some(
+      (f) => (f[l4 + 12] >> 4) * 4 > 20 && f.subarray(l4 + 20, l4 + (f[l4 + 12] >> 4) * 4).includes(5),
+    );
+    assert.ok(sacked, "segments carry SACK blocks");
+  });
+}
 
 test.run();

@@ -186,7 +186,9 @@ function listenInput(p: usize, preset: usize, hash: u32): i32 {
 }
 
 function effectiveMss(t: usize, peerMss: u32): void {
-  let mss = min<u32>(peerMss, TX_MAX_PAYLOAD);
+  // RFC 9293 §3.7.1: also no more than the local link carries (MMS_S), the size we announced.
+  const ann = <u32>load<u16>(t, TCB_ANN_MSS);
+  let mss = min<u32>(min<u32>(peerMss, ann != 0 ? ann : peerMss), TX_MAX_PAYLOAD);
   if ((load<u32>(t, TCB_FLAGS) & TF_TS_OK) != 0) mss -= TS_OPT_BYTES; // RFC 9293 §3.7.1: options come out of the MSS
   if (mss < 64) mss = 64;
   store<u16>(t, <u16>mss, TCB_MSS);

@@ -344,6 +344,20 @@ export function sendRst(t: usize, seq: u32, withAck: bool): void {
 
 // ---- the send decision ---------------------------------------------------------------
 
+/**
+ * Data bytes per segment: the effective MSS less the SACK blocks sendSegment adds
+ * while the out-of-order queue is not empty (RFC 9293 §3.7.1: options come out of
+ * the MSS; the timestamp option is already taken off in TCB_MSS). Reserves the
+ * most blocks that fit: NOP NOP, kind, length and 3 blocks beside a timestamp, 4 without.
+ */
+function sendMss(t: usize): u32 {
+  const mss = mssOf(t);
+  const f = load<u32>(t, TCB_FLAGS);
+  if ((f & TF_SACK_OK) == 0 || load<u32>(t, TCB_OOO_HEAD) == 0) return mss;
+  const sack: u32 = (f & TF_TS_OK) != 0 ? 28 : 36;
+  return mss > sack + 64 ? mss - sack : 64;
+}
+
 @inline function restartRto(t: usize): void {
   setTimer(t, TK_RTO, tcpNow() + <u64>load<u32>(t, TCB_RTO));
 }
@@ -352,7 +366,7 @@ export function sendRst(t: usize, seq: u32, withAck: bool): void {
 export function retransmitHead(t: usize): void {
   const una = load<u32>(t, TCB_SND_UNA);
   const sq = load<u32>(t, TCB_SQ_LEN);
-  const len = min<u32>(sq, mssOf(t));
+  const len = min<u32>(sq, sendMss(t));
   let flags = TCP_ACK;
   if ((load<u32>(t, TCB_FLAGS) & TF_FIN_QUEUED) != 0 && len == sq && seqGT(load<u32>(t, TCB_SND_MAX), una + sq)) flags |= TCP_FIN;
   if (len == 0 && (flags & TCP_FIN) == 0) return;
@@ -392,7 +406,7 @@ export function tcpOutput(t: usize): void {
     if ((f & TF_ACK_NOW) != 0 && st == ST_TIME_WAIT) sendSegment(t, load<u32>(t, TCB_SND_MAX), TCP_ACK, 0);
     return;
   }
-  const mss = mssOf(t);
+  const mss = sendMss(t);
   let sent = false;
   const canSend = st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT_1 || st == ST_CLOSING || st == ST_LAST_ACK;
   while (canSend) {
