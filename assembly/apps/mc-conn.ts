@@ -11,7 +11,7 @@
 //   offset, 96 ack offset, 100 bytes offered to the pending SENDV, 104 blocked by
 //   flow control, 108 dirty, 112 text head, 116 text tail, 120 text bytes
 //   outstanding, 124 next free slot, 128 wrap end, 132 wrapped, 136 binary key
-//   length, 140 binary extras length, 144 binary body length, 148 get key count,
+//   length, 140 binary extras length, 144 binary body length, 148 long-get cut,
 //   then the SENDV span array, the receive queue, the output queue, the input
 //   buffer and the text ring.
 import { SPAN_SIZE } from "../api/abi";
@@ -53,7 +53,7 @@ const C_WRAPPED: usize = 132;
 export const C_BKEYLEN: usize = 136;
 export const C_BEXTLEN: usize = 140;
 export const C_BBODYLEN: usize = 144;
-export const C_GETKEYS: usize = 148;
+export const C_PARTIAL: usize = 148; // long multi-get: end of the keys answered so far + 1
 
 const IOV: usize = 16;
 export const RQ: u32 = 128; // received spans held (power of two)

@@ -7,7 +7,7 @@
 // item), so values up to the item limit are reassembled without a second buffer.
 // A get whose answers do not fit the output path stops and resumes at its next key.
 import {
-  C_IN, C_INLEN, C_RSTATE, C_ITEM, C_DOFF, C_DLEN, C_SWALLOW, C_RESUME, C_OP, C_NOREPLY, C_REQCAS, C_STATE,
+  C_IN, C_INLEN, C_RSTATE, C_ITEM, C_DOFF, C_DLEN, C_SWALLOW, C_RESUME, C_OP, C_NOREPLY, C_REQCAS, C_STATE, C_PARTIAL,
   IN_BYTES, ST_CLOSING, inLine, inTake, outReserve, outCommit, outItem, outRoom,
 } from "./mc-conn";
 import * as T from "./mc-text";
@@ -95,18 +95,43 @@ export function asciiStep(c: usize): i32 {
   }
   if (!outRoom(c, ROOM_TEXT, 4)) return R_STALL;
   const resume = load<u32>(c, C_RESUME);
+  let partial = load<u32>(c, C_PARTIAL);
+  line = c + C_IN;
   if (resume == 0 && !inLine(c)) {
     const n = load<u32>(c, C_INLEN);
-    if (n >= <u32>IN_BYTES || (n > LINE_NO_NL_MAX && !startsWithGet(c + C_IN, n))) return R_CLOSE;
-    return R_NEED;
+    const isGet = startsWithGet(line, n);
+    if (n < <u32>IN_BYTES) return n > LINE_NO_NL_MAX && !isGet ? R_CLOSE : R_NEED;
+    if (!isGet) return R_CLOSE;
+    // A multi-get longer than the buffer (memcached takes those too): answer the
+    // keys complete so far, keep the command words and the unfinished key.
+    let cut = n;
+    while (cut > 0 && load<u8>(line + cut - 1) != 32) cut--;
+    if (cut == 0) return R_CLOSE;
+    partial = cut;
+    store<u32>(c, cut, C_PARTIAL);
   }
-  line = c + C_IN;
-  let len = <usize>load<u32>(c, C_INLEN) - 1; // without '\n'
-  if (len > 0 && load<u8>(line + len - 1) == 13) len--;
+  let len: usize;
+  if (partial != 0) len = <usize>partial - 1;
+  else {
+    len = <usize>load<u32>(c, C_INLEN) - 1; // without '\n'
+    if (len > 0 && load<u8>(line + len - 1) == 13) len--;
+  }
+  getPartial = partial != 0;
   const r = command(c, len, resume);
-  if (load<u32>(c, C_RESUME) == 0) store<u32>(c, 0, C_INLEN);
+  if (load<u32>(c, C_RESUME) == 0) {
+    if (partial != 0) {
+      store<u32>(c, 0, C_PARTIAL);
+      if (r != R_PROGRESS || getPrefix >= <usize>partial) return R_CLOSE;
+      const rem = <usize>load<u32>(c, C_INLEN) - <usize>partial;
+      memory.copy(line + getPrefix, line + <usize>partial, rem);
+      store<u32>(c, <u32>(getPrefix + rem), C_INLEN);
+    } else store<u32>(c, 0, C_INLEN);
+  }
   return r;
 }
+
+let getPartial: bool = false; // answering the first part of a long multi-get (no END yet)
+let getPrefix: usize = 0; // bytes of its command words ("get ", "gets ")
 
 function startsWithGet(p: usize, n: u32): bool {
   let i: usize = 0;
@@ -189,6 +214,7 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
     keyTok = 2;
   }
   let pos: usize = resume != 0 ? <usize>resume : (keyTok < ntok ? tp(keyTok) - line : len);
+  if (keyTok < ntok) getPrefix = tp(keyTok) - line;
   if (resume == 0) {
     // a key too long fails the whole command before anything is answered
     let q = pos;
@@ -198,7 +224,7 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
       while (q < len && load<u8>(line + q) != 32) q++;
       if (q - s > <usize>KEY_MAX) {
         say(c, T.E_FORMAT, T.E_FORMAT_LEN);
-        return R_PROGRESS;
+        return getPartial ? R_CLOSE : R_PROGRESS; // the rest of a long line cannot be parsed
       }
     }
   }
@@ -244,7 +270,7 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
     outItem(c, it, itemData(it), itemNbytes(it) + 2);
   }
   store<u32>(c, 0, C_RESUME);
-  say(c, T.T_END, T.T_END_LEN);
+  if (!getPartial) say(c, T.T_END, T.T_END_LEN);
   return R_PROGRESS;
 }
 

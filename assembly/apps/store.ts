@@ -412,6 +412,8 @@ function chunkAlloc(ci: i32): usize {
 
 /** Stores a filled item per op (set/add/replace/append/prepend/cas) with memcached's rules. */
 export function storeItem(it: usize, op: i32, reqCas: u64): i32 {
+  // a set/add/replace carrying a cas (binary header) is a compare-and-swap
+  if (reqCas != 0 && (op == OP_SET || op == OP_ADD || op == OP_REPLACE)) op = OP_CAS;
   const old = itemGet(itemKey(it), itemNkey(it));
   let res = ST_NOT_STORED;
   if (old != 0) {
@@ -447,7 +449,7 @@ export function storeItem(it: usize, op: i32, reqCas: u64): i32 {
       res = ST_STORED;
     }
   } else {
-    if (op == OP_CAS || (op == OP_SET && reqCas != 0)) res = ST_NOT_FOUND;
+    if (op == OP_CAS) res = ST_NOT_FOUND;
     else if (op == OP_SET || op == OP_ADD) {
       link(it);
       res = ST_STORED;
