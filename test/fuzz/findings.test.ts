@@ -116,4 +116,25 @@ for (const v6 of [false, true]) {
   });
 }
 
+// establish() wrote back the flags it read before halfOpenRemove(), so every
+// passive connection kept TF_HALFOPEN once ESTABLISHED, and its destruction took
+// it off the half-open list a second time: the count went below zero and the
+// list's ends were rewritten from the send cursor the links share words with.
+test("half-open count: 1 after a SYN, 0 once established, still 0 after the reset", () => {
+  const s = new TestStack(ECHO);
+  const halfOpen = () => (s.core.exports.tcpTestStat as (i: number) => number)(1) >>> 0;
+  const seg = (seq: number, ack: number, flags: number) =>
+    eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport: 40001, dport: 7, seq, ack, flags })));
+  const [synack] = s.send(seg(5000, 0, SYN));
+  assert.is(halfOpen(), 1);
+  const isn = synack.readUInt32BE(38);
+  s.nowNs += 1e6;
+  s.send(seg(5001, isn + 1, ACK));
+  assert.is(halfOpen(), 0, "established");
+  s.nowNs += 1e6;
+  s.send(seg(5001, 0, 4 /* RST */));
+  assert.is((s.core.exports.tcpTestStat as (i: number) => number)(0), 0, "TCB freed");
+  assert.is(halfOpen(), 0, "after the reset");
+});
+
 test.run();

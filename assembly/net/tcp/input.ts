@@ -486,7 +486,8 @@ function establish(t: usize): void {
   if ((f & TF_PASSIVE) != 0) {
     // KNOCK after the handshake: half-open connections never reach the app (SYN floods cost it nothing).
     bump(C_TCP_PASSIVE_OPENS);
-    store<u32>(t, f | TF_APP, TCB_FLAGS);
+    // Fresh flags: halfOpenRemove and synAcked changed them since f was read.
+    store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_APP, TCB_FLAGS);
     const p = appEvent(EV_TCP_KNOCK, t, <u32>load<u16>(t, TCB_LPORT), <u32>load<u16>(t, TCB_RPORT));
     if (p != 0) {
       store<u32>(p, <u32>(t + TCB_RADDR), D_C);
