@@ -17,6 +17,8 @@ export interface GenBenchRow {
   bytes_per_packet: number;
   pps_file: Summary;
   pps_devnull: Summary;
+  /** Packets per CPU second of the process (user + system): steadier on a shared machine. */
+  pps_cpu_devnull: Summary;
 }
 
 const CASES: { workload: WorkloadName; args: Record<string, unknown>; label: string }[] = [
@@ -27,9 +29,9 @@ const CASES: { workload: WorkloadName; args: Record<string, unknown>; label: str
   { workload: "churn", args: { conns: 1_000_000, rate: 200_000 }, label: "1 M concurrent, 200 k opens/s" },
 ];
 
-function once(o: GenOptions): { packets: number; bytes: number; pps: number } {
+function once(o: GenOptions): { packets: number; bytes: number; pps: number; cpu: number } {
   const r = generate(o);
-  return { packets: r.packets, bytes: r.bytes, pps: r.packets / r.elapsed_s };
+  return { packets: r.packets, bytes: r.bytes, pps: r.packets / r.elapsed_s, cpu: r.packets_per_cpu_s };
 }
 
 export function benchGen(runs = 3): GenBenchRow[] {
@@ -39,6 +41,7 @@ export function benchGen(runs = 3): GenBenchRow[] {
     for (const c of CASES) {
       const file: number[] = [];
       const nul: number[] = [];
+      const cpu: number[] = [];
       let packets = 0;
       let bytes = 0;
       for (let i = 0; i < runs; i++) {
@@ -59,6 +62,7 @@ export function benchGen(runs = 3): GenBenchRow[] {
         bytes_per_packet: bytes / packets,
         pps_file: summarize(file),
         pps_devnull: summarize(nul),
+        pps_cpu_devnull: summarize(cpu),
       });
     }
   } finally {
@@ -71,7 +75,7 @@ export function printGen(rows: GenBenchRow[]): void {
   console.log("\ngeneration (ixwasm gen, one core), packets/s, median:");
   for (const r of rows)
     console.log(
-      `  ${r.workload.padEnd(48)} ${fmt(r.pps_file.median).padStart(9)} to a file, ${fmt(r.pps_devnull.median).padStart(9)} to /dev/null` +
+      `  ${r.workload.padEnd(48)} ${fmt(r.pps_file.median).padStart(9)} to a file, ${fmt(r.pps_devnull.median).padStart(9)} to /dev/null, ${fmt(r.pps_cpu_devnull.median).padStart(9)} per CPU second` +
         `   (${fmt(r.packets)} packets, ${r.bytes_per_packet.toFixed(0)} B/packet, CV ${(r.pps_file.cv * 100).toFixed(1)} %, n=${r.pps_file.runs})`,
     );
 }
