@@ -157,6 +157,7 @@ export { icmpParse, icmpEmit, icmpChecksumFill } from "./wire/icmp";
 export { udpParse, udpEmit } from "./wire/udp";
 export { tcpParse, tcpEmit, tcpBufferLen, tcpOptionsParse } from "./wire/tcp";
 export { appInit, appDispatch, appSelected, appListenPort, appTestEvent, appTestClock, appCmdCount } from "./api/app";
+export { appRegionBytes } from "./api/app";
 export { echoStat, echoConns } from "./apps/echo";
 export { sinkStat } from "./apps/sink";
 export { mcConnSlots, mcConnPtr, mcItems, mcCasId, mcErrors, mcRsState } from "./apps/memcached";

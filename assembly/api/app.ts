@@ -25,9 +25,11 @@
 import { R_APP, CFG_APP, CFG_APP_PORT, cfg, regionBytes, regionOffset } from "../mem/layout";
 import { cmdBase, cmdLen, evBase, evLen, evPush, queuesReset } from "./abi";
 import { PKT_NOW_US, pkt } from "../net/pkt";
-import { echoInit, echoRun } from "../apps/echo";
+import { echoInit, echoRun, ECHO_CONN_BYTES, ECHO_UDP_SCRATCH } from "../apps/echo";
 import { sinkInit, sinkRun } from "../apps/sink";
 import { mcInit, mcRun } from "../apps/memcached";
+import { CONN_BYTES as MC_CONN_BYTES } from "../apps/mc-conn";
+import { clientRegionBytes } from "../apps/client";
 import { echoClientInit, echoClientRun } from "../apps/echo-client";
 import { mcClientInit, mcClientRun } from "../apps/memcached-client";
 
@@ -98,6 +100,29 @@ export function appDispatch(): void {
       mcClientRun(c, nPrev, e, nEv);
       break;
   }
+}
+
+/**
+ * Bytes of R_APP (CFG_APP_BYTES) an app needs for `conns` connections (client apps:
+ * messages of msgBytes). memcached gets its connection records plus a 64 MiB store,
+ * as memcached's default -m 64. Pure: the host may call it before planning memory.
+ */
+export function appRegionBytes(app: u32, conns: u32, msgBytes: u32): u32 {
+  const n = <u64>(conns == 0 ? 1 : conns);
+  let b: u64 = 0;
+  switch (app) {
+    case APP_ECHO:
+      b = <u64>ECHO_UDP_SCRATCH + n * <u64>ECHO_CONN_BYTES;
+      break;
+    case APP_MEMCACHED:
+      b = n * <u64>MC_CONN_BYTES + (64 << 20) + 4096;
+      break;
+    case APP_ECHO_CLIENT:
+    case APP_MEMCACHED_CLIENT:
+      b = <u64>clientRegionBytes(conns == 0 ? 1 : conns, msgBytes == 0 ? 64 : msgBytes);
+      break;
+  }
+  return b > 0xfff00000 ? 0 : <u32>b;
 }
 
 export function appSelected(): u32 {

@@ -82,6 +82,12 @@ export let latencySumUs: u64 = 0;
   return rec(i) + REC + bufBytes;
 }
 
+/** R_APP bytes for n connections with S-byte messages (histogram, peer, records and buffers). */
+export function clientRegionBytes(n: u32, s: u32): usize {
+  const buf = (<usize>s + 320 + 63) & ~63;
+  return <usize>HIST_BUCKETS * 8 + 64 + <usize>n * (REC + 2 * buf);
+}
+
 export function clientInit(m: u32): i32 {
   mode = m;
   nConns = cfg(CFG_APP_CONNS);

@@ -28,7 +28,8 @@ const ECHO_Q: u32 = 256; // spans queued per connection (power of two)
 const C_IOV: usize = 48;
 const C_Q: usize = C_IOV + ECHO_IOV * SPAN_SIZE;
 export const ECHO_CONN_BYTES: usize = C_Q + <usize>ECHO_Q * SPAN_SIZE;
-const UDP_SCRATCH: usize = 128 * 1024; // datagrams copied out per iteration
+export const ECHO_UDP_SCRATCH: usize = 128 * 1024; // datagrams copied out per iteration
+const UDP_SCRATCH = ECHO_UDP_SCRATCH;
 const MAX_DIRTY: usize = 4096;
 
 const ST_FREE: u32 = 0;

@@ -10,6 +10,7 @@ import {
   CMD_UDP_SEND,
   EV_UDP_RECV,
   Driver,
+  appCore,
 } from "./harness.ts";
 
 test("echo: accepts with a cookie, echoes the received span itself (zero-copy), RECV_DONE only after the ack", () => {
@@ -120,6 +121,24 @@ test("sink: accepts, gives bytes back at once, counts, closes on FIN", () => {
   assert.is(Number(d.f.sinkStat(2)), 1234);
   assert.is(Number(d.f.sinkStat(3)), 2);
   assert.is(d.output(c).length, 0);
+});
+
+test("appRegionBytes sizes R_APP: exactly enough for the connections asked for", () => {
+  const probe = appCore(APP.sink, {}).f;
+  const echo3 = probe.appRegionBytes(APP.echo, 3, 0) >>> 0;
+  assert.is(echo3, 131072 + 3 * 2224);
+  assert.is(appCore(APP.echo, { appBytes: echo3 }).f.echoConns(), 3);
+  assert.is(appCore(APP.echo, { appBytes: echo3 - 1 }).f.echoConns(), 2);
+  const cl = probe.appRegionBytes(APP.echoClient, 5, 100) >>> 0;
+  assert.is(cl, 512 * 8 + 64 + 5 * (64 + 2 * 448));
+  const client = appCore(APP.echoClient, { appBytes: cl, appConns: 5, appMsgBytes: 100 }).f;
+  assert.equal([client.clientConnState(4), client.clientConnState(5)], [0, -1], "5 records, idle");
+  assert.throws(
+    () => appCore(APP.echoClient, { appBytes: cl - 1, appConns: 5, appMsgBytes: 100 }),
+    /init failed|appInit failed/,
+  );
+  const mc = probe.appRegionBytes(APP.memcached, 4, 0) >>> 0;
+  assert.is(appCore(APP.memcached, { appBytes: mc, appConns: 4 }).f.mcConnSlots(), 4);
 });
 
 test.run();
