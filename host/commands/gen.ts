@@ -150,9 +150,9 @@ export function genOptions(workload: WorkloadName, f: GenFlags): GenOptions {
   if (workload === "etc" || workload === "usr" || workload === "echo") {
     if (conns < servers)
       fail(`gen: --conns (${conns}) must be at least --servers (${servers}): each server needs a connection`);
-    if (conns > servers * clients * EPHEMERAL_N)
+    if (conns > clients * EPHEMERAL_N)
       fail(
-        `gen: ${conns} connections do not fit ${clients} client(s) × ${servers} server(s) × ${EPHEMERAL_N} ports; raise --clients`,
+        `gen: ${conns} connections do not fit ${clients} client(s) × ${EPHEMERAL_N} ports; raise --clients`,
       );
   }
   if (workload === "incast") {

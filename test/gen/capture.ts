@@ -133,7 +133,7 @@ export function memcachedMessages(
   for (const s of segs) {
     if (s.payload.length === 0) continue;
     const toServer = s.dport === port;
-    const conn = toServer ? `${s.src}:${s.sport}` : `${s.dst}:${s.dport}`;
+    const conn = toServer ? `${s.src}:${s.sport}>${s.dst}` : `${s.dst}:${s.dport}>${s.src}`;
     const id = conn + (toServer ? ">" : "<");
     let b = Buffer.concat([bufs.get(id) ?? Buffer.alloc(0), s.payload]);
     for (;;) {

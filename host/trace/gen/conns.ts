@@ -40,7 +40,10 @@ export class Conns {
 
   private begin(s: Synth, kind: number, k: number): number {
     const c = this.client(k);
-    const cport = ephemeralPort(c, Math.floor(k / (this.servers * this.clients)), this.seed);
+    // Each client host uses a port once, whatever the server (tools that key flows on
+    // the client's address and port see one connection each).
+    const idx = Math.floor(k / (this.servers * this.clients)) * this.servers + (k % this.servers);
+    const cport = ephemeralPort(c, idx, this.seed);
     return s.begin(
       kind,
       k,
