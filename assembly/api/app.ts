@@ -32,6 +32,7 @@ import { CONN_BYTES as MC_CONN_BYTES } from "../apps/mc-conn";
 import { clientRegionBytes } from "../apps/client";
 import { echoClientInit, echoClientRun } from "../apps/echo-client";
 import { mcClientInit, mcClientRun } from "../apps/memcached-client";
+import { mirrorInit, mirrorRun } from "../apps/mirror";
 
 export const APP_NONE: u32 = 0;
 export const APP_ECHO: u32 = 1; // TCP + UDP echo, zero-copy
@@ -64,6 +65,8 @@ export function appInit(): i32 {
       return echoClientInit();
     case APP_MEMCACHED_CLIENT:
       return mcClientInit();
+    case APP_MIRROR:
+      return mirrorInit();
   }
   appId = APP_NONE;
   return -1;
@@ -98,6 +101,9 @@ export function appDispatch(): void {
       break;
     case APP_MEMCACHED_CLIENT:
       mcClientRun(c, nPrev, e, nEv);
+      break;
+    case APP_MIRROR:
+      mirrorRun(c, nPrev, e, nEv);
       break;
   }
 }

@@ -1,0 +1,570 @@
+// mirror: replay serve mode's server. It sends, on each connection, exactly the
+// bytes the capture's server sent, each recorded segment as one SENDV once the
+// client bytes that segment acknowledged have arrived here, and closes when the
+// recorded server closed. The host (host/trace/mirror-feed.ts) produces the
+// recorded segments into a feed ring at the start of R_APP, in capture order.
+//
+// Why one chunk per step: the stack fills segments up to the MSS from whatever
+// is queued (RFC 9293 §3.8.6.2.1 without Nagle), so two chunks queued in one
+// step would leave as one segment. Giving the stack one recorded segment per
+// loop iteration keeps the capture's segment boundaries; the host polls again
+// while `work` (below) says a chunk is ready.
+//
+// Why the congestion window is lifted: the capture's server already ran its
+// congestion control, and the feed releases bytes no earlier than it sent them.
+// The capture's client ACKs acknowledge those bytes: if our own slow start
+// (RFC 5681, IW of RFC 3390) held them back, the ACKs would cover data not yet
+// sent and be discarded (RFC 9293 §3.10.7.4). So before each SENDV the
+// connection's cwnd is set above any window the client can offer.
+//
+// R_APP layout:
+//   0     feed head (u32, bytes produced, host), 64 feed tail (u32, bytes consumed, app)
+//   128   status words the host reads after each poll (W_*)
+//   192   40-byte key scratch for the host's tcpPreset
+//   256   feed ring (FEED_BYTES)
+//   then  flow records (FLOW_BYTES each, index = the host's flow id)
+//         key → flow hash (u32 flow id + 1, 0 = empty)
+//         chunk pool (16 B: end, req, next), block pool (BLK bytes) and block links
+// Feed record: 32-byte header {kind, flow, off, req, len} + payload padded to 8.
+//   FR_WRAP: skip to the ring's start. FR_FLOW: payload = the flow key (client's
+//   SYN direction). FR_DATA: server stream bytes [off, off+len) that the server
+//   sent after `req` client bytes (+1 for the client's FIN) had reached it.
+//   FR_FIN / FR_RST: the server closed / reset after `req` client bytes.
+import {
+  D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
+  EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD,
+  CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, RET_AGAIN, cmdLen, cmdPush,
+} from "../api/abi";
+import { CFG_APP_CONNS, cfg } from "../mem/layout";
+import { appBase, appBytes } from "../api/app";
+import { tcbFromHandle, TCB_CWND, TCB_FLOW } from "../net/tcp/tcb";
+import { flowKeyAt } from "../flow/table";
+import { flowKeyEqual, flowKeyCopy } from "../flow/key";
+
+export const FEED_HEAD: usize = 0;
+export const FEED_TAIL: usize = 64;
+export const W_WORK: usize = 128; // flows with a chunk ready or a SENDV result pending
+export const W_CMDS: usize = 132; // commands issued in the last step (then counters: writeStatus)
+export const W_KEY: usize = 192;
+export const FEED_OFF: usize = 256;
+export const FEED_BYTES: usize = 4 << 20;
+export const FR_WRAP: u32 = 0;
+export const FR_FLOW: u32 = 1;
+export const FR_DATA: u32 = 2;
+export const FR_FIN: u32 = 3;
+export const FR_RST: u32 = 4;
+const FR_HDR: usize = 32;
+
+const BLK: u32 = 2048;
+const NONE: u32 = 0xffffffff;
+const IOV_MAX: usize = 40;
+const FLOW_BYTES: usize = 128;
+const CHUNK_BYTES: usize = 16;
+const BIG_CWND: u32 = 1 << 30;
+
+// Flow record fields.
+const F_STATE = 0; // FS_*
+const F_HANDLE = 4;
+const F_RCVD = 8; // client stream bytes received (+1 once the client's FIN is in)
+const F_END = 12; // server stream bytes stored
+const F_SENT = 16; // bytes the stack accepted (SENDV)
+const F_ACKED = 20;
+const F_HEAD = 24; // first block (holds stream offset F_HEAD_AT)
+const F_TAIL = 28;
+const F_HEAD_AT = 32;
+const F_CH_HEAD = 36;
+const F_CH_TAIL = 40;
+const F_FIN = 44; // 0, FIN_QUEUED, RST_QUEUED, FIN_DONE
+const F_FIN_REQ = 48;
+const F_OFFERED = 52; // bytes of the SENDV awaiting its result
+const F_BLOCKED = 56; // the stack took less than offered: wait for EV_TCP_SENT
+const F_DIRTY = 60;
+const F_KEY = 64; // 40 bytes
+const F_TAIL_AT = 104;
+
+const FS_NONE: u32 = 0;
+const FS_ANNOUNCED: u32 = 1;
+const FS_OPEN: u32 = 2;
+const FS_DEAD: u32 = 3;
+const FIN_QUEUED: u32 = 1;
+const RST_QUEUED: u32 = 2;
+const FIN_DONE: u32 = 3;
+
+let flows: u32 = 0;
+let flowBase: usize = 0;
+let hashBase: usize = 0;
+let hashMask: u32 = 0;
+let chunkBase: usize = 0;
+let chunkFree: u32 = NONE;
+let blkBase: usize = 0;
+let blkNext: usize = 0;
+let blkFree: u32 = NONE;
+let blkFreeCount: u32 = 0;
+let iovBase: usize = 0; // IOV_MAX spans per flow would be large: one array, per flow slot reused
+const MAX_DIRTY: u32 = 8192;
+const dirty = memory.data(<i32>(MAX_DIRTY * 4), 16);
+let nDirty: u32 = 0;
+let dirtyOverflow = false;
+
+// Counters (mirrorStat).
+let cAccepted: u64 = 0;
+let cUnknown: u64 = 0;
+let cChunks: u64 = 0;
+let cDupBytes: u64 = 0;
+let cGapBytes: u64 = 0;
+let cSentBytes: u64 = 0;
+let cCloses: u64 = 0;
+let cResets: u64 = 0;
+let cErrors: u64 = 0;
+let cNoMem: u64 = 0;
+
+@inline function flowAt(i: u32): usize {
+  return flowBase + <usize>i * FLOW_BYTES;
+}
+@inline function chunkAt(i: u32): usize {
+  return chunkBase + <usize>i * CHUNK_BYTES;
+}
+@inline function blkAt(i: u32): usize {
+  return blkBase + <usize>i * BLK;
+}
+@inline function nextBlk(i: u32): u32 {
+  return load<u32>(blkNext + (<usize>i << 2));
+}
+@inline function setNextBlk(i: u32, n: u32): void {
+  store<u32>(blkNext + (<usize>i << 2), n);
+}
+
+/** Flow slots: CFG_APP_CONNS (the host sets it to the pre-scan's served flows). */
+export function mirrorInit(): i32 {
+  const base = appBase();
+  const bytes = appBytes();
+  const n = cfg(CFG_APP_CONNS);
+  if (n == 0) return -2;
+  let hs: u32 = 1;
+  while (hs < n * 2) hs <<= 1;
+  const fixed = FEED_OFF + FEED_BYTES + <usize>n * FLOW_BYTES + <usize>hs * 4 + <usize>n * IOV_MAX * SPAN_SIZE;
+  if (bytes < fixed + 64 * (<usize>BLK + 4 + 2 * CHUNK_BYTES)) return -2;
+  memory.fill(base, 0, FEED_OFF);
+  flows = n;
+  flowBase = base + FEED_OFF + FEED_BYTES;
+  memory.fill(flowBase, 0, <usize>n * FLOW_BYTES);
+  hashBase = flowBase + <usize>n * FLOW_BYTES;
+  hashMask = hs - 1;
+  memory.fill(hashBase, 0, <usize>hs * 4);
+  iovBase = hashBase + <usize>hs * 4;
+  const rest = bytes - fixed;
+  const nb = <u32>(rest / (<usize>BLK + 4 + 2 * CHUNK_BYTES));
+  chunkBase = iovBase + <usize>n * IOV_MAX * SPAN_SIZE;
+  const nc = nb * 2;
+  blkNext = chunkBase + <usize>nc * CHUNK_BYTES;
+  blkBase = (blkNext + <usize>nb * 4 + 63) & ~63;
+  chunkFree = NONE;
+  for (let i = nc; i > 0; i--) {
+    store<u32>(chunkAt(i - 1), chunkFree, 8);
+    chunkFree = i - 1;
+  }
+  blkFree = NONE;
+  for (let i = nb; i > 0; i--) {
+    setNextBlk(i - 1, blkFree);
+    blkFree = i - 1;
+  }
+  blkFreeCount = nb;
+  cAccepted = cUnknown = cChunks = cDupBytes = cGapBytes = cSentBytes = cCloses = cResets = cErrors = cNoMem = 0;
+  writeStatus(0);
+  return 0;
+}
+
+function hashOf(key: usize): u32 {
+  // FNV-1a over the 40 key bytes, 8 at a time folded: only a table index.
+  let h: u64 = 0xcbf29ce484222325;
+  for (let i: usize = 0; i < 40; i += 8) h = (h ^ load<u64>(key + i)) * 0x100000001b3;
+  return <u32>(h ^ (h >> 32));
+}
+
+function hashFind(key: usize): u32 {
+  let i = hashOf(key) & hashMask;
+  for (;;) {
+    const v = load<u32>(hashBase + (<usize>i << 2));
+    if (v == 0) return NONE;
+    if (flowKeyEqual(flowAt(v - 1) + F_KEY, key)) return v - 1;
+    i = (i + 1) & hashMask;
+  }
+  return NONE;
+}
+
+/** Key → flow f; a later flow on the same key (port reuse) takes the entry over. */
+function hashPut(f: u32): void {
+  const key = flowAt(f) + F_KEY;
+  let i = hashOf(key) & hashMask;
+  for (;;) {
+    const p = hashBase + (<usize>i << 2);
+    const v = load<u32>(p);
+    if (v == 0 || flowKeyEqual(flowAt(v - 1) + F_KEY, key)) {
+      store<u32>(p, f + 1);
+      return;
+    }
+    i = (i + 1) & hashMask;
+  }
+}
+
+function markDirty(f: u32): void {
+  const r = flowAt(f);
+  if (load<u32>(r, F_DIRTY) != 0) return;
+  if (nDirty >= MAX_DIRTY) {
+    dirtyOverflow = true;
+    return;
+  }
+  store<u32>(r, 1, F_DIRTY);
+  store<u32>(dirty + (<usize>nDirty << 2), f);
+  nDirty++;
+}
+
+@inline function validFlow(f: u32): bool {
+  return f < flows && load<u32>(flowAt(f), F_STATE) == FS_OPEN;
+}
+
+export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
+  nDirty = 0;
+  dirtyOverflow = false;
+  // 1. results of the previous step's commands
+  for (let k: u32 = 0; k < nPrev; k++) {
+    const d = prev + <usize>k * DESC_SIZE;
+    const kind = load<u16>(d, D_KIND);
+    const f = load<u32>(d, D_COOKIE);
+    const ret = load<i32>(d, D_RET);
+    if (kind == CMD_SENDV) {
+      if (!validFlow(f)) continue;
+      const r = flowAt(f);
+      const offered = load<u32>(r, F_OFFERED);
+      store<u32>(r, 0, F_OFFERED);
+      if (ret >= 0) {
+        store<u32>(r, load<u32>(r, F_SENT) + <u32>ret, F_SENT);
+        cSentBytes += <u64>ret;
+        popSentChunks(r);
+        if (<u32>ret < offered) store<u32>(r, 1, F_BLOCKED);
+        markDirty(f);
+      } else if (ret == RET_AGAIN) {
+        markDirty(f);
+      } else {
+        cErrors++;
+      }
+    } else if (kind == CMD_ACCEPT) {
+      if (ret < 0 && f < flows) {
+        cErrors++;
+        store<u32>(flowAt(f), FS_DEAD, F_STATE);
+      }
+    }
+  }
+  // 2. the feed: recorded server segments, in capture order
+  feedDrain();
+  // 3. this step's events
+  for (let k: u32 = 0; k < nEv; k++) {
+    const e = ev + <usize>k * DESC_SIZE;
+    const kind = load<u16>(e, D_KIND);
+    const h = load<u32>(e, D_HANDLE);
+    const f = load<u32>(e, D_COOKIE);
+    if (kind == EV_TCP_RECV) {
+      if (!validFlow(f)) continue;
+      const r = flowAt(f);
+      const len = load<u32>(e, D_B);
+      // A FIN counts one in sequence space: the capture's ACKs of it say +1.
+      store<u32>(r, load<u32>(r, F_RCVD) + (len == 0 ? 1 : len), F_RCVD);
+      if (len != 0) cmdPush(CMD_RECV_DONE, h, f, len, 0, 0, 0);
+      markDirty(f);
+    } else if (kind == EV_TCP_SENT) {
+      if (!validFlow(f)) continue;
+      const r = flowAt(f);
+      const acked = load<u32>(r, F_ACKED) + load<u32>(e, D_A);
+      store<u32>(r, acked, F_ACKED);
+      freeAcked(r, acked);
+      store<u32>(r, 0, F_BLOCKED);
+      markDirty(f);
+    } else if (kind == EV_TCP_KNOCK) {
+      knock(h);
+    } else if (kind == EV_TCP_DEAD) {
+      if (f < flows && load<u32>(flowAt(f), F_STATE) == FS_OPEN) flowRelease(f);
+    }
+  }
+  // 4. at most one chunk per flow to the stack (see the header)
+  let work: u32 = 0;
+  for (let k: u32 = 0; k < nDirty; k++) {
+    const f = load<u32>(dirty + (<usize>k << 2));
+    const r = flowAt(f);
+    store<u32>(r, 0, F_DIRTY);
+    if (load<u32>(r, F_STATE) != FS_OPEN) continue;
+    if (step(f, r)) work++;
+  }
+  if (dirtyOverflow) work++; // flows left unvisited: ask for another step
+  writeStatus(work);
+}
+
+/** Status words for the host (read after each poll: no export call needed). */
+function writeStatus(work: u32): void {
+  const s = appBase() + W_WORK;
+  store<u32>(s, work);
+  store<u32>(s, cmdLen(), 4);
+  store<u32>(s, <u32>cAccepted, 8);
+  store<u32>(s, <u32>cUnknown, 12);
+  store<u32>(s, <u32>cChunks, 16);
+  store<u32>(s, <u32>cDupBytes, 20);
+  store<u32>(s, <u32>cGapBytes, 24);
+  store<u32>(s, <u32>cCloses, 28);
+  store<u32>(s, <u32>cResets, 32);
+  store<u32>(s, <u32>cErrors, 36);
+  store<u32>(s, <u32>cNoMem, 40);
+  store<u32>(s, blkFreeCount, 44);
+  store<u32>(s, <u32>(cSentBytes / 4294967296), 48);
+  store<u32>(s, <u32>cSentBytes, 52);
+}
+
+
+function knock(h: u32): void {
+  const t = tcbFromHandle(h);
+  let f: u32 = NONE;
+  if (t != 0) {
+    const key = flowKeyAt(<i32>load<u32>(t, TCB_FLOW));
+    if (key != 0) f = hashFind(key);
+  }
+  if (f == NONE || load<u32>(flowAt(f), F_STATE) != FS_ANNOUNCED) {
+    cUnknown++;
+    cmdPush(CMD_REJECT, h, 0, 0, 0, 0, 0);
+    return;
+  }
+  const r = flowAt(f);
+  store<u32>(r, FS_OPEN, F_STATE);
+  store<u32>(r, h, F_HANDLE);
+  cAccepted++;
+  cmdPush(CMD_ACCEPT, h, f, 0, 0, 0, 0);
+  markDirty(f);
+}
+
+/** One flow: the next chunk if its client bytes are in, else the FIN / RST once due. True if more is ready. */
+function step(f: u32, r: usize): bool {
+  if (load<u32>(r, F_OFFERED) != 0) return true;
+  if (load<u32>(r, F_BLOCKED) != 0) return false;
+  const rcvd = load<u32>(r, F_RCVD);
+  const ch = load<u32>(r, F_CH_HEAD);
+  const h = load<u32>(r, F_HANDLE);
+  if (ch != NONE) {
+    const c = chunkAt(ch);
+    if (<i32>(rcvd - load<u32>(c, 4)) < 0) return false; // waits for the client bytes it answered
+    const sent = load<u32>(r, F_SENT);
+    const end = load<u32>(c);
+    const n = spans(r, f, sent, end - sent);
+    const t = tcbFromHandle(h);
+    if (t != 0 && load<u32>(t, TCB_CWND) < BIG_CWND) store<u32>(t, BIG_CWND, TCB_CWND);
+    const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
+    let total: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) total += load<u32>(iov + <usize>i * SPAN_SIZE, 4);
+    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) != 0) store<u32>(r, total, F_OFFERED);
+    return true;
+  }
+  const fin = load<u32>(r, F_FIN);
+  if ((fin == FIN_QUEUED || fin == RST_QUEUED) && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0) {
+    store<u32>(r, FIN_DONE, F_FIN);
+    if (fin == FIN_QUEUED) {
+      cCloses++;
+      cmdPush(CMD_CLOSE, h, f, 0, 0, 0, 0);
+    } else {
+      cResets++;
+      cmdPush(CMD_ABORT, h, f, 0, 0, 0, 0);
+    }
+  }
+  return false;
+}
+
+/** Spans for stream bytes [from, from+len) into the flow's iov array; returns the span count. */
+function spans(r: usize, f: u32, from: u32, len: u32): u32 {
+  const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
+  let b = load<u32>(r, F_HEAD);
+  let at = load<u32>(r, F_HEAD_AT);
+  while (b != NONE && from - at >= BLK) {
+    b = nextBlk(b);
+    at += BLK;
+  }
+  let n: u32 = 0;
+  let pos = from - at;
+  while (len > 0 && b != NONE && n < <u32>IOV_MAX) {
+    const take = min<u32>(BLK - pos, len);
+    const s = iov + <usize>n * SPAN_SIZE;
+    store<u32>(s, <u32>(blkAt(b) + pos));
+    store<u32>(s, take, 4);
+    n++;
+    len -= take;
+    pos = 0;
+    b = nextBlk(b);
+  }
+  return n;
+}
+
+function popSentChunks(r: usize): void {
+  const sent = load<u32>(r, F_SENT);
+  let ch = load<u32>(r, F_CH_HEAD);
+  while (ch != NONE && <i32>(sent - load<u32>(chunkAt(ch))) >= 0) {
+    const next = load<u32>(chunkAt(ch), 8);
+    store<u32>(chunkAt(ch), chunkFree, 8);
+    chunkFree = ch;
+    ch = next;
+  }
+  store<u32>(r, ch, F_CH_HEAD);
+  if (ch == NONE) store<u32>(r, NONE, F_CH_TAIL);
+}
+
+/** Blocks wholly below the acknowledged offset go back to the pool (their bytes left the send queue). */
+function freeAcked(r: usize, acked: u32): void {
+  let b = load<u32>(r, F_HEAD);
+  let at = load<u32>(r, F_HEAD_AT);
+  while (b != NONE && b != load<u32>(r, F_TAIL) && <i32>(acked - (at + BLK)) >= 0) {
+    const n = nextBlk(b);
+    setNextBlk(b, blkFree);
+    blkFree = b;
+    blkFreeCount++;
+    b = n;
+    at += BLK;
+  }
+  store<u32>(r, b, F_HEAD);
+  store<u32>(r, at, F_HEAD_AT);
+}
+
+function flowRelease(f: u32): void {
+  const r = flowAt(f);
+  let b = load<u32>(r, F_HEAD);
+  while (b != NONE) {
+    const n = nextBlk(b);
+    setNextBlk(b, blkFree);
+    blkFree = b;
+    blkFreeCount++;
+    b = n;
+  }
+  let ch = load<u32>(r, F_CH_HEAD);
+  while (ch != NONE) {
+    const n = load<u32>(chunkAt(ch), 8);
+    store<u32>(chunkAt(ch), chunkFree, 8);
+    chunkFree = ch;
+    ch = n;
+  }
+  store<u32>(r, NONE, F_HEAD);
+  store<u32>(r, NONE, F_TAIL);
+  store<u32>(r, NONE, F_CH_HEAD);
+  store<u32>(r, NONE, F_CH_TAIL);
+  store<u32>(r, FS_DEAD, F_STATE);
+}
+
+// ---- the feed -------------------------------------------------------------------
+function feedDrain(): void {
+  const base = appBase();
+  const head = atomic.load<u32>(base + FEED_HEAD);
+  let tail = load<u32>(base + FEED_TAIL);
+  while (tail != head) {
+    const p = base + FEED_OFF + <usize>(tail % <u32>FEED_BYTES);
+    const kind = load<u32>(p);
+    if (kind == FR_WRAP) {
+      tail += <u32>FEED_BYTES - tail % <u32>FEED_BYTES;
+      continue;
+    }
+    const len = load<u32>(p, 16);
+    if (!feedOne(p, kind, len)) break; // out of blocks: leave it for a later step
+    tail += <u32>((FR_HDR + <usize>len + 7) & ~7);
+  }
+  atomic.store<u32>(base + FEED_TAIL, tail);
+}
+
+function feedOne(p: usize, kind: u32, len: u32): bool {
+  const f = load<u32>(p, 4);
+  if (f >= flows) {
+    cErrors++;
+    return true;
+  }
+  const r = flowAt(f);
+  if (kind == FR_FLOW) {
+    memory.fill(r, 0, FLOW_BYTES);
+    flowKeyCopy(r + F_KEY, p + FR_HDR);
+    store<u32>(r, NONE, F_HEAD);
+    store<u32>(r, NONE, F_TAIL);
+    store<u32>(r, NONE, F_CH_HEAD);
+    store<u32>(r, NONE, F_CH_TAIL);
+    store<u32>(r, FS_ANNOUNCED, F_STATE);
+    hashPut(f);
+    return true;
+  }
+  const st = load<u32>(r, F_STATE);
+  if (st != FS_ANNOUNCED && st != FS_OPEN) return true; // the connection is gone: nothing to send on
+  const req = load<u32>(p, 12);
+  if (kind == FR_FIN || kind == FR_RST) {
+    if (load<u32>(r, F_FIN) == 0) {
+      store<u32>(r, kind == FR_FIN ? FIN_QUEUED : RST_QUEUED, F_FIN);
+      store<u32>(r, req, F_FIN_REQ);
+    }
+    if (st == FS_OPEN) markDirty(f);
+    return true;
+  }
+  // FR_DATA: keep only bytes beyond what is stored (the capture's retransmissions
+  // repeat them); a hole (the capture lost a server segment) is sent as zeros.
+  const off = load<u32>(p, 8);
+  let end = load<u32>(r, F_END);
+  const stop = off + len;
+  if (<i32>(stop - end) <= 0) {
+    cDupBytes += len;
+    return true;
+  }
+  const need = (stop - end) / BLK + 2; // whole blocks the bytes (and any hole) can touch
+  if (blkFreeCount < need || chunkFree == NONE) {
+    cNoMem++;
+    return false;
+  }
+  if (<i32>(off - end) > 0) {
+    cGapBytes += <u64>(off - end);
+    end = append(r, end, 0, off - end);
+  }
+  const skip = <i32>(end - off) > 0 ? end - off : 0;
+  end = append(r, end, p + FR_HDR + skip, len - skip);
+  store<u32>(r, end, F_END);
+  const ci = chunkFree;
+  const c = chunkAt(ci);
+  chunkFree = load<u32>(c, 8);
+  store<u32>(c, end);
+  store<u32>(c, req, 4);
+  store<u32>(c, NONE, 8);
+  const tailCh = load<u32>(r, F_CH_TAIL);
+  if (tailCh == NONE) store<u32>(r, ci, F_CH_HEAD);
+  else store<u32>(chunkAt(tailCh), ci, 8);
+  store<u32>(r, ci, F_CH_TAIL);
+  cChunks++;
+  if (st == FS_OPEN) markDirty(f);
+  return true;
+}
+
+/** Appends n bytes (src 0: zeros) at stream offset end of flow r; returns the new end. */
+function append(r: usize, end: u32, src: usize, n: u32): u32 {
+  while (n > 0) {
+    let t = load<u32>(r, F_TAIL);
+    let tailAt = load<u32>(r, F_TAIL_AT);
+    if (t == NONE || end - tailAt >= BLK) {
+      const b = blkFree;
+      blkFree = nextBlk(b);
+      blkFreeCount--;
+      setNextBlk(b, NONE);
+      if (t == NONE) {
+        store<u32>(r, b, F_HEAD);
+        // The first block starts at the first stored offset rounded down: offsets stay block-aligned.
+        tailAt = end - end % BLK;
+        store<u32>(r, tailAt, F_HEAD_AT);
+      } else {
+        setNextBlk(t, b);
+        tailAt += BLK;
+      }
+      t = b;
+      store<u32>(r, b, F_TAIL);
+      store<u32>(r, tailAt, F_TAIL_AT);
+    }
+    const pos = end - tailAt;
+    const take = min<u32>(BLK - pos, n);
+    if (src != 0) {
+      memory.copy(blkAt(t) + pos, src, take);
+      src += take;
+    } else memory.fill(blkAt(t) + pos, 0, take);
+    end += take;
+    n -= take;
+  }
+  return end;
+}
