@@ -114,4 +114,20 @@ test("zipf: the hottest key's share matches k^-s / H(n, s)", () => {
   assert.ok(Math.max(...uf.values()) < (5 * u.requests.length) / keys);
 });
 
+test("saturated: requests wait for a free connection, answers stay right", () => {
+  const { out, report } = gen("etc", {
+    rate: 1e6,
+    conns: 4,
+    servers: 2,
+    clients: 2,
+    duration: 0.02e9,
+    seed: 11,
+  });
+  assert.ok(report.memcached!.delayed_requests > 100, `${report.memcached!.delayed_requests} delayed`);
+  const c = checkMemcached(memcachedMessages(segments(out), 11211, false));
+  assert.is(c.unanswered, 0);
+  assert.is(c.wrong, 0);
+  assert.is(c.gets + c.sets, report.requests);
+});
+
 test.run();
