@@ -64,8 +64,9 @@ export function setIcmpHandlers(v4: () => void, v6: () => void): void {
 @inline function toTransport(m: usize, proto: u32): void {
   if (proto == PROTO_TCP) tcpHandler();
   else if (proto == PROTO_UDP) udpHandler();
-  else if (proto == PROTO_ICMP) icmpHandler();
-  else if (proto == PROTO_ICMP6) icmp6Handler();
+  // ICMP is IPv4's (RFC 792), ICMPv6 IPv6's (RFC 4443): in the other family they are unknown protocols.
+  else if (proto == PROTO_ICMP && load<u8>(pkt() + PKT_FAMILY) == 4) icmpHandler();
+  else if (proto == PROTO_ICMP6 && load<u8>(pkt() + PKT_FAMILY) == 6) icmp6Handler();
   else drop(m, C_PROTO_UNHANDLED);
 }
 

@@ -10,6 +10,8 @@ import {
   PSH,
   SYN,
   eth,
+  icmpEcho,
+  withChecksum,
   ip4,
   ip6,
   ipv4,
@@ -135,6 +137,24 @@ test("half-open count: 1 after a SYN, 0 once established, still 0 after the rese
   s.send(seg(5001, 0, 4 /* RST */));
   assert.is((s.core.exports.tcpTestStat as (i: number) => number)(0), 0, "TCB freed");
   assert.is(halfOpen(), 0, "after the reset");
+});
+
+// ICMPv6 belongs to IPv6 and ICMP to IPv4: an IPv4 packet of protocol 58 was
+// answered with an IPv6 echo reply from "198.18.0.2::" (the IPv4 addresses read as
+// 16-byte ones), and an IPv6 packet of next header 1 the other way round.
+test("ICMPv6 echo request inside IPv4 (protocol 58): no reply", () => {
+  const s = new TestStack(ECHO);
+  const req = withChecksum(icmpEcho(1, 1, Buffer.from("ping"), 128), A, B, 58, 2);
+  assert.is(s.send(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 58, req))).length, 0);
+});
+
+test("ICMP echo request inside IPv6 (next header 1): no reply", () => {
+  const s = new TestStack({ ...ECHO, ipv6_0: 0xb80d0120, ipv6_1: 0, ipv6_2: 0, ipv6_3: 0x02000000 });
+  const [src, dst] = [ip6("2001:db8::1"), ip6("2001:db8::2")];
+  assert.is(
+    s.send(eth(MAC_B, MAC_A, 0x86dd, ipv6(src, dst, 1, icmpEcho(1, 1, Buffer.from("ping"))))).length,
+    0,
+  );
 });
 
 test.run();
