@@ -93,7 +93,8 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
   let lastLog = t0;
   const decoder = new DecoderTarget(debug);
   const record = (f: FindingRecord) => {
-    const key = `${f.target}:${f.kind}:${f.message.replace(/\d+/g, "#").slice(0, 80)}`;
+    // One finding per kind of fault: the frame bytes and numbers differ between repeats.
+    const key = `${f.target}:${f.message.replace(/ \(frame .*$/, "").replace(/\d+/g, "#")}`;
     if (seen.has(key)) return;
     seen.add(key);
     report.findings.push(f);
