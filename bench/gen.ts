@@ -71,10 +71,10 @@ export function benchGen(runs = 3): GenBenchRow[] {
   return rows;
 }
 
-export function printGen(rows: GenBenchRow[]): void {
-  console.log("\ngeneration (ixwasm gen, one core), packets/s, median:");
+export function printGen(rows: GenBenchRow[], say: (line: string) => void = console.log): void {
+  say("\ngeneration (ixwasm gen, one core), packets/s, median:");
   for (const r of rows)
-    console.log(
+    say(
       `  ${r.workload.padEnd(48)} ${fmt(r.pps_file.median).padStart(9)} to a file, ${fmt(r.pps_devnull.median).padStart(9)} to /dev/null, ${fmt(r.pps_cpu_devnull.median).padStart(9)} per CPU second` +
         `   (${fmt(r.packets)} packets, ${r.bytes_per_packet.toFixed(0)} B/packet, CV ${(r.pps_file.cv * 100).toFixed(1)} %, n=${r.pps_file.runs})`,
     );

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchIngest, type IngestResult } from "./ingest.ts";
 import { benchPair, type PairBench } from "./pair.ts";
+import { benchGen, printGen } from "./gen.ts";
 import { benchReplay, formatReplayBench } from "./replay.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
@@ -87,6 +88,18 @@ const replaySection: Section = {
   },
 };
 SECTIONS.push(replaySection);
+
+// ---- gen (bench/gen.ts): synthetic workload generation speed, one core ----
+const genSection: Section = {
+  name: "gen",
+  about: "ixwasm gen speed per workload (echo, etc, usr, incast, churn), to a file and to /dev/null",
+  async run(ctx) {
+    const rows = benchGen(Math.max(1, Math.min(ctx.runs, 3)));
+    printGen(rows, ctx.say);
+    return rows;
+  },
+};
+SECTIONS.push(genSection);
 
 export interface BenchOptions {
   sections?: string[];
