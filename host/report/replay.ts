@@ -4,6 +4,7 @@
 import type { CpuInfo } from "node:os";
 import type { Core } from "../core.ts";
 import { readCounters, type Counters } from "./counters.ts";
+import { fidelityRows, type FidelityReport } from "./fidelity.ts";
 
 export const REPLAY_SCHEMA = "ixwasm-replay/1";
 
@@ -93,7 +94,17 @@ export interface ReplayReport {
   pps: number;
   mbps: number;
   drops: Partial<Record<DropReason, number>>;
-  fidelity: null;
+  fidelity: FidelityReport | null;
+  /** serve mode: where each input packet went (host/commands/replay.ts ServeStats) */
+  serve?: {
+    delivered: number;
+    reference: number;
+    tracked: number;
+    presets_failed: number;
+    polls: number;
+    flows_unserved_why: Record<string, number>;
+    mirror: Record<string, number> | null;
+  };
   /** ns per input packet of each stage, from a clock read around each batch's core call */
   stages: Record<string, number>;
   /** estimate: ns × the CPU's nominal MHz (no hardware counters on these VMs) */
@@ -222,11 +233,23 @@ export function formatReplay(r: ReplayReport): string {
   ];
   const drops = Object.entries(r.drops).filter(([, v]) => v);
   rows.push(["dropped", drops.length ? drops.map(([k, v]) => `${k} ${num(v!)}`).join(", ") : "none"]);
-  if (r.flows.total !== null)
+  if (r.flows.total !== null && !r.serve)
     rows.push([
       "flows",
       `${num(r.flows.total)} (TCP ${num(r.flows.tracked ?? 0)}, picked up mid-stream ${num(r.flows.midstream ?? 0)})`,
     ]);
+  if (r.serve) {
+    const s = r.serve;
+    rows.push([
+      "flows",
+      `${num(r.flows.total ?? 0)} with a SYN: served ${num(r.flows.served)}, not served ${num(r.flows.tracked ?? 0)}${Object.keys(s.flows_unserved_why).length ? ` (${Object.entries(s.flows_unserved_why).map(([k, v]) => `${k} ${num(v)}`).join(", ")})` : ""}`,
+    ]);
+    rows.push([
+      "packets",
+      `to the stack ${num(s.delivered)}, capture server (reference) ${num(s.reference)}, not served ${num(s.tracked)}`,
+    ]);
+  }
+  if (r.fidelity) rows.push(...fidelityRows(r.fidelity));
   if (r.tcp) {
     const t = r.tcp;
     rows.push([

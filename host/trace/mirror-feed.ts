@@ -1,0 +1,139 @@
+// The host's end of the mirror app's feed ring (assembly/apps/mirror.ts): the
+// recorded server segments go in, in capture order, as records of a byte ring
+// at the start of the core's R_APP region. Single producer (this class), single
+// consumer (the app, inside poll()); head and tail are free-running u32 byte
+// counts on separate cache lines, published with Atomics as assembly/mem/ring.ts
+// does, so the producer could live in another thread.
+import type { Core } from "../core.ts";
+
+// Mirrors assembly/apps/mirror.ts.
+const FEED_HEAD = 0;
+const FEED_TAIL = 64;
+const W_STATUS = 128;
+const W_KEY = 192;
+const FEED_OFF = 256;
+export const FEED_BYTES = 4 << 20;
+const FR_WRAP = 0;
+export const FR_FLOW = 1;
+export const FR_DATA = 2;
+export const FR_FIN = 3;
+export const FR_RST = 4;
+const FR_HDR = 32;
+
+/** Bytes of R_APP the mirror needs for `flows` flow slots and `blockBytes` of stream storage. */
+export function mirrorAppBytes(flows: number, blockBytes: number): number {
+  let hs = 1;
+  while (hs < flows * 2) hs *= 2;
+  // header + feed + flow records (128) + hash (4) + iov (40 spans × 8) + blocks with links and chunks
+  return FEED_OFF + FEED_BYTES + flows * (128 + 320) + hs * 4 + Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) + 4096;
+}
+
+export type MirrorStatus = {
+  work: number;
+  cmds: number;
+  accepted: number;
+  unknown: number;
+  chunks: number;
+  dupBytes: number;
+  gapBytes: number;
+  closes: number;
+  resets: number;
+  errors: number;
+  noMem: number;
+  blocksFree: number;
+  sentBytes: number;
+};
+
+export class MirrorFeed {
+  private readonly base: number;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly u8: Uint8Array;
+  private readonly buf: Buffer;
+  private head: number;
+  /** Records written since the last poll (the host kicks the app when > 0). */
+  pending = 0;
+
+  constructor(core: Core) {
+    this.base = core.regions.app.offset;
+    this.i32 = core.i32;
+    this.u32 = core.u32;
+    this.u8 = core.u8;
+    this.buf = Buffer.from(core.memory.buffer);
+    this.head = Atomics.load(this.i32, (this.base + FEED_HEAD) >>> 2) >>> 0;
+  }
+
+  /** Pointer to the 40-byte key scratch (for tcpPreset). */
+  keyScratch(key: Uint8Array): number {
+    const p = this.base + W_KEY;
+    this.u8.set(key, p);
+    return p;
+  }
+
+  private space(): number {
+    const tail = Atomics.load(this.i32, (this.base + FEED_TAIL) >>> 2) >>> 0;
+    return FEED_BYTES - ((this.head - tail) >>> 0);
+  }
+
+  /**
+   * Appends one record; false when the ring has no room (the caller polls the
+   * core so the app drains it, then retries). len ≤ 64 KiB + header.
+   */
+  put(kind: number, flow: number, off: number, req: number, src: Uint8Array | null, srcOff: number, len: number): boolean {
+    const size = (FR_HDR + len + 7) & ~7;
+    let pos = this.head % FEED_BYTES;
+    const wrap = pos + size > FEED_BYTES ? FEED_BYTES - pos : 0;
+    if (this.space() < size + wrap) return false;
+    if (wrap) {
+      this.u32[(this.base + FEED_OFF + pos) >>> 2] = FR_WRAP;
+      this.head = (this.head + wrap) >>> 0;
+      pos = 0;
+    }
+    const p = this.base + FEED_OFF + pos;
+    const w = p >>> 2;
+    this.u32[w] = kind;
+    this.u32[w + 1] = flow;
+    this.u32[w + 2] = off >>> 0;
+    this.u32[w + 3] = req >>> 0;
+    this.u32[w + 4] = len;
+    if (len && src) {
+      if (src.buffer === this.u8.buffer) this.u8.copyWithin(p + FR_HDR, src.byteOffset + srcOff, src.byteOffset + srcOff + len);
+      else this.u8.set(src.subarray(srcOff, srcOff + len), p + FR_HDR);
+    }
+    this.head = (this.head + size) >>> 0;
+    Atomics.store(this.i32, (this.base + FEED_HEAD) >>> 2, this.head | 0);
+    this.pending++;
+    return true;
+  }
+
+  /** Whether the app has consumed everything produced. */
+  drained(): boolean {
+    return (Atomics.load(this.i32, (this.base + FEED_TAIL) >>> 2) >>> 0) === this.head;
+  }
+
+  status(): MirrorStatus {
+    const s = (this.base + W_STATUS) >>> 2;
+    const u = this.u32;
+    return {
+      work: u[s],
+      cmds: u[s + 1],
+      accepted: u[s + 2],
+      unknown: u[s + 3],
+      chunks: u[s + 4],
+      dupBytes: u[s + 5],
+      gapBytes: u[s + 6],
+      closes: u[s + 7],
+      resets: u[s + 8],
+      errors: u[s + 9],
+      noMem: u[s + 10],
+      blocksFree: u[s + 11],
+      sentBytes: u[s + 12] * 4294967296 + u[s + 13],
+    };
+  }
+
+  /** The two words the poll loop needs after every poll: chunks ready and commands issued. */
+  busy(): boolean {
+    const s = (this.base + W_STATUS) >>> 2;
+    return this.u32[s] !== 0 || this.u32[s + 1] !== 0 || !this.drained();
+  }
+}
