@@ -29,7 +29,8 @@
 //   FR_WRAP: skip to the ring's start. FR_FLOW: payload = the flow key (client's
 //   SYN direction). FR_DATA: server stream bytes [off, off+len) that the server
 //   sent after `req` client bytes (+1 for the client's FIN) had reached it.
-//   FR_FIN / FR_RST: the server closed / reset after `req` client bytes.
+//   FR_FIN / FR_RST: the server closed / reset after `req` client bytes (FIN: off
+//   = 1 when it rode on the last data segment, so it leaves with that data).
 import {
   D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
   EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD,
@@ -81,6 +82,7 @@ const F_BLOCKED = 56; // the stack took less than offered: wait for EV_TCP_SENT
 const F_DIRTY = 60;
 const F_KEY = 64; // 40 bytes
 const F_TAIL_AT = 104;
+const F_FIN_PIGGY = 108; // the recorded FIN rode on the last data segment: CLOSE with its SENDV
 
 const FS_NONE: u32 = 0;
 const FS_ANNOUNCED: u32 = 1;
@@ -341,6 +343,7 @@ function knock(h: u32): void {
 /** One flow: the next chunk if its client bytes are in, else the FIN / RST once due. True if more is ready. */
 function step(f: u32, r: usize): bool {
   if (load<u32>(r, F_OFFERED) != 0) return true;
+  if (load<u32>(r, F_FIN) == FIN_DONE && load<u32>(r, F_CH_HEAD) == NONE) return false;
   if (load<u32>(r, F_BLOCKED) != 0) return false;
   const rcvd = load<u32>(r, F_RCVD);
   const ch = load<u32>(r, F_CH_HEAD);
@@ -356,7 +359,16 @@ function step(f: u32, r: usize): bool {
     const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
     let total: u32 = 0;
     for (let i: u32 = 0; i < n; i++) total += load<u32>(iov + <usize>i * SPAN_SIZE, 4);
-    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) != 0) store<u32>(r, total, F_OFFERED);
+    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) != 0) {
+      store<u32>(r, total, F_OFFERED);
+      // The capture's FIN came on this very segment: close in the same step so it leaves with the data.
+      if (load<u32>(c, 8) == NONE && sent + total == end && load<u32>(r, F_FIN) == FIN_QUEUED &&
+          load<u32>(r, F_FIN_PIGGY) != 0 && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0) {
+        store<u32>(r, FIN_DONE, F_FIN);
+        cCloses++;
+        cmdPush(CMD_CLOSE, h, f, 0, 0, 0, 0);
+      }
+    }
     return true;
   }
   const fin = load<u32>(r, F_FIN);
@@ -494,6 +506,7 @@ function feedOne(p: usize, kind: u32, len: u32): bool {
     if (load<u32>(r, F_FIN) == 0) {
       store<u32>(r, kind == FR_FIN ? FIN_QUEUED : RST_QUEUED, F_FIN);
       store<u32>(r, req, F_FIN_REQ);
+      store<u32>(r, load<u32>(p, 8), F_FIN_PIGGY); // off = 1: the FIN was on a data segment
     }
     if (st == FS_OPEN) markDirty(f);
     return true;

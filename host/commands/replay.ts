@@ -31,12 +31,12 @@ import { TraceWriter } from "../io/writer.ts";
 import { readCounters } from "../report/counters.ts";
 import { buildReport, type ReplayReport, type RunStats } from "../report/replay.ts";
 import { checkFile } from "./common.ts";
-import { crc32 } from "node:zlib";
+import { stageTiming } from "../report/stages.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { FidelityMeter } from "../report/fidelity.ts";
 import { MirrorFeed, mirrorAppBytes, FR_DATA, FR_FIN, FR_FLOW, FR_RST, type MirrorStatus } from "../trace/mirror-feed.ts";
 import {
-  prescan, dirKey, scanCoreConfig, SUM_F_FRAG, SUM_F_IP, SUM_F_NOT_PACKET, SUM_F_PORTS, SUM_F_TCP, SUM_F_TRUNC,
+  prescan, dirKey, scanCoreConfig, SUM_F_FRAG, SUM_F_PAYLOAD, SUM_F_IP, SUM_F_NOT_PACKET, SUM_F_PORTS, SUM_F_TCP, SUM_F_TRUNC,
   SUM_F_UNKNOWN_LINK, TCP_ACK, TCP_SYN, TCP_FIN, TCP_RST, type FlowInfo, type Prescan,
 } from "../trace/prescan.ts";
 
@@ -100,6 +100,15 @@ export interface ReplayOptions {
   progress?: boolean;
   /** Records per batch (default: the reader's 4096). */
   batch?: number;
+  // ---- stage-cost plumbing (host/report/stages.ts, cost.ts) ----
+  /** Turn the core's stage timers on (with batchExport naming a timed batch function, assembly/stats/staged.ts). */
+  stages?: boolean;
+  /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
+  batchExport?: string;
+  /** After each core call: packets, the call's ms (host clock), performance.now() after it. */
+  onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
+  /** Once at the end, before the report is built: the core (to read its stage timers). */
+  onEnd?: (core: Core) => void;
 }
 
 // ---- serve mode -------------------------------------------------------------------
@@ -127,6 +136,8 @@ export type { Prescan } from "../trace/prescan.ts";
 const EV_TIMER = 7; // assembly/api/abi.ts: the kick that makes the app read its feed
 const KICK_COOKIE = 0xffffffff;
 const APP_IDS: Record<string, number> = { echo: 1, sink: 2, memcached: 3, mirror: 4 };
+/** dst 02:00:00:00:00:02 (the server), src 02:00:00:00:00:01 (the client): locally administered. */
+const FAKE_MACS = new Uint8Array([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
 const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;
 
 export interface ServeStats {
@@ -201,6 +212,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     for (const k of Object.keys(why)) if (!why[k]) delete why[k];
   }
   const core = createCore(serveCoreConfig(served, app));
+  if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
   const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
   const poll = ex.poll;
   const decode = ex.decodeBatch;
@@ -296,9 +308,8 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     const f = list && list.cur !== undefined ? (list[list.cur] as ServeFlow) : undefined;
     if (!f || f.id < 0) return;
     const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
-    const pay = l4 + (m[l4 + 12] >>> 4) * 4;
-    const plen = Math.max(0, end - pay);
-    fid!.out(f, f.name, f.serverIsn, seq, plen, m[l4 + 13], plen ? crc32(m.subarray(pay, pay + plen)) : 0);
+    const pay = Math.min(l4 + (m[l4 + 12] >>> 4) * 4, end);
+    fid!.out(f, f.name, f.serverIsn, seq, m[l4 + 13], m.subarray(pay, end));
   };
   const doPoll = () => {
     const p0 = performance.now();
@@ -334,12 +345,43 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
       doPoll();
     }
   };
-  const feedPut = (kind: number, flow: number, off: number, req: number, src: Uint8Array | null, so: number, len: number) => {
-    if (feed!.put(kind, flow, off, req, src, so, len)) return;
+  const feedPut = (
+    kind: number,
+    flow: number,
+    off: number,
+    req: number,
+    src: Uint8Array | null,
+    so: number,
+    len: number,
+    have = len,
+  ) => {
+    if (feed!.put(kind, flow, off, req, src, so, len, have)) return;
     feedDue = true;
     settle();
-    if (!feed!.put(kind, flow, off, req, src, so, len))
+    if (!feed!.put(kind, flow, off, req, src, so, len, have))
       throw new TraceError(path, 0, packetsIn, "serve: the mirror app's feed is full (out of stream memory)");
+  };
+
+  /**
+   * One client frame into the next RX mbuf. The stack takes Ethernet: frames of
+   * other link types (raw IP, BSD loopback, Linux cooked) get a made-up
+   * Ethernet header in front of their IP packet (the core accepts any address).
+   */
+  const deliver = (d: number, w: number, v6: boolean): boolean => {
+    const frame = u32[d];
+    const caplen = u32[d + 1];
+    if ((u32[d + 3] & 0xffff) === 1) return nic.rxPut(u8, frame, caplen);
+    const l3 = u32[w + 6] & 0xffff;
+    const len = caplen - l3;
+    if (len + 14 > 2048) return false;
+    const p = nic.rxNextData();
+    if (p < 0) return false;
+    u8.set(FAKE_MACS, p);
+    u8[p + 12] = v6 ? 0x86 : 0x08;
+    u8[p + 13] = v6 ? 0xdd : 0x00;
+    u8.copyWithin(p + 14, frame + l3, frame + caplen);
+    nic.rxFill(len + 14);
+    return true;
   };
 
   const progress = opts.progress ? new Progress() : null;
@@ -417,9 +459,9 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           }
           if (feedDue) settle();
           nowNs = Math.max(nowNs, t);
-          if (!nic.rxPut(u8, u32[d], u32[d + 1])) {
+          if (!deliver(d, w, v6)) {
             settle();
-            if (!nic.rxPut(u8, u32[d], u32[d + 1])) {
+            if (!deliver(d, w, v6)) {
               drops.non_ip++; // longer than an mbuf: the stack cannot take it
               continue;
             }
@@ -442,16 +484,18 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         const frame = u32[d];
         const l4 = frame + (u32[w + 6] >>> 16);
         const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
-        const plen = Math.max(0, Math.min(u32[w + 5], frame + u32[d + 1] - pay));
-        fid!.ref(f, f.name, f.serverIsn, seq, plen, tflags, plen ? crc32(u8.subarray(pay, pay + plen)) : 0);
+        // Payload length from the headers; the captured part may be shorter (snap length).
+        const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
+        const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+        fid!.ref(f, f.name, f.serverIsn, seq, plen, tflags, u8.subarray(pay, pay + have), f.segMss);
         const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
         if (tflags & TCP_SYN) continue; // the core answers the SYN itself
         if (plen) {
-          feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen);
+          feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
           feedDue = true;
         }
         if (tflags & TCP_FIN) {
-          feedPut(FR_FIN, f.id, 0, req, null, 0, 0);
+          feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
           feedDue = true;
         } else if (tflags & TCP_RST) {
           feedPut(FR_RST, f.id, 0, req, null, 0, 0);
@@ -476,6 +520,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   st.wallMs = performance.now() - t0;
   if (feed) sv.mirror = feed.status();
   const fidelity = fid ? fid.finish() : null;
+  opts.onEnd?.(core); // stage cost: read the core's stage timers
   const base = buildReport(core, st, cpus());
   const sec = st.wallMs / 1000;
   const processed = sv.delivered + sv.reference + sv.tracked;
@@ -617,7 +662,10 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
 
   const core: Core = createCore(replayCoreConfig(mode, workers, flows));
   const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
-  const batchFn: BatchFn = mode === "raw" ? (ex.replayRawBatch as BatchFn) : (ex.replayTrackBatch as BatchFn);
+  let batchFn: BatchFn = mode === "raw" ? (ex.replayRawBatch as BatchFn) : (ex.replayTrackBatch as BatchFn);
+  if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
+  if (opts.batchExport) batchFn = ex[opts.batchExport] as BatchFn;
+  const onBatch = opts.onBatch;
   const u32 = core.u32;
   const f64 = core.f64;
   const descW = core.regions.desc.offset >>> 2;
@@ -698,6 +746,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
           const p1 = performance.now();
           st.procMs += p1 - p0;
           bucket(st.batches, n);
+          if (onBatch) onBatch(core, n, p1 - p0, p1);
           if (sink) {
             writeBatch(sink, core, 0, n, loopShift, null);
             st.outMs += performance.now() - p1;
@@ -782,6 +831,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     const q = latency!.quantiles([0.5, 0.99, 0.999]);
     st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
   }
+  opts.onEnd?.(core);
   return buildReport(core, st, cpus());
 }
 

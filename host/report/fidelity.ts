@@ -5,13 +5,16 @@
 // Compared: every first transmission of a segment that occupies sequence space
 // (payload, SYN or FIN) and every RST, in the capture's server direction. Two
 // segments match when they start at the same offset with the same payload
-// length, the same SYN/FIN/RST flags and equal payload bytes (CRC-32 of each).
+// length, the same SYN/FIN/RST flags and equal payload bytes (CRC-32 of each;
+// of the captured part when the capture's snap length cut the payload).
 // Excluded, because they follow the local stack's timing and policy rather than
 // the conversation: pure ACKs (delayed-ACK timing, RFC 9293 §3.8.6.3), window
 // values, TCP timestamp values, ACK/PSH/ECE/CWR bits, IP ID/TTL, and
 // retransmissions on either side (they depend on the loss and timers of each
 // run; counted apart). A capture segment the core never sent is "missing"; a
 // core segment at an offset the capture never used is "extra" (not compared).
+import { crc32 } from "node:zlib";
+
 export interface FidelityReport {
   segments_compared: number;
   segments_matching: number;
@@ -38,6 +41,8 @@ interface Seg {
   len: number;
   flags: number;
   crc: number;
+  /** Bytes the CRC covers (a capture's snap length may cut payloads). */
+  crcLen: number;
 }
 
 interface FlowSide {
@@ -77,8 +82,21 @@ export class FidelityMeter {
       this.mismatches.push({ flow: s.name, offset: off - 1, what });
   }
 
-  /** A capture server segment (seq, payload length, TCP flags, payload CRC-32). */
-  ref(flow: object, name: string, isn: number, seq: number, len: number, flags: number, crc: number): void {
+  /**
+   * A capture server segment: seq, payload length (from the headers), TCP flags
+   * and the captured payload bytes (possibly fewer than len). A segment longer
+   * than segMss (segmentation offload on the capture host: the wire carried
+   * MSS-sized segments) is compared as the segments the wire carried.
+   */
+  ref(flow: object, name: string, isn: number, seq: number, len: number, flags: number, bytes: Uint8Array, segMss: number): void {
+    if (segMss > 0 && len > segMss) {
+      for (let at = 0; at < len; at += segMss) {
+        const n = Math.min(segMss, len - at);
+        const last = at + n >= len;
+        this.ref(flow, name, isn, (seq + at) >>> 0, n, last ? flags : flags & ~F_FIN & ~F_RST, bytes.subarray(Math.min(at, bytes.length), Math.min(at + n, bytes.length)), 0);
+      }
+      return;
+    }
     const s = this.side(flow, name, isn);
     const off = (seq - isn) >>> 0;
     flags &= F_FIN | F_SYN | F_RST;
@@ -89,7 +107,8 @@ export class FidelityMeter {
       return;
     }
     s.refMax = Math.max(s.refMax, off + ext);
-    const seg = { len, flags, crc };
+    const have = Math.min(bytes.length, len);
+    const seg = { len, flags, crc: have ? crc32(bytes.subarray(0, have)) : 0, crcLen: have };
     const key = flags & F_RST ? -1 - off : off;
     if (s.refs.has(key)) return;
     this.compared++;
@@ -101,10 +120,11 @@ export class FidelityMeter {
     } else s.refs.set(key, seg);
   }
 
-  /** A segment the core transmitted on that flow. */
-  out(flow: object, name: string, isn: number, seq: number, len: number, flags: number, crc: number): void {
+  /** A segment the core transmitted on that flow (bytes: its payload, valid during the call). */
+  out(flow: object, name: string, isn: number, seq: number, flags: number, bytes: Uint8Array): void {
     const s = this.side(flow, name, isn);
     const off = (seq - isn) >>> 0;
+    const len = bytes.length;
     flags &= F_FIN | F_SYN | F_RST;
     const ext = len + (flags & F_SYN ? 1 : 0) + (flags & F_FIN ? 1 : 0);
     if (ext === 0 && !(flags & F_RST)) return;
@@ -113,19 +133,19 @@ export class FidelityMeter {
       return;
     }
     s.outMax = Math.max(s.outMax, off + ext);
-    const seg = { len, flags, crc };
     const key = flags & F_RST ? -1 - off : off;
     const r = s.refs.get(key);
     if (r) {
       s.refs.delete(key);
-      this.pair(s, off, r, seg);
-    } else s.outs.set(key, seg);
+      const n = Math.min(r.crcLen, len);
+      this.pair(s, off, r, { len, flags, crc: n ? crc32(bytes.subarray(0, n)) : 0, crcLen: n });
+    } else s.outs.set(key, { len, flags, crc: len ? crc32(bytes) : 0, crcLen: len });
   }
 
   private pair(s: FlowSide, off: number, r: Seg, o: Seg): void {
     if (r.len !== o.len) this.note(s, off, `length ${o.len}, capture ${r.len}`);
     else if (r.flags !== o.flags) this.note(s, off, `flags ${flagText(o.flags)}, capture ${flagText(r.flags)}`);
-    else if (r.crc !== o.crc) this.note(s, off, "payload bytes differ");
+    else if (r.crcLen === o.crcLen && r.crc !== o.crc) this.note(s, off, "payload bytes differ");
     else {
       this.matching++;
       this.bytesMatching += r.len;

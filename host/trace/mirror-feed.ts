@@ -79,7 +79,17 @@ export class MirrorFeed {
    * Appends one record; false when the ring has no room (the caller polls the
    * core so the app drains it, then retries). len ≤ 64 KiB + header.
    */
-  put(kind: number, flow: number, off: number, req: number, src: Uint8Array | null, srcOff: number, len: number): boolean {
+  put(
+    kind: number,
+    flow: number,
+    off: number,
+    req: number,
+    src: Uint8Array | null,
+    srcOff: number,
+    len: number,
+    /** Bytes of src that were captured (a snap length cuts payloads): the rest is sent as zeros. */
+    capLen = len,
+  ): boolean {
     const size = (FR_HDR + len + 7) & ~7;
     let pos = this.head % FEED_BYTES;
     const wrap = pos + size > FEED_BYTES ? FEED_BYTES - pos : 0;
@@ -96,10 +106,13 @@ export class MirrorFeed {
     this.u32[w + 2] = off >>> 0;
     this.u32[w + 3] = req >>> 0;
     this.u32[w + 4] = len;
-    if (len && src) {
-      if (src.buffer === this.u8.buffer) this.u8.copyWithin(p + FR_HDR, src.byteOffset + srcOff, src.byteOffset + srcOff + len);
-      else this.u8.set(src.subarray(srcOff, srcOff + len), p + FR_HDR);
+    const have = src ? Math.min(capLen, len) : 0;
+    if (have) {
+      if (src!.buffer === this.u8.buffer)
+        this.u8.copyWithin(p + FR_HDR, src!.byteOffset + srcOff, src!.byteOffset + srcOff + have);
+      else this.u8.set(src!.subarray(srcOff, srcOff + have), p + FR_HDR);
     }
+    if (have < len) this.u8.fill(0, p + FR_HDR + have, p + FR_HDR + len);
     this.head = (this.head + size) >>> 0;
     Atomics.store(this.i32, (this.base + FEED_HEAD) >>> 2, this.head | 0);
     this.pending++;

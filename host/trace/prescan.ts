@@ -52,6 +52,11 @@ export interface FlowInfo {
   tsOk: boolean;
   tsVal: number;
   synAckSeen: boolean;
+  /** The client SYN's MSS option (0: none) and whether it offered timestamps. */
+  clientMss: number;
+  clientTs: boolean;
+  /** Payload bytes per wire segment on the original path (for segments captured above it: offload). */
+  segMss: number;
   /** A human-readable name: client → server. */
   name: string;
 }
@@ -140,6 +145,7 @@ export function prescan(path: string, core?: Core): Prescan {
       res.packets += n;
       for (let i = 0; i < n; i++) {
         const w = sumW + i * (SUM_BYTES >>> 2);
+        const d = descW + i * (DESC_BYTES >>> 2);
         const fl = u32[w] & 0xffff;
         if ((fl & (SUM_F_TCP | SUM_F_PORTS)) !== (SUM_F_TCP | SUM_F_PORTS) || fl & SUM_F_FRAG) continue;
         const tflags = u32[w + 2] & 0xfff;
@@ -154,7 +160,6 @@ export function prescan(path: string, core?: Core): Prescan {
           if (last && last.clientIsn === seq) continue;
           if (++flows > MAX_FLOWS)
             throw new TraceError(path, reader.offset, reader.records, `more than ${MAX_FLOWS} TCP flows: too many for serve mode's pre-scan (use --mode track)`);
-          const d = descW + i * (DESC_BYTES >>> 2);
           const key = new Uint8Array(40);
           key[0] = v6 ? 6 : 4;
           key[1] = 6;
@@ -167,10 +172,14 @@ export function prescan(path: string, core?: Core): Prescan {
           const db = (w + 12) << 2;
           key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
           key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
-          const lt = u32[d + 3] & 0xffff;
+          const frame = u32[d];
+          const l4 = frame + (u32[w + 6] >>> 16);
+          const hl = (u8[l4 + 12] >>> 4) * 4;
+          const co = { mss: 0, tsOk: false } as FlowInfo;
+          parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), co);
           const f: FlowInfo = {
             id: -1,
-            why: lt === 1 ? "no SYN-ACK" : "link type is not Ethernet",
+            why: "no SYN-ACK",
             key,
             clientIsn: seq,
             serverIsn: 0,
@@ -180,6 +189,9 @@ export function prescan(path: string, core?: Core): Prescan {
             tsOk: false,
             tsVal: 0,
             synAckSeen: false,
+            clientMss: co.mss,
+            clientTs: co.tsOk,
+            segMss: 0,
             name: `${addrText(key, 8, v6)}:${ports & 0xffff} → ${addrText(key, 24, v6)}:${ports >>> 16}`,
           };
           if (!list) res.byKey.set(k, (list = []));
@@ -191,12 +203,16 @@ export function prescan(path: string, core?: Core): Prescan {
           if (!f || f.synAckSeen || u32[w + 4] !== ((f.clientIsn + 1) >>> 0)) continue;
           f.synAckSeen = true;
           f.serverIsn = seq;
-          const d = descW + i * (DESC_BYTES >>> 2);
           const frame = u32[d];
           const l4 = frame + (u32[w + 6] >>> 16);
           const hl = (u8[l4 + 12] >>> 4) * 4;
           parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), f);
           if (f.why === "no SYN-ACK") f.why = null;
+          // What one wire segment carried on the original path (RFC 9293 §3.7.1: the
+          // smaller MSS, less the timestamp option when both offered it, RFC 7323 §3.2).
+          const v6f = f.key[0] === 6;
+          const mss = Math.min(f.clientMss || (v6f ? 1220 : 536), f.mss || (v6f ? 1220 : 536));
+          f.segMss = mss - (f.tsOk && f.clientTs ? 12 : 0);
         }
       }
     }
