@@ -31,6 +31,7 @@ import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appL
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
+import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageEnd, stageMark, stageTiming } from "./stats/stages";
 
 export const RX_BURST: u32 = 64; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
@@ -41,8 +42,11 @@ let firstPoll = true; // client apps open their connections on their first step
 export function poll(nowNs: f64): u32 {
   const now = <u64>(nowNs / 1000.0);
   store<u64>(pkt() + PKT_NOW_US, now);
+  const timed = stageTiming; //                    stage timing (stats/stages.ts): per batch, off by default
+  if (timed) stageBegin();
   txReclaim(); //                                  1. reclaim frames the host has sent
   timersStep(now); //                              2. retransmissions, delayed ACKs, TIME_WAIT, app timers
+  if (timed) stageMark(S_TIMERS);
   // 3. take what is there, ≤ 64, never wait; and no more than the TX ring can take
   //    answers for: an undrained TX ring stops RX, and the back-pressure reaches the producer.
   const n = rxBurst(rxBatch, min<u32>(RX_BURST, txFree()));
@@ -54,16 +58,24 @@ export function poll(nowNs: f64): u32 {
   }
   rxCount(n, bytes);
   histBump(n);
+  if (timed) stageMark(S_RX_INPUT);
   if (evLen() != 0 || n != 0 || resultsPending || firstPoll) {
     appStep(); //                                  5. the app reads events and results, issues commands
     evReset();
+    if (timed) stageMark(S_APP);
     commandsRun(); //                              6. the stack executes them
     resultsPending = cmdLen() != 0; //                the app sees their results at its next step
     firstPoll = false;
+    if (timed) stageMark(S_COMMANDS);
   }
   udpRelease();
   flushStep(); //                                  7. coalesced ACKs and queued data
+  if (timed) stageMark(S_FLUSH);
   txPublish(); //                                  8. one TX publish per batch
+  if (timed) {
+    stageMark(S_TX);
+    stageEnd(n);
+  }
   return n;
 }
 

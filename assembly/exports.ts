@@ -52,3 +52,7 @@ export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
   clientHistBuckets, clientDone, clientConnState, histBucket, histBucketLow,
 } from "./apps/client";
+// Stage timing and its staged replay passes (assembly/stats).
+export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";
+export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
+export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";

@@ -144,3 +144,14 @@ export const MODE_STACK: u32 = 0;
 export const MODE_RAW: u32 = 1;
 export const MODE_TRACK: u32 = 2;
 export const MODE_SERVE: u32 = 3;
+
+// ---- stage timing (stats/staged.ts): puts back one parsed packet's outputs ----
+/** Sets the rpParse outputs to a packet parsed earlier in the batch (a later pass works on it). */
+export function rpRestore(hash: u32, flags: u32, proto: u32, l3: usize, l4: usize, end: usize): void {
+  rpHash = hash;
+  rpFlags = flags;
+  rpProto = proto;
+  rpL3 = l3;
+  rpL4 = l4;
+  rpEnd = end;
+}

@@ -162,6 +162,21 @@ export function replayTrackBatch(first: u32, count: u32, loop: u32): u32 {
 
 /** Flow lookup and, for TCP, tracking. 0: tracked TCP; -1: other IP (flow only); > 0: drop reason. */
 function trackPacket(): i32 {
+  const e = trackLookup();
+  if (e < 0) return C_RP_DROP_FLOW_TABLE_FULL;
+  return trackTcp(e, tlDir, tlFresh);
+}
+
+// Outputs of trackLookup besides the entry (module globals: no allocation).
+export let tlDir: u32 = 0; // direction of the packet relative to the canonical key
+export let tlFresh = false; // the lookup inserted the flow
+
+/**
+ * Flow lookup of the packet rpParse just parsed (split from trackPacket so
+ * stats/staged.ts can time it as its own pass): the entry, or -1 when the
+ * table is full; sets tlDir and tlFresh.
+ */
+export function trackLookup(): i32 {
   const l3 = rpL3;
   const l4 = rpL4;
   const v4 = (rpFlags & TX_F_V4) != 0;
@@ -192,7 +207,7 @@ function trackPacket(): i32 {
     const before = flowCount();
     // The symmetric RSS key makes rpHash a function of the canonical key (flow/table.ts contract).
     e = flowInsert(key, rpHash);
-    if (e < 0) return C_RP_DROP_FLOW_TABLE_FULL;
+    if (e < 0) return -1;
     fresh = flowCount() != before;
     if (v4 && ports) {
       lastAddrs = load<u64>(l3 + 12);
@@ -202,13 +217,19 @@ function trackPacket(): i32 {
       lastDir = dir;
     }
   }
-  const r = rec(e);
   if (fresh) {
-    memory.fill(r, 0, TR_BYTES);
+    memory.fill(rec(e), 0, TR_BYTES);
     bump(C_RP_FLOWS);
   }
-  if (proto != 6 || !ports) return -1;
-  return tcpTrack(r, dir, fresh);
+  tlDir = dir;
+  tlFresh = fresh;
+  return e;
+}
+
+/** TCP tracking of the looked-up packet on entry e: 0 tracked, -1 not TCP with ports, > 0 drop reason. */
+export function trackTcp(e: i32, dir: u32, fresh: bool): i32 {
+  if (rpProto != 6 || (rpFlags & TX_F_PORTS) == 0) return -1;
+  return tcpTrack(rec(e), dir, fresh);
 }
 
 /** Window shift of direction d's advertisements (RFC 7323 §2.2: only when both SYNs offered it). */
