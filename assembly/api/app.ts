@@ -168,3 +168,38 @@ export function appTestClock(us: f64): void {
 export function appCmdCount(): u32 {
   return cmdLen();
 }
+
+// ---- flow-group migration hooks (net/tcp/migrate.ts) -------------------------------
+// Moving a connection moves the app's record for it: the app writes it out
+// (appExport, then forgets the connection) and another core's app takes it in
+// (appImport: a new cookie, the new handle; pointers into the connection's
+// received bytes are translated with migrateXlate). Apps without a hook are
+// not movable: their groups stay where they are.
+import { echoMigrateBytes, echoExport, echoImport, echoMigrateRoom } from "../apps/echo";
+
+/** Bytes of the app's record for connection `cookie`, or -1 when this app's connections cannot move. */
+export function appMigrateBytes(cookie: u32): i32 {
+  if (appId == APP_ECHO) return echoMigrateBytes(cookie);
+  if (appId == APP_SINK) return 0; // no per-connection state
+  return -1;
+}
+
+/** Writes connection `cookie`'s record at out and forgets the connection; returns its bytes. */
+export function appExport(cookie: u32, out: usize): u32 {
+  if (appId == APP_ECHO) return echoExport(cookie, out);
+  return 0;
+}
+
+/** Takes a record written by appExport on another core; returns the new cookie, or -1. */
+export function appImport(inp: usize, len: u32, handle: u32): i32 {
+  if (appId == APP_ECHO) return echoImport(inp, len, handle);
+  if (appId == APP_SINK) return 0;
+  return -1;
+}
+
+/** Connections the app could still take in (0xffffffff: no per-connection state). */
+export function appMigrateRoom(): u32 {
+  if (appId == APP_ECHO) return echoMigrateRoom();
+  if (appId == APP_SINK) return 0xffffffff;
+  return 0;
+}

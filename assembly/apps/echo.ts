@@ -283,3 +283,45 @@ export function echoStat(i: i32): u64 {
   }
   return 0;
 }
+
+// ---- flow-group migration (api/app.ts hooks) -----------------------------------
+// The whole record moves (its span queue points into the connection's received
+// mbufs, which move with the TCB): the importer re-points the spans with
+// migrateXlate and gives the record a new slot and the new handle.
+import { migrateXlate } from "../net/tcp/migrate";
+
+export function echoMigrateBytes(i: u32): i32 {
+  if (!valid(i)) return 0;
+  if (load<u32>(conn(i), 28) != 0) return -1; // a SENDV result is due: not quiescent
+  return <i32>ECHO_CONN_BYTES;
+}
+
+export function echoExport(i: u32, out: usize): u32 {
+  if (!valid(i)) return 0;
+  memory.copy(out, conn(i), ECHO_CONN_BYTES);
+  connFree(i);
+  return <u32>ECHO_CONN_BYTES;
+}
+
+export function echoImport(inp: usize, len: u32, handle: u32): i32 {
+  if (len != <u32>ECHO_CONN_BYTES || freeHead == 0xffffffff) return -1;
+  const n = freeHead;
+  const c = conn(n);
+  freeHead = load<u32>(c, 40);
+  memory.copy(c, inp, ECHO_CONN_BYTES);
+  store<u32>(c, handle);
+  store<u32>(c, 0, 36); // not on this core's dirty list
+  store<u32>(c, 0, 40);
+  const tail = load<u32>(c, 12);
+  for (let idx = load<u32>(c, 8); idx != tail; idx++) {
+    const q = c + C_Q + <usize>(idx & (ECHO_Q - 1)) * SPAN_SIZE;
+    store<u32>(q, migrateXlate(load<u32>(q)));
+  }
+  return <i32>n;
+}
+
+export function echoMigrateRoom(): u32 {
+  let n: u32 = 0;
+  for (let i = freeHead; i != 0xffffffff; i = load<u32>(conn(i), 40)) n++;
+  return n;
+}

@@ -230,3 +230,8 @@ export function tcbUsed(): u32 {
 export function tcbCapacity(): u32 {
   return cap;
 }
+
+/** Slots handed out so far (every used TCB is below it): what a scan over all TCBs walks (net/tcp/migrate.ts). */
+export function tcbHighWater(): u32 {
+  return bumpNext;
+}
