@@ -416,17 +416,21 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         }
         bytesIn += u32[d + 2];
         st.lastTs = sec + nsec / 1e9;
-        sink?.input(u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
+        // --out-merged: the capture's frames except the server segments the core replaced.
+        const inp = () => sink?.input(u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
         if (fl & SUM_F_UNKNOWN_LINK) {
+          inp();
           drops.unknown_link++;
           continue;
         }
         if (!(fl & SUM_F_IP)) {
+          inp();
           if (fl & SUM_F_TRUNC) drops.ip_truncated++;
           else drops.non_ip++;
           continue;
         }
         if ((fl & (SUM_F_TCP | SUM_F_PORTS)) !== (SUM_F_TCP | SUM_F_PORTS) || fl & SUM_F_FRAG) {
+          inp();
           sv.tracked++;
           continue;
         }
@@ -445,6 +449,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
               }
           }
           const f = list.cur === undefined ? undefined : (list[list.cur] as ServeFlow);
+          inp();
           if (!f || f.id < 0 || !(f.started || (tflags & TCP_SYN && f.clientIsn === seq))) {
             sv.tracked++;
             continue;
@@ -472,13 +477,13 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         }
         list = pre.byKey.get(dirKey(u32, w, v6, true)) as FlowList | undefined;
         const f = list && list.cur !== undefined ? (list[list.cur] as ServeFlow) : undefined;
-        if (!f || f.id < 0 || !f.started) {
-          sv.tracked++;
+        if (!f || f.id < 0 || !f.started || !feed) {
+          inp();
+          if (f && f.id >= 0 && f.started) sv.reference++;
+          else sv.tracked++;
           continue;
         }
         // Server → client: the reference.
-        sv.reference++;
-        if (!feed) continue;
         if (rxQueued) settle();
         nowNs = Math.max(nowNs, t);
         const frame = u32[d];
