@@ -172,10 +172,12 @@ export function binaryStep(c: usize): i32 {
   if (keylen > bodylen || keylen + extlen > bodylen) return protocolError(c);
   const isStore = op == OPC_SET || op == OPC_ADD || op == OPC_REPLACE || op == OPC_APPEND || op == OPC_PREPEND;
   if (!isStore && !known(op)) {
-    // unknown command: answer and skip its body
+    // Unknown command: answer and skip its body. memcached first reads extras and key,
+    // then skips the whole body length again (eating into what follows); done the same
+    // way so a stream stays in step with it.
     respondError(c, ST_UNKNOWN);
     store<u32>(c, 0, C_INLEN);
-    store<u32>(c, bodylen, C_SWALLOW);
+    store<u32>(c, bodylen + extlen + keylen, C_SWALLOW);
     store<u32>(c, RS_SWALLOW, C_RSTATE);
     return R_PROGRESS;
   }
@@ -431,8 +433,20 @@ function statCmd(c: usize, key: usize, keylen: u32): i32 {
     respond(c, ST_OK, 0);
     return R_PROGRESS;
   }
+  if (
+    isKey(key, keylen, T.K_SETTINGS, T.K_SETTINGS_LEN) || isKey(key, keylen, T.K_ITEMS, T.K_ITEMS_LEN) ||
+    isKey(key, keylen, T.K_SLABS, T.K_SLABS_LEN) || isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN) ||
+    isKey(key, keylen, T.K_CONNS, T.K_CONNS_LEN)
+  ) {
+    respond(c, ST_OK, 0); // groups not reported: just the terminating packet (as ASCII's END)
+    return R_PROGRESS;
+  }
   respondError(c, ST_ENOENT);
   return R_PROGRESS;
+}
+
+function isKey(key: usize, keylen: u32, k: usize, kl: usize): bool {
+  return <usize>keylen == kl && bytesEqK(key, k, keylen);
 }
 
 function bytesEqK(a: usize, b: usize, n: u32): bool {

@@ -45,7 +45,7 @@ export async function startMemcached(extra: string[] = []): Promise<RealServer> 
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
         proc.once("exit", () => resolve());
-        process.kill(proc.pid!, "SIGTERM");
+        process.kill(proc.pid!, "SIGKILL"); // SIGTERM makes memcached linger ~1 s
       }),
   };
 }
@@ -55,6 +55,7 @@ export async function exchange(
   port: number,
   chunks: Buffer[],
   idleMs = 120,
+  until?: (out: Buffer) => boolean,
 ): Promise<{ out: Buffer; closed: boolean }> {
   return new Promise((resolve) => {
     const s = net.connect(port, "127.0.0.1");
@@ -66,9 +67,10 @@ export async function exchange(
       s.destroy();
       resolve({ out: Buffer.concat(parts), closed });
     };
+    // a loaded machine may take a while for the first answer; then idle means done
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(done, idleMs);
+      timer = setTimeout(done, parts.length ? idleMs : Math.max(idleMs, 1500));
     };
     s.setNoDelay(true);
     s.on("connect", async () => {
@@ -80,7 +82,8 @@ export async function exchange(
     });
     s.on("data", (d) => {
       parts.push(d);
-      arm();
+      if (until?.(Buffer.concat(parts))) done();
+      else arm();
     });
     s.on("end", () => {
       closed = true;

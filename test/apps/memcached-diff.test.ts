@@ -24,11 +24,30 @@ function viaApp(chunks: Buffer[], window = 1 << 30): { out: Buffer; closed: bool
   return { out: d.output(c), closed: c.closed, d };
 }
 
+// Every stream ends with a sentinel request (ASCII "version", binary noop with a
+// marked opaque) so the reference's answer is known complete without waiting idle.
+const SENTINEL_ASCII = b("set __end__ 0 0 1 noreply\r\nx\r\nget __end__\r\n");
+const SENTINEL_BIN = (() => {
+  const h = Buffer.alloc(24);
+  h[0] = 0x80;
+  h[1] = 0x0a;
+  h.writeUInt32BE(0xfeedface, 12);
+  return h;
+})();
+function withSentinel(chunks: Buffer[]): Buffer[] {
+  return [...chunks, chunks[0][0] === 0x80 ? SENTINEL_BIN : SENTINEL_ASCII];
+}
+function complete(out: Buffer): boolean {
+  if (out.length >= 24 && out[out.length - 24] === 0x81 && out.readUInt32BE(out.length - 12) === 0xfeedface)
+    return true;
+  return out.toString("latin1").endsWith("VALUE __end__ 0 1\r\nx\r\nEND\r\n");
+}
+
 async function viaReal(chunks: Buffer[]): Promise<{ out: Buffer; closed: boolean }> {
   const srv = await startMemcached();
   try {
     const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    return await exchange(srv.port, chunks, 150 + bytes / 5000);
+    return await exchange(srv.port, chunks, 150 + bytes / 5000, complete);
   } finally {
     await srv.stop();
   }
@@ -72,7 +91,7 @@ function split(s: Buffer, n: number): Buffer[] {
 }
 
 async function same(name: string, stream: Buffer | Buffer[], segs: number[] = [0, 1, 7]): Promise<void> {
-  const chunks = Array.isArray(stream) ? stream : [stream];
+  const chunks = withSentinel(Array.isArray(stream) ? stream : [stream]);
   const real = await viaReal(chunks);
   const whole = Buffer.concat(chunks);
   for (const n of segs) {
@@ -431,8 +450,10 @@ const binary: [string, Buffer][] = [
       NOOP(),
     ]),
   ],
-  // (with a key, memcached 1.6.18 sometimes answers and sometimes hangs up: not compared)
   ["unknown opcode", Buffer.concat([req(0x40), NOOP(), req(0x40, { value: "xyz" }), NOOP()])],
+  // (Unknown opcodes with extras or a key: memcached reads them, then skips the body
+  // length again, eating into the next request; it then hangs up or waits with its
+  // answer unsent, so there is nothing stable to compare. The app skips the same bytes.)
   [
     "bad extras: protocol error closes",
     Buffer.concat([req(0x00, { key: "a", extras: ext([1, 4]) }), NOOP()]),
