@@ -484,6 +484,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           continue;
         }
         // Server → client: the reference.
+        sv.reference++;
         if (rxQueued) settle();
         nowNs = Math.max(nowNs, t);
         const frame = u32[d];
