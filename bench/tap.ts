@@ -1,0 +1,201 @@
+// ixwasm tap against the kernel, side by side in one run, same layout: a client
+// namespace talks over a link to (a) the WASM core behind a tap, (b) a kernel
+// TCP echo server (Node `net`) in a second namespace behind a veth pair.
+// Measures ping RTT, 64-byte TCP ping-pong RTT (one connection, Node client)
+// and the time to echo 20 MB through `nc`. Needs root. Everything it creates
+// (namespaces, links, processes) is removed in finally; processes ended by PID.
+//   node --import tsx bench/tap.ts [--json]
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const id = process.pid % 100000;
+const NS_TAP = `ixwbt${id}`;
+const NS_CLI = `ixwbc${id}`;
+const NS_SRV = `ixwbs${id}`;
+const TAP_IF = `ixwbt${id}`;
+const REPS = 5;
+
+const ECHO_SERVER = `
+const net = require("node:net");
+net.createServer((c) => { c.setNoDelay(true); c.on("data", (d) => c.write(d)); }).listen(7, "198.18.2.2", () => console.log("ready"));
+`;
+// One connection, N round trips of `size` bytes; prints the RTTs (µs) as JSON.
+const PINGPONG = `
+const net = require("node:net");
+const [host, n, size] = [process.argv[1], +process.argv[2], +process.argv[3]];
+const s = net.connect({ host, port: 7 }); s.setNoDelay(true);
+const msg = Buffer.alloc(size, 0x5a); const rtt = []; let got = 0; let t = 0;
+s.on("connect", () => { t = process.hrtime.bigint(); s.write(msg); });
+s.on("data", (d) => { got += d.length; while (got >= size) { got -= size;
+  const now = process.hrtime.bigint(); rtt.push(Number(now - t) / 1000);
+  if (rtt.length === n) { console.log(JSON.stringify(rtt)); s.destroy(); return; }
+  t = process.hrtime.bigint(); s.write(msg); } });
+setTimeout(() => { console.log(JSON.stringify(rtt)); process.exit(0); }, 30000).unref();
+`;
+
+const sh = (args: string[], input?: Buffer) =>
+  spawnSync(args[0], args.slice(1), { input, maxBuffer: 64 << 20, timeout: 60000 });
+const must = (args: string[]) => {
+  const r = sh(args);
+  if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
+};
+const inNs = (ns: string, args: string[], input?: Buffer) => sh(["ip", "netns", "exec", ns, ...args], input);
+
+function quantile(v: number[], q: number): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+async function waitLine(child: ChildProcess, stream: "stdout" | "stderr", word: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`no "${word}" within 20 s: ${buf}`)), 20000);
+    child[stream]!.on("data", (d) => {
+      buf += d;
+      if (buf.includes(word)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+interface Row {
+  target: string;
+  ping_p50_us: number;
+  ping_p99_us: number;
+  tcp64_p50_us: number;
+  tcp64_p99_us: number;
+  echo_20mb_s: number;
+  echo_mbit_s: number;
+}
+
+function measure(target: string, ns: string, host: string): Row {
+  inNs(ns, ["ping", "-c", "20", "-i", "0.01", "-q", host]); // warm-up: neighbour entries, caches
+  const ping = inNs(ns, ["ping", "-c", "300", "-i", "0.002", host]).stdout.toString();
+  const times = [...ping.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  const pp = inNs(ns, [process.execPath, "-e", PINGPONG, host, "5000", "64"]);
+  const rtt = JSON.parse(pp.stdout.toString() || "[]") as number[];
+  const data = randomBytes(20 << 20);
+  const secs: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const t0 = performance.now();
+    const r = inNs(ns, ["nc", "-N", "-w", "10", host, "7"], data);
+    const s = (performance.now() - t0) / 1000;
+    if (!r.stdout.equals(data)) throw new Error(`${target}: 20 MB echo not byte-exact`);
+    secs.push(s);
+  }
+  const med = quantile(secs, 0.5);
+  return {
+    target,
+    ping_p50_us: Math.round(quantile(times, 0.5)),
+    ping_p99_us: Math.round(quantile(times, 0.99)),
+    tcp64_p50_us: Math.round(quantile(rtt, 0.5)),
+    tcp64_p99_us: Math.round(quantile(rtt, 0.99)),
+    echo_20mb_s: Number(med.toFixed(3)),
+    echo_mbit_s: Math.round(((20 << 20) * 8) / med / 1e6),
+  };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("bench/tap.ts needs root (namespaces, tap, veth)");
+  const procs: ChildProcess[] = [];
+  const rows: Row[] = [];
+  try {
+    // Kernel baseline: client namespace ↔ veth ↔ server namespace, Node echo server.
+    must(["ip", "netns", "add", NS_CLI]);
+    must(["ip", "netns", "add", NS_SRV]);
+    must([
+      "ip",
+      "link",
+      "add",
+      `${TAP_IF}c`,
+      "netns",
+      NS_CLI,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      `${TAP_IF}s`,
+      "netns",
+      NS_SRV,
+    ]);
+    must(["ip", "-n", NS_CLI, "addr", "add", "198.18.2.1/24", "dev", `${TAP_IF}c`]);
+    must(["ip", "-n", NS_SRV, "addr", "add", "198.18.2.2/24", "dev", `${TAP_IF}s`]);
+    for (const [ns, dev] of [
+      [NS_CLI, `${TAP_IF}c`],
+      [NS_SRV, `${TAP_IF}s`],
+    ]) {
+      must(["ip", "-n", ns, "link", "set", dev, "up"]);
+      must(["ip", "-n", ns, "link", "set", "lo", "up"]);
+      sh(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"]);
+    }
+    const srv = spawn("ip", ["netns", "exec", NS_SRV, process.execPath, "-e", ECHO_SERVER], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    procs.push(srv);
+    await waitLine(srv, "stdout", "ready");
+
+    const tap = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(ROOT, "host/cli.ts"),
+        "tap",
+        "--ifname",
+        TAP_IF,
+        "--netns",
+        NS_TAP,
+        "--duration",
+        "300",
+        "--report",
+        "json",
+        "--no-stats",
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    procs.push(tap);
+    await waitLine(tap, "stderr", "ready");
+
+    // Interleaved so both see the same machine load.
+    rows.push(measure("kernel (veth, Node echo server)", NS_CLI, "198.18.2.2"));
+    rows.push(measure("ixwasm tap (echo app)", NS_TAP, "198.18.0.2"));
+    let report = "";
+    tap.stdout!.on("data", (d) => (report += d));
+    const exited = new Promise((r) => tap.on("exit", r));
+    process.kill(tap.pid!, "SIGTERM");
+    await exited;
+    const r = JSON.parse(report);
+    const frames = r.rx_frames + r.tx_frames;
+    const host = {
+      frames,
+      core_ns_per_frame: Math.round((r.host.core_ms * 1e6) / frames),
+      io_ns_per_frame: Math.round((r.host.io_ms * 1e6) / frames),
+      syscalls: r.host.read_calls + r.host.write_calls + r.host.poll_waits,
+    };
+    if (process.argv.includes("--json")) console.log(JSON.stringify({ rows, host }, null, 2));
+    else {
+      console.log(
+        "target                              ping p50/p99 µs   tcp 64 B rtt p50/p99 µs   20 MB echo s (Mbit/s each way)",
+      );
+      for (const x of rows)
+        console.log(
+          `${x.target.padEnd(36)}${`${x.ping_p50_us} / ${x.ping_p99_us}`.padEnd(18)}${`${x.tcp64_p50_us} / ${x.tcp64_p99_us}`.padEnd(26)}${x.echo_20mb_s} (${x.echo_mbit_s})`,
+        );
+      console.log(
+        `tap path: ${host.frames} frames, core ${host.core_ns_per_frame} ns/frame, syscalls+kernel ${host.io_ns_per_frame} ns/frame`,
+      );
+    }
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, "SIGKILL");
+    for (const ns of [NS_CLI, NS_SRV, NS_TAP])
+      if (existsSync(`/run/netns/${ns}`)) sh(["ip", "netns", "del", ns]);
+  }
+}
+
+await main();
