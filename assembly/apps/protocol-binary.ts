@@ -22,6 +22,7 @@ const RS_SWALLOW: u32 = 2;
 const RS_CLOSE_AFTER: u32 = 3; // answered a protocol error: close once it is sent
 
 const HDR: usize = 24;
+const STAT_ROOM: usize = 2600; // 40 stats of at most 24 + 20 + 20 bytes, and the terminator
 const ST_OK: u16 = 0x00;
 const ST_ENOENT: u16 = 0x01;
 const ST_EEXISTS: u16 = 0x02;
@@ -157,7 +158,7 @@ export function binaryStep(c: usize): i32 {
     return R_PROGRESS;
   }
   if (rs == RS_CLOSE_AFTER) return R_CLOSE;
-  if (!outRoom(c, 512, 4)) return R_STALL;
+  if (!outRoom(c, STAT_ROOM, 4)) return R_STALL; // the longest answer: all stats
   if (!inFill(c, <u32>HDR)) return R_NEED;
   const h = c + C_IN;
   if (load<u8>(h) != 0x80) return R_CLOSE; // bad magic: memcached hangs up
@@ -414,7 +415,7 @@ function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize):
 function statCmd(c: usize, key: usize, keylen: u32): i32 {
   if (keylen == 0) {
     const cnt = S.statCount();
-    const p = outReserve(c, 2048);
+    const p = outReserve(c, STAT_ROOM);
     let n: usize = 0;
     for (let i = 0; i < cnt; i++) {
       const name = S.statName(i);

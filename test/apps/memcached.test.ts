@@ -186,4 +186,38 @@ test("connections beyond the configured slots are rejected", () => {
   assert.ok(d.cmds.every((x) => x.kind !== CMD_ACCEPT));
 });
 
+test("pipelined binary stats under a 50-byte window: every answer whole, in order", () => {
+  const { d, c } = mc(50);
+  const stat = Buffer.alloc(24);
+  stat[0] = 0x80;
+  stat[1] = 0x10;
+  const reqs: Buffer[] = [];
+  for (let i = 0; i < 20; i++) {
+    const r = Buffer.from(stat);
+    r.writeUInt32BE(i, 12);
+    reqs.push(r);
+  }
+  d.recv(c, Buffer.concat(reqs));
+  d.settle();
+  const out = d.take(c);
+  let p = 0;
+  let groups = 0;
+  let inGroup = 0;
+  while (p + 24 <= out.length) {
+    assert.is(out[0 + p], 0x81);
+    assert.is(out.readUInt32BE(p + 12), groups, "opaque of its request");
+    const kl = out.readUInt16BE(p + 2);
+    const bl = out.readUInt32BE(p + 8);
+    if (kl === 0 && bl === 0) {
+      assert.is(inGroup, 40, "40 stats then the terminator");
+      groups++;
+      inGroup = 0;
+    } else inGroup++;
+    p += 24 + bl;
+  }
+  assert.is(p, out.length);
+  assert.is(groups, 20);
+  assert.is(d.zeroCopyViolations, 0);
+});
+
 test.run();
