@@ -186,11 +186,11 @@ test("corrupt capture: what precedes the fault is replayed, then one line and a 
   assert.match(c.err, /^ixwasm: .*test_damaged\.pcap: file ends inside a record/);
 });
 
-test("CLI: serve is refused with one line; bad options name the fix; --report-file", () => {
-  const s = cli(HTTP, "--mode", "serve");
+test("CLI: paced serve is refused with one line; bad options name the fix; --report-file", () => {
+  const s = cli(HTTP, "--mode", "serve", "--speed", "realtime");
   assert.is(s.code, 1);
   assert.equal(s.err.trim().split("\n").length, 1);
-  assert.match(s.err, /--mode serve is not available yet.*--mode track/);
+  assert.match(s.err, /--speed realtime is not available in serve mode yet; use --speed top/);
   assert.is(s.out, "");
   const b = cli(HTTP, "--speed", "fast");
   assert.is(b.code, 1);
