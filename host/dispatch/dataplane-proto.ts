@@ -13,6 +13,8 @@ export interface DataplaneWorkerData {
   /** Float64 [0]: the clock in ns the cores run at. */
   clock: Float64Array;
   spinRounds: number;
+  /** Control plane's command words (control-worker.ts), MIG_STRIDE per worker. */
+  mig?: Int32Array;
 }
 
 export const DP_STOP = 0;

@@ -15,6 +15,7 @@ import {
   type DataplaneWorkerData,
   type DataplaneWorkerResult,
 } from "./dataplane-proto.ts";
+import { serveMigration } from "./control-worker.ts";
 
 const d = workerData as DataplaneWorkerData;
 let polls = 0;
@@ -29,6 +30,7 @@ try {
   let idle = 0;
   while (Atomics.load(d.ctl, DP_STOP) === 0) {
     if (Atomics.load(d.ctl, DP_TRAP + d.index) !== 0) testTrap();
+    if (d.mig) serveMigration(core, self, d.mig, d.index, d.clock[0]); // between polls: nothing of the group is pending
     const n = poll(d.clock[0]);
     polls++;
     Atomics.add(d.ctl, DP_POLLS + d.index, 1);

@@ -35,6 +35,18 @@ import {
   type DataplaneWorkerResult,
 } from "./dataplane-proto.ts";
 import type { Worker } from "node:worker_threads";
+import { newMigrationBlock } from "./control-worker.ts";
+
+/**
+ * The control plane's hook into dispatch (control-plane.ts): route() sees every
+ * IP frame's flow group and the worker the RETA gave it, and answers the worker
+ * that owns the group now, or -1 when the group is held (it has copied the frame
+ * and releases it after the move). idle() says no frame is on its way to a ring.
+ */
+export interface Steering {
+  route(group: number, worker: number, u8: Uint8Array, off: number, len: number): number;
+  idle(): void;
+}
 
 export interface DataplaneOptions {
   workers: number;
@@ -81,6 +93,10 @@ export class Dataplane {
   readonly stats: DataplaneStats;
   private readonly hash: (first: number, n: number) => number;
   private readonly entry = workerUrl(import.meta.url, "dataplane-worker");
+  /** Command words of the control plane (control-worker.ts); workers serve them between polls. */
+  readonly mig = newMigrationBlock();
+  /** Set by the control plane (control-plane.ts); null: the RETA alone steers. */
+  steering: Steering | null = null;
 
   private constructor(readonly opts: DataplaneOptions) {
     if (!(opts.workers >= 1 && opts.workers <= 16))
@@ -134,6 +150,7 @@ export class Dataplane {
       ctl: this.ctl,
       clock: this.clock,
       spinRounds: this.opts.spinRounds ?? 20000,
+      mig: this.mig,
     };
     const worker = spawnWorker(this.entry, data);
     const done = new Promise<DataplaneWorkerResult>((resolve, reject) => {
@@ -203,6 +220,16 @@ export class Dataplane {
         const off = u32[d];
         const len = u32[d + 1];
         const w = u32[((SCRATCH_BASE + j * HB_BYTES) >>> 2) + 1] & 0xffff;
+        if (this.steering !== null && w !== NO_WORKER) {
+          // A group being moved is held; one moved since this chunk was hashed goes to its new worker.
+          const to = this.steering.route(u8[SCRATCH_BASE + j * HB_BYTES + 6], w, u8, off, len);
+          if (to < 0) continue;
+          if (to !== w) {
+            await this.put(to, u8, off, len);
+            touched[to] = 1;
+            continue;
+          }
+        }
         if (w !== NO_WORKER) {
           await this.put(w, u8, off, len);
           touched[w] = 1;
@@ -222,6 +249,7 @@ export class Dataplane {
       }
       first += k;
     }
+    this.steering?.idle();
     for (let i = 0; i < touched.length; i++) if (touched[i]) this.slots[i].nic.rxCommit();
   }
 
@@ -237,6 +265,16 @@ export class Dataplane {
       await new Promise((r) => setImmediate(r));
     }
     this.stats.dispatched[w]++;
+  }
+
+  /** Puts one frame into worker w's RX ring (control plane: held frames after a move); publish with commit(w). */
+  async putFrame(w: number, u8: Uint8Array, off: number, len: number): Promise<void> {
+    await this.put(w, u8, off, len);
+  }
+
+  /** Publishes what putFrame put into worker w's ring. */
+  commit(w: number): void {
+    this.slots[w].nic.rxCommit();
   }
 
   /** Hands every frame the workers transmitted to fn (worker index, memory, offset, length). */
