@@ -21,7 +21,8 @@
 // counts (smoothed) and RX ring occupancy every intervalMs, and moves one group
 // from the busiest to the idlest worker when they differ from the mean by more
 // than `threshold` (hysteresis), choosing the group that best halves the gap,
-// and never a group moved within `cooldownTicks`.
+// and never a group moved within `cooldownTicks`; up to maxMovesPerTick groups
+// per tick, as long as the projected loads are still outside the band.
 import { performance } from "node:perf_hooks";
 import type { Dataplane, Steering } from "./dataplane.ts";
 import { MIG_EXPORT, MIG_IMPORT, MIG_REQ, MIG_RESULT, MIG_ARG, MIG_SNAP, MIG_STRIDE } from "./control-worker.ts";
@@ -37,6 +38,8 @@ export interface ControlPlaneOptions {
   cooldownTicks?: number;
   /** Frames per tick (all workers) below which the rebalancer does nothing. */
   minFrames?: number;
+  /** Groups moved per tick at most. */
+  maxMovesPerTick?: number;
   /** Longest wait for a worker to answer a request. */
   timeoutMs?: number;
 }
@@ -115,6 +118,7 @@ export class ControlPlane implements Steering {
       threshold: 0.25,
       cooldownTicks: 10,
       minFrames: 64,
+      maxMovesPerTick: 8,
       timeoutMs: 10000,
       ...opts,
       txSink: opts.txSink ?? dp.opts.txSink,
@@ -322,9 +326,9 @@ export class ControlPlane implements Steering {
   // ---- rebalancer -----------------------------------------------------------
   /**
    * One rebalancing step (the timer calls it; tests may call it directly).
-   * Returns the migration it started, or null.
+   * Returns the migrations it started (they run one after another), or null.
    */
-  tick(): Promise<MigrationReport> | null {
+  tick(): Promise<MigrationReport[]> | null {
     const workers = this.dp.slots.length;
     this.stats.rebalanceTicks++;
     const now = this.stats.rebalanceTicks;
@@ -344,30 +348,37 @@ export class ControlPlane implements Steering {
     }
     if (total < this.opts.minFrames) return null;
     const mean = total / workers;
-    let busy = 0;
-    let idle = 0;
-    for (let w = 1; w < workers; w++) {
-      if (load[w] > load[busy]) busy = w;
-      if (load[w] < load[idle]) idle = w;
-    }
-    if (load[busy] < mean * (1 + this.opts.threshold) || load[idle] > mean * (1 - this.opts.threshold)) return null;
-    const gap = load[busy] - load[idle];
-    let best = -1;
-    let bestDist = Infinity;
-    for (let g = 0; g < GROUPS; g++) {
-      if (this.reta[g] !== busy || this.rate[g] <= 0 || this.cooldown[g] > now) continue;
-      if (this.rate[g] >= gap) continue; // moving it would only swap the roles
-      const d = Math.abs(this.rate[g] - gap / 2);
-      if (d < bestDist) {
-        bestDist = d;
-        best = g;
+    // Greedy: while the busiest and idlest workers are outside the band, move the busiest's group that best halves their gap.
+    const moves: Promise<MigrationReport>[] = [];
+    while (moves.length < this.opts.maxMovesPerTick) {
+      let busy = 0;
+      let idle = 0;
+      for (let w = 1; w < workers; w++) {
+        if (load[w] > load[busy]) busy = w;
+        if (load[w] < load[idle]) idle = w;
       }
+      if (load[busy] < mean * (1 + this.opts.threshold) || load[idle] > mean * (1 - this.opts.threshold)) break;
+      const gap = load[busy] - load[idle];
+      let best = -1;
+      let bestDist = Infinity;
+      for (let g = 0; g < GROUPS; g++) {
+        if (this.reta[g] !== busy || this.rate[g] <= 0 || this.cooldown[g] > now) continue;
+        if (this.rate[g] >= gap) continue; // moving it would only swap the roles
+        const d = Math.abs(this.rate[g] - gap / 2);
+        if (d < bestDist) {
+          bestDist = d;
+          best = g;
+        }
+      }
+      if (best < 0) break;
+      this.cooldown[best] = now + this.opts.cooldownTicks;
+      load[busy] -= this.rate[best];
+      load[idle] += this.rate[best];
+      const p = this.migrate(best, idle);
+      p.catch((e) => this.stats.errors.push((e as Error).message));
+      moves.push(p);
     }
-    if (best < 0) return null;
-    this.cooldown[best] = now + this.opts.cooldownTicks;
-    const p = this.migrate(best, idle);
-    p.catch((e) => this.stats.errors.push((e as Error).message));
-    return p;
+    return moves.length ? Promise.all(moves) : null;
   }
 
   /** What the report prints: migrations, flows moved, pause time. */
