@@ -83,13 +83,14 @@ test("echo: many connections keep their own streams; peer FIN is answered with C
   assert.is(again.cookie, 1);
 });
 
-test("echo: UDP datagrams are copied out and sent back with the swapped key", () => {
+test("echo: UDP datagrams are copied out (payload and the 64-byte address record) and sent back", () => {
   const d = new Driver(APP.echo);
-  const key = new Uint8Array(40);
-  key[0] = 4;
-  key[1] = 17;
-  key.set([1, 2, 3, 4], 8);
-  const kp = d.place(key);
+  const rec = new Uint8Array(64); // flow key (40) + source and destination MACs (net/udp.ts)
+  rec[0] = 4;
+  rec[1] = 17;
+  rec.set([1, 2, 3, 4], 8);
+  rec.set([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], 40);
+  const kp = d.place(rec);
   const dp = d.place(Buffer.from("ping!"));
   d.event(EV_UDP_RECV, 0, 0, dp, 5, kp, 0);
   const cmds = d.step();
@@ -98,8 +99,8 @@ test("echo: UDP datagrams are copied out and sent back with the swapped key", ()
   assert.is(cmds[0].b, 5);
   assert.ok(cmds[0].a !== dp, "payload copied out of the mbuf");
   assert.is(Buffer.from(d.core.u8.subarray(cmds[0].a, cmds[0].a + 5)).toString(), "ping!");
-  assert.equal([...d.core.u8.subarray(cmds[0].c, cmds[0].c + 40)], [...key]);
-  assert.is(cmds[0].d, 0, "key is the received one: the stack swaps it");
+  assert.equal([...d.core.u8.subarray(cmds[0].c, cmds[0].c + 64)], [...rec]);
+  assert.is(cmds[0].d, 0, "the record is the received one: the stack swaps it");
 });
 
 test("sink: accepts, gives bytes back at once, counts, closes on FIN", () => {
