@@ -41,6 +41,7 @@ interface Conn {
   sent: Buffer[];
   got: Buffer[];
   rst: number;
+  retrans: number;
 }
 
 function message(f: number, k: number): Buffer {
@@ -71,7 +72,10 @@ function absorb(conns: Map<number, Conn>, f: Buffer): void {
   }
   if (data.length === 0) return;
   const d = (c.rcvNxt - seq) | 0; // bytes of this segment we already have
-  if (d >= data.length) return; // a retransmission
+  if (d >= data.length) {
+    c.retrans++; // a retransmission
+    return;
+  }
   if (d < 0) throw new Error(`port ${dport}: a hole before seq ${seq} (expected ${c.rcvNxt})`);
   c.got.push(Buffer.from(data.subarray(d)));
   c.rcvNxt = (c.rcvNxt + data.length - d) >>> 0;
@@ -102,12 +106,12 @@ async function dispatchSlowly(dp: Dataplane, frames: Buffer[]): Promise<void> {
 async function echoRun(
   workers: number,
   moves: boolean,
-): Promise<{ streams: string[]; reports: MigrationReport[]; rst: number; sent: string[] }> {
+): Promise<{ streams: string[]; reports: MigrationReport[]; rst: number; sent: string[]; retransmitted: number }> {
   const dp = await Dataplane.start({ workers, config: SERVER, spinRounds: 200 });
   const byPort = new Map<number, Conn>();
   const conns: Conn[] = [];
   for (let f = 0; f < CONNS; f++) {
-    const c: Conn = { port: 30000 + f, iss: (f * 7919 + 1000) >>> 0, sndNxt: 0, rcvNxt: 0, sent: [], got: [], rst: 0 };
+    const c: Conn = { port: 30000 + f, iss: (f * 7919 + 1000) >>> 0, sndNxt: 0, rcvNxt: 0, sent: [], got: [], rst: 0, retrans: 0 };
     c.sndNxt = (c.iss + 1) >>> 0;
     conns.push(c);
     byPort.set(c.port, c);
@@ -146,7 +150,19 @@ async function echoRun(
       await dp.settle();
       dp.drain(sink);
     }
+    let retransmitted = 0;
+    if (moves) {
+      // The last echo is unacknowledged: its RTO is armed on the old worker. Move every group, then let
+      // the clock pass the RTO: the new worker retransmits (the timer moved with the connection).
+      for (const g of groups) await cp.migrate(g, (cp.reta[g] + 1) % workers);
+      dp.setTime(1e6 + (ROUNDS + 3) * 1e6 + 2e9);
+      await dp.settle();
+      await dp.settle();
+      dp.drain(sink);
+      retransmitted = conns.filter((c) => c.retrans > 0).length;
+    }
     return {
+      retransmitted,
       streams: conns.map((c) => Buffer.concat(c.got).toString("latin1")),
       sent: conns.map((c) => Buffer.concat(c.sent).toString("latin1")),
       reports: cp.reports,
@@ -169,6 +185,7 @@ test("TCP echo: 100 connections, every group moved mid-stream and half moved bac
   assert.ok(flows >= CONNS + CONNS / 4, `connections moved: ${flows}`);
   assert.ok(moved.every((r) => r.lost === 0), "none lost");
   assert.ok(moved.some((r) => r.heldFrames > 0), "frames arrived while groups were held");
+  assert.is(two.retransmitted, CONNS, "every connection's RTO fired on its new worker");
   const pauses = moved.map((r) => r.pauseUs).sort((a, b) => a - b);
   const bytes = moved.reduce((a, r) => a + r.bytes, 0);
   console.log(
@@ -285,7 +302,7 @@ test("memcached connections are not movable: the group is refused and keeps work
     config: { ...SERVER, app: 3, appPort: 11211, appBytes: 72 << 20, appConns: 4 },
     spinRounds: 200,
   });
-  const c: Conn = { port: 40000, iss: 5000, sndNxt: 5001, rcvNxt: 0, sent: [], got: [], rst: 0 };
+  const c: Conn = { port: 40000, iss: 5000, sndNxt: 5001, rcvNxt: 0, sent: [], got: [], rst: 0, retrans: 0 };
   const conns = new Map([[c.port, c]]);
   const sink = (_w: number, mem: Uint8Array, off: number, len: number) => absorb(conns, Buffer.from(mem.subarray(off, off + len)));
   const cp = new ControlPlane(dp, { txSink: sink });
