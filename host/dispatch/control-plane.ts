@@ -284,7 +284,7 @@ export class ControlPlane implements Steering {
       await this.release(group, owner, held);
       report.heldFrames = held.length;
     } catch (e) {
-      // A worker failed mid-move: release what is held to the old owner so the dispatcher is not stuck.
+      // A worker failed mid-move (trap, timeout): the held frames are dropped and the group unheld, so dispatch goes on.
       this.held[group] = null;
       this.stats.errors.push((e as Error).message);
       this.migrating--;
