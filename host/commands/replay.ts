@@ -24,7 +24,7 @@
 // conversations later in time.
 import { cpus } from "node:os";
 import type { Core } from "../core.ts";
-import { createCore } from "../core.ts";
+import { createCore, SCRATCH_BASE } from "../core.ts";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
@@ -34,10 +34,33 @@ import { checkFile } from "./common.ts";
 import { stageTiming } from "../report/stages.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { FidelityMeter } from "../report/fidelity.ts";
-import { MirrorFeed, mirrorAppBytes, FR_DATA, FR_FIN, FR_FLOW, FR_RST, type MirrorStatus } from "../trace/mirror-feed.ts";
 import {
-  prescan, dirKey, scanCoreConfig, SUM_F_FRAG, SUM_F_PAYLOAD, SUM_F_IP, SUM_F_NOT_PACKET, SUM_F_PORTS, SUM_F_TCP, SUM_F_TRUNC,
-  SUM_F_UNKNOWN_LINK, TCP_ACK, TCP_SYN, TCP_FIN, TCP_RST, type FlowInfo, type Prescan,
+  MirrorFeed,
+  mirrorAppBytes,
+  FR_DATA,
+  FR_FIN,
+  FR_FLOW,
+  FR_RST,
+  type MirrorStatus,
+} from "../trace/mirror-feed.ts";
+import {
+  prescan,
+  dirKey,
+  scanCoreConfig,
+  SUM_F_FRAG,
+  SUM_F_PAYLOAD,
+  SUM_F_IP,
+  SUM_F_NOT_PACKET,
+  SUM_F_PORTS,
+  SUM_F_TCP,
+  SUM_F_TRUNC,
+  SUM_F_UNKNOWN_LINK,
+  TCP_ACK,
+  TCP_SYN,
+  TCP_FIN,
+  TCP_RST,
+  type FlowInfo,
+  type Prescan,
 } from "../trace/prescan.ts";
 
 export type ReplayMode = "raw" | "track" | "serve";
@@ -148,6 +171,8 @@ export interface ServeStats {
   polls: number;
   flows_unserved_why: Record<string, number>;
   mirror: MirrorStatus | null;
+  /** The serving core's non-zero counters (drops by reason, TCP events). */
+  counters?: Record<string, number>;
 }
 
 export function serveCoreConfig(served: number, app: string) {
@@ -185,6 +210,8 @@ export function serveCoreConfig(served: number, app: string) {
 type FlowList = FlowInfo[] & { cur?: number };
 interface ServeFlow extends FlowInfo {
   started?: boolean;
+  /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow. */
+  sentEnd?: number;
 }
 
 /** serve mode: one replay pass with the pre-scan's flows (see above). */
@@ -195,7 +222,8 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   const speed = opts.speed ?? { kind: "top" };
   if (speed.kind !== "top")
     throw new UsageError(`--speed ${speedName(speed)} is not available in serve mode yet`, "use --speed top");
-  if ((opts.loop ?? 1) !== 1) throw new UsageError("--loop is not available in serve mode yet", "drop --loop");
+  if ((opts.loop ?? 1) !== 1)
+    throw new UsageError("--loop is not available in serve mode yet", "drop --loop");
   // With a real app, a flow needs only its SYN: the app answers, there is nothing to compare.
   let served = pre.served;
   const why: Record<string, number> = { ...pre.unservedWhy };
@@ -221,6 +249,13 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   if (!mirror) ex.tcpListen(0);
   const nic = new Nic(core);
   const feed = mirror ? new MirrorFeed(core) : null;
+  // tcpPreset's key goes through the mirror's scratch, or the control block's
+  // host-owned scratch area when there is no mirror (no hashBatch runs here).
+  const keyScratch = (key: Uint8Array): number => {
+    if (feed) return feed.keyScratch(key);
+    u8.set(key, SCRATCH_BASE);
+    return SCRATCH_BASE;
+  };
   const fid = mirror ? new FidelityMeter() : null;
   const u8 = core.u8;
   const u32 = core.u32;
@@ -277,7 +312,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
       const sec = baseSec + Math.floor(nowNs / 1e9);
       sink.output(mem, off, len, len, 1, sec, nowNs % 1e9);
     }
-    if (fid) scoreTx(mem, off, len);
+    scoreTx(mem, off, len); // fidelity (mirror) and each flow's sentEnd (every app)
   };
   const scoreTx = (m: Uint8Array, o: number, len: number) => {
     let et = (m[o + 12] << 8) | m[o + 13];
@@ -309,7 +344,10 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     if (!f || f.id < 0) return;
     const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
     const pay = Math.min(l4 + (m[l4 + 12] >>> 4) * 4, end);
-    fid!.out(f, f.name, f.serverIsn, seq, m[l4 + 13], m.subarray(pay, end));
+    const tf = m[l4 + 13];
+    const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
+    if (f.sentEnd === undefined || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
+    if (fid) fid.out(f, f.name, f.serverIsn, seq, tf, m.subarray(pay, end));
   };
   const doPoll = () => {
     const p0 = performance.now();
@@ -317,6 +355,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     const p1 = performance.now();
     st.procMs += p1 - p0;
     sv.polls++;
+    opts.onBatch?.(core, n, p1 - p0, p1); // stage cost: service times, timeline (host/report/cost.ts)
     bucket(st.batches, Math.max(1, n));
     nic.txDrain(onTx);
     st.outMs += performance.now() - p1;
@@ -456,14 +495,26 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           }
           if (!f.started) {
             f.started = true;
-            if (feed) {
-              feedPut(FR_FLOW, f.id, 0, 0, f.key, 0, 40);
-              const rc = preset(feed.keyScratch(f.key), f.serverIsn, f.mss, f.wscale, +f.sackOk, +f.tsOk, f.tsVal);
+            if (feed) feedPut(FR_FLOW, f.id, 0, 0, f.key, 0, 40);
+            // The captured server's ISN and options, for the mirror and for a real app alike:
+            // with any other ISN the capture's client ACKs would not acknowledge our data
+            // and the connection would be reset (RFC 9293 §3.10.7.3).
+            if (f.synAckSeen) {
+              const rc = preset(keyScratch(f.key), f.serverIsn, f.mss, f.wscale, +f.sackOk, +f.tsOk, f.tsVal);
               if (rc !== 0) sv.presets_failed++;
+              f.sentEnd = f.serverIsn; // nothing sent yet: the client's first ACK waits for our SYN-ACK
             }
           }
           if (feedDue) settle();
           nowNs = Math.max(nowNs, t);
+          // A real app answers inside the core: a client segment that acknowledges
+          // bytes of the answer must not arrive before the core has sent them, or it
+          // is dropped with its data (RFC 9293 §3.10.7.4, SEG.ACK > SND.NXT). Let the
+          // core run until it has (bounded: an app that never answers does not stall us).
+          if (!feed && tflags & TCP_ACK && f.sentEnd !== undefined && ((u32[w + 4] - f.sentEnd) | 0) > 0) {
+            settle();
+            for (let i = 0; i < 8 && ((u32[w + 4] - f.sentEnd) | 0) > 0; i++) doPoll();
+          }
           if (!deliver(d, w, v6)) {
             settle();
             if (!deliver(d, w, v6)) {
@@ -525,6 +576,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   }
   st.wallMs = performance.now() - t0;
   if (feed) sv.mirror = feed.status();
+  sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
   const fidelity = fid ? fid.finish() : null;
   opts.onEnd?.(core); // stage cost: read the core's stage timers
   const base = buildReport(core, st, cpus());
@@ -543,7 +595,12 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     bytes_in: bytesIn,
     bytes_out: st.bytesOut,
     packets_processed: processed,
-    flows: { total: pre.served + pre.unserved, served, tracked: pre.served + pre.unserved - served, midstream: null },
+    flows: {
+      total: pre.served + pre.unserved,
+      served,
+      tracked: pre.served + pre.unserved - served,
+      midstream: null,
+    },
     pps: sec > 0 ? Math.round(packetsIn / sec) : 0,
     mbps: sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0,
     drops: drops as ReplayReport["drops"],

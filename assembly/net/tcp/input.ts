@@ -52,7 +52,7 @@ import {
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead,
 } from "./engine";
-import { retransmitHead, sendRst, sendRstRaw, sendSegment, TX_MAX_PAYLOAD } from "./output";
+import { retransmitHead, sendRst, sendRstRaw, sendSegment, tcpOutput, TX_MAX_PAYLOAD } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
 
 // ---- the segment being processed (static: one segment at a time) ---------------------
@@ -378,6 +378,11 @@ function timeWaitReusable(t: usize): bool {
 // RFC 9293 §3.10.7.4, states SYN-RECEIVED through TIME-WAIT.
 function syncInput(t: usize): i32 {
   let st = load<u8>(t, TCB_STATE);
+  // Our SYN-ACK is queued for this batch's flush and not sent yet, but the peer's
+  // next segment is already here (a top-speed replay delivers a capture's SYN and
+  // the client's ACK in one batch). Send it now, so SND.NXT = ISS+1 when the ACK
+  // is checked (RFC 9293 §3.10.7.2) and the SYN-ACK still leaves first.
+  if (st == ST_SYN_RECEIVED && load<u32>(t, TCB_SND_MAX) == load<u32>(t, TCB_ISS)) tcpOutput(t);
   let f = load<u32>(t, TCB_FLAGS);
   const rst = (sFlags & TCP_RST) != 0;
   // A retransmitted SYN while our SYN-ACK is unanswered: send the SYN-ACK again.
