@@ -12,3 +12,4 @@ export const COMMANDS: { register(program: Command): void }[] = [inspectCmd, dum
 COMMANDS.push(replayCmd);
 COMMANDS.push(genCmd);
 COMMANDS.push(await import("./tap-cmd.ts"));
+COMMANDS.push(await import("./bench-cost-cmd.ts"), await import("./diff-cmd.ts"));

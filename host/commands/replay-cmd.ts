@@ -14,8 +14,9 @@ interface Raw {
   out?: string;
   outMerged?: boolean;
   flows: number;
-  report: "table" | "json";
+  report: "table" | "json" | "html";
   reportFile?: string;
+  stages?: number | true;
 }
 
 export function register(program: Command): void {
@@ -47,10 +48,23 @@ export function register(program: Command): void {
     )
     .option("--out-merged", "--out holds the input and the output interleaved by time")
     .option("--flows <n>", "flow-table capacity (track)", wholeNumber, 1 << 18)
-    .addOption(new Option("--report <kind>", "report format").choices(["table", "json"]).default("table"))
-    .option("--report-file <file>", "also write the JSON report to this file")
+    .addOption(
+      new Option("--report <kind>", "report format (html: with --report-file, implies --stages)")
+        .choices(["table", "json", "html"])
+        .default("table"),
+    )
+    .option(
+      "--report-file <file>",
+      "also write the JSON report to this file (the HTML file with --report html)",
+    )
+    .option(
+      "--stages [runs]",
+      "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
+      wholeNumber,
+    )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o); // host/report/cost.ts
       const json = o.report === "json";
       const r = replay(file, {
         mode: o.mode,
@@ -67,4 +81,44 @@ export function register(program: Command): void {
       if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
       if (r.error) fail(r.error);
     });
+}
+
+// ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
+async function costAction(file: string, o: Raw): Promise<void> {
+  if (o.report === "html" && !o.reportFile)
+    throw new UsageError("--report html needs --report-file F.html", "add --report-file report.html");
+  if (o.out) throw new UsageError("--stages does not write --out", "drop --out, or run without --stages");
+  const { costReport } = await import("../report/cost.ts");
+  const { formatStageCost } = await import("../report/stages.ts");
+  const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
+  const html = o.report === "html";
+  const { report, ladder } = await costReport(
+    file,
+    {
+      mode: o.mode,
+      app: o.app ?? null,
+      workers: o.workers,
+      speed: parseSpeed(o.speed),
+      loop: o.loop,
+      flows: o.flows,
+    },
+    runs,
+    html,
+  );
+  if (html) {
+    const { renderHtml } = await import("../report/html.ts");
+    writeFileSync(
+      o.reportFile!,
+      renderHtml({ report, ladder, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
+    );
+    out(formatReplay(report) + formatStageCost(report.cost.stage_cost) + `html report: ${o.reportFile}\n`);
+  } else {
+    out(
+      o.report === "json"
+        ? JSON.stringify(report, null, 2) + "\n"
+        : formatReplay(report) + formatStageCost(report.cost.stage_cost),
+    );
+    if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(report, null, 2) + "\n");
+  }
+  if (report.error) fail(report.error);
 }

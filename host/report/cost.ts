@@ -82,7 +82,6 @@ export function measureCost(
   runs = 5,
 ): ReplayReport & { cost: CostSection } {
   const mode = opts.mode;
-  if (!TIMED[mode]) throw new Error(`stage cost is measured for raw and track (not ${mode})`);
   const mhz = estimatedMhz();
   const workers = opts.workers ?? 1;
   const timedSums: StageSums[] = [];
@@ -91,7 +90,8 @@ export function measureCost(
   let service = new LogHist();
   let timeline: Timeline = { t_ms: [], workers_pps: [] };
   let last: ReplayReport | null = null;
-  warmUp(path, mode, [mode === "raw" ? "replayRawBatch" : "replayTrackBatch", TIMED[mode]]);
+  if (TIMED[mode]) warmUp(path, mode, [mode === "raw" ? "replayRawBatch" : "replayTrackBatch", TIMED[mode]]);
+  else for (let i = 0; i < 10; i++) replay(path, { ...opts, progress: false, stages: i % 2 === 1 }); // serve: poll()
   for (let i = -1; i < runs; i++) {
     // Untimed run: the host's clock around each call, batch service times, throughput over time.
     const hist = new LogHist();
@@ -121,7 +121,7 @@ export function measureCost(
       ...opts,
       progress: false,
       stages: true,
-      batchExport: TIMED[mode],
+      batchExport: TIMED[mode], // serve: undefined, poll() marks its sections
       onEnd: (core) => (sums = readStageSums(core)),
     });
     if (i < 0) continue; // warm-up: tier the code up
@@ -140,4 +140,24 @@ export function measureCost(
     batch_histogram: last!.batch_histogram,
   };
   return { ...last!, cost };
+}
+
+/**
+ * Everything `replay --stages` and `--report html` show: the cost measurement
+ * and, for HTML, the cost ladder of the same capture (fewer runs).
+ */
+export async function costReport(
+  path: string,
+  opts: ReplayOptions,
+  runs: number,
+  withLadder: boolean,
+): Promise<{ report: ReplayReport & { cost: CostSection }; ladder: Record<string, unknown> | null }> {
+  const report = measureCost(path, opts, runs);
+  let ladder: Record<string, unknown> | null = null;
+  if (withLadder) {
+    // bench/ is outside host/'s build root only in name: dist/bench sits beside dist/host.
+    const { benchLadder } = await import("../../bench/ladder.ts");
+    ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
+  }
+  return { report, ladder };
 }

@@ -1,0 +1,65 @@
+// `ixwasm bench ladder FILE` and `ixwasm bench instructions FILE`: subcommands
+// of the bench command (which keeps its [sections...] for the suite).
+import type { Command } from "commander";
+import { Option } from "commander";
+import { writeFileSync } from "node:fs";
+import { fail, out, wholeNumber } from "./cli-util.ts";
+import { checkFile } from "./common.ts";
+
+export function register(program: Command): void {
+  const bench = program.commands.find((c) => c.name() === "bench");
+  if (!bench) throw new Error("bench-cost-cmd: register after bench-cmd");
+  bench
+    .command("ladder")
+    .description(
+      "cost ladder of a capture: raw → +flow lookup → +TCP tracking → serve, each rung without stage timers; the increments are the stages' costs",
+    )
+    .argument("<file>", "capture file (pcap or pcapng)")
+    .option("--runs <n>", "runs per rung (median, min, max)", wholeNumber, 5)
+    .option(
+      "--min-packets <n>",
+      "repeat smaller captures to at least this many packets",
+      wholeNumber,
+      200_000,
+    )
+    .option("--json", "print the ladder as JSON (schema ixwasm-ladder/1)")
+    .option("--report-file <file>", "also write the JSON to this file")
+    .action(
+      async (file: string, o: { runs: number; minPackets: number; json?: boolean; reportFile?: string }) => {
+        checkFile(file);
+        const { benchLadder, formatLadder } = await import("../../bench/ladder.ts");
+        const l = benchLadder(file, Math.max(1, o.runs), o.minPackets);
+        out(o.json ? JSON.stringify(l, null, 2) + "\n" : formatLadder(l));
+        if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(l, null, 2) + "\n");
+      },
+    );
+  bench
+    .command("instructions")
+    .description(
+      "instructions per packet under valgrind's callgrind: replay of the first N and 2N packets, (Ir(2N) − Ir(N)) / N, repeated to show it is stable",
+    )
+    .argument("<file>", "capture file (pcap or pcapng)")
+    .addOption(new Option("--mode <mode>", "replay mode").choices(["raw", "track"]).default("raw"))
+    .option("-n, --packets <n>", "N (node under valgrind is ~50x slower)", wholeNumber, 20_000)
+    .option("--reps <n>", "repetitions of the N/2N pair", wholeNumber, 2)
+    .option("--json", "print the result as JSON (schema ixwasm-instructions/1)")
+    .option("--report-file <file>", "also write the JSON to this file")
+    .action(
+      async (
+        file: string,
+        o: { mode: string; packets: number; reps: number; json?: boolean; reportFile?: string },
+      ) => {
+        checkFile(file);
+        const { benchInstructions, formatInstructions, NoValgrind } =
+          await import("../../bench/instructions.ts");
+        try {
+          const r = benchInstructions(file, o.mode, Math.max(1, o.packets), Math.max(1, o.reps));
+          out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatInstructions(r));
+          if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
+        } catch (e) {
+          if (e instanceof NoValgrind) fail(e.message);
+          throw e;
+        }
+      },
+    );
+}

@@ -1,0 +1,185 @@
+// `--report html`: one self-contained offline HTML file (uPlot's script and
+// stylesheet inlined, the report's JSON embedded) with stage-cost bars, the
+// cost ladder, the batch histogram, the batch service-time CDF, per-worker
+// throughput over time, the fidelity summary and the run's metadata.
+//
+// Every chart sets window.ixwasmCharts[id] = data points drawn, which the
+// browser test (test/report/html.test.ts) checks.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+export interface HtmlInput {
+  /** the replay report, with its cost section (host/report/cost.ts) when measured */
+  report: object;
+  /** bench/ladder.ts result, when measured */
+  ladder: object | null;
+  /** how the run was started */
+  command: string;
+}
+
+function uplotAssets(): { js: string; css: string } {
+  const req = createRequire(import.meta.url);
+  const dir = dirname(req.resolve("uplot/package.json"));
+  return {
+    js: readFileSync(join(dir, "dist/uPlot.iife.min.js"), "utf8"),
+    css: readFileSync(join(dir, "dist/uPlot.min.css"), "utf8"),
+  };
+}
+
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** JSON safe inside a <script> element. */
+const scriptJson = (x: unknown) => JSON.stringify(x).replace(/</g, "\\u003c");
+
+export function renderHtml(input: HtmlInput): string {
+  const { js, css } = uplotAssets();
+  const r = input.report as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const title = `ixwasm cost: ${r.trace} (${r.mode})`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>${css}</style>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.note{color:#666;font-size:12px}.chart{margin:8px 0}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p class="note">${esc(input.command)}</p>
+<h2>Run</h2><table id="meta"></table>
+<h2>Stage cost (ns per packet; estimated cycles)</h2><div id="stages" class="chart"></div><table id="stagetable"></table>
+<p class="note" id="stagenote"></p>
+<h2>Cost ladder (no stage timers)</h2><div id="ladder" class="chart"></div><table id="laddertable"></table>
+<h2>Batch sizes (core calls)</h2><div id="batches" class="chart"></div>
+<h2>Batch service time CDF (µs, per packet)</h2><div id="latency" class="chart"></div>
+<p class="note" id="latnote"></p>
+<h2>Per-worker throughput over time (packets/s)</h2><div id="workers" class="chart"></div>
+<h2>Fidelity</h2><table id="fidelity"></table>
+<script type="application/json" id="data">${scriptJson({ report: r, ladder: input.ladder, command: input.command })}</script>
+<script>${js}</script>
+<script>${CLIENT}</script>
+</body></html>
+`;
+}
+
+// Browser side: plain JS run once on load.
+const CLIENT = `
+"use strict";
+const D = JSON.parse(document.getElementById("data").textContent);
+const R = D.report, C = R.cost || null;
+window.ixwasmCharts = {};
+const W = Math.min(1000, document.body.clientWidth - 20);
+function row(t, cells, cls) {
+  const tr = document.createElement("tr");
+  for (const [i, c] of cells.entries()) {
+    const td = document.createElement(cls === "th" ? "th" : "td");
+    td.textContent = c;
+    if (i > 0 && cls !== "th") td.className = "n";
+    tr.appendChild(td);
+  }
+  document.getElementById(t).appendChild(tr);
+}
+function empty(id, why) {
+  const p = document.createElement("p");
+  p.className = "note";
+  p.textContent = why;
+  document.getElementById(id).appendChild(p);
+  window.ixwasmCharts[id] = 0;
+}
+function bars(id, names, series, ylabel) {
+  const xs = names.map((_, i) => i);
+  const opts = {
+    width: W, height: 260,
+    scales: { x: { time: false, range: [-0.6, names.length - 0.4] }, y: { range: (u, lo, hi) => [0, hi * 1.1 || 1] } },
+    axes: [{ values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? names[t] ?? "" : "")), splits: () => xs }, { label: ylabel, size: 80 }],
+    series: [{}, ...series.map((s, k) => ({ label: s.label, fill: s.color, stroke: s.color, paths: uPlot.paths.bars({ size: [0.7 / series.length, 80], align: series.length === 1 ? 0 : k === 0 ? -1 : 1, gap: 0 }) }))],
+    legend: { show: series.length > 1 },
+  };
+  new uPlot(opts, [xs, ...series.map((s) => s.values)], document.getElementById(id));
+  window.ixwasmCharts[id] = series.reduce((a, s) => a + s.values.filter((v) => v != null).length, 0);
+}
+function lines(id, xs, series, xlabel, ylabel, logx) {
+  const opts = {
+    width: W, height: 260,
+    scales: { x: { time: false, distr: logx ? 3 : 1 }, y: {} },
+    axes: [{ label: xlabel }, { label: ylabel, size: 80 }],
+    series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true, size: 4 } }))],
+  };
+  new uPlot(opts, [xs, ...series.map((s) => s.values)], document.getElementById(id));
+  window.ixwasmCharts[id] = series.reduce((a, s) => a + s.values.filter((v) => v != null).length, 0);
+}
+const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"];
+
+// Run metadata.
+const m = R.machine || {};
+row("meta", ["capture", R.trace + " (" + R.format + ")"]);
+row("meta", ["mode", R.mode + (R.app ? ", app " + R.app : "") + ", " + R.workers + " worker(s), speed " + R.speed + ", loops " + R.loops]);
+row("meta", ["packets", R.packets_in + " in, " + R.packets_processed + " processed, " + R.packets_out + " out"]);
+row("meta", ["rate", R.pps + " packets/s, " + R.mbps + " Mbit/s over " + R.duration_s + " s"]);
+row("meta", ["machine", m.cpu + ", " + m.cores + " cores, " + m.platform]);
+row("meta", ["Node", m.node]);
+if (C) row("meta", ["stage-cost runs", C.stage_cost.runs + " timed + " + C.stage_cost.runs + " untimed, alternating"]);
+
+// Stage cost.
+if (C) {
+  const s = C.stage_cost;
+  bars("stages", s.stages.map((x) => x.name), [
+    { label: "ns/packet (median)", values: s.stages.map((x) => x.ns_per_packet), color: "#4e79a7" },
+  ], "ns/packet");
+  row("stagetable", ["stage", "ns/packet", "min", "max", "est. cycles"], "th");
+  for (const x of s.stages) row("stagetable", [x.name, x.ns_per_packet, x.min, x.max, x.cycles_per_packet_est]);
+  row("stagetable", ["sum of stages", s.sum_ns_per_packet, "", "", ""]);
+  row("stagetable", ["total (core clock)", s.total_ns_per_packet.median, s.total_ns_per_packet.min, s.total_ns_per_packet.max, Math.round(s.total_ns_per_packet.median * s.mhz_estimated / 1000)]);
+  row("stagetable", ["residual", s.residual_ns_per_packet + " (" + s.residual_pct + " %)", "", "", ""]);
+  row("stagetable", ["timers on / off (host clock)", s.overhead.timed_ns_per_packet.median + " / " + s.overhead.untimed_ns_per_packet.median, "", "", "overhead " + s.overhead.overhead_pct + " %"]);
+  document.getElementById("stagenote").textContent = s.method + ". Cycles estimated at " + s.mhz_estimated + " MHz.";
+} else empty("stages", "no stage cost in this report (run replay with --stages)");
+
+// Ladder.
+const L = D.ladder;
+if (L && L.rungs.some((g) => g.ns_per_packet)) {
+  const rungs = L.rungs.filter((g) => g.ns_per_packet);
+  bars("ladder", rungs.map((g) => g.name), [
+    { label: "ns/packet", values: rungs.map((g) => g.ns_per_packet.median), color: "#59a14f" },
+    { label: "increment", values: rungs.map((g) => g.increment_ns), color: "#f28e2b" },
+  ], "ns/packet");
+  row("laddertable", ["rung", "ns/packet", "min", "max", "increment", "± band"], "th");
+  for (const g of L.rungs) row("laddertable", [g.name, g.ns_per_packet ? g.ns_per_packet.median.toFixed(2) : "-", g.ns_per_packet ? g.ns_per_packet.min.toFixed(2) : "", g.ns_per_packet ? g.ns_per_packet.max.toFixed(2) : "", g.increment_ns ?? "", g.band_ns ?? ""]);
+} else empty("ladder", "no cost ladder measured");
+
+// Batch histogram.
+const bh = (C && C.batch_histogram) || R.batch_histogram || {};
+const bk = Object.keys(bh);
+if (bk.length) bars("batches", bk, [{ label: "core calls", values: bk.map((k) => bh[k]), color: "#76b7b2" }], "calls");
+else empty("batches", "no batches");
+
+// Latency CDF: per-packet batch service time (or the paced run's latency quantiles).
+if (C && C.batch_service_us.cdf.length) {
+  const cdf = C.batch_service_us.cdf;
+  lines("latency", cdf.map((p) => p[0]), [{ label: "fraction of packets ≤ x", values: cdf.map((p) => p[1]), color: "#e15759" }], "µs", "CDF", true);
+  const b = C.batch_service_us;
+  document.getElementById("latnote").textContent = "Each packet waits for its batch's whole core call. p50 " + b.p50 + " µs, p90 " + b.p90 + ", p99 " + b.p99 + ", p999 " + b.p999 + ", max " + b.max + " (" + b.samples + " packets; log buckets, 1/16 resolution).";
+} else if (R.latency_us) {
+  const q = R.latency_us;
+  lines("latency", [q.p50, q.p99, q.p999], [{ label: "fraction ≤ x", values: [0.5, 0.99, 0.999], color: "#e15759" }], "µs", "CDF", true);
+} else empty("latency", "no latency in this run");
+
+// Per-worker throughput.
+if (C && C.timeline.t_ms.length) {
+  const t = C.timeline;
+  lines("workers", t.t_ms, t.workers_pps.map((v, w) => ({ label: "worker " + w, values: v, color: COLORS[w % COLORS.length] })), "ms", "packets/s", false);
+} else empty("workers", "no timeline");
+
+// Fidelity.
+const F = R.fidelity;
+if (F && typeof F === "object") {
+  for (const [k, v] of Object.entries(F)) if (typeof v !== "object") row("fidelity", [k, String(v)]);
+} else {
+  row("fidelity", ["score", "not applicable: fidelity is scored in serve mode with the mirror app"]);
+}
+const dropped = Object.values(R.drops || {}).reduce((a, b) => a + (b || 0), 0);
+row("fidelity", ["accounting", R.packets_in + " in = " + R.packets_processed + " processed + " + dropped + " dropped for a reason"]);
+`;
