@@ -81,7 +81,7 @@ test("replay --report html: one self-contained file, every chart drawn, no conso
       assert.ok(charts[id] > 0, `chart ${id} has data points (${charts[id]})`);
     // Each chart's canvas has drawn (non-blank) pixels.
     const inked = await page.evaluate(() =>
-      [...document.querySelectorAll(".chart")].map((div) => {
+      Array.from(document.querySelectorAll(".chart")).map((div) => {
         const c = div.querySelector("canvas");
         if (!c) return [div.id, 0];
         const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;

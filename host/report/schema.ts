@@ -1,0 +1,182 @@
+// JSON Schemas (a draft 2020-12 subset) of the cost reports, and the small
+// validator the tests use on them: type, required, properties, items, enum,
+// const, minimum. The README's "Cost report JSON" section describes the fields.
+export type Schema = {
+  type?:
+    | "object"
+    | "array"
+    | "number"
+    | "string"
+    | "boolean"
+    | "null"
+    | ("number" | "null" | "string" | "object")[];
+  required?: string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  description?: string;
+};
+
+const num: Schema = { type: "number" };
+const spread: Schema = {
+  type: "object",
+  required: ["median", "min", "max"],
+  properties: { median: num, min: num, max: num },
+};
+const machine: Schema = { type: "object", required: ["cpu", "cores", "node"] };
+
+/** The `cost` section a replay report (ixwasm-replay/1) carries after --stages or --report html. */
+export const COST_SECTION_SCHEMA: Schema = {
+  type: "object",
+  required: ["schema", "stage_cost", "batch_service_us", "timeline", "batch_histogram"],
+  properties: {
+    schema: { const: "ixwasm-cost/1" },
+    stage_cost: {
+      type: "object",
+      required: [
+        "method",
+        "runs",
+        "packets",
+        "batches",
+        "mhz_estimated",
+        "stages",
+        "total_ns_per_packet",
+        "sum_ns_per_packet",
+        "residual_ns_per_packet",
+        "residual_pct",
+        "overhead",
+      ],
+      properties: {
+        runs: { type: "number", minimum: 1 },
+        packets: num,
+        mhz_estimated: num,
+        stages: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["name", "ns_per_packet", "min", "max", "cycles_per_packet_est"],
+            properties: {
+              name: { type: "string" },
+              ns_per_packet: num,
+              min: num,
+              max: num,
+              cycles_per_packet_est: num,
+            },
+          },
+        },
+        total_ns_per_packet: spread,
+        sum_ns_per_packet: num,
+        residual_ns_per_packet: num,
+        residual_pct: num,
+        overhead: {
+          type: "object",
+          required: ["timed_ns_per_packet", "untimed_ns_per_packet", "overhead_pct"],
+          properties: { timed_ns_per_packet: spread, untimed_ns_per_packet: spread, overhead_pct: num },
+        },
+      },
+    },
+    batch_service_us: {
+      type: "object",
+      required: ["samples", "p50", "p90", "p99", "p999", "max", "cdf"],
+      properties: { cdf: { type: "array", items: { type: "array", items: num } } },
+    },
+    timeline: {
+      type: "object",
+      required: ["t_ms", "workers_pps"],
+      properties: {
+        t_ms: { type: "array", items: num },
+        workers_pps: { type: "array", items: { type: "array", items: num } },
+      },
+    },
+    batch_histogram: { type: "object" },
+  },
+};
+
+export const LADDER_JSON_SCHEMA: Schema = {
+  type: "object",
+  required: ["schema", "file", "packets_per_run", "runs", "rungs", "machine"],
+  properties: {
+    schema: { const: "ixwasm-ladder/1" },
+    rungs: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "adds", "ns_per_packet", "increment_ns", "band_ns"],
+        properties: {
+          name: { type: "string" },
+          ns_per_packet: { type: ["object", "null"] },
+          increment_ns: { type: ["number", "null"] },
+          band_ns: { type: ["number", "null"] },
+        },
+      },
+    },
+    machine,
+  },
+};
+
+export const INSTRUCTIONS_JSON_SCHEMA: Schema = {
+  type: "object",
+  required: [
+    "schema",
+    "file",
+    "mode",
+    "n",
+    "runs",
+    "per_packet",
+    "spread_pct",
+    "valgrind",
+    "node_flags",
+    "machine",
+  ],
+  properties: {
+    schema: { const: "ixwasm-instructions/1" },
+    n: { type: "number", minimum: 1 },
+    runs: { type: "array", items: { type: "object", required: ["ir_n", "ir_2n", "per_packet"] } },
+    per_packet: num,
+    spread_pct: num,
+    machine,
+  },
+};
+
+export const DIFF_JSON_SCHEMA: Schema = {
+  type: "object",
+  required: ["schema", "kind", "a", "b", "rows", "regressions"],
+  properties: {
+    schema: { const: "ixwasm-diff/1" },
+    rows: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["name", "unit", "a", "b", "delta", "delta_pct", "band", "verdict"],
+        properties: { verdict: { enum: ["same", "within noise", "slower", "faster"] } },
+      },
+    },
+  },
+};
+
+/** Problems of `v` against `s` (empty when valid), each with its JSON path. */
+export function validate(s: Schema, v: unknown, path = "$"): string[] {
+  const out: string[] = [];
+  const typeOf = (x: unknown) => (x === null ? "null" : Array.isArray(x) ? "array" : typeof x);
+  if (s.const !== undefined && v !== s.const) out.push(`${path}: expected ${JSON.stringify(s.const)}`);
+  if (s.enum && !s.enum.includes(v))
+    out.push(`${path}: ${JSON.stringify(v)} not one of ${JSON.stringify(s.enum)}`);
+  if (s.type) {
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    const t = typeOf(v);
+    if (!types.includes(t as never) || (t === "number" && !Number.isFinite(v as number)))
+      return [...out, `${path}: expected ${types.join("|")}, got ${t}`];
+  }
+  if (s.minimum !== undefined && typeof v === "number" && v < s.minimum)
+    out.push(`${path}: below ${s.minimum}`);
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    for (const k of s.required ?? []) if (!(k in o)) out.push(`${path}.${k}: missing`);
+    for (const [k, sub] of Object.entries(s.properties ?? {}))
+      if (k in o) out.push(...validate(sub, o[k], `${path}.${k}`));
+  }
+  if (Array.isArray(v) && s.items) v.forEach((x, i) => out.push(...validate(s.items!, x, `${path}[${i}]`)));
+  return out;
+}

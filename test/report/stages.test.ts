@@ -1,0 +1,181 @@
+// Stage timers, the cost JSON and its schema, the cost ladder's JSON and
+// `ixwasm diff`. Checks structure and arithmetic only: speed figures belong in
+// benchmarks (the machine is shared and noisy).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
+import { replay } from "../../host/commands/replay.ts";
+import { measureCost } from "../../host/report/cost.ts";
+import { readStageSums, STAGE_NAMES, type StageSums } from "../../host/report/stages.ts";
+import {
+  COST_SECTION_SCHEMA,
+  DIFF_JSON_SCHEMA,
+  LADDER_JSON_SCHEMA,
+  validate,
+} from "../../host/report/schema.ts";
+import { diffReports } from "../../host/commands/diff.ts";
+import { benchLadder } from "../../bench/ladder.ts";
+import { LogHist } from "../../host/report/hist.ts";
+
+const HTTP = join(OWN_TRACES, "http-kernel.pcap");
+const tmp = mkdtempSync(join(tmpdir(), "ixwasm-stages-"));
+const TIMED = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" } as const;
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host/cli.ts"), ...args], {
+    encoding: "utf8",
+    cwd: ROOT,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test("timed stage passes give the plain path's report (verdict counts, drops, TCP analysis, workers)", () => {
+  const clean = (r: object) =>
+    JSON.stringify({ ...r, duration_s: 0, pps: 0, mbps: 0, stages: 0, stages_cycles_est: 0 });
+  for (const f of ownTraces())
+    for (const mode of ["raw", "track"] as const) {
+      const plain = replay(f, { mode, workers: 3, loop: 2 });
+      const timed = replay(f, { mode, workers: 3, loop: 2, stages: true, batchExport: TIMED[mode] });
+      assert.is(clean(timed), clean(plain), `${mode} ${f}`);
+    }
+});
+
+test("stage timers: every stage of the mode measured, the sum within 5 % of the total, cycles estimated", () => {
+  for (const mode of ["raw", "track"] as const) {
+    const r = measureCost(HTTP, { mode, loop: 30 }, 2);
+    const c = r.cost.stage_cost;
+    assert.equal(
+      c.stages.map((s) => s.name),
+      mode === "raw" ? ["parse+hash", "dispatch"] : ["parse+hash", "flow lookup", "tcp input", "dispatch"],
+    );
+    for (const s of c.stages) {
+      assert.ok(s.ns_per_packet > 0 && s.min <= s.ns_per_packet && s.ns_per_packet <= s.max, s.name);
+      assert.ok(s.cycles_per_packet_est > 0, s.name);
+    }
+    assert.is(c.packets, 133 * 30);
+    assert.ok(Math.abs(c.residual_pct) <= 5, `residual ${c.residual_pct} %`);
+    assert.ok(c.mhz_estimated > 100, `calibrated ${c.mhz_estimated} MHz`);
+    assert.ok(c.overhead.untimed_ns_per_packet.median > 0);
+    assert.equal(validate(COST_SECTION_SCHEMA, r.cost), []);
+    assert.is(r.cost.batch_service_us.samples, 133 * 30);
+    assert.ok(r.cost.timeline.t_ms.length > 0);
+  }
+});
+
+test("poll() sections: serve mode with timers on measures rx+input and the rest, within the total", () => {
+  let sums: StageSums | null = null;
+  const r = replay(HTTP, {
+    mode: "serve",
+    app: "mirror",
+    stages: true,
+    onEnd: (c) => (sums = readStageSums(c)),
+  });
+  assert.ok(r.packets_in > 0);
+  const s = sums as unknown as StageSums;
+  assert.ok(s.calls > 0 && s.packets > 0);
+  const at = (n: string) => s.ms[STAGE_NAMES.indexOf(n as never)];
+  assert.ok(at("rx+input") > 0 && at("flush") > 0 && at("tx") > 0);
+  const sum = s.ms.reduce((a, b) => a + b, 0);
+  assert.ok(sum <= s.totalMs * 1.0001, `${sum} ≤ ${s.totalMs}`);
+  // Timers off: nothing is summed.
+  let off: StageSums | null = null;
+  replay(HTTP, { mode: "serve", app: "mirror", onEnd: (c) => (off = readStageSums(c)) });
+  assert.is((off as unknown as StageSums).calls, 0);
+});
+
+test("CLI: replay --stages --report json carries a valid cost section", () => {
+  const c = cli("replay", HTTP, "--mode", "raw", "--loop", "10", "--stages", "1", "--report", "json");
+  assert.is(c.code, 0, c.err);
+  const r = JSON.parse(c.out);
+  assert.is(r.schema, "ixwasm-replay/1");
+  assert.equal(validate(COST_SECTION_SCHEMA, r.cost), []);
+  const h = cli("replay", HTTP, "--report", "html");
+  assert.is(h.code, 1);
+  assert.match(h.err, /--report html needs --report-file/);
+});
+
+test("bench ladder: rungs in order, JSON valid", () => {
+  const l = benchLadder(HTTP, 1, 5000);
+  assert.equal(validate(LADDER_JSON_SCHEMA, JSON.parse(JSON.stringify(l))), []);
+  assert.equal(
+    l.rungs.map((r) => r.name),
+    ["raw", "+flow lookup", "+TCP tracking", "serve (+stack, app)"],
+  );
+  assert.ok(l.rungs.every((r) => r.ns_per_packet && r.ns_per_packet.median > 0));
+  assert.ok(l.packets_per_run >= 5000);
+});
+
+// Two known reports: stage figures with spreads (B's tcp input clearly slower, parse within noise).
+const stage = (name: string, m: number, lo: number, hi: number) => ({
+  name,
+  about: "",
+  ns_per_packet: m,
+  min: lo,
+  max: hi,
+  cycles_per_packet_est: 0,
+});
+const known = (tcp: [number, number, number], total: [number, number, number]) => ({
+  schema: "ixwasm-replay/1",
+  mode: "track",
+  stages: {},
+  cost: {
+    stage_cost: {
+      stages: [stage("parse+hash", 20, 19, 21), stage("tcp input", ...tcp)],
+      total_ns_per_packet: { median: total[0], min: total[1], max: total[2] },
+      overhead: { untimed_ns_per_packet: { median: 40, min: 39, max: 41 } },
+    },
+  },
+});
+
+test("diff: deltas, noise bands and verdicts on two known reports", () => {
+  const a = known([25, 24, 26], [45, 44, 46]);
+  const b = known([31, 30, 32], [51, 50, 52]);
+  const d = diffReports(a, b, "a.json", "b.json");
+  assert.equal(validate(DIFF_JSON_SCHEMA, d), []);
+  const row = (n: string) => d.rows.find((r) => r.name === n)!;
+  assert.is(row("parse+hash").verdict, "same");
+  assert.is(row("tcp input").delta, 6);
+  assert.is(row("tcp input").band, 2);
+  assert.is(row("tcp input").verdict, "slower");
+  assert.is(row("tcp input").delta_pct, 24);
+  assert.is(row("total").verdict, "slower");
+  assert.is(row("untimed (host clock)").verdict, "same");
+  assert.is(d.regressions, 2);
+  const back = diffReports(b, a);
+  assert.is(back.rows.find((r) => r.name === "tcp input")!.verdict, "faster");
+  const near = diffReports(a, known([25.8, 24.5, 27], [45.5, 44, 47]));
+  assert.is(near.rows.find((r) => r.name === "tcp input")!.verdict, "within noise");
+  // The CLI: exit 1 with --fail-on-regression, one line naming it.
+  writeFileSync(join(tmp, "a.json"), JSON.stringify(a));
+  writeFileSync(join(tmp, "b.json"), JSON.stringify(b));
+  const ok = cli("diff", join(tmp, "a.json"), join(tmp, "b.json"));
+  assert.is(ok.code, 0, ok.err);
+  assert.match(ok.out, /tcp input .*slower/);
+  const bad = cli("diff", join(tmp, "a.json"), join(tmp, "b.json"), "--fail-on-regression");
+  assert.is(bad.code, 1);
+  assert.match(bad.err, /2 figure\(s\) slower/);
+  writeFileSync(join(tmp, "c.json"), JSON.stringify({ schema: "other" }));
+  const wrong = cli("diff", join(tmp, "a.json"), join(tmp, "c.json"));
+  assert.is(wrong.code, 1);
+  assert.match(wrong.err, /not a cost report/);
+});
+
+test("log histogram: quantiles within one bucket (1/16), CDF ends at 1", () => {
+  const h = new LogHist();
+  for (let i = 1; i <= 10000; i++) h.add(i);
+  const s = h.summary();
+  for (const [q, v] of [
+    [0.5, s.p50],
+    [0.9, s.p90],
+    [0.99, s.p99],
+  ])
+    assert.ok(Math.abs(v - q * 10000) <= (q * 10000) / 16 + 1, `${q}: ${v}`);
+  assert.is(s.max, 10000);
+  assert.is(s.cdf[s.cdf.length - 1][1], 1);
+});
+
+test.run();
