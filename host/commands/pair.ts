@@ -11,6 +11,7 @@ import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.t
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
+import { serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 
 export interface PairOptions {
@@ -52,19 +53,7 @@ const SERVER_IP = Buffer.from([198, 18, 0, 2]);
 
 /** Sizes both cores for the workload (see README "pair" for the formulas). */
 export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
-  const ringSlots = 2048;
-  const common: Partial<CoreConfig> = {
-    ringSlots,
-    stagingBytes: 0,
-    descSlots: 0,
-    flows: Math.max(1024, o.conns * 2),
-    tcbs: o.conns + 64,
-    timers: o.conns + 64,
-    spans: o.conns * 16 + 1024,
-    mbufs: 2 * ringSlots + Math.max(8192, o.conns * 8),
-    neighSlots: 64,
-    evqSlots: Math.max(4096, o.conns * 2 + 64),
-  };
+  const common = stackConfig(o.conns, 2048);
   const reqBytes = o.size + 320; // value plus the memcached command line and key
   return {
     client: {
@@ -83,7 +72,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
     server: {
       ...common,
       app: APP_IDS[o.app],
-      appBytes: o.app === "memcached" ? (64 << 20) + o.conns * 8192 : (1 << 20) + o.conns * 4096,
+      appBytes: serverAppBytes(o.app, o.conns),
       macLo: SERVER_MAC.readUInt32LE(0),
       macHi: SERVER_MAC.readUInt16LE(4),
       ipv4: SERVER_IP.readUInt32LE(0),

@@ -9,6 +9,7 @@
 // several queues one core serves them all round-robin until multi-worker tap
 // exists. When a round finds nothing it spins for --spin-us, then blocks in
 // poll(2) on all queues (bounded so the core's timers keep running).
+import { serverAppBytes, stackConfig } from "../stack-config.ts";
 import { createCore, type CoreConfig } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { UsageError } from "../io/errors.ts";
@@ -103,24 +104,15 @@ export interface TapReport {
   cleanup_errors: string[];
 }
 
-/** Sizes a server core for `conns` concurrent connections (the pair server's formulas). */
+/** Sizes a server core for `conns` concurrent connections (host/stack-config.ts). */
 export function tapConfig(o: TapOptions): Partial<CoreConfig> {
   const ringSlots = 512; // ≥ 64 frames in flight RX; TX gets one poll's output (echo of a full batch and its ACKs)
   const mss4 = o.mtu - 40;
   return {
-    ringSlots,
-    stagingBytes: 0,
-    descSlots: 0,
-    flows: Math.max(1024, o.conns * 2),
-    tcbs: o.conns + 64,
-    timers: o.conns + 64,
-    spans: o.conns * 16 + 1024,
-    mbufs: 2 * ringSlots + Math.max(8192, o.conns * 8),
-    neighSlots: 64,
-    evqSlots: Math.max(4096, o.conns * 2 + 64),
+    ...stackConfig(o.conns, ringSlots),
     app: APPS[o.app],
     appPort: o.port || DEFAULT_PORTS[o.app],
-    appBytes: o.app === "memcached" ? (64 << 20) + o.conns * 8192 : (1 << 20) + o.conns * 4096,
+    appBytes: serverAppBytes(o.app, o.conns),
     macLo: o.mac.readUInt32LE(0),
     macHi: o.mac.readUInt16LE(4),
     ipv4: o.ip.bytes.readUInt32LE(0),

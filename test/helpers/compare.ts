@@ -5,22 +5,10 @@
 // tshark value is an extension header.
 import type { DumpRecord } from "../../host/commands/dump.ts";
 
-export interface Expected {
-  n: number;
-  ts: string | null;
-  caplen: number;
-  len: number;
-  src: string | null;
-  dst: string | null;
-  proto: number | null;
-  sport: number | null;
-  dport: number | null;
-  flags: number | null;
-  seq: number | null;
-  ack: number | null;
-  payload: number | null;
+/** A tshark-derived expectation: dump's record without its own flags (frag may be absent). */
+export type Expected = Omit<DumpRecord, "frag" | "ts_invalid" | "truncated" | "not_packet"> & {
   frag?: boolean;
-}
+};
 
 const EXT6 = new Set([0, 43, 44, 50, 51, 60, 135]);
 
