@@ -56,3 +56,4 @@ export {
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";
 export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
 export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";
+export { kChecksum, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";

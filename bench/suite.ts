@@ -125,3 +125,21 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   if (o.json) out(JSON.stringify(report, null, 2));
   return report;
 }
+
+// ---- cost (bench/ladder.ts, bench/native.ts): the cost ladder and WASM vs C per algorithm ----
+const costSection: Section = {
+  name: "cost",
+  about:
+    "cost ladder of traces/http-kernel.pcap (raw, +flow lookup, +TCP tracking, serve) and checksum/Toeplitz/parse/flow lookup in WASM vs C (gcc -O2) on the same frames",
+  async run(ctx) {
+    const { benchLadder, formatLadder } = await import("./ladder.ts");
+    const { benchNative, formatNative } = await import("./native.ts");
+    const trace = join(ctx.root, "traces/http-kernel.pcap");
+    const ladder = benchLadder(trace, ctx.runs);
+    ctx.say("\n" + formatLadder(ladder).trimEnd());
+    const native = benchNative(trace, ctx.runs);
+    for (const line of formatNative(native)) ctx.say(line);
+    return { ladder, native };
+  },
+};
+SECTIONS.push(costSection);
