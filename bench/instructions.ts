@@ -21,7 +21,13 @@ import { DESC_BYTES } from "../host/io/reader.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 
 export const INSTRUCTIONS_SCHEMA = "ixwasm-instructions/1";
-export const NODE_FLAGS = ["--single-threaded", "--no-liftoff", "--no-wasm-lazy-compilation"];
+export const NODE_FLAGS = [
+  "--single-threaded",
+  "--no-liftoff",
+  "--no-wasm-lazy-compilation",
+  "--hash-seed=1",
+  "--random-seed=1",
+];
 
 export interface InstructionsResult {
   schema: typeof INSTRUCTIONS_SCHEMA;
