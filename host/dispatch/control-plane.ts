@@ -25,7 +25,15 @@
 // per tick, as long as the projected loads are still outside the band.
 import { performance } from "node:perf_hooks";
 import type { Dataplane, Steering } from "./dataplane.ts";
-import { MIG_EXPORT, MIG_IMPORT, MIG_REQ, MIG_RESULT, MIG_ARG, MIG_SNAP, MIG_STRIDE } from "./control-worker.ts";
+import {
+  MIG_EXPORT,
+  MIG_IMPORT,
+  MIG_REQ,
+  MIG_RESULT,
+  MIG_ARG,
+  MIG_SNAP,
+  MIG_STRIDE,
+} from "./control-worker.ts";
 
 export interface ControlPlaneOptions {
   /** Watch load and move groups on its own (--rebalance on). */
@@ -192,7 +200,8 @@ export class ControlPlane implements Steering {
     const deadline = Date.now() + this.opts.timeoutMs;
     while (Atomics.load(mig, b + MIG_REQ) !== 0) {
       if (this.dp.failed) throw new Error(`worker ${w} trapped during a migration`);
-      if (Date.now() > deadline) throw new Error(`worker ${w} did not answer a migration request within ${this.opts.timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`worker ${w} did not answer a migration request within ${this.opts.timeoutMs} ms`);
       await tick();
       nic.rx.publish(0);
     }
@@ -221,7 +230,8 @@ export class ControlPlane implements Steering {
       const more = A.u32[(sa.offset + 28) >>> 2];
       chunks++;
       if (n > 0) {
-        if (r > sb.bytes) return { flows, lost, bytes, chunks, error: `chunk of ${r} B exceeds worker ${b}'s staging` };
+        if (r > sb.bytes)
+          return { flows, lost, bytes, chunks, error: `chunk of ${r} B exceeds worker ${b}'s staging` };
         B.u8.set(A.u8.subarray(sa.offset, sa.offset + r), sb.offset);
         const k = await this.request(b, MIG_IMPORT, r);
         if (k < 0) {
@@ -244,7 +254,18 @@ export class ControlPlane implements Steering {
     if (!(group >= 0 && group < GROUPS)) throw new Error(`flow group must be 0..127, not ${group}`);
     if (!(to >= 0 && to < workers)) throw new Error(`worker must be 0..${workers - 1}, not ${to}`);
     const from = this.reta[group];
-    const report: MigrationReport = { group, from, to, ok: true, flows: 0, lost: 0, bytes: 0, chunks: 0, heldFrames: 0, pauseUs: 0 };
+    const report: MigrationReport = {
+      group,
+      from,
+      to,
+      ok: true,
+      flows: 0,
+      lost: 0,
+      bytes: 0,
+      chunks: 0,
+      heldFrames: 0,
+      pauseUs: 0,
+    };
     if (from === to) return report;
     this.migrating++;
     const t0 = performance.now();
@@ -357,7 +378,8 @@ export class ControlPlane implements Steering {
         if (load[w] > load[busy]) busy = w;
         if (load[w] < load[idle]) idle = w;
       }
-      if (load[busy] < mean * (1 + this.opts.threshold) || load[idle] > mean * (1 - this.opts.threshold)) break;
+      if (load[busy] < mean * (1 + this.opts.threshold) || load[idle] > mean * (1 - this.opts.threshold))
+        break;
       const gap = load[busy] - load[idle];
       let best = -1;
       let bestDist = Infinity;
@@ -384,12 +406,17 @@ export class ControlPlane implements Steering {
   /** What the report prints: migrations, flows moved, pause time. */
   summary(): ControlStats & { pauseUsMean: number } {
     const n = this.stats.migrations + this.stats.refused;
-    return { ...this.stats, errors: [...this.stats.errors], pauseUsMean: n ? Math.round(this.stats.pauseUsTotal / n) : 0 };
+    return {
+      ...this.stats,
+      errors: [...this.stats.errors],
+      pauseUsMean: n ? Math.round(this.stats.pauseUsTotal / n) : 0,
+    };
   }
 }
 
 function exportError(r: number): string {
-  if (r === -2) return "not movable (send data outside the connection's buffers, or an app without a migration hook)";
+  if (r === -2)
+    return "not movable (send data outside the connection's buffers, or an app without a migration hook)";
   if (r === -3) return "a connection is larger than the staging region";
   return `export failed (${r})`;
 }

@@ -88,12 +88,30 @@ export class FidelityMeter {
    * than segMss (segmentation offload on the capture host: the wire carried
    * MSS-sized segments) is compared as the segments the wire carried.
    */
-  ref(flow: object, name: string, isn: number, seq: number, len: number, flags: number, bytes: Uint8Array, segMss: number): void {
+  ref(
+    flow: object,
+    name: string,
+    isn: number,
+    seq: number,
+    len: number,
+    flags: number,
+    bytes: Uint8Array,
+    segMss: number,
+  ): void {
     if (segMss > 0 && len > segMss) {
       for (let at = 0; at < len; at += segMss) {
         const n = Math.min(segMss, len - at);
         const last = at + n >= len;
-        this.ref(flow, name, isn, (seq + at) >>> 0, n, last ? flags : flags & ~F_FIN & ~F_RST, bytes.subarray(Math.min(at, bytes.length), Math.min(at + n, bytes.length)), 0);
+        this.ref(
+          flow,
+          name,
+          isn,
+          (seq + at) >>> 0,
+          n,
+          last ? flags : flags & ~F_FIN & ~F_RST,
+          bytes.subarray(Math.min(at, bytes.length), Math.min(at + n, bytes.length)),
+          0,
+        );
       }
       return;
     }
@@ -144,7 +162,8 @@ export class FidelityMeter {
 
   private pair(s: FlowSide, off: number, r: Seg, o: Seg): void {
     if (r.len !== o.len) this.note(s, off, `length ${o.len}, capture ${r.len}`);
-    else if (r.flags !== o.flags) this.note(s, off, `flags ${flagText(o.flags)}, capture ${flagText(r.flags)}`);
+    else if (r.flags !== o.flags)
+      this.note(s, off, `flags ${flagText(o.flags)}, capture ${flagText(r.flags)}`);
     else if (r.crcLen === o.crcLen && r.crc !== o.crc) this.note(s, off, "payload bytes differ");
     else {
       this.matching++;
@@ -194,7 +213,8 @@ export function fidelityRows(f: FidelityReport): [string, string][] {
       `${f.segments_matching}/${f.segments_compared} segments (${f.segments_pct} %), ${f.bytes_matching}/${f.bytes_compared} payload bytes; missing ${f.segments_missing}, extra ${f.segments_extra}; retransmissions: capture ${f.retransmissions_capture}, core ${f.retransmissions_core}`,
     ],
   ];
-  for (const m of f.first_mismatches.slice(0, 5)) rows.push(["  mismatch", `${m.flow} offset ${m.offset}: ${m.what}`]);
+  for (const m of f.first_mismatches.slice(0, 5))
+    rows.push(["  mismatch", `${m.flow} offset ${m.offset}: ${m.what}`]);
   rows.push(["  excluded", f.excluded]);
   return rows;
 }

@@ -25,7 +25,14 @@ export function mirrorAppBytes(flows: number, blockBytes: number): number {
   let hs = 1;
   while (hs < flows * 2) hs *= 2;
   // header + feed + flow records (128) + hash (4) + iov (40 spans × 8) + blocks with links and chunks
-  return FEED_OFF + FEED_BYTES + flows * (128 + 320) + hs * 4 + Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) + 4096;
+  return (
+    FEED_OFF +
+    FEED_BYTES +
+    flows * (128 + 320) +
+    hs * 4 +
+    Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) +
+    4096
+  );
 }
 
 export type MirrorStatus = {
@@ -121,7 +128,7 @@ export class MirrorFeed {
 
   /** Whether the app has consumed everything produced. */
   drained(): boolean {
-    return (Atomics.load(this.i32, (this.base + FEED_TAIL) >>> 2) >>> 0) === this.head;
+    return Atomics.load(this.i32, (this.base + FEED_TAIL) >>> 2) >>> 0 === this.head;
   }
 
   status(): MirrorStatus {

@@ -150,7 +150,7 @@ export function prescan(path: string, core?: Core): Prescan {
         if ((fl & (SUM_F_TCP | SUM_F_PORTS)) !== (SUM_F_TCP | SUM_F_PORTS) || fl & SUM_F_FRAG) continue;
         const tflags = u32[w + 2] & 0xfff;
         if (!(tflags & TCP_SYN)) continue;
-        const v6 = (u32[w] >>> 16 & 0xff) === 6;
+        const v6 = ((u32[w] >>> 16) & 0xff) === 6;
         const seq = u32[w + 3];
         if (!(tflags & TCP_ACK)) {
           // A client's SYN: a new flow unless it repeats the current one's.
@@ -159,7 +159,12 @@ export function prescan(path: string, core?: Core): Prescan {
           const last = list?.[list.length - 1];
           if (last && last.clientIsn === seq) continue;
           if (++flows > MAX_FLOWS)
-            throw new TraceError(path, reader.offset, reader.records, `more than ${MAX_FLOWS} TCP flows: too many for serve mode's pre-scan (use --mode track)`);
+            throw new TraceError(
+              path,
+              reader.offset,
+              reader.records,
+              `more than ${MAX_FLOWS} TCP flows: too many for serve mode's pre-scan (use --mode track)`,
+            );
           const key = new Uint8Array(40);
           key[0] = v6 ? 6 : 4;
           key[1] = 6;
@@ -200,7 +205,7 @@ export function prescan(path: string, core?: Core): Prescan {
           // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
           const list = res.byKey.get(dirKey(u32, w, v6, true));
           const f = list?.[list.length - 1];
-          if (!f || f.synAckSeen || u32[w + 4] !== ((f.clientIsn + 1) >>> 0)) continue;
+          if (!f || f.synAckSeen || u32[w + 4] !== (f.clientIsn + 1) >>> 0) continue;
           f.synAckSeen = true;
           f.serverIsn = seq;
           const frame = u32[d];

@@ -85,7 +85,12 @@ function absorb(conns: Map<number, Conn>, f: Buffer): void {
 function roundFrames(conns: Conn[], r: number): Buffer[] {
   return conns.map((c, f) => {
     if (r === 0)
-      return eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport: c.port, dport: 7, seq: c.iss, flags: SYN })));
+      return eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        ipv4(A, B, 6, tcp(A, B, { sport: c.port, dport: 7, seq: c.iss, flags: SYN })),
+      );
     const data = message(f, r - 1);
     const seg = tcp(A, B, { sport: c.port, dport: 7, seq: c.sndNxt, ack: c.rcvNxt, flags: ACK | PSH, data });
     c.sndNxt = (c.sndNxt + data.length) >>> 0;
@@ -106,17 +111,33 @@ async function dispatchSlowly(dp: Dataplane, frames: Buffer[]): Promise<void> {
 async function echoRun(
   workers: number,
   moves: boolean,
-): Promise<{ streams: string[]; reports: MigrationReport[]; rst: number; sent: string[]; retransmitted: number }> {
+): Promise<{
+  streams: string[];
+  reports: MigrationReport[];
+  rst: number;
+  sent: string[];
+  retransmitted: number;
+}> {
   const dp = await Dataplane.start({ workers, config: SERVER, spinRounds: 200 });
   const byPort = new Map<number, Conn>();
   const conns: Conn[] = [];
   for (let f = 0; f < CONNS; f++) {
-    const c: Conn = { port: 30000 + f, iss: (f * 7919 + 1000) >>> 0, sndNxt: 0, rcvNxt: 0, sent: [], got: [], rst: 0, retrans: 0 };
+    const c: Conn = {
+      port: 30000 + f,
+      iss: (f * 7919 + 1000) >>> 0,
+      sndNxt: 0,
+      rcvNxt: 0,
+      sent: [],
+      got: [],
+      rst: 0,
+      retrans: 0,
+    };
     c.sndNxt = (c.iss + 1) >>> 0;
     conns.push(c);
     byPort.set(c.port, c);
   }
-  const sink = (_w: number, mem: Uint8Array, off: number, len: number) => absorb(byPort, Buffer.from(mem.subarray(off, off + len)));
+  const sink = (_w: number, mem: Uint8Array, off: number, len: number) =>
+    absorb(byPort, Buffer.from(mem.subarray(off, off + len)));
   const cp = new ControlPlane(dp, { txSink: sink });
   const groups = new Set<number>();
   const groupOf: number[] = [];
@@ -137,7 +158,12 @@ async function echoRun(
         for (const g of groups) {
           const p = cp.migrate(g, (cp.reta[g] + 1) % workers);
           await new Promise((r) => setImmediate(r));
-          await dp.dispatch(stageFrames(dp.dispatcher, roundFramesCache.filter((_, f) => groupOf[f] === g)));
+          await dp.dispatch(
+            stageFrames(
+              dp.dispatcher,
+              roundFramesCache.filter((_, f) => groupOf[f] === g),
+            ),
+          );
           await p;
         }
       } else await dp.dispatch(n);
@@ -178,13 +204,20 @@ test("TCP echo: 100 connections, every group moved mid-stream and half moved bac
   const t0 = Date.now();
   const two = await echoRun(2, true);
   assert.is(two.rst, 0, "no RST");
-  for (let f = 0; f < CONNS; f++) assert.ok(two.streams[f] === two.sent[f], `connection ${f}: echoed stream equals what was sent`);
+  for (let f = 0; f < CONNS; f++)
+    assert.ok(two.streams[f] === two.sent[f], `connection ${f}: echoed stream equals what was sent`);
   const moved = two.reports.filter((r) => r.ok);
   assert.ok(moved.length > 64, `migrations: ${moved.length}`);
   const flows = moved.reduce((a, r) => a + r.flows, 0);
   assert.ok(flows >= CONNS + CONNS / 4, `connections moved: ${flows}`);
-  assert.ok(moved.every((r) => r.lost === 0), "none lost");
-  assert.ok(moved.some((r) => r.heldFrames > 0), "frames arrived while groups were held");
+  assert.ok(
+    moved.every((r) => r.lost === 0),
+    "none lost",
+  );
+  assert.ok(
+    moved.some((r) => r.heldFrames > 0),
+    "frames arrived while groups were held",
+  );
   assert.is(two.retransmitted, CONNS, "every connection's RTO fired on its new worker");
   const pauses = moved.map((r) => r.pauseUs).sort((a, b) => a - b);
   const bytes = moved.reduce((a, r) => a + r.bytes, 0);
@@ -215,7 +248,14 @@ async function udpRun(workers: number, moves: boolean): Promise<Map<number, stri
     for (let k = 0; k < UMSGS; k++) {
       const frames: Buffer[] = [];
       for (let f = 0; f < UFLOWS; f++)
-        frames.push(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`)))));
+        frames.push(
+          eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`))),
+          ),
+        );
       dp.setTime(1e6 + k * 1e5);
       const n = stageFrames(dp.dispatcher, frames);
       if (moves && k % 3 === 1) {
@@ -239,7 +279,11 @@ test("UDP: 64 flows keep their order while all 128 groups move back and forth; 1
   const two = await udpRun(2, true);
   assert.is(two.size, UFLOWS);
   for (const [port, msgs] of two)
-    assert.equal(msgs, Array.from({ length: UMSGS }, (_, k) => `flow ${port - 20000} msg ${k}`), `flow ${port - 20000} in order`);
+    assert.equal(
+      msgs,
+      Array.from({ length: UMSGS }, (_, k) => `flow ${port - 20000} msg ${k}`),
+      `flow ${port - 20000} in order`,
+    );
   const one = await udpRun(1, false);
   assert.equal([...one.entries()].sort(), [...two.entries()].sort());
 });
@@ -262,7 +306,14 @@ test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a b
     for (let k = 0; k < 20; k++) {
       const frames: Buffer[] = [];
       for (let f = 0; f < UFLOWS; f++)
-        frames.push(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`)))));
+        frames.push(
+          eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`))),
+          ),
+        );
       const d0 = [...dp.stats.dispatched];
       await dp.dispatch(stageFrames(dp.dispatcher, frames));
       per[0] = dp.stats.dispatched[0] - d0[0];
@@ -277,7 +328,10 @@ test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a b
     assert.ok(moves > 0, "the rebalancer moved groups");
     assert.ok(per[1] > 0.3 * UFLOWS, `worker 1 carries load at the end: ${per}`);
     for (const [port, msgs] of byFlow)
-      assert.equal(msgs, Array.from({ length: 20 }, (_, k) => `flow ${port - 20000} msg ${k}`));
+      assert.equal(
+        msgs,
+        Array.from({ length: 20 }, (_, k) => `flow ${port - 20000} msg ${k}`),
+      );
     // Balanced now: further ticks move nothing.
     const settled = cp.stats.migrations;
     for (let k = 0; k < 5; k++) {
@@ -288,7 +342,10 @@ test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a b
       const m = cp.tick();
       if (m) await m;
     }
-    assert.ok(cp.stats.migrations - settled <= 1, `hysteresis: ${cp.stats.migrations - settled} further moves`);
+    assert.ok(
+      cp.stats.migrations - settled <= 1,
+      `hysteresis: ${cp.stats.migrations - settled} further moves`,
+    );
     console.log(`  rebalance: ${moves} moves, final split ${per}, ticks ${cp.stats.rebalanceTicks}`);
   } finally {
     cp.stop();
@@ -304,7 +361,8 @@ test("memcached connections are not movable: the group is refused and keeps work
   });
   const c: Conn = { port: 40000, iss: 5000, sndNxt: 5001, rcvNxt: 0, sent: [], got: [], rst: 0, retrans: 0 };
   const conns = new Map([[c.port, c]]);
-  const sink = (_w: number, mem: Uint8Array, off: number, len: number) => absorb(conns, Buffer.from(mem.subarray(off, off + len)));
+  const sink = (_w: number, mem: Uint8Array, off: number, len: number) =>
+    absorb(conns, Buffer.from(mem.subarray(off, off + len)));
   const cp = new ControlPlane(dp, { txSink: sink });
   const send = async (flags: number, data?: Buffer) => {
     const seg = tcp(A, B, { sport: c.port, dport: 11211, seq: c.sndNxt, ack: c.rcvNxt, flags, data });

@@ -27,7 +27,11 @@ const CORPUS_HTTP = ["four_ipv6_http_streams.pcap", "one_tcp_stream_max_seq.pcap
 function serveAcc(r: ReplayReport) {
   const s = r.serve!;
   assert.is(unaccounted(r), 0, "every packet processed or dropped for a reason");
-  assert.is(s.delivered + s.reference + s.tracked, r.packets_processed, "processed = to the stack + reference + not served");
+  assert.is(
+    s.delivered + s.reference + s.tracked,
+    r.packets_processed,
+    "processed = to the stack + reference + not served",
+  );
 }
 
 test("http-kernel.pcap: every server segment reproduced (fidelity 100 %), accounting holds", () => {
@@ -74,12 +78,32 @@ test("two --speed top runs write byte-identical captures; tshark: no malformed f
   assert.ok(readFileSync(a).equals(readFileSync(b)), "identical output");
   assert.is(r.out!.records, r.packets_out);
   const rm = replay(HTTP, { mode: "serve", out: m, outMerged: true });
-  assert.is(rm.out!.records, rm.packets_in - rm.serve!.reference + rm.packets_out, "merged: the client side and the core's answers");
+  assert.is(
+    rm.out!.records,
+    rm.packets_in - rm.serve!.reference + rm.packets_out,
+    "merged: the client side and the core's answers",
+  );
   if (!HAVE_TSHARK) return;
   for (const f of [a, m]) {
     const t = spawnSync(
       "tshark",
-      ["-n", "-r", f, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-T", "fields", "-e", "tcp.checksum.status", "-e", "ip.checksum.status", "-e", "_ws.malformed"],
+      [
+        "-n",
+        "-r",
+        f,
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.checksum.status",
+        "-e",
+        "ip.checksum.status",
+        "-e",
+        "_ws.malformed",
+      ],
       { encoding: "utf8" },
     );
     assert.is(t.status, 0, t.stderr);
@@ -93,7 +117,11 @@ test("two --speed top runs write byte-identical captures; tshark: no malformed f
         assert.is(ip, "1", `ip checksum status: ${l}`);
         assert.is(mal ?? "", "", "not malformed");
       }
-    else assert.ok(lines.every((l) => (l.split("\t")[2] ?? "") === ""), "merged: not malformed");
+    else
+      assert.ok(
+        lines.every((l) => (l.split("\t")[2] ?? "") === ""),
+        "merged: not malformed",
+      );
   }
 });
 
@@ -118,10 +146,14 @@ test("corrupt capture: what precedes the fault is served, the report says where 
   assert.ok(r.packets_in > 10 && r.packets_in < 133);
   assert.ok(r.packets_out > 0);
   serveAcc(r);
-  const c = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", bad, "--mode", "serve"], {
-    encoding: "utf8",
-    cwd: ROOT,
-  });
+  const c = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", bad, "--mode", "serve"],
+    {
+      encoding: "utf8",
+      cwd: ROOT,
+    },
+  );
   assert.is(c.status, 1);
   assert.is(c.stderr.trim().split("\n").length, 1, c.stderr);
 });
