@@ -7,7 +7,7 @@ import { PKT_DMAC, PKT_DST, PKT_FAMILY, pkt } from "./pkt";
 
 /** CFG_FLAGS bit 2: accept every destination MAC and IP (replay serve mode). */
 export const CFG_F_ANY_ADDRESS: u32 = 4;
-/** CFG_FLAGS bit 3: do not verify transport checksums (captures from hosts with checksum offload). */
+/** CFG_FLAGS bit 3: do not verify IPv4 header and transport checksums (captures from hosts with checksum offload). */
 export const CFG_F_NO_CSUM_CHECK: u32 = 8;
 
 const ident = memory.data(64, 16);
