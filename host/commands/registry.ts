@@ -13,3 +13,4 @@ COMMANDS.push(replayCmd);
 COMMANDS.push(genCmd);
 COMMANDS.push(await import("./tap-cmd.ts"));
 COMMANDS.push(await import("./bench-cost-cmd.ts"), await import("./diff-cmd.ts"));
+COMMANDS.push(await import("./inject-cmd.ts"));

@@ -1009,3 +1009,8 @@ function fmtCount(x: number): string {
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)} k`;
   return x.toFixed(0);
 }
+
+// ---- shared with `ixwasm inject` (host/commands/inject.ts) ----------------------------
+// The pacing schedule and the bounded quantile sample, so inject paces and reports
+// its pacing error the same way as replay does.
+export { scheduleMs, Samples as PacingSamples };

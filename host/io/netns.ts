@@ -154,6 +154,8 @@ export interface LinkSetup {
   ifname: string;
   /** Namespace to create and move the tap into; the root namespace when absent. */
   netns?: string;
+  /** The namespace exists already (`ixwasm inject`): move the tap into it, never create or delete it. */
+  reuseNetns?: boolean;
   /** The kernel side's addresses (the "peer" of the core). */
   peerIp?: Cidr;
   peerIp6?: Cidr;
@@ -190,8 +192,10 @@ export function setupLink(s: LinkSetup, td: Teardown): string[] {
   const notes: string[] = [];
   const ns = s.netns;
   if (ns) {
-    must(["ip", "netns", "add", ns]);
-    td.add(`ip netns del ${ns}`, () => must(["ip", "netns", "del", ns]));
+    if (!s.reuseNetns) {
+      must(["ip", "netns", "add", ns]);
+      td.add(`ip netns del ${ns}`, () => must(["ip", "netns", "del", ns]));
+    }
     must(["ip", "link", "set", "dev", s.ifname, "netns", ns]);
     must(["ip", "link", "set", "dev", "lo", "up"], ns);
   }
