@@ -97,6 +97,7 @@ export const COUNTER_NAMES = [
   "rp_tcp_syn_retrans",
   "rp_tcp_reused",
   "rp_other_ip",
+  "tcp_rcv_nombuf",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;

@@ -9,12 +9,12 @@
 // on a sorted, trimmed queue (at most OOO_MAX mbufs) until the hole fills.
 // End of stream (the peer's FIN, in order) is an EV_TCP_RECV with ptr 0, len 0.
 import { CFG_WORKER, cfg } from "../../mem/layout";
-import { MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufFree } from "../../mem/mbuf";
+import { MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufFree, mbufFreeCount, mbufTotal } from "../../mem/mbuf";
 import {
   C_TCP_ACK_TOO_NEW, C_TCP_BAD_ACK, C_TCP_BAD_CSUM, C_TCP_CHALLENGE_ACK, C_TCP_CHALLENGE_LIMITED, C_TCP_DUP_ACKS,
   C_TCP_DUP_SEGS, C_TCP_FAST_RETRANSMITS, C_TCP_MALFORMED, C_TCP_NO_LISTENER, C_TCP_OOO_DROPS, C_TCP_OOO_SEGS,
   C_TCP_OUT_OF_WINDOW, C_TCP_PASSIVE_OPENS, C_TCP_ACTIVE_OPENS, C_TCP_PAWS_DROP, C_TCP_PRESET_USED, C_TCP_RCV_NOSPACE,
-  C_TCP_RST_RCVD, C_TCP_SEGS_IN, C_TCP_SYN_BAD, C_TCP_SYN_DUP, C_TCP_TCB_FULL, C_TCP_TIMEWAIT_REUSE, bump,
+  C_TCP_RST_RCVD, C_TCP_SEGS_IN, C_TCP_SYN_BAD, C_TCP_SYN_DUP, C_TCP_TCB_FULL, C_TCP_TIMEWAIT_REUSE, C_TCP_RCV_NOMBUF, bump,
 } from "../../mem/counters";
 import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_SMAC, PKT_SRC, pkt } from "../pkt";
 import { l4ChecksumOk } from "../../wire/checksum";
@@ -643,6 +643,11 @@ function deliver(t: usize, m: usize, ptr: usize, len: u32): void {
   if ((load<u32>(t, TCB_FLAGS) & TF_ACCEPTED) != 0 && appKnows(t)) appEvent(EV_TCP_RECV, t, <u32>ptr, len);
 }
 
+/** Free mbufs kept back from received data for transmission: 1/16 of the pool, 4 to 256. */
+@inline function rxReserve(): u32 {
+  return min<u32>(256, max<u32>(4, mbufTotal() >> 4));
+}
+
 // §3.10.7.4 seventh (text) and eighth (FIN) for ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2.
 function dataInput(t: usize): i32 {
   let seq = sSeq;
@@ -673,6 +678,14 @@ function dataInput(t: usize): i32 {
   if (len == 0 && !fin) {
     ackNow(t);
     return C_TCP_DUP_SEGS;
+  }
+  // Keeping this segment's mbuf would take the pool below its TX reserve: drop the
+  // data unacknowledged (the peer retransmits). Received data held until the app
+  // is done with it must never take the last mbufs, or the answers (and the ACKs
+  // that release the data) could never be sent: a pool-wide deadlock (issue 10).
+  if (len > 0 && mbufFreeCount() < rxReserve()) {
+    bump(C_TCP_RCV_NOMBUF);
+    return -1;
   }
   if (seq != rcvNxt) {
     // Out of order: queue it and send a duplicate ACK at once, one per segment
