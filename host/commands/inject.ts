@@ -254,7 +254,7 @@ export interface InjectReport {
   skipped_by_reason: Record<string, number>;
   write_errors: number;
   last_write_error: string | null;
-  /** First to last write (s). */
+  /** From the start of the first write(2) to the start of the last (s). */
   duration_s: number;
   /** Last frame's scheduled time minus the first's (s); null at --speed top. */
   scheduled_s: number | null;
@@ -417,6 +417,7 @@ async function send(
   let passLast = NaN;
   let passFrames = 0;
   let lastYield = performance.now();
+  let sendAt = 0; // when the current frame's write(2) started
 
   const skip = (reason: string) => {
     skipped++;
@@ -470,9 +471,11 @@ async function send(
               passLast = ts;
               passFrames++;
               ts += passShift;
+              let first = false;
               if (Number.isNaN(trace0)) {
                 trace0 = ts;
                 origin = performance.now();
+                first = true;
               }
               const sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bits);
               pktIndex++;
@@ -490,7 +493,9 @@ async function send(
                 }
               }
               sleepUntil(sched);
-              const actual = performance.now();
+              // The schedule's origin is the first frame's send time.
+              const actual = first ? origin : performance.now();
+              sendAt = actual;
               lateness!.add((actual - sched) * 1000);
               if (!Number.isNaN(prevSched))
                 gapErr!.add(Math.abs(actual - prevActual - (sched - prevSched)) * 1000);
@@ -500,8 +505,9 @@ async function send(
               lastSched = sched;
             }
             const addr = mem === u8 ? base + start : scratchAddr + start;
+            if (!paced) sendAt = performance.now();
             if (tap.write(0, addr, len)) {
-              const t = performance.now();
+              const t = sendAt;
               if (Number.isNaN(firstSend)) firstSend = t;
               lastSend = t;
               sent++;
