@@ -368,6 +368,22 @@ function challenge(t: usize): i32 {
   return C_TCP_CHALLENGE_ACK;
 }
 
+/** ACKs that answer an unacceptable pure ACK share the challenge budget (issue 10:
+ * ACK storms bounded). True if one may be sent now; a refusal is counted as limited. */
+function ackBudget(): bool {
+  const s = nowS32();
+  if (s != chSec) {
+    chSec = s;
+    chCount = 0;
+  }
+  if (chCount >= CHALLENGE_PER_SEC) {
+    bump(C_TCP_CHALLENGE_LIMITED);
+    return false;
+  }
+  chCount++;
+  return true;
+}
+
 function timeWaitReusable(t: usize): bool {
   if ((tcpFlags & TCPF_TW_REUSE) == 0) return false;
   // RFC 6191 §2: newer timestamp, or (no timestamps) a sequence number beyond the old RCV.NXT.
@@ -419,7 +435,9 @@ function syncInput(t: usize): i32 {
   // A zero window still takes ACKs and RSTs at RCV.NXT; a zero-window probe is answered.
   if (!ok) {
     if (rst) return C_TCP_OUT_OF_WINDOW;
-    ackNow(t);
+    // A pure ACK out of the window is answered within the challenge ACK budget:
+    // two ends out of step would otherwise answer each other's ACKs forever (ACK storm).
+    if (len != 0 || (tcpFlags & TCPF_CHALLENGE) == 0 || ackBudget()) ackNow(t);
     // A retransmitted FIN in TIME-WAIT: our last ACK was lost; ACK it again and restart 2·MSL (§3.10.7.4 eighth).
     if (st == ST_TIME_WAIT && (sFlags & TCP_FIN) != 0 && sSeq + len == rcvNxt) setTimer(t, TK_TIME_WAIT, tcpNow() + twUs);
     // The ACK field of an out-of-window segment is still processed (window probes
@@ -458,7 +476,7 @@ function syncInput(t: usize): i32 {
   }
   // RFC 5961 §5.2: acceptable ACKs are SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT.
   if (seqGT(sAck, load<u32>(t, TCB_SND_MAX))) {
-    ackNow(t);
+    if ((tcpFlags & TCPF_CHALLENGE) == 0 || ackBudget()) ackNow(t); // the other half of an ACK storm
     return C_TCP_ACK_TOO_NEW;
   }
   if (seqLT(sAck, load<u32>(t, TCB_SND_UNA) - load<u32>(t, TCB_MAX_SND_WND))) {
