@@ -7,6 +7,7 @@ import { benchIngest, type IngestResult } from "./ingest.ts";
 import { benchPair, type PairBench } from "./pair.ts";
 import { benchGen, printGen } from "./gen.ts";
 import { benchReplay, formatReplayBench } from "./replay.ts";
+import { benchScale, formatScale } from "./scale.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
 import { fmt, type Summary } from "./lib/stats.ts";
@@ -143,3 +144,16 @@ const costSection: Section = {
   },
 };
 SECTIONS.push(costSection);
+
+// ---- scale (bench/scale.ts): track cost at 1 M concurrent connections vs 1 k, bytes per connection ----
+const scaleSection: Section = {
+  name: "scale",
+  about:
+    "replay --mode track on gen churn captures with 1 k and 1 M concurrent connections: ns/packet ratio, bytes/connection",
+  async run(ctx) {
+    const b = benchScale(Math.max(1, Math.min(ctx.runs, 3)));
+    for (const line of formatScale(b)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(scaleSection);

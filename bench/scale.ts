@@ -1,0 +1,110 @@
+// Scale (issue 10): per-packet cost of `replay --mode track` with 1 M concurrent
+// connections against 1 k, and the memory each connection costs. Both captures
+// come from `gen churn` with the same number of packets and connections opened
+// (about 1 M, 9 packets each); they differ only in how many are open at once
+// (--conns 1000 vs 1000000), so the difference is the working set of the flow
+// table and the track records. The same table capacity (2^21 slots) for both.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runGen } from "../host/commands/gen.ts";
+import { replay, replayCoreConfig } from "../host/commands/replay.ts";
+import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../host/core.ts";
+import { stackConfig } from "../host/stack-config.ts";
+import { summarize, type Summary } from "./lib/stats.ts";
+
+export interface ScaleBench {
+  packets: number;
+  flows_capacity: number;
+  small: { conns: number; peak_concurrent: number; flows_tracked: number; ns_per_packet: Summary };
+  large: { conns: number; peak_concurrent: number; flows_tracked: number; ns_per_packet: Summary };
+  ratio: number;
+  bytes_per_connection: { track_slot: number; track_at_1m: number; tcb: number; serve_sizing: number };
+  seconds: number;
+}
+
+const FLOWS = 1 << 21;
+
+/** Core memory per flow slot (track), measured from the core's own plan(). */
+function trackBytesPerSlot(): number {
+  const at = (f: number) =>
+    planBytes({ ...DEFAULT_CONFIG, ...replayCoreConfig("track", 1, f) } as CoreConfig);
+  return (at(1 << 21) - at(1 << 20)) / (1 << 20);
+}
+
+/** Core memory per connection for a serving core (host/stack-config.ts sizing). */
+function serveBytesPerConn(): number {
+  const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...stackConfig(n, 512) } as CoreConfig);
+  return (at(200_000) - at(100_000)) / 100_000;
+}
+
+export function benchScale(runs = 3, largeConns = 1_000_000): ScaleBench {
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), "ixwasm-scale-"));
+  try {
+    const big = join(dir, "large.pcap");
+    const small = join(dir, "small.pcap");
+    const g1 = runGen("churn", { out: big, conns: largeConns, quiet: true });
+    const g0 = runGen("churn", { out: small, conns: 1000, packets: g1.packets, quiet: true });
+    const ns = { small: [] as number[], large: [] as number[] };
+    const flows = { small: 0, large: 0 };
+    for (let r = 0; r < runs; r++) {
+      for (const [k, p] of [
+        ["small", small],
+        ["large", big],
+      ] as const) {
+        const rep = replay(p, { mode: "track", flows: FLOWS });
+        if (rep.error) throw new Error(`replay ${p}: ${rep.error}`);
+        ns[k].push((rep.duration_s * 1e9) / rep.packets_processed);
+        flows[k] = rep.flows.tracked ?? 0;
+      }
+    }
+    const s = summarize(ns.small);
+    const l = summarize(ns.large);
+    const slot = trackBytesPerSlot();
+    const core = createCore({ tcbs: 64, timers: 64, flows: 1024, mbufs: 256, ringSlots: 64 });
+    const tcb = (core.exports as unknown as { tcpTcbBytes(): number }).tcpTcbBytes() >>> 0;
+    return {
+      packets: g1.packets,
+      flows_capacity: FLOWS,
+      small: {
+        conns: 1000,
+        peak_concurrent: g0.peak_concurrent,
+        flows_tracked: flows.small,
+        ns_per_packet: s,
+      },
+      large: {
+        conns: largeConns,
+        peak_concurrent: g1.peak_concurrent,
+        flows_tracked: flows.large,
+        ns_per_packet: l,
+      },
+      ratio: l.min / s.min,
+      bytes_per_connection: {
+        track_slot: slot,
+        track_at_1m: (slot * FLOWS) / largeConns,
+        tcb,
+        serve_sizing: serveBytesPerConn(),
+      },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatScale(b: ScaleBench): string[] {
+  const f = (x: number) => x.toFixed(1);
+  return [
+    `  churn captures: ${b.packets} packets each, flow table ${b.flows_capacity} slots`,
+    `  1 k concurrent (peak ${b.small.peak_concurrent}, ${b.small.flows_tracked} flows tracked): ` +
+      `${f(b.small.ns_per_packet.min)} ns/packet (median ${f(b.small.ns_per_packet.median)})`,
+    `  1 M concurrent (peak ${b.large.peak_concurrent}, ${b.large.flows_tracked} flows tracked): ` +
+      `${f(b.large.ns_per_packet.min)} ns/packet (median ${f(b.large.ns_per_packet.median)})`,
+    `  ratio 1 M / 1 k (best runs): ${b.ratio.toFixed(2)}x  (aim <= 1.25x: ${b.ratio <= 1.25 ? "met" : "NOT met"})`,
+    `  bytes per connection: track ${f(b.bytes_per_connection.track_slot)} B per flow slot ` +
+      `(${f(b.bytes_per_connection.track_at_1m)} B per held connection at 1 M in 2^21 slots); ` +
+      `TCB ${b.bytes_per_connection.tcb} B; a serving core sized by stack-config ${f(b.bytes_per_connection.serve_sizing)} B`,
+    `  section time ${b.seconds.toFixed(1)} s`,
+  ];
+}
