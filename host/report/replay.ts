@@ -242,7 +242,13 @@ export function formatReplay(r: ReplayReport): string {
     const s = r.serve;
     rows.push([
       "flows",
-      `${num(r.flows.total ?? 0)} with a SYN: served ${num(r.flows.served)}, not served ${num(r.flows.tracked ?? 0)}${Object.keys(s.flows_unserved_why).length ? ` (${Object.entries(s.flows_unserved_why).map(([k, v]) => `${k} ${num(v)}`).join(", ")})` : ""}`,
+      `${num(r.flows.total ?? 0)} with a SYN: served ${num(r.flows.served)}, not served ${num(r.flows.tracked ?? 0)}${
+        Object.keys(s.flows_unserved_why).length
+          ? ` (${Object.entries(s.flows_unserved_why)
+              .map(([k, v]) => `${k} ${num(v)}`)
+              .join(", ")})`
+          : ""
+      }`,
     ]);
     rows.push([
       "packets",
