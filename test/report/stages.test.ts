@@ -46,7 +46,9 @@ test("timed stage passes give the plain path's report (verdict counts, drops, TC
 
 test("stage timers: every stage of the mode measured, the sum within 5 % of the total, cycles estimated", () => {
   for (const mode of ["raw", "track"] as const) {
-    const r = measureCost(HTTP, { mode, loop: 30 }, 2);
+    // Medians of 5 timed runs: the residual compares the stage sum with the total,
+    // and single runs on a shared 2-vCPU machine scatter by several percent.
+    const r = measureCost(HTTP, { mode, loop: 30 }, 5);
     const c = r.cost.stage_cost;
     assert.equal(
       c.stages.map((s) => s.name),
