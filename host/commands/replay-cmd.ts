@@ -23,7 +23,7 @@ export function register(program: Command): void {
   program
     .command("replay")
     .description(
-      "replay a capture through the WASM core: raw (parse, hash, dispatch, count) or track (+ flow lookup and TCP state tracking); serve is not available yet",
+      "replay a capture through the WASM core: serve (the core plays every captured TCP server, with a fidelity score), track (flow lookup and TCP state tracking) or raw (parse, hash, dispatch, count)",
     )
     .argument("<file>", "capture file (pcap or pcapng)")
     .addOption(
