@@ -175,6 +175,41 @@ export interface ServeStats {
   counters?: Record<string, number>;
 }
 
+/** The counters of one replay run, all zero (serve and raw/track alike). */
+function newRunStats(
+  path: string,
+  mode: RunStats["mode"],
+  workers: number,
+  speed: Speed,
+  loops: number,
+  error: RunStats["error"],
+  out: string | undefined,
+): RunStats {
+  return {
+    path,
+    mode,
+    workers,
+    speed: speedName(speed),
+    loops,
+    format: "",
+    linktypes: [],
+    readMs: 0,
+    procMs: 0,
+    outMs: 0,
+    waitMs: 0,
+    wallMs: 0,
+    batches: new Map(),
+    packetsOut: 0,
+    bytesOut: 0,
+    firstTs: null,
+    lastTs: null,
+    pacing: null,
+    latency: null,
+    error,
+    outFile: out ?? null,
+  };
+}
+
 export function serveCoreConfig(served: number, app: string) {
   const conns = Math.max(1, served);
   const tcbs = Math.min(conns + 256, 1 << 17);
@@ -263,29 +298,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   const descW = core.regions.desc.offset >>> 2;
   const sumW = core.regions.decode.offset >>> 2;
 
-  const st: RunStats = {
-    path,
-    mode: "serve",
-    workers,
-    speed: speedName(speed),
-    loops: 1,
-    format: "",
-    linktypes: [],
-    readMs: 0,
-    procMs: 0,
-    outMs: 0,
-    waitMs: 0,
-    wallMs: 0,
-    batches: new Map(),
-    packetsOut: 0,
-    bytesOut: 0,
-    firstTs: null,
-    lastTs: null,
-    pacing: null,
-    latency: null,
-    error: pre.error,
-    outFile: opts.out ?? null,
-  };
+  const st = newRunStats(path, "serve", workers, speed, 1, pre.error, opts.out);
   const sv: ServeStats = {
     delivered: 0,
     reference: 0,
@@ -734,29 +747,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
   const descW = core.regions.desc.offset >>> 2;
   const paced = speed.kind !== "top";
 
-  const st: RunStats = {
-    path,
-    mode,
-    workers,
-    speed: speedName(speed),
-    loops,
-    format: "",
-    linktypes: [],
-    readMs: 0,
-    procMs: 0,
-    outMs: 0,
-    waitMs: 0,
-    wallMs: 0,
-    batches: new Map(),
-    packetsOut: 0,
-    bytesOut: 0,
-    firstTs: null,
-    lastTs: null,
-    pacing: null,
-    latency: null,
-    error: null,
-    outFile: opts.out ?? null,
-  };
+  const st = newRunStats(path, mode, workers, speed, loops, null, opts.out);
   let sink: OutputSink | null = null;
   const lateness = paced ? new Samples() : null;
   const gapErr = paced ? new Samples() : null;

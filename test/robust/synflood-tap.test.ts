@@ -32,7 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A memcached client that keeps ONE connection open through the flood (run inside
 // the namespace): set then get a new key, again and again, for the given seconds,
-// checking every answer byte for byte. Prints {"ok":N,"bad":N,"bad_first":...}.
+// checking every answer byte for byte. Its keys ("keeper<i>") are its own: the
+// memccp/memccat loop uses k<i>. Prints {"ok":N,"bad":N,"bad_first":...}.
 const KEEPER = `
 const net = require("node:net");
 const [host, secs] = [process.argv[1], Number(process.argv[2])];
@@ -43,7 +44,7 @@ function next() {
   if (Date.now() > end) { console.log(JSON.stringify({ ok, bad, bad_first: badFirst })); s.destroy(); return; }
   const v = "v" + i + "-" + "y".repeat(i % 100);
   phase = "set"; want = "STORED\\r\\n";
-  s.write("set k" + i + " 0 0 " + v.length + "\\r\\n" + v + "\\r\\n");
+  s.write("set keeper" + i + " 0 0 " + v.length + "\\r\\n" + v + "\\r\\n");
   s.v = v;
 }
 s.on("connect", next);
@@ -52,8 +53,8 @@ s.on("data", (d) => {
   while (buf.length >= want.length) {
     const got = buf.slice(0, want.length); buf = buf.slice(want.length);
     if (got !== want) { bad++; if (!badFirst) badFirst = { want, got }; }
-    if (phase === "set") { phase = "get"; want = "VALUE k" + i + " 0 " + s.v.length + "\\r\\n" + s.v + "\\r\\nEND\\r\\n"; s.write("get k" + i + "\\r\\n"); }
-    else { if (got === want) ok++; i++; next(); return; }
+    if (phase === "set") { phase = "get"; want = "VALUE keeper" + i + " 0 " + s.v.length + "\\r\\n" + s.v + "\\r\\nEND\\r\\n"; s.write("get keeper" + i + "\\r\\n"); }
+    else { if (got === want) ok++; if (i === 0) console.log("established"); i++; next(); return; }
   }
 });
 s.on("error", (e) => { console.log(JSON.stringify({ ok, bad, error: e.message })); });
@@ -115,6 +116,15 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
     keeper.stdout!.on("data", (d) => (keeperOut += d));
     keeper.stderr!.on("data", (d) => (keeperErr += d));
     const keeperDone = new Promise<void>((r) => keeper.on("exit", () => r()));
+    // The flood starts only once the keeper's connection is up and has had one answer.
+    const k0 = Date.now();
+    while (!keeperOut.includes("established")) {
+      assert.ok(
+        keeper.exitCode === null && Date.now() - k0 < 10000,
+        `keeper did not connect: ${keeperOut} ${keeperErr}`,
+      );
+      await sleep(10);
+    }
     flood = spawn("ip", ["netns", "exec", netns, "hping3", "--flood", "-S", "-p", "11211", SERVER], {
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -144,7 +154,9 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
       } else {
         bad++;
         if (failures.length < 5)
-          failures.push(`${key}: set ${set.code} ${set.err} get ${get.code} ${get.err}`);
+          failures.push(
+            `${key}: set ${set.code} ${set.err} get ${get.code} ${get.err} wanted ${JSON.stringify(content)} got ${JSON.stringify(existsSync(outFile) ? readFileSync(outFile, "utf8").slice(0, 300) : null)}`,
+          );
       }
       rmSync(file, { force: true });
       rmSync(outFile, { force: true });
