@@ -807,6 +807,18 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
           }
         } else {
           // Walk the schedule: process each run of packets that are due, sleep to the next.
+          const runDue = (from: number, to: number) => {
+            const p0 = performance.now();
+            batchFn(from, to - from, loop);
+            const p1 = performance.now();
+            st.procMs += p1 - p0;
+            bucket(st.batches, to - from);
+            for (let j = from; j < to; j++) latency!.add((p1 - schedOf[j]) * 1000);
+            if (sink) {
+              writeBatch(sink, core, from, to - from, 0, wallEpochS + p1 / 1000);
+              st.outMs += performance.now() - p1;
+            }
+          };
           let runStart = 0;
           for (let i = 0; i <= n; i++) {
             let sched = Infinity;
@@ -825,16 +837,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
             const now = performance.now();
             if (sched > now && i > runStart) {
               // Packets runStart..i-1 are due: one core call for them.
-              const p0 = performance.now();
-              batchFn(runStart, i - runStart, loop);
-              const p1 = performance.now();
-              st.procMs += p1 - p0;
-              bucket(st.batches, i - runStart);
-              for (let j = runStart; j < i; j++) latency!.add((p1 - schedOf[j]) * 1000);
-              if (sink) {
-                writeBatch(sink, core, runStart, i - runStart, 0, wallEpochS + p1 / 1000);
-                st.outMs += performance.now() - p1;
-              }
+              runDue(runStart, i);
               runStart = i;
             }
             if (i === n) break;
@@ -850,18 +853,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
             prevSched = sched;
             prevActual = actual;
           }
-          if (runStart < n) {
-            const p0 = performance.now();
-            batchFn(runStart, n - runStart, loop);
-            const p1 = performance.now();
-            st.procMs += p1 - p0;
-            bucket(st.batches, n - runStart);
-            for (let j = runStart; j < n; j++) latency!.add((p1 - schedOf[j]) * 1000);
-            if (sink) {
-              writeBatch(sink, core, runStart, n - runStart, 0, wallEpochS + p1 / 1000);
-              st.outMs += performance.now() - p1;
-            }
-          }
+          if (runStart < n) runDue(runStart, n);
         }
         if (progress)
           progress.tick(readCounters(core).rx_frames, loop, loops, reader.offset, reader.fileSize);
