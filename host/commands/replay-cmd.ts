@@ -1,12 +1,13 @@
 import { Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { APPS, parseSpeed, replay, type ReplayMode } from "./replay.ts";
+import { prescan, type Prescan } from "../trace/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";
 import { fail, out, wholeNumber } from "./cli-util.ts";
 
 interface Raw {
-  mode: ReplayMode;
+  mode?: ReplayMode;
   app?: string;
   workers: number;
   speed: string;
@@ -27,7 +28,10 @@ export function register(program: Command): void {
     )
     .argument("<file>", "capture file (pcap or pcapng)")
     .addOption(
-      new Option("--mode <mode>", "processing mode").choices(["raw", "track", "serve"]).default("track"),
+      new Option(
+        "--mode <mode>",
+        "processing mode (default: serve when the capture holds TCP handshakes and runs at top speed once, else track)",
+      ).choices(["raw", "track", "serve"]),
     )
     .addOption(
       new Option("--app <app>", "serve mode's answering app (mirror: the capture's own server)").choices([
@@ -64,10 +68,21 @@ export function register(program: Command): void {
     )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
+      // The default mode: serve whenever there is something to serve (issue 5), as
+      // far as serve goes today (top speed, one pass); an app asks for serve too.
+      let pre: Prescan | undefined;
+      if (!o.mode) {
+        if (o.app) o.mode = "serve";
+        else if (o.speed === "top" && o.loop === 1 && o.stages === undefined && o.report !== "html") {
+          pre = prescan(file);
+          o.mode = pre.served > 0 ? "serve" : "track";
+        } else o.mode = "track";
+      }
       if (o.stages !== undefined || o.report === "html") return costAction(file, o); // host/report/cost.ts
       const json = o.report === "json";
       const r = replay(file, {
-        mode: o.mode,
+        prescan: pre,
+        mode: o.mode ?? "track",
         app: o.app ?? null,
         workers: o.workers,
         speed: parseSpeed(o.speed),
@@ -95,7 +110,7 @@ async function costAction(file: string, o: Raw): Promise<void> {
   const { report, ladder } = await costReport(
     file,
     {
-      mode: o.mode,
+      mode: o.mode ?? "track",
       app: o.app ?? null,
       workers: o.workers,
       speed: parseSpeed(o.speed),

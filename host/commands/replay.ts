@@ -125,6 +125,8 @@ export interface ReplayOptions {
   batch?: number;
   // ---- stage-cost plumbing (host/report/stages.ts, cost.ts) ----
   /** Turn the core's stage timers on (with batchExport naming a timed batch function, assembly/stats/staged.ts). */
+  /** serve: the pre-scan already made (the CLI makes one to choose the default mode). */
+  prescan?: Prescan;
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
   batchExport?: string;
@@ -732,7 +734,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     throw new UsageError(`--workers ${workers} is out of range`, "use 1..255");
   if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
   checkFile(path);
-  if (mode === "serve") return runServe(path, prescan(path), opts);
+  if (mode === "serve") return runServe(path, opts.prescan ?? prescan(path), opts);
   if (opts.app)
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
 

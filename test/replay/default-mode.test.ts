@@ -1,0 +1,54 @@
+// `ixwasm replay FILE` without --mode: serve when the capture holds TCP handshakes
+// (at top speed, once), track otherwise (issue 5).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../helpers/corpus.ts";
+import { readAll } from "../helpers/records.ts";
+import { TraceWriter } from "../../host/io/writer.ts";
+
+const HTTP = join(ROOT, "traces/http-kernel.pcap");
+const tmp = mkdtempSync(join(tmpdir(), "ixwasm-default-mode-"));
+
+function modeOf(...args: string[]): string {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", ...args, "--report", "json"],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).mode;
+}
+
+test("handshakes in the capture, top speed: serve", () => {
+  assert.is(modeOf(HTTP), "serve");
+});
+
+test("no handshake in the capture: track", () => {
+  // The same conversations without their SYN and SYN-ACK: they start mid-stream.
+  const { recs } = readAll(HTTP);
+  const path = join(tmp, "midstream.pcap");
+  const w = new TraceWriter(path, { format: "pcap" });
+  let kept = 0;
+  for (const r of recs) {
+    if (r.data[47] & 0x02) continue; // TCP SYN bit (Ethernet 14 + IPv4 20 + flags at 13)
+    w.write(r.data, 0, r.caplen, r.sec, r.nsec, r.len);
+    kept++;
+  }
+  w.close();
+  assert.ok(kept > 100 && kept < recs.length);
+  assert.is(modeOf(path), "track");
+});
+
+test("paced speed: track (serve runs at top speed only, for now); an --app asks for serve", () => {
+  assert.is(modeOf(HTTP, "--speed", "x1000"), "track");
+  assert.is(modeOf(join(ROOT, "traces/nc-echo.pcap"), "--app", "echo"), "serve");
+  assert.is(modeOf(HTTP, "--mode", "raw"), "raw");
+});
+
+test.run();
