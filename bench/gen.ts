@@ -51,9 +51,9 @@ export function benchGen(runs = 3): GenBenchRow[] {
         file.push(a.pps);
         packets = a.packets;
         bytes = a.bytes;
-        nul.push(
-          once(genOptions(c.workload, { out: "/dev/null", format: "pcap", quiet: true, ...c.args })).pps,
-        );
+        const d = once(genOptions(c.workload, { out: "/dev/null", format: "pcap", quiet: true, ...c.args }));
+        nul.push(d.pps);
+        cpu.push(d.cpu);
       }
       rows.push({
         workload: `${c.workload}: ${c.label}`,
