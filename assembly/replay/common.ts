@@ -23,8 +23,11 @@
 // workers as new flows would.
 import { R_DECODE, regionOffset } from "../mem/layout";
 import {
-  C_RP_DROP_IP_TRUNCATED, C_RP_DROP_NON_IP, C_RP_DROP_NOT_PACKET, C_RP_DROP_UNKNOWN_LINK,
+  C_RP_DROP_IP_TRUNCATED, C_RP_DROP_NON_IP, C_RP_DROP_NOT_PACKET, C_RP_DROP_UNKNOWN_LINK, C_RP_OTHER_IP,
+  C_RP_PROCESSED, C_RX_BYTES, C_RX_FRAMES, bump,
 } from "../mem/counters";
+import { DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, DESC_OFF } from "../mem/desc";
+import { retaLookup } from "../flow/reta";
 import { be16, putBe16 } from "../wire/bytes";
 import { rssHashV4, rssHashV6 } from "../flow/toeplitz";
 import { TX_F_FRAG, TX_F_PORTS, TX_F_TRUNC, TX_F_V4, tupleHash, txFlags, txL3, txProto } from "../flow/extract";
@@ -154,4 +157,53 @@ export function rpRestore(hash: u32, flags: u32, proto: u32, l3: usize, l4: usiz
   rpL3 = l3;
   rpL4 = l4;
   rpEnd = end;
+}
+
+// ---- the steps every replay batch function shares (raw, track, the timed variants) ----
+
+// Drop counts of one batch, by counter number (C_RP_DROP_* are 69..77), bumped once per batch.
+const dropBatch = memory.data(16 * 8, 16);
+
+@inline export function dropNote(reason: i32): void {
+  const p = dropBatch + (<usize>(reason - C_RP_DROP_NOT_PACKET) << 3);
+  store<u64>(p, load<u64>(p) + 1);
+}
+
+export function dropFlush(): void {
+  for (let r = 0; r < 9; r++) {
+    const p = dropBatch + (<usize>r << 3);
+    const v = load<u64>(p);
+    if (v != 0) {
+      bump(C_RP_DROP_NOT_PACKET + r, v);
+      store<u64>(p, 0);
+    }
+  }
+}
+
+/** Parses the frame of descriptor d (rpParse); a record that is not a packet is a drop. */
+@inline export function rpParseDesc(d: usize, loop: u32): i32 {
+  if ((load<u16>(d, DESC_FLAGS) & DESC_F_NOT_PACKET) != 0) return C_RP_DROP_NOT_PACKET;
+  return rpParse(<usize>load<u32>(d, DESC_OFF), load<u32>(d, DESC_CAPLEN), <u32>load<u16>(d, DESC_LINKTYPE), loop);
+}
+
+/** Writes packet i's verdict: dropped (why > 0), else the worker its hash maps to (counted). Returns 1 if processed. */
+@inline export function rpVerdict(i: u32, why: i32, hash: u32, caplen: u32): u32 {
+  if (why > 0) {
+    dropNote(why);
+    store<u32>(verdictAt(i), <u32>why << 16);
+    return 0;
+  }
+  const w = retaLookup(hash);
+  countWorker(w, caplen);
+  store<u32>(verdictAt(i), w);
+  return 1;
+}
+
+/** A batch's counters, bumped once per batch. */
+export function rpBatchEnd(count: u32, bytes: u64, done: u32, other: u64): void {
+  bump(C_RX_FRAMES, count);
+  bump(C_RX_BYTES, bytes);
+  bump(C_RP_PROCESSED, done);
+  if (other != 0) bump(C_RP_OTHER_IP, other);
+  dropFlush();
 }

@@ -30,22 +30,15 @@
 //
 // Flow records live in R_APP (track mode runs no app), one per flow-table entry,
 // indexed by the entry's index (stable while other entries move, flow/table.ts).
-import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, DESC_OFF } from "../mem/desc";
+import { DESC_BYTES, DESC_CAPLEN } from "../mem/desc";
 import { CFG_FLOWS, R_APP, R_DESC, SCRATCH_BASE, cfg, regionBytes, regionOffset } from "../mem/layout";
-import {
-  C_RP_DROP_FLOW_TABLE_FULL, C_RP_DROP_NOT_PACKET, C_RP_DROP_TCP_BAD_FLAGS, C_RP_DROP_TCP_MALFORMED,
-  C_RP_TCP_OUT_OF_WINDOW, C_RP_DROP_TCP_RST_INVALID, C_RP_FLOWS, C_RP_FLOWS_MIDSTREAM, C_RP_FLOWS_TCP,
-  C_RP_OTHER_IP, C_RP_PROCESSED, C_RP_TCP_ACK_UNSEEN, C_RP_TCP_CLOSED, C_RP_TCP_DUP_ACKS, C_RP_TCP_FINS,
-  C_RP_TCP_HANDSHAKES, C_RP_TCP_KEEPALIVES, C_RP_TCP_OUT_OF_ORDER, C_RP_TCP_RETRANSMISSIONS, C_RP_TCP_REUSED,
-  C_RP_TCP_RSTS, C_RP_TCP_SEQ_GAPS, C_RP_TCP_SYN_RETRANS, C_RP_TCP_ZERO_WINDOW, C_RX_BYTES, C_RX_FRAMES, bump,
-} from "../mem/counters";
-import { retaLookup } from "../flow/reta";
+import { C_RP_DROP_FLOW_TABLE_FULL, C_RP_DROP_TCP_BAD_FLAGS, C_RP_DROP_TCP_MALFORMED, C_RP_TCP_OUT_OF_WINDOW, C_RP_DROP_TCP_RST_INVALID, C_RP_FLOWS, C_RP_FLOWS_MIDSTREAM, C_RP_FLOWS_TCP, C_RP_TCP_ACK_UNSEEN, C_RP_TCP_CLOSED, C_RP_TCP_DUP_ACKS, C_RP_TCP_FINS, C_RP_TCP_HANDSHAKES, C_RP_TCP_KEEPALIVES, C_RP_TCP_OUT_OF_ORDER, C_RP_TCP_RETRANSMISSIONS, C_RP_TCP_REUSED, C_RP_TCP_RSTS, C_RP_TCP_SEQ_GAPS, C_RP_TCP_SYN_RETRANS, C_RP_TCP_ZERO_WINDOW, bump } from "../mem/counters";
+
 import { flowKeyCanonicalSwap, flowKeySetV4, flowKeySetV6 } from "../flow/key";
 import { flowCount, flowInsert, flowKeyAt, flowSlots } from "../flow/table";
 import { be16, be32 } from "../wire/bytes";
 import { TX_F_PORTS, TX_F_V4 } from "../flow/extract";
-import { countWorker, rpFlags, rpHash, rpL3, rpL4, rpEnd, rpParse, rpProto, verdictAt } from "./common";
-import { dropFlush, dropNote } from "./raw";
+import { rpBatchEnd, rpFlags, rpHash, rpL3, rpL4, rpEnd, rpParseDesc, rpProto, rpVerdict } from "./common";
 
 // ---- flow record (128 bytes) ---------------------------------------------------
 export const TR_BYTES: usize = 128;
@@ -137,26 +130,12 @@ export function replayTrackBatch(first: u32, count: u32, loop: u32): u32 {
   for (let i = first; i < first + count; i++, d += DESC_BYTES) {
     const caplen = load<u32>(d, DESC_CAPLEN);
     bytes += caplen;
-    let why: i32 = C_RP_DROP_NOT_PACKET;
-    if ((load<u16>(d, DESC_FLAGS) & DESC_F_NOT_PACKET) == 0)
-      why = rpParse(<usize>load<u32>(d, DESC_OFF), caplen, <u32>load<u16>(d, DESC_LINKTYPE), loop);
+    let why = rpParseDesc(d, loop);
     if (why == 0) why = trackPacket();
-    if (why > 0) {
-      dropNote(why);
-      store<u32>(verdictAt(i), <u32>why << 16);
-      continue;
-    }
-    if (why < 0) other++;
-    const w = retaLookup(rpHash);
-    countWorker(w, caplen);
-    store<u32>(verdictAt(i), w);
-    done++;
+    if (why < 0) other++; // other IP: counted, and processed like the rest
+    done += rpVerdict(i, why, rpHash, caplen);
   }
-  bump(C_RX_FRAMES, count);
-  bump(C_RX_BYTES, bytes);
-  bump(C_RP_PROCESSED, done);
-  bump(C_RP_OTHER_IP, other);
-  dropFlush();
+  rpBatchEnd(count, bytes, done, other);
   return done;
 }
 

@@ -5,14 +5,11 @@
 // Same results as replay/raw.ts and replay/track.ts (same verdicts, counters,
 // flow table; test/report/stages.test.ts compares them). The un-timed
 // functions stay the measured path of the cost ladder.
-import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, DESC_OFF } from "../mem/desc";
+import { DESC_BYTES, DESC_CAPLEN } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
-import {
-  C_RP_DROP_FLOW_TABLE_FULL, C_RP_DROP_NOT_PACKET, C_RP_OTHER_IP, C_RP_PROCESSED, C_RX_BYTES, C_RX_FRAMES, bump,
-} from "../mem/counters";
-import { retaLookup } from "../flow/reta";
-import { countWorker, rpEnd, rpFlags, rpHash, rpL3, rpL4, rpParse, rpProto, rpRestore, verdictAt } from "../replay/common";
-import { dropFlush, dropNote } from "../replay/raw";
+import { C_RP_DROP_FLOW_TABLE_FULL } from "../mem/counters";
+
+import { rpBatchEnd, rpEnd, rpFlags, rpHash, rpL3, rpL4, rpParseDesc, rpProto, rpRestore, rpVerdict } from "../replay/common";
 import { tlDir, tlFresh, trackLookup, trackTcp } from "../replay/track";
 import { S_DISPATCH, S_LOOKUP, S_PARSE, S_TCP, stageBegin, stageEnd, stageMark } from "./stages";
 
@@ -37,9 +34,7 @@ function parsePass(first: u32, count: u32, loop: u32): u64 {
   for (let j: u32 = 0; j < count; j++, d += DESC_BYTES) {
     const caplen = load<u32>(d, DESC_CAPLEN);
     bytes += caplen;
-    let why: i32 = C_RP_DROP_NOT_PACKET;
-    if ((load<u16>(d, DESC_FLAGS) & DESC_F_NOT_PACKET) == 0)
-      why = rpParse(<usize>load<u32>(d, DESC_OFF), caplen, <u32>load<u16>(d, DESC_LINKTYPE), loop);
+    const why = rpParseDesc(d, loop);
     store<i32>(at(sWhy, j), why);
     store<u32>(at(sHash, j), rpHash);
     store<u32>(at(sFlags, j), rpFlags | (rpProto << 8));
@@ -62,22 +57,10 @@ function dispatchPass(first: u32, count: u32, bytes: u64): u32 {
   let other: u64 = 0;
   for (let j: u32 = 0; j < count; j++, d += DESC_BYTES) {
     const why = load<i32>(at(sWhy, j));
-    if (why > 0) {
-      dropNote(why);
-      store<u32>(verdictAt(first + j), <u32>why << 16);
-      continue;
-    }
     if (why < 0) other++;
-    const w = retaLookup(load<u32>(at(sHash, j)));
-    countWorker(w, load<u32>(d, DESC_CAPLEN));
-    store<u32>(verdictAt(first + j), w);
-    done++;
+    done += rpVerdict(first + j, why, load<u32>(at(sHash, j)), load<u32>(d, DESC_CAPLEN));
   }
-  bump(C_RX_FRAMES, count);
-  bump(C_RX_BYTES, bytes);
-  bump(C_RP_PROCESSED, done);
-  if (other != 0) bump(C_RP_OTHER_IP, other);
-  dropFlush();
+  rpBatchEnd(count, bytes, done, other);
   return done;
 }
 
@@ -141,23 +124,10 @@ export function replayLookupBatch(first: u32, count: u32, loop: u32): u32 {
   for (let i = first; i < first + count; i++, d += DESC_BYTES) {
     const caplen = load<u32>(d, DESC_CAPLEN);
     bytes += caplen;
-    let why: i32 = C_RP_DROP_NOT_PACKET;
-    if ((load<u16>(d, DESC_FLAGS) & DESC_F_NOT_PACKET) == 0)
-      why = rpParse(<usize>load<u32>(d, DESC_OFF), caplen, <u32>load<u16>(d, DESC_LINKTYPE), loop);
+    let why = rpParseDesc(d, loop);
     if (why == 0 && trackLookup() < 0) why = C_RP_DROP_FLOW_TABLE_FULL;
-    if (why != 0) {
-      dropNote(why);
-      store<u32>(verdictAt(i), <u32>why << 16);
-      continue;
-    }
-    const w = retaLookup(rpHash);
-    countWorker(w, caplen);
-    store<u32>(verdictAt(i), w);
-    done++;
+    done += rpVerdict(i, why, rpHash, caplen);
   }
-  bump(C_RX_FRAMES, count);
-  bump(C_RX_BYTES, bytes);
-  bump(C_RP_PROCESSED, done);
-  dropFlush();
+  rpBatchEnd(count, bytes, done, 0);
   return done;
 }
