@@ -1,4 +1,4 @@
-// `npm run bench [-- section ...] [--json]`: the benchmark suite (bench/suite.ts).
+// `npm run bench [-- section ...] [--json | --markdown]`: the benchmark suite (bench/suite.ts).
 // IXWASM_BENCH_RUNS sets the repetitions (default 5).
 import { runBench } from "./suite.ts";
 
@@ -6,5 +6,6 @@ const args = process.argv.slice(2);
 await runBench({
   sections: args.filter((a) => !a.startsWith("--")),
   json: args.includes("--json"),
+  markdown: args.includes("--markdown"),
   runs: Number(process.env.IXWASM_BENCH_RUNS ?? 5),
 });

@@ -11,6 +11,7 @@ import { benchScale, formatScale } from "./scale.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
 import { fmt, type Summary } from "./lib/stats.ts";
+import { beginSection, collectedFigures, figuresMarkdown, recordFigure } from "./lib/figures.ts";
 
 export interface BenchContext {
   root: string;
@@ -24,7 +25,9 @@ export interface Section {
   run(ctx: BenchContext): Promise<unknown>;
 }
 
+/** One printed figure line; the figure is also recorded for the `--markdown` table. */
 export function row(name: string, s: Summary, unit: string): string {
+  recordFigure(name, s, unit);
   return `  ${name.padEnd(34)} ${fmt(s.median).padStart(9)} ${unit}   (min ${fmt(s.min)}, max ${fmt(s.max)}, CV ${(s.cv * 100).toFixed(1)} %, n=${s.runs})`;
 }
 
@@ -97,6 +100,10 @@ const genSection: Section = {
   async run(ctx) {
     const rows = benchGen(Math.max(1, Math.min(ctx.runs, 3)));
     printGen(rows, ctx.say);
+    for (const r of rows) {
+      recordFigure(`${r.workload}, to a file`, r.pps_file, "packets/s");
+      recordFigure(`${r.workload}, to /dev/null`, r.pps_devnull, "packets/s");
+    }
     return rows;
   },
 };
@@ -106,6 +113,8 @@ export interface BenchOptions {
   sections?: string[];
   runs?: number;
   json?: boolean;
+  /** End with the figures as one Markdown table (the README's figures table). */
+  markdown?: boolean;
   out?: (s: string) => void;
 }
 
@@ -122,8 +131,16 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   ctx.say(`machine: ${describe(m)}`);
   const report: Record<string, unknown> = { schema: "ixwasm-bench/1", machine: m };
   for (const s of SECTIONS)
-    if (!o.sections?.length || o.sections.includes(s.name)) report[s.name] = await s.run(ctx);
+    if (!o.sections?.length || o.sections.includes(s.name)) {
+      beginSection(s.name);
+      report[s.name] = await s.run(ctx);
+    }
+  report.figures = collectedFigures();
   if (o.json) out(JSON.stringify(report, null, 2));
+  else if (o.markdown) {
+    const cmd = ["npm run bench --", ...(o.sections ?? []), "--markdown"].join(" ");
+    out("\n" + figuresMarkdown(collectedFigures(), describe(m), cmd));
+  }
   return report;
 }
 
@@ -140,6 +157,12 @@ const costSection: Section = {
     ctx.say("\n" + formatLadder(ladder).trimEnd());
     const native = benchNative(trace, ctx.runs);
     for (const line of formatNative(native)) ctx.say(line);
+    for (const r of ladder.rungs)
+      if (r.ns_per_packet) recordFigure(`ladder: ${r.name}`, r.ns_per_packet, "ns/packet");
+    for (const [k, v] of Object.entries(native.kernels)) {
+      recordFigure(`${k}, WASM`, v.wasm_ns, "ns/frame");
+      recordFigure(`${k}, C (gcc -O2)`, v.c_ns, "ns/frame");
+    }
     return { ladder, native };
   },
 };
@@ -153,6 +176,8 @@ const scaleSection: Section = {
   async run(ctx) {
     const b = benchScale(Math.max(1, Math.min(ctx.runs, 3)));
     for (const line of formatScale(b)) ctx.say(line);
+    recordFigure(`track, ${fmt(b.small.conns)} connections`, b.small.ns_per_packet, "ns/packet");
+    recordFigure(`track, ${fmt(b.large.conns)} connections`, b.large.ns_per_packet, "ns/packet");
     return b;
   },
 };

@@ -15,7 +15,8 @@ export function register(program: Command): void {
     )
     .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
     .option("--json", "print the results as JSON")
-    .action(async (sections: string[], o: { runs: number; json?: boolean }) => {
+    .option("--markdown", "end with the figures as one Markdown table (the README's figures table)")
+    .action(async (sections: string[], o: { runs: number; json?: boolean; markdown?: boolean }) => {
       const known = new Set(SECTIONS.map((s) => s.name));
       const bad = sections.filter((s) => !known.has(s));
       if (bad.length)
@@ -23,6 +24,6 @@ export function register(program: Command): void {
           `unknown bench section ${bad.join(", ")}`,
           `choose from ${[...known].join(", ")}`,
         );
-      await runBench({ sections, runs: o.runs, json: o.json });
+      await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown });
     });
 }

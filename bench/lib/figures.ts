@@ -1,0 +1,53 @@
+// The figures a bench run produced, collected as they are printed, so the
+// run can end with one Markdown table (`--markdown`): the README's figures
+// table is this output, pasted with the command that made it, never typed.
+import { fmt, type Summary } from "./stats.ts";
+
+export interface Figure {
+  section: string;
+  name: string;
+  unit: string;
+  summary: Summary;
+}
+
+const figures: Figure[] = [];
+let section = "";
+
+/** Names the section whose figures follow (runBench calls it before each section). */
+export function beginSection(name: string): void {
+  section = name;
+}
+
+/** Records one figure of the current section. */
+export function recordFigure(name: string, s: Summary, unit: string): void {
+  figures.push({ section, name, unit, summary: s });
+}
+
+export function collectedFigures(): readonly Figure[] {
+  return figures;
+}
+
+/** Forgets the figures (tests run several benches in one process). */
+export function resetFigures(): void {
+  figures.length = 0;
+  section = "";
+}
+
+const cell = (s: string) => s.replaceAll("|", "\\|");
+
+/** The figures as a Markdown table: median with min–max and the coefficient of variation. */
+export function figuresMarkdown(list: readonly Figure[], machine: string, command: string): string {
+  const lines = [
+    `Produced by \`${command}\` on ${machine}.`,
+    "",
+    "| section | figure | median | min – max | CV | runs |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const f of list) {
+    const s = f.summary;
+    lines.push(
+      `| ${cell(f.section)} | ${cell(f.name)} | ${fmt(s.median)} ${cell(f.unit)} | ${fmt(s.min)} – ${fmt(s.max)} | ${(s.cv * 100).toFixed(1)} % | ${s.runs} |`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
