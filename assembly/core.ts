@@ -31,7 +31,7 @@ import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appL
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
-import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageEnd, stageMark, stageTiming } from "./stats/stages";
+import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageEnd, stageEndIdle, stageMark, stageTiming } from "./stats/stages";
 
 export const RX_BURST: u32 = 64; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
@@ -59,7 +59,8 @@ export function poll(nowNs: f64): u32 {
   rxCount(n, bytes);
   histBump(n);
   if (timed) stageMark(S_RX_INPUT);
-  if (evLen() != 0 || n != 0 || resultsPending || firstPoll) {
+  const busy = evLen() != 0 || n != 0 || resultsPending || firstPoll;
+  if (busy) {
     appStep(); //                                  5. the app reads events and results, issues commands
     evReset();
     if (timed) stageMark(S_APP);
@@ -74,7 +75,8 @@ export function poll(nowNs: f64): u32 {
   txPublish(); //                                  8. one TX publish per batch
   if (timed) {
     stageMark(S_TX);
-    stageEnd(n);
+    if (busy) stageEnd(n);
+    else stageEndIdle(); //                           nothing arrived and the app had nothing to do (a poll that only ran timers counts here too)
   }
   return n;
 }

@@ -24,8 +24,13 @@ export const S_TX: i32 = 9; //        TX publish
 export const STAGES: i32 = 10;
 
 // f64 ms per stage, then: [STAGES] total ms inside timed calls, [STAGES+1] timed
-// calls, [STAGES+2] packets in timed calls.
-const acc = memory.data((STAGES + 3) * 8, 16);
+// calls, [STAGES+2] packets in timed calls, [STAGES+3] ms and [STAGES+4] calls
+// of idle polls. A call's marks go to `pend` first and reach `acc` at its end:
+// a live loop (pair, tap) polls millions of times with nothing to do, and those
+// polls' time is kept apart (stageEndIdle), or it would swamp the cost per packet.
+const ACC_WORDS: i32 = STAGES + 5;
+const acc = memory.data(ACC_WORDS * 8, 16);
+const pend = memory.data(STAGES * 8, 16);
 export let stageTiming = false;
 let mark: f64 = 0;
 let callStart: f64 = 0;
@@ -36,7 +41,8 @@ export function stageTimingSet(on: bool): void {
 
 /** Zeroes the sums; returns the address of the f64 array (see acc). */
 export function stageReset(): usize {
-  memory.fill(acc, 0, <usize>(STAGES + 3) * 8);
+  memory.fill(acc, 0, <usize>ACC_WORDS * 8);
+  memory.fill(pend, 0, <usize>STAGES * 8);
   return acc;
 }
 
@@ -53,7 +59,7 @@ export function stageAccPtr(): usize {
 /** End of stage s: the time since the last mark is s's. */
 @inline export function stageMark(s: i32): void {
   const t = hostNowMs();
-  const p = acc + (<usize>s << 3);
+  const p = pend + (<usize>s << 3);
   store<f64>(p, load<f64>(p) + (t - mark));
   mark = t;
 }
@@ -61,10 +67,25 @@ export function stageAccPtr(): usize {
 /** End of a timed call of n packets: total (stage marks + the gaps between them). */
 @inline export function stageEnd(n: u32): void {
   const t = hostNowMs();
+  for (let i: i32 = 0; i < STAGES; i++) {
+    const q = pend + (<usize>i << 3);
+    const a = acc + (<usize>i << 3);
+    store<f64>(a, load<f64>(a) + load<f64>(q));
+    store<f64>(q, 0.0);
+  }
   const p = acc + (<usize>STAGES << 3);
   store<f64>(p, load<f64>(p) + (t - callStart));
   store<f64>(p, load<f64>(p, 8) + 1.0, 8);
   store<f64>(p, load<f64>(p, 16) + <f64>n, 16);
+}
+
+/** End of a timed poll that found nothing to do: its time is counted apart, its marks dropped. */
+export function stageEndIdle(): void {
+  const t = hostNowMs();
+  memory.fill(pend, 0, <usize>STAGES * 8);
+  const p = acc + (<usize>(STAGES + 3) << 3);
+  store<f64>(p, load<f64>(p) + (t - callStart));
+  store<f64>(p, load<f64>(p, 8) + 1.0, 8);
 }
 
 /**

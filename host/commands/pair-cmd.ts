@@ -16,6 +16,7 @@ interface Raw {
   workers: string;
   timeout: number;
   json?: boolean;
+  stages?: boolean;
 }
 
 export function register(program: Command): void {
@@ -45,6 +46,7 @@ export function register(program: Command): void {
         .default("2"),
     )
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
+    .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
     .action(async (o: Raw) => {
       const opts: PairOptions = {
@@ -62,6 +64,7 @@ export function register(program: Command): void {
           seed: o.seed,
         },
         timeoutS: o.timeout,
+        stages: !!o.stages,
       };
       const r = opts.workers === 1 ? pairOneThread(opts) : await pairTwoThreads(opts);
       out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatPair(r));

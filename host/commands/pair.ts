@@ -13,6 +13,14 @@ import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
 import { serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
+import {
+  formatPollStages,
+  pollStageCost,
+  readStageSums,
+  stageTiming,
+  type PollStageCost,
+  type StageSums,
+} from "../report/stages.ts";
 
 export interface PairOptions {
   app: "echo" | "memcached";
@@ -23,6 +31,8 @@ export interface PairOptions {
   faults: FaultConfig;
   timeoutS: number;
   debug?: boolean;
+  /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
+  stages?: boolean;
 }
 
 export interface PairReport extends ClientResults {
@@ -41,6 +51,8 @@ export interface PairReport extends ClientResults {
   batch_histogram: { client: number[]; server: number[] };
   counters: { client: Partial<Counters>; server: Partial<Counters> };
   completed: boolean;
+  /** poll()'s stage cost per round trip in each core, with --stages */
+  stages: { client: PollStageCost; server: PollStageCost } | null;
 }
 
 const APP_IDS = { echo: 1, memcached: 3 } as const;
@@ -92,6 +104,7 @@ function finish(
   sv: CoreViews,
   seconds: number,
   faults: PairReport["faults"],
+  sums: [StageSums, StageSums] | null = null,
 ): PairReport {
   const cc = readCounters(cv);
   const sc = readCounters(sv);
@@ -113,6 +126,12 @@ function finish(
     batch_histogram: { client: readBatchHistogram(cv), server: readBatchHistogram(sv) },
     counters: { client: pick(cc), server: pick(sc) },
     completed: client.done && client.round_trips === expected,
+    stages: sums
+      ? {
+          client: pollStageCost(sums[0], "round trip", client.round_trips),
+          server: pollStageCost(sums[1], "round trip", client.round_trips),
+        }
+      : null,
   };
 }
 
@@ -131,6 +150,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   const client = createCore(cfg.client, { debug: o.debug });
   const server = createCore(cfg.server, { debug: o.debug });
   const link = new Link(client, server, o.faults);
+  if (o.stages) for (const c of [client, server]) stageTiming(c, true);
   const cpoll = client.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;
   const done = client.exports.clientDone as () => number;
@@ -145,10 +165,18 @@ export function pairOneThread(o: PairOptions): PairReport {
     if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
   }
   const seconds = (performance.now() - t0) / 1000;
-  return finish(o, clientResults(client), client, server, seconds, {
-    client_to_server: link.faultsAB.counts,
-    server_to_client: link.faultsBA.counts,
-  });
+  const sums: [StageSums, StageSums] | null = o.stages
+    ? [readStageSums(client), readStageSums(server)]
+    : null;
+  return finish(
+    o,
+    clientResults(client),
+    client,
+    server,
+    seconds,
+    { client_to_server: link.faultsAB.counts, server_to_client: link.faultsBA.counts },
+    sums,
+  );
 }
 
 /** Each core in its own worker thread; each worker moves its core's transmissions into the other's RX ring. */
@@ -171,6 +199,7 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
       baseMs,
       spinRounds: 2000,
       client: i === 0,
+      stages: !!o.stages,
     };
     return spawnWorker(entry, data);
   });
@@ -199,10 +228,16 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
   const [cr, sr] = await Promise.all(results);
   await Promise.all(workers.map((w) => w.terminate()));
   const views = mems.map((m) => coreViews(m));
-  return finish(o, cr.client!, views[0], views[1], seconds, {
-    client_to_server: cr.faults,
-    server_to_client: sr.faults,
-  });
+  const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
+  return finish(
+    o,
+    cr.client!,
+    views[0],
+    views[1],
+    seconds,
+    { client_to_server: cr.faults, server_to_client: sr.faults },
+    sums,
+  );
 }
 
 export function formatPair(r: PairReport): string {
@@ -226,5 +261,6 @@ export function formatPair(r: PairReport): string {
       `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
     ]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+  const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+  return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
 }

@@ -9,6 +9,7 @@ import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
+import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 
 export interface CoreWorkerData {
   /** 0 or 1: the two workers of a pair are each other's peer (index ^ 1). */
@@ -23,6 +24,8 @@ export interface CoreWorkerData {
   /** Polls without work before the worker naps (µs-scale spin, then 0.2 ms naps). */
   spinRounds: number;
   client: boolean;
+  /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
+  stages?: boolean;
 }
 
 export interface CoreWorkerResult {
@@ -32,12 +35,14 @@ export interface CoreWorkerResult {
   client: ClientResults | null;
   faults: FaultInjector["counts"];
   rxFull: number;
+  stages: StageSums | null;
 }
 
 const d = workerData as CoreWorkerData;
 const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
 const poll = core.exports.poll as (nowNs: number) => number;
 const self = new Nic(core);
+if (d.stages) stageTiming(core, true);
 // The peer's rings exist once its worker has run init(): wait for its ready flag.
 Atomics.store(d.ctl, CTL_READY + d.index, 1);
 const peerIndex = d.index ^ 1;
@@ -89,5 +94,6 @@ const result: CoreWorkerResult = {
   client: d.client ? clientResults(core) : null,
   faults: faults.counts,
   rxFull: rxFull + self.rxFull,
+  stages: d.stages ? readStageSums(core) : null,
 };
 parentPort!.postMessage(result);

@@ -51,12 +51,22 @@ export interface StageSums {
   totalMs: number;
   calls: number;
   packets: number;
+  /** polls that found nothing to do: kept apart (assembly/stats/stages.ts stageEndIdle) */
+  idleMs: number;
+  idleCalls: number;
 }
 
 export function readStageSums(core: Core): StageSums {
   const p = fns(core).stageAccPtr() >>> 0;
-  const a = new Float64Array(core.memory.buffer, p, N + 3);
-  return { ms: [...a.slice(0, N)], totalMs: a[N], calls: a[N + 1], packets: a[N + 2] };
+  const a = new Float64Array(core.memory.buffer, p, N + 5);
+  return {
+    ms: [...a.slice(0, N)],
+    totalMs: a[N],
+    calls: a[N + 1],
+    packets: a[N + 2],
+    idleMs: a[N + 3],
+    idleCalls: a[N + 4],
+  };
 }
 
 /** Timed batch function of a replay mode (stats/staged.ts). */
@@ -200,6 +210,70 @@ export function formatStageCost(c: StageCost): string {
     `  residual       ${c.residual_ns_per_packet.toFixed(2).padStart(10)} ns (${c.residual_pct} % of total)`,
     `  timers on ${c.overhead.timed_ns_per_packet.median} ns/packet, off ${c.overhead.untimed_ns_per_packet.median} ns/packet (host clock around the calls): overhead ${c.overhead.overhead_pct} %`,
     `  cycles estimated at ${c.mhz_estimated} MHz (calibration loop; the CPU reports ${c.mhz_nominal} MHz)`,
+  );
+  return rows.join("\n") + "\n";
+}
+
+/** poll()'s sections (assembly/core.ts), in the order poll runs them. */
+export const POLL_STAGES = [4, 5, 6, 7, 8, 9];
+
+/** What poll()'s stage timers measured in one core of a live run (pair, tap): time per unit of work. */
+export interface PollStageCost {
+  /** polls that had work (packets in, events or command results for the app) */
+  polls: number;
+  /** polls that found nothing to do, and the ns each took on average */
+  idle_polls: number;
+  idle_ns_per_poll: number;
+  packets: number;
+  /** the unit the figures are divided by: round trips (pair) or received packets */
+  unit: string;
+  units: number;
+  ns_per_unit: Record<string, number>;
+  /** the core's clock from each poll's first read to its last, summed */
+  total_ns_per_unit: number;
+  /** total − the stage sum: what lies between the marks */
+  residual_ns_per_unit: number;
+}
+
+export function pollStageCost(s: StageSums, unit: string, units: number): PollStageCost {
+  const per = (ms: number) => (units ? r2((ms * 1e6) / units) : 0);
+  const ns: Record<string, number> = {};
+  let sum = 0;
+  for (const i of POLL_STAGES) {
+    ns[STAGE_NAMES[i]] = per(s.ms[i]);
+    sum += s.ms[i];
+  }
+  return {
+    polls: s.calls,
+    idle_polls: s.idleCalls,
+    idle_ns_per_poll: s.idleCalls ? r2((s.idleMs * 1e6) / s.idleCalls) : 0,
+    packets: s.packets,
+    unit,
+    units,
+    ns_per_unit: ns,
+    total_ns_per_unit: per(s.totalMs),
+    residual_ns_per_unit: per(s.totalMs - sum),
+  };
+}
+
+/** Side-by-side table of poll stage costs of several cores (pair: client and server). */
+export function formatPollStages(cores: Record<string, PollStageCost>): string {
+  const names = Object.keys(cores);
+  const first = cores[names[0]];
+  const head = `poll() stage cost of polls with work, ns per ${first.unit} (core clock read at each section boundary, once per poll; idle polls apart)`;
+  const rows = [head, `  ${"stage".padEnd(16)}${names.map((n) => n.padStart(12)).join("")}`];
+  for (const i of POLL_STAGES) {
+    const st = STAGE_NAMES[i];
+    rows.push(
+      `  ${st.padEnd(16)}${names.map((n) => cores[n].ns_per_unit[st].toFixed(1).padStart(12)).join("")}`,
+    );
+  }
+  rows.push(
+    `  ${"total".padEnd(16)}${names.map((n) => cores[n].total_ns_per_unit.toFixed(1).padStart(12)).join("")}`,
+    `  ${"residual".padEnd(16)}${names.map((n) => cores[n].residual_ns_per_unit.toFixed(1).padStart(12)).join("")}`,
+    `  ${"busy polls".padEnd(16)}${names.map((n) => String(cores[n].polls).padStart(12)).join("")}`,
+    `  ${"idle polls".padEnd(16)}${names.map((n) => String(cores[n].idle_polls).padStart(12)).join("")}`,
+    `  ${"ns / idle poll".padEnd(16)}${names.map((n) => cores[n].idle_ns_per_poll.toFixed(1).padStart(12)).join("")}`,
   );
   return rows.join("\n") + "\n";
 }

@@ -40,6 +40,36 @@ test("echo, two worker threads: same result", async () => {
   assert.is(r.workers, 2);
 });
 
+function checkStages(r: Awaited<ReturnType<typeof pairTwoThreads>>): void {
+  assert.ok(r.stages, "--stages gives the stage cost");
+  for (const side of ["client", "server"] as const) {
+    const s = r.stages![side];
+    const hist = r.batch_histogram[side];
+    const polls = hist.reduce((a, b) => a + b, 0);
+    const withFrames = polls - hist[0];
+    // every poll is timed once, as busy or idle; every poll that received frames is busy
+    assert.is(s.polls + s.idle_polls, polls, `${side}: busy + idle = polls`);
+    assert.ok(s.polls >= withFrames && withFrames > 0, `${side}: ${s.polls} busy polls ≥ ${withFrames}`);
+    assert.is(s.unit, "round trip");
+    assert.is(s.units, r.round_trips);
+    const vals = Object.values(s.ns_per_unit);
+    assert.is(vals.length, 6);
+    assert.ok(vals.every((v) => v >= 0));
+    assert.ok(s.ns_per_unit["rx+input"] > 0 && s.total_ns_per_unit > 0);
+    const sum = vals.reduce((a, b) => a + b, 0);
+    assert.ok(
+      Math.abs(sum + s.residual_ns_per_unit - s.total_ns_per_unit) < 0.1,
+      "stages + residual = total",
+    );
+  }
+}
+
+test("--stages: poll()'s sections timed in both cores, one thread and two", async () => {
+  assert.is(pairOneThread(base).stages, null);
+  checkStages(pairOneThread({ ...base, stages: true }));
+  checkStages(await pairTwoThreads({ ...base, workers: 2, stages: true }));
+});
+
 test("memcached set then get: values compared", () => {
   const r = pairOneThread({ ...base, app: "memcached", conns: 4, msgs: 100, size: 300 });
   assert.is(r.completed, true);
