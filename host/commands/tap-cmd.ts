@@ -10,6 +10,7 @@ interface Raw {
   ip6?: string;
   mac: string;
   queues: number;
+  workers?: number;
   app: TapApp;
   port: number;
   netns?: string;
@@ -83,6 +84,7 @@ function options(o: Raw): TapOptions {
     ip6,
     mac: parseMac(o.mac),
     queues: o.queues,
+    workers: o.workers,
     app: o.app,
     port: o.port,
     netns: o.netns,
@@ -108,14 +110,19 @@ export function register(program: Command): void {
     .option("--ip <addr/len>", "the core's IPv4 address (198.18.0.0/15 only)", "198.18.0.2/24")
     .option("--ip6 <addr/len>", "the core's IPv6 address (unique local, e.g. fd00:198:18::2/64)")
     .option("--mac <mac>", "the core's MAC address", "02:00:c6:12:00:02")
+    .option("--queues <n>", "tap queues (IFF_MULTI_QUEUE when > 1)", wholeNumber, 1)
     .option(
-      "--queues <n>",
-      "tap queues (IFF_MULTI_QUEUE when > 1; one core serves them round-robin)",
+      "--workers <n>",
+      "worker threads, each with its own core, queue q on worker q mod n; 0: the main thread serves every queue (default: one per queue when --queues > 1, else 0)",
       wholeNumber,
-      1,
     )
     .addOption(new Option("--app <app>", "server app").choices(Object.keys(APPS)).default("echo"))
-    .option("--port <n>", "app port (default: echo 7, sink 9, memcached 11211)", wholeNumber, 0)
+    .option(
+      "--port <n>",
+      "app port (default: echo 7, sink 9, memcached 11211, netpipe 5002 as NPtcp, sockperf 11111 TCP and UDP)",
+      wholeNumber,
+      0,
+    )
     .option("--netns <name>", "create this network namespace and put the tap interface in it")
     .option(
       "--peer-ip <addr/len>",
@@ -127,7 +134,7 @@ export function register(program: Command): void {
     )
     .option("--duration <s>", "stop after this many seconds (0: at SIGINT/SIGTERM)", wholeNumber, 0)
     .option("--mtu <n>", `link MTU (576 to ${MAX_MTU})`, wholeNumber, 1500)
-    .option("--conns <n>", "concurrent TCP connections the core is sized for", wholeNumber, 4096)
+    .option("--conns <n>", "concurrent TCP connections each core is sized for", wholeNumber, 4096)
     .option(
       "--spin-us <n>",
       "busy-poll this long after the last frame before sleeping in poll(2)",

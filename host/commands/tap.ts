@@ -1,32 +1,37 @@
-// `ixwasm tap`: one WASM core on a Linux tap, serving real kernel clients.
+// `ixwasm tap`: WASM cores on a Linux tap, serving real kernel clients.
 //
-// The core is the far end of the tap: it owns --ip (and --ip6) and the MAC;
-// the tap interface is the kernel's side (in --netns, with --peer-ip). Each
-// round takes every queue in turn: read(2) up to 64 frames straight into the
-// posted RX mbufs, one core poll, then write(2) every frame that poll
-// transmitted on that same queue (the kernel steers a flow to the queue it was
-// last written on, so a reply goes back on its request's arrival queue). With
-// several queues one core serves them all round-robin until multi-worker tap
-// exists. When a round finds nothing it spins for --spin-us, then blocks in
-// poll(2) on all queues (bounded so the core's timers keep running).
+// A core is the far end of the tap: it owns --ip (and --ip6) and the MAC; the
+// tap interface is the kernel's side (in --netns, with --peer-ip). With
+// --queues N > 1 the tap is multi-queue and each queue is served by a worker
+// thread with its own core (--workers, default one per queue): frames are read
+// straight into that core's mbufs and replies written on their arrival queue
+// (host/dispatch/tap-loop.ts has the loop, tap-worker.ts the thread). With one
+// queue the main thread serves it (measured faster: see serveMain).
 import { serverAppBytes, stackConfig } from "../stack-config.ts";
-import { createCore, type CoreConfig } from "../core.ts";
+import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
+import { newLoopStats, QS, qword, ST, TapLoop, TW_STOP } from "../dispatch/tap-loop.ts";
+import type { TapWorkerData, TapWorkerMessage } from "../dispatch/tap-loop.ts";
+import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import { UsageError } from "../io/errors.ts";
 import { TapDevice } from "../io/tap.ts";
 import { checkFree, setupLink, Teardown, type Cidr } from "../io/netns.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 
 export const TAP_SCHEMA = "ixwasm-tap/1";
-export const APPS = { echo: 1, sink: 2, memcached: 3 } as const;
+export const APPS = { echo: 1, sink: 2, memcached: 3, netpipe: 7, sockperf: 8 } as const;
 export type TapApp = keyof typeof APPS;
-const DEFAULT_PORTS: Record<TapApp, number> = { echo: 7, sink: 9, memcached: 11211 };
+const DEFAULT_PORTS: Record<TapApp, number> = {
+  echo: 7,
+  sink: 9,
+  memcached: 11211,
+  netpipe: 5002,
+  sockperf: 11111,
+};
 
-const RX_BURST = 64; // IX's batch bound, as the core's
 const MBUF_DATA = 2048; // one frame per mbuf: frames ≤ 2048 B, so MTU ≤ 2034
 export const MAX_MTU = MBUF_DATA - 14;
-const SLICE_MS = 20; // run this long between turns of the event loop (signals, stats)
-const MAX_WAIT_MS = 5; // longest block in poll(2): the core's timers run at least this often
+const SLICE_MS = 20; // the main thread serves this long between turns of the event loop (signals, stats)
 
 export interface TapOptions {
   ifname: string;
@@ -34,6 +39,8 @@ export interface TapOptions {
   ip6?: Cidr;
   mac: Buffer;
   queues: number;
+  /** Worker threads, each with its own core, serving queue q on worker q mod workers; 0: the main thread serves every queue. Default: one per queue when --queues > 1, else 0. */
+  workers?: number;
   app: TapApp;
   /** 0: the app's usual port. */
   port: number;
@@ -58,8 +65,30 @@ export interface QueueReport {
   tx_frames: number;
   read_errors: number;
   write_errors: number;
-  /** --check-queues: IPv4 TCP/UDP frames written on another queue than their flow last arrived on. */
+  /** --check-queues: IPv4 TCP/UDP frames written on another queue than their flow last arrived on (or never arrived on). */
   misrouted: number | null;
+  /** The worker thread serving this queue (0 with --workers 0: the main thread). */
+  worker: number;
+  /** --check-queues: distinct IPv4 TCP/UDP flows that arrived on this queue. */
+  flows: number | null;
+}
+
+/** One serving thread (a worker, or the main thread with --workers 0) and its core. */
+export interface WorkerReport {
+  worker: number;
+  queues: number[];
+  rx_frames: number;
+  tx_frames: number;
+  core_polls: number;
+  /** Polls that took at least one frame. */
+  batches: number;
+  /** rx_ring_full (host: the core's RX ring had no free slot) and the core's resource-drop counters. */
+  drops: Record<string, number>;
+  core_ms: number;
+  io_ms: number;
+  wait_ms: number;
+  batch_histogram: number[];
+  error: string | null;
 }
 
 export interface TapReport {
@@ -72,6 +101,8 @@ export interface TapReport {
   app: TapApp;
   port: number;
   queues: number;
+  /** Worker threads; 0: the main thread served every queue. */
+  workers: number;
   mtu: number;
   duration_s: number;
   stop_reason: "duration" | "signal" | "error";
@@ -82,6 +113,10 @@ export interface TapReport {
   rx_pps: number;
   tx_pps: number;
   per_queue: QueueReport[];
+  per_worker: WorkerReport[];
+  /** --check-queues: flows seen arriving on another queue than before, within one thread and across workers (each would break the flow). */
+  queue_check: { flows_moved: number; flows_on_several_workers: number } | null;
+  /** Summed over the serving threads (thread-milliseconds). */
   host: {
     rounds: number;
     core_polls: number;
@@ -145,6 +180,11 @@ export function checkTapOptions(o: TapOptions): void {
     );
   if (o.queues < 1 || o.queues > 16)
     throw new UsageError(`--queues ${o.queues} is out of range`, "use 1 to 16");
+  if (o.workers !== undefined && (o.workers < 0 || o.workers > o.queues))
+    throw new UsageError(
+      `--workers ${o.workers} is out of range`,
+      `use 0 (the main thread serves every queue) to --queues (${o.queues})`,
+    );
   if (o.mtu < 576 || o.mtu > MAX_MTU)
     throw new UsageError(
       `--mtu ${o.mtu} is out of range`,
@@ -165,12 +205,19 @@ export interface TapRun {
   stop(reason?: "signal"): void;
 }
 
+/** Worker threads a run uses: 0 means the main thread serves every queue. */
+export function tapWorkers(o: TapOptions): number {
+  return o.workers ?? (o.queues > 1 ? o.queues : 0);
+}
+
 /** Sets everything up (throws a UsageError on the first problem, with everything created so far removed) and starts serving. */
 export function startTap(o: TapOptions, onReady?: (line: string) => void): TapRun {
   checkTapOptions(o);
-  // The core first: a config it refuses must fail before anything exists on the host.
-  const core = createCore(tapConfig(o), { debug: o.debug });
-  const nic = new Nic(core);
+  const workers = tapWorkers(o);
+  const config = tapConfig(o);
+  // The cores' memories first: a config the core refuses must fail before anything exists on the host.
+  const core = workers === 0 ? createCore(config, { debug: o.debug }) : null;
+  const memories = Array.from({ length: workers }, () => createMemory(config, o.debug));
   const td = new Teardown();
   // Last resort if the process exits without finish() (steps already run are gone from the list).
   process.once("exit", () => td.run());
@@ -188,125 +235,59 @@ export function startTap(o: TapOptions, onReady?: (line: string) => void): TapRu
     td.run();
     throw e;
   }
-  return serve(o, tap, core, nic, td, notes, onReady);
+  const ready = () =>
+    onReady?.(
+      `ixwasm tap: ${o.ifname}${o.netns ? ` in namespace ${o.netns}` : ""}${o.peerIp ? ` (kernel side ${o.peerIp.addr})` : ""}: core ${o.ip.addr}` +
+        `${o.ip6 ? ` ${o.ip6.addr}` : ""} mac ${macText(o.mac)}, app ${o.app} port ${o.port || DEFAULT_PORTS[o.app]}, ${o.queues} queue(s), ` +
+        `${workers ? `${workers} worker thread(s)` : "main thread"}: ready`,
+    );
+  return core
+    ? serveMain(o, tap, core, td, notes, ready)
+    : serveWorkers(o, tap, memories, config, td, notes, ready);
 }
 
-function serve(
+/** What one serving thread leaves for the report: its loop's stats, its core's memory, its queues. */
+interface Part {
+  queues: number[];
+  stats: Float64Array;
+  views: CoreViews;
+  error: string | null;
+}
+
+/** The state a run ends with, turned into the report by finish(). */
+interface Ending {
+  stopReason: TapReport["stop_reason"] | null;
+  error: string | null;
+  /** --check-queues: distinct flows that arrived on more than one worker's queues. */
+  crossWorker: number;
+}
+
+function makeRun(
   o: TapOptions,
-  tap: TapDevice,
-  core: ReturnType<typeof createCore>,
-  nic: Nic,
+  parts: Part[],
+  workers: number,
   td: Teardown,
   notes: string[],
-  onReady?: (line: string) => void,
-): TapRun {
-  const Q = o.queues;
-  const poll = core.exports.poll as (nowNs: number) => number;
-  const base = tap.address(core.u8);
-  const u8 = core.u8;
-  const rxq = new Array<number>(Q).fill(0);
-  const txq = new Array<number>(Q).fill(0);
-  const misrouted = new Array<number>(Q).fill(0);
-  const flowQueue = new Map<number, number>(); // --check-queues: peer ip ^ port → last arrival queue
-  const h = {
-    rounds: 0,
-    polls: 0,
-    reads: 0,
-    empty: 0,
-    writes: 0,
-    waits: 0,
-    waitMs: 0,
-    coreMs: 0,
-    ringFull: 0,
-  };
-  let curQ = 0;
-  let txThisRound = 0;
+): {
+  end: Ending;
+  done: Promise<TapReport>;
+  finish: () => void;
+} {
   const t0 = performance.now();
-  const nowNs = () => (performance.now() - t0) * 1e6;
-
-  // Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1.
-  const peerKey = (off: number, rx: boolean): number => {
-    if (u8[off + 12] !== 0x08 || u8[off + 13] !== 0x00) return -1;
-    const ihl = (u8[off + 14] & 15) * 4;
-    const proto = u8[off + 23];
-    if (proto !== 6 && proto !== 17) return -1;
-    const ip = off + (rx ? 26 : 30);
-    const port = off + 14 + ihl + (rx ? 0 : 2);
-    return (
-      (((u8[ip] << 24) | (u8[ip + 1] << 16) | (u8[ip + 2] << 8) | u8[ip + 3]) >>> 0) * 65536 +
-      ((u8[port] << 8) | u8[port + 1]) +
-      proto * 2 ** 48
-    );
-  };
-
-  const sendOne = (_mem: Uint8Array, off: number, len: number) => {
-    h.writes++;
-    if (tap.write(curQ, base + off, len)) {
-      txq[curQ]++;
-      if (o.checkQueues) {
-        const k = peerKey(off, false);
-        if (k >= 0) {
-          const q = flowQueue.get(k);
-          if (q !== undefined && q !== curQ) misrouted[curQ]++;
-        }
-      }
-    }
-  };
-
-  /** One queue: read a batch into the RX ring, run the core once, write its output on this queue. */
-  const serveQueue = (q: number): number => {
-    let n = 0;
-    while (n < RX_BURST) {
-      const off = nic.rxNextData();
-      if (off < 0) {
-        h.ringFull++;
-        break;
-      }
-      h.reads++;
-      const len = tap.read(q, base + off, MBUF_DATA);
-      if (len <= 0) {
-        if (len === 0) h.empty++;
-        break;
-      }
-      if (o.checkQueues) {
-        const k = peerKey(off, true);
-        if (k >= 0) flowQueue.set(k, q);
-      }
-      nic.rxFill(len);
-      n++;
-    }
-    if (n) nic.rxCommit();
-    rxq[q] += n;
-    const c0 = performance.now();
-    poll((c0 - t0) * 1e6);
-    h.coreMs += performance.now() - c0;
-    h.polls++;
-    curQ = q;
-    const tx = nic.txDrain(sendOne);
-    txThisRound += tx;
-    return n + tx;
-  };
-
-  // Announce ourselves so the kernel's ARP entry (if any) is fresh.
-  (core.exports.arpAnnounce as () => void)();
-  serveQueue(0);
-
-  let stopReason: TapReport["stop_reason"] | null = null;
-  let error: string | null = null;
-  let lastWork = performance.now();
-  const deadline = o.durationS > 0 ? t0 + o.durationS * 1000 : Infinity;
+  const end: Ending = { stopReason: null, error: null, crossWorker: 0 };
   let resolveDone!: (r: TapReport) => void;
   const done = new Promise<TapReport>((r) => (resolveDone = r));
-
+  const sumQ = (f: number) =>
+    parts.reduce((a, p) => a + p.queues.reduce((b, q) => b + p.stats[qword(q, f)], 0), 0);
   let lastStats = { t: t0, rx: 0, tx: 0 };
   const statsTimer =
     o.statsMs > 0
       ? setInterval(() => {
           const now = performance.now();
-          const rx = rxq.reduce((a, b) => a + b, 0);
-          const tx = txq.reduce((a, b) => a + b, 0);
+          const rx = sumQ(QS.rx);
+          const tx = sumQ(QS.tx);
           const dt = (now - lastStats.t) / 1000;
-          const c = readCounters(core);
+          const c = sumCounters(parts.map((p) => readCounters(p.views)));
           process.stderr.write(
             `\r${o.ifname}: rx ${rx} (${Math.round((rx - lastStats.rx) / dt)}/s) tx ${tx} (${Math.round((tx - lastStats.tx) / dt)}/s)` +
               ` tcp opens ${c.tcp_passive_opens} rst ${c.tcp_rst_sent} retx ${c.tcp_retransmits} drops ${c.rx_drop_nombuf + c.not_for_us}   `,
@@ -314,105 +295,284 @@ function serve(
           lastStats = { t: now, rx, tx };
         }, o.statsMs)
       : null;
-
   const finish = () => {
     if (statsTimer) {
       clearInterval(statsTimer);
       process.stderr.write("\n");
     }
     const wallMs = performance.now() - t0;
-    const c = readCounters(core);
-    const rx = rxq.reduce((a, b) => a + b, 0);
-    const tx = txq.reduce((a, b) => a + b, 0);
     td.run();
-    const s = wallMs / 1000;
-    resolveDone({
-      schema: TAP_SCHEMA,
-      ifname: o.ifname,
-      netns: o.netns ?? null,
-      ip: `${o.ip.addr}/${o.ip.len}`,
-      ip6: o.ip6 ? `${o.ip6.addr}/${o.ip6.len}` : null,
-      mac: macText(o.mac),
-      app: o.app,
-      port: o.port || DEFAULT_PORTS[o.app],
-      queues: Q,
-      mtu: o.mtu,
-      duration_s: s,
-      stop_reason: stopReason ?? "error",
-      rx_frames: rx,
-      tx_frames: tx,
-      rx_bytes: c.rx_bytes,
-      tx_bytes: c.tx_bytes,
-      rx_pps: rx / s,
-      tx_pps: tx / s,
-      per_queue: rxq.map((r, q) => ({
-        queue: q,
-        rx_frames: r,
-        tx_frames: txq[q],
-        read_errors: tap.readErrors[q],
-        write_errors: tap.writeErrors[q],
-        misrouted: o.checkQueues ? misrouted[q] : null,
-      })),
-      host: {
-        rounds: h.rounds,
-        core_polls: h.polls,
-        read_calls: h.reads,
-        empty_reads: h.empty,
-        write_calls: h.writes,
-        poll_waits: h.waits,
-        wait_ms: h.waitMs,
-        core_ms: h.coreMs,
-        io_ms: Math.max(0, wallMs - h.waitMs - h.coreMs),
-        rx_ring_full: h.ringFull,
-        spin_us: o.spinUs,
-      },
-      batch_histogram: readBatchHistogram(core),
-      counters: pick(c),
-      error,
-      notes,
-      cleanup_errors: td.errors,
-    });
+    resolveDone(tapReport(o, parts, workers, wallMs, end, notes, td.errors));
   };
+  return { end, done, finish };
+}
 
+/** --workers 0: the main thread runs one core over every queue, in slices between turns of the event loop. */
+function serveMain(
+  o: TapOptions,
+  tap: TapDevice,
+  core: Core,
+  td: Teardown,
+  notes: string[],
+  ready: () => void,
+): TapRun {
+  const queues = Array.from({ length: o.queues }, (_, q) => q);
+  const stats = newLoopStats(o.queues);
+  const loop = new TapLoop(
+    core,
+    new Nic(core),
+    tap,
+    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues },
+    stats,
+  );
+  const { end, done, finish } = makeRun(o, [{ queues, stats, views: core, error: null }], 0, td, notes);
+  // Announce ourselves so the kernel's ARP entry (if any) is fresh.
+  (core.exports.arpAnnounce as () => void)();
+  loop.serveQueue(0);
+  const deadline = o.durationS > 0 ? performance.now() + o.durationS * 1000 : Infinity;
+  const stopped = () => end.stopReason !== null;
   const slice = () => {
     try {
-      const end = Math.min(performance.now() + SLICE_MS, deadline);
-      for (;;) {
-        const now = performance.now();
-        if (stopReason || now >= end) break;
-        txThisRound = 0;
-        let work = 0;
-        for (let q = 0; q < Q; q++) work += serveQueue(q);
-        h.rounds++;
-        if (work) lastWork = now;
-        else if (now - lastWork > o.spinUs / 1000) {
-          // Nothing for a while: sleep in poll(2) until a frame comes or the timers need a turn.
-          const ms = Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(end - now)));
-          const w0 = performance.now();
-          tap.wait(ms);
-          h.waits++;
-          h.waitMs += performance.now() - w0;
-        }
-      }
-      if (!stopReason && performance.now() >= deadline) stopReason = "duration";
+      loop.run(Math.min(performance.now() + SLICE_MS, deadline), stopped);
+      if (!end.stopReason && performance.now() >= deadline) end.stopReason = "duration";
     } catch (e) {
-      error = (e as Error).message;
-      stopReason = "error";
+      end.error = (e as Error).message;
+      end.stopReason = "error";
     }
-    if (stopReason) finish();
+    if (end.stopReason) finish();
     else setImmediate(slice);
   };
-
-  onReady?.(
-    `ixwasm tap: ${o.ifname}${o.netns ? ` in namespace ${o.netns}` : ""}${o.peerIp ? ` (kernel side ${o.peerIp.addr})` : ""}: core ${o.ip.addr}` +
-      `${o.ip6 ? ` ${o.ip6.addr}` : ""} mac ${macText(o.mac)}, app ${o.app} port ${o.port || DEFAULT_PORTS[o.app]}, ${Q} queue(s): ready`,
-  );
+  ready();
   setImmediate(slice);
   return {
     done,
     stop(reason = "signal") {
-      if (!stopReason) stopReason = reason;
+      if (!end.stopReason) end.stopReason = reason;
     },
+  };
+}
+
+/**
+ * One worker thread per group of queues (queue q → worker q mod workers), each
+ * with its own core in its own presized memory. Every core has the same
+ * address config (--ip, --ip6, --mac): the kernel, not our RETA, spreads flows
+ * over queues, so any worker may get any flow's first frame and must be able
+ * to answer it. Each keeps its own TCBs, neighbour cache and timers; nothing
+ * is shared. ARP requests and neighbour solicitations reach one queue each
+ * (the kernel transmits a frame once) and whichever worker reads one answers
+ * it: one answer per question. A server needs no neighbour resolution of its
+ * own (TCP takes the peer's MAC from the SYN, ICMP and UDP answer the frame's
+ * source MAC), so an ARP reply landing on another worker's queue costs
+ * nothing; a core that opened connections itself would need ARP replies
+ * replicated to every worker (the dataplane does that) — not needed here.
+ * Only worker 0 sends the gratuitous ARP.
+ */
+function serveWorkers(
+  o: TapOptions,
+  tap: TapDevice,
+  memories: WebAssembly.Memory[],
+  config: Partial<CoreConfig>,
+  td: Teardown,
+  notes: string[],
+  ready: () => void,
+): TapRun {
+  const W = memories.length;
+  const ctl = new Int32Array(new SharedArrayBuffer(4));
+  const parts: Part[] = memories.map((memory, w) => ({
+    queues: Array.from({ length: o.queues }, (_, q) => q).filter((q) => q % W === w),
+    stats: newLoopStats(o.queues),
+    views: coreViews(memory), // re-read once the worker has run init()
+    error: null,
+  }));
+  const { end, done, finish } = makeRun(o, parts, W, td, notes);
+  const flowSets: number[][] = [];
+  let readyCount = 0;
+  let left = 0;
+  const stop = (reason: TapReport["stop_reason"], error?: string) => {
+    if (!end.stopReason) end.stopReason = reason;
+    if (error && !end.error) end.error = error;
+    Atomics.store(ctl, TW_STOP, 1);
+  };
+  const timer = o.durationS > 0 ? setTimeout(() => stop("duration"), o.durationS * 1000) : null;
+  const onLeft = () => {
+    if (++left < W) return;
+    if (timer) clearTimeout(timer);
+    if (o.checkQueues) end.crossWorker = crossCount(flowSets);
+    finish();
+  };
+  parts.forEach((p, w) => {
+    const data: TapWorkerData = {
+      index: w,
+      ifname: o.ifname,
+      queues: p.queues,
+      fds: p.queues.map((q) => tap.fds[q]),
+      memory: memories[w],
+      config,
+      debug: !!o.debug,
+      spinUs: o.spinUs,
+      checkQueues: o.checkQueues,
+      ctl,
+      stats: p.stats,
+      announce: w === 0,
+    };
+    const worker = spawnWorker(workerUrl(import.meta.url, "../dispatch/tap-worker"), data);
+    let reported = false;
+    worker.on("message", (m: TapWorkerMessage) => {
+      if (m.type === "ready") {
+        p.views = coreViews(memories[w]);
+        if (++readyCount === W && !end.stopReason) ready();
+        return;
+      }
+      reported = true;
+      p.error = m.error;
+      flowSets[w] = m.flows;
+      if (m.error) stop("error", m.error);
+      onLeft();
+    });
+    worker.on("error", (e) => {
+      if (reported) return;
+      reported = true;
+      p.error = `worker ${w}: ${e.message}`;
+      stop("error", p.error);
+      onLeft();
+    });
+    worker.on("exit", () => {
+      if (reported) return;
+      reported = true;
+      p.error = `worker ${w} exited without a report`;
+      stop("error", p.error);
+      onLeft();
+    });
+  });
+  return { done, stop: (reason = "signal") => stop(reason) };
+}
+
+/** Flow keys present in more than one of the sets. */
+function crossCount(sets: number[][]): number {
+  const seen = new Map<number, number>();
+  for (const s of sets) for (const k of s ?? []) seen.set(k, (seen.get(k) ?? 0) + 1);
+  let n = 0;
+  for (const c of seen.values()) if (c > 1) n++;
+  return n;
+}
+
+function sumCounters(all: Counters[]): Counters {
+  const out = { ...all[0] };
+  for (const c of all.slice(1)) for (const k of Object.keys(out) as (keyof Counters)[]) out[k] += c[k];
+  return out;
+}
+
+/** Core counters that count frames or segments lost for want of a resource. */
+const DROP_COUNTERS = [
+  "rx_drop_nombuf",
+  "mbuf_exhausted",
+  "ring_full",
+  "flow_table_full",
+  "tcp_tcb_full",
+  "tcp_tx_nombuf",
+  "tcp_rcv_nombuf",
+  "tcp_ooo_drops",
+] as const satisfies readonly (keyof Counters)[];
+
+function tapReport(
+  o: TapOptions,
+  parts: Part[],
+  workers: number,
+  wallMs: number,
+  end: Ending,
+  notes: string[],
+  cleanupErrors: string[],
+): TapReport {
+  const s = wallMs / 1000;
+  const counters = parts.map((p) => readCounters(p.views));
+  const hists = parts.map((p) => readBatchHistogram(p.views));
+  const c = sumCounters(counters);
+  const sum = (f: number) => parts.reduce((a, p) => a + p.stats[f], 0);
+  const perQueue: QueueReport[] = [];
+  parts.forEach((p, w) =>
+    p.queues.forEach((q) =>
+      perQueue.push({
+        queue: q,
+        rx_frames: p.stats[qword(q, QS.rx)],
+        tx_frames: p.stats[qword(q, QS.tx)],
+        read_errors: p.stats[qword(q, QS.readErr)],
+        write_errors: p.stats[qword(q, QS.writeErr)],
+        misrouted: o.checkQueues ? p.stats[qword(q, QS.misrouted)] : null,
+        worker: w,
+        flows: o.checkQueues ? p.stats[qword(q, QS.flows)] : null,
+      }),
+    ),
+  );
+  perQueue.sort((a, b) => a.queue - b.queue);
+  const rx = perQueue.reduce((a, q) => a + q.rx_frames, 0);
+  const tx = perQueue.reduce((a, q) => a + q.tx_frames, 0);
+  const ioMs = (p: Part) => Math.max(0, p.stats[ST.wallMs] - p.stats[ST.waitMs] - p.stats[ST.coreMs]);
+  const perWorker: WorkerReport[] = parts.map((p, w) => {
+    const hist = hists[w];
+    return {
+      worker: w,
+      queues: p.queues,
+      rx_frames: p.queues.reduce((a, q) => a + p.stats[qword(q, QS.rx)], 0),
+      tx_frames: p.queues.reduce((a, q) => a + p.stats[qword(q, QS.tx)], 0),
+      core_polls: p.stats[ST.polls],
+      batches: hist.reduce((a, n, i) => (i > 0 ? a + n : a), 0),
+      drops: {
+        rx_ring_full: p.stats[ST.ringFull],
+        ...Object.fromEntries(DROP_COUNTERS.map((k) => [k, counters[w][k]])),
+      },
+      core_ms: p.stats[ST.coreMs],
+      io_ms: ioMs(p),
+      wait_ms: p.stats[ST.waitMs],
+      batch_histogram: hist,
+      error: p.error,
+    };
+  });
+  return {
+    schema: TAP_SCHEMA,
+    ifname: o.ifname,
+    netns: o.netns ?? null,
+    ip: `${o.ip.addr}/${o.ip.len}`,
+    ip6: o.ip6 ? `${o.ip6.addr}/${o.ip6.len}` : null,
+    mac: macText(o.mac),
+    app: o.app,
+    port: o.port || DEFAULT_PORTS[o.app],
+    queues: o.queues,
+    workers,
+    mtu: o.mtu,
+    duration_s: s,
+    stop_reason: end.stopReason ?? "error",
+    rx_frames: rx,
+    tx_frames: tx,
+    rx_bytes: c.rx_bytes,
+    tx_bytes: c.tx_bytes,
+    rx_pps: rx / s,
+    tx_pps: tx / s,
+    per_queue: perQueue,
+    per_worker: perWorker,
+    queue_check: o.checkQueues
+      ? {
+          flows_moved: sum(ST.moved),
+          flows_on_several_workers: end.crossWorker,
+        }
+      : null,
+    host: {
+      rounds: sum(ST.rounds),
+      core_polls: sum(ST.polls),
+      read_calls: sum(ST.reads),
+      empty_reads: sum(ST.empty),
+      write_calls: sum(ST.writes),
+      poll_waits: sum(ST.waits),
+      wait_ms: sum(ST.waitMs),
+      core_ms: sum(ST.coreMs),
+      io_ms: parts.reduce((a, p) => a + ioMs(p), 0),
+      rx_ring_full: sum(ST.ringFull),
+      spin_us: o.spinUs,
+    },
+    batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),
+    counters: pick(c),
+    error: end.error,
+    notes,
+    cleanup_errors: cleanupErrors,
   };
 }
 
@@ -420,7 +580,7 @@ export function formatTap(r: TapReport): string {
   const rows: [string, string | number][] = [
     [
       "interface",
-      `${r.ifname}${r.netns ? ` (namespace ${r.netns})` : ""}, ${r.queues} queue(s), MTU ${r.mtu}`,
+      `${r.ifname}${r.netns ? ` (namespace ${r.netns})` : ""}, ${r.queues} queue(s), ${r.workers ? `${r.workers} worker thread(s)` : "main thread"}, MTU ${r.mtu}`,
     ],
     ["core", `${r.ip}${r.ip6 ? ` ${r.ip6}` : ""} ${r.mac}, app ${r.app} port ${r.port}`],
     ["duration", `${r.duration_s.toFixed(3)} s (${r.stop_reason})`],
@@ -439,8 +599,21 @@ export function formatTap(r: TapReport): string {
   for (const q of r.per_queue)
     rows.push([
       `queue ${q.queue} rx / tx`,
-      `${q.rx_frames} / ${q.tx_frames}${q.read_errors + q.write_errors ? `  (errors: read ${q.read_errors}, write ${q.write_errors})` : ""}${q.misrouted !== null ? `  misrouted ${q.misrouted}` : ""}`,
+      `${q.rx_frames} / ${q.tx_frames}${r.workers ? `  (worker ${q.worker})` : ""}${q.read_errors + q.write_errors ? `  (errors: read ${q.read_errors}, write ${q.write_errors})` : ""}${q.misrouted !== null ? `  misrouted ${q.misrouted}, flows ${q.flows}` : ""}`,
     ]);
+  if (r.queue_check)
+    rows.push([
+      "flows moved / on several workers",
+      `${r.queue_check.flows_moved} / ${r.queue_check.flows_on_several_workers}`,
+    ]);
+  for (const w of r.per_worker)
+    if (r.workers > 1 || w.error) {
+      const drops = Object.values(w.drops).reduce((a, b) => a + b, 0);
+      rows.push([
+        `worker ${w.worker} polls / batches / drops`,
+        `${w.core_polls} / ${w.batches} / ${drops}${w.error ? `  (${w.error})` : ""}`,
+      ]);
+    }
   if (r.error) rows.push(["error", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";

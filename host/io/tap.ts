@@ -138,6 +138,22 @@ export class TapDevice {
     return dev;
   }
 
+  /**
+   * A device over queue fds another thread opened (fds are process-wide): a
+   * tap worker's view of the queues it serves. It polls only these fds; the
+   * opener keeps ownership and closes them (never close() an adopted device).
+   */
+  static adopt(ifname: string, fds: number[]): TapDevice {
+    const dev = new TapDevice(ifname, fds.length);
+    fds.forEach((fd, q) => {
+      dev.fds.push(fd);
+      dev.pollfds.writeInt32LE(fd, q * POLLFD_BYTES);
+      dev.pollfds.writeInt16LE(POLLIN, q * POLLFD_BYTES + 4);
+    });
+    dev.closed = true;
+    return dev;
+  }
+
   private openQueue(multi: boolean): number {
     const c = this.c;
     const fd = c.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);

@@ -45,8 +45,8 @@ interface Running {
   ifname: string;
   child: ChildProcess;
   stderr: () => string;
-  /** SIGTERM by PID, then the JSON report. */
-  stop(): Promise<{ code: number | null; report: Record<string, any> }>;
+  /** SIGTERM (or the given signal) by PID, then the JSON report. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; report: Record<string, any> }>;
 }
 
 async function startTap(extra: string[] = []): Promise<Running> {
@@ -73,8 +73,8 @@ async function startTap(extra: string[] = []): Promise<Running> {
     ifname,
     child,
     stderr: () => err,
-    async stop() {
-      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null) process.kill(child.pid!, signal);
       const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
       const code = await exited;
       clearTimeout(timer);
@@ -200,7 +200,7 @@ for (let i = 0; i < n; i++) {
   s.msg = msg; socks.push(s);
 }`;
 
-test("2 queues: 100, then 1,000 concurrent kernel TCP connections, all answered, each on its arrival queue", async () => {
+test("2 queues, one worker thread each: 100, then 1,000 concurrent kernel TCP connections, all answered, each on its arrival queue; SIGINT stops the workers and cleans up", async () => {
   await withTap(["--queues", "2", "--check-queues"], async (t) => {
     const r = inNs(
       t.ns,
@@ -222,19 +222,76 @@ test("2 queues: 100, then 1,000 concurrent kernel TCP connections, all answered,
     );
     assert.is(k.code, 0, k.err);
     assert.equal(JSON.parse(k.out.toString()), { ok: 1000, bad: 0, open: 1000 }, "1,000 at once");
-    const { code, report } = await t.stop();
-    assert.is(code, 0);
+    const { code, report } = await t.stop("SIGINT");
+    assert.is(code, 0, t.stderr());
+    assert.is(report.stop_reason, "signal");
     assert.is(report.queues, 2);
+    assert.is(report.workers, 2, "one worker thread per queue by default");
     assert.is(report.counters.tcp_passive_opens, 1100);
-    for (const q of report.per_queue) {
-      assert.ok(q.rx_frames > 0, `queue ${q.queue} received (the kernel spread the flows)`);
-      assert.is(q.misrouted, 0, `queue ${q.queue}: no reply on another queue than its flow's`);
+    assert.is(report.counters.tcp_rst_sent ?? 0, 0, "no worker got a segment of a flow it does not own");
+    // Each worker answers only on its own queue fd, so a reply on the wrong queue
+    // would be a flow that arrived at two workers: count flows per queue and
+    // check that none arrived on a second queue (in a worker or across them).
+    let flows = 0;
+    for (const [i, q] of report.per_queue.entries()) {
+      assert.is(q.queue, i);
+      assert.is(q.worker, i, `queue ${i} served by worker ${i}`);
+      assert.ok(
+        q.rx_frames > 0 && q.tx_frames > 0,
+        `queue ${q.queue} received and sent (the kernel spread the flows)`,
+      );
+      assert.ok(q.flows > 0, `queue ${q.queue} had flows of its own`);
+      assert.is(q.misrouted, 0, `queue ${q.queue}: no reply for a flow that did not arrive there`);
+      assert.is(q.read_errors + q.write_errors, 0);
+      flows += q.flows;
     }
+    assert.is(flows, 1100, "every connection arrived on exactly one queue");
+    assert.equal(report.queue_check, { flows_moved: 0, flows_on_several_workers: 0 });
+    assert.is(report.per_worker.length, 2);
+    for (const w of report.per_worker) {
+      assert.is(w.error, null);
+      assert.equal(w.queues, [w.worker]);
+      assert.is(
+        w.rx_frames,
+        report.per_queue[w.worker].rx_frames,
+        "merged per-worker and per-queue counts agree",
+      );
+      assert.ok(w.batches > 0 && w.core_polls >= w.batches);
+      assert.is(w.drops.rx_ring_full, 0);
+    }
+    assert.is(
+      report.rx_frames,
+      report.counters.rx_frames,
+      "frames read by the host = frames the cores took (summed over workers)",
+    );
     gone(t);
   });
 });
 
-test("clear one-line errors: namespace exists, interface exists (not a tap), bad port, address outside 198.18/15, --duration ends the run", async () => {
+test("2 queues on one worker thread (--workers 1) and on the main thread (--workers 0): 100 connections all answered", async () => {
+  for (const workers of ["1", "0"]) {
+    await withTap(["--queues", "2", "--workers", workers, "--check-queues"], async (t) => {
+      const r = inNs(
+        t.ns,
+        [...RAISE_NOFILE, process.execPath, "-e", CONNS_CLIENT, "198.18.0.2", "7", "100", "2000"],
+        { timeoutMs: 30000 },
+      );
+      assert.is(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out.toString()), { ok: 100, bad: 0, open: 100 }, `--workers ${workers}`);
+      const { code, report } = await t.stop();
+      assert.is(code, 0, t.stderr());
+      assert.is(report.workers, Number(workers));
+      assert.is(report.per_worker.length, 1);
+      assert.equal(report.per_worker[0].queues, [0, 1]);
+      assert.is(report.counters.tcp_passive_opens, 100);
+      assert.is(report.per_queue[0].flows + report.per_queue[1].flows, 100);
+      assert.is(report.queue_check.flows_moved, 0);
+      gone(t);
+    });
+  }
+});
+
+test("clear one-line errors: namespace exists, interface exists (not a tap), bad port, address outside 198.18/15, too many workers, --duration ends the run", async () => {
   preflight();
   const run = (args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", CLI, "tap", ...args], {
@@ -267,6 +324,9 @@ test("clear one-line errors: namespace exists, interface exists (not a tap), bad
     assert.match(r.stderr, /outside 198\.18\.0\.0\/15/);
     r = run(["--ifname", ifname, "--mtu", "9000"]);
     assert.match(r.stderr, /--mtu 9000 is out of range/);
+    r = run(["--ifname", ifname, "--queues", "2", "--workers", "3"]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /^ixwasm: --workers 3 is out of range; /);
 
     r = run(["--ifname", ifname, "--netns", netns, "--duration", "1", "--report", "json", "--no-stats"]);
     assert.is(r.status, 0, r.stderr);
