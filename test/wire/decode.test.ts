@@ -7,6 +7,8 @@ import * as assert from "uvu/assert";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createCore, type Core } from "../../host/core.ts";
+import type { DumpRecord } from "../../host/commands/dump.ts";
+import { compareRecords, type Expected } from "../helpers/compare.ts";
 
 // Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
 const F = {
@@ -574,50 +576,26 @@ function readCapture(path: string): Rec[] | null {
   return recs;
 }
 
-interface Truth {
-  n: number;
-  src: string | null;
-  dst: string | null;
-  proto: number | null;
-  sport: number | null;
-  dport: number | null;
-  flags: number | null;
-  seq: number | null;
-  ack: number | null;
-  payload: number | null;
-  frag: boolean;
-}
-
-const EXT6 = new Set([0, 43, 44, 50, 51, 60, 135]);
-
-/** The rules of /work/shared/tools/compare-dump.py, on summaries. */
-function compare(truth: Truth[], ours: Summary[]): string[] {
-  const bad: string[] = [];
-  if (truth.length !== ours.length) bad.push(`packets ${ours.length} != tshark ${truth.length}`);
-  for (let i = 0; i < Math.min(truth.length, ours.length) && bad.length < 5; i++) {
-    const t = truth[i];
-    const o = ours[i];
-    const d = (k: string, a: unknown, b: unknown) => {
-      if (a !== b) bad.push(`#${t.n} ${k}: ours ${b} tshark ${a}`);
-    };
-    d("src", t.src, o.src);
-    d("dst", t.dst, o.dst);
-    const v6 = t.src !== null && t.src.includes(":");
-    if (t.proto !== null && !(v6 && EXT6.has(t.proto))) d("proto", t.proto, o.flags & F.IP ? o.proto : null);
-    if (t.frag) continue;
-    if (t.proto === 6 && t.flags !== null) {
-      d("sport", t.sport, o.flags & F.PORTS ? o.sport : null);
-      d("dport", t.dport, o.flags & F.PORTS ? o.dport : null);
-      d("flags", t.flags, o.flags & F.TCP ? o.tcpflags : null);
-      d("seq", t.seq, o.flags & F.TCP ? o.seq : null);
-      d("payload", t.payload, o.flags & F.PAYLOAD ? o.payload : null);
-      if (t.flags & 0x10) d("ack", t.ack, o.flags & F.TCP ? o.ack : null);
-    } else if (t.proto === 17 && t.sport !== null) {
-      d("sport", t.sport, o.flags & F.PORTS ? o.sport : null);
-      d("dport", t.dport, o.flags & F.PORTS ? o.dport : null);
-    }
-  }
-  return bad;
+/** A decode summary as a dump record: a field the core did not decode is null, as in dump. */
+function asRecord(o: Summary, n: number): DumpRecord {
+  const tcp = (o.flags & F.TCP) !== 0;
+  const ports = (o.flags & F.PORTS) !== 0;
+  return {
+    n,
+    ts: null,
+    caplen: 0,
+    len: 0,
+    src: o.src,
+    dst: o.dst,
+    proto: o.flags & F.IP ? o.proto : null,
+    sport: ports ? o.sport : null,
+    dport: ports ? o.dport : null,
+    flags: tcp ? o.tcpflags : null,
+    seq: tcp ? o.seq : null,
+    ack: tcp ? o.ack : null,
+    payload: o.flags & F.PAYLOAD ? o.payload : null,
+    frag: false,
+  };
 }
 
 test("corpus: per-packet decode agrees with tshark truth; inspect counts with MANIFEST", () => {
@@ -640,8 +618,9 @@ test("corpus: per-packet decode agrees with tshark truth; inspect counts with MA
     const truth = readFileSync(join(corpus, "truth", t), "utf8")
       .split("\n")
       .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Truth);
-    const bad = compare(truth, decodeAll(core, recs));
+      .map((l) => JSON.parse(l) as Expected);
+    const ours = decodeAll(core, recs).map((o, i) => asRecord(o, truth[i]?.n ?? i + 1));
+    const bad = compareRecords(truth, ours, 5, true);
     const m = manifest.get(name);
     if (m && m[4] !== "corrupt") {
       const c = inspectAll(core, recs);
