@@ -27,7 +27,7 @@ import { CFG_TCBS } from "./mem/layout";
 import { tcpFlush, tcpInit, tcpListen, tcpTimers } from "./net/tcp/engine";
 import { tcpInput } from "./net/tcp/input";
 import { tcpCommand, timerCommand } from "./net/tcp/commands";
-import { APP_ECHO, APP_MEMCACHED, APP_NONE, APP_SINK, appDispatch, appInit, appListenPort, appSelected } from "./api/app";
+import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected, appServesUdp } from "./api/app";
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
@@ -111,10 +111,10 @@ export function init(): i32 {
   if (appInit() < 0) return -2;
   const app = appSelected();
   if (app != APP_NONE) setAppStep(appDispatch);
-  if (app == APP_ECHO || app == APP_SINK || app == APP_MEMCACHED) {
+  if (appIsServer()) {
     const port = appListenPort();
     if (cfg(CFG_TCBS) != 0) tcpListen(port);
-    if (app == APP_ECHO) udpListen(port);
+    if (appServesUdp()) udpListen(port);
   }
   return 0;
 }

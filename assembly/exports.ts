@@ -35,6 +35,9 @@ export { appInit, appDispatch, appSelected, appListenPort, appTestEvent, appTest
 export { appRegionBytes } from "./api/app";
 export { echoStat, echoConns } from "./apps/echo";
 export { sinkStat } from "./apps/sink";
+export { netpipeStat } from "./apps/netpipe";
+export { sockperfStat } from "./apps/sockperf";
+export { rsStat, rsConns } from "./apps/reply-server";
 export { mcConnSlots, mcConnPtr, mcItems, mcCasId, mcErrors, mcRsState } from "./apps/memcached";
 export { framePcap, pcapFramedEnd } from "./wire/pcap";
 export { replayRawBatch } from "./replay/raw";
