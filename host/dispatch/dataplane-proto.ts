@@ -15,6 +15,8 @@ export interface DataplaneWorkerData {
   spinRounds: number;
   /** Control plane's command words (control-worker.ts), MIG_STRIDE per worker. */
   mig?: Int32Array;
+  /** Test-only: every clock read inside poll() (stage timing on) takes this long (dataplane.ts). */
+  testSlowPollMs?: number;
 }
 
 export const DP_STOP = 0;

@@ -22,7 +22,15 @@ let polls = 0;
 let naps = 0;
 let trap: string | null = null;
 try {
-  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
+  const slow = d.testSlowPollMs ?? 0;
+  const slowNow = () => {
+    const t = performance.now();
+    while (performance.now() - t < slow); // test-only: a long poll (dataplane.ts testSlowPollMs)
+    return t;
+  };
+  const imports = slow > 0 ? { "performance.now": slowNow } : undefined;
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, imports });
+  if (slow > 0) (core.exports.stageTimingSet as (on: number) => void)(1);
   const poll = core.exports.poll as (nowNs: number) => number;
   const testTrap = core.exports.testTrap as () => void;
   const self = new Nic(core);

@@ -61,6 +61,12 @@ export interface DataplaneOptions {
   dispatcherConfig?: Partial<CoreConfig>;
   /** Where transmitted frames go; drained whenever the dispatcher waits, so TX rings never back up. */
   txSink?: (worker: number, mem: Uint8Array, off: number, len: number) => void;
+  /**
+   * Test-only: stretches each poll between taking its frames and publishing its
+   * replies (every clock read of the core's stage timing waits this long), so a
+   * test can tell a quiescent point from a ring that merely looks empty.
+   */
+  testSlowPollMs?: number;
 }
 
 export interface WorkerSlot {
@@ -151,6 +157,7 @@ export class Dataplane {
       clock: this.clock,
       spinRounds: this.opts.spinRounds ?? 20000,
       mig: this.mig,
+      testSlowPollMs: this.opts.testSlowPollMs,
     };
     const worker = spawnWorker(this.entry, data);
     const done = new Promise<DataplaneWorkerResult>((resolve, reject) => {
@@ -284,17 +291,34 @@ export class Dataplane {
     return n;
   }
 
-  /** Waits until every worker has taken all its RX frames and polled twice since: a quiescent point. */
+  /**
+   * Waits for a quiescent point: every worker has taken all its RX frames and
+   * finished the poll that took the last of them, TX publish included.
+   *
+   * A worker releases RX slots at the start of a poll (rxBurst), so "ring empty"
+   * alone can be seen while that poll is still processing its frames; and a
+   * poll count taken before the wait says nothing once the ring needs many
+   * polls to empty. So per worker: wait until the ring is seen empty, read the
+   * poll counter then (C), and wait until it reaches C + 2. The poll that took
+   * the last frames ends at C + 1 at the latest, with its replies published
+   * (txPublish is its last step); the next one lets the app see its commands'
+   * results (resultsPending) and sends what they produce. Transmitted frames
+   * are drained meanwhile when a txSink is set (a full TX ring stops RX).
+   */
   async settle(timeoutMs = 10000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const mark = this.slots.map((s) => Atomics.load(this.ctl, DP_POLLS + s.index));
+    for (const s of this.slots) s.nic.rxCommit();
     for (const s of this.slots) {
-      s.nic.rx.publish(0); // wakes a sleeping worker (a notify is sent only to a sleeper)
-      while (s.nic.rx.count() !== 0 || Atomics.load(this.ctl, DP_POLLS + s.index) - mark[s.index] < 2) {
+      const polls = DP_POLLS + s.index;
+      let target = -1;
+      for (;;) {
+        s.nic.rx.publish(0); // wakes a sleeping worker (a notify is sent only to a sleeper)
+        if (target < 0 && s.nic.rx.count() === 0) target = Atomics.load(this.ctl, polls) + 2;
+        if (target >= 0 && Atomics.load(this.ctl, polls) - target >= 0) break;
         if (this.failed) throw new Error(`worker ${s.index} trapped: ${this.stats.traps.at(-1)?.message}`);
         if (Date.now() > deadline) throw new Error(`worker ${s.index} did not settle within ${timeoutMs} ms`);
+        if (this.opts.txSink) this.drain(this.opts.txSink);
         await new Promise((r) => setImmediate(r));
-        s.nic.rx.publish(0);
       }
     }
   }
