@@ -9,6 +9,7 @@ import * as genCmd from "./gen-cmd.ts";
 import * as pairCmd from "./pair-cmd.ts";
 import * as tapCmd from "./tap-cmd.ts";
 import * as injectCmd from "./inject-cmd.ts";
+import * as liveplayCmd from "./liveplay-cmd.ts";
 import * as benchCmd from "./bench-cmd.ts";
 import * as benchCostCmd from "./bench-cost-cmd.ts";
 import * as diffCmd from "./diff-cmd.ts";
@@ -21,6 +22,7 @@ export const COMMANDS: { register(program: Command): void }[] = [
   pairCmd,
   tapCmd,
   injectCmd,
+  liveplayCmd,
   benchCmd,
   benchCostCmd,
   diffCmd,
