@@ -33,6 +33,8 @@ import { clientRegionBytes } from "../apps/client";
 import { echoClientInit, echoClientRun } from "../apps/echo-client";
 import { mcClientInit, mcClientRun } from "../apps/memcached-client";
 import { mirrorInit, mirrorRun } from "../apps/mirror";
+import { netpipeInit, netpipeRun, NETPIPE_CONN_BYTES } from "../apps/netpipe";
+import { sockperfInit, sockperfRun, SOCKPERF_CONN_BYTES } from "../apps/sockperf";
 import { liveplayInit, liveplayRun } from "../apps/liveplay";
 
 export const APP_NONE: u32 = 0;
@@ -42,8 +44,8 @@ export const APP_MEMCACHED: u32 = 3; // memcached 1.6 ASCII + binary
 export const APP_MIRROR: u32 = 4; // reserved: replay's server mirror
 export const APP_ECHO_CLIENT: u32 = 5; // load generator for `pair --app echo`
 export const APP_MEMCACHED_CLIENT: u32 = 6; // load generator for `pair --app memcached`
-export const APP_NETPIPE: u32 = 7; // reserved
-export const APP_SOCKPERF: u32 = 8; // reserved
+export const APP_NETPIPE: u32 = 7; // NPtcp's receiver (netpipe-tcp 3.7.2), zero-copy
+export const APP_SOCKPERF: u32 = 8; // sockperf 3.7 server, TCP + UDP, zero-copy
 export const APP_LIVEPLAY: u32 = 9; // client of `ixwasm liveplay`: captured sessions against a live server
 
 // Chosen once in appInit(); appDispatch() switches on it once per iteration.
@@ -69,6 +71,10 @@ export function appInit(): i32 {
       return mcClientInit();
     case APP_MIRROR:
       return mirrorInit();
+    case APP_NETPIPE:
+      return netpipeInit();
+    case APP_SOCKPERF:
+      return sockperfInit();
     case APP_LIVEPLAY:
       return liveplayInit();
   }
@@ -109,6 +115,12 @@ export function appDispatch(): void {
     case APP_MIRROR:
       mirrorRun(c, nPrev, e, nEv);
       break;
+    case APP_NETPIPE:
+      netpipeRun(c, nPrev, e, nEv);
+      break;
+    case APP_SOCKPERF:
+      sockperfRun(c, nPrev, e, nEv);
+      break;
     case APP_LIVEPLAY:
       liveplayRun(c, nPrev, e, nEv);
       break;
@@ -130,6 +142,12 @@ export function appRegionBytes(app: u32, conns: u32, msgBytes: u32): u32 {
     case APP_MEMCACHED:
       b = n * <u64>MC_CONN_BYTES + (64 << 20) + 4096;
       break;
+    case APP_NETPIPE:
+      b = n * <u64>NETPIPE_CONN_BYTES;
+      break;
+    case APP_SOCKPERF:
+      b = n * <u64>SOCKPERF_CONN_BYTES;
+      break;
     case APP_ECHO_CLIENT:
     case APP_MEMCACHED_CLIENT:
       b = <u64>clientRegionBytes(conns == 0 ? 1 : conns, msgBytes == 0 ? 64 : msgBytes);
@@ -148,7 +166,19 @@ export function appListenPort(): u32 {
   if (p != 0) return p;
   if (appId == APP_MEMCACHED) return 11211;
   if (appId == APP_SINK) return 9;
+  if (appId == APP_NETPIPE) return 5002; // NPtcp's DEFPORT
+  if (appId == APP_SOCKPERF) return 11111; // sockperf's DEFAULT_PORT
   return 7;
+}
+
+/** The app serves a port (core init listens on appListenPort()). */
+export function appIsServer(): bool {
+  return appId == APP_ECHO || appId == APP_SINK || appId == APP_MEMCACHED || appId == APP_NETPIPE || appId == APP_SOCKPERF;
+}
+
+/** The app also answers UDP on its port. */
+export function appServesUdp(): bool {
+  return appId == APP_ECHO || appId == APP_SOCKPERF;
 }
 
 // ---- helpers for apps -----------------------------------------------------------
