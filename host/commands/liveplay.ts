@@ -172,11 +172,11 @@ export function checkLiveplayOptions(o: LiveplayOptions): void {
 
 /** Sizes the client core: C connections open at once, plus the ones resting in TIME_WAIT. */
 export function liveplayConfig(o: LiveplayOptions, flows: number, appBytes: number): Partial<CoreConfig> {
-  const conns = o.concurrency + Math.min(flows, 60000);
-  const sc = stackConfig(conns, 512);
+  const open = Math.min(o.concurrency, flows);
+  const sc = stackConfig(open + Math.min(flows, 60000), 1024);
   return {
     ...sc,
-    timers: o.concurrency + 64, // app timers: think times and the scan
+    timers: open + 64, // app timers: think times and the scan
     app: APP_LIVEPLAY,
     appBytes,
     macLo: o.mac.readUInt32LE(0),

@@ -1,0 +1,271 @@
+// `ixwasm liveplay` against Debian's memcached. The test records its own capture:
+// memcached in a namespace, tcpdump on that namespace's loopback, and kernel
+// clients (a bounded Node script: 1,000 connections open at once, each a set,
+// a get and a miss of its own key; plus libmemcached's memccp). Then a fresh
+// memcached in a second namespace, and the CLI from dist/ plays every captured
+// session against it through a tap: every flow must succeed, byte for byte.
+// Namespaces have unique names and are removed in finally; addresses are in
+// 198.18.0.0/15. Needs root, /dev/net/tun, tcpdump, memcached, memccp: FAILS
+// without them (never skips).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CLI = join(ROOT, "dist/host/cli.js");
+const id = `${process.pid % 100000}`;
+const REC_NS = `ixwlpr${id}`;
+const PLAY_NS = `ixwlpp${id}`;
+const IFNAME = `ixwlp${id}`;
+const SERVER = "198.18.200.1";
+const CONNS = 1000;
+const started: ChildProcess[] = [];
+
+function need(tool: string): void {
+  assert.is(
+    spawnSync("sh", ["-c", `command -v ${tool}`]).status,
+    0,
+    `${tool} is missing (apt-get install it)`,
+  );
+}
+
+function must(args: string[]): void {
+  const r = spawnSync(args[0], args.slice(1), { encoding: "utf8", timeout: 10000 });
+  assert.is(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
+}
+
+function inNs(ns: string, cmd: string[], timeoutMs = 30000) {
+  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], { timeout: timeoutMs, maxBuffer: 8 << 20 });
+  return { code: r.status, out: (r.stdout ?? "").toString(), err: (r.stderr ?? "").toString() };
+}
+
+/** A long-running program in a namespace; its stderr is kept. */
+function startIn(ns: string, cmd: string[]): { child: ChildProcess; err: () => string } {
+  const child = spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", "ignore", "pipe"] });
+  started.push(child);
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  return { child, err: () => err };
+}
+
+async function stop(child: ChildProcess, sig: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  process.kill(child.pid!, sig);
+  const t = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 5000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function until(what: string, ok: () => boolean, ms = 10000): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const listening = (ns: string) => () => inNs(ns, ["ss", "-Hltn", "sport = :11211"]).out.includes("11211");
+
+// Kernel clients: N connections open at once, then on each a set, a get and a
+// get of a key nobody set, one at a time; every answer checked; then close.
+const CLIENT = `
+const net = require("node:net");
+const [host, n] = [process.argv[1], +process.argv[2]];
+let open = 0, ok = 0, bad = 0, done = 0;
+const socks = [];
+const finish = (good) => { good ? ok++ : bad++; if (++done === n) { console.log(JSON.stringify({ ok, bad })); } };
+for (let i = 0; i < n; i++) {
+  const s = net.connect({ host, port: 11211 });
+  const val = "v".repeat(1 + (i * 37) % 3000) + i;
+  const steps = [
+    ["set k" + i + " 7 0 " + val.length + "\\r\\n" + val + "\\r\\n", "STORED\\r\\n"],
+    ["get k" + i + "\\r\\n", "VALUE k" + i + " 7 " + val.length + "\\r\\n" + val + "\\r\\nEND\\r\\n"],
+    ["get none" + i + "\\r\\n", "END\\r\\n"],
+  ];
+  let k = 0, got = "", settled = false;
+  const settle = (g) => { if (!settled) { settled = true; finish(g); s.end(); } };
+  s.setTimeout(20000, () => { s.destroy(); settle(false); });
+  s.on("error", () => settle(false));
+  s.on("data", (d) => {
+    got += d.toString("latin1");
+    if (got.length < steps[k][1].length) return;
+    if (got !== steps[k][1]) return settle(false);
+    got = "";
+    if (++k === steps.length) return settle(true);
+    s.write(steps[k][0]);
+  });
+  s.on("connect", () => { if (++open === n) for (const x of socks) x.write(x.first); });
+  s.first = steps[0][0];
+  socks.push(s);
+}`;
+const RAISE_NOFILE = ["sh", "-c", 'ulimit -n 16384 && exec "$0" "$@"'];
+
+function cleanup(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, "SIGKILL");
+  for (const ns of [REC_NS, PLAY_NS])
+    if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
+  if (spawnSync("ip", ["link", "show", "dev", IFNAME]).status === 0) spawnSync("ip", ["link", "del", IFNAME]);
+}
+
+test("records 1,000 memcached sessions with tcpdump, plays them all at once against a fresh memcached: every flow succeeds", async () => {
+  assert.ok(process.getuid?.() === 0, "the liveplay test needs root (namespaces, taps); CI runs as root");
+  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
+  for (const t of ["tcpdump", "memcached", "memccp", "ss", "nc"]) need(t);
+  assert.ok(existsSync(CLI), "dist/ is not built: run `npm run build`");
+  const dir = mkdtempSync(join(tmpdir(), "ixwasm-liveplay-"));
+  const pcap = join(dir, "memcached.pcap");
+  try {
+    // ---- 1. the recording ----------------------------------------------------
+    must(["ip", "netns", "add", REC_NS]);
+    must(["ip", "-n", REC_NS, "link", "set", "lo", "up"]);
+    must(["ip", "-n", REC_NS, "addr", "add", `${SERVER}/24`, "dev", "lo"]);
+    const mc1 = startIn(REC_NS, [
+      ...RAISE_NOFILE,
+      "memcached",
+      "-u",
+      "nobody",
+      "-l",
+      SERVER,
+      "-p",
+      "11211",
+      "-U",
+      "0",
+      "-t",
+      "1",
+      "-m",
+      "64",
+      "-c",
+      "4096",
+    ]);
+    await until("memcached (recording)", listening(REC_NS));
+    // The server's address sits on the namespace's loopback: record there.
+    const dump = startIn(REC_NS, [
+      "tcpdump",
+      "-i",
+      "lo",
+      "-n",
+      "-s",
+      "0",
+      "-U",
+      "-w",
+      pcap,
+      "tcp port 11211",
+    ]);
+    await until("tcpdump", () => dump.err().includes("listening on"));
+    const r = inNs(REC_NS, [...RAISE_NOFILE, process.execPath, "-e", CLIENT, SERVER, String(CONNS)], 60000);
+    assert.is(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out), { ok: CONNS, bad: 0 }, "every recorded session answered as expected");
+    const file = join(dir, "libmemcached-value");
+    writeFileSync(file, "a value copied by memccp\n".repeat(40));
+    const cp = inNs(REC_NS, ["memccp", `--servers=${SERVER}`, file]);
+    assert.is(cp.code, 0, `memccp: ${cp.err}`);
+    // tcpdump may lag behind 1,000 sessions: stop it only once the file stops growing (bounded).
+    let size = -1;
+    for (let i = 0; i < 100 && statSync(pcap).size !== size; i++) {
+      size = statSync(pcap).size;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    await stop(dump.child, "SIGINT");
+    await stop(mc1.child);
+    must(["ip", "netns", "del", REC_NS]);
+
+    // ---- 2. a fresh memcached, and liveplay ----------------------------------
+    must(["ip", "netns", "add", PLAY_NS]);
+    must(["ip", "-n", PLAY_NS, "link", "set", "lo", "up"]);
+    // No address yet: liveplay puts the server's on the tap; memcached listens on all.
+    const mc2 = startIn(PLAY_NS, [
+      ...RAISE_NOFILE,
+      "memcached",
+      "-u",
+      "nobody",
+      "-p",
+      "11211",
+      "-U",
+      "0",
+      "-t",
+      "1",
+      "-m",
+      "64",
+      "-c",
+      "4096",
+    ]);
+    await until("memcached (fresh)", listening(PLAY_NS));
+    const lp = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "liveplay",
+        pcap,
+        "--ifname",
+        IFNAME,
+        "--netns",
+        PLAY_NS,
+        "--server",
+        `${SERVER}:11211`,
+        "--concurrency",
+        "5000",
+        "--report",
+        "json",
+        "--no-stats",
+        "--time-limit",
+        "120",
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 180000, maxBuffer: 64 << 20 },
+    );
+    assert.is(lp.status, 0, `liveplay exit (stderr: ${lp.stderr})`);
+    const rep = JSON.parse(lp.stdout);
+    assert.is(rep.schema, "ixwasm-liveplay/1");
+    assert.is(rep.stop_reason, "done");
+    assert.is(rep.error, null);
+    assert.is(rep.server, `${SERVER}:11211`);
+    assert.is(rep.sessions_in_capture, CONNS + 1);
+    assert.equal(rep.skipped, {});
+    assert.is(rep.concurrency, CONNS + 1, "every session open at once");
+    assert.equal(rep.flows, {
+      played: CONNS + 1,
+      succeeded: CONNS + 1,
+      failed: 0,
+      by_result: { ok: CONNS + 1 },
+    });
+    // 3 turns per node session; memccp: its set, then quit
+    assert.is(rep.turns.total, CONNS * 3 + 2);
+    assert.is(rep.turns.completed, rep.turns.total);
+    assert.is(rep.turns.timed_out, 0);
+    assert.is(rep.turns.mismatched, 0);
+    assert.is(rep.bytes.requests_sent, rep.bytes.requests);
+    assert.is(
+      rep.bytes.responses_received,
+      rep.bytes.responses_expected,
+      "not a byte more or less than captured",
+    );
+    assert.is(rep.latency_us.samples, CONNS * 3 + 1, "every turn with a response has a latency");
+    assert.ok(rep.latency_us.p50 > 0 && rep.latency_us.p50 <= rep.latency_us.p99);
+    for (const f of rep.per_flow) {
+      assert.is(f.result, "ok", JSON.stringify(f));
+      assert.is(f.dead, "closed");
+      assert.is(f.first_mismatch, null);
+      assert.is(f.extra_bytes, 0);
+    }
+    assert.ok(existsSync(`/run/netns/${PLAY_NS}`), "the server's namespace is left in place");
+    assert.is(inNs(PLAY_NS, ["ip", "link", "show", "dev", IFNAME]).code, 1, "the tap is gone");
+    // the server saw the values: the last session's key is there, set by the core
+    const n = CONNS - 1;
+    const get = inNs(PLAY_NS, [
+      "sh",
+      "-c",
+      `printf 'get k${n}\\r\\nquit\\r\\n' | nc -N -w 2 127.0.0.1 11211`,
+    ]);
+    assert.match(get.out, new RegExp(`^VALUE k${n} 7 `));
+    await stop(mc2.child);
+  } finally {
+    cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
