@@ -182,3 +182,17 @@ const scaleSection: Section = {
   },
 };
 SECTIONS.push(scaleSection);
+
+// ---- tap (bench/tap-peers.ts): ixwasm tap vs the kernel with NPtcp, sockperf, memcaslap ----
+const tapSection: Section = {
+  name: "tap",
+  about:
+    "ixwasm tap vs kernel behind a veth, same client namespace layout: NPtcp 64 B half round trip, sockperf ping-pong p50/p99 (TCP, UDP), memcaslap TPS vs memcached -t 1, tap-path packets/s and CPU per packet (root)",
+  async run(ctx) {
+    const { benchTapPeers, formatTapPeers } = await import("./tap-peers.ts");
+    const b = await benchTapPeers(ctx.root, Math.max(1, Math.min(ctx.runs, 5)));
+    for (const line of formatTapPeers(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(tapSection);

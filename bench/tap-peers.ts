@@ -1,0 +1,365 @@
+// `npm run bench:dev -- tap`: ixwasm tap against the kernel with the standard
+// tools, side by side in one run, same layout: a client namespace talks over one
+// link to (a) the WASM core behind a tap (`ixwasm tap --netns`, the tap's kernel
+// side in the client namespace) and (b) the kernel's own server in a second
+// namespace behind a veth pair (offloads off on both, as tap sets them). Runs are
+// interleaved (kernel, tap, kernel, tap...) so both see the same machine load.
+//   (1) NPtcp 64-byte half round trip (netpipe-tcp; our --app netpipe vs NPtcp's receiver)
+//   (2) sockperf ping-pong p50/p99, 64-byte messages, TCP and UDP (--app sockperf vs sockperf server)
+//   (3) memcaslap TPS, same client settings (--app memcached vs Debian memcached -t 1)
+//   (4) the tap path under (3): packets/s, CPU per packet of the tap process (user/sys
+//       from /proc/<pid>/stat), and the core's share (the report's poll() time).
+// Needs root and the Debian tools (.ci/run). Every namespace, link and process it
+// creates is removed in finally; processes are ended by PID.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { summarize, type Summary } from "./lib/stats.ts";
+
+const id = process.pid % 10000;
+const NS_CLI = `ixbpc${id}`;
+const NS_SRV = `ixbps${id}`;
+const VETH = `ixbpv${id}`;
+const KERNEL_IP = "198.18.2.2";
+const TAP_IP = "198.18.0.2";
+const NP_REPEATS = 2000; // NPtcp -n: round trips per trial (3 trials per size)
+const SOCKPERF_S = 2;
+const MEMCASLAP = ["-T", "1", "-c", "16", "-t", "4s"]; // one client thread, 16 concurrent requests
+const CLK_TCK = 100; // /proc/<pid>/stat ticks per second (USER_HZ on Linux)
+
+export interface TapPeersBench {
+  runs: number;
+  loadavg_before: string;
+  loadavg_after: string;
+  netpipe64_half_rtt_us: { ixwasm: Summary; kernel: Summary; ratio: number };
+  sockperf: Record<
+    "tcp" | "udp",
+    {
+      ixwasm_p50_us: Summary;
+      ixwasm_p99_us: Summary;
+      kernel_p50_us: Summary;
+      kernel_p99_us: Summary;
+      ratio_p50: number;
+    }
+  >;
+  memcached_tps: { ixwasm: Summary; kernel: Summary; ratio: number; client: string };
+  tap_path: {
+    pps: Summary;
+    cpu_ns_per_packet: Summary;
+    user_ns_per_packet: Summary;
+    sys_ns_per_packet: Summary;
+    /** From the tap report over the memcached tap's whole life: poll() (WASM) vs the rest. */
+    core_ns_per_frame: number;
+    io_ns_per_frame: number;
+    syscalls_per_frame: number;
+  };
+}
+
+const sh = (args: string[], timeoutMs = 60000) =>
+  spawnSync(args[0], args.slice(1), { encoding: "utf8", maxBuffer: 16 << 20, timeout: timeoutMs });
+const must = (args: string[]) => {
+  const r = sh(args);
+  if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
+};
+const inNs = (ns: string, args: string[], timeoutMs = 60000) =>
+  sh(["ip", "netns", "exec", ns, ...args], timeoutMs);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function preflight(): void {
+  if (process.getuid?.() !== 0) throw new Error("bench tap needs root (namespaces, tap, veth)");
+  for (const t of ["NPtcp", "sockperf", "memcaslap", "memcached"])
+    if (sh(["sh", "-c", `command -v ${t}`]).status !== 0)
+      throw new Error(
+        `bench tap: ${t} is missing (apt-get install netpipe-tcp sockperf libmemcached-tools memcached)`,
+      );
+}
+
+/** Client namespace ↔ veth ↔ server namespace, offloads off like the tap's. */
+function kernelPair(): void {
+  must(["ip", "netns", "add", NS_CLI]);
+  must(["ip", "netns", "add", NS_SRV]);
+  must([
+    "ip",
+    "link",
+    "add",
+    `${VETH}c`,
+    "netns",
+    NS_CLI,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    `${VETH}s`,
+    "netns",
+    NS_SRV,
+  ]);
+  must(["ip", "-n", NS_CLI, "addr", "add", "198.18.2.1/24", "dev", `${VETH}c`]);
+  must(["ip", "-n", NS_SRV, "addr", "add", `${KERNEL_IP}/24`, "dev", `${VETH}s`]);
+  for (const [ns, dev] of [
+    [NS_CLI, `${VETH}c`],
+    [NS_SRV, `${VETH}s`],
+  ]) {
+    must(["ip", "-n", ns, "link", "set", dev, "up"]);
+    must(["ip", "-n", ns, "link", "set", "lo", "up"]);
+    inNs(ns, ["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"]);
+  }
+}
+
+interface TapProc {
+  ns: string;
+  ifname: string;
+  child: ChildProcess;
+  stop(): Promise<Record<string, any>>;
+}
+
+let tapSeq = 0;
+async function startTap(root: string, app: string): Promise<TapProc> {
+  const ns = `ixbpt${id}${tapSeq}`;
+  const ifname = `ixbpt${id}${tapSeq++}`;
+  const fromDist = import.meta.url.includes("/dist/");
+  const cli = fromDist ? [join(root, "dist/host/cli.js")] : ["--import", "tsx", join(root, "host/cli.ts")];
+  const args = [...cli, "tap", "--ifname", ifname, "--netns", ns, "--app", app];
+  args.push("--duration", "600", "--report", "json", "--no-stats");
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  const t0 = Date.now();
+  while (!err.includes("ready")) {
+    if (child.exitCode !== null || Date.now() - t0 > 30000) {
+      if (child.exitCode === null) process.kill(child.pid!, "SIGKILL");
+      throw new Error(`ixwasm tap --app ${app} did not become ready: ${err}`);
+    }
+    await sleep(20);
+  }
+  inNs(ns, ["ping", "-c", "3", "-i", "0.05", "-q", TAP_IP]); // neighbour entries, warm core
+  return {
+    ns,
+    ifname,
+    child,
+    async stop() {
+      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
+      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
+      await exited;
+      clearTimeout(timer);
+      return out ? JSON.parse(out) : {};
+    },
+  };
+}
+
+function spawnIn(ns: string, args: string[]): ChildProcess {
+  return spawn("ip", ["netns", "exec", ns, ...args], { stdio: ["ignore", "ignore", "ignore"] });
+}
+
+// ---- (1) NPtcp ----
+/** NPtcp -u 64 with -n repeats (default size schedule, which our app follows); the 64-byte row's one-way time in µs. */
+function netpipe64(ns: string, host: string, dir: string): number {
+  const out = join(dir, "np.out");
+  rmSync(out, { force: true });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const r = inNs(ns, ["NPtcp", "-h", host, "-u", "64", "-n", String(NP_REPEATS), "-o", out], 120000);
+    if (r.status === 0) break;
+    if (!/Cannot Connect/.test(r.stdout + r.stderr))
+      throw new Error(`NPtcp to ${host}: ${r.stdout}${r.stderr}`);
+    sh(["sleep", "0.05"]); // the kernel receiver is not listening yet
+  }
+  const row = readFileSync(out, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .find((x) => x[0] === 64);
+  if (!row) throw new Error(`NPtcp to ${host}: no 64-byte row`);
+  return row[2] * 1e6;
+}
+
+// ---- (2) sockperf ----
+function sockperf(ns: string, host: string, tcp: boolean): { p50: number; p99: number } {
+  const args = ["sockperf", "ping-pong", "-i", host, "-p", "11111", "-m", "64", "-t", String(SOCKPERF_S)];
+  const r = inNs(ns, tcp ? [...args, "--tcp"] : args, 60000);
+  const text = r.stdout + r.stderr;
+  const p50 = /percentile 50\.000 =\s*([\d.]+)/.exec(text);
+  const p99 = /percentile 99\.000 =\s*([\d.]+)/.exec(text);
+  if (r.status !== 0 || !p50 || !p99) throw new Error(`sockperf to ${host}: ${text}`);
+  return { p50: Number(p50[1]), p99: Number(p99[1]) };
+}
+
+// ---- (3) memcaslap, (4) the tap path under it ----
+function memcaslap(ns: string, host: string): number {
+  const r = inNs(ns, ["memcaslap", "-s", `${host}:11211`, ...MEMCASLAP], 60000);
+  const m = /TPS:\s*(\d+)/.exec(r.stdout.split("Run time").pop() ?? "");
+  if (r.status !== 0 || !m) throw new Error(`memcaslap to ${host}: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+function cpuTicks(pid: number): { user: number; sys: number } {
+  // fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5))
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return { user: Number(f[11]), sys: Number(f[12]) };
+}
+
+function tapPackets(ns: string, ifname: string): number {
+  const line = inNs(ns, ["cat", "/proc/net/dev"])
+    .stdout.split("\n")
+    .find((l) => l.trim().startsWith(`${ifname}:`));
+  if (!line) throw new Error(`no ${ifname} in /proc/net/dev of ${ns}`);
+  const f = line.split(":")[1].trim().split(/\s+/).map(Number);
+  return f[1] + f[9]; // rx packets + tx packets of the kernel side = frames the core took and sent
+}
+
+const ratio = (a: Summary, b: Summary) => a.median / b.median;
+
+export async function benchTapPeers(root: string, runs: number): Promise<TapPeersBench> {
+  preflight();
+  const dir = mkdtempSync(join(tmpdir(), "ixwasm-bench-tap-"));
+  const procs: ChildProcess[] = [];
+  const taps: TapProc[] = [];
+  const loadavg_before = readFileSync("/proc/loadavg", "utf8").trim();
+  try {
+    kernelPair();
+    // (1) NPtcp: a fresh kernel receiver per run (it serves one session), same -u.
+    let tap = await startTap(root, "netpipe");
+    taps.push(tap);
+    const np = { ixwasm: [] as number[], kernel: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      const srv = spawnIn(NS_SRV, ["NPtcp", "-u", "64"]);
+      procs.push(srv);
+      np.kernel.push(netpipe64(NS_CLI, KERNEL_IP, dir));
+      np.ixwasm.push(netpipe64(tap.ns, TAP_IP, dir));
+    }
+    await tap.stop();
+
+    // (2) sockperf: one kernel server per protocol on the same port.
+    procs.push(spawnIn(NS_SRV, ["sockperf", "server", "-i", KERNEL_IP, "-p", "11111", "--tcp"]));
+    procs.push(spawnIn(NS_SRV, ["sockperf", "server", "-i", KERNEL_IP, "-p", "11111"]));
+    await sleep(500);
+    tap = await startTap(root, "sockperf");
+    taps.push(tap);
+    const sp = {
+      tcp: { i50: [] as number[], i99: [] as number[], k50: [] as number[], k99: [] as number[] },
+      udp: { i50: [] as number[], i99: [] as number[], k50: [] as number[], k99: [] as number[] },
+    };
+    for (let i = 0; i < runs; i++) {
+      for (const proto of ["tcp", "udp"] as const) {
+        const k = sockperf(NS_CLI, KERNEL_IP, proto === "tcp");
+        const x = sockperf(tap.ns, TAP_IP, proto === "tcp");
+        sp[proto].k50.push(k.p50);
+        sp[proto].k99.push(k.p99);
+        sp[proto].i50.push(x.p50);
+        sp[proto].i99.push(x.p99);
+      }
+    }
+    await tap.stop();
+
+    // (3) memcached, and (4) the tap process's CPU and packets during each run.
+    procs.push(
+      spawnIn(NS_SRV, ["memcached", "-t", "1", "-l", KERNEL_IP, "-p", "11211", "-U", "0", "-u", "root"]),
+    );
+    await sleep(500);
+    tap = await startTap(root, "memcached");
+    taps.push(tap);
+    const mc = { ixwasm: [] as number[], kernel: [] as number[] };
+    const path = { pps: [] as number[], cpu: [] as number[], user: [] as number[], sys: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      mc.kernel.push(memcaslap(NS_CLI, KERNEL_IP));
+      const c0 = cpuTicks(tap.child.pid!);
+      const p0 = tapPackets(tap.ns, tap.ifname);
+      const t0 = performance.now();
+      mc.ixwasm.push(memcaslap(tap.ns, TAP_IP));
+      const secs = (performance.now() - t0) / 1000;
+      const c1 = cpuTicks(tap.child.pid!);
+      const pk = tapPackets(tap.ns, tap.ifname) - p0;
+      const ns = (ticks: number) => (ticks * 1e9) / CLK_TCK / pk;
+      path.pps.push(pk / secs);
+      path.user.push(ns(c1.user - c0.user));
+      path.sys.push(ns(c1.sys - c0.sys));
+      path.cpu.push(ns(c1.user - c0.user + c1.sys - c0.sys));
+    }
+    const rep = await tap.stop();
+    const frames = rep.rx_frames + rep.tx_frames;
+    const s = (xs: number[]) => summarize(xs);
+    const spOut = (p: (typeof sp)["tcp"]) => ({
+      ixwasm_p50_us: s(p.i50),
+      ixwasm_p99_us: s(p.i99),
+      kernel_p50_us: s(p.k50),
+      kernel_p99_us: s(p.k99),
+      ratio_p50: ratio(s(p.i50), s(p.k50)),
+    });
+    return {
+      runs,
+      loadavg_before,
+      loadavg_after: readFileSync("/proc/loadavg", "utf8").trim(),
+      netpipe64_half_rtt_us: {
+        ixwasm: s(np.ixwasm),
+        kernel: s(np.kernel),
+        ratio: ratio(s(np.ixwasm), s(np.kernel)),
+      },
+      sockperf: { tcp: spOut(sp.tcp), udp: spOut(sp.udp) },
+      memcached_tps: {
+        ixwasm: s(mc.ixwasm),
+        kernel: s(mc.kernel),
+        ratio: ratio(s(mc.ixwasm), s(mc.kernel)),
+        client: `memcaslap ${MEMCASLAP.join(" ")}`,
+      },
+      tap_path: {
+        pps: s(path.pps),
+        cpu_ns_per_packet: s(path.cpu),
+        user_ns_per_packet: s(path.user),
+        sys_ns_per_packet: s(path.sys),
+        core_ns_per_frame: (rep.host.core_ms * 1e6) / frames,
+        io_ns_per_frame: (rep.host.io_ms * 1e6) / frames,
+        syscalls_per_frame: (rep.host.read_calls + rep.host.write_calls + rep.host.poll_waits) / frames,
+      },
+    };
+  } finally {
+    for (const t of taps) if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
+    for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, "SIGKILL");
+    // `ip netns exec` execs the server, so its PID is the server's; give them a moment to go
+    await sleep(200);
+    for (const ns of [NS_CLI, NS_SRV, ...taps.map((t) => t.ns)])
+      if (existsSync(`/run/netns/${ns}`)) sh(["ip", "netns", "del", ns]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatTapPeers(
+  b: TapPeersBench,
+  row: (name: string, s: Summary, unit: string) => string,
+): string[] {
+  const x = (r: number) => `${r.toFixed(2)}x`;
+  const out = [
+    `\ntap vs kernel (client namespace → tap + WASM core, or → veth + kernel server in a second namespace); ${b.runs} runs interleaved; load ${b.loadavg_before} → ${b.loadavg_after}`,
+    `NPtcp -u 64 -n ${NP_REPEATS}, 64-byte row (one-way time = half round trip):`,
+    row("ixwasm tap --app netpipe", b.netpipe64_half_rtt_us.ixwasm, "µs"),
+    row("kernel (NPtcp receiver, veth)", b.netpipe64_half_rtt_us.kernel, "µs"),
+    `  ixwasm / kernel: ${x(b.netpipe64_half_rtt_us.ratio)} (aim ≤ 1.5x)`,
+  ];
+  for (const proto of ["tcp", "udp"] as const) {
+    const p = b.sockperf[proto];
+    out.push(
+      `sockperf ping-pong ${proto.toUpperCase()}, 64-byte messages, ${SOCKPERF_S} s:`,
+      row("ixwasm tap --app sockperf p50", p.ixwasm_p50_us, "µs"),
+      row("kernel sockperf server p50", p.kernel_p50_us, "µs"),
+      row("ixwasm tap --app sockperf p99", p.ixwasm_p99_us, "µs"),
+      row("kernel sockperf server p99", p.kernel_p99_us, "µs"),
+      `  ixwasm / kernel p50: ${x(p.ratio_p50)}`,
+    );
+  }
+  const m = b.memcached_tps;
+  const t = b.tap_path;
+  out.push(
+    `${m.client}:`,
+    row("ixwasm tap --app memcached", m.ixwasm, "TPS"),
+    row("Debian memcached -t 1 (veth)", m.kernel, "TPS"),
+    `  ixwasm / kernel: ${x(m.ratio)} (aim ≥ 1.0x)`,
+    "tap path under that load (tap process, /proc/<pid>/stat; packets both ways):",
+    row("packets/s", t.pps, "pkt/s"),
+    row("CPU per packet", t.cpu_ns_per_packet, "ns"),
+    row("  of which user (JS host + WASM)", t.user_ns_per_packet, "ns"),
+    row("  of which sys (read/write/poll)", t.sys_ns_per_packet, "ns"),
+    `  the core's poll() ${t.core_ns_per_frame.toFixed(0)} ns/frame; outside poll() and poll(2) waits ${t.io_ns_per_frame.toFixed(0)} ns/frame; ${t.syscalls_per_frame.toFixed(2)} syscalls/frame (tap report, whole run)`,
+  );
+  return out;
+}
