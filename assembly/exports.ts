@@ -43,6 +43,7 @@ export { framePcap, pcapFramedEnd } from "./wire/pcap";
 export { replayRawBatch } from "./replay/raw";
 export { replayTrackBatch, trackStates, trackBytes } from "./replay/track";
 export { replayReset, replayWorkerCounts } from "./replay/common";
+export { replayDispatchBatch } from "./replay/dispatch";
 export { tcpInit, tcpTimers, tcpFlush, tcpListen, tcpUnlisten, tcpTcbBytes } from "./net/tcp/engine";
 export { tcpInput } from "./net/tcp/input";
 export { tcpCommand, tcpPreset, timerCommand } from "./net/tcp/commands";

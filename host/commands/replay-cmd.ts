@@ -38,11 +38,16 @@ export function register(program: Command): void {
         ...APPS,
       ]),
     )
-    .option("--workers <n>", "workers the RETA spreads flows over (1..255)", wholeNumber, 1)
+    .option(
+      "--workers <n>",
+      'raw and track: worker threads, each owning the flows the RETA gives it (1: this thread only, the fastest on 2 cores; see README "Workers"); with --stages, the RETA split in one thread',
+      wholeNumber,
+      1,
+    )
     .option("--speed <speed>", "top | realtime | xK (e.g. x10) | pps:N | mbps:N", "top")
     .option(
       "--loop <n>",
-      "replay the capture n times, each pass as new conversations (client port + pass)",
+      "replay the capture n times, each pass as new conversations (client port + pass; serve: the same server side)",
       wholeNumber,
       1,
     )
@@ -68,17 +73,19 @@ export function register(program: Command): void {
     )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
-      // The default mode: serve whenever there is something to serve (issue 5), as
-      // far as serve goes today (top speed, one pass); an app asks for serve too.
+      // The default mode: serve whenever there is a TCP flow to serve (issue 5); an
+      // app asks for serve too.
       let pre: Prescan | undefined;
       if (!o.mode) {
         if (o.app) o.mode = "serve";
-        else if (o.speed === "top" && o.loop === 1 && o.stages === undefined && o.report !== "html") {
+        else if (o.workers === 1 && o.stages === undefined && o.report !== "html") {
+          // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
           pre = prescan(file);
-          o.mode = pre.served > 0 ? "serve" : "track";
+          o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
         } else o.mode = "track";
       }
       if (o.stages !== undefined || o.report === "html") return costAction(file, o); // host/report/cost.ts
+      if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";
       const r = replay(file, {
         prescan: pre,
@@ -96,6 +103,25 @@ export function register(program: Command): void {
       if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
       if (r.error) fail(r.error);
     });
+}
+
+// ---- raw and track on worker threads (host/commands/replay-workers.ts) ----
+async function workersAction(file: string, o: Raw): Promise<void> {
+  if (o.mode === "serve")
+    throw new UsageError(`--mode serve --workers ${o.workers} is not available yet`, "use --workers 1");
+  const { replayWorkers, formatWorkers } = await import("./replay-workers.ts");
+  const r = await replayWorkers(file, {
+    mode: o.mode ?? "track",
+    app: o.app ?? null,
+    workers: o.workers,
+    speed: parseSpeed(o.speed),
+    loop: o.loop,
+    out: o.out,
+    flows: o.flows,
+  });
+  out(o.report === "json" ? JSON.stringify(r, null, 2) + "\n" : formatReplay(r) + formatWorkers(r));
+  if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
+  if (r.error) fail(r.error);
 }
 
 // ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----

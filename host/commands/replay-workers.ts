@@ -1,0 +1,300 @@
+// `ixwasm replay --mode raw|track --workers N` (N ≥ 2): the replay on N worker
+// threads (host/dispatch/replay-plane.ts). This thread reads the capture and
+// dispatches; each worker processes its flows; the report merges the workers'
+// counts (sums: they own disjoint flows) and adds a per-worker section.
+// --workers 1 stays the one-thread path in replay.ts: the fastest here (see the
+// README, "Workers").
+import { cpus } from "node:os";
+import { TraceError, UsageError } from "../io/errors.ts";
+import { TraceReader } from "../io/reader.ts";
+import { type ReplayReport } from "../report/replay.ts";
+import { ReplayPlane } from "../dispatch/replay-plane.ts";
+import type { ReplayWorkerResult } from "../dispatch/replay-proto.ts";
+import { checkFile } from "./common.ts";
+import { replayCoreConfig, speedName, type ReplayOptions } from "./replay.ts";
+
+export const MAX_REPLAY_WORKERS = 64;
+
+export interface WorkerReport {
+  worker: number;
+  /** Frames the dispatcher copied to this worker. */
+  dispatched: number;
+  /** Frames this worker's core took (processed or dropped), and their bytes. */
+  packets: number;
+  bytes: number;
+  processed: number;
+  /** packets / the run's wall time. */
+  pps: number;
+  /** ns inside the core's batch calls per packet: the worker's cost. */
+  busy_ns_per_packet: number;
+  drops: Record<string, number>;
+  batch_histogram: Record<string, number>;
+  mean_batch: number;
+  ring: {
+    slots: number;
+    /** Frames waiting in the ring when the worker took a batch: mean and max. */
+    mean_occupancy: number;
+    max_occupancy: number;
+    /** Times the dispatcher found this ring full and slept. */
+    dispatcher_waits: number;
+    /** Times the worker slept on its empty ring. */
+    worker_naps: number;
+  };
+}
+
+export interface WorkersReport extends ReplayReport {
+  per_worker: WorkerReport[];
+  /** The dispatcher's cost per packet: reading, hashing (one WASM call per batch), copying into the rings. */
+  dispatch: { read_ns: number; hash_ns: number; copy_ns: number; wait_ms: number; ring_waits: number };
+}
+
+export interface WorkersOptions extends ReplayOptions {
+  spinRounds?: number;
+  /** Ring and staging size per worker (tests: wrap-around and back-pressure). */
+  ringSlots?: number;
+  stagingBytes?: number;
+}
+
+/** Runs the replay on opts.workers threads; a corrupt capture ends it early with `error` set. */
+export async function replayWorkers(path: string, opts: WorkersOptions): Promise<WorkersReport> {
+  const mode = opts.mode;
+  const workers = opts.workers ?? 2;
+  const speed = opts.speed ?? { kind: "top" };
+  const loops = opts.loop ?? 1;
+  const flows = opts.flows ?? 1 << 18;
+  if (mode !== "raw" && mode !== "track")
+    throw new UsageError(`--mode ${mode} --workers ${workers} is not available yet`, "use --workers 1");
+  if (workers < 2 || workers > MAX_REPLAY_WORKERS)
+    throw new UsageError(`--workers ${workers} is out of range`, `use 1..${MAX_REPLAY_WORKERS}`);
+  if (speed.kind !== "top")
+    throw new UsageError(
+      `--speed ${speedName(speed)} with --workers ${workers} is not available yet`,
+      "use --speed top, or --workers 1",
+    );
+  if (opts.out)
+    throw new UsageError(`--out with --workers ${workers} is not available yet`, "use --workers 1");
+  if (opts.app)
+    throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
+  if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
+  checkFile(path);
+
+  const plane = await ReplayPlane.start({
+    mode,
+    workers,
+    path,
+    config: replayCoreConfig(mode, workers, flows),
+    // The dispatcher only reads, parses and hashes: raw mode's config, no flow table.
+    dispatcherConfig: replayCoreConfig("raw", workers, 0),
+    spinRounds: opts.spinRounds,
+    ringSlots: opts.ringSlots,
+    stagingBytes: opts.stagingBytes,
+  });
+  const core = plane.dispatcher;
+  const u32 = core.u32;
+  const f64 = core.f64;
+  const descW = core.regions.desc.offset >>> 2;
+  let format = "";
+  let linktypes: number[] = [];
+  let error: string | null = null;
+  let readMs = 0;
+  let firstTs: number | null = null;
+  let lastTs: number | null = null;
+  let spanSec = 0;
+  const t0 = performance.now();
+  let results: ReplayWorkerResult[];
+  try {
+    let reader: TraceReader | null = null;
+    try {
+      for (let loop = 0; loop < loops; loop++) {
+        reader = new TraceReader(path, core, opts.batch ? { batch: opts.batch } : {});
+        if (loop === 0) {
+          format = reader.format;
+          linktypes = reader.linktypes;
+        }
+        const shift = loop * spanSec;
+        let firstSec = NaN;
+        let lastSec = NaN;
+        for (;;) {
+          const r0 = performance.now();
+          const n = reader.next();
+          readMs += performance.now() - r0;
+          if (n === 0) break;
+          if (loop === 0 && linktypes.length === 0) linktypes = reader.linktypes;
+          const s0 = f64[(descW + 6) >>> 1] + u32[descW + 4] / 1e9;
+          const s1 = f64[(descW + (n - 1) * 8 + 6) >>> 1] + u32[descW + (n - 1) * 8 + 4] / 1e9;
+          if (Number.isNaN(firstSec)) firstSec = s0;
+          lastSec = s1;
+          if (firstTs === null) firstTs = s0;
+          lastTs = s1 + shift;
+          plane.dispatch(n, loop);
+        }
+        reader.close();
+        reader = null;
+        if (!Number.isNaN(firstSec) && loop === 0) spanSec = Math.floor(lastSec) - Math.floor(firstSec) + 1;
+      }
+    } catch (e) {
+      if (!(e instanceof TraceError)) throw e;
+      error = e.message;
+    } finally {
+      reader?.close();
+    }
+    results = await plane.finish();
+  } catch (e) {
+    await plane.abort();
+    throw e;
+  }
+  const wallMs = performance.now() - t0;
+  return mergeReports(results, plane, {
+    path,
+    mode,
+    workers,
+    loops,
+    format,
+    linktypes,
+    error,
+    readMs,
+    wallMs,
+    firstTs,
+    lastTs,
+  });
+}
+
+interface RunInfo {
+  path: string;
+  mode: "raw" | "track";
+  workers: number;
+  loops: number;
+  format: string;
+  linktypes: number[];
+  error: string | null;
+  readMs: number;
+  wallMs: number;
+  firstTs: number | null;
+  lastTs: number | null;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Adds b's numbers into a's, field by field (nested objects, arrays element-wise); null stays null. */
+function addCounts(a: Record<string, unknown>, b: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(b)) {
+    const cur = a[k];
+    if (typeof v === "number" && typeof cur === "number") a[k] = cur + v;
+    else if (Array.isArray(v) && Array.isArray(cur)) v.forEach((x, i) => (cur[i] = (cur[i] ?? 0) + x));
+    else if (v && typeof v === "object" && cur && typeof cur === "object")
+      addCounts(cur as Record<string, unknown>, v as Record<string, unknown>);
+  }
+}
+
+/** Power-of-two buckets, as the one-thread report's batch_histogram. */
+function histogram(sizes: number[]): Record<string, number> {
+  const h = new Map<number, number>();
+  sizes.forEach((k, n) => {
+    if (n === 0 || k === 0) return;
+    const b = 2 ** Math.floor(Math.log2(n));
+    h.set(b, (h.get(b) ?? 0) + k);
+  });
+  const out: Record<string, number> = {};
+  for (const [b, k] of [...h.entries()].sort((x, y) => x[0] - y[0]))
+    out[b === 1 ? "1" : `${b}-${2 * b - 1}`] = k;
+  return out;
+}
+
+function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: RunInfo): WorkersReport {
+  const parts = results.map((r) => r.report!);
+  const m = structuredClone(parts[0]);
+  for (const p of parts.slice(1)) {
+    const counts = {
+      packets_in: p.packets_in,
+      packets_out: p.packets_out,
+      bytes_in: p.bytes_in,
+      bytes_out: p.bytes_out,
+      packets_processed: p.packets_processed,
+      flows: p.flows,
+      drops: p.drops,
+      worker_packets: p.worker_packets,
+      tcp: p.tcp,
+    };
+    addCounts(m as unknown as Record<string, unknown>, counts);
+  }
+  const n = m.packets_in;
+  const sec = run.wallMs / 1000;
+  const st = plane.stats;
+  const perPkt = (ms: number) => (n ? r2((ms * 1e6) / n) : 0);
+  const busy = results.reduce((a, r) => a + r.busyMs, 0);
+  const stages: Record<string, number> = {
+    read: perPkt(run.readMs),
+    hash: perPkt(st.hashMs),
+    copy: perPkt(st.copyMs),
+    [run.mode]: perPkt(busy),
+  };
+  const mhz = m.machine.mhz;
+  const allSizes: number[] = [];
+  for (const r of results) r.batchSizes.forEach((k, i) => (allSizes[i] = (allSizes[i] ?? 0) + k));
+  const perWorker: WorkerReport[] = results.map((r, i) => {
+    const p = parts[i];
+    const calls = r.batchSizes.reduce((a, k) => a + k, 0);
+    return {
+      worker: i,
+      dispatched: st.dispatched[i],
+      packets: p.packets_in,
+      bytes: p.bytes_in,
+      processed: p.packets_processed,
+      pps: sec > 0 ? Math.round(p.packets_in / sec) : 0,
+      busy_ns_per_packet: p.packets_in ? r2((r.busyMs * 1e6) / p.packets_in) : 0,
+      drops: Object.fromEntries(Object.entries(p.drops).map(([k, v]) => [k, v ?? 0])),
+      batch_histogram: histogram(r.batchSizes),
+      mean_batch: calls ? r2(r.packets / calls) : 0,
+      ring: {
+        slots: plane.ringSlots,
+        mean_occupancy: calls ? r2(r.occupancySum / calls) : 0,
+        max_occupancy: r.occupancyMax,
+        dispatcher_waits: st.waits[i],
+        worker_naps: r.naps,
+      },
+    };
+  });
+  return {
+    ...m,
+    trace: run.path,
+    format: run.format,
+    linktypes: run.linktypes,
+    workers: run.workers,
+    speed: "top",
+    loops: run.loops,
+    duration_s: r2(sec * 1000) / 1000,
+    trace_duration_s: run.firstTs === null || run.lastTs === null ? null : run.lastTs - run.firstTs,
+    pps: sec > 0 ? Math.round(n / sec) : 0,
+    mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
+    stages,
+    stages_cycles_est: mhz
+      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
+      : null,
+    batch_histogram: histogram(allSizes),
+    error: run.error,
+    machine: { ...m.machine, cores: cpus().length },
+    per_worker: perWorker,
+    dispatch: {
+      read_ns: perPkt(run.readMs),
+      hash_ns: perPkt(st.hashMs),
+      copy_ns: perPkt(st.copyMs),
+      wait_ms: r2(st.waitMs),
+      ring_waits: st.waits.reduce((a, b) => a + b, 0),
+    },
+  };
+}
+
+/** The per-worker lines under the one-thread table (formatReplay). */
+export function formatWorkers(r: WorkersReport): string {
+  const num = (x: number) => x.toLocaleString("en-US");
+  const lines = [
+    `dispatcher  read ${r.dispatch.read_ns} ns, hash ${r.dispatch.hash_ns} ns, copy ${r.dispatch.copy_ns} ns per packet; ring full ${num(r.dispatch.ring_waits)} times (${r.dispatch.wait_ms} ms)`,
+  ];
+  for (const w of r.per_worker) {
+    const drops = Object.entries(w.drops).filter(([, v]) => v);
+    lines.push(
+      `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.pps)}/s, ${w.busy_ns_per_packet} ns/packet busy, batch mean ${w.mean_batch}, ring mean ${w.ring.mean_occupancy} max ${w.ring.max_occupancy} of ${w.ring.slots}, naps ${num(w.ring.worker_naps)}, dispatcher waits ${num(w.ring.dispatcher_waits)}, dropped ${drops.length ? drops.map(([k, v]) => `${k} ${num(v)}`).join(", ") : "none"}`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}

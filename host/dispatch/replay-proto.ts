@@ -1,0 +1,48 @@
+// What the replay dispatcher (replay-plane.ts) and its workers (replay-worker.ts)
+// share: the worker's start data, the control words and the result message.
+// (A module of its own: the worker module runs its loop when imported.)
+import type { CoreConfig } from "../core.ts";
+import type { ReplayReport } from "../report/replay.ts";
+
+export interface ReplayWorkerData {
+  index: number;
+  workers: number;
+  mode: "raw" | "track";
+  memory: WebAssembly.Memory;
+  config: Partial<CoreConfig>;
+  /** The descriptor ring's head/tail/sleep words (ring.ts layout; its slots are unused: see replay-plane.ts). */
+  ring: SharedArrayBuffer;
+  /** RW_STRIDE Int32 words per worker (RW_* below). */
+  ctl: Int32Array;
+  /** Empty polls before the worker sleeps on its ring. */
+  spinRounds: number;
+  /** Largest batch the worker hands the core (adaptive: fewer when fewer are there). */
+  maxBatch: number;
+  path: string;
+}
+
+export const RW_STRIDE = 16; // one cache line of words per worker
+export const RW_READY = 0; // the worker's core is initialised
+export const RW_DONE = 1; // the dispatcher has published its last frame
+export const RW_PWAIT = 2; // the dispatcher sleeps until this worker frees ring room
+export const RW_EXIT = 3; // the worker has left its loop (normally or by a trap)
+
+export interface ReplayWorkerResult {
+  index: number;
+  /** Frames the core processed or dropped (one descriptor each). */
+  packets: number;
+  /** Milliseconds inside the core's batch calls. */
+  busyMs: number;
+  /** Milliseconds from the worker's first frame to its last. */
+  activeMs: number;
+  /** Batch sizes handed to the core: index k = calls with k frames (1..maxBatch). */
+  batchSizes: number[];
+  /** Sum and max of frames available in the ring when the worker took a batch. */
+  occupancySum: number;
+  occupancyMax: number;
+  /** Times the worker slept on its empty ring. */
+  naps: number;
+  /** This worker's core's report (counts only; the dispatcher merges them). */
+  report: ReplayReport | null;
+  trap: string | null;
+}
