@@ -31,10 +31,20 @@
 //   sent after `req` client bytes (+1 for the client's FIN) had reached it.
 //   FR_FIN / FR_RST: the server closed / reset after `req` client bytes (FIN: off
 //   = 1 when it rode on the last data segment, so it leaves with that data).
+//   FR_DGRAM: a UDP flow's server datagram, sent after `req` client datagrams
+//   of that flow had arrived.
+//
+// UDP flows (the FR_FLOW key's protocol is 17) need no handshake: each client
+// datagram (EV_UDP_RECV, found by its key) counts one; each recorded server
+// datagram waits in its own block until its count of client datagrams is in,
+// then leaves with CMD_UDP_SEND as an answer to the client's last datagram
+// (its 64-byte address record is kept in the flow record). Several may leave
+// in one step: UDP keeps datagram boundaries by itself.
 import {
   D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
-  EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD,
-  CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, RET_AGAIN, cmdLen, cmdPush,
+  EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD, EV_UDP_RECV, D_C,
+  CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, RET_AGAIN, RET_OK,
+  cmdLen, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg } from "../mem/layout";
 import { appBase, appBytes } from "../api/app";
@@ -54,12 +64,14 @@ export const FR_FLOW: u32 = 1;
 export const FR_DATA: u32 = 2;
 export const FR_FIN: u32 = 3;
 export const FR_RST: u32 = 4;
+export const FR_DGRAM: u32 = 5;
 const FR_HDR: usize = 32;
 
 const BLK: u32 = 2048;
 const NONE: u32 = 0xffffffff;
 const IOV_MAX: usize = 40;
-const FLOW_BYTES: usize = 128;
+const FLOW_BYTES: usize = 192;
+const UDP_MAX: u32 = 1472; // what CMD_UDP_SEND takes (assembly/net/udp.ts)
 const CHUNK_BYTES: usize = 16;
 const BIG_CWND: u32 = 1 << 30;
 
@@ -83,11 +95,14 @@ const F_DIRTY = 60;
 const F_KEY = 64; // 40 bytes
 const F_TAIL_AT = 104;
 const F_FIN_PIGGY = 108; // the recorded FIN rode on the last data segment: CLOSE with its SENDV
+const F_UDPA = 128; // UDP: the address record of the client's last datagram (64 bytes, net/udp.ts)
+// UDP chunks: +0 block, +4 req (client datagrams), +8 next, +12 length.
 
 const FS_NONE: u32 = 0;
 const FS_ANNOUNCED: u32 = 1;
 const FS_OPEN: u32 = 2;
 const FS_DEAD: u32 = 3;
+const FS_UDP: u32 = 4;
 const FIN_QUEUED: u32 = 1;
 const RST_QUEUED: u32 = 2;
 const FIN_DONE: u32 = 3;
@@ -119,6 +134,8 @@ let cCloses: u64 = 0;
 let cResets: u64 = 0;
 let cErrors: u64 = 0;
 let cNoMem: u64 = 0;
+let cUdpSent: u64 = 0;
+let cUdpUnknown: u64 = 0;
 
 @inline function flowAt(i: u32): usize {
   return flowBase + <usize>i * FLOW_BYTES;
@@ -172,6 +189,7 @@ export function mirrorInit(): i32 {
   }
   blkFreeCount = nb;
   cAccepted = cUnknown = cChunks = cDupBytes = cGapBytes = cSentBytes = cCloses = cResets = cErrors = cNoMem = 0;
+  cUdpSent = cUdpUnknown = 0;
   writeStatus(0);
   return 0;
 }
@@ -255,6 +273,11 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
         cErrors++;
         store<u32>(flowAt(f), FS_DEAD, F_STATE);
       }
+    } else if (kind == CMD_UDP_SEND) {
+      // The stack copied the datagram when it ran the command: its block is free again.
+      blkPut(<u32>((<usize>load<u32>(d, D_A) - blkBase) / <usize>BLK));
+      if (ret == RET_OK) cUdpSent++;
+      else cErrors++;
     }
   }
   // 2. the feed: recorded server segments, in capture order
@@ -285,6 +308,17 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       knock(h);
     } else if (kind == EV_TCP_DEAD) {
       if (f < flows && load<u32>(flowAt(f), F_STATE) == FS_OPEN) flowRelease(f);
+    } else if (kind == EV_UDP_RECV) {
+      const a = <usize>load<u32>(e, D_C);
+      const u = hashFind(a);
+      if (u == NONE || load<u32>(flowAt(u), F_STATE) != FS_UDP) {
+        cUdpUnknown++;
+        continue;
+      }
+      const r = flowAt(u);
+      memory.copy(r + F_UDPA, a, 64);
+      store<u32>(r, load<u32>(r, F_RCVD) + 1, F_RCVD);
+      markDirty(u);
     }
   }
   // 4. at most one chunk per flow to the stack (see the header)
@@ -293,7 +327,12 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     const f = load<u32>(dirty + (<usize>k << 2));
     const r = flowAt(f);
     store<u32>(r, 0, F_DIRTY);
-    if (load<u32>(r, F_STATE) != FS_OPEN) continue;
+    const st = load<u32>(r, F_STATE);
+    if (st == FS_UDP) {
+      if (udpStep(f, r)) work++;
+      continue;
+    }
+    if (st != FS_OPEN) continue;
     if (step(f, r)) work++;
   }
   if (dirtyOverflow) work++; // flows left unvisited: ask for another step
@@ -317,6 +356,8 @@ function writeStatus(work: u32): void {
   store<u32>(s, blkFreeCount, 44);
   store<u32>(s, <u32>(cSentBytes / 4294967296), 48);
   store<u32>(s, <u32>cSentBytes, 52);
+  store<u32>(s, <u32>cUdpSent, 56);
+  store<u32>(s, <u32>cUdpUnknown, 60);
 }
 
 
@@ -383,6 +424,65 @@ function step(f: u32, r: usize): bool {
     }
   }
   return false;
+}
+
+/** A UDP flow: every recorded datagram whose client datagrams are in. True if the command queue was full. */
+function udpStep(f: u32, r: usize): bool {
+  const rcvd = load<u32>(r, F_RCVD);
+  if (rcvd == 0) return false; // no client datagram yet: nothing to answer
+  let ch = load<u32>(r, F_CH_HEAD);
+  let full = false;
+  while (ch != NONE) {
+    const c = chunkAt(ch);
+    if (<i32>(rcvd - load<u32>(c, 4)) < 0) break;
+    if (cmdPush(CMD_UDP_SEND, 0, f, <u32>blkAt(load<u32>(c)), load<u32>(c, 12), <u32>(r + F_UDPA), 0) == 0) {
+      full = true;
+      break;
+    }
+    const next = load<u32>(c, 8);
+    store<u32>(c, chunkFree, 8);
+    chunkFree = ch;
+    ch = next;
+  }
+  store<u32>(r, ch, F_CH_HEAD);
+  if (ch == NONE) store<u32>(r, NONE, F_CH_TAIL);
+  return full;
+}
+
+function blkPut(b: u32): void {
+  setNextBlk(b, blkFree);
+  blkFree = b;
+  blkFreeCount++;
+}
+
+/** FR_DGRAM: one recorded server datagram into a block of its own, queued behind the flow's others. */
+function feedDatagram(f: u32, r: usize, p: usize, len: u32): bool {
+  if (len > UDP_MAX) {
+    cErrors++;
+    return true;
+  }
+  if (blkFreeCount == 0 || chunkFree == NONE) {
+    cNoMem++;
+    return false;
+  }
+  const b = blkFree;
+  blkFree = nextBlk(b);
+  blkFreeCount--;
+  memory.copy(blkAt(b), p + FR_HDR, len);
+  const ci = chunkFree;
+  const c = chunkAt(ci);
+  chunkFree = load<u32>(c, 8);
+  store<u32>(c, b);
+  store<u32>(c, load<u32>(p, 12), 4);
+  store<u32>(c, NONE, 8);
+  store<u32>(c, len, 12);
+  const tailCh = load<u32>(r, F_CH_TAIL);
+  if (tailCh == NONE) store<u32>(r, ci, F_CH_HEAD);
+  else store<u32>(chunkAt(tailCh), ci, 8);
+  store<u32>(r, ci, F_CH_TAIL);
+  cChunks++;
+  markDirty(f);
+  return true;
 }
 
 /** Spans for stream bytes [from, from+len) into the flow's iov array; returns the span count. */
@@ -495,11 +595,12 @@ function feedOne(p: usize, kind: u32, len: u32): bool {
     store<u32>(r, NONE, F_TAIL);
     store<u32>(r, NONE, F_CH_HEAD);
     store<u32>(r, NONE, F_CH_TAIL);
-    store<u32>(r, FS_ANNOUNCED, F_STATE);
+    store<u32>(r, load<u8>(p + FR_HDR + 1) == 17 ? FS_UDP : FS_ANNOUNCED, F_STATE);
     hashPut(f);
     return true;
   }
   const st = load<u32>(r, F_STATE);
+  if (kind == FR_DGRAM) return st == FS_UDP ? feedDatagram(f, r, p, len) : true;
   if (st != FS_ANNOUNCED && st != FS_OPEN) return true; // the connection is gone: nothing to send on
   const req = load<u32>(p, 12);
   if (kind == FR_FIN || kind == FR_RST) {

@@ -13,7 +13,29 @@
 // retransmissions on either side (they depend on the loss and timers of each
 // run; counted apart). A capture segment the core never sent is "missing"; a
 // core segment at an offset the capture never used is "extra" (not compared).
-import { crc32 } from "node:zlib";
+//
+// UDP flows: the n-th datagram the core sent on a flow is compared with the
+// n-th datagram the capture's server sent on it (same length, same payload CRC).
+//
+// Flows are the caller's small integer ids (array-indexed); payloads are read in
+// place (memory, offset, length) with a table CRC-32 in JS: no object, string or
+// native call per packet except the pending-segment map entries.
+
+/** CRC-32 (IEEE 802.3, reflected) of mem[off, off+len). */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+export function crc32Of(mem: Uint8Array, off: number, len: number): number {
+  let c = -1;
+  for (let i = off, end = off + len; i < end; i++) c = CRC_TABLE[(c ^ mem[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
 
 export interface FidelityReport {
   segments_compared: number;
@@ -26,6 +48,11 @@ export interface FidelityReport {
   segments_extra: number;
   retransmissions_capture: number;
   retransmissions_core: number;
+  /** UDP: datagrams of the capture's servers compared (n-th sent against n-th recorded, per flow). */
+  datagrams_compared: number;
+  datagrams_matching: number;
+  datagrams_missing: number;
+  datagrams_extra: number;
   first_mismatches: { flow: string; offset: number; what: string }[];
   excluded: string;
 }
@@ -52,10 +79,18 @@ interface FlowSide {
   outs: Map<number, Seg>;
   refMax: number;
   outMax: number;
+  /** UDP: recorded and sent datagrams not yet paired (len, crc pairs), and how many of each so far. */
+  dRef: number[];
+  dOut: number[];
+  nRef: number;
+  nOut: number;
 }
 
 export class FidelityMeter {
-  private readonly flows = new Map<object, FlowSide>();
+  private readonly flows: (FlowSide | undefined)[] = [];
+  private dCompared = 0;
+  private dMatching = 0;
+  private dExtra = 0;
   private compared = 0;
   private matching = 0;
   private bytesCompared = 0;
@@ -68,11 +103,22 @@ export class FidelityMeter {
 
   constructor(private readonly maxMismatches = 10) {}
 
-  private side(flow: object, name: string, isn: number): FlowSide {
-    let s = this.flows.get(flow);
+  private side(flow: number, name: string, isn: number): FlowSide {
+    let s = this.flows[flow];
     if (!s) {
-      s = { name, isn, refs: new Map(), outs: new Map(), refMax: 0, outMax: 0 };
-      this.flows.set(flow, s);
+      s = {
+        name,
+        isn,
+        refs: new Map(),
+        outs: new Map(),
+        refMax: 0,
+        outMax: 0,
+        dRef: [],
+        dOut: [],
+        nRef: 0,
+        nOut: 0,
+      };
+      this.flows[flow] = s;
     }
     return s;
   }
@@ -84,24 +130,27 @@ export class FidelityMeter {
 
   /**
    * A capture server segment: seq, payload length (from the headers), TCP flags
-   * and the captured payload bytes (possibly fewer than len). A segment longer
+   * and the captured payload bytes mem[off, off+have) (have may be below len). A segment longer
    * than segMss (segmentation offload on the capture host: the wire carried
    * MSS-sized segments) is compared as the segments the wire carried.
    */
   ref(
-    flow: object,
+    flow: number,
     name: string,
     isn: number,
     seq: number,
     len: number,
     flags: number,
-    bytes: Uint8Array,
+    mem: Uint8Array,
+    off0: number,
+    have0: number,
     segMss: number,
   ): void {
     if (segMss > 0 && len > segMss) {
       for (let at = 0; at < len; at += segMss) {
         const n = Math.min(segMss, len - at);
         const last = at + n >= len;
+        const h = Math.max(0, Math.min(n, have0 - at));
         this.ref(
           flow,
           name,
@@ -109,7 +158,9 @@ export class FidelityMeter {
           (seq + at) >>> 0,
           n,
           last ? flags : flags & ~F_FIN & ~F_RST,
-          bytes.subarray(Math.min(at, bytes.length), Math.min(at + n, bytes.length)),
+          mem,
+          off0 + at,
+          h,
           0,
         );
       }
@@ -125,8 +176,8 @@ export class FidelityMeter {
       return;
     }
     s.refMax = Math.max(s.refMax, off + ext);
-    const have = Math.min(bytes.length, len);
-    const seg = { len, flags, crc: have ? crc32(bytes.subarray(0, have)) : 0, crcLen: have };
+    const have = Math.min(have0, len);
+    const seg = { len, flags, crc: have ? crc32Of(mem, off0, have) : 0, crcLen: have };
     const key = flags & F_RST ? -1 - off : off;
     if (s.refs.has(key)) return;
     this.compared++;
@@ -138,11 +189,19 @@ export class FidelityMeter {
     } else s.refs.set(key, seg);
   }
 
-  /** A segment the core transmitted on that flow (bytes: its payload, valid during the call). */
-  out(flow: object, name: string, isn: number, seq: number, flags: number, bytes: Uint8Array): void {
+  /** A segment the core transmitted on that flow (its payload: mem[pay, pay+len), read during the call). */
+  out(
+    flow: number,
+    name: string,
+    isn: number,
+    seq: number,
+    flags: number,
+    mem: Uint8Array,
+    pay: number,
+    len: number,
+  ): void {
     const s = this.side(flow, name, isn);
     const off = (seq - isn) >>> 0;
-    const len = bytes.length;
     flags &= F_FIN | F_SYN | F_RST;
     const ext = len + (flags & F_SYN ? 1 : 0) + (flags & F_FIN ? 1 : 0);
     if (ext === 0 && !(flags & F_RST)) return;
@@ -156,8 +215,35 @@ export class FidelityMeter {
     if (r) {
       s.refs.delete(key);
       const n = Math.min(r.crcLen, len);
-      this.pair(s, off, r, { len, flags, crc: n ? crc32(bytes.subarray(0, n)) : 0, crcLen: n });
-    } else s.outs.set(key, { len, flags, crc: len ? crc32(bytes) : 0, crcLen: len });
+      this.pair(s, off, r, { len, flags, crc: n ? crc32Of(mem, pay, n) : 0, crcLen: n });
+    } else s.outs.set(key, { len, flags, crc: len ? crc32Of(mem, pay, len) : 0, crcLen: len });
+  }
+
+  /** UDP: a datagram the capture's server sent on the flow (payload mem[off, off+have), len from the header). */
+  refDatagram(flow: number, name: string, len: number, mem: Uint8Array, off: number, have: number): void {
+    const s = this.side(flow, name, 0);
+    const crc = crc32Of(mem, off, Math.min(have, len));
+    if (s.dOut.length) {
+      this.pairDatagram(s, s.nRef, len, crc, s.dOut.shift()!, s.dOut.shift()!);
+    } else s.dRef.push(len, crc);
+    s.nRef++;
+  }
+
+  /** UDP: a datagram the core sent on the flow. */
+  outDatagram(flow: number, name: string, mem: Uint8Array, off: number, len: number): void {
+    const s = this.side(flow, name, 0);
+    const crc = crc32Of(mem, off, len);
+    if (s.dRef.length) {
+      this.pairDatagram(s, s.nOut, s.dRef.shift()!, s.dRef.shift()!, len, crc);
+    } else s.dOut.push(len, crc);
+    s.nOut++;
+  }
+
+  private pairDatagram(s: FlowSide, n: number, rLen: number, rCrc: number, oLen: number, oCrc: number): void {
+    this.dCompared++;
+    if (rLen !== oLen) this.note(s, n + 1, `datagram ${n}: length ${oLen}, capture ${rLen}`);
+    else if (rCrc !== oCrc) this.note(s, n + 1, `datagram ${n}: payload bytes differ`);
+    else this.dMatching++;
   }
 
   private pair(s: FlowSide, off: number, r: Seg, o: Seg): void {
@@ -172,7 +258,15 @@ export class FidelityMeter {
   }
 
   finish(): FidelityReport {
-    for (const s of this.flows.values()) {
+    let dMissing = 0;
+    for (const s of this.flows) {
+      if (!s) continue;
+      dMissing += s.dRef.length / 2;
+      this.dCompared += s.dRef.length / 2;
+      this.dExtra += s.dOut.length / 2;
+      if (s.dRef.length) this.note(s, s.nOut + 1, `datagram ${s.nOut}: not sent`);
+      s.dRef.length = 0;
+      s.dOut.length = 0;
       for (const [k, r] of s.refs) {
         this.missing++;
         this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${r.len} bytes ${flagText(r.flags)})`);
@@ -194,6 +288,10 @@ export class FidelityMeter {
       segments_extra: this.extra,
       retransmissions_capture: this.retxCapture,
       retransmissions_core: this.retxCore,
+      datagrams_compared: this.dCompared,
+      datagrams_matching: this.dMatching,
+      datagrams_missing: dMissing,
+      datagrams_extra: this.dExtra,
       first_mismatches: this.mismatches,
       excluded: FIDELITY_EXCLUDED,
     };
@@ -213,6 +311,11 @@ export function fidelityRows(f: FidelityReport): [string, string][] {
       `${f.segments_matching}/${f.segments_compared} segments (${f.segments_pct} %), ${f.bytes_matching}/${f.bytes_compared} payload bytes; missing ${f.segments_missing}, extra ${f.segments_extra}; retransmissions: capture ${f.retransmissions_capture}, core ${f.retransmissions_core}`,
     ],
   ];
+  if (f.datagrams_compared || f.datagrams_extra)
+    rows.push([
+      "  UDP",
+      `${f.datagrams_matching}/${f.datagrams_compared} datagrams; missing ${f.datagrams_missing}, extra ${f.datagrams_extra}`,
+    ]);
   for (const m of f.first_mismatches.slice(0, 5))
     rows.push(["  mismatch", `${m.flow} offset ${m.offset}: ${m.what}`]);
   rows.push(["  excluded", f.excluded]);

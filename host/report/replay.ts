@@ -95,7 +95,7 @@ export interface ReplayReport {
   mbps: number;
   drops: Partial<Record<DropReason, number>>;
   fidelity: FidelityReport | null;
-  /** serve mode: where each input packet went (host/commands/replay.ts ServeStats) */
+  /** serve mode: where each input packet went (host/commands/serve.ts ServeStats) */
   serve?: {
     delivered: number;
     reference: number;
@@ -242,7 +242,7 @@ export function formatReplay(r: ReplayReport): string {
     const s = r.serve;
     rows.push([
       "flows",
-      `${num(r.flows.total ?? 0)} with a SYN: served ${num(r.flows.served)}, not served ${num(r.flows.tracked ?? 0)}${
+      `${num(r.flows.total ?? 0)}: served ${num(r.flows.served)}, tracked ${num(r.flows.tracked ?? 0)} (mid-stream ${num(r.flows.midstream ?? 0)})${
         Object.keys(s.flows_unserved_why).length
           ? ` (${Object.entries(s.flows_unserved_why)
               .map(([k, v]) => `${k} ${num(v)}`)
@@ -252,7 +252,7 @@ export function formatReplay(r: ReplayReport): string {
     ]);
     rows.push([
       "packets",
-      `to the stack ${num(s.delivered)}, capture server (reference) ${num(s.reference)}, not served ${num(s.tracked)}`,
+      `to the stack ${num(s.delivered)}, capture server (reference) ${num(s.reference)}, tracked ${num(s.tracked)}`,
     ]);
   }
   if (r.fidelity) rows.push(...fidelityRows(r.fidelity));

@@ -18,17 +18,18 @@ export const FR_FLOW = 1;
 export const FR_DATA = 2;
 export const FR_FIN = 3;
 export const FR_RST = 4;
+export const FR_DGRAM = 5;
 const FR_HDR = 32;
 
 /** Bytes of R_APP the mirror needs for `flows` flow slots and `blockBytes` of stream storage. */
 export function mirrorAppBytes(flows: number, blockBytes: number): number {
   let hs = 1;
   while (hs < flows * 2) hs *= 2;
-  // header + feed + flow records (128) + hash (4) + iov (40 spans × 8) + blocks with links and chunks
+  // header + feed + flow records (192) + hash (4) + iov (40 spans × 8) + blocks with links and chunks
   return (
     FEED_OFF +
     FEED_BYTES +
-    flows * (128 + 320) +
+    flows * (192 + 320) +
     hs * 4 +
     Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) +
     4096
@@ -49,6 +50,9 @@ export type MirrorStatus = {
   noMem: number;
   blocksFree: number;
   sentBytes: number;
+  /** UDP datagrams sent, and client datagrams of no announced UDP flow. */
+  udpSent: number;
+  udpUnknown: number;
 };
 
 export class MirrorFeed {
@@ -148,6 +152,8 @@ export class MirrorFeed {
       noMem: u[s + 10],
       blocksFree: u[s + 11],
       sentBytes: u[s + 12] * 4294967296 + u[s + 13],
+      udpSent: u[s + 14],
+      udpUnknown: u[s + 15],
     };
   }
 

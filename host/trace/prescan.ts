@@ -2,7 +2,9 @@
 // that learns per TCP flow whose handshake is in the capture which side is the
 // server, the client's ISN, and the server's ISN and SYN options (RFC 9293
 // §3.1 MSS, RFC 7323 window scale and timestamps, RFC 2018 SACK-permitted):
-// the arguments of the core's tcpPreset. Headers are decoded by the core
+// the arguments of the core's tcpPreset. UDP: one flow per 4-tuple (fragments
+// aside), its client the side that sent the first datagram; the mirror answers
+// each client datagram with the server datagrams that followed it. Headers are decoded by the core
 // (decodeBatch, the same decoder as `dump`); JS reads only the summaries and,
 // once per SYN-ACK, its option bytes.
 //
@@ -14,6 +16,7 @@ import type { Core } from "../core.ts";
 import { createCore } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
+import { FlowIndex } from "./flow-index.ts";
 
 // assembly/wire/summary-layout.ts
 export const SUM_BYTES = 64;
@@ -39,6 +42,8 @@ export const MAX_SERVED = 1 << 18;
 export interface FlowInfo {
   /** Index among served flows (the mirror's flow id), or -1 when the flow is not served. */
   id: number;
+  /** 6 TCP, 17 UDP. */
+  proto: number;
   /** Why it is not served (null when served). */
   why: string | null;
   /** The 40-byte flow key of the client's direction (assembly/flow/key.ts), for tcpPreset and the mirror. */
@@ -62,9 +67,14 @@ export interface FlowInfo {
 }
 
 export interface Prescan {
-  /** Flows by their client→server key string (see dirKey); several when a 4-tuple is reused. */
-  byKey: Map<string, FlowInfo[]>;
+  /** Client→server direction key → index in lists (host/trace/flow-index.ts). */
+  index: FlowIndex;
+  /** The flows of one key, in capture order: several when a TCP 4-tuple is reused. */
+  lists: FlowInfo[][];
+  /** Served flows, TCP and UDP (ids 0..served-1). */
   served: number;
+  /** Of those, UDP. */
+  servedUdp: number;
   /** TCP flows seen without their handshake, or with one the core cannot take (why). */
   unserved: number;
   unservedWhy: Record<string, number>;
@@ -75,19 +85,6 @@ export interface Prescan {
 /** The core the pre-scan and the replay read with: staging, descriptors and their decode summaries. */
 export function scanCoreConfig() {
   return { stagingBytes: 8 << 20, descSlots: 4096, mbufs: 0, ringSlots: 0, flows: 0 };
-}
-
-/**
- * Direction key of a decoded record: "family/src/sport>dst/dport" with addresses
- * as u32 words. Summary words at w (u32 index of the summary).
- */
-export function dirKey(u32: Uint32Array, w: number, v6: boolean, reverse: boolean): string {
-  const ports = u32[w + 1];
-  const sp = ports & 0xffff;
-  const dp = ports >>> 16;
-  const s = v6 ? `${u32[w + 8]}.${u32[w + 9]}.${u32[w + 10]}.${u32[w + 11]}` : `${u32[w + 8]}`;
-  const d = v6 ? `${u32[w + 12]}.${u32[w + 13]}.${u32[w + 14]}.${u32[w + 15]}` : `${u32[w + 12]}`;
-  return reverse ? `${d}/${dp}>${s}/${sp}` : `${s}/${sp}>${d}/${dp}`;
 }
 
 function addrText(u8: Uint8Array, off: number, v6: boolean): string {
@@ -126,6 +123,23 @@ function parseOptions(u8: Uint8Array, start: number, end: number, f: FlowInfo): 
   }
 }
 
+const udpFlowDefaults: Omit<FlowInfo, "key" | "name"> = {
+  id: -1,
+  proto: 17,
+  why: null,
+  clientIsn: 0,
+  serverIsn: 0,
+  mss: 0,
+  wscale: 0xff,
+  sackOk: false,
+  tsOk: false,
+  tsVal: 0,
+  synAckSeen: false,
+  clientMss: 0,
+  clientTs: false,
+  segMss: 0,
+};
+
 /** One pass over the capture; a corrupt capture ends it early with `error` set (what preceded counts). */
 export function prescan(path: string, core?: Core): Prescan {
   const c = core ?? createCore(scanCoreConfig());
@@ -134,7 +148,40 @@ export function prescan(path: string, core?: Core): Prescan {
   const u32 = c.u32;
   const descW = c.regions.desc.offset >>> 2;
   const sumW = c.regions.decode.offset >>> 2;
-  const res: Prescan = { byKey: new Map(), served: 0, unserved: 0, unservedWhy: {}, packets: 0, error: null };
+  const res: Prescan = {
+    index: new FlowIndex(),
+    lists: [],
+    served: 0,
+    servedUdp: 0,
+    unserved: 0,
+    unservedWhy: {},
+    packets: 0,
+    error: null,
+  };
+  const newKey = (w: number, v6: boolean, proto: number): Uint8Array => {
+    const key = new Uint8Array(40);
+    key[0] = v6 ? 6 : 4;
+    key[1] = proto;
+    const ports = u32[w + 1];
+    key[4] = ports & 0xff;
+    key[5] = (ports >>> 8) & 0xff;
+    key[6] = (ports >>> 16) & 0xff;
+    key[7] = ports >>> 24;
+    const sb = (w + 8) << 2;
+    const db = (w + 12) << 2;
+    key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
+    key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
+    return key;
+  };
+  const tooMany = () => {
+    if (++flows > MAX_FLOWS)
+      throw new TraceError(
+        path,
+        reader.offset,
+        reader.records,
+        `more than ${MAX_FLOWS} flows: too many for serve mode's pre-scan (use --mode track)`,
+      );
+  };
   let flows = 0;
   const reader = new TraceReader(path, c);
   try {
@@ -147,36 +194,38 @@ export function prescan(path: string, core?: Core): Prescan {
         const w = sumW + i * (SUM_BYTES >>> 2);
         const d = descW + i * (DESC_BYTES >>> 2);
         const fl = u32[w] & 0xffff;
-        if ((fl & (SUM_F_TCP | SUM_F_PORTS)) !== (SUM_F_TCP | SUM_F_PORTS) || fl & SUM_F_FRAG) continue;
+        if (!(fl & SUM_F_PORTS) || fl & SUM_F_FRAG) continue;
+        const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+        if (fl & SUM_F_UDP) {
+          // UDP: the first datagram of a 4-tuple makes its sender the client.
+          const ports = u32[w + 1];
+          if (res.index.find(17, v6, ports, u32, w + 8, w + 12) >= 0) continue;
+          if (res.index.findReverse(17, v6, ports, u32, w + 8, w + 12) >= 0) continue;
+          tooMany();
+          const key = newKey(w, v6, 17);
+          res.index.set(17, v6, ports, u32, w + 8, w + 12, res.lists.length);
+          res.lists.push([
+            {
+              ...udpFlowDefaults,
+              key,
+              name: `${addrText(key, 8, v6)}:${ports & 0xffff} → ${addrText(key, 24, v6)}:${ports >>> 16} (UDP)`,
+            },
+          ]);
+          continue;
+        }
+        if (!(fl & SUM_F_TCP)) continue;
         const tflags = u32[w + 2] & 0xfff;
         if (!(tflags & TCP_SYN)) continue;
-        const v6 = ((u32[w] >>> 16) & 0xff) === 6;
         const seq = u32[w + 3];
         if (!(tflags & TCP_ACK)) {
           // A client's SYN: a new flow unless it repeats the current one's.
-          const k = dirKey(u32, w, v6, false);
-          let list = res.byKey.get(k);
+          const ports = u32[w + 1];
+          const li = res.index.find(6, v6, ports, u32, w + 8, w + 12);
+          let list = li >= 0 ? res.lists[li] : undefined;
           const last = list?.[list.length - 1];
           if (last && last.clientIsn === seq) continue;
-          if (++flows > MAX_FLOWS)
-            throw new TraceError(
-              path,
-              reader.offset,
-              reader.records,
-              `more than ${MAX_FLOWS} TCP flows: too many for serve mode's pre-scan (use --mode track)`,
-            );
-          const key = new Uint8Array(40);
-          key[0] = v6 ? 6 : 4;
-          key[1] = 6;
-          const ports = u32[w + 1];
-          key[4] = ports & 0xff;
-          key[5] = (ports >>> 8) & 0xff;
-          key[6] = (ports >>> 16) & 0xff;
-          key[7] = ports >>> 24;
-          const sb = (w + 8) << 2;
-          const db = (w + 12) << 2;
-          key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
-          key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
+          tooMany();
+          const key = newKey(w, v6, 6);
           const frame = u32[d];
           const l4 = frame + (u32[w + 6] >>> 16);
           const hl = (u8[l4 + 12] >>> 4) * 4;
@@ -184,6 +233,7 @@ export function prescan(path: string, core?: Core): Prescan {
           parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), co);
           const f: FlowInfo = {
             id: -1,
+            proto: 6,
             why: "no SYN-ACK",
             key,
             clientIsn: seq,
@@ -199,11 +249,15 @@ export function prescan(path: string, core?: Core): Prescan {
             segMss: 0,
             name: `${addrText(key, 8, v6)}:${ports & 0xffff} → ${addrText(key, 24, v6)}:${ports >>> 16}`,
           };
-          if (!list) res.byKey.set(k, (list = []));
+          if (!list) {
+            res.index.set(6, v6, ports, u32, w + 8, w + 12, res.lists.length);
+            res.lists.push((list = []));
+          }
           list.push(f);
         } else {
           // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
-          const list = res.byKey.get(dirKey(u32, w, v6, true));
+          const li = res.index.findReverse(6, v6, u32[w + 1], u32, w + 8, w + 12);
+          const list = li >= 0 ? res.lists[li] : undefined;
           const f = list?.[list.length - 1];
           if (!f || f.synAckSeen || u32[w + 4] !== (f.clientIsn + 1) >>> 0) continue;
           f.synAckSeen = true;
@@ -227,11 +281,13 @@ export function prescan(path: string, core?: Core): Prescan {
   } finally {
     reader.close();
   }
-  for (const list of res.byKey.values())
+  for (const list of res.lists)
     for (const f of list) {
       if (f.why === null && res.served >= MAX_SERVED) f.why = `more than ${MAX_SERVED} flows to serve`;
-      if (f.why === null) f.id = res.served++;
-      else {
+      if (f.why === null) {
+        f.id = res.served++;
+        if (f.proto === 17) res.servedUdp++;
+      } else {
         res.unserved++;
         res.unservedWhy[f.why] = (res.unservedWhy[f.why] ?? 0) + 1;
       }

@@ -1,5 +1,5 @@
 // `ixwasm replay FILE` without --mode: serve when the capture holds TCP handshakes
-// (at top speed, once), track otherwise (issue 5).
+// (at any speed and --loop), track otherwise (issue 5).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -45,8 +45,9 @@ test("no handshake in the capture: track", () => {
   assert.is(modeOf(path), "track");
 });
 
-test("paced speed: track (serve runs at top speed only, for now); an --app asks for serve", () => {
-  assert.is(modeOf(HTTP, "--speed", "x1000"), "track");
+test("paced speed and --loop: still serve; an --app asks for serve", () => {
+  assert.is(modeOf(HTTP, "--speed", "x1000"), "serve");
+  assert.is(modeOf(HTTP, "--loop", "2"), "serve");
   assert.is(modeOf(join(ROOT, "traces/nc-echo.pcap"), "--app", "echo"), "serve");
   assert.is(modeOf(HTTP, "--mode", "raw"), "raw");
 });

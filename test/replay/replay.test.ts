@@ -186,12 +186,13 @@ test("corrupt capture: what precedes the fault is replayed, then one line and a 
   assert.match(c.err, /^ixwasm: .*test_damaged\.pcap: file ends inside a record/);
 });
 
-test("CLI: paced serve is refused with one line; bad options name the fix; --report-file", () => {
-  const s = cli(HTTP, "--mode", "serve", "--speed", "realtime");
-  assert.is(s.code, 1);
-  assert.equal(s.err.trim().split("\n").length, 1);
-  assert.match(s.err, /--speed realtime is not available in serve mode yet; use --speed top/);
-  assert.is(s.out, "");
+test("CLI: paced serve reports its pacing; bad options name the fix; --report-file", () => {
+  const s = cli(HTTP, "--mode", "serve", "--speed", "x1000", "--report", "json");
+  assert.is(s.code, 0, s.err);
+  const sr = JSON.parse(s.out);
+  assert.is(sr.speed, "x1000");
+  assert.is(sr.fidelity.segments_matching, sr.fidelity.segments_compared);
+  assert.ok(sr.pacing && sr.latency_us, "pacing error and latency reported");
   const b = cli(HTTP, "--speed", "fast");
   assert.is(b.code, 1);
   assert.match(b.err, /bad --speed "fast".*pps:N/);

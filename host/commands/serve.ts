@@ -1,0 +1,787 @@
+// `ixwasm replay --mode serve`: the core plays the server of every flow the
+// pre-scan (host/trace/prescan.ts) could learn, and its output is scored
+// against the capture's server (host/report/fidelity.ts).
+//
+// The replay pass reads the capture once more, in order:
+//  - a client→server packet of a served flow goes into the core's RX ring;
+//    before a TCP flow's SYN, the host presets the flow's ISN and options
+//    (tcpPreset) and announces the flow to the mirror app (a FR_FLOW record);
+//  - a server→client packet is the reference: its payload goes to the mirror
+//    app through the feed ring (host/trace/mirror-feed.ts), with the client
+//    stream offset (UDP: the client datagram count) it answered, and it is scored
+//    against what the core sends;
+//  - packets of flows that are not served (no handshake in the capture, no
+//    SYN-ACK, ICMP, fragments...) go to a second core in track mode
+//    (assembly/replay/track.ts, created at the first such packet), which tracks
+//    their TCP state and counts them: flows.tracked;
+//  - frames the decoder cannot take are dropped with a reason.
+//
+// Batching (what makes serve fast): client packets pile up in the RX ring and
+// the core is polled only when it must be: when a client packet acknowledges
+// server bytes (or a SYN-ACK) the core has not sent yet, since the stack would
+// drop it with its data (RFC 9293 §3.10.7.4: SEG.ACK > SND.NXT), and at the end
+// of each read batch (or when the RX ring or the feed is full). Server packets
+// need no poll: the mirror releases each recorded segment only once the client
+// bytes it answered are in, whenever that poll comes. A poll then runs until
+// the mirror has sent everything due (one segment per flow per poll, see
+// assembly/apps/mirror.ts). At top speed a poll also comes once the capture's
+// clock has moved 1 ms past the last poll's (MAX_HOLD_NS), so answers and timers
+// are stamped at most that late. The per-packet host work is a flow lookup in a
+// typed-array hash (host/trace/flow-index.ts), one frame copy, and for the
+// reference a feed copy and a CRC: no strings, objects or core calls.
+//
+// Time: at --speed top the core's clock is the capture's timestamps (output is
+// deterministic). At paced speeds the client→server packets are released on the
+// schedule (scheduleMs, as raw/track), server packets are fed as read (the
+// mirror holds them until due), the core's clock is the wall clock, and --out
+// timestamps are the wall-clock time the frame left the core.
+//
+// --loop N: pass k (0-based) rewrites the client port of every served or
+// tracked flow to port + k (mod 2^16, 0 skipped; checksum fixed incrementally,
+// RFC 1624), as raw and track do, so each pass's conversations are new 4-tuples
+// while the server side (ISN, options, payload) is the pre-scan's. The pass's
+// timestamps (top) are shifted by the capture's whole seconds + 3 s, and at paced
+// speeds the core's clock gains 3 s per pass: more than TIME-WAIT (2 s here,
+// serveCoreConfig), so a 4-tuple an earlier pass left in TIME-WAIT is free when a
+// later pass's port + k lands on it. Each pass's flows get their own mirror
+// flow slots (served flows × passes ≤ 2^18).
+import { cpus } from "node:os";
+import { createCore, SCRATCH_BASE, type Core } from "../core.ts";
+import { TraceError, UsageError } from "../io/errors.ts";
+import { DESC_BYTES, TraceReader } from "../io/reader.ts";
+import { readCounters } from "../report/counters.ts";
+import { buildReport, type ReplayReport } from "../report/replay.ts";
+import { stageTiming } from "../report/stages.ts";
+import { Nic } from "../dispatch/nic.ts";
+import { FidelityMeter } from "../report/fidelity.ts";
+import {
+  MirrorFeed,
+  mirrorAppBytes,
+  FR_DATA,
+  FR_DGRAM,
+  FR_FIN,
+  FR_FLOW,
+  FR_RST,
+  type MirrorStatus,
+} from "../trace/mirror-feed.ts";
+import {
+  MAX_SERVED,
+  scanCoreConfig,
+  SUM_F_FRAG,
+  SUM_F_PAYLOAD,
+  SUM_F_IP,
+  SUM_F_NOT_PACKET,
+  SUM_F_PORTS,
+  SUM_F_TCP,
+  SUM_F_TRUNC,
+  SUM_F_UDP,
+  SUM_F_UNKNOWN_LINK,
+  TCP_ACK,
+  TCP_SYN,
+  TCP_FIN,
+  TCP_RST,
+  type FlowInfo,
+  type Prescan,
+} from "../trace/prescan.ts";
+import {
+  MODE_WORDS,
+  OutputSink,
+  PacingSamples,
+  Progress,
+  bucket,
+  newRunStats,
+  replayCoreConfig,
+  scheduleMs,
+  sleepUntil,
+  type ReplayOptions,
+} from "./replay.ts";
+
+const EV_TIMER = 7; // assembly/api/abi.ts: the kick that makes the app read its feed
+const KICK_COOKIE = 0xffffffff;
+const APP_IDS: Record<string, number> = { echo: 1, sink: 2, memcached: 3, mirror: 4 };
+/** dst 02:00:00:00:00:02 (the server), src 02:00:00:00:00:01 (the client): locally administered. */
+const FAKE_MACS = new Uint8Array([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
+const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;
+const TRACK_DROPS = ["flow_table_full", "tcp_malformed", "tcp_bad_flags", "tcp_rst_invalid"] as const;
+/** Added per --loop pass: more than the serving core's TIME-WAIT (2 × mslMs). */
+const PASS_GAP_S = 3;
+/** Top speed: queued work is polled once the capture's clock is this far past the last poll (ns). */
+const MAX_HOLD_NS = 1e6;
+
+export interface ServeStats {
+  delivered: number;
+  reference: number;
+  /** Packets the track core processed (flows not served). */
+  tracked: number;
+  presets_failed: number;
+  polls: number;
+  flows_unserved_why: Record<string, number>;
+  mirror: MirrorStatus | null;
+  /** The serving core's non-zero counters (drops by reason, TCP events). */
+  counters?: Record<string, number>;
+}
+
+export function serveCoreConfig(served: number, app: string) {
+  const conns = Math.max(1, served);
+  const tcbs = Math.min(conns + 256, 1 << 17);
+  const appBytes =
+    app === "mirror"
+      ? mirrorAppBytes(conns, 64 << 20)
+      : app === "memcached"
+        ? (64 << 20) + Math.min(conns, 65536) * 8192
+        : (1 << 20) + Math.min(conns, 65536) * 4096;
+  return {
+    ...scanCoreConfig(),
+    mbufs: 8192,
+    ringSlots: 1024,
+    flows: tcbs * 2,
+    tcbs,
+    timers: 64,
+    spans: 1 << 16,
+    evqSlots: 8192,
+    neighSlots: 256,
+    app: APP_IDS[app],
+    appBytes,
+    appConns: app === "mirror" ? conns : Math.min(conns, 65536),
+    // The capture's client sent within the original server's window: ours must
+    // not be smaller, or its data would fall outside (RFC 9293 §3.10.7.4).
+    rcvbuf: 1 << 22,
+    mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
+    // 1 symmetric RSS, 4 any address (take on every server), 8 no checksum check (offload captures)
+    flags: 1 | 4 | 8,
+    mode: MODE_WORDS.serve,
+  };
+}
+
+type FlowList = FlowInfo[] & { cur?: number };
+interface ServeFlow extends FlowInfo {
+  /** This pass has announced the flow (TCP: its SYN went in; UDP: its first datagram). */
+  started?: boolean;
+  /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow. */
+  sentEnd?: number;
+  /** UDP: client datagrams delivered in this pass. */
+  udpReq?: number;
+}
+
+/** Pass k's client port: port + k (mod 2^16, 0 skipped), as raw and track rewrite it. */
+function passPort(port: number, k: number): number {
+  return k === 0 || port === 0 ? port : ((port - 1 + k) % 65535) + 1;
+}
+/** The inverse: the capture's client port of a port seen in pass k. */
+function capturePort(port: number, k: number): number {
+  return k === 0 || port === 0 ? port : ((((port - 1 - k) % 65535) + 65535) % 65535) + 1;
+}
+
+/** Rewrites the 16-bit field at p to v and fixes the checksum at c incrementally (RFC 1624 eqn. 3); c < 0: none. */
+function rewrite16(m: Uint8Array, p: number, v: number, c: number): void {
+  const old = (m[p] << 8) | m[p + 1];
+  m[p] = v >>> 8;
+  m[p + 1] = v & 0xff;
+  if (c < 0) return;
+  const hc = (m[c] << 8) | m[c + 1];
+  let s = (~hc & 0xffff) + (~old & 0xffff) + v;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  m[c] = (~s >>> 8) & 0xff;
+  m[c + 1] = ~s & 0xff;
+}
+
+/**
+ * Flows that are not served, through a track-mode core: their frames and
+ * descriptors are copied into its staging area and processed in one call per
+ * serve batch (replayTrackBatch), created at the first such packet.
+ */
+class Tracker {
+  core: Core | null = null;
+  private n = 0;
+  private used = 0;
+  private buf: Buffer | null = null;
+  private batch: ((first: number, count: number, loop: number) => number) | null = null;
+  private readonly srcBuf: Buffer;
+  constructor(
+    private readonly flows: number,
+    private readonly src: Core,
+  ) {
+    this.srcBuf = Buffer.from(src.memory.buffer);
+  }
+
+  put(d: number, loop: number): void {
+    const s32 = this.src.u32;
+    const caplen = s32[d + 1];
+    if (!this.core) {
+      this.core = createCore(replayCoreConfig("track", 1, this.flows));
+      this.buf = Buffer.from(this.core.memory.buffer);
+      this.batch = this.core.exports.replayTrackBatch as (
+        first: number,
+        count: number,
+        loop: number,
+      ) => number;
+    }
+    const c = this.core;
+    const st = c.regions.staging;
+    if (this.n === c.regions.desc.bytes / DESC_BYTES || this.used + caplen > st.bytes) this.flush(loop);
+    const at = st.offset + this.used;
+    this.srcBuf.copy(this.buf!, at, s32[d], s32[d] + caplen);
+    const t = (c.regions.desc.offset >>> 2) + this.n * (DESC_BYTES >>> 2);
+    const u = c.u32;
+    for (let j = 1; j < 8; j++) u[t + j] = s32[d + j];
+    u[t] = at;
+    this.used += (caplen + 7) & ~7;
+    this.n++;
+  }
+
+  flush(loop: number): void {
+    if (this.n) this.batch!(0, this.n, loop);
+    this.n = 0;
+    this.used = 0;
+  }
+}
+
+/** serve mode: one replay pass per --loop with the pre-scan's flows (see above). */
+export function runServe(path: string, pre: Prescan, opts: ReplayOptions): ReplayReport {
+  const app = opts.app ?? "mirror";
+  const mirror = app === "mirror";
+  const workers = opts.workers ?? 1;
+  const speed = opts.speed ?? { kind: "top" };
+  const paced = speed.kind !== "top";
+  const loops = opts.loop ?? 1;
+  // With a real app, a TCP flow needs only its SYN: the app answers, there is nothing
+  // to compare. UDP answers come from the capture only (mirror).
+  let perPass = pre.served;
+  const why: Record<string, number> = { ...pre.unservedWhy };
+  if (!mirror) {
+    perPass = 0;
+    for (const list of pre.lists)
+      for (const f of list) {
+        if (f.why === "no SYN-ACK") {
+          why[f.why]--;
+          f.why = null;
+        }
+        if (f.proto === 17 && f.why === null) {
+          f.why = "UDP (answered by --app mirror only)";
+          why[f.why] = (why[f.why] ?? 0) + 1;
+        }
+        f.id = f.why === null ? perPass++ : -1;
+      }
+    for (const k of Object.keys(why)) if (!why[k]) delete why[k];
+  }
+  const slots = perPass * loops;
+  if (slots > MAX_SERVED)
+    throw new UsageError(
+      `--loop ${loops} × ${perPass} served flows is more than ${MAX_SERVED} flows to serve`,
+      "use a smaller --loop",
+    );
+  const core = createCore(serveCoreConfig(slots, app));
+  if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
+  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const poll = ex.poll;
+  const decode = ex.decodeBatch;
+  const preset = ex.tcpPreset;
+  const kick = ex.appTestEvent;
+  if (!mirror) ex.tcpListen(0);
+  else ex.udpListen(0); // the mirror answers UDP on every port
+  const nic = new Nic(core);
+  const feed = mirror ? new MirrorFeed(core) : null;
+  const u8 = core.u8;
+  const u32 = core.u32;
+  const f64 = core.f64;
+  const descW = core.regions.desc.offset >>> 2;
+  const sumW = core.regions.decode.offset >>> 2;
+  const keyBuf = new Uint8Array(40);
+  /** tcpPreset's key (pass k's client port) through the mirror's scratch, or the host-owned scratch. */
+  const passKey = (f: FlowInfo, k: number): Uint8Array => {
+    keyBuf.set(f.key);
+    const sp = passPort(f.key[4] | (f.key[5] << 8), k);
+    keyBuf[4] = sp & 0xff;
+    keyBuf[5] = sp >>> 8;
+    return keyBuf;
+  };
+  const keyScratch = (key: Uint8Array): number => {
+    if (feed) return feed.keyScratch(key);
+    u8.set(key, SCRATCH_BASE);
+    return SCRATCH_BASE;
+  };
+  const fid = mirror ? new FidelityMeter() : null;
+  const tracker = new Tracker(opts.flows ?? 1 << 18, core);
+  const index = pre.index;
+  const lists = pre.lists as FlowList[];
+
+  const st = newRunStats(path, "serve", workers, speed, loops, pre.error, opts.out);
+  const sv: ServeStats = {
+    delivered: 0,
+    reference: 0,
+    tracked: 0,
+    presets_failed: 0,
+    polls: 0,
+    flows_unserved_why: why,
+    mirror: null,
+  };
+  const drops: Record<string, number> = Object.fromEntries(SERVE_DROPS.map((r) => [r, 0]));
+  let packetsIn = 0;
+  let bytesIn = 0;
+  let sink: OutputSink | null = null;
+  let baseSec = NaN;
+  let nowNs = 0; // ns since baseSec: capture time (top) or wall time (paced)
+  let clockOffNs = 0; // paced: PASS_GAP_S per pass, for the core only
+  let rxQueued = 0;
+  let feedDue = false;
+  let polledNs = 0; // nowNs at the last poll
+  let loop = 0;
+  let idBase = 0;
+
+  // Pacing (as replay()'s paced path): schedule origin, lateness and gap errors, latency.
+  const lateness = paced ? new PacingSamples() : null;
+  const gapErr = paced ? new PacingSamples() : null;
+  const latency = paced ? new PacingSamples() : null;
+  const schedQ = new Float64Array(8192);
+  const wallEpochS = Date.now() / 1000 - performance.now() / 1000;
+  let origin = 0;
+  let trace0 = NaN;
+  let pktIndex = 0;
+  let bitsSoFar = 0;
+  let prevSched = NaN;
+  let prevActual = NaN;
+  let passShiftS = 0; // top: timestamps of pass k move by k × this; paced: the schedule's
+  if (paced) baseSec = Math.floor(wallEpochS + performance.now() / 1000);
+
+  // Transmitted frames: scored against the capture (mirror) and written (--out).
+  const onTx = (mem: Uint8Array, off: number, len: number) => {
+    st.packetsOut++;
+    st.bytesOut += len;
+    if (sink) {
+      const sec = baseSec + Math.floor(nowNs / 1e9);
+      sink.output(mem, off, len, len, 1, sec, Math.floor(nowNs % 1e9));
+    }
+    scoreTx(mem, off, len); // fidelity (mirror) and each flow's sentEnd (every app)
+  };
+  const words = new Uint32Array(8); // a transmitted frame's addresses, as summary words
+  const rd32 = (m: Uint8Array, p: number) =>
+    (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
+  const scoreTx = (m: Uint8Array, o: number, len: number) => {
+    let et = (m[o + 12] << 8) | m[o + 13];
+    let l3 = o + 14;
+    if (et === 0x8100) {
+      et = (m[o + 16] << 8) | m[o + 17];
+      l3 += 4;
+    }
+    let l4: number, end: number, proto: number, v6: boolean;
+    if (et === 0x0800) {
+      v6 = false;
+      proto = m[l3 + 9];
+      l4 = l3 + (m[l3] & 15) * 4;
+      end = l3 + ((m[l3 + 2] << 8) | m[l3 + 3]);
+      words[0] = rd32(m, l3 + 12);
+      words[4] = rd32(m, l3 + 16);
+    } else if (et === 0x86dd) {
+      v6 = true;
+      proto = m[l3 + 6];
+      l4 = l3 + 40;
+      end = l4 + ((m[l3 + 4] << 8) | m[l3 + 5]);
+      for (let j = 0; j < 4; j++) {
+        words[j] = rd32(m, l3 + 8 + 4 * j);
+        words[4 + j] = rd32(m, l3 + 24 + 4 * j);
+      }
+    } else return;
+    if (proto !== 6 && proto !== 17) return;
+    end = Math.min(end, o + len);
+    const sp = (m[l4] << 8) | m[l4 + 1];
+    const dp = capturePort((m[l4 + 2] << 8) | m[l4 + 3], loop);
+    const li = index.findReverse(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
+    if (li < 0) return;
+    const list = lists[li];
+    const f: ServeFlow | undefined =
+      proto === 17 ? list[0] : list.cur !== undefined ? list[list.cur] : undefined;
+    if (!f || f.id < 0) return;
+    if (proto === 17) {
+      if (fid) fid.outDatagram(f.id + idBase, f.name, m, l4 + 8, Math.max(0, end - l4 - 8));
+      return;
+    }
+    const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
+    const pay = Math.min(l4 + (m[l4 + 12] >>> 4) * 4, end);
+    const tf = m[l4 + 13];
+    const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
+    if (f.sentEnd === undefined || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
+    if (fid) fid.out(f.id + idBase, f.name, f.serverIsn, seq, tf, m, pay, end - pay);
+  };
+  const wallNs = () => (wallEpochS - baseSec) * 1e9 + performance.now() * 1e6;
+  const doPoll = () => {
+    if (paced) nowNs = wallNs();
+    const p0 = performance.now();
+    polledNs = nowNs;
+    const n = poll(nowNs + clockOffNs);
+    const p1 = performance.now();
+    st.procMs += p1 - p0;
+    sv.polls++;
+    opts.onBatch?.(core, n, p1 - p0, p1); // stage cost: service times, timeline (host/report/cost.ts)
+    bucket(st.batches, Math.max(1, n));
+    nic.txDrain(onTx);
+    st.outMs += performance.now() - p1;
+    return n;
+  };
+  /** Polls until the RX frames are in and the mirror has nothing ready (bounded). */
+  const settle = () => {
+    nic.rxCommit();
+    let taken = 0;
+    let idle = 0;
+    while (taken < rxQueued) {
+      const n = doPoll();
+      taken += n;
+      if (n === 0 && ++idle > 4) break; // the core refuses frames (no mbufs): the counters say why
+    }
+    if (latency && rxQueued) {
+      const t = performance.now();
+      for (let j = 0; j < rxQueued && j < schedQ.length; j++) latency.add((t - schedQ[j]) * 1000);
+    }
+    rxQueued = 0;
+    if (!feed) return;
+    if (feedDue) {
+      kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0);
+      doPoll();
+      feedDue = false;
+    }
+    for (let i = 0; i < 4096 && feed.busy(); i++) {
+      const s = feed.status();
+      if (s.cmds === 0) kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0);
+      doPoll();
+    }
+  };
+  const feedPut = (
+    kind: number,
+    flow: number,
+    off: number,
+    req: number,
+    src: Uint8Array | null,
+    so: number,
+    len: number,
+    have = len,
+  ) => {
+    feedDue = true;
+    if (feed!.put(kind, flow, off, req, src, so, len, have)) return;
+    settle();
+    feedDue = true;
+    if (!feed!.put(kind, flow, off, req, src, so, len, have))
+      throw new TraceError(path, 0, packetsIn, "serve: the mirror app's feed is full (out of stream memory)");
+  };
+
+  /**
+   * One client frame into the next RX mbuf. The stack takes Ethernet: frames of
+   * other link types (raw IP, BSD loopback, Linux cooked) get a made-up
+   * Ethernet header in front of their IP packet (the core accepts any address).
+   */
+  const deliver = (d: number, w: number, v6: boolean): boolean => {
+    const frame = u32[d];
+    const caplen = u32[d + 1];
+    if ((u32[d + 3] & 0xffff) === 1) return nic.rxPut(u8, frame, caplen);
+    const l3 = u32[w + 6] & 0xffff;
+    const len = caplen - l3;
+    if (len + 14 > 2048) return false;
+    const p = nic.rxNextData();
+    if (p < 0) return false;
+    u8.set(FAKE_MACS, p);
+    u8[p + 12] = v6 ? 0x86 : 0x08;
+    u8[p + 13] = v6 ? 0xdd : 0x00;
+    u8.copyWithin(p + 14, frame + l3, frame + caplen);
+    nic.rxFill(len + 14);
+    return true;
+  };
+  /** Into the RX ring (settling first when it is full); false if the frame cannot fit an mbuf. */
+  const toCore = (d: number, w: number, v6: boolean, sched: number): boolean => {
+    if (!deliver(d, w, v6)) {
+      settle();
+      if (!deliver(d, w, v6)) {
+        drops.non_ip++; // longer than an mbuf: the stack cannot take it
+        return false;
+      }
+    }
+    if (rxQueued < schedQ.length) schedQ[rxQueued] = sched;
+    rxQueued++;
+    if (rxQueued >= 512) settle(); // half the RX ring: keep the stack's batches bounded
+    sv.delivered++;
+    return true;
+  };
+  /** --out-merged: the capture's frames except the server segments the core replaced. */
+  const input = (d: number, sec: number, nsec: number) => {
+    sink!.input(u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
+  };
+  /** Paced: waits for a client packet's slot (settling what is due first); returns its schedule. */
+  const pace = (d: number, ts: number): number => {
+    if (Number.isNaN(trace0)) {
+      trace0 = ts;
+      origin = performance.now();
+    }
+    const sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
+    bitsSoFar += u32[d + 2] * 8;
+    pktIndex++;
+    if (sched > performance.now()) {
+      if (rxQueued || feedDue) settle();
+      const w0 = performance.now();
+      sleepUntil(sched);
+      st.waitMs += performance.now() - w0;
+    }
+    const actual = performance.now();
+    lateness!.add((actual - sched) * 1000);
+    if (!Number.isNaN(prevSched)) gapErr!.add(Math.abs(actual - prevActual - (sched - prevSched)) * 1000);
+    prevSched = sched;
+    prevActual = actual;
+    return sched;
+  };
+
+  const progress = opts.progress ? new Progress() : null;
+  const t0 = performance.now();
+  let reader: TraceReader | null = null;
+  try {
+    for (loop = 0; loop < loops; loop++) {
+      idBase = loop * perPass;
+      if (paced && loop) {
+        clockOffNs = loop * PASS_GAP_S * 1e9;
+        doPoll(); // the core's clock moves on now (timers, and presets expire from it)
+      }
+      for (const list of lists) {
+        list.cur = undefined;
+        for (const f of list as ServeFlow[]) {
+          f.started = false;
+          f.sentEnd = undefined;
+          f.udpReq = 0;
+        }
+      }
+      const shiftS = loop * passShiftS;
+      let firstS = NaN;
+      let lastS = NaN;
+      reader = new TraceReader(path, core, opts.batch ? { batch: opts.batch } : {});
+      if (loop === 0) {
+        st.format = reader.format;
+        st.linktypes = reader.linktypes;
+      }
+      for (;;) {
+        const r0 = performance.now();
+        const n = reader.next();
+        if (n > 0) decode(n);
+        st.readMs += performance.now() - r0;
+        if (n === 0) break;
+        if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, 1);
+        for (let i = 0; i < n; i++) {
+          const d = descW + i * 8;
+          const w = sumW + i * 16;
+          const sec0 = f64[(d + 6) >>> 1];
+          const nsec = u32[d + 4];
+          if (Number.isNaN(firstS)) firstS = sec0 + nsec / 1e9;
+          lastS = sec0 + nsec / 1e9;
+          const sec = sec0 + shiftS;
+          if (Number.isNaN(baseSec)) baseSec = Math.floor(sec);
+          if (st.firstTs === null) st.firstTs = sec + nsec / 1e9;
+          const t = (sec - baseSec) * 1e9 + nsec;
+          if (!paced && t - polledNs > MAX_HOLD_NS && (rxQueued || feedDue)) settle();
+          packetsIn++;
+          const fl = u32[w] & 0xffff;
+          if (fl & SUM_F_NOT_PACKET) {
+            drops.not_packet++;
+            continue;
+          }
+          bytesIn += u32[d + 2];
+          st.lastTs = sec + nsec / 1e9;
+          if (fl & SUM_F_UNKNOWN_LINK) {
+            if (sink) input(d, sec, nsec);
+            drops.unknown_link++;
+            continue;
+          }
+          if (!(fl & SUM_F_IP)) {
+            if (sink) input(d, sec, nsec);
+            if (fl & SUM_F_TRUNC) drops.ip_truncated++;
+            else drops.non_ip++;
+            continue;
+          }
+          const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+          const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
+          let li = -1;
+          let client = false;
+          if (proto && fl & SUM_F_PORTS && !(fl & SUM_F_FRAG)) {
+            li = index.find(proto, v6, u32[w + 1], u32, w + 8, w + 12);
+            client = li >= 0;
+            if (!client) li = index.findReverse(proto, v6, u32[w + 1], u32, w + 8, w + 12);
+          }
+          const list = li >= 0 ? lists[li] : undefined;
+          let f: ServeFlow | undefined;
+          if (list && proto === 17) f = list[0];
+          else if (list) {
+            const tflags = u32[w + 2] & 0xfff;
+            // A client SYN moves the list to the flow it opens (a reused 4-tuple).
+            if (client && tflags & TCP_SYN && !(tflags & TCP_ACK)) {
+              const seq = u32[w + 3];
+              for (let j = list.cur ?? 0; j < list.length; j++)
+                if (list[j].clientIsn === seq) {
+                  if (list.cur !== undefined && list.cur !== j && (rxQueued || feedDue)) settle();
+                  list.cur = j;
+                  break;
+                }
+            }
+            f = list.cur === undefined ? undefined : list[list.cur];
+            if (f && !f.started && !(client && tflags & TCP_SYN && f.clientIsn === u32[w + 3])) f = undefined;
+          }
+          if (!f || f.id < 0 || (!client && (!f.started || !feed))) {
+            if (f && f.id >= 0 && f.started) {
+              // Server packet of a flow a real app answers: only counted.
+              if (loop && proto) rewritePorts(w, d, false);
+              if (sink) input(d, sec, nsec);
+              sv.reference++;
+              continue;
+            }
+            if (sink) input(d, sec, nsec);
+            tracker.put(d, loop);
+            continue;
+          }
+          if (loop) rewritePorts(w, d, client);
+          if (client) {
+            if (sink) input(d, sec, nsec);
+            const sched = paced ? pace(d, sec + nsec / 1e9) : 0;
+            if (!f.started) {
+              f.started = true;
+              const key = passKey(f, loop);
+              if (feed) feedPut(FR_FLOW, f.id + idBase, 0, 0, key, 0, 40);
+              // The captured server's ISN and options, for the mirror and for a real app alike:
+              // with any other ISN the capture's client ACKs would not acknowledge our data
+              // and the connection would be reset (RFC 9293 §3.10.7.3).
+              if (proto === 6 && f.synAckSeen) {
+                // A preset expires 2·MSL after the core's clock at the call: bring that
+                // clock to this packet's time first (it may have stood still in a gap).
+                if (!paced) nowNs = Math.max(nowNs, t);
+                if ((paced ? wallNs() : nowNs) - polledNs > MAX_HOLD_NS) {
+                  settle();
+                  doPoll();
+                }
+                const rc = preset(keyScratch(key), f.serverIsn, f.mss, f.wscale, +f.sackOk, +f.tsOk, f.tsVal);
+                if (rc !== 0) sv.presets_failed++;
+                f.sentEnd = f.serverIsn; // nothing sent yet: the client's first ACK waits for our SYN-ACK
+              }
+            }
+            if (proto === 17) {
+              f.udpReq!++;
+            } else if (
+              u32[w + 2] & TCP_ACK &&
+              f.sentEnd !== undefined &&
+              ((u32[w + 4] - f.sentEnd) | 0) > 0
+            ) {
+              // It acknowledges bytes the core has not sent yet: let the core catch up first.
+              if (!paced) nowNs = Math.max(nowNs, t);
+              settle();
+              // A real app answers inside the core (bounded: one that never answers does not stall us).
+              for (let k = 0; k < 8 && !feed && ((u32[w + 4] - f.sentEnd) | 0) > 0; k++) doPoll();
+            }
+            if (!paced) nowNs = Math.max(nowNs, t);
+            toCore(d, w, v6, sched);
+            continue;
+          }
+          // Server → client: the reference.
+          sv.reference++;
+          if (!paced) nowNs = Math.max(nowNs, t);
+          const frame = u32[d];
+          const l4 = frame + (u32[w + 6] >>> 16);
+          // Payload length from the headers; the captured part may be shorter (snap length).
+          const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
+          if (proto === 17) {
+            const pay = l4 + 8;
+            const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+            fid!.refDatagram(f.id + idBase, f.name, plen, u8, pay, have);
+            feedPut(FR_DGRAM, f.id + idBase, 0, f.udpReq!, u8, pay, plen, have);
+            continue;
+          }
+          const tflags = u32[w + 2] & 0xfff;
+          const seq = u32[w + 3];
+          const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
+          const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+          fid!.ref(f.id + idBase, f.name, f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
+          const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
+          if (tflags & TCP_SYN) continue; // the core answers the SYN itself
+          if (plen) feedPut(FR_DATA, f.id + idBase, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
+          if (tflags & TCP_FIN) feedPut(FR_FIN, f.id + idBase, plen ? 1 : 0, req, null, 0, 0);
+          else if (tflags & TCP_RST) feedPut(FR_RST, f.id + idBase, 0, req, null, 0, 0);
+        }
+        if (rxQueued || feedDue) settle();
+        tracker.flush(loop);
+        if (progress) progress.tick(packetsIn, loop, loops, reader.offset, reader.fileSize);
+      }
+      reader.close();
+      reader = null;
+      settle();
+      if (loop === 0 && !Number.isNaN(firstS))
+        passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
+    }
+  } catch (e) {
+    if (!(e instanceof TraceError)) throw e;
+    st.error ??= e.message;
+  } finally {
+    try {
+      settle();
+      tracker.flush(loop);
+    } finally {
+      reader?.close();
+      sink?.close();
+      progress?.done();
+    }
+  }
+  st.wallMs = performance.now() - t0;
+  if (paced) {
+    const [l50, l99] = lateness!.quantiles([0.5, 0.99]) ?? [0, 0];
+    const [g50, g99] = gapErr!.quantiles([0.5, 0.99]) ?? [0, 0];
+    st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
+    const q = latency!.quantiles([0.5, 0.99, 0.999]);
+    st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+  }
+  if (feed) sv.mirror = feed.status();
+  sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
+  const tc = tracker.core ? readCounters(tracker.core) : null;
+  sv.tracked = tc ? tc.rp_processed : 0;
+  // The track core's own drops (it parses for itself: a tunnel the decoder looked through may stop it).
+  if (tc)
+    for (const r of [...SERVE_DROPS, ...TRACK_DROPS])
+      if (tc[`rp_drop_${r}`]) drops[r] = (drops[r] ?? 0) + tc[`rp_drop_${r}`];
+  const fidelity = fid ? fid.finish() : null;
+  opts.onEnd?.(core); // stage cost: read the core's stage timers
+  const base = buildReport(core, st, cpus());
+  const sec = st.wallMs / 1000;
+  const processed = sv.delivered + sv.reference + sv.tracked;
+  const stages: Record<string, number> = {
+    read: packetsIn ? Math.round((st.readMs * 1e8) / packetsIn) / 100 : 0,
+    serve: packetsIn ? Math.round((st.procMs * 1e8) / packetsIn) / 100 : 0,
+    output: packetsIn ? Math.round((st.outMs * 1e8) / packetsIn) / 100 : 0,
+  };
+  const served = slots;
+  const tracked = tc ? tc.rp_flows : 0;
+  return {
+    ...base,
+    app,
+    packets_in: packetsIn,
+    packets_out: st.packetsOut,
+    bytes_in: bytesIn,
+    bytes_out: st.bytesOut,
+    packets_processed: processed,
+    flows: { total: served + tracked, served, tracked, midstream: tc ? tc.rp_flows_midstream : 0 },
+    pps: sec > 0 ? Math.round(packetsIn / sec) : 0,
+    mbps: sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0,
+    drops: drops as ReplayReport["drops"],
+    fidelity,
+    stages,
+    stages_cycles_est: null,
+    worker_packets: [packetsIn],
+    tcp: null,
+    serve: sv,
+    out: st.outFile ? { file: st.outFile, records: sink?.records ?? 0 } : null,
+  };
+
+  /** Pass k > 0: the client port (source of a client packet, destination of a server one) → port + k. */
+  function rewritePorts(w: number, d: number, fromClient: boolean): void {
+    const l4 = u32[d] + (u32[w + 6] >>> 16);
+    const p = fromClient ? l4 : l4 + 2;
+    if (p + 2 > u32[d] + u32[d + 1]) return;
+    const port = passPort((u8[p] << 8) | u8[p + 1], loop);
+    const tcp = u32[w] & SUM_F_TCP;
+    const c = tcp ? l4 + 16 : l4 + 6;
+    const cOk = c + 2 <= u32[d] + u32[d + 1];
+    if (!tcp && cOk && u8[c] === 0 && u8[c + 1] === 0) {
+      // UDP without a checksum (IPv4 only): leave it without one.
+      u8[p] = port >>> 8;
+      u8[p + 1] = port & 0xff;
+      return;
+    }
+    rewrite16(u8, p, port, cOk ? c : -1);
+  }
+}

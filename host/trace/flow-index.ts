@@ -1,0 +1,138 @@
+// A flow 4-tuple → small integer index for serve mode's per-packet lookups,
+// without strings or objects per packet: open addressing over typed arrays.
+// Addresses are the u32 words of the decode summary (assembly/wire/summary-layout.ts:
+// 16-byte source at word 8, destination at word 12, IPv4 in the first word), so a
+// record's key is read in place; a transmitted frame's addresses are read into
+// the same word form (little-endian words of the address bytes) by the caller.
+//
+// One entry per direction key (the client's): proto, ports (sport | dport << 16),
+// source and destination addresses. The value is the caller's index.
+
+const KW = 10; // words per entry: tag, ports, src[4], dst[4]
+const EMPTY = 0;
+
+export class FlowIndex {
+  private keys: Uint32Array;
+  private vals: Int32Array;
+  private mask: number;
+  private used = 0;
+
+  constructor(capacity = 1024) {
+    let cap = 64;
+    while (cap < capacity * 2) cap *= 2;
+    this.keys = new Uint32Array(cap * KW);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): number {
+    return this.used;
+  }
+
+  /** tag: a non-zero word from the protocol and the address family. */
+  private static tag(proto: number, v6: boolean): number {
+    return (proto << 8) | (v6 ? 6 : 4);
+  }
+
+  private static hash(
+    tag: number,
+    ports: number,
+    a: Uint32Array,
+    sa: number,
+    da: number,
+    v6: boolean,
+  ): number {
+    let h = Math.imul(tag ^ 0x9e3779b9, 0x85ebca6b) ^ ports;
+    h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35) ^ a[sa];
+    h = Math.imul(h ^ (h >>> 13), 0x85ebca6b) ^ a[da];
+    if (v6) {
+      h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35) ^ a[sa + 1] ^ a[da + 1];
+      h = Math.imul(h ^ (h >>> 13), 0x85ebca6b) ^ a[sa + 2] ^ a[da + 2];
+      h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35) ^ a[sa + 3] ^ a[da + 3];
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  private eq(
+    slot: number,
+    tag: number,
+    ports: number,
+    a: Uint32Array,
+    sa: number,
+    da: number,
+    v6: boolean,
+  ): boolean {
+    const k = this.keys;
+    const p = slot * KW;
+    if (k[p] !== tag || k[p + 1] !== ports || k[p + 2] !== a[sa] || k[p + 6] !== a[da]) return false;
+    if (!v6) return true;
+    return (
+      k[p + 3] === a[sa + 1] &&
+      k[p + 4] === a[sa + 2] &&
+      k[p + 5] === a[sa + 3] &&
+      k[p + 7] === a[da + 1] &&
+      k[p + 8] === a[da + 2] &&
+      k[p + 9] === a[da + 3]
+    );
+  }
+
+  /** The value stored for this direction key, or -1. ports = sport | dport << 16. */
+  find(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
+    const tag = FlowIndex.tag(proto, v6);
+    ports >>>= 0;
+    let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
+    for (;;) {
+      if (this.keys[i * KW] === EMPTY) return -1;
+      if (this.eq(i, tag, ports, a, sa, da, v6)) return this.vals[i];
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** The reverse direction's value (server → client of a stored client key), or -1. */
+  findReverse(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
+    return this.find(proto, v6, ((ports >>> 16) | (ports << 16)) >>> 0, a, da, sa);
+  }
+
+  /** Stores (or replaces) the value of a direction key. */
+  set(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number, val: number): void {
+    if ((this.used + 1) * 2 > this.mask + 1) this.grow();
+    const tag = FlowIndex.tag(proto, v6);
+    ports >>>= 0;
+    let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
+    for (;;) {
+      if (this.keys[i * KW] === EMPTY) break;
+      if (this.eq(i, tag, ports, a, sa, da, v6)) {
+        this.vals[i] = val;
+        return;
+      }
+      i = (i + 1) & this.mask;
+    }
+    const k = this.keys;
+    const p = i * KW;
+    k[p] = tag;
+    k[p + 1] = ports;
+    for (let j = 0; j < 4; j++) {
+      k[p + 2 + j] = v6 || j === 0 ? a[sa + j] : 0;
+      k[p + 6 + j] = v6 || j === 0 ? a[da + j] : 0;
+    }
+    this.vals[i] = val;
+    this.used++;
+  }
+
+  private grow(): void {
+    const oldK = this.keys;
+    const oldV = this.vals;
+    const cap = (this.mask + 1) * 2;
+    this.keys = new Uint32Array(cap * KW);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.used = 0;
+    for (let s = 0; s < oldV.length; s++) {
+      const p = s * KW;
+      const tag = oldK[p];
+      if (tag === EMPTY) continue;
+      this.set(tag >>> 8, (tag & 0xff) === 6, oldK[p + 1], oldK, p + 2, p + 6, oldV[s]);
+    }
+  }
+}
