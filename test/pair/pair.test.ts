@@ -29,6 +29,11 @@ test("echo, one thread: every round trip done and verified, no retransmission on
   assert.ok(r.round_trips_per_s > 0);
   const polls = r.batch_histogram.server.reduce((a, b) => a + b, 0);
   assert.ok(polls > 0 && r.batch_histogram.server.length === 65, "batch histogram 0..64");
+  // The client's SYNs wait for ARP at first: a segment held for the neighbour is
+  // not counted as sent, so segments out never exceed the frames transmitted.
+  const c = r.counters.client;
+  assert.ok((c.neigh_miss ?? 0) > 0, "the client had to resolve the server");
+  assert.ok(c.tcp_segs_out! <= c.tx_frames!, `segments out ${c.tcp_segs_out} ≤ frames ${c.tx_frames}`);
 });
 
 test("echo, two worker threads: same result", async () => {

@@ -102,20 +102,22 @@ function captureOut(m: usize, family: u32, src: usize, dst: usize, l4len: u32): 
 function ipOut(t: usize, m: usize, l4len: u32): bool {
   const family = <u32>load<u8>(t, TCB_FAMILY);
   store<u16>(m, <u16>l4len, MB_DATA_LEN);
-  bump(C_TCP_SEGS_OUT);
   const f = load<u32>(t, TCB_FLAGS);
   if (capture) {
+    bump(C_TCP_SEGS_OUT);
     store<u32>(t, f & ~TF_NEED_NEIGH, TCB_FLAGS); // no link layer to resolve
     return captureOut(m, family, t + TCB_LADDR, t + TCB_RADDR, l4len);
   }
   if ((f & TF_NEED_NEIGH) != 0) {
-    // Active open before the neighbour is known: the SYN stays queued (RTO retries it).
+    // Active open before the neighbour is known: the SYN stays queued (the
+    // 20 ms neighbour retry of rtoFire sends it) and is not counted as sent.
     if (!neighResolve(family, t + TCB_RADDR, t + TCB_RMAC)) {
       mbufFree(m);
       return false;
     }
     store<u32>(t, f & ~TF_NEED_NEIGH, TCB_FLAGS);
   }
+  bump(C_TCP_SEGS_OUT);
   return ipSend(m, family, t + TCB_LADDR, t + TCB_RADDR, 6, l4len, true, t + TCB_LMAC, t + TCB_RMAC);
 }
 
