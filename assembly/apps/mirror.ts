@@ -54,7 +54,7 @@ import { flowKeyEqual, flowKeyCopy } from "../flow/key";
 
 export const FEED_HEAD: usize = 0;
 export const FEED_TAIL: usize = 64;
-export const W_WORK: usize = 128; // flows with a chunk ready or a SENDV result pending
+export const W_WORK: usize = 128; // flows with something due that needs another step (moreDue)
 export const W_CMDS: usize = 132; // commands issued in the last step (then counters: writeStatus)
 export const W_KEY: usize = 192;
 export const FEED_OFF: usize = 256;
@@ -383,7 +383,7 @@ function knock(h: u32): void {
 
 /** One flow: the next chunk if its client bytes are in, else the FIN / RST once due. True if more is ready. */
 function step(f: u32, r: usize): bool {
-  if (load<u32>(r, F_OFFERED) != 0) return true;
+  if (load<u32>(r, F_OFFERED) != 0) return moreDue(r, load<u32>(r, F_RCVD), false);
   if (load<u32>(r, F_FIN) == FIN_DONE && load<u32>(r, F_CH_HEAD) == NONE) return false;
   if (load<u32>(r, F_BLOCKED) != 0) return false;
   const rcvd = load<u32>(r, F_RCVD);
@@ -400,17 +400,16 @@ function step(f: u32, r: usize): bool {
     const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
     let total: u32 = 0;
     for (let i: u32 = 0; i < n; i++) total += load<u32>(iov + <usize>i * SPAN_SIZE, 4);
-    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) != 0) {
-      store<u32>(r, total, F_OFFERED);
-      // The capture's FIN came on this very segment: close in the same step so it leaves with the data.
-      if (load<u32>(c, 8) == NONE && sent + total == end && load<u32>(r, F_FIN) == FIN_QUEUED &&
-          load<u32>(r, F_FIN_PIGGY) != 0 && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0) {
-        store<u32>(r, FIN_DONE, F_FIN);
-        cCloses++;
-        cmdPush(CMD_CLOSE, h, f, 0, 0, 0, 0);
-      }
+    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) == 0) return true; // queue full: next step
+    store<u32>(r, total, F_OFFERED);
+    // The capture's FIN came on this very segment: close in the same step so it leaves with the data.
+    if (load<u32>(c, 8) == NONE && sent + total == end && load<u32>(r, F_FIN) == FIN_QUEUED &&
+        load<u32>(r, F_FIN_PIGGY) != 0 && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0) {
+      store<u32>(r, FIN_DONE, F_FIN);
+      cCloses++;
+      cmdPush(CMD_CLOSE, h, f, 0, 0, 0, 0);
     }
-    return true;
+    return moreDue(r, rcvd, sent + total != end);
   }
   const fin = load<u32>(r, F_FIN);
   if ((fin == FIN_QUEUED || fin == RST_QUEUED) && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0) {
@@ -483,6 +482,21 @@ function feedDatagram(f: u32, r: usize, p: usize, len: u32): bool {
   cChunks++;
   markDirty(f);
   return true;
+}
+
+/**
+ * Whether the flow has more to send right now behind the SENDV in flight: the
+ * rest of its chunk, the next chunk once its client bytes are in, or a FIN/RST
+ * that is due. That is the `work` that makes the host poll again at once; a
+ * SENDV result alone does not (the next poll, whenever it comes, takes it).
+ */
+function moreDue(r: usize, rcvd: u32, restOfChunk: bool): bool {
+  if (restOfChunk) return true;
+  const ch = load<u32>(r, F_CH_HEAD);
+  const next = ch == NONE ? NONE : load<u32>(chunkAt(ch), 8);
+  if (next != NONE) return <i32>(rcvd - load<u32>(chunkAt(next), 4)) >= 0;
+  const fin = load<u32>(r, F_FIN);
+  return (fin == FIN_QUEUED || fin == RST_QUEUED) && <i32>(rcvd - load<u32>(r, F_FIN_REQ)) >= 0;
 }
 
 /** Spans for stream bytes [from, from+len) into the flow's iov array; returns the span count. */

@@ -408,6 +408,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     if (paced) nowNs = wallNs();
     const p0 = performance.now();
     polledNs = nowNs;
+    feed?.commit();
     const n = poll(nowNs + clockOffNs);
     const p1 = performance.now();
     st.procMs += p1 - p0;
@@ -434,15 +435,17 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     }
     rxQueued = 0;
     if (!feed) return;
-    if (feedDue) {
-      kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0);
+    feedDue = false;
+    // Until nothing due is left: the app has read the whole feed and no flow has
+    // a segment ready (bounded; a feed the app cannot take, out of stream memory,
+    // stops it once a poll has made no progress).
+    for (let i = 0; i < 4096; i++) {
+      const undrained = !feed.drained();
+      if (feed.work() === 0 && !undrained) break;
+      const tail = feed.tail();
+      if (feed.cmds() === 0) kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
       doPoll();
-      feedDue = false;
-    }
-    for (let i = 0; i < 4096 && feed.busy(); i++) {
-      const s = feed.status();
-      if (s.cmds === 0) kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0);
-      doPoll();
+      if (undrained && feed.work() === 0 && feed.tail() === tail) break;
     }
   };
   const feedPut = (
@@ -559,16 +562,18 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         st.readMs += performance.now() - r0;
         if (n === 0) break;
         if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, 1);
+        // The batch's capture times: first and last record (the span, the report's times).
+        const tsAt = (i: number) => f64[(descW + i * 8 + 6) >>> 1] + u32[descW + i * 8 + 4] / 1e9;
+        if (Number.isNaN(firstS)) firstS = tsAt(0);
+        lastS = tsAt(n - 1);
+        if (Number.isNaN(baseSec)) baseSec = Math.floor(firstS + shiftS);
+        st.firstTs ??= firstS + shiftS;
+        st.lastTs = lastS + shiftS;
         for (let i = 0; i < n; i++) {
           const d = descW + i * 8;
           const w = sumW + i * 16;
-          const sec0 = f64[(d + 6) >>> 1];
+          const sec = f64[(d + 6) >>> 1] + shiftS;
           const nsec = u32[d + 4];
-          if (Number.isNaN(firstS)) firstS = sec0 + nsec / 1e9;
-          lastS = sec0 + nsec / 1e9;
-          const sec = sec0 + shiftS;
-          if (Number.isNaN(baseSec)) baseSec = Math.floor(sec);
-          if (st.firstTs === null) st.firstTs = sec + nsec / 1e9;
           const t = (sec - baseSec) * 1e9 + nsec;
           if (!paced && t - polledNs > MAX_HOLD_NS && (rxQueued || feedDue)) settle();
           packetsIn++;
@@ -578,7 +583,6 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
             continue;
           }
           bytesIn += u32[d + 2];
-          st.lastTs = sec + nsec / 1e9;
           if (fl & SUM_F_UNKNOWN_LINK) {
             if (sink) input(d, sec, nsec);
             drops.unknown_link++;

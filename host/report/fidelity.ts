@@ -21,19 +21,30 @@
 // place (memory, offset, length) with a table CRC-32 in JS: no object, string or
 // native call per packet except the pending-segment map entries.
 
-/** CRC-32 (IEEE 802.3, reflected) of mem[off, off+len). */
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
+/** CRC-32 tables (IEEE 802.3, reflected), slicing by 4: T[k][b] = CRC of byte b followed by k zero bytes. */
+const CRC_T = (() => {
+  const t = new Int32Array(4 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c;
   }
+  for (let n = 0; n < 256; n++)
+    for (let k = 1; k < 4; k++)
+      t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
   return t;
 })();
+/** CRC-32 of mem[off, off+len): four bytes per step, then byte by byte. */
 export function crc32Of(mem: Uint8Array, off: number, len: number): number {
+  const t = CRC_T;
   let c = -1;
-  for (let i = off, end = off + len; i < end; i++) c = CRC_TABLE[(c ^ mem[i]) & 0xff] ^ (c >>> 8);
+  let i = off;
+  const end = off + len;
+  for (const end4 = end - 3; i < end4; i += 4) {
+    c ^= mem[i] | (mem[i + 1] << 8) | (mem[i + 2] << 16) | (mem[i + 3] << 24);
+    c = t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24];
+  }
+  for (; i < end; i++) c = t[(c ^ mem[i]) & 0xff] ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
 
@@ -64,19 +75,53 @@ const F_FIN = 1;
 const F_SYN = 2;
 const F_RST = 4;
 
-interface Seg {
-  len: number;
-  flags: number;
-  crc: number;
-  /** Bytes the CRC covers (a capture's snap length may cut payloads). */
-  crcLen: number;
+/**
+ * Segments waiting for their counterpart, in a pool of typed columns (index →
+ * payload length, SYN/FIN/RST flags, CRC and the bytes the CRC covers, which a
+ * capture's snap length may cut): no object per segment.
+ */
+class SegPool {
+  len = new Int32Array(1024);
+  flags = new Int32Array(1024);
+  crc = new Int32Array(1024);
+  crcLen = new Int32Array(1024);
+  private readonly free: number[] = [];
+  private next = 0;
+  add(len: number, flags: number, crc: number, crcLen: number): number {
+    let i = this.free.pop();
+    if (i === undefined) {
+      if (this.next === this.len.length) this.grow();
+      i = this.next++;
+    }
+    this.len[i] = len;
+    this.flags[i] = flags;
+    this.crc[i] = crc;
+    this.crcLen[i] = crcLen;
+    return i;
+  }
+  drop(i: number): void {
+    this.free.push(i);
+  }
+  private grow(): void {
+    const n = this.len.length * 2;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.len = g(this.len);
+    this.flags = g(this.flags);
+    this.crc = g(this.crc);
+    this.crcLen = g(this.crcLen);
+  }
 }
 
 interface FlowSide {
   name: string;
   isn: number;
-  refs: Map<number, Seg>;
-  outs: Map<number, Seg>;
+  /** Offset key (RST: -1 - offset) → SegPool index. */
+  refs: Map<number, number>;
+  outs: Map<number, number>;
   refMax: number;
   outMax: number;
   /** UDP: recorded and sent datagrams not yet paired (len, crc pairs), and how many of each so far. */
@@ -88,6 +133,7 @@ interface FlowSide {
 
 export class FidelityMeter {
   private readonly flows: (FlowSide | undefined)[] = [];
+  private readonly pool = new SegPool();
   private dCompared = 0;
   private dMatching = 0;
   private dExtra = 0;
@@ -176,17 +222,29 @@ export class FidelityMeter {
       return;
     }
     s.refMax = Math.max(s.refMax, off + ext);
-    const have = Math.min(have0, len);
-    const seg = { len, flags, crc: have ? crc32Of(mem, off0, have) : 0, crcLen: have };
     const key = flags & F_RST ? -1 - off : off;
-    if (s.refs.has(key)) return;
+    if (ext === 0 && s.refs.has(key)) return; // a repeated RST
+    const have = Math.min(have0, len);
+    const crc = have ? crc32Of(mem, off0, have) : 0;
     this.compared++;
     this.bytesCompared += len;
-    const o = s.outs.get(key);
-    if (o) {
+    const o = s.outs.size ? s.outs.get(key) : undefined;
+    if (o !== undefined) {
       s.outs.delete(key);
-      this.pair(s, off, seg, o);
-    } else s.refs.set(key, seg);
+      this.pair(
+        s,
+        off,
+        len,
+        flags,
+        crc,
+        have,
+        this.pool.len[o],
+        this.pool.flags[o],
+        this.pool.crc[o] >>> 0,
+        this.pool.crcLen[o],
+      );
+      this.pool.drop(o);
+    } else s.refs.set(key, this.pool.add(len, flags, crc, have));
   }
 
   /** A segment the core transmitted on that flow (its payload: mem[pay, pay+len), read during the call). */
@@ -212,11 +270,24 @@ export class FidelityMeter {
     s.outMax = Math.max(s.outMax, off + ext);
     const key = flags & F_RST ? -1 - off : off;
     const r = s.refs.get(key);
-    if (r) {
+    const p = this.pool;
+    if (r !== undefined) {
       s.refs.delete(key);
-      const n = Math.min(r.crcLen, len);
-      this.pair(s, off, r, { len, flags, crc: n ? crc32Of(mem, pay, n) : 0, crcLen: n });
-    } else s.outs.set(key, { len, flags, crc: len ? crc32Of(mem, pay, len) : 0, crcLen: len });
+      const n = Math.min(p.crcLen[r], len);
+      this.pair(
+        s,
+        off,
+        p.len[r],
+        p.flags[r],
+        p.crc[r] >>> 0,
+        p.crcLen[r],
+        len,
+        flags,
+        n ? crc32Of(mem, pay, n) : 0,
+        n,
+      );
+      p.drop(r);
+    } else s.outs.set(key, p.add(len, flags, len ? crc32Of(mem, pay, len) : 0, len));
   }
 
   /** UDP: a datagram the capture's server sent on the flow (payload mem[off, off+have), len from the header). */
@@ -246,14 +317,25 @@ export class FidelityMeter {
     else this.dMatching++;
   }
 
-  private pair(s: FlowSide, off: number, r: Seg, o: Seg): void {
-    if (r.len !== o.len) this.note(s, off, `length ${o.len}, capture ${r.len}`);
-    else if (r.flags !== o.flags)
-      this.note(s, off, `flags ${flagText(o.flags)}, capture ${flagText(r.flags)}`);
-    else if (r.crcLen === o.crcLen && r.crc !== o.crc) this.note(s, off, "payload bytes differ");
+  /** A capture segment (r*) against the core's (o*) at the same offset. */
+  private pair(
+    s: FlowSide,
+    off: number,
+    rLen: number,
+    rFlags: number,
+    rCrc: number,
+    rCrcLen: number,
+    oLen: number,
+    oFlags: number,
+    oCrc: number,
+    oCrcLen: number,
+  ): void {
+    if (rLen !== oLen) this.note(s, off, `length ${oLen}, capture ${rLen}`);
+    else if (rFlags !== oFlags) this.note(s, off, `flags ${flagText(oFlags)}, capture ${flagText(rFlags)}`);
+    else if (rCrcLen === oCrcLen && rCrc !== oCrc) this.note(s, off, "payload bytes differ");
     else {
       this.matching++;
-      this.bytesMatching += r.len;
+      this.bytesMatching += rLen;
     }
   }
 
@@ -267,13 +349,14 @@ export class FidelityMeter {
       if (s.dRef.length) this.note(s, s.nOut + 1, `datagram ${s.nOut}: not sent`);
       s.dRef.length = 0;
       s.dOut.length = 0;
+      const p = this.pool;
       for (const [k, r] of s.refs) {
         this.missing++;
-        this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${r.len} bytes ${flagText(r.flags)})`);
+        this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
       }
       for (const [k, o] of s.outs) {
         this.extra++;
-        this.note(s, k < 0 ? -1 - k : k, `extra segment (${o.len} bytes ${flagText(o.flags)})`);
+        this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
       }
       s.refs.clear();
       s.outs.clear();

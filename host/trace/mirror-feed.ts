@@ -3,7 +3,9 @@
 // at the start of the core's R_APP region. Single producer (this class), single
 // consumer (the app, inside poll()); head and tail are free-running u32 byte
 // counts on separate cache lines, published with Atomics as assembly/mem/ring.ts
-// does, so the producer could live in another thread.
+// does, so the producer could live in another thread. The producer publishes its
+// head once per batch (commit(), before each poll) and re-reads the consumer's
+// tail only when its cached view of the free space runs out: no atomic per record.
 import type { Core } from "../core.ts";
 
 // Mirrors assembly/apps/mirror.ts.
@@ -62,6 +64,10 @@ export class MirrorFeed {
   private readonly u8: Uint8Array;
   private readonly buf: Buffer;
   private head: number;
+  /** The head the app can see (published by commit()). */
+  private published: number;
+  /** Free bytes as of the last tail read (only grows behind our back). */
+  private room = 0;
   /** Records written since the last poll (the host kicks the app when > 0). */
   pending = 0;
 
@@ -72,6 +78,14 @@ export class MirrorFeed {
     this.u8 = core.u8;
     this.buf = Buffer.from(core.memory.buffer);
     this.head = Atomics.load(this.i32, (this.base + FEED_HEAD) >>> 2) >>> 0;
+    this.published = this.head;
+  }
+
+  /** Makes the records put so far visible to the app (call before polling the core). */
+  commit(): void {
+    if (this.published === this.head) return;
+    this.published = this.head;
+    Atomics.store(this.i32, (this.base + FEED_HEAD) >>> 2, this.head | 0);
   }
 
   /** Pointer to the 40-byte key scratch (for tcpPreset). */
@@ -104,7 +118,11 @@ export class MirrorFeed {
     const size = (FR_HDR + len + 7) & ~7;
     let pos = this.head % FEED_BYTES;
     const wrap = pos + size > FEED_BYTES ? FEED_BYTES - pos : 0;
-    if (this.space() < size + wrap) return false;
+    if (this.room < size + wrap) {
+      this.room = this.space();
+      if (this.room < size + wrap) return false;
+    }
+    this.room -= size + wrap;
     if (wrap) {
       this.u32[(this.base + FEED_OFF + pos) >>> 2] = FR_WRAP;
       this.head = (this.head + wrap) >>> 0;
@@ -119,13 +137,13 @@ export class MirrorFeed {
     this.u32[w + 4] = len;
     const have = src ? Math.min(capLen, len) : 0;
     if (have) {
+      // Buffer.copy (memmove): TypedArray copyWithin on shared memory measured ~0.5 µs per record here.
       if (src!.buffer === this.u8.buffer)
-        this.u8.copyWithin(p + FR_HDR, src!.byteOffset + srcOff, src!.byteOffset + srcOff + have);
+        this.buf.copy(this.buf, p + FR_HDR, src!.byteOffset + srcOff, src!.byteOffset + srcOff + have);
       else this.u8.set(src!.subarray(srcOff, srcOff + have), p + FR_HDR);
     }
     if (have < len) this.u8.fill(0, p + FR_HDR + have, p + FR_HDR + len);
     this.head = (this.head + size) >>> 0;
-    Atomics.store(this.i32, (this.base + FEED_HEAD) >>> 2, this.head | 0);
     this.pending++;
     return true;
   }
@@ -155,6 +173,21 @@ export class MirrorFeed {
       udpSent: u[s + 14],
       udpUnknown: u[s + 15],
     };
+  }
+
+  /** Commands the app issued in its last step. */
+  cmds(): number {
+    return this.u32[((this.base + W_STATUS) >>> 2) + 1];
+  }
+
+  /** Flows with something due that needs another app step (assembly/apps/mirror.ts moreDue). */
+  work(): number {
+    return this.u32[(this.base + W_STATUS) >>> 2];
+  }
+
+  /** Bytes of the feed the app has consumed (free-running). */
+  tail(): number {
+    return Atomics.load(this.i32, (this.base + FEED_TAIL) >>> 2) >>> 0;
   }
 
   /** The two words the poll loop needs after every poll: chunks ready and commands issued. */
