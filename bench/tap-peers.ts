@@ -54,6 +54,15 @@ export interface TapPeersBench {
     io_ns_per_frame: number;
     syscalls_per_frame: number;
   };
+  /** sockperf throughput (UDP 64 B, no replies) into --app sockperf: what the tap's receive path takes at most. */
+  tap_rx_saturation: {
+    pps: Summary;
+    /** Of the frames the kernel queued for the tap, the share it dropped (queue full). */
+    dropped_fraction: Summary;
+    cpu_ns_per_packet: Summary;
+    user_ns_per_packet: Summary;
+    sys_ns_per_packet: Summary;
+  };
 }
 
 const sh = (args: string[], timeoutMs = 60000) =>
@@ -200,13 +209,59 @@ function cpuTicks(pid: number): { user: number; sys: number } {
   return { user: Number(f[11]), sys: Number(f[12]) };
 }
 
-function tapPackets(ns: string, ifname: string): number {
+/** The tap's kernel-side counters (/proc/net/dev): its tx is what it queued for the core, its rx what the core sent. */
+function tapCounters(ns: string, ifname: string): { rx: number; tx: number; txDropped: number } {
   const line = inNs(ns, ["cat", "/proc/net/dev"])
     .stdout.split("\n")
     .find((l) => l.trim().startsWith(`${ifname}:`));
   if (!line) throw new Error(`no ${ifname} in /proc/net/dev of ${ns}`);
   const f = line.split(":")[1].trim().split(/\s+/).map(Number);
-  return f[1] + f[9]; // rx packets + tx packets of the kernel side = frames the core took and sent
+  return { rx: f[1], tx: f[9], txDropped: f[11] };
+}
+function tapPackets(ns: string, ifname: string): number {
+  const c = tapCounters(ns, ifname);
+  return c.rx + c.tx; // frames the core took and sent
+}
+
+/** sockperf throughput (UDP, 64 B, as fast as the client can): no replies, so this is the tap's receive path at saturation. */
+function rxSaturation(tap: TapProc): {
+  pps: number;
+  dropped: number;
+  cpuNs: number;
+  userNs: number;
+  sysNs: number;
+} {
+  const c0 = cpuTicks(tap.child.pid!);
+  const k0 = tapCounters(tap.ns, tap.ifname);
+  const t0 = performance.now();
+  const r = inNs(tap.ns, [
+    "sockperf",
+    "throughput",
+    "-i",
+    TAP_IP,
+    "-p",
+    "11111",
+    "-m",
+    "64",
+    "-t",
+    String(SOCKPERF_S),
+    "--mps",
+    "max",
+  ]);
+  const secs = (performance.now() - t0) / 1000;
+  const k1 = tapCounters(tap.ns, tap.ifname);
+  const c1 = cpuTicks(tap.child.pid!);
+  if (r.status !== 0) throw new Error(`sockperf throughput: ${r.stdout}${r.stderr}`);
+  const got = k1.tx - k0.tx;
+  const dropped = k1.txDropped - k0.txDropped;
+  const ns = (ticks: number) => (ticks * 1e9) / CLK_TCK / got;
+  return {
+    pps: got / secs,
+    dropped: dropped / (got + dropped),
+    userNs: ns(c1.user - c0.user),
+    sysNs: ns(c1.sys - c0.sys),
+    cpuNs: ns(c1.user - c0.user + c1.sys - c0.sys),
+  };
 }
 
 const ratio = (a: Summary, b: Summary) => a.median / b.median;
@@ -241,7 +296,20 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
       tcp: { i50: [] as number[], i99: [] as number[], k50: [] as number[], k99: [] as number[] },
       udp: { i50: [] as number[], i99: [] as number[], k50: [] as number[], k99: [] as number[] },
     };
+    const rx = {
+      pps: [] as number[],
+      dropped: [] as number[],
+      cpu: [] as number[],
+      user: [] as number[],
+      sys: [] as number[],
+    };
     for (let i = 0; i < runs; i++) {
+      const x = rxSaturation(tap);
+      rx.pps.push(x.pps);
+      rx.dropped.push(x.dropped);
+      rx.cpu.push(x.cpuNs);
+      rx.user.push(x.userNs);
+      rx.sys.push(x.sysNs);
       for (const proto of ["tcp", "udp"] as const) {
         const k = sockperf(NS_CLI, KERNEL_IP, proto === "tcp");
         const x = sockperf(tap.ns, TAP_IP, proto === "tcp");
@@ -312,6 +380,13 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
         io_ns_per_frame: (rep.host.io_ms * 1e6) / frames,
         syscalls_per_frame: (rep.host.read_calls + rep.host.write_calls + rep.host.poll_waits) / frames,
       },
+      tap_rx_saturation: {
+        pps: s(rx.pps),
+        dropped_fraction: s(rx.dropped),
+        cpu_ns_per_packet: s(rx.cpu),
+        user_ns_per_packet: s(rx.user),
+        sys_ns_per_packet: s(rx.sys),
+      },
     };
   } finally {
     for (const t of taps) if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
@@ -358,8 +433,18 @@ export function formatTapPeers(
     row("packets/s", t.pps, "pkt/s"),
     row("CPU per packet", t.cpu_ns_per_packet, "ns"),
     row("  of which user (JS host + WASM)", t.user_ns_per_packet, "ns"),
-    row("  of which sys (read/write/poll)", t.sys_ns_per_packet, "ns"),
+    row("  of which sys (read/write/poll(2))", t.sys_ns_per_packet, "ns"),
+    "  (sys includes the kernel delivering each frame the core writes to the client: write(2) on a tap runs its receive path)",
     `  the core's poll() ${t.core_ns_per_frame.toFixed(0)} ns/frame; outside poll() and poll(2) waits ${t.io_ns_per_frame.toFixed(0)} ns/frame; ${t.syscalls_per_frame.toFixed(2)} syscalls/frame (tap report, whole run)`,
+  );
+  const r = b.tap_rx_saturation;
+  out.push(
+    `tap receive path at saturation (sockperf throughput, UDP 64 B, ${SOCKPERF_S} s, no replies; --app sockperf):`,
+    row("frames taken/s", r.pps, "pkt/s"),
+    row("CPU per frame", r.cpu_ns_per_packet, "ns"),
+    row("  of which user (JS host + WASM)", r.user_ns_per_packet, "ns"),
+    row("  of which sys (read/poll)", r.sys_ns_per_packet, "ns"),
+    `  dropped by the kernel (tap queue full): ${(r.dropped_fraction.median * 100).toFixed(1)} % of what the client sent (min ${(r.dropped_fraction.min * 100).toFixed(1)}, max ${(r.dropped_fraction.max * 100).toFixed(1)})`,
   );
   return out;
 }
