@@ -196,3 +196,17 @@ const tapSection: Section = {
   },
 };
 SECTIONS.push(tapSection);
+
+// ---- workers (bench/workers.ts): replay raw and track, 1 vs 2 worker threads, dispatch cost, projection ----
+const workersSection: Section = {
+  name: "workers",
+  about:
+    "replay raw and track on one thread vs two worker threads (2 M-packet gen etc capture), dispatcher and per-worker cost per packet, projection to 8 and 16 workers",
+  async run(ctx) {
+    const { benchWorkers, formatWorkers } = await import("./workers.ts");
+    const b = await benchWorkers(Math.max(5, ctx.runs));
+    for (const line of formatWorkers(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(workersSection);

@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         "--mode <mode>",
-        "processing mode (default: serve when the capture holds TCP handshakes and runs at top speed once, else track)",
+        "processing mode (default: serve when the capture holds TCP handshakes and runs at top speed once on one worker, else track)",
       ).choices(["raw", "track", "serve"]),
     )
     .addOption(

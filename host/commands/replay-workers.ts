@@ -10,6 +10,7 @@ import { TraceReader } from "../io/reader.ts";
 import { type ReplayReport } from "../report/replay.ts";
 import { ReplayPlane } from "../dispatch/replay-plane.ts";
 import type { ReplayWorkerResult } from "../dispatch/replay-proto.ts";
+import { threadCpuMs } from "../dispatch/thread-cpu.ts";
 import { checkFile } from "./common.ts";
 import { replayCoreConfig, speedName, type ReplayOptions } from "./replay.ts";
 
@@ -25,8 +26,10 @@ export interface WorkerReport {
   processed: number;
   /** packets / the run's wall time. */
   pps: number;
-  /** ns inside the core's batch calls per packet: the worker's cost. */
+  /** ns inside the core's batch calls per packet: the worker's cost (wall clock). */
   busy_ns_per_packet: number;
+  /** The thread's CPU time per packet from its first frame on (spinning while idle included; Linux only, else null). */
+  cpu_ns_per_packet: number | null;
   drops: Record<string, number>;
   batch_histogram: Record<string, number>;
   mean_batch: number;
@@ -45,7 +48,15 @@ export interface WorkerReport {
 export interface WorkersReport extends ReplayReport {
   per_worker: WorkerReport[];
   /** The dispatcher's cost per packet: reading, hashing (one WASM call per batch), copying into the rings. */
-  dispatch: { read_ns: number; hash_ns: number; copy_ns: number; wait_ms: number; ring_waits: number };
+  dispatch: {
+    read_ns: number;
+    hash_ns: number;
+    copy_ns: number;
+    /** The dispatching thread's CPU time per frame over the read/dispatch loop (Linux only, else null). */
+    cpu_ns: number | null;
+    wait_ms: number;
+    ring_waits: number;
+  };
 }
 
 export interface WorkersOptions extends ReplayOptions {
@@ -53,6 +64,8 @@ export interface WorkersOptions extends ReplayOptions {
   /** Ring and staging size per worker (tests: wrap-around and back-pressure). */
   ringSlots?: number;
   stagingBytes?: number;
+  /** Bench-only: workers discard their frames (the report's counts are then zero). */
+  discard?: boolean;
 }
 
 /** Runs the replay on opts.workers threads; a corrupt capture ends it early with `error` set. */
@@ -88,6 +101,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     spinRounds: opts.spinRounds,
     ringSlots: opts.ringSlots,
     stagingBytes: opts.stagingBytes,
+    discard: opts.discard,
   });
   const core = plane.dispatcher;
   const u32 = core.u32;
@@ -101,6 +115,8 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
   let lastTs: number | null = null;
   let spanSec = 0;
   const t0 = performance.now();
+  const cpu0 = threadCpuMs();
+  let cpuMs = NaN;
   let results: ReplayWorkerResult[];
   try {
     let reader: TraceReader | null = null;
@@ -138,6 +154,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     } finally {
       reader?.close();
     }
+    cpuMs = threadCpuMs() - cpu0;
     results = await plane.finish();
   } catch (e) {
     await plane.abort();
@@ -156,6 +173,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     wallMs,
     firstTs,
     lastTs,
+    cpuMs,
   });
 }
 
@@ -171,6 +189,8 @@ interface RunInfo {
   wallMs: number;
   firstTs: number | null;
   lastTs: number | null;
+  /** The dispatching thread's CPU time over the read/dispatch loop. */
+  cpuMs: number;
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -221,11 +241,14 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
   const sec = run.wallMs / 1000;
   const st = plane.stats;
   const perPkt = (ms: number) => (n ? r2((ms * 1e6) / n) : 0);
+  // The dispatcher's costs per frame it dispatched (= packets_in, except in the bench's discard runs).
+  const nd = st.dispatched.reduce((a, b) => a + b, 0);
+  const perFrame = (ms: number) => (nd ? r2((ms * 1e6) / nd) : 0);
   const busy = results.reduce((a, r) => a + r.busyMs, 0);
   const stages: Record<string, number> = {
-    read: perPkt(run.readMs),
-    hash: perPkt(st.hashMs),
-    copy: perPkt(st.copyMs),
+    read: perFrame(run.readMs),
+    hash: perFrame(st.hashMs),
+    copy: perFrame(st.copyMs),
     [run.mode]: perPkt(busy),
   };
   const mhz = m.machine.mhz;
@@ -242,6 +265,7 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
       processed: p.packets_processed,
       pps: sec > 0 ? Math.round(p.packets_in / sec) : 0,
       busy_ns_per_packet: p.packets_in ? r2((r.busyMs * 1e6) / p.packets_in) : 0,
+      cpu_ns_per_packet: Number.isFinite(r.cpuMs) && p.packets_in ? r2((r.cpuMs * 1e6) / p.packets_in) : null,
       drops: Object.fromEntries(Object.entries(p.drops).map(([k, v]) => [k, v ?? 0])),
       batch_histogram: histogram(r.batchSizes),
       mean_batch: calls ? r2(r.packets / calls) : 0,
@@ -275,9 +299,10 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     machine: { ...m.machine, cores: cpus().length },
     per_worker: perWorker,
     dispatch: {
-      read_ns: perPkt(run.readMs),
-      hash_ns: perPkt(st.hashMs),
-      copy_ns: perPkt(st.copyMs),
+      read_ns: perFrame(run.readMs),
+      hash_ns: perFrame(st.hashMs),
+      copy_ns: perFrame(st.copyMs),
+      cpu_ns: Number.isFinite(run.cpuMs) ? perFrame(run.cpuMs) : null,
       wait_ms: r2(st.waitMs),
       ring_waits: st.waits.reduce((a, b) => a + b, 0),
     },
@@ -287,8 +312,9 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
 /** The per-worker lines under the one-thread table (formatReplay). */
 export function formatWorkers(r: WorkersReport): string {
   const num = (x: number) => x.toLocaleString("en-US");
+  const cpu = r.dispatch.cpu_ns === null ? "" : `, thread CPU ${r.dispatch.cpu_ns} ns`;
   const lines = [
-    `dispatcher  read ${r.dispatch.read_ns} ns, hash ${r.dispatch.hash_ns} ns, copy ${r.dispatch.copy_ns} ns per packet; ring full ${num(r.dispatch.ring_waits)} times (${r.dispatch.wait_ms} ms)`,
+    `dispatcher  read ${r.dispatch.read_ns} ns, hash ${r.dispatch.hash_ns} ns, copy ${r.dispatch.copy_ns} ns per packet${cpu}; ring full ${num(r.dispatch.ring_waits)} times (${r.dispatch.wait_ms} ms)`,
   ];
   for (const w of r.per_worker) {
     const drops = Object.entries(w.drops).filter(([, v]) => v);

@@ -19,6 +19,8 @@ export interface ReplayWorkerData {
   /** Largest batch the worker hands the core (adaptive: fewer when fewer are there). */
   maxBatch: number;
   path: string;
+  /** Bench-only: give descriptors back without processing them (the dispatcher's cost alone). */
+  discard?: boolean;
 }
 
 export const RW_STRIDE = 16; // one cache line of words per worker
@@ -35,6 +37,8 @@ export interface ReplayWorkerResult {
   busyMs: number;
   /** Milliseconds from the worker's first frame to its last. */
   activeMs: number;
+  /** This thread's CPU time from its first frame to the end (thread-cpu.ts; spinning included). */
+  cpuMs: number;
   /** Batch sizes handed to the core: index k = calls with k frames (1..maxBatch). */
   batchSizes: number[];
   /** Sum and max of frames available in the ring when the worker took a batch. */

@@ -11,6 +11,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { cpus } from "node:os";
 import { createCore } from "../core.ts";
 import { SpscRing } from "./ring.ts";
+import { threadCpuMs } from "./thread-cpu.ts";
 import { buildReport, type RunStats } from "../report/replay.ts";
 import {
   RW_DONE,
@@ -31,6 +32,7 @@ const res: ReplayWorkerResult = {
   packets: 0,
   busyMs: 0,
   activeMs: 0,
+  cpuMs: 0,
   batchSizes: new Array(d.maxBatch + 1).fill(0),
   occupancySum: 0,
   occupancyMax: 0,
@@ -50,6 +52,7 @@ try {
   let idle = 0;
   let first = 0;
   let last = 0;
+  let cpu0 = 0;
   for (;;) {
     const avail = ring.available();
     if (avail > 0) {
@@ -57,7 +60,7 @@ try {
       // Descriptors are contiguous up to the end of the region: a wrap takes two calls.
       const k = Math.min(avail, d.maxBatch, slots - i);
       const t0 = performance.now();
-      fn(i, k, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
+      if (!d.discard) fn(i, k, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
       const t1 = performance.now();
       ring.release(k);
       if (
@@ -65,7 +68,10 @@ try {
         Atomics.compareExchange(d.ctl, base + RW_PWAIT, 1, 0) === 1
       )
         Atomics.notify(d.ctl, base + RW_PWAIT, 1);
-      if (res.packets === 0) first = t0;
+      if (res.packets === 0) {
+        first = t0;
+        cpu0 = threadCpuMs();
+      }
       last = t1;
       res.busyMs += t1 - t0;
       res.packets += k;
@@ -84,6 +90,7 @@ try {
     }
   }
   res.activeMs = last - first;
+  res.cpuMs = res.packets ? threadCpuMs() - cpu0 : 0;
   const st: RunStats = {
     path: d.path,
     mode: d.mode,

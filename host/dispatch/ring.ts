@@ -150,6 +150,15 @@ export class SpscRing {
     return false;
   }
 
+  /**
+   * Producer: publishes n filled slots without waking a sleeping consumer
+   * (interrupt moderation: a later publish() wakes it; it also wakes by itself
+   * at the end of its bounded sleep).
+   */
+  publishQuiet(n: number): void {
+    Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
+  }
+
   /** Producer: counts items that did not fit (the ring's `refused` word). */
   refuse(n: number): void {
     if (n > 0) this.u32[this.base32 + (RING.refused >>> 2)] += n;
