@@ -1,0 +1,223 @@
+// `ixwasm tap` with one queue vs several, and the main thread vs worker threads,
+// side by side in one run (configurations interleaved, so each sees the same
+// machine load). For each configuration a fresh tap + namespace:
+//  - latency: one kernel TCP connection (Node client) doing 64-byte ping-pong,
+//    RTT p50/p99;
+//  - throughput: a bounded closed-loop load, `--clients` client processes with
+//    `--conns` connections each, every connection keeping one 64-byte request
+//    outstanding, for `--seconds` after a warm-up: requests/s (each request
+//    fully echoed before the next).
+// Needs root. Everything it creates is removed in finally; processes ended by PID.
+//   node --import tsx bench/tap-queues.ts [--runs 3] [--clients 2] [--conns 32] [--seconds 3] [--spin-us N] [--only 0,1] [--json]
+// (--seconds 0: latency only)
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RUNS = arg("runs", 3);
+const CLIENTS = arg("clients", 2);
+const CONNS = arg("conns", 32);
+const SECONDS = arg("seconds", 3);
+const HOST = "198.18.0.2";
+const SPIN = process.argv.includes("--spin-us") ? ["--spin-us", String(arg("spin-us", 200))] : [];
+
+const ALL_CONFIGS = [
+  { name: "1 queue, main thread", args: ["--queues", "1", "--workers", "0"] },
+  { name: "1 queue, 1 worker thread", args: ["--queues", "1", "--workers", "1"] },
+  { name: "2 queues, main thread (round-robin)", args: ["--queues", "2", "--workers", "0"] },
+  { name: "2 queues, 2 worker threads", args: ["--queues", "2", "--workers", "2"] },
+];
+// --only 0,1: a subset of the configurations above (by index).
+const only = process.argv.indexOf("--only");
+const CONFIGS = only > 0 ? process.argv[only + 1].split(",").map((i) => ALL_CONFIGS[Number(i)]) : ALL_CONFIGS;
+
+// One connection, N round trips of 64 bytes; prints the RTTs (µs) as JSON.
+const PINGPONG = `
+const net = require("node:net");
+const [host, n] = [process.argv[1], +process.argv[2]];
+const s = net.connect({ host, port: 7 }); s.setNoDelay(true);
+const msg = Buffer.alloc(64, 0x5a); const rtt = []; let got = 0; let t = 0;
+s.on("connect", () => { t = process.hrtime.bigint(); s.write(msg); });
+s.on("data", (d) => { got += d.length; while (got >= 64) { got -= 64;
+  const now = process.hrtime.bigint(); rtt.push(Number(now - t) / 1000);
+  if (rtt.length === n) { console.log(JSON.stringify(rtt)); s.destroy(); return; }
+  t = process.hrtime.bigint(); s.write(msg); } });
+setTimeout(() => { console.log(JSON.stringify(rtt)); process.exit(0); }, 30000).unref();
+`;
+// Closed loop: C connections, one 64-byte request outstanding on each; counts
+// requests completed in [warm, warm + secs] and prints {done, errors}.
+const LOAD = `
+const net = require("node:net");
+const [host, c, warm, secs] = [process.argv[1], +process.argv[2], +process.argv[3], +process.argv[4]];
+const msg = Buffer.alloc(64, 0x61); let counting = false; let done = 0; let errors = 0; let open = 0;
+const socks = [];
+for (let i = 0; i < c; i++) {
+  const s = net.connect({ host, port: 7 }); s.setNoDelay(true); let got = 0;
+  s.on("error", () => errors++);
+  s.on("connect", () => { open++; s.write(msg); });
+  s.on("data", (d) => { got += d.length; while (got >= 64) { got -= 64; if (counting) done++; s.write(msg); } });
+  socks.push(s);
+}
+setTimeout(() => { counting = true; setTimeout(() => { counting = false;
+  console.log(JSON.stringify({ done, errors, open })); for (const s of socks) s.destroy(); process.exit(0); }, secs * 1000); }, warm * 1000);
+`;
+
+const sh = (args: string[]) => spawnSync(args[0], args.slice(1), { maxBuffer: 64 << 20, timeout: 60000 });
+const quantile = (v: number[], q: number) =>
+  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))];
+
+async function startTap(ifname: string, ns: string, extra: string[]): Promise<ChildProcess> {
+  const tap = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "host/cli.ts"),
+      "tap",
+      "--ifname",
+      ifname,
+      "--netns",
+      ns,
+      "--duration",
+      "120",
+      "--report",
+      "json",
+      "--no-stats",
+      ...SPIN,
+      ...extra,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error(`tap not ready within 30 s: ${buf}`)), 30000);
+    tap.stderr!.on("data", (d) => {
+      buf += d;
+      if (buf.includes("ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    tap.on("exit", () => reject(new Error(`tap exited: ${buf}`)));
+  });
+  return tap;
+}
+
+async function load(ns: string): Promise<{ rps: number; errors: number }> {
+  const procs = Array.from({ length: CLIENTS }, () =>
+    spawn(
+      "ip",
+      ["netns", "exec", ns, process.execPath, "-e", LOAD, HOST, String(CONNS), "1", String(SECONDS)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    ),
+  );
+  const outs = await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<{ done: number; errors: number; open: number }>((resolve) => {
+          let out = "";
+          p.stdout!.on("data", (d) => (out += d));
+          p.on("exit", () => resolve(out ? JSON.parse(out) : { done: 0, errors: 1, open: 0 }));
+        }),
+    ),
+  );
+  return {
+    rps: outs.reduce((a, o) => a + o.done, 0) / SECONDS,
+    errors: outs.reduce((a, o) => a + o.errors + (CONNS - o.open), 0),
+  };
+}
+
+interface Sample {
+  config: string;
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+  per_queue_rx: number[];
+}
+
+async function once(c: (typeof CONFIGS)[number], k: number): Promise<Sample> {
+  const id = `${process.pid % 10000}${k}`;
+  const ifname = `ixwq${id}`;
+  const ns = `ixwqns${id}`;
+  let tap: ChildProcess | null = null;
+  try {
+    tap = await startTap(ifname, ns, c.args);
+    sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.01", "-q", HOST]); // neighbour entries, warm-up
+    const pp = sh(["ip", "netns", "exec", ns, process.execPath, "-e", PINGPONG, HOST, "3000"]);
+    const rtt = JSON.parse(pp.stdout.toString() || "[]") as number[];
+    const l = SECONDS > 0 ? await load(ns) : { rps: 0, errors: 0 };
+    let report = "";
+    tap.stdout!.on("data", (d) => (report += d));
+    const exited = new Promise((r) => tap!.on("exit", r));
+    process.kill(tap.pid!, "SIGTERM");
+    await exited;
+    const r = JSON.parse(report);
+    return {
+      config: c.name,
+      p50: Math.round(quantile(rtt, 0.5)),
+      p99: Math.round(quantile(rtt, 0.99)),
+      rps: Math.round(l.rps),
+      errors: l.errors,
+      per_queue_rx: r.per_queue.map((q: { rx_frames: number }) => q.rx_frames),
+    };
+  } finally {
+    if (tap && tap.exitCode === null && tap.pid) process.kill(tap.pid, "SIGKILL");
+    if (existsSync(`/run/netns/${ns}`)) sh(["ip", "netns", "del", ns]);
+    if (sh(["ip", "link", "show", "dev", ifname]).status === 0) sh(["ip", "link", "del", ifname]);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("bench/tap-queues.ts needs root (namespaces, tap)");
+  const load0 = loadavg()[0];
+  const samples: Sample[] = [];
+  let k = 0;
+  for (let run = 0; run < RUNS; run++) for (const c of CONFIGS) samples.push(await once(c, k++));
+  const rows = CONFIGS.map((c) => {
+    const s = samples.filter((x) => x.config === c.name);
+    const f = (key: "p50" | "p99" | "rps") => {
+      const v = s.map((x) => x[key]);
+      return { median: quantile(v, 0.5), min: Math.min(...v), max: Math.max(...v) };
+    };
+    return {
+      config: c.name,
+      rtt_p50_us: f("p50"),
+      rtt_p99_us: f("p99"),
+      requests_per_s: f("rps"),
+      errors: s.reduce((a, x) => a + x.errors, 0),
+    };
+  });
+  const machine = `${cpus().length} vCPU ${cpus()[0]?.model ?? "?"}, Node ${process.version}, load ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`;
+  if (process.argv.includes("--json")) {
+    console.log(
+      JSON.stringify(
+        { machine, runs: RUNS, clients: CLIENTS, conns: CONNS, seconds: SECONDS, rows, samples },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(
+    `${machine}; ${RUNS} runs interleaved; load: ${CLIENTS} clients × ${CONNS} connections, 64 B closed loop, ${SECONDS} s`,
+  );
+  console.log(
+    "config                                64 B RTT p50 µs (min..max)   p99 µs          requests/s (min..max)",
+  );
+  for (const r of rows)
+    console.log(
+      `${r.config.padEnd(38)}${`${r.rtt_p50_us.median} (${r.rtt_p50_us.min}..${r.rtt_p50_us.max})`.padEnd(29)}${`${r.rtt_p99_us.median}`.padEnd(16)}${r.requests_per_s.median} (${r.requests_per_s.min}..${r.requests_per_s.max})${r.errors ? `  errors ${r.errors}` : ""}`,
+    );
+}
+
+await main();
