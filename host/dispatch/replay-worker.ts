@@ -47,6 +47,7 @@ try {
   const ring = new SpscRing(d.ring, 0);
   const slots = ring.slots;
   const mask = slots - 1;
+  const half = slots >>> 1;
   const sizes = res.batchSizes;
   Atomics.store(d.ctl, base + RW_READY, 1);
   let idle = 0;
@@ -63,8 +64,11 @@ try {
       if (!d.discard) fn(i, k, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
       const t1 = performance.now();
       ring.release(k);
+      // A dispatcher asleep on the full ring is woken once half of it is free,
+      // not for every batch given back (a wake-up costs tens of µs here).
       if (
         Atomics.load(d.ctl, base + RW_PWAIT) !== 0 &&
+        avail - k <= half &&
         Atomics.compareExchange(d.ctl, base + RW_PWAIT, 1, 0) === 1
       )
         Atomics.notify(d.ctl, base + RW_PWAIT, 1);
