@@ -17,16 +17,20 @@
 //  - frames the decoder cannot take are dropped with a reason.
 //
 // Batching (what makes serve fast): client packets pile up in the RX ring and
-// the core is polled only when it must be: when a client packet acknowledges
-// server bytes (or a SYN-ACK) the core has not sent yet, since the stack would
-// drop it with its data (RFC 9293 §3.10.7.4: SEG.ACK > SND.NXT), and at the end
-// of each read batch (or when the RX ring or the feed is full). Server packets
-// need no poll: the mirror releases each recorded segment only once the client
-// bytes it answered are in, whenever that poll comes. A poll then runs until
-// the mirror has sent everything due (one segment per flow per poll, see
-// assembly/apps/mirror.ts). At top speed a poll also comes once the capture's
-// clock has moved 1 ms past the last poll's (MAX_HOLD_NS), so answers and timers
-// are stamped at most that late. The per-packet host work is a flow lookup in a
+// the core is polled only when it must be. A client packet that acknowledges
+// server bytes (or a SYN-ACK) the core has not sent yet must wait for a poll,
+// since the stack would drop it with its data (RFC 9293 §3.10.7.4: SEG.ACK >
+// SND.NXT). At top speed with the mirror such a packet is held back, with every
+// later client packet of its flow, while other flows' packets keep coming in;
+// the held packets go in, in order, after the next poll (drainDeferred), one
+// poll per round of answers rather than one per answer. Polls come at the end of
+// each read batch, when the RX ring is half full or the feed full, and (top
+// speed) once the capture's clock is 1 ms past the last poll's (MAX_HOLD_NS),
+// so answers and timers are stamped at most that late. Server packets need no
+// poll: the mirror releases each recorded segment only once the client bytes it
+// answered are in, whenever that poll comes. A poll then runs until the mirror
+// has sent everything due (one segment per flow per poll, see
+// The per-packet host work is a flow lookup in a
 // typed-array hash (host/trace/flow-index.ts), one frame copy, and for the
 // reference a feed copy and a CRC: no strings, objects or core calls.
 //
@@ -54,6 +58,7 @@ import { buildReport, type ReplayReport } from "../report/replay.ts";
 import { stageTiming } from "../report/stages.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { FidelityMeter } from "../report/fidelity.ts";
+import { CopyList } from "../trace/copy-list.ts";
 import {
   MirrorFeed,
   mirrorAppBytes,
@@ -161,6 +166,10 @@ interface ServeFlow extends FlowInfo {
   sentEnd?: number;
   /** UDP: client datagrams delivered in this pass. */
   udpReq?: number;
+  /** Client packets of this flow held back (top speed, mirror: see drainDeferred). */
+  deferred?: number;
+  /** The drain round in which this flow's first held packet still waited. */
+  blocked?: number;
 }
 
 /** Pass k's client port: port + k (mod 2^16, 0 skipped), as raw and track rewrite it. */
@@ -281,7 +290,8 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   if (!mirror) ex.tcpListen(0);
   else ex.udpListen(0); // the mirror answers UDP on every port
   const nic = new Nic(core);
-  const feed = mirror ? new MirrorFeed(core) : null;
+  const copies = new CopyList(core);
+  const feed = mirror ? new MirrorFeed(core, copies) : null;
   const u8 = core.u8;
   const u32 = core.u32;
   const f64 = core.f64;
@@ -408,6 +418,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     if (paced) nowNs = wallNs();
     const p0 = performance.now();
     polledNs = nowNs;
+    copies.flush(); // frames into their mbufs, payloads into the feed
     feed?.commit();
     const n = poll(nowNs + clockOffNs);
     const p1 = performance.now();
@@ -474,17 +485,20 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   const deliver = (d: number, w: number, v6: boolean): boolean => {
     const frame = u32[d];
     const caplen = u32[d + 1];
-    if ((u32[d + 3] & 0xffff) === 1) return nic.rxPut(u8, frame, caplen);
-    const l3 = u32[w + 6] & 0xffff;
-    const len = caplen - l3;
-    if (len + 14 > 2048) return false;
+    const eth = (u32[d + 3] & 0xffff) === 1;
+    const l3 = eth ? 0 : u32[w + 6] & 0xffff;
+    const len = caplen - l3 + (eth ? 0 : 14);
+    if (len > 2048) return false;
     const p = nic.rxNextData();
     if (p < 0) return false;
-    u8.set(FAKE_MACS, p);
-    u8[p + 12] = v6 ? 0x86 : 0x08;
-    u8[p + 13] = v6 ? 0xdd : 0x00;
-    u8.copyWithin(p + 14, frame + l3, frame + caplen);
-    nic.rxFill(len + 14);
+    if (eth) copies.add(p, frame, caplen);
+    else {
+      for (let j = 0; j < 12; j++) u8[p + j] = FAKE_MACS[j];
+      u8[p + 12] = v6 ? 0x86 : 0x08;
+      u8[p + 13] = v6 ? 0xdd : 0x00;
+      copies.add(p + 14, frame + l3, caplen - l3);
+    }
+    nic.rxFill(len);
     return true;
   };
   /** Into the RX ring (settling first when it is full); false if the frame cannot fit an mbuf. */
@@ -501,6 +515,49 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     if (rxQueued >= 512) settle(); // half the RX ring: keep the stack's batches bounded
     sv.delivered++;
     return true;
+  };
+  // Held-back client packets (indices in the read batch) and their flows, in capture order.
+  const defI = new Int32Array(8192);
+  const defF: ServeFlow[] = [];
+  let nDef = 0;
+  let round = 0;
+  const acksUnsent = (w: number, f: ServeFlow) =>
+    (u32[w + 2] & TCP_ACK) !== 0 && f.sentEnd !== undefined && ((u32[w + 4] - f.sentEnd) | 0) > 0;
+  /**
+   * Polls, then lets in, in order, each held packet whose acknowledged bytes the
+   * core has now sent (a flow's later packets wait behind its first blocked one);
+   * again until none is left. A round in which nothing could go in lets them all
+   * in: the core cannot send what they acknowledge (the capture lost it).
+   */
+  const drainDeferred = () => {
+    while (nDef > 0) {
+      settle();
+      round++;
+      let kept = 0;
+      for (let j = 0; j < nDef; j++) {
+        const f = defF[j];
+        const i = defI[j];
+        const w = sumW + i * 16;
+        if (f.blocked === round || acksUnsent(w, f)) {
+          f.blocked = round;
+          defI[kept] = i;
+          defF[kept++] = f;
+          continue;
+        }
+        f.deferred!--;
+        toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, 0);
+      }
+      if (kept === nDef) {
+        for (let j = 0; j < kept; j++) {
+          const i = defI[j];
+          const w = sumW + i * 16;
+          defF[j].deferred!--;
+          toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, 0);
+        }
+        kept = 0;
+      }
+      nDef = kept;
+    }
   };
   /** --out-merged: the capture's frames except the server segments the core replaced. */
   const input = (d: number, sec: number, nsec: number) => {
@@ -545,6 +602,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           f.started = false;
           f.sentEnd = undefined;
           f.udpReq = 0;
+          f.deferred = 0;
         }
       }
       const shiftS = loop * passShiftS;
@@ -556,6 +614,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         st.linktypes = reader.linktypes;
       }
       for (;;) {
+        copies.flush(); // the next read overwrites the frames they come from
         const r0 = performance.now();
         const n = reader.next();
         if (n > 0) decode(n);
@@ -575,7 +634,10 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           const sec = f64[(d + 6) >>> 1] + shiftS;
           const nsec = u32[d + 4];
           const t = (sec - baseSec) * 1e9 + nsec;
-          if (!paced && t - polledNs > MAX_HOLD_NS && (rxQueued || feedDue)) settle();
+          if (!paced && t - polledNs > MAX_HOLD_NS && (rxQueued || feedDue || nDef)) {
+            drainDeferred();
+            settle();
+          }
           packetsIn++;
           const fl = u32[w] & 0xffff;
           if (fl & SUM_F_NOT_PACKET) {
@@ -613,7 +675,10 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
               const seq = u32[w + 3];
               for (let j = list.cur ?? 0; j < list.length; j++)
                 if (list[j].clientIsn === seq) {
-                  if (list.cur !== undefined && list.cur !== j && (rxQueued || feedDue)) settle();
+                  if (list.cur !== undefined && list.cur !== j && (rxQueued || feedDue || nDef)) {
+                    drainDeferred();
+                    settle();
+                  }
                   list.cur = j;
                   break;
                 }
@@ -659,16 +724,20 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
             }
             if (proto === 17) {
               f.udpReq!++;
-            } else if (
-              u32[w + 2] & TCP_ACK &&
-              f.sentEnd !== undefined &&
-              ((u32[w + 4] - f.sentEnd) | 0) > 0
-            ) {
+            } else if (!paced && feed && (f.deferred || acksUnsent(w, f))) {
+              // Held back until the core has sent what it acknowledges (drainDeferred).
+              if (nDef === defI.length) drainDeferred();
+              defI[nDef] = i;
+              defF[nDef++] = f;
+              f.deferred = (f.deferred ?? 0) + 1;
+              if (!paced) nowNs = Math.max(nowNs, t);
+              continue;
+            } else if (acksUnsent(w, f)) {
               // It acknowledges bytes the core has not sent yet: let the core catch up first.
               if (!paced) nowNs = Math.max(nowNs, t);
               settle();
               // A real app answers inside the core (bounded: one that never answers does not stall us).
-              for (let k = 0; k < 8 && !feed && ((u32[w + 4] - f.sentEnd) | 0) > 0; k++) doPoll();
+              for (let k = 0; k < 8 && !feed && acksUnsent(w, f); k++) doPoll();
             }
             if (!paced) nowNs = Math.max(nowNs, t);
             toCore(d, w, v6, sched);
@@ -699,6 +768,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           if (tflags & TCP_FIN) feedPut(FR_FIN, f.id + idBase, plen ? 1 : 0, req, null, 0, 0);
           else if (tflags & TCP_RST) feedPut(FR_RST, f.id + idBase, 0, req, null, 0, 0);
         }
+        drainDeferred(); // before the next read overwrites their frames
         if (rxQueued || feedDue) settle();
         tracker.flush(loop);
         if (progress) progress.tick(packetsIn, loop, loops, reader.offset, reader.fileSize);

@@ -7,6 +7,7 @@
 // head once per batch (commit(), before each poll) and re-reads the consumer's
 // tail only when its cached view of the free space runs out: no atomic per record.
 import type { Core } from "../core.ts";
+import { NO_SRC, type CopyList } from "./copy-list.ts";
 
 // Mirrors assembly/apps/mirror.ts.
 const FEED_HEAD = 0;
@@ -71,7 +72,11 @@ export class MirrorFeed {
   /** Records written since the last poll (the host kicks the app when > 0). */
   pending = 0;
 
-  constructor(core: Core) {
+  /** With a copy list, payloads from the core's own memory are queued there (flush before commit()). */
+  constructor(
+    core: Core,
+    private readonly copies: CopyList | null = null,
+  ) {
     this.base = core.regions.app.offset;
     this.i32 = core.i32;
     this.u32 = core.u32;
@@ -136,13 +141,16 @@ export class MirrorFeed {
     this.u32[w + 3] = req >>> 0;
     this.u32[w + 4] = len;
     const have = src ? Math.min(capLen, len) : 0;
-    if (have) {
+    if (this.copies && (!have || src!.buffer === this.u8.buffer)) {
+      this.copies.add(p + FR_HDR, have ? src!.byteOffset + srcOff : NO_SRC, have);
+      this.copies.add(p + FR_HDR + have, NO_SRC, len - have);
+    } else if (have) {
       // Buffer.copy (memmove): TypedArray copyWithin on shared memory measured ~0.5 µs per record here.
       if (src!.buffer === this.u8.buffer)
         this.buf.copy(this.buf, p + FR_HDR, src!.byteOffset + srcOff, src!.byteOffset + srcOff + have);
       else this.u8.set(src!.subarray(srcOff, srcOff + have), p + FR_HDR);
     }
-    if (have < len) this.u8.fill(0, p + FR_HDR + have, p + FR_HDR + len);
+    if (!this.copies && have < len) this.u8.fill(0, p + FR_HDR + have, p + FR_HDR + len);
     this.head = (this.head + size) >>> 0;
     this.pending++;
     return true;
