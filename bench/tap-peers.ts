@@ -12,7 +12,7 @@
 // Needs root and the Debian tools (.ci/run). Every namespace, link and process it
 // creates is removed in finally; processes are ended by PID.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { summarize, type Summary } from "./lib/stats.ts";
@@ -49,6 +49,9 @@ export interface TapPeersBench {
     cpu_ns_per_packet: Summary;
     user_ns_per_packet: Summary;
     sys_ns_per_packet: Summary;
+    /** Share of the wall time the tap process's threads ran, and waited on a run queue, during the runs (schedstat). */
+    cpu_share: Summary;
+    runqueue_wait_share: Summary;
     /** From the tap report over the memcached tap's whole life: poll() (WASM) vs the rest. */
     core_ns_per_frame: number;
     io_ns_per_frame: number;
@@ -62,6 +65,8 @@ export interface TapPeersBench {
     cpu_ns_per_packet: Summary;
     user_ns_per_packet: Summary;
     sys_ns_per_packet: Summary;
+    cpu_share: Summary;
+    runqueue_wait_share: Summary;
   };
 }
 
@@ -203,6 +208,18 @@ function memcaslap(ns: string, host: string): number {
   return Number(m[1]);
 }
 
+/** Nanoseconds the process's threads ran and waited on a run queue (/proc/<pid>/task/<tid>/schedstat). */
+function sched(pid: number): { run: number; wait: number } {
+  let run = 0;
+  let wait = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ").map(Number);
+    run += f[0];
+    wait += f[1];
+  }
+  return { run, wait };
+}
+
 function cpuTicks(pid: number): { user: number; sys: number } {
   // fields after the command name: state is 3rd, utime 14th, stime 15th (proc(5))
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -230,8 +247,11 @@ function rxSaturation(tap: TapProc): {
   cpuNs: number;
   userNs: number;
   sysNs: number;
+  run: number;
+  wait: number;
 } {
   const c0 = cpuTicks(tap.child.pid!);
+  const s0 = sched(tap.child.pid!);
   const k0 = tapCounters(tap.ns, tap.ifname);
   const t0 = performance.now();
   const r = inNs(tap.ns, [
@@ -251,6 +271,7 @@ function rxSaturation(tap: TapProc): {
   const secs = (performance.now() - t0) / 1000;
   const k1 = tapCounters(tap.ns, tap.ifname);
   const c1 = cpuTicks(tap.child.pid!);
+  const s1 = sched(tap.child.pid!);
   if (r.status !== 0) throw new Error(`sockperf throughput: ${r.stdout}${r.stderr}`);
   const got = k1.tx - k0.tx;
   const dropped = k1.txDropped - k0.txDropped;
@@ -261,6 +282,8 @@ function rxSaturation(tap: TapProc): {
     userNs: ns(c1.user - c0.user),
     sysNs: ns(c1.sys - c0.sys),
     cpuNs: ns(c1.user - c0.user + c1.sys - c0.sys),
+    run: (s1.run - s0.run) / (secs * 1e9),
+    wait: (s1.wait - s0.wait) / (secs * 1e9),
   };
 }
 
@@ -302,9 +325,13 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
       cpu: [] as number[],
       user: [] as number[],
       sys: [] as number[],
+      run: [] as number[],
+      wait: [] as number[],
     };
     for (let i = 0; i < runs; i++) {
       const x = rxSaturation(tap);
+      rx.run.push(x.run);
+      rx.wait.push(x.wait);
       rx.pps.push(x.pps);
       rx.dropped.push(x.dropped);
       rx.cpu.push(x.cpuNs);
@@ -329,15 +356,26 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
     tap = await startTap(root, "memcached");
     taps.push(tap);
     const mc = { ixwasm: [] as number[], kernel: [] as number[] };
-    const path = { pps: [] as number[], cpu: [] as number[], user: [] as number[], sys: [] as number[] };
+    const path = {
+      pps: [] as number[],
+      cpu: [] as number[],
+      user: [] as number[],
+      sys: [] as number[],
+      run: [] as number[],
+      wait: [] as number[],
+    };
     for (let i = 0; i < runs; i++) {
       mc.kernel.push(memcaslap(NS_CLI, KERNEL_IP));
       const c0 = cpuTicks(tap.child.pid!);
+      const s0 = sched(tap.child.pid!);
       const p0 = tapPackets(tap.ns, tap.ifname);
       const t0 = performance.now();
       mc.ixwasm.push(memcaslap(tap.ns, TAP_IP));
       const secs = (performance.now() - t0) / 1000;
       const c1 = cpuTicks(tap.child.pid!);
+      const s1 = sched(tap.child.pid!);
+      path.run.push((s1.run - s0.run) / (secs * 1e9));
+      path.wait.push((s1.wait - s0.wait) / (secs * 1e9));
       const pk = tapPackets(tap.ns, tap.ifname) - p0;
       const ns = (ticks: number) => (ticks * 1e9) / CLK_TCK / pk;
       path.pps.push(pk / secs);
@@ -376,6 +414,8 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
         cpu_ns_per_packet: s(path.cpu),
         user_ns_per_packet: s(path.user),
         sys_ns_per_packet: s(path.sys),
+        cpu_share: s(path.run),
+        runqueue_wait_share: s(path.wait),
         core_ns_per_frame: (rep.host.core_ms * 1e6) / frames,
         io_ns_per_frame: (rep.host.io_ms * 1e6) / frames,
         syscalls_per_frame: (rep.host.read_calls + rep.host.write_calls + rep.host.poll_waits) / frames,
@@ -386,6 +426,8 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
         cpu_ns_per_packet: s(rx.cpu),
         user_ns_per_packet: s(rx.user),
         sys_ns_per_packet: s(rx.sys),
+        cpu_share: s(rx.run),
+        runqueue_wait_share: s(rx.wait),
       },
     };
   } finally {
@@ -435,6 +477,7 @@ export function formatTapPeers(
     row("  of which user (JS host + WASM)", t.user_ns_per_packet, "ns"),
     row("  of which sys (read/write/poll(2))", t.sys_ns_per_packet, "ns"),
     "  (sys includes the kernel delivering each frame the core writes to the client: write(2) on a tap runs its receive path)",
+    `  the tap process ran ${(t.cpu_share.median * 100).toFixed(0)} % of the time (min ${(t.cpu_share.min * 100).toFixed(0)}, max ${(t.cpu_share.max * 100).toFixed(0)}) and waited for a CPU ${(t.runqueue_wait_share.median * 100).toFixed(0)} % (min ${(t.runqueue_wait_share.min * 100).toFixed(0)}, max ${(t.runqueue_wait_share.max * 100).toFixed(0)}) (schedstat)`,
     `  the core's poll() ${t.core_ns_per_frame.toFixed(0)} ns/frame; outside poll() and poll(2) waits ${t.io_ns_per_frame.toFixed(0)} ns/frame; ${t.syscalls_per_frame.toFixed(2)} syscalls/frame (tap report, whole run)`,
   );
   const r = b.tap_rx_saturation;
@@ -444,6 +487,7 @@ export function formatTapPeers(
     row("CPU per frame", r.cpu_ns_per_packet, "ns"),
     row("  of which user (JS host + WASM)", r.user_ns_per_packet, "ns"),
     row("  of which sys (read/poll)", r.sys_ns_per_packet, "ns"),
+    `  the tap process ran ${(r.cpu_share.median * 100).toFixed(0)} % of the time (min ${(r.cpu_share.min * 100).toFixed(0)}, max ${(r.cpu_share.max * 100).toFixed(0)}) and waited for a CPU ${(r.runqueue_wait_share.median * 100).toFixed(0)} % (min ${(r.runqueue_wait_share.min * 100).toFixed(0)}, max ${(r.runqueue_wait_share.max * 100).toFixed(0)})`,
     `  dropped by the kernel (tap queue full): ${(r.dropped_fraction.median * 100).toFixed(1)} % of what the client sent (min ${(r.dropped_fraction.min * 100).toFixed(1)}, max ${(r.dropped_fraction.max * 100).toFixed(1)})`,
   );
   return out;
