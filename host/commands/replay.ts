@@ -9,10 +9,10 @@
 // call (performance.now() around it, never per packet). Per-packet JS runs only
 // for what is per packet by nature: pacing schedules (paced speeds) and --out.
 //
-// Workers: raw and track run in this thread on one core; --workers N sizes the
-// RETA (128 flow groups → N workers) and the core counts each packet on the
-// worker its flow hashes to, so the split is what N worker threads would get.
-// Worker threads arrive with serve mode's worker pool.
+// Workers: replay() runs raw and track in this thread on one core; workers N
+// sizes the RETA (128 flow groups → N workers) and the core counts each packet
+// on the worker its flow hashes to, the split N worker threads get. The CLI's
+// --workers N > 1 runs them on threads instead (replay-workers.ts).
 //
 // Time: at --speed top the core's clock is the capture's timestamps (output is
 // deterministic); at paced speeds it is the wall clock, and --out timestamps are
