@@ -20,7 +20,7 @@
 // the core is polled only when it must be. A client packet that acknowledges
 // server bytes (or a SYN-ACK) the core has not sent yet must wait for a poll,
 // since the stack would drop it with its data (RFC 9293 §3.10.7.4: SEG.ACK >
-// SND.NXT). At top speed with the mirror such a packet is held back, with every
+// SND.NXT). With the mirror such a packet is held back, with every
 // later client packet of its flow, while other flows' packets keep coming in;
 // the held packets go in, in order, after the next poll (drainDeferred), one
 // poll per round of answers rather than one per answer. Polls come at the end of
@@ -110,6 +110,9 @@ const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as 
 const TRACK_DROPS = ["flow_table_full", "tcp_malformed", "tcp_bad_flags", "tcp_rst_invalid"] as const;
 /** Added per --loop pass: more than the serving core's TIME-WAIT (2 × mslMs). */
 const PASS_GAP_S = 3;
+/** Paced: poll before a wait of at least this long (ms), or once a packet has waited this long. */
+const PACE_POLL_MS = 0.05;
+const PACE_HOLD_MS = 0.5;
 /** Top speed: queued work is polled once the capture's clock is this far past the last poll (ns). */
 const MAX_HOLD_NS = 1e6;
 
@@ -166,7 +169,7 @@ interface ServeFlow extends FlowInfo {
   sentEnd?: number;
   /** UDP: client datagrams delivered in this pass. */
   udpReq?: number;
-  /** Client packets of this flow held back (top speed, mirror: see drainDeferred). */
+  /** Client packets of this flow held back (mirror: see drainDeferred). */
   deferred?: number;
   /** The drain round in which this flow's first held packet still waited. */
   blocked?: number;
@@ -518,6 +521,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   };
   // Held-back client packets (indices in the read batch) and their flows, in capture order.
   const defI = new Int32Array(8192);
+  const defS = new Float64Array(8192); // paced: their schedule (latency)
   const defF: ServeFlow[] = [];
   let nDef = 0;
   let round = 0;
@@ -541,18 +545,19 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         if (f.blocked === round || acksUnsent(w, f)) {
           f.blocked = round;
           defI[kept] = i;
+          defS[kept] = defS[j];
           defF[kept++] = f;
           continue;
         }
         f.deferred!--;
-        toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, 0);
+        toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
       }
       if (kept === nDef) {
         for (let j = 0; j < kept; j++) {
           const i = defI[j];
           const w = sumW + i * 16;
           defF[j].deferred!--;
-          toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, 0);
+          toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
         }
         kept = 0;
       }
@@ -572,8 +577,15 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     const sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
     bitsSoFar += u32[d + 2] * 8;
     pktIndex++;
-    if (sched > performance.now()) {
-      if (rxQueued || feedDue) settle();
+    const now = performance.now();
+    if (sched > now) {
+      // Poll while waiting, unless the next packet is due too soon for a poll to pay
+      // (adaptive batching, as IX: a poll costs a few µs) and nothing has waited long.
+      const oldest = nDef ? defS[0] : rxQueued ? schedQ[0] : Infinity;
+      if (sched - now >= PACE_POLL_MS || now - oldest >= PACE_HOLD_MS) {
+        drainDeferred();
+        if (rxQueued || feedDue) settle();
+      }
       const w0 = performance.now();
       sleepUntil(sched);
       st.waitMs += performance.now() - w0;
@@ -724,10 +736,11 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
             }
             if (proto === 17) {
               f.udpReq!++;
-            } else if (!paced && feed && (f.deferred || acksUnsent(w, f))) {
+            } else if (feed && (f.deferred || acksUnsent(w, f))) {
               // Held back until the core has sent what it acknowledges (drainDeferred).
               if (nDef === defI.length) drainDeferred();
               defI[nDef] = i;
+              defS[nDef] = sched;
               defF[nDef++] = f;
               f.deferred = (f.deferred ?? 0) + 1;
               if (!paced) nowNs = Math.max(nowNs, t);
@@ -820,6 +833,8 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   };
   const served = slots;
   const tracked = tc ? tc.rp_flows : 0;
+  const pps = sec > 0 ? Math.round(packetsIn / sec) : 0;
+  const mbps = sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0;
   return {
     ...base,
     app,
@@ -829,8 +844,10 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
     bytes_out: st.bytesOut,
     packets_processed: processed,
     flows: { total: served + tracked, served, tracked, midstream: tc ? tc.rp_flows_midstream : 0 },
-    pps: sec > 0 ? Math.round(packetsIn / sec) : 0,
-    mbps: sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0,
+    pps,
+    mbps,
+    // buildReport's rates count the core's received frames: here every input packet counts.
+    pacing: base.pacing && { ...base.pacing, achieved_pps: pps, achieved_mbps: mbps },
     drops: drops as ReplayReport["drops"],
     fidelity,
     stages,
