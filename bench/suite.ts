@@ -93,6 +93,20 @@ const replaySection: Section = {
 };
 SECTIONS.push(replaySection);
 
+// ---- serve (bench/serve.ts): replay --mode serve on gen etc, track alongside ----
+const serveSection: Section = {
+  name: "serve",
+  about:
+    "replay --mode serve (mirror, fidelity checked) on a 500 k-packet gen etc capture, one worker, track alongside",
+  async run(ctx) {
+    const { benchServe, formatServeBench } = await import("./serve.ts");
+    const b = benchServe(Math.max(5, ctx.runs));
+    for (const line of formatServeBench(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(serveSection);
+
 // ---- gen (bench/gen.ts): synthetic workload generation speed, one core ----
 const genSection: Section = {
   name: "gen",
