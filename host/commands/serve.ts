@@ -250,7 +250,13 @@ class Tracker {
 }
 
 /** serve mode: one replay pass per --loop with the pre-scan's flows (see above). */
-export function runServe(path: string, pre: Prescan, opts: ReplayOptions): ReplayReport {
+export function runServe(
+  path: string,
+  pre: Prescan,
+  opts: ReplayOptions,
+  /** Stop after this many read batches (the paced warm-up). */
+  maxBatches = Infinity,
+): ReplayReport {
   const app = opts.app ?? "mirror";
   const mirror = app === "mirror";
   const workers = opts.workers ?? 1;
@@ -260,23 +266,23 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
   // With a real app, a TCP flow needs only its SYN: the app answers, there is nothing
   // to compare. UDP answers come from the capture only (mirror).
   let perPass = pre.served;
-  const why: Record<string, number> = { ...pre.unservedWhy };
+  let why: Record<string, number> = { ...pre.unservedWhy };
   if (!mirror) {
     perPass = 0;
+    why = {};
     for (const list of pre.lists)
       for (const f of list) {
-        if (f.why === "no SYN-ACK") {
-          why[f.why]--;
-          f.why = null;
-        }
-        if (f.proto === 17 && f.why === null) {
-          f.why = "UDP (answered by --app mirror only)";
-          why[f.why] = (why[f.why] ?? 0) + 1;
-        }
+        if (f.why === "no SYN-ACK") f.why = null;
+        if (f.proto === 17) f.why = "UDP (answered by --app mirror only)";
         f.id = f.why === null ? perPass++ : -1;
+        if (f.why !== null) why[f.why] = (why[f.why] ?? 0) + 1;
       }
-    for (const k of Object.keys(why)) if (!why[k]) delete why[k];
   }
+  // Paced runs start with a short top-speed run of the same capture on a throw-away
+  // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
+  // stalled the first paced packets by tens of ms (as replay()'s warmUp).
+  if (paced && maxBatches === Infinity)
+    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
   const slots = perPass * loops;
   if (slots > MAX_SERVED)
     throw new UsageError(
@@ -615,6 +621,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
           f.sentEnd = undefined;
           f.udpReq = 0;
           f.deferred = 0;
+          f.blocked = -1; // rounds count from 1 in each run
         }
       }
       const shiftS = loop * passShiftS;
@@ -631,7 +638,7 @@ export function runServe(path: string, pre: Prescan, opts: ReplayOptions): Repla
         const n = reader.next();
         if (n > 0) decode(n);
         st.readMs += performance.now() - r0;
-        if (n === 0) break;
+        if (n === 0 || maxBatches-- <= 0) break;
         if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, 1);
         // The batch's capture times: first and last record (the span, the report's times).
         const tsAt = (i: number) => f64[(descW + i * 8 + 6) >>> 1] + u32[descW + i * 8 + 4] / 1e9;
