@@ -54,7 +54,7 @@ export {
 } from "./net/tcp/testhooks";
 export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
-  clientHistBuckets, clientDone, clientConnState, histBucket, histBucketLow,
+  clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, histBucket, histBucketLow,
 } from "./apps/client";
 // Stage timing and its staged replay passes (assembly/stats).
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";

@@ -70,6 +70,8 @@ export let roundTrips: u64 = 0;
 export let bytesVerified: u64 = 0;
 export let errors: u64 = 0;
 export let connectsFailed: u64 = 0;
+/** Connections that died (RST, timeout) before their requests were done: also in `errors`. */
+export let diedEarly: u64 = 0;
 export let latencySumUs: u64 = 0;
 
 @inline function rec(i: u32): usize {
@@ -106,7 +108,7 @@ export function clientInit(m: u32): i32 {
   for (let i: u32 = 0; i < nConns; i++) memory.fill(rec(i), 0, REC);
   nextConnect = 0;
   finished = 0;
-  roundTrips = bytesVerified = errors = connectsFailed = latencySumUs = 0;
+  roundTrips = bytesVerified = errors = connectsFailed = diedEarly = latencySumUs = 0;
   return 0;
 }
 
@@ -325,7 +327,10 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     } else if (kind == EV_TCP_DEAD) {
       const st = load<u32>(r, F_STATE);
       if (st == ST_DEAD) continue;
-      if (st != ST_CLOSING) errors++; // died before its requests were done
+      if (st != ST_CLOSING) {
+        errors++; // died before its requests were done
+        diedEarly++;
+      }
       store<u32>(r, ST_DEAD, F_STATE);
       finished++;
     }
@@ -352,6 +357,10 @@ export function clientHistPtr(): usize {
 export function clientConnState(i: u32): u32 {
   return i < nConns ? load<u32>(rec(i), F_STATE) : 0xffffffff;
 }
+/** Requests connection i completed (echo: messages; memcached: sets and gets). */
+export function clientConnSeq(i: u32): u32 {
+  return i < nConns ? load<u32>(rec(i), F_SEQ) : 0;
+}
 
 // ---- results for the host --------------------------------------------------------
 export function clientRoundTrips(): u64 {
@@ -365,6 +374,9 @@ export function clientErrors(): u64 {
 }
 export function clientConnectsFailed(): u64 {
   return connectsFailed;
+}
+export function clientDiedEarly(): u64 {
+  return diedEarly;
 }
 export function clientLatencySumUs(): u64 {
   return latencySumUs;

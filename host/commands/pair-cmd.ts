@@ -1,6 +1,9 @@
 import { Option, type Command } from "commander";
-import { formatPair, pairOneThread, pairTwoThreads, type PairOptions } from "./pair.ts";
+import { formatPair, pairOneThread, pairTwoThreads, type PairOptions, type PairReport } from "./pair.ts";
+import { pairServerWorkers, WorkerTrapped } from "./pair-workers.ts";
 import { fail, out, probability, wholeNumber } from "./cli-util.ts";
+import { UsageError } from "../io/errors.ts";
+import { parseRebalance } from "../dispatch/control-plane.ts";
 
 interface Raw {
   app: "echo" | "memcached";
@@ -17,6 +20,13 @@ interface Raw {
   timeout: number;
   json?: boolean;
   stages?: boolean;
+  serverWorkers?: number;
+  rebalance: string;
+  migrateAt?: number;
+  onTrap: "abort" | "restart";
+  trapWorker?: number;
+  trapAt?: number;
+  trapAfterMs?: number;
 }
 
 export function register(program: Command): void {
@@ -45,10 +55,61 @@ export function register(program: Command): void {
         .choices(["1", "2"])
         .default("2"),
     )
+    .option(
+      "--server-workers <n>",
+      "server side on the multi-worker dataplane: the client core and the dispatcher in this thread, n (1..16) server worker threads (replaces --workers)",
+      wholeNumber,
+    )
+    .addOption(
+      new Option("--rebalance <on|off>", "with --server-workers: move flow groups from busy to idle workers")
+        .choices(["on", "off"])
+        .default("off"),
+    )
+    .option(
+      "--migrate-at <n>",
+      "with --server-workers ≥ 2: after n round trips move every flow group to the next worker",
+      wholeNumber,
+    )
+    .addOption(
+      new Option(
+        "--on-trap <what>",
+        "with --server-workers: a worker that traps stops the run (abort) or restarts with its connections lost",
+      )
+        .choices(["abort", "restart"])
+        .default("abort"),
+    )
+    // Test-only: make a server worker trap (WASM unreachable) at a round-trip count or a time into the run.
+    .addOption(new Option("--trap-worker <i>").argParser(wholeNumber).hideHelp())
+    .addOption(new Option("--trap-at <n>").argParser(wholeNumber).hideHelp())
+    .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
-    .action(async (o: Raw) => {
+    .action(async (o: Raw, cmd: Command) => {
+      const sw = o.serverWorkers;
+      if (sw === undefined) {
+        for (const [flag, given] of [
+          ["--rebalance", cmd.getOptionValueSource("rebalance") === "cli"],
+          ["--migrate-at", o.migrateAt !== undefined],
+          ["--on-trap", cmd.getOptionValueSource("onTrap") === "cli"],
+          ["--trap-worker", o.trapWorker !== undefined],
+        ] as const)
+          if (given) throw new UsageError(`${flag} needs --server-workers`, "add --server-workers N");
+      } else {
+        if (cmd.getOptionValueSource("workers") === "cli")
+          throw new UsageError(
+            "--workers and --server-workers cannot be combined",
+            "--workers 1|2 places the two cores of the back-to-back pair; --server-workers N puts the server on N dataplane workers",
+          );
+        if (sw < 1 || sw > 16) throw new UsageError(`--server-workers ${sw} is out of range`, "use 1 to 16");
+        if (o.migrateAt !== undefined && sw < 2)
+          throw new UsageError(
+            "--migrate-at needs at least 2 server workers",
+            "use --server-workers 2 or more",
+          );
+        if (o.trapWorker !== undefined && o.trapWorker >= sw)
+          throw new UsageError(`--trap-worker ${o.trapWorker} is not a worker`, `use 0 to ${sw - 1}`);
+      }
       const opts: PairOptions = {
         app: o.app,
         conns: o.conns,
@@ -65,11 +126,35 @@ export function register(program: Command): void {
         },
         timeoutS: o.timeout,
         stages: !!o.stages,
+        serverWorkers: sw,
+        rebalance: parseRebalance(o.rebalance),
+        migrateAt: o.migrateAt,
+        onTrap: o.onTrap,
+        trapWorker: o.trapWorker,
+        trapAt: o.trapAt,
+        trapAfterMs: o.trapAfterMs,
       };
-      const r = opts.workers === 1 ? pairOneThread(opts) : await pairTwoThreads(opts);
+      if (sw !== undefined && opts.stages)
+        throw new UsageError("--stages is not available with --server-workers", "leave out --stages");
+      let r: PairReport;
+      try {
+        r =
+          sw !== undefined
+            ? await pairServerWorkers(opts)
+            : opts.workers === 1
+              ? pairOneThread(opts)
+              : await pairTwoThreads(opts);
+      } catch (e) {
+        if (e instanceof WorkerTrapped) fail(e.message);
+        throw e;
+      }
       out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatPair(r));
-      if (r.errors > 0) fail(`${r.errors} response(s) differed from what was sent`);
-      if (!r.completed)
+      // With --on-trap restart a trap's lost connections are tolerated: they are reported, not failed.
+      const tolerated = opts.onTrap === "restart" && (r.traps?.events.length ?? 0) > 0;
+      const mismatched = tolerated ? r.errors_excluding_lost! : r.errors;
+      if (mismatched > 0) fail(`${mismatched} response(s) differed from what was sent`);
+      const lost = tolerated ? r.traps!.round_trips_lost : 0;
+      if (!r.completed && !(tolerated && r.round_trips + lost === r.expected_round_trips))
         fail(
           `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
         );

@@ -13,6 +13,7 @@ import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
 import { serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
+import { formatPairWorkers, type PairWorkersFields } from "./pair-workers.ts";
 import {
   formatPollStages,
   pollStageCost,
@@ -33,6 +34,17 @@ export interface PairOptions {
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
+  /** Server side on the multi-worker Dataplane with this many workers (pair-workers.ts); `workers` is then unused. */
+  serverWorkers?: number;
+  /** The control plane's rebalancer moves flow groups between server workers. */
+  rebalance?: boolean;
+  /** Once the client has made this many round trips, every flow group moves to the next worker. */
+  migrateAt?: number;
+  onTrap?: "abort" | "restart";
+  /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
+  trapWorker?: number;
+  trapAt?: number;
+  trapAfterMs?: number;
 }
 
 export interface PairReport extends ClientResults {
@@ -53,6 +65,15 @@ export interface PairReport extends ClientResults {
   completed: boolean;
   /** poll()'s stage cost per round trip in each core, with --stages */
   stages: { client: PollStageCost; server: PollStageCost } | null;
+  // With --server-workers (pair-workers.ts; absent otherwise): batch_histogram.server and
+  // counters.server are then the sums over the workers, `workers` the number of server workers.
+  server_workers?: number;
+  per_worker?: PairWorkersFields["per_worker"];
+  dispatch?: PairWorkersFields["dispatch"];
+  control?: PairWorkersFields["control"];
+  traps?: PairWorkersFields["traps"];
+  /** `errors` less the connections that died before they were done (lost to a worker's trap). */
+  errors_excluding_lost?: number;
 }
 
 const APP_IDS = { echo: 1, memcached: 3 } as const;
@@ -106,8 +127,22 @@ function finish(
   faults: PairReport["faults"],
   sums: [StageSums, StageSums] | null = null,
 ): PairReport {
-  const cc = readCounters(cv);
-  const sc = readCounters(sv);
+  const side = (v: CoreViews) => ({ counters: readCounters(v), hist: readBatchHistogram(v) });
+  return finishReport(o, client, side(cv), side(sv), seconds, faults, sums);
+}
+
+/** The report from each side's counters and batch histogram (the server side may be a sum over workers). */
+export function finishReport(
+  o: PairOptions,
+  client: ClientResults,
+  cside: { counters: Counters; hist: number[] },
+  sside: { counters: Counters; hist: number[] },
+  seconds: number,
+  faults: PairReport["faults"],
+  sums: [StageSums, StageSums] | null = null,
+): PairReport {
+  const cc = cside.counters;
+  const sc = sside.counters;
   const expected = o.conns * o.msgs * (o.app === "memcached" ? 2 : 1);
   return {
     schema: "ixwasm-pair/1",
@@ -123,7 +158,7 @@ function finish(
     retransmits: cc.tcp_retransmits + sc.tcp_retransmits,
     timeouts: cc.tcp_rto_timeouts + sc.tcp_rto_timeouts,
     faults,
-    batch_histogram: { client: readBatchHistogram(cv), server: readBatchHistogram(sv) },
+    batch_histogram: { client: cside.hist, server: sside.hist },
     counters: { client: pick(cc), server: pick(sc) },
     completed: client.done && client.round_trips === expected,
     stages: sums
@@ -135,7 +170,7 @@ function finish(
   };
 }
 
-function check(o: PairOptions): void {
+export function check(o: PairOptions): void {
   if (o.conns < 1 || o.msgs < 1) throw new UsageError("--conns and --msgs must be at least 1");
   if (o.size < 1 || o.size > 1 << 20)
     throw new UsageError(`--size ${o.size} is out of range`, "use 1 to 1048576 bytes");
@@ -242,7 +277,13 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
 
 export function formatPair(r: PairReport): string {
   const rows: [string, string | number][] = [
-    ["app", `${r.app} (${r.conns} connections × ${r.msgs} messages of ${r.size} B), ${r.workers} worker(s)`],
+    [
+      "app",
+      `${r.app} (${r.conns} connections × ${r.msgs} messages of ${r.size} B), ` +
+        (r.server_workers
+          ? `client + dispatcher in the main thread, ${r.server_workers} server worker(s)`
+          : `${r.workers} worker(s)`),
+    ],
     ["round trips", `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : "  (INCOMPLETE)"}`],
     ["round trips/s", Math.round(r.round_trips_per_s)],
     ["bytes verified", r.bytes_verified],
@@ -261,6 +302,6 @@ export function formatPair(r: PairReport): string {
       `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
     ]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+  const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
   return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
 }

@@ -82,6 +82,9 @@ export interface ControlStats {
   pauseUsMax: number;
   rebalanceTicks: number;
   errors: string[];
+  /** Completed migrations by worker: groups moved off it, and onto it. */
+  movedOut: number[];
+  movedIn: number[];
 }
 
 const GROUPS = 128;
@@ -104,6 +107,8 @@ export class ControlPlane implements Steering {
     pauseUsMax: 0,
     rebalanceTicks: 0,
     errors: [],
+    movedOut: [],
+    movedIn: [],
   };
   private readonly held: (Buffer[] | null)[] = new Array(GROUPS).fill(null);
   private readonly counts = new Float64Array(GROUPS);
@@ -131,6 +136,8 @@ export class ControlPlane implements Steering {
       ...opts,
       txSink: opts.txSink ?? dp.opts.txSink,
     };
+    this.stats.movedOut = new Array<number>(dp.slots.length).fill(0);
+    this.stats.movedIn = new Array<number>(dp.slots.length).fill(0);
     const retaPtr = (dp.dispatcher.exports.retaPtr as () => number)() >>> 0;
     this.reta.set(dp.dispatcher.u8.subarray(retaPtr, retaPtr + GROUPS));
     for (const s of dp.slots) {
@@ -335,7 +342,11 @@ export class ControlPlane implements Steering {
     if (!r.ok) {
       this.stats.refused++;
       if (r.error) this.stats.errors.push(`group ${r.group}: ${r.error}`);
-    } else this.stats.migrations++;
+    } else if (r.from !== r.to) {
+      this.stats.migrations++;
+      this.stats.movedOut[r.from]++;
+      this.stats.movedIn[r.to]++;
+    }
     this.stats.flowsMoved += r.flows;
     this.stats.flowsLost += r.lost;
     this.stats.bytesMoved += r.bytes;
@@ -409,6 +420,8 @@ export class ControlPlane implements Steering {
     return {
       ...this.stats,
       errors: [...this.stats.errors],
+      movedOut: [...this.stats.movedOut],
+      movedIn: [...this.stats.movedIn],
       pauseUsMean: n ? Math.round(this.stats.pauseUsTotal / n) : 0,
     };
   }

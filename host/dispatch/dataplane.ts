@@ -81,6 +81,8 @@ export interface WorkerSlot {
 export interface DataplaneStats {
   dispatched: number[];
   ringWaits: number;
+  /** Times the dispatcher found worker i's ring full (ringWaits is their sum). */
+  waits: number[];
   nonIp: number;
   traps: { worker: number; message: string }[];
   restarts: number;
@@ -121,6 +123,7 @@ export class Dataplane {
     this.stats = {
       dispatched: new Array(opts.workers).fill(0),
       ringWaits: 0,
+      waits: new Array(opts.workers).fill(0),
       nonIp: 0,
       traps: [],
       restarts: 0,
@@ -197,7 +200,10 @@ export class Dataplane {
     this.stats.traps.push({ worker: i, message });
     if (this.opts.onTrap === "restart" && Atomics.load(this.ctl, DP_STOP) === 0) {
       this.stats.restarts++;
-      this.slots[i] = this.spawn(i);
+      const slot = this.spawn(i);
+      this.slots[i] = slot;
+      // Its rings open once the new core has run init(); until then put() waits for them.
+      void this.ready().catch((e: Error) => this.stats.traps.push({ worker: i, message: e.message }));
     }
   }
 
@@ -257,16 +263,23 @@ export class Dataplane {
       first += k;
     }
     this.steering?.idle();
-    for (let i = 0; i < touched.length; i++) if (touched[i]) this.slots[i].nic.rxCommit();
+    for (let i = 0; i < touched.length; i++) if (touched[i]) this.slots[i].nic?.rxCommit();
   }
 
   private async put(w: number, u8: Uint8Array, off: number, len: number): Promise<void> {
-    const nic = this.slots[w].nic;
+    let nic = this.slots[w].nic;
+    while (!nic) {
+      // A restarted worker whose core is not up yet (onTrap): its frames wait here, in order.
+      if (this.failed) throw new Error(`worker ${w} trapped: ${this.stats.traps.at(-1)?.message}`);
+      await new Promise((r) => setTimeout(r, 1));
+      nic = this.slots[w].nic;
+    }
     while (!nic.rxPut(u8, off, len)) {
       if (nic.rxTooLong && len > 2048) return; // counted by the Nic; a frame over an mbuf is not delivered
       // Ring full: publish what we have so the worker can take it, then wait for room.
       nic.rxCommit();
       this.stats.ringWaits++;
+      this.stats.waits[w]++;
       if (this.opts.txSink) this.drain(this.opts.txSink);
       if (this.failed) throw new Error(`worker ${w} trapped: ${this.stats.traps.at(-1)?.message}`);
       await new Promise((r) => setImmediate(r));
@@ -281,13 +294,13 @@ export class Dataplane {
 
   /** Publishes what putFrame put into worker w's ring. */
   commit(w: number): void {
-    this.slots[w].nic.rxCommit();
+    this.slots[w].nic?.rxCommit();
   }
 
   /** Hands every frame the workers transmitted to fn (worker index, memory, offset, length). */
   drain(fn: (worker: number, mem: Uint8Array, off: number, len: number) => void): number {
     let n = 0;
-    for (const s of this.slots) n += s.nic.txDrain((mem, off, len) => fn(s.index, mem, off, len));
+    for (const s of this.slots) if (s.nic) n += s.nic.txDrain((mem, off, len) => fn(s.index, mem, off, len));
     return n;
   }
 
