@@ -32,7 +32,7 @@
 // has sent everything due (one segment per flow per poll, see
 // The per-packet host work is a flow lookup in a
 // typed-array hash (host/trace/flow-index.ts), one frame copy, and for the
-// reference a feed copy and a CRC: no strings, objects or core calls.
+// reference a feed record and a payload hash: no strings, objects or core calls.
 //
 // Time: at --speed top the core's clock is the capture's timestamps (output is
 // deterministic). At paced speeds the client→server packets are released on the

@@ -5,7 +5,7 @@
 // Compared: every first transmission of a segment that occupies sequence space
 // (payload, SYN or FIN) and every RST, in the capture's server direction. Two
 // segments match when they start at the same offset with the same payload
-// length, the same SYN/FIN/RST flags and equal payload bytes (CRC-32 of each;
+// length, the same SYN/FIN/RST flags and equal payload bytes (a 32-bit hash of each;
 // of the captured part when the capture's snap length cut the payload).
 // Excluded, because they follow the local stack's timing and policy rather than
 // the conversation: pure ACKs (delayed-ACK timing, RFC 9293 §3.8.6.3), window
@@ -15,37 +15,37 @@
 // core segment at an offset the capture never used is "extra" (not compared).
 //
 // UDP flows: the n-th datagram the core sent on a flow is compared with the
-// n-th datagram the capture's server sent on it (same length, same payload CRC).
+// n-th datagram the capture's server sent on it (same length, same payload hash).
 //
 // Flows are the caller's small integer ids (array-indexed); payloads are read in
-// place (memory, offset, length) with a table CRC-32 in JS: no object, string or
+// place (memory, offset, length) and hashed in JS (payloadHash): no object, string or
 // native call per packet except the pending-segment map entries.
 
-/** CRC-32 tables (IEEE 802.3, reflected), slicing by 4: T[k][b] = CRC of byte b followed by k zero bytes. */
-const CRC_T = (() => {
-  const t = new Int32Array(4 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
+/**
+ * 32-bit hash of mem[off, off+len) for the comparison (not a checksum of any
+ * protocol): four bytes per step through a DataView (unaligned reads of the
+ * core's shared memory), multiply-xorshift mixing, the length mixed in. Measured
+ * 1.1 ns/byte here against 2.5 for a sliced table CRC-32, which payload-heavy
+ * captures felt (a third of serve's time on gen incast).
+ */
+let dvBuf: ArrayBufferLike | null = null;
+let dv: DataView = new DataView(new ArrayBuffer(4));
+export function payloadHash(mem: Uint8Array, off: number, len: number): number {
+  if (mem.buffer !== dvBuf) {
+    dvBuf = mem.buffer;
+    dv = new DataView(mem.buffer);
   }
-  for (let n = 0; n < 256; n++)
-    for (let k = 1; k < 4; k++)
-      t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
-  return t;
-})();
-/** CRC-32 of mem[off, off+len): four bytes per step, then byte by byte. */
-export function crc32Of(mem: Uint8Array, off: number, len: number): number {
-  const t = CRC_T;
-  let c = -1;
-  let i = off;
-  const end = off + len;
+  const base = mem.byteOffset;
+  let h = (len ^ 0x811c9dc5) | 0;
+  let i = base + off;
+  const end = i + len;
   for (const end4 = end - 3; i < end4; i += 4) {
-    c ^= mem[i] | (mem[i + 1] << 8) | (mem[i + 2] << 16) | (mem[i + 3] << 24);
-    c = t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24];
+    h = Math.imul(h ^ dv.getUint32(i, true), 0x9e3779b1);
+    h ^= h >>> 15;
   }
-  for (; i < end; i++) c = t[(c ^ mem[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  for (; i < end; i++) h = Math.imul(h ^ mem[i - base], 0x01000193);
+  h ^= h >>> 13;
+  return h >>> 0;
 }
 
 export interface FidelityReport {
@@ -77,17 +77,17 @@ const F_RST = 4;
 
 /**
  * Segments waiting for their counterpart, in a pool of typed columns (index →
- * payload length, SYN/FIN/RST flags, CRC and the bytes the CRC covers, which a
+ * payload length, SYN/FIN/RST flags, hash and the bytes the hash covers, which a
  * capture's snap length may cut): no object per segment.
  */
 class SegPool {
   len = new Int32Array(1024);
   flags = new Int32Array(1024);
-  crc = new Int32Array(1024);
-  crcLen = new Int32Array(1024);
+  hash = new Int32Array(1024);
+  hashLen = new Int32Array(1024);
   private readonly free: number[] = [];
   private next = 0;
-  add(len: number, flags: number, crc: number, crcLen: number): number {
+  add(len: number, flags: number, hash: number, hashLen: number): number {
     let i = this.free.pop();
     if (i === undefined) {
       if (this.next === this.len.length) this.grow();
@@ -95,8 +95,8 @@ class SegPool {
     }
     this.len[i] = len;
     this.flags[i] = flags;
-    this.crc[i] = crc;
-    this.crcLen[i] = crcLen;
+    this.hash[i] = hash;
+    this.hashLen[i] = hashLen;
     return i;
   }
   drop(i: number): void {
@@ -111,8 +111,8 @@ class SegPool {
     };
     this.len = g(this.len);
     this.flags = g(this.flags);
-    this.crc = g(this.crc);
-    this.crcLen = g(this.crcLen);
+    this.hash = g(this.hash);
+    this.hashLen = g(this.hashLen);
   }
 }
 
@@ -124,7 +124,7 @@ interface FlowSide {
   outs: Map<number, number>;
   refMax: number;
   outMax: number;
-  /** UDP: recorded and sent datagrams not yet paired (len, crc pairs), and how many of each so far. */
+  /** UDP: recorded and sent datagrams not yet paired (len, hash pairs), and how many of each so far. */
   dRef: number[];
   dOut: number[];
   nRef: number;
@@ -225,7 +225,7 @@ export class FidelityMeter {
     const key = flags & F_RST ? -1 - off : off;
     if (ext === 0 && s.refs.has(key)) return; // a repeated RST
     const have = Math.min(have0, len);
-    const crc = have ? crc32Of(mem, off0, have) : 0;
+    const hash = have ? payloadHash(mem, off0, have) : 0;
     this.compared++;
     this.bytesCompared += len;
     const o = s.outs.size ? s.outs.get(key) : undefined;
@@ -236,15 +236,15 @@ export class FidelityMeter {
         off,
         len,
         flags,
-        crc,
+        hash,
         have,
         this.pool.len[o],
         this.pool.flags[o],
-        this.pool.crc[o] >>> 0,
-        this.pool.crcLen[o],
+        this.pool.hash[o] >>> 0,
+        this.pool.hashLen[o],
       );
       this.pool.drop(o);
-    } else s.refs.set(key, this.pool.add(len, flags, crc, have));
+    } else s.refs.set(key, this.pool.add(len, flags, hash, have));
   }
 
   /** A segment the core transmitted on that flow (its payload: mem[pay, pay+len), read during the call). */
@@ -273,47 +273,54 @@ export class FidelityMeter {
     const p = this.pool;
     if (r !== undefined) {
       s.refs.delete(key);
-      const n = Math.min(p.crcLen[r], len);
+      const n = Math.min(p.hashLen[r], len);
       this.pair(
         s,
         off,
         p.len[r],
         p.flags[r],
-        p.crc[r] >>> 0,
-        p.crcLen[r],
+        p.hash[r] >>> 0,
+        p.hashLen[r],
         len,
         flags,
-        n ? crc32Of(mem, pay, n) : 0,
+        n ? payloadHash(mem, pay, n) : 0,
         n,
       );
       p.drop(r);
-    } else s.outs.set(key, p.add(len, flags, len ? crc32Of(mem, pay, len) : 0, len));
+    } else s.outs.set(key, p.add(len, flags, len ? payloadHash(mem, pay, len) : 0, len));
   }
 
   /** UDP: a datagram the capture's server sent on the flow (payload mem[off, off+have), len from the header). */
   refDatagram(flow: number, name: string, len: number, mem: Uint8Array, off: number, have: number): void {
     const s = this.side(flow, name, 0);
-    const crc = crc32Of(mem, off, Math.min(have, len));
+    const hash = payloadHash(mem, off, Math.min(have, len));
     if (s.dOut.length) {
-      this.pairDatagram(s, s.nRef, len, crc, s.dOut.shift()!, s.dOut.shift()!);
-    } else s.dRef.push(len, crc);
+      this.pairDatagram(s, s.nRef, len, hash, s.dOut.shift()!, s.dOut.shift()!);
+    } else s.dRef.push(len, hash);
     s.nRef++;
   }
 
   /** UDP: a datagram the core sent on the flow. */
   outDatagram(flow: number, name: string, mem: Uint8Array, off: number, len: number): void {
     const s = this.side(flow, name, 0);
-    const crc = crc32Of(mem, off, len);
+    const hash = payloadHash(mem, off, len);
     if (s.dRef.length) {
-      this.pairDatagram(s, s.nOut, s.dRef.shift()!, s.dRef.shift()!, len, crc);
-    } else s.dOut.push(len, crc);
+      this.pairDatagram(s, s.nOut, s.dRef.shift()!, s.dRef.shift()!, len, hash);
+    } else s.dOut.push(len, hash);
     s.nOut++;
   }
 
-  private pairDatagram(s: FlowSide, n: number, rLen: number, rCrc: number, oLen: number, oCrc: number): void {
+  private pairDatagram(
+    s: FlowSide,
+    n: number,
+    rLen: number,
+    rHash: number,
+    oLen: number,
+    oHash: number,
+  ): void {
     this.dCompared++;
     if (rLen !== oLen) this.note(s, n + 1, `datagram ${n}: length ${oLen}, capture ${rLen}`);
-    else if (rCrc !== oCrc) this.note(s, n + 1, `datagram ${n}: payload bytes differ`);
+    else if (rHash !== oHash) this.note(s, n + 1, `datagram ${n}: payload bytes differ`);
     else this.dMatching++;
   }
 
@@ -323,16 +330,16 @@ export class FidelityMeter {
     off: number,
     rLen: number,
     rFlags: number,
-    rCrc: number,
-    rCrcLen: number,
+    rHash: number,
+    rHashLen: number,
     oLen: number,
     oFlags: number,
-    oCrc: number,
-    oCrcLen: number,
+    oHash: number,
+    oHashLen: number,
   ): void {
     if (rLen !== oLen) this.note(s, off, `length ${oLen}, capture ${rLen}`);
     else if (rFlags !== oFlags) this.note(s, off, `flags ${flagText(oFlags)}, capture ${flagText(rFlags)}`);
-    else if (rCrcLen === oCrcLen && rCrc !== oCrc) this.note(s, off, "payload bytes differ");
+    else if (rHashLen === oHashLen && rHash !== oHash) this.note(s, off, "payload bytes differ");
     else {
       this.matching++;
       this.bytesMatching += rLen;

@@ -12,6 +12,7 @@ import { replay } from "../../host/commands/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 import { TraceWriter } from "../../host/io/writer.ts";
 import { runGen } from "../../host/commands/gen.ts";
+import { FidelityMeter } from "../../host/report/fidelity.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-modes-"));
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
@@ -188,6 +189,35 @@ test("gen etc, 16 connections interleaved: every answer right, and one poll serv
   const l = replay(path, { mode: "serve", loop: 2 });
   serveAcc(l);
   assert.is(l.fidelity!.segments_matching, 2 * f.segments_compared);
+});
+
+test("fidelity meter: a changed payload byte, length or flag is a mismatch; order of arrival does not matter", () => {
+  const mem = new Uint8Array(new SharedArrayBuffer(4096));
+  for (let i = 0; i < 1000; i++) mem[i] = (i * 7) & 0xff;
+  mem.copyWithin(2001, 0, 1000); // the same bytes at another (unaligned) place
+  const m = new FidelityMeter();
+  const isn = 1000;
+  m.ref(0, "f", isn, isn + 1, 500, 0x18, mem, 0, 500, 0); // capture first
+  m.out(0, "f", isn, isn + 1, 0x18, mem, 2001, 500);
+  m.out(0, "f", isn, isn + 501, 0x18, mem, 2501, 300); // core first
+  m.ref(0, "f", isn, isn + 501, 300, 0x18, mem, 500, 300, 0);
+  mem[2901] ^= 1;
+  m.ref(0, "f", isn, isn + 801, 100, 0x19, mem, 900, 100, 0);
+  m.out(0, "f", isn, isn + 801, 0x19, mem, 2901, 100); // byte 0 differs
+  m.ref(1, "g", isn, isn + 1, 10, 0x18, mem, 0, 10, 0);
+  m.out(1, "g", isn, isn + 1, 0x19, mem, 2001, 10); // FIN where the capture had none
+  m.refDatagram(2, "u", 20, mem, 0, 20);
+  m.outDatagram(2, "u", mem, 2001, 20);
+  m.refDatagram(2, "u", 20, mem, 20, 20);
+  m.outDatagram(2, "u", mem, 2021, 19);
+  const f = m.finish();
+  assert.is(f.segments_compared, 4);
+  assert.is(f.segments_matching, 2);
+  assert.equal(
+    f.first_mismatches.map((x) => x.what),
+    ["payload bytes differ", "flags [FIN], capture [data]", "datagram 1: length 19, capture 20"],
+  );
+  assert.equal([f.datagrams_compared, f.datagrams_matching], [2, 1]);
 });
 
 test.run();
