@@ -113,7 +113,7 @@ export function register(program: Command): void {
     .option("--queues <n>", "tap queues (IFF_MULTI_QUEUE when > 1)", wholeNumber, 1)
     .option(
       "--workers <n>",
-      "worker threads, each with its own core, queue q on worker q mod n; 0: the main thread serves every queue (default: one per queue)",
+      "worker threads, each with its own core, queue q on worker q mod n; 0: the main thread serves every queue (default: one per queue when --queues > 1, else 0)",
       wholeNumber,
     )
     .addOption(new Option("--app <app>", "server app").choices(Object.keys(APPS)).default("echo"))

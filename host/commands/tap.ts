@@ -1,12 +1,12 @@
 // `ixwasm tap`: WASM cores on a Linux tap, serving real kernel clients.
 //
 // A core is the far end of the tap: it owns --ip (and --ip6) and the MAC; the
-// tap interface is the kernel's side (in --netns, with --peer-ip). Each queue
-// (IFF_MULTI_QUEUE when --queues > 1) is served by a worker thread with its own
-// core (--workers, default one per queue): frames are read straight into that
-// core's mbufs and replies written on their arrival queue
-// (host/dispatch/tap-loop.ts has the loop, tap-worker.ts the thread).
-// --workers 0 keeps everything on the main thread (one core, every queue).
+// tap interface is the kernel's side (in --netns, with --peer-ip). With
+// --queues N > 1 the tap is multi-queue and each queue is served by a worker
+// thread with its own core (--workers, default one per queue): frames are read
+// straight into that core's mbufs and replies written on their arrival queue
+// (host/dispatch/tap-loop.ts has the loop, tap-worker.ts the thread). One
+// queue, or --workers 0, stays on the main thread (one core, every queue).
 import { serverAppBytes, stackConfig } from "../stack-config.ts";
 import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
@@ -39,7 +39,7 @@ export interface TapOptions {
   ip6?: Cidr;
   mac: Buffer;
   queues: number;
-  /** Worker threads, each with its own core, serving queue q on worker q mod workers; 0: the main thread serves every queue. Default: one per queue. */
+  /** Worker threads, each with its own core, serving queue q on worker q mod workers; 0: the main thread serves every queue. Default: one per queue when --queues > 1, else 0. */
   workers?: number;
   app: TapApp;
   /** 0: the app's usual port. */
@@ -207,15 +207,14 @@ export interface TapRun {
 
 /**
  * Worker threads a run uses: 0 means the main thread serves every queue.
- * One queue also gets a worker by default: measured against the main thread
- * (bench/tap-queues.ts, 8 interleaved pairs, load 6 on 2 vCPUs), 64 B ping-pong
- * p50 was 46 (41..55) µs in a worker vs 44 (41..52) on the main thread (within
- * the noise) and p99 2.3 vs 3.1 ms (lower in 7 of 8 pairs; the main thread
- * also turns its event loop between 20 ms slices). So the main thread is not measurably
- * faster, and one code path serves 1 and N queues.
+ * One queue stays on the main thread: in 6 interleaved comparisons
+ * (bench/tap-queues.ts, load 4–12 on 2 vCPUs) its 64 B ping-pong RTT p50 was
+ * lower every time (median of each run 40–62 µs vs 45–72 µs in one worker;
+ * the runs' ranges overlap, the sign never changed), while p99 (ms, from the
+ * load) went either way. Not explained yet; a worker spares nothing here.
  */
 export function tapWorkers(o: TapOptions): number {
-  return o.workers ?? o.queues;
+  return o.workers ?? (o.queues > 1 ? o.queues : 0);
 }
 
 /** Sets everything up (throws a UsageError on the first problem, with everything created so far removed) and starts serving. */

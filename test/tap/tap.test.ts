@@ -131,7 +131,7 @@ test("ping, ping -6, UDP echo (socat), 1 MB TCP echo (nc) byte-exact; clean exit
     assert.is(code, 0, t.stderr());
     assert.is(report.schema, "ixwasm-tap/1");
     assert.is(report.stop_reason, "signal");
-    assert.is(report.workers, 1, "one queue: one worker thread by default");
+    assert.is(report.workers, 0, "one queue: the main thread serves it by default");
     assert.ok(report.counters.icmp_echo >= 6, "6 echo requests answered");
     assert.ok(report.counters.tcp_passive_opens >= 2);
     assert.ok(report.rx_frames > 700 && report.tx_frames > 700);
