@@ -224,3 +224,17 @@ const workersSection: Section = {
   },
 };
 SECTIONS.push(workersSection);
+
+// ---- pair-workers (bench/pair-workers.ts): pair echo with 1 vs 2 server workers on the dataplane ----
+const pairWorkersSection: Section = {
+  name: "pair-workers",
+  about:
+    "pair echo with the server on the dataplane: 1 vs 2 server workers (client + dispatcher in the main thread), one-thread pair as reference, CPU per round trip",
+  async run(ctx) {
+    const { benchPairWorkers, formatPairWorkersBench } = await import("./pair-workers.ts");
+    const b = await benchPairWorkers(Math.max(5, ctx.runs));
+    for (const line of formatPairWorkersBench(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(pairWorkersSection);

@@ -153,6 +153,11 @@ export class ControlPlane implements Steering {
     }
   }
 
+  /** A migration is under way (it advances on setImmediate turns: a busy caller should yield often). */
+  get moving(): boolean {
+    return this.migrating > 0;
+  }
+
   static attach(dp: Dataplane, opts: ControlPlaneOptions = {}): ControlPlane {
     return new ControlPlane(dp, opts);
   }

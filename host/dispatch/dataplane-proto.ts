@@ -29,4 +29,6 @@ export interface DataplaneWorkerResult {
   polls: number;
   naps: number;
   trap: string | null;
+  /** The worker thread's CPU time from its core's start to its end (ms; NaN off Linux; thread-cpu.ts). */
+  cpuMs: number;
 }

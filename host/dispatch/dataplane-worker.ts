@@ -16,11 +16,13 @@ import {
   type DataplaneWorkerResult,
 } from "./dataplane-proto.ts";
 import { serveMigration } from "./control-worker.ts";
+import { threadCpuMs } from "./thread-cpu.ts";
 
 const d = workerData as DataplaneWorkerData;
 let polls = 0;
 let naps = 0;
 let trap: string | null = null;
+let cpu0 = NaN;
 try {
   const slow = d.testSlowPollMs ?? 0;
   const slowNow = () => {
@@ -35,6 +37,7 @@ try {
   const testTrap = core.exports.testTrap as () => void;
   const self = new Nic(core);
   Atomics.store(d.ctl, DP_POLLS + d.index, 1); // ready
+  cpu0 = threadCpuMs();
   let idle = 0;
   while (Atomics.load(d.ctl, DP_STOP) === 0) {
     if (Atomics.load(d.ctl, DP_TRAP + d.index) !== 0) testTrap();
@@ -53,5 +56,5 @@ try {
 } catch (e) {
   trap = (e as Error).message ?? String(e);
 }
-const result: DataplaneWorkerResult = { index: d.index, polls, naps, trap };
+const result: DataplaneWorkerResult = { index: d.index, polls, naps, trap, cpuMs: threadCpuMs() - cpu0 };
 parentPort!.postMessage(result);
