@@ -44,10 +44,14 @@ export function register(program: Command): void {
       wholeNumber,
       1,
     )
-    .option("--speed <speed>", "top | realtime | xK (e.g. x10) | pps:N | mbps:N", "top")
+    .option(
+      "--speed <speed>",
+      "top | realtime | xK (e.g. x10) | pps:N | mbps:N (serve: paces the client's packets; the core's clock is then the wall clock)",
+      "top",
+    )
     .option(
       "--loop <n>",
-      "replay the capture n times, each pass as new conversations (client port + pass; serve: the same server side)",
+      "replay the capture n times, each pass as new conversations: client port + pass (serve: the same server side, each pass 3+ s of core clock after the last, past TIME-WAIT)",
       wholeNumber,
       1,
     )
