@@ -243,8 +243,7 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
       if (faultsSC.active) faultsSC.flush(emitSC);
       cnic.rxCommit();
       if (dp.failed) {
-        const t = dp.stats.traps.at(-1)!;
-        trapped = `server worker ${t.worker} trapped (${t.message}); --on-trap restart would restart it and count its connections as lost`;
+        trapped = trapMessage(dp);
         break;
       }
       if (!migrateDone || !trapDone) {
@@ -269,6 +268,14 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
       if ((i & 1023) === 0 || (cp !== null && cp.moving)) await tick();
     }
     if (!trapped) await Promise.allSettled(migrations);
+  } catch (err) {
+    // A worker that trapped while the dispatcher waited for its full ring (Dataplane.put throws).
+    if (!dp.failed) {
+      cp?.stop();
+      await dp.stop();
+      throw err;
+    }
+    trapped = trapMessage(dp);
   } finally {
     cp?.stop();
   }
@@ -377,6 +384,11 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
     // A connection reset by a restarted worker is an error of the client app; these are the others (byte mismatches, failed connects).
     errors_excluding_lost: cr.errors - Number(e.clientDiedEarly() as bigint),
   });
+}
+
+function trapMessage(dp: Dataplane): string {
+  const t = dp.stats.traps.at(-1)!;
+  return `server worker ${t.worker} trapped (${t.message}); --on-trap restart would restart it and count its connections as lost`;
 }
 
 /** The per-worker lines under the pair table. */
