@@ -21,6 +21,7 @@ interface Raw {
   conns: number;
   spinUs: number;
   checkQueues?: boolean;
+  stages?: boolean;
   stats?: boolean;
   report: "table" | "json";
   debug?: boolean;
@@ -95,6 +96,7 @@ function options(o: Raw): TapOptions {
     conns: o.conns,
     spinUs: o.spinUs,
     checkQueues: !!o.checkQueues,
+    stages: !!o.stages,
     statsMs: o.stats === false ? 0 : o.stats || process.stderr.isTTY ? 1000 : 0,
     debug: o.debug,
   };
@@ -144,6 +146,10 @@ export function register(program: Command): void {
     .option(
       "--check-queues",
       "count replies written on another queue than their flow arrived on (parses headers)",
+    )
+    .option(
+      "--stages",
+      "time poll()'s sections in every core; the report gives ns per received frame per stage",
     )
     .option("--stats", "print a stats line every second (default: when stderr is a terminal)")
     .option("--no-stats", "never print the stats line")

@@ -17,6 +17,14 @@ import { UsageError } from "../io/errors.ts";
 import { TapDevice } from "../io/tap.ts";
 import { checkFree, setupLink, Teardown, type Cidr } from "../io/netns.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
+import {
+  formatPollStages,
+  pollStageCost,
+  readStageSums,
+  stageTiming,
+  type PollStageCost,
+  type StageSums,
+} from "../report/stages.ts";
 
 export const TAP_SCHEMA = "ixwasm-tap/1";
 export const APPS = { echo: 1, sink: 2, memcached: 3, netpipe: 7, sockperf: 8 } as const;
@@ -57,6 +65,8 @@ export interface TapOptions {
   /** A stats line on stderr every this many ms (0: never). */
   statsMs: number;
   debug?: boolean;
+  /** Time poll()'s sections in every core (report: ns per received frame per stage). */
+  stages?: boolean;
 }
 
 export interface QueueReport {
@@ -133,6 +143,8 @@ export interface TapReport {
   };
   batch_histogram: number[];
   counters: Partial<Counters>;
+  /** --stages: poll()'s stage cost per received frame, per serving core ("main" or "worker i") */
+  stages: Record<string, PollStageCost> | null;
   error: string | null;
   /** Setup steps that did not work but did not stop the run (e.g. ethtool missing). */
   notes: string[];
@@ -259,6 +271,8 @@ interface Part {
   stats: Float64Array;
   views: CoreViews;
   error: string | null;
+  /** poll()'s stage sums with --stages (the main thread's core, or a worker's final report) */
+  stageSums?: StageSums | null;
 }
 
 /** The state a run ends with, turned into the report by finish(). */
@@ -275,6 +289,7 @@ function makeRun(
   workers: number,
   td: Teardown,
   notes: string[],
+  beforeReport?: () => void,
 ): {
   end: Ending;
   done: Promise<TapReport>;
@@ -308,6 +323,7 @@ function makeRun(
       process.stderr.write("\n");
     }
     const wallMs = performance.now() - t0;
+    beforeReport?.();
     td.run();
     resolveDone(tapReport(o, parts, workers, wallMs, end, notes, td.errors));
   };
@@ -332,7 +348,11 @@ function serveMain(
     { queues, spinUs: o.spinUs, checkQueues: o.checkQueues },
     stats,
   );
-  const { end, done, finish } = makeRun(o, [{ queues, stats, views: core, error: null }], 0, td, notes);
+  const part: Part = { queues, stats, views: core, error: null };
+  if (o.stages) stageTiming(core, true);
+  const { end, done, finish } = makeRun(o, [part], 0, td, notes, () => {
+    if (o.stages) part.stageSums = readStageSums(core);
+  });
   // Announce ourselves so the kernel's ARP entry (if any) is fresh.
   (core.exports.arpAnnounce as () => void)();
   loop.serveQueue(0);
@@ -421,6 +441,7 @@ function serveWorkers(
       ctl,
       stats: p.stats,
       announce: w === 0,
+      stages: !!o.stages,
     };
     const worker = spawnWorker(workerUrl(import.meta.url, "../dispatch/tap-worker"), data);
     let reported = false;
@@ -432,6 +453,7 @@ function serveWorkers(
       }
       reported = true;
       p.error = m.error;
+      p.stageSums = m.stages;
       flowSets[w] = m.flows;
       if (m.error) stop("error", m.error);
       onLeft();
@@ -580,10 +602,21 @@ function tapReport(
     },
     batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),
     counters: pick(c),
+    stages: o.stages ? tapStages(parts, workers) : null,
     error: end.error,
     notes,
     cleanup_errors: cleanupErrors,
   };
+}
+
+/** poll()'s stage cost per received frame, per serving core ("main" or "worker i"). */
+function tapStages(parts: Part[], workers: number): Record<string, PollStageCost> {
+  const out: Record<string, PollStageCost> = {};
+  parts.forEach((p, i) => {
+    if (p.stageSums)
+      out[workers ? `worker ${i}` : "main"] = pollStageCost(p.stageSums, "frame", p.stageSums.packets);
+  });
+  return out;
 }
 
 export function formatTap(r: TapReport): string {
@@ -626,5 +659,6 @@ export function formatTap(r: TapReport): string {
     }
   if (r.error) rows.push(["error", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+  const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+  return r.stages && Object.keys(r.stages).length ? table + "\n" + formatPollStages(r.stages) : table;
 }

@@ -14,6 +14,7 @@
 import type { Core, CoreConfig } from "../core.ts";
 import type { Nic } from "./nic.ts";
 import type { TapDevice } from "../io/tap.ts";
+import type { StageSums } from "../report/stages.ts";
 
 export const RX_BURST = 64; // IX's batch bound, as the core's
 const MBUF_DATA = 2048; // one frame per mbuf
@@ -202,9 +203,12 @@ export interface TapWorkerData {
   stats: Float64Array;
   /** Send the gratuitous ARP at start (one worker does: one announcement). */
   announce: boolean;
+  /** Time poll()'s sections (host/report/stages.ts); the sums come back in the "done" message. */
+  stages?: boolean;
 }
 
 export const TW_STOP = 0;
 
 export type TapWorkerMessage =
-  { type: "ready"; index: number } | { type: "done"; index: number; error: string | null; flows: number[] };
+  | { type: "ready"; index: number }
+  | { type: "done"; index: number; error: string | null; flows: number[]; stages: StageSums | null };

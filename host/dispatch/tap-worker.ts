@@ -10,14 +10,17 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createCore } from "../core.ts";
 import { TapDevice } from "../io/tap.ts";
 import { Nic } from "./nic.ts";
+import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 import { TapLoop, TW_STOP, type TapWorkerData, type TapWorkerMessage } from "./tap-loop.ts";
 
 const d = workerData as TapWorkerData;
 const post = (m: TapWorkerMessage) => parentPort!.postMessage(m);
 let error: string | null = null;
 let flows: number[] = [];
+let stages: StageSums | null = null;
 try {
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
+  if (d.stages) stageTiming(core, true);
   const tap = TapDevice.adopt(d.ifname, d.fds);
   const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
   if (d.announce) (core.exports.arpAnnounce as () => void)(); // written by the first round
@@ -25,7 +28,8 @@ try {
   const stop = () => Atomics.load(d.ctl, TW_STOP) !== 0;
   while (!stop()) loop.run(performance.now() + 1000, stop);
   if (d.checkQueues) flows = loop.flowKeys();
+  if (d.stages) stages = readStageSums(core);
 } catch (e) {
   error = `worker ${d.index}: ${(e as Error).message ?? String(e)}`;
 }
-post({ type: "done", index: d.index, error, flows });
+post({ type: "done", index: d.index, error, flows, stages });

@@ -295,6 +295,35 @@ test("2 queues on one worker thread (--workers 1) and on the main thread (--work
   }
 });
 
+test("--stages: poll()'s stage cost per received frame, main thread and one worker per queue", async () => {
+  for (const extra of [[], ["--queues", "2"]]) {
+    await withTap(["--stages", ...extra], async (t) => {
+      const mb = randomBytes(100_000);
+      const e = inNs(t.ns, ["nc", "-N", "-w", "10", "198.18.0.2", "7"], { input: mb, timeoutMs: 20000 });
+      assert.ok(e.out.equals(mb), "echoed byte-exact");
+      const { code, report } = await t.stop();
+      assert.is(code, 0, t.stderr());
+      const cores = Object.keys(report.stages);
+      assert.equal(cores, extra.length ? ["worker 0", "worker 1"] : ["main"]);
+      for (const [i, name] of cores.entries()) {
+        const s = report.stages[name];
+        // every frame a core took was taken in a timed poll: the stage counts are the core's rx frames
+        assert.is(s.packets, report.per_worker[i].rx_frames, `${name}: frames timed = frames received`);
+        assert.is(s.unit, "frame");
+        if (s.packets === 0) continue; // the kernel may steer the one connection to either queue
+        assert.ok(s.ns_per_unit["rx+input"] > 0 && s.total_ns_per_unit > 0);
+        const sum = Object.values(s.ns_per_unit as Record<string, number>).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum + s.residual_ns_per_unit - s.total_ns_per_unit) < 0.1);
+        assert.ok(s.polls > 0 && s.polls <= report.per_worker[i].core_polls);
+      }
+      assert.ok(
+        cores.some((n) => report.stages[n].packets > 60),
+        "the echo's frames were timed",
+      );
+    });
+  }
+});
+
 test("clear one-line errors: namespace exists, interface exists (not a tap), bad port, address outside 198.18/15, too many workers, --duration ends the run", async () => {
   preflight();
   const run = (args: string[]) =>
