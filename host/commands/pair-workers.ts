@@ -251,7 +251,11 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
         if (!migrateDone && rt >= o.migrateAt!) {
           migrateDone = true;
           // Every flow group moves to the next worker: each connection changes worker once, mid-stream.
-          for (let g = 0; g < 128; g++) migrations.push(cp!.migrate(g, (cp!.reta[g] + 1) % n));
+          // Groups one at a time, busiest first, so the connections move while they still have requests to go.
+          const order = Array.from({ length: 128 }, (_, g) => g).sort(
+            (a, b) => cp!.framesOf(b) - cp!.framesOf(a),
+          );
+          for (const g of order) migrations.push(cp!.migrate(g, (cp!.reta[g] + 1) % n));
         }
         if (
           !trapDone &&

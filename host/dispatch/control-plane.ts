@@ -186,6 +186,11 @@ export class ControlPlane implements Steering {
     this.inflightGroup = -1;
   }
 
+  /** Frames routed to group g since the last rebalancing tick (since the start without the rebalancer). */
+  framesOf(g: number): number {
+    return this.counts[g];
+  }
+
   /** Flow groups the RETA gives worker w. */
   groupsOf(w: number): number[] {
     const out: number[] = [];

@@ -72,8 +72,9 @@ test("forced migration in the middle of 100 connections: every byte back, in ord
   assert.is(c.migrations, 128, "every flow group moved once");
   assert.is(c.refused, 0);
   assert.is(c.flows_lost, 0);
-  // The move starts after 2,000 of 15,000 round trips: connections still had most of their messages to go.
-  assert.ok(c.flows_moved > 0, `connections moved: ${c.flows_moved}`);
+  // The move starts after 2,000 of 15,000 round trips, busiest groups first, and the main thread drives both
+  // the moves and the client: connections still had most of their messages to go when their group moved.
+  assert.ok(c.flows_moved > conns / 2, `connections moved: ${c.flows_moved}`);
   assert.ok(c.bytes_moved > c.flows_moved * 256, "each moved connection carried at least its TCB");
   assert.is(r.per_worker![0].migrations.out + r.per_worker![1].migrations.out, 128);
   assert.is(r.per_worker![0].migrations.out, r.per_worker![1].migrations.in);
