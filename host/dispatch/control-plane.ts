@@ -24,7 +24,7 @@
 // and never a group moved within `cooldownTicks`; up to maxMovesPerTick groups
 // per tick, as long as the projected loads are still outside the band.
 import { performance } from "node:perf_hooks";
-import type { Dataplane, Steering } from "./dataplane.ts";
+import type { Dataplane, Steering, WorkerSlot } from "./dataplane.ts";
 import {
   MIG_EXPORT,
   MIG_IMPORT,
@@ -206,21 +206,41 @@ export class ControlPlane implements Steering {
     return run;
   }
 
+  /**
+   * Worker w's slot once its rings are open: a worker restarted after a trap (onTrap "restart")
+   * has none until its new core has run init().
+   */
+  private async slotReady(w: number): Promise<WorkerSlot> {
+    const deadline = Date.now() + this.opts.timeoutMs;
+    while (!this.dp.slots[w].nic) {
+      if (this.dp.failed) throw new Error(`worker ${w} trapped during a migration`);
+      if (Date.now() > deadline)
+        throw new Error(`worker ${w} did not restart within ${this.opts.timeoutMs} ms`);
+      await tick();
+    }
+    return this.dp.slots[w];
+  }
+
   private async request(w: number, kind: number, arg: number, snap = 0): Promise<number> {
+    const slot = await this.slotReady(w);
     const mig = this.dp.mig;
     const b = w * MIG_STRIDE;
     mig[b + MIG_ARG] = arg;
     mig[b + MIG_SNAP] = snap;
     Atomics.store(mig, b + MIG_REQ, kind);
-    const nic = this.dp.slots[w].nic;
-    nic.rx.publish(0); // wakes a sleeping worker
+    slot.nic.rx.publish(0); // wakes a sleeping worker
     const deadline = Date.now() + this.opts.timeoutMs;
     while (Atomics.load(mig, b + MIG_REQ) !== 0) {
       if (this.dp.failed) throw new Error(`worker ${w} trapped during a migration`);
       if (Date.now() > deadline)
         throw new Error(`worker ${w} did not answer a migration request within ${this.opts.timeoutMs} ms`);
       await tick();
-      nic.rx.publish(0);
+      this.dp.slots[w].nic?.rx.publish(0);
+    }
+    // A worker that trapped and restarted meanwhile answered from a fresh core: the move cannot go on.
+    if (this.dp.slots[w] !== slot) {
+      Atomics.store(mig, b + MIG_REQ, 0);
+      throw new Error(`worker ${w} restarted during a migration`);
     }
     return mig[b + MIG_RESULT];
   }
@@ -232,8 +252,10 @@ export class ControlPlane implements Steering {
     b: number,
     snap: number,
   ): Promise<{ flows: number; lost: number; bytes: number; chunks: number; error?: string }> {
-    const A = this.dp.slots[a].views;
-    const B = this.dp.slots[b].views;
+    const slotA = await this.slotReady(a);
+    const slotB = await this.slotReady(b);
+    const A = slotA.views;
+    const B = slotB.views;
     const sa = A.regions.staging;
     const sb = B.regions.staging;
     let flows = 0;
@@ -242,6 +264,7 @@ export class ControlPlane implements Steering {
     let chunks = 0;
     for (;;) {
       const r = await this.request(a, MIG_EXPORT, group, snap);
+      if (this.dp.slots[b] !== slotB) throw new Error(`worker ${b} restarted during a migration`);
       if (r < 0) return { flows, lost, bytes, chunks, error: exportError(r) };
       const n = A.u32[(sa.offset + 12) >>> 2];
       const more = A.u32[(sa.offset + 28) >>> 2];
@@ -291,7 +314,7 @@ export class ControlPlane implements Steering {
     try {
       // 2. a frame of the group that is on its way into from's ring gets there first
       while (this.inflightGroup === group && this.inflightWorker === from) await tick();
-      const nic = this.dp.slots[from].nic;
+      const nic = (await this.slotReady(from)).nic;
       nic.rxCommit();
       const snap = nic.rx.head();
       // 3. move the connections
@@ -305,7 +328,7 @@ export class ControlPlane implements Steering {
         report.error = m.error;
         if (m.flows > 0) {
           // Earlier chunks are on `to` already: bring them back so the group stays whole on `from`.
-          const back = await this.move(group, to, from, this.dp.slots[to].nic.rx.head());
+          const back = await this.move(group, to, from, (await this.slotReady(to)).nic.rx.head());
           report.lost += back.lost;
         }
         report.ok = false;
@@ -384,7 +407,7 @@ export class ControlPlane implements Steering {
     }
     if (workers < 2 || this.migrating > 0) return null;
     for (let w = 0; w < workers; w++) {
-      const occ = this.dp.slots[w].nic.rx.count(); // frames waiting: the worker is behind
+      const occ = this.dp.slots[w].nic?.rx.count() ?? 0; // frames waiting: the worker is behind (none while it restarts)
       load[w] += occ;
       total += occ;
     }

@@ -320,6 +320,7 @@ export class Dataplane {
    */
   async settle(timeoutMs = 10000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    await this.ready(); // a worker restarting after a trap opens its rings first
     for (const s of this.slots) s.nic.rxCommit();
     for (const s of this.slots) {
       const polls = DP_POLLS + s.index;
