@@ -144,6 +144,29 @@ test("a trap in one worker with --on-trap restart: the run finishes, lost flows 
   assert.ok(r.bytes_verified === r.round_trips * 64);
 });
 
+test("a trap while groups move and the rebalancer runs: restarted, the rest byte-exact", async () => {
+  const conns = 32;
+  const msgs = 1000;
+  const r = await pairServerWorkers({
+    ...base,
+    conns,
+    msgs,
+    serverWorkers: 3,
+    rebalance: true,
+    migrateAt: 3000,
+    onTrap: "restart",
+    trapWorker: 1,
+    trapAt: 3100, // while the 128 forced moves are under way
+  });
+  const t = r.traps!;
+  assert.is(t.restarts, 1);
+  assert.ok(t.lost_flows > 0 && t.lost_flows < conns, `lost ${t.lost_flows} of ${conns}`);
+  assert.is(r.round_trips + t.round_trips_lost, conns * msgs);
+  assert.is(r.errors_excluding_lost, 0, "no answer differed");
+  assert.is(r.bytes_verified, r.round_trips * 64);
+  assert.is(r.control!.migrations + r.control!.refused + r.control!.errors.length > 0, true);
+});
+
 test("a trap with the default --on-trap abort: exit 1 and one clear line", () => {
   const p = cli(TRAP);
   assert.is(p.status, 1);
