@@ -286,6 +286,12 @@ export class Hist {
 
 function bucketOf(v: number): number {
   if (v < 1024) return v < 0 ? 0 : Math.floor(v);
+  if (v < 4294967296) {
+    // Integer shifts give the same bucket as the division below: ⌊⌊v⌋/2^k⌋ = ⌊v/2^k⌋.
+    const x = v >>> 0;
+    const e = 31 - Math.clz32(x);
+    return 1024 + (e - 10) * 128 + (x >>> (e - 7)) - 128;
+  }
   const e = v < 4294967296 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
   const sub = Math.floor(v / Math.pow(2, e - 7)) - 128;
   return 1024 + (e - 10) * 128 + Math.min(127, Math.max(0, sub));

@@ -36,6 +36,19 @@ const PH_RUN = 1;
 const PH_CLOSE = 2;
 const PH_END = 3;
 
+// Protocol text as bytes: copying these is cheaper than charCodeAt over a string.
+const ascii = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
+const GET_ = ascii("get ");
+const CRLF = ascii("\r\n");
+const END_CRLF = ascii("END\r\n");
+const VALUE_ = ascii("VALUE ");
+const FLAGS0 = ascii(" 0 ");
+const CRLF_END = ascii("\r\nEND\r\n");
+const SET_ = ascii("set ");
+const FLAGS_EXP0 = ascii(" 0 0 ");
+const STORED = ascii("STORED\r\n");
+const NOT_FOUND = ascii("Not found");
+
 /** Bytes of state per key: value size (4), CAS (4), key size (1). */
 export const BYTES_PER_KEY = 9;
 
@@ -276,15 +289,18 @@ export class MemcachedWorkload implements Workload {
   private at = 0;
   private buf!: Uint8Array;
 
-  private put(str: string): void {
-    for (let i = 0; i < str.length; i++) this.buf[this.at++] = str.charCodeAt(i);
+  private put(bytes: Uint8Array): void {
+    const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < bytes.length; i++) b[at++] = bytes[i];
+    this.at = at;
   }
 
   /** Decimal digits of n, without making a string. */
   private putNum(n: number): void {
-    let d = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) d++;
-    for (let i = d - 1, x = n; i >= 0; i--, x = Math.floor(x / 10)) this.buf[this.at + i] = 48 + (x % 10);
+    let d = 1; // n < 2^31 (sizes): int32 arithmetic
+    for (let x = n | 0; x >= 10; x = (x / 10) | 0) d++;
+    for (let i = d - 1, x = n | 0; i >= 0; i--, x = (x / 10) | 0) this.buf[this.at + i] = 48 + (x % 10);
     this.at += d;
   }
 
@@ -292,8 +308,9 @@ export class MemcachedWorkload implements Workload {
   private putKey(key: number, kl: number): void {
     const b = this.buf;
     let i = this.at + kl - 1;
-    for (let x = key; x > 0; x = Math.floor(x / 10)) b[i--] = 48 + (x % 10);
-    b.fill(48, this.at, i + 1);
+    // key < 2^26: int32 arithmetic; zeros by a loop (fill() is a runtime call).
+    for (let x = key | 0; x > 0; x = (x / 10) | 0) b[i--] = 48 + (x % 10);
+    for (let j = this.at; j <= i; j++) b[j] = 48;
     this.at += kl;
   }
 
@@ -306,47 +323,47 @@ export class MemcachedWorkload implements Workload {
     s.setHead(b, side, this.at - s.headAt(b, side));
   }
 
-  private tail(s: Synth, b: number, side: number, str: string): void {
+  private tail(s: Synth, b: number, side: number, bytes: Uint8Array): void {
     this.buf = s.area;
     this.at = s.tailAt(b, side);
-    this.put(str);
-    s.setTail(b, side, str.length);
+    this.put(bytes);
+    s.setTail(b, side, bytes.length);
   }
 
   private asciiGet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
     this.head(s, b, 0);
-    this.put("get ");
+    this.put(GET_);
     this.putKey(key, kl);
-    this.put("\r\n");
+    this.put(CRLF);
     this.endHead(s, b, 0);
     this.head(s, b, 1);
     if (v < 0) {
-      this.put("END\r\n");
+      this.put(END_CRLF);
       this.endHead(s, b, 1);
       return;
     }
-    this.put("VALUE ");
+    this.put(VALUE_);
     this.putKey(key, kl);
-    this.put(" 0 ");
+    this.put(FLAGS0);
     this.putNum(v);
-    this.put("\r\n");
+    this.put(CRLF);
     this.endHead(s, b, 1);
     s.setValue(b, 1, v, phase);
-    this.tail(s, b, 1, "\r\nEND\r\n");
+    this.tail(s, b, 1, CRLF_END);
   }
 
   private asciiSet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
     this.head(s, b, 0);
-    this.put("set ");
+    this.put(SET_);
     this.putKey(key, kl);
-    this.put(" 0 0 ");
+    this.put(FLAGS_EXP0);
     this.putNum(v);
-    this.put("\r\n");
+    this.put(CRLF);
     this.endHead(s, b, 0);
     s.setValue(b, 0, v, phase);
-    this.tail(s, b, 0, "\r\n");
+    this.tail(s, b, 0, CRLF);
     this.head(s, b, 1);
-    this.put("STORED\r\n");
+    this.put(STORED);
     this.endHead(s, b, 1);
   }
 
@@ -391,7 +408,7 @@ export class MemcachedWorkload implements Workload {
     this.head(s, b, 1);
     if (v < 0) {
       this.binHeader(0x81, 0x00, 0, 0, 0x0001, 9, opaque, 0);
-      this.put("Not found");
+      this.put(NOT_FOUND);
     } else {
       this.binHeader(0x81, 0x00, 0, 4, 0, 4 + v, opaque, this.cas[key]);
       this.zeros(4); // flags
