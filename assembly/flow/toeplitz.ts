@@ -104,6 +104,24 @@ export function toeplitzRef(input: usize, len: u32): u32 {
   );
 }
 
+// tab4 at byte positions 0, 4 and 8 (the IPv4 4-tuple) with the table
+// addresses as the loads' constant offsets and each byte shifted straight to
+// its byte offset in the table (x4): V8 emits shift, and, load per lookup
+// instead of shift, zero-extend, lea, load. (AssemblyScript needs the offsets
+// as literals, hence one function per position.)
+@inline function tab4at0(w: u32): u32 {
+  return load<u32>((w << 2) & 0x3fc, rssTable) ^ load<u32>((w >> 6) & 0x3fc, rssTable + 1024) ^
+    load<u32>((w >> 14) & 0x3fc, rssTable + 2048) ^ load<u32>((w >> 22) & 0x3fc, rssTable + 3072);
+}
+@inline function tab4at4(w: u32): u32 {
+  return load<u32>((w << 2) & 0x3fc, rssTable + 4096) ^ load<u32>((w >> 6) & 0x3fc, rssTable + 5120) ^
+    load<u32>((w >> 14) & 0x3fc, rssTable + 6144) ^ load<u32>((w >> 22) & 0x3fc, rssTable + 7168);
+}
+@inline function tab4at8(w: u32): u32 {
+  return load<u32>((w << 2) & 0x3fc, rssTable + 8192) ^ load<u32>((w >> 6) & 0x3fc, rssTable + 9216) ^
+    load<u32>((w >> 14) & 0x3fc, rssTable + 10240) ^ load<u32>((w >> 22) & 0x3fc, rssTable + 11264);
+}
+
 // Port as a number (host order) at byte position pos, network order (high byte first).
 @inline function tabPort(pos: u32, port: u32): u32 {
   return tab(pos, (port >> 8) & 0xff) ^ tab(pos + 1, port & 0xff);
@@ -121,12 +139,22 @@ export function toeplitz(input: usize, len: u32): u32 {
 /** RSS hash of an IPv4 TCP/UDP 4-tuple: src/dst point at 4 address bytes in
  * network order, ports are numbers. 12 lookups. */
 @inline export function rssHashV4(src: usize, dst: usize, sport: u32, dport: u32): u32 {
-  return tab4(0, load<u32>(src)) ^ tab4(4, load<u32>(dst)) ^ tabPort(8, sport) ^ tabPort(10, dport);
+  // Ports as numbers: the high byte is input byte 8 (10), the low byte 9 (11); offsets as in tab4at0.
+  return tab4at0(load<u32>(src)) ^ tab4at4(load<u32>(dst)) ^
+    load<u32>((sport >> 6) & 0x3fc, rssTable + 8192) ^ load<u32>((sport << 2) & 0x3fc, rssTable + 9216) ^
+    load<u32>((dport >> 6) & 0x3fc, rssTable + 10240) ^ load<u32>((dport << 2) & 0x3fc, rssTable + 11264);
+}
+
+/** rssHashV4 with the ports read from the wire: l4 points at the transport
+ * header (source then destination port, network order). The table bytes are
+ * taken straight from the little-endian load, no byte swap. */
+@inline export function rssHashV4Wire(src: usize, dst: usize, l4: usize): u32 {
+  return tab4at0(load<u32>(src)) ^ tab4at4(load<u32>(dst)) ^ tab4at8(load<u32>(l4));
 }
 
 /** RSS hash of an IPv4 address pair (non-TCP/UDP, fragments). 8 lookups. */
 @inline export function rssHashV4Addr(src: usize, dst: usize): u32 {
-  return tab4(0, load<u32>(src)) ^ tab4(4, load<u32>(dst));
+  return tab4at0(load<u32>(src)) ^ tab4at4(load<u32>(dst));
 }
 
 @inline function tab16(pos: u32, p: usize): u32 {
@@ -137,6 +165,11 @@ export function toeplitz(input: usize, len: u32): u32 {
 /** RSS hash of an IPv6 TCP/UDP 4-tuple (16-byte addresses in network order). 36 lookups. */
 @inline export function rssHashV6(src: usize, dst: usize, sport: u32, dport: u32): u32 {
   return tab16(0, src) ^ tab16(16, dst) ^ tabPort(32, sport) ^ tabPort(34, dport);
+}
+
+/** rssHashV6 with the ports read from the wire (see rssHashV4Wire). */
+@inline export function rssHashV6Wire(src: usize, dst: usize, l4: usize): u32 {
+  return tab16(0, src) ^ tab16(16, dst) ^ tab4(32, load<u32>(l4));
 }
 
 /** RSS hash of an IPv6 address pair. 32 lookups. */

@@ -34,7 +34,7 @@ import { DESC_BYTES, DESC_CAPLEN } from "../mem/desc";
 import { CFG_FLOWS, R_APP, R_DESC, SCRATCH_BASE, cfg, regionBytes, regionOffset } from "../mem/layout";
 import { C_RP_DROP_FLOW_TABLE_FULL, C_RP_DROP_TCP_BAD_FLAGS, C_RP_DROP_TCP_MALFORMED, C_RP_TCP_OUT_OF_WINDOW, C_RP_DROP_TCP_RST_INVALID, C_RP_FLOWS, C_RP_FLOWS_MIDSTREAM, C_RP_FLOWS_TCP, C_RP_TCP_ACK_UNSEEN, C_RP_TCP_CLOSED, C_RP_TCP_DUP_ACKS, C_RP_TCP_FINS, C_RP_TCP_HANDSHAKES, C_RP_TCP_KEEPALIVES, C_RP_TCP_OUT_OF_ORDER, C_RP_TCP_RETRANSMISSIONS, C_RP_TCP_REUSED, C_RP_TCP_RSTS, C_RP_TCP_SEQ_GAPS, C_RP_TCP_SYN_RETRANS, C_RP_TCP_ZERO_WINDOW, bump } from "../mem/counters";
 
-import { flowKeyCanonicalSwap, flowKeySetV4, flowKeySetV6 } from "../flow/key";
+import { flowKeyCanonicalSwap, flowKeySetV4, flowKeySetV4Wire, flowKeySetV6 } from "../flow/key";
 import { flowCount, flowInsert, flowKeyAt, flowSlots } from "../flow/table";
 import { be16, be32 } from "../wire/bytes";
 import { TX_F_PORTS, TX_F_V4 } from "../flow/extract";
@@ -178,10 +178,13 @@ export function trackLookup(): i32 {
     }
   }
   if (e < 0) {
-    const sp = ports ? be16(l4) : 0;
-    const dp = ports ? be16(l4 + 2) : 0;
-    if (v4) flowKeySetV4(key, proto, l3 + 12, l3 + 16, sp, dp);
-    else flowKeySetV6(key, proto, l3 + 8, l3 + 24, sp, dp);
+    if (v4 && ports) flowKeySetV4Wire(key, proto, l3 + 12, l3 + 16, l4);
+    else {
+      const sp = ports ? be16(l4) : 0;
+      const dp = ports ? be16(l4 + 2) : 0;
+      if (v4) flowKeySetV4(key, proto, l3 + 12, l3 + 16, sp, dp);
+      else flowKeySetV6(key, proto, l3 + 8, l3 + 24, sp, dp);
+    }
     dir = <u32>flowKeyCanonicalSwap(key);
     const before = flowCount();
     // The symmetric RSS key makes rpHash a function of the canonical key (flow/table.ts contract).

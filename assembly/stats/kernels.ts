@@ -3,14 +3,16 @@
 // times, inside WASM (one call per measurement, so the JS call is negligible),
 // the same work as bench/native/ref.c on the same frames. The frames are
 // Ethernet IPv4 TCP/UDP with a 20-byte IP header (the host filters them).
+// The loops call the core's own functions the way its fast paths do: the
+// Toeplitz and key inputs are read from the wire as in flow/extract.ts and
+// replay/track.ts (rssHashV4Wire, flowKeySetV4Wire).
 import { DESC_BYTES, DESC_CAPLEN, DESC_OFF } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
 import { inetChecksum } from "../wire/checksum";
-import { rssHashV4 } from "../flow/toeplitz";
+import { rssHashV4Wire } from "../flow/toeplitz";
 import { tupleHash } from "../flow/extract";
 import { flowFind, flowInsert } from "../flow/table";
-import { flowKeySetV4 } from "../flow/key";
-import { be16 } from "../wire/bytes";
+import { flowKeySetV4Wire } from "../flow/key";
 
 const key = memory.data(48, 16);
 
@@ -35,7 +37,7 @@ export function kToeplitz(count: u32, reps: u32): u32 {
   for (let r: u32 = 0; r < reps; r++)
     for (let i: u32 = 0; i < count; i++) {
       const f = frameAt(i);
-      acc ^= rssHashV4(f + 26, f + 30, be16(f + 34), be16(f + 36));
+      acc ^= rssHashV4Wire(f + 26, f + 30, f + 34);
     }
   return acc;
 }
@@ -50,8 +52,8 @@ export function kParse(count: u32, reps: u32): u32 {
 
 @inline function keyOf(i: u32): u32 {
   const f = frameAt(i);
-  flowKeySetV4(key, <u32>load<u8>(f + 23), f + 26, f + 30, be16(f + 34), be16(f + 36));
-  return rssHashV4(f + 26, f + 30, be16(f + 34), be16(f + 36));
+  flowKeySetV4Wire(key, <u32>load<u8>(f + 23), f + 26, f + 30, f + 34);
+  return rssHashV4Wire(f + 26, f + 30, f + 34);
 }
 
 /** Inserts every frame's flow (setup, not timed). Returns the entries used. */
