@@ -34,9 +34,8 @@ function etcTrace(): string {
   return path;
 }
 
-/** Clears what runServe keeps on the pre-scan's flows between runs (it resets them per pass too). */
+/** The pre-scan is read-only to runServe (its per-flow state lives in the run): reused as is. */
 function freshPrescan(pre: Prescan): Prescan {
-  for (const list of pre.lists) (list as { cur?: number }).cur = undefined;
   return pre;
 }
 

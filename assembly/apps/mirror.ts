@@ -22,8 +22,9 @@
 //   128   status words the host reads after each poll (W_*)
 //   192   40-byte key scratch for the host's tcpPreset
 //   256   feed ring (FEED_BYTES)
-//   then  flow records (FLOW_BYTES each, index = the host's flow id)
+//   then  flow records (FLOW_BYTES each, index = the host's flow slot)
 //         key → flow hash (u32 flow id + 1, 0 = empty)
+//         SENDV span arrays: one per flow stepped in one app step (MAX_DIRTY), not per flow
 //         chunk pool (16 B: end, req, next), block pool (BLK bytes) and block links
 // Feed record: 32-byte header {kind, flow, off, req, len} + payload padded to 8.
 //   FR_WRAP: skip to the ring's start. FR_FLOW: payload = the flow key (client's
@@ -32,7 +33,14 @@
 //   FR_FIN / FR_RST: the server closed / reset after `req` client bytes (FIN: off
 //   = 1 when it rode on the last data segment, so it leaves with that data).
 //   FR_DGRAM: a UDP flow's server datagram, sent after `req` client datagrams
-//   of that flow had arrived.
+//   of that flow had arrived. FR_DONE: the capture has nothing more for the flow.
+//
+// Flow slots are reused (issue 10: 1 M concurrent connections must fit in 4 GiB):
+// a slot is free again (FS_FREE, which the host reads in the record's state word)
+// once the host sent FR_DONE and the connection is not open (it died, or never
+// opened); its blocks and chunks go back to the pools and its key leaves the hash.
+// A flow's last block is freed too once every stored byte is acknowledged, so an
+// idle connection holds no stream memory, only its 192-byte record.
 //
 // UDP flows (the FR_FLOW key's protocol is 17) need no handshake: each client
 // datagram (EV_UDP_RECV, found by its key) counts one; each recorded server
@@ -65,6 +73,7 @@ export const FR_DATA: u32 = 2;
 export const FR_FIN: u32 = 3;
 export const FR_RST: u32 = 4;
 export const FR_DGRAM: u32 = 5;
+export const FR_DONE: u32 = 6;
 const FR_HDR: usize = 32;
 
 const BLK: u32 = 2048;
@@ -95,6 +104,7 @@ const F_DIRTY = 60;
 const F_KEY = 64; // 40 bytes
 const F_TAIL_AT = 104;
 const F_FIN_PIGGY = 108; // the recorded FIN rode on the last data segment: CLOSE with its SENDV
+const F_DONE = 112; // FR_DONE came: free the slot when the connection dies
 const F_UDPA = 128; // UDP: the address record of the client's last datagram (64 bytes, net/udp.ts)
 // UDP chunks: +0 block, +4 req (client datagrams), +8 next, +12 length.
 
@@ -103,6 +113,7 @@ const FS_ANNOUNCED: u32 = 1;
 const FS_OPEN: u32 = 2;
 const FS_DEAD: u32 = 3;
 const FS_UDP: u32 = 4;
+const FS_FREE: u32 = 5; // the host may announce another flow in this slot
 const FIN_QUEUED: u32 = 1;
 const RST_QUEUED: u32 = 2;
 const FIN_DONE: u32 = 3;
@@ -117,7 +128,7 @@ let blkBase: usize = 0;
 let blkNext: usize = 0;
 let blkFree: u32 = NONE;
 let blkFreeCount: u32 = 0;
-let iovBase: usize = 0; // IOV_MAX spans per flow would be large: one array, per flow slot reused
+let iovBase: usize = 0; // IOV_MAX spans per flow stepped in this step (the k-th dirty flow's array)
 const MAX_DIRTY: u32 = 8192;
 const dirty = memory.data(<i32>(MAX_DIRTY * 4), 16);
 let nDirty: u32 = 0;
@@ -164,7 +175,10 @@ export function mirrorInit(): i32 {
   if (n == 0) return -2;
   let hs: u32 = 1;
   while (hs < n * 2) hs <<= 1;
-  const fixed = FEED_OFF + FEED_BYTES + <usize>n * FLOW_BYTES + <usize>hs * 4 + <usize>n * IOV_MAX * SPAN_SIZE;
+  // SENDV reads its span array when the stack runs the command, right after this
+  // step (assembly/api/app.ts), so one array per flow stepped in a step is enough.
+  const iovBytes = <usize>MAX_DIRTY * IOV_MAX * SPAN_SIZE;
+  const fixed = FEED_OFF + FEED_BYTES + <usize>n * FLOW_BYTES + <usize>hs * 4 + iovBytes;
   if (bytes < fixed + 64 * (<usize>BLK + 4 + 2 * CHUNK_BYTES)) return -2;
   memory.fill(base, 0, FEED_OFF);
   flows = n;
@@ -176,7 +190,7 @@ export function mirrorInit(): i32 {
   iovBase = hashBase + <usize>hs * 4;
   const rest = bytes - fixed;
   const nb = <u32>(rest / (<usize>BLK + 4 + 2 * CHUNK_BYTES));
-  chunkBase = iovBase + <usize>n * IOV_MAX * SPAN_SIZE;
+  chunkBase = iovBase + iovBytes;
   const nc = nb * 2;
   blkNext = chunkBase + <usize>nc * CHUNK_BYTES;
   blkBase = (blkNext + <usize>nb * 4 + 63) & ~63;
@@ -311,7 +325,10 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     } else if (kind == EV_TCP_KNOCK) {
       knock(h);
     } else if (kind == EV_TCP_DEAD) {
-      if (f < flows && load<u32>(flowAt(f), F_STATE) == FS_OPEN) flowRelease(f);
+      if (f < flows && load<u32>(flowAt(f), F_STATE) == FS_OPEN) {
+        flowRelease(f);
+        if (load<u32>(flowAt(f), F_DONE) != 0) flowFree(f);
+      }
     } else if (kind == EV_UDP_RECV) {
       const a = <usize>load<u32>(e, D_C);
       const u = hashFind(a);
@@ -337,7 +354,7 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       continue;
     }
     if (st != FS_OPEN) continue;
-    if (step(f, r)) work++;
+    if (step(f, r, iovBase + <usize>k * IOV_MAX * SPAN_SIZE)) work++;
   }
   if (dirtyOverflow) work++; // flows left unvisited: ask for another step
   writeStatus(work + nAccepts);
@@ -387,7 +404,7 @@ function knock(h: u32): void {
 }
 
 /** One flow: the next chunk if its client bytes are in, else the FIN / RST once due. True if more is ready. */
-function step(f: u32, r: usize): bool {
+function step(f: u32, r: usize, iov: usize): bool {
   if (load<u32>(r, F_OFFERED) != 0) return moreDue(r, load<u32>(r, F_RCVD), false);
   if (load<u32>(r, F_FIN) == FIN_DONE && load<u32>(r, F_CH_HEAD) == NONE) return false;
   if (load<u32>(r, F_BLOCKED) != 0) return false;
@@ -399,10 +416,9 @@ function step(f: u32, r: usize): bool {
     if (<i32>(rcvd - load<u32>(c, 4)) < 0) return false; // waits for the client bytes it answered
     const sent = load<u32>(r, F_SENT);
     const end = load<u32>(c);
-    const n = spans(r, f, sent, end - sent);
+    const n = spans(r, iov, sent, end - sent);
     const t = tcbFromHandle(h);
     if (t != 0 && load<u32>(t, TCB_CWND) < BIG_CWND) store<u32>(t, BIG_CWND, TCB_CWND);
-    const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
     let total: u32 = 0;
     for (let i: u32 = 0; i < n; i++) total += load<u32>(iov + <usize>i * SPAN_SIZE, 4);
     if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) == 0) return true; // queue full: next step
@@ -505,8 +521,7 @@ function moreDue(r: usize, rcvd: u32, restOfChunk: bool): bool {
 }
 
 /** Spans for stream bytes [from, from+len) into the flow's iov array; returns the span count. */
-function spans(r: usize, f: u32, from: u32, len: u32): u32 {
-  const iov = iovBase + <usize>f * IOV_MAX * SPAN_SIZE;
+function spans(r: usize, iov: usize, from: u32, len: u32): u32 {
   let b = load<u32>(r, F_HEAD);
   let at = load<u32>(r, F_HEAD_AT);
   while (b != NONE && from - at >= BLK) {
@@ -541,7 +556,11 @@ function popSentChunks(r: usize): void {
   if (ch == NONE) store<u32>(r, NONE, F_CH_TAIL);
 }
 
-/** Blocks wholly below the acknowledged offset go back to the pool (their bytes left the send queue). */
+/**
+ * Blocks wholly below the acknowledged offset go back to the pool (their bytes
+ * left the send queue); the last one too once every stored byte is acknowledged
+ * (the next append starts a fresh block: an idle connection holds none).
+ */
 function freeAcked(r: usize, acked: u32): void {
   let b = load<u32>(r, F_HEAD);
   let at = load<u32>(r, F_HEAD_AT);
@@ -552,6 +571,13 @@ function freeAcked(r: usize, acked: u32): void {
     blkFreeCount++;
     b = n;
     at += BLK;
+  }
+  if (b != NONE && b == load<u32>(r, F_TAIL) && acked == load<u32>(r, F_END) && load<u32>(r, F_SENT) == acked) {
+    setNextBlk(b, blkFree);
+    blkFree = b;
+    blkFreeCount++;
+    b = NONE;
+    store<u32>(r, NONE, F_TAIL);
   }
   store<u32>(r, b, F_HEAD);
   store<u32>(r, at, F_HEAD_AT);
@@ -581,6 +607,38 @@ function flowRelease(f: u32): void {
   store<u32>(r, FS_DEAD, F_STATE);
 }
 
+/** The slot is free for another flow: pools back, key out of the hash (the host reads FS_FREE). */
+function flowFree(f: u32): void {
+  flowRelease(f);
+  hashRemove(f);
+  store<u32>(flowAt(f), FS_FREE, F_STATE);
+}
+
+/** Removes the hash entry of flow f, if it still holds its key (a later flow on the key may have taken it). */
+function hashRemove(f: u32): void {
+  let i = hashOf(flowAt(f) + F_KEY) & hashMask;
+  for (;;) {
+    const v = load<u32>(hashBase + (<usize>i << 2));
+    if (v == 0) return;
+    if (v == f + 1) break;
+    i = (i + 1) & hashMask;
+  }
+  // Backward-shift deletion (linear probing, no tombstones): an entry after the
+  // hole moves into it unless its home lies cyclically in (hole, its position].
+  let j = i;
+  for (;;) {
+    j = (j + 1) & hashMask;
+    const v = load<u32>(hashBase + (<usize>j << 2));
+    if (v == 0) break;
+    const home = hashOf(flowAt(v - 1) + F_KEY) & hashMask;
+    if (((j - home) & hashMask) >= ((j - i) & hashMask)) {
+      store<u32>(hashBase + (<usize>i << 2), v);
+      i = j;
+    }
+  }
+  store<u32>(hashBase + (<usize>i << 2), 0);
+}
+
 // ---- the feed -------------------------------------------------------------------
 function feedDrain(): void {
   const base = appBase();
@@ -607,6 +665,13 @@ function feedOne(p: usize, kind: u32, len: u32): bool {
     return true;
   }
   const r = flowAt(f);
+  if (kind == FR_DONE) {
+    const s = load<u32>(r, F_STATE);
+    if (s == FS_OPEN) store<u32>(r, 1, F_DONE);
+    else if (s != FS_FREE && s != FS_NONE) flowFree(f);
+    else store<u32>(r, FS_FREE, F_STATE);
+    return true;
+  }
   if (kind == FR_FLOW) {
     memory.fill(r, 0, FLOW_BYTES);
     flowKeyCopy(r + F_KEY, p + FR_HDR);

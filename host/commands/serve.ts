@@ -47,11 +47,19 @@
 // timestamps (top) are shifted by the capture's whole seconds + 3 s, and at paced
 // speeds the core's clock gains 3 s per pass: more than TIME-WAIT (2 s here,
 // serveCoreConfig), so a 4-tuple an earlier pass left in TIME-WAIT is free when a
-// later pass's port + k lands on it. Each pass's flows get their own mirror
-// flow slots (served flows × passes ≤ 2^18).
+// later pass's port + k lands on it.
+//
+// Scale (issue 10): per-flow state lives only while the flow does. The live
+// flows are in a table (host/trace/live-flows.ts) that the pre-scan ran too, so
+// both number the flows alike and the n-th flow to start takes the pre-scan's
+// n-th record. A flow released from it (closed 2 s of capture time ago, or its
+// 4-tuple reused) sends FR_DONE to the mirror, whose slot comes back to the free
+// list once the connection is no longer open (the host reads the slot's state
+// word), and settles its fidelity. The core is sized from the pre-scan's peak of
+// live flows, not from the flows in the capture (serveCoreConfig).
 import { cpus } from "node:os";
-import { createCore, SCRATCH_BASE, type Core } from "../core.ts";
-import { TraceError, UsageError } from "../io/errors.ts";
+import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
+import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { readCounters } from "../report/counters.ts";
 import { buildReport, type ReplayReport } from "../report/replay.ts";
@@ -59,9 +67,11 @@ import { stageTiming } from "../report/stages.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { FidelityMeter } from "../report/fidelity.ts";
 import { CopyList } from "../trace/copy-list.ts";
+import { LiveFlows } from "../trace/live-flows.ts";
 import {
   MirrorFeed,
   mirrorAppBytes,
+  FR_DONE,
   FR_DATA,
   FR_DGRAM,
   FR_FIN,
@@ -70,7 +80,19 @@ import {
   type MirrorStatus,
 } from "../trace/mirror-feed.ts";
 import {
-  MAX_SERVED,
+  REC_CLIENT_ISN,
+  REC_MSS,
+  REC_OPTS,
+  REC_SERVER_ISN,
+  REC_TSVAL,
+  REC_WORDS,
+  RF_SACK,
+  RF_SYNACK,
+  RF_TS,
+  RF_UDP,
+  flowName,
+  liveStep,
+  recWhy,
   scanCoreConfig,
   SUM_F_FRAG,
   SUM_F_PAYLOAD,
@@ -125,13 +147,29 @@ export interface ServeStats {
   polls: number;
   flows_unserved_why: Record<string, number>;
   mirror: MirrorStatus | null;
+  /** Flows open at once at most (pre-scan: SYN to close), and live (closed within their 2 s hold counted). */
+  peak_concurrent: number;
+  peak_live: number;
+  /** Connections the core was sized for (TCBs; mirror flow slots alike). */
+  capacity: number;
+  /** The serving core's memory, and that divided by peak_concurrent (issue 10). */
+  core_bytes: number;
+  bytes_per_connection: number;
+  /** Bytes the pre-scan kept (its records and live table). */
+  prescan_bytes: number;
   /** The serving core's non-zero counters (drops by reason, TCP events). */
   counters?: Record<string, number>;
 }
 
+/**
+ * The serving core for `conns` connections at once (the pre-scan's peak of live
+ * flows plus headroom): one TCB, one flow table entry (+1/4 slack) and one
+ * mirror slot each; pools of fixed size besides (mbufs, spans, the mirror's
+ * 64 MiB of stream blocks, which idle connections do not hold).
+ */
 export function serveCoreConfig(served: number, app: string) {
   const conns = Math.max(1, served);
-  const tcbs = Math.min(conns + 256, 1 << 17);
+  const tcbs = conns + 256;
   const appBytes =
     app === "mirror"
       ? mirrorAppBytes(conns, 64 << 20)
@@ -142,7 +180,7 @@ export function serveCoreConfig(served: number, app: string) {
     ...scanCoreConfig(),
     mbufs: 8192,
     ringSlots: 1024,
-    flows: tcbs * 2,
+    flows: tcbs + (tcbs >>> 2) + 1024,
     tcbs,
     timers: 64,
     spans: 1 << 16,
@@ -161,8 +199,27 @@ export function serveCoreConfig(served: number, app: string) {
   };
 }
 
-type FlowList = FlowInfo[] & { cur?: number };
+let maxConnsCache = 0;
+/** The most connections one serving core (mirror) can be sized for in a 32-bit memory (< 4 GiB). */
+export function serveMaxConns(): number {
+  if (maxConnsCache) return maxConnsCache;
+  const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...serveCoreConfig(n, "mirror") } as CoreConfig);
+  const a = at(1 << 16);
+  const per = (at(1 << 17) - a) / (1 << 16);
+  const headroom = 1.25; // serveCapacity's
+  maxConnsCache = Math.floor(((0xffff0000 - a) / per + (1 << 16)) / headroom) - 4096;
+  return maxConnsCache;
+}
+
+/** Connections to size the core for: the pre-scan's peak of live flows, flows left open by earlier --loop passes, 1/8 headroom. */
+export function serveCapacity(pre: Prescan, loops: number): number {
+  const n = pre.peakLive + Math.max(0, loops - 1) * pre.liveAtEnd;
+  return n + (n >>> 3) + 256;
+}
+
 interface ServeFlow extends FlowInfo {
+  /** The flow's ordinal (its pre-scan record). */
+  ord: number;
   /** This pass has announced the flow (TCP: its SYN went in; UDP: its first datagram). */
   started?: boolean;
   /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow. */
@@ -265,31 +322,14 @@ export function runServe(
   const loops = opts.loop ?? 1;
   // With a real app, a TCP flow needs only its SYN: the app answers, there is nothing
   // to compare. UDP answers come from the capture only (mirror).
-  let perPass = pre.served;
-  let why: Record<string, number> = { ...pre.unservedWhy };
-  if (!mirror) {
-    perPass = 0;
-    why = {};
-    for (const list of pre.lists)
-      for (const f of list) {
-        if (f.why === "no SYN-ACK") f.why = null;
-        if (f.proto === 17) f.why = "UDP (answered by --app mirror only)";
-        f.id = f.why === null ? perPass++ : -1;
-        if (f.why !== null) why[f.why] = (why[f.why] ?? 0) + 1;
-      }
-  }
+  const why: Record<string, number> = {};
   // Paced runs start with a short top-speed run of the same capture on a throw-away
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
   if (paced && maxBatches === Infinity)
     runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
-  const slots = perPass * loops;
-  if (slots > MAX_SERVED)
-    throw new UsageError(
-      `--loop ${loops} × ${perPass} served flows is more than ${MAX_SERVED} flows to serve`,
-      "use a smaller --loop",
-    );
-  const core = createCore(serveCoreConfig(slots, app));
+  const capacity = serveCapacity(pre, loops);
+  const core = createCore(serveCoreConfig(capacity, app));
   if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
   const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
   const poll = ex.poll;
@@ -320,10 +360,100 @@ export function runServe(
     u8.set(key, SCRATCH_BASE);
     return SCRATCH_BASE;
   };
-  const fid = mirror ? new FidelityMeter() : null;
+  // Mirror flow slots: free, and released by the host (FR_DONE sent) until the app frees them.
+  const freeIds = new Int32Array(capacity);
+  let nFree = 0;
+  for (let id = capacity - 1; id >= 0; id--) freeIds[nFree++] = id;
+  let pendingIds: number[] = [];
+  const byId: (ServeFlow | undefined)[] = [];
+  const fid = mirror
+    ? new FidelityMeter(10, (id) => (byId[id] ? flowName(byId[id].key) : `flow ${id}`))
+    : null;
   const tracker = new Tracker(opts.flows ?? 1 << 18, core);
-  const index = pre.index;
-  const lists = pre.lists as FlowList[];
+  const rec = pre.rec;
+  /** The live flows (as the pre-scan saw them) and their serve state, by live slot. */
+  const liveF: (ServeFlow | undefined)[] = [];
+  let nextOrd = 0;
+  let servedFlows = 0;
+  const live = new LiveFlows(path, serveMaxConns(), (slot) => {
+    const f = liveF[slot];
+    if (!f) return;
+    liveF[slot] = undefined;
+    if (f.id < 0) return;
+    if (f.deferred) drainDeferred(); // its held packets go in before its slot can change hands
+    if (!feed) return;
+    fid!.finishFlow(f.id);
+    byId[f.id] = undefined;
+    feedPut(FR_DONE, f.id, 0, 0, null, 0, 0);
+    pendingIds.push(f.id);
+  });
+  /** A mirror slot for a new flow: a free one, or one the app has freed since (-1: none). */
+  const allocId = (): number => {
+    if (nFree) return freeIds[--nFree];
+    for (let tries = 0; tries < 2 && !nFree && pendingIds.length; tries++) {
+      if (tries) settle(); // the app frees slots when it reads their FR_DONE
+      const keep: number[] = [];
+      for (const id of pendingIds)
+        if (feed!.slotFree(id)) freeIds[nFree++] = id;
+        else keep.push(id);
+      pendingIds = keep;
+    }
+    return nFree ? freeIds[--nFree] : -1;
+  };
+  /** The flow a client packet (summary w) opens: the pre-scan's record `ord`, a mirror slot if served. */
+  const newFlow = (slot: number, ord: number, w: number, v6: boolean, proto: number): ServeFlow => {
+    const r = ord * REC_WORDS;
+    const known = ord < pre.flows;
+    const o = known ? rec[r + REC_OPTS] : 0;
+    let fwhy = known ? recWhy(rec, ord) : "not in the pre-scan";
+    if (!mirror) {
+      if (fwhy === "no SYN-ACK") fwhy = null;
+      if (proto === 17) fwhy = "UDP (answered by --app mirror only)";
+    }
+    const key = new Uint8Array(40);
+    key[0] = v6 ? 6 : 4;
+    key[1] = proto;
+    const ports = u32[w + 1];
+    key[4] = ports & 0xff;
+    key[5] = (ports >>> 8) & 0xff;
+    key[6] = (ports >>> 16) & 0xff;
+    key[7] = ports >>> 24;
+    const sb = (w + 8) << 2;
+    const db = (w + 12) << 2;
+    key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
+    key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
+    let id = -1;
+    if (fwhy === null) {
+      id = mirror ? allocId() : 0;
+      if (id < 0) fwhy = `more than ${capacity} flows served at once`;
+    }
+    if (fwhy !== null && (loop === 0 || id < 0)) why[fwhy] = (why[fwhy] ?? 0) + 1;
+    if (id >= 0) servedFlows++;
+    const f: ServeFlow = {
+      ord,
+      id,
+      proto,
+      why: fwhy,
+      key,
+      clientIsn: rec[r + REC_CLIENT_ISN],
+      serverIsn: rec[r + REC_SERVER_ISN],
+      mss: rec[r + REC_MSS] & 0xffff,
+      wscale: o & 0xff,
+      sackOk: ((o >>> 8) & RF_SACK) !== 0,
+      tsOk: ((o >>> 8) & RF_TS) !== 0,
+      tsVal: rec[r + REC_TSVAL],
+      synAckSeen: ((o >>> 8) & RF_SYNACK) !== 0 && !((o >>> 8) & RF_UDP),
+      segMss: rec[r + REC_MSS] >>> 16,
+      started: false,
+      sentEnd: undefined,
+      udpReq: 0,
+      deferred: 0,
+      blocked: -1,
+    };
+    liveF[slot] = f;
+    if (mirror && id >= 0) byId[id] = f;
+    return f;
+  };
 
   const st = newRunStats(path, "serve", workers, speed, loops, pre.error, opts.out);
   const sv: ServeStats = {
@@ -334,6 +464,12 @@ export function runServe(
     polls: 0,
     flows_unserved_why: why,
     mirror: null,
+    peak_concurrent: pre.peakOpen,
+    peak_live: pre.peakLive,
+    capacity,
+    core_bytes: 0,
+    bytes_per_connection: 0,
+    prescan_bytes: pre.bytes,
   };
   const drops: Record<string, number> = Object.fromEntries(SERVE_DROPS.map((r) => [r, 0]));
   let packetsIn = 0;
@@ -346,7 +482,6 @@ export function runServe(
   let feedDue = false;
   let polledNs = 0; // nowNs at the last poll
   let loop = 0;
-  let idBase = 0;
 
   // Pacing (as replay()'s paced path): schedule origin, lateness and gap errors, latency.
   const lateness = paced ? new PacingSamples() : null;
@@ -405,14 +540,12 @@ export function runServe(
     end = Math.min(end, o + len);
     const sp = (m[l4] << 8) | m[l4 + 1];
     const dp = capturePort((m[l4 + 2] << 8) | m[l4 + 3], loop);
-    const li = index.findReverse(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
-    if (li < 0) return;
-    const list = lists[li];
-    const f: ServeFlow | undefined =
-      proto === 17 ? list[0] : list.cur !== undefined ? list[list.cur] : undefined;
+    const ls = live.lookup(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
+    if (ls >= -1) return; // frames the core sends go server → client
+    const f = liveF[-2 - ls];
     if (!f || f.id < 0) return;
     if (proto === 17) {
-      if (fid) fid.outDatagram(f.id + idBase, f.name, m, l4 + 8, Math.max(0, end - l4 - 8));
+      if (fid) fid.outDatagram(f.id, "", m, l4 + 8, Math.max(0, end - l4 - 8));
       return;
     }
     const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
@@ -420,7 +553,7 @@ export function runServe(
     const tf = m[l4 + 13];
     const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
     if (f.sentEnd === undefined || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
-    if (fid) fid.out(f.id + idBase, f.name, f.serverIsn, seq, tf, m, pay, end - pay);
+    if (fid) fid.out(f.id, "", f.serverIsn, seq, tf, m, pay, end - pay);
   };
   const wallNs = () => (wallEpochS - baseSec) * 1e9 + performance.now() * 1e6;
   const doPoll = () => {
@@ -609,21 +742,13 @@ export function runServe(
   let reader: TraceReader | null = null;
   try {
     for (loop = 0; loop < loops; loop++) {
-      idBase = loop * perPass;
       if (paced && loop) {
         clockOffNs = loop * PASS_GAP_S * 1e9;
         doPoll(); // the core's clock moves on now (timers, and presets expire from it)
       }
-      for (const list of lists) {
-        list.cur = undefined;
-        for (const f of list as ServeFlow[]) {
-          f.started = false;
-          f.sentEnd = undefined;
-          f.udpReq = 0;
-          f.deferred = 0;
-          f.blocked = -1; // rounds count from 1 in each run
-        }
-      }
+      // Each pass numbers the flows anew; the previous pass's flows are done.
+      live.releaseAll();
+      nextOrd = 0;
       const shiftS = loop * passShiftS;
       let firstS = NaN;
       let lastS = NaN;
@@ -658,6 +783,8 @@ export function runServe(
             settle();
           }
           packetsIn++;
+          // The live flows move as in the pre-scan (capture time and ports, whatever the pass).
+          const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, nextOrd);
           const fl = u32[w] & 0xffff;
           if (fl & SUM_F_NOT_PACKET) {
             drops.not_packet++;
@@ -677,33 +804,12 @@ export function runServe(
           }
           const v6 = ((u32[w] >>> 16) & 0xff) === 6;
           const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
-          let li = -1;
           let client = false;
-          if (proto && fl & SUM_F_PORTS && !(fl & SUM_F_FRAG)) {
-            li = index.find(proto, v6, u32[w + 1], u32, w + 8, w + 12);
-            client = li >= 0;
-            if (!client) li = index.findReverse(proto, v6, u32[w + 1], u32, w + 8, w + 12);
-          }
-          const list = li >= 0 ? lists[li] : undefined;
           let f: ServeFlow | undefined;
-          if (list && proto === 17) f = list[0];
-          else if (list) {
-            const tflags = u32[w + 2] & 0xfff;
-            // A client SYN moves the list to the flow it opens (a reused 4-tuple).
-            if (client && tflags & TCP_SYN && !(tflags & TCP_ACK)) {
-              const seq = u32[w + 3];
-              for (let j = list.cur ?? 0; j < list.length; j++)
-                if (list[j].clientIsn === seq) {
-                  if (list.cur !== undefined && list.cur !== j && (rxQueued || feedDue || nDef)) {
-                    drainDeferred();
-                    settle();
-                  }
-                  list.cur = j;
-                  break;
-                }
-            }
-            f = list.cur === undefined ? undefined : list[list.cur];
-            if (f && !f.started && !(client && tflags & TCP_SYN && f.clientIsn === u32[w + 3])) f = undefined;
+          if (ls !== -1) {
+            const slot = ls >= 0 ? ls : -2 - ls;
+            client = ls >= 0;
+            f = live.ord[slot] === nextOrd ? newFlow(slot, nextOrd++, w, v6, proto) : liveF[slot];
           }
           if (!f || f.id < 0 || (!client && (!f.started || !feed))) {
             if (f && f.id >= 0 && f.started) {
@@ -724,7 +830,7 @@ export function runServe(
             if (!f.started) {
               f.started = true;
               const key = passKey(f, loop);
-              if (feed) feedPut(FR_FLOW, f.id + idBase, 0, 0, key, 0, 40);
+              if (feed) feedPut(FR_FLOW, f.id, 0, 0, key, 0, 40);
               // The captured server's ISN and options, for the mirror and for a real app alike:
               // with any other ISN the capture's client ACKs would not acknowledge our data
               // and the connection would be reset (RFC 9293 §3.10.7.3).
@@ -773,20 +879,20 @@ export function runServe(
           if (proto === 17) {
             const pay = l4 + 8;
             const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-            fid!.refDatagram(f.id + idBase, f.name, plen, u8, pay, have);
-            feedPut(FR_DGRAM, f.id + idBase, 0, f.udpReq!, u8, pay, plen, have);
+            fid!.refDatagram(f.id, "", plen, u8, pay, have);
+            feedPut(FR_DGRAM, f.id, 0, f.udpReq!, u8, pay, plen, have);
             continue;
           }
           const tflags = u32[w + 2] & 0xfff;
           const seq = u32[w + 3];
           const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
           const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-          fid!.ref(f.id + idBase, f.name, f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
+          fid!.ref(f.id, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
           const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
           if (tflags & TCP_SYN) continue; // the core answers the SYN itself
-          if (plen) feedPut(FR_DATA, f.id + idBase, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
-          if (tflags & TCP_FIN) feedPut(FR_FIN, f.id + idBase, plen ? 1 : 0, req, null, 0, 0);
-          else if (tflags & TCP_RST) feedPut(FR_RST, f.id + idBase, 0, req, null, 0, 0);
+          if (plen) feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
+          if (tflags & TCP_FIN) feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
+          else if (tflags & TCP_RST) feedPut(FR_RST, f.id, 0, req, null, 0, 0);
         }
         drainDeferred(); // before the next read overwrites their frames
         if (rxQueued || feedDue) settle();
@@ -838,7 +944,10 @@ export function runServe(
     serve: packetsIn ? Math.round((st.procMs * 1e8) / packetsIn) / 100 : 0,
     output: packetsIn ? Math.round((st.outMs * 1e8) / packetsIn) / 100 : 0,
   };
-  const served = slots;
+  const served = servedFlows;
+  sv.flows_unserved_why = why;
+  sv.core_bytes = core.totalBytes;
+  sv.bytes_per_connection = Math.round(core.totalBytes / Math.max(1, pre.peakOpen));
   const tracked = tc ? tc.rp_flows : 0;
   const pps = sec > 0 ? Math.round(packetsIn / sec) : 0;
   const mbps = sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0;

@@ -117,6 +117,7 @@ class SegPool {
 }
 
 interface FlowSide {
+  id: number;
   name: string;
   isn: number;
   /** Offset key (RST: -1 - offset) → SegPool index. */
@@ -147,12 +148,17 @@ export class FidelityMeter {
   private retxCore = 0;
   private readonly mismatches: FidelityReport["first_mismatches"] = [];
 
-  constructor(private readonly maxMismatches = 10) {}
+  constructor(
+    private readonly maxMismatches = 10,
+    /** The name of flow id for a mismatch, when the caller passed "" (names built only when needed). */
+    private readonly nameOf: ((flow: number) => string) | null = null,
+  ) {}
 
   private side(flow: number, name: string, isn: number): FlowSide {
     let s = this.flows[flow];
     if (!s) {
       s = {
+        id: flow,
         name,
         isn,
         refs: new Map(),
@@ -171,7 +177,7 @@ export class FidelityMeter {
 
   private note(s: FlowSide, off: number, what: string): void {
     if (this.mismatches.length < this.maxMismatches)
-      this.mismatches.push({ flow: s.name, offset: off - 1, what });
+      this.mismatches.push({ flow: s.name || this.nameOf?.(s.id) || `flow ${s.id}`, offset: off - 1, what });
   }
 
   /**
@@ -346,28 +352,45 @@ export class FidelityMeter {
     }
   }
 
-  finish(): FidelityReport {
-    let dMissing = 0;
-    for (const s of this.flows) {
-      if (!s) continue;
-      dMissing += s.dRef.length / 2;
-      this.dCompared += s.dRef.length / 2;
-      this.dExtra += s.dOut.length / 2;
-      if (s.dRef.length) this.note(s, s.nOut + 1, `datagram ${s.nOut}: not sent`);
-      s.dRef.length = 0;
-      s.dOut.length = 0;
-      const p = this.pool;
-      for (const [k, r] of s.refs) {
-        this.missing++;
-        this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
-      }
-      for (const [k, o] of s.outs) {
-        this.extra++;
-        this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
-      }
-      s.refs.clear();
-      s.outs.clear();
+  /**
+   * Settles flow id now (its segments still unpaired count as missing or extra)
+   * and forgets it, so the id can name another flow: memory follows the flows
+   * live at once (issue 10).
+   */
+  finishFlow(flow: number): void {
+    const s = this.flows[flow];
+    if (!s) return;
+    this.settle(s);
+    this.flows[flow] = undefined;
+  }
+
+  private dMissing = 0;
+
+  private settle(s: FlowSide): void {
+    this.dMissing += s.dRef.length / 2;
+    this.dCompared += s.dRef.length / 2;
+    this.dExtra += s.dOut.length / 2;
+    if (s.dRef.length) this.note(s, s.nOut + 1, `datagram ${s.nOut}: not sent`);
+    s.dRef.length = 0;
+    s.dOut.length = 0;
+    const p = this.pool;
+    for (const [k, r] of s.refs) {
+      this.missing++;
+      this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
     }
+    for (const [k, o] of s.outs) {
+      this.extra++;
+      this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
+    }
+    for (const r of s.refs.values()) p.drop(r);
+    for (const o of s.outs.values()) p.drop(o);
+    s.refs.clear();
+    s.outs.clear();
+  }
+
+  finish(): FidelityReport {
+    for (const s of this.flows) if (s) this.settle(s);
+    const dMissing = this.dMissing;
     return {
       segments_compared: this.compared,
       segments_matching: this.matching,

@@ -29,6 +29,11 @@ export class FlowIndex {
     return this.used;
   }
 
+  /** Bytes of its arrays. */
+  get bytes(): number {
+    return this.keys.byteLength + this.vals.byteLength;
+  }
+
   /** tag: a non-zero word from the protocol and the address family. */
   private static tag(proto: number, v6: boolean): number {
     return (proto << 8) | (v6 ? 6 : 4);
@@ -118,6 +123,41 @@ export class FlowIndex {
     }
     this.vals[i] = val;
     this.used++;
+  }
+
+  /**
+   * Removes a direction key; returns its value, or -1 if absent. Backward-shift
+   * deletion (linear probing without tombstones): an entry after the hole moves
+   * into it unless its home slot lies cyclically in (hole, its position].
+   */
+  delete(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
+    const tag = FlowIndex.tag(proto, v6);
+    ports >>>= 0;
+    const m = this.mask;
+    const k = this.keys;
+    let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & m;
+    for (;;) {
+      if (k[i * KW] === EMPTY) return -1;
+      if (this.eq(i, tag, ports, a, sa, da, v6)) break;
+      i = (i + 1) & m;
+    }
+    const val = this.vals[i];
+    let j = i;
+    for (;;) {
+      j = (j + 1) & m;
+      const p = j * KW;
+      const t = k[p];
+      if (t === EMPTY) break;
+      const home = FlowIndex.hash(t, k[p + 1], k, p + 2, p + 6, (t & 0xff) === 6) & m;
+      if (((j - home) & m) >= ((j - i) & m)) {
+        k.copyWithin(i * KW, p, p + KW);
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    k.fill(EMPTY, i * KW, i * KW + KW);
+    this.used--;
+    return val;
   }
 
   private grow(): void {

@@ -22,18 +22,25 @@ export const FR_DATA = 2;
 export const FR_FIN = 3;
 export const FR_RST = 4;
 export const FR_DGRAM = 5;
+/** The capture has nothing more for the flow: the app frees its slot once the connection is not open. */
+export const FR_DONE = 6;
 const FR_HDR = 32;
+const FLOW_BYTES = 192;
+const FS_FREE = 5;
+/** SENDV span arrays: IOV_MAX (40) spans of 8 bytes for each of MAX_DIRTY (8192) flows stepped at once. */
+const IOV_BYTES = 8192 * 40 * 8;
 
 /** Bytes of R_APP the mirror needs for `flows` flow slots and `blockBytes` of stream storage. */
 export function mirrorAppBytes(flows: number, blockBytes: number): number {
   let hs = 1;
   while (hs < flows * 2) hs *= 2;
-  // header + feed + flow records (192) + hash (4) + iov (40 spans × 8) + blocks with links and chunks
+  // header + feed + flow records + hash (4) + span arrays + blocks with links and chunks
   return (
     FEED_OFF +
     FEED_BYTES +
-    flows * (192 + 320) +
+    flows * FLOW_BYTES +
     hs * 4 +
+    IOV_BYTES +
     Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) +
     4096
   );
@@ -154,6 +161,11 @@ export class MirrorFeed {
     this.head = (this.head + size) >>> 0;
     this.pending++;
     return true;
+  }
+
+  /** Whether flow slot f is free for another flow (the app saw FR_DONE and the connection is not open). */
+  slotFree(f: number): boolean {
+    return this.u32[(this.base + FEED_OFF + FEED_BYTES + f * FLOW_BYTES) >>> 2] === FS_FREE;
   }
 
   /** Whether the app has consumed everything produced. */

@@ -8,15 +8,21 @@
 // (decodeBatch, the same decoder as `dump`); JS reads only the summaries and,
 // once per SYN-ACK, its option bytes.
 //
-// Memory is bounded by the number of flows (one small record each, capped by
-// MAX_FLOWS), never by bytes: the server's payload is not kept here. The replay
-// pass reads it again from the capture, in order, and feeds it to the mirror
-// app as it goes (host/trace/mirror-feed.ts).
+// Memory (issue 10): the flows live at once are kept in a table whose slots are
+// reused once a flow has closed (host/trace/live-flows.ts: 160-330 B per live flow),
+// so the limit is the flows open at once (bounded by what one serving core can
+// hold in its 4 GiB memory, serveMaxConns), not the flows in the capture. What
+// the replay pass needs of every flow is one 20-byte record (below), in the order
+// the flows start: 23 MB for the 1.17 M flows of a 1 M-concurrent churn capture.
+// The server's payload is not kept here: the replay pass reads it again from the
+// capture, in order, and feeds it to the mirror app as it goes
+// (host/trace/mirror-feed.ts).
 import type { Core } from "../core.ts";
 import { createCore } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
-import { FlowIndex } from "./flow-index.ts";
+import { LiveFlows } from "./live-flows.ts";
+import { serveMaxConns } from "../commands/serve.ts";
 
 // assembly/wire/summary-layout.ts
 export const SUM_BYTES = 64;
@@ -34,13 +40,24 @@ export const TCP_SYN = 2;
 export const TCP_RST = 4;
 export const TCP_ACK = 16;
 
-/** Flows the pre-scan records (served or not); a capture with more is refused with a clear error. */
-export const MAX_FLOWS = 1 << 20;
-/** Flows served at once from one capture (the mirror's flow records are sized by it). */
-export const MAX_SERVED = 1 << 18;
+/** Words per flow record (REC_*). */
+export const REC_WORDS = 5;
+export const REC_CLIENT_ISN = 0;
+export const REC_SERVER_ISN = 1;
+export const REC_TSVAL = 2;
+/** mss | segMss << 16 */
+export const REC_MSS = 3;
+/** wscale (0xff: none) | flags << 8 | client SYN's MSS << 16 */
+export const REC_OPTS = 4;
+export const RF_SYNACK = 1;
+export const RF_SACK = 2;
+export const RF_TS = 4;
+export const RF_CLIENT_TS = 8;
+export const RF_UDP = 16;
 
+/** A flow's preset, from its record (host/commands/serve.ts keeps one per live flow). */
 export interface FlowInfo {
-  /** Index among served flows (the mirror's flow id), or -1 when the flow is not served. */
+  /** The mirror's flow slot (index among live served flows), or -1 when the flow is not served. */
   id: number;
   /** 6 TCP, 17 UDP. */
   proto: number;
@@ -57,21 +74,16 @@ export interface FlowInfo {
   tsOk: boolean;
   tsVal: number;
   synAckSeen: boolean;
-  /** The client SYN's MSS option (0: none) and whether it offered timestamps. */
-  clientMss: number;
-  clientTs: boolean;
   /** Payload bytes per wire segment on the original path (for segments captured above it: offload). */
   segMss: number;
-  /** A human-readable name: client → server. */
-  name: string;
 }
 
 export interface Prescan {
-  /** Client→server direction key → index in lists (host/trace/flow-index.ts). */
-  index: FlowIndex;
-  /** The flows of one key, in capture order: several when a TCP 4-tuple is reused. */
-  lists: FlowInfo[][];
-  /** Served flows, TCP and UDP (ids 0..served-1). */
+  /** Flows in the order they start (TCP: the client's SYN; UDP: the first datagram). */
+  flows: number;
+  /** REC_WORDS words per flow. */
+  rec: Uint32Array;
+  /** Flows that can be served, TCP and UDP. */
   served: number;
   /** Of those, UDP. */
   servedUdp: number;
@@ -79,6 +91,14 @@ export interface Prescan {
   unserved: number;
   unservedWhy: Record<string, number>;
   packets: number;
+  /** Most flows open at once (TCP: SYN to close; UDP: first datagram to the end). */
+  peakOpen: number;
+  /** Most flows live at once, closed ones within their hold (live-flows.ts) counted: what the serving core is sized for. */
+  peakLive: number;
+  /** Flows still live at the end of the capture (--loop: they may stay open in the core across passes). */
+  liveAtEnd: number;
+  /** Bytes the pre-scan kept: the records plus the live table at its largest. */
+  bytes: number;
   error: string | null;
 }
 
@@ -87,20 +107,27 @@ export function scanCoreConfig() {
   return { stagingBytes: 8 << 20, descSlots: 4096, mbufs: 0, ringSlots: 0, flows: 0 };
 }
 
-function addrText(u8: Uint8Array, off: number, v6: boolean): string {
-  if (!v6) return `${u8[off]}.${u8[off + 1]}.${u8[off + 2]}.${u8[off + 3]}`;
-  const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(((u8[off + i] << 8) | u8[off + i + 1]).toString(16));
-  return `[${parts.join(":")}]`;
+/** The flow's name for reports: client → server. */
+export function flowName(key: Uint8Array): string {
+  const v6 = key[0] === 6;
+  const addr = (off: number): string => {
+    if (!v6) return `${key[off]}.${key[off + 1]}.${key[off + 2]}.${key[off + 3]}`;
+    const parts: string[] = [];
+    for (let i = 0; i < 16; i += 2) parts.push(((key[off + i] << 8) | key[off + i + 1]).toString(16));
+    return `[${parts.join(":")}]`;
+  };
+  const sp = key[4] | (key[5] << 8);
+  const dp = key[6] | (key[7] << 8);
+  return `${addr(8)}:${sp} → ${addr(24)}:${dp}${key[1] === 17 ? " (UDP)" : ""}`;
 }
 
-/** The SYN-ACK's options: MSS, window scale, SACK-permitted, TSval (RFC 9293 §3.2 option format). */
-function parseOptions(u8: Uint8Array, start: number, end: number, f: FlowInfo): void {
-  f.mss = 0;
-  f.wscale = 0xff;
-  f.sackOk = false;
-  f.tsOk = false;
-  f.tsVal = 0;
+/** The SYN's options: MSS, window scale, SACK-permitted, TSval (RFC 9293 §3.2 option format). */
+function parseOptions(u8: Uint8Array, start: number, end: number, o: number[]): void {
+  o[0] = 0; // mss
+  o[1] = 0xff; // wscale
+  o[2] = 0; // sack
+  o[3] = 0; // ts
+  o[4] = 0; // tsVal
   let p = start;
   while (p < end) {
     const kind = u8[p];
@@ -112,77 +139,82 @@ function parseOptions(u8: Uint8Array, start: number, end: number, f: FlowInfo): 
     if (p + 1 >= end) break;
     const len = u8[p + 1];
     if (len < 2 || p + len > end) break;
-    if (kind === 2 && len === 4) f.mss = (u8[p + 2] << 8) | u8[p + 3];
-    else if (kind === 3 && len === 3) f.wscale = Math.min(u8[p + 2], 14);
-    else if (kind === 4 && len === 2) f.sackOk = true;
+    if (kind === 2 && len === 4) o[0] = (u8[p + 2] << 8) | u8[p + 3];
+    else if (kind === 3 && len === 3) o[1] = Math.min(u8[p + 2], 14);
+    else if (kind === 4 && len === 2) o[2] = 1;
     else if (kind === 8 && len === 10) {
-      f.tsOk = true;
-      f.tsVal = ((u8[p + 2] << 24) | (u8[p + 3] << 16) | (u8[p + 4] << 8) | u8[p + 5]) >>> 0;
+      o[3] = 1;
+      o[4] = ((u8[p + 2] << 24) | (u8[p + 3] << 16) | (u8[p + 4] << 8) | u8[p + 5]) >>> 0;
     }
     p += len;
   }
 }
 
-const udpFlowDefaults: Omit<FlowInfo, "key" | "name"> = {
-  id: -1,
-  proto: 17,
-  why: null,
-  clientIsn: 0,
-  serverIsn: 0,
-  mss: 0,
-  wscale: 0xff,
-  sackOk: false,
-  tsOk: false,
-  tsVal: 0,
-  synAckSeen: false,
-  clientMss: 0,
-  clientTs: false,
-  segMss: 0,
-};
+/** Whether record ord can be served, or why not. */
+export function recWhy(rec: Uint32Array, ord: number): string | null {
+  const fl = (rec[ord * REC_WORDS + REC_OPTS] >>> 8) & 0xff;
+  return fl & (RF_UDP | RF_SYNACK) ? null : "no SYN-ACK";
+}
+
+/**
+ * What one packet does to the live flows, the same in the pre-scan and the
+ * replay pass (so both number the flows alike): returns the packet's live slot
+ * as LiveFlows.lookup does, after opening a flow (onNew(slot) with the next
+ * ordinal in live.ord) or recording a FIN/RST. w: the packet's summary word index.
+ */
+export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number, nextOrd: number): number {
+  live.advance(t);
+  const fl = u32[w] & 0xffff;
+  if (!(fl & SUM_F_PORTS) || fl & SUM_F_FRAG) return -1;
+  const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+  const ports = u32[w + 1];
+  if (fl & SUM_F_UDP) {
+    const s = live.lookup(17, v6, ports, u32, w + 8, w + 12);
+    if (s !== -1) return s;
+    return live.add(17, v6, ports, u32, w + 8, w + 12, nextOrd, 0);
+  }
+  if (!(fl & SUM_F_TCP)) return -1;
+  const tflags = u32[w + 2] & 0xfff;
+  let s = live.lookup(6, v6, ports, u32, w + 8, w + 12);
+  if (tflags & TCP_SYN && !(tflags & TCP_ACK)) {
+    // A client's SYN: a new flow unless it repeats the live one's (same ISN).
+    const seq = u32[w + 3];
+    if (s >= 0 && live.isn[s] === seq) return s;
+    return live.add(6, v6, ports, u32, w + 8, w + 12, nextOrd, seq);
+  }
+  if (s !== -1 && tflags & (TCP_FIN | TCP_RST)) {
+    const client = s >= 0;
+    live.closeEvent(client ? s : -2 - s, client, (tflags & TCP_RST) !== 0, t);
+  }
+  return s;
+}
 
 /** One pass over the capture; a corrupt capture ends it early with `error` set (what preceded counts). */
-export function prescan(path: string, core?: Core): Prescan {
+export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): Prescan {
   const c = core ?? createCore(scanCoreConfig());
   const decode = c.exports.decodeBatch as (n: number) => number;
   const u8 = c.u8;
   const u32 = c.u32;
+  const f64 = c.f64;
   const descW = c.regions.desc.offset >>> 2;
   const sumW = c.regions.decode.offset >>> 2;
   const res: Prescan = {
-    index: new FlowIndex(),
-    lists: [],
+    flows: 0,
+    rec: new Uint32Array(1024 * REC_WORDS),
     served: 0,
     servedUdp: 0,
     unserved: 0,
     unservedWhy: {},
     packets: 0,
+    peakOpen: 0,
+    peakLive: 0,
+    liveAtEnd: 0,
+    bytes: 0,
     error: null,
   };
-  const newKey = (w: number, v6: boolean, proto: number): Uint8Array => {
-    const key = new Uint8Array(40);
-    key[0] = v6 ? 6 : 4;
-    key[1] = proto;
-    const ports = u32[w + 1];
-    key[4] = ports & 0xff;
-    key[5] = (ports >>> 8) & 0xff;
-    key[6] = (ports >>> 16) & 0xff;
-    key[7] = ports >>> 24;
-    const sb = (w + 8) << 2;
-    const db = (w + 12) << 2;
-    key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
-    key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
-    return key;
-  };
-  const tooMany = () => {
-    if (++flows > MAX_FLOWS)
-      throw new TraceError(
-        path,
-        reader.offset,
-        reader.records,
-        `more than ${MAX_FLOWS} flows: too many for serve mode's pre-scan (use --mode track)`,
-      );
-  };
-  let flows = 0;
+  const live = new LiveFlows(path, maxLive);
+  const opt = [0, 0, 0, 0, 0];
+  let rec = res.rec;
   const reader = new TraceReader(path, c);
   try {
     for (;;) {
@@ -193,86 +225,56 @@ export function prescan(path: string, core?: Core): Prescan {
       for (let i = 0; i < n; i++) {
         const w = sumW + i * (SUM_BYTES >>> 2);
         const d = descW + i * (DESC_BYTES >>> 2);
-        const fl = u32[w] & 0xffff;
-        if (!(fl & SUM_F_PORTS) || fl & SUM_F_FRAG) continue;
-        const v6 = ((u32[w] >>> 16) & 0xff) === 6;
-        if (fl & SUM_F_UDP) {
-          // UDP: the first datagram of a 4-tuple makes its sender the client.
-          const ports = u32[w + 1];
-          if (res.index.find(17, v6, ports, u32, w + 8, w + 12) >= 0) continue;
-          if (res.index.findReverse(17, v6, ports, u32, w + 8, w + 12) >= 0) continue;
-          tooMany();
-          const key = newKey(w, v6, 17);
-          res.index.set(17, v6, ports, u32, w + 8, w + 12, res.lists.length);
-          res.lists.push([
-            {
-              ...udpFlowDefaults,
-              key,
-              name: `${addrText(key, 8, v6)}:${ports & 0xffff} → ${addrText(key, 24, v6)}:${ports >>> 16} (UDP)`,
-            },
-          ]);
+        const t = f64[(d + 6) >>> 1] + u32[d + 4] / 1e9;
+        const s = liveStep(live, u32, w, t, res.flows);
+        if (s === -1) continue;
+        const slot = s >= 0 ? s : -2 - s;
+        const ord = live.ord[slot];
+        if (ord === res.flows) {
+          // A new flow: its record.
+          if ((res.flows + 1) * REC_WORDS > rec.length) {
+            const r2 = new Uint32Array(rec.length * 2);
+            r2.set(rec);
+            rec = res.rec = r2;
+          }
+          res.flows++;
+          const r = ord * REC_WORDS;
+          if (u32[w] & SUM_F_UDP) {
+            rec[r + REC_OPTS] = 0xff | (RF_UDP << 8);
+            continue;
+          }
+          const frame = u32[d];
+          const l4 = frame + (u32[w + 6] >>> 16);
+          const hl = (u8[l4 + 12] >>> 4) * 4;
+          parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), opt);
+          rec[r + REC_CLIENT_ISN] = u32[w + 3];
+          rec[r + REC_OPTS] = 0xff | ((opt[3] ? RF_CLIENT_TS : 0) << 8) | (opt[0] << 16);
           continue;
         }
-        if (!(fl & SUM_F_TCP)) continue;
+        if (s >= 0 || !(u32[w] & SUM_F_TCP)) continue;
         const tflags = u32[w + 2] & 0xfff;
-        if (!(tflags & TCP_SYN)) continue;
-        const seq = u32[w + 3];
-        if (!(tflags & TCP_ACK)) {
-          // A client's SYN: a new flow unless it repeats the current one's.
-          const ports = u32[w + 1];
-          const li = res.index.find(6, v6, ports, u32, w + 8, w + 12);
-          let list = li >= 0 ? res.lists[li] : undefined;
-          const last = list?.[list.length - 1];
-          if (last && last.clientIsn === seq) continue;
-          tooMany();
-          const key = newKey(w, v6, 6);
-          const frame = u32[d];
-          const l4 = frame + (u32[w + 6] >>> 16);
-          const hl = (u8[l4 + 12] >>> 4) * 4;
-          const co = { mss: 0, tsOk: false } as FlowInfo;
-          parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), co);
-          const f: FlowInfo = {
-            id: -1,
-            proto: 6,
-            why: "no SYN-ACK",
-            key,
-            clientIsn: seq,
-            serverIsn: 0,
-            mss: 0,
-            wscale: 0xff,
-            sackOk: false,
-            tsOk: false,
-            tsVal: 0,
-            synAckSeen: false,
-            clientMss: co.mss,
-            clientTs: co.tsOk,
-            segMss: 0,
-            name: `${addrText(key, 8, v6)}:${ports & 0xffff} → ${addrText(key, 24, v6)}:${ports >>> 16}`,
-          };
-          if (!list) {
-            res.index.set(6, v6, ports, u32, w + 8, w + 12, res.lists.length);
-            res.lists.push((list = []));
-          }
-          list.push(f);
-        } else {
-          // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
-          const li = res.index.findReverse(6, v6, u32[w + 1], u32, w + 8, w + 12);
-          const list = li >= 0 ? res.lists[li] : undefined;
-          const f = list?.[list.length - 1];
-          if (!f || f.synAckSeen || u32[w + 4] !== (f.clientIsn + 1) >>> 0) continue;
-          f.synAckSeen = true;
-          f.serverIsn = seq;
-          const frame = u32[d];
-          const l4 = frame + (u32[w + 6] >>> 16);
-          const hl = (u8[l4 + 12] >>> 4) * 4;
-          parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), f);
-          if (f.why === "no SYN-ACK") f.why = null;
-          // What one wire segment carried on the original path (RFC 9293 §3.7.1: the
-          // smaller MSS, less the timestamp option when both offered it, RFC 7323 §3.2).
-          const v6f = f.key[0] === 6;
-          const mss = Math.min(f.clientMss || (v6f ? 1220 : 536), f.mss || (v6f ? 1220 : 536));
-          f.segMss = mss - (f.tsOk && f.clientTs ? 12 : 0);
-        }
+        if ((tflags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK)) continue;
+        // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
+        const r = ord * REC_WORDS;
+        let o = rec[r + REC_OPTS];
+        if ((o >>> 8) & RF_SYNACK || u32[w + 4] !== (rec[r + REC_CLIENT_ISN] + 1) >>> 0) continue;
+        const frame = u32[d];
+        const l4 = frame + (u32[w + 6] >>> 16);
+        const hl = (u8[l4 + 12] >>> 4) * 4;
+        parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + 1]), opt);
+        const clientTs = ((o >>> 8) & RF_CLIENT_TS) !== 0;
+        const clientMss = o >>> 16;
+        o = (o & 0xffff0000) | opt[1] | ((RF_SYNACK | (opt[2] ? RF_SACK : 0) | (opt[3] ? RF_TS : 0)) << 8);
+        o |= (clientTs ? RF_CLIENT_TS : 0) << 8;
+        rec[r + REC_OPTS] = o;
+        rec[r + REC_SERVER_ISN] = u32[w + 3];
+        rec[r + REC_TSVAL] = opt[4];
+        // What one wire segment carried on the original path (RFC 9293 §3.7.1: the
+        // smaller MSS, less the timestamp option when both offered it, RFC 7323 §3.2).
+        const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+        const mss = Math.min(clientMss || (v6 ? 1220 : 536), opt[0] || (v6 ? 1220 : 536));
+        const segMss = mss - (opt[3] && clientTs ? 12 : 0);
+        rec[r + REC_MSS] = opt[0] | (segMss << 16);
       }
     }
   } catch (e) {
@@ -281,16 +283,19 @@ export function prescan(path: string, core?: Core): Prescan {
   } finally {
     reader.close();
   }
-  for (const list of res.lists)
-    for (const f of list) {
-      if (f.why === null && res.served >= MAX_SERVED) f.why = `more than ${MAX_SERVED} flows to serve`;
-      if (f.why === null) {
-        f.id = res.served++;
-        if (f.proto === 17) res.servedUdp++;
-      } else {
-        res.unserved++;
-        res.unservedWhy[f.why] = (res.unservedWhy[f.why] ?? 0) + 1;
-      }
+  res.peakOpen = live.peakOpen;
+  res.peakLive = live.peakLive;
+  res.liveAtEnd = live.live;
+  res.bytes = rec.byteLength + live.bytes;
+  for (let f = 0; f < res.flows; f++) {
+    const why = recWhy(rec, f);
+    if (why === null) {
+      res.served++;
+      if ((rec[f * REC_WORDS + REC_OPTS] >>> 8) & RF_UDP) res.servedUdp++;
+    } else {
+      res.unserved++;
+      res.unservedWhy[why] = (res.unservedWhy[why] ?? 0) + 1;
     }
+  }
   return res;
 }
