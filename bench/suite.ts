@@ -174,8 +174,9 @@ const costSection: Section = {
     for (const r of ladder.rungs)
       if (r.ns_per_packet) recordFigure(`ladder: ${r.name}`, r.ns_per_packet, "ns/packet");
     for (const [k, v] of Object.entries(native.kernels)) {
-      recordFigure(`${k}, WASM`, v.wasm_ns, "ns/frame");
-      recordFigure(`${k}, C (gcc -O2)`, v.c_ns, "ns/frame");
+      recordFigure(`${k}, WASM`, v.wasm_ns, "CPU ns/frame");
+      recordFigure(`${k}, C (gcc -O2)`, v.c_ns, "CPU ns/frame");
+      recordFigure(`${k}, WASM/C`, v.ratio_runs, "x");
     }
     return { ladder, native };
   },
