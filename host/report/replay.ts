@@ -104,6 +104,14 @@ export interface ReplayReport {
     polls: number;
     flows_unserved_why: Record<string, number>;
     mirror: Record<string, number> | null;
+    /** Flows open at once at most (pre-scan), and live with closed ones in their 2 s hold. */
+    peak_concurrent: number;
+    peak_live: number;
+    /** Connections the core was sized for; its memory; that over peak_concurrent (issue 10). */
+    capacity: number;
+    core_bytes: number;
+    bytes_per_connection: number;
+    prescan_bytes: number;
   };
   /** ns per input packet of each stage, from a clock read around each batch's core call */
   stages: Record<string, number>;
@@ -254,6 +262,11 @@ export function formatReplay(r: ReplayReport): string {
       "packets",
       `to the stack ${num(s.delivered)}, capture server (reference) ${num(s.reference)}, tracked ${num(s.tracked)}`,
     ]);
+    if (s.core_bytes)
+      rows.push([
+        "memory",
+        `core ${(s.core_bytes / 2 ** 20).toFixed(1)} MiB for ${num(s.capacity)} connections, peak ${num(s.peak_concurrent)} open at once: ${num(s.bytes_per_connection)} B per connection; pre-scan ${(s.prescan_bytes / 2 ** 20).toFixed(1)} MiB`,
+      ]);
   }
   if (r.fidelity) rows.push(...fidelityRows(r.fidelity));
   if (r.tcp) {
