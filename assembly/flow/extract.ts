@@ -35,8 +35,10 @@ export let txL3: u32 = 0; // offset of the IP header in the frame
 // not inline wasm calls, and each call cost a frame with spills; the outputs
 // are written once per frame from locals (a global read back right after a
 // store waits for store forwarding); Ethernet is tested first, its EtherTypes
-// compared without byte swaps and its VLAN tags unrolled; the ports are hashed
-// from the raw bytes (rssHashV4Wire: no swap then split).
+// compared without byte swaps; the ports are hashed from the raw bytes
+// (rssHashV4Wire: no swap then split). Only untagged Ethernet IPv4 is inlined:
+// VLAN/PPPoE, other link types and IPv6 are out-of-line functions, which keeps
+// the inlined code small enough for V8 to hold the caller's loop in registers.
 
 // EtherTypes as a little-endian u16 load of their two wire bytes sees them:
 // Ethernet frames are matched without a byte swap.
@@ -51,14 +53,21 @@ const LE_PPP_IPV6: u32 = 0x5700; // PPP protocol 0x0057
   return t == 0x0081 || t == 0xa888 || t == 0x0091;
 }
 
-/** Where the IP header starts in an Ethernet frame (up to 3 VLAN tags, then
- * optionally PPPoE), packed as (offset << 8) | TX_F_V4 or TX_F_V6; -1 when
- * there is no IP header or it is cut. The tags are unrolled: a loop would add
- * V8's per-iteration stack check. */
+/** Where the IP header starts in an Ethernet frame, packed as (offset << 8) |
+ * TX_F_V4 or TX_F_V6; -1 when there is no IP header or it is cut. Untagged IP
+ * is decided here (inlined); tags and PPPoE are walked out of line. */
 @inline function ethToIp(p: usize, len: u32): i32 {
   if (len < 14) return -1;
+  const t = <u32>load<u16>(p, 12);
+  if (t == LE_IPV4) return <i32>((14 << 8) | TX_F_V4);
+  if (t == LE_IPV6) return <i32>((14 << 8) | TX_F_V6);
+  return ethTaggedToIp(p, len, t);
+}
+
+/** ethToIp past the first EtherType t: up to 3 VLAN tags, then optionally
+ * PPPoE. The tags are unrolled (a loop adds V8's per-iteration stack check). */
+function ethTaggedToIp(p: usize, len: u32, t: u32): i32 {
   let off: u32 = 14;
-  let t = <u32>load<u16>(p, 12);
   if (isVlanLe(t)) {
     if (len < 18) return -1;
     t = <u32>load<u16>(p, 16);
@@ -89,7 +98,13 @@ const LE_PPP_IPV6: u32 = 0x5700; // PPP protocol 0x0057
 /** Where the IP header starts for a frame of this link type, packed as
  * (offset << 8) | TX_F_V4 or TX_F_V6; -1 when there is no IP header or it is cut. */
 @inline function linkToIp(p: usize, len: u32, linktype: u32): i32 {
-  if (linktype == 1) return ethToIp(p, len); // most frames: first, outside the switch
+  if (linktype == 1) return ethToIp(p, len); // most frames
+  return otherLinkToIp(p, len, linktype);
+}
+
+/** linkToIp for the link types other than Ethernet (out of line: keeps the
+ * inlined Ethernet path small). */
+function otherLinkToIp(p: usize, len: u32, linktype: u32): i32 {
   let off: u32 = 0;
   let etype: u32 = 0;
   switch (linktype) {
@@ -165,7 +180,13 @@ const LE_PPP_IPV6: u32 = 0x5700; // PPP protocol 0x0057
     }
     return done(TX_F_V4, proto, rssHashV4Addr(ip + 12, ip + 16));
   }
-  // IPv6: step over hop-by-hop, routing, destination options and fragment
+  return v6Hash(ip, rem);
+}
+
+/** tupleHash from an IPv6 header at ip with rem captured bytes (out of line:
+ * 36 lookups and the extension walk would crowd the inlined IPv4 path). */
+function v6Hash(ip: usize, rem: u32): u32 {
+  // Step over hop-by-hop, routing, destination options and fragment
   // headers (at most 8, each at least 8 bytes) to reach TCP/UDP.
   if (rem < 40 || (load<u8>(ip) >> 4) != 6) return done(TX_F_TRUNC, 0, 0);
   let nh = <u32>load<u8>(ip, 6);
