@@ -56,6 +56,8 @@ export const CONFIG_WORDS = {
   ipv6_3: [32, 0],
   mss: [33, 1460],
   spans: [34, 0],
+  /** Bytes of an mbuf's data area: 2048, or up to 16384 (multiple of 64) for jumbo frames (assembly/mem/mbuf.ts). */
+  mbufData: [35, 2048],
   appPort: [40, 0],
   appPeerIp4: [41, 0],
   appPeerPort: [42, 0],
@@ -148,6 +150,23 @@ export function coreViews(memory: WebAssembly.Memory): CoreViews {
     regions: readRegions(u32),
     totalBytes: buf.byteLength,
   };
+}
+
+/** Bytes of an mbuf header; mirrors assembly/mem/mbuf.ts. */
+export const MBUF_HEADER = 64;
+export const MBUF_DATA_DEFAULT = 2048;
+/** Data-area size for frames up to 9216 bytes (`tap --mtu` above 2034). */
+export const MBUF_DATA_JUMBO = 9216;
+
+/** Header + data rounded up to an odd number of cache lines (assembly/mem/mbuf.ts mbufStrideFor). */
+export function mbufStrideFor(data: number): number {
+  const lines = (data + MBUF_HEADER) >>> 6;
+  return (lines & 1 ? lines : lines + 1) << 6;
+}
+
+/** Data-area bytes of the mbufs of an initialised core (its CFG_MBUF_DATA word; 0 means the default). */
+export function mbufDataOf(views: CoreViews): number {
+  return views.u32[(CFG_BASE >>> 2) + CONFIG_WORDS.mbufData[0]] || MBUF_DATA_DEFAULT;
 }
 
 const PAGE = 65536;

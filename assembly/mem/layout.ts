@@ -53,6 +53,7 @@ export const CFG_MODE: i32 = 28; // host-chosen processing mode (replay raw/trac
 export const CFG_IPV6_0: i32 = 29; // 4 words: this core's IPv6 address (all zero = none)
 export const CFG_MSS: i32 = 33; // MSS this core announces (default 1460)
 export const CFG_SPANS: i32 = 34; // send-span pool entries (net/tcp/span.ts)
+export const CFG_MBUF_DATA: i32 = 35; // bytes of an mbuf's data area (0 = 2048; a multiple of 64, 2048..16384; mem/mbuf.ts)
 export const CFG_APP_PORT: i32 = 40; // TCP/UDP port the server app listens on (0 = the app's default)
 export const CFG_APP_PEER_IP4: i32 = 41; // client apps: server IPv4 address (bytes in wire order)
 export const CFG_APP_PEER_PORT: i32 = 42; // client apps: server port

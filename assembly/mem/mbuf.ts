@@ -1,5 +1,6 @@
 // mbuf pool, IX layout: a fixed number of buffers, each a 64-byte header
-// followed by 2048 bytes of data, carved out of region R_MBUF at init and never
+// followed by a data area (2048 bytes by default; CFG_MBUF_DATA picks another
+// size per core at init, e.g. 9216 for jumbo frames on `tap --mtu 9000`), carved out of region R_MBUF at init and never
 // grown. Free buffers sit on a LIFO stack of u32 indices (region R_MBUF_STACK),
 // so alloc/free are O(1) and the most recently freed (cache-warm) buffer is
 // handed out first.
@@ -10,8 +11,14 @@
 // Rings and the host use the u32 *index* instead (mbufIndex / mbufAt), which
 // stays meaningful across memories (e.g. when the control plane moves state).
 //
-// Stride is 2112 bytes, not 2112 rounded to 4096 or 2048 + 0: a 2048 B stride
-// puts every header in the same L1 set (AS-NOTES §6), 2112 = 33 cache lines.
+// Stride is data + 64 rounded up to an odd number of cache lines: 2112 bytes
+// (33 lines) for 2048, 9280 (145 lines) for 9216. A stride of 2048 (or any
+// multiple of a large power of two) puts every header in the same L1 set
+// (AS-NOTES §6); an odd line count walks the headers through every set.
+//
+// Data size and stride are module globals set once by plan()/init, not
+// constants: reading a global costs the fast path one load (replay A/B in
+// README "Jumbo frames"), and one core binary serves both sizes.
 //
 // Header (64 bytes, little-endian; all fields free for the owner except
 // STATE and INDEX, which the pool owns):
@@ -34,12 +41,12 @@
 //  52   4   user0    free for the layer that owns the mbuf (api/apps)
 //  56   4   user1
 //  60   4   reserved
-import { CFG_FLAGS, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
+import { CFG_FLAGS, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
 import { C_MBUF_BAD_HANDLE, C_MBUF_DOUBLE_FREE, C_MBUF_EXHAUSTED, bump } from "./counters";
 
 export const MBUF_HEADER_BYTES: usize = 64;
-export const MBUF_DATA_BYTES: usize = 2048;
-export const MBUF_STRIDE: usize = 2112;
+export const MBUF_DATA_DEFAULT: u32 = 2048;
+export const MBUF_DATA_MAX: u32 = 16384; // dataOff/dataLen are u16; 16 KiB is ample for a 9000-byte MTU
 // Room kept in front of received data so headers can be prepended in place.
 export const MBUF_HEADROOM: u16 = 0;
 
@@ -66,11 +73,29 @@ export const MBUF_STATE_FREE: u16 = 0xf4ee;
 export const MBUF_STATE_USED: u16 = 0xa11c;
 export const MBUF_POISON: u8 = 0xdb;
 export const MBUF_NO_FLOW: u32 = 0xffffffff;
-// CFG_FLAGS bit 1: fill freed data with MBUF_POISON (debug aid; costs a 2 KiB fill per free).
+// CFG_FLAGS bit 1: fill freed data with MBUF_POISON (debug aid; costs a data-area fill per free).
 export const CFG_F_POISON: u32 = 2;
 
+/** The data-area size CFG_MBUF_DATA asks for (0 = the default), or 0 if it is not a multiple of 64 in [2048, 16384]. */
+export function mbufDataCfg(): u32 {
+  const d = cfg(CFG_MBUF_DATA);
+  if (d == 0) return MBUF_DATA_DEFAULT;
+  if ((d & 63) != 0 || d < MBUF_DATA_DEFAULT || d > MBUF_DATA_MAX) return 0;
+  return d;
+}
+
+/** Header + data rounded up to an odd number of cache lines (see the top comment). */
+export function mbufStrideFor(data: u32): usize {
+  const lines = (<usize>data + MBUF_HEADER_BYTES) >> 6;
+  return ((lines & 1) == 0 ? lines + 1 : lines) << 6;
+}
+
+/** Data-area bytes and stride of this core's mbufs (set by mbufPoolInit from CFG_MBUF_DATA). */
+export let mbufDataBytes: usize = MBUF_DATA_DEFAULT;
+export let mbufStride: usize = mbufStrideFor(MBUF_DATA_DEFAULT);
+
 export function mbufPoolBytes(count: u32): usize {
-  return <usize>count * MBUF_STRIDE;
+  return <usize>count * mbufStrideFor(mbufDataCfg());
 }
 export function mbufStackBytes(count: u32): usize {
   return <usize>count * 4;
@@ -95,6 +120,8 @@ export function mbufPoolInit(): void {
   poolBase = regionOffset(R_MBUF);
   stackBase = regionOffset(R_MBUF_STACK);
   mbufCount = cfg(CFG_MBUFS);
+  mbufDataBytes = mbufDataCfg(); // plan() refused an invalid size before init runs
+  mbufStride = mbufStrideFor(<u32>mbufDataBytes);
 
   poison = (cfg(CFG_FLAGS) & CFG_F_POISON) != 0;
   freeTop = 0;
@@ -103,14 +130,14 @@ export function mbufPoolInit(): void {
 
 /** Writes the pool-owned header fields of a never-used mbuf. */
 @inline function mbufFirstUse(i: u32): usize {
-  const m = poolBase + <usize>i * MBUF_STRIDE;
+  const m = poolBase + <usize>i * mbufStride;
   memory.fill(m, 0, MBUF_HEADER_BYTES);
   store<u32>(m, i, MB_INDEX);
   return m;
 }
 
 @inline export function mbufAt(index: u32): usize {
-  return poolBase + <usize>index * MBUF_STRIDE;
+  return poolBase + <usize>index * mbufStride;
 }
 
 @inline export function mbufIndex(m: usize): u32 {
@@ -122,7 +149,7 @@ export function mbufPoolInit(): void {
   return m + MBUF_HEADER_BYTES + <usize>load<u16>(m, MB_DATA_OFF);
 }
 
-/** Start of the 2048-byte data area, ignoring dataOff. */
+/** Start of the data area (mbufDataBytes long), ignoring dataOff. */
 @inline export function mbufBuf(m: usize): usize {
   return m + MBUF_HEADER_BYTES;
 }
@@ -155,7 +182,11 @@ export function mbufPoolInit(): void {
  * (C_MBUF_BAD_HANDLE) or one already free (C_MBUF_DOUBLE_FREE) is counted and
  * ignored: freeing it again would hand the same buffer to two owners. */
 @inline export function mbufFree(m: usize): void {
-  if (m < poolBase || m >= poolBase + <usize>fresh * MBUF_STRIDE || (m - poolBase) % MBUF_STRIDE != 0) {
+  // In range, then on a header: its index field names it (a multiply, not a
+  // division by the run-time stride; a handle between headers reads some data
+  // word there, and no index below fresh maps back to a non-header address).
+  const i = m < poolBase || m >= poolBase + <usize>fresh * mbufStride ? fresh : load<u32>(m, MB_INDEX);
+  if (i >= fresh || mbufAt(i) != m) {
     bump(C_MBUF_BAD_HANDLE);
     return;
   }
@@ -164,7 +195,7 @@ export function mbufPoolInit(): void {
     return;
   }
   store<u16>(m, MBUF_STATE_FREE, MB_STATE);
-  if (poison) memory.fill(m + MBUF_HEADER_BYTES, MBUF_POISON, MBUF_DATA_BYTES);
+  if (poison) memory.fill(m + MBUF_HEADER_BYTES, MBUF_POISON, mbufDataBytes);
   store<u32>(stackBase + (<usize>freeTop << 2), load<u32>(m, MB_INDEX));
   freeTop++;
 }

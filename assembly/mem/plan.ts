@@ -9,7 +9,7 @@ import {
 } from "./layout";
 import { DESC_BYTES } from "./desc";
 import { SUM_BYTES } from "../wire/summary-layout";
-import { mbufPoolBytes, mbufStackBytes } from "./mbuf";
+import { mbufDataCfg, mbufPoolBytes, mbufStackBytes } from "./mbuf";
 import { ringBytes } from "./ring";
 import { flowTableBytes } from "../flow/table";
 import { tcbTableBytes } from "../net/tcp/tcb";
@@ -36,6 +36,7 @@ export function plan(): u32 {
   if (cfg(CFG_ABI) != ABI_VERSION) return 0;
   const ringSlots = cfg(CFG_RING_SLOTS);
   if (ringSlots != 0 && (ringSlots & (ringSlots - 1)) != 0) return 0;
+  if (mbufDataCfg() == 0) return 0; // CFG_MBUF_DATA not a multiple of 64 in 2048..16384
   for (let r = 0; r < R_COUNT; r++) store<u64>(REGION_BASE + (<usize>r << 3), 0);
   cursor = alignUp(max<usize>(__heap_base + HEAP_RESERVE, CTRL_END), PAGE);
   const base = cursor;

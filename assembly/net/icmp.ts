@@ -1,6 +1,6 @@
 // ICMP echo (RFC 792) and ICMPv6 echo (RFC 4443 §4) answered; neighbour
 // discovery handed to net/neigh.ts; everything else counted and dropped.
-import { MB_DATA_OFF, mbufAlloc, mbufData, mbufFree } from "../mem/mbuf";
+import { MB_DATA_OFF, MBUF_DATA_DEFAULT, mbufAlloc, mbufData, mbufDataBytes, mbufFree } from "../mem/mbuf";
 import { C_ICMP_ECHO, C_L4_BAD_CSUM, C_PROTO_UNHANDLED, bump } from "../mem/counters";
 import { inetChecksum } from "../wire/checksum";
 import { PKTF_L4_TRUNC, PKT_FLAGS, PKT_L4, PKT_L4LEN, PKT_SMAC, PKT_SRC, pkt } from "./pkt";
@@ -13,7 +13,10 @@ function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
   const p = pkt();
   const l4 = <usize>load<u32>(p + PKT_L4);
   const len = load<u32>(p + PKT_L4LEN);
-  if ((load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) != 0 || len > 1500) {
+  // Echo data up to 1500 bytes with the default mbufs (as before); with larger
+  // mbufs, whatever fits one after the headroom and an Ethernet + IPv6 header.
+  const lim: u32 = mbufDataBytes == MBUF_DATA_DEFAULT ? 1500 : <u32>mbufDataBytes - TX_HEADROOM - 54;
+  if ((load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) != 0 || len > lim) {
     bump(C_PROTO_UNHANDLED);
     mbufFree(m);
     return;

@@ -8,7 +8,16 @@
 // (host/dispatch/tap-loop.ts has the loop, tap-worker.ts the thread). One
 // queue, or --workers 0, stays on the main thread (one core, every queue).
 import { serverAppBytes, stackConfig } from "../stack-config.ts";
-import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
+import {
+  coreViews,
+  createCore,
+  createMemory,
+  MBUF_DATA_DEFAULT,
+  MBUF_DATA_JUMBO,
+  type Core,
+  type CoreConfig,
+  type CoreViews,
+} from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { newLoopStats, QS, qword, ST, TapLoop, TW_STOP } from "../dispatch/tap-loop.ts";
 import type { TapWorkerData, TapWorkerMessage } from "../dispatch/tap-loop.ts";
@@ -37,8 +46,17 @@ const DEFAULT_PORTS: Record<TapApp, number> = {
   sockperf: 11111,
 };
 
-const MBUF_DATA = 2048; // one frame per mbuf: frames ≤ 2048 B, so MTU ≤ 2034
-export const MAX_MTU = MBUF_DATA - 14;
+// One frame per mbuf (RX never chains): an MTU whose frame (MTU + 14) fits the
+// default 2048-byte data area keeps the default mbufs; a larger one, up to 9000
+// (the usual jumbo MTU), makes the cores use 9216-byte data areas
+// (CFG_MBUF_DATA), 4.4x the pool memory for the same mbuf count.
+export const MAX_MTU = 9000;
+const ETH_HDR = 14;
+
+/** mbuf data-area size for an MTU: the default when the frame fits it, else the jumbo size. */
+export function tapMbufData(mtu: number): number {
+  return mtu + ETH_HDR > MBUF_DATA_DEFAULT ? MBUF_DATA_JUMBO : MBUF_DATA_DEFAULT;
+}
 const SLICE_MS = 20; // the main thread serves this long between turns of the event loop (signals, stats)
 
 export interface TapOptions {
@@ -92,7 +110,7 @@ export interface WorkerReport {
   core_polls: number;
   /** Polls that took at least one frame. */
   batches: number;
-  /** rx_ring_full (host: the core's RX ring had no free slot) and the core's resource-drop counters. */
+  /** rx_ring_full (host: the core's RX ring had no free slot), rx_over_mtu (host: a frame over MTU + 14) and the core's resource-drop counters. */
   drops: Record<string, number>;
   core_ms: number;
   io_ms: number;
@@ -139,6 +157,8 @@ export interface TapReport {
     /** Time outside the core and outside poll(2): mostly read/write syscalls. */
     io_ms: number;
     rx_ring_full: number;
+    /** Frames read longer than MTU + 14, dropped (the kernel side's MTU should prevent them). */
+    rx_over_mtu: number;
     spin_us: number;
   };
   batch_histogram: number[];
@@ -154,6 +174,7 @@ export interface TapReport {
 /** Sizes a server core for `conns` concurrent connections (host/stack-config.ts). */
 export function tapConfig(o: TapOptions): Partial<CoreConfig> {
   const ringSlots = 512; // ≥ 64 frames in flight RX; TX gets one poll's output (echo of a full batch and its ACKs)
+  // RFC 9293 §3.7.1: MSS = MTU - fixed IPv4 and TCP headers; the core announces 20 less on IPv6 (its header is 40).
   const mss4 = o.mtu - 40;
   return {
     ...stackConfig(o.conns, ringSlots),
@@ -172,6 +193,7 @@ export function tapConfig(o: TapOptions): Partial<CoreConfig> {
         }
       : {}),
     mss: mss4,
+    mbufData: tapMbufData(o.mtu),
   };
 }
 
@@ -200,7 +222,7 @@ export function checkTapOptions(o: TapOptions): void {
   if (o.mtu < 576 || o.mtu > MAX_MTU)
     throw new UsageError(
       `--mtu ${o.mtu} is out of range`,
-      `use 576 to ${MAX_MTU} (a frame must fit one 2048-byte mbuf; jumbo frames need chained RX mbufs, not done)`,
+      `use 576 to ${MAX_MTU} (a frame must fit one mbuf: above ${MBUF_DATA_DEFAULT - ETH_HDR} the cores use ${MBUF_DATA_JUMBO}-byte mbufs)`,
     );
   if (o.port < 0 || o.port > 65535) throw new UsageError(`--port ${o.port} is not a port`, "use 1 to 65535");
   if (o.conns < 1 || o.conns > 60000)
@@ -345,7 +367,7 @@ function serveMain(
     core,
     new Nic(core),
     tap,
-    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues },
+    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR },
     stats,
   );
   const part: Part = { queues, stats, views: core, error: null };
@@ -438,6 +460,7 @@ function serveWorkers(
       debug: !!o.debug,
       spinUs: o.spinUs,
       checkQueues: o.checkQueues,
+      maxFrame: o.mtu + ETH_HDR,
       ctl,
       stats: p.stats,
       announce: w === 0,
@@ -550,6 +573,7 @@ function tapReport(
       batches: hist.reduce((a, n, i) => (i > 0 ? a + n : a), 0),
       drops: {
         rx_ring_full: p.stats[ST.ringFull],
+        rx_over_mtu: p.stats[ST.overMtu],
         ...Object.fromEntries(DROP_COUNTERS.map((k) => [k, counters[w][k]])),
       },
       core_ms: p.stats[ST.coreMs],
@@ -598,6 +622,7 @@ function tapReport(
       core_ms: sum(ST.coreMs),
       io_ms: parts.reduce((a, p) => a + ioMs(p), 0),
       rx_ring_full: sum(ST.ringFull),
+      rx_over_mtu: sum(ST.overMtu),
       spin_us: o.spinUs,
     },
     batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),

@@ -275,7 +275,7 @@ export class Dataplane {
       nic = this.slots[w].nic;
     }
     while (!nic.rxPut(u8, off, len)) {
-      if (nic.rxTooLong && len > 2048) return; // counted by the Nic; a frame over an mbuf is not delivered
+      if (nic.rxTooLong && len > nic.mbufData) return; // counted by the Nic; a frame over an mbuf is not delivered
       // Ring full: publish what we have so the worker can take it, then wait for room.
       nic.rxCommit();
       this.stats.ringWaits++;

@@ -1,12 +1,9 @@
 // The host's side of a core's "NIC" (assembly/net/netif.ts): writes received
 // frames straight into the mbufs the core posted in its RX ring slots (the one
 // copy, IX's DMA), and drains the TX ring.
-import type { CoreViews } from "../core.ts";
+import { MBUF_HEADER, mbufDataOf, mbufStrideFor, type CoreViews } from "../core.ts";
 import { RING, SpscRing } from "./ring.ts";
 
-const MBUF_STRIDE = 2112;
-const MBUF_HEADER = 64;
-const MBUF_DATA = 2048;
 const NO_MBUF = 0xffffffff;
 
 export class Nic {
@@ -18,6 +15,9 @@ export class Nic {
   private readonly buf: Buffer;
   private readonly sources = new WeakMap<ArrayBufferLike, Buffer>();
   private readonly pool: number;
+  private readonly stride: number;
+  /** Bytes of an mbuf's data area (the core's CFG_MBUF_DATA): the longest frame one RX slot takes. */
+  readonly mbufData: number;
   private rxPending = 0;
   /** Frames refused because the RX ring was full (the core did not keep up). */
   rxFull = 0;
@@ -32,6 +32,8 @@ export class Nic {
     this.u32 = core.u32;
     this.buf = Buffer.from(core.memory.buffer);
     this.pool = core.regions.mbuf.offset;
+    this.mbufData = mbufDataOf(core);
+    this.stride = mbufStrideFor(this.mbufData);
   }
 
   /** Free RX slots right now. */
@@ -41,7 +43,7 @@ export class Nic {
 
   /** Copies one frame into the next RX slot's posted mbuf; publish with rxCommit(). False if the ring is full. */
   rxPut(src: Uint8Array, off: number, len: number): boolean {
-    if (len > MBUF_DATA) {
+    if (len > this.mbufData) {
       this.rxTooLong++;
       return false;
     }
@@ -56,7 +58,7 @@ export class Nic {
       this.rxFull++;
       return false;
     }
-    const dst = this.pool + idx * MBUF_STRIDE + MBUF_HEADER;
+    const dst = this.pool + idx * this.stride + MBUF_HEADER;
     let from = this.sources.get(src.buffer);
     if (!from) {
       from = Buffer.from(src.buffer);
@@ -76,10 +78,10 @@ export class Nic {
   rxNextData(): number {
     if (this.rx.reserve() - this.rxPending <= 0) return -1;
     const idx = this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotBuf >>> 2)];
-    return idx === NO_MBUF ? -1 : this.pool + idx * MBUF_STRIDE + MBUF_HEADER;
+    return idx === NO_MBUF ? -1 : this.pool + idx * this.stride + MBUF_HEADER;
   }
 
-  /** Claims the slot rxNextData() pointed at: a frame of len (≤ 2048) bytes is now in its mbuf. */
+  /** Claims the slot rxNextData() pointed at: a frame of len (≤ mbufData) bytes is now in its mbuf. */
   rxFill(len: number): void {
     this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotLen >>> 2)] = len;
     this.rxPending++;

@@ -17,7 +17,6 @@ import type { TapDevice } from "../io/tap.ts";
 import type { StageSums } from "../report/stages.ts";
 
 export const RX_BURST = 64; // IX's batch bound, as the core's
-const MBUF_DATA = 2048; // one frame per mbuf
 export const MAX_WAIT_MS = 5; // longest block in poll(2)
 
 /**
@@ -38,6 +37,8 @@ export const ST = {
   wallMs: 9,
   /** --check-queues: arrivals of a known flow on another queue than its last. */
   moved: 10,
+  /** Frames longer than maxFrame (MTU + 14), dropped: the kernel side's MTU should never let one through. */
+  overMtu: 11,
 } as const;
 const ST_FIXED = 12;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
@@ -56,12 +57,17 @@ export interface TapLoopOptions {
   spinUs: number;
   /** Record each IPv4 TCP/UDP flow's arrival queue and count replies written elsewhere (parses headers: tests only). */
   checkQueues: boolean;
+  /** Longest frame taken (MTU + 14); longer ones are counted (ST.overMtu) and dropped. Default: the mbuf data size. */
+  maxFrame?: number;
 }
 
 export class TapLoop {
   private readonly poll: (nowNs: number) => number;
   private readonly base: number;
   private readonly u8: Uint8Array;
+  /** read(2) size: a whole mbuf data area (one frame per mbuf, never chained). */
+  private readonly readMax: number;
+  private readonly maxFrame: number;
   /** --check-queues: peer key → last arrival queue. */
   private readonly flowQueue = new Map<number, number>();
   private curLocal = 0;
@@ -79,6 +85,8 @@ export class TapLoop {
     this.poll = core.exports.poll as (nowNs: number) => number;
     this.base = tap.address(core.u8);
     this.u8 = core.u8;
+    this.readMax = nic.mbufData;
+    this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
   }
 
   /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
@@ -119,18 +127,23 @@ export class TapLoop {
     const nic = this.nic;
     const q = this.o.queues[i];
     let n = 0;
-    while (n < RX_BURST) {
+    let reads = 0; // over-MTU frames do not count in n: bound the reads too
+    while (n < RX_BURST && reads++ < 2 * RX_BURST) {
       const off = nic.rxNextData();
       if (off < 0) {
         s[ST.ringFull]++;
         break;
       }
       s[ST.reads]++;
-      const len = this.tap.read(i, this.base + off, MBUF_DATA);
+      const len = this.tap.read(i, this.base + off, this.readMax);
       if (len <= 0) {
         if (len === 0) s[ST.empty]++;
         else s[qword(q, QS.readErr)]++;
         break;
+      }
+      if (len > this.maxFrame) {
+        s[ST.overMtu]++; // the slot stays free: the next read overwrites it
+        continue;
       }
       if (this.o.checkQueues) this.noteArrival(off, q);
       nic.rxFill(len);
@@ -198,6 +211,7 @@ export interface TapWorkerData {
   debug: boolean;
   spinUs: number;
   checkQueues: boolean;
+  maxFrame?: number;
   /** Int32 words: [TW_STOP] main → workers: leave the loop. */
   ctl: Int32Array;
   stats: Float64Array;

@@ -1,4 +1,4 @@
-// mbuf pool: LIFO alloc/free, exhaustion, double free, pool check, poison.
+// mbuf pool: LIFO alloc/free, exhaustion, double free, pool check, poison, jumbo data size.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
@@ -184,4 +184,54 @@ test("init is O(1): headers are written on first use, and the pool still counts 
   assert.is(f.mbufFreeCount(), 99_998);
   assert.is(f.mbufPoolCheck(), 0);
 });
+test("jumbo mbufs (mbufData 9216): stride 9280 (145 lines, odd), pool carved without overlap, data filled to the end", () => {
+  const JSTRIDE = 9280;
+  for (const debug of [false, true]) {
+    const core = createCore(
+      { mbufs: 64, flows: 16, ringSlots: 0, stagingBytes: 65536, descSlots: 16, mbufData: 9216, flags: 2 },
+      { debug },
+    );
+    const f = fns(core);
+    const { offset, bytes } = core.regions.mbuf;
+    assert.is(bytes, 64 * JSTRIDE);
+    assert.is(core.regions.mbufStack.offset >= offset + bytes, true, "stack after the pool");
+    assert.is(f.mbufTotal(), 64);
+    const ms: number[] = [];
+    for (let i = 0; i < 64; i++) {
+      const m = f.mbufAlloc() >>> 0;
+      assert.is(m, offset + i * JSTRIDE, `mbuf ${i} at its stride`);
+      assert.is(f.mbufIndex(m), i);
+      assert.is(f.mbufAt(i) >>> 0, m);
+      ms.push(m);
+    }
+    assert.is(f.mbufAlloc(), 0, "64 and no more");
+    // Fill every data area to its last byte: no header may change.
+    for (const m of ms) core.u8.fill(0x11, m + HEADER, m + HEADER + 9216);
+    ms.forEach((m, i) => assert.is(core.u32[(m + 20) >>> 2], i, `header ${i} intact`));
+    assert.is(f.mbufPoolCheck(), 0);
+    f.mbufFree(ms[3] + 64); // inside a data area on a cache-line boundary
+    f.mbufFree(offset + 64 * JSTRIDE); // one past the end
+    assert.is(counter(core, C_MBUF_BAD_HANDLE), 2);
+    f.mbufFree(ms[5]); // poison fills the whole 9216-byte data area, not the next header
+    assert.ok(core.u8.subarray(ms[5] + HEADER, ms[5] + HEADER + 9216).every((x) => x === 0xdb));
+    assert.is(core.u32[(ms[6] + 20) >>> 2], 6, "next header untouched by the poison");
+    for (const m of ms) if (m !== ms[5]) f.mbufFree(m);
+    assert.is(f.mbufFreeCount(), 64);
+    assert.is(f.mbufPoolCheck(), 0);
+  }
+});
+
+test("mbufData must be a multiple of 64 in 2048..16384 (plan refuses the rest); 0 means 2048", () => {
+  for (const mbufData of [1024, 2047, 3000, 16448])
+    assert.throws(
+      () => createCore({ mbufs: 8, ringSlots: 0, mbufData }),
+      /invalid core config/,
+      `${mbufData}`,
+    );
+  const core = createCore({ mbufs: 8, ringSlots: 0, stagingBytes: 65536, descSlots: 16, mbufData: 0 });
+  assert.is(core.regions.mbuf.bytes, 8 * STRIDE);
+  const big = createCore({ mbufs: 8, ringSlots: 0, stagingBytes: 65536, descSlots: 16, mbufData: 4096 });
+  assert.is(big.regions.mbuf.bytes, 8 * 4160, "4096 + 64 = 65 lines, already odd");
+});
+
 test.run();

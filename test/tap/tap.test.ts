@@ -355,8 +355,9 @@ test("clear one-line errors: namespace exists, interface exists (not a tap), bad
     r = run(["--ifname", ifname, "--ip", "10.0.0.2/24"]);
     assert.is(r.status, 1);
     assert.match(r.stderr, /outside 198\.18\.0\.0\/15/);
-    r = run(["--ifname", ifname, "--mtu", "9000"]);
-    assert.match(r.stderr, /--mtu 9000 is out of range/);
+    r = run(["--ifname", ifname, "--mtu", "9001"]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /^ixwasm: --mtu 9001 is out of range; use 576 to 9000 /);
     r = run(["--ifname", ifname, "--queues", "2", "--workers", "3"]);
     assert.is(r.status, 1);
     assert.match(r.stderr, /^ixwasm: --workers 3 is out of range; /);

@@ -18,7 +18,7 @@
 // than (bound / RTT) a legitimate handshake can be evicted before its ACK; it
 // then retries its SYN. Established connections are never evicted.
 import { CFG_DELACK_US, CFG_MSS, CFG_MSL_MS, CFG_RCVBUF, CFG_SNDBUF, CFG_TCBS, CFG_TCP_FLAGS, cfg } from "../../mem/layout";
-import { mbufFree, MB_LINK } from "../../mem/mbuf";
+import { mbufDataBytes, mbufFree, MB_LINK } from "../../mem/mbuf";
 import { flowDelete } from "../../flow/table";
 import { EV_TCP_DEAD, EV_TCP_SENT, EV_TIMER, D_A, D_B, D_HANDLE, D_KIND, evBase, evLen, evPush } from "../../api/abi";
 import {
@@ -100,7 +100,9 @@ export function tcpInit(): void {
   twUs = <u64>cfg(CFG_MSL_MS) * 2000;
   annMssCfg = cfg(CFG_MSS);
   if (annMssCfg == 0) annMssCfg = 1460;
-  if (annMssCfg > 1900) annMssCfg = 1900; // a received frame must fit one 2 KiB mbuf
+  // A received frame must fit one mbuf: 1900 with 2 KiB mbufs (Ethernet 14 + IPv6 40 + TCP 60 + slack).
+  const annMax = <u32>mbufDataBytes - 148;
+  if (annMssCfg > annMax) annMssCfg = annMax;
   if (annMssCfg < 64) annMssCfg = 64;
   ourWscale = 0;
   while (ourWscale < MAX_WSCALE && (rcvBuf >> ourWscale) > 65535) ourWscale++;

@@ -52,7 +52,7 @@ import {
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead,
 } from "./engine";
-import { retransmitHead, sendRst, sendRstRaw, sendSegment, tcpOutput, TX_MAX_PAYLOAD } from "./output";
+import { retransmitHead, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
 
 // ---- the segment being processed (static: one segment at a time) ---------------------
@@ -188,7 +188,7 @@ function listenInput(p: usize, preset: usize, hash: u32): i32 {
 function effectiveMss(t: usize, peerMss: u32): void {
   // RFC 9293 §3.7.1: also no more than the local link carries (MMS_S), the size we announced.
   const ann = <u32>load<u16>(t, TCB_ANN_MSS);
-  let mss = min<u32>(min<u32>(peerMss, ann != 0 ? ann : peerMss), TX_MAX_PAYLOAD);
+  let mss = min<u32>(min<u32>(peerMss, ann != 0 ? ann : peerMss), txMaxPayload());
   if ((load<u32>(t, TCB_FLAGS) & TF_TS_OK) != 0) mss -= TS_OPT_BYTES; // RFC 9293 §3.7.1: options come out of the MSS
   if (mss < 64) mss = 64;
   store<u16>(t, <u16>mss, TCB_MSS);

@@ -42,7 +42,7 @@
 // the timestamp offset moves by the same amount so TSval never goes back.
 import { CFG_SPANS, cfg } from "../../mem/layout";
 import {
-  MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, MBUF_DATA_BYTES,
+  MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufDataBytes,
   mbufAlloc, mbufBuf, mbufFreeCount,
 } from "../../mem/mbuf";
 import { FLOW_KEY_BYTES } from "../../flow/key";
@@ -113,7 +113,7 @@ function mbufHolding(t: usize, p: usize, len: u32): usize {
     let m = <usize>load<u32>(t + (q == 0 ? TCB_RQ_HEAD : TCB_OOO_HEAD));
     while (m != 0) {
       const b = mbufBuf(m);
-      if (p >= b && p + <usize>len <= b + MBUF_DATA_BYTES) return m;
+      if (p >= b && p + <usize>len <= b + mbufDataBytes) return m;
       m = <usize>load<u32>(m, MB_LINK);
     }
   }
@@ -138,14 +138,14 @@ function keptRange(t: usize, m: usize): u64 {
   while (s != NONE) {
     const p = <usize>load<u32>(spanAt(s), SP_PTR);
     const e = p + <usize>load<u32>(spanAt(s), SP_LEN);
-    if (p >= b && e <= b + MBUF_DATA_BYTES) {
+    if (p >= b && e <= b + mbufDataBytes) {
       if (p < lo) lo = p;
       if (e > hi) hi = e;
     }
     s = load<u32>(spanAt(s), SP_NEXT);
   }
   if (lo < b) lo = b;
-  if (hi > b + MBUF_DATA_BYTES) hi = b + MBUF_DATA_BYTES;
+  if (hi > b + mbufDataBytes) hi = b + mbufDataBytes;
   if (hi < lo) hi = lo;
   return (<u64>(lo - b) << 32) | <u64>(hi - lo);
 }
@@ -290,7 +290,7 @@ export function migrateExport(group: u32, out: usize, cap: u32, nowUs: f64): i32
 export function migrateXlate(p: u32): u32 {
   for (let i: u32 = 0; i < xlCount; i++) {
     const o = load<u32>(xlOld + (<usize>i << 2));
-    if (p >= o && <u64>p <= <u64>o + <u64>MBUF_DATA_BYTES) return load<u32>(xlNew + (<usize>i << 2)) + (p - o);
+    if (p >= o && <u64>p <= <u64>o + <u64>mbufDataBytes) return load<u32>(xlNew + (<usize>i << 2)) + (p - o);
   }
   return 0;
 }
@@ -383,7 +383,7 @@ function importRecord(r: usize, shift: i64): bool {
   xlCount = 0;
   let prev: usize = 0;
   for (let k: u32 = 0; k < nrq + nooo; k++) {
-    const m = mbufAlloc(); // hasRoom() counted these
+    const m = mbufAlloc(); // hasRoom() counted these; exporter and importer share one config, so lo + n fits mbufDataBytes
     const oldBuf = load<u32>(p);
     const lo = <usize>load<u16>(p, 4);
     const n = <usize>load<u16>(p, 6);

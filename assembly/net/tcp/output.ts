@@ -3,7 +3,7 @@
 // management, RFC 5681 congestion window, sender SWS avoidance), RSTs, and the
 // expiry of the per-TCB timer (RFC 6298 retransmission, §3.8.6.1 persist,
 // delayed ACK, TIME-WAIT).
-import { MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, MBUF_DATA_BYTES } from "../../mem/mbuf";
+import { MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, mbufDataBytes } from "../../mem/mbuf";
 import {
   C_TCP_CONN_TIMEOUT, C_TCP_DELACK_SENT, C_TCP_PERSIST_PROBES, C_TCP_RETRANSMITS, C_TCP_RST_SENT, C_TCP_RTO_TIMEOUTS,
   C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
@@ -37,8 +37,10 @@ import { DEAD_TIMEOUT } from "../../api/abi";
 
 const txr = memory.data(80, 8); // TcpRepr scratch for the segment being built
 const MAX_HDR: u32 = 60;
-/** Payload bytes one TX mbuf can carry after the headroom and the largest TCP header. */
-export const TX_MAX_PAYLOAD: u32 = <u32>MBUF_DATA_BYTES - <u32>TX_HEADROOM - MAX_HDR;
+/** Payload bytes one TX mbuf can carry after the headroom and the largest TCP header (1924 with 2 KiB mbufs). */
+@inline export function txMaxPayload(): u32 {
+  return <u32>mbufDataBytes - <u32>TX_HEADROOM - MAX_HDR;
+}
 
 // ---- test capture (tcpTestCapture): segments become raw IP packets queued here
 // instead of going to ipSend, so conversations can be checked and relayed
@@ -298,7 +300,7 @@ export function sendSegment(t: usize, seq: u32, flags: u32, len: u32): bool {
     }
   }
   store<u8>(r + TCPR_HAS, <u8>has);
-  const hl = <u32>tcpEmit(r, p, MBUF_DATA_BYTES - <usize>TX_HEADROOM);
+  const hl = <u32>tcpEmit(r, p, mbufDataBytes - <usize>TX_HEADROOM);
   if (len > 0) copySendData(t, seq, p + hl, len);
   if ((flags & TCP_ACK) != 0) {
     // This segment carries our ACK: nothing is owed any more (RFC 9293 §3.8.6.3).
