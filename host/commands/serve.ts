@@ -52,11 +52,14 @@
 // Scale (issue 10): per-flow state lives only while the flow does. The live
 // flows are in a table (host/trace/live-flows.ts) that the pre-scan ran too, so
 // both number the flows alike and the n-th flow to start takes the pre-scan's
-// n-th record. A flow released from it (closed 2 s of capture time ago, or its
-// 4-tuple reused) sends FR_DONE to the mirror, whose slot comes back to the free
-// list once the connection is no longer open (the host reads the slot's state
-// word), and settles its fidelity. The core is sized from the pre-scan's peak of
-// live flows, not from the flows in the capture (serveCoreConfig).
+// n-th record. Once a flow has closed in the capture (its last FIN or RST fed),
+// the mirror gets FR_DONE, and its slot comes back to the free list once the
+// connection is no longer open in the core (the host reads the slot's state
+// word); nothing more is fed on it. The flow stays in the live table 2 s of
+// capture time more (its last ACKs, retransmissions are still scored; fidelity
+// ids are live slots), then its fidelity is settled. The core is sized from the
+// pre-scan's peak of connections held at once, not from the flows in the capture
+// (serveCapacity).
 import { cpus } from "node:os";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
@@ -149,7 +152,7 @@ export interface ServeStats {
   mirror: MirrorStatus | null;
   /** Flows open at once at most (pre-scan: SYN to close), and live (closed within their 2 s hold counted). */
   peak_concurrent: number;
-  peak_live: number;
+  peak_held: number;
   /** Connections the core was sized for (TCBs; mirror flow slots alike). */
   capacity: number;
   /** The serving core's memory, and that divided by peak_concurrent (issue 10). */
@@ -211,15 +214,22 @@ export function serveMaxConns(): number {
   return maxConnsCache;
 }
 
-/** Connections to size the core for: the pre-scan's peak of live flows, flows left open by earlier --loop passes, 1/8 headroom. */
+/**
+ * Connections to size the core for: the most the capture's server held at once
+ * (open, or in TIME-WAIT: the pre-scan's peakHeld), those earlier --loop passes
+ * leave held, 1/8 headroom (connections waiting for a last ACK the capture lacks).
+ */
 export function serveCapacity(pre: Prescan, loops: number): number {
-  const n = pre.peakLive + Math.max(0, loops - 1) * pre.liveAtEnd;
+  const n = pre.peakHeld + Math.max(0, loops - 1) * pre.heldAtEnd;
   return n + (n >>> 3) + 256;
 }
 
 interface ServeFlow extends FlowInfo {
-  /** The flow's ordinal (its pre-scan record). */
+  /** The flow's ordinal (its pre-scan record), its live slot (its fidelity id). */
   ord: number;
+  slot: number;
+  /** FR_DONE sent: its mirror slot may carry another flow now. */
+  done: boolean;
   /** This pass has announced the flow (TCP: its SYN went in; UDP: its first datagram). */
   started?: boolean;
   /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow. */
@@ -365,9 +375,8 @@ export function runServe(
   let nFree = 0;
   for (let id = capacity - 1; id >= 0; id--) freeIds[nFree++] = id;
   let pendingIds: number[] = [];
-  const byId: (ServeFlow | undefined)[] = [];
   const fid = mirror
-    ? new FidelityMeter(10, (id) => (byId[id] ? flowName(byId[id].key) : `flow ${id}`))
+    ? new FidelityMeter(10, (slot) => (liveF[slot] ? flowName(liveF[slot].key) : `flow ${slot}`))
     : null;
   const tracker = new Tracker(opts.flows ?? 1 << 18, core);
   const rec = pre.rec;
@@ -378,15 +387,37 @@ export function runServe(
   const live = new LiveFlows(path, serveMaxConns(), (slot) => {
     const f = liveF[slot];
     if (!f) return;
+    if (f.id >= 0 && !f.done && (nDef || rxQueued)) {
+      // Its client packets go into the core before the app hears FR_DONE.
+      drainDeferred();
+      settle();
+    }
+    done(f);
+    fid?.finishFlow(slot);
     liveF[slot] = undefined;
-    if (f.id < 0) return;
-    if (f.deferred) drainDeferred(); // its held packets go in before its slot can change hands
+  });
+  /** The capture has nothing more for the flow's mirror slot: FR_DONE (the app frees it once the connection is gone). */
+  const done = (f: ServeFlow) => {
+    if (f.done || f.id < 0) return;
+    f.done = true;
     if (!feed) return;
-    fid!.finishFlow(f.id);
-    byId[f.id] = undefined;
     feedPut(FR_DONE, f.id, 0, 0, null, 0, 0);
     pendingIds.push(f.id);
-  });
+  };
+  let closing: ServeFlow | null = null; // closed by the packet in hand: to doneQ once it is handled
+  /**
+   * Flows closed in the capture whose client packets are all handled: FR_DONE
+   * goes once those packets are in the core (after the RX poll of a settle()), so
+   * the app never frees a slot whose connection has yet to open or finish.
+   */
+  let doneQ: ServeFlow[] = [];
+  const flushDone = (n: number) => {
+    const take = doneQ.slice(0, n);
+    doneQ = doneQ.slice(n);
+    for (const f of take)
+      if (f.deferred) doneQ.push(f);
+      else done(f);
+  };
   /** A mirror slot for a new flow: a free one, or one the app has freed since (-1: none). */
   const allocId = (): number => {
     if (nFree) return freeIds[--nFree];
@@ -431,6 +462,8 @@ export function runServe(
     if (id >= 0) servedFlows++;
     const f: ServeFlow = {
       ord,
+      slot,
+      done: false,
       id,
       proto,
       why: fwhy,
@@ -451,7 +484,6 @@ export function runServe(
       blocked: -1,
     };
     liveF[slot] = f;
-    if (mirror && id >= 0) byId[id] = f;
     return f;
   };
 
@@ -465,7 +497,7 @@ export function runServe(
     flows_unserved_why: why,
     mirror: null,
     peak_concurrent: pre.peakOpen,
-    peak_live: pre.peakLive,
+    peak_held: pre.peakHeld,
     capacity,
     core_bytes: 0,
     bytes_per_connection: 0,
@@ -545,7 +577,7 @@ export function runServe(
     const f = liveF[-2 - ls];
     if (!f || f.id < 0) return;
     if (proto === 17) {
-      if (fid) fid.outDatagram(f.id, "", m, l4 + 8, Math.max(0, end - l4 - 8));
+      if (fid) fid.outDatagram(f.slot, "", m, l4 + 8, Math.max(0, end - l4 - 8));
       return;
     }
     const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
@@ -553,7 +585,7 @@ export function runServe(
     const tf = m[l4 + 13];
     const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
     if (f.sentEnd === undefined || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
-    if (fid) fid.out(f.id, "", f.serverIsn, seq, tf, m, pay, end - pay);
+    if (fid) fid.out(f.slot, "", f.serverIsn, seq, tf, m, pay, end - pay);
   };
   const wallNs = () => (wallEpochS - baseSec) * 1e9 + performance.now() * 1e6;
   const doPoll = () => {
@@ -575,6 +607,7 @@ export function runServe(
   /** Polls until the RX frames are in and the mirror has nothing ready (bounded). */
   const settle = () => {
     nic.rxCommit();
+    const ready = doneQ.length; // their client packets are in the RX ring now (or held back)
     let taken = 0;
     let idle = 0;
     while (taken < rxQueued) {
@@ -587,6 +620,7 @@ export function runServe(
       for (let j = 0; j < rxQueued && j < schedQ.length; j++) latency.add((t - schedQ[j]) * 1000);
     }
     rxQueued = 0;
+    if (ready) flushDone(ready);
     if (!feed) return;
     feedDue = false;
     // Until nothing due is left: the app has read the whole feed and no flow has
@@ -784,7 +818,15 @@ export function runServe(
           }
           packetsIn++;
           // The live flows move as in the pre-scan (capture time and ports, whatever the pass).
+          if (closing) {
+            doneQ.push(closing);
+            closing = null;
+          }
           const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, nextOrd);
+          if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
+            const cf = liveF[ls >= 0 ? ls : -2 - ls];
+            if (cf && !cf.done && cf.id >= 0) closing = cf; // after this packet (its FIN or RST) is fed
+          }
           const fl = u32[w] & 0xffff;
           if (fl & SUM_F_NOT_PACKET) {
             drops.not_packet++;
@@ -879,20 +921,24 @@ export function runServe(
           if (proto === 17) {
             const pay = l4 + 8;
             const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-            fid!.refDatagram(f.id, "", plen, u8, pay, have);
-            feedPut(FR_DGRAM, f.id, 0, f.udpReq!, u8, pay, plen, have);
+            fid!.refDatagram(f.slot, "", plen, u8, pay, have);
+            if (!f.done) feedPut(FR_DGRAM, f.id, 0, f.udpReq!, u8, pay, plen, have);
             continue;
           }
           const tflags = u32[w + 2] & 0xfff;
           const seq = u32[w + 3];
           const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
           const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-          fid!.ref(f.id, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
+          fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
           const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
-          if (tflags & TCP_SYN) continue; // the core answers the SYN itself
+          if (tflags & TCP_SYN || f.done) continue; // the core answers the SYN itself
           if (plen) feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
           if (tflags & TCP_FIN) feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
           else if (tflags & TCP_RST) feedPut(FR_RST, f.id, 0, req, null, 0, 0);
+        }
+        if (closing) {
+          doneQ.push(closing);
+          closing = null;
         }
         drainDeferred(); // before the next read overwrites their frames
         if (rxQueued || feedDue) settle();

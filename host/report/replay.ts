@@ -104,9 +104,9 @@ export interface ReplayReport {
     polls: number;
     flows_unserved_why: Record<string, number>;
     mirror: Record<string, number> | null;
-    /** Flows open at once at most (pre-scan), and live with closed ones in their 2 s hold. */
+    /** Flows open at once at most (pre-scan), and connections the core holds at once (open or in TIME-WAIT). */
     peak_concurrent: number;
-    peak_live: number;
+    peak_held: number;
     /** Connections the core was sized for; its memory; that over peak_concurrent (issue 10). */
     capacity: number;
     core_bytes: number;

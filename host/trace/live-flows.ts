@@ -13,6 +13,12 @@
 // released: its slot and index entry are reused, so memory follows the flows
 // open at once, not the flows in the capture.
 //
+// What a serving core holds at once (`held`, its peak sizes the core): the open
+// flows, plus the closed ones whose server sent the first FIN, for the hold: the
+// core, as that server, keeps those in TIME-WAIT (RFC 9293 §3.6) for 2 s here;
+// a connection the client closed first ends at the last ACK (LAST-ACK), and
+// one reset ends at once.
+//
 // Memory per live flow: an index entry (44 B, at a load of 1/4 to 1/2: 88-176
 // B), the key copy for release (40 B), ordinal, ISN, generation, free-list entry
 // (16 B), proto and state (2 B), a close-queue entry while closing (16 B); the
@@ -27,6 +33,7 @@ const KW = 10; // key words: tag (proto << 8 | v6), ports, src[4], dst[4]
 const ST_FIN_C = 1;
 const ST_FIN_S = 2;
 const ST_CLOSED = 4;
+const ST_TW = 8; // closed by the server first: in the core's TIME-WAIT during the hold
 
 /** lookup(): not found. Found in the client's direction: the slot; in the server's: -2 - slot. */
 export const NO_FLOW = -1;
@@ -55,6 +62,9 @@ export class LiveFlows {
   open = 0;
   peakLive = 0;
   peakOpen = 0;
+  /** Closed flows in TIME-WAIT at the core; the peak of open + those (what the core holds). */
+  timeWait = 0;
+  peakHeld = 0;
 
   constructor(
     private readonly path: string,
@@ -141,6 +151,7 @@ export class LiveFlows {
     this.open++;
     if (this.live > this.peakLive) this.peakLive = this.live;
     if (this.open > this.peakOpen) this.peakOpen = this.open;
+    if (this.open + this.timeWait > this.peakHeld) this.peakHeld = this.open + this.timeWait;
     return s;
   }
 
@@ -149,15 +160,24 @@ export class LiveFlows {
     let st = this.state[slot];
     if (st & ST_CLOSED) return;
     st |= rst ? ST_CLOSED : fromClient ? ST_FIN_C : ST_FIN_S;
-    if ((st & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S)) st |= ST_CLOSED;
+    if ((st & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S)) {
+      st |= ST_CLOSED;
+      if (fromClient && !rst) st |= ST_TW; // the server's FIN came first
+    }
     this.state[slot] = st;
     if (!(st & ST_CLOSED)) return;
     this.open--;
+    if (st & ST_TW) this.timeWait++;
     if (this.cqLen === this.cqSlot.length) this.growQueue();
     const q = (this.cqHead + this.cqLen++) % this.cqSlot.length;
     this.cqSlot[q] = slot;
     this.cqGen[q] = this.gen[slot];
     this.cqAt[q] = Math.max(t, this.clock) + CLOSE_HOLD_S;
+  }
+
+  /** Whether the flow in this slot has closed (RST, or a FIN each way). */
+  closed(slot: number): boolean {
+    return (this.state[slot] & ST_CLOSED) !== 0;
   }
 
   /** Moves the clock to capture time t (s): flows closed CLOSE_HOLD_S before are released. */
@@ -184,6 +204,7 @@ export class LiveFlows {
   resetPeaks(): void {
     this.peakLive = this.live;
     this.peakOpen = this.open;
+    this.peakHeld = this.open + this.timeWait;
   }
 
   private release(s: number): void {
@@ -193,6 +214,7 @@ export class LiveFlows {
     this.onRelease?.(s);
     this.index.delete(t >>> 8, (t & 0xff) === 6, k[p + 1], k, p + 2, p + 6);
     if (!(this.state[s] & ST_CLOSED)) this.open--;
+    if (this.state[s] & ST_TW) this.timeWait--;
     this.proto[s] = 0;
     this.state[s] = 0;
     this.gen[s]++;

@@ -93,10 +93,12 @@ export interface Prescan {
   packets: number;
   /** Most flows open at once (TCP: SYN to close; UDP: first datagram to the end). */
   peakOpen: number;
-  /** Most flows live at once, closed ones within their hold (live-flows.ts) counted: what the serving core is sized for. */
+  /** Most flows in the live table at once (closed ones within their 2 s hold counted). */
   peakLive: number;
-  /** Flows still live at the end of the capture (--loop: they may stay open in the core across passes). */
-  liveAtEnd: number;
+  /** Most connections a serving core holds at once: open, or in its TIME-WAIT (live-flows.ts); the core is sized for it. */
+  peakHeld: number;
+  /** Connections held at the end of the capture (--loop: they may stay in the core across passes). */
+  heldAtEnd: number;
   /** Bytes the pre-scan kept: the records plus the live table at its largest. */
   bytes: number;
   error: string | null;
@@ -208,7 +210,8 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): P
     packets: 0,
     peakOpen: 0,
     peakLive: 0,
-    liveAtEnd: 0,
+    peakHeld: 0,
+    heldAtEnd: 0,
     bytes: 0,
     error: null,
   };
@@ -285,7 +288,8 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): P
   }
   res.peakOpen = live.peakOpen;
   res.peakLive = live.peakLive;
-  res.liveAtEnd = live.live;
+  res.peakHeld = live.peakHeld;
+  res.heldAtEnd = live.open + live.timeWait;
   res.bytes = rec.byteLength + live.bytes;
   for (let f = 0; f < res.flows; f++) {
     const why = recWhy(rec, f);
