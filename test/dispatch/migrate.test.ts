@@ -7,27 +7,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
 import { ControlPlane, type MigrationReport } from "../../host/dispatch/control-plane.ts";
-import { ACK, MAC_A, MAC_B, PSH, RST, SYN, eth, ip4, ipv4, macWords, tcp, udp } from "../helpers/frames.ts";
+import { ACK, MAC_A, MAC_B, PSH, RST, SYN, eth, ipv4, tcp, udp } from "../helpers/frames.ts";
+import { A, B, ECHO_SERVER } from "../helpers/echo-server.ts";
 
-const A = ip4("198.18.0.1");
-const B = ip4("198.18.0.2");
-const SERVER = {
-  app: 1, // echo
-  appPort: 7,
-  appBytes: 1 << 20,
-  tcbs: 256,
-  timers: 64,
-  spans: 4096,
-  mbufs: 8192,
-  ringSlots: 1024,
-  evqSlots: 1024,
-  neighSlots: 64,
-  flows: 1024,
-  stagingBytes: 1 << 20, // the migration chunks
-  descSlots: 0,
-  ...macWords(MAC_B),
-  ipv4: B.readUInt32LE(0),
-};
+// More TCBs and spans than the shared echo server: 100 connections at once.
+const SERVER = { ...ECHO_SERVER, tcbs: 256, spans: 4096, stagingBytes: 1 << 20 /* the migration chunks */ };
 
 // ---- a crafted TCP client for many connections -----------------------------------------
 const CONNS = 100;

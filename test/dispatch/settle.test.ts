@@ -10,27 +10,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
-import { MAC_A, MAC_B, eth, ip4, ipv4, macWords, udp } from "../helpers/frames.ts";
+import { MAC_A, MAC_B, eth, ipv4, udp } from "../helpers/frames.ts";
+import { A, B, ECHO_SERVER as SERVER } from "../helpers/echo-server.ts";
 
-const A = ip4("198.18.0.1");
-const B = ip4("198.18.0.2");
-const SERVER = {
-  app: 1, // echo (TCP and UDP)
-  appPort: 7,
-  appBytes: 1 << 20,
-  tcbs: 64,
-  timers: 64,
-  spans: 1024,
-  mbufs: 8192,
-  ringSlots: 1024,
-  evqSlots: 1024,
-  neighSlots: 64,
-  flows: 1024,
-  stagingBytes: 0,
-  descSlots: 0,
-  ...macWords(MAC_B),
-  ipv4: B.readUInt32LE(0),
-};
 const ROUNDS = 6;
 const PER_ROUND = 640;
 
