@@ -187,12 +187,24 @@ SECTIONS.push(costSection);
 const scaleSection: Section = {
   name: "scale",
   about:
-    "replay --mode track on gen churn captures with 1 k and 1 M concurrent connections: ns/packet ratio, bytes/connection",
+    "replay --mode track and serve on gen churn captures with 1 k and 1 M concurrent connections: ns/packet ratio, bytes/connection",
   async run(ctx) {
     const b = benchScale(Math.max(1, Math.min(ctx.runs, 3)));
     for (const line of formatScale(b)) ctx.say(line);
     recordFigure(`track, ${fmt(b.small.conns)} connections`, b.small.ns_per_packet, "ns/packet");
     recordFigure(`track, ${fmt(b.large.conns)} connections`, b.large.ns_per_packet, "ns/packet");
+    if (b.serve) {
+      recordFigure(
+        `serve, ${fmt(b.small.conns)} connections`,
+        b.serve.small.cpu_ns_per_packet,
+        "CPU ns/packet",
+      );
+      recordFigure(
+        `serve, ${fmt(b.large.conns)} connections`,
+        b.serve.large.cpu_ns_per_packet,
+        "CPU ns/packet",
+      );
+    }
     return b;
   },
 };
