@@ -5,102 +5,29 @@
 // Needs root and /dev/net/tun: without them these tests FAIL (never skip).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import {
+  CLI,
+  ROOT,
+  cleanup,
+  inNs,
+  needTapHost,
+  tapNames,
+  withTap as withTapIn,
+  type RunningTap,
+} from "../helpers/tap.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "host/cli.ts");
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-tap-"));
-let seq = 0;
-/** Unique names per run and per test (IFNAMSIZ: at most 15 characters). */
-const names = () => {
-  const id = `${process.pid % 100000}${String.fromCharCode(97 + seq++)}`;
-  return { ifname: `ixw${id}`, netns: `ixwns${id}` };
-};
+const names = tapNames("ixw");
 
-function preflight(): void {
-  assert.ok(
-    process.getuid?.() === 0,
-    "the tap tests need root (CAP_NET_ADMIN to create taps and namespaces); CI runs as root",
-  );
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
-}
+const withTap = (extra: string[], body: (t: RunningTap) => Promise<void> | void) =>
+  withTapIn(names(), ["--duration", "60", ...extra], body);
 
-/** Runs a program inside the namespace; bounded in time. */
-function inNs(ns: string, cmd: string[], opts: { input?: Buffer | string; timeoutMs?: number } = {}) {
-  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], {
-    input: opts.input,
-    timeout: opts.timeoutMs ?? 15000,
-    maxBuffer: 8 << 20,
-  });
-  return { code: r.status, out: r.stdout ?? Buffer.alloc(0), err: (r.stderr ?? Buffer.alloc(0)).toString() };
-}
-
-interface Running {
-  ns: string;
-  ifname: string;
-  child: ChildProcess;
-  stderr: () => string;
-  /** SIGTERM (or the given signal) by PID, then the JSON report. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; report: Record<string, any> }>;
-}
-
-async function startTap(extra: string[] = []): Promise<Running> {
-  const { ifname, netns } = names();
-  const args = ["--import", "tsx", CLI, "tap", "--ifname", ifname, "--netns", netns];
-  args.push("--duration", "60", "--report", "json", "--no-stats", ...extra);
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  const t0 = Date.now();
-  while (!err.includes("ready")) {
-    if (child.exitCode !== null || Date.now() - t0 > 20000) {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      cleanup(netns, ifname);
-      throw new Error(`ixwasm tap did not become ready: ${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    ns: netns,
-    ifname,
-    child,
-    stderr: () => err,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode === null) process.kill(child.pid!, signal);
-      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
-      const code = await exited;
-      clearTimeout(timer);
-      return { code, report: out ? JSON.parse(out) : {} };
-    },
-  };
-}
-
-/** Whatever is left (a crash, a failed assertion) is removed here. */
-function cleanup(ns: string, ifname: string): void {
-  if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
-  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
-}
-
-async function withTap(extra: string[], body: (t: Running) => Promise<void> | void) {
-  preflight();
-  const t = await startTap(extra);
-  try {
-    await body(t);
-  } finally {
-    if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
-    cleanup(t.ns, t.ifname);
-  }
-}
-
-function gone(t: Running): void {
+function gone(t: RunningTap): void {
   assert.not.ok(existsSync(`/run/netns/${t.ns}`), "namespace removed on exit");
   assert.is(spawnSync("ip", ["link", "show", "dev", t.ifname]).status, 1, "tap removed on exit");
 }
@@ -325,7 +252,7 @@ test("--stages: poll()'s stage cost per received frame, main thread and one work
 });
 
 test("clear one-line errors: namespace exists, interface exists (not a tap), bad port, address outside 198.18/15, too many workers, --duration ends the run", async () => {
-  preflight();
+  needTapHost();
   const run = (args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", CLI, "tap", ...args], {
       cwd: ROOT,
