@@ -7,75 +7,17 @@
 // namespace and link removed in finally.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { inNs, tapNames, withTap as withTapIn, type RunningTap } from "../helpers/tap.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "host/cli.ts");
-let seq = 0;
-const names = () => {
-  const id = `${process.pid % 100000}${String.fromCharCode(97 + seq++)}`;
-  return { ifname: `ixj${id}`, netns: `ixjns${id}` };
-};
+const names = tapNames("ixj");
 
-function inNs(ns: string, cmd: string[], opts: { input?: Buffer; timeoutMs?: number } = {}) {
-  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], {
-    input: opts.input,
-    timeout: opts.timeoutMs ?? 15000,
-    maxBuffer: 8 << 20,
-  });
-  return { code: r.status, out: r.stdout ?? Buffer.alloc(0), err: (r.stderr ?? Buffer.alloc(0)).toString() };
-}
-
-function cleanup(ns: string, ifname: string): void {
-  if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
-  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
-}
-
-interface Running {
-  ns: string;
-  ifname: string;
-  stop(): Promise<{ code: number | null; report: Record<string, any>; stderr: string }>;
-}
-
-async function withTap(extra: string[], body: (t: Running) => Promise<void>): Promise<void> {
-  assert.ok(process.getuid?.() === 0, "the tap tests need root (CAP_NET_ADMIN); CI runs as root");
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
-  const { ifname, netns } = names();
-  const args = ["--import", "tsx", CLI, "tap", "--ifname", ifname, "--netns", netns];
-  args.push("--duration", "60", "--report", "json", "--no-stats", ...extra);
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  try {
-    const t0 = Date.now();
-    while (!err.includes("ready")) {
-      if (child.exitCode !== null || Date.now() - t0 > 20000) throw new Error(`ixwasm tap not ready: ${err}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await body({
-      ns: netns,
-      ifname,
-      async stop() {
-        if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
-        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
-        const code = await exited;
-        clearTimeout(timer);
-        return { code, report: out ? JSON.parse(out) : {}, stderr: err };
-      },
-    });
-  } finally {
-    if (child.exitCode === null) process.kill(child.pid!, "SIGKILL");
-    cleanup(netns, ifname);
-  }
-}
+const withTap = (extra: string[], body: (t: RunningTap) => Promise<void>) =>
+  withTapIn(names(), ["--duration", "60", ...extra], body);
 
 test("--mtu 9000: 8 KB ping with DF, 1 MB nc echo byte-exact in segments over 1500 bytes, MSS 8960 announced", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-jumbo-"));

@@ -5,20 +5,20 @@
 // root); without them, or without the tools, these tests FAIL (never skip).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  inNsText,
+  needTapHost,
+  needTool,
+  tapNames,
+  withTap as withTapIn,
+  type RunningTap,
+} from "../helpers/tap.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "host/cli.ts");
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-peers-"));
-let seq = 0;
-const names = () => {
-  const id = `${process.pid % 100000}${String.fromCharCode(97 + seq++)}`;
-  return { ifname: `ixp${id}`, netns: `ixpns${id}` };
-};
+const names = tapNames("ixp");
 
 // NPtcp 3.7.2's block sizes with its defaults (-l 1, -p 3), as a real run prints them.
 const NP_SIZES = [
@@ -27,82 +27,16 @@ const NP_SIZES = [
   1539, 2045, 2048, 2051, 3069, 3072, 3075, 4093, 4096, 4099,
 ];
 
-function preflight(): void {
-  assert.ok(process.getuid?.() === 0, "the tap tests need root (CAP_NET_ADMIN); CI runs as root");
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
+/** `ixwasm tap --app <app>` with the tools its peers need checked first. */
+async function withTap(app: string, body: (t: RunningTap) => Promise<void>): Promise<void> {
+  needTapHost();
   for (const tool of ["NPtcp", "sockperf"])
-    assert.is(
-      spawnSync("sh", ["-c", `command -v ${tool}`]).status,
-      0,
-      `${tool} is missing: apt-get install netpipe-tcp sockperf (.ci/run does)`,
-    );
+    needTool(tool, "apt-get install netpipe-tcp sockperf (.ci/run does)");
+  await withTapIn(names(), ["--app", app, "--duration", "90"], body);
 }
 
 function inNs(ns: string, cmd: string[], timeoutMs: number) {
-  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], {
-    cwd: tmp,
-    timeout: timeoutMs,
-    maxBuffer: 8 << 20,
-  });
-  return { code: r.status, out: (r.stdout ?? "").toString(), err: (r.stderr ?? "").toString() };
-}
-
-interface Tap {
-  ns: string;
-  ifname: string;
-  child: ChildProcess;
-  stderr: () => string;
-  stop(): Promise<{ code: number | null; report: Record<string, any> }>;
-}
-
-async function startTap(app: string): Promise<Tap> {
-  const { ifname, netns } = names();
-  const args = ["--import", "tsx", CLI, "tap", "--ifname", ifname, "--netns", netns, "--app", app];
-  args.push("--duration", "90", "--report", "json", "--no-stats");
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  const t0 = Date.now();
-  while (!err.includes("ready")) {
-    if (child.exitCode !== null || Date.now() - t0 > 20000) {
-      if (child.exitCode === null) process.kill(child.pid!, "SIGKILL");
-      cleanup(netns, ifname);
-      throw new Error(`ixwasm tap did not become ready: ${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    ns: netns,
-    ifname,
-    child,
-    stderr: () => err,
-    async stop() {
-      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
-      const code = await exited;
-      clearTimeout(timer);
-      return { code, report: out ? JSON.parse(out) : {} };
-    },
-  };
-}
-
-function cleanup(ns: string, ifname: string): void {
-  if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
-  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
-}
-
-async function withTap(app: string, body: (t: Tap) => Promise<void>): Promise<void> {
-  preflight();
-  const t = await startTap(app);
-  try {
-    await body(t);
-  } finally {
-    if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
-    cleanup(t.ns, t.ifname);
-  }
+  return inNsText(ns, cmd, { cwd: tmp, timeoutMs });
 }
 
 test("NPtcp -u 4096 -n 20 against tap --app netpipe: every size of its schedule, a positive time each, clean end", async () => {
