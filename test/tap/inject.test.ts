@@ -11,28 +11,14 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { EthernetConverter, l2Overhead, LT_LOOP, LT_NULL, LT_SLL } from "../../host/commands/inject.ts";
+import { CLI, ROOT, cleanup, needTapHost, tapNames, until } from "../helpers/tap.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "host/cli.ts");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
 // The public corpus, read in place (never copied into the repository).
 const CORPUS = "/work/shared/traces";
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-inject-"));
-let seq = 0;
-const names = () => {
-  const id = `${process.pid % 100000}${String.fromCharCode(97 + seq++)}`;
-  return { ifname: `ixi${id}`, netns: `ixins${id}` };
-};
-
-function preflight(): void {
-  assert.ok(
-    process.getuid?.() === 0,
-    "the inject tests need root (CAP_NET_ADMIN to create taps and namespaces); CI runs as root",
-  );
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
-}
+const names = tapNames("ixi");
 
 function corpus(name: string): string {
   const p = join(CORPUS, name);
@@ -92,14 +78,6 @@ function frameLens(path: string): number[] {
   return r.stdout.split("\n").slice(0, -1).map(Number);
 }
 
-const waitFor = async (cond: () => boolean, ms: number, what: string) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-
 const exitOf = (c: ChildProcess) =>
   new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.on("exit", (code) => r(code))));
 
@@ -120,7 +98,7 @@ interface Injected {
  * the signal, then the report and tcpdump's file.
  */
 async function inject(file: string, extra: string[]): Promise<Injected> {
-  preflight();
+  needTapHost();
   const { ifname, netns } = names();
   const captured = join(tmp, `${ifname}.pcap`);
   let inj: ChildProcess | null = null;
@@ -140,7 +118,7 @@ async function inject(file: string, extra: string[]): Promise<Injected> {
     inj.stdout!.on("data", (d) => (out += d));
     inj.stderr!.on("data", (d) => (err += d));
     const injExit = exitOf(inj);
-    await waitFor(() => err.includes("ready") || inj!.exitCode !== null, 20000, `inject ready (${err})`);
+    await until(`inject ready (${err})`, () => err.includes("ready") || inj!.exitCode !== null, 20000);
     assert.ok(err.includes("ready"), `inject did not get ready: ${err}`);
     // `ip netns exec` execs tcpdump: the PID is tcpdump's.
     td = spawn(
@@ -154,7 +132,7 @@ async function inject(file: string, extra: string[]): Promise<Injected> {
     let tdErr = "";
     td.stderr!.on("data", (d) => (tdErr += d));
     const tdExit = exitOf(td);
-    await waitFor(() => tdErr.includes("listening on") || td!.exitCode !== null, 10000, "tcpdump");
+    await until("tcpdump", () => tdErr.includes("listening on") || td!.exitCode !== null, 10000);
     assert.ok(tdErr.includes("listening on"), `tcpdump did not start: ${tdErr}`);
     process.kill(inj.pid!, "SIGUSR1");
     const timer = setTimeout(() => end(inj), 20000);
@@ -178,9 +156,7 @@ async function inject(file: string, extra: string[]): Promise<Injected> {
   } finally {
     end(inj);
     end(td);
-    if (existsSync(`/run/netns/${netns}`)) spawnSync("ip", ["netns", "del", netns]);
-    if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0)
-      spawnSync("ip", ["link", "del", ifname]);
+    cleanup(netns, ifname);
   }
 }
 
@@ -258,7 +234,7 @@ test("paced at pps:200 (100 frames): order kept, no faster than scheduled, pacin
 });
 
 test("clear errors: bad --mtu, bad MAC, missing file; nothing left behind", () => {
-  preflight();
+  needTapHost();
   const { ifname, netns } = names();
   const run = (args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", CLI, "inject", ...args], {

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { inNsText, needTapHost, needTool, removeLink, removeNetns, until } from "../helpers/tap.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "dist/host/cli.js");
@@ -25,23 +26,12 @@ const SERVER = "198.18.200.1";
 const CONNS = 1000;
 const started: ChildProcess[] = [];
 
-function need(tool: string): void {
-  assert.is(
-    spawnSync("sh", ["-c", `command -v ${tool}`]).status,
-    0,
-    `${tool} is missing (apt-get install it)`,
-  );
-}
-
 function must(args: string[]): void {
   const r = spawnSync(args[0], args.slice(1), { encoding: "utf8", timeout: 10000 });
   assert.is(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
 }
 
-function inNs(ns: string, cmd: string[], timeoutMs = 30000) {
-  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], { timeout: timeoutMs, maxBuffer: 8 << 20 });
-  return { code: r.status, out: (r.stdout ?? "").toString(), err: (r.stderr ?? "").toString() };
-}
+const inNs = (ns: string, cmd: string[], timeoutMs = 30000) => inNsText(ns, cmd, { timeoutMs });
 
 /** A long-running program in a namespace; its stderr is kept. */
 function startIn(ns: string, cmd: string[]): { child: ChildProcess; err: () => string } {
@@ -59,14 +49,6 @@ async function stop(child: ChildProcess, sig: NodeJS.Signals = "SIGTERM"): Promi
   const t = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 5000);
   await gone;
   clearTimeout(t);
-}
-
-async function until(what: string, ok: () => boolean, ms = 10000): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const listening = (ns: string) => () => inNs(ns, ["ss", "-Hltn", "sport = :11211"]).out.includes("11211");
@@ -107,15 +89,13 @@ const RAISE_NOFILE = ["sh", "-c", 'ulimit -n 16384 && exec "$0" "$@"'];
 
 function cleanup(): void {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, "SIGKILL");
-  for (const ns of [REC_NS, PLAY_NS])
-    if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
-  if (spawnSync("ip", ["link", "show", "dev", IFNAME]).status === 0) spawnSync("ip", ["link", "del", IFNAME]);
+  for (const ns of [REC_NS, PLAY_NS]) removeNetns(ns);
+  removeLink(IFNAME);
 }
 
 test("records 1,000 memcached sessions with tcpdump, plays them all at once against a fresh memcached: every flow succeeds", async () => {
-  assert.ok(process.getuid?.() === 0, "the liveplay test needs root (namespaces, taps); CI runs as root");
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun is missing: load the tun module");
-  for (const t of ["tcpdump", "memcached", "memccp", "ss", "nc"]) need(t);
+  needTapHost();
+  for (const t of ["tcpdump", "memcached", "memccp", "ss", "nc"]) needTool(t);
   assert.ok(existsSync(CLI), "dist/ is not built: run `npm run build`");
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-liveplay-"));
   const pcap = join(dir, "memcached.pcap");
