@@ -384,18 +384,23 @@ export function runServe(
   const liveF: (ServeFlow | undefined)[] = [];
   let nextOrd = 0;
   let servedFlows = 0;
-  const live = new LiveFlows(path, serveMaxConns(), (slot) => {
-    const f = liveF[slot];
-    if (!f) return;
-    if (f.id >= 0 && !f.done && (nDef || rxQueued)) {
-      // Its client packets go into the core before the app hears FR_DONE.
-      drainDeferred();
-      settle();
-    }
-    done(f);
-    fid?.finishFlow(slot);
-    liveF[slot] = undefined;
-  });
+  const live = new LiveFlows(
+    path,
+    serveMaxConns(),
+    (slot) => {
+      const f = liveF[slot];
+      if (!f) return;
+      if (f.id >= 0 && !f.done && (nDef || rxQueued)) {
+        // Its client packets go into the core before the app hears FR_DONE.
+        drainDeferred();
+        settle();
+      }
+      done(f);
+      fid?.finishFlow(slot);
+      liveF[slot] = undefined;
+    },
+    Math.max(1024, pre.peakLive),
+  ); // sized for the pre-scan's peak: no rehash on the way
   /** The capture has nothing more for the flow's mirror slot: FR_DONE (the app frees it once the connection is gone). */
   const done = (f: ServeFlow) => {
     if (f.done || f.id < 0) return;

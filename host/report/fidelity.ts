@@ -116,13 +116,62 @@ class SegPool {
   }
 }
 
+/**
+ * Segments of one flow waiting for their counterpart, offset key → SegPool
+ * index: one entry inline (most flows have one segment pending at a time), a Map
+ * only beyond that. No allocation per flow at 1 M flows (issue 10).
+ */
+class Pending {
+  private k = 0;
+  private i = -1;
+  private m: Map<number, number> | null = null;
+  get size(): number {
+    return (this.i >= 0 ? 1 : 0) + (this.m ? this.m.size : 0);
+  }
+  /** The index stored for k, or -1. */
+  get(k: number): number {
+    if (this.i >= 0 && this.k === k) return this.i;
+    if (!this.m || !this.m.size) return -1;
+    const v = this.m.get(k);
+    return v === undefined ? -1 : v;
+  }
+  /** Removes k; returns its index, or -1. */
+  take(k: number): number {
+    if (this.i >= 0 && this.k === k) {
+      const v = this.i;
+      this.i = -1;
+      return v;
+    }
+    if (!this.m || !this.m.size) return -1;
+    const v = this.m.get(k);
+    if (v === undefined) return -1;
+    this.m.delete(k);
+    return v;
+  }
+  set(k: number, v: number): void {
+    if (this.i < 0 || this.k === k) {
+      this.k = k;
+      this.i = v;
+    } else (this.m ??= new Map()).set(k, v);
+  }
+  /** Every entry, then empty. */
+  drain(f: (k: number, v: number) => void): void {
+    if (this.i >= 0) f(this.k, this.i);
+    this.i = -1;
+    if (this.m && this.m.size) {
+      for (const [k, v] of this.m) f(k, v);
+      this.m.clear();
+    }
+  }
+}
+
 interface FlowSide {
   id: number;
   name: string;
   isn: number;
   /** Offset key (RST: -1 - offset) → SegPool index. */
-  refs: Map<number, number>;
-  outs: Map<number, number>;
+  refs: Pending;
+  outs: Pending;
   refMax: number;
   outMax: number;
   /** UDP: recorded and sent datagrams not yet paired (len, hash pairs), and how many of each so far. */
@@ -154,22 +203,32 @@ export class FidelityMeter {
     private readonly nameOf: ((flow: number) => string) | null = null,
   ) {}
 
+  /** Settled flows' records, reused (no allocation per flow once warm). */
+  private readonly spare: FlowSide[] = [];
+
   private side(flow: number, name: string, isn: number): FlowSide {
     let s = this.flows[flow];
     if (!s) {
-      s = {
-        id: flow,
-        name,
-        isn,
-        refs: new Map(),
-        outs: new Map(),
-        refMax: 0,
-        outMax: 0,
-        dRef: [],
-        dOut: [],
-        nRef: 0,
-        nOut: 0,
-      };
+      s = this.spare.pop();
+      if (s) {
+        s.id = flow;
+        s.name = name;
+        s.isn = isn;
+        s.refMax = s.outMax = s.nRef = s.nOut = 0;
+      } else
+        s = {
+          id: flow,
+          name,
+          isn,
+          refs: new Pending(),
+          outs: new Pending(),
+          refMax: 0,
+          outMax: 0,
+          dRef: [],
+          dOut: [],
+          nRef: 0,
+          nOut: 0,
+        };
       this.flows[flow] = s;
     }
     return s;
@@ -229,14 +288,13 @@ export class FidelityMeter {
     }
     s.refMax = Math.max(s.refMax, off + ext);
     const key = flags & F_RST ? -1 - off : off;
-    if (ext === 0 && s.refs.has(key)) return; // a repeated RST
+    if (ext === 0 && s.refs.get(key) >= 0) return; // a repeated RST
     const have = Math.min(have0, len);
     const hash = have ? payloadHash(mem, off0, have) : 0;
     this.compared++;
     this.bytesCompared += len;
-    const o = s.outs.size ? s.outs.get(key) : undefined;
-    if (o !== undefined) {
-      s.outs.delete(key);
+    const o = s.outs.take(key);
+    if (o >= 0) {
       this.pair(
         s,
         off,
@@ -275,10 +333,9 @@ export class FidelityMeter {
     }
     s.outMax = Math.max(s.outMax, off + ext);
     const key = flags & F_RST ? -1 - off : off;
-    const r = s.refs.get(key);
+    const r = s.refs.take(key);
     const p = this.pool;
-    if (r !== undefined) {
-      s.refs.delete(key);
+    if (r >= 0) {
       const n = Math.min(p.hashLen[r], len);
       this.pair(
         s,
@@ -362,6 +419,7 @@ export class FidelityMeter {
     if (!s) return;
     this.settle(s);
     this.flows[flow] = undefined;
+    this.spare.push(s);
   }
 
   private dMissing = 0;
@@ -374,18 +432,18 @@ export class FidelityMeter {
     s.dRef.length = 0;
     s.dOut.length = 0;
     const p = this.pool;
-    for (const [k, r] of s.refs) {
-      this.missing++;
-      this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
-    }
-    for (const [k, o] of s.outs) {
-      this.extra++;
-      this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
-    }
-    for (const r of s.refs.values()) p.drop(r);
-    for (const o of s.outs.values()) p.drop(o);
-    s.refs.clear();
-    s.outs.clear();
+    if (s.refs.size)
+      s.refs.drain((k, r) => {
+        this.missing++;
+        this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
+        p.drop(r);
+      });
+    if (s.outs.size)
+      s.outs.drain((k, o) => {
+        this.extra++;
+        this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
+        p.drop(o);
+      });
   }
 
   finish(): FidelityReport {

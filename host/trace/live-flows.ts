@@ -106,10 +106,7 @@ export class LiveFlows {
 
   /** Live flow of a packet: its slot (client→server), -2 - slot (server→client), or NO_FLOW. */
   lookup(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
-    const s = this.index.find(proto, v6, ports, a, sa, da);
-    if (s >= 0) return s;
-    const r = this.index.findReverse(proto, v6, ports, a, sa, da);
-    return r >= 0 ? -2 - r : NO_FLOW;
+    return this.index.findEither(proto, v6, ports, a, sa, da);
   }
 
   /** A new flow (client → server key as given); a live flow on the same key is released first. */
