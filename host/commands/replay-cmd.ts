@@ -92,21 +92,33 @@ export function register(program: Command): void {
       if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";
       const r = replay(file, {
+        ...runOptions(o),
         prescan: pre,
-        mode: o.mode ?? "track",
-        app: o.app ?? null,
-        workers: o.workers,
-        speed: parseSpeed(o.speed),
-        loop: o.loop,
         out: o.out,
         outMerged: o.outMerged,
-        flows: o.flows,
         progress: !json && process.stderr.isTTY === true,
       });
-      out(json ? JSON.stringify(r, null, 2) + "\n" : formatReplay(r));
-      if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
-      if (r.error) fail(r.error);
+      report(o, r, formatReplay(r));
     });
+}
+
+/** What every runner below takes from the command line as it stands. */
+function runOptions(o: Raw) {
+  return {
+    mode: o.mode ?? "track",
+    app: o.app ?? null,
+    workers: o.workers,
+    speed: parseSpeed(o.speed),
+    loop: o.loop,
+    flows: o.flows,
+  };
+}
+
+/** The report on stdout (JSON, or `text`), in --report-file as JSON, then the run's error, if any, as the exit. */
+function report(o: Raw, r: { error: string | null }, text: string): void {
+  out(o.report === "json" ? JSON.stringify(r, null, 2) + "\n" : text);
+  if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
+  if (r.error) fail(r.error);
 }
 
 // ---- raw and track on worker threads (host/commands/replay-workers.ts) ----
@@ -114,18 +126,8 @@ async function workersAction(file: string, o: Raw): Promise<void> {
   if (o.mode === "serve")
     throw new UsageError(`--mode serve --workers ${o.workers} is not available yet`, "use --workers 1");
   const { replayWorkers, formatWorkers } = await import("./replay-workers.ts");
-  const r = await replayWorkers(file, {
-    mode: o.mode ?? "track",
-    app: o.app ?? null,
-    workers: o.workers,
-    speed: parseSpeed(o.speed),
-    loop: o.loop,
-    out: o.out,
-    flows: o.flows,
-  });
-  out(o.report === "json" ? JSON.stringify(r, null, 2) + "\n" : formatReplay(r) + formatWorkers(r));
-  if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
-  if (r.error) fail(r.error);
+  const r = await replayWorkers(file, { ...runOptions(o), out: o.out });
+  report(o, r, formatReplay(r) + formatWorkers(r));
 }
 
 // ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
@@ -137,33 +139,15 @@ async function costAction(file: string, o: Raw): Promise<void> {
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";
-  const { report, ladder } = await costReport(
-    file,
-    {
-      mode: o.mode ?? "track",
-      app: o.app ?? null,
-      workers: o.workers,
-      speed: parseSpeed(o.speed),
-      loop: o.loop,
-      flows: o.flows,
-    },
-    runs,
-    html,
+  const { report: r, ladder } = await costReport(file, runOptions(o), runs, html);
+  const text = formatReplay(r) + formatStageCost(r.cost.stage_cost);
+  if (!html) return report(o, r, text);
+  // --report-file is the HTML page here, not the JSON.
+  const { renderHtml } = await import("../report/html.ts");
+  writeFileSync(
+    o.reportFile!,
+    renderHtml({ report: r, ladder, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
   );
-  if (html) {
-    const { renderHtml } = await import("../report/html.ts");
-    writeFileSync(
-      o.reportFile!,
-      renderHtml({ report, ladder, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
-    );
-    out(formatReplay(report) + formatStageCost(report.cost.stage_cost) + `html report: ${o.reportFile}\n`);
-  } else {
-    out(
-      o.report === "json"
-        ? JSON.stringify(report, null, 2) + "\n"
-        : formatReplay(report) + formatStageCost(report.cost.stage_cost),
-    );
-    if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(report, null, 2) + "\n");
-  }
-  if (report.error) fail(report.error);
+  out(text + `html report: ${o.reportFile}\n`);
+  if (r.error) fail(r.error);
 }
