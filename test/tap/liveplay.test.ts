@@ -86,6 +86,11 @@ for (let i = 0; i < n; i++) {
   socks.push(s);
 }`;
 const RAISE_NOFILE = ["sh", "-c", 'ulimit -n 16384 && exec "$0" "$@"'];
+/** memcached on TCP 11211 only, one thread, room for every session at once; `extra` before the rest. */
+const memcached = (extra: string[]) => [
+  ...RAISE_NOFILE,
+  ...["memcached", "-u", "nobody", ...extra, "-p", "11211", "-U", "0", "-t", "1", "-m", "64", "-c", "4096"],
+];
 
 function cleanup(): void {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, "SIGKILL");
@@ -104,24 +109,7 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
     must(["ip", "netns", "add", REC_NS]);
     must(["ip", "-n", REC_NS, "link", "set", "lo", "up"]);
     must(["ip", "-n", REC_NS, "addr", "add", `${SERVER}/24`, "dev", "lo"]);
-    const mc1 = startIn(REC_NS, [
-      ...RAISE_NOFILE,
-      "memcached",
-      "-u",
-      "nobody",
-      "-l",
-      SERVER,
-      "-p",
-      "11211",
-      "-U",
-      "0",
-      "-t",
-      "1",
-      "-m",
-      "64",
-      "-c",
-      "4096",
-    ]);
+    const mc1 = startIn(REC_NS, memcached(["-l", SERVER]));
     await until("memcached (recording)", listening(REC_NS));
     // The server's address sits on the namespace's loopback: record there.
     const dump = startIn(REC_NS, [
@@ -162,22 +150,7 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
     must(["ip", "netns", "add", PLAY_NS]);
     must(["ip", "-n", PLAY_NS, "link", "set", "lo", "up"]);
     // No address yet: liveplay puts the server's on the tap; memcached listens on all.
-    const mc2 = startIn(PLAY_NS, [
-      ...RAISE_NOFILE,
-      "memcached",
-      "-u",
-      "nobody",
-      "-p",
-      "11211",
-      "-U",
-      "0",
-      "-t",
-      "1",
-      "-m",
-      "64",
-      "-c",
-      "4096",
-    ]);
+    const mc2 = startIn(PLAY_NS, memcached([]));
     await until("memcached (fresh)", listening(PLAY_NS));
     const lp = spawnSync(
       process.execPath,
