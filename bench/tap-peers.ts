@@ -12,10 +12,11 @@
 // Needs root and the Debian tools (.ci/run). Every namespace, link and process it
 // creates is removed in finally; processes are ended by PID.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { summarize, type Summary } from "./lib/stats.ts";
+import { removeNetns, spawnTap, vethPair } from "./lib/netns.ts";
 
 const id = process.pid % 10000;
 const NS_CLI = `ixbpc${id}`;
@@ -72,10 +73,6 @@ export interface TapPeersBench {
 
 const sh = (args: string[], timeoutMs = 60000) =>
   spawnSync(args[0], args.slice(1), { encoding: "utf8", maxBuffer: 16 << 20, timeout: timeoutMs });
-const must = (args: string[]) => {
-  const r = sh(args);
-  if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
-};
 const inNs = (ns: string, args: string[], timeoutMs = 60000) =>
   sh(["ip", "netns", "exec", ns, ...args], timeoutMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -90,35 +87,7 @@ function preflight(): void {
 }
 
 /** Client namespace ↔ veth ↔ server namespace, offloads off like the tap's. */
-function kernelPair(): void {
-  must(["ip", "netns", "add", NS_CLI]);
-  must(["ip", "netns", "add", NS_SRV]);
-  must([
-    "ip",
-    "link",
-    "add",
-    `${VETH}c`,
-    "netns",
-    NS_CLI,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    `${VETH}s`,
-    "netns",
-    NS_SRV,
-  ]);
-  must(["ip", "-n", NS_CLI, "addr", "add", "198.18.2.1/24", "dev", `${VETH}c`]);
-  must(["ip", "-n", NS_SRV, "addr", "add", `${KERNEL_IP}/24`, "dev", `${VETH}s`]);
-  for (const [ns, dev] of [
-    [NS_CLI, `${VETH}c`],
-    [NS_SRV, `${VETH}s`],
-  ]) {
-    must(["ip", "-n", ns, "link", "set", dev, "up"]);
-    must(["ip", "-n", ns, "link", "set", "lo", "up"]);
-    inNs(ns, ["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"]);
-  }
-}
+const kernelPair = () => vethPair(NS_CLI, NS_SRV, VETH, KERNEL_IP, true);
 
 interface TapProc {
   ns: string;
@@ -133,22 +102,10 @@ async function startTap(root: string, app: string): Promise<TapProc> {
   const ifname = `ixbpt${id}${tapSeq++}`;
   const fromDist = import.meta.url.includes("/dist/");
   const cli = fromDist ? [join(root, "dist/host/cli.js")] : ["--import", "tsx", join(root, "host/cli.ts")];
-  const args = [...cli, "tap", "--ifname", ifname, "--netns", ns, "--app", app];
-  args.push("--duration", "600", "--report", "json", "--no-stats");
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = await spawnTap(root, cli, ifname, ns, ["--app", app, "--duration", "600"], 30000);
   let out = "";
-  let err = "";
   child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  const t0 = Date.now();
-  while (!err.includes("ready")) {
-    if (child.exitCode !== null || Date.now() - t0 > 30000) {
-      if (child.exitCode === null) process.kill(child.pid!, "SIGKILL");
-      throw new Error(`ixwasm tap --app ${app} did not become ready: ${err}`);
-    }
-    await sleep(20);
-  }
+  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.on("exit", () => r())));
   inNs(ns, ["ping", "-c", "3", "-i", "0.05", "-q", TAP_IP]); // neighbour entries, warm core
   return {
     ns,
@@ -435,8 +392,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
     for (const p of procs) if (p.exitCode === null && p.pid) process.kill(p.pid, "SIGKILL");
     // `ip netns exec` execs the server, so its PID is the server's; give them a moment to go
     await sleep(200);
-    for (const ns of [NS_CLI, NS_SRV, ...taps.map((t) => t.ns)])
-      if (existsSync(`/run/netns/${ns}`)) sh(["ip", "netns", "del", ns]);
+    for (const ns of [NS_CLI, NS_SRV, ...taps.map((t) => t.ns)]) removeNetns(ns);
     rmSync(dir, { recursive: true, force: true });
   }
 }

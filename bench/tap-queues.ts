@@ -12,10 +12,11 @@
 //   node --import tsx bench/tap-queues.ts [--runs 3] [--clients 2] [--conns 32] [--seconds 3] [--spin-us N] [--only 0,1] [--json]
 // (--seconds 0: latency only)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { removeNetns, spawnTap } from "./lib/netns.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string, dflt: number) => {
@@ -80,42 +81,15 @@ const sh = (args: string[]) => spawnSync(args[0], args.slice(1), { maxBuffer: 64
 const quantile = (v: number[], q: number) =>
   [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))];
 
-async function startTap(ifname: string, ns: string, extra: string[]): Promise<ChildProcess> {
-  const tap = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "host/cli.ts"),
-      "tap",
-      "--ifname",
-      ifname,
-      "--netns",
-      ns,
-      "--duration",
-      "120",
-      "--report",
-      "json",
-      "--no-stats",
-      ...SPIN,
-      ...extra,
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+const startTap = (ifname: string, ns: string, extra: string[]) =>
+  spawnTap(
+    ROOT,
+    ["--import", "tsx", join(ROOT, "host/cli.ts")],
+    ifname,
+    ns,
+    ["--duration", "120", ...SPIN, ...extra],
+    30000,
   );
-  await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`tap not ready within 30 s: ${buf}`)), 30000);
-    tap.stderr!.on("data", (d) => {
-      buf += d;
-      if (buf.includes("ready")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    tap.on("exit", () => reject(new Error(`tap exited: ${buf}`)));
-  });
-  return tap;
-}
 
 async function load(ns: string): Promise<{ rps: number; all: number; errors: number }> {
   const procs = Array.from({ length: CLIENTS }, () =>
@@ -185,7 +159,7 @@ async function once(c: (typeof CONFIGS)[number], k: number): Promise<Sample> {
     };
   } finally {
     if (tap && tap.exitCode === null && tap.pid) process.kill(tap.pid, "SIGKILL");
-    if (existsSync(`/run/netns/${ns}`)) sh(["ip", "netns", "del", ns]);
+    removeNetns(ns);
     if (sh(["ip", "link", "show", "dev", ifname]).status === 0) sh(["ip", "link", "del", ifname]);
   }
 }
