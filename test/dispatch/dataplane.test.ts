@@ -3,8 +3,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
-import { BROADCAST, MAC_A, MAC_B, arp, eth, ipv4, udp } from "../helpers/frames.ts";
-import { A, B, ECHO_SERVER as SERVER } from "../helpers/echo-server.ts";
+import { BROADCAST, MAC_A, MAC_B, arp, eth } from "../helpers/frames.ts";
+import { A, B, ECHO_SERVER as SERVER, flowDatagram } from "../helpers/echo-server.ts";
 
 const FLOWS = 64;
 const PER_FLOW = 6;
@@ -12,11 +12,7 @@ const PER_FLOW = 6;
 /** Datagrams of 64 flows interleaved round-robin, each payload naming its flow and position. */
 function datagrams(): Buffer[] {
   const out: Buffer[] = [];
-  for (let k = 0; k < PER_FLOW; k++)
-    for (let f = 0; f < FLOWS; f++)
-      out.push(
-        eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`)))),
-      );
+  for (let k = 0; k < PER_FLOW; k++) for (let f = 0; f < FLOWS; f++) out.push(flowDatagram(f, k));
   return out;
 }
 

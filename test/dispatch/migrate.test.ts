@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
 import { ControlPlane, type MigrationReport } from "../../host/dispatch/control-plane.ts";
 import { ACK, MAC_A, MAC_B, PSH, RST, SYN, eth, ipv4, tcp, udp } from "../helpers/frames.ts";
-import { A, B, ECHO_SERVER } from "../helpers/echo-server.ts";
+import { A, B, ECHO_SERVER, flowDatagram } from "../helpers/echo-server.ts";
 
 // More TCBs and spans than the shared echo server: 100 connections at once.
 const SERVER = { ...ECHO_SERVER, tcbs: 256, spans: 4096, stagingBytes: 1 << 20 /* the migration chunks */ };
@@ -216,10 +216,9 @@ test("TCP echo: 100 connections, every group moved mid-stream and half moved bac
 const UFLOWS = 64;
 const UMSGS = 12;
 
-async function udpRun(workers: number, moves: boolean): Promise<Map<number, string[]>> {
-  const dp = await Dataplane.start({ workers, config: SERVER, spinRounds: 200 });
-  const byFlow = new Map<number, string[]>();
-  const sink = (_w: number, mem: Uint8Array, off: number, len: number) => {
+/** A TX sink that files each UDP echo's payload under its destination port (the flow's source port). */
+function echoesByPort(byFlow: Map<number, string[]>) {
+  return (_w: number, mem: Uint8Array, off: number, len: number) => {
     const f = Buffer.from(mem.subarray(off, off + len));
     if (f.readUInt16BE(12) !== 0x0800 || f[23] !== 17) return;
     const port = f.readUInt16BE(36);
@@ -227,19 +226,17 @@ async function udpRun(workers: number, moves: boolean): Promise<Map<number, stri
     list.push(f.subarray(42).toString());
     byFlow.set(port, list);
   };
+}
+
+async function udpRun(workers: number, moves: boolean): Promise<Map<number, string[]>> {
+  const dp = await Dataplane.start({ workers, config: SERVER, spinRounds: 200 });
+  const byFlow = new Map<number, string[]>();
+  const sink = echoesByPort(byFlow);
   const cp = new ControlPlane(dp, { txSink: sink });
   try {
     for (let k = 0; k < UMSGS; k++) {
       const frames: Buffer[] = [];
-      for (let f = 0; f < UFLOWS; f++)
-        frames.push(
-          eth(
-            MAC_B,
-            MAC_A,
-            0x0800,
-            ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`))),
-          ),
-        );
+      for (let f = 0; f < UFLOWS; f++) frames.push(flowDatagram(f, k));
       dp.setTime(1e6 + k * 1e5);
       const n = stageFrames(dp.dispatcher, frames);
       if (moves && k % 3 === 1) {
@@ -283,13 +280,7 @@ test("UDP: 64 flows keep their order while all 128 groups move back and forth; 1
 test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a balanced load stays put)", async () => {
   const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200 });
   const byFlow = new Map<number, string[]>();
-  const sink = (_w: number, mem: Uint8Array, off: number, len: number) => {
-    const f = Buffer.from(mem.subarray(off, off + len));
-    if (f.readUInt16BE(12) !== 0x0800 || f[23] !== 17) return;
-    const list = byFlow.get(f.readUInt16BE(36)) ?? [];
-    list.push(f.subarray(42).toString());
-    byFlow.set(f.readUInt16BE(36), list);
-  };
+  const sink = echoesByPort(byFlow);
   const cp = new ControlPlane(dp, { txSink: sink, minFrames: 32 });
   try {
     for (let g = 0; g < 128; g++) await cp.migrate(g, 0); // everything on worker 0
@@ -297,15 +288,7 @@ test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a b
     const per = [0, 0];
     for (let k = 0; k < 20; k++) {
       const frames: Buffer[] = [];
-      for (let f = 0; f < UFLOWS; f++)
-        frames.push(
-          eth(
-            MAC_B,
-            MAC_A,
-            0x0800,
-            ipv4(A, B, 17, udp(A, B, 20000 + f, 7, Buffer.from(`flow ${f} msg ${k}`))),
-          ),
-        );
+      for (let f = 0; f < UFLOWS; f++) frames.push(flowDatagram(f, k));
       const d0 = [...dp.stats.dispatched];
       await dp.dispatch(stageFrames(dp.dispatcher, frames));
       per[0] = dp.stats.dispatched[0] - d0[0];

@@ -1,6 +1,6 @@
 // The echo server the dataplane tests dispatch to: A (198.18.0.1) sends, B
 // (198.18.0.2, MAC_B) runs app 1 (TCP and UDP echo on port 7).
-import { MAC_B, ip4, macWords } from "./frames.ts";
+import { MAC_A, MAC_B, eth, ip4, ipv4, macWords, udp } from "./frames.ts";
 
 export const A = ip4("198.18.0.1");
 export const B = ip4("198.18.0.2");
@@ -22,3 +22,12 @@ export const ECHO_SERVER = {
   ...macWords(MAC_B),
   ipv4: B.readUInt32LE(0),
 };
+
+/** A → B UDP datagram to port 7 from port 20000 + flow, its payload naming flow and message. */
+export const flowDatagram = (flow: number, msg: number): Buffer =>
+  eth(
+    MAC_B,
+    MAC_A,
+    0x0800,
+    ipv4(A, B, 17, udp(A, B, 20000 + flow, 7, Buffer.from(`flow ${flow} msg ${msg}`))),
+  );
