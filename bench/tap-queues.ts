@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { removeNetns, spawnTap } from "./lib/netns.ts";
+import { PINGPONG, removeNetns, spawnTap } from "./lib/netns.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string, dflt: number) => {
@@ -40,19 +40,6 @@ const ALL_CONFIGS = [
 const only = process.argv.indexOf("--only");
 const CONFIGS = only > 0 ? process.argv[only + 1].split(",").map((i) => ALL_CONFIGS[Number(i)]) : ALL_CONFIGS;
 
-// One connection, N round trips of 64 bytes; prints the RTTs (µs) as JSON.
-const PINGPONG = `
-const net = require("node:net");
-const [host, n] = [process.argv[1], +process.argv[2]];
-const s = net.connect({ host, port: 7 }); s.setNoDelay(true);
-const msg = Buffer.alloc(64, 0x5a); const rtt = []; let got = 0; let t = 0;
-s.on("connect", () => { t = process.hrtime.bigint(); s.write(msg); });
-s.on("data", (d) => { got += d.length; while (got >= 64) { got -= 64;
-  const now = process.hrtime.bigint(); rtt.push(Number(now - t) / 1000);
-  if (rtt.length === n) { console.log(JSON.stringify(rtt)); s.destroy(); return; }
-  t = process.hrtime.bigint(); s.write(msg); } });
-setTimeout(() => { console.log(JSON.stringify(rtt)); process.exit(0); }, 30000).unref();
-`;
 // Closed loop: C connections, one 64-byte request outstanding on each; counts
 // requests completed in [warm, warm + secs] (and in all) and prints {done, all, errors}.
 const LOAD = `
@@ -137,7 +124,7 @@ async function once(c: (typeof CONFIGS)[number], k: number): Promise<Sample> {
   try {
     tap = await startTap(ifname, ns, c.args);
     sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.01", "-q", HOST]); // neighbour entries, warm-up
-    const pp = sh(["ip", "netns", "exec", ns, process.execPath, "-e", PINGPONG, HOST, "3000"]);
+    const pp = sh(["ip", "netns", "exec", ns, process.execPath, "-e", PINGPONG, HOST, "3000", "64"]);
     const rtt = JSON.parse(pp.stdout.toString() || "[]") as number[];
     const cpu0 = cpuSeconds(tap.pid!);
     const l = SECONDS > 0 ? await load(ns) : { rps: 0, all: 0, errors: 0 };

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { removeNetns, spawnTap, vethPair } from "./lib/netns.ts";
+import { PINGPONG, removeNetns, spawnTap, vethPair } from "./lib/netns.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const id = process.pid % 100000;
@@ -22,19 +22,6 @@ const REPS = 5;
 const ECHO_SERVER = `
 const net = require("node:net");
 net.createServer((c) => { c.setNoDelay(true); c.on("data", (d) => c.write(d)); }).listen(7, "198.18.2.2", () => console.log("ready"));
-`;
-// One connection, N round trips of `size` bytes; prints the RTTs (µs) as JSON.
-const PINGPONG = `
-const net = require("node:net");
-const [host, n, size] = [process.argv[1], +process.argv[2], +process.argv[3]];
-const s = net.connect({ host, port: 7 }); s.setNoDelay(true);
-const msg = Buffer.alloc(size, 0x5a); const rtt = []; let got = 0; let t = 0;
-s.on("connect", () => { t = process.hrtime.bigint(); s.write(msg); });
-s.on("data", (d) => { got += d.length; while (got >= size) { got -= size;
-  const now = process.hrtime.bigint(); rtt.push(Number(now - t) / 1000);
-  if (rtt.length === n) { console.log(JSON.stringify(rtt)); s.destroy(); return; }
-  t = process.hrtime.bigint(); s.write(msg); } });
-setTimeout(() => { console.log(JSON.stringify(rtt)); process.exit(0); }, 30000).unref();
 `;
 
 const sh = (args: string[], input?: Buffer) =>

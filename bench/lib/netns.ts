@@ -1,5 +1,6 @@
 // Namespaces for the tap benchmarks: the kernel baseline's veth pair, the tap
-// CLI started and waited for, and removal. Addresses only in 198.18.0.0/15.
+// CLI started and waited for, removal, and the ping-pong client run inside.
+// Addresses only in 198.18.0.0/15.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -107,3 +108,17 @@ export async function spawnTap(
   }
   return tap;
 }
+
+/** Node script: one connection to `host`:7, N round trips of `size` bytes; prints the RTTs (µs) as JSON (argv: host n size). */
+export const PINGPONG = `
+const net = require("node:net");
+const [host, n, size] = [process.argv[1], +process.argv[2], +process.argv[3]];
+const s = net.connect({ host, port: 7 }); s.setNoDelay(true);
+const msg = Buffer.alloc(size, 0x5a); const rtt = []; let got = 0; let t = 0;
+s.on("connect", () => { t = process.hrtime.bigint(); s.write(msg); });
+s.on("data", (d) => { got += d.length; while (got >= size) { got -= size;
+  const now = process.hrtime.bigint(); rtt.push(Number(now - t) / 1000);
+  if (rtt.length === n) { console.log(JSON.stringify(rtt)); s.destroy(); return; }
+  t = process.hrtime.bigint(); s.write(msg); } });
+setTimeout(() => { console.log(JSON.stringify(rtt)); process.exit(0); }, 30000).unref();
+`;
