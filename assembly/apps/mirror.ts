@@ -54,7 +54,7 @@ import {
   CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, RET_AGAIN, RET_OK,
   cmdLen, cmdPush,
 } from "../api/abi";
-import { CFG_APP_CONNS, cfg } from "../mem/layout";
+import { CFG_APP_CONNS, cfg, memoryIsFresh } from "../mem/layout";
 import { appBase, appBytes } from "../api/app";
 import { tcbFromHandle, TCB_CWND, TCB_FLOW } from "../net/tcp/tcb";
 import { flowKeyAt } from "../flow/table";
@@ -183,10 +183,13 @@ export function mirrorInit(): i32 {
   memory.fill(base, 0, FEED_OFF);
   flows = n;
   flowBase = base + FEED_OFF + FEED_BYTES;
-  memory.fill(flowBase, 0, <usize>n * FLOW_BYTES);
+  // A fresh memory is zero already (FS_NONE, empty hash): at 1 M slots the fills
+  // would touch ~220 MB of pages nobody uses yet.
+  const fresh = memoryIsFresh();
+  if (!fresh) memory.fill(flowBase, 0, <usize>n * FLOW_BYTES);
   hashBase = flowBase + <usize>n * FLOW_BYTES;
   hashMask = hs - 1;
-  memory.fill(hashBase, 0, <usize>hs * 4);
+  if (!fresh) memory.fill(hashBase, 0, <usize>hs * 4);
   iovBase = hashBase + <usize>hs * 4;
   const rest = bytes - fixed;
   const nb = <u32>(rest / (<usize>BLK + 4 + 2 * CHUNK_BYTES));

@@ -856,7 +856,7 @@ export function runServe(
           if (ls !== -1) {
             const slot = ls >= 0 ? ls : -2 - ls;
             client = ls >= 0;
-            f = live.ord[slot] === nextOrd ? newFlow(slot, nextOrd++, w, v6, proto) : liveF[slot];
+            f = live.ordOf(slot) === nextOrd ? newFlow(slot, nextOrd++, w, v6, proto) : liveF[slot];
           }
           if (!f || f.id < 0 || (!client && (!f.started || !feed))) {
             if (f && f.id >= 0 && f.started) {

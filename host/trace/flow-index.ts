@@ -12,12 +12,12 @@
 // find + findReverse would touch two random places of a table that, with 1 M
 // flows, is far out of cache.
 
-const KW = 10; // words per entry: tag, ports, src[4], dst[4]
+const KW = 11; // words per entry: tag, ports, src[4], dst[4], value (one cache line or two, not three)
+const VAL = 10;
 const EMPTY = 0;
 
 export class FlowIndex {
   private keys: Uint32Array;
-  private vals: Int32Array;
   private mask: number;
   private used = 0;
 
@@ -25,7 +25,6 @@ export class FlowIndex {
     let cap = 64;
     while (cap < capacity * 2) cap *= 2;
     this.keys = new Uint32Array(cap * KW);
-    this.vals = new Int32Array(cap);
     this.mask = cap - 1;
   }
 
@@ -35,7 +34,7 @@ export class FlowIndex {
 
   /** Bytes of its arrays. */
   get bytes(): number {
-    return this.keys.byteLength + this.vals.byteLength;
+    return this.keys.byteLength;
   }
 
   /** tag: a non-zero word from the protocol and the address family. */
@@ -100,7 +99,7 @@ export class FlowIndex {
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
     for (;;) {
       if (this.keys[i * KW] === EMPTY) return -1;
-      if (this.eq(i, tag, ports, a, sa, da, v6)) return this.vals[i];
+      if (this.eq(i, tag, ports, a, sa, da, v6)) return this.keys[i * KW + VAL] | 0;
       i = (i + 1) & this.mask;
     }
   }
@@ -117,8 +116,8 @@ export class FlowIndex {
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
     for (;;) {
       if (this.keys[i * KW] === EMPTY) return -1;
-      if (this.eq(i, tag, ports, a, sa, da, v6)) return this.vals[i];
-      if (this.eq(i, tag, rports, a, da, sa, v6)) return -2 - this.vals[i];
+      if (this.eq(i, tag, ports, a, sa, da, v6)) return this.keys[i * KW + VAL] | 0;
+      if (this.eq(i, tag, rports, a, da, sa, v6)) return -2 - (this.keys[i * KW + VAL] | 0);
       i = (i + 1) & this.mask;
     }
   }
@@ -128,8 +127,16 @@ export class FlowIndex {
     return this.find(proto, v6, ((ports >>> 16) | (ports << 16)) >>> 0, a, da, sa);
   }
 
-  /** Stores (or replaces) the value of a direction key. */
-  set(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number, val: number): void {
+  /** Stores (or replaces) the value of a direction key; returns the value it replaced, or -1. */
+  set(
+    proto: number,
+    v6: boolean,
+    ports: number,
+    a: Uint32Array,
+    sa: number,
+    da: number,
+    val: number,
+  ): number {
     if ((this.used + 1) * 2 > this.mask + 1) this.grow();
     const tag = FlowIndex.tag(proto, v6);
     ports >>>= 0;
@@ -137,8 +144,9 @@ export class FlowIndex {
     for (;;) {
       if (this.keys[i * KW] === EMPTY) break;
       if (this.eq(i, tag, ports, a, sa, da, v6)) {
-        this.vals[i] = val;
-        return;
+        const old = this.keys[i * KW + VAL] | 0;
+        this.keys[i * KW + VAL] = val;
+        return old;
       }
       i = (i + 1) & this.mask;
     }
@@ -150,8 +158,9 @@ export class FlowIndex {
       k[p + 2 + j] = v6 || j === 0 ? a[sa + j] : 0;
       k[p + 6 + j] = v6 || j === 0 ? a[da + j] : 0;
     }
-    this.vals[i] = val;
+    k[p + VAL] = val;
     this.used++;
+    return -1;
   }
 
   /**
@@ -170,7 +179,7 @@ export class FlowIndex {
       if (this.eq(i, tag, ports, a, sa, da, v6)) break;
       i = (i + 1) & m;
     }
-    const val = this.vals[i];
+    const val = k[i * KW + VAL] | 0;
     let j = i;
     for (;;) {
       j = (j + 1) & m;
@@ -180,7 +189,6 @@ export class FlowIndex {
       const home = FlowIndex.hash(t, k[p + 1], k, p + 2, p + 6, (t & 0xff) === 6) & m;
       if (((j - home) & m) >= ((j - i) & m)) {
         k.copyWithin(i * KW, p, p + KW);
-        this.vals[i] = this.vals[j];
         i = j;
       }
     }
@@ -191,17 +199,14 @@ export class FlowIndex {
 
   private grow(): void {
     const oldK = this.keys;
-    const oldV = this.vals;
     const cap = (this.mask + 1) * 2;
     this.keys = new Uint32Array(cap * KW);
-    this.vals = new Int32Array(cap);
     this.mask = cap - 1;
     this.used = 0;
-    for (let s = 0; s < oldV.length; s++) {
-      const p = s * KW;
+    for (let p = 0; p < oldK.length; p += KW) {
       const tag = oldK[p];
       if (tag === EMPTY) continue;
-      this.set(tag >>> 8, (tag & 0xff) === 6, oldK[p + 1], oldK, p + 2, p + 6, oldV[s]);
+      this.set(tag >>> 8, (tag & 0xff) === 6, oldK[p + 1], oldK, p + 2, p + 6, oldK[p + VAL] | 0);
     }
   }
 }

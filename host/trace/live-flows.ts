@@ -19,17 +19,26 @@
 // a connection the client closed first ends at the last ACK (LAST-ACK), and
 // one reset ends at once.
 //
-// Memory per live flow: an index entry (44 B, at a load of 1/4 to 1/2: 88-176
-// B), the key copy for release (40 B), ordinal, ISN, generation, free-list entry
-// (16 B), proto and state (2 B), a close-queue entry while closing (16 B); the
-// arrays grow by doubling: 160-330 B per live flow (bytes() says).
+// Memory per live flow: an index entry (44 B with its value, at a load of 1/4 to
+// 1/2: 88-176 B), a 56-byte slot record (ordinal, ISN, generation, proto and
+// state, the key for release), a free-list entry (4 B), a close-queue entry
+// while closing (16 B); the arrays grow by doubling: 150-300 B per live flow
+// (bytes() says).
 import { TraceError } from "../io/errors.ts";
 import { FlowIndex } from "./flow-index.ts";
 
 /** Capture seconds a closed TCP flow stays in the table (as the serving core's TIME-WAIT, 2 × MSL of 1 s). */
 export const CLOSE_HOLD_S = 2;
 
-const KW = 10; // key words: tag (proto << 8 | v6), ports, src[4], dst[4]
+// Per slot, one record of RW words (one or two cache lines: at 1 M live flows
+// every array touched per packet is a cache miss): ordinal, client ISN,
+// generation, proto | state << 8, the key (10 words, for release).
+const RW = 14;
+const R_ORD = 0;
+const R_ISN = 1;
+const R_GEN = 2;
+const R_PS = 3;
+const R_KEY = 4;
 const ST_FIN_C = 1;
 const ST_FIN_S = 2;
 const ST_CLOSED = 4;
@@ -40,13 +49,7 @@ export const NO_FLOW = -1;
 
 export class LiveFlows {
   private readonly index: FlowIndex;
-  private keys: Uint32Array;
-  /** Per slot: the flow's ordinal, client ISN (TCP), generation, proto, state. */
-  ord: Int32Array;
-  isn: Uint32Array;
-  private gen: Uint32Array;
-  private proto: Uint8Array;
-  private state: Uint8Array;
+  private rec: Uint32Array;
   private free: Int32Array;
   private nFree = 0;
   private top = 0; // slots ever used
@@ -75,33 +78,34 @@ export class LiveFlows {
     capacity = 1024,
   ) {
     this.index = new FlowIndex(capacity);
-    this.keys = new Uint32Array(capacity * KW);
-    this.ord = new Int32Array(capacity);
-    this.isn = new Uint32Array(capacity);
-    this.gen = new Uint32Array(capacity);
-    this.proto = new Uint8Array(capacity);
-    this.state = new Uint8Array(capacity);
+    this.rec = new Uint32Array(capacity * RW);
     this.free = new Int32Array(capacity);
-    this.cqSlot = new Int32Array(capacity);
-    this.cqGen = new Uint32Array(capacity);
-    this.cqAt = new Float64Array(capacity);
+    const q = Math.min(capacity, 1 << 16);
+    this.cqSlot = new Int32Array(q);
+    this.cqGen = new Uint32Array(q);
+    this.cqAt = new Float64Array(q);
   }
 
   /** Bytes of its arrays (they only grow: the most it held). */
   get bytes(): number {
-    const a = [this.keys, this.ord, this.isn, this.gen, this.proto, this.state, this.free];
     return (
       this.index.bytes +
-      a.reduce((n, x) => n + x.byteLength, 0) +
+      this.rec.byteLength +
+      this.free.byteLength +
       this.cqSlot.byteLength +
       this.cqGen.byteLength +
       this.cqAt.byteLength
     );
   }
 
-  /** Slot arrays' capacity (grows by doubling). */
-  get capacity(): number {
-    return this.ord.length;
+  /** The flow ordinal (the pre-scan's record index) of a live slot. */
+  ordOf(slot: number): number {
+    return this.rec[slot * RW + R_ORD];
+  }
+
+  /** The client's ISN of a live TCP flow. */
+  isnOf(slot: number): number {
+    return this.rec[slot * RW + R_ISN];
   }
 
   /** Live flow of a packet: its slot (client→server), -2 - slot (server→client), or NO_FLOW. */
@@ -120,8 +124,6 @@ export class LiveFlows {
     ord: number,
     isn: number,
   ): number {
-    const old = this.index.find(proto, v6, ports, a, sa, da);
-    if (old >= 0) this.release(old);
     if (this.live >= this.maxLive)
       throw new TraceError(
         this.path,
@@ -130,22 +132,24 @@ export class LiveFlows {
         `more than ${this.maxLive} flows live at once: more than serve mode can hold in one core's memory (use --mode track)`,
       );
     const s = this.nFree ? this.free[--this.nFree] : this.top++;
-    if (s >= this.ord.length) this.grow();
-    const k = this.keys;
-    const p = s * KW;
-    k[p] = (proto << 8) | (v6 ? 6 : 4);
-    k[p + 1] = ports >>> 0;
+    if ((s + 1) * RW > this.rec.length) this.grow();
+    const r = this.rec;
+    const p = s * RW;
+    r[p + R_ORD] = ord;
+    r[p + R_ISN] = isn >>> 0;
+    r[p + R_PS] = proto;
+    const k = p + R_KEY;
+    r[k] = (proto << 8) | (v6 ? 6 : 4);
+    r[k + 1] = ports >>> 0;
     for (let j = 0; j < 4; j++) {
-      k[p + 2 + j] = v6 || j === 0 ? a[sa + j] : 0;
-      k[p + 6 + j] = v6 || j === 0 ? a[da + j] : 0;
+      r[k + 2 + j] = v6 || j === 0 ? a[sa + j] : 0;
+      r[k + 6 + j] = v6 || j === 0 ? a[da + j] : 0;
     }
-    this.index.set(proto, v6, ports, a, sa, da, s);
-    this.ord[s] = ord;
-    this.isn[s] = isn >>> 0;
-    this.proto[s] = proto;
-    this.state[s] = 0;
     this.live++;
     this.open++;
+    // One probe: the key's entry now names s; a flow it named (a 4-tuple reused) is released.
+    const old = this.index.set(proto, v6, ports, a, sa, da, s);
+    if (old >= 0) this.release(old, false);
     if (this.live > this.peakLive) this.peakLive = this.live;
     if (this.open > this.peakOpen) this.peakOpen = this.open;
     if (this.open + this.timeWait > this.peakHeld) this.peakHeld = this.open + this.timeWait;
@@ -154,27 +158,29 @@ export class LiveFlows {
 
   /** A FIN (fromClient: client→server) or RST on a live TCP flow at capture time t (s). */
   closeEvent(slot: number, fromClient: boolean, rst: boolean, t: number): void {
-    let st = this.state[slot];
+    const p = slot * RW + R_PS;
+    const ps = this.rec[p];
+    let st = ps >>> 8;
     if (st & ST_CLOSED) return;
     st |= rst ? ST_CLOSED : fromClient ? ST_FIN_C : ST_FIN_S;
     if ((st & (ST_FIN_C | ST_FIN_S)) === (ST_FIN_C | ST_FIN_S)) {
       st |= ST_CLOSED;
       if (fromClient && !rst) st |= ST_TW; // the server's FIN came first
     }
-    this.state[slot] = st;
+    this.rec[p] = (ps & 0xff) | (st << 8);
     if (!(st & ST_CLOSED)) return;
     this.open--;
     if (st & ST_TW) this.timeWait++;
     if (this.cqLen === this.cqSlot.length) this.growQueue();
     const q = (this.cqHead + this.cqLen++) % this.cqSlot.length;
     this.cqSlot[q] = slot;
-    this.cqGen[q] = this.gen[slot];
+    this.cqGen[q] = this.rec[slot * RW + R_GEN];
     this.cqAt[q] = Math.max(t, this.clock) + CLOSE_HOLD_S;
   }
 
   /** Whether the flow in this slot has closed (RST, or a FIN each way). */
   closed(slot: number): boolean {
-    return (this.state[slot] & ST_CLOSED) !== 0;
+    return ((this.rec[slot * RW + R_PS] >>> 8) & ST_CLOSED) !== 0;
   }
 
   /** Moves the clock to capture time t (s): flows closed CLOSE_HOLD_S before are released. */
@@ -184,7 +190,7 @@ export class LiveFlows {
     const n = this.cqSlot.length;
     while (this.cqLen && this.cqAt[this.cqHead] <= t) {
       const s = this.cqSlot[this.cqHead];
-      if (this.cqGen[this.cqHead] === this.gen[s]) this.release(s);
+      if (this.cqGen[this.cqHead] === this.rec[s * RW + R_GEN]) this.release(s, true);
       this.cqHead = (this.cqHead + 1) % n;
       this.cqLen--;
     }
@@ -192,7 +198,7 @@ export class LiveFlows {
 
   /** Releases every live flow (the end of a pass), in slot order. */
   releaseAll(): void {
-    for (let s = 0; s < this.top; s++) if (this.proto[s]) this.release(s);
+    for (let s = 0; s < this.top; s++) if (this.rec[s * RW + R_PS] & 0xff) this.release(s, true);
     this.cqHead = this.cqLen = 0;
     this.clock = -Infinity;
   }
@@ -204,35 +210,32 @@ export class LiveFlows {
     this.peakHeld = this.open + this.timeWait;
   }
 
-  private release(s: number): void {
-    const k = this.keys;
-    const p = s * KW;
-    const t = k[p];
+  /** Frees a slot (and its index entry, unless a new flow on its key took that over). */
+  private release(s: number, unindex: boolean): void {
+    const r = this.rec;
+    const p = s * RW;
     this.onRelease?.(s);
-    this.index.delete(t >>> 8, (t & 0xff) === 6, k[p + 1], k, p + 2, p + 6);
-    if (!(this.state[s] & ST_CLOSED)) this.open--;
-    if (this.state[s] & ST_TW) this.timeWait--;
-    this.proto[s] = 0;
-    this.state[s] = 0;
-    this.gen[s]++;
+    if (unindex) {
+      const k = p + R_KEY;
+      const t = r[k];
+      this.index.delete(t >>> 8, (t & 0xff) === 6, r[k + 1], r, k + 2, k + 6);
+    }
+    const st = r[p + R_PS] >>> 8;
+    if (!(st & ST_CLOSED)) this.open--;
+    if (st & ST_TW) this.timeWait--;
+    r[p + R_PS] = 0;
+    r[p + R_GEN]++;
     this.free[this.nFree++] = s;
     this.live--;
   }
 
   private grow(): void {
-    const n = this.ord.length * 2;
-    const g = <T extends Int32Array | Uint32Array | Uint8Array>(a: T, m = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(n * m);
-      b.set(a);
-      return b;
-    };
-    this.keys = g(this.keys, KW);
-    this.ord = g(this.ord);
-    this.isn = g(this.isn);
-    this.gen = g(this.gen);
-    this.proto = g(this.proto);
-    this.state = g(this.state);
-    this.free = g(this.free);
+    const r = new Uint32Array(this.rec.length * 2);
+    r.set(this.rec);
+    this.rec = r;
+    const f = new Int32Array(this.free.length * 2);
+    f.set(this.free);
+    this.free = f;
   }
 
   private growQueue(): void {

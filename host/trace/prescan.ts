@@ -162,7 +162,7 @@ export function recWhy(rec: Uint32Array, ord: number): string | null {
  * What one packet does to the live flows, the same in the pre-scan and the
  * replay pass (so both number the flows alike): returns the packet's live slot
  * as LiveFlows.lookup does, after opening a flow (onNew(slot) with the next
- * ordinal in live.ord) or recording a FIN/RST. w: the packet's summary word index.
+ * ordinal in live.ordOf) or recording a FIN/RST. w: the packet's summary word index.
  */
 export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number, nextOrd: number): number {
   live.advance(t);
@@ -181,7 +181,7 @@ export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number
   if (tflags & TCP_SYN && !(tflags & TCP_ACK)) {
     // A client's SYN: a new flow unless it repeats the live one's (same ISN).
     const seq = u32[w + 3];
-    if (s >= 0 && live.isn[s] === seq) return s;
+    if (s >= 0 && live.isnOf(s) === seq) return s;
     return live.add(6, v6, ports, u32, w + 8, w + 12, nextOrd, seq);
   }
   if (s !== -1 && tflags & (TCP_FIN | TCP_RST)) {
@@ -232,7 +232,7 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): P
         const s = liveStep(live, u32, w, t, res.flows);
         if (s === -1) continue;
         const slot = s >= 0 ? s : -2 - s;
-        const ord = live.ord[slot];
+        const ord = live.ordOf(slot);
         if (ord === res.flows) {
           // A new flow: its record.
           if ((res.flows + 1) * REC_WORDS > rec.length) {
