@@ -13,6 +13,7 @@ import { runGen } from "../../host/commands/gen.ts";
 import { replay } from "../../host/commands/replay.ts";
 import type { ReplayReport } from "../../host/report/replay.ts";
 import { FlowIndex } from "../../host/trace/flow-index.ts";
+import { CLOSE_HOLD_S, LiveFlows } from "../../host/trace/live-flows.ts";
 
 function serveChecks(r: ReplayReport, packets: number, connections: number): void {
   assert.is(r.error, null);
@@ -114,6 +115,47 @@ test("FlowIndex: deletes (backward shift) keep every other key findable", () => 
     } else assert.is(idx.find(6, false, ports, a, 0, 4), ref.get(key) ?? -1);
   }
   assert.is(idx.size, ref.size);
+});
+
+test("LiveFlows: the limit counts flows live at once; closed flows leave after the hold, a reused 4-tuple is a new flow", () => {
+  const a = new Uint32Array(8);
+  const key = (i: number) => {
+    a[0] = 0xc6120000 + i; // client 198.18.x.x
+    a[4] = 0xc6130001; // server
+    return ((1024 + i) | (80 << 16)) >>> 0;
+  };
+  const released: number[] = [];
+  const live = new LiveFlows("t", 10, (s) => released.push(s));
+  // 100 flows, each closed (FIN each way) 1 s after it opened, one opening every 0.5 s:
+  // never more than 10 live (open or within the hold), so the limit of 10 is never hit.
+  for (let i = 0; i < 100; i++) {
+    const t = i * 0.5;
+    live.advance(t);
+    const s = live.add(6, false, key(i), a, 0, 4, i, 1000 + i);
+    assert.is(live.ordOf(s), i);
+    assert.is(live.lookup(6, false, key(i), a, 0, 4), s);
+    live.advance(t + 1);
+    live.closeEvent(s, true, false, t + 1);
+    live.closeEvent(s, false, false, t + 1);
+  }
+  assert.ok(live.peakLive <= 2 + 2 * CLOSE_HOLD_S, `peak live ${live.peakLive}`);
+  assert.is(live.peakOpen, 1);
+  assert.ok(released.length >= 90, `${released.length} released`);
+  // The same 4-tuple again: a new flow in a new slot, the old one released at once.
+  live.advance(1000);
+  const s1 = live.add(6, false, key(7), a, 0, 4, 100, 5);
+  const s2 = live.add(6, false, key(7), a, 0, 4, 101, 6);
+  assert.is(released.at(-1), s1);
+  assert.is(live.lookup(6, false, key(7), a, 0, 4), s2);
+  assert.is(live.isnOf(s2), 6);
+  // The server's direction finds the flow too (-2 - slot).
+  const rev = new Uint32Array(8);
+  rev[0] = a[4];
+  rev[4] = a[0];
+  assert.is(live.lookup(6, false, (80 | ((1024 + 7) << 16)) >>> 0, rev, 0, 4), -2 - s2);
+  // Eleven open at once is beyond the limit: a clear error.
+  for (let i = 0; i < 9; i++) live.add(6, false, key(200 + i), a, 0, 4, 102 + i, i);
+  assert.throws(() => live.add(6, false, key(300), a, 0, 4, 200, 0), /more than 10 flows live at once/);
 });
 
 test.run();
