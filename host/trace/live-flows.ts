@@ -124,13 +124,6 @@ export class LiveFlows {
     ord: number,
     isn: number,
   ): number {
-    if (this.live >= this.maxLive)
-      throw new TraceError(
-        this.path,
-        0,
-        0,
-        `more than ${this.maxLive} flows live at once: more than serve mode can hold in one core's memory (use --mode track)`,
-      );
     const s = this.nFree ? this.free[--this.nFree] : this.top++;
     if ((s + 1) * RW > this.rec.length) this.grow();
     const r = this.rec;
@@ -150,6 +143,13 @@ export class LiveFlows {
     // One probe: the key's entry now names s; a flow it named (a 4-tuple reused) is released.
     const old = this.index.set(proto, v6, ports, a, sa, da, s);
     if (old >= 0) this.release(old, false);
+    if (this.live > this.maxLive)
+      throw new TraceError(
+        this.path,
+        0,
+        0,
+        `more than ${this.maxLive} flows live at once: more than serve mode can hold in one core's memory (use --mode track)`,
+      );
     if (this.live > this.peakLive) this.peakLive = this.live;
     if (this.open > this.peakOpen) this.peakOpen = this.open;
     if (this.open + this.timeWait > this.peakHeld) this.peakHeld = this.open + this.timeWait;
