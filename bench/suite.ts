@@ -28,7 +28,7 @@ export interface Section {
 /** One printed figure line; the figure is also recorded for the `--markdown` table. */
 export function row(name: string, s: Summary, unit: string): string {
   recordFigure(name, s, unit);
-  return `  ${name.padEnd(34)} ${fmt(s.median).padStart(9)} ${unit}   (min ${fmt(s.min)}, max ${fmt(s.max)}, CV ${(s.cv * 100).toFixed(1)} %, n=${s.runs})`;
+  return `  ${name.padEnd(46)} ${fmt(s.median).padStart(9)} ${unit}   (min ${fmt(s.min)}, max ${fmt(s.max)}, CV ${(s.cv * 100).toFixed(1)} %, n=${s.runs})`;
 }
 
 const INGEST_WORKLOADS = [
@@ -48,10 +48,10 @@ const ingest: Section = {
       );
       const r = await benchIngest(big, ctx.runs);
       results.push({ workload: w.name, ...r });
-      ctx.say(row("ixwasm inspect (frame+decode+flows)", r.ixwasm_pps, "packets/s"));
-      ctx.say(row("ixwasm inspect", r.ixwasm_mbps, "MB/s"));
-      ctx.say(row("pcap-parser (records only)", r.pcap_parser_pps, "packets/s"));
-      ctx.say(row("plain JS record walk (no decode)", r.plain_js_pps, "packets/s"));
+      ctx.say(row(`${w.tag}: ixwasm inspect (frame+decode+flows)`, r.ixwasm_pps, "packets/s"));
+      ctx.say(row(`${w.tag}: ixwasm inspect`, r.ixwasm_mbps, "MB/s"));
+      ctx.say(row(`${w.tag}: pcap-parser (records only)`, r.pcap_parser_pps, "packets/s"));
+      ctx.say(row(`${w.tag}: plain JS record walk (no decode)`, r.plain_js_pps, "packets/s"));
       ctx.say(
         `  ixwasm / pcap-parser: ${r.ratio_vs_pcap_parser.toFixed(1)}x; peak RSS of inspect on the file: ${r.max_rss_mb} MB`,
       );
