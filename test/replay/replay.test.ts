@@ -137,9 +137,15 @@ test("paced speeds keep order; output timestamps are the wall clock, spread as s
     for (let i = 1; i < recs.length; i++)
       assert.ok(recs[i].ts >= recs[i - 1].ts, `${speed}: timestamps rise`);
     assert.ok(recs[0].ts >= t0 - 1, "wall-clock timestamps");
-    const span = recs[recs.length - 1].ts - recs[0].ts;
+    // The last packet is never sent before its schedule, which starts after t0:
+    // a bound that load can only make later (a late first packet shortened the
+    // first-to-last span under load, so the span is not the thing to check).
     const want = speed === "pps:4000" ? 132 / 4000 : speed === "x25" ? (top[132].ts - top[0].ts) / 25 : 0.015;
-    assert.ok(span >= want * 0.9, `${speed}: spread over ${span} s, scheduled ${want} s`);
+    const after = recs[recs.length - 1].ts - t0;
+    assert.ok(
+      after >= want - 0.002,
+      `${speed}: last packet ${after} s after the start, scheduled at ${want} s`,
+    );
     assert.ok(r.pacing && r.latency_us && typeof r.pacing.gap_error_us.p99 === "number");
   }
 });
