@@ -47,6 +47,12 @@ export function neighInit(): void {
 }
 
 const PROBE: u32 = 8;
+let learned: u32 = 0; // neighLearn calls so far: tcp/neigh-wait.ts retries waiting SYNs when it moves
+
+/** Count of addresses learned so far (changes whenever the cache may answer something new). */
+export function neighLearned(): u32 {
+  return learned;
+}
 
 function find(family: u32, addr: usize): usize {
   if (slots == 0) return 0;
@@ -81,6 +87,7 @@ function claim(family: u32, addr: usize): usize {
 /** Records addr → mac (from any ARP packet or ND message naming a sender, RFC 826 "merge"). */
 export function neighLearn(family: u32, addr: usize, mac: usize): void {
   if (slots == 0) return;
+  learned++;
   let e = find(family, addr);
   if (e == 0) e = claim(family, addr);
   memory.copy(e + N_MAC, mac, 6);

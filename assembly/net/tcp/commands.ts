@@ -18,6 +18,7 @@ import { flowFind, flowInsert, flowValue } from "../../flow/table";
 import { FK_DPORT, FK_DST, FK_FAMILY, FK_SPORT, FK_SRC, flowKeyHash, flowKeySetV4, flowKeySetV6 } from "../../flow/key";
 import { retaLookup } from "../../flow/reta";
 import { neighResolve } from "../neigh";
+import { neighWaitAdd } from "./neigh-wait";
 import {
   CMD_ABORT, CMD_ACCEPT, CMD_CLOSE, CMD_CONNECT, CMD_RECV_DONE, CMD_REJECT, CMD_SENDV, CMD_TIMER, D_A, D_B, D_C,
   D_COOKIE, D_HANDLE, D_KIND, D_RET, DEAD_ABORTED, DEAD_CLOSED, EV_TCP_RECV, RET_BADHANDLE, RET_INVAL, RET_NOMEM,
@@ -290,6 +291,7 @@ function cmdConnect(desc: usize): i32 {
   if ((tcpFlags & TCPF_TS) != 0) f |= TF_TS_OK;
   if ((tcpFlags & TCPF_SACK) != 0) f |= TF_SACK_OK;
   store<u32>(t, f, TCB_FLAGS);
+  if ((f & TF_NEED_NEIGH) != 0) neighWaitAdd(t); // its SYN goes out as soon as the neighbour answers
   store<u8>(t, <u8>ourWscale, TCB_RCV_WSCALE);
   store<u16>(t, <u16>(family == 6 ? annMssCfg - 20 : annMssCfg), TCB_ANN_MSS);
   store<u16>(t, <u16>(family == 6 ? DEFAULT_MSS_V6 : DEFAULT_MSS_V4), TCB_MSS);

@@ -35,6 +35,7 @@ import {
 import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_USED, TK_NONE, MAX_WSCALE } from "./state";
 import { C_TCP_HALFOPEN_EVICT, bump } from "../../mem/counters";
 import { tcbTimerFire, tcpOutput } from "./output";
+import { neighWaitReset, neighWaitStep } from "./neigh-wait";
 
 // ---- clock --------------------------------------------------------------------
 let nowUs: u64 = 0;
@@ -88,6 +89,7 @@ export function tcpInit(): void {
   tcbTableInit();
   spanPoolInit();
   timerInit();
+  neighWaitReset();
   tcpFlags = cfg(CFG_TCP_FLAGS);
   rcvBuf = cfg(CFG_RCVBUF);
   if (rcvBuf == 0) rcvBuf = 65535;
@@ -331,6 +333,7 @@ export function tcpTimers(now: u64): void {
     if ((load<u32>(t, TCB_FLAGS) & TF_USED) == 0) continue;
     if (tcbTimerFire(t)) armTimer(t);
   }
+  neighWaitStep(); // SYNs that waited for a neighbour the cache has just learned
 }
 
 /** Exact bytes of one TCB (for reports). */
