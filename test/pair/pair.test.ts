@@ -85,7 +85,7 @@ test("SYNs that waited for ARP leave as soon as the answer is learned (not at th
   const link = new Link(client, server);
   const cpoll = client.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;
-  const roundTrips = () => Number(client.exports.clientRoundTrips() as bigint | number);
+  const roundTrips = () => Number((client.exports.clientRoundTrips as () => bigint | number)());
   let firstAtUs = -1;
   for (let us = 0; us <= 15_000 && firstAtUs < 0; us += 100) {
     cpoll(us * 1000);
