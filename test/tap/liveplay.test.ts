@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,7 +134,13 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
     writeFileSync(file, "a value copied by memccp\n".repeat(40));
     const cp = inNs(REC_NS, ["memccp", `--servers=${SERVER}`, file]);
     assert.is(cp.code, 0, `memccp: ${cp.err}`);
-    // tcpdump may lag behind 1,000 sessions: stop it only once the file stops growing (bounded).
+    // tcpdump may lag behind 1,000 sessions (on a busy machine it went 500 ms
+    // without writing, and SIGINT drops what it has not written yet): stop it
+    // only once the last session, memccp's, is in the file (bounded).
+    const last = Buffer.from("libmemcached-value");
+    for (let i = 0; i < 120 && !readFileSync(pcap).includes(last); i++)
+      await new Promise((res) => setTimeout(res, 250));
+    // then its close: until the file stops growing (bounded)
     let size = -1;
     for (let i = 0; i < 100 && statSync(pcap).size !== size; i++) {
       size = statSync(pcap).size;
