@@ -2,6 +2,19 @@
 // serves or opens connections (pair, tap, replay serve), so they cannot drift.
 import type { CoreConfig } from "./core.ts";
 
+/** The core's app numbers (assembly/api/app.ts APP_*): one host-side copy for every command. */
+export const APP_ID = {
+  echo: 1,
+  sink: 2,
+  memcached: 3,
+  mirror: 4,
+  echoClient: 5,
+  memcachedClient: 6,
+  netpipe: 7,
+  sockperf: 8,
+  liveplay: 9,
+} as const;
+
 /** Tables for `conns` concurrent connections, with `ringSlots` RX/TX ring slots. */
 export function stackConfig(conns: number, ringSlots: number): Partial<CoreConfig> {
   return {

@@ -30,7 +30,7 @@ import {
   Teardown,
   type Cidr,
 } from "../io/netns.ts";
-import { stackConfig } from "../stack-config.ts";
+import { APP_ID, stackConfig } from "../stack-config.ts";
 import { readCounters } from "../report/counters.ts";
 import { checkFile } from "./common.ts";
 import {
@@ -48,7 +48,6 @@ import {
 import { scanCoreConfig } from "../trace/prescan.ts";
 
 export const LIVEPLAY_SCHEMA = "ixwasm-liveplay/1";
-const APP_LIVEPLAY = 9; // assembly/api/app.ts
 const RX_BURST = 64;
 const MBUF_DATA = 2048;
 export const MAX_MTU = MBUF_DATA - 14;
@@ -177,7 +176,7 @@ export function liveplayConfig(o: LiveplayOptions, flows: number, appBytes: numb
   return {
     ...sc,
     timers: open + 64, // app timers: think times and the scan
-    app: APP_LIVEPLAY,
+    app: APP_ID.liveplay,
     appBytes,
     macLo: o.mac.readUInt32LE(0),
     macHi: o.mac.readUInt16LE(4),

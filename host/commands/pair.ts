@@ -11,7 +11,7 @@ import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.t
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
-import { serverAppBytes, stackConfig } from "../stack-config.ts";
+import { APP_ID, serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import { formatPairWorkers, type PairWorkersFields } from "./pair-workers.ts";
 import {
@@ -76,8 +76,7 @@ export interface PairReport extends ClientResults {
   errors_excluding_lost?: number;
 }
 
-const APP_IDS = { echo: 1, memcached: 3 } as const;
-const CLIENT_IDS = { echo: 5, memcached: 6 } as const;
+const CLIENT_IDS = { echo: APP_ID.echoClient, memcached: APP_ID.memcachedClient } as const;
 const PORTS = { echo: 7, memcached: 11211 } as const;
 const CLIENT_MAC = Buffer.from("020000000001", "hex");
 const SERVER_MAC = Buffer.from("020000000002", "hex");
@@ -104,7 +103,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
     },
     server: {
       ...common,
-      app: APP_IDS[o.app],
+      app: APP_ID[o.app],
       appBytes: serverAppBytes(o.app, o.conns),
       macLo: SERVER_MAC.readUInt32LE(0),
       macHi: SERVER_MAC.readUInt16LE(4),

@@ -61,6 +61,7 @@
 // pre-scan's peak of connections held at once, not from the flows in the capture
 // (serveCapacity).
 import { cpus } from "node:os";
+import { APP_ID } from "../stack-config.ts";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
@@ -128,7 +129,13 @@ import {
 
 const EV_TIMER = 7; // assembly/api/abi.ts: the kick that makes the app read its feed
 const KICK_COOKIE = 0xffffffff;
-const APP_IDS: Record<string, number> = { echo: 1, sink: 2, memcached: 3, mirror: 4 };
+/** The apps serve runs, with their core app numbers. */
+const APP_IDS: Record<string, number> = {
+  echo: APP_ID.echo,
+  sink: APP_ID.sink,
+  memcached: APP_ID.memcached,
+  mirror: APP_ID.mirror,
+};
 /** dst 02:00:00:00:00:02 (the server), src 02:00:00:00:00:01 (the client): locally administered. */
 const FAKE_MACS = new Uint8Array([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
 const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;

@@ -7,7 +7,7 @@
 // straight into that core's mbufs and replies written on their arrival queue
 // (host/dispatch/tap-loop.ts has the loop, tap-worker.ts the thread). One
 // queue, or --workers 0, stays on the main thread (one core, every queue).
-import { serverAppBytes, stackConfig } from "../stack-config.ts";
+import { APP_ID, serverAppBytes, stackConfig } from "../stack-config.ts";
 import {
   coreViews,
   createCore,
@@ -36,7 +36,14 @@ import {
 } from "../report/stages.ts";
 
 export const TAP_SCHEMA = "ixwasm-tap/1";
-export const APPS = { echo: 1, sink: 2, memcached: 3, netpipe: 7, sockperf: 8 } as const;
+/** The apps tap serves, with their core app numbers. */
+export const APPS = {
+  echo: APP_ID.echo,
+  sink: APP_ID.sink,
+  memcached: APP_ID.memcached,
+  netpipe: APP_ID.netpipe,
+  sockperf: APP_ID.sockperf,
+} as const;
 export type TapApp = keyof typeof APPS;
 const DEFAULT_PORTS: Record<TapApp, number> = {
   echo: 7,
