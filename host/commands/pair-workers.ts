@@ -255,7 +255,12 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
           const order = Array.from({ length: 128 }, (_, g) => g).sort(
             (a, b) => cp!.framesOf(b) - cp!.framesOf(a),
           );
-          for (const g of order) migrations.push(cp!.migrate(g, (cp!.reta[g] + 1) % n));
+          for (const g of order) {
+            const m = cp!.migrate(g, (cp!.reta[g] + 1) % n);
+            // A move that fails (its worker trapped) is in cp's errors; handled here, or Node ends the process.
+            m.catch(() => undefined);
+            migrations.push(m);
+          }
         }
         if (
           !trapDone &&

@@ -232,6 +232,8 @@ export class ControlPlane implements Steering {
     const deadline = Date.now() + this.opts.timeoutMs;
     while (Atomics.load(mig, b + MIG_REQ) !== 0) {
       if (this.dp.failed) throw new Error(`worker ${w} trapped during a migration`);
+      // A restarted worker's RX ring starts again at 0, so it would wait forever for an export's snapshot.
+      if (this.dp.slots[w] !== slot) break;
       if (Date.now() > deadline)
         throw new Error(`worker ${w} did not answer a migration request within ${this.opts.timeoutMs} ms`);
       await tick();

@@ -374,4 +374,51 @@ test("memcached connections are not movable: the group is refused and keeps work
   }
 });
 
+test("a worker that traps while a move waits for it: the move fails at once, the group flows again, the next move works", async () => {
+  const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200, onTrap: "restart" });
+  const byFlow = new Map<number, string[]>();
+  const sink = echoesByPort(byFlow);
+  const cp = new ControlPlane(dp, { txSink: sink, timeoutMs: 4000 });
+  try {
+    // Worker 0's RX ring moves on, so an export snapshot of it is ahead of a fresh ring's start.
+    const frames = Array.from({ length: UFLOWS }, (_, f) => flowDatagram(f, 0));
+    await dp.dispatch(stageFrames(dp.dispatcher, frames));
+    await dp.settle();
+    dp.drain(sink);
+    const g = cp.reta.findIndex((w) => w === 0);
+    // The trap flag is seen before the request (the worker checks it first); the restart comes
+    // while the export waits on the old worker's ring position.
+    dp.trapForTest(0);
+    const t0 = Date.now();
+    const err = await cp.migrate(g, 1).then(
+      () => "moved",
+      (e: Error) => e.message,
+    );
+    assert.match(err, /worker 0 (restarted|trapped) during a migration/);
+    assert.ok(Date.now() - t0 < 3000, `failed within ${Date.now() - t0} ms, not at the 4 s timeout`);
+    assert.is(dp.stats.restarts, 1);
+    assert.is(cp.reta[g], 0, "the group stays where it was");
+    // The restarted worker serves and the next move goes through.
+    const r = await cp.migrate(g, 1);
+    assert.ok(r.ok, r.error);
+    assert.is(cp.reta[g], 1);
+    byFlow.clear();
+    await dp.dispatch(
+      stageFrames(
+        dp.dispatcher,
+        Array.from({ length: UFLOWS }, (_, f) => flowDatagram(f, 1)),
+      ),
+    );
+    for (let t = Date.now(); Date.now() - t < 3000 && byFlow.size < UFLOWS;) {
+      await dp.settle();
+      dp.drain(sink);
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    assert.is(byFlow.size, UFLOWS, "every flow answered after the restart");
+  } finally {
+    cp.stop();
+    await dp.stop();
+  }
+});
+
 test.run();
