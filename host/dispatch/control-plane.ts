@@ -22,7 +22,9 @@
 // from the busiest to the idlest worker when they differ from the mean by more
 // than `threshold` (hysteresis), choosing the group that best halves the gap,
 // and never a group moved within `cooldownTicks`; up to maxMovesPerTick groups
-// per tick, as long as the projected loads are still outside the band.
+// per tick, as long as the projected loads are still outside the band. It acts
+// only when the same worker was the busiest outside the band `persistTicks`
+// ticks in a row (a load that flips between workers is noise, not imbalance).
 import { performance } from "node:perf_hooks";
 import type { Dataplane, Steering, WorkerSlot } from "./dataplane.ts";
 import {
@@ -44,6 +46,8 @@ export interface ControlPlaneOptions {
   /** A worker is busy above mean·(1+threshold) and idle below mean·(1−threshold). */
   threshold?: number;
   cooldownTicks?: number;
+  /** Ticks in a row the same worker must be busiest outside the band before groups move. */
+  persistTicks?: number;
   /** Frames per tick (all workers) below which the rebalancer does nothing. */
   minFrames?: number;
   /** Groups moved per tick at most. */
@@ -118,6 +122,8 @@ export class ControlPlane implements Steering {
   private inflightWorker = -1;
   private chain: Promise<unknown> = Promise.resolve();
   private migrating = 0;
+  private streak = 0;
+  private streakWorker = -1;
   private timer: NodeJS.Timeout | null = null;
   private readonly opts: Required<Omit<ControlPlaneOptions, "txSink">> & Pick<ControlPlaneOptions, "txSink">;
 
@@ -130,6 +136,7 @@ export class ControlPlane implements Steering {
       intervalMs: 20,
       threshold: 0.25,
       cooldownTicks: 10,
+      persistTicks: 3,
       minFrames: 64,
       maxMovesPerTick: 8,
       timeoutMs: 10000,
@@ -415,6 +422,17 @@ export class ControlPlane implements Steering {
     }
     if (total < this.opts.minFrames) return null;
     const mean = total / workers;
+    // Persistence: the same worker must be the busiest outside the band on persistTicks ticks in a row. In a
+    // closed loop (pair, tap) per-tick frame counts follow the scheduler, and the busiest worker changes
+    // from tick to tick; acting on one tick moved groups back and forth (25-55 moves in a balanced pair run).
+    let top = 0;
+    for (let w = 1; w < workers; w++) if (load[w] > load[top]) top = w;
+    if (load[top] >= mean * (1 + this.opts.threshold)) {
+      this.streak = top === this.streakWorker ? this.streak + 1 : 1;
+      this.streakWorker = top;
+    } else this.streak = 0;
+    if (this.streak < this.opts.persistTicks) return null;
+    this.streak = 0;
     // Greedy: while the busiest and idlest workers are outside the band, move the busiest's group that best halves their gap.
     const moves: Promise<MigrationReport>[] = [];
     while (moves.length < this.opts.maxMovesPerTick) {

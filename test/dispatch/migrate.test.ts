@@ -421,4 +421,34 @@ test("a worker that traps while a move waits for it: the move fails at once, the
   }
 });
 
+test("rebalancer: a load that flips between workers tick by tick moves nothing; one that stays moves groups", async () => {
+  const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200, txSink: () => undefined });
+  const cp = new ControlPlane(dp, { minFrames: 16 });
+  try {
+    // Which worker each flow reaches: one frame at a time.
+    const on: number[][] = [[], []];
+    for (let f = 0; f < UFLOWS; f++) {
+      const d0 = [...dp.stats.dispatched];
+      await dp.dispatch(stageFrames(dp.dispatcher, [flowDatagram(f, 0)]));
+      on[dp.stats.dispatched[0] > d0[0] ? 0 : 1].push(f);
+    }
+    assert.ok(on[0].length > 4 && on[1].length > 4, `flows on both workers: ${on[0].length}/${on[1].length}`);
+    const step = async (k: number, flows: number[]) => {
+      const frames: Buffer[] = [];
+      for (let rep = 0; rep < 4; rep++) for (const f of flows) frames.push(flowDatagram(f, k));
+      await dp.dispatch(stageFrames(dp.dispatcher, frames));
+      await dp.settle();
+      const m = cp.tick();
+      if (m) await m;
+    };
+    for (let k = 0; k < 12; k++) await step(k, on[k & 1]); // worker 0, worker 1, worker 0, ...
+    assert.is(cp.stats.migrations, 0, "no move on a load whose busiest worker changes every tick");
+    for (let k = 0; k < 12; k++) await step(k, on[0]); // worker 0 only, for good
+    assert.ok(cp.stats.migrations > 0, "a lasting imbalance moves groups");
+  } finally {
+    cp.stop();
+    await dp.stop();
+  }
+});
+
 test.run();
