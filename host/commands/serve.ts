@@ -231,22 +231,43 @@ export function serveCapacity(pre: Prescan, loops: number): number {
   return n + (n >>> 3) + 256;
 }
 
-interface ServeFlow extends FlowInfo {
-  /** The flow's ordinal (its pre-scan record), its live slot (its fidelity id). */
-  ord: number;
-  slot: number;
+/**
+ * A live flow's serve state. A class with every field set in the constructor:
+ * one object shape for all flows, and sentEnd a number from the start (NaN
+ * until the core sends), so the per-packet code that reads them stays
+ * monomorphic.
+ */
+class ServeFlow implements FlowInfo {
   /** FR_DONE sent: its mirror slot may carry another flow now. */
-  done: boolean;
+  done = false;
   /** This pass has announced the flow (TCP: its SYN went in; UDP: its first datagram). */
-  started?: boolean;
-  /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow. */
-  sentEnd?: number;
+  started = false;
+  /** Sequence number just past the last byte (or SYN/FIN) the core has sent on this flow; NaN: nothing yet. */
+  sentEnd = NaN;
   /** UDP: client datagrams delivered in this pass. */
-  udpReq?: number;
+  udpReq = 0;
   /** Client packets of this flow held back (mirror: see drainDeferred). */
-  deferred?: number;
+  deferred = 0;
   /** The drain round in which this flow's first held packet still waited. */
-  blocked?: number;
+  blocked = -1;
+  constructor(
+    /** The flow's ordinal (its pre-scan record), its live slot (its fidelity id). */
+    readonly ord: number,
+    readonly slot: number,
+    readonly id: number,
+    readonly proto: number,
+    readonly why: string | null,
+    readonly key: Uint8Array,
+    readonly clientIsn: number,
+    readonly serverIsn: number,
+    readonly mss: number,
+    readonly wscale: number,
+    readonly sackOk: boolean,
+    readonly tsOk: boolean,
+    readonly tsVal: number,
+    readonly synAckSeen: boolean,
+    readonly segMss: number,
+  ) {}
 }
 
 /** Pass k's client port: port + k (mod 2^16, 0 skipped), as raw and track rewrite it. */
@@ -331,125 +352,239 @@ export function runServe(
   /** Stop after this many read batches (the paced warm-up). */
   maxBatches = Infinity,
 ): ReplayReport {
-  const app = opts.app ?? "mirror";
-  const mirror = app === "mirror";
-  const workers = opts.workers ?? 1;
-  const speed = opts.speed ?? { kind: "top" };
-  const paced = speed.kind !== "top";
-  const loops = opts.loop ?? 1;
-  // With a real app, a TCP flow needs only its SYN: the app answers, there is nothing
-  // to compare. UDP answers come from the capture only (mirror).
-  const why: Record<string, number> = {};
   // Paced runs start with a short top-speed run of the same capture on a throw-away
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
-  if (paced && maxBatches === Infinity)
+  if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
     runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
-  const capacity = serveCapacity(pre, loops);
-  const core = createCore(serveCoreConfig(capacity, app));
-  if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
-  const poll = ex.poll;
-  const decode = ex.decodeBatch;
-  const preset = ex.tcpPreset;
-  const kick = ex.appTestEvent;
-  if (!mirror) ex.tcpListen(0);
-  else ex.udpListen(0); // the mirror answers UDP on every port
-  const nic = new Nic(core);
-  const copies = new CopyList(core);
-  const feed = mirror ? new MirrorFeed(core, copies) : null;
-  const u8 = core.u8;
-  const u32 = core.u32;
-  const f64 = core.f64;
-  const descW = core.regions.desc.offset >>> 2;
-  const sumW = core.regions.decode.offset >>> 2;
-  const keyBuf = new Uint8Array(40);
-  /** tcpPreset's key (pass k's client port) through the mirror's scratch, or the host-owned scratch. */
-  const passKey = (f: FlowInfo, k: number): Uint8Array => {
-    keyBuf.set(f.key);
-    const sp = passPort(f.key[4] | (f.key[5] << 8), k);
-    keyBuf[4] = sp & 0xff;
-    keyBuf[5] = sp >>> 8;
-    return keyBuf;
-  };
-  const keyScratch = (key: Uint8Array): number => {
-    if (feed) return feed.keyScratch(key);
-    u8.set(key, SCRATCH_BASE);
-    return SCRATCH_BASE;
-  };
+  return new ServeRun(path, pre, opts, maxBatches).run();
+}
+
+/**
+ * One serve run (all its --loop passes) on one serving core. The run's state
+ * is fields and its steps methods, not closures in runServe: V8 then compiles
+ * each step on its own, once per process (the methods are the same functions
+ * in every run), where one large function of closures took 0.2-0.9 s of
+ * background compilation per run and was thrown away at the next run's new
+ * closures: the first runs of a process went at a third of the speed.
+ */
+class ServeRun {
+  private readonly app: string;
+  private readonly mirror: boolean;
+  private readonly speed: NonNullable<ReplayOptions["speed"]>;
+  private readonly paced: boolean;
+  private readonly loops: number;
+  /** Why flows are not served: count by reason. */
+  private readonly why: Record<string, number> = {};
+  private readonly capacity: number;
+  private readonly core: Core;
+  private readonly poll: (nowNs: number) => number;
+  private readonly decode: (n: number) => number;
+  private readonly preset: (...a: number[]) => number;
+  private readonly kick: (...a: number[]) => number;
+  private readonly nic: Nic;
+  private readonly copies: CopyList;
+  private readonly feed: MirrorFeed | null;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+  private readonly descW: number;
+  private readonly sumW: number;
+  private readonly keyBuf = new Uint8Array(40);
   // Mirror flow slots: free, and released by the host (FR_DONE sent) until the app frees them.
-  const freeIds = new Int32Array(capacity);
-  let nFree = 0;
-  for (let id = capacity - 1; id >= 0; id--) freeIds[nFree++] = id;
-  let pendingIds: number[] = [];
-  const fid = mirror
-    ? new FidelityMeter(10, (slot) => (liveF[slot] ? flowName(liveF[slot].key) : `flow ${slot}`))
-    : null;
-  const tracker = new Tracker(opts.flows ?? 1 << 18, core);
-  const rec = pre.rec;
+  private readonly freeIds: Int32Array;
+  private nFree = 0;
+  private pendingIds: number[] = [];
+  private readonly fid: FidelityMeter | null;
+  private readonly tracker: Tracker;
+  private readonly rec: Uint32Array;
   /** The live flows (as the pre-scan saw them) and their serve state, by live slot. */
-  const liveF: (ServeFlow | undefined)[] = [];
-  let nextOrd = 0;
-  let servedFlows = 0;
-  const live = new LiveFlows(
-    path,
-    serveMaxConns(),
-    (slot) => {
-      const f = liveF[slot];
-      if (!f) return;
-      if (f.id >= 0 && !f.done && (nDef || rxQueued)) {
-        // Its client packets go into the core before the app hears FR_DONE.
-        drainDeferred();
-        settle();
-      }
-      done(f);
-      fid?.finishFlow(slot);
-      liveF[slot] = undefined;
-    },
-    Math.max(1024, pre.peakLive),
-  ); // sized for the pre-scan's peak: no rehash on the way
-  /** The capture has nothing more for the flow's mirror slot: FR_DONE (the app frees it once the connection is gone). */
-  const done = (f: ServeFlow) => {
-    if (f.done || f.id < 0) return;
-    f.done = true;
-    if (!feed) return;
-    feedPut(FR_DONE, f.id, 0, 0, null, 0, 0);
-    pendingIds.push(f.id);
-  };
-  let closing: ServeFlow | null = null; // closed by the packet in hand: to doneQ once it is handled
+  private readonly liveF: (ServeFlow | undefined)[] = [];
+  private nextOrd = 0;
+  private servedFlows = 0;
+  private readonly live: LiveFlows;
+  private closing: ServeFlow | null = null; // closed by the packet in hand: to doneQ once it is handled
   /**
    * Flows closed in the capture whose client packets are all handled: FR_DONE
    * goes once those packets are in the core (after the RX poll of a settle()), so
    * the app never frees a slot whose connection has yet to open or finish.
    */
-  let doneQ: ServeFlow[] = [];
-  const flushDone = (n: number) => {
-    const take = doneQ.slice(0, n);
-    doneQ = doneQ.slice(n);
-    for (const f of take)
-      if (f.deferred) doneQ.push(f);
-      else done(f);
-  };
-  /** A mirror slot for a new flow: a free one, or one the app has freed since (-1: none). */
-  const allocId = (): number => {
-    if (nFree) return freeIds[--nFree];
-    for (let tries = 0; tries < 2 && !nFree && pendingIds.length; tries++) {
-      if (tries) settle(); // the app frees slots when it reads their FR_DONE
-      const keep: number[] = [];
-      for (const id of pendingIds)
-        if (feed!.slotFree(id)) freeIds[nFree++] = id;
-        else keep.push(id);
-      pendingIds = keep;
+  private doneQ: ServeFlow[] = [];
+  private readonly st: ReturnType<typeof newRunStats>;
+  private readonly sv: ServeStats;
+  private readonly drops: Record<string, number> = Object.fromEntries(SERVE_DROPS.map((r) => [r, 0]));
+  private packetsIn = 0;
+  private bytesIn = 0;
+  private sink: OutputSink | null = null;
+  private baseSec = NaN;
+  private nowNs = 0; // ns since baseSec: capture time (top) or wall time (paced)
+  private clockOffNs = 0; // paced: PASS_GAP_S per pass, for the core only
+  private rxQueued = 0;
+  private feedDue = false;
+  private polledNs = 0; // nowNs at the last poll
+  private loop = 0;
+  /** This pass's timestamp shift (top: loop × passShiftS). */
+  private shiftS = 0;
+  // Pacing (as replay()'s paced path): schedule origin, lateness and gap errors, latency.
+  private readonly lateness: PacingSamples | null;
+  private readonly gapErr: PacingSamples | null;
+  private readonly latency: PacingSamples | null;
+  private readonly schedQ = new Float64Array(8192);
+  private readonly wallEpochS = Date.now() / 1000 - performance.now() / 1000;
+  private origin = 0;
+  private trace0 = NaN;
+  private pktIndex = 0;
+  private bitsSoFar = 0;
+  private prevSched = NaN;
+  private prevActual = NaN;
+  private passShiftS = 0; // top: timestamps of pass k move by k × this; paced: the schedule's
+  private readonly words = new Uint32Array(8); // a transmitted frame's addresses, as summary words
+  // Held-back client packets (indices in the read batch) and their flows, in capture order.
+  private readonly defI = new Int32Array(8192);
+  private readonly defS = new Float64Array(8192); // paced: their schedule (latency)
+  private readonly defF: ServeFlow[] = [];
+  private nDef = 0;
+  private round = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly pre: Prescan,
+    private readonly opts: ReplayOptions,
+    /** Stop after this many read batches (the paced warm-up). */
+    private maxBatches: number,
+  ) {
+    const app = opts.app ?? "mirror";
+    this.app = app;
+    this.mirror = app === "mirror";
+    this.speed = opts.speed ?? { kind: "top" };
+    this.paced = this.speed.kind !== "top";
+    this.loops = opts.loop ?? 1;
+    this.capacity = serveCapacity(pre, this.loops);
+    const core = createCore(serveCoreConfig(this.capacity, app));
+    this.core = core;
+    if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
+    const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+    this.poll = ex.poll;
+    this.decode = ex.decodeBatch;
+    this.preset = ex.tcpPreset;
+    this.kick = ex.appTestEvent;
+    if (!this.mirror) ex.tcpListen(0);
+    else ex.udpListen(0); // the mirror answers UDP on every port
+    this.nic = new Nic(core);
+    this.copies = new CopyList(core);
+    this.feed = this.mirror ? new MirrorFeed(core, this.copies) : null;
+    this.u8 = core.u8;
+    this.u32 = core.u32;
+    this.f64 = core.f64;
+    this.descW = core.regions.desc.offset >>> 2;
+    this.sumW = core.regions.decode.offset >>> 2;
+    this.freeIds = new Int32Array(this.capacity);
+    for (let id = this.capacity - 1; id >= 0; id--) this.freeIds[this.nFree++] = id;
+    this.fid = this.mirror
+      ? new FidelityMeter(10, (slot) => {
+          const f = this.liveF[slot];
+          return f ? flowName(f.key) : `flow ${slot}`;
+        })
+      : null;
+    this.tracker = new Tracker(opts.flows ?? 1 << 18, core);
+    this.rec = pre.rec;
+    this.live = new LiveFlows(
+      path,
+      serveMaxConns(),
+      (slot) => this.release(slot),
+      Math.max(1024, pre.peakLive),
+    ); // sized for the pre-scan's peak: no rehash on the way
+    this.st = newRunStats(path, "serve", opts.workers ?? 1, this.speed, this.loops, pre.error, opts.out);
+    this.sv = {
+      delivered: 0,
+      reference: 0,
+      tracked: 0,
+      presets_failed: 0,
+      polls: 0,
+      flows_unserved_why: this.why,
+      mirror: null,
+      peak_concurrent: pre.peakOpen,
+      peak_held: pre.peakHeld,
+      capacity: this.capacity,
+      core_bytes: 0,
+      bytes_per_connection: 0,
+      prescan_bytes: pre.bytes,
+    };
+    this.lateness = this.paced ? new PacingSamples() : null;
+    this.gapErr = this.paced ? new PacingSamples() : null;
+    this.latency = this.paced ? new PacingSamples() : null;
+    if (this.paced) this.baseSec = Math.floor(this.wallEpochS + performance.now() / 1000);
+  }
+
+  /** The live table releases a slot: its client packets go in first, then FR_DONE, and its fidelity is settled. */
+  private release(slot: number): void {
+    const f = this.liveF[slot];
+    if (!f) return;
+    if (f.id >= 0 && !f.done && (this.nDef || this.rxQueued)) {
+      // Its client packets go into the core before the app hears FR_DONE.
+      this.drainDeferred();
+      this.settle();
     }
-    return nFree ? freeIds[--nFree] : -1;
-  };
+    this.done(f);
+    this.fid?.finishFlow(slot);
+    this.liveF[slot] = undefined;
+  }
+
+  /** tcpPreset's key (pass k's client port) through the mirror's scratch, or the host-owned scratch. */
+  private passKey(f: FlowInfo, k: number): Uint8Array {
+    const keyBuf = this.keyBuf;
+    keyBuf.set(f.key);
+    const sp = passPort(f.key[4] | (f.key[5] << 8), k);
+    keyBuf[4] = sp & 0xff;
+    keyBuf[5] = sp >>> 8;
+    return keyBuf;
+  }
+
+  private keyScratch(key: Uint8Array): number {
+    if (this.feed) return this.feed.keyScratch(key);
+    this.u8.set(key, SCRATCH_BASE);
+    return SCRATCH_BASE;
+  }
+
+  /** The capture has nothing more for the flow's mirror slot: FR_DONE (the app frees it once the connection is gone). */
+  private done(f: ServeFlow): void {
+    if (f.done || f.id < 0) return;
+    f.done = true;
+    if (!this.feed) return;
+    this.feedPut(FR_DONE, f.id, 0, 0, null, 0, 0);
+    this.pendingIds.push(f.id);
+  }
+
+  private flushDone(n: number): void {
+    const take = this.doneQ.slice(0, n);
+    this.doneQ = this.doneQ.slice(n);
+    for (const f of take)
+      if (f.deferred) this.doneQ.push(f);
+      else this.done(f);
+  }
+
+  /** A mirror slot for a new flow: a free one, or one the app has freed since (-1: none). */
+  private allocId(): number {
+    if (this.nFree) return this.freeIds[--this.nFree];
+    for (let tries = 0; tries < 2 && !this.nFree && this.pendingIds.length; tries++) {
+      if (tries) this.settle(); // the app frees slots when it reads their FR_DONE
+      const keep: number[] = [];
+      for (const id of this.pendingIds)
+        if (this.feed!.slotFree(id)) this.freeIds[this.nFree++] = id;
+        else keep.push(id);
+      this.pendingIds = keep;
+    }
+    return this.nFree ? this.freeIds[--this.nFree] : -1;
+  }
+
   /** The flow a client packet (summary w) opens: the pre-scan's record `ord`, a mirror slot if served. */
-  const newFlow = (slot: number, ord: number, w: number, v6: boolean, proto: number): ServeFlow => {
+  private newFlow(slot: number, ord: number, w: number, v6: boolean, proto: number): ServeFlow {
+    const { rec, u8, u32 } = this;
     const r = ord * REC_WORDS;
-    const known = ord < pre.flows;
+    const known = ord < this.pre.flows;
     const o = known ? rec[r + REC_OPTS] : 0;
     let fwhy = known ? recWhy(rec, ord) : "not in the pre-scan";
-    if (!mirror) {
+    if (!this.mirror) {
       if (fwhy === "no SYN-ACK") fwhy = null;
       if (proto === 17) fwhy = "UDP (answered by --app mirror only)";
     }
@@ -467,95 +602,46 @@ export function runServe(
     key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
     let id = -1;
     if (fwhy === null) {
-      id = mirror ? allocId() : 0;
-      if (id < 0) fwhy = `more than ${capacity} flows served at once`;
+      id = this.mirror ? this.allocId() : 0;
+      if (id < 0) fwhy = `more than ${this.capacity} flows served at once`;
     }
-    if (fwhy !== null && (loop === 0 || id < 0)) why[fwhy] = (why[fwhy] ?? 0) + 1;
-    if (id >= 0) servedFlows++;
-    const f: ServeFlow = {
+    if (fwhy !== null && (this.loop === 0 || id < 0)) this.why[fwhy] = (this.why[fwhy] ?? 0) + 1;
+    if (id >= 0) this.servedFlows++;
+    const f = new ServeFlow(
       ord,
       slot,
-      done: false,
       id,
       proto,
-      why: fwhy,
+      fwhy,
       key,
-      clientIsn: rec[r + REC_CLIENT_ISN],
-      serverIsn: rec[r + REC_SERVER_ISN],
-      mss: rec[r + REC_MSS] & 0xffff,
-      wscale: o & 0xff,
-      sackOk: ((o >>> 8) & RF_SACK) !== 0,
-      tsOk: ((o >>> 8) & RF_TS) !== 0,
-      tsVal: rec[r + REC_TSVAL],
-      synAckSeen: ((o >>> 8) & RF_SYNACK) !== 0 && !((o >>> 8) & RF_UDP),
-      segMss: rec[r + REC_MSS] >>> 16,
-      started: false,
-      sentEnd: undefined,
-      udpReq: 0,
-      deferred: 0,
-      blocked: -1,
-    };
-    liveF[slot] = f;
+      rec[r + REC_CLIENT_ISN],
+      rec[r + REC_SERVER_ISN],
+      rec[r + REC_MSS] & 0xffff,
+      o & 0xff,
+      ((o >>> 8) & RF_SACK) !== 0,
+      ((o >>> 8) & RF_TS) !== 0,
+      rec[r + REC_TSVAL],
+      ((o >>> 8) & RF_SYNACK) !== 0 && !((o >>> 8) & RF_UDP),
+      rec[r + REC_MSS] >>> 16,
+    );
+    this.liveF[slot] = f;
     return f;
-  };
-
-  const st = newRunStats(path, "serve", workers, speed, loops, pre.error, opts.out);
-  const sv: ServeStats = {
-    delivered: 0,
-    reference: 0,
-    tracked: 0,
-    presets_failed: 0,
-    polls: 0,
-    flows_unserved_why: why,
-    mirror: null,
-    peak_concurrent: pre.peakOpen,
-    peak_held: pre.peakHeld,
-    capacity,
-    core_bytes: 0,
-    bytes_per_connection: 0,
-    prescan_bytes: pre.bytes,
-  };
-  const drops: Record<string, number> = Object.fromEntries(SERVE_DROPS.map((r) => [r, 0]));
-  let packetsIn = 0;
-  let bytesIn = 0;
-  let sink: OutputSink | null = null;
-  let baseSec = NaN;
-  let nowNs = 0; // ns since baseSec: capture time (top) or wall time (paced)
-  let clockOffNs = 0; // paced: PASS_GAP_S per pass, for the core only
-  let rxQueued = 0;
-  let feedDue = false;
-  let polledNs = 0; // nowNs at the last poll
-  let loop = 0;
-
-  // Pacing (as replay()'s paced path): schedule origin, lateness and gap errors, latency.
-  const lateness = paced ? new PacingSamples() : null;
-  const gapErr = paced ? new PacingSamples() : null;
-  const latency = paced ? new PacingSamples() : null;
-  const schedQ = new Float64Array(8192);
-  const wallEpochS = Date.now() / 1000 - performance.now() / 1000;
-  let origin = 0;
-  let trace0 = NaN;
-  let pktIndex = 0;
-  let bitsSoFar = 0;
-  let prevSched = NaN;
-  let prevActual = NaN;
-  let passShiftS = 0; // top: timestamps of pass k move by k × this; paced: the schedule's
-  if (paced) baseSec = Math.floor(wallEpochS + performance.now() / 1000);
+  }
 
   // Transmitted frames: scored against the capture (mirror) and written (--out).
-  const onTx = (mem: Uint8Array, off: number, len: number) => {
+  private readonly onTx = (mem: Uint8Array, off: number, len: number): void => {
+    const st = this.st;
     st.packetsOut++;
     st.bytesOut += len;
-    if (sink) {
-      const sec = baseSec + Math.floor(nowNs / 1e9);
-      sink.output(mem, off, len, len, 1, sec, Math.floor(nowNs % 1e9));
+    if (this.sink) {
+      const sec = this.baseSec + Math.floor(this.nowNs / 1e9);
+      this.sink.output(mem, off, len, len, 1, sec, Math.floor(this.nowNs % 1e9));
     }
-    scoreTx(mem, off, len); // fidelity (mirror) and each flow's sentEnd (every app)
+    this.scoreTx(mem, off, len); // fidelity (mirror) and each flow's sentEnd (every app)
   };
-  const words = new Uint32Array(8); // a transmitted frame's addresses, as summary words
-  const rd32 = (m: Uint8Array, p: number) =>
-    (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
-  const scoreTx = (m: Uint8Array, o: number, len: number) => {
+
+  private scoreTx(m: Uint8Array, o: number, len: number): void {
+    const words = this.words;
     let et = (m[o + 12] << 8) | m[o + 13];
     let l3 = o + 14;
     if (et === 0x8100) {
@@ -583,11 +669,12 @@ export function runServe(
     if (proto !== 6 && proto !== 17) return;
     end = Math.min(end, o + len);
     const sp = (m[l4] << 8) | m[l4 + 1];
-    const dp = capturePort((m[l4 + 2] << 8) | m[l4 + 3], loop);
-    const ls = live.lookup(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
+    const dp = capturePort((m[l4 + 2] << 8) | m[l4 + 3], this.loop);
+    const ls = this.live.lookup(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
     if (ls >= -1) return; // frames the core sends go server → client
-    const f = liveF[-2 - ls];
+    const f = this.liveF[-2 - ls];
     if (!f || f.id < 0) return;
+    const fid = this.fid;
     if (proto === 17) {
       if (fid) fid.outDatagram(f.slot, "", m, l4 + 8, Math.max(0, end - l4 - 8));
       return;
@@ -596,45 +683,53 @@ export function runServe(
     const pay = Math.min(l4 + (m[l4 + 12] >>> 4) * 4, end);
     const tf = m[l4 + 13];
     const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
-    if (f.sentEnd === undefined || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
+    if (Number.isNaN(f.sentEnd) || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
     if (fid) fid.out(f.slot, "", f.serverIsn, seq, tf, m, pay, end - pay);
-  };
-  const wallNs = () => (wallEpochS - baseSec) * 1e9 + performance.now() * 1e6;
-  const doPoll = () => {
-    if (paced) nowNs = wallNs();
+  }
+
+  private wallNs(): number {
+    return (this.wallEpochS - this.baseSec) * 1e9 + performance.now() * 1e6;
+  }
+
+  private doPoll(): number {
+    const { st, opts } = this;
+    if (this.paced) this.nowNs = this.wallNs();
     const p0 = performance.now();
-    polledNs = nowNs;
-    copies.flush(); // frames into their mbufs, payloads into the feed
-    feed?.commit();
-    const n = poll(nowNs + clockOffNs);
+    this.polledNs = this.nowNs;
+    this.copies.flush(); // frames into their mbufs, payloads into the feed
+    this.feed?.commit();
+    const n = this.poll(this.nowNs + this.clockOffNs);
     const p1 = performance.now();
     st.procMs += p1 - p0;
-    sv.polls++;
-    opts.onBatch?.(core, n, p1 - p0, p1); // stage cost: service times, timeline (host/report/cost.ts)
+    this.sv.polls++;
+    opts.onBatch?.(this.core, n, p1 - p0, p1); // stage cost: service times, timeline (host/report/cost.ts)
     bucket(st.batches, Math.max(1, n));
-    nic.txDrain(onTx);
+    this.nic.txDrain(this.onTx);
     st.outMs += performance.now() - p1;
     return n;
-  };
+  }
+
   /** Polls until the RX frames are in and the mirror has nothing ready (bounded). */
-  const settle = () => {
-    nic.rxCommit();
-    const ready = doneQ.length; // their client packets are in the RX ring now (or held back)
+  private settle(): void {
+    this.nic.rxCommit();
+    const ready = this.doneQ.length; // their client packets are in the RX ring now (or held back)
     let taken = 0;
     let idle = 0;
-    while (taken < rxQueued) {
-      const n = doPoll();
+    while (taken < this.rxQueued) {
+      const n = this.doPoll();
       taken += n;
       if (n === 0 && ++idle > 4) break; // the core refuses frames (no mbufs): the counters say why
     }
-    if (latency && rxQueued) {
+    if (this.latency && this.rxQueued) {
       const t = performance.now();
-      for (let j = 0; j < rxQueued && j < schedQ.length; j++) latency.add((t - schedQ[j]) * 1000);
+      for (let j = 0; j < this.rxQueued && j < this.schedQ.length; j++)
+        this.latency.add((t - this.schedQ[j]) * 1000);
     }
-    rxQueued = 0;
-    if (ready) flushDone(ready);
+    this.rxQueued = 0;
+    if (ready) this.flushDone(ready);
+    const feed = this.feed;
     if (!feed) return;
-    feedDue = false;
+    this.feedDue = false;
     // Until nothing due is left: the app has read the whole feed and no flow has
     // a segment ready (bounded; a feed the app cannot take, out of stream memory,
     // stops it once a poll has made no progress).
@@ -642,12 +737,13 @@ export function runServe(
       const undrained = !feed.drained();
       if (feed.work() === 0 && !undrained) break;
       const tail = feed.tail();
-      if (feed.cmds() === 0) kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
-      doPoll();
+      if (feed.cmds() === 0) this.kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
+      this.doPoll();
       if (undrained && feed.work() === 0 && feed.tail() === tail) break;
     }
-  };
-  const feedPut = (
+  }
+
+  private feedPut(
     kind: number,
     flow: number,
     off: number,
@@ -656,388 +752,432 @@ export function runServe(
     so: number,
     len: number,
     have = len,
-  ) => {
-    feedDue = true;
-    if (feed!.put(kind, flow, off, req, src, so, len, have)) return;
-    settle();
-    feedDue = true;
-    if (!feed!.put(kind, flow, off, req, src, so, len, have))
-      throw new TraceError(path, 0, packetsIn, "serve: the mirror app's feed is full (out of stream memory)");
-  };
+  ): void {
+    this.feedDue = true;
+    if (this.feed!.put(kind, flow, off, req, src, so, len, have)) return;
+    this.settle();
+    this.feedDue = true;
+    if (!this.feed!.put(kind, flow, off, req, src, so, len, have))
+      throw new TraceError(
+        this.path,
+        0,
+        this.packetsIn,
+        "serve: the mirror app's feed is full (out of stream memory)",
+      );
+  }
 
   /**
    * One client frame into the next RX mbuf. The stack takes Ethernet: frames of
    * other link types (raw IP, BSD loopback, Linux cooked) get a made-up
    * Ethernet header in front of their IP packet (the core accepts any address).
    */
-  const deliver = (d: number, w: number, v6: boolean): boolean => {
+  private deliver(d: number, w: number, v6: boolean): boolean {
+    const { u8, u32 } = this;
     const frame = u32[d];
     const caplen = u32[d + 1];
     const eth = (u32[d + 3] & 0xffff) === 1;
     const l3 = eth ? 0 : u32[w + 6] & 0xffff;
     const len = caplen - l3 + (eth ? 0 : 14);
     if (len > 2048) return false;
-    const p = nic.rxNextData();
+    const p = this.nic.rxNextData();
     if (p < 0) return false;
-    if (eth) copies.add(p, frame, caplen);
+    if (eth) this.copies.add(p, frame, caplen);
     else {
       for (let j = 0; j < 12; j++) u8[p + j] = FAKE_MACS[j];
       u8[p + 12] = v6 ? 0x86 : 0x08;
       u8[p + 13] = v6 ? 0xdd : 0x00;
-      copies.add(p + 14, frame + l3, caplen - l3);
+      this.copies.add(p + 14, frame + l3, caplen - l3);
     }
-    nic.rxFill(len);
+    this.nic.rxFill(len);
     return true;
-  };
+  }
+
   /** Into the RX ring (settling first when it is full); false if the frame cannot fit an mbuf. */
-  const toCore = (d: number, w: number, v6: boolean, sched: number): boolean => {
-    if (!deliver(d, w, v6)) {
-      settle();
-      if (!deliver(d, w, v6)) {
-        drops.non_ip++; // longer than an mbuf: the stack cannot take it
+  private toCore(d: number, w: number, v6: boolean, sched: number): boolean {
+    if (!this.deliver(d, w, v6)) {
+      this.settle();
+      if (!this.deliver(d, w, v6)) {
+        this.drops.non_ip++; // longer than an mbuf: the stack cannot take it
         return false;
       }
     }
-    if (rxQueued < schedQ.length) schedQ[rxQueued] = sched;
-    rxQueued++;
-    if (rxQueued >= 512) settle(); // half the RX ring: keep the stack's batches bounded
-    sv.delivered++;
+    if (this.rxQueued < this.schedQ.length) this.schedQ[this.rxQueued] = sched;
+    this.rxQueued++;
+    if (this.rxQueued >= 512) this.settle(); // half the RX ring: keep the stack's batches bounded
+    this.sv.delivered++;
     return true;
-  };
-  // Held-back client packets (indices in the read batch) and their flows, in capture order.
-  const defI = new Int32Array(8192);
-  const defS = new Float64Array(8192); // paced: their schedule (latency)
-  const defF: ServeFlow[] = [];
-  let nDef = 0;
-  let round = 0;
-  const acksUnsent = (w: number, f: ServeFlow) =>
-    (u32[w + 2] & TCP_ACK) !== 0 && f.sentEnd !== undefined && ((u32[w + 4] - f.sentEnd) | 0) > 0;
+  }
+
+  private acksUnsent(w: number, f: ServeFlow): boolean {
+    // NaN sentEnd (nothing sent, no preset) compares as 0: not waiting.
+    return (this.u32[w + 2] & TCP_ACK) !== 0 && ((this.u32[w + 4] - f.sentEnd) | 0) > 0;
+  }
+
   /**
    * Polls, then lets in, in order, each held packet whose acknowledged bytes the
    * core has now sent (a flow's later packets wait behind its first blocked one);
    * again until none is left. A round in which nothing could go in lets them all
    * in: the core cannot send what they acknowledge (the capture lost it).
    */
-  const drainDeferred = () => {
-    while (nDef > 0) {
-      settle();
-      round++;
+  private drainDeferred(): void {
+    const { defI, defS, defF, u32 } = this;
+    const descW = this.descW;
+    const sumW = this.sumW;
+    while (this.nDef > 0) {
+      this.settle();
+      const round = ++this.round;
+      const nDef = this.nDef;
       let kept = 0;
       for (let j = 0; j < nDef; j++) {
         const f = defF[j];
         const i = defI[j];
         const w = sumW + i * 16;
-        if (f.blocked === round || acksUnsent(w, f)) {
+        if (f.blocked === round || this.acksUnsent(w, f)) {
           f.blocked = round;
           defI[kept] = i;
           defS[kept] = defS[j];
           defF[kept++] = f;
           continue;
         }
-        f.deferred!--;
-        toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+        f.deferred--;
+        this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
       }
       if (kept === nDef) {
         for (let j = 0; j < kept; j++) {
           const i = defI[j];
           const w = sumW + i * 16;
-          defF[j].deferred!--;
-          toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+          defF[j].deferred--;
+          this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
         }
         kept = 0;
       }
-      nDef = kept;
+      this.nDef = kept;
     }
-  };
+  }
+
   /** --out-merged: the capture's frames except the server segments the core replaced. */
-  const input = (d: number, sec: number, nsec: number) => {
-    sink!.input(u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
-  };
+  private input(d: number, sec: number, nsec: number): void {
+    const u32 = this.u32;
+    this.sink!.input(this.u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
+  }
+
   /** Paced: waits for a client packet's slot (settling what is due first); returns its schedule. */
-  const pace = (d: number, ts: number): number => {
-    if (Number.isNaN(trace0)) {
-      trace0 = ts;
-      origin = performance.now();
+  private pace(d: number, ts: number): number {
+    if (Number.isNaN(this.trace0)) {
+      this.trace0 = ts;
+      this.origin = performance.now();
     }
-    const sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
-    bitsSoFar += u32[d + 2] * 8;
-    pktIndex++;
+    const sched = this.origin + scheduleMs(this.speed, ts - this.trace0, this.pktIndex, this.bitsSoFar);
+    this.bitsSoFar += this.u32[d + 2] * 8;
+    this.pktIndex++;
     const now = performance.now();
     if (sched > now) {
       // Poll while waiting, unless the next packet is due too soon for a poll to pay
       // (adaptive batching, as IX: a poll costs a few µs) and nothing has waited long.
-      const oldest = nDef ? defS[0] : rxQueued ? schedQ[0] : Infinity;
+      const oldest = this.nDef ? this.defS[0] : this.rxQueued ? this.schedQ[0] : Infinity;
       if (sched - now >= PACE_POLL_MS || now - oldest >= PACE_HOLD_MS) {
-        drainDeferred();
-        if (rxQueued || feedDue) settle();
+        this.drainDeferred();
+        if (this.rxQueued || this.feedDue) this.settle();
       }
       const w0 = performance.now();
       sleepUntil(sched);
-      st.waitMs += performance.now() - w0;
+      this.st.waitMs += performance.now() - w0;
     }
     const actual = performance.now();
-    lateness!.add((actual - sched) * 1000);
-    if (!Number.isNaN(prevSched)) gapErr!.add(Math.abs(actual - prevActual - (sched - prevSched)) * 1000);
-    prevSched = sched;
-    prevActual = actual;
+    this.lateness!.add((actual - sched) * 1000);
+    if (!Number.isNaN(this.prevSched))
+      this.gapErr!.add(Math.abs(actual - this.prevActual - (sched - this.prevSched)) * 1000);
+    this.prevSched = sched;
+    this.prevActual = actual;
     return sched;
-  };
+  }
 
-  const progress = opts.progress ? new Progress() : null;
-  const t0 = performance.now();
-  let reader: TraceReader | null = null;
-  try {
-    for (loop = 0; loop < loops; loop++) {
-      if (paced && loop) {
-        clockOffNs = loop * PASS_GAP_S * 1e9;
-        doPoll(); // the core's clock moves on now (timers, and presets expire from it)
-      }
-      // Each pass numbers the flows anew; the previous pass's flows are done.
-      live.releaseAll();
-      nextOrd = 0;
-      const shiftS = loop * passShiftS;
-      let firstS = NaN;
-      let lastS = NaN;
-      reader = new TraceReader(path, core, opts.batch ? { batch: opts.batch } : {});
-      if (loop === 0) {
-        st.format = reader.format;
-        st.linktypes = reader.linktypes;
-      }
-      for (;;) {
-        copies.flush(); // the next read overwrites the frames they come from
-        const r0 = performance.now();
-        const n = reader.next();
-        if (n > 0) decode(n);
-        st.readMs += performance.now() - r0;
-        if (n === 0 || maxBatches-- <= 0) break;
-        if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, 1);
-        // The batch's capture times: first and last record (the span, the report's times).
-        const tsAt = (i: number) => f64[(descW + i * 8 + 6) >>> 1] + u32[descW + i * 8 + 4] / 1e9;
-        if (Number.isNaN(firstS)) firstS = tsAt(0);
-        lastS = tsAt(n - 1);
-        if (Number.isNaN(baseSec)) baseSec = Math.floor(firstS + shiftS);
-        st.firstTs ??= firstS + shiftS;
-        st.lastTs = lastS + shiftS;
-        for (let i = 0; i < n; i++) {
-          const d = descW + i * 8;
-          const w = sumW + i * 16;
-          const sec = f64[(d + 6) >>> 1] + shiftS;
-          const nsec = u32[d + 4];
-          const t = (sec - baseSec) * 1e9 + nsec;
-          if (!paced && t - polledNs > MAX_HOLD_NS && (rxQueued || feedDue || nDef)) {
-            drainDeferred();
-            settle();
-          }
-          packetsIn++;
-          // The live flows move as in the pre-scan (capture time and ports, whatever the pass).
-          if (closing) {
-            doneQ.push(closing);
-            closing = null;
-          }
-          const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, nextOrd);
-          if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
-            const cf = liveF[ls >= 0 ? ls : -2 - ls];
-            if (cf && !cf.done && cf.id >= 0) closing = cf; // after this packet (its FIN or RST) is fed
-          }
-          const fl = u32[w] & 0xffff;
-          if (fl & SUM_F_NOT_PACKET) {
-            drops.not_packet++;
-            continue;
-          }
-          bytesIn += u32[d + 2];
-          if (fl & SUM_F_UNKNOWN_LINK) {
-            if (sink) input(d, sec, nsec);
-            drops.unknown_link++;
-            continue;
-          }
-          if (!(fl & SUM_F_IP)) {
-            if (sink) input(d, sec, nsec);
-            if (fl & SUM_F_TRUNC) drops.ip_truncated++;
-            else drops.non_ip++;
-            continue;
-          }
-          const v6 = ((u32[w] >>> 16) & 0xff) === 6;
-          const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
-          let client = false;
-          let f: ServeFlow | undefined;
-          if (ls !== -1) {
-            const slot = ls >= 0 ? ls : -2 - ls;
-            client = ls >= 0;
-            f = live.ordOf(slot) === nextOrd ? newFlow(slot, nextOrd++, w, v6, proto) : liveF[slot];
-          }
-          if (!f || f.id < 0 || (!client && (!f.started || !feed))) {
-            if (f && f.id >= 0 && f.started) {
-              // Server packet of a flow a real app answers: only counted.
-              if (loop && proto) rewritePorts(w, d, false);
-              if (sink) input(d, sec, nsec);
-              sv.reference++;
-              continue;
-            }
-            if (sink) input(d, sec, nsec);
-            tracker.put(d, loop);
-            continue;
-          }
-          if (loop) rewritePorts(w, d, client);
-          if (client) {
-            if (sink) input(d, sec, nsec);
-            const sched = paced ? pace(d, sec + nsec / 1e9) : 0;
-            if (!f.started) {
-              f.started = true;
-              const key = passKey(f, loop);
-              if (feed) feedPut(FR_FLOW, f.id, 0, 0, key, 0, 40);
-              // The captured server's ISN and options, for the mirror and for a real app alike:
-              // with any other ISN the capture's client ACKs would not acknowledge our data
-              // and the connection would be reset (RFC 9293 §3.10.7.3).
-              if (proto === 6 && f.synAckSeen) {
-                // A preset expires 2·MSL after the core's clock at the call: bring that
-                // clock to this packet's time first (it may have stood still in a gap).
-                if (!paced) nowNs = Math.max(nowNs, t);
-                if ((paced ? wallNs() : nowNs) - polledNs > MAX_HOLD_NS) {
-                  settle();
-                  doPoll();
-                }
-                const rc = preset(keyScratch(key), f.serverIsn, f.mss, f.wscale, +f.sackOk, +f.tsOk, f.tsVal);
-                if (rc !== 0) sv.presets_failed++;
-                f.sentEnd = f.serverIsn; // nothing sent yet: the client's first ACK waits for our SYN-ACK
-              }
-            }
-            if (proto === 17) {
-              f.udpReq!++;
-            } else if (feed && (f.deferred || acksUnsent(w, f))) {
-              // Held back until the core has sent what it acknowledges (drainDeferred).
-              if (nDef === defI.length) drainDeferred();
-              defI[nDef] = i;
-              defS[nDef] = sched;
-              defF[nDef++] = f;
-              f.deferred = (f.deferred ?? 0) + 1;
-              if (!paced) nowNs = Math.max(nowNs, t);
-              continue;
-            } else if (acksUnsent(w, f)) {
-              // It acknowledges bytes the core has not sent yet: let the core catch up first.
-              if (!paced) nowNs = Math.max(nowNs, t);
-              settle();
-              // A real app answers inside the core (bounded: one that never answers does not stall us).
-              for (let k = 0; k < 8 && !feed && acksUnsent(w, f); k++) doPoll();
-            }
-            if (!paced) nowNs = Math.max(nowNs, t);
-            toCore(d, w, v6, sched);
-            continue;
-          }
-          // Server → client: the reference.
-          sv.reference++;
-          if (!paced) nowNs = Math.max(nowNs, t);
-          const frame = u32[d];
-          const l4 = frame + (u32[w + 6] >>> 16);
-          // Payload length from the headers; the captured part may be shorter (snap length).
-          const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
-          if (proto === 17) {
-            const pay = l4 + 8;
-            const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-            fid!.refDatagram(f.slot, "", plen, u8, pay, have);
-            if (!f.done) feedPut(FR_DGRAM, f.id, 0, f.udpReq!, u8, pay, plen, have);
-            continue;
-          }
-          const tflags = u32[w + 2] & 0xfff;
-          const seq = u32[w + 3];
-          const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
-          const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
-          fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
-          const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
-          if (tflags & TCP_SYN || f.done) continue; // the core answers the SYN itself
-          if (plen) feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
-          if (tflags & TCP_FIN) feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
-          else if (tflags & TCP_RST) feedPut(FR_RST, f.id, 0, req, null, 0, 0);
-        }
-        if (closing) {
-          doneQ.push(closing);
-          closing = null;
-        }
-        drainDeferred(); // before the next read overwrites their frames
-        if (rxQueued || feedDue) settle();
-        tracker.flush(loop);
-        if (progress) progress.tick(packetsIn, loop, loops, reader.offset, reader.fileSize);
-      }
-      reader.close();
-      reader = null;
-      settle();
-      if (loop === 0 && !Number.isNaN(firstS))
-        passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
-    }
-  } catch (e) {
-    if (!(e instanceof TraceError)) throw e;
-    st.error ??= e.message;
-  } finally {
+  /** Every pass, then the report. */
+  run(): ReplayReport {
+    const { st, opts, paced, loops } = this;
+    const progress = opts.progress ? new Progress() : null;
+    const t0 = performance.now();
+    let reader: TraceReader | null = null;
     try {
-      settle();
-      tracker.flush(loop);
+      for (this.loop = 0; this.loop < loops; this.loop++) {
+        const loop = this.loop;
+        if (paced && loop) {
+          this.clockOffNs = loop * PASS_GAP_S * 1e9;
+          this.doPoll(); // the core's clock moves on now (timers, and presets expire from it)
+        }
+        // Each pass numbers the flows anew; the previous pass's flows are done.
+        this.live.releaseAll();
+        this.nextOrd = 0;
+        this.shiftS = loop * this.passShiftS;
+        let firstS = NaN;
+        let lastS = NaN;
+        reader = new TraceReader(this.path, this.core, opts.batch ? { batch: opts.batch } : {});
+        if (loop === 0) {
+          st.format = reader.format;
+          st.linktypes = reader.linktypes;
+        }
+        for (;;) {
+          this.copies.flush(); // the next read overwrites the frames they come from
+          const r0 = performance.now();
+          const n = reader.next();
+          if (n > 0) this.decode(n);
+          st.readMs += performance.now() - r0;
+          if (n === 0 || this.maxBatches-- <= 0) break;
+          if (opts.out && !this.sink) this.sink = new OutputSink(opts.out, !!opts.outMerged, 1);
+          // The batch's capture times: first and last record (the span, the report's times).
+          if (Number.isNaN(firstS)) firstS = this.tsAt(0);
+          lastS = this.tsAt(n - 1);
+          if (Number.isNaN(this.baseSec)) this.baseSec = Math.floor(firstS + this.shiftS);
+          st.firstTs ??= firstS + this.shiftS;
+          st.lastTs = lastS + this.shiftS;
+          for (let i = 0; i < n; i++) this.packet(i);
+          if (this.closing) {
+            this.doneQ.push(this.closing);
+            this.closing = null;
+          }
+          this.drainDeferred(); // before the next read overwrites their frames
+          if (this.rxQueued || this.feedDue) this.settle();
+          this.tracker.flush(loop);
+          if (progress) progress.tick(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
+        }
+        reader.close();
+        reader = null;
+        this.settle();
+        if (loop === 0 && !Number.isNaN(firstS))
+          this.passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
+      }
+    } catch (e) {
+      if (!(e instanceof TraceError)) throw e;
+      st.error ??= e.message;
     } finally {
-      reader?.close();
-      sink?.close();
-      progress?.done();
+      try {
+        this.settle();
+        this.tracker.flush(this.loop);
+      } finally {
+        reader?.close();
+        this.sink?.close();
+        progress?.done();
+      }
+    }
+    st.wallMs = performance.now() - t0;
+    return this.report();
+  }
+
+  /** Capture time (s) of record i of the batch. */
+  private tsAt(i: number): number {
+    const d = this.descW + i * 8;
+    return this.f64[(d + 6) >>> 1] + this.u32[d + 4] / 1e9;
+  }
+
+  /** Record i of the read batch: where it goes (see the top of the file). */
+  private packet(i: number): void {
+    const { u8, u32, f64, drops, paced, loop, feed } = this;
+    const d = this.descW + i * 8;
+    const w = this.sumW + i * 16;
+    const sec = f64[(d + 6) >>> 1] + this.shiftS;
+    const nsec = u32[d + 4];
+    const t = (sec - this.baseSec) * 1e9 + nsec;
+    if (!paced && t - this.polledNs > MAX_HOLD_NS && (this.rxQueued || this.feedDue || this.nDef)) {
+      this.drainDeferred();
+      this.settle();
+    }
+    this.packetsIn++;
+    // The live flows move as in the pre-scan (capture time and ports, whatever the pass).
+    if (this.closing) {
+      this.doneQ.push(this.closing);
+      this.closing = null;
+    }
+    const live = this.live;
+    const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, this.nextOrd);
+    if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
+      const cf = this.liveF[ls >= 0 ? ls : -2 - ls];
+      if (cf && !cf.done && cf.id >= 0) this.closing = cf; // after this packet (its FIN or RST) is fed
+    }
+    const fl = u32[w] & 0xffff;
+    if (fl & SUM_F_NOT_PACKET) {
+      drops.not_packet++;
+      return;
+    }
+    this.bytesIn += u32[d + 2];
+    const sink = this.sink;
+    if (fl & SUM_F_UNKNOWN_LINK) {
+      if (sink) this.input(d, sec, nsec);
+      drops.unknown_link++;
+      return;
+    }
+    if (!(fl & SUM_F_IP)) {
+      if (sink) this.input(d, sec, nsec);
+      if (fl & SUM_F_TRUNC) drops.ip_truncated++;
+      else drops.non_ip++;
+      return;
+    }
+    const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+    const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
+    let client = false;
+    let f: ServeFlow | undefined;
+    if (ls !== -1) {
+      const slot = ls >= 0 ? ls : -2 - ls;
+      client = ls >= 0;
+      f =
+        live.ordOf(slot) === this.nextOrd
+          ? this.newFlow(slot, this.nextOrd++, w, v6, proto)
+          : this.liveF[slot];
+    }
+    if (!f || f.id < 0 || (!client && (!f.started || !feed))) {
+      if (f && f.id >= 0 && f.started) {
+        // Server packet of a flow a real app answers: only counted.
+        if (loop && proto) this.rewritePorts(w, d, false);
+        if (sink) this.input(d, sec, nsec);
+        this.sv.reference++;
+        return;
+      }
+      if (sink) this.input(d, sec, nsec);
+      this.tracker.put(d, loop);
+      return;
+    }
+    if (loop) this.rewritePorts(w, d, client);
+    if (client) {
+      if (sink) this.input(d, sec, nsec);
+      const sched = paced ? this.pace(d, sec + nsec / 1e9) : 0;
+      if (!f.started) this.start(f, proto, t);
+      if (proto === 17) {
+        f.udpReq++;
+      } else if (feed && (f.deferred || this.acksUnsent(w, f))) {
+        // Held back until the core has sent what it acknowledges (drainDeferred).
+        if (this.nDef === this.defI.length) this.drainDeferred();
+        this.defI[this.nDef] = i;
+        this.defS[this.nDef] = sched;
+        this.defF[this.nDef++] = f;
+        f.deferred++;
+        if (!paced) this.nowNs = Math.max(this.nowNs, t);
+        return;
+      } else if (this.acksUnsent(w, f)) {
+        // It acknowledges bytes the core has not sent yet: let the core catch up first.
+        if (!paced) this.nowNs = Math.max(this.nowNs, t);
+        this.settle();
+        // A real app answers inside the core (bounded: one that never answers does not stall us).
+        for (let k = 0; k < 8 && !feed && this.acksUnsent(w, f); k++) this.doPoll();
+      }
+      if (!paced) this.nowNs = Math.max(this.nowNs, t);
+      this.toCore(d, w, v6, sched);
+      return;
+    }
+    // Server → client: the reference.
+    this.sv.reference++;
+    if (!paced) this.nowNs = Math.max(this.nowNs, t);
+    const frame = u32[d];
+    const l4 = frame + (u32[w + 6] >>> 16);
+    // Payload length from the headers; the captured part may be shorter (snap length).
+    const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
+    if (proto === 17) {
+      const pay = l4 + 8;
+      const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+      this.fid!.refDatagram(f.slot, "", plen, u8, pay, have);
+      if (!f.done) this.feedPut(FR_DGRAM, f.id, 0, f.udpReq, u8, pay, plen, have);
+      return;
+    }
+    const tflags = u32[w + 2] & 0xfff;
+    const seq = u32[w + 3];
+    const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
+    const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+    this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
+    const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
+    if (tflags & TCP_SYN || f.done) return; // the core answers the SYN itself
+    if (plen) this.feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
+    if (tflags & TCP_FIN) this.feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
+    else if (tflags & TCP_RST) this.feedPut(FR_RST, f.id, 0, req, null, 0, 0);
+  }
+
+  /** A flow's first client packet in this pass (t: its capture time, ns since baseSec): announce and preset it. */
+  private start(f: ServeFlow, proto: number, t: number): void {
+    const paced = this.paced;
+    f.started = true;
+    const key = this.passKey(f, this.loop);
+    if (this.feed) this.feedPut(FR_FLOW, f.id, 0, 0, key, 0, 40);
+    // The captured server's ISN and options, for the mirror and for a real app alike:
+    // with any other ISN the capture's client ACKs would not acknowledge our data
+    // and the connection would be reset (RFC 9293 §3.10.7.3).
+    if (proto === 6 && f.synAckSeen) {
+      // A preset expires 2·MSL after the core's clock at the call: bring that
+      // clock to this packet's time first (it may have stood still in a gap).
+      if (!paced) this.nowNs = Math.max(this.nowNs, t);
+      if ((paced ? this.wallNs() : this.nowNs) - this.polledNs > MAX_HOLD_NS) {
+        this.settle();
+        this.doPoll();
+      }
+      const rc = this.preset(this.keyScratch(key), f.serverIsn, f.mss, f.wscale, +f.sackOk, +f.tsOk, f.tsVal);
+      if (rc !== 0) this.sv.presets_failed++;
+      f.sentEnd = f.serverIsn; // nothing sent yet: the client's first ACK waits for our SYN-ACK
     }
   }
-  st.wallMs = performance.now() - t0;
-  if (paced) {
-    const [l50, l99] = lateness!.quantiles([0.5, 0.99]) ?? [0, 0];
-    const [g50, g99] = gapErr!.quantiles([0.5, 0.99]) ?? [0, 0];
-    st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
-    const q = latency!.quantiles([0.5, 0.99, 0.999]);
-    st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+
+  /** The report of the finished run. */
+  private report(): ReplayReport {
+    const { st, sv, core, pre, opts, drops, packetsIn, bytesIn, tracker, feed, fid } = this;
+    const paced = this.paced;
+    if (paced) {
+      const [l50, l99] = this.lateness!.quantiles([0.5, 0.99]) ?? [0, 0];
+      const [g50, g99] = this.gapErr!.quantiles([0.5, 0.99]) ?? [0, 0];
+      st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
+      const q = this.latency!.quantiles([0.5, 0.99, 0.999]);
+      st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+    }
+    if (feed) sv.mirror = feed.status();
+    sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
+    const tc = tracker.core ? readCounters(tracker.core) : null;
+    sv.tracked = tc ? tc.rp_processed : 0;
+    // The track core's own drops (it parses for itself: a tunnel the decoder looked through may stop it).
+    if (tc)
+      for (const r of [...SERVE_DROPS, ...TRACK_DROPS])
+        if (tc[`rp_drop_${r}`]) drops[r] = (drops[r] ?? 0) + tc[`rp_drop_${r}`];
+    const fidelity = fid ? fid.finish() : null;
+    opts.onEnd?.(core); // stage cost: read the core's stage timers
+    const base = buildReport(core, st, cpus());
+    const sec = st.wallMs / 1000;
+    const processed = sv.delivered + sv.reference + sv.tracked;
+    const stages: Record<string, number> = {
+      read: packetsIn ? Math.round((st.readMs * 1e8) / packetsIn) / 100 : 0,
+      serve: packetsIn ? Math.round((st.procMs * 1e8) / packetsIn) / 100 : 0,
+      output: packetsIn ? Math.round((st.outMs * 1e8) / packetsIn) / 100 : 0,
+    };
+    const served = this.servedFlows;
+    sv.flows_unserved_why = this.why;
+    sv.core_bytes = core.totalBytes;
+    sv.bytes_per_connection = Math.round(core.totalBytes / Math.max(1, pre.peakOpen));
+    const tracked = tc ? tc.rp_flows : 0;
+    const pps = sec > 0 ? Math.round(packetsIn / sec) : 0;
+    const mbps = sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0;
+    return {
+      ...base,
+      app: this.app,
+      packets_in: packetsIn,
+      packets_out: st.packetsOut,
+      bytes_in: bytesIn,
+      bytes_out: st.bytesOut,
+      packets_processed: processed,
+      flows: { total: served + tracked, served, tracked, midstream: tc ? tc.rp_flows_midstream : 0 },
+      pps,
+      mbps,
+      // buildReport's rates count the core's received frames: here every input packet counts.
+      pacing: base.pacing && { ...base.pacing, achieved_pps: pps, achieved_mbps: mbps },
+      drops: drops as ReplayReport["drops"],
+      fidelity,
+      stages,
+      stages_cycles_est: null,
+      worker_packets: [packetsIn],
+      tcp: null,
+      serve: sv,
+      out: st.outFile ? { file: st.outFile, records: this.sink?.records ?? 0 } : null,
+    };
   }
-  if (feed) sv.mirror = feed.status();
-  sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
-  const tc = tracker.core ? readCounters(tracker.core) : null;
-  sv.tracked = tc ? tc.rp_processed : 0;
-  // The track core's own drops (it parses for itself: a tunnel the decoder looked through may stop it).
-  if (tc)
-    for (const r of [...SERVE_DROPS, ...TRACK_DROPS])
-      if (tc[`rp_drop_${r}`]) drops[r] = (drops[r] ?? 0) + tc[`rp_drop_${r}`];
-  const fidelity = fid ? fid.finish() : null;
-  opts.onEnd?.(core); // stage cost: read the core's stage timers
-  const base = buildReport(core, st, cpus());
-  const sec = st.wallMs / 1000;
-  const processed = sv.delivered + sv.reference + sv.tracked;
-  const stages: Record<string, number> = {
-    read: packetsIn ? Math.round((st.readMs * 1e8) / packetsIn) / 100 : 0,
-    serve: packetsIn ? Math.round((st.procMs * 1e8) / packetsIn) / 100 : 0,
-    output: packetsIn ? Math.round((st.outMs * 1e8) / packetsIn) / 100 : 0,
-  };
-  const served = servedFlows;
-  sv.flows_unserved_why = why;
-  sv.core_bytes = core.totalBytes;
-  sv.bytes_per_connection = Math.round(core.totalBytes / Math.max(1, pre.peakOpen));
-  const tracked = tc ? tc.rp_flows : 0;
-  const pps = sec > 0 ? Math.round(packetsIn / sec) : 0;
-  const mbps = sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0;
-  return {
-    ...base,
-    app,
-    packets_in: packetsIn,
-    packets_out: st.packetsOut,
-    bytes_in: bytesIn,
-    bytes_out: st.bytesOut,
-    packets_processed: processed,
-    flows: { total: served + tracked, served, tracked, midstream: tc ? tc.rp_flows_midstream : 0 },
-    pps,
-    mbps,
-    // buildReport's rates count the core's received frames: here every input packet counts.
-    pacing: base.pacing && { ...base.pacing, achieved_pps: pps, achieved_mbps: mbps },
-    drops: drops as ReplayReport["drops"],
-    fidelity,
-    stages,
-    stages_cycles_est: null,
-    worker_packets: [packetsIn],
-    tcp: null,
-    serve: sv,
-    out: st.outFile ? { file: st.outFile, records: sink?.records ?? 0 } : null,
-  };
 
   /** Pass k > 0: the client port (source of a client packet, destination of a server one) → port + k. */
-  function rewritePorts(w: number, d: number, fromClient: boolean): void {
+  private rewritePorts(w: number, d: number, fromClient: boolean): void {
+    const { u8, u32 } = this;
     const l4 = u32[d] + (u32[w + 6] >>> 16);
     const p = fromClient ? l4 : l4 + 2;
     if (p + 2 > u32[d] + u32[d + 1]) return;
-    const port = passPort((u8[p] << 8) | u8[p + 1], loop);
+    const port = passPort((u8[p] << 8) | u8[p + 1], this.loop);
     const tcp = u32[w] & SUM_F_TCP;
     const c = tcp ? l4 + 16 : l4 + 6;
     const cOk = c + 2 <= u32[d] + u32[d + 1];
@@ -1049,4 +1189,9 @@ export function runServe(
     }
     rewrite16(u8, p, port, cOk ? c : -1);
   }
+}
+
+/** A little-endian u32 of m at p (a transmitted frame's address words, as the decode summary holds them). */
+function rd32(m: Uint8Array, p: number): number {
+  return (m[p] | (m[p + 1] << 8) | (m[p + 2] << 16) | (m[p + 3] << 24)) >>> 0;
 }
