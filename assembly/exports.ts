@@ -43,7 +43,7 @@ export { framePcap, pcapFramedEnd } from "./wire/pcap";
 export { replayRawBatch } from "./replay/raw";
 export { replayTrackBatch, trackStates, trackBytes } from "./replay/track";
 export { replayReset, replayWorkerCounts } from "./replay/common";
-export { replayDispatchBatch } from "./replay/dispatch";
+export { replayDispatchBatch, replayGatherBatch } from "./replay/dispatch";
 export { tcpInit, tcpTimers, tcpFlush, tcpListen, tcpUnlisten, tcpTcbBytes } from "./net/tcp/engine";
 export { tcpInput } from "./net/tcp/input";
 export { tcpCommand, tcpPreset, timerCommand } from "./net/tcp/commands";
@@ -61,4 +61,4 @@ export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/
 export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
 export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";
 export { kChecksum, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
-export { serveCopies } from "./replay/serve";
+export { serveCopies, serveHash } from "./replay/serve";

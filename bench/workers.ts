@@ -2,22 +2,29 @@
 // threads (host/commands/replay-workers.ts) on one large capture, in one run,
 // and what that says about more workers.
 //
-// Measured, median of `runs` runs each, in alternation (one thread, then two):
+// Measured, `runs` runs each, alternating (one thread, two workers, dispatcher
+// alone), median (min-max):
 //   - end-to-end packets/s with 1 and 2 workers, and their ratio;
+//   - CPU: the process's CPU time per packet (all threads) and the CPUs it got
+//     (CPU time / wall time), and the machine's idle CPUs over the same run
+//     (/proc/stat): on a shared 2-vCPU VM a second worker only helps if there
+//     is a second CPU to be had;
 //   - the dispatcher's cost per packet alone: a run whose workers give every
-//     frame back unprocessed (discard), so read + hash + copy/ring are measured
-//     with the dispatcher on a core of its own;
-//   - the per-worker cost per packet: ns inside the core's batch calls, from
-//     the two-worker runs (each worker's own clock).
+//     frame back uncopied and unprocessed (discard): read, gather (parse, hash,
+//     copy into the outboxes: one WASM call per batch), ring words, and the
+//     thread's CPU time (not inflated by waiting for a CPU): the cost the
+//     projection uses;
+//   - the per-worker cost per packet: its bulk copy from the outbox + the core's
+//     batch calls, from the two-worker runs (each worker's own clock).
 // Projected for N workers, each on a core of its own plus one for the
 // dispatcher: min(N / worker cost, 1 / dispatch cost). The single dispatcher is
 // the bottleneck from N = worker cost / dispatch cost on. IX has no such
 // thread: the NIC hashes (RSS) and DMAs each packet into the queue of the core
 // that owns its flow, so every core reads its own queue. The equivalent here is
 // one reader/dispatcher per input source (a capture file or tap queue per
-// core), which the "per source" column projects: N / (read + hash + worker).
+// core), which the "per source" column projects: N / (dispatch + worker cost).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { runGen } from "../host/commands/gen.ts";
 import { replay } from "../host/commands/replay.ts";
@@ -31,7 +38,7 @@ export interface ProjectionRow {
   /** One dispatcher: min(workers_pps, 1 / dispatch cost). */
   one_dispatcher_pps: number;
   bound: "workers" | "dispatcher";
-  /** One reader/dispatcher per input source (IX's hardware RSS): N / (read + hash + worker cost). */
+  /** One reader/dispatcher per input source (IX's hardware RSS): N / (dispatch + worker cost). */
   per_source_pps: number;
 }
 
@@ -41,21 +48,37 @@ export interface WorkersModeBench {
   two_pps: Summary;
   /** median(two) / median(one) */
   ratio: number;
+  /** Per run pair: two / one (alternated, so each pair saw about the same load). */
+  pair_ratio: Summary;
+  /** Process CPU time (all threads) per packet, and CPUs the process got (CPU time / wall). */
+  one_cpu_ns: Summary;
+  two_cpu_ns: Summary;
+  one_cpus: Summary;
+  two_cpus: Summary;
+  /** Idle CPUs of the whole machine during the two-worker runs (/proc/stat), i.e. what was there to take. */
+  two_idle_cpus: Summary;
   /** ns per packet in the one-thread core calls (replay's stages[mode]). */
   one_core_ns: Summary;
-  /**
-   * The dispatcher alone (discard runs): read, hash, copy + ring (wall clock, so
-   * preemption on a loaded machine counts), their sum, and the thread's CPU time
-   * per packet over the same loop (not inflated by waiting for a CPU): the cost
-   * the projection uses.
-   */
-  dispatch_ns: { read: Summary; hash: Summary; copy: Summary; total: Summary; cpu: Summary };
-  /** Per-worker cost: ns per packet inside the core's batch calls, two-worker runs. */
+  /** The dispatcher alone (discard runs): wall-clock parts and the thread's CPU time per packet. */
+  dispatch_ns: { read: Summary; gather: Summary; ring: Summary; cpu: Summary };
+  /** The dispatcher thread's CPU per packet in the real two-worker runs. */
+  dispatch_cpu_in_run: Summary;
+  /** Per-worker cost per packet it got: bulk copy + core calls (wall, inside the calls), two-worker runs. */
+  worker_copy_ns: Summary;
+  worker_core_ns: Summary;
   worker_ns: Summary;
   /** Share of the packets the busiest of the two workers got (the RETA split of this capture's flows). */
   busiest_share: number;
   /** Workers from which one dispatcher is the bottleneck: worker cost / dispatch cost. */
   dispatcher_bound_from: number;
+  /**
+   * Upper bounds on the ratio from the measured costs: one reader (2-worker
+   * throughput ≤ 1 / dispatcher CPU), and two CPUs shared by the dispatcher
+   * and both workers (≤ 2 / (dispatch + worker cost per packet)); each over the
+   * one-thread CPU per packet.
+   */
+  bound_one_reader: number;
+  bound_two_cpus: number;
   projection: ProjectionRow[];
 }
 
@@ -90,42 +113,95 @@ function loadavg(): string {
   }
 }
 
+/** Machine-wide idle and total jiffies (/proc/stat "cpu" line; idle + iowait), or null off Linux. */
+function cpuJiffies(): { idle: number; total: number } | null {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+interface Measured<T> {
+  r: T;
+  /** Process CPU ms (all threads), wall ms, machine idle CPUs over the run. */
+  cpuMs: number;
+  wallMs: number;
+  idleCpus: number;
+}
+
+async function measure<T>(f: () => T | Promise<T>): Promise<Measured<T>> {
+  const j0 = cpuJiffies();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await f();
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const j1 = cpuJiffies();
+  const ncpu = cpus().length;
+  const idleCpus =
+    j0 && j1 && j1.total > j0.total ? ((j1.idle - j0.idle) / (j1.total - j0.total)) * ncpu : NaN;
+  return { r, cpuMs: (c.user + c.system) / 1000, wallMs, idleCpus };
+}
+
 async function benchMode(path: string, mode: "raw" | "track", runs: number): Promise<WorkersModeBench> {
   // Warm-up: tier the wasm and JS code up (each worker thread compiles on its own).
   replay(path, { mode });
   await replayWorkers(path, { mode, workers: 2 });
   const one: number[] = [];
   const two: number[] = [];
+  const pair: number[] = [];
+  const oneCpu: number[] = [];
+  const twoCpu: number[] = [];
+  const oneCpus: number[] = [];
+  const twoCpus: number[] = [];
+  const twoIdle: number[] = [];
   const oneCore: number[] = [];
-  const workerNs: number[] = [];
+  const wCopy: number[] = [];
+  const wCore: number[] = [];
+  const wAll: number[] = [];
   const read: number[] = [];
-  const hash: number[] = [];
-  const copy: number[] = [];
-  const total: number[] = [];
+  const gather: number[] = [];
+  const ring: number[] = [];
   const cpu: number[] = [];
+  const cpuInRun: number[] = [];
   let busiest = 0;
   for (let i = 0; i < runs; i++) {
-    const a = replay(path, { mode });
-    one.push(a.pps);
-    oneCore.push(a.stages[mode]);
-    const b = await replayWorkers(path, { mode, workers: 2 });
-    two.push(b.pps);
-    for (const w of b.per_worker) workerNs.push(w.busy_ns_per_packet);
-    busiest = Math.max(...b.per_worker.map((w) => w.packets)) / b.packets_in;
+    const a = await measure(() => replay(path, { mode }));
+    one.push(a.r.pps);
+    oneCore.push(a.r.stages[mode]);
+    oneCpu.push((a.cpuMs * 1e6) / a.r.packets_in);
+    oneCpus.push(a.cpuMs / a.wallMs);
+    // Worker start-up is outside the measured part of b.r.pps (its wall time
+    // starts at the first read), but inside this CPU/wall window: spawn costs
+    // are in two_cpu_ns, so that figure is an upper bound.
+    const b = await measure(() => replayWorkers(path, { mode, workers: 2 }));
+    two.push(b.r.pps);
+    pair.push(b.r.pps / a.r.pps);
+    twoCpu.push((b.cpuMs * 1e6) / b.r.packets_in);
+    twoCpus.push(b.cpuMs / b.wallMs);
+    twoIdle.push(b.idleCpus);
+    if (b.r.dispatch.cpu_ns !== null) cpuInRun.push(b.r.dispatch.cpu_ns);
+    for (const w of b.r.per_worker) {
+      wCopy.push(w.copy_ns_per_packet);
+      wCore.push(w.busy_ns_per_packet);
+      wAll.push(w.copy_ns_per_packet + w.busy_ns_per_packet);
+    }
+    busiest = Math.max(...b.r.per_worker.map((w) => w.packets)) / b.r.packets_in;
     const d = await replayWorkers(path, { mode, workers: 2, discard: true });
     read.push(d.dispatch.read_ns);
-    hash.push(d.dispatch.hash_ns);
-    copy.push(d.dispatch.copy_ns);
-    total.push(d.dispatch.read_ns + d.dispatch.hash_ns + d.dispatch.copy_ns);
-    cpu.push(d.dispatch.cpu_ns ?? d.dispatch.read_ns + d.dispatch.hash_ns + d.dispatch.copy_ns);
+    gather.push(d.dispatch.gather_ns);
+    ring.push(d.dispatch.ring_ns);
+    cpu.push(d.dispatch.cpu_ns ?? d.dispatch.read_ns + d.dispatch.gather_ns + d.dispatch.ring_ns);
   }
-  const w = summarize(workerNs);
-  const dt = summarize(total);
+  const w = summarize(wAll);
   const dc = summarize(cpu);
-  // Per source: each core reads and hashes its own input; read + hash taken from
-  // the dispatcher's CPU cost in the proportion the wall-clock split gives.
-  const share = (summarize(read).median + summarize(hash).median) / dt.median;
-  const perSourceNs = dc.median * share + w.median;
+  const s1 = summarize(one);
+  const s2 = summarize(two);
+  const c1 = summarize(oneCpu);
+  // Per source: each core reads, hashes and processes its own input.
+  const perSourceNs = dc.median + w.median;
   const projection = [1, 2, 4, 8, 16].map((n): ProjectionRow => {
     const workersPps = (n * 1e9) / w.median;
     const dispPps = 1e9 / dc.median;
@@ -137,18 +213,29 @@ async function benchMode(path: string, mode: "raw" | "track", runs: number): Pro
       per_source_pps: (n * 1e9) / perSourceNs,
     };
   });
-  const s1 = summarize(one);
-  const s2 = summarize(two);
   return {
     mode,
     one_pps: s1,
     two_pps: s2,
     ratio: s2.median / s1.median,
+    pair_ratio: summarize(pair),
+    one_cpu_ns: c1,
+    two_cpu_ns: summarize(twoCpu),
+    one_cpus: summarize(oneCpus),
+    two_cpus: summarize(twoCpus),
+    two_idle_cpus: summarize(twoIdle.filter((x) => Number.isFinite(x))),
     one_core_ns: summarize(oneCore),
-    dispatch_ns: { read: summarize(read), hash: summarize(hash), copy: summarize(copy), total: dt, cpu: dc },
+    dispatch_ns: { read: summarize(read), gather: summarize(gather), ring: summarize(ring), cpu: dc },
+    dispatch_cpu_in_run: summarize(cpuInRun.length ? cpuInRun : [NaN]),
+    worker_copy_ns: summarize(wCopy),
+    worker_core_ns: summarize(wCore),
     worker_ns: w,
     busiest_share: busiest,
     dispatcher_bound_from: w.median / dc.median,
+    bound_one_reader: c1.median / dc.median,
+    // Two workers each get half the packets: per input packet the machine spends
+    // dispatch + (copy + core) of CPU, spread over 2 CPUs at best.
+    bound_two_cpus: Math.min((2 * c1.median) / (dc.median + w.median), c1.median / dc.median),
     projection,
   };
 }
@@ -173,20 +260,28 @@ export function formatWorkers(
   row: (name: string, s: Summary, unit: string) => string,
 ): string[] {
   const lines = [
-    `\nworkers: ${b.file} (${fmt(b.packets)} packets, ${(b.bytes / 1e6).toFixed(0)} MB; gen etc --packets ${PACKETS} --conns ${CONNS}); load average ${b.loadavg}`,
+    `\nworkers: ${b.file} (${fmt(b.packets)} packets, ${(b.bytes / 1e6).toFixed(0)} MB; gen etc --packets ${PACKETS} --conns ${CONNS}); ${cpus().length} CPUs, load average ${b.loadavg}`,
   ];
   for (const m of [b.raw, b.track]) {
     lines.push(
       row(`${m.mode}, 1 worker (this thread)`, m.one_pps, "packets/s"),
       row(`${m.mode}, 2 worker threads`, m.two_pps, "packets/s"),
-      `  ${m.mode}: 2 workers / 1: ${m.ratio.toFixed(2)}x (aim >= 1.7x: ${m.ratio >= 1.7 ? "met" : "NOT met"}); busiest worker got ${(m.busiest_share * 100).toFixed(1)} % of the packets`,
+      `  ${m.mode}: 2 workers / 1: ${m.ratio.toFixed(2)}x (aim >= 1.7x: ${m.ratio >= 1.7 ? "met" : "NOT met"}); per alternated pair ${m.pair_ratio.median.toFixed(2)}x (${m.pair_ratio.min.toFixed(2)}-${m.pair_ratio.max.toFixed(2)}); busiest worker got ${(m.busiest_share * 100).toFixed(1)} % of the packets`,
+      row(`${m.mode}: 1 thread, process CPU`, m.one_cpu_ns, "ns/packet"),
+      row(`${m.mode}: 2 workers, process CPU (all threads)`, m.two_cpu_ns, "ns/packet"),
+      row(`${m.mode}: 1 thread, CPUs obtained`, m.one_cpus, "CPUs"),
+      row(`${m.mode}: 2 workers, CPUs obtained`, m.two_cpus, "CPUs"),
+      row(`${m.mode}: 2 workers, machine idle meanwhile`, m.two_idle_cpus, "CPUs"),
       row(`${m.mode}: dispatcher read`, m.dispatch_ns.read, "ns/packet"),
-      row(`${m.mode}: dispatcher hash (WASM)`, m.dispatch_ns.hash, "ns/packet"),
-      row(`${m.mode}: dispatcher copy + ring`, m.dispatch_ns.copy, "ns/packet"),
-      row(`${m.mode}: dispatcher total`, m.dispatch_ns.total, "ns/packet"),
-      row(`${m.mode}: dispatcher thread CPU`, m.dispatch_ns.cpu, "ns/packet"),
-      row(`${m.mode}: per-worker cost`, m.worker_ns, "ns/packet"),
+      row(`${m.mode}: dispatcher gather (WASM)`, m.dispatch_ns.gather, "ns/packet"),
+      row(`${m.mode}: dispatcher ring (JS)`, m.dispatch_ns.ring, "ns/packet"),
+      row(`${m.mode}: dispatcher thread CPU, alone`, m.dispatch_ns.cpu, "ns/packet"),
+      row(`${m.mode}: dispatcher thread CPU, in the 2-worker run`, m.dispatch_cpu_in_run, "ns/packet"),
+      row(`${m.mode}: per-worker copy from outbox`, m.worker_copy_ns, "ns/packet"),
+      row(`${m.mode}: per-worker core calls`, m.worker_core_ns, "ns/packet"),
+      row(`${m.mode}: per-worker cost (copy + core)`, m.worker_ns, "ns/packet"),
       row(`${m.mode}: one thread, in the core`, m.one_core_ns, "ns/packet"),
+      `  ${m.mode}: bounds on 2/1 from these costs: one reader ${m.bound_one_reader.toFixed(2)}x (1-thread CPU / dispatcher CPU), 3 threads on 2 free CPUs ${m.bound_two_cpus.toFixed(2)}x`,
       `  ${m.mode}: projection (one core per worker + one for the dispatcher); one dispatcher is the bottleneck from ${m.dispatcher_bound_from.toFixed(1)} workers on`,
       `    workers   workers alone   one dispatcher        one reader per source (RSS-like)`,
     );

@@ -8,7 +8,7 @@
 //
 // Policy for a frame the replay drops before flow lookup (not a packet, unknown
 // link, non-IP, truncated IP): worker 0, which counts the drop with its reason.
-import { DESC_BYTES } from "../mem/desc";
+import { DESC_BYTES, DESC_CAPLEN, DESC_OFF } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
 import { retaLookup } from "../flow/reta";
 import { rpHash, rpParseDesc, verdictAt } from "./common";
@@ -22,5 +22,85 @@ export function replayDispatchBatch(first: u32, count: u32, loop: u32): u32 {
   let d = regionOffset(R_DESC) + <usize>first * DESC_BYTES;
   for (let i = first; i < first + count; i++, d += DESC_BYTES)
     store<u32>(verdictAt(i), rpParseDesc(d, loop) == 0 ? retaLookup(rpHash) : 0);
+  return count;
+}
+
+// ---- gather into per-worker outboxes (replayGatherBatch) ----------------------
+//
+// Each worker has an outbox in this (the dispatcher's, shared) memory that is a
+// mirror of its own staging and descriptor regions: S bytes of frames, then a
+// ring of `slots` 32-byte descriptors. A frame placed at outbox byte p gets a
+// descriptor whose offset is already the worker's address of p (wStage + p),
+// so the worker copies bytes and descriptors in bulk to the same positions in
+// its memory and runs its batch function on them unchanged.
+//
+// Control block at `ctl` (u32 words, this thread only; the SPSC head/tail the
+// worker sees live in the ring header the host publishes with Atomics):
+export const GC_WORKERS: usize = 0; // n
+export const GC_BYTES: usize = 4; // S, a multiple of 8
+export const GC_SLOTS: usize = 8; // descriptor slots per outbox (power of two)
+export const GC_WSTAGE: usize = 12; // worker address of its staging (same in every worker)
+export const GC_OUTBOX: usize = 16; // address of outbox 0 in this memory
+export const GC_STRIDE: usize = 20; // bytes from one outbox to the next (S + slots * 32)
+export const GC_BLOCKED: usize = 24; // out: the worker whose outbox was full (when the call stopped early)
+// In/out: descriptors below this index were parsed, so --loop rewritten, by an
+// earlier call that stopped at them: parsed again with loop 0 (the rewrite
+// adds k to a port, twice would be wrong). The host zeroes it for each batch.
+export const GC_PARSED: usize = 28;
+export const GC_HEADER: usize = 64;
+// Per worker w at ctl + GC_HEADER + 16 w:
+export const GC_HEAD: usize = 0; // free-running descriptor count written (in: published + pending)
+export const GC_TAIL: usize = 4; // in: the worker's tail as the host last read it
+export const GC_WPOS: usize = 8; // next free byte (outbox-relative)
+export const GC_PER_WORKER: usize = 16;
+
+/**
+ * Like replayDispatchBatch, then copies each frame (memory.copy) into its
+ * worker's outbox and writes its descriptor there. Stops before the first frame
+ * whose outbox has no room (slots, or bytes not held by descriptors the worker
+ * has not released), with that worker in GC_BLOCKED; returns the descriptors
+ * done. Frames are placed back to back at 8-byte steps; one that does not fit
+ * before the end starts again at byte 0 (the oldest frame held is the
+ * descriptor at the tail: no other bookkeeping).
+ */
+export function replayGatherBatch(first: u32, count: u32, loop: u32, ctl: usize): u32 {
+  const S = load<u32>(ctl, GC_BYTES);
+  const slots = load<u32>(ctl, GC_SLOTS);
+  const mask = slots - 1;
+  const wStage = load<u32>(ctl, GC_WSTAGE);
+  const outbox0 = <usize>load<u32>(ctl, GC_OUTBOX);
+  const stride = <usize>load<u32>(ctl, GC_STRIDE);
+  const parsed = load<u32>(ctl, GC_PARSED);
+  let d = regionOffset(R_DESC) + <usize>first * DESC_BYTES;
+  for (let i: u32 = 0; i < count; i++, d += DESC_BYTES) {
+    const w: u32 = rpParseDesc(d, first + i < parsed ? 0 : loop) == 0 ? retaLookup(rpHash) : 0;
+    const c = ctl + GC_HEADER + <usize>w * GC_PER_WORKER;
+    const ob = outbox0 + <usize>w * stride;
+    const head = load<u32>(c, GC_HEAD);
+    const tail = load<u32>(c, GC_TAIL);
+    const cap = load<u32>(d, DESC_CAPLEN);
+    let foot = (cap + 7) & ~7;
+    if (foot == 0) foot = 8; // every frame moves the position: equal positions mean "no bytes"
+    let pos = load<u32>(c, GC_WPOS);
+    if (head - tail >= slots) pos = S; // no slot: refused below
+    else if (head != tail) {
+      // r: the oldest byte still held (the tail descriptor's frame).
+      const r = load<u32>(ob + <usize>S + (<usize>(tail & mask) << 5), DESC_OFF) - wStage;
+      if (pos > r) {
+        if (pos + foot > S) pos = foot < r ? 0 : S; // wrap; strictly below r, so pos never reaches r
+      } else if (pos + foot >= r) pos = S;
+    } else if (pos + foot > S) pos = 0; // empty: anywhere
+    if (pos + foot > S) {
+      store<u32>(ctl, w, GC_BLOCKED);
+      store<u32>(ctl, first + i + 1, GC_PARSED);
+      return i;
+    }
+    memory.copy(ob + <usize>pos, <usize>load<u32>(d, DESC_OFF), cap);
+    const slot = ob + <usize>S + (<usize>(head & mask) << 5);
+    memory.copy(slot, d, DESC_BYTES);
+    store<u32>(slot, wStage + pos, DESC_OFF);
+    store<u32>(c, head + 1, GC_HEAD);
+    store<u32>(c, pos + foot, GC_WPOS);
+  }
   return count;
 }

@@ -18,7 +18,7 @@ export const MAX_REPLAY_WORKERS = 64;
 
 export interface WorkerReport {
   worker: number;
-  /** Frames the dispatcher copied to this worker. */
+  /** Frames the dispatcher gave this worker. */
   dispatched: number;
   /** Frames this worker's core took (processed or dropped), and their bytes. */
   packets: number;
@@ -26,8 +26,10 @@ export interface WorkerReport {
   processed: number;
   /** packets / the run's wall time. */
   pps: number;
-  /** ns inside the core's batch calls per packet: the worker's cost (wall clock). */
+  /** ns inside the core's batch calls per packet (wall clock). */
   busy_ns_per_packet: number;
+  /** ns per packet copying frames and descriptors from the outbox (wall clock); busy + copy is the worker's cost. */
+  copy_ns_per_packet: number;
   /** The thread's CPU time per packet from its first frame on (spinning while idle included; Linux only, else null). */
   cpu_ns_per_packet: number | null;
   drops: Record<string, number>;
@@ -35,7 +37,7 @@ export interface WorkerReport {
   mean_batch: number;
   ring: {
     slots: number;
-    /** Frames waiting in the ring when the worker took a batch: mean and max. */
+    /** Frames waiting in the ring when the worker took them (one bulk copy): mean and max. */
     mean_occupancy: number;
     max_occupancy: number;
     /** Times the dispatcher found this ring full and slept. */
@@ -47,11 +49,11 @@ export interface WorkerReport {
 
 export interface WorkersReport extends ReplayReport {
   per_worker: WorkerReport[];
-  /** The dispatcher's cost per packet: reading, hashing (one WASM call per batch), copying into the rings. */
+  /** The dispatcher's cost per packet: reading; parse, hash and copy into the outboxes (one WASM call per batch); ring words in JS. */
   dispatch: {
     read_ns: number;
-    hash_ns: number;
-    copy_ns: number;
+    gather_ns: number;
+    ring_ns: number;
     /** The dispatching thread's CPU time per frame over the read/dispatch loop (Linux only, else null). */
     cpu_ns: number | null;
     wait_ms: number;
@@ -245,10 +247,12 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
   const nd = st.dispatched.reduce((a, b) => a + b, 0);
   const perFrame = (ms: number) => (nd ? r2((ms * 1e6) / nd) : 0);
   const busy = results.reduce((a, r) => a + r.busyMs, 0);
+  const copy = results.reduce((a, r) => a + r.copyMs, 0);
   const stages: Record<string, number> = {
     read: perFrame(run.readMs),
-    hash: perFrame(st.hashMs),
-    copy: perFrame(st.copyMs),
+    gather: perFrame(st.gatherMs),
+    ring: perFrame(st.ringMs),
+    copy: perPkt(copy),
     [run.mode]: perPkt(busy),
   };
   const mhz = m.machine.mhz;
@@ -265,13 +269,14 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
       processed: p.packets_processed,
       pps: sec > 0 ? Math.round(p.packets_in / sec) : 0,
       busy_ns_per_packet: p.packets_in ? r2((r.busyMs * 1e6) / p.packets_in) : 0,
+      copy_ns_per_packet: p.packets_in ? r2((r.copyMs * 1e6) / p.packets_in) : 0,
       cpu_ns_per_packet: Number.isFinite(r.cpuMs) && p.packets_in ? r2((r.cpuMs * 1e6) / p.packets_in) : null,
       drops: Object.fromEntries(Object.entries(p.drops).map(([k, v]) => [k, v ?? 0])),
       batch_histogram: histogram(r.batchSizes),
       mean_batch: calls ? r2(r.packets / calls) : 0,
       ring: {
         slots: plane.ringSlots,
-        mean_occupancy: calls ? r2(r.occupancySum / calls) : 0,
+        mean_occupancy: r.takes ? r2(r.occupancySum / r.takes) : 0,
         max_occupancy: r.occupancyMax,
         dispatcher_waits: st.waits[i],
         worker_naps: r.naps,
@@ -300,8 +305,8 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     per_worker: perWorker,
     dispatch: {
       read_ns: perFrame(run.readMs),
-      hash_ns: perFrame(st.hashMs),
-      copy_ns: perFrame(st.copyMs),
+      gather_ns: perFrame(st.gatherMs),
+      ring_ns: perFrame(st.ringMs),
       cpu_ns: Number.isFinite(run.cpuMs) ? perFrame(run.cpuMs) : null,
       wait_ms: r2(st.waitMs),
       ring_waits: st.waits.reduce((a, b) => a + b, 0),
@@ -314,12 +319,12 @@ export function formatWorkers(r: WorkersReport): string {
   const num = (x: number) => x.toLocaleString("en-US");
   const cpu = r.dispatch.cpu_ns === null ? "" : `, thread CPU ${r.dispatch.cpu_ns} ns`;
   const lines = [
-    `dispatcher  read ${r.dispatch.read_ns} ns, hash ${r.dispatch.hash_ns} ns, copy ${r.dispatch.copy_ns} ns per packet${cpu}; ring full ${num(r.dispatch.ring_waits)} times (${r.dispatch.wait_ms} ms)`,
+    `dispatcher  read ${r.dispatch.read_ns} ns, gather (parse, hash, copy to outbox) ${r.dispatch.gather_ns} ns, ring ${r.dispatch.ring_ns} ns per packet${cpu}; outbox full ${num(r.dispatch.ring_waits)} times (${r.dispatch.wait_ms} ms)`,
   ];
   for (const w of r.per_worker) {
     const drops = Object.entries(w.drops).filter(([, v]) => v);
     lines.push(
-      `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.pps)}/s, ${w.busy_ns_per_packet} ns/packet busy, batch mean ${w.mean_batch}, ring mean ${w.ring.mean_occupancy} max ${w.ring.max_occupancy} of ${w.ring.slots}, naps ${num(w.ring.worker_naps)}, dispatcher waits ${num(w.ring.dispatcher_waits)}, dropped ${drops.length ? drops.map(([k, v]) => `${k} ${num(v)}`).join(", ") : "none"}`,
+      `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.pps)}/s, ${w.busy_ns_per_packet} ns/packet busy + ${w.copy_ns_per_packet} copy, batch mean ${w.mean_batch}, ring mean ${w.ring.mean_occupancy} max ${w.ring.max_occupancy} of ${w.ring.slots}, naps ${num(w.ring.worker_naps)}, dispatcher waits ${num(w.ring.dispatcher_waits)}, dropped ${drops.length ? drops.map(([k, v]) => `${k} ${num(v)}`).join(", ") : "none"}`,
     );
   }
   return lines.join("\n") + "\n";

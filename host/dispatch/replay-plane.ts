@@ -1,40 +1,56 @@
 // Replay (raw and track modes) on worker threads: the dispatcher side.
 //
 // The reader frames a batch into the dispatcher core's staging and descriptors
-// (as in the one-thread replay); one WASM call (replayDispatchBatch,
-// assembly/replay/dispatch.ts) parses and hashes the whole batch (symmetric
-// Toeplitz + RETA) and names each frame's worker; then each frame is copied
-// once, into its worker's staging, with its 32-byte descriptor, and published
-// on that worker's descriptor ring. Each worker (replay-worker.ts) runs the
-// one-thread path's own batch function over ≤ 64 of its descriptors at a time.
-// Per flow, frames reach one worker through one FIFO ring, so per-flow order is
-// input order whatever the worker count.
+// (as in the one-thread replay). One WASM call per batch (replayGatherBatch,
+// assembly/replay/dispatch.ts) parses and hashes every frame (symmetric
+// Toeplitz + RETA), copies it (memory.copy) into its worker's outbox in this
+// core's shared memory and writes its 32-byte descriptor there; this thread
+// then publishes each worker's new descriptors on its SPSC ring (one atomic
+// store per worker per batch). The outbox mirrors the worker's staging and
+// descriptor regions: the worker (replay-worker.ts) copies what it takes in
+// bulk (two or three Buffer.copy calls per take, whatever the frame count) to
+// the same positions in its own memory, gives the ring slots back at once, and
+// runs the one-thread path's own batch function over ≤ 64 descriptors at a
+// time. So this thread runs no JS per packet, and per flow, frames reach one
+// worker through one FIFO ring: per-flow order is input order whatever the
+// worker count.
 //
-// Why a descriptor ring into the worker's staging and not the Dataplane's mbuf
-// RX ring with poll() (dataplane.ts): replay frames are capture records, up to
-// the 262,144-byte snap length, while an mbuf holds 2,048 bytes (the mbuf route
-// would drop or truncate what the one-thread path processes); each record needs
-// its link type, timestamp and record flags, which the descriptor already
-// carries and an mbuf does not; and the worker then calls exactly the batch
-// function the one-thread path calls, so equal results follow from the same
-// code rather than from a second per-frame entry point kept in step with it.
-// The ring protocol (SPSC indices with Atomics, the consumer's sleeping flag,
-// notify only a sleeper) is ring.ts's, as in the Dataplane.
+// Why this split, measured on this 2-vCPU VM (CPU ns per packet of the 2 M
+// packet `gen etc` capture, 146 B per frame; README, "Workers"):
+//   - The earlier design copied each frame in JS on this thread (a 64-bit word
+//     loop: no WASM instance reaches two memories, Node 20's V8 has no
+//     multi-memory) and wrote the descriptor and ring words in JS: ~175 ns per
+//     packet, more than the whole one-thread raw replay (~65 ns).
+//   - Descriptors only (pointing into the shared capture bytes), each worker
+//     copying its own frames: a JS copy per frame costs the worker ~45 ns (its
+//     core needs 13 raw, 40-110 track), and the reader could not reuse its
+//     staging until every worker had copied, which locks the threads together.
+//     Copying the whole batch span instead costs each worker ~10 ns per input
+//     packet, N times the bytes it needs.
+//   - "RSS at the source", every worker reading the capture and keeping its own
+//     flows: the read (a kernel copy from the page cache, ~40 ns per packet
+//     here) and the parse/hash (~12 ns) would be paid by every worker for every
+//     packet, more than the raw core's whole work.
+//   - Gather here + bulk copy there: the memory.copy costs this thread a few ns
+//     per packet on bytes the reader has just put in cache, the worker's copy
+//     is a memcpy of exactly its own bytes, and the outbox is free again as soon
+//     as the worker has copied, so the threads run decoupled.
+// Two copies rather than the issue's one (hardware DMA writes the mbuf
+// directly); no copy at all would need multi-memory or one memory shared by all
+// instances, which this core's fixed layout does not allow.
 //
-// Worker staging is a circular byte area: frames are placed back to back
-// (8-byte aligned) and a frame that does not fit before the end starts again at
-// the beginning; the oldest frame not yet released is the oldest unreleased
-// descriptor's offset, so the producer needs no other bookkeeping.
+// Memory (presized, never grown): each worker: the core's fixed part + staging
+// S (stagingBytes) + slots × (32 B descriptor + 4 B verdict) + for track,
+// flows × (flow-table entry + 128 B flow record) (replayCoreConfig). The
+// dispatcher: its reader staging + N × (S + slots × 32) of outboxes + 64 + 16 N
+// bytes of control words (its app region).
 //
-// Memory per worker (presized, never grown): the core's fixed part + staging
-// (STAGING_BYTES) + ring slots × (32 B descriptor + 4 B verdict) + for track,
-// flows × (flow-table entry + 128 B flow record) (replayCoreConfig).
-//
-// Back-pressure: a full ring (slots or staging) makes the dispatcher publish
-// what it holds, set the worker's RW_PWAIT flag and sleep on it; the worker
-// clears it and notifies after giving slots back. Nothing is dropped. A worker
-// that traps ends the run with its message (its counts would be lost: a replay
-// with a restarted worker would not be the replay asked for).
+// Back-pressure: an outbox without room (slots, or bytes the worker still
+// holds) stops the gather call; this thread publishes what it has, sets the
+// worker's RW_PWAIT flag and sleeps on it; the worker clears it and notifies
+// after giving slots back. Nothing is dropped. A worker that traps ends the run
+// with its message (its counts would be lost: a replay with a restarted worker
+// would not be the replay asked for).
 import { coreViews, createCore, createMemory, type Core, type CoreConfig } from "../core.ts";
 import { RING, SpscRing } from "./ring.ts";
 import { spawnWorker, workerUrl } from "./spawn.ts";
@@ -54,72 +70,63 @@ export interface ReplayPlaneOptions {
   workers: number;
   /** Every worker's core config (replayCoreConfig); staging and descriptor slots are set here. */
   config: Partial<CoreConfig>;
-  /** The dispatcher core's config (the reader fills its staging). */
+  /** The dispatcher core's config (the reader fills its staging); its app region is set here (outboxes). */
   dispatcherConfig: Partial<CoreConfig>;
   path: string;
   spinRounds?: number;
   /** Descriptor slots per worker ring (power of two). */
   ringSlots?: number;
+  /** Bytes of each worker's staging and of its outbox (S). */
   stagingBytes?: number;
   maxBatch?: number;
-  /** Bench-only: workers give frames back unprocessed (measures the dispatcher alone). */
+  /** Bench-only: workers give frames back uncopied and unprocessed (measures the dispatcher alone). */
   discard?: boolean;
 }
 
 export interface ReplayPlaneStats {
-  /** Frames and bytes copied to each worker. */
+  /** Frames given to each worker. */
   dispatched: number[];
-  bytes: number[];
-  /** Times the dispatcher found worker w's ring full and slept. */
+  /** Times the dispatcher found worker w's outbox full and slept. */
   waits: number[];
   waitMs: number;
-  /** Milliseconds in the hash call and in the copy loop (waits excluded). */
-  hashMs: number;
-  copyMs: number;
+  /** Milliseconds in the gather calls (parse, hash, copy into the outboxes) and in the JS around them (ring words, waits excluded). */
+  gatherMs: number;
+  ringMs: number;
 }
 
-const STAGING_BYTES = 4 << 20;
-const RING_SLOTS = 4096;
+// Outbox (and worker staging) 512 kB with 2048 slots (~300 kB of 146-byte
+// frames): small enough that the gather's writes and the worker's copy stay in
+// cache (this EPYC has 1 MB of L2 per core); 4 MB outboxes measured 1.5-2x the
+// dispatcher's and the workers' copy cost, 128 kB ones woke sleeping threads
+// 3x as often.
+const STAGING_BYTES = 512 << 10;
+const RING_SLOTS = 2048;
 const MAX_BATCH = 64; // IX's batch bound, as the core's poll()
-const PUBLISH_EVERY = 64; // frames a worker gets per publish at most (a publish is one atomic store)
 const WAIT_SLICE_MS = 5;
 /** Frames in a ring from which a publish wakes a sleeping worker (see publish()). */
 const WAKE_AT = 1024;
 const STALL_MS = 30000;
 
-/**
- * Frames up to this size are copied by copyFrame, longer ones by Buffer.copy
- * (memcpy, but a per-call cost that dominates for a 150-byte frame). There is
- * no WASM copy between two memories: Node 20's V8 (11.3) has no multi-memory.
- */
-const COPY_WORDS_MAX = 1024;
+// Control block of replayGatherBatch (mirrors assembly/replay/dispatch.ts GC_*).
+const GC_WORKERS = 0;
+const GC_BYTES = 4;
+const GC_SLOTS = 8;
+const GC_WSTAGE = 12;
+const GC_OUTBOX = 16;
+const GC_STRIDE = 20;
+const GC_BLOCKED = 24;
+const GC_PARSED = 28;
+const GC_HEADER = 64;
+const GC_HEAD = 0;
+const GC_TAIL = 4;
+const GC_PER_WORKER = 16;
 
-/**
- * Copies len bytes from src[so] to dst[d], with so ≡ d (mod 8): bytes up to
- * alignment, 64-bit words, the last bytes. BigInt64Array and not Float64Array:
- * a float copy may change a NaN's bits; V8 copies BigInt64 elements without a
- * BigInt per element (measured here in context: ~45 ns for a 150-byte frame
- * against ~60 ns with 32-bit words).
- */
-export function copyFrame(
-  s8: Uint8Array,
-  s64: BigInt64Array,
-  so: number,
-  d8: Uint8Array,
-  d64: BigInt64Array,
-  d: number,
-  len: number,
-): void {
-  let i = 0;
-  for (; i < len && ((so + i) & 7) !== 0; i++) d8[d + i] = s8[so + i];
-  const ws = (so + i) >>> 3;
-  const wd = (d + i) >>> 3;
-  const nw = (len - i) >>> 3;
-  for (let k = 0; k < nw; k++) d64[wd + k] = s64[ws + k];
-  for (i += nw << 3; i < len; i++) d8[d + i] = s8[so + i];
+/** Bytes of the dispatcher's app region for n outboxes of S bytes and `slots` descriptors. */
+export function outboxBytes(n: number, S: number, slots: number): number {
+  return ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63) + n * (S + slots * 32);
 }
 
-type DispatchFn = (first: number, count: number, loop: number) => number;
+type GatherFn = (first: number, count: number, loop: number, ctl: number) => number;
 
 export class ReplayPlane {
   readonly dispatcher: Core;
@@ -129,40 +136,35 @@ export class ReplayPlane {
   private readonly memories: WebAssembly.Memory[] = [];
   private readonly threads: Worker[] = [];
   private readonly results: Promise<ReplayWorkerResult>[] = [];
-  // Producer state per worker.
-  private readonly wu32: Uint32Array[] = [];
-  private readonly wbuf: Buffer[] = [];
-  private readonly wu8: Uint8Array[] = [];
-  private readonly wi64: BigInt64Array[] = [];
-  private readonly d64: BigInt64Array;
-  private readonly descW: number[] = [];
-  private readonly stageStart: number[] = [];
-  private readonly stageEnd: number[] = [];
-  private readonly wpos: number[] = [];
-  private readonly pending: number[] = [];
-  /** The consumer's tail as the producer last read it (room()). */
-  private readonly tails: number[] = [];
-  private readonly hashFn: DispatchFn;
-  private readonly dbuf: Buffer;
+  private readonly gatherFn: GatherFn;
+  /** Byte address of the gather control block and of outbox 0 in the dispatcher's memory; outbox stride. */
+  private readonly gc: number;
+  private readonly outbox0: number;
+  private readonly stride: number;
   readonly ringSlots: number;
+  readonly stagingBytes: number;
   private readonly wakeAt: number;
 
   private constructor(readonly opts: ReplayPlaneOptions) {
     const n = opts.workers;
     this.ringSlots = opts.ringSlots ?? RING_SLOTS;
+    this.stagingBytes = (opts.stagingBytes ?? STAGING_BYTES) & ~7;
     this.wakeAt = Math.min(WAKE_AT, this.ringSlots >> 2);
-    this.dispatcher = createCore(opts.dispatcherConfig);
-    this.hashFn = this.dispatcher.exports.replayDispatchBatch as DispatchFn;
-    this.dbuf = Buffer.from(this.dispatcher.memory.buffer);
-    this.d64 = new BigInt64Array(this.dispatcher.memory.buffer);
+    this.dispatcher = createCore({
+      ...opts.dispatcherConfig,
+      appBytes: outboxBytes(n, this.stagingBytes, this.ringSlots),
+    });
+    this.gatherFn = this.dispatcher.exports.replayGatherBatch as GatherFn;
+    this.gc = this.dispatcher.regions.app.offset;
+    this.outbox0 = this.gc + ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63);
+    this.stride = this.stagingBytes + this.ringSlots * 32;
     this.ctl = new Int32Array(new SharedArrayBuffer(n * RW_STRIDE * 4));
     this.stats = {
       dispatched: new Array(n).fill(0),
-      bytes: new Array(n).fill(0),
       waits: new Array(n).fill(0),
       waitMs: 0,
-      hashMs: 0,
-      copyMs: 0,
+      gatherMs: 0,
+      ringMs: 0,
     };
   }
 
@@ -181,19 +183,17 @@ export class ReplayPlane {
   private spawn(i: number): void {
     const config: Partial<CoreConfig> = {
       ...this.opts.config,
-      stagingBytes: this.opts.stagingBytes ?? STAGING_BYTES,
+      stagingBytes: this.stagingBytes,
       descSlots: this.ringSlots,
       worker: i,
       workers: this.opts.workers,
     };
     const memory = createMemory(config);
     // Only the ring's header words are used (head, tail, sleeping flag): its
-    // "slots" are the worker's descriptor slots, at position & (slots - 1).
+    // "slots" are the outbox's descriptor slots, at position & (slots - 1).
     const ringBuf = new SharedArrayBuffer(RING.headerBytes);
     this.rings.push(SpscRing.init(ringBuf, 0, this.ringSlots));
     this.memories.push(memory);
-    this.pending.push(0);
-    this.tails.push(0);
     const data: ReplayWorkerData = {
       index: i,
       workers: this.opts.workers,
@@ -202,6 +202,9 @@ export class ReplayPlane {
       config,
       ring: ringBuf,
       ctl: this.ctl,
+      outbox: this.dispatcher.memory,
+      outboxAt: this.outbox0 + i * this.stride,
+      outboxBytes: this.stagingBytes,
       spinRounds: this.opts.spinRounds ?? 2000,
       maxBatch: this.opts.maxBatch ?? MAX_BATCH,
       path: this.opts.path,
@@ -217,7 +220,7 @@ export class ReplayPlane {
     );
   }
 
-  /** Waits until every worker has initialised its core, then attaches to its staging and descriptors. */
+  /** Waits until every worker has initialised its core, then writes the gather control block. */
   private async ready(): Promise<void> {
     const deadline = Date.now() + 30000;
     for (let i = 0; i < this.opts.workers; i++) {
@@ -229,131 +232,83 @@ export class ReplayPlane {
         if (Date.now() > deadline) throw new Error(`replay worker ${i} did not start within 30 s`);
         await new Promise((r) => setTimeout(r, 1));
       }
-      const buf = this.memories[i].buffer;
-      const u32 = new Uint32Array(buf);
-      const { regions } = coreViews(this.memories[i]);
-      this.wu32.push(u32);
-      this.wbuf.push(Buffer.from(buf));
-      this.wu8.push(new Uint8Array(buf));
-      this.wi64.push(new BigInt64Array(buf));
-      this.descW.push(regions.desc.offset >>> 2);
-      this.stageStart.push(regions.staging.offset);
-      this.stageEnd.push(regions.staging.offset + regions.staging.bytes);
-      this.wpos.push(regions.staging.offset);
     }
+    // Every worker has the same config, so the same staging address.
+    const { staging, desc } = coreViews(this.memories[0]).regions;
+    if (staging.bytes < this.stagingBytes || desc.bytes < this.ringSlots * 32)
+      throw new Error("worker staging or descriptor region smaller than its outbox");
+    const u32 = this.dispatcher.u32;
+    const g = this.gc >>> 2;
+    u32.fill(0, g, (this.outbox0 - this.gc) >>> 2);
+    u32[g + GC_WORKERS / 4] = this.opts.workers;
+    u32[g + GC_BYTES / 4] = this.stagingBytes;
+    u32[g + GC_SLOTS / 4] = this.ringSlots;
+    u32[g + GC_WSTAGE / 4] = staging.offset;
+    u32[g + GC_OUTBOX / 4] = this.outbox0;
+    u32[g + GC_STRIDE / 4] = this.stride;
   }
 
   /**
    * Dispatches descriptors 0..n-1 of the dispatcher core (loop: the --loop
-   * pass): one hash call, then one copy per frame into its worker's staging.
-   * Blocks while a worker's ring is full.
+   * pass): gather calls until all are in outboxes, each followed by one
+   * publish per worker. Blocks while an outbox is full.
    */
   dispatch(n: number, loop: number): void {
-    const d = this.dispatcher;
-    const t0 = performance.now();
-    this.hashFn(0, n, loop);
-    const t1 = performance.now();
-    const wait0 = this.stats.waitMs;
-    const du32 = d.u32;
-    const vW = d.regions.decode.offset >>> 2;
-    const dW = d.regions.desc.offset >>> 2;
-    const mask = this.ringSlots - 1;
-    const { dispatched, bytes } = this.stats;
-    const pending = this.pending;
-    const d64 = this.d64;
-    for (let j = 0; j < n; j++) {
-      const w = du32[vW + j] & 0xffff;
-      const dd = dW + (j << 3);
-      const off = du32[dd];
-      const cap = du32[dd + 1];
-      // Room for the frame at the same offset mod 8 as its source (word copy below).
-      const foot = (cap + 7 + 7) & ~7;
-      let pos = this.room(w, foot);
-      if (pos < 0) {
-        if (foot > this.stageEnd[w] - this.stageStart[w])
-          throw new Error(
-            `a ${cap}-byte record does not fit a worker's staging (${this.stageEnd[w] - this.stageStart[w]} bytes)`,
-          );
-        pos = this.waitRoom(w, foot);
-      }
-      const dst = pos + ((off - pos) & 7);
-      if (cap > COPY_WORDS_MAX) this.dbuf.copy(this.wbuf[w], dst, off, off + cap);
-      else copyFrame(d.u8, d64, off, this.wu8[w], this.wi64[w], dst, cap);
-      const wu32 = this.wu32[w];
-      const slot = this.descW[w] + (((this.rings[w].head() + pending[w]) & mask) << 3);
-      wu32[slot] = dst;
-      for (let k = 1; k < 8; k++) wu32[slot + k] = du32[dd + k];
-      this.wpos[w] = pos + foot;
-      dispatched[w]++;
-      bytes[w] += cap;
-      if (++pending[w] >= PUBLISH_EVERY) this.publish(w);
+    const u32 = this.dispatcher.u32;
+    const g = this.gc >>> 2;
+    const nw = this.opts.workers;
+    const st = this.stats;
+    u32[g + GC_PARSED / 4] = 0; // a new batch: nothing of it parsed (rewritten) yet
+    let done = 0;
+    while (done < n) {
+      const t0 = performance.now();
+      for (let w = 0; w < nw; w++) u32[g + (GC_HEADER + w * GC_PER_WORKER + GC_TAIL) / 4] = this.tailOf(w);
+      const t1 = performance.now();
+      const k = this.gatherFn(done, n - done, loop, this.gc) >>> 0;
+      const t2 = performance.now();
+      done += k;
+      const full = done < n;
+      for (let w = 0; w < nw; w++) this.publish(w, full);
+      st.gatherMs += t2 - t1;
+      st.ringMs += performance.now() - t2 + (t1 - t0);
+      if (full) this.waitRoom(u32[g + GC_BLOCKED / 4]);
     }
-    this.publishAll();
-    this.stats.hashMs += t1 - t0;
-    this.stats.copyMs += performance.now() - t1 - (this.stats.waitMs - wait0);
+  }
+
+  /** Worker w's descriptors written by the gather calls and not yet published. */
+  private pendingOf(w: number): number {
+    return (this.headOf(w) - this.rings[w].head()) >>> 0;
   }
 
   /**
-   * Makes worker w's pending frames visible. A sleeping worker is woken only
-   * when its ring holds WAKE_AT frames or more, or when wake is set (end of a
-   * dispatch call, a full ring, the end): a wake-up (Atomics.notify) cost the
-   * dispatcher 10-50 µs here, about 300 ns per packet when a worker faster
-   * than the dispatcher went to sleep between every 64-frame publish.
+   * Makes worker w's new descriptors visible. A sleeping worker is woken only
+   * when its ring holds WAKE_AT frames or more, or when wake is set (a full
+   * outbox, the end): a wake-up (Atomics.notify) cost the dispatcher 10-50 µs
+   * here; a worker that sleeps meanwhile wakes by itself within 1 ms.
    */
   private publish(w: number, wake = false): void {
-    const n = this.pending[w];
+    const n = this.pendingOf(w);
     if (n === 0) return;
     const ring = this.rings[w];
+    const st = this.stats;
+    st.dispatched[w] += n;
     if (wake || ring.count() + n >= this.wakeAt) ring.publish(n);
     else ring.publishQuiet(n);
-    this.pending[w] = 0;
   }
 
-  private publishAll(): void {
-    for (let w = 0; w < this.opts.workers; w++) this.publish(w, true);
-  }
-
-  /** Byte offset in worker w's staging for a frame of `foot` bytes, or -1 when its ring is full. */
-  private room(w: number, foot: number): number {
-    // The consumer's tail as last read: room it shows is there for sure (the
-    // tail only moves forward); it is re-read only when that room is short.
-    let pos = this.fit(w, foot);
-    if (pos < 0) {
-      const ring = this.rings[w];
-      this.tails[w] = (ring.head() - ring.count()) >>> 0;
-      pos = this.fit(w, foot);
-    }
-    return pos;
-  }
-
-  private fit(w: number, foot: number): number {
-    const head = (this.rings[w].head() + this.pending[w]) >>> 0;
-    const tail = this.tails[w];
-    const used = (head - tail) >>> 0;
-    if (used >= this.ringSlots) return -1;
-    const s = this.stageStart[w];
-    const e = this.stageEnd[w];
-    if (used === 0) return s + foot <= e ? (this.wpos[w] = s) : -1; // empty: start over
-    const r = this.wu32[w][this.descW[w] + ((tail & (this.ringSlots - 1)) << 3)]; // oldest frame held
-    const wp = this.wpos[w];
-    if (wp > r) {
-      if (wp + foot <= e) return wp;
-      return s + foot < r ? s : -1; // wrap; strictly below r, so wpos never equals r while frames are held
-    }
-    return wp + foot < r ? wp : -1;
-  }
-
-  /** Ring full: publish everything (no worker starves meanwhile) and sleep until worker w frees room. */
-  private waitRoom(w: number, foot: number): number {
-    this.publishAll();
+  /** Outbox of worker w full: sleep until it gives slots back (its bytes go with them). */
+  private waitRoom(w: number): void {
+    const ring = this.rings[w];
+    // Nothing held and still refused: the frame is larger than the whole outbox.
+    if (this.headOf(w) === this.tailSeen(w))
+      throw new Error(`a record does not fit a worker's staging (${this.stagingBytes} bytes)`);
     this.stats.waits[w]++;
     const t0 = performance.now();
     const flag = w * RW_STRIDE + RW_PWAIT;
-    let pos = -1;
+    const seen = this.tailSeen(w);
     for (;;) {
       Atomics.store(this.ctl, flag, 1);
-      pos = this.room(w, foot); // re-check after raising the flag: a release in between is not missed
-      if (pos >= 0) break;
+      if (this.tailOf(w) !== seen) break; // re-check after raising the flag: a release in between is not missed
       if (Atomics.load(this.ctl, w * RW_STRIDE + RW_EXIT) !== 0)
         throw new Error(`replay worker ${w} stopped (see its error)`);
       if (performance.now() - t0 > STALL_MS) throw new Error(`replay worker ${w} made no room in 30 s`);
@@ -361,12 +316,27 @@ export class ReplayPlane {
     }
     Atomics.store(this.ctl, flag, 0);
     this.stats.waitMs += performance.now() - t0;
-    return pos;
+  }
+
+  /** The consumer's tail now (Atomics): slots it has given back. */
+  private tailOf(w: number): number {
+    const ring = this.rings[w];
+    return (ring.head() - ring.count()) >>> 0;
+  }
+
+  /** Descriptors the gather calls wrote for worker w so far (published or not). */
+  private headOf(w: number): number {
+    return this.dispatcher.u32[(this.gc + GC_HEADER + w * GC_PER_WORKER + GC_HEAD) >>> 2];
+  }
+
+  /** The worker's tail as the last gather call saw it. */
+  private tailSeen(w: number): number {
+    return this.dispatcher.u32[(this.gc + GC_HEADER + w * GC_PER_WORKER + GC_TAIL) >>> 2];
   }
 
   /** Publishes the rest, tells every worker there is no more, and collects their results. */
   async finish(): Promise<ReplayWorkerResult[]> {
-    this.publishAll();
+    for (let i = 0; i < this.opts.workers; i++) this.publish(i, true);
     for (let i = 0; i < this.opts.workers; i++) {
       Atomics.store(this.ctl, i * RW_STRIDE + RW_DONE, 1);
       this.rings[i].publish(0); // wakes a sleeping worker

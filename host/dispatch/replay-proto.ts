@@ -14,12 +14,16 @@ export interface ReplayWorkerData {
   ring: SharedArrayBuffer;
   /** RW_STRIDE Int32 words per worker (RW_* below). */
   ctl: Int32Array;
+  /** The dispatcher core's memory, this worker's outbox in it (byte address) and its frame bytes (S; descriptors follow). */
+  outbox: WebAssembly.Memory;
+  outboxAt: number;
+  outboxBytes: number;
   /** Empty polls before the worker sleeps on its ring. */
   spinRounds: number;
   /** Largest batch the worker hands the core (adaptive: fewer when fewer are there). */
   maxBatch: number;
   path: string;
-  /** Bench-only: give descriptors back without processing them (the dispatcher's cost alone). */
+  /** Bench-only: give descriptors back without copying or processing them (the dispatcher's cost alone). */
   discard?: boolean;
 }
 
@@ -35,13 +39,16 @@ export interface ReplayWorkerResult {
   packets: number;
   /** Milliseconds inside the core's batch calls. */
   busyMs: number;
+  /** Milliseconds copying frames and descriptors from the outbox into this worker's memory. */
+  copyMs: number;
   /** Milliseconds from the worker's first frame to its last. */
   activeMs: number;
   /** This thread's CPU time from its first frame to the end (thread-cpu.ts; spinning included). */
   cpuMs: number;
   /** Batch sizes handed to the core: index k = calls with k frames (1..maxBatch). */
   batchSizes: number[];
-  /** Sum and max of frames available in the ring when the worker took a batch. */
+  /** Takes (one bulk copy each), and the sum and max of frames available in the ring at a take. */
+  takes: number;
   occupancySum: number;
   occupancyMax: number;
   /** Times the worker slept on its empty ring. */

@@ -1,8 +1,11 @@
 // One replay worker thread (raw or track mode): owns one core in its own
-// presized memory, takes the descriptors the dispatcher published in its ring
-// (at most maxBatch at a time, never waiting for more: adaptive batching), runs
-// the same batch function as the one-thread replay over them, and gives the
-// slots back. Idle: spins spinRounds empty polls, then sleeps on the ring's
+// presized memory. It takes what the dispatcher published in its ring (all
+// that is there, up to the end of the descriptor region: never waiting for
+// more), copies those descriptors and their frames in bulk from its outbox in
+// the dispatcher's memory to the same positions in its own (the outbox mirrors
+// its staging and descriptor regions: replay-plane.ts), gives the slots back,
+// then runs the same batch function as the one-thread replay over them, at
+// most maxBatch at a time (adaptive batching). Idle: spins spinRounds empty polls, then sleeps on the ring's
 // sleeping flag (the dispatcher notifies only a sleeper). When the dispatcher
 // sleeps because the ring is full, the worker wakes it after freeing room.
 // At the end it reports its core's counts (buildReport in this thread: the
@@ -31,9 +34,11 @@ const res: ReplayWorkerResult = {
   index: d.index,
   packets: 0,
   busyMs: 0,
+  copyMs: 0,
   activeMs: 0,
   cpuMs: 0,
   batchSizes: new Array(d.maxBatch + 1).fill(0),
+  takes: 0,
   occupancySum: 0,
   occupancyMax: 0,
   naps: 0,
@@ -49,6 +54,13 @@ try {
   const mask = slots - 1;
   const half = slots >>> 1;
   const sizes = res.batchSizes;
+  const S = d.outboxBytes;
+  const src = Buffer.from(d.outbox.buffer);
+  const dst = Buffer.from(d.memory.buffer);
+  const ob = d.outboxAt; // frame bytes; descriptors at ob + S
+  const stage = core.regions.staging.offset;
+  const desc = core.regions.desc.offset;
+  const u32 = core.u32;
   Atomics.store(d.ctl, base + RW_READY, 1);
   let idle = 0;
   let first = 0;
@@ -58,28 +70,50 @@ try {
     const avail = ring.available();
     if (avail > 0) {
       const i = ring.tail() & mask;
-      // Descriptors are contiguous up to the end of the region: a wrap takes two calls.
-      const k = Math.min(avail, d.maxBatch, slots - i);
+      // Descriptors are contiguous up to the end of the region: a wrap takes two takes.
+      const k = Math.min(avail, slots - i);
       const t0 = performance.now();
-      if (!d.discard) fn(i, k, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
+      if (!d.discard) {
+        src.copy(dst, desc + i * 32, ob + S + i * 32, ob + S + (i + k) * 32);
+        // The frames lie from the first descriptor's to the end of the last one's,
+        // wrapping once at most (the outbox never holds more than S bytes).
+        const p0 = u32[(desc + i * 32) >>> 2] - stage;
+        const pl = u32[(desc + (i + k - 1) * 32) >>> 2] - stage;
+        const end = pl + u32[(desc + (i + k - 1) * 32 + 4) >>> 2];
+        if (pl >= p0) src.copy(dst, stage + p0, ob + p0, ob + end);
+        else {
+          src.copy(dst, stage + p0, ob + p0, ob + S);
+          src.copy(dst, stage, ob, ob + end);
+        }
+      }
       const t1 = performance.now();
+      // The copies are ours now: the slots and their bytes go back at once.
       ring.release(k);
-      // A dispatcher asleep on the full ring is woken once half of it is free,
-      // not for every batch given back (a wake-up costs tens of µs here).
+      // A dispatcher asleep on a full outbox is woken once half of it is free,
+      // not for every take given back (a wake-up costs tens of µs here).
       if (
         Atomics.load(d.ctl, base + RW_PWAIT) !== 0 &&
         avail - k <= half &&
         Atomics.compareExchange(d.ctl, base + RW_PWAIT, 1, 0) === 1
       )
         Atomics.notify(d.ctl, base + RW_PWAIT, 1);
+      if (!d.discard)
+        for (let j = 0; j < k; j += d.maxBatch) {
+          const m = Math.min(d.maxBatch, k - j);
+          fn(i + j, m, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
+          sizes[m]++;
+        }
+      else sizes[Math.min(k, d.maxBatch)]++;
+      const t2 = performance.now();
       if (res.packets === 0) {
         first = t0;
         cpu0 = threadCpuMs();
       }
-      last = t1;
-      res.busyMs += t1 - t0;
+      last = t2;
+      res.copyMs += t1 - t0;
+      res.busyMs += t2 - t1;
       res.packets += k;
-      sizes[k]++;
+      res.takes++;
       res.occupancySum += avail;
       if (avail > res.occupancyMax) res.occupancyMax = avail;
       idle = 0;
