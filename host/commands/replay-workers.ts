@@ -58,6 +58,9 @@ export interface WorkersReport extends ReplayReport {
     cpu_ns: number | null;
     wait_ms: number;
     ring_waits: number;
+    /** All threads' CPU time per packet over the run's wall time (worker start-up excluded), and CPUs used (CPU / wall). */
+    process_cpu_ns: number;
+    process_cpus: number;
   };
 }
 
@@ -118,6 +121,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
   let spanSec = 0;
   const t0 = performance.now();
   const cpu0 = threadCpuMs();
+  const proc0 = process.cpuUsage();
   let cpuMs = NaN;
   let results: ReplayWorkerResult[];
   try {
@@ -163,6 +167,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     throw e;
   }
   const wallMs = performance.now() - t0;
+  const pc = process.cpuUsage(proc0);
   return mergeReports(results, plane, {
     path,
     mode,
@@ -176,6 +181,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     firstTs,
     lastTs,
     cpuMs,
+    processCpuMs: (pc.user + pc.system) / 1000,
   });
 }
 
@@ -193,6 +199,8 @@ interface RunInfo {
   lastTs: number | null;
   /** The dispatching thread's CPU time over the read/dispatch loop. */
   cpuMs: number;
+  /** The process's CPU time (all threads) over the same span as wallMs. */
+  processCpuMs: number;
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -310,6 +318,8 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
       cpu_ns: Number.isFinite(run.cpuMs) ? perFrame(run.cpuMs) : null,
       wait_ms: r2(st.waitMs),
       ring_waits: st.waits.reduce((a, b) => a + b, 0),
+      process_cpu_ns: perPkt(run.processCpuMs),
+      process_cpus: run.wallMs > 0 ? r2(run.processCpuMs / run.wallMs) : 0,
     },
   };
 }
