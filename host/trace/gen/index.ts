@@ -95,13 +95,13 @@ export function generate(o: GenOptions): GenReport {
   const memcached = o.workload === "etc" || o.workload === "usr";
   if (o.workload === "echo") {
     w = new EchoWorkload(o, st);
-    perConn = 12 + 4 + 8 + 12; // seqs + state, sent count, last start, wake-heap slot
+    perConn = 14 + 4 + 8 + 12; // seqs, port, state, sent count, last start, wake-heap slot
   } else if (memcached) {
     w = new MemcachedWorkload(o, st);
-    perConn = 12 + 4; // seqs + state, idle-FIFO slot
+    perConn = 14 + 4; // seqs, port, state, idle-FIFO slot
   } else if (o.workload === "incast") {
     w = new IncastWorkload(o, st);
-    perConn = 12;
+    perConn = 14;
   } else {
     const plan = churnPlan(o, synth.seg);
     if (typeof plan === "string") throw new Error(plan);

@@ -288,6 +288,7 @@ export class MemcachedWorkload implements Workload {
 
   private at = 0;
   private buf!: Uint8Array;
+  private dv!: DataView;
 
   private put(bytes: Uint8Array): void {
     const b = this.buf;
@@ -308,14 +309,19 @@ export class MemcachedWorkload implements Workload {
   private putKey(key: number, kl: number): void {
     const b = this.buf;
     let i = this.at + kl - 1;
-    // key < 2^26: int32 arithmetic; zeros by a loop (fill() is a runtime call).
+    // key < 2^26: int32 arithmetic; zeros 4 at a time (fill() is a runtime call, and
+    // ETC keys are ~30 bytes of mostly zeros).
     for (let x = key | 0; x > 0; x = (x / 10) | 0) b[i--] = 48 + (x % 10);
-    for (let j = this.at; j <= i; j++) b[j] = 48;
+    let j = this.at;
+    const dv = this.dv;
+    for (; j + 3 <= i; j += 4) dv.setUint32(j, 0x30303030);
+    for (; j <= i; j++) b[j] = 48;
     this.at += kl;
   }
 
   private head(s: Synth, b: number, side: number): void {
     this.buf = s.area;
+    this.dv = s.dv;
     this.at = s.headAt(b, side);
   }
 
