@@ -61,4 +61,4 @@ export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/
 export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
 export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";
 export { kChecksum, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
-export { serveCopies } from "./replay/serve";
+export { serveCopies, serveHash } from "./replay/serve";

@@ -16,3 +16,35 @@ export function serveCopies(list: usize, n: u32): void {
     else memory.copy(dst, <usize>src, len);
   }
 }
+
+/**
+ * Serve mode's fidelity hash (host/report/fidelity.ts) of the bytes [p, p+len):
+ * 32 bits for comparing a recorded server payload with the one the core sent,
+ * not a checksum of any protocol. Two lanes of eight bytes a step (a multiply
+ * and an xor-shift each; independent, so their latencies overlap), the length
+ * mixed in first, the last 0-15 bytes as words of their own. Measured with the
+ * call from JS: 9-170 ns for 64-1448 bytes, against 54-686 for the JS hash.
+ */
+export function serveHash(p: usize, len: u32): u32 {
+  const K: u64 = 0x9e3779b97f4a7c15;
+  let a: u64 = <u64>len ^ 0xcbf29ce484222325;
+  let b: u64 = 0x84222325cbf29ce4;
+  const end = p + <usize>len;
+  let i = p;
+  for (; i + 16 <= end; i += 16) {
+    a = (a ^ load<u64>(i)) * K;
+    b = (b ^ load<u64>(i, 8)) * K;
+    a ^= a >> 29;
+    b ^= b >> 29;
+  }
+  if (i + 8 <= end) {
+    a = (a ^ load<u64>(i)) * K;
+    a ^= a >> 29;
+    i += 8;
+  }
+  let t: u64 = 0;
+  for (let s: u64 = 0; i < end; i++, s += 8) t |= <u64>load<u8>(i) << s;
+  let h = (a ^ ((b << 31) | (b >> 33)) ^ t) * K;
+  h ^= h >> 32;
+  return <u32>h;
+}

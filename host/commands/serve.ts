@@ -69,7 +69,7 @@ import { readCounters } from "../report/counters.ts";
 import { buildReport, type ReplayReport } from "../report/replay.ts";
 import { stageTiming } from "../report/stages.ts";
 import { Nic } from "../dispatch/nic.ts";
-import { FidelityMeter } from "../report/fidelity.ts";
+import { FidelityMeter, payloadHash } from "../report/fidelity.ts";
 import { CopyList } from "../trace/copy-list.ts";
 import { LiveFlows } from "../trace/live-flows.ts";
 import {
@@ -268,6 +268,22 @@ class ServeFlow implements FlowInfo {
     readonly synAckSeen: boolean,
     readonly segMss: number,
   ) {}
+}
+
+/**
+ * The fidelity meter's payload hash for a serving core: its serveHash
+ * (assembly/replay/serve.ts; 4-7x the JS hash, call included), in place, as both
+ * sides of a comparison are in its memory (the capture's frames in staging, the
+ * transmitted ones in TX mbufs). A core built before serveHash: the JS hash.
+ */
+export function fidelityHash(core: Core): (mem: Uint8Array, off: number, len: number) => number {
+  const at = core.exports.serveHash as ((p: number, len: number) => number) | undefined;
+  if (!at) return payloadHash;
+  const buf = core.u8.buffer;
+  return (mem, off, len) => {
+    if (mem.buffer !== buf) throw new Error("fidelityHash: not the core's memory");
+    return at(mem.byteOffset + off, len) >>> 0; // a u32, which wasm returns signed
+  };
 }
 
 /** Pass k's client port: port + k (mod 2^16, 0 skipped), as raw and track rewrite it. */
@@ -481,10 +497,14 @@ class ServeRun {
     this.freeIds = new Int32Array(this.capacity);
     for (let id = this.capacity - 1; id >= 0; id--) this.freeIds[this.nFree++] = id;
     this.fid = this.mirror
-      ? new FidelityMeter(10, (slot) => {
-          const f = this.liveF[slot];
-          return f ? flowName(f.key) : `flow ${slot}`;
-        })
+      ? new FidelityMeter(
+          10,
+          (slot) => {
+            const f = this.liveF[slot];
+            return f ? flowName(f.key) : `flow ${slot}`;
+          },
+          fidelityHash(core),
+        )
       : null;
     this.tracker = new Tracker(opts.flows ?? 1 << 18, core);
     this.rec = pre.rec;

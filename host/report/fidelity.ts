@@ -18,8 +18,9 @@
 // n-th datagram the capture's server sent on it (same length, same payload hash).
 //
 // Flows are the caller's small integer ids (array-indexed); payloads are read in
-// place (memory, offset, length) and hashed in JS (payloadHash): no object, string or
-// native call per packet except the pending-segment map entries.
+// place (memory, offset, length) and hashed by the caller's hash function (serve:
+// the core's serveHash, assembly/replay/serve.ts; by default payloadHash in JS):
+// no object, string or native call per packet except the pending-segment map entries.
 
 /**
  * 32-bit hash of mem[off, off+len) for the comparison (not a checksum of any
@@ -201,6 +202,8 @@ export class FidelityMeter {
     private readonly maxMismatches = 10,
     /** The name of flow id for a mismatch, when the caller passed "" (names built only when needed). */
     private readonly nameOf: ((flow: number) => string) | null = null,
+    /** The payload hash: any 32-bit hash of mem[off, off+len), the same for both sides of a comparison. */
+    private readonly hash: (mem: Uint8Array, off: number, len: number) => number = payloadHash,
   ) {}
 
   /** Settled flows' records, reused (no allocation per flow once warm). */
@@ -290,7 +293,7 @@ export class FidelityMeter {
     const key = flags & F_RST ? -1 - off : off;
     if (ext === 0 && s.refs.get(key) >= 0) return; // a repeated RST
     const have = Math.min(have0, len);
-    const hash = have ? payloadHash(mem, off0, have) : 0;
+    const hash = have ? this.hash(mem, off0, have) : 0;
     this.compared++;
     this.bytesCompared += len;
     const o = s.outs.take(key);
@@ -346,17 +349,17 @@ export class FidelityMeter {
         p.hashLen[r],
         len,
         flags,
-        n ? payloadHash(mem, pay, n) : 0,
+        n ? this.hash(mem, pay, n) : 0,
         n,
       );
       p.drop(r);
-    } else s.outs.set(key, p.add(len, flags, len ? payloadHash(mem, pay, len) : 0, len));
+    } else s.outs.set(key, p.add(len, flags, len ? this.hash(mem, pay, len) : 0, len));
   }
 
   /** UDP: a datagram the capture's server sent on the flow (payload mem[off, off+have), len from the header). */
   refDatagram(flow: number, name: string, len: number, mem: Uint8Array, off: number, have: number): void {
     const s = this.side(flow, name, 0);
-    const hash = payloadHash(mem, off, Math.min(have, len));
+    const hash = this.hash(mem, off, Math.min(have, len));
     if (s.dOut.length) {
       this.pairDatagram(s, s.nRef, len, hash, s.dOut.shift()!, s.dOut.shift()!);
     } else s.dRef.push(len, hash);
@@ -366,7 +369,7 @@ export class FidelityMeter {
   /** UDP: a datagram the core sent on the flow. */
   outDatagram(flow: number, name: string, mem: Uint8Array, off: number, len: number): void {
     const s = this.side(flow, name, 0);
-    const hash = payloadHash(mem, off, len);
+    const hash = this.hash(mem, off, len);
     if (s.dRef.length) {
       this.pairDatagram(s, s.nOut, s.dRef.shift()!, s.dRef.shift()!, len, hash);
     } else s.dOut.push(len, hash);
