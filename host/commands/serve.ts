@@ -279,9 +279,11 @@ class ServeFlow implements FlowInfo {
 export function fidelityHash(core: Core): (mem: Uint8Array, off: number, len: number) => number {
   const at = core.exports.serveHash as ((p: number, len: number) => number) | undefined;
   if (!at) return payloadHash;
-  const buf = core.u8.buffer;
+  const u8 = core.u8;
+  const buf = u8.buffer;
   return (mem, off, len) => {
-    if (mem.buffer !== buf) throw new Error("fidelityHash: not the core's memory");
+    // Identity first: .buffer is a getter call (~15 ns) V8 does not inline.
+    if (mem !== u8 && mem.buffer !== buf) throw new Error("fidelityHash: not the core's memory");
     return at(mem.byteOffset + off, len) >>> 0; // a u32, which wasm returns signed
   };
 }
