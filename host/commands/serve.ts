@@ -435,14 +435,17 @@ class ServeRun {
   private bytesIn = 0;
   private sink: OutputSink | null = null;
   private baseSec = NaN;
-  private nowNs = 0; // ns since baseSec: capture time (top) or wall time (paced)
-  private clockOffNs = 0; // paced: PASS_GAP_S per pass, for the core only
+  // Fields that take fractional or large values start as -0, a double (0 would
+  // make them small-integer fields, and their first double would change the
+  // object's shape and throw away every optimized method that reads them).
+  private nowNs = -0; // ns since baseSec: capture time (top) or wall time (paced)
+  private clockOffNs = -0; // paced: PASS_GAP_S per pass, for the core only
   private rxQueued = 0;
   private feedDue = false;
-  private polledNs = 0; // nowNs at the last poll
+  private polledNs = -0; // nowNs at the last poll
   private loop = 0;
   /** This pass's timestamp shift (top: loop × passShiftS). */
-  private shiftS = 0;
+  private shiftS = -0;
   // Pacing (as replay()'s paced path): schedule origin, lateness and gap errors, latency.
   private readonly lateness: PacingSamples | null;
   private readonly gapErr: PacingSamples | null;
@@ -455,7 +458,7 @@ class ServeRun {
   private bitsSoFar = 0;
   private prevSched = NaN;
   private prevActual = NaN;
-  private passShiftS = 0; // top: timestamps of pass k move by k × this; paced: the schedule's
+  private passShiftS = -0; // top: timestamps of pass k move by k × this; paced: the schedule's
   private readonly words = new Uint32Array(8); // a transmitted frame's addresses, as summary words
   // Held-back client packets (indices in the read batch) and their flows, in capture order.
   private readonly defI = new Int32Array(8192);
