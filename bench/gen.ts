@@ -1,6 +1,8 @@
 // Generation speed of `ixwasm gen`, one core: packets/s for each workload, writing
 // to a real file (the page cache absorbs it) and, separately, to /dev/null so the
-// figure for the synthesiser alone is visible. Median of `runs` runs each.
+// figure for the synthesiser alone is visible. Median and range of `runs` runs each,
+// per wall-clock second and per CPU second of the process (user + system, compiler
+// threads included): on a shared machine the CPU figure is the steadier one.
 //
 // Run alone: node --import tsx bench/gen.ts [--json]
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,6 +20,7 @@ export interface GenBenchRow {
   pps_file: Summary;
   pps_devnull: Summary;
   /** Packets per CPU second of the process (user + system): steadier on a shared machine. */
+  pps_cpu_file: Summary;
   pps_cpu_devnull: Summary;
 }
 
@@ -41,6 +44,7 @@ export function benchGen(runs = 3): GenBenchRow[] {
     for (const c of CASES) {
       const file: number[] = [];
       const nul: number[] = [];
+      const cpuFile: number[] = [];
       const cpu: number[] = [];
       let packets = 0;
       let bytes = 0;
@@ -49,6 +53,7 @@ export function benchGen(runs = 3): GenBenchRow[] {
         const a = once(genOptions(c.workload, { out: path, quiet: true, ...c.args }));
         rmSync(path);
         file.push(a.pps);
+        cpuFile.push(a.cpu);
         packets = a.packets;
         bytes = a.bytes;
         const d = once(genOptions(c.workload, { out: "/dev/null", format: "pcap", quiet: true, ...c.args }));
@@ -62,6 +67,7 @@ export function benchGen(runs = 3): GenBenchRow[] {
         bytes_per_packet: bytes / packets,
         pps_file: summarize(file),
         pps_devnull: summarize(nul),
+        pps_cpu_file: summarize(cpuFile),
         pps_cpu_devnull: summarize(cpu),
       });
     }
@@ -71,13 +77,22 @@ export function benchGen(runs = 3): GenBenchRow[] {
   return rows;
 }
 
+/** "1.52 M (1.40–1.61)": median and range. */
+function spread(s: Summary): string {
+  return `${fmt(s.median)} (${fmt(s.min).replace(/ ?M$/, "")}–${fmt(s.max)})`;
+}
+
 export function printGen(rows: GenBenchRow[], say: (line: string) => void = console.log): void {
-  say("\ngeneration (ixwasm gen, one core), packets/s, median:");
-  for (const r of rows)
+  say("\ngeneration (ixwasm gen, one core), packets/s, median (min–max):");
+  for (const r of rows) {
     say(
-      `  ${r.workload.padEnd(48)} ${fmt(r.pps_file.median).padStart(9)} to a file, ${fmt(r.pps_devnull.median).padStart(9)} to /dev/null, ${fmt(r.pps_cpu_devnull.median).padStart(9)} per CPU second` +
-        `   (${fmt(r.packets)} packets, ${r.bytes_per_packet.toFixed(0)} B/packet, CV ${(r.pps_file.cv * 100).toFixed(1)} %, n=${r.pps_file.runs})`,
+      `  ${r.workload}  (${fmt(r.packets)} packets, ${r.bytes_per_packet.toFixed(0)} B/packet, n=${r.pps_file.runs})`,
     );
+    say(`    to a file:    ${spread(r.pps_cpu_file)} per CPU second, ${spread(r.pps_file)} per wall second`);
+    say(
+      `    to /dev/null: ${spread(r.pps_cpu_devnull)} per CPU second, ${spread(r.pps_devnull)} per wall second`,
+    );
+  }
 }
 
 if (process.argv[1]?.endsWith("gen.ts") || process.argv[1]?.endsWith("gen.js")) {

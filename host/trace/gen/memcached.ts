@@ -38,16 +38,28 @@ const PH_END = 3;
 
 // Protocol text as bytes: copying these is cheaper than charCodeAt over a string.
 const ascii = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
-const GET_ = ascii("get ");
-const CRLF = ascii("\r\n");
-const END_CRLF = ascii("END\r\n");
-const VALUE_ = ascii("VALUE ");
-const FLAGS0 = ascii(" 0 ");
-const CRLF_END = ascii("\r\nEND\r\n");
-const SET_ = ascii("set ");
-const FLAGS_EXP0 = ascii(" 0 0 ");
-const STORED = ascii("STORED\r\n");
 const NOT_FOUND = ascii("Not found");
+// The ASCII protocol's fixed text as big-endian 16- and 32-bit words, written with
+// one store each (byte by byte, a GET's 24 bytes of it cost ~4 % of ETC generation).
+const be = (t: string): number => {
+  let w = 0;
+  for (let i = 0; i < t.length; i++) w = w * 256 + t.charCodeAt(i);
+  return w;
+};
+const GET_ = be("get ");
+const SET_ = be("set ");
+const CRLF = be("\r\n");
+const LF = 10;
+const SP = 32;
+const END_ = be("END\r"); // + LF
+const VALU = be("VALU"); // + "E "
+const E_ = be("E ");
+const SP0 = be(" 0"); // + SP
+const SP0SP0 = be(" 0 0"); // + SP
+const CRLF_EN = be("\r\nEN"); // + "D\r" + LF
+const D_CR = be("D\r");
+const STOR = be("STOR");
+const ED_CRLF = be("ED\r\n");
 
 /** Bytes of state per key: value size (4), CAS (4), key size (1). */
 export const BYTES_PER_KEY = 9;
@@ -290,6 +302,20 @@ export class MemcachedWorkload implements Workload {
   private buf!: Uint8Array;
   private dv!: DataView;
 
+  private put4(w: number): void {
+    this.dv.setUint32(this.at, w);
+    this.at += 4;
+  }
+
+  private put2(w: number): void {
+    this.dv.setUint16(this.at, w);
+    this.at += 2;
+  }
+
+  private put1(c: number): void {
+    this.buf[this.at++] = c;
+  }
+
   private put(bytes: Uint8Array): void {
     const b = this.buf;
     let at = this.at;
@@ -329,47 +355,58 @@ export class MemcachedWorkload implements Workload {
     s.setHead(b, side, this.at - s.headAt(b, side));
   }
 
-  private tail(s: Synth, b: number, side: number, bytes: Uint8Array): void {
+  /** Starts side's tail (write it with put*, then setTail). */
+  private tail(s: Synth, b: number, side: number): void {
     this.buf = s.area;
+    this.dv = s.dv;
     this.at = s.tailAt(b, side);
-    this.put(bytes);
-    s.setTail(b, side, bytes.length);
   }
 
   private asciiGet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
     this.head(s, b, 0);
-    this.put(GET_);
+    this.put4(GET_);
     this.putKey(key, kl);
-    this.put(CRLF);
+    this.put2(CRLF);
     this.endHead(s, b, 0);
     this.head(s, b, 1);
     if (v < 0) {
-      this.put(END_CRLF);
+      this.put4(END_); // END\r\n
+      this.put1(LF);
       this.endHead(s, b, 1);
       return;
     }
-    this.put(VALUE_);
+    this.put4(VALU); // VALUE <key> 0 <bytes>\r\n
+    this.put2(E_);
     this.putKey(key, kl);
-    this.put(FLAGS0);
+    this.put2(SP0);
+    this.put1(SP);
     this.putNum(v);
-    this.put(CRLF);
+    this.put2(CRLF);
     this.endHead(s, b, 1);
     s.setValue(b, 1, v, phase);
-    this.tail(s, b, 1, CRLF_END);
+    this.tail(s, b, 1); // \r\nEND\r\n
+    this.put4(CRLF_EN);
+    this.put2(D_CR);
+    this.put1(LF);
+    s.setTail(b, 1, 7);
   }
 
   private asciiSet(s: Synth, b: number, key: number, kl: number, v: number, phase: number): void {
     this.head(s, b, 0);
-    this.put(SET_);
+    this.put4(SET_); // set <key> 0 0 <bytes>\r\n
     this.putKey(key, kl);
-    this.put(FLAGS_EXP0);
+    this.put4(SP0SP0);
+    this.put1(SP);
     this.putNum(v);
-    this.put(CRLF);
+    this.put2(CRLF);
     this.endHead(s, b, 0);
     s.setValue(b, 0, v, phase);
-    this.tail(s, b, 0, CRLF);
+    this.tail(s, b, 0);
+    this.put2(CRLF);
+    s.setTail(b, 0, 2);
     this.head(s, b, 1);
-    this.put(STORED);
+    this.put4(STOR); // STORED\r\n
+    this.put4(ED_CRLF);
     this.endHead(s, b, 1);
   }
 
