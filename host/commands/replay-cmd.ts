@@ -82,8 +82,9 @@ export function register(program: Command): void {
       let pre: Prescan | undefined;
       if (!o.mode) {
         if (o.app) o.mode = "serve";
-        else if (o.workers === 1 && o.stages === undefined && o.report !== "html") {
+        else if (o.stages === undefined && o.report !== "html") {
           // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
+          // (with --workers N the workers make their own pre-scans: this one only chooses)
           pre = prescan(file);
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
         } else o.mode = "track";
@@ -123,8 +124,11 @@ function report(o: Raw, r: { error: string | null }, text: string): void {
 
 // ---- raw and track on worker threads (host/commands/replay-workers.ts) ----
 async function workersAction(file: string, o: Raw): Promise<void> {
-  if (o.mode === "serve")
-    throw new UsageError(`--mode serve --workers ${o.workers} is not available yet`, "use --workers 1");
+  if (o.mode === "serve") {
+    const { serveWorkers, formatServeWorkers } = await import("./serve-workers.ts"); // host/commands/serve-workers.ts
+    const r = await serveWorkers(file, { ...runOptions(o), out: o.out, outMerged: o.outMerged });
+    return report(o, r, formatReplay(r) + formatServeWorkers(r));
+  }
   const { replayWorkers, formatWorkers } = await import("./replay-workers.ts");
   const r = await replayWorkers(file, { ...runOptions(o), out: o.out });
   report(o, r, formatReplay(r) + formatWorkers(r));

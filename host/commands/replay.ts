@@ -34,6 +34,7 @@ import { checkFile } from "./common.ts";
 import { stageTiming } from "../report/stages.ts";
 import { runServe } from "./serve.ts";
 import { prescan, type Prescan } from "../trace/prescan.ts";
+import type { OwnerSpec } from "../trace/flow-owner.ts";
 export type ReplayMode = "raw" | "track" | "serve";
 export const MODE_WORDS: Record<ReplayMode, number> = { raw: 1, track: 2, serve: 3 }; // assembly/replay/common.ts MODE_*
 export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
@@ -98,6 +99,8 @@ export interface ReplayOptions {
   /** Turn the core's stage timers on (with batchExport naming a timed batch function, assembly/stats/staged.ts). */
   /** serve: the pre-scan already made (the CLI makes one to choose the default mode). */
   prescan?: Prescan;
+  /** serve --workers: this worker's share of the flows (host/trace/flow-owner.ts; its pre-scan must have the same). */
+  owner?: OwnerSpec;
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
   batchExport?: string;

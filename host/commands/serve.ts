@@ -62,6 +62,7 @@
 // (serveCapacity).
 import { cpus } from "node:os";
 import { APP_ID } from "../stack-config.ts";
+import { FlowOwner, ownerConfig } from "../trace/flow-owner.ts";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
@@ -432,6 +433,7 @@ class ServeRun {
   private readonly sv: ServeStats;
   private readonly drops: Record<string, number> = Object.fromEntries(SERVE_DROPS.map((r) => [r, 0]));
   private packetsIn = 0;
+  private readonly owner: FlowOwner | null;
   private bytesIn = 0;
   private sink: OutputSink | null = null;
   private baseSec = NaN;
@@ -481,7 +483,11 @@ class ServeRun {
     this.paced = this.speed.kind !== "top";
     this.loops = opts.loop ?? 1;
     this.capacity = serveCapacity(pre, this.loops);
-    const core = createCore(serveCoreConfig(this.capacity, app));
+    // serve --workers: this worker's flows only (host/trace/flow-owner.ts); the core hashes as worker i of N.
+    const owner = opts.owner;
+    const config = serveCoreConfig(this.capacity, app);
+    const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
+    this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
     if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
     const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
@@ -695,7 +701,7 @@ class ServeRun {
     end = Math.min(end, o + len);
     const sp = (m[l4] << 8) | m[l4 + 1];
     const dp = capturePort((m[l4 + 2] << 8) | m[l4 + 3], this.loop);
-    const ls = this.live.lookup(proto, v6, (sp | (dp << 16)) >>> 0, words, 0, 4);
+    const ls = this.live.lookup(proto, v6, sp | (dp << 16), words, 0, 4);
     if (ls >= -1) return; // frames the core sends go server → client
     const f = this.liveF[-2 - ls];
     if (!f || f.id < 0) return;
@@ -704,7 +710,10 @@ class ServeRun {
       if (fid) fid.outDatagram(f.slot, "", m, l4 + 8, Math.max(0, end - l4 - 8));
       return;
     }
-    const seq = ((m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7]) >>> 0;
+    // Sequence numbers and port words as int32 where they are passed on: a uint32
+    // above 2^31 is a heap number, allocated at each call that is not inlined
+    // (the callees take offsets mod 2^32, and the flow index its words as int32).
+    const seq = (m[l4 + 4] << 24) | (m[l4 + 5] << 16) | (m[l4 + 6] << 8) | m[l4 + 7];
     const pay = Math.min(l4 + (m[l4 + 12] >>> 4) * 4, end);
     const tf = m[l4 + 13];
     const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
@@ -946,6 +955,7 @@ class ServeRun {
           const r0 = performance.now();
           const n = reader.next();
           if (n > 0) this.decode(n);
+          if (n > 0) this.owner?.mark(n); // uses the scratch area: after copies.flush()
           st.readMs += performance.now() - r0;
           if (n === 0 || this.maxBatches-- <= 0) break;
           if (opts.out && !this.sink) this.sink = new OutputSink(opts.out, !!opts.outMerged, 1);
@@ -996,6 +1006,7 @@ class ServeRun {
 
   /** Record i of the read batch: where it goes (see the top of the file). */
   private packet(i: number): void {
+    if (this.owner && !this.owner.mine(i)) return; // another worker's flow
     const { u8, u32, f64, drops, paced, loop, feed } = this;
     const d = this.descW + i * 8;
     const w = this.sumW + i * 16;
@@ -1102,7 +1113,7 @@ class ServeRun {
       return;
     }
     const tflags = u32[w + 2] & 0xfff;
-    const seq = u32[w + 3];
+    const seq = u32[w + 3] | 0; // int32, as in scoreTx
     const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
     const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
     this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);

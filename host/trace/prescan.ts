@@ -22,6 +22,7 @@ import { createCore } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { LiveFlows } from "./live-flows.ts";
+import { FlowOwner, ownerConfig, type OwnerSpec } from "./flow-owner.ts";
 import { serveMaxConns } from "../commands/serve.ts";
 
 // assembly/wire/summary-layout.ts
@@ -191,9 +192,14 @@ export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number
   return s;
 }
 
-/** One pass over the capture; a corrupt capture ends it early with `error` set (what preceded counts). */
-export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): Prescan {
-  const c = core ?? createCore(scanCoreConfig());
+/**
+ * One pass over the capture; a corrupt capture ends it early with `error` set (what preceded counts).
+ * With `owner` (serve --workers) only that worker's flows are learned, numbered as its replay pass
+ * numbers them (host/trace/flow-owner.ts); `packets` counts its records only.
+ */
+export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), owner?: OwnerSpec): Prescan {
+  const c = core ?? createCore({ ...scanCoreConfig(), ...(owner ? ownerConfig(owner) : {}) }); // (no flags of its own)
+  const own = owner ? new FlowOwner(c, owner) : null;
   const decode = c.exports.decodeBatch as (n: number) => number;
   const u8 = c.u8;
   const u32 = c.u32;
@@ -224,8 +230,10 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns()): P
       const n = reader.next();
       if (n === 0) break;
       decode(n);
-      res.packets += n;
+      own?.mark(n);
       for (let i = 0; i < n; i++) {
+        if (own && !own.mine(i)) continue;
+        res.packets++;
         const w = sumW + i * (SUM_BYTES >>> 2);
         const d = descW + i * (DESC_BYTES >>> 2);
         const t = f64[(d + 6) >>> 1] + u32[d + 4] / 1e9;

@@ -134,7 +134,7 @@ function cli(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test("CLI: --workers 2 --report json has workers, per_worker and the dispatcher's costs; serve says not yet", () => {
+test("CLI: --workers 2 --report json has workers, per_worker and the dispatcher's costs; serve lists its workers", () => {
   const f = join(ROOT, "traces/memcached-ascii.pcap");
   const r = cli(f, "--mode", "track", "--workers", "2", "--report", "json");
   assert.is(r.code, 0, r.err);
@@ -153,9 +153,9 @@ test("CLI: --workers 2 --report json has workers, per_worker and the dispatcher'
   assert.is(t.code, 0, t.err);
   assert.match(t.out, /worker 1 /);
   assert.match(t.out, /dispatcher +read/);
-  const s = cli(f, "--mode", "serve", "--workers", "2");
-  assert.is.not(s.code, 0);
-  assert.match(s.err, /--mode serve --workers 2 is not available yet/);
+  const s = cli(f, "--mode", "serve", "--workers", "2"); // serve has its own workers (test/replay/serve-workers.test.ts)
+  assert.is(s.code, 0, s.err);
+  assert.match(s.out, /worker 1 +\d+ packets, \d+ sent/);
   const p = cli(f, "--mode", "raw", "--workers", "2", "--speed", "x10");
   assert.is.not(p.code, 0);
   assert.match(p.err, /not available yet/);

@@ -1,0 +1,210 @@
+// `ixwasm replay --mode serve --workers N` (N ≥ 2): serve on N worker threads,
+// each with its own core, pre-scan and mirror feed, owning the flows the flow
+// hash gives it (symmetric Toeplitz + RETA, host/trace/flow-owner.ts).
+//
+// Why every worker reads the capture itself ("RSS at the source") rather than
+// a dispatcher thread handing frames out (as raw and track do, replay-plane.ts):
+// serve's per-packet work is the host loop around the core (flow table, feed,
+// fidelity), and every piece of it belongs to one flow, so it splits by flow
+// with nothing shared; the price is that each worker reads and decodes every
+// record (~50 ns of ~500 per packet) and skips the others'. A dispatcher would
+// have to carry the server's reference payloads to the workers as well.
+//
+// The report adds the workers' counts (they own disjoint flows, each record is
+// counted by exactly one worker: frames without an IP header by worker 0),
+// fidelity included, and lists each worker. --out: each worker writes a part,
+// merged by timestamp at the end (a flow's frames keep their order; equal
+// times across flows go in worker order). --speed top only, as raw and track.
+import { cpus } from "node:os";
+import { dirname, basename, extname, join } from "node:path";
+import { rmSync } from "node:fs";
+import { UsageError } from "../io/errors.ts";
+import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
+import type { ServeWorkerData, ServeWorkerResult } from "../dispatch/serve-worker.ts";
+import { mergeCaptures } from "../io/merge-captures.ts";
+import type { ReplayReport } from "../report/replay.ts";
+import type { FidelityReport } from "../report/fidelity.ts";
+import { speedName, type ReplayOptions } from "./replay.ts";
+import { checkFile } from "./common.ts";
+
+export const MAX_SERVE_WORKERS = 16;
+
+export interface ServeWorkerReport {
+  worker: number;
+  packets: number;
+  packets_out: number;
+  flows_served: number;
+  pps: number;
+  prescan_s: number;
+  /** The thread's CPU time per packet it took, pre-scan and serve pass (Linux; null elsewhere). */
+  cpu_ns_per_packet: number | null;
+}
+
+export interface ServeWorkersReport extends ReplayReport {
+  per_worker: ServeWorkerReport[];
+}
+
+/** Runs serve on opts.workers threads; a corrupt capture ends every worker at the same record, with `error` set. */
+export async function serveWorkers(path: string, opts: ReplayOptions): Promise<ServeWorkersReport> {
+  const workers = opts.workers ?? 2;
+  if (!(workers >= 2 && workers <= MAX_SERVE_WORKERS))
+    throw new UsageError(`serve --workers ${workers} is out of range`, `use 1..${MAX_SERVE_WORKERS}`);
+  const speed = opts.speed ?? { kind: "top" };
+  if (speed.kind !== "top")
+    throw new UsageError(
+      `--speed ${speedName(speed)} with serve --workers ${workers} is not available yet`,
+      "use --speed top, or --workers 1 for paced serve",
+    );
+  checkFile(path);
+  const parts = opts.out
+    ? Array.from({ length: workers }, (_, i) =>
+        join(
+          dirname(opts.out!),
+          `.${basename(opts.out!, extname(opts.out!))}.worker${i}${extname(opts.out!)}`,
+        ),
+      )
+    : [];
+  const t0 = performance.now();
+  const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "serve-worker");
+  try {
+    const results = await Promise.all(
+      Array.from({ length: workers }, (_, i) => {
+        const data: ServeWorkerData = {
+          path,
+          owner: { index: i, workers },
+          opts: {
+            app: opts.app,
+            loop: opts.loop,
+            flows: opts.flows,
+            batch: opts.batch,
+            outMerged: opts.outMerged,
+            out: parts[i],
+          },
+        };
+        const w = spawnWorker(entry, data);
+        return new Promise<ServeWorkerResult>((resolve, reject) => {
+          w.once("message", resolve);
+          w.once("error", reject);
+          w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
+        });
+      }),
+    );
+    const failed = results.findIndex((r) => r.error !== null);
+    if (failed >= 0) throw new Error(`serve worker ${failed}: ${results[failed].error}`);
+    const wallMs = performance.now() - t0;
+    let outRecords = 0;
+    if (opts.out) outRecords = mergeCaptures(parts, opts.out);
+    return mergeServeReports(
+      results.map((r) => r.report!),
+      results,
+      wallMs,
+      opts.out ? { file: opts.out, records: outRecords } : null,
+    );
+  } finally {
+    for (const p of parts) rmSync(p, { force: true });
+  }
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Adds b's numbers into a's, key by key (nested objects too); other values stay a's. */
+function addInto(a: Record<string, unknown>, b: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(b)) {
+    const cur = a[k];
+    if (typeof v === "number") a[k] = (typeof cur === "number" ? cur : 0) + v;
+    else if (v && typeof v === "object" && !Array.isArray(v)) {
+      if (!cur || typeof cur !== "object") a[k] = {};
+      addInto(a[k] as Record<string, unknown>, v as Record<string, unknown>);
+    }
+  }
+}
+
+function mergeFidelity(parts: FidelityReport[]): FidelityReport {
+  const m = structuredClone(parts[0]);
+  const first = [...m.first_mismatches];
+  for (const p of parts.slice(1)) {
+    const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
+    addInto(m as unknown as Record<string, unknown>, counts);
+    first.push(...first_mismatches);
+  }
+  m.first_mismatches = first.slice(0, 10);
+  m.segments_pct = m.segments_compared ? r2((100 * m.segments_matching) / m.segments_compared) : 100;
+  return m;
+}
+
+function mergeServeReports(
+  parts: ReplayReport[],
+  results: ServeWorkerResult[],
+  wallMs: number,
+  out: ReplayReport["out"],
+): ServeWorkersReport {
+  const m = structuredClone(parts[0]);
+  for (const p of parts.slice(1)) {
+    addInto(m as unknown as Record<string, unknown>, {
+      packets_in: p.packets_in,
+      packets_out: p.packets_out,
+      bytes_in: p.bytes_in,
+      bytes_out: p.bytes_out,
+      packets_processed: p.packets_processed,
+      flows: Object.fromEntries(Object.entries(p.flows).filter(([, v]) => typeof v === "number")),
+      drops: p.drops,
+      serve: p.serve ?? {},
+      batch_histogram: p.batch_histogram,
+    });
+  }
+  if (m.fidelity) m.fidelity = mergeFidelity(parts.map((p) => p.fidelity!));
+  if (m.serve) {
+    m.serve.bytes_per_connection = m.serve.peak_concurrent
+      ? Math.round(m.serve.core_bytes / m.serve.peak_concurrent)
+      : 0;
+  }
+  const n = m.packets_in;
+  const sec = wallMs / 1000;
+  // Stages: each worker's ns per packet, weighted by its packets (the work done, whatever ran in parallel).
+  const stages: Record<string, number> = {};
+  for (const p of parts)
+    for (const [k, v] of Object.entries(p.stages))
+      stages[k] = (stages[k] ?? 0) + (n ? (v * p.packets_in) / n : 0);
+  for (const k of Object.keys(stages)) stages[k] = r2(stages[k]);
+  const mhz = m.machine.mhz;
+  return {
+    ...m,
+    workers: parts.length,
+    worker_packets: parts.map((p) => p.packets_in),
+    duration_s: r2(sec * 1000) / 1000,
+    pps: sec > 0 ? Math.round(n / sec) : 0,
+    mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
+    stages,
+    stages_cycles_est: mhz
+      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
+      : null,
+    error: parts.find((p) => p.error)?.error ?? null,
+    out,
+    machine: { ...m.machine, cores: cpus().length },
+    per_worker: parts.map((p, i) => ({
+      worker: i,
+      packets: p.packets_in,
+      packets_out: p.packets_out,
+      flows_served: p.flows.served,
+      pps: p.duration_s > 0 ? Math.round(p.packets_in / p.duration_s) : 0,
+      prescan_s: r2(results[i].prescanMs) / 1000,
+      cpu_ns_per_packet:
+        Number.isFinite(results[i].cpuMs) && p.packets_in
+          ? r2((results[i].cpuMs * 1e6) / p.packets_in)
+          : null,
+    })),
+  };
+}
+
+/** The per-worker lines under the report's table. */
+export function formatServeWorkers(r: ServeWorkersReport): string {
+  const num = (x: number) => x.toLocaleString("en-US");
+  return (
+    r.per_worker
+      .map(
+        (w) =>
+          `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.packets_out)} sent, ${num(w.flows_served)} flows served, ${num(w.pps)}/s in its serve pass, pre-scan ${w.prescan_s} s${w.cpu_ns_per_packet === null ? "" : `, CPU ${w.cpu_ns_per_packet} ns/packet`}`,
+      )
+      .join("\n") + "\n"
+  );
+}

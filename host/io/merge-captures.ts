@@ -1,0 +1,53 @@
+// Merges captures that are each in time order into one, by timestamp (a k-way
+// merge; equal times keep the order of `parts`, then each part's own order).
+// serve --workers N writes one --out part per worker and merges them here: a
+// flow lives in one worker, so its frames keep their order.
+import { createCore, type Core } from "../core.ts";
+import { DESC_BYTES, TraceReader } from "./reader.ts";
+import { TraceWriter } from "./writer.ts";
+import { scanCoreConfig } from "../trace/prescan.ts";
+
+interface Cursor {
+  core: Core;
+  reader: TraceReader;
+  n: number;
+  i: number;
+}
+
+/** Writes the records of `parts` into `out` in time order; returns the records written. */
+export function mergeCaptures(parts: string[], out: string): number {
+  const cursors: Cursor[] = parts.map((p) => {
+    const core = createCore(scanCoreConfig());
+    return { core, reader: new TraceReader(p, core), n: 0, i: 0 };
+  });
+  const w = new TraceWriter(out, {});
+  try {
+    const at = (c: Cursor) => (c.i * DESC_BYTES + c.core.regions.desc.offset) >>> 2;
+    const secOf = (c: Cursor) => c.core.f64[(at(c) + 6) >>> 1];
+    const nsecOf = (c: Cursor) => c.core.u32[at(c) + 4];
+    const fill = (c: Cursor): boolean => {
+      if (c.i < c.n) return true;
+      c.n = c.reader.next();
+      c.i = 0;
+      return c.n > 0;
+    };
+    let live = cursors.filter(fill);
+    while (live.length) {
+      let best = live[0];
+      for (let k = 1; k < live.length; k++) {
+        const c = live[k];
+        const ds = secOf(c) - secOf(best);
+        if (ds < 0 || (ds === 0 && nsecOf(c) < nsecOf(best))) best = c;
+      }
+      const d = at(best);
+      const u32 = best.core.u32;
+      w.write(best.core.u8, u32[d], u32[d + 1], secOf(best), nsecOf(best), u32[d + 2], u32[d + 3] & 0xffff);
+      best.i++;
+      if (!fill(best)) live = live.filter((c) => c !== best);
+    }
+    return w.records;
+  } finally {
+    w.close();
+    for (const c of cursors) c.reader.close();
+  }
+}
