@@ -41,6 +41,8 @@ export interface ServeWorkerReport {
 }
 
 export interface ServeWorkersReport extends ReplayReport {
+  /** The whole run: threads started, pre-scans, serve passes, --out merged (duration_s is the serve passes'). */
+  wall_s: number;
   per_worker: ServeWorkerReport[];
 }
 
@@ -159,7 +161,8 @@ function mergeServeReports(
       : 0;
   }
   const n = m.packets_in;
-  const sec = wallMs / 1000;
+  // The serve passes' span, as one worker's report (its pre-scan is apart too); the command's wall time is wall_s.
+  const sec = Math.max(...parts.map((p) => p.duration_s));
   // Stages: each worker's ns per packet, weighted by its packets (the work done, whatever ran in parallel).
   const stages: Record<string, number> = {};
   for (const p of parts)
@@ -172,6 +175,7 @@ function mergeServeReports(
     workers: parts.length,
     worker_packets: parts.map((p) => p.packets_in),
     duration_s: r2(sec * 1000) / 1000,
+    wall_s: r2(wallMs) / 1000,
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,
@@ -200,11 +204,13 @@ function mergeServeReports(
 export function formatServeWorkers(r: ServeWorkersReport): string {
   const num = (x: number) => x.toLocaleString("en-US");
   return (
+    `workers     ${r.workers} threads, each reads the capture and serves its flows; ${r.wall_s} s in all with the pre-scans\n` +
     r.per_worker
       .map(
         (w) =>
           `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.packets_out)} sent, ${num(w.flows_served)} flows served, ${num(w.pps)}/s in its serve pass, pre-scan ${w.prescan_s} s${w.cpu_ns_per_packet === null ? "" : `, CPU ${w.cpu_ns_per_packet} ns/packet`}`,
       )
-      .join("\n") + "\n"
+      .join("\n") +
+    "\n"
   );
 }
