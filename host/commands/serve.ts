@@ -645,8 +645,8 @@ class ServeRun {
       proto,
       fwhy,
       key,
-      rec[r + REC_CLIENT_ISN],
-      rec[r + REC_SERVER_ISN],
+      rec[r + REC_CLIENT_ISN] | 0, // ISNs as int32 (all their uses are mod 2^32): see scoreTx
+      rec[r + REC_SERVER_ISN] | 0,
       rec[r + REC_MSS] & 0xffff,
       o & 0xff,
       ((o >>> 8) & RF_SACK) !== 0,

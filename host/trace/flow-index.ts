@@ -5,6 +5,10 @@
 // record's key is read in place; a transmitted frame's addresses are read into
 // the same word form (little-endian words of the address bytes) by the caller.
 //
+// Ports and hashes are kept as int32 inside (ports |= 0, stored bits the same):
+// a uint32 above 2^31 is a heap number in V8, and one crossing a call that is
+// not inlined was an allocation per lookup.
+//
 // One entry per direction key (the client's): proto, ports (sport | dport << 16),
 // source and destination addresses. The value is the caller's index. The hash is
 // symmetric (the two endpoints' hashes added), so a packet of either direction
@@ -66,7 +70,7 @@ export class FlowIndex {
     let h = (FlowIndex.ep(ports & 0xffff, a, sa, v6) + FlowIndex.ep(ports >>> 16, a, da, v6)) ^ tag;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
+    return h ^ (h >>> 16); // an int32: only its low bits are used (& mask)
   }
 
   private eq(
@@ -80,7 +84,7 @@ export class FlowIndex {
   ): boolean {
     const k = this.keys;
     const p = slot * KW;
-    if (k[p] !== tag || k[p + 1] !== ports || k[p + 2] !== a[sa] || k[p + 6] !== a[da]) return false;
+    if (k[p] !== tag || (k[p + 1] | 0) !== ports || k[p + 2] !== a[sa] || k[p + 6] !== a[da]) return false;
     if (!v6) return true;
     return (
       k[p + 3] === a[sa + 1] &&
@@ -95,7 +99,7 @@ export class FlowIndex {
   /** The value stored for this direction key, or -1. ports = sport | dport << 16. */
   find(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
     const tag = FlowIndex.tag(proto, v6);
-    ports >>>= 0;
+    ports |= 0;
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
     for (;;) {
       if (this.keys[i * KW] === EMPTY) return -1;
@@ -111,8 +115,8 @@ export class FlowIndex {
    */
   findEither(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
     const tag = FlowIndex.tag(proto, v6);
-    ports >>>= 0;
-    const rports = ((ports >>> 16) | (ports << 16)) >>> 0;
+    ports |= 0;
+    const rports = (ports >>> 16) | (ports << 16);
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
     for (;;) {
       if (this.keys[i * KW] === EMPTY) return -1;
@@ -124,7 +128,7 @@ export class FlowIndex {
 
   /** The reverse direction's value (server → client of a stored client key), or -1. */
   findReverse(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
-    return this.find(proto, v6, ((ports >>> 16) | (ports << 16)) >>> 0, a, da, sa);
+    return this.find(proto, v6, (ports >>> 16) | (ports << 16), a, da, sa);
   }
 
   /** Stores (or replaces) the value of a direction key; returns the value it replaced, or -1. */
@@ -139,7 +143,7 @@ export class FlowIndex {
   ): number {
     if ((this.used + 1) * 2 > this.mask + 1) this.grow();
     const tag = FlowIndex.tag(proto, v6);
-    ports >>>= 0;
+    ports |= 0;
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & this.mask;
     for (;;) {
       if (this.keys[i * KW] === EMPTY) break;
@@ -170,7 +174,7 @@ export class FlowIndex {
    */
   delete(proto: number, v6: boolean, ports: number, a: Uint32Array, sa: number, da: number): number {
     const tag = FlowIndex.tag(proto, v6);
-    ports >>>= 0;
+    ports |= 0;
     const m = this.mask;
     const k = this.keys;
     let i = FlowIndex.hash(tag, ports, a, sa, da, v6) & m;
@@ -186,7 +190,7 @@ export class FlowIndex {
       const p = j * KW;
       const t = k[p];
       if (t === EMPTY) break;
-      const home = FlowIndex.hash(t, k[p + 1], k, p + 2, p + 6, (t & 0xff) === 6) & m;
+      const home = FlowIndex.hash(t, k[p + 1] | 0, k, p + 2, p + 6, (t & 0xff) === 6) & m;
       if (((j - home) & m) >= ((j - i) & m)) {
         k.copyWithin(i * KW, p, p + KW);
         i = j;
