@@ -29,10 +29,12 @@
 // so answers and timers are stamped at most that late. Server packets need no
 // poll: the mirror releases each recorded segment only once the client bytes it
 // answered are in, whenever that poll comes. A poll then runs until the mirror
-// has sent everything due (one segment per flow per poll, see
-// The per-packet host work is a flow lookup in a
-// typed-array hash (host/trace/flow-index.ts), one frame copy, and for the
-// reference a feed record and a payload hash: no strings, objects or core calls.
+// has sent everything due (one segment per flow per poll, see settle()).
+// The per-packet host work is a flow lookup in a typed-array hash
+// (host/trace/flow-index.ts), one frame copy (queued, done by the core), and for
+// the reference a feed record and a payload hash (one core call, serveHash): no
+// strings or objects. The run's state and steps are a class, ServeRun (why not
+// closures: see there).
 //
 // Time: at --speed top the core's clock is the capture's timestamps (output is
 // deterministic). At paced speeds the client→server packets are released on the
