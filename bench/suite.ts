@@ -228,7 +228,7 @@ SECTIONS.push(tapSection);
 const workersSection: Section = {
   name: "workers",
   about:
-    "replay raw and track on one thread vs two worker threads (2 M-packet gen etc capture), dispatcher and per-worker cost per packet, projection to 8 and 16 workers",
+    "replay raw and track on one thread vs two worker threads (2 M-packet gen etc capture), dispatcher and per-worker cost per packet, projection to 8 and 16 workers; serve on 1 vs 2 workers",
   async run(ctx) {
     const { benchWorkers, formatWorkers } = await import("./workers.ts");
     const b = await benchWorkers(Math.max(5, ctx.runs));

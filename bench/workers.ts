@@ -29,6 +29,7 @@ import { join } from "node:path";
 import { runGen } from "../host/commands/gen.ts";
 import { replay } from "../host/commands/replay.ts";
 import { replayWorkers } from "../host/commands/replay-workers.ts";
+import { serveWorkers } from "../host/commands/serve-workers.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface ProjectionRow {
@@ -82,13 +83,83 @@ export interface WorkersModeBench {
   projection: ProjectionRow[];
 }
 
+/**
+ * serve on 1 and 2 workers (host/commands/serve-workers.ts): each serve worker
+ * reads the whole capture and keeps its flows, so there is no dispatcher; the
+ * whole command (pre-scan + serve pass) is timed, as a user would see it.
+ */
+export interface ServeWorkersBench {
+  one_pps: Summary;
+  two_pps: Summary;
+  ratio: number;
+  pair_ratio: Summary;
+  /** Process CPU per packet (all threads) and CPUs obtained. */
+  one_cpu_ns: Summary;
+  two_cpu_ns: Summary;
+  one_cpus: Summary;
+  two_cpus: Summary;
+  two_idle_cpus: Summary;
+  /** The worker threads' own CPU (pre-scan + serve pass; not the thread's start-up: loading modules, compiling). */
+  two_work_cpu_ns: Summary;
+  /** On 2 free CPUs the two workers' CPU would run in parallel: 2 × one-thread CPU / two-worker CPU. */
+  bound_two_cpus: number;
+  /** The same without the threads' start-up (what a long capture approaches). */
+  bound_two_cpus_work: number;
+}
+
 export interface WorkersBench {
   file: string;
   packets: number;
   bytes: number;
   raw: WorkersModeBench;
   track: WorkersModeBench;
+  serve: ServeWorkersBench;
   loadavg: string;
+}
+
+async function benchServe(path: string, runs: number): Promise<ServeWorkersBench> {
+  replay(path, { mode: "serve" }); // warm-up (the workers compile on their own each run)
+  const one: number[] = [];
+  const two: number[] = [];
+  const pair: number[] = [];
+  const oneCpu: number[] = [];
+  const twoCpu: number[] = [];
+  const oneCpus: number[] = [];
+  const twoCpus: number[] = [];
+  const twoIdle: number[] = [];
+  const twoWork: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const a = await measure(() => replay(path, { mode: "serve" })); // pre-scan + serve pass, this thread
+    const b = await measure(() => serveWorkers(path, { mode: "serve", workers: 2 }));
+    const n = a.r.packets_in;
+    one.push((n * 1000) / a.wallMs);
+    two.push((n * 1000) / b.wallMs);
+    pair.push(a.wallMs / b.wallMs);
+    oneCpu.push((a.cpuMs * 1e6) / n);
+    twoCpu.push((b.cpuMs * 1e6) / n);
+    oneCpus.push(a.cpuMs / a.wallMs);
+    twoCpus.push(b.cpuMs / b.wallMs);
+    twoIdle.push(b.idleCpus);
+    twoWork.push(b.r.per_worker.reduce((x, w) => x + (w.cpu_ns_per_packet ?? NaN) * w.packets, 0) / n);
+  }
+  const s1 = summarize(one);
+  const s2 = summarize(two);
+  const c1 = summarize(oneCpu);
+  const c2 = summarize(twoCpu);
+  return {
+    one_pps: s1,
+    two_pps: s2,
+    ratio: s2.median / s1.median,
+    pair_ratio: summarize(pair),
+    one_cpu_ns: c1,
+    two_cpu_ns: c2,
+    one_cpus: summarize(oneCpus),
+    two_cpus: summarize(twoCpus),
+    two_idle_cpus: summarize(twoIdle.filter((x) => Number.isFinite(x))),
+    two_work_cpu_ns: summarize(twoWork),
+    bound_two_cpus: (2 * c1.median) / c2.median,
+    bound_two_cpus_work: (2 * c1.median) / summarize(twoWork).median,
+  };
 }
 
 const PACKETS = 2_000_000;
@@ -244,12 +315,14 @@ export async function benchWorkers(runs = 5): Promise<WorkersBench> {
   const load0 = loadavg();
   const raw = await benchMode(big.path, "raw", runs);
   const track = await benchMode(big.path, "track", runs);
+  const serve = await benchServe(big.path, Math.min(runs, 3));
   return {
     file: big.path,
     packets: big.packets,
     bytes: big.bytes,
     raw,
     track,
+    serve,
     loadavg: `${load0} → ${loadavg()}`,
   };
 }
@@ -289,5 +362,17 @@ export function formatWorkers(
         `    ${String(p.workers).padStart(7)}   ${fmt(p.workers_pps).padStart(13)}   ${fmt(p.one_dispatcher_pps).padStart(9)} (${p.bound.padEnd(10)})   ${fmt(p.per_source_pps).padStart(9)}`,
       );
   }
+  const sv = b.serve;
+  lines.push(
+    row("serve, 1 thread (pre-scan + serve pass)", sv.one_pps, "packets/s"),
+    row("serve, 2 workers (each its own pre-scan and flows)", sv.two_pps, "packets/s"),
+    `  serve: 2 workers / 1: ${sv.ratio.toFixed(2)}x; per alternated pair ${sv.pair_ratio.median.toFixed(2)}x (${sv.pair_ratio.min.toFixed(2)}-${sv.pair_ratio.max.toFixed(2)}); on 2 free CPUs at these CPU costs: ${sv.bound_two_cpus.toFixed(2)}x, without the threads' start-up ${sv.bound_two_cpus_work.toFixed(2)}x`,
+    row("serve: 1 thread, process CPU", sv.one_cpu_ns, "ns/packet"),
+    row("serve: 2 workers, process CPU (all threads)", sv.two_cpu_ns, "ns/packet"),
+    row("serve: 2 workers, their own CPU (pre-scan + pass)", sv.two_work_cpu_ns, "ns/packet"),
+    row("serve: 1 thread, CPUs obtained", sv.one_cpus, "CPUs"),
+    row("serve: 2 workers, CPUs obtained", sv.two_cpus, "CPUs"),
+    row("serve: 2 workers, machine idle meanwhile", sv.two_idle_cpus, "CPUs"),
+  );
   return lines;
 }
