@@ -7,7 +7,7 @@
 import { cpus } from "node:os";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { TraceReader } from "../io/reader.ts";
-import { type ReplayReport } from "../report/replay.ts";
+import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
 import { ReplayPlane } from "../dispatch/replay-plane.ts";
 import type { ReplayWorkerResult } from "../dispatch/replay-proto.ts";
 import { threadCpuMs } from "../dispatch/thread-cpu.ts";
@@ -205,17 +205,6 @@ interface RunInfo {
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Adds b's numbers into a's, field by field (nested objects, arrays element-wise); null stays null. */
-function addCounts(a: Record<string, unknown>, b: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(b)) {
-    const cur = a[k];
-    if (typeof v === "number" && typeof cur === "number") a[k] = cur + v;
-    else if (Array.isArray(v) && Array.isArray(cur)) v.forEach((x, i) => (cur[i] = (cur[i] ?? 0) + x));
-    else if (v && typeof v === "object" && cur && typeof cur === "object")
-      addCounts(cur as Record<string, unknown>, v as Record<string, unknown>);
-  }
-}
-
 /** Power-of-two buckets, as the one-thread report's batch_histogram. */
 function histogram(sizes: number[]): Record<string, number> {
   const h = new Map<number, number>();
@@ -304,9 +293,7 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,
-    stages_cycles_est: mhz
-      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
-      : null,
+    stages_cycles_est: cyclesEstimate(stages, mhz),
     batch_histogram: histogram(allSizes),
     error: run.error,
     machine: { ...m.machine, cores: cpus().length },

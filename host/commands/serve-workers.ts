@@ -22,7 +22,7 @@ import { UsageError } from "../io/errors.ts";
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import type { ServeWorkerData, ServeWorkerResult } from "../dispatch/serve-worker.ts";
 import { mergeCaptures } from "../io/merge-captures.ts";
-import type { ReplayReport } from "../report/replay.ts";
+import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
 import type { FidelityReport } from "../report/fidelity.ts";
 import { speedName, type ReplayOptions } from "./replay.ts";
 import { checkFile } from "./common.ts";
@@ -109,24 +109,12 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Adds b's numbers into a's, key by key (nested objects too); other values stay a's. */
-function addInto(a: Record<string, unknown>, b: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(b)) {
-    const cur = a[k];
-    if (typeof v === "number") a[k] = (typeof cur === "number" ? cur : 0) + v;
-    else if (v && typeof v === "object" && !Array.isArray(v)) {
-      if (!cur || typeof cur !== "object") a[k] = {};
-      addInto(a[k] as Record<string, unknown>, v as Record<string, unknown>);
-    }
-  }
-}
-
 function mergeFidelity(parts: FidelityReport[]): FidelityReport {
   const m = structuredClone(parts[0]);
   const first = [...m.first_mismatches];
   for (const p of parts.slice(1)) {
     const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
-    addInto(m as unknown as Record<string, unknown>, counts);
+    addCounts(m as unknown as Record<string, unknown>, counts);
     first.push(...first_mismatches);
   }
   m.first_mismatches = first.slice(0, 10);
@@ -142,7 +130,7 @@ function mergeServeReports(
 ): ServeWorkersReport {
   const m = structuredClone(parts[0]);
   for (const p of parts.slice(1)) {
-    addInto(m as unknown as Record<string, unknown>, {
+    addCounts(m as unknown as Record<string, unknown>, {
       packets_in: p.packets_in,
       packets_out: p.packets_out,
       bytes_in: p.bytes_in,
@@ -179,9 +167,7 @@ function mergeServeReports(
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,
-    stages_cycles_est: mhz
-      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
-      : null,
+    stages_cycles_est: cyclesEstimate(stages, mhz),
     error: parts.find((p) => p.error)?.error ?? null,
     out,
     machine: { ...m.machine, cores: cpus().length },

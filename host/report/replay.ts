@@ -134,6 +134,32 @@ export interface ReplayReport {
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+/** Estimated cycles per packet of each stage: ns × the CPU's nominal MHz (no hardware counters here); null without a MHz. */
+export function cyclesEstimate(stages: Record<string, number>, mhz: number): Record<string, number> | null {
+  return mhz
+    ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
+    : null;
+}
+
+/**
+ * Adds b's counts into a's, key by key: numbers summed (a missing one is 0), arrays element-wise,
+ * nested objects likewise (made when missing); anything else stays a's. Merges the reports of
+ * workers that own disjoint flows.
+ */
+export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(b)) {
+    const cur = a[k];
+    if (typeof v === "number") a[k] = (typeof cur === "number" ? cur : 0) + v;
+    else if (Array.isArray(v)) {
+      const arr = Array.isArray(cur) ? cur : (a[k] = []);
+      v.forEach((x: number, i) => (arr[i] = (arr[i] ?? 0) + x));
+    } else if (v && typeof v === "object") {
+      if (!cur || typeof cur !== "object") a[k] = {};
+      addCounts(a[k] as Record<string, unknown>, v as Record<string, unknown>);
+    }
+  }
+}
+
 export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
   const c: Counters = readCounters(core);
   const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
@@ -192,9 +218,7 @@ export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayRep
     drops,
     fidelity: null,
     stages,
-    stages_cycles_est: mhz
-      ? Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, Math.round((v * mhz) / 1000)]))
-      : null,
+    stages_cycles_est: cyclesEstimate(stages, mhz),
     batch_histogram: hist,
     worker_packets: workerPackets,
     latency_us: st.latency && {
