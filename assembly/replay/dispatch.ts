@@ -73,7 +73,11 @@ export function replayGatherBatch(first: u32, count: u32, loop: u32, ctl: usize)
   const parsed = load<u32>(ctl, GC_PARSED);
   let d = regionOffset(R_DESC) + <usize>first * DESC_BYTES;
   for (let i: u32 = 0; i < count; i++, d += DESC_BYTES) {
-    const w: u32 = rpParseDesc(d, first + i < parsed ? 0 : loop) == 0 ? retaLookup(rpHash) : 0;
+    const why = rpParseDesc(d, first + i < parsed ? 0 : loop);
+    const w: u32 = why == 0 ? retaLookup(rpHash) : 0;
+    // The replay verdict (rpVerdict's word, uncounted): the host's --out at top
+    // speed writes what raw forwards from it, in input order (replay-workers.ts).
+    store<u32>(verdictAt(first + i), why > 0 ? <u32>why << 16 : w);
     const c = ctl + GC_HEADER + <usize>w * GC_PER_WORKER;
     const ob = outbox0 + <usize>w * stride;
     const head = load<u32>(c, GC_HEAD);

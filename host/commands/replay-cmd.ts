@@ -130,7 +130,7 @@ async function workersAction(file: string, o: Raw): Promise<void> {
     return report(o, r, formatReplay(r) + formatServeWorkers(r));
   }
   const { replayWorkers, formatWorkers } = await import("./replay-workers.ts");
-  const r = await replayWorkers(file, { ...runOptions(o), out: o.out });
+  const r = await replayWorkers(file, { ...runOptions(o), out: o.out, outMerged: o.outMerged });
   report(o, r, formatReplay(r) + formatWorkers(r));
 }
 

@@ -4,7 +4,34 @@
 // counts (sums: they own disjoint flows) and adds a per-worker section.
 // --workers 1 stays the one-thread path in replay.ts: the fastest here (see the
 // README, "Workers").
+//
+// --out at top speed: this thread writes, after each batch is dispatched, from
+// the verdicts the gather call left (raw forwards every frame it does not drop;
+// track sends nothing; --out-merged adds the input). It holds every frame in
+// input order with the capture's times, so the file is byte for byte the
+// one-thread file, with one write and no merge. Workers writing parts would
+// take the write off the dispatcher, the thread that limits this design, but
+// the parts then need a merge pass that reads and writes every record again,
+// and equal times across flows could not keep input order without a sequence
+// number carried through. Measured on the 2 M packet gen etc capture (raw, 2
+// workers, --out to /tmp, load 10 on 2 vCPUs, 2 runs): writing here adds 160-195
+// ns of dispatcher CPU per packet (95-130 → 290); a merge pass alone (read one
+// part, write it again) costs 227-238 ns of CPU per packet, before the parts'
+// own writes.
+//
+// Paced speeds: one schedule for the whole capture (replay.ts scheduleMs, t0 =
+// its first record, origin = the wall clock when this thread has read it plus
+// LEAD_MS), computed here where the packet index and bytes so far are known
+// (pps, mbps), and carried to the workers as each descriptor's due time
+// (replay-proto.ts). Each worker releases its frames at their due times, so all
+// share the origin. --out: at paced speeds a frame's time is when its worker's
+// core processed it, known only there: each worker writes a pcapng part and the
+// parts are merged by time (host/io/merge-captures.ts; a flow lives in one
+// worker, so its frames keep their order). The pacing samples of all workers
+// are pooled before taking percentiles (never averaged).
 import { cpus } from "node:os";
+import { dirname, basename, extname, join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { TraceReader } from "../io/reader.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
@@ -12,9 +39,21 @@ import { ReplayPlane } from "../dispatch/replay-plane.ts";
 import type { ReplayWorkerResult } from "../dispatch/replay-proto.ts";
 import { threadCpuMs } from "../dispatch/thread-cpu.ts";
 import { checkFile } from "./common.ts";
-import { replayCoreConfig, speedName, type ReplayOptions } from "./replay.ts";
+import {
+  OutputSink,
+  quantilesOf,
+  replayCoreConfig,
+  scheduleMs,
+  speedName,
+  writeBatch,
+  type ReplayOptions,
+} from "./replay.ts";
+import { TraceWriter } from "../io/writer.ts";
+import { mergeCaptures } from "../io/merge-captures.ts";
 
 export const MAX_REPLAY_WORKERS = 64;
+/** Paced: the first frame is due this long after the dispatcher has read it (a napping worker wakes within 1 ms). */
+const LEAD_MS = 5;
 
 export interface WorkerReport {
   worker: number;
@@ -62,6 +101,8 @@ export interface WorkersReport extends ReplayReport {
     process_cpu_ns: number;
     process_cpus: number;
   };
+  /** Paced: the schedule's origin (s since the epoch): the first record is due then, record t at origin + (t − t0) / speed. */
+  schedule_origin_s: number | null;
 }
 
 export interface WorkersOptions extends ReplayOptions {
@@ -84,17 +125,19 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     throw new UsageError(`--mode ${mode} --workers ${workers} is not available yet`, "use --workers 1");
   if (workers < 2 || workers > MAX_REPLAY_WORKERS)
     throw new UsageError(`--workers ${workers} is out of range`, `use 1..${MAX_REPLAY_WORKERS}`);
-  if (speed.kind !== "top")
-    throw new UsageError(
-      `--speed ${speedName(speed)} with --workers ${workers} is not available yet`,
-      "use --speed top, or --workers 1",
-    );
-  if (opts.out)
-    throw new UsageError(`--out with --workers ${workers} is not available yet`, "use --workers 1");
+  const paced = speed.kind !== "top";
+  if (opts.discard && (paced || opts.out)) throw new UsageError("discard runs are top speed without --out");
   if (opts.app)
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
   if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
   checkFile(path);
+  // Paced --out: one pcapng part per worker next to the output (pcapng keeps each record's link type and ns).
+  const parts =
+    paced && opts.out
+      ? Array.from({ length: workers }, (_, i) =>
+          join(dirname(opts.out!), `.${basename(opts.out!, extname(opts.out!))}.worker${i}.pcapng`),
+        )
+      : [];
 
   const plane = await ReplayPlane.start({
     mode,
@@ -107,6 +150,10 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     ringSlots: opts.ringSlots,
     stagingBytes: opts.stagingBytes,
     discard: opts.discard,
+    paced,
+    flows,
+    parts,
+    outMerged: opts.outMerged,
   });
   const core = plane.dispatcher;
   const u32 = core.u32;
@@ -124,6 +171,13 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
   const proc0 = process.cpuUsage();
   let cpuMs = NaN;
   let results: ReplayWorkerResult[];
+  let sink: OutputSink | null = null;
+  let outRecords = 0;
+  // Paced: the schedule (replay.ts's paced path, over every record).
+  let trace0 = NaN;
+  let originMs = NaN;
+  let pktIndex = 0;
+  let bitsSoFar = 0;
   try {
     let reader: TraceReader | null = null;
     try {
@@ -148,7 +202,23 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
           lastSec = s1;
           if (firstTs === null) firstTs = s0;
           lastTs = s1 + shift;
+          if (paced)
+            for (let i = 0; i < n; i++) {
+              const d = descW + i * 8;
+              const ts = f64[(d + 6) >>> 1] + u32[d + 4] / 1e9 + shift;
+              if (Number.isNaN(trace0)) {
+                trace0 = ts;
+                originMs = performance.timeOrigin + performance.now() + LEAD_MS;
+              }
+              f64[(d + 6) >>> 1] = originMs + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
+              bitsSoFar += u32[d + 2] * 8;
+              pktIndex++;
+            }
           plane.dispatch(n, loop);
+          if (opts.out && !paced) {
+            sink ??= new OutputSink(opts.out, !!opts.outMerged, reader.linktypes[0] ?? 1);
+            writeBatch(sink, core, 0, n, shift, null, mode === "raw");
+          }
         }
         reader.close();
         reader = null;
@@ -159,12 +229,22 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
       error = e.message;
     } finally {
       reader?.close();
+      sink?.close();
     }
     cpuMs = threadCpuMs() - cpu0;
     results = await plane.finish();
+    if (sink) outRecords = sink.records;
+    else if (opts.out) {
+      // Paced: the workers' parts by time; a worker that processed nothing wrote none.
+      const have = parts.filter((p) => existsSync(p));
+      if (have.length) outRecords = mergeCaptures(have, opts.out, linktypes[0] ?? 1);
+      else new TraceWriter(opts.out, { linktype: linktypes[0] ?? 1 }).close();
+    }
   } catch (e) {
     await plane.abort();
     throw e;
+  } finally {
+    for (const p of parts) rmSync(p, { force: true });
   }
   const wallMs = performance.now() - t0;
   const pc = process.cpuUsage(proc0);
@@ -182,6 +262,9 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     lastTs,
     cpuMs,
     processCpuMs: (pc.user + pc.system) / 1000,
+    speed: speedName(speed),
+    originMs,
+    out: opts.out ? { file: opts.out, records: outRecords } : null,
   });
 }
 
@@ -201,6 +284,10 @@ interface RunInfo {
   cpuMs: number;
   /** The process's CPU time (all threads) over the same span as wallMs. */
   processCpuMs: number;
+  speed: string;
+  /** Paced: the schedule's origin (ms since the epoch), else NaN. */
+  originMs: number;
+  out: ReplayReport["out"];
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -280,13 +367,30 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
       },
     };
   });
+  // Paced: every worker's samples pooled, then the percentiles (as one thread reports them).
+  const pool = (k: "lateness" | "gap" | "latency", qs: number[]) => {
+    const sets = results.map((r) => r.samples?.[k] ?? new Float64Array(0));
+    const all = new Float64Array(sets.reduce((a, s) => a + s.length, 0));
+    let at = 0;
+    for (const s of sets) {
+      all.set(s, at);
+      at += s.length;
+    }
+    return quantilesOf(all, qs);
+  };
+  const paced = results.some((r) => r.samples !== null);
+  // The achieved rate over the schedule: from its origin to the last worker's last core call.
+  const pacedSec = (Math.max(...results.map((r) => r.endMs)) - run.originMs) / 1000;
+  const late = paced ? (pool("lateness", [0.5, 0.99]) ?? [0, 0]) : null;
+  const gap = paced ? (pool("gap", [0.5, 0.99]) ?? [0, 0]) : null;
+  const lat = paced ? pool("latency", [0.5, 0.99, 0.999]) : null;
   return {
     ...m,
     trace: run.path,
     format: run.format,
     linktypes: run.linktypes,
     workers: run.workers,
-    speed: "top",
+    speed: run.speed,
     loops: run.loops,
     duration_s: r2(sec * 1000) / 1000,
     trace_duration_s: run.firstTs === null || run.lastTs === null ? null : run.lastTs - run.firstTs,
@@ -296,6 +400,18 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     stages_cycles_est: cyclesEstimate(stages, mhz),
     batch_histogram: histogram(allSizes),
     error: run.error,
+    out: run.out,
+    pacing:
+      late && gap
+        ? {
+            achieved_pps: pacedSec > 0 ? Math.round(n / pacedSec) : 0,
+            achieved_mbps: pacedSec > 0 ? r2((m.bytes_in * 8) / pacedSec / 1e6) : 0,
+            lateness_us: { p50: r2(late[0]), p99: r2(late[1]) },
+            gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
+          }
+        : null,
+    latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    schedule_origin_s: Number.isNaN(run.originMs) ? null : run.originMs / 1000,
     machine: { ...m.machine, cores: cpus().length },
     per_worker: perWorker,
     dispatch: {

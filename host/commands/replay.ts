@@ -108,6 +108,18 @@ export interface ReplayOptions {
   onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
   /** Once at the end, before the report is built: the core (to read its stage timers). */
   onEnd?: (core: Core) => void;
+  // ---- serve --workers at paced speeds (host/commands/serve-workers.ts) ----
+  /** The shared schedule origin (ms since the epoch, performance.timeOrigin based); asked once at the first record, t0 is then that record's time. */
+  origin?: () => number;
+  /** Paced: the run's raw pacing samples (µs) at the end, for the workers' merged percentiles. */
+  onSamples?: (s: PacingSampleSets) => void;
+}
+
+/** A paced run's samples (µs): lateness, gap error and latency (PacingSamples.values()). */
+export interface PacingSampleSets {
+  lateness: Float64Array;
+  gap: Float64Array;
+  latency: Float64Array;
 }
 
 // serve mode: host/commands/serve.ts (runServe).
@@ -213,10 +225,20 @@ class Samples {
     else if (this.seen % 7 === 0) this.a[(this.seen >>> 3) % this.a.length] = x;
   }
   quantiles(qs: number[]): number[] | null {
-    if (this.n === 0) return null;
-    const s = this.a.slice(0, this.n).sort();
-    return qs.map((q) => s[Math.min(this.n - 1, Math.floor(q * this.n))]);
+    return quantilesOf(this.a.slice(0, this.n), qs);
   }
+  /** The samples kept (a copy). */
+  values(): Float64Array {
+    return this.a.slice(0, this.n);
+  }
+}
+
+/** Quantiles of the samples of several runs together (sorts `s` in place; null when empty). */
+export function quantilesOf(s: Float64Array, qs: number[]): number[] | null {
+  const n = s.length;
+  if (n === 0) return null;
+  s.sort();
+  return qs.map((q) => s[Math.min(n - 1, Math.floor(q * n))]);
 }
 
 // ---- the run ---------------------------------------------------------------------------
@@ -403,7 +425,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
  * (measured: a 12-16 ms stall at the first packets otherwise), and the compiled
  * code is shared by every instance of the module.
  */
-function warmUp(path: string, mode: ReplayMode, workers: number, flows: number): void {
+export function warmUp(path: string, mode: ReplayMode, workers: number, flows: number): void {
   const core = createCore(replayCoreConfig(mode, workers, Math.min(flows, 4096)));
   const ex = core.exports as unknown as Record<string, BatchFn>;
   const fn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
@@ -446,20 +468,21 @@ export function bucket(h: Map<number, number>, n: number): void {
  * every processed frame unchanged (as DPDK's l2fwd, without its MAC rewrite, so
  * the output compares byte for byte with the input); track transmits nothing.
  * wallS: the wall-clock time (paced), or null for the capture's (top).
+ * forwards: raw's (replay --workers: the dispatcher core is a raw one in track mode too).
  */
-function writeBatch(
+export function writeBatch(
   sink: OutputSink,
   core: Core,
   first: number,
   count: number,
   shift: number,
   wallS: number | null,
+  forwards = core.config.mode === MODE_WORDS.raw,
 ): void {
   const u32 = core.u32;
   const f64 = core.f64;
   const descW = core.regions.desc.offset >>> 2;
   const verdictW = core.regions.decode.offset >>> 2;
-  const forwards = core.config.mode === MODE_WORDS.raw;
   let sec = 0;
   let nsec = 0;
   if (wallS !== null) {

@@ -81,6 +81,12 @@ export interface ReplayPlaneOptions {
   maxBatch?: number;
   /** Bench-only: workers give frames back uncopied and unprocessed (measures the dispatcher alone). */
   discard?: boolean;
+  /** Paced speeds: descriptors carry due times (replay-proto.ts); flows sizes the workers' warm-up cores. */
+  paced?: boolean;
+  flows?: number;
+  /** Paced --out: worker i's part file (parts[i]), and whether it holds the input too. */
+  parts?: string[];
+  outMerged?: boolean;
 }
 
 export interface ReplayPlaneStats {
@@ -209,6 +215,10 @@ export class ReplayPlane {
       maxBatch: this.opts.maxBatch ?? MAX_BATCH,
       path: this.opts.path,
       discard: this.opts.discard,
+      paced: this.opts.paced,
+      flows: this.opts.flows,
+      out: this.opts.parts?.[i],
+      outMerged: this.opts.outMerged,
     };
     const w = spawnWorker(workerUrl(import.meta.url, "replay-worker"), data);
     this.threads.push(w);

@@ -3,6 +3,7 @@
 // (A module of its own: the worker module runs its loop when imported.)
 import type { CoreConfig } from "../core.ts";
 import type { ReplayReport } from "../report/replay.ts";
+import type { PacingSampleSets } from "../commands/replay.ts";
 
 export interface ReplayWorkerData {
   index: number;
@@ -25,6 +26,18 @@ export interface ReplayWorkerData {
   path: string;
   /** Bench-only: give descriptors back without copying or processing them (the dispatcher's cost alone). */
   discard?: boolean;
+  /**
+   * Paced speeds: each descriptor's seconds field holds its due time instead of
+   * the capture's (ms since the epoch on performance.timeOrigin's clock, the same
+   * in every thread; the dispatcher computes it from the one schedule, the cores
+   * never read timestamps). The worker releases each frame at that time.
+   */
+  paced?: boolean;
+  /** Paced: the flow-table size for the warm-up core (replay.ts warmUp). */
+  flows?: number;
+  /** Paced --out: this worker's part (pcapng), stamped with the wall clock when its core processed each frame. */
+  out?: string;
+  outMerged?: boolean;
 }
 
 export const RW_STRIDE = 16; // one cache line of words per worker
@@ -53,6 +66,14 @@ export interface ReplayWorkerResult {
   occupancyMax: number;
   /** Times the worker slept on its empty ring. */
   naps: number;
+  /** Paced: this worker's pacing samples (merged by the dispatcher into one set of percentiles). */
+  samples: PacingSampleSets | null;
+  /** Paced: when its last core call ended (ms since the epoch, as the due times), else 0. */
+  endMs: number;
+  /** Milliseconds asleep waiting for frames' due times (paced). */
+  waitMs: number;
+  /** Paced --out: records written to its part. */
+  outRecords: number;
   /** This worker's core's report (counts only; the dispatcher merges them). */
   report: ReplayReport | null;
   trap: string | null;

@@ -10,12 +10,21 @@
 // sleeps because the ring is full, the worker wakes it after freeing room.
 // At the end it reports its core's counts (buildReport in this thread: the
 // track-state scan is a call into this thread's instance).
+//
+// Paced speeds: the dispatcher runs ahead (its rings and the outboxes are the
+// buffer) and writes each frame's due time into its descriptor; the worker
+// walks what it took as the one-thread path walks a batch (replay.ts): sleep
+// until the next frame is due, one core call per run of due frames (≤ maxBatch),
+// lateness and gap error per frame, latency after the call. Its --out part is
+// stamped with the wall clock after each call, as one thread does; the parts
+// are merged by time at the end (replay-workers.ts).
 import { parentPort, workerData } from "node:worker_threads";
 import { cpus } from "node:os";
 import { createCore } from "../core.ts";
 import { SpscRing } from "./ring.ts";
 import { threadCpuMs } from "./thread-cpu.ts";
 import { buildReport, type RunStats } from "../report/replay.ts";
+import type { OutputSink as Sink, PacingSamples as Samples } from "../commands/replay.ts";
 import {
   RW_DONE,
   RW_EXIT,
@@ -42,10 +51,19 @@ const res: ReplayWorkerResult = {
   occupancySum: 0,
   occupancyMax: 0,
   naps: 0,
+  samples: null,
+  endMs: 0,
+  waitMs: 0,
+  outRecords: 0,
   report: null,
   trap: null,
 };
+let sink = null as Sink | null; // set in runDue (a closure: TS would narrow it to null)
 try {
+  // Paced runs only: replay.ts brings in much more than this loop needs.
+  const rp = d.paced ? await import("../commands/replay.ts") : null;
+  // V8 compiles wasm functions at their first call, in every thread: warm up before saying ready.
+  if (rp) rp.warmUp(d.path, d.mode, d.workers, d.flows ?? 4096);
   const core = createCore(d.config, { memory: d.memory, fresh: true });
   const ex = core.exports as unknown as Record<string, BatchFn>;
   const fn = d.mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
@@ -61,6 +79,56 @@ try {
   const stage = core.regions.staging.offset;
   const desc = core.regions.desc.offset;
   const u32 = core.u32;
+  const f64 = core.f64;
+  // Paced: due times in this thread's performance.now() (the dispatcher's are on the epoch).
+  const schedOf = new Float64Array(slots);
+  const lateness: Samples | null = rp ? new rp.PacingSamples() : null;
+  const gapErr: Samples | null = rp ? new rp.PacingSamples() : null;
+  const latency: Samples | null = rp ? new rp.PacingSamples() : null;
+  let prevSched = NaN;
+  let prevActual = NaN;
+  /** Paced: one core call per maxBatch of descriptors from..to-1, all due; then their latency and --out. */
+  const runDue = (from: number, to: number): void => {
+    for (let j = from; j < to; j += d.maxBatch) {
+      const m = Math.min(d.maxBatch, to - j);
+      fn(j, m, 0);
+      sizes[m]++;
+    }
+    const p1 = performance.now();
+    for (let j = from; j < to; j++) latency!.add((p1 - schedOf[j]) * 1000);
+    res.endMs = performance.timeOrigin + p1;
+    if (d.out) {
+      sink ??= new rp!.OutputSink(d.out, !!d.outMerged, u32[(desc + from * 32 + 12) >>> 2] & 0xffff);
+      rp!.writeBatch(sink, core, from, to - from, 0, (performance.timeOrigin + p1) / 1000);
+    }
+  };
+  /** Paced: descriptors i..i+k-1, each released at its due time (replay.ts's walk). */
+  const pacedRun = (i: number, k: number): void => {
+    const t0 = performance.timeOrigin;
+    let runStart = i;
+    for (let j = i; j <= i + k; j++) {
+      let sched = Infinity;
+      if (j < i + k) {
+        sched = f64[(desc + j * 32 + 24) >>> 3] - t0;
+        schedOf[j] = sched;
+      }
+      if (j > runStart && (j - runStart >= d.maxBatch || sched > performance.now())) {
+        runDue(runStart, j);
+        runStart = j;
+      }
+      if (j === i + k) break;
+      if (sched > performance.now()) {
+        const w0 = performance.now();
+        rp!.sleepUntil(sched);
+        res.waitMs += performance.now() - w0;
+      }
+      const actual = performance.now();
+      lateness!.add((actual - sched) * 1000);
+      if (!Number.isNaN(prevSched)) gapErr!.add(Math.abs(actual - prevActual - (sched - prevSched)) * 1000);
+      prevSched = sched;
+      prevActual = actual;
+    }
+  };
   Atomics.store(d.ctl, base + RW_READY, 1);
   let idle = 0;
   let first = 0;
@@ -73,6 +141,7 @@ try {
       // Descriptors are contiguous up to the end of the region: a wrap takes two takes.
       const k = Math.min(avail, slots - i);
       const t0 = performance.now();
+      const waited = res.waitMs;
       if (!d.discard) {
         src.copy(dst, desc + i * 32, ob + S + i * 32, ob + S + (i + k) * 32);
         // The frames lie from the first descriptor's to the end of the last one's,
@@ -97,7 +166,8 @@ try {
         Atomics.compareExchange(d.ctl, base + RW_PWAIT, 1, 0) === 1
       )
         Atomics.notify(d.ctl, base + RW_PWAIT, 1);
-      if (!d.discard)
+      if (rp && !d.discard) pacedRun(i, k);
+      else if (!d.discard)
         for (let j = 0; j < k; j += d.maxBatch) {
           const m = Math.min(d.maxBatch, k - j);
           fn(i + j, m, 0); // loop 0: the dispatcher made the --loop rewrite before hashing
@@ -111,7 +181,7 @@ try {
       }
       last = t2;
       res.copyMs += t1 - t0;
-      res.busyMs += t2 - t1;
+      res.busyMs += t2 - t1 - (rp ? res.waitMs - waited : 0);
       res.packets += k;
       res.takes++;
       res.occupancySum += avail;
@@ -153,9 +223,16 @@ try {
     outFile: null,
   };
   res.report = buildReport(core, st, cpus());
+  if (rp) res.samples = { lateness: lateness!.values(), gap: gapErr!.values(), latency: latency!.values() };
 } catch (e) {
   res.trap = (e as Error).message ?? String(e);
 } finally {
+  try {
+    sink?.close();
+    res.outRecords = sink?.records ?? 0;
+  } catch (e) {
+    res.trap ??= `--out: ${(e as Error).message}`;
+  }
   Atomics.store(d.ctl, base + RW_EXIT, 1);
   // A dispatcher waiting for room must not wait for a worker that is gone.
   Atomics.store(d.ctl, base + RW_PWAIT, 0);

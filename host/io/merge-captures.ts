@@ -1,7 +1,8 @@
 // Merges captures that are each in time order into one, by timestamp (a k-way
 // merge; equal times keep the order of `parts`, then each part's own order).
-// serve --workers N writes one --out part per worker and merges them here: a
-// flow lives in one worker, so its frames keep their order.
+// serve --workers N, and raw and track --workers N at paced speeds, write one
+// --out part per worker and merge them here: a flow lives in one worker, so its
+// frames keep their order.
 import { createCore, type Core } from "../core.ts";
 import { DESC_BYTES, TraceReader } from "./reader.ts";
 import { TraceWriter } from "./writer.ts";
@@ -14,13 +15,13 @@ interface Cursor {
   i: number;
 }
 
-/** Writes the records of `parts` into `out` in time order; returns the records written. */
-export function mergeCaptures(parts: string[], out: string): number {
+/** Writes the records of `parts` into `out` in time order; returns the records written (linktype: a pcap file's). */
+export function mergeCaptures(parts: string[], out: string, linktype?: number): number {
   const cursors: Cursor[] = parts.map((p) => {
     const core = createCore(scanCoreConfig());
     return { core, reader: new TraceReader(p, core), n: 0, i: 0 };
   });
-  const w = new TraceWriter(out, {});
+  const w = new TraceWriter(out, { linktype });
   try {
     const at = (c: Cursor) => (c.i * DESC_BYTES + c.core.regions.desc.offset) >>> 2;
     const secOf = (c: Cursor) => c.core.f64[(at(c) + 6) >>> 1];
