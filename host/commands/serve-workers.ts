@@ -14,7 +14,19 @@
 // counted by exactly one worker: frames without an IP header by worker 0),
 // fidelity included, and lists each worker. --out: each worker writes a part,
 // merged by timestamp at the end (a flow's frames keep their order; equal
-// times across flows go in worker order). --speed top only, as raw and track.
+// times across flows go in worker order).
+//
+// Paced speeds (realtime, xK): one schedule for all workers. Each worker makes
+// its pre-scan and warm-up, then asks for the origin at its first record; this
+// thread answers once every worker has asked (or ended), with the wall clock
+// plus LEAD_MS, so pre-scans of different lengths do not shift the workers'
+// schedules apart. A client packet of capture time t is due at origin +
+// (t − t0) / speed, t0 the capture's first record (one thread starts at its
+// first client packet: the whole schedule may lie earlier by that gap). pps:N
+// and mbps:N are refused: the k-th client packet's slot depends on how many
+// client packets all the other workers' flows have before it, which no worker
+// knows (each has only its own flows' state). The pacing samples of all
+// workers are pooled before the percentiles are taken.
 import { cpus } from "node:os";
 import { dirname, basename, extname, join } from "node:path";
 import { rmSync } from "node:fs";
@@ -24,10 +36,13 @@ import type { ServeWorkerData, ServeWorkerResult } from "../dispatch/serve-worke
 import { mergeCaptures } from "../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
 import type { FidelityReport } from "../report/fidelity.ts";
-import { speedName, type ReplayOptions } from "./replay.ts";
+import { quantilesOf, speedName, type ReplayOptions } from "./replay.ts";
 import { checkFile } from "./common.ts";
 
 export const MAX_SERVE_WORKERS = 16;
+/** Paced: the first record is due this long after the last worker is ready. */
+const LEAD_MS = 20;
+const ORIGIN_WAIT_MS = 600_000;
 
 export interface ServeWorkerReport {
   worker: number;
@@ -44,6 +59,8 @@ export interface ServeWorkersReport extends ReplayReport {
   /** The whole run: threads started, pre-scans, serve passes, --out merged (duration_s is the serve passes'). */
   wall_s: number;
   per_worker: ServeWorkerReport[];
+  /** Paced: the schedule's origin (s since the epoch): a client packet of time t is due at origin + (t − t0) / speed. */
+  schedule_origin_s: number | null;
 }
 
 /** Runs serve on opts.workers threads; a corrupt capture ends every worker at the same record, with `error` set. */
@@ -52,12 +69,17 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
   if (!(workers >= 2 && workers <= MAX_SERVE_WORKERS))
     throw new UsageError(`serve --workers ${workers} is out of range`, `use 1..${MAX_SERVE_WORKERS}`);
   const speed = opts.speed ?? { kind: "top" };
-  if (speed.kind !== "top")
+  if (speed.kind === "pps" || speed.kind === "mbps")
     throw new UsageError(
-      `--speed ${speedName(speed)} with serve --workers ${workers} is not available yet`,
-      "use --speed top, or --workers 1 for paced serve",
+      `--speed ${speedName(speed)} with serve --workers ${workers} is not available: a client packet's slot would depend on the other workers' flows`,
+      "use realtime or xK, or --workers 1",
     );
   checkFile(path);
+  const paced = speed.kind !== "top";
+  // Int32 [0]: workers that asked for the origin, [1]: it is set; Float64 [1]: the origin (ms since the epoch).
+  const sync = new SharedArrayBuffer(16);
+  const flags = new Int32Array(sync, 0, 2);
+  const originAt = new Float64Array(sync);
   const parts = opts.out
     ? Array.from({ length: workers }, (_, i) =>
         join(
@@ -68,29 +90,40 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
     : [];
   const t0 = performance.now();
   const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "serve-worker");
+  let ended = 0;
   try {
-    const results = await Promise.all(
-      Array.from({ length: workers }, (_, i) => {
-        const data: ServeWorkerData = {
-          path,
-          owner: { index: i, workers },
-          opts: {
-            app: opts.app,
-            loop: opts.loop,
-            flows: opts.flows,
-            batch: opts.batch,
-            outMerged: opts.outMerged,
-            out: parts[i],
-          },
-        };
-        const w = spawnWorker(entry, data);
-        return new Promise<ServeWorkerResult>((resolve, reject) => {
-          w.once("message", resolve);
-          w.once("error", reject);
-          w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
-        });
-      }),
-    );
+    const running = Array.from({ length: workers }, (_, i) => {
+      const data: ServeWorkerData = {
+        path,
+        owner: { index: i, workers },
+        opts: {
+          app: opts.app,
+          loop: opts.loop,
+          flows: opts.flows,
+          batch: opts.batch,
+          outMerged: opts.outMerged,
+          out: parts[i],
+          speed,
+        },
+        sync: paced ? sync : undefined,
+      };
+      const w = spawnWorker(entry, data);
+      return new Promise<ServeWorkerResult>((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+        w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
+      }).finally(() => ended++);
+    });
+    if (paced) {
+      // The origin, once every worker has asked for it or ended (bounded: a stuck worker
+      // must not hold the others forever).
+      while (Atomics.load(flags, 0) + ended < workers && performance.now() - t0 < ORIGIN_WAIT_MS)
+        await new Promise((r) => setTimeout(r, 1));
+      originAt[1] = performance.timeOrigin + performance.now() + LEAD_MS;
+      Atomics.store(flags, 1, 1);
+      Atomics.notify(flags, 1);
+    }
+    const results = await Promise.all(running);
     const failed = results.findIndex((r) => r.error !== null);
     if (failed >= 0) throw new Error(`serve worker ${failed}: ${results[failed].error}`);
     const wallMs = performance.now() - t0;
@@ -101,6 +134,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
       results,
       wallMs,
       opts.out ? { file: opts.out, records: outRecords } : null,
+      paced ? originAt[1] : NaN,
     );
   } finally {
     for (const p of parts) rmSync(p, { force: true });
@@ -127,6 +161,7 @@ function mergeServeReports(
   results: ServeWorkerResult[],
   wallMs: number,
   out: ReplayReport["out"],
+  originMs: number,
 ): ServeWorkersReport {
   const m = structuredClone(parts[0]);
   for (const p of parts.slice(1)) {
@@ -158,8 +193,36 @@ function mergeServeReports(
       stages[k] = (stages[k] ?? 0) + (n ? (v * p.packets_in) / n : 0);
   for (const k of Object.keys(stages)) stages[k] = r2(stages[k]);
   const mhz = m.machine.mhz;
+  // Paced: every worker's samples pooled, then the percentiles (as one thread reports them).
+  const pool = (k: "lateness" | "gap" | "latency", qs: number[]) => {
+    const sets = results.map((r) => r.samples?.[k] ?? new Float64Array(0));
+    const all = new Float64Array(sets.reduce((a, x) => a + x.length, 0));
+    let at = 0;
+    for (const x of sets) {
+      all.set(x, at);
+      at += x.length;
+    }
+    return quantilesOf(all, qs);
+  };
+  const paced = !Number.isNaN(originMs);
+  // The achieved rate over the schedule: from its origin to the end of the last serve pass.
+  const pacedSec = (Math.max(...results.map((r) => r.endMs)) - originMs) / 1000;
+  const late = paced ? (pool("lateness", [0.5, 0.99]) ?? [0, 0]) : null;
+  const gap = paced ? (pool("gap", [0.5, 0.99]) ?? [0, 0]) : null;
+  const lat = paced ? pool("latency", [0.5, 0.99, 0.999]) : null;
   return {
     ...m,
+    pacing:
+      late && gap
+        ? {
+            achieved_pps: pacedSec > 0 ? Math.round(n / pacedSec) : 0,
+            achieved_mbps: pacedSec > 0 ? r2((m.bytes_in * 8) / pacedSec / 1e6) : 0,
+            lateness_us: { p50: r2(late[0]), p99: r2(late[1]) },
+            gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
+          }
+        : null,
+    latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    schedule_origin_s: paced ? originMs / 1000 : null,
     workers: parts.length,
     worker_packets: parts.map((p) => p.packets_in),
     duration_s: r2(sec * 1000) / 1000,

@@ -455,7 +455,7 @@ class ServeRun {
   private readonly gapErr: PacingSamples | null;
   private readonly latency: PacingSamples | null;
   private readonly schedQ = new Float64Array(8192);
-  private readonly wallEpochS = Date.now() / 1000 - performance.now() / 1000;
+  private readonly wallEpochS = performance.timeOrigin / 1000; // one clock in every thread (serve --workers)
   private origin = 0;
   private trace0 = NaN;
   private pktIndex = 0;
@@ -963,6 +963,11 @@ class ServeRun {
           if (opts.out && !this.sink) this.sink = new OutputSink(opts.out, !!opts.outMerged, 1);
           // The batch's capture times: first and last record (the span, the report's times).
           if (Number.isNaN(firstS)) firstS = this.tsAt(0);
+          if (paced && opts.origin && Number.isNaN(this.trace0)) {
+            // serve --workers: the schedule all workers share starts at the capture's first record.
+            this.trace0 = firstS;
+            this.origin = opts.origin() - performance.timeOrigin;
+          }
           lastS = this.tsAt(n - 1);
           if (Number.isNaN(this.baseSec)) this.baseSec = Math.floor(firstS + this.shiftS);
           st.firstTs ??= firstS + this.shiftS;
@@ -1159,6 +1164,11 @@ class ServeRun {
       st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
       const q = this.latency!.quantiles([0.5, 0.99, 0.999]);
       st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+      opts.onSamples?.({
+        lateness: this.lateness!.values(),
+        gap: this.gapErr!.values(),
+        latency: this.latency!.values(),
+      });
     }
     if (feed) sv.mirror = feed.status();
     sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));

@@ -5,14 +5,16 @@ import { parentPort, workerData } from "node:worker_threads";
 import { prescan } from "../trace/prescan.ts";
 import { runServe } from "../commands/serve.ts";
 import type { ReplayReport } from "../report/replay.ts";
-import type { ReplayOptions } from "../commands/replay.ts";
+import type { PacingSampleSets, ReplayOptions } from "../commands/replay.ts";
 import type { OwnerSpec } from "../trace/flow-owner.ts";
 import { threadCpuMs } from "./thread-cpu.ts";
 
 export interface ServeWorkerData {
   path: string;
   owner: OwnerSpec;
-  opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged"> & { out?: string };
+  opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged" | "speed"> & { out?: string };
+  /** Paced: Int32 [0] workers that asked for the origin, [1] set; Float64 [1] the origin (serve-workers.ts). */
+  sync?: SharedArrayBuffer;
 }
 
 export interface ServeWorkerResult {
@@ -22,18 +24,46 @@ export interface ServeWorkerResult {
   prescanMs: number;
   /** The thread's CPU time for the pre-scan and the serve pass (Linux; NaN elsewhere). */
   cpuMs: number;
+  /** When its serve pass ended (ms since the epoch, performance.timeOrigin based). */
+  endMs: number;
+  /** Paced: the pacing samples, pooled with the other workers'. */
+  samples: PacingSampleSets | null;
 }
 
 const d = workerData as ServeWorkerData;
 const cpu0 = threadCpuMs();
 const t0 = performance.now();
 let result: ServeWorkerResult;
+let samples: PacingSampleSets | null = null;
+/** Paced: says this worker is ready (pre-scan and warm-up done) and waits for the shared origin. */
+function origin(): number {
+  const flags = new Int32Array(d.sync!, 0, 2);
+  Atomics.add(flags, 0, 1);
+  // Bounded: the main thread answers within its own bound (serve-workers.ts ORIGIN_WAIT_MS).
+  for (let k = 0; k < 1200 && Atomics.load(flags, 1) === 0; k++) Atomics.wait(flags, 1, 0, 1000);
+  if (Atomics.load(flags, 1) === 0) throw new Error("no schedule origin from the main thread");
+  return new Float64Array(d.sync!)[1];
+}
 try {
   const pre = prescan(d.path, undefined, undefined, d.owner);
   const prescanMs = performance.now() - t0;
-  const report = runServe(d.path, pre, { ...d.opts, mode: "serve", owner: d.owner });
-  result = { report, error: null, prescanMs, cpuMs: threadCpuMs() - cpu0 };
+  const report = runServe(d.path, pre, {
+    ...d.opts,
+    mode: "serve",
+    owner: d.owner,
+    origin: d.sync ? origin : undefined,
+    onSamples: (s) => (samples = s),
+  });
+  const endMs = performance.timeOrigin + performance.now();
+  result = { report, error: null, prescanMs, cpuMs: threadCpuMs() - cpu0, endMs, samples };
 } catch (e) {
-  result = { report: null, error: (e as Error).message ?? String(e), prescanMs: 0, cpuMs: NaN };
+  result = {
+    report: null,
+    error: (e as Error).message ?? String(e),
+    prescanMs: 0,
+    cpuMs: NaN,
+    endMs: 0,
+    samples: null,
+  };
 }
 parentPort!.postMessage(result);
