@@ -146,7 +146,7 @@ test("--loop 2 with 2 workers: the fidelity of the one-worker loop", async () =>
   assert.equal(same(two), same(one));
 });
 
-test("CLI: serve is the default with --workers 2; paced speeds are refused in one line", () => {
+test("CLI: serve is the default with --workers 2; pps and mbps are refused in one line", () => {
   const cli = (args: string[]) =>
     spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", ...args], {
       cwd: ROOT,
@@ -160,9 +160,9 @@ test("CLI: serve is the default with --workers 2; paced speeds are refused in on
   assert.is(j.mode, "serve");
   assert.is(j.workers, 2);
   assert.is(j.fidelity!.segments_matching, j.fidelity!.segments_compared);
-  const p = cli([f, "--workers", "2", "--speed", "x10"]);
+  const p = cli([f, "--workers", "2", "--speed", "mbps:10"]); // x10: test/replay/workers-out-paced.test.ts
   assert.is(p.status, 1, p.stderr);
-  assert.match(p.stderr, /--speed x10 with serve --workers 2 is not available yet/);
+  assert.match(p.stderr, /--speed mbps:10 with serve --workers 2 is not available/);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

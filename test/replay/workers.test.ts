@@ -156,9 +156,10 @@ test("CLI: --workers 2 --report json has workers, per_worker and the dispatcher'
   const s = cli(f, "--mode", "serve", "--workers", "2"); // serve has its own workers (test/replay/serve-workers.test.ts)
   assert.is(s.code, 0, s.err);
   assert.match(s.out, /worker 1 +\d+ packets, \d+ sent/);
-  const p = cli(f, "--mode", "raw", "--workers", "2", "--speed", "x10");
-  assert.is.not(p.code, 0);
-  assert.match(p.err, /not available yet/);
+  const p = cli(f, "--mode", "raw", "--workers", "2", "--speed", "x100"); // paced: test/replay/workers-out-paced.test.ts
+  assert.is(p.code, 0, p.err);
+  assert.match(p.out, /speed x100/);
+  assert.match(p.out, /pacing +lateness p50/);
 });
 
 test.run();
