@@ -11,7 +11,7 @@ import {
   C_FRAGMENTS, C_IP_BAD_CSUM, C_IP_BAD_HEADER, C_L4_BAD_CSUM, C_L4_TRUNCATED, C_NOT_FOR_US, C_PROTO_UNHANDLED, bump,
 } from "../mem/counters";
 import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_PROTO, PKT_SRC, PKT_DST, PKT_TTL, pkt } from "./pkt";
-import { ifCheckCsum, isOurV4, isOurV6 } from "./iface";
+import { ifCheckCsum, ifFillCsum, isOurV4, isOurV6 } from "./iface";
 import { txFrame } from "./netif";
 
 /** Headroom every transmitted mbuf keeps in front of the transport header: Ethernet (14) + IPv6 (40), rounded up. */
@@ -178,7 +178,7 @@ export function ipSendHops(m: usize, family: u32, src: usize, dst: usize, proto:
     store<u16>(l3 + 10, 0);
     store<u32>(l3 + 12, load<u32>(src));
     store<u32>(l3 + 16, load<u32>(dst));
-    store<u16>(l3 + 10, bswap<u16>(<u16>inetChecksum(l3, 20)));
+    if (ifFillCsum()) store<u16>(l3 + 10, bswap<u16>(<u16>inetChecksum(l3, 20)));
     ethType = 0x0800;
   } else {
     l3 = l4 - 40;
@@ -190,7 +190,7 @@ export function ipSendHops(m: usize, family: u32, src: usize, dst: usize, proto:
     memory.copy(l3 + 24, dst, 16);
     ethType = 0x86dd;
   }
-  if (csum) l4ChecksumFill(<i32>family, l3, proto, l4, l4len);
+  if (csum && ifFillCsum()) l4ChecksumFill(<i32>family, l3, proto, l4, l4len);
   const eth = l3 - 14;
   memory.copy(eth, dstMac, 6);
   memory.copy(eth + 6, srcMac, 6);

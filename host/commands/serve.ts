@@ -150,6 +150,8 @@ const PACE_POLL_MS = 0.05;
 const PACE_HOLD_MS = 0.5;
 /** Top speed: queued work is polled once the capture's clock is this far past the last poll (ns). */
 const MAX_HOLD_NS = 1e6;
+/** assembly/net/iface.ts: sent frames keep zero IPv4 header and transport checksums. */
+const CFG_F_TX_CSUM_OFFLOAD = 32;
 
 export interface ServeStats {
   delivered: number;
@@ -487,7 +489,9 @@ class ServeRun {
     this.capacity = serveCapacity(pre, this.loops);
     // serve --workers: this worker's flows only (host/trace/flow-owner.ts); the core hashes as worker i of N.
     const owner = opts.owner;
-    const config = serveCoreConfig(this.capacity, app);
+    const base = serveCoreConfig(this.capacity, app);
+    // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
+    const config = { ...base, flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD) };
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
