@@ -231,8 +231,24 @@ function writeConfig(u32: Uint32Array, c: CoreConfig): void {
     u32[(CFG_BASE >>> 2) + i] = c[k as keyof CoreConfig] >>> 0;
 }
 
-/** Total bytes the memory of a core with this config must have. */
+const planned = new Map<string, number>();
+/**
+ * Total bytes the memory of a core with this config must have. Remembered per
+ * build and config: asking the core costs an instance and a memory (~2 ms of
+ * CPU, once more per createCore; a replay serve run of 500 k packets made 4 ns
+ * a packet of it).
+ */
 export function planBytes(config: CoreConfig, debug = false): number {
+  const key = `${coreWasmPath(debug)} ${JSON.stringify(config)}`;
+  let total = planned.get(key);
+  if (total === undefined) {
+    total = askPlan(config, debug);
+    planned.set(key, total);
+  }
+  return total;
+}
+
+function askPlan(config: CoreConfig, debug: boolean): number {
   const mod = loadCoreModule(debug);
   const memory = new WebAssembly.Memory({
     initial: MODULE_MIN_PAGES,
