@@ -7,9 +7,18 @@
 // segments, the client's ACKs) follow from fixed timing rules. Concurrent bursts
 // interleave through a min-heap on their next packet time, so the file is in time
 // order while each connection keeps its own sequence space. Nothing is allocated
-// per packet: bursts live in typed arrays (struct of arrays), headers are written
-// field by field, and checksums are sums of 16-bit words kept incrementally
-// (constant parts once per burst, payload from prefix sums of the value pattern).
+// per packet: bursts live in typed arrays (struct of arrays), and checksums are sums
+// of 16-bit words kept incrementally (constant parts once per burst, payload from
+// prefix sums of the value pattern).
+//
+// The records themselves are written by a small WASM module (assembly/gen/frame.ts,
+// build/gen.wasm) in batches: step() leaves a 32-byte descriptor per packet, and
+// one call writes up to BATCH records with their headers, checksums and payload
+// into the output buffer in the module's memory. The burst fields it reads, the
+// message areas and the value pattern live in that memory too. A burst slot freed
+// while its descriptors wait is not reused before the batch is written (pend).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { TraceWriter, type WriteFormat } from "../../io/writer.ts";
 import { timeToNsTicks } from "../../io/timestamp.ts";
 import { fmix32 } from "./prng.ts";
@@ -34,15 +43,17 @@ export const PATTERN_PERIOD = 4096;
 /** The pattern twice over a jumbo segment, so any segment's value bytes are contiguous. */
 const PATTERN_BYTES = PATTERN_PERIOD + 65536;
 
-const ETH_IP_TCP = 14 + 20 + 32; // every segment carries the timestamp option
-/** Copies of at least this many bytes use copyWithin (see copy()). */
-const NATIVE_COPY = 64;
+/** Descriptors per WASM call (8 KiB, in L1): the call (~4 ns) is spread over 256 packets. */
+const BATCH = 256;
+const DESC_BYTES = 32; // assembly/gen/frame.ts
+/** The module's own data and stack stay below this address. */
+const LAYOUT_BASE = 65536;
 // Records are flushed every 256 KiB. Larger buffers (8 MiB before) fall out of the
 // core's L2 cache between the writes here and the kernel's copy in write(2); at
 // 256 KiB both stay in cache, and alternating runs of 2 M ETC packets to a file took
 // 30-40 % less CPU (sys 0.2-0.3 s instead of 0.6-1.0 s). 1 MiB measured about the same.
 const OUT_BYTES = 256 << 10;
-/** Records written one by one at the start (see olenMax). */
+/** Records flushed one by one at the start (see olenMax). */
 const FLUSH_WARM = 64;
 /** Largest record: pcapng EPB overhead + headers with SYN options + a 9000-byte MSS. */
 const RECORD_MAX = 32 + 14 + 20 + 40 + 9000 + 4;
@@ -78,19 +89,39 @@ export interface Workload {
 /** Value bytes: printable, no spaces or CR/LF, so protocol text never appears by chance. */
 const ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-/** tn − sec·10^9 as an int32 (tn whole, sec = ⌊tn/10^9⌋). */
-function nsPart(tn: number, sec: number): number {
-  return (tn - sec * 1e9) | 0;
+interface FrameExports {
+  memory: WebAssembly.Memory;
+  setup(
+    pattern: number,
+    sumEven: number,
+    sumOdd: number,
+    desc: number,
+    out: number,
+    fmt: number,
+    startSec: number,
+    baseHi: number,
+    baseLo: number,
+    mss: number,
+  ): void;
+  setLayout(...addresses: number[]): void;
+  frames(n: number, olen: number): number;
 }
 
-/**
- * Calls nsPart with times past 2^31 ns before any packet: its type feedback then says
- * "any number" from the start. Fed only the small times of the first 2.1 s of a
- * capture, the optimizer assumed 31-bit integers and deoptimized frame() (twice, a
- * recompilation each) once the capture passed them.
- */
-function primeNsPart(): void {
-  for (let i = 0; i < 64; i++) nsPart(5e9 + i * 1.5, 5);
+let frameModule: WebAssembly.Module | undefined;
+
+/** build/gen.wasm (package.json "imports"), or $IXWASM_CORE_DIR/gen.wasm. */
+function loadFrameModule(): WebAssembly.Module {
+  if (frameModule) return frameModule;
+  const dir = process.env.IXWASM_CORE_DIR;
+  const path = dir ? `${dir}/gen.wasm` : fileURLToPath(import.meta.resolve("#gen.wasm"));
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch {
+    throw new Error(`gen frame writer not built (${path} missing): run \`npm install\` or \`npm run build\``);
+  }
+  frameModule = new WebAssembly.Module(bytes);
+  return frameModule;
 }
 
 export class Synth {
@@ -122,6 +153,8 @@ export class Synth {
   bC!: Uint32Array;
   bCseq!: Uint32Array;
   bSseq!: Uint32Array;
+  // In the module's memory (read by frames()): addresses, ports, sequence numbers,
+  // timestamp clocks, checksum parts, bT0, bCDelay, the message layout and areas.
   bCip!: Uint32Array;
   bSip!: Uint32Array;
   bCport!: Uint16Array;
@@ -139,22 +172,36 @@ export class Synth {
   bTl!: Uint32Array;
   bFinalAck!: Uint8Array;
   /**
-   * One memory for the value pattern, the message heads and tails, and the output
-   * records, so every payload copy is a native copyWithin (no view objects). Burst
-   * b's side k head is at areaOff + (2b + k)·AREA, its tail HEAD_MAX further.
+   * The module's whole memory: value pattern, prefix sums, descriptors, output
+   * records, message areas and burst fields. Burst b's side k head is at
+   * areaOff + (2b + k)·AREA, its tail HEAD_MAX further.
    */
   area!: Uint8Array;
   /** A view of `area` (workloads write message heads through it). */
   dv!: DataView;
-  private areaOff = PATTERN_BYTES;
-  private outOff = 0;
+  private readonly wasm: FrameExports;
+  private readonly patOff = LAYOUT_BASE;
+  private readonly sumEvenOff = LAYOUT_BASE + PATTERN_BYTES;
+  private readonly sumOddOff = this.sumEvenOff + 4 * (PATTERN_BYTES + 1);
+  private readonly descOff = (this.sumOddOff + 4 * (PATTERN_BYTES + 1) + 7) & ~7;
+  private readonly outOff = this.descOff + BATCH * DESC_BYTES;
+  /** Start of the per-slot part (areas, then the burst fields), relaid out by grow(). */
+  private readonly slotsOff = this.outOff + OUT_BYTES;
+  private areaOff = 0;
+  private descF!: Float64Array;
+  private descI!: Int32Array;
+  private nd = 0; // descriptors waiting
+  private wolen = 0; // bytes of records frames() has written at outOff
+  // Slots whose burst ended while descriptors may still refer to them.
+  private pend!: Int32Array;
+  private npend = 0;
 
   // Min-heap of burst ids on bNext.
   private heap!: Int32Array;
   private hlen = 0;
 
   private readonly writer: TraceWriter;
-  private olen = 0; // bytes of records at outOff
+  private olen = 0; // bytes of records at outOff, queued ones included
   // Flush when olen exceeds this. 0 for the first FLUSH_WARM records, each then
   // written on its own: the flush call is reached while frame() collects type
   // feedback (when first reached ~1500 packets in, after optimization, it
@@ -167,38 +214,47 @@ export class Synth {
   private readonly baseTicks = { hi: 0, lo: 0 };
   private readonly onProgress?: (s: Synth) => void;
 
-  // Prefix sums of the value pattern's even- and odd-indexed bytes.
-  private readonly sumEven: Int32Array;
-  private readonly sumOdd: Int32Array;
-
   constructor(private readonly o: SynthOptions) {
     this.seg = o.mss - 12;
     this.startSec = o.startSec ?? 1704067200; // 2024-01-01T00:00:00Z: fixed, so files are reproducible
     timeToNsTicks(this.startSec, 0, this.baseTicks);
     this.fmt = o.format === "pcap" ? 0 : o.format === "pcap-ns" ? 1 : 2;
     this.onProgress = o.onProgress;
+    this.wasm = new WebAssembly.Instance(loadFrameModule()).exports as unknown as FrameExports;
     this.grow(Math.max(16, o.poolHint ?? 64));
     const n = PATTERN_BYTES;
-    const pat = this.area;
+    const pat = this.area.subarray(this.patOff, this.patOff + n);
     let h = 0x2545f491;
     for (let i = 0; i < PATTERN_PERIOD; i++) {
       h = fmix32((h + i) >>> 0);
       pat[i] = ALPHABET.charCodeAt(h % ALPHABET.length);
     }
     for (let i = PATTERN_PERIOD; i < n; i++) pat[i] = pat[i - PATTERN_PERIOD];
-    this.sumEven = new Int32Array(n + 1);
-    this.sumOdd = new Int32Array(n + 1);
+    // Prefix sums of the pattern's even- and odd-indexed bytes.
+    const sumEven = new Int32Array(this.area.buffer, this.sumEvenOff, n + 1);
+    const sumOdd = new Int32Array(this.area.buffer, this.sumOddOff, n + 1);
     for (let i = 0; i < n; i++) {
-      this.sumEven[i + 1] = this.sumEven[i] + (i & 1 ? 0 : pat[i]);
-      this.sumOdd[i + 1] = this.sumOdd[i] + (i & 1 ? pat[i] : 0);
+      sumEven[i + 1] = sumEven[i] + (i & 1 ? 0 : pat[i]);
+      sumOdd[i + 1] = sumOdd[i] + (i & 1 ? pat[i] : 0);
     }
+    this.wasm.setup(
+      this.patOff,
+      this.sumEvenOff,
+      this.sumOddOff,
+      this.descOff,
+      this.outOff,
+      this.fmt,
+      this.startSec,
+      this.baseTicks.hi,
+      this.baseTicks.lo,
+      o.mss,
+    );
     this.writer = new TraceWriter(o.path, { format: o.format, linktype: 1, snaplen: 65535 });
     this.writer.interfaceFor(1);
-    primeNsPart();
   }
 
   /** Bytes of state per burst slot (for the memory statement). */
-  static readonly BYTES_PER_BURST = 11 * 8 + 24 * 4 + 2 * 2 + 3 + 2 * AREA + 8;
+  static readonly BYTES_PER_BURST = 11 * 8 + 25 * 4 + 2 * 2 + 3 + 2 * AREA + 8;
 
   private grow(n: number): void {
     const old = this.cap;
@@ -207,30 +263,23 @@ export class Synth {
       if (a) x.set(a);
       return x;
     };
-    const u32 = (a: Uint32Array | undefined, k = 1): Uint32Array => {
-      const x = new Uint32Array(n * k);
+    const u32 = (a: Uint32Array | undefined): Uint32Array => {
+      const x = new Uint32Array(n);
       if (a) x.set(a);
       return x;
     };
-    const u16 = (a: Uint16Array | undefined): Uint16Array => {
-      const x = new Uint16Array(n);
-      if (a) x.set(a);
-      return x;
-    };
-    const u8 = (a: Uint8Array | undefined, k = 1): Uint8Array => {
-      const x = new Uint8Array(n * k);
+    const u8 = (a: Uint8Array | undefined): Uint8Array => {
+      const x = new Uint8Array(n);
       if (a) x.set(a);
       return x;
     };
     this.bKind = u8(this.bKind);
     this.bStream = u8(this.bStream);
     this.bFinalAck = u8(this.bFinalAck);
-    this.bT0 = f64(this.bT0);
     this.bR0 = f64(this.bR0);
     this.bQGap = f64(this.bQGap);
     this.bRGap = f64(this.bRGap);
     this.bADelay = f64(this.bADelay);
-    this.bCDelay = f64(this.bCDelay);
     this.bNext = f64(this.bNext);
     this.bTag = f64(this.bTag);
     this.bNq = u32(this.bNq);
@@ -240,27 +289,27 @@ export class Synth {
     this.bQ = u32(this.bQ);
     this.bS = u32(this.bS);
     this.bC = u32(this.bC);
-    this.bCseq = u32(this.bCseq);
-    this.bSseq = u32(this.bSseq);
-    this.bCip = u32(this.bCip);
-    this.bSip = u32(this.bSip);
-    this.bCts = u32(this.bCts);
-    this.bSts = u32(this.bSts);
-    this.bIpSum = u32(this.bIpSum);
-    this.bTcpSum = u32(this.bTcpSum);
-    this.bHl = u32(this.bHl, 2);
-    this.bVl = u32(this.bVl, 2);
-    this.bVb = u32(this.bVb, 2);
-    this.bTl = u32(this.bTl, 2);
-    this.bCport = u16(this.bCport);
-    this.bSport = u16(this.bSport);
-    // Pattern, areas and output move to a bigger memory together (records flushed first).
-    if (this.olen) this.flush();
-    const mem = new Uint8Array(PATTERN_BYTES + n * 2 * AREA + OUT_BYTES);
-    if (this.area) mem.set(this.area.subarray(0, this.outOff));
-    this.area = mem;
-    this.outOff = PATTERN_BYTES + n * 2 * AREA;
-    this.dv = new DataView(mem.buffer);
+    // The module's part: records written and flushed first, the slot part copied out,
+    // laid out again for n slots after the fixed part, and copied back.
+    let saved: { areas: Uint8Array; fields: (Uint32Array | Uint16Array | Float64Array)[] } | undefined;
+    if (old) {
+      this.flush();
+      saved = {
+        areas: this.area.slice(this.areaOff, this.areaOff + old * 2 * AREA),
+        fields: this.wasmFields().map((a) => a.slice()),
+      };
+    }
+    this.areaOff = this.slotsOff;
+    const end = this.layout(n);
+    const mem = this.wasm.memory;
+    const need = Math.ceil(end / 65536) - mem.buffer.byteLength / 65536;
+    if (need > 0) mem.grow(need);
+    this.views(n);
+    if (saved) {
+      this.area.set(saved.areas, this.areaOff);
+      const now = this.wasmFields();
+      for (let f = 0; f < now.length; f++) now[f].set(saved.fields[f]);
+    }
     const heap = new Int32Array(n);
     if (this.heap) heap.set(this.heap);
     this.heap = heap;
@@ -268,7 +317,104 @@ export class Synth {
     if (this.free) free.set(this.free.subarray(0, this.nfree));
     for (let i = n - 1; i >= old; i--) free[this.nfree++] = i;
     this.free = free;
+    const pend = new Int32Array(n);
+    if (this.pend) pend.set(this.pend.subarray(0, this.npend));
+    this.pend = pend;
     this.cap = n;
+  }
+
+  // Burst fields in the module's memory, in layout order (u32 ×2 cap last).
+  private static readonly U32_FIELDS = 8;
+  private static readonly SIDE_FIELDS = 4;
+
+  /** Byte address after the slot part for n slots (areas, then the fields of wasmFields()). */
+  private layout(n: number): number {
+    const f64 = 2 * 8 * n;
+    const u32 = Synth.U32_FIELDS * 4 * n + Synth.SIDE_FIELDS * 8 * n;
+    const fields = (this.areaOff + n * 2 * AREA + 7) & ~7;
+    return fields + f64 + u32 + 2 * 2 * n;
+  }
+
+  private fieldsOff(n: number): number {
+    return (this.areaOff + n * 2 * AREA + 7) & ~7;
+  }
+
+  /** Views on the module's memory (again after every memory.grow, which detaches the old ones). */
+  private views(n: number): void {
+    const buf = this.wasm.memory.buffer;
+    this.area = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+    this.descF = new Float64Array(buf, this.descOff, BATCH * 4);
+    this.descI = new Int32Array(buf, this.descOff, BATCH * 8);
+    let at = this.fieldsOff(n);
+    const f64 = (): Float64Array => {
+      const x = new Float64Array(buf, at, n);
+      at += 8 * n;
+      return x;
+    };
+    const u32 = (k = 1): Uint32Array => {
+      const x = new Uint32Array(buf, at, n * k);
+      at += 4 * n * k;
+      return x;
+    };
+    this.bT0 = f64();
+    this.bCDelay = f64();
+    this.bCip = u32();
+    this.bSip = u32();
+    this.bCseq = u32();
+    this.bSseq = u32();
+    this.bCts = u32();
+    this.bSts = u32();
+    this.bIpSum = u32();
+    this.bTcpSum = u32();
+    this.bHl = u32(2);
+    this.bVl = u32(2);
+    this.bVb = u32(2);
+    this.bTl = u32(2);
+    this.bCport = new Uint16Array(buf, at, n);
+    at += 2 * n;
+    this.bSport = new Uint16Array(buf, at, n);
+    const a = (x: { byteOffset: number }) => x.byteOffset;
+    this.wasm.setLayout(
+      a(this.bCip),
+      a(this.bSip),
+      a(this.bCport),
+      a(this.bSport),
+      a(this.bCseq),
+      a(this.bSseq),
+      a(this.bCts),
+      a(this.bSts),
+      a(this.bIpSum),
+      a(this.bTcpSum),
+      a(this.bT0),
+      a(this.bCDelay),
+      a(this.bHl),
+      a(this.bVl),
+      a(this.bVb),
+      a(this.bTl),
+      this.areaOff,
+    );
+  }
+
+  private wasmFields(): (Uint32Array | Uint16Array | Float64Array)[] {
+    return [
+      this.bT0,
+      this.bCDelay,
+      this.bCip,
+      this.bSip,
+      this.bCseq,
+      this.bSseq,
+      this.bCts,
+      this.bSts,
+      this.bIpSum,
+      this.bTcpSum,
+      this.bHl,
+      this.bVl,
+      this.bVb,
+      this.bTl,
+      this.bCport,
+      this.bSport,
+    ];
   }
 
   /** Burst slots in use right now, and the most ever (for the memory statement). */
@@ -290,7 +436,10 @@ export class Synth {
     cseq: number,
     sseq: number,
   ): number {
-    if (this.nfree === 0) this.grow(this.cap * 2);
+    if (this.nfree === 0) {
+      if (this.npend) this.writeBatch();
+      else this.grow(this.cap * 2);
+    }
     const b = this.free[--this.nfree];
     if (++this.active > this.peakActive) this.peakActive = this.active;
     this.bKind[b] = kind;
@@ -450,7 +599,7 @@ export class Synth {
       else {
         this.pop();
         w.done(this, b);
-        this.free[this.nfree++] = b;
+        this.pend[this.npend++] = b; // free once its descriptors are written
         this.active--;
       }
       // onProgress first: a property load reached only every 65536 packets had no type
@@ -529,11 +678,11 @@ export class Synth {
   }
 
   /**
-   * Writes one record at time bNext[b]: the capture header, then Ethernet, IPv4 (DF,
+   * Queues one record at time bNext[b]: the capture header, then Ethernet, IPv4 (DF,
    * TTL 64) and TCP with timestamps (plus MSS, SACK-permitted and window scale on
    * SYNs), then payload bytes [off, off+len) of side k's message. The sequence number
    * is the sender's next one plus seqOff, the ACK the receiver's plus ackOff (zero on
-   * a SYN without ACK).
+   * a SYN without ACK). frames() in assembly/gen/frame.ts writes it.
    */
   private frame(
     b: number,
@@ -546,207 +695,44 @@ export class Synth {
     len: number,
   ): void {
     if (this.olen > this.olenMax) this.flush();
-    const t = this.bNext[b];
-    const dv = this.dv;
-    const outOff = this.outOff;
-    const syn = (flags & SYN) !== 0;
-    const optLen = syn ? 20 : 12;
-    const tcpLen = 20 + optLen + len;
-    const frameLen = 14 + 20 + tcpLen;
-    const tn = Math.floor(t);
-    let p = outOff + this.olen;
-    // Capture record header.
-    const sec = Math.floor(tn / 1e9);
-    // Below 1e9 and whole: int32 from here on, so the divisions below are integer ones.
-    const nsec = nsPart(tn, sec);
-    if (this.fmt === 2) {
-      const padded = (frameLen + 3) & ~3;
-      const total = 32 + padded;
-      let lo = this.baseTicks.lo + (tn % 4294967296);
-      let hi = this.baseTicks.hi + Math.floor(tn / 4294967296);
-      if (lo >= 4294967296) {
-        lo -= 4294967296;
-        hi++;
-      }
-      dv.setUint32(p, 6, true);
-      dv.setUint32(p + 4, total, true);
-      dv.setUint32(p + 8, 0, true);
-      dv.setUint32(p + 12, hi, true);
-      dv.setUint32(p + 16, lo, true);
-      dv.setUint32(p + 20, frameLen, true);
-      dv.setUint32(p + 24, frameLen, true);
-      dv.setUint32(p + 28 + padded - 4, 0, true); // padding bytes zero (before the frame overwrites its part)
-      dv.setUint32(p + 28 + padded, total, true);
-      p += 28;
-      this.olen = p + padded + 4 - outOff;
-    } else {
-      // The sub-second field as a separate int32: written inline as a conditional,
-      // V8 left this one store as a call to the DataView builtin.
-      const sub = this.fmt === 1 ? nsec : (nsec / 1000) | 0;
-      dv.setUint32(p, this.startSec + sec, true);
-      dv.setUint32(p + 4, sub, true);
-      dv.setUint32(p + 8, frameLen, true);
-      dv.setUint32(p + 12, frameLen, true);
-      p += 16;
-      this.olen = p + frameLen - outOff;
-    }
+    const frameLen = 14 + 20 + 20 + ((flags & SYN) !== 0 ? 20 : 12) + len;
+    this.olen += this.fmt === 2 ? 32 + ((frameLen + 3) & ~3) : 16 + frameLen;
     this.orecs++;
     this.packets++;
     this.frameBytes += frameLen;
-    const cip = this.bCip[b];
-    const sip = this.bSip[b];
-    const src = fromClient ? cip : sip;
-    const dst = fromClient ? sip : cip;
-    // Ethernet: locally administered MACs 02:00:<IPv4 address>.
-    // Written as 32-bit words: 02 00 d d | d d 02 00 | s s s s | 08 00 45 00 (the last
-    // two bytes start IPv4).
-    dv.setUint32(p, 0x02000000 | (dst >>> 16));
-    dv.setUint32(p + 4, ((dst << 16) | 0x0200) >>> 0);
-    dv.setUint32(p + 8, src);
-    dv.setUint32(p + 12, 0x08004500);
-    // IPv4.
-    const ip = p + 14;
-    const totLen = 20 + tcpLen;
-    dv.setUint16(ip + 2, totLen);
-    dv.setUint32(ip + 4, 0x00004000);
-    let s = this.bIpSum[b] + totLen;
-    s = (s & 0xffff) + (s >>> 16);
-    s = (s & 0xffff) + (s >>> 16);
-    dv.setUint32(ip + 8, 0x40060000 | (~s & 0xffff));
-    dv.setUint32(ip + 12, src);
-    dv.setUint32(ip + 16, dst);
-    // TCP.
-    const tcp = ip + 20;
-    const sport = fromClient ? this.bCport[b] : this.bSport[b];
-    const dport = fromClient ? this.bSport[b] : this.bCport[b];
-    const seq = ((fromClient ? this.bCseq[b] : this.bSseq[b]) + seqOff) >>> 0;
-    const ack = flags === SYN ? 0 : ((fromClient ? this.bSseq[b] : this.bCseq[b]) + ackOff) >>> 0;
-    const offFlags = ((20 + optLen) << 10) | flags;
-    const win = syn ? SYN_WINDOW : WINDOW;
-    dv.setUint32(tcp, ((sport << 16) | dport) >>> 0);
-    dv.setUint32(tcp + 4, seq);
-    dv.setUint32(tcp + 8, ack);
-    dv.setUint32(tcp + 12, ((offFlags << 16) | win) >>> 0);
-    // Timestamps: 1 ms ticks of each host's clock; the echo is the peer's clock one
-    // capture-to-peer delay earlier (the SYN-ACK echoes the SYN's value exactly).
-    const myTs = fromClient ? this.bCts[b] : this.bSts[b];
-    const peerTs = fromClient ? this.bSts[b] : this.bCts[b];
-    // ⌊t/1e6⌋ from the whole second and nanoseconds above (t's fraction never carries).
-    const tsval = (myTs + sec * 1000 + ((nsec / 1e6) | 0)) >>> 0;
-    let tsecr = 0;
-    if (!(flags & SYN) || flags & ACK) {
-      const back = flags & SYN ? this.bT0[b] : Math.max(0, t - this.bCDelay[b]);
-      tsecr = (peerTs + Math.floor(back / 1e6)) >>> 0;
-    }
-    let sum = this.bTcpSum[b] + tcpLen + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff);
-    sum += offFlags + win + (tsval >>> 16) + (tsval & 0xffff) + (tsecr >>> 16) + (tsecr & 0xffff);
-    const o = tcp + 20;
-    if (syn) {
-      const mss = this.o.mss;
-      dv.setUint32(o, 0x02040000 | mss);
-      dv.setUint32(o + 4, 0x0402080a);
-      dv.setUint32(o + 8, tsval);
-      dv.setUint32(o + 12, tsecr);
-      dv.setUint32(o + 16, 0x01030300 | WSCALE);
-      sum += 0x0204 + mss + 0x0402 + 0x080a + 0x0103 + (0x0300 | WSCALE);
-    } else {
-      dv.setUint32(o, 0x0101080a);
-      dv.setUint32(o + 4, tsval);
-      dv.setUint32(o + 8, tsecr);
-      sum += 0x0101 + 0x080a;
-    }
-    if (len > 0) sum += this.payload(b, k, off, len, o + optLen);
-    // sum < 2^31 (a 9000-byte payload adds < 2^29): two folds leave 16 bits.
-    sum = (sum & 0xffff) + (sum >>> 16);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    dv.setUint32(tcp + 16, ((~sum & 0xffff) << 16) >>> 0); // checksum, urgent pointer 0
+    const d = this.nd++;
+    this.descF[4 * d] = this.bNext[b];
+    const i = 8 * d;
+    const di = this.descI;
+    di[i + 2] = b;
+    di[i + 3] = flags | (fromClient ? 0x100 : 0) | (k << 9);
+    di[i + 4] = seqOff;
+    di[i + 5] = ackOff;
+    di[i + 6] = off;
+    di[i + 7] = len;
+    if (this.nd === BATCH) this.writeBatch();
   }
 
-  /**
-   * Copies bytes [from, from+len) of side k's message (head, value, tail) to out[at]
-   * and returns their 16-bit word sum (byte i of the payload is a high byte when i is
-   * even: the TCP header before it has an even length).
-   */
-  private payload(b: number, k: number, from: number, len: number, at: number): number {
-    const i = 2 * b + k;
-    const hl = this.bHl[i];
-    const vl = this.bVl[i];
-    let sum = 0;
-    let pos = 0; // payload position of the next byte
-    let x = from;
-    const end = from + len;
-    if (x < hl) {
-      const n = (end < hl ? end : hl) - x;
-      sum += this.copySum(at, this.areaOff + i * AREA + x, n, 0);
-      pos = n;
-      x += n;
+  /** Writes the queued records into the output buffer and frees the slots waiting on them. */
+  private writeBatch(): void {
+    if (this.nd) {
+      this.wolen = this.wasm.frames(this.nd, this.wolen);
+      this.nd = 0;
     }
-    if (x < end && x < hl + vl) {
-      const n = (end < hl + vl ? end : hl + vl) - x;
-      const p0 = (this.bVb[i] + x - hl) % PATTERN_PERIOD;
-      this.copy(at + pos, p0, n);
-      const e = this.sumEven[p0 + n] - this.sumEven[p0];
-      const od = this.sumOdd[p0 + n] - this.sumOdd[p0];
-      sum += (p0 + pos) & 1 ? od * 256 + e : e * 256 + od;
-      pos += n;
-      x += n;
-    }
-    if (x < end)
-      sum += this.copySum(at + pos, this.areaOff + i * AREA + HEAD_MAX + (x - hl - vl), end - x, pos);
-    return sum;
-  }
-
-  // Copies inside `area`. TypedArray copyWithin is a call into the runtime that costs
-  // more than copying a few dozen bytes, and most heads, tails and ETC values are
-  // that short: below NATIVE_COPY bytes the copy is done here, 4 bytes at a time.
-
-  /** Copies n bytes from mem[src] to mem[dst] (the ranges do not overlap). */
-  private copy(dst: number, src: number, n: number): void {
-    const mem = this.area;
-    if (n >= NATIVE_COPY) {
-      mem.copyWithin(dst, src, src + n);
-      return;
-    }
-    const dv = this.dv;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) dv.setUint32(dst + j, dv.getUint32(src + j, true), true);
-    for (; j < n; j++) mem[dst + j] = mem[src + j];
-  }
-
-  /**
-   * Copies n bytes from mem[src] to mem[dst] and returns their 16-bit word sum, the
-   * first byte being payload position pos (a low byte when pos is odd).
-   */
-  private copySum(dst: number, src: number, n: number, pos: number): number {
-    const mem = this.area;
-    const dv = this.dv;
-    let sum = 0;
-    let j = 0;
-    if (pos & 1 && n > 0) {
-      sum = mem[dst] = mem[src];
-      j = 1;
-    }
-    for (; j + 4 <= n; j += 4) {
-      const w = dv.getUint32(src + j);
-      dv.setUint32(dst + j, w);
-      sum += (w >>> 16) + (w & 0xffff);
-    }
-    if (j + 2 <= n) {
-      const w = dv.getUint16(src + j);
-      dv.setUint16(dst + j, w);
-      sum += w;
-      j += 2;
-    }
-    if (j < n) sum += (mem[dst + j] = mem[src + j]) << 8;
-    return sum;
+    for (let i = 0; i < this.npend; i++) this.free[this.nfree++] = this.pend[i];
+    this.npend = 0;
   }
 
   private flush(): void {
     if (++this.flushes === FLUSH_WARM) this.olenMax = OUT_BYTES - RECORD_MAX;
+    this.writeBatch();
     if (this.olen === 0) return;
+    if (this.wolen !== this.olen)
+      throw new Error(`gen: frames wrote ${this.wolen} bytes, expected ${this.olen}`);
     this.writer.writeRecords(this.area, this.outOff, this.olen, this.orecs);
     this.fileBytes += this.olen;
     this.olen = 0;
+    this.wolen = 0;
     this.orecs = 0;
   }
 
