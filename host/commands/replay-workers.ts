@@ -41,7 +41,7 @@ import { threadCpuMs } from "../dispatch/thread-cpu.ts";
 import { checkFile } from "./common.ts";
 import {
   OutputSink,
-  quantilesOf,
+  pooledPacing,
   replayCoreConfig,
   scheduleMs,
   speedName,
@@ -367,23 +367,8 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
       },
     };
   });
-  // Paced: every worker's samples pooled, then the percentiles (as one thread reports them).
-  const pool = (k: "lateness" | "gap" | "latency", qs: number[]) => {
-    const sets = results.map((r) => r.samples?.[k] ?? new Float64Array(0));
-    const all = new Float64Array(sets.reduce((a, s) => a + s.length, 0));
-    let at = 0;
-    for (const s of sets) {
-      all.set(s, at);
-      at += s.length;
-    }
-    return quantilesOf(all, qs);
-  };
-  const paced = results.some((r) => r.samples !== null);
   // The achieved rate over the schedule: from its origin to the last worker's last core call.
   const pacedSec = (Math.max(...results.map((r) => r.endMs)) - run.originMs) / 1000;
-  const late = paced ? (pool("lateness", [0.5, 0.99]) ?? [0, 0]) : null;
-  const gap = paced ? (pool("gap", [0.5, 0.99]) ?? [0, 0]) : null;
-  const lat = paced ? pool("latency", [0.5, 0.99, 0.999]) : null;
   return {
     ...m,
     trace: run.path,
@@ -401,16 +386,12 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     batch_histogram: histogram(allSizes),
     error: run.error,
     out: run.out,
-    pacing:
-      late && gap
-        ? {
-            achieved_pps: pacedSec > 0 ? Math.round(n / pacedSec) : 0,
-            achieved_mbps: pacedSec > 0 ? r2((m.bytes_in * 8) / pacedSec / 1e6) : 0,
-            lateness_us: { p50: r2(late[0]), p99: r2(late[1]) },
-            gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
-          }
-        : null,
-    latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    ...pooledPacing(
+      results.map((r) => r.samples),
+      n,
+      m.bytes_in,
+      pacedSec,
+    ),
     schedule_origin_s: Number.isNaN(run.originMs) ? null : run.originMs / 1000,
     machine: { ...m.machine, cores: cpus().length },
     per_worker: perWorker,

@@ -241,6 +241,43 @@ export function quantilesOf(s: Float64Array, qs: number[]): number[] | null {
   return qs.map((q) => s[Math.min(n - 1, Math.floor(q * n))]);
 }
 
+/**
+ * The pacing and latency of a run on workers: every worker's samples pooled, then the
+ * percentiles, as one thread reports them (percentiles are never averaged); null when not paced.
+ * pacedSec: from the schedule's origin to the last worker's end.
+ */
+export function pooledPacing(
+  sets: (PacingSampleSets | null)[],
+  packets: number,
+  bytes: number,
+  pacedSec: number,
+): Pick<ReplayReport, "pacing" | "latency_us"> {
+  if (!sets.some((s) => s !== null)) return { pacing: null, latency_us: null };
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const pool = (k: keyof PacingSampleSets, qs: number[]) => {
+    const parts = sets.map((s) => s?.[k] ?? new Float64Array(0));
+    const all = new Float64Array(parts.reduce((a, x) => a + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      all.set(x, at);
+      at += x.length;
+    }
+    return quantilesOf(all, qs);
+  };
+  const late = pool("lateness", [0.5, 0.99]) ?? [0, 0];
+  const gap = pool("gap", [0.5, 0.99]) ?? [0, 0];
+  const lat = pool("latency", [0.5, 0.99, 0.999]);
+  return {
+    pacing: {
+      achieved_pps: pacedSec > 0 ? Math.round(packets / pacedSec) : 0,
+      achieved_mbps: pacedSec > 0 ? r2((bytes * 8) / pacedSec / 1e6) : 0,
+      lateness_us: { p50: r2(late[0]), p99: r2(late[1]) },
+      gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
+    },
+    latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+  };
+}
+
 // ---- the run ---------------------------------------------------------------------------
 type BatchFn = (first: number, count: number, loop: number) => number;
 

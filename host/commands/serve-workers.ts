@@ -36,7 +36,7 @@ import type { ServeWorkerData, ServeWorkerResult } from "../dispatch/serve-worke
 import { mergeCaptures } from "../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
 import type { FidelityReport } from "../report/fidelity.ts";
-import { quantilesOf, speedName, type ReplayOptions } from "./replay.ts";
+import { pooledPacing, speedName, type ReplayOptions } from "./replay.ts";
 import { checkFile } from "./common.ts";
 
 export const MAX_SERVE_WORKERS = 16;
@@ -193,35 +193,17 @@ function mergeServeReports(
       stages[k] = (stages[k] ?? 0) + (n ? (v * p.packets_in) / n : 0);
   for (const k of Object.keys(stages)) stages[k] = r2(stages[k]);
   const mhz = m.machine.mhz;
-  // Paced: every worker's samples pooled, then the percentiles (as one thread reports them).
-  const pool = (k: "lateness" | "gap" | "latency", qs: number[]) => {
-    const sets = results.map((r) => r.samples?.[k] ?? new Float64Array(0));
-    const all = new Float64Array(sets.reduce((a, x) => a + x.length, 0));
-    let at = 0;
-    for (const x of sets) {
-      all.set(x, at);
-      at += x.length;
-    }
-    return quantilesOf(all, qs);
-  };
   const paced = !Number.isNaN(originMs);
   // The achieved rate over the schedule: from its origin to the end of the last serve pass.
   const pacedSec = (Math.max(...results.map((r) => r.endMs)) - originMs) / 1000;
-  const late = paced ? (pool("lateness", [0.5, 0.99]) ?? [0, 0]) : null;
-  const gap = paced ? (pool("gap", [0.5, 0.99]) ?? [0, 0]) : null;
-  const lat = paced ? pool("latency", [0.5, 0.99, 0.999]) : null;
   return {
     ...m,
-    pacing:
-      late && gap
-        ? {
-            achieved_pps: pacedSec > 0 ? Math.round(n / pacedSec) : 0,
-            achieved_mbps: pacedSec > 0 ? r2((m.bytes_in * 8) / pacedSec / 1e6) : 0,
-            lateness_us: { p50: r2(late[0]), p99: r2(late[1]) },
-            gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
-          }
-        : null,
-    latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    ...pooledPacing(
+      results.map((r) => r.samples),
+      n,
+      m.bytes_in,
+      pacedSec,
+    ),
     schedule_origin_s: paced ? originMs / 1000 : null,
     workers: parts.length,
     worker_packets: parts.map((p) => p.packets_in),
