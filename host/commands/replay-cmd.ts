@@ -126,11 +126,21 @@ function report(o: Raw, r: { error: string | null }, text: string): void {
 async function workersAction(file: string, o: Raw): Promise<void> {
   if (o.mode === "serve") {
     const { serveWorkers, formatServeWorkers } = await import("./serve-workers.ts"); // host/commands/serve-workers.ts
-    const r = await serveWorkers(file, { ...runOptions(o), out: o.out, outMerged: o.outMerged });
+    const r = await serveWorkers(file, {
+      ...runOptions(o),
+      out: o.out,
+      outMerged: o.outMerged,
+      progress: o.report !== "json" && process.stderr.isTTY === true,
+    });
     return report(o, r, formatReplay(r) + formatServeWorkers(r));
   }
   const { replayWorkers, formatWorkers } = await import("./replay-workers.ts");
-  const r = await replayWorkers(file, { ...runOptions(o), out: o.out, outMerged: o.outMerged });
+  const r = await replayWorkers(file, {
+    ...runOptions(o),
+    out: o.out,
+    outMerged: o.outMerged,
+    progress: o.report !== "json" && process.stderr.isTTY === true,
+  });
   report(o, r, formatReplay(r) + formatWorkers(r));
 }
 

@@ -42,6 +42,7 @@ import { checkFile } from "./common.ts";
 import {
   OutputSink,
   pooledPacing,
+  Progress,
   replayCoreConfig,
   scheduleMs,
   speedName,
@@ -178,6 +179,9 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
   let originMs = NaN;
   let pktIndex = 0;
   let bitsSoFar = 0;
+  // A progress line on a TTY (the CLI sets opts.progress): records handed to the workers.
+  const progress = opts.progress ? new Progress() : null;
+  let dispatched = 0;
   try {
     let reader: TraceReader | null = null;
     try {
@@ -215,6 +219,8 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
               pktIndex++;
             }
           plane.dispatch(n, loop);
+          dispatched += n;
+          progress?.tick(dispatched, loop, loops, reader.offset, reader.fileSize);
           if (opts.out && !paced) {
             sink ??= new OutputSink(opts.out, !!opts.outMerged, reader.linktypes[0] ?? 1);
             writeBatch(sink, core, 0, n, shift, null, mode === "raw");
@@ -230,6 +236,7 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     } finally {
       reader?.close();
       sink?.close();
+      progress?.done();
     }
     cpuMs = threadCpuMs() - cpu0;
     results = await plane.finish();

@@ -93,6 +93,8 @@ export interface ReplayOptions {
   flows?: number;
   /** A progress line on stderr (the CLI sets it for a TTY without --report json). */
   progress?: boolean;
+  /** serve: after each read batch, what the progress line shows (serve --workers gathers it from every worker). */
+  onProgress?: (packets: number, loop: number, loops: number, offset: number, size: number) => void;
   /** Records per batch (default: the reader's 4096). */
   batch?: number;
   // ---- stage-cost plumbing (host/report/stages.ts, cost.ts) ----

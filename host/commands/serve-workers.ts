@@ -36,7 +36,7 @@ import type { ServeWorkerData, ServeWorkerResult } from "../dispatch/serve-worke
 import { mergeCaptures } from "../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../report/replay.ts";
 import type { FidelityReport } from "../report/fidelity.ts";
-import { pooledPacing, speedName, type ReplayOptions } from "./replay.ts";
+import { pooledPacing, Progress, speedName, type ReplayOptions } from "./replay.ts";
 import { checkFile } from "./common.ts";
 
 export const MAX_SERVE_WORKERS = 16;
@@ -91,6 +91,21 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
   const t0 = performance.now();
   const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "serve-worker");
   let ended = 0;
+  // A progress line on a TTY (the CLI sets opts.progress): the workers' packets, the slowest one's share of the file.
+  const progress = opts.progress ? new Progress() : null;
+  const shared = new SharedArrayBuffer(workers * 3 * 8);
+  const prog = new Float64Array(shared);
+  const ticker = progress
+    ? setInterval(() => {
+        let packets = 0;
+        let frac = 1;
+        for (let i = 0; i < workers; i++) {
+          packets += prog[3 * i];
+          frac = Math.min(frac, prog[3 * i + 1]);
+        }
+        progress.tick(packets, 0, 1, frac, 1);
+      }, 250)
+    : null;
   try {
     const running = Array.from({ length: workers }, (_, i) => {
       const data: ServeWorkerData = {
@@ -106,6 +121,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
           speed,
         },
         sync: paced ? sync : undefined,
+        progress: progress ? shared : undefined,
       };
       const w = spawnWorker(entry, data);
       return new Promise<ServeWorkerResult>((resolve, reject) => {
@@ -137,6 +153,8 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
       paced ? originAt[1] : NaN,
     );
   } finally {
+    if (ticker) clearInterval(ticker);
+    progress?.done();
     for (const p of parts) rmSync(p, { force: true });
   }
 }

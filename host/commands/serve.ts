@@ -985,6 +985,7 @@ class ServeRun {
           if (this.rxQueued || this.feedDue) this.settle();
           this.tracker.flush(loop);
           if (progress) progress.tick(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
+          opts.onProgress?.(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
         }
         reader.close();
         reader = null;

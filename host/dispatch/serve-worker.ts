@@ -15,6 +15,8 @@ export interface ServeWorkerData {
   opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged" | "speed"> & { out?: string };
   /** Paced: Int32 [0] workers that asked for the origin, [1] set; Float64 [1] the origin (serve-workers.ts). */
   sync?: SharedArrayBuffer;
+  /** The progress line: Float64 [3i] packets, [3i+1] fraction of the run done (serve-workers.ts). */
+  progress?: SharedArrayBuffer;
 }
 
 export interface ServeWorkerResult {
@@ -44,6 +46,13 @@ function origin(): number {
   if (Atomics.load(flags, 1) === 0) throw new Error("no schedule origin from the main thread");
   return new Float64Array(d.sync!)[1];
 }
+/** Writes this worker's packets and fraction done where the main thread's progress line reads them. */
+function progressTo(p: Float64Array, i: number) {
+  return (packets: number, loop: number, loops: number, offset: number, size: number) => {
+    p[3 * i] = packets;
+    p[3 * i + 1] = Math.min(1, (loop + (size ? offset / size : 1)) / loops);
+  };
+}
 try {
   const pre = prescan(d.path, undefined, undefined, d.owner);
   const prescanMs = performance.now() - t0;
@@ -53,6 +62,7 @@ try {
     owner: d.owner,
     origin: d.sync ? origin : undefined,
     onSamples: (s) => (samples = s),
+    onProgress: d.progress ? progressTo(new Float64Array(d.progress), d.owner.index) : undefined,
   });
   const endMs = performance.timeOrigin + performance.now();
   result = { report, error: null, prescanMs, cpuMs: threadCpuMs() - cpu0, endMs, samples };

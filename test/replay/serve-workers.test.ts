@@ -16,6 +16,7 @@ import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/cor
 import { readAll } from "../helpers/records.ts";
 import { replay } from "../../host/commands/replay.ts";
 import { serveWorkers, type ServeWorkersReport } from "../../host/commands/serve-workers.ts";
+import { replayWorkers } from "../../host/commands/replay-workers.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 import { prescan } from "../../host/trace/prescan.ts";
 
@@ -163,6 +164,27 @@ test("CLI: serve is the default with --workers 2; pps and mbps are refused in on
   const p = cli([f, "--workers", "2", "--speed", "mbps:10"]); // x10: test/replay/workers-out-paced.test.ts
   assert.is(p.status, 1, p.stderr);
   assert.match(p.stderr, /--speed mbps:10 with serve --workers 2 is not available/);
+});
+
+test("progress on a TTY: serve and track on workers print a packets/ETA line and clear it at the end", async () => {
+  const f = ownTraces().find((p) => p.endsWith("http-kernel.pcap"))!;
+  const seen: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    seen.push(String(chunk)),
+    true
+  )) as typeof process.stderr.write;
+  let served: ServeWorkersReport;
+  try {
+    served = await serveWorkers(f, { mode: "serve", workers: 2, progress: true });
+    await replayWorkers(f, { mode: "track", workers: 2, progress: true });
+  } finally {
+    process.stderr.write = write;
+  }
+  const lines = seen.filter((l) => /packets .*ETA/.test(l));
+  assert.ok(lines.length >= 2, `progress lines: ${JSON.stringify(seen)}`);
+  assert.match(seen.at(-1)!, /^\r +\r$/, "the line is cleared at the end");
+  assert.is(served.packets_in, 133);
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
