@@ -19,6 +19,18 @@ export const HIST_BASE = 0x0c00;
 export const SCRATCH_BASE = 0x1000;
 /** CFG_FLAGS bit set by createCore when it made the memory (assembly/mem/layout.ts CFG_F_FRESH_MEMORY). */
 export const CFG_F_FRESH_MEMORY = 16;
+/** CFG_FLAGS bit: the RSS key hashes both directions of a flow alike (assembly/flow/toeplitz.ts CFG_F_SYMMETRIC). */
+export const CFG_F_SYMMETRIC = 1;
+/**
+ * hashBatchFrom's records in the scratch area (assembly/flow/batch.ts HB_*): bytes per record,
+ * offsets of the u16 worker and the u8 flow group, the worker of a frame without an IP header,
+ * and the most records one call writes.
+ */
+export const HB_BYTES = 8;
+export const HB_WORKER = 4;
+export const HB_GROUP = 6;
+export const HB_NO_WORKER = 0xffff;
+export const HB_MAX = 512;
 
 /** Config words (u32 at CFG_BASE + 4*index) with their defaults; mirrors assembly/mem/layout.ts CFG_*. */
 export const CONFIG_WORDS = {

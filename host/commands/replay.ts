@@ -24,7 +24,7 @@
 // conversations later in time.
 import { cpus } from "node:os";
 import type { Core } from "../core.ts";
-import { createCore } from "../core.ts";
+import { CFG_F_SYMMETRIC, createCore } from "../core.ts";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
@@ -293,7 +293,7 @@ export function replayCoreConfig(mode: ReplayMode, workers: number, flows: numbe
     flows: track ? flows : 0,
     appBytes: track ? flows * 128 : 0, // track's flow records (assembly/replay/track.ts TR_BYTES)
     workers,
-    flags: 1, // symmetric RSS key: both directions of a flow on one worker
+    flags: CFG_F_SYMMETRIC, // both directions of a flow on one worker
     mode: MODE_WORDS[mode],
   };
 }

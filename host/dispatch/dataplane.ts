@@ -22,6 +22,12 @@ import {
   type CoreConfig,
   type CoreViews,
   SCRATCH_BASE,
+  CFG_F_SYMMETRIC,
+  HB_BYTES,
+  HB_GROUP,
+  HB_MAX,
+  HB_NO_WORKER,
+  HB_WORKER,
 } from "../core.ts";
 import { DESC_BYTES } from "../io/reader.ts";
 import { Nic } from "./nic.ts";
@@ -88,9 +94,6 @@ export interface DataplaneStats {
   restarts: number;
 }
 
-const HB_BYTES = 8;
-const HB_MAX = 512;
-const NO_WORKER = 0xffff;
 const ETHERTYPE_ARP = 0x0806;
 
 export class Dataplane {
@@ -117,7 +120,7 @@ export class Dataplane {
       flows: 0,
       ...opts.dispatcherConfig,
       workers: opts.workers,
-      flags: opts.symmetric ? 1 : 0,
+      flags: opts.symmetric ? CFG_F_SYMMETRIC : 0,
     });
     this.hash = this.dispatcher.exports.hashBatchFrom as (first: number, n: number) => number;
     this.stats = {
@@ -142,7 +145,7 @@ export class Dataplane {
       ...this.opts.config,
       worker: i,
       workers: this.opts.workers,
-      flags: (this.opts.config.flags ?? 0) | (this.opts.symmetric ? 1 : 0),
+      flags: (this.opts.config.flags ?? 0) | (this.opts.symmetric ? CFG_F_SYMMETRIC : 0),
     };
   }
 
@@ -232,10 +235,10 @@ export class Dataplane {
         const d = (desc + (first + j) * DESC_BYTES) >>> 2;
         const off = u32[d];
         const len = u32[d + 1];
-        const w = u32[((SCRATCH_BASE + j * HB_BYTES) >>> 2) + 1] & 0xffff;
-        if (this.steering !== null && w !== NO_WORKER) {
+        const w = u32[(SCRATCH_BASE + j * HB_BYTES + HB_WORKER) >>> 2] & 0xffff;
+        if (this.steering !== null && w !== HB_NO_WORKER) {
           // A group being moved is held; one moved since this chunk was hashed goes to its new worker.
-          const to = this.steering.route(u8[SCRATCH_BASE + j * HB_BYTES + 6], w, u8, off, len);
+          const to = this.steering.route(u8[SCRATCH_BASE + j * HB_BYTES + HB_GROUP], w, u8, off, len);
           if (to < 0) continue;
           if (to !== w) {
             await this.put(to, u8, off, len);
@@ -243,7 +246,7 @@ export class Dataplane {
             continue;
           }
         }
-        if (w !== NO_WORKER) {
+        if (w !== HB_NO_WORKER) {
           await this.put(w, u8, off, len);
           touched[w] = 1;
           continue;

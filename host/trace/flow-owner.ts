@@ -9,14 +9,9 @@
 // RETA (group g → worker g mod N). One hashBatchFrom call per 512 records
 // (assembly/flow/batch.ts); frames without an IP header go to worker 0.
 import type { Core } from "../core.ts";
-import { SCRATCH_BASE } from "../core.ts";
+import { CFG_F_SYMMETRIC, HB_BYTES, HB_NO_WORKER, HB_WORKER, SCRATCH_BASE } from "../core.ts";
 
-/** CFG_F_SYMMETRIC (assembly/flow/toeplitz.ts): the core's RSS key hashes both directions alike. */
-export const CFG_F_SYMMETRIC = 1;
-const HB_BYTES = 8;
-const HB_WORKER = 4;
 const MAX_BATCH = 1 << 16;
-const HB_NO_WORKER = 0xffff;
 
 export interface OwnerSpec {
   /** This worker's index, 0..workers-1. */
