@@ -189,7 +189,7 @@ function mergeServeReports(
       bytes_in: p.bytes_in,
       bytes_out: p.bytes_out,
       packets_processed: p.packets_processed,
-      flows: Object.fromEntries(Object.entries(p.flows).filter(([, v]) => typeof v === "number")),
+      flows: p.flows, // nulls stay (addCounts adds numbers only)
       drops: p.drops,
       serve: p.serve ?? {},
       batch_histogram: p.batch_histogram,

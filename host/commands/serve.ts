@@ -960,8 +960,10 @@ class ServeRun {
           this.copies.flush(); // the next read overwrites the frames they come from
           const r0 = performance.now();
           const n = reader.next();
-          if (n > 0) this.decode(n);
-          if (n > 0) this.owner?.mark(n); // uses the scratch area: after copies.flush()
+          if (n > 0) {
+            this.decode(n);
+            this.owner?.mark(n); // uses the scratch area: after copies.flush()
+          }
           st.readMs += performance.now() - r0;
           if (n === 0 || this.maxBatches-- <= 0) break;
           if (opts.out && !this.sink) this.sink = new OutputSink(opts.out, !!opts.outMerged, 1);
