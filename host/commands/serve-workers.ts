@@ -226,7 +226,7 @@ function mergeServeReports(
     workers: parts.length,
     worker_packets: parts.map((p) => p.packets_in),
     duration_s: r2(sec * 1000) / 1000,
-    wall_s: r2(wallMs) / 1000,
+    wall_s: Math.round(wallMs) / 1000,
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,
@@ -240,7 +240,7 @@ function mergeServeReports(
       packets_out: p.packets_out,
       flows_served: p.flows.served,
       pps: p.duration_s > 0 ? Math.round(p.packets_in / p.duration_s) : 0,
-      prescan_s: r2(results[i].prescanMs) / 1000,
+      prescan_s: Math.round(results[i].prescanMs) / 1000,
       cpu_ns_per_packet:
         Number.isFinite(results[i].cpuMs) && p.packets_in
           ? r2((results[i].cpuMs * 1e6) / p.packets_in)
