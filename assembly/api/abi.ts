@@ -42,6 +42,9 @@
 //                     ret = bytes accepted (flow control: may be less than offered; offer the
 //                     rest after the next EV_TCP_SENT). Zero-copy: the stack keeps pointers to
 //                     the app's bytes until they are acknowledged (EV_TCP_SENT), as IX does.
+//                     flags SENDV_EOR: these bytes end a record (Linux's MSG_EOR): no segment
+//                     carries bytes of this SENDV and of a later one. Without it, segments are
+//                     filled up to the MSS from whatever is queued.
 //   CMD_RECV_DONE     handle; a = bytes consumed (in order of RECV events)
 //   CMD_CLOSE         handle (FIN after queued data)
 //   CMD_ABORT         handle (RST now)
@@ -78,6 +81,9 @@ export const CMD_CLOSE: u16 = 106;
 export const CMD_ABORT: u16 = 107;
 export const CMD_UDP_SEND: u16 = 108;
 export const CMD_TIMER: u16 = 109;
+
+// D_FLAGS of CMD_SENDV.
+export const SENDV_EOR: u16 = 1;
 
 // Results (D_RET); counts are >= 0.
 export const RET_OK: i32 = 0;

@@ -3,6 +3,7 @@
 // back as parsed segments, events read from the event queue, commands run at
 // once through tcpTestCmd. Also a seeded two-core link (loss, reordering,
 // duplication) for transfer tests.
+import * as assert from "uvu/assert";
 import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../host/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../host/report/counters.ts";
 
@@ -347,8 +348,8 @@ export class TcpCore {
     this.f.tcpTestEvReset();
     return ev;
   }
-  cmd(kind: number, handle = 0, cookie = 0, a = 0, b = 0, c = 0, d = 0): number {
-    return this.f.tcpTestCmd(kind, handle, cookie, a, b, c, d);
+  cmd(kind: number, handle = 0, cookie = 0, a = 0, b = 0, c = 0, d = 0, flags = 0): number {
+    return this.f.tcpTestCmd(kind, handle, cookie, a, b, c, d, flags);
   }
   /** Writes bytes into the app region at offset off (from appBase); returns the address. */
   put(off: number, bytes: Uint8Array): number {
@@ -356,11 +357,11 @@ export class TcpCore {
     return this.appBase + off;
   }
   /** SENDV of one span at address ptr. */
-  send(handle: number, ptr: number, len: number, spanOff = 0): number {
+  send(handle: number, ptr: number, len: number, spanOff = 0, flags = 0): number {
     const arr = this.scratch + 2048 + spanOff * 8;
     this.core.u32[arr >>> 2] = ptr;
     this.core.u32[(arr + 4) >>> 2] = len;
-    return this.cmd(CMD.SENDV, handle, 0, arr, 1);
+    return this.cmd(CMD.SENDV, handle, 0, arr, 1, 0, 0, flags);
   }
   tcb(handle: number): number {
     return this.f.tcpTestTcb(handle) >>> 0;
@@ -391,3 +392,57 @@ export class TcpCore {
 export { prng as rng } from "../../host/io/faults.ts";
 
 export const seqAdd = (a: number, b: number) => (a + b) >>> 0;
+
+/** The client's ISN in the harness's conversations. */
+export const CISN = 1000;
+
+export function one(segs: Seg[]): Seg {
+  assert.is(segs.length, 1, `one segment expected, got ${segs.length}`);
+  return segs[0];
+}
+
+export interface HandshakeOpts {
+  ts?: boolean;
+  ws?: number;
+  sack?: boolean;
+  /** The client's MSS option (1460). */
+  mss?: number;
+  /** The client's window (65535). */
+  win?: number;
+}
+
+/** LISTEN -> SYN-RECEIVED on port 80: returns the SYN-ACK. */
+export function synToListener(c: TcpCore, opts: HandshakeOpts = {}): Seg {
+  c.listen(80);
+  c.inject({
+    seq: CISN,
+    flags: F.SYN,
+    mss: opts.mss ?? 1460,
+    win: opts.win,
+    ws: opts.ws,
+    sackOk: opts.sack,
+    ts: opts.ts ? [500, 0] : undefined,
+  });
+  c.flush();
+  return one(c.out());
+}
+
+/** Full passive handshake (ACCEPT with `cookie` unless accept is false): the handle from KNOCK and the server ISN. */
+export function established(c: TcpCore, opts: HandshakeOpts & { accept?: boolean; cookie?: number } = {}) {
+  const sa = synToListener(c, opts);
+  c.inject({
+    seq: CISN + 1,
+    ack: seqAdd(sa.seq, 1),
+    flags: F.ACK,
+    win: opts.win,
+    ts: opts.ts ? [501, sa.ts![0]] : undefined,
+  });
+  const ev = c.events();
+  assert.is(ev.length, 1);
+  assert.is(ev[0].kind, EV.KNOCK);
+  const h = ev[0].handle;
+  if (opts.accept !== false) assert.is(c.cmd(CMD.ACCEPT, h, opts.cookie ?? 77), RET.OK);
+  c.flush();
+  assert.equal(c.out(), [], "no segment owed after the handshake");
+  return { h, iss: sa.seq, sa };
+}

@@ -3,25 +3,26 @@
 // connections between two cores with every resource returned at the end.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CMD, DEAD, EV, F, RET, ST, TCB, TcpCore, type Seg, CLIENT6, SERVER6 } from "./harness.ts";
+import {
+  CMD,
+  DEAD,
+  EV,
+  F,
+  RET,
+  ST,
+  TCB,
+  TcpCore,
+  type Seg,
+  CLIENT6,
+  SERVER6,
+  CISN,
+  one,
+  established as handshake,
+} from "./harness.ts";
 import { Pair, SERVER_IP } from "./link.ts";
 
-const CISN = 1000;
-
-function one(segs: Seg[]): Seg {
-  assert.is(segs.length, 1, `one segment expected, got ${segs.length}`);
-  return segs[0];
-}
-
 function established(c: TcpCore, win = 65535) {
-  c.listen(80);
-  c.inject({ seq: CISN, flags: F.SYN, mss: 1000, win });
-  c.flush();
-  const sa = one(c.out());
-  c.inject({ seq: CISN + 1, ack: sa.seq + 1, flags: F.ACK, win });
-  const h = c.events()[0].handle;
-  c.cmd(CMD.ACCEPT, h, 3);
-  return { h, iss: sa.seq };
+  return handshake(c, { mss: 1000, win, cookie: 3 });
 }
 
 test("established_sendv: segments of MSS, SENT reports acked bytes and room, spans freed", () => {

@@ -16,51 +16,11 @@ import {
   type Seg,
   CLIENT_IP,
   SERVER_IP,
+  CISN,
+  one,
+  synToListener,
+  established,
 } from "./harness.ts";
-
-const CISN = 1000; // the client's ISN in these conversations
-
-function one(segs: Seg[]): Seg {
-  assert.is(segs.length, 1, `one segment expected, got ${segs.length}`);
-  return segs[0];
-}
-
-/** LISTEN -> SYN-RECEIVED: returns the SYN-ACK. */
-function synToListener(
-  c: TcpCore,
-  opts: { ts?: boolean; ws?: number; sack?: boolean; mss?: number } = {},
-): Seg {
-  c.listen(80);
-  c.inject({
-    seq: CISN,
-    flags: F.SYN,
-    mss: opts.mss ?? 1460,
-    ws: opts.ws,
-    sackOk: opts.sack,
-    ts: opts.ts ? [500, 0] : undefined,
-  });
-  c.flush();
-  return one(c.out());
-}
-
-/** Full passive handshake; returns the handle from KNOCK and the server ISN. */
-function established(c: TcpCore, opts: { ts?: boolean; ws?: number; sack?: boolean; accept?: boolean } = {}) {
-  const sa = synToListener(c, opts);
-  c.inject({
-    seq: CISN + 1,
-    ack: seqAdd(sa.seq, 1),
-    flags: F.ACK,
-    ts: opts.ts ? [501, sa.ts![0]] : undefined,
-  });
-  const ev = c.events();
-  assert.is(ev.length, 1);
-  assert.is(ev[0].kind, EV.KNOCK);
-  const h = ev[0].handle;
-  if (opts.accept !== false) assert.is(c.cmd(CMD.ACCEPT, h, 77), RET.OK);
-  c.flush();
-  assert.equal(c.out(), [], "no segment owed after the handshake");
-  return { h, iss: sa.seq, sa };
-}
 
 test("listen_syn: SYN-ACK with negotiated options, half-open not visible to the app", () => {
   const c = new TcpCore();

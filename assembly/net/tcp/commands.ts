@@ -21,8 +21,8 @@ import { neighResolve } from "../neigh";
 import { neighWaitAdd } from "./neigh-wait";
 import {
   CMD_ABORT, CMD_ACCEPT, CMD_CLOSE, CMD_CONNECT, CMD_RECV_DONE, CMD_REJECT, CMD_SENDV, CMD_TIMER, D_A, D_B, D_C,
-  D_COOKIE, D_HANDLE, D_KIND, D_RET, DEAD_ABORTED, DEAD_CLOSED, EV_TCP_RECV, RET_BADHANDLE, RET_INVAL, RET_NOMEM,
-  RET_NOROUTE, RET_OK, RET_STATE, RET_AGAIN,
+  D_COOKIE, D_FLAGS, D_HANDLE, D_KIND, D_RET, DEAD_ABORTED, DEAD_CLOSED, EV_TCP_RECV, RET_BADHANDLE, RET_INVAL, RET_NOMEM,
+  RET_NOROUTE, RET_OK, RET_STATE, RET_AGAIN, SENDV_EOR,
 } from "../../api/abi";
 import {
   NONE, TCB_ANN_MSS, TCB_COOKIE, TCB_FAMILY, TCB_FLAGS, TCB_FLOW, TCB_HASH, TCB_ISS, TCB_LADDR, TCB_LMAC, TCB_LPORT,
@@ -30,12 +30,12 @@ import {
   TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA, TCB_SQ_HEAD, TCB_SQ_LEN, TCB_SQ_TAIL, TCB_STATE, TCB_TS_OFF, tcbFromHandle,
   tcbHandle, tcbSlot, tcbAt,
 } from "./tcb";
-import { SP_LEN, SP_NEXT, SP_PTR, spanAlloc, spanAt } from "./span";
+import { SP_FLAGS, SP_LEN, SP_NEXT, SP_PTR, SPF_EOR, spanAlloc, spanAt } from "./span";
 import {
   DEFAULT_MSS_V4, DEFAULT_MSS_V6, ST_CLOSED, ST_CLOSE_WAIT, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2,
   ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, TCPF_SACK, TCPF_TS, TCPF_WS, TF_ACCEPTED, TF_ACK_NOW, TF_APP, TF_APP_GONE,
   TF_EOF_TOLD, TF_FIN_QUEUED, TF_FIN_RCVD, TF_NEED_NEIGH, TF_PASSIVE, TF_PRESET, TF_PRESET_SACK, TF_PRESET_TS,
-  TF_PRESET_WS, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_PRESET, MAX_WSCALE,
+  TF_PRESET_WS, TF_RECORDS, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_PRESET, MAX_WSCALE,
 } from "./state";
 import { cwndInit, rttInit } from "./congestion";
 import {
@@ -104,7 +104,11 @@ function cmdReject(desc: usize): i32 {
 }
 
 // CMD_SENDV: references to the app's bytes go on the send queue, up to CFG_SNDBUF
-// queued bytes; adjacent spans merge into one entry.
+// queued bytes; adjacent spans merge into one entry, never across a record end.
+// SENDV_EOR marks the last span a record end. A record is queued whole or not at
+// all (0: offer it again after EV_TCP_SENT), so a full send buffer cannot cut it
+// into pieces that leave as segments of their own; only a record larger than the
+// whole buffer is taken in parts, and its end is marked with the part that ends it.
 function cmdSendv(desc: usize): i32 {
   const t = appTcb(desc);
   if (t == 0) return RET_BADHANDLE;
@@ -117,25 +121,42 @@ function cmdSendv(desc: usize): i32 {
   if (<u64>arr + (<u64>n << 3) > memEnd()) return RET_INVAL;
   let sq = load<u32>(t, TCB_SQ_LEN);
   let budget = sndBuf > sq ? sndBuf - sq : 0;
+  const eor = (load<u16>(desc, D_FLAGS) & SENDV_EOR) != 0;
+  if (eor) {
+    let want: u64 = 0;
+    for (let i: u32 = 0; i < n; i++) want += <u64>load<u32>(arr + (<usize>i << 3) + 4);
+    if (want > <u64>budget && want <= <u64>sndBuf) return 0;
+  }
   let total: u32 = 0;
   let noSpan = false;
-  for (let i: u32 = 0; i < n && budget > 0; i++) {
+  let whole = true; // every offered byte was queued
+  for (let i: u32 = 0; i < n; i++) {
     const ptr = load<u32>(arr + (<usize>i << 3));
     const len = load<u32>(arr + (<usize>i << 3) + 4);
     if (<u64>ptr + <u64>len > memEnd() || ptr < 0x10000) {
       if (total == 0) return RET_INVAL; // a span outside memory (or in the control block)
+      whole = false;
       break;
     }
     if (len == 0) continue;
+    if (budget == 0) {
+      whole = false;
+      break;
+    }
     const take = min<u32>(len, budget);
     const tail = load<u32>(t, TCB_SQ_TAIL);
-    if (tail != NONE && load<u32>(spanAt(tail), SP_PTR) + load<u32>(spanAt(tail), SP_LEN) == ptr) {
+    if (
+      tail != NONE &&
+      (load<u32>(spanAt(tail), SP_FLAGS) & SPF_EOR) == 0 &&
+      load<u32>(spanAt(tail), SP_PTR) + load<u32>(spanAt(tail), SP_LEN) == ptr
+    ) {
       store<u32>(spanAt(tail), load<u32>(spanAt(tail), SP_LEN) + take, SP_LEN);
     } else {
       const s = spanAlloc(ptr, take);
       if (s == NONE) {
         bump(C_TCP_SPAN_EXHAUSTED);
         noSpan = true;
+        whole = false;
         break;
       }
       if (tail != NONE) store<u32>(spanAt(tail), s, SP_NEXT);
@@ -144,11 +165,19 @@ function cmdSendv(desc: usize): i32 {
     }
     total += take;
     budget -= take;
-    if (take < len) break;
+    if (take < len) {
+      whole = false;
+      break;
+    }
   }
   if (total == 0 && noSpan) return RET_NOMEM;
   if (total > 0) {
     store<u32>(t, sq + total, TCB_SQ_LEN);
+    if (whole && eor) {
+      const tail = spanAt(load<u32>(t, TCB_SQ_TAIL));
+      store<u32>(tail, load<u32>(tail, SP_FLAGS) | SPF_EOR, SP_FLAGS);
+      store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_RECORDS, TCB_FLAGS);
+    }
     markDirty(t);
   }
   return <i32>total;

@@ -24,11 +24,11 @@ import {
   TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA, TCB_SND_WND, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF,
   TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND,
 } from "./tcb";
-import { SP_LEN, SP_NEXT, SP_PTR, spanAt } from "./span";
+import { SP_FLAGS, SP_LEN, SP_NEXT, SP_PTR, SPF_EOR, spanAt } from "./span";
 import {
   PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
   ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
-  TF_NEED_NEIGH, TF_PASSIVE, TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
+  TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
   TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
 } from "./state";
 import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
@@ -252,6 +252,33 @@ function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
   store<u32>(t, seq + len, TCB_CUR_SEQ);
 }
 
+// Bytes from sequence seq to the next record end (SENDV_EOR), at most cap: a
+// segment never crosses a record end. Starts from the copy cursor when it stands
+// at seq (sending in order), else walks from the head like copySendData.
+function recordRoom(t: usize, seq: u32, cap: u32): u32 {
+  let s = load<u32>(t, TCB_CUR_SPAN);
+  let off: u32;
+  const una = load<u32>(t, TCB_SND_UNA);
+  if (s != NONE && load<u32>(t, TCB_CUR_SEQ) == seq && !seqLT(seq, una)) {
+    off = load<u32>(t, TCB_CUR_OFF);
+  } else {
+    s = load<u32>(t, TCB_SQ_HEAD);
+    off = load<u32>(t, TCB_SQ_HEAD_OFF) + (seq - una);
+  }
+  let room: u32 = 0;
+  while (s != NONE && room < cap) {
+    const sp = spanAt(s);
+    const slen = load<u32>(sp, SP_LEN);
+    if (off < slen) {
+      room += slen - off;
+      if ((load<u32>(sp, SP_FLAGS) & SPF_EOR) != 0) break;
+      off = 0;
+    } else off -= slen;
+    s = load<u32>(sp, SP_NEXT);
+  }
+  return min<u32>(room, cap);
+}
+
 /** Builds and sends one segment of connection t. false if no mbuf (counted) or IP refused it. */
 export function sendSegment(t: usize, seq: u32, flags: u32, len: u32): bool {
   const m = mbufAlloc();
@@ -370,7 +397,8 @@ function sendMss(t: usize): u32 {
 export function retransmitHead(t: usize): void {
   const una = load<u32>(t, TCB_SND_UNA);
   const sq = load<u32>(t, TCB_SQ_LEN);
-  const len = min<u32>(sq, sendMss(t));
+  let len = min<u32>(sq, sendMss(t));
+  if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0 && len > 0) len = recordRoom(t, una, len);
   let flags = TCP_ACK;
   if ((load<u32>(t, TCB_FLAGS) & TF_FIN_QUEUED) != 0 && len == sq && seqGT(load<u32>(t, TCB_SND_MAX), una + sq)) flags |= TCP_FIN;
   if (len == 0 && (flags & TCP_FIN) == 0) return;
@@ -412,6 +440,7 @@ export function tcpOutput(t: usize): void {
   }
   const mss = sendMss(t);
   let sent = false;
+  let held = false; // sender SWS avoidance kept a runt back
   const canSend = st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT_1 || st == ST_CLOSING || st == ST_LAST_ACK;
   while (canSend) {
     const una = load<u32>(t, TCB_SND_UNA);
@@ -419,18 +448,27 @@ export function tcpOutput(t: usize): void {
     const sq = load<u32>(t, TCB_SQ_LEN);
     const off = nxt - una;
     if (off > sq) break; // FIN already sent: nothing beyond it
-    const avail = sq - off;
+    // D of RFC 9293 §3.8.6.2.1: the data up to the push point, which is the end of
+    // the queue (every SENDV is pushed: no Nagle) or the next record end.
+    let avail = sq - off;
+    // (mss + 1: a record that ends beyond this segment leaves it without PSH.)
+    if ((f & TF_RECORDS) != 0 && avail > 0) avail = recordRoom(t, nxt, min<u32>(avail, mss + 1));
     const wnd = min<u32>(load<u32>(t, TCB_SND_WND), load<u32>(t, TCB_CWND));
     const usable = wnd > off ? wnd - off : 0;
     let len = min<u32>(min<u32>(avail, mss), usable);
-    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): hold a runt while data is in
-    // flight and the window is the limit, unless it is at least half the largest window.
-    if (len < avail && len < mss && off > 0 && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1)) len = 0;
+    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): send a full MSS, or all the data
+    // up to the push point, or at least half the largest window the peer offered;
+    // else wait for the window to open (an ACK) or, with nothing in flight, for
+    // the override timer (persistFire).
+    if (len < avail && len < mss && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1) && (f & TF_SWS_OVERRIDE) == 0) {
+      len = 0;
+      held = true;
+    }
     const fin = (f & TF_FIN_QUEUED) != 0 && off + len == sq;
     if (len == 0 && !fin) break;
     let flags = TCP_ACK;
     if (fin) flags |= TCP_FIN;
-    if (len > 0 && off + len == sq) flags |= TCP_PSH;
+    if (len > 0 && len == avail) flags |= TCP_PSH;
     const retx = seqLT(nxt, load<u32>(t, TCB_SND_MAX));
     if (!sendSegment(t, nxt, flags, len)) break;
     if (retx) bump(C_TCP_RETRANSMITS);
@@ -449,9 +487,12 @@ export function tcpOutput(t: usize): void {
   }
   if (canSend && !sent) {
     // Zero window with data waiting and nothing in flight: probe (RFC 9293 §3.8.6.1).
+    // A runt held by SWS avoidance with nothing in flight waits for the same timer,
+    // which then sends what the window takes (the override of §3.8.6.2.1).
     const una = load<u32>(t, TCB_SND_UNA);
     const sq = load<u32>(t, TCB_SQ_LEN);
-    if (load<u32>(t, TCB_SND_WND) == 0 && sq > load<u32>(t, TCB_SND_NXT) - una && load<u32>(t, TCB_SND_MAX) == una) {
+    const shut = load<u32>(t, TCB_SND_WND) == 0 && sq > load<u32>(t, TCB_SND_NXT) - una;
+    if ((shut || held) && load<u32>(t, TCB_SND_MAX) == una) {
       if (load<u8>(t, TCB_TMR_KIND) != TK_PERSIST) {
         store<u8>(t, 0, TCB_RETRIES);
         setTimer(t, TK_PERSIST, tcpNow() + <u64>load<u32>(t, TCB_RTO));
@@ -530,7 +571,10 @@ function persistFire(t: usize): bool {
   const sq = load<u32>(t, TCB_SQ_LEN);
   if (load<u32>(t, TCB_SND_WND) != 0 || sq == 0) {
     store<u8>(t, 0, TCB_RETRIES);
+    // The window is open but may be too small for SWS avoidance: send what it takes now.
+    store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_SWS_OVERRIDE, TCB_FLAGS);
     tcpOutput(t);
+    store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_SWS_OVERRIDE, TCB_FLAGS);
     return true;
   }
   const n = <u32>load<u8>(t, TCB_RETRIES) + 1;

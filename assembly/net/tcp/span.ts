@@ -3,7 +3,8 @@
 // keeps the reference until the bytes are acknowledged (zero-copy, as IX) and
 // copies them into TX mbufs only when it builds a segment.
 //
-// Entry: ptr u32 @0, len u32 @4, next u32 @8 (span index, NONE = end), spare @12.
+// Entry: ptr u32 @0, len u32 @4, next u32 @8 (span index, NONE = end), flags u32 @12
+// (SPF_EOR: a record ends with this span's last byte; see CMD_SENDV's SENDV_EOR).
 // Free entries are chained through `next`; never-used ones come from a bump
 // index so init is O(1).
 import { CFG_SPANS, R_SPAN, cfg, regionOffset } from "../../mem/layout";
@@ -12,6 +13,8 @@ export const SPAN_ENTRY_BYTES: usize = 16;
 export const SP_PTR: usize = 0;
 export const SP_LEN: usize = 4;
 export const SP_NEXT: usize = 8;
+export const SP_FLAGS: usize = 12;
+export const SPF_EOR: u32 = 1;
 const NONE: u32 = 0xffffffff;
 
 let base: usize = 0;
@@ -45,6 +48,7 @@ export function spanAlloc(ptr: u32, len: u32): u32 {
   store<u32>(s, ptr, SP_PTR);
   store<u32>(s, len, SP_LEN);
   store<u32>(s, NONE, SP_NEXT);
+  store<u32>(s, 0, SP_FLAGS);
   used++;
   return i;
 }

@@ -46,6 +46,8 @@ export const TF_SYN_ACKED: u32 = 1 << 17; // our SYN is acknowledged
 export const TF_PRESET_TS: u32 = 1 << 18; // preset: offer timestamps (only with TF_PRESET)
 export const TF_PRESET_SACK: u32 = 1 << 19; // preset: offer SACK-permitted
 export const TF_PRESET_WS: u32 = 1 << 20; // preset: offer window scale
+export const TF_RECORDS: u32 = 1 << 21; // the send queue has held a record end (SENDV_EOR): segments stop at them
+export const TF_SWS_OVERRIDE: u32 = 1 << 22; // the SWS override timer fired: send what the window takes (RFC 9293 §3.8.6.2.1)
 export const TF_USED: u32 = 1 << 31; // the slot is allocated (cleared on release)
 
 // ---- timer kinds of the one per-TCB timer (the delayed ACK rides along as a second deadline)

@@ -80,10 +80,10 @@ export function tcpTestInject(ptr: usize, len: u32, nowUs: u64, verify: i32): i3
 const cmdScratch = memory.data(<i32>DESC_SIZE, 16);
 
 /** Runs one command (kind, handle, cookie, a, b, c, d) now; returns its D_RET. */
-export function tcpTestCmd(kind: u32, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): i32 {
+export function tcpTestCmd(kind: u32, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32, flags: u32): i32 {
   const p = cmdScratch;
   store<u16>(p, <u16>kind, 0);
-  store<u16>(p, 0, 2);
+  store<u16>(p, <u16>flags, 2);
   store<u32>(p, handle, 4);
   store<u32>(p, cookie, 8);
   store<u32>(p, a, 12);
