@@ -4,11 +4,14 @@
 // recorded server closed. The host (host/trace/mirror-feed.ts) produces the
 // recorded segments into a feed ring at the start of R_APP, in capture order.
 //
-// Why one chunk per step: the stack fills segments up to the MSS from whatever
-// is queued (RFC 9293 §3.8.6.2.1 without Nagle), so two chunks queued in one
-// step would leave as one segment. Giving the stack one recorded segment per
-// loop iteration keeps the capture's segment boundaries; the host polls again
-// while `work` (below) says a chunk is ready.
+// Why each chunk is a record (SENDV_EOR): the stack fills segments up to the MSS
+// from whatever is queued (RFC 9293 §3.8.6.2.1 without Nagle). A chunk queued
+// while the window or cwnd holds the previous one back would otherwise leave in
+// one segment with it: python's http.server ends every 64 KiB write in a short
+// segment that would be merged with the next write's first bytes. A record end
+// is a boundary no segment crosses; the window still decides when bytes leave.
+// One chunk is offered per step; the host polls again while `work` (below)
+// says a chunk is ready.
 //
 // Why the congestion window is lifted: the capture's server already ran its
 // congestion control, and the feed releases bytes no earlier than it sent them.
@@ -51,7 +54,7 @@
 import {
   D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
   EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD, EV_UDP_RECV, D_C,
-  CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, RET_AGAIN, RET_OK,
+  CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, RET_AGAIN, RET_OK, SENDV_EOR, D_FLAGS,
   cmdLen, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg, memoryIsFresh } from "../mem/layout";
@@ -425,7 +428,9 @@ function step(f: u32, r: usize, iov: usize): bool {
     if (t != 0 && load<u32>(t, TCB_CWND) < BIG_CWND) store<u32>(t, BIG_CWND, TCB_CWND);
     let total: u32 = 0;
     for (let i: u32 = 0; i < n; i++) total += load<u32>(iov + <usize>i * SPAN_SIZE, 4);
-    if (cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0) == 0) return true; // queue full: next step
+    const d = cmdPush(CMD_SENDV, h, f, <u32>iov, n, 0, 0);
+    if (d == 0) return true; // queue full: next step
+    store<u16>(d, SENDV_EOR, D_FLAGS);
     store<u32>(r, total, F_OFFERED);
     // The capture's FIN came on this very segment: close in the same step so it leaves with the data.
     if (load<u32>(c, 8) == NONE && sent + total == end && load<u32>(r, F_FIN) == FIN_QUEUED &&

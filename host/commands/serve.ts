@@ -182,7 +182,7 @@ export interface ServeStats {
  * mirror slot each; pools of fixed size besides (mbufs, spans, the mirror's
  * 64 MiB of stream blocks, which idle connections do not hold).
  */
-export function serveCoreConfig(served: number, app: string) {
+export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) {
   const conns = Math.max(1, served);
   const tcbs = conns + 256;
   const appBytes =
@@ -207,6 +207,11 @@ export function serveCoreConfig(served: number, app: string) {
     // The capture's client sent within the original server's window: ours must
     // not be smaller, or its data would fall outside (RFC 9293 §3.10.7.4).
     rcvbuf: 1 << 22,
+    // The client's ACKs cover what the capture's server had in flight: ours must
+    // have sent it by then, so the send buffer holds the largest ACK advance (and
+    // a segment or so of slack: SENDV_EOR queues records whole), between the
+    // default 256 KiB and Linux's largest autotuned send buffer, 4 MiB.
+    sndbuf: Math.min(1 << 22, Math.max(1 << 18, maxAckAdvance + (64 << 10))),
     mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
     // 1 symmetric RSS, 4 any address (take on every server), 8 no checksum check (offload captures)
     flags: 1 | 4 | 8,
@@ -489,7 +494,7 @@ class ServeRun {
     this.capacity = serveCapacity(pre, this.loops);
     // serve --workers: this worker's flows only (host/trace/flow-owner.ts); the core hashes as worker i of N.
     const owner = opts.owner;
-    const base = serveCoreConfig(this.capacity, app);
+    const base = serveCoreConfig(this.capacity, app, pre.maxAckAdvance);
     // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
     const config = { ...base, flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD) };
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });

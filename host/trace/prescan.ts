@@ -102,6 +102,12 @@ export interface Prescan {
   heldAtEnd: number;
   /** Bytes the pre-scan kept: the records plus the live table at its largest. */
   bytes: number;
+  /**
+   * The most bytes a TCP client acknowledged with one ACK: its server had at least that much
+   * sent and unacknowledged. The serving core must have sent them all before that ACK comes,
+   * so its send buffer holds at least this much (serveCoreConfig).
+   */
+  maxAckAdvance: number;
   error: string | null;
 }
 
@@ -219,11 +225,13 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
     peakHeld: 0,
     heldAtEnd: 0,
     bytes: 0,
+    maxAckAdvance: 0,
     error: null,
   };
   const live = new LiveFlows(path, maxLive);
   const opt = [0, 0, 0, 0, 0];
   let rec = res.rec;
+  let lastAck = new Float64Array(1024); // per live slot: the client's last ACK (NaN: none yet)
   const reader = new TraceReader(path, c);
   try {
     for (;;) {
@@ -249,6 +257,12 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
             rec = res.rec = r2;
           }
           res.flows++;
+          if (slot >= lastAck.length) {
+            const a2 = new Float64Array(Math.max(slot + 1, lastAck.length * 2));
+            a2.set(lastAck);
+            lastAck = a2;
+          }
+          lastAck[slot] = NaN;
           const r = ord * REC_WORDS;
           if (u32[w] & SUM_F_UDP) {
             rec[r + REC_OPTS] = 0xff | (RF_UDP << 8);
@@ -262,8 +276,17 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
           rec[r + REC_OPTS] = 0xff | ((opt[3] ? RF_CLIENT_TS : 0) << 8) | (opt[0] << 16);
           continue;
         }
-        if (s >= 0 || !(u32[w] & SUM_F_TCP)) continue;
+        if (!(u32[w] & SUM_F_TCP)) continue;
         const tflags = u32[w + 2] & 0xfff;
+        if (s >= 0) {
+          if (tflags & TCP_ACK) {
+            const ack = u32[w + 4];
+            const adv = (ack - lastAck[slot]) | 0; // modulo 2^32 (RFC 9293 §3.4); NaN: 0
+            if (adv > res.maxAckAdvance) res.maxAckAdvance = adv;
+            lastAck[slot] = ack;
+          }
+          continue;
+        }
         if ((tflags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK)) continue;
         // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
         const r = ord * REC_WORDS;

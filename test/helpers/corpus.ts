@@ -8,6 +8,8 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CORPUS = process.env.IXWASM_CORPUS ?? join(ROOT, "../shared/traces");
 export const HAVE_CORPUS = existsSync(join(CORPUS, "MANIFEST.tsv"));
 export const OWN_TRACES = join(ROOT, "traces");
+/** Captures of real servers (traces/record-servers.sh): serve's fidelity set, larger than the unit-test set. */
+export const SERVER_TRACES = join(OWN_TRACES, "servers");
 
 export interface ManifestRow {
   file: string;
