@@ -324,19 +324,18 @@ test("a capture that ends before the last answers (memcaslap-cut.pcap): every fl
 
     // One byte of a captured answer changed: the 10th server segment with payload
     // (tshark: frame numbers from 1), its 4th byte. The flow it belongs to fails there.
-    const srv = inNsText(
-      CUT_NS,
-      ["tshark", "-n", "-r", cut, "-Y", "tcp.srcport==11211 && tcp.len>0"].concat([
-        "-T",
-        "fields",
+    const ts = spawnSync(
+      "tshark",
+      ["-n", "-r", cut, "-Y", "tcp.srcport==11211 && tcp.len>0", "-T", "fields"].concat([
         "-e",
         "frame.number",
         "-e",
         "tcp.dstport",
       ]),
-    )
-      .out.trim()
-      .split("\n");
+      { encoding: "utf8", timeout: 30000 },
+    );
+    assert.is(ts.status, 0, ts.stderr);
+    const srv = ts.stdout.trim().split("\n");
     const [frameNo, port] = srv[9].split("\t").map(Number);
     const turn = srv.slice(0, 9).filter((l) => Number(l.split("\t")[1]) === port).length;
     const bad = join(dir, "memcaslap-changed.pcap");
