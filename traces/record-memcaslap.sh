@@ -13,7 +13,7 @@
 # server's end. memcached 1.6 listens on 198.18.0.2:11211; memcaslap runs
 # with a time limit (-t 1s), 4 connections (-c 4, one thread), 32-byte
 # values (-X 32): 10% set, 90% get of its own keys, one request at a time
-# per connection. A one-second run already writes ~85,000 frames (~15 MB);
+# per connection. A one-second run already writes 40,000-85,000 frames (7-15 MB);
 # the committed file keeps only the start of it.
 #
 # Why a cut, and why this one: `ixwasm liveplay` must cope with a capture
