@@ -17,6 +17,13 @@
 // per flow: outcome, counts): the host reads them after the run, so the core
 // keeps no histogram and crosses to JS not at all.
 //
+// The capture's end: a flow the host marks open-ended (FF_OPEN_END: no FIN or RST
+// from the server in the capture, which stopped or saw the client reset while
+// the server could still answer) counts the response bytes after its last
+// captured server byte apart (F_BEYOND): they were never recorded, so there is
+// nothing to compare them with and no mismatch. In any other flow, bytes beyond
+// a turn's captured response are extra and a difference.
+//
 // Timeouts: app timers cannot be cancelled, so one periodic scan timer (cookie
 // SCAN_COOKIE) walks the open flows' deadlines; think-time timers (paced speeds)
 // carry a generation so a stale one is ignored.
@@ -83,6 +90,10 @@ const F_T_CONNECT: usize = 88; // u64 µs
 const F_T_OPEN: usize = 96; // u64 µs
 const F_T_END: usize = 104; // u64 µs
 const F_GEN: usize = 112; // think-timer generation
+const F_FLAGS: usize = 116; // host: FF_*
+const F_BEYOND: usize = 120; // response bytes after the capture's end (open-ended flows)
+
+const FF_OPEN_END: u32 = 1; // the capture holds no FIN/RST from the server
 
 const FS_PENDING: u32 = 0;
 const FS_CONNECTING: u32 = 1;
@@ -421,14 +432,27 @@ function consume(f: u32, r: usize, p: usize, n: u32, now: u64): void {
   }
   store<u32>(r, rcvd + take, F_RCVD);
   if (take < n) {
-    // More than this turn's captured response in one piece: extra bytes of this turn.
-    if (compare) miss(r, t, load<u32>(t, T_RESP_LEN));
-    store<u32>(r, load<u32>(r, F_EXTRA) + (n - take), F_EXTRA);
+    // More than this turn's captured response in one piece: after the capture's
+    // end if this is an open-ended flow's last turn, else extra bytes of this turn.
+    if (beyond(r, cur + 1)) store<u32>(r, load<u32>(r, F_BEYOND) + (n - take), F_BEYOND);
+    else {
+      if (compare) miss(r, t, load<u32>(t, T_RESP_LEN));
+      store<u32>(r, load<u32>(r, F_EXTRA) + (n - take), F_EXTRA);
+    }
   }
   turnCheck(f, r, now);
 }
 
+/** Bytes that follow turn next-1's response come after the capture's end (see the header). */
+@inline function beyond(r: usize, next: u32): bool {
+  return (load<u32>(r, F_FLAGS) & FF_OPEN_END) != 0 && next >= load<u32>(r, F_NTURNS);
+}
+
 function extra(r: usize, cur: u32, n: u32): void {
+  if (beyond(r, cur)) {
+    store<u32>(r, load<u32>(r, F_BEYOND) + n, F_BEYOND);
+    return;
+  }
   store<u32>(r, load<u32>(r, F_EXTRA) + n, F_EXTRA);
   if (!compare) return;
   const k = cur > 0 ? cur - 1 : 0;

@@ -89,6 +89,10 @@ export interface FlowReport {
   mismatches: number;
   first_mismatch: { turn: number; offset: number; expected: string } | null;
   extra_bytes: number;
+  /** The capture holds no FIN or RST from the server (it stopped, or the client reset, first). */
+  open_end: boolean;
+  /** Answer bytes after the last captured server byte of an open-ended session: not compared, no failure. */
+  beyond_capture_bytes: number;
   latency_us: { p50: number | null; p99: number | null; max: number | null };
   connect_us: number | null;
   close: string;
@@ -113,10 +117,21 @@ export interface LiveplayReport {
     succeeded: number;
     failed: number;
     by_result: Record<string, number>;
+    /** Sessions whose capture ends before the server closed (per_flow[].open_end). */
+    open_ended: number;
   };
   turns: { total: number; completed: number; timed_out: number; mismatched: number; not_run: number };
-  /** Captured request and response bytes of the played turns; what the core sent and received. */
-  bytes: { requests: number; responses_expected: number; requests_sent: number; responses_received: number };
+  /**
+   * Captured request and response bytes of the played turns; what the core sent and received
+   * (received includes beyond_capture: answers after the end of open-ended sessions' captures).
+   */
+  bytes: {
+    requests: number;
+    responses_expected: number;
+    requests_sent: number;
+    responses_received: number;
+    beyond_capture: number;
+  };
   /** Per turn with a response: request handed to the stack → last response byte in (nearest-rank percentiles). */
   latency_us: {
     samples: number;
@@ -435,6 +450,8 @@ export function buildReport(
       mismatches: r.mismatches,
       first_mismatch: first,
       extra_bytes: r.extraBytes,
+      open_end: s.openEnd,
+      beyond_capture_bytes: r.beyondBytes,
       latency_us: {
         p50: percentile(lats, 0.5),
         p99: percentile(lats, 0.99),
@@ -460,13 +477,20 @@ export function buildReport(
     timeout_ms: o.timeoutMs,
     sessions_in_capture: sessions.sessions.length,
     skipped: sessions.skipped,
-    flows: { played: played.length, succeeded, failed: played.length - succeeded, by_result: byResult },
+    flows: {
+      played: played.length,
+      succeeded,
+      failed: played.length - succeeded,
+      by_result: byResult,
+      open_ended: perFlow.filter((f) => f.open_end).length,
+    },
     turns: { total: turnsTotal, completed, timed_out: timedOut, mismatched, not_run: notRun },
     bytes: {
       requests: reqBytes,
       responses_expected: respBytes,
       requests_sent: status.txBytes,
       responses_received: status.rxBytes,
+      beyond_capture: perFlow.reduce((a, f) => a + f.beyond_capture_bytes, 0),
     },
     latency_us: {
       samples: all.length,
@@ -513,6 +537,12 @@ export function formatLiveplay(r: LiveplayReport, maxRows = 20): string {
     ],
     ["duration", `${r.duration_s.toFixed(3)} s (${r.stop_reason})`],
   ];
+  if (r.flows.open_ended)
+    rows.splice(6, 0, [
+      "beyond the capture",
+      `${r.bytes.beyond_capture} bytes answered after the capture's end, not compared ` +
+        `(${r.flows.open_ended} of ${r.flows.played} sessions end before the server closed)`,
+    ]);
   if (Object.keys(r.skipped).length)
     rows.push([
       "not played",
@@ -533,6 +563,7 @@ export function formatLiveplay(r: LiveplayReport, maxRows = 20): string {
       s += `${String(f.n).padStart(3)} ${f.result.padEnd(12)}${`${f.completed}/${f.turns}`.padStart(6)}${String(f.latency_us.p50 ?? "-").padStart(8)}${String(f.latency_us.p99 ?? "-").padStart(8)}  ${f.capture}`;
       if (f.first_mismatch)
         s += `; turn ${f.first_mismatch.turn} differs at byte ${f.first_mismatch.offset} (captured: ${f.first_mismatch.expected})`;
+      if (f.beyond_capture_bytes) s += `; ${f.beyond_capture_bytes} bytes beyond the capture`;
       s += "\n";
     }
     if (r.per_flow.length > show.length)

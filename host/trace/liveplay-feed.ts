@@ -17,6 +17,12 @@
 // turn with an empty request; client bytes that got no answer give a last turn
 // with an empty response. Timing for paced speeds: a turn's think time is the
 // gap between the previous response's last byte and the request's first byte.
+//
+// The end of the capture: a session whose capture holds no FIN or RST from the
+// server ends "open" (the capture stopped, or the client reset, while the server
+// could still answer). What the live server sends after the last captured
+// server byte of such a session was never recorded: it is counted apart (beyond
+// the capture's end), not compared and not a mismatch.
 import type { Core } from "../core.ts";
 import { createCore } from "../core.ts";
 import { TraceError, UsageError } from "../io/errors.ts";
@@ -79,6 +85,8 @@ export interface Session {
   server: Buffer;
   turns: Turn[];
   close: CloseKind;
+  /** No FIN or RST from the server in the capture: its answers may go on past the last captured byte. */
+  openEnd: boolean;
   /** Why it is not played (null: played). */
   skip: string | null;
 }
@@ -111,6 +119,8 @@ interface Building {
   cseg: Seg[];
   sseg: Seg[];
   close: CloseKind | null;
+  /** The server's FIN or RST is in the capture. */
+  serverEnded: boolean;
   bytes: number;
 }
 
@@ -229,6 +239,7 @@ export function scanSessions(path: string, port: number, core?: Core): Sessions 
             cseg: [],
             sseg: [],
             close: null,
+            serverEnded: false,
             bytes: 0,
           };
           byKey.set(key, b);
@@ -270,6 +281,7 @@ export function scanSessions(path: string, port: number, core?: Core): Sessions 
           if (seg.req >= 0x80000000) seg.req = 0;
           (toServer ? b.cseg : b.sseg).push(seg);
         }
+        if (!toServer && tflags & (TCP_FIN | TCP_RST)) b.serverEnded = true;
         if (b.close === null) {
           if (tflags & TCP_RST) b.close = toServer ? "client-rst" : "client-fin";
           else if (tflags & TCP_FIN) b.close = toServer ? "client-fin" : "server-fin";
@@ -294,6 +306,7 @@ export function scanSessions(path: string, port: number, core?: Core): Sessions 
       server: sv.data,
       turns: [],
       close: b.close ?? "client-fin",
+      openEnd: !b.serverEnded,
       skip: null,
     };
     if (!b.synAck) s.skip = "no SYN-ACK in the capture";
@@ -328,6 +341,8 @@ const FLOW_BYTES = 128;
 const TURN_BYTES = 32;
 const DESC = 32;
 const NONE = 0xffffffff;
+/** Flow flag (F_FLAGS): the capture ends before the server closed (Session.openEnd). */
+const FF_OPEN_END = 1;
 
 export interface FeedOptions {
   concurrency: number;
@@ -404,6 +419,7 @@ export function writeFeed(core: Core, feed: Feed, o: FeedOptions): void {
     put(r + 8, feed.turn0[i]);
     put(r + 12, s.turns.length);
     put(r + 36, CLOSE_CODES[s.close]);
+    put(r + 116, s.openEnd ? FF_OPEN_END : 0);
     put(
       r + 40,
       o.speedFactor ? Math.min(0xffffffff, Math.round(((s.synTs - first) * 1e6) / o.speedFactor)) : 0,
@@ -503,6 +519,8 @@ export interface FlowResult {
   mismatches: number;
   timeouts: number;
   extraBytes: number;
+  /** Response bytes after the last captured server byte of an open-ended session: counted, not compared. */
+  beyondBytes: number;
   closeTimedOut: boolean;
   connectUs: number | null;
 }
@@ -534,6 +552,7 @@ export function readResults(core: Core, feed: Feed): FlowResult[] {
       mismatches: g(r + 72),
       timeouts: g(r + 76),
       extraBytes: g(r + 84),
+      beyondBytes: g(r + 120),
       closeTimedOut: (g(r + 44) & 8) !== 0,
       connectUs: to ? to - tc : null,
     };

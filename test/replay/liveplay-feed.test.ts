@@ -22,6 +22,8 @@ import {
 import { ROOT } from "../helpers/corpus.ts";
 
 const MC = join(ROOT, "traces/memcached-ascii.pcap");
+// memcaslap's 4 sessions, each cut after a request whose answer is not captured (traces/record-memcaslap.sh)
+const SLAP = join(ROOT, "traces/memcaslap-cut.pcap");
 const txt = (s: Session, which: "client" | "server", off: number, len: number) =>
   (which === "client" ? s.client : s.server).subarray(off, off + len).toString("latin1");
 
@@ -74,6 +76,27 @@ test("memcached-ascii.pcap: 9 sessions to 11211, each command a turn with its ca
   const big = r.sessions[3];
   assert.is(big.turns[0].respLen, 20034);
   assert.ok(txt(big, "server", 20034 - 7, 7) === "\r\nEND\r\n");
+});
+
+test("memcaslap-cut.pcap: 4 sessions without the server's FIN or RST: open-ended, each ending on a request with no captured answer", () => {
+  const r = scanSessions(SLAP, 11211);
+  assert.is(r.error, null);
+  assert.is(r.sessions.length, 4);
+  assert.equal(
+    r.sessions.map((s) => [s.skip, s.openEnd]),
+    Array(4).fill([null, true]),
+  );
+  for (const s of r.sessions) {
+    const last = s.turns[s.turns.length - 1];
+    assert.is(last.respLen, 0, "the last request's answer is not in the capture");
+    assert.match(txt(s, "client", last.reqOff, 4), /^(get|set) $/);
+    assert.ok(s.turns.length > 100);
+  }
+  // the server's FIN is in every session of the complete memcached recording
+  assert.equal(
+    scanSessions(MC, 11211).sessions.map((s) => s.openEnd),
+    Array(9).fill(false),
+  );
 });
 
 test("a port nobody talks to: no sessions", () => {
@@ -212,6 +235,73 @@ test("against a sink that never answers: each turn with a response times out, th
   assert.ok(r.turns.slice(0, 11).every((t) => t.timedOut));
   assert.ok(r.turns[11].latencyUs !== null, "quit needs no answer");
   assert.is(r.closeTimedOut, true, "the server never closed as it did in the capture: aborted");
+});
+
+/** What memcached answers a memcaslap request: its verb's captured answer length (one per verb: 32-byte values). */
+function answerLen(s: Session, verb: string): number {
+  const lens = new Set(
+    s.turns.filter((t) => t.respLen && txt(s, "client", t.reqOff, 4) === verb).map((t) => t.respLen),
+  );
+  assert.is(lens.size, 1, `${verb}: ${[...lens]}`);
+  return [...lens][0];
+}
+
+test("a capture that ends before the answers (memcaslap-cut): every flow ok, the live answers to the last requests counted beyond the capture", () => {
+  const { sessions } = scanSessions(SLAP, 11211);
+  const { results, status } = runAgainst(3, sessions, { concurrency: 4 });
+  assert.is(status.done, 4);
+  assert.is(status.mismatches, 0);
+  assert.is(status.timeouts, 0);
+  let beyond = 0;
+  sessions.forEach((s, i) => {
+    const r = results[i];
+    assert.is(r.result, "ok", `session ${i}: ${JSON.stringify({ ...r, turns: undefined })}`);
+    assert.is(r.mismatches, 0);
+    assert.is(r.extraBytes, 0);
+    const last = s.turns[s.turns.length - 1];
+    // the answer to the uncaptured last request: "STORED\r\n" or the value, as captured earlier for the verb
+    const want = answerLen(s, txt(s, "client", last.reqOff, 4));
+    assert.is(r.beyondBytes, want, `session ${i}`);
+    beyond += want;
+  });
+  const captured = sessions.reduce((a, s) => a + s.server.length, 0);
+  assert.is(status.rxBytes, captured + beyond);
+});
+
+test("memcaslap-cut with the server's end captured (not open-ended): the same answers are extra bytes and a mismatch", () => {
+  const { sessions } = scanSessions(SLAP, 11211);
+  const closed = sessions.map((s) => ({ ...s, openEnd: false }));
+  const { results } = runAgainst(3, closed, { concurrency: 4 });
+  closed.forEach((s, i) => {
+    const r = results[i];
+    assert.is(r.result, "mismatch");
+    assert.is(r.beyondBytes, 0);
+    assert.is(r.extraBytes, answerLen(s, txt(s, "client", s.turns[s.turns.length - 1].reqOff, 4)));
+    // the difference is the last turn's, at the end of its (empty) captured answer
+    assert.equal(
+      r.turns.map((t, j) => [j, t.mismatchAt]).filter(([, m]) => m !== null),
+      [[s.turns.length - 1, 0]],
+    );
+  });
+});
+
+test("memcaslap-cut with one captured answer byte changed: that flow still fails (mismatch at the byte), the others pass", () => {
+  const { sessions } = scanSessions(SLAP, 11211);
+  const s = sessions[2];
+  const server = Buffer.from(s.server);
+  const t = s.turns[5];
+  assert.ok(t.respLen > 3);
+  server[t.respOff + 3] ^= 0x20; // "STORED" -> "STOrED", or a byte of a value's header
+  const changed = [sessions[0], sessions[1], { ...s, server }, sessions[3]];
+  const { results } = runAgainst(3, changed, { concurrency: 4 });
+  assert.equal(
+    results.map((r) => r.result),
+    ["ok", "ok", "mismatch", "ok"],
+  );
+  assert.is(results[2].mismatches, 1);
+  assert.is(results[2].turns[5].mismatchAt, 3);
+  assert.ok(results[2].beyondBytes > 0, "the bytes after the capture's end are still counted apart");
+  assert.is(results[2].extraBytes, 0);
 });
 
 test.run();

@@ -4,6 +4,10 @@
 // a get and a miss of its own key; plus libmemcached's memccp). Then a fresh
 // memcached in a second namespace, and the CLI from dist/ plays every captured
 // session against it through a tap: every flow must succeed, byte for byte.
+// Second: traces/memcaslap-cut.pcap, whose 4 sessions each end on a request
+// whose answer the capture does not hold: every flow ok, the live answers to
+// those requests reported apart (beyond the capture); the same capture with one
+// captured answer byte changed still fails.
 // Namespaces have unique names and are removed in finally; addresses are in
 // 198.18.0.0/15. Needs root, /dev/net/tun, tcpdump, memcached, memccp: FAILS
 // without them (never skips).
@@ -15,12 +19,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inNsText, needTapHost, needTool, removeLink, removeNetns, until } from "../helpers/tap.ts";
+import { scanSessions } from "../../host/trace/liveplay-feed.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "dist/host/cli.js");
 const id = `${process.pid % 100000}`;
 const REC_NS = `ixwlpr${id}`;
 const PLAY_NS = `ixwlpp${id}`;
+const CUT_NS = `ixwlpc${id}`;
 const IFNAME = `ixwlp${id}`;
 const SERVER = "198.18.200.1";
 const CONNS = 1000;
@@ -94,7 +100,7 @@ const memcached = (extra: string[]) => [
 
 function cleanup(): void {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, "SIGKILL");
-  for (const ns of [REC_NS, PLAY_NS]) removeNetns(ns);
+  for (const ns of [REC_NS, PLAY_NS, CUT_NS]) removeNetns(ns);
   removeLink(IFNAME);
 }
 
@@ -197,7 +203,9 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
       succeeded: CONNS + 1,
       failed: 0,
       by_result: { ok: CONNS + 1 },
+      open_ended: 0,
     });
+    assert.is(rep.bytes.beyond_capture, 0);
     // 3 turns per node session; memccp: its set, then quit
     assert.is(rep.turns.total, CONNS * 3 + 2);
     assert.is(rep.turns.completed, rep.turns.total);
@@ -228,6 +236,123 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
     ]);
     assert.match(get.out, new RegExp(`^VALUE k${n} 7 `));
     await stop(mc2.child);
+  } finally {
+    cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Liveplay from dist/ against the namespace's memcached: exit code and JSON report. */
+function liveplay(pcap: string, ns: string): { status: number | null; rep: any; stderr: string } {
+  const lp = spawnSync(
+    process.execPath,
+    [CLI, "liveplay", pcap, "--ifname", IFNAME, "--netns", ns, "--server", `${SERVER}:11211`].concat([
+      "--timeout",
+      "20000",
+      "--report",
+      "json",
+      "--no-stats",
+      "--time-limit",
+      "120",
+    ]),
+    { cwd: ROOT, encoding: "utf8", timeout: 180000, maxBuffer: 64 << 20 },
+  );
+  return { status: lp.status, rep: lp.stdout ? JSON.parse(lp.stdout) : null, stderr: lp.stderr };
+}
+
+/**
+ * A copy of a µs little-endian Ethernet pcap with byte `at` of the payload of
+ * frame `frame` (0-based) XORed with 0x20, its TCP checksum recomputed (RFC 9293 §3.1).
+ */
+function flipPayloadByte(pcap: Buffer, frame: number, at: number): Buffer {
+  const b = Buffer.from(pcap);
+  let p = 24;
+  for (let i = 0; i < frame; i++) p += 16 + b.readUInt32LE(p + 8);
+  const ip = p + 16 + 14;
+  const tcp = ip + (b[ip] & 15) * 4;
+  const tcpLen = b.readUInt16BE(ip + 2) - (tcp - ip);
+  b[tcp + (b[tcp + 12] >> 4) * 4 + at] ^= 0x20;
+  b.writeUInt16BE(0, tcp + 16);
+  let sum =
+    b.readUInt16BE(ip + 12) + b.readUInt16BE(ip + 14) + b.readUInt16BE(ip + 16) + b.readUInt16BE(ip + 18);
+  sum += 6 + tcpLen;
+  for (let i = 0; i < tcpLen; i += 2) sum += i + 1 < tcpLen ? b.readUInt16BE(tcp + i) : b[tcp + i] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  b.writeUInt16BE(~sum & 0xffff, tcp + 16);
+  return b;
+}
+
+test("a capture that ends before the last answers (memcaslap-cut.pcap): every flow ok, the answers beyond it reported apart; a changed captured answer still fails", async () => {
+  needTapHost();
+  for (const t of ["memcached", "ss", "tshark"]) needTool(t);
+  assert.ok(existsSync(CLI), "dist/ is not built: run `npm run build`");
+  const cut = join(ROOT, "traces/memcaslap-cut.pcap");
+  const dir = mkdtempSync(join(tmpdir(), "ixwasm-liveplay-cut-"));
+  try {
+    must(["ip", "netns", "add", CUT_NS]);
+    must(["ip", "-n", CUT_NS, "link", "set", "lo", "up"]);
+    const mc = startIn(CUT_NS, memcached([]));
+    await until("memcached", listening(CUT_NS));
+    // What memcached answers the uncaptured last request of each session: the
+    // length of the captured answers to the same verb ("set": STORED, "get": the 32-byte value).
+    const { sessions } = scanSessions(cut, 11211);
+    const verb = (s: (typeof sessions)[0], t: (typeof s.turns)[0]) =>
+      s.client.subarray(t.reqOff, t.reqOff + 4).toString("latin1");
+    const want = sessions.map((s) => {
+      const last = s.turns[s.turns.length - 1];
+      assert.is(last.respLen, 0);
+      const lens = new Set(
+        s.turns.filter((t) => t.respLen && verb(s, t) === verb(s, last)).map((t) => t.respLen),
+      );
+      assert.is(lens.size, 1);
+      return [...lens][0];
+    });
+
+    const a = liveplay(cut, CUT_NS);
+    assert.is(a.status, 0, `liveplay exit (stderr: ${a.stderr})`);
+    assert.is(a.rep.stop_reason, "done");
+    assert.equal(a.rep.flows, { played: 4, succeeded: 4, failed: 0, by_result: { ok: 4 }, open_ended: 4 });
+    assert.is(a.rep.turns.mismatched, 0);
+    assert.is(a.rep.turns.completed, a.rep.turns.total);
+    assert.equal(
+      a.rep.per_flow.map((f: any) => [f.open_end, f.beyond_capture_bytes, f.extra_bytes, f.first_mismatch]),
+      want.map((n) => [true, n, 0, null]),
+    );
+    const beyond = want.reduce((x, y) => x + y, 0);
+    assert.is(a.rep.bytes.beyond_capture, beyond);
+    assert.is(a.rep.bytes.responses_received, a.rep.bytes.responses_expected + beyond);
+
+    // One byte of a captured answer changed: the 10th server segment with payload
+    // (tshark: frame numbers from 1), its 4th byte. The flow it belongs to fails there.
+    const ts = spawnSync(
+      "tshark",
+      ["-n", "-r", cut, "-Y", "tcp.srcport==11211 && tcp.len>0", "-T", "fields"].concat([
+        "-e",
+        "frame.number",
+        "-e",
+        "tcp.dstport",
+      ]),
+      { encoding: "utf8", timeout: 30000 },
+    );
+    assert.is(ts.status, 0, ts.stderr);
+    const srv = ts.stdout.trim().split("\n");
+    const [frameNo, port] = srv[9].split("\t").map(Number);
+    const turn = srv.slice(0, 9).filter((l) => Number(l.split("\t")[1]) === port).length;
+    const bad = join(dir, "memcaslap-changed.pcap");
+    writeFileSync(bad, flipPayloadByte(readFileSync(cut), frameNo - 1, 3));
+    const b = liveplay(bad, CUT_NS);
+    assert.is(b.status, 1, "a real difference fails the run");
+    assert.equal(b.rep.flows.by_result, { ok: 3, mismatch: 1 });
+    const f = b.rep.per_flow.find((x: any) => x.result === "mismatch");
+    assert.ok(f.capture.startsWith(`198.18.0.1:${port} `), f.capture);
+    assert.equal([f.first_mismatch.turn, f.first_mismatch.offset], [turn, 3]);
+    assert.is(f.mismatches, 1);
+    assert.equal(
+      b.rep.per_flow.map((x: any) => x.beyond_capture_bytes),
+      want,
+      "the answers beyond the capture are still counted apart",
+    );
+    await stop(mc.child);
   } finally {
     cleanup();
     rmSync(dir, { recursive: true, force: true });
