@@ -103,8 +103,10 @@ export const C_RP_TCP_SYN_RETRANS: i32 = 92; // track: repeated SYNs / SYN-ACKs
 export const C_RP_TCP_REUSED: i32 = 93; // track: new SYN on a tuple whose conversation ended (RFC 9293 §3.10.7.4 TIME-WAIT)
 export const C_RP_OTHER_IP: i32 = 94; // track: IP packets that are not state-tracked TCP (UDP, ICMP, fragments): flow lookup only
 export const C_TCP_RCV_NOMBUF: i32 = 95; // in-order or out-of-order data not kept: the mbuf pool is down to its TX reserve (issue 10)
-// 96..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
-export const C_COUNT: i32 = 96;
+export const C_TCP_SACK_RECOVERIES: i32 = 96; // loss recoveries driven by the SACK scoreboard (RFC 6675), of tcp_fast_retransmits' entries
+export const C_TCP_SACK_RETRANSMITS: i32 = 97; // segments RFC 6675 NextSeg chose to retransmit (holes), in those recoveries
+// 98..255: free for later layers (append here, keep numbers stable; mirror in host/report/counters.ts)
+export const C_COUNT: i32 = 98;
 
 @inline export function bump(c: i32, by: u64 = 1): void {
   const p = COUNTER_BASE + (<usize>c << 3);

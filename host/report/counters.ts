@@ -98,6 +98,8 @@ export const COUNTER_NAMES = [
   "rp_tcp_reused",
   "rp_other_ip",
   "tcp_rcv_nombuf",
+  "tcp_sack_recoveries",
+  "tcp_sack_retransmits",
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 export type Counters = Record<CounterName, number>;

@@ -101,6 +101,8 @@ export interface SegSpec {
   ws?: number;
   sackOk?: boolean;
   ts?: [number, number];
+  /** SACK blocks [left, right) (RFC 2018 §3), sequence numbers. */
+  sack?: [number, number][];
   payload?: Uint8Array | string;
   src?: Uint8Array;
   dst?: Uint8Array;
@@ -147,6 +149,16 @@ export function buildPacket(s: SegSpec, src: Uint8Array, dst: Uint8Array): Uint8
     opts.push(...t);
   }
   if (s.ws !== undefined) opts.push(1, 3, 3, s.ws);
+  if (s.sack?.length) {
+    const b = new Uint8Array(2 + 8 * s.sack.length);
+    b[0] = 5;
+    b[1] = b.length;
+    s.sack.forEach(([l, r], i) => {
+      put32(b, 2 + 8 * i, l >>> 0);
+      put32(b, 6 + 8 * i, r >>> 0);
+    });
+    opts.push(1, 1, ...b);
+  }
   while (opts.length % 4) opts.push(0);
   const payload =
     typeof s.payload === "string" ? new TextEncoder().encode(s.payload) : (s.payload ?? new Uint8Array(0));

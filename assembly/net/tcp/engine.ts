@@ -28,6 +28,7 @@ import {
   tcbRelease, tcbSlot, tcbTableInit,
 } from "./tcb";
 import { SP_NEXT, spanAt, spanFree, spanPoolInit } from "./span";
+import { sackInit, sackRelease } from "./sack";
 import {
   timerAdvance, timerAppCookie, timerAppId, timerAppRelease, timerArm, timerArmed, timerCancel, timerDeadline,
   timerInit, timerIsApp, timerPop, timerReset,
@@ -88,6 +89,7 @@ export function tcpUnlisten(port: u32): void {
 export function tcpInit(): void {
   tcbTableInit();
   spanPoolInit();
+  sackInit();
   timerInit();
   neighWaitReset();
   tcpFlags = cfg(CFG_TCP_FLAGS);
@@ -186,6 +188,7 @@ export function tcbDestroy(t: usize, reason: i32): void {
   halfOpenRemove(t);
   dirtyRemove(t);
   timerCancel(tcbSlot(t));
+  sackRelease(t);
   tcbRelease(t);
 }
 

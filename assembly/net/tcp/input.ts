@@ -12,7 +12,7 @@ import { CFG_WORKER, cfg } from "../../mem/layout";
 import { MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufFree, mbufFreeCount, mbufTotal } from "../../mem/mbuf";
 import {
   C_TCP_ACK_TOO_NEW, C_TCP_BAD_ACK, C_TCP_BAD_CSUM, C_TCP_CHALLENGE_ACK, C_TCP_CHALLENGE_LIMITED, C_TCP_DUP_ACKS,
-  C_TCP_DUP_SEGS, C_TCP_FAST_RETRANSMITS, C_TCP_MALFORMED, C_TCP_NO_LISTENER, C_TCP_OOO_DROPS, C_TCP_OOO_SEGS,
+  C_TCP_DUP_SEGS, C_TCP_FAST_RETRANSMITS, C_TCP_SACK_RECOVERIES, C_TCP_MALFORMED, C_TCP_NO_LISTENER, C_TCP_OOO_DROPS, C_TCP_OOO_SEGS,
   C_TCP_OUT_OF_WINDOW, C_TCP_PASSIVE_OPENS, C_TCP_ACTIVE_OPENS, C_TCP_PAWS_DROP, C_TCP_PRESET_USED, C_TCP_RCV_NOSPACE,
   C_TCP_RST_RCVD, C_TCP_SEGS_IN, C_TCP_SYN_BAD, C_TCP_SYN_DUP, C_TCP_TCB_FULL, C_TCP_TIMEWAIT_REUSE, C_TCP_RCV_NOMBUF, bump,
 } from "../../mem/counters";
@@ -21,8 +21,8 @@ import { l4ChecksumOk } from "../../wire/checksum";
 import { be16, be32 } from "../../wire/bytes";
 import { replySrcMac } from "../iface";
 import {
-  tcpOptionsParse, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCPR_HAS, TCPR_HAS_MSS, TCPR_HAS_SACK_OK, TCPR_HAS_TS, TCPR_HAS_WS,
-  TCPR_MSS, TCPR_TSECR, TCPR_TSVAL, TCPR_WSCALE,
+  tcpOptionsParse, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCPR_HAS, TCPR_HAS_MSS, TCPR_HAS_SACK, TCPR_HAS_SACK_OK, TCPR_HAS_TS,
+  TCPR_HAS_WS, TCPR_MSS, TCPR_NSACK, TCPR_SACK, TCPR_TSECR, TCPR_TSVAL, TCPR_WSCALE,
 } from "../../wire/tcp";
 import { flowFind, flowInsert, flowValue } from "../../flow/table";
 import { flowKeyHash, flowKeySetV4, flowKeySetV6 } from "../../flow/key";
@@ -33,15 +33,17 @@ import {
   TCB_RADDR, TCB_RCV_ADV, TCB_RCV_HELD, TCB_RCV_NXT, TCB_RCV_WSCALE, TCB_RECOVER, TCB_RETRIES, TCB_RMAC, TCB_RPORT,
   TCB_RQ_HEAD, TCB_RQ_TAIL, TCB_RTT_SEQ, TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA,
   TCB_SND_WL1, TCB_SND_WL2, TCB_SND_WND, TCB_SND_WSCALE, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF, TCB_SQ_LEN, TCB_SQ_TAIL,
-  TCB_STATE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_TS_RECENT_AGE, TCB_CUR_SPAN, TCB_RTO, tcbAt, tcbSlot,
+  TCB_STATE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_TS_RECENT_AGE, TCB_CUR_SPAN, TCB_RTO, TCB_CWND, TCB_SSTHRESH,
+  tcbAt, tcbSlot,
 } from "./tcb";
+import { DUP_THRESH, sackActive, sackBoard, sackIdle, sackRecoveryStart, sackUnaLost, sackUpdate } from "./sack";
 import { SP_LEN, SP_NEXT, spanAt, spanFree } from "./span";
 import {
   CHALLENGE_PER_SEC, DEFAULT_MSS_V4, DEFAULT_MSS_V6, MAX_WSCALE, OOO_MAX, PAWS_IDLE_S, ST_CLOSED, ST_CLOSE_WAIT,
   ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT,
   TCPF_CHALLENGE, TCPF_DELACK, TCPF_SACK, TCPF_TS, TCPF_TW_REUSE, TCPF_WS, TF_ACCEPTED, TF_ACK_NOW, TF_APP, TF_EOF_TOLD,
   TF_FIN_QUEUED, TF_FIN_RCVD, TF_PASSIVE, TF_PRESET, TF_PRESET_SACK, TF_PRESET_TS, TF_PRESET_WS, TF_RECOVERY,
-  TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_PERSIST, TK_RTO, TK_TIME_WAIT, TS_OPT_BYTES,
+  TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_PERSIST, TK_RTO, TK_TIME_WAIT, TS_OPT_BYTES,
   seqGE, seqGT, seqLE, seqLT,
 } from "./state";
 import {
@@ -553,6 +555,10 @@ function ackInput(t: usize): bool {
   const shift = <u32>load<u8>(t, TCB_SND_WSCALE);
   const wndScaled = sWnd << shift;
   let f = load<u32>(t, TCB_FLAGS);
+  // The SACK blocks (RFC 2018) go on the scoreboard first (sack.ts trims what the
+  // cumulative ACK covers below).
+  const sackInfo = (sHas & TCPR_HAS_SACK) != 0;
+  if (sackInfo || sackBoard(t) != 0) sackUpdate(t, opt + TCPR_SACK, sackInfo ? <u32>load<u8>(opt + TCPR_NSACK) : 0);
   if (seqGT(ack, una)) {
     const acked = ack - una;
     const sq = load<u32>(t, TCB_SQ_LEN);
@@ -575,14 +581,17 @@ function ackInput(t: usize): bool {
     }
     store<u8>(t, 0, TCB_RETRIES);
     store<u32>(t, f, TCB_FLAGS);
-    // Congestion control (RFC 5681, RFC 6582).
+    if (sackBoard(t) != 0) sackUpdate(t, 0, 0); // drop what SND.UNA passed
+    // Congestion control (RFC 5681, RFC 6582; RFC 6675 when SACK-based).
     if ((f & TF_RECOVERY) != 0) {
-      if (seqGE(ack, load<u32>(t, TCB_RECOVER))) ccFullAck(t);
-      else {
+      if (seqGE(ack, load<u32>(t, TCB_RECOVER))) {
+        ccFullAck(t);
+        store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_SACK_RECOVERY, TCB_FLAGS);
+      } else if ((f & TF_SACK_RECOVERY) == 0) {
         ccPartialAck(t, dataAcked);
         bump(C_TCP_FAST_RETRANSMITS);
         retransmitHead(t);
-      }
+      } // SACK-based: the pipe says what may leave (tcpOutput, RFC 6675 §5 (C))
     } else ccOnAck(t, dataAcked);
     store<u8>(t, 0, TCB_DUPACKS);
     if (dataAcked > 0) appSent(t, dataAcked);
@@ -607,15 +616,20 @@ function ackInput(t: usize): bool {
     const d = min<u32>(<u32>load<u8>(t, TCB_DUPACKS) + 1, 255);
     store<u8>(t, <u8>d, TCB_DUPACKS);
     if ((f & TF_RECOVERY) != 0) {
-      ccDupAckInRecovery(t);
+      if ((f & TF_SACK_RECOVERY) == 0) ccDupAckInRecovery(t);
       markDirty(t);
-    } else if (d == 3 && seqGT(ack, load<u32>(t, TCB_RECOVER))) {
+    } else if (d == DUP_THRESH && seqGT(ack, load<u32>(t, TCB_RECOVER))) {
       // RFC 6582 §3.2 step 2: only when the ACK covers more than `recover`.
-      ccEnterRecovery(t);
-      bump(C_TCP_FAST_RETRANSMITS);
-      retransmitHead(t);
-      markDirty(t);
+      enterRecovery(t);
     }
+  }
+  // RFC 6675 §5: the scoreboard may show SND.UNA's segment lost (IsLost) before
+  // DupThresh duplicate ACKs came (the ACKs that carried it changed the window,
+  // or carried data).
+  f = load<u32>(t, TCB_FLAGS);
+  if ((f & TF_RECOVERY) == 0 && sackBoard(t) != 0) {
+    if (sackUnaLost(t) && seqGT(ack, load<u32>(t, TCB_RECOVER)) && load<u32>(t, TCB_SND_MAX) != load<u32>(t, TCB_SND_UNA)) enterRecovery(t);
+    else sackIdle(t);
   }
   // Window update (§3.10.7.4: SND.WL1 < SEG.SEQ, or = and SND.WL2 =< SEG.ACK).
   const wl1 = load<u32>(t, TCB_SND_WL1);
@@ -634,6 +648,21 @@ function ackInput(t: usize): bool {
     }
   }
   return true;
+}
+
+// Fast retransmit and recovery: RFC 6675 §5 (4.1)-(4.3) when the scoreboard holds
+// SACK information (cwnd = ssthresh, then the pipe rules), else NewReno (RFC 6582).
+function enterRecovery(t: usize): void {
+  ccEnterRecovery(t);
+  bump(C_TCP_FAST_RETRANSMITS);
+  if (sackActive(t)) {
+    bump(C_TCP_SACK_RECOVERIES);
+    store<u32>(t, load<u32>(t, TCB_SSTHRESH), TCB_CWND);
+    store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_SACK_RECOVERY, TCB_FLAGS);
+    sackRecoveryStart(t);
+  }
+  retransmitHead(t);
+  markDirty(t);
 }
 
 function enterTimeWait(t: usize): void {

@@ -50,14 +50,14 @@ import { flowCapacity, flowCount, flowInsert, flowKeyAt, flowValue } from "../..
 import { cmdBase, cmdLen, D_HANDLE, DESC_SIZE } from "../../api/abi";
 import { appExport, appImport, appMigrateBytes, appMigrateRoom } from "../../api/app";
 import {
-  NONE, TCB_BYTES, TCB_COOKIE, TCB_CUR_SPAN, TCB_DELACK_AT, TCB_DIRTY_PREV, TCB_FLAGS, TCB_FLOW,
+  NONE, TCB_BYTES, TCB_SACK_BOARD, TCB_COOKIE, TCB_CUR_SPAN, TCB_DELACK_AT, TCB_DIRTY_PREV, TCB_FLAGS, TCB_FLOW,
   TCB_GEN, TCB_HASH, TCB_LAST_SENT_EV, TCB_LINK, TCB_OOO_COUNT, TCB_OOO_HEAD, TCB_RQ_HEAD, TCB_RQ_TAIL,
   TCB_RTT_START, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF, TCB_SQ_TAIL, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF,
   tcbAt, tcbCapacity, tcbFromHandle, tcbHandle, tcbHighWater, tcbUsed,
 } from "./tcb";
 import { SP_LEN, SP_NEXT, SP_PTR, spanAlloc, spanAt, spansUsed } from "./span";
 import { armTimer, halfOpenAdd, tcbDestroy, tcbNew, tcpNow, tcpSetNow } from "./engine";
-import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_USED, TK_NONE } from "./state";
+import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_SACK_RECOVERY, TF_USED, TK_NONE } from "./state";
 
 export const MIG_MAGIC: u32 = 0x474d5849; // "IXMG"
 export const MIG_VERSION: u16 = 1;
@@ -352,7 +352,9 @@ function importRecord(r: usize, shift: i64): bool {
   const gen = load<u32>(t, TCB_GEN);
   memory.copy(t, img, TCB_BYTES);
   store<u32>(t, gen, TCB_GEN);
-  let f = load<u32>(t, TCB_FLAGS) & ~(TF_DIRTY | TF_HALFOPEN);
+  // The SACK scoreboard lives in the exporter's pool: a recovery in progress goes on as NewReno.
+  let f = load<u32>(t, TCB_FLAGS) & ~(TF_DIRTY | TF_HALFOPEN | TF_SACK_RECOVERY);
+  store<u16>(t, 0, TCB_SACK_BOARD);
   store<u32>(t, f | TF_USED, TCB_FLAGS);
   store<u32>(t, 0, TCB_LINK);
   store<u32>(t, 0, TCB_DIRTY_PREV);

@@ -6,7 +6,7 @@
 import { MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, mbufDataBytes } from "../../mem/mbuf";
 import {
   C_TCP_CONN_TIMEOUT, C_TCP_DELACK_SENT, C_TCP_PERSIST_PROBES, C_TCP_RETRANSMITS, C_TCP_RST_SENT, C_TCP_RTO_TIMEOUTS,
-  C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
+  C_TCP_SACK_RETRANSMITS, C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
 } from "../../mem/counters";
 import { ipSend, TX_HEADROOM } from "../ip";
 import { neighResolve } from "../neigh";
@@ -25,10 +25,11 @@ import {
   TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND,
 } from "./tcb";
 import { SP_FLAGS, SP_LEN, SP_NEXT, SP_PTR, SPF_EOR, spanAt } from "./span";
+import { sackBoard, sackNextSeg, sackPipe, sackRelease, sackSent } from "./sack";
 import {
   PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
   ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
-  TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
+  TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
   TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
 } from "./state";
 import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
@@ -406,6 +407,46 @@ export function retransmitHead(t: usize): void {
   store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_RTT_TIMING, TCB_FLAGS);
   bump(C_TCP_RETRANSMITS);
   sendSegment(t, una, flags, len);
+  sackSent(t, una, len);
+}
+
+// RFC 6675 §5 (C): while cwnd - pipe >= 1 SMSS, send what NextSeg (§4) names:
+// a lost hole (rule 1), new data (rule 2), a hole not yet deemed lost (rule 3).
+// SND.NXT stays at SND.MAX here: retransmissions are placed by HighRxt.
+function sackOutput(t: usize, mss: u32): void {
+  for (let i = 0; i < 256; i++) {
+    const pipe = sackPipe(t);
+    const cwnd = load<u32>(t, TCB_CWND);
+    if (cwnd <= pipe || cwnd - pipe < mss) return;
+    let ns = sackNextSeg(t, mss, false);
+    if (ns == 0) {
+      // Rule 2: new data within the peer's window.
+      const una = load<u32>(t, TCB_SND_UNA);
+      const max = load<u32>(t, TCB_SND_MAX);
+      const sq = load<u32>(t, TCB_SQ_LEN);
+      const off = max - una;
+      const wnd = load<u32>(t, TCB_SND_WND);
+      if (off < sq && wnd > off) {
+        let len = min<u32>(min<u32>(sq - off, mss), wnd - off);
+        if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0) len = recordRoom(t, max, len);
+        if (!sendSegment(t, max, len == sq - off ? TCP_ACK | TCP_PSH : TCP_ACK, len)) return;
+        store<u32>(t, max + len, TCB_SND_NXT);
+        store<u32>(t, max + len, TCB_SND_MAX);
+        continue;
+      }
+      ns = sackNextSeg(t, mss, true);
+      if (ns == 0) return;
+    }
+    const seq = <u32>ns;
+    let len = <u32>(ns >> 32);
+    if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0) len = recordRoom(t, seq, len);
+    // Karn (RFC 6298 §3): a retransmitted segment must not be timed.
+    store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_RTT_TIMING, TCB_FLAGS);
+    if (!sendSegment(t, seq, TCP_ACK, len)) return;
+    bump(C_TCP_RETRANSMITS);
+    bump(C_TCP_SACK_RETRANSMITS);
+    sackSent(t, seq, len);
+  }
 }
 
 /** Sends what connection t may send now: SYN, data within min(snd window, cwnd), FIN, or the ACK it owes. */
@@ -442,6 +483,11 @@ export function tcpOutput(t: usize): void {
   let sent = false;
   let held = false; // sender SWS avoidance kept a runt back
   const canSend = st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT_1 || st == ST_CLOSING || st == ST_LAST_ACK;
+  if (canSend && (f & TF_SACK_RECOVERY) != 0 && sackBoard(t) != 0) {
+    sackOutput(t, mss);
+    if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+    return;
+  }
   while (canSend) {
     const una = load<u32>(t, TCB_SND_UNA);
     const nxt = load<u32>(t, TCB_SND_NXT);
@@ -554,6 +600,9 @@ function rtoFire(t: usize): bool {
   }
   if (load<u32>(t, TCB_SND_MAX) == una && !synState) return true; // nothing outstanding any more
   bump(C_TCP_RTO_TIMEOUTS);
+  // RFC 2018 §8: after a timeout the SACK information is not trusted; back to SND.UNA.
+  sackRelease(t);
+  store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_SACK_RECOVERY, TCB_FLAGS);
   ccOnTimeout(t, retries == 1);
   rtoBackoff(t);
   store<u32>(t, f & ~TF_RTT_TIMING, TCB_FLAGS);

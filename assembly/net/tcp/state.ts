@@ -47,6 +47,7 @@ export const TF_PRESET_TS: u32 = 1 << 18; // preset: offer timestamps (only with
 export const TF_PRESET_SACK: u32 = 1 << 19; // preset: offer SACK-permitted
 export const TF_PRESET_WS: u32 = 1 << 20; // preset: offer window scale
 export const TF_RECORDS: u32 = 1 << 21; // the send queue has held a record end (SENDV_EOR): segments stop at them
+export const TF_SACK_RECOVERY: u32 = 1 << 23; // the recovery (TF_RECOVERY) is SACK-based (RFC 6675, sack.ts), not NewReno
 export const TF_SWS_OVERRIDE: u32 = 1 << 22; // the SWS override timer fired: send what the window takes (RFC 9293 §3.8.6.2.1)
 export const TF_USED: u32 = 1 << 31; // the slot is allocated (cleared on release)
 
