@@ -340,6 +340,70 @@ test("symmetric flag: both directions of a flow get the same hash and worker", (
   assert.is.not(rec(core, 0).hash, 0);
 });
 
+test("IPv4 options (IHL > 5) before TCP and UDP: the ports after the options are hashed, as without options", () => {
+  // RFC 791 §3.1: the transport header starts at IHL·4. Router Alert (RFC 2113, 4 bytes)
+  // makes IHL 6; NOPs, a timestamp option and EOL fill 20 bytes for IHL 10.
+  const routerAlert = [0x94, 4, 0, 0];
+  const long = [1, 1, 0x44, 12, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0]; // NOP NOP TS(12) NOP x7 EOL
+  const withOpts = (ip: number[], opts: number[]) => {
+    const h = [...ip];
+    h[0] = 0x40 | ((20 + opts.length) >> 2);
+    return [...h.slice(0, 20), ...opts];
+  };
+  // The published RSS verification vectors (the same tuples as the first cases above).
+  const tcp4 = ipv4("66.9.149.187", "161.142.100.80", 6);
+  const udp4 = ipv4("199.92.111.2", "65.69.140.83", 17);
+  const list: Case[] = [
+    {
+      name: "tcp, IHL 6",
+      linktype: 1,
+      frame: [...ETH(0x800), ...withOpts(tcp4, routerAlert), ...l4(2794, 1766)],
+      hash: 0x51ccc178,
+      flags: F.V4 | F.PORTS,
+    },
+    {
+      name: "tcp, IHL 10",
+      linktype: 1,
+      frame: [...ETH(0x800), ...withOpts(tcp4, long), ...l4(2794, 1766)],
+      hash: 0x51ccc178,
+      flags: F.V4 | F.PORTS,
+    },
+    {
+      name: "udp, IHL 6",
+      linktype: 1,
+      frame: [...ETH(0x800), ...withOpts(udp4, routerAlert), ...l4(14230, 4739)],
+      hash: 0xc626b0ea,
+      flags: F.V4 | F.PORTS,
+    },
+    {
+      name: "udp, IHL 10, raw IP",
+      linktype: 101,
+      frame: [...withOpts(udp4, long), ...l4(14230, 4739)],
+      hash: 0xc626b0ea,
+      flags: F.V4 | F.PORTS,
+    },
+    // Options present, ports cut by the captured length: addresses only, flagged.
+    {
+      name: "tcp, IHL 10, cut before the ports",
+      linktype: 1,
+      caplen: 14 + 40 + 2,
+      frame: [...ETH(0x800), ...withOpts(tcp4, long), ...l4(2794, 1766)],
+      hash: 0x323e8fc2,
+      flags: F.V4 | F.TRUNC,
+    },
+  ];
+  const core = mk(4);
+  const f = fns(core);
+  load(core, list);
+  assert.is(f.hashBatch(list.length), list.length);
+  list.forEach((c, k) => {
+    const r = rec(core, k);
+    assert.is(r.hash >>> 0, c.hash, `${c.name}: hash`);
+    assert.is(r.flags, c.flags, `${c.name}: flags`);
+    assert.is(r.worker, f.retaGet(c.hash & 127), `${c.name}: worker from the RETA`);
+  });
+});
+
 test("speed: hashBatch per frame (Ethernet/IPv4/TCP)", () => {
   const core = mk(4);
   const f = fns(core);
