@@ -48,7 +48,7 @@ function pcap(name: string, nano: boolean, recs: [number, number, Buffer, number
   h.writeUInt16LE(4, 6);
   h.writeUInt32LE(65535, 16);
   h.writeUInt32LE(linktype, 20);
-  const parts = [h];
+  const parts: Buffer[] = [h];
   for (const [sec, frac, data, caplen = data.length] of recs) {
     const r = Buffer.alloc(16);
     r.writeUInt32LE(sec, 0);
