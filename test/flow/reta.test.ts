@@ -404,23 +404,4 @@ test("IPv4 options (IHL > 5) before TCP and UDP: the ports after the options are
   });
 });
 
-test("speed: hashBatch per frame (Ethernet/IPv4/TCP)", () => {
-  const core = mk(4);
-  const f = fns(core);
-  const many = Array.from({ length: 512 }, (_, i) => ({
-    ...cases[0],
-    frame: [...ETH(0x800), ...ipv4(`10.0.${i >> 8}.${i & 255}`, "198.18.0.1", 6), ...l4(1024 + i, 80)],
-  }));
-  load(core, many);
-  for (let i = 0; i < 2000; i++) f.hashBatch(512);
-  const runs: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 200; i++) f.hashBatch(512);
-    runs.push(((performance.now() - t0) * 1e6) / (200 * 512));
-  }
-  runs.sort((a, b) => a - b);
-  console.log(`  hashBatch: ${runs[2].toFixed(1)} ns/frame (batches of 512)`);
-});
-
 test.run();
