@@ -1,7 +1,7 @@
 // The one rule for a test whose oracle is missing (tshark, memcached, valgrind,
 // chromium, root, the public corpus...): it never passes silently.
 //
-//   if (requireOracle("tshark", HAVE_TSHARK, "apt-get install tshark", "the capture check"))
+//   if (requireOracle("tshark", haveTshark(), TSHARK_HINT, "the capture check"))
 //     test("tshark reads the capture cleanly", ...);
 //
 // Register the tests that need the oracle only when this returns true. When the
