@@ -251,3 +251,17 @@ const pairWorkersSection: Section = {
   },
 };
 SECTIONS.push(pairWorkersSection);
+
+// ---- kernels (bench/kernels.ts): checksum, Toeplitz and hashBatch per call (moved out of the tests) ----
+const kernelsSection: Section = {
+  name: "kernels",
+  about:
+    "per-call speed through the exports: checksum scalar vs SIMD (40 B to 9000 B), Toeplitz table vs bitwise reference, hashBatch per frame",
+  async run(ctx) {
+    const { benchKernels, formatKernels } = await import("./kernels.ts");
+    const b = benchKernels(Math.max(5, ctx.runs));
+    for (const line of formatKernels(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(kernelsSection);

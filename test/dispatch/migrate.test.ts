@@ -6,6 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
+import { HB_BYTES, HB_GROUP, SCRATCH_BASE } from "../../host/core.ts";
 import { ControlPlane, type MigrationReport } from "../../host/dispatch/control-plane.ts";
 import { ACK, MAC_A, MAC_B, PSH, RST, SYN, eth, ipv4, tcp, udp } from "../helpers/frames.ts";
 import { A, B, ECHO_SERVER, flowDatagram } from "../helpers/echo-server.ts";
@@ -275,6 +276,81 @@ test("UDP: 64 flows keep their order while all 128 groups move back and forth; 1
     );
   const one = await udpRun(1, false);
   assert.equal([...one.entries()].sort(), [...two.entries()].sort());
+});
+
+test("a frame hashed before its group moved and routed after the move goes to the group's new worker", async () => {
+  // Dataplane.dispatch hashes up to 512 frames at once and routes them one by one; a move
+  // can complete in between (dispatch waits for ring room), so the worker in a frame's hash
+  // record may be the group's old one. route() must answer the owner now (its RETA).
+  const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200 });
+  const echoedBy = new Map<number, number[]>(); // flow port -> the workers that echoed it
+  const sink = (w: number, mem: Uint8Array, off: number, len: number) => {
+    const f = Buffer.from(mem.subarray(off, off + len));
+    if (f.readUInt16BE(12) !== 0x0800 || f[23] !== 17) return;
+    const port = f.readUInt16BE(36);
+    echoedBy.set(port, [...(echoedBy.get(port) ?? []), w]);
+  };
+  const cp = new ControlPlane(dp, { txSink: sink });
+  const hashGroup = (f: number) => {
+    stageFrames(dp.dispatcher, [flowDatagram(f, 0)]);
+    (dp.dispatcher.exports.hashBatchFrom as (a: number, b: number) => number)(0, 1);
+    return dp.dispatcher.u8[SCRATCH_BASE + HB_GROUP];
+  };
+  const inner = dp as unknown as { put(w: number, u8: Uint8Array, off: number, len: number): Promise<void> };
+  const put = inner.put;
+  try {
+    const ga = hashGroup(0);
+    let b = 1;
+    while (hashGroup(b) === ga) b++;
+    const gb = hashGroup(b);
+    const from = cp.reta[gb];
+    const to = 1 - from;
+    // What dispatch passes to route(): the group and the worker of the hash record.
+    const seen: [number, number][] = [];
+    const route = cp.route.bind(cp);
+    cp.route = (g, w, u8, off, len) => {
+      seen.push([g, w]);
+      return route(g, w, u8, off, len);
+    };
+    // The first frame's put (flow 0's) waits until flow b's group has moved: the race, made certain.
+    let report: MigrationReport | null = null;
+    let started = false;
+    inner.put = async function (this: Dataplane, w, u8, off, len) {
+      if (!started) {
+        started = true;
+        report = await cp.migrate(gb, to);
+      }
+      return put.call(this, w, u8, off, len);
+    };
+    dp.setTime(1e6);
+    await dp.dispatch(stageFrames(dp.dispatcher, [flowDatagram(0, 1), flowDatagram(b, 1)]));
+    inner.put = put;
+    assert.ok(report !== null && (report as MigrationReport).ok, "the group moved during the dispatch");
+    assert.is(cp.reta[gb], to);
+    assert.equal(
+      seen,
+      [
+        [ga, cp.reta[ga]],
+        [gb, from],
+      ],
+      "flow b's hash record still named the old worker",
+    );
+    for (let t = Date.now(); Date.now() - t < 3000 && echoedBy.size < 2;) {
+      await dp.settle();
+      dp.drain(sink);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(
+      echoedBy.get(20000 + b),
+      [to],
+      `flow ${b} echoed by its group's new worker ${to}, not ${from}`,
+    );
+    assert.equal(echoedBy.get(20000), [cp.reta[ga]]);
+  } finally {
+    inner.put = put;
+    cp.stop();
+    await dp.stop();
+  }
 });
 
 test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a balanced load stays put)", async () => {

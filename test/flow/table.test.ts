@@ -69,6 +69,48 @@ test("insert, find, value word, delete", () => {
   assert.is(f.flowInsert(k, 0), -1);
 });
 
+test("keys that differ only in a port, forced into one hash: distinct entries, each found as itself", () => {
+  const core = mk(100);
+  const f = fns(core);
+  const base = core.regions.staging.offset;
+  const H = 0x12345678; // one hash for all: the table must tell them apart by the key's bytes
+  for (const v6 of [false, true]) {
+    const keys: number[] = [];
+    // i = 0: the base key; 1: another source port; 2: another destination port; 3: the ports swapped.
+    const ports = [
+      [40000, 80],
+      [40001, 80],
+      [40000, 81],
+      [80, 40000],
+    ];
+    ports.forEach(([sp, dp], i) => {
+      const o = base + (v6 ? 512 : 0) + i * 64;
+      writeKey(core, o, v6 ? 3 : 1);
+      core.u16[(o + 4) >>> 1] = sp;
+      core.u16[(o + 6) >>> 1] = dp;
+      keys.push(o);
+    });
+    for (const k of keys) assert.is(f.flowFind(k, H), -1, "absent before insert");
+    const idx = keys.map((k) => f.flowInsert(k, H));
+    assert.is(new Set(idx).size, 4, `four entries, not one: ${idx}`);
+    keys.forEach((k, i) => {
+      assert.is(f.flowFind(k, H), idx[i], `key ${i} finds its own entry`);
+      const stored = f.flowKeyAt(idx[i]) >>> 0;
+      assert.equal(
+        [core.u16[(stored + 4) >>> 1], core.u16[(stored + 6) >>> 1]],
+        ports[i],
+        `key ${i}'s ports stored`,
+      );
+    });
+    // Deleting one leaves the others reachable (backward shift within the one cluster).
+    f.flowDelete(idx[0]);
+    assert.is(f.flowFind(keys[0], H), -1);
+    for (let i = 1; i < 4; i++) assert.is(f.flowFind(keys[i], H), idx[i]);
+    for (let i = 1; i < 4; i++) f.flowDelete(idx[i]);
+    assert.is(f.flowCount(), 0);
+  }
+});
+
 test("canonical keys: both directions give one key and one entry", () => {
   const core = mk(100);
   const f = fns(core);

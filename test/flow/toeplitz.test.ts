@@ -121,32 +121,16 @@ test("symmetric key: hash(a→b) == hash(b→a) for IPv4 and IPv6; the standard 
   }
 });
 
-test("speed: table version vs reference (IPv4 4-tuple, 12 bytes)", () => {
-  const n = 1_000_000;
-  const core = mk(0, 16 << 20);
+test("rssBench: the table version and the reference hash 1000 random 4-tuples alike (its speed: npm run bench kernels)", () => {
+  const n = 1000;
+  const core = mk();
   const f = fns(core);
   const p = core.regions.staging.offset;
   let x = 1;
   for (let i = 0; i < n * 12; i++) core.u8[p + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
-  const time = (fast: number, count: number) => {
-    const runs: number[] = [];
-    let r = 0;
-    for (let k = 0; k < 5; k++) {
-      const t0 = performance.now();
-      r ^= f.rssBench(p, count, fast);
-      runs.push(((performance.now() - t0) * 1e6) / count);
-    }
-    runs.sort((a, b) => a - b);
-    return { ns: runs[2], r };
-  };
-  time(1, n); // warm up (tier-up)
-  const fast = time(1, n);
-  const ref = time(0, n / 10);
-  assert.is(f.rssBench(p, 1000, 1), f.rssBench(p, 1000, 0), "same hashes");
-  console.log(
-    `  toeplitz IPv4 4-tuple: table ${fast.ns.toFixed(1)} ns/hash, reference ${ref.ns.toFixed(1)} ns/hash (${(ref.ns / fast.ns).toFixed(1)}x)`,
-  );
-  assert.ok(fast.ns < ref.ns);
+  const fast = f.rssBench(p, n, 1);
+  assert.is(fast, f.rssBench(p, n, 0), "same hashes (XOR of all)");
+  assert.is.not(fast, 0);
 });
 
 test.run();

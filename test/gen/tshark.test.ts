@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate, type WorkloadName } from "../../host/trace/gen/index.ts";
 import { genOptions, type GenFlags } from "../../host/commands/gen.ts";
+import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-tshark-"));
 
@@ -48,7 +49,9 @@ const BAD =
   "_ws.malformed || _ws.expert.severity == error || tcp.checksum.status != 1 || ip.checksum.status != 1 || " +
   "tcp.analysis.flags || !(ip.src == 198.18.0.0/15 && ip.dst == 198.18.0.0/15) || !tcp";
 
-for (const [w, flags, name] of CASES) {
+const WITH_TSHARK = requireOracle("tshark", haveTshark(), TSHARK_HINT, "tshark's reading of every workload");
+
+for (const [w, flags, name] of WITH_TSHARK ? CASES : []) {
   test(`${name}: 0 malformed, 0 errors, checksums good, no TCP analysis flags`, () => {
     const out = join(tmp, name);
     const r = generate(genOptions(w, { out, quiet: true, ...flags }));

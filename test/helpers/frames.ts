@@ -57,11 +57,15 @@ export function ipv4(
   dst: Buffer,
   proto: number,
   l4: Buffer,
-  opts: { ttl?: number; frag?: number; id?: number } = {},
+  opts: { ttl?: number; frag?: number; id?: number; options?: Buffer } = {},
 ): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + l4.length, 2);
+  // IPv4 options (RFC 791 §3.1) padded to 32 bits; IHL counts them.
+  const o = opts.options ?? Buffer.alloc(0);
+  const olen = (o.length + 3) & ~3;
+  const h = Buffer.alloc(20 + olen);
+  h[0] = 0x40 | ((20 + olen) >> 2);
+  o.copy(h, 20);
+  h.writeUInt16BE(h.length + l4.length, 2);
   h.writeUInt16BE(opts.id ?? 1, 4);
   h.writeUInt16BE(opts.frag ?? 0x4000, 6);
   h[8] = opts.ttl ?? 64;

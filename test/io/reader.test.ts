@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TraceError } from "../../host/io/errors.ts";
-import { CORPUS, HAVE_CORPUS, corpusNote, manifest } from "../helpers/corpus.ts";
+import { CORPUS, corpusNote, manifest } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
 
 corpusNote();

@@ -1,6 +1,19 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { BROADCAST, MAC_A, MAC_B, arp, checksum, eth, icmpEcho, ip4, ipv4, udp } from "../helpers/frames.ts";
+import {
+  BROADCAST,
+  MAC_A,
+  MAC_B,
+  SYN,
+  arp,
+  checksum,
+  eth,
+  icmpEcho,
+  ip4,
+  ipv4,
+  tcp,
+  udp,
+} from "../helpers/frames.ts";
 import { STACK_CONFIG, TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
@@ -65,6 +78,38 @@ test("bad IPv4 header checksum, fragment, wrong destination, runt: each dropped 
   assert.is(c.runt, 1);
   assert.is(c.rx_frames, 4);
   assert.is(s.freeMbufs(), free0, "every dropped frame's mbuf is back (one posted per slot)");
+});
+
+test("bad TCP and UDP checksums on the normal input path: dropped and counted; good ones answered (RFC 9293 §3.10.7.4, RFC 768)", () => {
+  // The echo app listens on TCP and UDP port 7, so a frame that got past the
+  // checksum check would be answered (a SYN-ACK, an echo).
+  const s = new TestStack({ tcbs: 64, app: 1, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 });
+  const syn = (sport: number) =>
+    eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport, dport: 7, seq: 1000, flags: SYN })));
+  const dgram = (sport: number) =>
+    eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 17, udp(A, B, sport, 7, Buffer.from("ping"))));
+  // One bit of the transport header or payload changed after the checksum was computed (IP header untouched).
+  const badSyn = syn(40001);
+  badSyn[14 + 20 + 4] ^= 0x01; // sequence number
+  const badDgram = dgram(40002);
+  badDgram[badDgram.length - 1] ^= 0x01; // last payload byte
+  const free0 = s.freeMbufs();
+  assert.is(s.send(badSyn).length, 0, "no SYN-ACK to a SYN with a bad checksum");
+  assert.is(s.counters().l4_bad_csum, 1);
+  assert.is(s.send(badDgram).length, 0, "no echo of a datagram with a bad checksum");
+  assert.is(s.counters().l4_bad_csum, 2);
+  assert.is(s.freeMbufs(), free0, "both dropped frames' mbufs are back");
+  const synack = s.send(syn(40003));
+  assert.is(synack.length, 1, "a good SYN is answered");
+  assert.is(synack[0][14 + 20 + 13], 0x12, "SYN-ACK");
+  const echo = s.send(dgram(40004));
+  assert.is(echo.length, 1, "a good datagram is echoed");
+  assert.is(echo[0].subarray(echo[0].length - 4).toString(), "ping");
+  // RFC 768: a zero UDP checksum over IPv4 means "not computed", and is accepted.
+  const noSum = dgram(40005);
+  noSum.writeUInt16BE(0, 14 + 20 + 6);
+  assert.is(s.send(noSum).length, 1, "a datagram without a checksum is echoed");
+  assert.is(s.counters().l4_bad_csum, 2, "good frames are not counted");
 });
 
 test("UDP to a port nobody listens on is counted and freed", () => {

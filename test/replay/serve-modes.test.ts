@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORPUS, HAVE_CORPUS, OWN_TRACES } from "../helpers/corpus.ts";
+import { CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
 import { readAll, type Rec } from "../helpers/records.ts";
 import { replay } from "../../host/commands/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
@@ -124,19 +124,21 @@ test("UDP: each client datagram answered with the recorded server datagram (own 
   assert.is(r.serve!.mirror!.udpSent, 2);
 });
 
-test("UDP: corpus DNS and chat captures, every recorded answer sent", () => {
-  if (!HAVE_CORPUS) return;
-  for (const [name, n] of [
-    ["pcapng-multi-interface.pcapng", 3],
-    ["kakaotalk_chat.pcap", 18],
-  ] as const) {
-    const r = replay(join(CORPUS, name), { mode: "serve" });
-    serveAcc(r);
-    assert.is(r.fidelity!.datagrams_compared, n, name);
-    assert.is(r.fidelity!.datagrams_matching, n, name);
-    assert.is(r.fidelity!.datagrams_extra, 0, name);
-  }
-});
+const WITH_CORPUS = corpusNote("serve on the corpus's UDP and mid-stream captures");
+
+if (WITH_CORPUS)
+  test("UDP: corpus DNS and chat captures, every recorded answer sent", () => {
+    for (const [name, n] of [
+      ["pcapng-multi-interface.pcapng", 3],
+      ["kakaotalk_chat.pcap", 18],
+    ] as const) {
+      const r = replay(join(CORPUS, name), { mode: "serve" });
+      serveAcc(r);
+      assert.is(r.fidelity!.datagrams_compared, n, name);
+      assert.is(r.fidelity!.datagrams_matching, n, name);
+      assert.is(r.fidelity!.datagrams_extra, 0, name);
+    }
+  });
 
 test("a flow without its handshake goes through the track core and is counted as tracked", () => {
   // http-kernel without the SYN and SYN-ACK of its first flow: that flow starts mid-stream.
@@ -158,17 +160,19 @@ test("a flow without its handshake goes through the track core and is counted as
   assert.equal(r.flows, { total: 5, served: 4, tracked: 1, midstream: 1 });
   assert.is(r.serve!.tracked, flowPackets, "every packet of the flow went to the tracker");
   assert.is(r.fidelity!.segments_matching, r.fidelity!.segments_compared);
-  if (!HAVE_CORPUS) return;
-  // A capture with no handshake at all: every flow tracked, as --mode track counts them.
-  const c = join(CORPUS, "4khttprequests.pcap");
-  const s = replay(c, { mode: "serve" });
-  const t = replay(c, { mode: "track" });
-  serveAcc(s);
-  assert.is(s.flows.served, 0);
-  assert.is(s.flows.tracked, t.flows.total);
-  assert.is(s.flows.midstream, t.flows.midstream);
-  assert.is(s.serve!.tracked, t.packets_processed);
 });
+
+if (WITH_CORPUS)
+  test("a capture with no handshake at all: every flow tracked, as --mode track counts them", () => {
+    const c = join(CORPUS, "4khttprequests.pcap");
+    const s = replay(c, { mode: "serve" });
+    const t = replay(c, { mode: "track" });
+    serveAcc(s);
+    assert.is(s.flows.served, 0);
+    assert.is(s.flows.tracked, t.flows.total);
+    assert.is(s.flows.midstream, t.flows.midstream);
+    assert.is(s.serve!.tracked, t.packets_processed);
+  });
 
 test("gen etc, 16 connections interleaved: every answer right, and one poll serves a round of answers", () => {
   const path = join(tmp, "etc.pcap");

@@ -6,13 +6,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORPUS, HAVE_CORPUS, OWN_TRACES, ROOT } from "../helpers/corpus.ts";
+import { CORPUS, OWN_TRACES, ROOT, corpusNote } from "../helpers/corpus.ts";
+import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
 import { replay } from "../../host/commands/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-"));
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
-const HAVE_TSHARK = spawnSync("tshark", ["-v"]).status === 0;
 
 // Corpus HTTP captures with their handshakes that serve mode must reproduce.
 // Excluded, and why:
@@ -55,29 +55,32 @@ test("http-kernel.pcap: every server segment reproduced (fidelity 100 %), accoun
   assert.ok(r.packets_out > 0);
 });
 
-test("corpus HTTP captures with handshakes: fidelity >= 99 % of segments", () => {
-  if (!HAVE_CORPUS) return;
-  for (const name of CORPUS_HTTP) {
-    const r = replay(join(CORPUS, name), { mode: "serve" });
+const WITH_CORPUS = corpusNote("serve on the corpus's HTTP captures");
+
+if (WITH_CORPUS)
+  test("corpus HTTP captures with handshakes: fidelity >= 99 % of segments", () => {
+    for (const name of CORPUS_HTTP) {
+      const r = replay(join(CORPUS, name), { mode: "serve" });
+      serveAcc(r);
+      const f = r.fidelity!;
+      assert.ok(f.segments_compared > 0, name);
+      assert.ok(f.segments_matching / f.segments_compared >= 0.99, `${name}: ${JSON.stringify(f)}`);
+    }
+  });
+
+if (WITH_CORPUS)
+  test("captures without handshakes: nothing served, every packet still accounted for", () => {
+    const r = replay(join(CORPUS, "4khttprequests.pcap"), { mode: "serve" });
+    assert.is(r.flows.served, 0);
+    assert.is(r.serve!.delivered, 0);
     serveAcc(r);
-    const f = r.fidelity!;
-    assert.ok(f.segments_compared > 0, name);
-    assert.ok(f.segments_matching / f.segments_compared >= 0.99, `${name}: ${JSON.stringify(f)}`);
-  }
-});
+  });
 
-test("captures without handshakes: nothing served, every packet still accounted for", () => {
-  if (!HAVE_CORPUS) return;
-  const r = replay(join(CORPUS, "4khttprequests.pcap"), { mode: "serve" });
-  assert.is(r.flows.served, 0);
-  assert.is(r.serve!.delivered, 0);
-  serveAcc(r);
-});
+const a = join(tmp, "a.pcap");
+const m = join(tmp, "m.pcap");
 
-test("two --speed top runs write byte-identical captures; tshark: no malformed frames, checksums good", () => {
-  const a = join(tmp, "a.pcap");
+test("two --speed top runs write byte-identical captures; merged output counts", () => {
   const b = join(tmp, "b.pcap");
-  const m = join(tmp, "m.pcap");
   replay(HTTP, { mode: "serve", out: a });
   const r = replay(HTTP, { mode: "serve", out: b });
   assert.ok(readFileSync(a).equals(readFileSync(b)), "identical output");
@@ -88,47 +91,50 @@ test("two --speed top runs write byte-identical captures; tshark: no malformed f
     rm.packets_in - rm.serve!.reference + rm.packets_out,
     "merged: the client side and the core's answers",
   );
-  if (!HAVE_TSHARK) return;
-  for (const f of [a, m]) {
-    const t = spawnSync(
-      "tshark",
-      [
-        "-n",
-        "-r",
-        f,
-        "-o",
-        "tcp.check_checksum:TRUE",
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-T",
-        "fields",
-        "-e",
-        "tcp.checksum.status",
-        "-e",
-        "ip.checksum.status",
-        "-e",
-        "_ws.malformed",
-      ],
-      { encoding: "utf8" },
-    );
-    assert.is(t.status, 0, t.stderr);
-    const lines = t.stdout.split("\n").filter((l) => l.length > 0);
-    assert.ok(lines.length > 0);
-    // Input frames of the capture may carry offloaded (bad) checksums: judge the core's own output file.
-    if (f === a)
-      for (const l of lines) {
-        const [tcp, ip, mal] = l.split("\t");
-        assert.is(tcp, "1", `tcp checksum status: ${l}`);
-        assert.is(ip, "1", `ip checksum status: ${l}`);
-        assert.is(mal ?? "", "", "not malformed");
-      }
-    else
-      assert.ok(
-        lines.every((l) => (l.split("\t")[2] ?? "") === ""),
-        "merged: not malformed",
-      );
-  }
 });
+
+if (requireOracle("tshark", haveTshark(), TSHARK_HINT, "the check of serve's output captures"))
+  test("tshark reads those captures: no malformed frames, the core's checksums good", () => {
+    for (const f of [a, m]) {
+      const t = spawnSync(
+        "tshark",
+        [
+          "-n",
+          "-r",
+          f,
+          "-o",
+          "tcp.check_checksum:TRUE",
+          "-o",
+          "ip.check_checksum:TRUE",
+          "-T",
+          "fields",
+          "-e",
+          "tcp.checksum.status",
+          "-e",
+          "ip.checksum.status",
+          "-e",
+          "_ws.malformed",
+        ],
+        { encoding: "utf8" },
+      );
+      assert.is(t.status, 0, t.stderr);
+      const lines = t.stdout.split("\n").filter((l) => l.length > 0);
+      assert.ok(lines.length > 0);
+      // Input frames of the capture may carry offloaded (bad) checksums: judge the core's own output file.
+      if (f === a)
+        for (const l of lines) {
+          const [tcp, ip, mal] = l.split("\t");
+          assert.is(tcp, "1", `tcp checksum status: ${l}`);
+          assert.is(ip, "1", `ip checksum status: ${l}`);
+          assert.is(mal ?? "", "", "not malformed");
+        }
+      else
+        assert.ok(
+          lines.every((l) => (l.split("\t")[2] ?? "") === ""),
+          "merged: not malformed",
+        );
+    }
+  });
 
 test("--app echo on traces/nc-echo.pcap: the echo app answers the captured client", () => {
   const r = replay(join(OWN_TRACES, "nc-echo.pcap"), { mode: "serve", app: "echo" });

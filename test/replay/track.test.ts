@@ -5,12 +5,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { CORPUS, HAVE_CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
+import { CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
+import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
 import { replay } from "../../host/commands/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
-corpusNote();
-const HAVE_TSHARK = spawnSync("tshark", ["-v"]).status === 0;
+const WITH_CORPUS = corpusNote("track on the corpus captures");
+const WITH_TSHARK = requireOracle("tshark", haveTshark(), TSHARK_HINT, "track against tshark's TCP analysis");
 
 /** tshark's TCP analysis of a capture, one pass: retransmission||out_of_order, lost_segment, RST, keep-alive frames. */
 function tsharkTcp(file: string) {
@@ -103,9 +104,8 @@ const CASES = [
   "tcp-rst-unacked-stream-10.pcap",
 ];
 
-for (const name of CASES) {
+for (const name of WITH_CORPUS && WITH_TSHARK ? CASES : []) {
   test(`corpus ${name}: retransmissions, gaps and RSTs as tshark counts them`, () => {
-    if (!HAVE_CORPUS || !HAVE_TSHARK) return;
     const file = join(CORPUS, name);
     const r = track(file);
     identity(r);
@@ -119,34 +119,34 @@ for (const name of CASES) {
   });
 }
 
-test("mid-stream captures are picked up from their first packet", () => {
-  if (!HAVE_CORPUS) return;
-  const mc = track(join(CORPUS, "memcached-userdata.pcap"));
-  assert.is(mc.packets_processed, mc.packets_in);
-  assert.equal([mc.flows.tracked, mc.flows.midstream, mc.tcp!.handshakes], [1, 1, 0]);
-  assert.is(mc.tcp!.states.ESTABLISHED, 1);
-  assert.is(mc.tcp!.retransmissions + mc.tcp!.seq_gaps + mc.tcp!.out_of_window, 0); // tshark: none either
-  const h = track(join(CORPUS, "4khttprequests.pcap"));
-  assert.equal([h.flows.tracked, h.flows.midstream], [121, 121]);
-  assert.is(h.packets_processed, h.packets_in);
-});
+if (WITH_CORPUS)
+  test("mid-stream captures are picked up from their first packet", () => {
+    const mc = track(join(CORPUS, "memcached-userdata.pcap"));
+    assert.is(mc.packets_processed, mc.packets_in);
+    assert.equal([mc.flows.tracked, mc.flows.midstream, mc.tcp!.handshakes], [1, 1, 0]);
+    assert.is(mc.tcp!.states.ESTABLISHED, 1);
+    assert.is(mc.tcp!.retransmissions + mc.tcp!.seq_gaps + mc.tcp!.out_of_window, 0); // tshark: none either
+    const h = track(join(CORPUS, "4khttprequests.pcap"));
+    assert.equal([h.flows.tracked, h.flows.midstream], [121, 121]);
+    assert.is(h.packets_processed, h.packets_in);
+  });
 
-test("sequence wrap: no segment judged out of window across 2^32", () => {
-  if (!HAVE_CORPUS) return;
-  const r = track(join(CORPUS, "one_tcp_stream_max_seq.pcap"));
-  assert.is(r.tcp!.out_of_window, 0);
-  assert.is(r.tcp!.retransmissions, 2); // tshark: 2 retransmissions, 1 keep-alive
-  assert.is(r.tcp!.keepalives, 1);
-  assert.is(r.packets_processed, r.packets_in);
-});
+if (WITH_CORPUS)
+  test("sequence wrap: no segment judged out of window across 2^32", () => {
+    const r = track(join(CORPUS, "one_tcp_stream_max_seq.pcap"));
+    assert.is(r.tcp!.out_of_window, 0);
+    assert.is(r.tcp!.retransmissions, 2); // tshark: 2 retransmissions, 1 keep-alive
+    assert.is(r.tcp!.keepalives, 1);
+    assert.is(r.packets_processed, r.packets_in);
+  });
 
-test("non-IP frames are dropped with their reason, not fatal", () => {
-  if (!HAVE_CORPUS) return;
-  const r = track(join(CORPUS, "example2.pcap"));
-  identity(r);
-  // MANIFEST: 4709 frames, 4683 IPv4, 16 IPv6: 10 without IP (CDP, LLC, ...).
-  assert.is(r.drops.non_ip, 10);
-  assert.is(r.packets_processed, 4699);
-});
+if (WITH_CORPUS)
+  test("non-IP frames are dropped with their reason, not fatal", () => {
+    const r = track(join(CORPUS, "example2.pcap"));
+    identity(r);
+    // MANIFEST: 4709 frames, 4683 IPv4, 16 IPv6: 10 without IP (CDP, LLC, ...).
+    assert.is(r.drops.non_ip, 10);
+    assert.is(r.packets_processed, 4699);
+  });
 
 test.run();

@@ -8,12 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/corpus.ts";
+import { requireOracle } from "../helpers/oracle.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-html-"));
 const HTML = join(tmp, "report.html");
 
-test("replay --report html: one self-contained file, every chart drawn, no console errors", async () => {
+test("replay --report html: one self-contained file, offline", async () => {
   const r = spawnSync(
     process.execPath,
     [
@@ -43,63 +44,70 @@ test("replay --report html: one self-contained file, every chart drawn, no conso
   assert.not.match(html, /<script[^>]+src=/);
   assert.not.match(html, /<link[^>]+href=/);
   assert.ok(statSync(HTML).size > 40_000, "uPlot is inlined");
-  if (!existsSync(CHROMIUM)) {
-    console.log(`SKIP browser check: ${CHROMIUM} is not installed (.ci/run installs chromium)`);
-    return;
-  }
-  const { chromium } = await import("playwright-core");
-  // A new empty profile: launchPersistentContext passes it as --user-data-dir.
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ixwasm-chromium-")), {
-    executablePath: CHROMIUM,
-    viewport: { width: 1200, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    const requests: string[] = [];
-    page.on("request", (q) => {
-      if (!q.url().startsWith("file:")) requests.push(q.url());
-    });
-    await page.goto(`file://${HTML}`);
-    await page.waitForFunction(() => (window as any).ixwasmCharts?.workers !== undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
-    const charts = (await page.evaluate(() => (window as any).ixwasmCharts)) as Record<string, number>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const id of ["stages", "ladder", "batches", "latency", "workers"])
-      assert.ok(charts[id] > 0, `chart ${id} has data points (${charts[id]})`);
-    // Each chart's canvas has drawn (non-blank) pixels.
-    const inked = await page.evaluate(() =>
-      Array.from(document.querySelectorAll(".chart")).map((div) => {
-        const c = div.querySelector("canvas");
-        if (!c) return [div.id, 0];
-        const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-        let n = 0;
-        for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
-        return [div.id, n];
-      }),
-    );
-    for (const [id, n] of inked) assert.ok((n as number) > 500, `chart ${id} drew pixels (${n})`);
-    assert.equal(errors, [], `console errors: ${errors.join("; ")}`);
-    assert.equal(requests, [], "no network requests");
-    const shot = join(tmp, "report.png");
-    await page.screenshot({ path: shot, fullPage: true });
-    assert.ok(statSync(shot).size > 10_000);
-    console.log(`screenshot: ${shot}`);
-  } finally {
-    await browser.close();
-  }
 });
+
+if (
+  requireOracle(
+    "chromium",
+    existsSync(CHROMIUM),
+    `${CHROMIUM}: apt-get install chromium; .ci/run installs it`,
+    "the browser check",
+  )
+)
+  test("the report in chromium: every chart drawn, no console errors, no network requests", async () => {
+    const { chromium } = await import("playwright-core");
+    // A new empty profile: launchPersistentContext passes it as --user-data-dir.
+    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ixwasm-chromium-")), {
+      executablePath: CHROMIUM,
+      viewport: { width: 1200, height: 900 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      page.on("pageerror", (e) => errors.push(String(e)));
+      const requests: string[] = [];
+      page.on("request", (q) => {
+        if (!q.url().startsWith("file:")) requests.push(q.url());
+      });
+      await page.goto(`file://${HTML}`);
+      await page.waitForFunction(() => (window as any).ixwasmCharts?.workers !== undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const charts = (await page.evaluate(() => (window as any).ixwasmCharts)) as Record<string, number>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const id of ["stages", "ladder", "batches", "latency", "workers"])
+        assert.ok(charts[id] > 0, `chart ${id} has data points (${charts[id]})`);
+      // Each chart's canvas has drawn (non-blank) pixels.
+      const inked = await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".chart")).map((div) => {
+          const c = div.querySelector("canvas");
+          if (!c) return [div.id, 0];
+          const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+          return [div.id, n];
+        }),
+      );
+      for (const [id, n] of inked) assert.ok((n as number) > 500, `chart ${id} drew pixels (${n})`);
+      assert.equal(errors, [], `console errors: ${errors.join("; ")}`);
+      assert.equal(requests, [], "no network requests");
+      const shot = join(tmp, "report.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(statSync(shot).size > 10_000);
+      console.log(`screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+    }
+  });
 
 test.run();

@@ -13,10 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EthernetConverter, l2Overhead, LT_LOOP, LT_NULL, LT_SLL } from "../../host/commands/inject.ts";
 import { CLI, ROOT, cleanup, needTapHost, tapNames, until } from "../helpers/tap.ts";
+import { CORPUS, corpusNote } from "../helpers/corpus.ts"; // read in place, never copied into the repository
 
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
-// The public corpus, read in place (never copied into the repository).
-const CORPUS = "/work/shared/traces";
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-inject-"));
 const names = tapNames("ixi");
 
@@ -172,46 +171,48 @@ test("Ethernet capture: tcpdump in the namespace counts all 133 frames, byte for
   for (let i = 0; i < 133; i++) assert.ok(got[i].data.equals(orig[i].data), `frame ${i + 1} unchanged`);
 });
 
-test("raw IP (101, IPv4 and IPv6) converted to Ethernet: tshark decodes the same addresses", async () => {
-  const file = corpus("raw_ip.pcap");
-  const r = await inject(file, ["--smac", "02:00:c6:12:00:0a", "--dmac", "02:00:c6:12:00:0b"]);
-  const orig = readPcap(file).frames;
-  const got = readPcap(r.captured);
-  assert.is(got.linktype, 1);
-  assert.is(r.report.frames_sent, orig.length);
-  assert.equal(r.report.converted, { "101/RAW": orig.length });
-  assert.is(got.frames.length, orig.length, "tcpdump counted every frame");
-  for (let i = 0; i < orig.length; i++) {
-    const f = got.frames[i].data;
-    assert.is(f.subarray(0, 12).toString("hex"), "0200c612000b0200c612000a", `frame ${i + 1} MACs`);
-    const v = orig[i].data[0] >> 4;
-    assert.is(f.readUInt16BE(12), v === 4 ? 0x0800 : 0x86dd, `frame ${i + 1} EtherType`);
-    assert.ok(f.subarray(14).equals(orig[i].data), `frame ${i + 1} IP packet unchanged`);
-  }
-  assert.equal(addresses(r.captured), addresses(file), "IP src/dst as in the original, every frame");
-});
-
-test("Linux SLL2 with 64 KB GSO frames: over-MTU frames skipped with a reason, the rest converted and counted", async () => {
-  const file = corpus("sll2-64k.pcap");
-  const lens = frameLens(file);
-  const fits = lens.map((l) => l - 20 <= 1500);
-  const nFit = fits.filter(Boolean).length;
-  assert.ok(nFit > 0 && nFit < lens.length, "the capture has frames on both sides of the MTU");
-  const r = await inject(file, []);
-  assert.is(r.report.records_read, lens.length);
-  assert.is(r.report.frames_sent, nFit);
-  assert.is(r.report.skipped, lens.length - nFit);
-  assert.equal(r.report.skipped_by_reason, {
-    "larger than the MTU (1500 + 14-byte link header)": lens.length - nFit,
+if (corpusNote("raw_ip.pcap's injection"))
+  test("raw IP (101, IPv4 and IPv6) converted to Ethernet: tshark decodes the same addresses", async () => {
+    const file = corpus("raw_ip.pcap");
+    const r = await inject(file, ["--smac", "02:00:c6:12:00:0a", "--dmac", "02:00:c6:12:00:0b"]);
+    const orig = readPcap(file).frames;
+    const got = readPcap(r.captured);
+    assert.is(got.linktype, 1);
+    assert.is(r.report.frames_sent, orig.length);
+    assert.equal(r.report.converted, { "101/RAW": orig.length });
+    assert.is(got.frames.length, orig.length, "tcpdump counted every frame");
+    for (let i = 0; i < orig.length; i++) {
+      const f = got.frames[i].data;
+      assert.is(f.subarray(0, 12).toString("hex"), "0200c612000b0200c612000a", `frame ${i + 1} MACs`);
+      const v = orig[i].data[0] >> 4;
+      assert.is(f.readUInt16BE(12), v === 4 ? 0x0800 : 0x86dd, `frame ${i + 1} EtherType`);
+      assert.ok(f.subarray(14).equals(orig[i].data), `frame ${i + 1} IP packet unchanged`);
+    }
+    assert.equal(addresses(r.captured), addresses(file), "IP src/dst as in the original, every frame");
   });
-  assert.equal(r.report.converted, { "276/LINUX_SLL2": nFit });
-  const got = readPcap(r.captured).frames;
-  assert.is(got.length, nFit, "tcpdump counted every frame within the MTU");
-  const want = addresses(file).filter((_, i) => fits[i]);
-  assert.equal(addresses(r.captured), want, "IP src/dst as in the original, in order");
-  for (const f of got)
-    assert.is(f.data.subarray(0, 12).toString("hex"), "0200c61200010200c6120002", "default MACs");
-});
+
+if (corpusNote("sll2-64k.pcap's injection"))
+  test("Linux SLL2 with 64 KB GSO frames: over-MTU frames skipped with a reason, the rest converted and counted", async () => {
+    const file = corpus("sll2-64k.pcap");
+    const lens = frameLens(file);
+    const fits = lens.map((l) => l - 20 <= 1500);
+    const nFit = fits.filter(Boolean).length;
+    assert.ok(nFit > 0 && nFit < lens.length, "the capture has frames on both sides of the MTU");
+    const r = await inject(file, []);
+    assert.is(r.report.records_read, lens.length);
+    assert.is(r.report.frames_sent, nFit);
+    assert.is(r.report.skipped, lens.length - nFit);
+    assert.equal(r.report.skipped_by_reason, {
+      "larger than the MTU (1500 + 14-byte link header)": lens.length - nFit,
+    });
+    assert.equal(r.report.converted, { "276/LINUX_SLL2": nFit });
+    const got = readPcap(r.captured).frames;
+    assert.is(got.length, nFit, "tcpdump counted every frame within the MTU");
+    const want = addresses(file).filter((_, i) => fits[i]);
+    assert.equal(addresses(r.captured), want, "IP src/dst as in the original, in order");
+    for (const f of got)
+      assert.is(f.data.subarray(0, 12).toString("hex"), "0200c61200010200c6120002", "default MACs");
+  });
 
 test("paced at pps:200 (100 frames): order kept, no faster than scheduled, pacing error reported", async () => {
   const r = await inject(HTTP, ["--speed", "pps:200", "--limit", "100"]);

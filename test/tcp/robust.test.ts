@@ -59,6 +59,59 @@ test("established_sendv: segments of MSS, SENT reports acked bytes and room, spa
   assert.is(c.stat(2), 0, "span freed when acked");
 });
 
+test("established_dupacks: exactly the third duplicate ACK triggers fast retransmit of SND.UNA (RFC 5681 §3.2)", () => {
+  const c = new TcpCore();
+  const { h, iss } = established(c);
+  c.send(
+    h,
+    c.put(
+      0,
+      new Uint8Array(4000).map((_, i) => i & 255),
+    ),
+    4000,
+  );
+  c.flush();
+  assert.equal(
+    c.out().map((s) => [s.seq - iss, s.payload.length]),
+    [
+      [1, 1000],
+      [1001, 1000],
+      [2001, 1000],
+      [3001, 1000],
+    ],
+    "the initial window: 4 segments of the 1000-byte MSS",
+  );
+  // The first segment arrives; the second is lost, so each later one brings the same ACK.
+  c.now += 100n;
+  c.inject({ seq: CISN + 1, ack: iss + 1001, flags: F.ACK });
+  c.flush();
+  assert.equal(c.out(), [], "nothing owed after a new ACK (no data left to send)");
+  const dupack = (k: number) => {
+    c.now += 100n;
+    c.inject({ seq: CISN + 1, ack: iss + 1001, flags: F.ACK });
+    c.flush();
+    const out = c.out();
+    assert.is(c.counter("tcp_dup_acks"), k, `${k} duplicate ACKs counted`);
+    return out;
+  };
+  assert.equal(dupack(1), [], "no retransmission after 1 duplicate ACK");
+  assert.equal(dupack(2), [], "no retransmission after 2 duplicate ACKs");
+  assert.is(c.counter("tcp_fast_retransmits"), 0, "not after 2");
+  const rx = one(dupack(3));
+  assert.is(rx.seq, iss + 1001, "the segment starting at SND.UNA");
+  assert.is(rx.payload.length, 1000);
+  assert.equal([...rx.payload.slice(0, 3)], [1000 & 255, 1001 & 255, 1002 & 255], "its bytes");
+  assert.is(c.counter("tcp_fast_retransmits"), 1, "after the third");
+  // §3.2 steps 2-3: ssthresh = max(FlightSize / 2, 2·SMSS) = max(1500, 2000); cwnd = ssthresh + 3·SMSS.
+  assert.is(c.field(h, TCB.SSTHRESH), 2000);
+  assert.is(c.field(h, TCB.CWND), 5000);
+  // Step 4: a fourth duplicate ACK inflates cwnd by one SMSS and retransmits nothing more.
+  assert.equal(dupack(4), [], "no second retransmission on the fourth duplicate ACK");
+  assert.is(c.field(h, TCB.CWND), 6000);
+  assert.is(c.counter("tcp_fast_retransmits"), 1);
+  assert.is(c.counter("tcp_rto_timeouts"), 0, "no timeout involved");
+});
+
 test("established_rto: retransmission after RTO with backoff, then DEAD_TIMEOUT", () => {
   const c = new TcpCore({ rtoMinUs: 200000 });
   const { h, iss } = established(c);

@@ -1,13 +1,14 @@
 // Internet checksum (RFC 1071): the scalar and SIMD paths against a plain JS
 // reference on the same vectors (all lengths 0..300 at every start offset 0..15,
 // large and overflow-prone buffers), the RFC's worked example, and TCP checksums
-// of real-shaped TCP/IPv4 and TCP/IPv6 packets (plus, when the corpus is present,
-// captured ones). Prints the measured speed of both paths.
+// of real-shaped TCP/IPv4 and TCP/IPv6 packets, and captured ones from the public
+// corpus. The speed of both paths: npm run bench kernels.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createCore, type Core } from "../../host/core.ts";
+import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 
 const hex = (s: string) =>
   Uint8Array.from(
@@ -112,57 +113,29 @@ const CAPTURED: [string, number, number, number, number][] = [
   ["tcp-empty-sack.pcap", 42, 42, 0, 0],
 ];
 
-test("captured TCP/IPv4 and TCP/IPv6 packets: verdicts equal tshark's", () => {
-  const corpus = process.env.IXWASM_CORPUS ?? "/work/shared/traces";
-  for (const [name, good4, all4, good6, all6] of CAPTURED) {
-    const file = join(corpus, name); // linktype 101 (raw IP), classic pcap LE
-    if (!existsSync(file)) {
-      console.log(`note: ${file} absent; captured-packet checksums skipped (built-in vectors still checked)`);
-      continue;
+if (corpusNote("the captured-packet checksums"))
+  test("captured TCP/IPv4 and TCP/IPv6 packets: verdicts equal tshark's", () => {
+    for (const [name, good4, all4, good6, all6] of CAPTURED) {
+      const file = join(CORPUS, name); // linktype 101 (raw IP), classic pcap LE
+      const b = readFileSync(file);
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const seen = [0, 0, 0, 0, 0, 0, 0];
+      const good = [0, 0, 0, 0, 0, 0, 0];
+      for (let o = 24; o + 16 <= b.length;) {
+        const cap = dv.getUint32(o + 8, true);
+        const p = b.subarray(o + 16, o + 16 + cap);
+        o += 16 + cap;
+        const v = p[0] >> 4;
+        const hl = v === 4 ? (p[0] & 15) * 4 : 40;
+        if ((v === 4 ? p[9] : p[6]) !== 6) continue;
+        const l4len = v === 4 ? ((p[2] << 8) | p[3]) - hl : (p[4] << 8) | p[5];
+        if (hl + l4len > cap) continue;
+        core.u8.set(p, BUF + 1); // odd address on purpose
+        seen[v]++;
+        good[v] += fn("l4ChecksumOk")(v, BUF + 1, 6, BUF + 1 + hl, l4len);
+      }
+      assert.equal([good[4], seen[4], good[6], seen[6]], [good4, all4, good6, all6], name);
     }
-    const b = readFileSync(file);
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const seen = [0, 0, 0, 0, 0, 0, 0];
-    const good = [0, 0, 0, 0, 0, 0, 0];
-    for (let o = 24; o + 16 <= b.length;) {
-      const cap = dv.getUint32(o + 8, true);
-      const p = b.subarray(o + 16, o + 16 + cap);
-      o += 16 + cap;
-      const v = p[0] >> 4;
-      const hl = v === 4 ? (p[0] & 15) * 4 : 40;
-      if ((v === 4 ? p[9] : p[6]) !== 6) continue;
-      const l4len = v === 4 ? ((p[2] << 8) | p[3]) - hl : (p[4] << 8) | p[5];
-      if (hl + l4len > cap) continue;
-      core.u8.set(p, BUF + 1); // odd address on purpose
-      seen[v]++;
-      good[v] += fn("l4ChecksumOk")(v, BUF + 1, 6, BUF + 1 + hl, l4len);
-    }
-    assert.equal([good[4], seen[4], good[6], seen[6]], [good4, all4, good6, all6], name);
-  }
-});
-
-test("speed of the two paths (printed, not asserted)", () => {
-  const time = (name: string, n: number, iters: number) => {
-    const f = fn(name);
-    for (let i = 0; i < 20000; i++) f(BUF, n);
-    const runs: number[] = [];
-    for (let r = 0; r < 7; r++) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < iters; i++) f(BUF, n);
-      runs.push(Number(process.hrtime.bigint() - t0) / iters);
-    }
-    return runs.sort((a, b) => a - b)[3];
-  };
-  const parts: string[] = [];
-  for (const n of [40, 64, 1500, 9000]) {
-    const s = time("inetChecksumScalar", n, 100000);
-    const v = time("inetChecksumSimd", n, 100000);
-    parts.push(
-      `${n} B scalar ${s.toFixed(1)} ns (${(s / n).toFixed(3)} ns/B) simd ${v.toFixed(1)} ns (${(v / n).toFixed(3)} ns/B)`,
-    );
-  }
-  console.log("note: checksum speed (median of 7, per call incl. JS->wasm call): " + parts.join("; "));
-  assert.ok(true);
-});
+  });
 
 test.run();

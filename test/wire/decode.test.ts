@@ -1,14 +1,15 @@
 // decodeBatch / inspectBatch: built-in frames per link type and tunnel, a
 // truncation sweep over every byte offset, and the public corpus against tshark's
-// truth (/work/shared/traces, or IXWASM_CORPUS), read with a tiny test-only
+// truth (test/helpers/corpus.ts finds it), read with a tiny test-only
 // record walker (the real reader is host/io).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createCore, type Core } from "../../host/core.ts";
 import type { DumpRecord } from "../../host/commands/dump.ts";
 import { compareRecords, type Expected } from "../helpers/compare.ts";
+import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 
 // Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
 const F = {
@@ -524,7 +525,7 @@ test("debug build (-O0, assertions on) decodes exactly like the release build", 
 });
 
 // ---- corpus ------------------------------------------------------------------------
-const corpus = process.env.IXWASM_CORPUS ?? "/work/shared/traces";
+const corpus = CORPUS;
 
 /** Test-only walker for classic pcap and pcapng (EPB, SPB, obsolete PB, custom blocks). */
 function readCapture(path: string): Rec[] | null {
@@ -598,45 +599,42 @@ function asRecord(o: Summary, n: number): DumpRecord {
   };
 }
 
-test("corpus: per-packet decode agrees with tshark truth; inspect counts with MANIFEST", () => {
-  if (!existsSync(join(corpus, "truth"))) {
-    console.log(`note: corpus not found at ${corpus} (set IXWASM_CORPUS); built-in frames only`);
-    return;
-  }
-  const manifest = new Map<string, string[]>();
-  for (const line of readFileSync(join(corpus, "MANIFEST.tsv"), "utf8").split("\n").slice(1)) {
-    const c = line.split("\t");
-    if (c.length > 10) manifest.set(c[0], c);
-  }
-  const failures: string[] = [];
-  let files = 0;
-  let packets = 0;
-  for (const t of readdirSync(join(corpus, "truth")).sort()) {
-    const name = t.replace(/\.jsonl$/, "");
-    const recs = readCapture(join(corpus, name));
-    if (!recs) continue;
-    const truth = readFileSync(join(corpus, "truth", t), "utf8")
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Expected);
-    const ours = decodeAll(core, recs).map((o, i) => asRecord(o, truth[i]?.n ?? i + 1));
-    const bad = compareRecords(truth, ours, 5, true);
-    const m = manifest.get(name);
-    if (m && m[4] !== "corrupt") {
-      const c = inspectAll(core, recs);
-      const want = [m[7], m[9], m[10]].map((x) => BigInt(x));
-      const got = [c[C.TCP], c[C.IPV4], c[C.IPV6]];
-      if (want.join() !== got.join())
-        bad.push(`inspect tcp/ipv4/ipv6 ${got.join("/")} != tshark ${want.join("/")}`);
+if (corpusNote("the decode of every corpus capture against tshark's truth"))
+  test("corpus: per-packet decode agrees with tshark truth; inspect counts with MANIFEST", () => {
+    const manifest = new Map<string, string[]>();
+    for (const line of readFileSync(join(corpus, "MANIFEST.tsv"), "utf8").split("\n").slice(1)) {
+      const c = line.split("\t");
+      if (c.length > 10) manifest.set(c[0], c);
     }
-    files++;
-    packets += recs.length;
-    if (bad.length) failures.push(`${name}: ${bad.slice(0, 3).join("; ")}`);
-  }
-  console.log(`note: corpus: ${files - failures.length}/${files} captures agree (${packets} packets)`);
-  if (process.env.IXWASM_TEST_VERBOSE || failures.length) for (const f of failures) console.log("  " + f);
-  assert.ok(files > 0);
-  assert.equal(failures, []);
-});
+    const failures: string[] = [];
+    let files = 0;
+    let packets = 0;
+    for (const t of readdirSync(join(corpus, "truth")).sort()) {
+      const name = t.replace(/\.jsonl$/, "");
+      const recs = readCapture(join(corpus, name));
+      if (!recs) continue;
+      const truth = readFileSync(join(corpus, "truth", t), "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as Expected);
+      const ours = decodeAll(core, recs).map((o, i) => asRecord(o, truth[i]?.n ?? i + 1));
+      const bad = compareRecords(truth, ours, 5, true);
+      const m = manifest.get(name);
+      if (m && m[4] !== "corrupt") {
+        const c = inspectAll(core, recs);
+        const want = [m[7], m[9], m[10]].map((x) => BigInt(x));
+        const got = [c[C.TCP], c[C.IPV4], c[C.IPV6]];
+        if (want.join() !== got.join())
+          bad.push(`inspect tcp/ipv4/ipv6 ${got.join("/")} != tshark ${want.join("/")}`);
+      }
+      files++;
+      packets += recs.length;
+      if (bad.length) failures.push(`${name}: ${bad.slice(0, 3).join("; ")}`);
+    }
+    console.log(`note: corpus: ${files - failures.length}/${files} captures agree (${packets} packets)`);
+    if (process.env.IXWASM_TEST_VERBOSE || failures.length) for (const f of failures) console.log("  " + f);
+    assert.ok(files > 0);
+    assert.equal(failures, []);
+  });
 
 test.run();
