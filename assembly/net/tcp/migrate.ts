@@ -354,7 +354,7 @@ function importRecord(r: usize, shift: i64): bool {
   store<u32>(t, gen, TCB_GEN);
   // The SACK scoreboard lives in the exporter's pool: a recovery in progress goes on as NewReno.
   let f = load<u32>(t, TCB_FLAGS) & ~(TF_DIRTY | TF_HALFOPEN | TF_SACK_RECOVERY);
-  store<u16>(t, 0, TCB_SACK_BOARD);
+  store<u8>(t, 0, TCB_SACK_BOARD);
   store<u32>(t, f | TF_USED, TCB_FLAGS);
   store<u32>(t, 0, TCB_LINK);
   store<u32>(t, 0, TCB_DIRTY_PREV);

@@ -4,7 +4,7 @@
 // Why a side pool: a scoreboard is needed only while a connection has SACKed
 // data outstanding, a few connections at a time, and the 256-byte TCB has no
 // room for one (1 M connections are the design point). A TCB holds the index
-// + 1 of its board in TCB_SACK_BOARD (0: none). With the pool empty (or SACK not
+// + 1 of its board in the byte TCB_SACK_BOARD (0: none). With the pool empty (or SACK not
 // negotiated) the connection recovers with NewReno (RFC 6582), as before.
 //
 // Board (64 bytes): n u32 @0 (blocks), highRxt u32 @4 (RFC 6675 HighRxt: the
@@ -20,7 +20,7 @@
 import { TCB_FLAGS, TCB_MSS, TCB_SACK_BOARD, TCB_SND_MAX, TCB_SND_UNA } from "./tcb";
 import { TF_SACK_OK, seqGT, seqLE, seqLT } from "./state";
 
-const SB_COUNT: u32 = 256;
+const SB_COUNT: u32 = 255; // the TCB keeps index + 1 in one byte
 const SB_BYTES: usize = 64;
 const SB_N: usize = 0;
 const SB_HIGH_RXT: usize = 4;
@@ -45,17 +45,17 @@ export function sackBoardsUsed(): u32 {
 
 /** The board of t, or 0. */
 @inline export function sackBoard(t: usize): usize {
-  const i = <u32>load<u16>(t, TCB_SACK_BOARD);
+  const i = <u32>load<u8>(t, TCB_SACK_BOARD);
   return i == 0 ? 0 : pool + <usize>(i - 1) * SB_BYTES;
 }
 
 /** Returns t's board to the pool (connection gone, RTO, or nothing SACKed any more). */
 export function sackRelease(t: usize): void {
-  const i = <u32>load<u16>(t, TCB_SACK_BOARD);
+  const i = <u32>load<u8>(t, TCB_SACK_BOARD);
   if (i == 0) return;
   store<u16>(freeStack + (<usize>freeTop << 1), <u16>(i - 1));
   freeTop++;
-  store<u16>(t, 0, TCB_SACK_BOARD);
+  store<u8>(t, 0, TCB_SACK_BOARD);
 }
 
 @inline function blk(b: usize, k: u32): usize {
@@ -113,7 +113,7 @@ export function sackUpdate(t: usize, blocks: usize, nb: u32): void {
       if (freeTop == 0) return; // no board: NewReno for this connection
       freeTop--;
       const idx = <u32>load<u16>(freeStack + (<usize>freeTop << 1));
-      store<u16>(t, <u16>(idx + 1), TCB_SACK_BOARD);
+      store<u8>(t, <u8>(idx + 1), TCB_SACK_BOARD);
       b = pool + <usize>idx * SB_BYTES;
       store<u32>(b, 0, SB_N);
       store<u32>(b, una, SB_HIGH_RXT);

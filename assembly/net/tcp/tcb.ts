@@ -54,7 +54,7 @@
 // 152   4   oooHead      out-of-order mbufs, ascending MB_SEQ (MB_LINK chain)
 // 156   2   mss          effective send MSS, payload bytes per segment (options deducted)
 // 158   1   segsUnacked  in-order segments since our last ACK (delayed ACK, every 2nd)
-// 159   1   pad
+// 159   1   sackBoard    index + 1 of its SACK scoreboard (sack.ts), 0 = none
 // 160   4   cwnd
 // 164   4   ssthresh
 // 168   4   recover      NewReno (RFC 6582)
@@ -77,7 +77,7 @@
 // 240   8   delackAt     delayed-ACK deadline, µs (0 = none)
 // 248   4   dirtyPrev    flush list prev (slot+1); TCB_LINK is next
 // 252   2   annMss       MSS we announce (config, or the replay preset)
-// 254   2   sackBoard    index + 1 of its SACK scoreboard (sack.ts), 0 = none
+// 254   2   spare
 import { CFG_TCBS, R_TCB, cfg, regionOffset } from "../../mem/layout";
 import { TF_USED } from "./state";
 
@@ -125,6 +125,7 @@ export const TCB_RQ_TAIL: usize = 148;
 export const TCB_OOO_HEAD: usize = 152;
 export const TCB_MSS: usize = 156;
 export const TCB_SEGS_UNACKED: usize = 158;
+export const TCB_SACK_BOARD: usize = 159;
 export const TCB_CWND: usize = 160;
 export const TCB_SSTHRESH: usize = 164;
 export const TCB_RECOVER: usize = 168;
@@ -149,7 +150,6 @@ export const TCB_TMR_DEADLINE: usize = 232;
 export const TCB_DELACK_AT: usize = 240;
 export const TCB_DIRTY_PREV: usize = 248;
 export const TCB_ANN_MSS: usize = 252;
-export const TCB_SACK_BOARD: usize = 254;
 
 /** Bytes of region R_TCB for n TCBs (mem/plan.ts). */
 export function tcbTableBytes(n: u32): usize {
