@@ -184,10 +184,9 @@ function command(c: usize, len: usize, resume: u32): i32 {
   if (tis(0, T.K_VERBOSITY, T.K_VERBOSITY_LEN)) {
     if (nt != 3 && nt != 4) return error(c);
     noreplyMaybe(c);
-    if (!parseU64(tp(1), tl(1)) || (negSeen && <i64>parsedU64 < 0)) {
-      store<u32>(c, 0, C_NOREPLY);
-      say(c, T.E_FORMAT, T.E_FORMAT_LEN);
-    } else say(c, T.T_OK, T.T_OK_LEN);
+    // (noreply silences the error too, as memcached's out_string does)
+    if (!parseU64(tp(1), tl(1)) || (negSeen && <i64>parsedU64 < 0)) say(c, T.E_FORMAT, T.E_FORMAT_LEN);
+    else say(c, T.T_OK, T.T_OK_LEN);
     return R_PROGRESS;
   }
   // memcached hangs up on what looks like an HTTP request

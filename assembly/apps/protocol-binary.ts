@@ -65,6 +65,9 @@ const OPC_GAT: u8 = 0x1d;
 const OPC_GATQ: u8 = 0x1e;
 const OPC_GATK: u8 = 0x23;
 const OPC_GATKQ: u8 = 0x24;
+const OPC_SASL_LIST: u8 = 0x20;
+const OPC_SASL_AUTH: u8 = 0x21;
+const OPC_SASL_STEP: u8 = 0x22;
 
 @inline function be16(p: usize): u32 {
   return <u32>bswap<u16>(load<u16>(p));
@@ -170,21 +173,27 @@ export function binaryStep(c: usize): i32 {
   store<u32>(c, load<u32>(h, 12), C_OPAQUE);
   const op = baseOp(opcode);
   store<u32>(c, quiet ? 1 : 0, C_NOREPLY);
-  if (keylen > bodylen || keylen + extlen > bodylen) return protocolError(c);
+  // memcached looks at a request once its extras and key are in: until then a bad
+  // header goes unanswered (the front is bounded here by the input buffer)
+  const front = <u32>HDR + extlen + keylen;
+  if (front <= <u32>IN_BYTES && !inFill(c, front)) return R_NEED;
+  if (keylen > bodylen || keylen + extlen > bodylen) return unknownClose(c);
+  if (keylen > KEY_MAX) return protocolError(c); // checked before the opcode
   const isStore = op == OPC_SET || op == OPC_ADD || op == OPC_REPLACE || op == OPC_APPEND || op == OPC_PREPEND;
+  if (op == OPC_SASL_LIST || op == OPC_SASL_AUTH || op == OPC_SASL_STEP) return saslCmd(c, op, keylen, extlen, bodylen);
   if (!isStore && !known(op)) {
     // Unknown command: answer and skip its body. memcached first reads extras and key,
     // then skips the whole body length again (eating into what follows); done the same
     // way so a stream stays in step with it.
     respondError(c, ST_UNKNOWN);
     store<u32>(c, 0, C_INLEN);
-    store<u32>(c, bodylen + extlen + keylen, C_SWALLOW);
+    store<u32>(c, bodylen, C_SWALLOW);
     store<u32>(c, RS_SWALLOW, C_RSTATE);
     return R_PROGRESS;
   }
   if (!valid(op, keylen, extlen, bodylen)) return protocolError(c);
-  const front = <u32>HDR + (isStore ? extlen + keylen : bodylen);
-  if (!inFill(c, front)) return R_NEED;
+  // Only extras and key are taken: stat and touch/gat do not check the body length,
+  // and memcached reads what follows their key as the next request.
   store<u32>(c, 0, C_INLEN);
   const ext = h + HDR;
   const key = ext + extlen;
@@ -214,7 +223,7 @@ export function binaryStep(c: usize): i32 {
       return R_CLOSE;
     case OPC_FLUSH:
       S.statCmdFlush();
-      storeFlush(extlen == 4 ? <i64><i32>be32(ext) : 0);
+      storeFlush(extlen == 4 ? <i64>be32(ext) : 0);
       if (!quiet) respond(c, ST_OK, 0);
       return R_PROGRESS;
     case OPC_NOOP:
@@ -234,6 +243,27 @@ export function binaryStep(c: usize): i32 {
   return R_PROGRESS;
 }
 
+/** Header fields inconsistent (key or extras past the body): memcached answers
+ * "Unknown command" and closes. */
+function unknownClose(c: usize): i32 {
+  respondError(c, ST_UNKNOWN);
+  store<u32>(c, 0, C_INLEN);
+  store<u32>(c, RS_CLOSE_AFTER, C_RSTATE);
+  return R_CLOSE;
+}
+
+/** SASL (memcached without -S): well-formed requests answer "Unknown command" and
+ * their value is skipped; others are protocol errors. */
+function saslCmd(c: usize, op: u8, keylen: u32, extlen: u32, bodylen: u32): i32 {
+  const ok = op == OPC_SASL_LIST ? extlen == 0 && keylen == 0 && bodylen == 0 : extlen == 0 && keylen != 0;
+  if (!ok) return protocolError(c);
+  respondError(c, ST_UNKNOWN);
+  store<u32>(c, 0, C_INLEN);
+  store<u32>(c, bodylen - keylen, C_SWALLOW);
+  store<u32>(c, RS_SWALLOW, C_RSTATE);
+  return R_PROGRESS;
+}
+
 function known(op: u8): bool {
   return (
     op == OPC_GET || op == OPC_GETK || op == OPC_DELETE || op == OPC_INCR || op == OPC_DECR ||
@@ -244,7 +274,6 @@ function known(op: u8): bool {
 
 /** Header shape per command, as memcached checks it (a mismatch is a protocol error). */
 function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
-  if (keylen > KEY_MAX) return false;
   switch (op) {
     case OPC_SET:
     case OPC_ADD:
@@ -267,11 +296,11 @@ function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
     case OPC_FLUSH:
       return keylen == 0 && bodylen == extlen && (extlen == 0 || extlen == 4);
     case OPC_STAT:
-      return extlen == 0 && bodylen == keylen;
+      return extlen == 0;
     case OPC_TOUCH:
     case OPC_GAT:
     case OPC_GATK:
-      return extlen == 4 && keylen != 0 && bodylen == keylen + 4;
+      return extlen == 4 && keylen != 0;
   }
   return true;
 }
@@ -282,7 +311,7 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
   if (isTouch) {
     S.statCmdTouch();
     S.statCmdGet();
-    it = itemTouch(key, keylen, realtime(<i64><i32>exptime));
+    it = itemTouch(key, keylen, realtime(<i64>exptime)); // unsigned on the wire: no past times
     S.statTouch(it != 0);
   } else {
     S.statCmdGet();
@@ -313,7 +342,7 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
 
 function storeCmd(c: usize, op: u8, key: usize, keylen: u32, ext: usize, extlen: u32, vlen: u32, cas: u64): i32 {
   const flags = extlen == 8 ? be32(ext) : 0;
-  const exptime = extlen == 8 ? <i64><i32>be32(ext + 4) : 0;
+  const exptime = extlen == 8 ? <i64>be32(ext + 4) : 0; // unsigned on the wire
   const sop = op == OPC_SET ? OP_SET : op == OPC_ADD ? OP_ADD : op == OPC_REPLACE ? OP_REPLACE : op == OPC_APPEND ? OP_APPEND : OP_PREPEND;
   const it = itemAlloc(key, keylen, flags, realtime(exptime), vlen);
   if (it == 0) {
@@ -390,7 +419,7 @@ function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize):
       respondError(c, ST_ENOENT);
       return R_PROGRESS;
     }
-    const it = itemCreateNumber(key, keylen, initial, realtime(<i64><i32>exptime));
+    const it = itemCreateNumber(key, keylen, initial, realtime(<i64>exptime));
     if (it == 0) {
       respondError(c, ST_ENOMEM);
       return R_PROGRESS;

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 
-export const MEMCACHED = "/usr/bin/memcached";
+// (IXWASM_MEMCACHED: another binary, or a missing path to check what happens without one)
+export const MEMCACHED = process.env.IXWASM_MEMCACHED ?? "/usr/bin/memcached";
 export const haveMemcached = existsSync(MEMCACHED);
 
 async function freePort(): Promise<number> {
