@@ -181,6 +181,8 @@ function command(c: usize, len: usize, resume: u32): i32 {
     return R_PROGRESS;
   }
   if (tis(0, T.K_QUIT, T.K_QUIT_LEN)) return R_CLOSE;
+  // memcached without -A refuses shutdown with this (whatever follows, noreply too)
+  if (tis(0, T.K_SHUTDOWN, T.K_SHUTDOWN_LEN)) return fail(c, T.E_SHUTDOWN, T.E_SHUTDOWN_LEN);
   if (tis(0, T.K_VERBOSITY, T.K_VERBOSITY_LEN)) {
     if (nt != 3 && nt != 4) return error(c);
     noreplyMaybe(c);
@@ -462,9 +464,11 @@ function stats(c: usize): i32 {
     return R_PROGRESS;
   }
   if (tis(1, T.K_DETAIL, T.K_DETAIL_LEN)) return fail(c, T.E_DETAIL, T.E_DETAIL_LEN);
+  // size histograms are not kept: what memcached says while they are disabled
+  if (tis(1, T.K_SIZES, T.K_SIZES_LEN)) return fail(c, T.T_SIZES_DISABLED, T.T_SIZES_DISABLED_LEN);
   if (
     tis(1, T.K_SETTINGS, T.K_SETTINGS_LEN) || tis(1, T.K_ITEMS, T.K_ITEMS_LEN) ||
-    tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_SIZES, T.K_SIZES_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)
+    tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)
   ) {
     // not reported (see README): an empty list keeps clients that parse it working
     say(c, T.T_END, T.T_END_LEN);

@@ -458,15 +458,28 @@ function statCmd(c: usize, key: usize, keylen: u32): i32 {
     outCommit(c, p, n + HDR);
     return R_PROGRESS;
   }
-  if (<usize>keylen == T.K_RESET_LEN && bytesEqK(key, T.K_RESET, keylen)) {
+  // memcached matches "reset" and "settings" as prefixes (strncmp), the groups exactly;
+  // "conns" is ASCII-only there (Not found)
+  if (<usize>keylen >= T.K_RESET_LEN && bytesEqK(key, T.K_RESET, <u32>T.K_RESET_LEN)) {
     S.statsReset();
     respond(c, ST_OK, 0);
     return R_PROGRESS;
   }
+  if (isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN)) {
+    // size histograms are not kept: what memcached says while they are disabled
+    const kl = <u32>T.K_SIZES_STATUS_LEN;
+    const vl = <u32>T.K_DISABLED_LEN;
+    const p = outReserve(c, 2 * HDR + kl + vl);
+    hdr(c, p, kl, 0, ST_OK, kl + vl, 0);
+    memory.copy(p + HDR, T.K_SIZES_STATUS, kl);
+    memory.copy(p + HDR + kl, T.K_DISABLED, vl);
+    hdr(c, p + HDR + kl + vl, 0, 0, ST_OK, 0, 0);
+    outCommit(c, p, 2 * HDR + kl + vl);
+    return R_PROGRESS;
+  }
   if (
-    isKey(key, keylen, T.K_SETTINGS, T.K_SETTINGS_LEN) || isKey(key, keylen, T.K_ITEMS, T.K_ITEMS_LEN) ||
-    isKey(key, keylen, T.K_SLABS, T.K_SLABS_LEN) || isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN) ||
-    isKey(key, keylen, T.K_CONNS, T.K_CONNS_LEN)
+    (<usize>keylen >= T.K_SETTINGS_LEN && bytesEqK(key, T.K_SETTINGS, <u32>T.K_SETTINGS_LEN)) ||
+    isKey(key, keylen, T.K_ITEMS, T.K_ITEMS_LEN) || isKey(key, keylen, T.K_SLABS, T.K_SLABS_LEN)
   ) {
     respond(c, ST_OK, 0); // groups not reported: just the terminating packet (as ASCII's END)
     return R_PROGRESS;

@@ -316,10 +316,13 @@ const ascii: [string, string, Opts?][] = [
     { segs: [0], sentinel: false },
   ],
   ["line over 2048 bytes with a newline", "bogus " + "x".repeat(3000) + "\r\nversion\r\n", { segs: [0] }],
-  ["line over 4096 bytes with a newline", "bogus " + "x".repeat(5000) + "\r\nversion\r\n", { segs: [0] }],
   // ---- stats (the full list is compared by shape below)
   ["stats: bad sub-commands", "stats detail\r\nstats foo\r\nstats reset x\r\n"],
   ["stats reset", "set a 0 0 1\r\nx\r\nstats reset\r\n"],
+  ["stats sizes (not kept: disabled)", "stats sizes\r\nstats sizes x\r\n"],
+  ["stats items, empty", "stats items\r\n"],
+  ["shutdown (not enabled)", "shutdown\r\nshutdown graceful\r\nshutdown noreply\r\nshutdown a b c d e f\r\n"],
+  ["debug commands memcached refuses too", "misbehave\r\ndebugtime 1\r\n"],
 ];
 
 for (const [name, s, o] of ascii)
@@ -747,7 +750,13 @@ const binary: [string, Buffer][] = [
       NOOP(),
     ]),
   ],
-  ["stat: settings", Buffer.concat([req(0x10, { key: "settings" }), NOOP()])],
+  ["stat: sizes", Buffer.concat([req(0x10, { key: "sizes" }), NOOP()])],
+  ["stat: items, empty", Buffer.concat([req(0x10, { key: "items" }), NOOP()])],
+  ["stat: conns (ASCII only)", Buffer.concat([req(0x10, { key: "conns" }), NOOP()])],
+  [
+    "stat: reset as a prefix",
+    Buffer.concat([req(0x10, { key: "resetx" }), req(0x10, { key: "sizesx" }), NOOP()]),
+  ],
   ["stat: detail", Buffer.concat([req(0x10, { key: "detail" }), NOOP()])],
   ["bad magic 0x00", Buffer.concat([req(0x0a, { magic: 0x00 }), NOOP()])],
   ["bad magic after a request", Buffer.concat([req(0x00, { key: "a" }), req(0x0a, { magic: 0x79 })])],
