@@ -48,21 +48,29 @@ let line: usize = 0;
   return tl(i) == kl && bytesEq(tp(i), k, kl);
 }
 
-function tokenize(len: usize): void {
+/** Splits the line at spaces; returns its length up to a NUL byte (memcached takes the
+ * line as a C string, so a NUL ends it). */
+function tokenize(len: usize): usize {
   ntok = 0;
   let i: usize = 0;
-  while (i < len) {
+  while (true) {
     while (i < len && load<u8>(line + i) == 32) i++;
-    if (i >= len) break;
+    if (i >= len) return len;
+    if (load<u8>(line + i) == 0) return i;
     const s = i;
     if (ntok == MAX_TOKENS - 1) {
       // the rest of the line is one last token, as memcached leaves it
+      while (i < len && load<u8>(line + i) != 0) i++;
       store<u32>(toks + (<usize>ntok << 3), <u32>s);
-      store<u32>(toks + (<usize>ntok << 3), <u32>(len - s), 4);
+      store<u32>(toks + (<usize>ntok << 3), <u32>(i - s), 4);
       ntok++;
-      return;
+      return i;
     }
-    while (i < len && load<u8>(line + i) != 32) i++;
+    let b = load<u8>(line + i);
+    while (b != 32 && b != 0) {
+      i++;
+      b = i < len ? load<u8>(line + i) : 32;
+    }
     store<u32>(toks + (<usize>ntok << 3), <u32>s);
     store<u32>(toks + (<usize>ntok << 3), <u32>(i - s), 4);
     ntok++;
@@ -141,7 +149,7 @@ function startsWithGet(p: usize, n: u32): bool {
 }
 
 function command(c: usize, len: usize, resume: u32): i32 {
-  tokenize(len);
+  len = tokenize(len);
   store<u32>(c, 0, C_NOREPLY);
   const nt = ntok + 1; // memcached's count, with its terminating empty token
   if (ntok == 0) {
@@ -376,7 +384,7 @@ function delta(c: usize, incr: bool): i32 {
   noreplyMaybe(c);
   if (tl(1) > <usize>KEY_MAX) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
   if (!parseU64(tp(2), tl(2)) || (negSeen && <i64>parsedU64 < 0)) return fail(c, T.E_DELTA, T.E_DELTA_LEN);
-  const r = itemDelta(tp(1), <u32>tl(1), incr, parsedU64);
+  const r = itemDelta(tp(1), <u32>tl(1), incr, parsedU64, 0);
   if (r == DELTA_OK) {
     S.statDelta(incr, true);
     if (load<u32>(c, C_NOREPLY) != 0) return R_PROGRESS;

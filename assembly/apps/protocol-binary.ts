@@ -9,7 +9,7 @@ import {
 import * as T from "./mc-text";
 import {
   KEY_MAX, OP_SET, OP_ADD, OP_REPLACE, OP_APPEND, OP_PREPEND, ST_STORED, ST_NOT_STORED, ST_EXISTS, ST_NOT_FOUND,
-  ALLOC_TOO_LARGE, DELTA_OK, DELTA_NOT_FOUND, DELTA_NON_NUMERIC, allocError,
+  ALLOC_TOO_LARGE, DELTA_OK, DELTA_NOT_FOUND, DELTA_NON_NUMERIC, DELTA_EXISTS, allocError, storedItem,
   itemGet, itemAlloc, itemData, itemNbytes, itemFlags, itemCas, itemKey, itemNkey, storeItem, itemDelete, itemDelta,
   itemTouch, itemUnlink, itemCreateNumber, storeFlush, realtime, deltaValue, deltaItem, lastGetExpired, lastGetFlushed,
 } from "./store";
@@ -217,7 +217,7 @@ export function binaryStep(c: usize): i32 {
     }
     case OPC_INCR:
     case OPC_DECR:
-      return deltaCmd(c, op == OPC_INCR, key, keylen, ext);
+      return deltaCmd(c, op == OPC_INCR, key, keylen, ext, cas);
     case OPC_QUIT:
       if (!quiet) respond(c, ST_OK, 0);
       return R_CLOSE;
@@ -387,7 +387,7 @@ function dataStep(c: usize): i32 {
   if (reqCas != 0) S.statCas(r == ST_STORED ? 0 : r == ST_NOT_FOUND ? 1 : 2);
   quiet = load<u32>(c, C_NOREPLY) != 0;
   if (r == ST_STORED) {
-    if (!quiet) respond(c, ST_OK, storedCas(it));
+    if (!quiet) respond(c, ST_OK, itemCas(storedItem));
   } else if (r == ST_EXISTS) respondError(c, ST_EEXISTS);
   else if (r == ST_NOT_FOUND) respondError(c, ST_ENOENT);
   else if (op == OP_ADD) respondError(c, ST_EEXISTS);
@@ -396,19 +396,14 @@ function dataStep(c: usize): i32 {
   return R_PROGRESS;
 }
 
-/** The cas of what was stored (append/prepend store a merged copy, found by key). */
-function storedCas(it: usize): u64 {
-  const cur = itemGet(itemKey(it), itemNkey(it));
-  return cur != 0 ? itemCas(cur) : 0;
-}
 
-function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize): i32 {
+
+function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize, cas: u64): i32 {
   const delta = be64(ext);
   const initial = be64(ext + 8);
   const exptime = be32(ext + 16);
-  const r = itemDelta(key, keylen, incr, delta);
+  const r = itemDelta(key, keylen, incr, delta, cas);
   let value: u64 = 0;
-  let cas: u64 = 0;
   if (r == DELTA_OK) {
     S.statDelta(incr, true);
     value = deltaValue;
@@ -428,6 +423,9 @@ function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize):
     cas = itemCas(it);
   } else if (r == DELTA_NON_NUMERIC) {
     respondError(c, ST_DELTA_BADVAL);
+    return R_PROGRESS;
+  } else if (r == DELTA_EXISTS) {
+    respondError(c, ST_EEXISTS);
     return R_PROGRESS;
   } else {
     respondError(c, ST_ENOMEM);

@@ -190,6 +190,26 @@ const ascii: [string, string, Opts?][] = [
     "cas: after a touch and an append",
     "set c 0 0 1\r\nx\r\ntouch c 0\r\ngets c\r\nappend c 0 0 1\r\ny\r\ngets c\r\ncas c 0 0 1 3\r\nz\r\n",
   ],
+  ["set: noreply look-alikes answer", "set a 0 0 1 norepl\r\nx\r\nset a 0 0 1 NOREPLY\r\ny\r\nget a\r\n"],
+  [
+    "set: numbers with leading zeros, hex",
+    "set a 007 00 01\r\nx\r\nget a\r\nset a 0x1 0 1\r\nx\r\nset a 0 0 0x1\r\nx\r\nget a\r\n",
+  ],
+  ["set: too many tokens", "set a 0 0 1 noreply " + "x ".repeat(30) + "\r\nget a\r\n"],
+  [
+    "append past the item size limit",
+    "set a 0 0 600000\r\n" +
+      "a".repeat(600000) +
+      "\r\nappend a 0 0 600000\r\n" +
+      "b".repeat(600000) +
+      "\r\nget b\r\n",
+    { segs: [0, 1460] },
+  ],
+  [
+    "separators: tab, CR inside, NUL",
+    "set a 0 0 1\r\nx\r\nget\ta\r\nget a\rb\r\nget a\0b\r\nset\tb 0 0 1\r\nx\r\n",
+  ],
+  ["keys with high bytes", "set \xff\xfe 0 0 1\r\nx\r\nget \xff\xfe\r\n"],
   // ---- keys
   ["key length 250", `set ${K250} 0 0 1\r\nx\r\nget ${K250}\r\ngets ${K250}\r\ndelete ${K250}\r\n`],
   ["key length 251: set", `set ${K251} 0 0 1\r\nx\r\nversion\r\n`],
@@ -260,6 +280,10 @@ const ascii: [string, string, Opts?][] = [
   [
     "incr/decr: length changes",
     "set m 0 0 2\r\n99\r\nincr m 1\r\ngets m\r\ndecr m 91\r\ngets m\r\nset w 3 0 4\r\n7   \r\nincr w 100000\r\ngets w\r\n",
+  ],
+  [
+    "incr/decr: leading zeros keep the length",
+    "set z 0 0 3\r\n007\r\nincr z 1\r\nget z\r\nset t 0 0 2\r\n10\r\ndecr t 1\r\nget t\r\nincr t 91\r\nget t\r\n",
   ],
   [
     "incr/decr: noreply",
@@ -747,6 +771,41 @@ const binary: [string, Buffer][] = [
       req(0x24, { key: "zz", extras: ext([0, 4]) }),
       req(0x1c, { key: "t", extras: ext([-1, 4]) }),
       req(0x00, { key: "t" }),
+      NOOP(),
+    ]),
+  ],
+  [
+    "incr/decr with a cas",
+    Buffer.concat([
+      req(0x01, { key: "n", extras: setx(0, 0), value: "5" }),
+      req(0x05, { key: "n", extras: incx(1, 0, 0), cas: 999n }),
+      req(0x05, { key: "n", extras: incx(1, 0, 0), cas: 1n }),
+      req(0x06, { key: "n", extras: incx(1, 0, 0), cas: 2n }),
+      req(0x15, { key: "n", extras: incx(1, 0, 0), cas: 7n }),
+      req(0x05, { key: "zz", extras: incx(1, 4, 0), cas: 7n }),
+      req(0x00, { key: "n" }),
+      NOOP(),
+    ]),
+  ],
+  [
+    "datatype and vbucket fields set",
+    Buffer.concat(
+      [req(0x01, { key: "a", extras: setx(0, 0), value: "x" }), req(0x00, { key: "a" }), NOOP()].map((r) => {
+        r[5] = 1;
+        r.writeUInt16BE(0x1234, 6);
+        return r;
+      }),
+    ),
+  ],
+  [
+    "empty value, relative and absolute expiry",
+    Buffer.concat([
+      req(0x01, { key: "e", extras: setx(1, 0), value: "" }),
+      req(0x00, { key: "e" }),
+      req(0x01, { key: "p", extras: setx(0, 2592001), value: "x" }),
+      req(0x00, { key: "p" }),
+      req(0x01, { key: "r", extras: setx(0, 2592000), value: "x" }),
+      req(0x00, { key: "r" }),
       NOOP(),
     ]),
   ],
