@@ -178,6 +178,9 @@ export const K_SIZES_STATUS_LEN: usize = 12;
 // 'disabled'
 export const K_DISABLED = memory.data<u8>([100, 105, 115, 97, 98, 108, 101, 100]);
 export const K_DISABLED_LEN: usize = 8;
+// 'sizes_disable'
+export const K_SIZES_DISABLE = memory.data<u8>([115, 105, 122, 101, 115, 95, 100, 105, 115, 97, 98, 108, 101]);
+export const K_SIZES_DISABLE_LEN: usize = 13;
 // 'Not found'
 export const B_NOT_FOUND = memory.data<u8>([78, 111, 116, 32, 102, 111, 117, 110, 100]);
 export const B_NOT_FOUND_LEN: usize = 9;

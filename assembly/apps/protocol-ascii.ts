@@ -474,6 +474,8 @@ function stats(c: usize): i32 {
   if (tis(1, T.K_DETAIL, T.K_DETAIL_LEN)) return fail(c, T.E_DETAIL, T.E_DETAIL_LEN);
   // size histograms are not kept: what memcached says while they are disabled
   if (tis(1, T.K_SIZES, T.K_SIZES_LEN)) return fail(c, T.T_SIZES_DISABLED, T.T_SIZES_DISABLED_LEN);
+  // (memcached answers sizes_disable without END)
+  if (tis(1, T.K_SIZES_DISABLE, T.K_SIZES_DISABLE_LEN)) return fail(c, T.T_SIZES_DISABLED, T.T_SIZES_DISABLED_LEN - 5);
   if (
     tis(1, T.K_SETTINGS, T.K_SETTINGS_LEN) || tis(1, T.K_ITEMS, T.K_ITEMS_LEN) ||
     tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)

@@ -463,16 +463,19 @@ function statCmd(c: usize, key: usize, keylen: u32): i32 {
     respond(c, ST_OK, 0);
     return R_PROGRESS;
   }
-  if (isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN)) {
+  const sizes = isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN);
+  if (sizes || isKey(key, keylen, T.K_SIZES_DISABLE, T.K_SIZES_DISABLE_LEN)) {
     // size histograms are not kept: what memcached says while they are disabled
+    // (sizes_disable without the terminating packet, as memcached)
     const kl = <u32>T.K_SIZES_STATUS_LEN;
     const vl = <u32>T.K_DISABLED_LEN;
-    const p = outReserve(c, 2 * HDR + kl + vl);
+    const n = HDR + kl + vl + (sizes ? HDR : 0);
+    const p = outReserve(c, n);
     hdr(c, p, kl, 0, ST_OK, kl + vl, 0);
     memory.copy(p + HDR, T.K_SIZES_STATUS, kl);
     memory.copy(p + HDR + kl, T.K_DISABLED, vl);
-    hdr(c, p + HDR + kl + vl, 0, 0, ST_OK, 0, 0);
-    outCommit(c, p, 2 * HDR + kl + vl);
+    if (sizes) hdr(c, p + HDR + kl + vl, 0, 0, ST_OK, 0, 0);
+    outCommit(c, p, n);
     return R_PROGRESS;
   }
   if (
