@@ -356,6 +356,43 @@ const ascii: [string, string, Opts?][] = [
 for (const [name, s, o] of ascii)
   mtest(`ascii ${name}: same bytes as memcached`, () => same(name, b(s), o?.segs, o?.sentinel));
 
+mtest("ascii expiry and delayed flush as time passes (2 x 2.2 s)", async () => {
+  // memcached's clock ticks once a second: expiring after 1 s and alive until 5 s are
+  // both clear after 2.2 s, whatever the phase of its tick. The app's clock is moved
+  // by the same amount between the same chunks.
+  const timed = async (name: string, parts: (string | number)[]) => {
+    const chunks = parts.map((p) => (typeof p === "number" ? p : b(p)));
+    const srv = await startMemcached();
+    let real: { out: Buffer; closed: boolean };
+    try {
+      real = await exchange(srv.port, [...chunks, SENTINEL_ASCII], 150, complete);
+    } finally {
+      await srv.stop();
+    }
+    const d = new Driver(APP.memcached, { appBytes: 48 << 20, stagingBytes: 16 << 20 }, 1 << 30);
+    const c = d.open();
+    for (const ch of [...chunks, SENTINEL_ASCII]) {
+      if (typeof ch === "number") d.nowUs += ch * 1000;
+      else d.recv(c, ch);
+      d.settle();
+    }
+    const a = norm(d.output(c));
+    const r = norm(real.out);
+    assert.ok(a === r, `${name}:\n app  ${show(a, r)}\n real ${show(r, a)}`);
+  };
+  await timed("expiry", [
+    "set a 0 1 1\r\nx\r\nset b 0 5 1\r\ny\r\nset c 0 0 1\r\nz\r\nset t 0 0 1\r\nt\r\ntouch t 1\r\n" +
+      "set g 0 0 1\r\ng\r\ngat 1 g\r\nset n 0 1 1\r\n5\r\n",
+    2200,
+    "get a b c t g\r\nincr n 1\r\ntouch a 10\r\nadd a 0 0 1\r\nA\r\nget a\r\n",
+  ]);
+  await timed("flush_all with a delay", [
+    "set a 0 0 1\r\nx\r\nflush_all 2\r\nget a\r\nset b 0 0 1\r\ny\r\n",
+    2200,
+    "get a b\r\nset c 0 0 1\r\nz\r\nget c\r\n",
+  ]);
+});
+
 mtest("ascii multi-get lines longer than the input buffer (1500 keys, 13 KB)", async () => {
   let sets = "";
   const keys: string[] = [];
