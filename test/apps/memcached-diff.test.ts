@@ -150,6 +150,8 @@ const ascii: [string, string, Opts?][] = [
   ],
   ["set: negative length noreply", "set f 0 0 -1 noreply\r\nget f\r\n"],
   ["set: data block short (eats the next line)", "set a 0 0 5\r\nabc\r\nget a\r\nget a\r\n"],
+  ["set: data block missing (the next command is taken as the value)", "set a 0 0 3\r\nget a\r\nget a\r\n"],
+  ["set: data block missing, empty value expected", "set a 0 0 0\r\nget a\r\nget a\r\n"],
   ["set: data block long", "set b 0 0 3\r\nabcde\r\nget b\r\n"],
   ["set: data block long by one", "set b 0 0 3\r\nabcd\r\nget b\r\n"],
   ["set: data terminator LF only", "set b 0 0 3\r\nabc\nget b\r\nget b\r\n"],
@@ -773,6 +775,14 @@ const binary: [string, Buffer][] = [
     ]),
   ],
   ["get: empty key", Buffer.concat([req(0x00), NOOP()])],
+  [
+    "set: value cut short by the end of the stream",
+    (() => {
+      const r = req(0x01, { key: "a", extras: setx(0, 0), value: "abc" });
+      r.writeUInt32BE(8 + 1 + 40, 8); // announces 40 bytes of value, 3 follow (then the sentinel)
+      return r;
+    })(),
+  ],
   ["getq: empty key", Buffer.concat([req(0x09), NOOP()])],
   ["get: with a value in the body", Buffer.concat([req(0x00, { key: "a", value: "zz" }), NOOP()])],
   [
