@@ -1,9 +1,9 @@
 // Tests that need an external program as their oracle (memcached, tshark...). When
-// it is absent they must not pass: under CI=true (CI installs every oracle) the
-// suite gets one failing test naming what is missing (CI set, other than "false" or
-// "0"); elsewhere a `note:` line is
-// printed and the tests are registered as skipped, so uvu counts them as neither
-// passed nor failed (test/run.mjs shows the skipped count beside the note).
+// it is absent they must not pass: under CI (CI set to anything but "", "false" or
+// "0"; CI installs every oracle) the suite gets one failing test naming what is
+// missing; elsewhere a `note:` line is printed and the tests are registered as
+// skipped, so uvu counts them as neither passed nor failed (test/run.mjs shows the
+// skipped count beside the note).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 
