@@ -247,10 +247,10 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
     const k = line + pos;
     while (pos < len && load<u8>(line + pos) != 32) pos++;
     const kl = <u32>(line + pos - k);
+    // gat/gats count as touches only (cmd_touch, touch_hits/misses), as memcached 1.6.18
     let it: usize;
     if (isTouch) {
       S.statCmdTouch();
-      S.statCmdGet();
       it = itemTouch(k, kl, exptime);
       S.statTouch(it != 0);
     } else {
@@ -258,10 +258,11 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
       it = itemGet(k, kl);
     }
     if (it == 0) {
-      S.statGetMiss(lastGetExpired, lastGetFlushed);
+      if (isTouch) S.statGone(lastGetExpired, lastGetFlushed);
+      else S.statGetMiss(lastGetExpired, lastGetFlushed);
       continue;
     }
-    S.statGetHit();
+    if (!isTouch) S.statGetHit();
     const p = outReserve(c, 320);
     let n = put(p, T.T_VALUE, T.T_VALUE_LEN);
     memory.copy(p + n, k, kl);
@@ -426,6 +427,7 @@ function touch(c: usize): i32 {
   S.statCmdTouch();
   const it = itemTouch(tp(1), <u32>tl(1), realtime(parsedI32));
   S.statTouch(it != 0);
+  if (it == 0) S.statGone(lastGetExpired, lastGetFlushed);
   if (it != 0) say(c, T.T_TOUCHED, T.T_TOUCHED_LEN);
   else say(c, T.T_NOT_FOUND, T.T_NOT_FOUND_LEN);
   return R_PROGRESS;

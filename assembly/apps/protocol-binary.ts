@@ -308,9 +308,9 @@ function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
 function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool, exptime: u32): i32 {
   let it: usize;
   const op = <u8>load<u32>(c, C_OPCODE);
+  // touch/gat count as touches only, as memcached 1.6.18
   if (isTouch) {
     S.statCmdTouch();
-    S.statCmdGet();
     it = itemTouch(key, keylen, realtime(<i64>exptime)); // unsigned on the wire: no past times
     S.statTouch(it != 0);
   } else {
@@ -318,7 +318,8 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
     it = itemGet(key, keylen);
   }
   if (it == 0) {
-    S.statGetMiss(lastGetExpired, lastGetFlushed);
+    if (isTouch) S.statGone(lastGetExpired, lastGetFlushed);
+    else S.statGetMiss(lastGetExpired, lastGetFlushed);
     if (quiet) return R_PROGRESS;
     if (withKey) {
       const p = outReserve(c, HDR + keylen);
@@ -328,7 +329,7 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
     } else respondError(c, ST_ENOENT);
     return R_PROGRESS;
   }
-  S.statGetHit();
+  if (!isTouch) S.statGetHit();
   const nb = op == OPC_TOUCH ? 0 : itemNbytes(it);
   const kl = withKey ? keylen : 0;
   const p = outReserve(c, HDR + 4 + kl);
@@ -409,8 +410,9 @@ function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize, 
     value = deltaValue;
     cas = itemCas(deltaItem);
   } else if (r == DELTA_NOT_FOUND) {
-    S.statDelta(incr, false);
+    // a miss counts only when no item is created, as memcached's binary incr
     if (exptime == 0xffffffff) {
+      S.statDelta(incr, false);
       respondError(c, ST_ENOENT);
       return R_PROGRESS;
     }
