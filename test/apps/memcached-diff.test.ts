@@ -577,7 +577,10 @@ const EXACT = [
 ];
 
 mtest("stats: touches of expired and flushed items count get_expired / get_flushed, not misses", async () => {
-  // (memcached's LRU crawler off, so it cannot reap those items first)
+  // memcached's LRU crawler and maintainer off, so no background thread reaps those
+  // items first (its allocations then reap expired items at the LRU tail, but each
+  // expired item here is looked up before the next allocation, and nothing is
+  // allocated between the flush and the touches)
   const s = b(
     "set x 0 -1 1\r\nx\r\ngat 0 x\r\nset y 0 -1 1\r\ny\r\ntouch y 0\r\nset z 0 -1 1\r\nz\r\nget z\r\n" +
       "set f 0 0 1\r\nf\r\nset g 0 0 1\r\ng\r\nflush_all\r\ntouch f 0\r\ngats 0 g\r\nstats\r\n",
