@@ -40,6 +40,10 @@ export function statsReset(): void {
 
 export function statGetMiss(expired: bool, flushed: bool): void {
   sGetMisses++;
+  statGone(expired, flushed);
+}
+/** A lookup found its item expired or flushed (touches count these too, not misses). */
+export function statGone(expired: bool, flushed: bool): void {
   if (expired) sGetExpired++;
   if (flushed) sGetFlushed++;
 }

@@ -163,6 +163,24 @@ export const K_SIZES_LEN: usize = 5;
 // 'conns'
 export const K_CONNS = memory.data<u8>([99, 111, 110, 110, 115]);
 export const K_CONNS_LEN: usize = 5;
+// 'ERROR: shutdown not enabled\r\n'
+export const E_SHUTDOWN = memory.data<u8>([69, 82, 82, 79, 82, 58, 32, 115, 104, 117, 116, 100, 111, 119, 110, 32, 110, 111, 116, 32, 101, 110, 97, 98, 108, 101, 100, 13, 10]);
+export const E_SHUTDOWN_LEN: usize = 29;
+// 'STAT sizes_status disabled\r\nEND\r\n'
+export const T_SIZES_DISABLED = memory.data<u8>([83, 84, 65, 84, 32, 115, 105, 122, 101, 115, 95, 115, 116, 97, 116, 117, 115, 32, 100, 105, 115, 97, 98, 108, 101, 100, 13, 10, 69, 78, 68, 13, 10]);
+export const T_SIZES_DISABLED_LEN: usize = 33;
+// 'shutdown'
+export const K_SHUTDOWN = memory.data<u8>([115, 104, 117, 116, 100, 111, 119, 110]);
+export const K_SHUTDOWN_LEN: usize = 8;
+// 'sizes_status'
+export const K_SIZES_STATUS = memory.data<u8>([115, 105, 122, 101, 115, 95, 115, 116, 97, 116, 117, 115]);
+export const K_SIZES_STATUS_LEN: usize = 12;
+// 'disabled'
+export const K_DISABLED = memory.data<u8>([100, 105, 115, 97, 98, 108, 101, 100]);
+export const K_DISABLED_LEN: usize = 8;
+// 'sizes_disable'
+export const K_SIZES_DISABLE = memory.data<u8>([115, 105, 122, 101, 115, 95, 100, 105, 115, 97, 98, 108, 101]);
+export const K_SIZES_DISABLE_LEN: usize = 13;
 // 'Not found'
 export const B_NOT_FOUND = memory.data<u8>([78, 111, 116, 32, 102, 111, 117, 110, 100]);
 export const B_NOT_FOUND_LEN: usize = 9;

@@ -48,21 +48,29 @@ let line: usize = 0;
   return tl(i) == kl && bytesEq(tp(i), k, kl);
 }
 
-function tokenize(len: usize): void {
+/** Splits the line at spaces; returns its length up to a NUL byte (memcached takes the
+ * line as a C string, so a NUL ends it). */
+function tokenize(len: usize): usize {
   ntok = 0;
   let i: usize = 0;
-  while (i < len) {
+  while (true) {
     while (i < len && load<u8>(line + i) == 32) i++;
-    if (i >= len) break;
+    if (i >= len) return len;
+    if (load<u8>(line + i) == 0) return i;
     const s = i;
     if (ntok == MAX_TOKENS - 1) {
       // the rest of the line is one last token, as memcached leaves it
+      while (i < len && load<u8>(line + i) != 0) i++;
       store<u32>(toks + (<usize>ntok << 3), <u32>s);
-      store<u32>(toks + (<usize>ntok << 3), <u32>(len - s), 4);
+      store<u32>(toks + (<usize>ntok << 3), <u32>(i - s), 4);
       ntok++;
-      return;
+      return i;
     }
-    while (i < len && load<u8>(line + i) != 32) i++;
+    let b = load<u8>(line + i);
+    while (b != 32 && b != 0) {
+      i++;
+      b = i < len ? load<u8>(line + i) : 32;
+    }
     store<u32>(toks + (<usize>ntok << 3), <u32>s);
     store<u32>(toks + (<usize>ntok << 3), <u32>(i - s), 4);
     ntok++;
@@ -141,7 +149,7 @@ function startsWithGet(p: usize, n: u32): bool {
 }
 
 function command(c: usize, len: usize, resume: u32): i32 {
-  tokenize(len);
+  len = tokenize(len);
   store<u32>(c, 0, C_NOREPLY);
   const nt = ntok + 1; // memcached's count, with its terminating empty token
   if (ntok == 0) {
@@ -181,13 +189,14 @@ function command(c: usize, len: usize, resume: u32): i32 {
     return R_PROGRESS;
   }
   if (tis(0, T.K_QUIT, T.K_QUIT_LEN)) return R_CLOSE;
+  // memcached without -A refuses shutdown with this (whatever follows, noreply too)
+  if (tis(0, T.K_SHUTDOWN, T.K_SHUTDOWN_LEN)) return fail(c, T.E_SHUTDOWN, T.E_SHUTDOWN_LEN);
   if (tis(0, T.K_VERBOSITY, T.K_VERBOSITY_LEN)) {
     if (nt != 3 && nt != 4) return error(c);
     noreplyMaybe(c);
-    if (!parseU64(tp(1), tl(1)) || (negSeen && <i64>parsedU64 < 0)) {
-      store<u32>(c, 0, C_NOREPLY);
-      say(c, T.E_FORMAT, T.E_FORMAT_LEN);
-    } else say(c, T.T_OK, T.T_OK_LEN);
+    // (noreply silences the error too, as memcached's out_string does)
+    if (!parseU64(tp(1), tl(1)) || (negSeen && <i64>parsedU64 < 0)) say(c, T.E_FORMAT, T.E_FORMAT_LEN);
+    else say(c, T.T_OK, T.T_OK_LEN);
     return R_PROGRESS;
   }
   // memcached hangs up on what looks like an HTTP request
@@ -238,10 +247,10 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
     const k = line + pos;
     while (pos < len && load<u8>(line + pos) != 32) pos++;
     const kl = <u32>(line + pos - k);
+    // gat/gats count as touches only (cmd_touch, touch_hits/misses), as memcached 1.6.18
     let it: usize;
     if (isTouch) {
       S.statCmdTouch();
-      S.statCmdGet();
       it = itemTouch(k, kl, exptime);
       S.statTouch(it != 0);
     } else {
@@ -249,10 +258,11 @@ function getCmd(c: usize, len: usize, resume: u32, withCas: bool, isTouch: bool)
       it = itemGet(k, kl);
     }
     if (it == 0) {
-      S.statGetMiss(lastGetExpired, lastGetFlushed);
+      if (isTouch) S.statGone(lastGetExpired, lastGetFlushed);
+      else S.statGetMiss(lastGetExpired, lastGetFlushed);
       continue;
     }
-    S.statGetHit();
+    if (!isTouch) S.statGetHit();
     const p = outReserve(c, 320);
     let n = put(p, T.T_VALUE, T.T_VALUE_LEN);
     memory.copy(p + n, k, kl);
@@ -375,7 +385,7 @@ function delta(c: usize, incr: bool): i32 {
   noreplyMaybe(c);
   if (tl(1) > <usize>KEY_MAX) return fail(c, T.E_FORMAT, T.E_FORMAT_LEN);
   if (!parseU64(tp(2), tl(2)) || (negSeen && <i64>parsedU64 < 0)) return fail(c, T.E_DELTA, T.E_DELTA_LEN);
-  const r = itemDelta(tp(1), <u32>tl(1), incr, parsedU64);
+  const r = itemDelta(tp(1), <u32>tl(1), incr, parsedU64, 0);
   if (r == DELTA_OK) {
     S.statDelta(incr, true);
     if (load<u32>(c, C_NOREPLY) != 0) return R_PROGRESS;
@@ -417,6 +427,7 @@ function touch(c: usize): i32 {
   S.statCmdTouch();
   const it = itemTouch(tp(1), <u32>tl(1), realtime(parsedI32));
   S.statTouch(it != 0);
+  if (it == 0) S.statGone(lastGetExpired, lastGetFlushed);
   if (it != 0) say(c, T.T_TOUCHED, T.T_TOUCHED_LEN);
   else say(c, T.T_NOT_FOUND, T.T_NOT_FOUND_LEN);
   return R_PROGRESS;
@@ -463,9 +474,13 @@ function stats(c: usize): i32 {
     return R_PROGRESS;
   }
   if (tis(1, T.K_DETAIL, T.K_DETAIL_LEN)) return fail(c, T.E_DETAIL, T.E_DETAIL_LEN);
+  // size histograms are not kept: what memcached says while they are disabled
+  if (tis(1, T.K_SIZES, T.K_SIZES_LEN)) return fail(c, T.T_SIZES_DISABLED, T.T_SIZES_DISABLED_LEN);
+  // (memcached answers sizes_disable without END)
+  if (tis(1, T.K_SIZES_DISABLE, T.K_SIZES_DISABLE_LEN)) return fail(c, T.T_SIZES_DISABLED, T.T_SIZES_DISABLED_LEN - 5);
   if (
     tis(1, T.K_SETTINGS, T.K_SETTINGS_LEN) || tis(1, T.K_ITEMS, T.K_ITEMS_LEN) ||
-    tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_SIZES, T.K_SIZES_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)
+    tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)
   ) {
     // not reported (see README): an empty list keeps clients that parse it working
     say(c, T.T_END, T.T_END_LEN);

@@ -9,7 +9,7 @@ import {
 import * as T from "./mc-text";
 import {
   KEY_MAX, OP_SET, OP_ADD, OP_REPLACE, OP_APPEND, OP_PREPEND, ST_STORED, ST_NOT_STORED, ST_EXISTS, ST_NOT_FOUND,
-  ALLOC_TOO_LARGE, DELTA_OK, DELTA_NOT_FOUND, DELTA_NON_NUMERIC, allocError,
+  ALLOC_TOO_LARGE, DELTA_OK, DELTA_NOT_FOUND, DELTA_NON_NUMERIC, DELTA_EXISTS, allocError, storedItem,
   itemGet, itemAlloc, itemData, itemNbytes, itemFlags, itemCas, itemKey, itemNkey, storeItem, itemDelete, itemDelta,
   itemTouch, itemUnlink, itemCreateNumber, storeFlush, realtime, deltaValue, deltaItem, lastGetExpired, lastGetFlushed,
 } from "./store";
@@ -65,6 +65,9 @@ const OPC_GAT: u8 = 0x1d;
 const OPC_GATQ: u8 = 0x1e;
 const OPC_GATK: u8 = 0x23;
 const OPC_GATKQ: u8 = 0x24;
+const OPC_SASL_LIST: u8 = 0x20;
+const OPC_SASL_AUTH: u8 = 0x21;
+const OPC_SASL_STEP: u8 = 0x22;
 
 @inline function be16(p: usize): u32 {
   return <u32>bswap<u16>(load<u16>(p));
@@ -170,21 +173,27 @@ export function binaryStep(c: usize): i32 {
   store<u32>(c, load<u32>(h, 12), C_OPAQUE);
   const op = baseOp(opcode);
   store<u32>(c, quiet ? 1 : 0, C_NOREPLY);
-  if (keylen > bodylen || keylen + extlen > bodylen) return protocolError(c);
+  // memcached looks at a request once its extras and key are in: until then a bad
+  // header goes unanswered (the front is bounded here by the input buffer)
+  const front = <u32>HDR + extlen + keylen;
+  if (front <= <u32>IN_BYTES && !inFill(c, front)) return R_NEED;
+  if (keylen > bodylen || keylen + extlen > bodylen) return unknownClose(c);
+  if (keylen > KEY_MAX) return protocolError(c); // checked before the opcode
   const isStore = op == OPC_SET || op == OPC_ADD || op == OPC_REPLACE || op == OPC_APPEND || op == OPC_PREPEND;
+  if (op == OPC_SASL_LIST || op == OPC_SASL_AUTH || op == OPC_SASL_STEP) return saslCmd(c, op, keylen, extlen, bodylen);
   if (!isStore && !known(op)) {
     // Unknown command: answer and skip its body. memcached first reads extras and key,
     // then skips the whole body length again (eating into what follows); done the same
     // way so a stream stays in step with it.
     respondError(c, ST_UNKNOWN);
     store<u32>(c, 0, C_INLEN);
-    store<u32>(c, bodylen + extlen + keylen, C_SWALLOW);
+    store<u32>(c, bodylen, C_SWALLOW);
     store<u32>(c, RS_SWALLOW, C_RSTATE);
     return R_PROGRESS;
   }
   if (!valid(op, keylen, extlen, bodylen)) return protocolError(c);
-  const front = <u32>HDR + (isStore ? extlen + keylen : bodylen);
-  if (!inFill(c, front)) return R_NEED;
+  // Only extras and key are taken: stat and touch/gat do not check the body length,
+  // and memcached reads what follows their key as the next request.
   store<u32>(c, 0, C_INLEN);
   const ext = h + HDR;
   const key = ext + extlen;
@@ -208,13 +217,13 @@ export function binaryStep(c: usize): i32 {
     }
     case OPC_INCR:
     case OPC_DECR:
-      return deltaCmd(c, op == OPC_INCR, key, keylen, ext);
+      return deltaCmd(c, op == OPC_INCR, key, keylen, ext, cas);
     case OPC_QUIT:
       if (!quiet) respond(c, ST_OK, 0);
       return R_CLOSE;
     case OPC_FLUSH:
       S.statCmdFlush();
-      storeFlush(extlen == 4 ? <i64><i32>be32(ext) : 0);
+      storeFlush(extlen == 4 ? <i64>be32(ext) : 0);
       if (!quiet) respond(c, ST_OK, 0);
       return R_PROGRESS;
     case OPC_NOOP:
@@ -234,6 +243,27 @@ export function binaryStep(c: usize): i32 {
   return R_PROGRESS;
 }
 
+/** Header fields inconsistent (key or extras past the body): memcached answers
+ * "Unknown command" and closes. */
+function unknownClose(c: usize): i32 {
+  respondError(c, ST_UNKNOWN);
+  store<u32>(c, 0, C_INLEN);
+  store<u32>(c, RS_CLOSE_AFTER, C_RSTATE);
+  return R_CLOSE;
+}
+
+/** SASL (memcached without -S): well-formed requests answer "Unknown command" and
+ * their value is skipped; others are protocol errors. */
+function saslCmd(c: usize, op: u8, keylen: u32, extlen: u32, bodylen: u32): i32 {
+  const ok = op == OPC_SASL_LIST ? extlen == 0 && keylen == 0 && bodylen == 0 : extlen == 0 && keylen != 0;
+  if (!ok) return protocolError(c);
+  respondError(c, ST_UNKNOWN);
+  store<u32>(c, 0, C_INLEN);
+  store<u32>(c, bodylen - keylen, C_SWALLOW);
+  store<u32>(c, RS_SWALLOW, C_RSTATE);
+  return R_PROGRESS;
+}
+
 function known(op: u8): bool {
   return (
     op == OPC_GET || op == OPC_GETK || op == OPC_DELETE || op == OPC_INCR || op == OPC_DECR ||
@@ -244,7 +274,6 @@ function known(op: u8): bool {
 
 /** Header shape per command, as memcached checks it (a mismatch is a protocol error). */
 function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
-  if (keylen > KEY_MAX) return false;
   switch (op) {
     case OPC_SET:
     case OPC_ADD:
@@ -267,11 +296,11 @@ function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
     case OPC_FLUSH:
       return keylen == 0 && bodylen == extlen && (extlen == 0 || extlen == 4);
     case OPC_STAT:
-      return extlen == 0 && bodylen == keylen;
+      return extlen == 0;
     case OPC_TOUCH:
     case OPC_GAT:
     case OPC_GATK:
-      return extlen == 4 && keylen != 0 && bodylen == keylen + 4;
+      return extlen == 4 && keylen != 0;
   }
   return true;
 }
@@ -279,17 +308,18 @@ function valid(op: u8, keylen: u32, extlen: u32, bodylen: u32): bool {
 function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool, exptime: u32): i32 {
   let it: usize;
   const op = <u8>load<u32>(c, C_OPCODE);
+  // touch/gat count as touches only, as memcached 1.6.18
   if (isTouch) {
     S.statCmdTouch();
-    S.statCmdGet();
-    it = itemTouch(key, keylen, realtime(<i64><i32>exptime));
+    it = itemTouch(key, keylen, realtime(<i64>exptime)); // unsigned on the wire: no past times
     S.statTouch(it != 0);
   } else {
     S.statCmdGet();
     it = itemGet(key, keylen);
   }
   if (it == 0) {
-    S.statGetMiss(lastGetExpired, lastGetFlushed);
+    if (isTouch) S.statGone(lastGetExpired, lastGetFlushed);
+    else S.statGetMiss(lastGetExpired, lastGetFlushed);
     if (quiet) return R_PROGRESS;
     if (withKey) {
       const p = outReserve(c, HDR + keylen);
@@ -299,7 +329,7 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
     } else respondError(c, ST_ENOENT);
     return R_PROGRESS;
   }
-  S.statGetHit();
+  if (!isTouch) S.statGetHit();
   const nb = op == OPC_TOUCH ? 0 : itemNbytes(it);
   const kl = withKey ? keylen : 0;
   const p = outReserve(c, HDR + 4 + kl);
@@ -313,7 +343,7 @@ function getCmd(c: usize, withKey: bool, key: usize, keylen: u32, isTouch: bool,
 
 function storeCmd(c: usize, op: u8, key: usize, keylen: u32, ext: usize, extlen: u32, vlen: u32, cas: u64): i32 {
   const flags = extlen == 8 ? be32(ext) : 0;
-  const exptime = extlen == 8 ? <i64><i32>be32(ext + 4) : 0;
+  const exptime = extlen == 8 ? <i64>be32(ext + 4) : 0; // unsigned on the wire
   const sop = op == OPC_SET ? OP_SET : op == OPC_ADD ? OP_ADD : op == OPC_REPLACE ? OP_REPLACE : op == OPC_APPEND ? OP_APPEND : OP_PREPEND;
   const it = itemAlloc(key, keylen, flags, realtime(exptime), vlen);
   if (it == 0) {
@@ -358,7 +388,7 @@ function dataStep(c: usize): i32 {
   if (reqCas != 0) S.statCas(r == ST_STORED ? 0 : r == ST_NOT_FOUND ? 1 : 2);
   quiet = load<u32>(c, C_NOREPLY) != 0;
   if (r == ST_STORED) {
-    if (!quiet) respond(c, ST_OK, storedCas(it));
+    if (!quiet) respond(c, ST_OK, itemCas(storedItem));
   } else if (r == ST_EXISTS) respondError(c, ST_EEXISTS);
   else if (r == ST_NOT_FOUND) respondError(c, ST_ENOENT);
   else if (op == OP_ADD) respondError(c, ST_EEXISTS);
@@ -367,30 +397,26 @@ function dataStep(c: usize): i32 {
   return R_PROGRESS;
 }
 
-/** The cas of what was stored (append/prepend store a merged copy, found by key). */
-function storedCas(it: usize): u64 {
-  const cur = itemGet(itemKey(it), itemNkey(it));
-  return cur != 0 ? itemCas(cur) : 0;
-}
 
-function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize): i32 {
+
+function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize, cas: u64): i32 {
   const delta = be64(ext);
   const initial = be64(ext + 8);
   const exptime = be32(ext + 16);
-  const r = itemDelta(key, keylen, incr, delta);
+  const r = itemDelta(key, keylen, incr, delta, cas);
   let value: u64 = 0;
-  let cas: u64 = 0;
   if (r == DELTA_OK) {
     S.statDelta(incr, true);
     value = deltaValue;
     cas = itemCas(deltaItem);
   } else if (r == DELTA_NOT_FOUND) {
-    S.statDelta(incr, false);
+    // a miss counts only when no item is created, as memcached's binary incr
     if (exptime == 0xffffffff) {
+      S.statDelta(incr, false);
       respondError(c, ST_ENOENT);
       return R_PROGRESS;
     }
-    const it = itemCreateNumber(key, keylen, initial, realtime(<i64><i32>exptime));
+    const it = itemCreateNumber(key, keylen, initial, realtime(<i64>exptime));
     if (it == 0) {
       respondError(c, ST_ENOMEM);
       return R_PROGRESS;
@@ -399,6 +425,9 @@ function deltaCmd(c: usize, incr: boolean, key: usize, keylen: u32, ext: usize):
     cas = itemCas(it);
   } else if (r == DELTA_NON_NUMERIC) {
     respondError(c, ST_DELTA_BADVAL);
+    return R_PROGRESS;
+  } else if (r == DELTA_EXISTS) {
+    respondError(c, ST_EEXISTS);
     return R_PROGRESS;
   } else {
     respondError(c, ST_ENOMEM);
@@ -429,15 +458,31 @@ function statCmd(c: usize, key: usize, keylen: u32): i32 {
     outCommit(c, p, n + HDR);
     return R_PROGRESS;
   }
-  if (<usize>keylen == T.K_RESET_LEN && bytesEqK(key, T.K_RESET, keylen)) {
+  // memcached matches "reset" and "settings" as prefixes (strncmp), the groups exactly;
+  // "conns" is ASCII-only there (Not found)
+  if (<usize>keylen >= T.K_RESET_LEN && bytesEqK(key, T.K_RESET, <u32>T.K_RESET_LEN)) {
     S.statsReset();
     respond(c, ST_OK, 0);
     return R_PROGRESS;
   }
+  const sizes = isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN);
+  if (sizes || isKey(key, keylen, T.K_SIZES_DISABLE, T.K_SIZES_DISABLE_LEN)) {
+    // size histograms are not kept: what memcached says while they are disabled
+    // (sizes_disable without the terminating packet, as memcached)
+    const kl = <u32>T.K_SIZES_STATUS_LEN;
+    const vl = <u32>T.K_DISABLED_LEN;
+    const n = HDR + kl + vl + (sizes ? HDR : 0);
+    const p = outReserve(c, n);
+    hdr(c, p, kl, 0, ST_OK, kl + vl, 0);
+    memory.copy(p + HDR, T.K_SIZES_STATUS, kl);
+    memory.copy(p + HDR + kl, T.K_DISABLED, vl);
+    if (sizes) hdr(c, p + HDR + kl + vl, 0, 0, ST_OK, 0, 0);
+    outCommit(c, p, n);
+    return R_PROGRESS;
+  }
   if (
-    isKey(key, keylen, T.K_SETTINGS, T.K_SETTINGS_LEN) || isKey(key, keylen, T.K_ITEMS, T.K_ITEMS_LEN) ||
-    isKey(key, keylen, T.K_SLABS, T.K_SLABS_LEN) || isKey(key, keylen, T.K_SIZES, T.K_SIZES_LEN) ||
-    isKey(key, keylen, T.K_CONNS, T.K_CONNS_LEN)
+    (<usize>keylen >= T.K_SETTINGS_LEN && bytesEqK(key, T.K_SETTINGS, <u32>T.K_SETTINGS_LEN)) ||
+    isKey(key, keylen, T.K_ITEMS, T.K_ITEMS_LEN) || isKey(key, keylen, T.K_SLABS, T.K_SLABS_LEN)
   ) {
     respond(c, ST_OK, 0); // groups not reported: just the terminating packet (as ASCII's END)
     return R_PROGRESS;

@@ -38,6 +38,7 @@ export const DELTA_OK: i32 = 0;
 export const DELTA_NOT_FOUND: i32 = 1;
 export const DELTA_NON_NUMERIC: i32 = 2;
 export const DELTA_NOMEM: i32 = 3;
+export const DELTA_EXISTS: i32 = 4; // binary incr/decr with a cas that differs
 export const ALLOC_TOO_LARGE: i32 = 1;
 export const ALLOC_NOMEM: i32 = 2;
 
@@ -442,6 +443,7 @@ export function storeItem(it: usize, op: i32, reqCas: u64): i32 {
           memory.copy(d + nn, itemData(old), on);
         }
         replace(old, merged);
+        storedItem = merged;
         res = ST_STORED;
       }
     } else {
@@ -455,9 +457,13 @@ export function storeItem(it: usize, op: i32, reqCas: u64): i32 {
       res = ST_STORED;
     } else res = ST_NOT_STORED;
   }
+  if (res == ST_STORED && (load<u8>(it, 30) & IF_LINKED) != 0) storedItem = it;
   if ((load<u8>(it, 30) & IF_LINKED) == 0) itemRelease(it);
   return res;
 }
+/** The item the last storeItem() linked (it, or the merged copy for append/prepend):
+ * its cas is the answer's even when it is already expired (an absolute past time). */
+export let storedItem: usize = 0;
 
 /** delete: 0 deleted, ST_NOT_FOUND, ST_EXISTS (cas given and different). */
 export function itemDelete(k: usize, n: u32, reqCas: u64): i32 {
@@ -473,12 +479,13 @@ export function itemDelete(k: usize, n: u32, reqCas: u64): i32 {
  * at 2^64, decr stops at 0. Written in place, space padded, when it fits and no output
  * span holds the item (as memcached), else as a new item. Sets deltaValue and deltaItem.
  */
-export function itemDelta(k: usize, n: u32, incr: bool, delta: u64): i32 {
+export function itemDelta(k: usize, n: u32, incr: bool, delta: u64, reqCas: u64): i32 {
   const it = itemGet(k, n);
   if (it == 0) return DELTA_NOT_FOUND;
   const nb = itemNbytes(it);
   const d = itemData(it);
   if (nb == 0) return DELTA_NON_NUMERIC;
+  if (reqCas != 0 && reqCas != itemCas(it)) return DELTA_EXISTS; // after the empty check, as memcached
   // strtoull on "<value>\r\n": leading spaces, digits, then whitespace must follow
   let i: u32 = 0;
   while (i < nb && isSpace(load<u8>(d + i))) i++;

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 
-export const MEMCACHED = "/usr/bin/memcached";
+// (IXWASM_MEMCACHED: another binary, or a missing path to check what happens without one)
+export const MEMCACHED = process.env.IXWASM_MEMCACHED ?? "/usr/bin/memcached";
 export const haveMemcached = existsSync(MEMCACHED);
 
 async function freePort(): Promise<number> {
@@ -50,10 +51,11 @@ export async function startMemcached(extra: string[] = []): Promise<RealServer> 
   };
 }
 
-/** Sends the chunks in order on one connection; collects the answer until idle or closed. */
+/** Sends the chunks in order on one connection (a number: wait that many ms first);
+ * collects the answer until idle after the last chunk, or closed. */
 export async function exchange(
   port: number,
-  chunks: Buffer[],
+  chunks: (Buffer | number)[],
   idleMs = 120,
   until?: (out: Buffer) => boolean,
 ): Promise<{ out: Buffer; closed: boolean }> {
@@ -68,16 +70,19 @@ export async function exchange(
       resolve({ out: Buffer.concat(parts), closed });
     };
     // a loaded machine may take a while for the first answer; then idle means done
+    let writing = true;
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(done, parts.length ? idleMs : Math.max(idleMs, 1500));
+      if (!writing) timer = setTimeout(done, parts.length ? idleMs : Math.max(idleMs, 1500));
     };
     s.setNoDelay(true);
     s.on("connect", async () => {
       for (const c of chunks) {
         if (s.destroyed) break;
-        s.write(c);
+        if (typeof c === "number") await new Promise((r) => setTimeout(r, c));
+        else s.write(c);
       }
+      writing = false;
       arm();
     });
     s.on("data", (d) => {

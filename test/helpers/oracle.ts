@@ -54,3 +54,17 @@ export function haveTshark(): boolean {
   return (tshark ??= haveTool("tshark", ["-v"]));
 }
 export const TSHARK_HINT = "apt-get install tshark; .ci/run installs it";
+
+type Fn = () => void | Promise<void>;
+
+/**
+ * A `test` for a suite whose every check needs the oracle `what` (e.g. the memcached
+ * differential suite): with the oracle present it is uvu's test; without it,
+ * requireOracle's rule (a failing test under CI, one "missing oracle" note
+ * otherwise) and the checks are not registered.
+ */
+export function oracleTest(what: string, present: boolean, hint: string): (name: string, fn: Fn) => void {
+  if (present) return (name, fn) => test(name, fn);
+  requireOracle(what, false, hint, "every comparison against it");
+  return () => {};
+}
