@@ -4,6 +4,7 @@ export { plan } from "./mem/plan";
 export { arpAnnounce, neighResolve } from "./net/neigh";
 export { udpListen } from "./net/udp";
 export { txOutstanding } from "./net/netif";
+export { timerNext } from "./net/timer";
 export {
   mbufAlloc, mbufFree, mbufFreeChain, mbufAllocBatch, mbufFreeBatch, mbufFreeCount, mbufTotal,
   mbufPoolCheck, mbufAt, mbufIndex, mbufData, mbufBuf,

@@ -18,6 +18,9 @@ interface Raw {
   seed: number;
   workers: string;
   timeout: number;
+  clock: "real" | "virtual";
+  synRetries: number;
+  synackRetries: number;
   json?: boolean;
   stages?: boolean;
   serverWorkers?: number;
@@ -83,6 +86,26 @@ export function register(program: Command): void {
     .addOption(new Option("--trap-at <n>").argParser(wholeNumber).hideHelp())
     .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
+    .addOption(
+      new Option(
+        "--clock <clock>",
+        "with --workers 1: real (wall clock) or virtual (fixed steps, idle time skipped to the next timer: deterministic, no waiting on retransmission timers; --timeout then counts virtual seconds)",
+      )
+        .choices(["real", "virtual"])
+        .default("real"),
+    )
+    .option(
+      "--syn-retries <n>",
+      "SYN retransmissions before a connect gives up (0 = 6, Linux's tcp_syn_retries: 127 s)",
+      wholeNumber,
+      0,
+    )
+    .option(
+      "--synack-retries <n>",
+      "SYN-ACK retransmissions before a half-open connection gives up (0 = 5, Linux's tcp_synack_retries)",
+      wholeNumber,
+      0,
+    )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
     .action(async (o: Raw, cmd: Command) => {
@@ -125,6 +148,9 @@ export function register(program: Command): void {
           seed: o.seed,
         },
         timeoutS: o.timeout,
+        clock: o.clock,
+        synRetries: o.synRetries,
+        synackRetries: o.synackRetries,
         stages: !!o.stages,
         serverWorkers: sw,
         rebalance: parseRebalance(o.rebalance),
@@ -134,6 +160,8 @@ export function register(program: Command): void {
         trapAt: o.trapAt,
         trapAfterMs: o.trapAfterMs,
       };
+      if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
+        throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");
       if (sw !== undefined && opts.stages)
         throw new UsageError("--stages is not available with --server-workers", "leave out --stages");
       let r: PairReport;

@@ -3,7 +3,7 @@
 // one thread or in two worker threads. The client app verifies every byte it
 // gets back; the report says how many round trips, how fast, how much was
 // retransmitted, and the latency distribution.
-import { coreViews, createCore, createMemory, type CoreConfig, type CoreViews } from "../core.ts";
+import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
 import { Link } from "../dispatch/link.ts";
 import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
@@ -31,6 +31,9 @@ export interface PairOptions {
   workers: 1 | 2;
   faults: FaultConfig;
   timeoutS: number;
+  /** SYN and SYN-ACK retransmissions before a handshake gives up (0 or absent: 6 and 5, as Linux). */
+  synRetries?: number;
+  synackRetries?: number;
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
@@ -40,6 +43,18 @@ export interface PairOptions {
   rebalance?: boolean;
   /** Once the client has made this many round trips, every flow group moves to the next worker. */
   migrateAt?: number;
+  /**
+   * One thread only: "virtual" moves both cores' clock by a fixed step per
+   * iteration while frames move and jumps to the next timer when none do, so a
+   * lossy run costs no waiting on retransmission timers and is deterministic
+   * (same options and seed, same run). `timeoutS` then bounds the virtual time
+   * (and, as a guard, the wall time too). Default "real".
+   */
+  clock?: "real" | "virtual";
+  /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
+  timeScale?: number;
+  /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
+  linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
   /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
   trapWorker?: number;
@@ -85,7 +100,11 @@ const SERVER_IP = Buffer.from([198, 18, 0, 2]);
 
 /** Sizes both cores for the workload (see README "pair" for the formulas). */
 export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
-  const common = stackConfig(o.conns, 2048);
+  const common = {
+    ...stackConfig(o.conns, 2048),
+    synRetries: o.synRetries ?? 0,
+    synackRetries: o.synackRetries ?? 0,
+  };
   const reqBytes = o.size + 320; // value plus the memcached command line and key
   return {
     client: {
@@ -184,6 +203,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   const client = createCore(cfg.client, { debug: o.debug });
   const server = createCore(cfg.server, { debug: o.debug });
   const link = new Link(client, server, o.faults);
+  if (o.linkFilter) link.filter = o.linkFilter;
   if (o.stages) for (const c of [client, server]) stageTiming(c, true);
   const cpoll = client.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;
@@ -191,14 +211,16 @@ export function pairOneThread(o: PairOptions): PairReport {
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000;
   let now = 0;
-  for (let i = 0; ; i++) {
-    now = (performance.now() - t0) * 1e6;
-    cpoll(now);
-    spoll(now);
-    link.pump(now);
-    if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  if (o.clock === "virtual") now = runVirtual(o, client, server, link);
+  else
+    for (let i = 0; ; i++) {
+      now = (performance.now() - t0) * 1e6;
+      cpoll(now);
+      spoll(now);
+      link.pump(now);
+      if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
+    }
+  const seconds = o.clock === "virtual" ? now / 1e9 : (performance.now() - t0) / 1000;
   const sums: [StageSums, StageSums] | null = o.stages
     ? [readStageSums(client), readStageSums(server)]
     : null;
@@ -211,6 +233,39 @@ export function pairOneThread(o: PairOptions): PairReport {
     { client_to_server: link.faultsAB.counts, server_to_client: link.faultsBA.counts },
     sums,
   );
+}
+
+// Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
+// RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
+// straight to the earlier core's next timer.
+const VSTEP_NS = 20_000;
+const IDLE_POLLS = 3;
+
+/** Runs the pair on a virtual clock until the client is done or timeoutS of virtual (or wall) time pass; returns the clock, ns. */
+function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): number {
+  const cpoll = client.exports.poll as (n: number) => number;
+  const spoll = server.exports.poll as (n: number) => number;
+  const done = client.exports.clientDone as () => number;
+  const nextUs = [client, server].map((c) => c.exports.timerNext as () => bigint);
+  const endNs = o.timeoutS * 1e9;
+  const wallEnd = performance.now() + o.timeoutS * 1000;
+  let now = 0;
+  let idle = 0;
+  for (let i = 0; ; i++) {
+    cpoll(now);
+    spoll(now);
+    const moved = link.pump(now);
+    if (done() || now >= endNs || ((i & 1023) === 0 && performance.now() > wallEnd)) break;
+    if (moved > 0 || ++idle < IDLE_POLLS) {
+      now += VSTEP_NS;
+      continue;
+    }
+    idle = 0;
+    // timerNext is a u64 (µs; all ones when no timer is armed) that arrives as a signed BigInt.
+    const next = Math.min(...nextUs.map((f) => Number(BigInt.asUintN(64, f())))) * 1000;
+    now = Math.min(endNs, Math.max(now + VSTEP_NS, next));
+  }
+  return now;
 }
 
 /** Each core in its own worker thread; each worker moves its core's transmissions into the other's RX ring. */
@@ -234,6 +289,7 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
       spinRounds: 2000,
       client: i === 0,
       stages: !!o.stages,
+      timeScale: o.timeScale,
     };
     return spawnWorker(entry, data);
   });

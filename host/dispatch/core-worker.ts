@@ -21,6 +21,8 @@ export interface CoreWorkerData {
   faults: FaultConfig;
   ctl: Int32Array;
   baseMs: number;
+  /** The core's clock runs this many times faster than the wall clock (1 = real time). */
+  timeScale?: number;
   /** Polls without work before the worker naps (µs-scale spin, then 0.2 ms naps). */
   spinRounds: number;
   client: boolean;
@@ -52,6 +54,7 @@ for (let waited = 0; Atomics.load(d.ctl, CTL_READY + peerIndex) === 0; waited++)
 }
 const peer = new Nic(coreViews(d.peerMemory));
 const faults = new FaultInjector(d.faults);
+const scale = d.timeScale ?? 1;
 const done = core.exports.clientDone as (() => number) | undefined;
 let rxFull = 0;
 const deliver = (f: Uint8Array) => {
@@ -62,7 +65,7 @@ let polls = 0;
 let naps = 0;
 let idle = 0;
 while (Atomics.load(d.ctl, CTL_STOP) === 0) {
-  const now = (sharedNowMs() - d.baseMs) * 1e6;
+  const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
   const n = poll(now);
   polls++;
   // Back-pressure: take from our TX ring only what the peer's RX ring can hold now

@@ -26,7 +26,7 @@ import {
 } from "./tcb";
 import { SP_LEN, SP_NEXT, SP_PTR, spanAt } from "./span";
 import {
-  PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
+  NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
   ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
   TF_NEED_NEIGH, TF_PASSIVE, TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
   TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
@@ -34,6 +34,7 @@ import {
 import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
 import { clearTimer, nowMs32, rcvBuf, setTimer, tcbDestroy, tcpNow } from "./engine";
 import { DEAD_TIMEOUT } from "../../api/abi";
+import { CFG_TCP_DATA_RETRIES, CFG_TCP_SYN_RETRIES, CFG_TCP_SYNACK_RETRIES, cfg } from "../../mem/layout";
 
 const txr = memory.data(80, 8); // TcpRepr scratch for the segment being built
 const MAX_HDR: u32 = 60;
@@ -485,6 +486,30 @@ export function tcbTimerFire(t: usize): bool {
   return true;
 }
 
+/** SYN (active) or SYN-ACK (passive) retransmissions before giving up (CFG_TCP_SYN*_RETRIES, 0 = default). */
+export function synRetries(passive: bool): u32 {
+  const c = cfg(passive ? CFG_TCP_SYNACK_RETRIES : CFG_TCP_SYN_RETRIES);
+  return c != 0 ? c : passive ? RETRIES_SYNACK : RETRIES_SYN;
+}
+
+/** RTO expirations of data or FIN before giving up (CFG_TCP_DATA_RETRIES, 0 = default). */
+export function dataRetries(): u32 {
+  const c = cfg(CFG_TCP_DATA_RETRIES);
+  return c != 0 ? c : RETRIES_DATA;
+}
+
+/** Neighbour-wait ticks (state.ts NEIGH_*) that last as long as an active open's SYN retries: 1 s of fast ticks, then one a second. */
+function neighTicksMax(): u32 {
+  let us: u64 = 0;
+  let rto: u64 = <u64>RTO_INITIAL_US;
+  for (let i: u32 = 0; i <= synRetries(false) && us < 300_000_000; i++) {
+    us += rto;
+    rto = min<u64>(rto << 1, <u64>RTO_MAX_US);
+  }
+  const ticks = <u64>NEIGH_FAST_TICKS + (us - <u64>RTO_INITIAL_US) / 1_000_000;
+  return <u32>min<u64>(ticks, <u64>NEIGH_TICKS_MAX);
+}
+
 // RFC 6298 §5 (5.4)-(5.6), RFC 5681 §3.1, RFC 6582 §4: go back to SND.UNA.
 function rtoFire(t: usize): bool {
   const st = load<u8>(t, TCB_STATE);
@@ -494,8 +519,9 @@ function rtoFire(t: usize): bool {
   store<u8>(t, <u8>min<u32>(retries, 255), TCB_RETRIES);
   const synState = st == ST_SYN_SENT || (st == ST_SYN_RECEIVED && (f & TF_SYN_ACKED) == 0);
   if ((f & TF_NEED_NEIGH) != 0 && synState) {
-    // No neighbour yet: retry every 20 ms for about 3 s without backing off.
-    if (retries > 150) {
+    // No neighbour yet: the SYN has not left (state.ts NEIGH_*). Give up after
+    // as long as the SYN's own retransmissions would have taken.
+    if (retries > neighTicksMax()) {
       bump(C_TCP_CONN_TIMEOUT);
       tcbDestroy(t, <i32>DEAD_TIMEOUT);
       return false;
@@ -503,9 +529,15 @@ function rtoFire(t: usize): bool {
     store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_NXT);
     store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_MAX);
     tcpOutput(t);
+    if ((load<u32>(t, TCB_FLAGS) & TF_NEED_NEIGH) == 0) {
+      // The SYN left just now, a first transmission: its retries start here.
+      store<u8>(t, 0, TCB_RETRIES);
+    } else if (retries >= NEIGH_FAST_TICKS) {
+      setTimer(t, TK_RTO, tcpNow() + 1_000_000);
+    }
     return true;
   }
-  const limit = synState ? ((f & TF_PASSIVE) != 0 ? RETRIES_SYNACK : RETRIES_SYN) : RETRIES_DATA;
+  const limit = synState ? synRetries((f & TF_PASSIVE) != 0) : dataRetries();
   if (retries > limit) {
     bump(C_TCP_CONN_TIMEOUT);
     tcbDestroy(t, <i32>DEAD_TIMEOUT);
