@@ -4,7 +4,6 @@ export { plan } from "./mem/plan";
 export { arpAnnounce, neighResolve } from "./net/neigh";
 export { udpListen } from "./net/udp";
 export { txOutstanding } from "./net/netif";
-export { timerNext } from "./net/timer";
 export {
   mbufAlloc, mbufFree, mbufFreeChain, mbufAllocBatch, mbufFreeBatch, mbufFreeCount, mbufTotal,
   mbufPoolCheck, mbufAt, mbufIndex, mbufData, mbufBuf,
@@ -55,7 +54,8 @@ export {
 } from "./net/tcp/testhooks";
 export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
-  clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, histBucket, histBucketLow,
+  clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, clientConnsReset,
+  clientConnsTimedOut, clientResponsesDiffered, clientOtherErrors, clientFirstDiffPtr, histBucket, histBucketLow,
 } from "./apps/client";
 // Stage timing and its staged replay passes (assembly/stats).
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";

@@ -1,5 +1,12 @@
 import { Option, type Command } from "commander";
-import { formatPair, pairOneThread, pairTwoThreads, type PairOptions, type PairReport } from "./pair.ts";
+import {
+  formatPair,
+  pairFailures,
+  pairOneThread,
+  pairTwoThreads,
+  type PairOptions,
+  type PairReport,
+} from "./pair.ts";
 import { pairServerWorkers, WorkerTrapped } from "./pair-workers.ts";
 import { fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
@@ -30,6 +37,7 @@ interface Raw {
   trapWorker?: number;
   trapAt?: number;
   trapAfterMs?: number;
+  serverPort?: number;
 }
 
 export function register(program: Command): void {
@@ -85,6 +93,8 @@ export function register(program: Command): void {
     .addOption(new Option("--trap-worker <i>").argParser(wholeNumber).hideHelp())
     .addOption(new Option("--trap-at <n>").argParser(wholeNumber).hideHelp())
     .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
+    // Test-only: the server listens on another port, so every connect is refused.
+    .addOption(new Option("--server-port <port>").argParser(wholeNumber).hideHelp())
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
     .addOption(
       new Option(
@@ -159,6 +169,7 @@ export function register(program: Command): void {
         trapWorker: o.trapWorker,
         trapAt: o.trapAt,
         trapAfterMs: o.trapAfterMs,
+        serverPort: o.serverPort,
       };
       if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
         throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");
@@ -179,12 +190,17 @@ export function register(program: Command): void {
       out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatPair(r));
       // With --on-trap restart a trap's lost connections are tolerated: they are reported, not failed.
       const tolerated = opts.onTrap === "restart" && (r.traps?.events.length ?? 0) > 0;
-      const mismatched = tolerated ? r.errors_excluding_lost! : r.errors;
-      if (mismatched > 0) fail(`${mismatched} response(s) differed from what was sent`);
-      const lost = tolerated ? r.traps!.round_trips_lost : 0;
-      if (!r.completed && !(tolerated && r.round_trips + lost === r.expected_round_trips))
-        fail(
-          `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
-        );
+      if (tolerated) {
+        if (r.errors_excluding_lost! > 0)
+          fail(`${r.errors_excluding_lost} error(s) besides the connections lost to the trap`);
+        if (r.round_trips + r.traps!.round_trips_lost !== r.expected_round_trips)
+          fail(
+            `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
+          );
+        return;
+      }
+      // Exit 1 for any failure, each kind named.
+      const failures = pairFailures(r, o.timeout);
+      if (failures.length) fail(failures.join("; "));
     });
 }

@@ -53,6 +53,8 @@ export interface PairOptions {
   clock?: "real" | "virtual";
   /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
   timeScale?: number;
+  /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
+  serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
   linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
@@ -78,6 +80,10 @@ export interface PairReport extends ClientResults {
   batch_histogram: { client: number[]; server: number[] };
   counters: { client: Partial<Counters>; server: Partial<Counters> };
   completed: boolean;
+  /** The client was not done when the time (--timeout) ran out. */
+  ran_out_of_time: boolean;
+  /** real, virtual, or the two-thread clock's speed-up ("x20"). */
+  clock: string;
   /** poll()'s stage cost per round trip in each core, with --stages */
   stages: { client: PollStageCost; server: PollStageCost } | null;
   // With --server-workers (pair-workers.ts; absent otherwise): batch_histogram.server and
@@ -127,7 +133,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
       macLo: SERVER_MAC.readUInt32LE(0),
       macHi: SERVER_MAC.readUInt16LE(4),
       ipv4: SERVER_IP.readUInt32LE(0),
-      appPort: PORTS[o.app],
+      appPort: o.serverPort ?? PORTS[o.app],
     },
   };
 }
@@ -179,6 +185,8 @@ export function finishReport(
     batch_histogram: { client: cside.hist, server: sside.hist },
     counters: { client: pick(cc), server: pick(sc) },
     completed: client.done && client.round_trips === expected,
+    ran_out_of_time: !client.done,
+    clock: o.clock === "virtual" ? "virtual" : (o.timeScale ?? 1) !== 1 ? `x${o.timeScale}` : "real",
     stages: sums
       ? {
           client: pollStageCost(sums[0], "round trip", client.round_trips),
@@ -246,7 +254,7 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   const cpoll = client.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;
   const done = client.exports.clientDone as () => number;
-  const nextUs = [client, server].map((c) => c.exports.timerNext as () => bigint);
+  const nextUs = [client, server].map((c) => c.exports.tcpTimerNext as () => bigint);
   const endNs = o.timeoutS * 1e9;
   const wallEnd = performance.now() + o.timeoutS * 1000;
   let now = 0;
@@ -339,10 +347,13 @@ export function formatPair(r: PairReport): string {
           ? `client + dispatcher in the main thread, ${r.server_workers} server worker(s)`
           : `${r.workers} worker(s)`),
     ],
-    ["round trips", `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : "  (INCOMPLETE)"}`],
+    [
+      "round trips",
+      `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : r.ran_out_of_time ? "  (INCOMPLETE: ran out of time)" : "  (INCOMPLETE)"}`,
+    ],
     ["round trips/s", Math.round(r.round_trips_per_s)],
     ["bytes verified", r.bytes_verified],
-    ["errors", r.errors],
+    ["errors", r.errors ? `${r.errors}: ${errorKinds(r).join(", ")}` : 0],
     ["retransmits / timeouts", `${r.retransmits} / ${r.timeouts}`],
     [
       "latency µs p50/p90/p99/p99.9/max",
@@ -359,4 +370,55 @@ export function formatPair(r: PairReport): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
   return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
+}
+
+/** The first differing byte, in words. */
+export function describeDifference(d: NonNullable<PairReport["first_difference"]>): string {
+  const hex = (b: number) => "0x" + b.toString(16).padStart(2, "0");
+  return (
+    `connection ${d.conn}, request ${d.request}, offset ${d.offset}: ` +
+    (d.expected === null
+      ? `a byte past the answer's end (${hex(d.got)})`
+      : `expected ${hex(d.expected)}, got ${hex(d.got)}`)
+  );
+}
+
+/** The errors by kind, those that happened. */
+function errorKinds(r: PairReport): string[] {
+  const k: string[] = [];
+  if (r.connects_failed) k.push(`${r.connects_failed} failed to open`);
+  if (r.conns_reset) k.push(`${r.conns_reset} reset`);
+  if (r.conns_timed_out) k.push(`${r.conns_timed_out} timed out`);
+  if (r.responses_differed)
+    k.push(
+      `${r.responses_differed} response(s) differed` +
+        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
+    );
+  if (r.other_errors) k.push(`${r.other_errors} other`);
+  return k;
+}
+
+/**
+ * Why a run failed, one clause per kind (empty when it succeeded): connections
+ * that failed to open, were reset or timed out, responses that differed (with
+ * the first difference), and a run that ran out of time.
+ */
+export function pairFailures(r: PairReport, timeoutS: number): string[] {
+  const f: string[] = [];
+  if (r.connects_failed) f.push(`${r.connects_failed} connection(s) failed to open`);
+  if (r.conns_reset) f.push(`${r.conns_reset} connection(s) reset`);
+  if (r.conns_timed_out) f.push(`${r.conns_timed_out} connection(s) timed out (retransmissions gave up)`);
+  if (r.responses_differed)
+    f.push(
+      `${r.responses_differed} response(s) differed from what was sent` +
+        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
+    );
+  if (r.other_errors) f.push(`${r.other_errors} other error(s)`);
+  if (r.ran_out_of_time)
+    f.push(
+      `ran out of time: only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${timeoutS} s`,
+    );
+  else if (!r.completed && f.length === 0)
+    f.push(`only ${r.round_trips} of ${r.expected_round_trips} round trips completed`);
+  return f;
 }
