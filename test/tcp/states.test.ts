@@ -132,6 +132,33 @@ test("syn_received_dup_syn: the SYN-ACK is sent again, same ISN", () => {
   assert.is(c.counter("tcp_syn_dup"), 1);
 });
 
+test("syn_received_dup_syn_then_ack: a retransmitted SYN and the handshake's ACK in one batch leave SND.NXT past the SYN", () => {
+  // The SYN-ACK answering the duplicate SYN is still queued (flush not run) when
+  // the ACK with data establishes the connection: the SYN is acknowledged, so the
+  // connection must send from ISS+1. Before the fix SND.NXT stayed at ISS: every
+  // ACK carried SEQ=ISS (below the peer's RCV.NXT, dropped as out of window) and
+  // no data could be sent; the peer retransmitted until it gave up.
+  const c = new TcpCore();
+  const sa = synToListener(c);
+  c.inject({ seq: CISN, flags: F.SYN, mss: 1460 });
+  c.inject({ seq: CISN + 1, ack: seqAdd(sa.seq, 1), flags: F.ACK | F.PSH, payload: "hello" });
+  const knock = c.events().find((e) => e.kind === EV.KNOCK)!;
+  assert.ok(knock, "established");
+  const h = knock.handle;
+  assert.is(c.cmd(CMD.ACCEPT, h, 1), RET.OK);
+  assert.is(c.field(h, TCB.SND_NXT), seqAdd(sa.seq, 1), "SND.NXT = ISS+1");
+  c.flush();
+  assert.equal(c.out(), [], "no SYN-ACK again: the SYN is acknowledged (the ACK of the data is delayed)");
+  c.events();
+  const p = c.put(0, new TextEncoder().encode("world"));
+  assert.is(c.send(h, p, 5), 5);
+  c.flush();
+  const data = c.out().find((x) => x.payload.length > 0);
+  assert.ok(data, "the data leaves");
+  assert.is(data!.seq, seqAdd(sa.seq, 1));
+  assert.is(new TextDecoder().decode(data!.payload), "world");
+});
+
 test("syn_received_rst: back to nothing, silently", () => {
   const c = new TcpCore();
   const sa = synToListener(c);

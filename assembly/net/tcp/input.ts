@@ -500,7 +500,13 @@ function syncInput(t: usize): i32 {
 function establish(t: usize): void {
   const f = load<u32>(t, TCB_FLAGS);
   halfOpenRemove(t);
-  store<u32>(t, load<u32>(t, TCB_ISS) + 1, TCB_SND_UNA);
+  const una = load<u32>(t, TCB_ISS) + 1;
+  store<u32>(t, una, TCB_SND_UNA);
+  // A retransmitted SYN pulled SND.NXT back to ISS for a SYN-ACK not sent yet
+  // (same batch as this ACK): the SYN is acknowledged, so it is not to be sent
+  // again. Left at ISS, every later segment would carry a sequence number below
+  // the peer's RCV.NXT (dropped as out of window) and no data could leave.
+  if (seqLT(load<u32>(t, TCB_SND_NXT), una)) store<u32>(t, una, TCB_SND_NXT);
   synAcked(t);
   store<u32>(t, sWnd << <u32>load<u8>(t, TCB_SND_WSCALE), TCB_SND_WND);
   store<u32>(t, sSeq, TCB_SND_WL1);
