@@ -22,14 +22,15 @@ import {
   TCB_LADDR, TCB_LAST_ACK_SENT, TCB_LAST_OOO_SEQ, TCB_LMAC, TCB_LPORT, TCB_MAX_SND_WND, TCB_OOO_HEAD, TCB_RADDR,
   TCB_RCV_ADV, TCB_RCV_HELD, TCB_RCV_NXT, TCB_RCV_WSCALE, TCB_RETRIES, TCB_RMAC, TCB_RPORT, TCB_RTO, TCB_RTT_SEQ,
   TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA, TCB_SND_WND, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF,
-  TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND,
+  TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND, TCB_LAST_RX_S, tcbAt,
+  tcbHighWater,
 } from "./tcb";
 import { SP_LEN, SP_NEXT, SP_PTR, spanAt } from "./span";
 import {
   NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
   ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
   TF_NEED_NEIGH, TF_PASSIVE, TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
-  TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
+  TK_FIN_WAIT2, TK_PRESET, TK_RTO, TK_TIME_WAIT, TF_USED, seqGT, seqLT,
 } from "./state";
 import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
 import { clearTimer, nowMs32, rcvBuf, setTimer, tcbDestroy, tcpNow } from "./engine";
@@ -483,7 +484,53 @@ export function tcbTimerFire(t: usize): bool {
     tcbDestroy(t, -1);
     return false;
   }
+  if (kind == TK_FIN_WAIT2) {
+    giveUp(t);
+    return false;
+  }
   return true;
+}
+
+/** Ends a connection whose peer went silent: RST (if the peer is there after all, it learns the connection is gone), EV_TCP_DEAD timeout. */
+function giveUp(t: usize): void {
+  bump(C_TCP_CONN_TIMEOUT);
+  sendRst(t, load<u32>(t, TCB_SND_MAX), false);
+  tcbDestroy(t, <i32>DEAD_TIMEOUT);
+}
+
+// ---- idle limit (CFG_TCP_IDLE_TIMEOUT_S) ---------------------------------------------
+// A connection that has nothing outstanding runs no timer, so one whose peer
+// vanished would wait forever. With the limit on, a cursor walks the TCB table
+// so that every slot is visited once per quarter of the limit (at most
+// IDLE_VISITS a call, no wheel entry per connection), and a synchronized
+// connection with nothing received for the limit is reset.
+const IDLE_VISITS: u64 = 4096;
+let idleCursor: u32 = 0;
+let idleLastUs: u64 = 0;
+
+export function idleSweepReset(): void {
+  idleCursor = 0;
+  idleLastUs = 0;
+}
+
+export function idleSweep(now: u64, limitS: u32): void {
+  const hw = tcbHighWater();
+  if (hw == 0) return;
+  if (idleLastUs == 0) idleLastUs = now;
+  let n = (<u64>hw * (now - idleLastUs)) / (<u64>limitS * 250_000);
+  if (n == 0) return; // too little time since the last visits: they accumulate
+  idleLastUs = now;
+  n = min<u64>(min<u64>(n, <u64>hw), IDLE_VISITS);
+  const nowS = <u32>(now / 1_000_000);
+  for (let i: u64 = 0; i < n; i++) {
+    if (idleCursor >= hw) idleCursor = 0;
+    const t = tcbAt(idleCursor++);
+    if ((load<u32>(t, TCB_FLAGS) & TF_USED) == 0) continue;
+    const st = load<u8>(t, TCB_STATE);
+    // Handshakes and TIME-WAIT have their own limits; CLOSE-WAIT waits for our app, not for the peer.
+    if (st < ST_ESTABLISHED || st == ST_TIME_WAIT || st == ST_CLOSE_WAIT) continue;
+    if (((nowS - <u32>load<u16>(t, TCB_LAST_RX_S)) & 0xffff) >= limitS) giveUp(t);
+  }
 }
 
 /** SYN (active) or SYN-ACK (passive) retransmissions before giving up (CFG_TCP_SYN*_RETRIES, 0 = default). */

@@ -54,6 +54,7 @@ export const TK_RTO: u8 = 1; // retransmission (SYN, SYN-ACK, data, FIN)
 export const TK_PERSIST: u8 = 2; // zero-window probe (RFC 9293 §3.8.6.1)
 export const TK_TIME_WAIT: u8 = 3; // 2·MSL (RFC 9293 §3.4.2)
 export const TK_PRESET: u8 = 4; // a replay preset expires unused
+export const TK_FIN_WAIT2: u8 = 5; // FIN-WAIT-2 limit (CFG_TCP_FIN_TIMEOUT_MS): the peer never sent its FIN
 
 // ---- protocol constants -------------------------------------------------------
 export const RTO_INITIAL_US: u32 = 1_000_000; // RFC 6298 (2.1)
@@ -72,6 +73,7 @@ export const NEIGH_TICK_US: u32 = 20_000;
 export const NEIGH_FAST_TICKS: u32 = 50; // 50 x 20 ms = RTO_INITIAL_US
 export const NEIGH_TICKS_MAX: u32 = 255; // TCB_RETRIES is a byte
 export const FIN_TIMEOUT_MS: u32 = 60_000; // FIN-WAIT-2 after our close (Linux tcp_fin_timeout)
+export const IDLE_MAX_S: u32 = 65535; // the idle limit's ceiling: TCB_LAST_RX_S keeps 16 bits of seconds
 export const PERSIST_MAX: u32 = 12; // zero-window probes without the window opening (issue 10: bounded)
 export const OOO_MAX: u32 = 64; // out-of-order segments held per connection
 export const CHALLENGE_PER_SEC: u32 = 1000; // RFC 5961 §7 rate limit, per core
