@@ -51,6 +51,25 @@ test("a SYN lost after a slow neighbour answer is retransmitted: the wait for AR
   assert.ok(r.duration_s > 2 && r.duration_s < 4, `done at ${r.duration_s} s`);
 });
 
+test("a corrupted ARP answer (a wrong MAC learned) is asked again after two RTOs: the connections open", () => {
+  let poisoned = 0;
+  const r = pairOneThread({
+    ...base,
+    linkFilter: (dir, f) => {
+      // The server's first ARP reply (op 2) gets a bit of its sender MAC flipped: ARP has no checksum.
+      if (dir === "ba" && isArp(f) && f[21] === 2 && poisoned++ === 0) f[14 + 8 + 5] ^= 1;
+      return true;
+    },
+  });
+  assert.is(poisoned >= 1, true);
+  assert.ok((r.counters.server.not_for_us ?? 0) > 0, "SYNs went to the wrong MAC first");
+  assert.is(r.completed, true);
+  assert.is(r.errors, 0);
+  assert.is(r.counters.client.tcp_conn_timeout ?? 0, 0);
+  // SYN at 0, 1, 3 s (asks again), 7 s with the right address.
+  assert.ok(r.duration_s > 7 && r.duration_s < 8, `done at ${r.duration_s} s`);
+});
+
 /**
  * Runs with every SYN, every SYN-ACK or every ARP frame of the server dropped
  * ("ack": everything the client sends after its SYN, so the server's SYN-ACK is

@@ -9,7 +9,7 @@ import {
   C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
 } from "../../mem/counters";
 import { ipSend, TX_HEADROOM } from "../ip";
-import { neighResolve } from "../neigh";
+import { neighRecheck, neighResolve } from "../neigh";
 import { l4ChecksumFill, inetChecksum } from "../../wire/checksum";
 import { putBe16, putBe32 } from "../../wire/bytes";
 import {
@@ -591,6 +591,9 @@ function rtoFire(t: usize): bool {
     return false;
   }
   if (load<u32>(t, TCB_SND_MAX) == una && !synState) return true; // nothing outstanding any more
+  // From the second expiry on, the peer's link address is in doubt: ask again,
+  // and send with the cache's answer (a corrupted ARP reply must not doom the connection).
+  if (!capture && retries >= 2) neighRecheck(<u32>load<u8>(t, TCB_FAMILY), t + TCB_RADDR, t + TCB_RMAC, retries == 2);
   bump(C_TCP_RTO_TIMEOUTS);
   ccOnTimeout(t, retries == 1);
   rtoBackoff(t);
