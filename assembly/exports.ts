@@ -55,7 +55,8 @@ export {
 export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
   clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, clientConnsReset,
-  clientConnsTimedOut, clientResponsesDiffered, clientOtherErrors, clientFirstDiffPtr, histBucket, histBucketLow,
+  clientConnsTimedOut, clientResponsesDiffered, clientOtherErrors, clientFirstDiffPtr,
+  clientConnsClosed, histBucket, histBucketLow,
 } from "./apps/client";
 // Stage timing and its staged replay passes (assembly/stats).
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";

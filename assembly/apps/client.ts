@@ -17,7 +17,7 @@
 import {
   D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
   EV_TCP_CONNECTED, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD,
-  CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, RET_OK, RET_AGAIN, cmdPush, DEAD_RESET, DEAD_TIMEOUT,
+  CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, RET_OK, RET_AGAIN, cmdPush, DEAD_CLOSED, DEAD_RESET, DEAD_TIMEOUT,
 } from "../api/abi";
 import {
   CFG_APP_CONNS, CFG_APP_MSGS, CFG_APP_MSG_BYTES, CFG_APP_PEER_IP4, CFG_APP_PEER_PORT, CFG_EVQ_SLOTS, cfg,
@@ -80,6 +80,8 @@ export let connsReset: u64 = 0;
 export let connsTimedOut: u64 = 0;
 export let responsesDiffered: u64 = 0;
 export let otherErrors: u64 = 0;
+/** Connections that ended with an orderly close (both FINs acknowledged) after all their requests. */
+export let connsClosed: u64 = 0;
 // The first difference: connection, request number, offset in the answer, byte
 // expected, byte received (u32 each; connection NONE_CONN until one is seen).
 const NONE_CONN: u32 = 0xffffffff;
@@ -121,7 +123,7 @@ export function clientInit(m: u32): i32 {
   nextConnect = 0;
   finished = 0;
   roundTrips = bytesVerified = errors = connectsFailed = diedEarly = latencySumUs = 0;
-  connsReset = connsTimedOut = responsesDiffered = otherErrors = 0;
+  connsReset = connsTimedOut = responsesDiffered = otherErrors = connsClosed = 0;
   store<u32>(firstDiff, NONE_CONN);
   return 0;
 }
@@ -354,6 +356,7 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     } else if (kind == EV_TCP_DEAD) {
       const st = load<u32>(r, F_STATE);
       if (st == ST_DEAD) continue;
+      if (st == ST_CLOSING && load<u32>(e, D_A) == DEAD_CLOSED) connsClosed++;
       if (st == ST_CONNECTING) {
         errors++; // the handshake gave up, or was refused or reset
         connectsFailed++;
@@ -420,6 +423,9 @@ export function clientConnsTimedOut(): u64 {
 }
 export function clientResponsesDiffered(): u64 {
   return responsesDiffered;
+}
+export function clientConnsClosed(): u64 {
+  return connsClosed;
 }
 export function clientOtherErrors(): u64 {
   return otherErrors;

@@ -38,6 +38,7 @@ interface Raw {
   trapAt?: number;
   trapAfterMs?: number;
   serverPort?: number;
+  timeScale?: number;
 }
 
 export function register(program: Command): void {
@@ -95,6 +96,8 @@ export function register(program: Command): void {
     .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
     // Test-only: the server listens on another port, so every connect is refused.
     .addOption(new Option("--server-port <port>").argParser(wholeNumber).hideHelp())
+    // Test-only (the fault sweep): with --workers 2, the cores' clock runs this many times the wall clock.
+    .addOption(new Option("--time-scale <n>").argParser(wholeNumber).hideHelp())
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
     .addOption(
       new Option(
@@ -170,6 +173,7 @@ export function register(program: Command): void {
         trapAt: o.trapAt,
         trapAfterMs: o.trapAfterMs,
         serverPort: o.serverPort,
+        timeScale: o.timeScale,
       };
       if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
         throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");

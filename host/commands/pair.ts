@@ -8,6 +8,7 @@ import { Link } from "../dispatch/link.ts";
 import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
 import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.ts";
+import type { Worker } from "node:worker_threads";
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
@@ -276,15 +277,48 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   return now;
 }
 
-/** Each core in its own worker thread; each worker moves its core's transmissions into the other's RX ring. */
-export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
+/** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
+export class PairPool {
+  readonly workers: Worker[];
+  constructor() {
+    const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
+    this.workers = [0, 1].map(() => spawnWorker(entry, null));
+  }
+  close(): Promise<number[]> {
+    return Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker's next result (listeners removed once it came). */
+function nextResult(w: Worker): Promise<CoreWorkerResult> {
+  return new Promise<CoreWorkerResult>((resolve, reject) => {
+    const off = () => {
+      w.off("message", onMsg);
+      w.off("error", onErr);
+      w.off("exit", onExit);
+    };
+    const onMsg = (r: CoreWorkerResult) => (off(), resolve(r));
+    const onErr = (e: Error) => (off(), reject(e));
+    const onExit = (code: number) => (off(), reject(new Error(`core worker exited with ${code}`)));
+    w.on("message", onMsg);
+    w.on("error", onErr);
+    w.on("exit", onExit);
+  });
+}
+
+/**
+ * Each core in its own worker thread; each worker moves its core's
+ * transmissions into the other's RX ring. With a pool, its two threads run the
+ * cores (and stay for the next run); otherwise two are started and ended.
+ */
+export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<PairReport> {
   check(o);
   const cfg = pairConfigs(o);
   const mems = [createMemory(cfg.client, o.debug), createMemory(cfg.server, o.debug)];
   const ctl = newControl();
   const baseMs = sharedNowMs();
   const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
-  const workers = [0, 1].map((i) => {
+  const data = [0, 1].map((i) => {
     const data: CoreWorkerData = {
       index: i,
       memory: mems[i],
@@ -299,16 +333,11 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
       stages: !!o.stages,
       timeScale: o.timeScale,
     };
-    return spawnWorker(entry, data);
+    return data;
   });
-  const results = workers.map(
-    (w) =>
-      new Promise<CoreWorkerResult>((resolve, reject) => {
-        w.once("message", resolve);
-        w.once("error", reject);
-        w.once("exit", (code) => code !== 0 && reject(new Error(`core worker exited with ${code}`)));
-      }),
-  );
+  const workers = pool ? pool.workers : data.map((d) => spawnWorker(entry, d));
+  const results = workers.map((w) => nextResult(w));
+  if (pool) workers.forEach((w, i) => w.postMessage(data[i]));
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000 + 10000;
   // Wait for both to be ready, then for the client to finish (or the timeout).
@@ -324,7 +353,7 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
   const seconds = (performance.now() - start) / 1000;
   Atomics.store(ctl, CTL_STOP, 1);
   const [cr, sr] = await Promise.all(results);
-  await Promise.all(workers.map((w) => w.terminate()));
+  if (!pool) await Promise.all(workers.map((w) => w.terminate()));
   const views = mems.map((m) => coreViews(m));
   const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
   return finish(

@@ -25,6 +25,8 @@ export interface ClientResults {
   } | null;
   /** Any other error (a SENDV failure, a connection aborted). `errors` is the sum of the five kinds. */
   other_errors: number;
+  /** Connections that ended with an orderly close (both FINs acknowledged) after all their requests. */
+  conns_closed: number;
   done: boolean;
   latency_us: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
 }
@@ -65,6 +67,7 @@ export function clientResults(core: Core): ClientResults {
     responses_differed: num(e.clientResponsesDiffered()),
     first_difference: firstDifference(core, num(e.clientFirstDiffPtr())),
     other_errors: num(e.clientOtherErrors()),
+    conns_closed: num(e.clientConnsClosed()),
     done: num(e.clientDone()) !== 0,
     latency_us: {
       p50: pct(0.5),
