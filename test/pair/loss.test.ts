@@ -70,6 +70,25 @@ test("a corrupted ARP answer (a wrong MAC learned) is asked again after two RTOs
   assert.ok(r.duration_s > 7 && r.duration_s < 8, `done at ${r.duration_s} s`);
 });
 
+test("... and when the first new ask is lost too, the next RTO asks again", () => {
+  let poisoned = 0;
+  let asks = 0;
+  const r = pairOneThread({
+    ...base,
+    linkFilter: (dir, f) => {
+      if (dir === "ba" && isArp(f) && f[21] === 2 && poisoned++ === 0) f[14 + 8 + 5] ^= 1;
+      // The client's ARP requests: the first resolves, the second (the ask again at the second RTO) is lost.
+      if (dir === "ab" && isArp(f) && f[21] === 1 && ++asks === 2) return false;
+      return true;
+    },
+  });
+  assert.ok(asks >= 3, `${asks} requests`);
+  assert.is(r.completed, true);
+  assert.is(r.errors, 0);
+  // SYN at 0, 1, 3 (asks, lost), 7 (asks again), 15 s with the right address.
+  assert.ok(r.duration_s > 15 && r.duration_s < 16, `done at ${r.duration_s} s`);
+});
+
 /**
  * Runs with every SYN, every SYN-ACK or every ARP frame of the server dropped
  * ("ack": everything the client sends after its SYN, so the server's SYN-ACK is

@@ -27,8 +27,9 @@ import {
 } from "./tcb";
 import { SP_LEN, SP_NEXT, SP_PTR, spanAt } from "./span";
 import {
-  NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
-  ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
+  NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US,
+  RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED,
+  ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
   TF_NEED_NEIGH, TF_PASSIVE, TF_RTT_TIMING, TF_SACK_OK, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
   TK_FIN_WAIT2, TK_PRESET, TK_RTO, TK_TIME_WAIT, TF_USED, seqGT, seqLT,
 } from "./state";
@@ -591,9 +592,10 @@ function rtoFire(t: usize): bool {
     return false;
   }
   if (load<u32>(t, TCB_SND_MAX) == una && !synState) return true; // nothing outstanding any more
-  // From the second expiry on, the peer's link address is in doubt: ask again,
-  // and send with the cache's answer (a corrupted ARP reply must not doom the connection).
-  if (!capture && retries >= 2) neighRecheck(<u32>load<u8>(t, TCB_FAMILY), t + TCB_RADDR, t + TCB_RMAC, retries == 2);
+  // From the second expiry on, the peer's link address is in doubt: ask again at
+  // each expiry (the ask itself may be lost), and send with the cache's answer
+  // (a corrupted ARP reply must not doom the connection).
+  if (!capture && retries >= 2) neighRecheck(<u32>load<u8>(t, TCB_FAMILY), t + TCB_RADDR, t + TCB_RMAC, true);
   bump(C_TCP_RTO_TIMEOUTS);
   ccOnTimeout(t, retries == 1);
   rtoBackoff(t);
