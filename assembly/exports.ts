@@ -54,7 +54,9 @@ export {
 } from "./net/tcp/testhooks";
 export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
-  clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, histBucket, histBucketLow,
+  clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, clientConnsReset,
+  clientConnsTimedOut, clientResponsesDiffered, clientOtherErrors, clientFirstDiffPtr,
+  clientConnsClosed, histBucket, histBucketLow,
 } from "./apps/client";
 // Stage timing and its staged replay passes (assembly/stats).
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";

@@ -78,6 +78,16 @@ export const CONFIG_WORDS = {
   appMsgBytes: [45, 0],
   appItemMax: [46, 0],
   appUnixBase: [47, 0],
+  /** SYN retransmissions before an active open gives up (0 = 6, Linux tcp_syn_retries: 1+2+...+64 s = 127 s). */
+  synRetries: [48, 0],
+  /** SYN-ACK retransmissions before a half-open connection gives up (0 = 5, Linux tcp_synack_retries). */
+  synackRetries: [49, 0],
+  /** RTO expirations of data or FIN before a connection gives up (0 = 9). */
+  dataRetries: [50, 0],
+  /** FIN-WAIT-2 limit after our close, ms (0 = 60000, Linux tcp_fin_timeout; 0xffffffff = never). */
+  finTimeoutMs: [51, 0],
+  /** Reset a connection that received nothing for this many seconds (0 = off). */
+  idleTimeoutS: [52, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type CoreConfig = { -readonly [K in keyof typeof CONFIG_WORDS]: number };

@@ -17,7 +17,7 @@
 import {
   D_A, D_B, D_COOKIE, D_HANDLE, D_KIND, D_RET, DESC_SIZE, SPAN_SIZE,
   EV_TCP_CONNECTED, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD,
-  CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, RET_OK, RET_AGAIN, cmdPush,
+  CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, RET_OK, RET_AGAIN, cmdPush, DEAD_CLOSED, DEAD_RESET, DEAD_TIMEOUT,
 } from "../api/abi";
 import {
   CFG_APP_CONNS, CFG_APP_MSGS, CFG_APP_MSG_BYTES, CFG_APP_PEER_IP4, CFG_APP_PEER_PORT, CFG_EVQ_SLOTS, cfg,
@@ -72,6 +72,20 @@ export let errors: u64 = 0;
 export let connectsFailed: u64 = 0;
 /** Connections that died (RST, timeout) before their requests were done: also in `errors`. */
 export let diedEarly: u64 = 0;
+// `errors` by kind (each error is counted in exactly one): connects that failed
+// are in connectsFailed (CONNECT refused, or the handshake gave up or was reset);
+// connections that died once open, by reason; answers that differed from the
+// expected bytes; and anything else (a SENDV error, a connection aborted).
+export let connsReset: u64 = 0;
+export let connsTimedOut: u64 = 0;
+export let responsesDiffered: u64 = 0;
+export let otherErrors: u64 = 0;
+/** Connections that ended with an orderly close (both FINs acknowledged) after all their requests. */
+export let connsClosed: u64 = 0;
+// The first difference: connection, request number, offset in the answer, byte
+// expected, byte received (u32 each; connection NONE_CONN until one is seen).
+const NONE_CONN: u32 = 0xffffffff;
+const firstDiff = memory.data(20, 4);
 export let latencySumUs: u64 = 0;
 
 @inline function rec(i: u32): usize {
@@ -109,6 +123,8 @@ export function clientInit(m: u32): i32 {
   nextConnect = 0;
   finished = 0;
   roundTrips = bytesVerified = errors = connectsFailed = diedEarly = latencySumUs = 0;
+  connsReset = connsTimedOut = responsesDiffered = otherErrors = connsClosed = 0;
+  store<u32>(firstDiff, NONE_CONN);
   return 0;
 }
 
@@ -277,7 +293,10 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       if (ret >= 0) {
         store<u32>(r, load<u32>(r, F_SENT) + <u32>ret, F_SENT);
         if (<u32>ret < offered) store<u32>(r, 1, F_BLOCKED);
-      } else if (ret != RET_AGAIN) errors++;
+      } else if (ret != RET_AGAIN) {
+        errors++;
+        otherErrors++;
+      }
       if (ret == RET_AGAIN) offer(i);
     }
   }
@@ -296,7 +315,17 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       const want = load<u32>(r, F_RXLEN);
       for (let j: u32 = 0; j < n; j++) {
         if (o >= want || load<u8>(p + j) != expected(i, o)) {
-          if (load<u32>(r, F_BAD) == 0) errors++;
+          if (load<u32>(r, F_BAD) == 0) {
+            errors++;
+            responsesDiffered++;
+            if (load<u32>(firstDiff) == NONE_CONN) {
+              store<u32>(firstDiff, i);
+              store<u32>(firstDiff, load<u32>(r, F_SEQ), 4);
+              store<u32>(firstDiff, o, 8);
+              store<u32>(firstDiff, o < want ? <u32>expected(i, o) : NONE_CONN, 12); // NONE: past the expected end
+              store<u32>(firstDiff, <u32>load<u8>(p + j), 16);
+            }
+          }
           store<u32>(r, 1, F_BAD);
         }
         o++;
@@ -327,9 +356,17 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     } else if (kind == EV_TCP_DEAD) {
       const st = load<u32>(r, F_STATE);
       if (st == ST_DEAD) continue;
-      if (st != ST_CLOSING) {
+      if (st == ST_CLOSING && load<u32>(e, D_A) == DEAD_CLOSED) connsClosed++;
+      if (st == ST_CONNECTING) {
+        errors++; // the handshake gave up, or was refused or reset
+        connectsFailed++;
+      } else if (st != ST_CLOSING) {
         errors++; // died before its requests were done
         diedEarly++;
+        const why = load<u32>(e, D_A);
+        if (why == DEAD_RESET) connsReset++;
+        else if (why == DEAD_TIMEOUT) connsTimedOut++;
+        else otherErrors++;
       }
       store<u32>(r, ST_DEAD, F_STATE);
       finished++;
@@ -377,6 +414,25 @@ export function clientConnectsFailed(): u64 {
 }
 export function clientDiedEarly(): u64 {
   return diedEarly;
+}
+export function clientConnsReset(): u64 {
+  return connsReset;
+}
+export function clientConnsTimedOut(): u64 {
+  return connsTimedOut;
+}
+export function clientResponsesDiffered(): u64 {
+  return responsesDiffered;
+}
+export function clientConnsClosed(): u64 {
+  return connsClosed;
+}
+export function clientOtherErrors(): u64 {
+  return otherErrors;
+}
+/** The first differing answer byte: 5 u32 (connection, request, offset, expected or 0xffffffff past the end, received); connection 0xffffffff = none. */
+export function clientFirstDiffPtr(): usize {
+  return firstDiff;
 }
 export function clientLatencySumUs(): u64 {
   return latencySumUs;

@@ -62,6 +62,12 @@ export const CFG_APP_MSGS: i32 = 44; // client apps: messages (requests) per con
 export const CFG_APP_MSG_BYTES: i32 = 45; // client apps: bytes per message (memcached: value size)
 export const CFG_APP_ITEM_MAX: i32 = 46; // memcached item size limit in bytes (0 = 1 MiB, as memcached -I 1m)
 export const CFG_APP_UNIX_BASE: i32 = 47; // unix seconds at loop clock 0 (memcached absolute expiration times)
+// TCP give-up policy (net/tcp/state.ts; 0 = the default named there).
+export const CFG_TCP_SYN_RETRIES: i32 = 48; // SYN retransmissions before an active open gives up (Linux tcp_syn_retries, 6)
+export const CFG_TCP_SYNACK_RETRIES: i32 = 49; // SYN-ACK retransmissions before a half-open one does (Linux tcp_synack_retries, 5)
+export const CFG_TCP_DATA_RETRIES: i32 = 50; // RTO expirations of data/FIN before giving up (RFC 1122 R2; default 9)
+export const CFG_TCP_FIN_TIMEOUT_MS: i32 = 51; // FIN-WAIT-2 after our close, ms (Linux tcp_fin_timeout, 60 s); 0xffffffff = never
+export const CFG_TCP_IDLE_TIMEOUT_S: i32 = 52; // a connection with nothing received for this long is reset; 0 = off (default)
 export const CFG_WORDS: i32 = 64;
 
 // Region ids (entry i of the region table).

@@ -33,6 +33,7 @@ const BROADCAST = memory.data<u8>([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 export function neighInit(): void {
   table = regionOffset(R_NEIGH);
   slots = cfg(CFG_NEIGH_SLOTS);
+  reaskAt = 0;
   if (slots != 0) memory.fill(table, 0, <usize>slots * NEIGH_ENTRY_BYTES);
 }
 
@@ -116,6 +117,28 @@ export function neighResolve(family: u32, addr: usize, macOut: usize): bool {
   if (family == 4) arpSend(1, addr, BROADCAST, BROADCAST);
   else ndSolicit(addr);
   return false;
+}
+
+let reaskAt: u64 = 0; // neighRecheck's requests: at most one per NEIGH_RETRY_US per core
+
+/**
+ * For a connection whose retransmissions go unanswered: reachability is
+ * confirmed by the upper layer's progress (RFC 4861 §7.3.1), and without it the
+ * address may be wrong (a corrupted or stale answer). With `ask`, asks for addr
+ * again (broadcast, at most once a second per core); whenever the cache has it
+ * reachable, copies its link address into macOut (the answer to an earlier ask).
+ * Addresses the cache never held (a replayed capture's peers) are left alone.
+ */
+export function neighRecheck(family: u32, addr: usize, macOut: usize, ask: bool): void {
+  const e = find(family, addr);
+  if (e == 0) return;
+  const t = now();
+  if (ask && t >= reaskAt) {
+    reaskAt = t + NEIGH_RETRY_US;
+    if (family == 4) arpSend(1, addr, BROADCAST, BROADCAST);
+    else ndSolicit(addr);
+  }
+  if (load<u8>(e + N_STATE) == ST_REACHABLE) memory.copy(macOut, e + N_MAC, 6);
 }
 
 // ---- ARP --------------------------------------------------------------------------

@@ -1,5 +1,12 @@
 import { Option, type Command } from "commander";
-import { formatPair, pairOneThread, pairTwoThreads, type PairOptions, type PairReport } from "./pair.ts";
+import {
+  formatPair,
+  pairFailures,
+  pairOneThread,
+  pairTwoThreads,
+  type PairOptions,
+  type PairReport,
+} from "./pair.ts";
 import { pairServerWorkers, WorkerTrapped } from "./pair-workers.ts";
 import { fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
@@ -18,6 +25,9 @@ interface Raw {
   seed: number;
   workers: string;
   timeout: number;
+  clock: "real" | "virtual";
+  synRetries: number;
+  synackRetries: number;
   json?: boolean;
   stages?: boolean;
   serverWorkers?: number;
@@ -27,6 +37,8 @@ interface Raw {
   trapWorker?: number;
   trapAt?: number;
   trapAfterMs?: number;
+  serverPort?: number;
+  timeScale?: number;
 }
 
 export function register(program: Command): void {
@@ -82,7 +94,31 @@ export function register(program: Command): void {
     .addOption(new Option("--trap-worker <i>").argParser(wholeNumber).hideHelp())
     .addOption(new Option("--trap-at <n>").argParser(wholeNumber).hideHelp())
     .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
+    // Test-only: the server listens on another port, so every connect is refused.
+    .addOption(new Option("--server-port <port>").argParser(wholeNumber).hideHelp())
+    // Test-only (the fault sweep): with --workers 2, the cores' clock runs this many times the wall clock.
+    .addOption(new Option("--time-scale <n>").argParser(wholeNumber).hideHelp())
     .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
+    .addOption(
+      new Option(
+        "--clock <clock>",
+        "with --workers 1: real (wall clock) or virtual (fixed steps, idle time skipped to the next timer: deterministic, no waiting on retransmission timers; --timeout then counts virtual seconds)",
+      )
+        .choices(["real", "virtual"])
+        .default("real"),
+    )
+    .option(
+      "--syn-retries <n>",
+      "SYN retransmissions before a connect gives up (0 = 6, Linux's tcp_syn_retries: 127 s)",
+      wholeNumber,
+      0,
+    )
+    .option(
+      "--synack-retries <n>",
+      "SYN-ACK retransmissions before a half-open connection gives up (0 = 5, Linux's tcp_synack_retries)",
+      wholeNumber,
+      0,
+    )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
     .action(async (o: Raw, cmd: Command) => {
@@ -125,6 +161,9 @@ export function register(program: Command): void {
           seed: o.seed,
         },
         timeoutS: o.timeout,
+        clock: o.clock,
+        synRetries: o.synRetries,
+        synackRetries: o.synackRetries,
         stages: !!o.stages,
         serverWorkers: sw,
         rebalance: parseRebalance(o.rebalance),
@@ -133,7 +172,11 @@ export function register(program: Command): void {
         trapWorker: o.trapWorker,
         trapAt: o.trapAt,
         trapAfterMs: o.trapAfterMs,
+        serverPort: o.serverPort,
+        timeScale: o.timeScale,
       };
+      if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
+        throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");
       if (sw !== undefined && opts.stages)
         throw new UsageError("--stages is not available with --server-workers", "leave out --stages");
       let r: PairReport;
@@ -151,12 +194,17 @@ export function register(program: Command): void {
       out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatPair(r));
       // With --on-trap restart a trap's lost connections are tolerated: they are reported, not failed.
       const tolerated = opts.onTrap === "restart" && (r.traps?.events.length ?? 0) > 0;
-      const mismatched = tolerated ? r.errors_excluding_lost! : r.errors;
-      if (mismatched > 0) fail(`${mismatched} response(s) differed from what was sent`);
-      const lost = tolerated ? r.traps!.round_trips_lost : 0;
-      if (!r.completed && !(tolerated && r.round_trips + lost === r.expected_round_trips))
-        fail(
-          `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
-        );
+      if (tolerated) {
+        if (r.errors_excluding_lost! > 0)
+          fail(`${r.errors_excluding_lost} error(s) besides the connections lost to the trap`);
+        if (r.round_trips + r.traps!.round_trips_lost !== r.expected_round_trips)
+          fail(
+            `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
+          );
+        return;
+      }
+      // Exit 1 for any failure, each kind named.
+      const failures = pairFailures(r, o.timeout);
+      if (failures.length) fail(failures.join("; "));
     });
 }

@@ -3,11 +3,12 @@
 // one thread or in two worker threads. The client app verifies every byte it
 // gets back; the report says how many round trips, how fast, how much was
 // retransmitted, and the latency distribution.
-import { coreViews, createCore, createMemory, type CoreConfig, type CoreViews } from "../core.ts";
+import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
 import { Link } from "../dispatch/link.ts";
 import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
 import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.ts";
+import type { Worker } from "node:worker_threads";
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
 import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
@@ -31,6 +32,9 @@ export interface PairOptions {
   workers: 1 | 2;
   faults: FaultConfig;
   timeoutS: number;
+  /** SYN and SYN-ACK retransmissions before a handshake gives up (0 or absent: 6 and 5, as Linux). */
+  synRetries?: number;
+  synackRetries?: number;
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
@@ -40,6 +44,20 @@ export interface PairOptions {
   rebalance?: boolean;
   /** Once the client has made this many round trips, every flow group moves to the next worker. */
   migrateAt?: number;
+  /**
+   * One thread only: "virtual" moves both cores' clock by a fixed step per
+   * iteration while frames move and jumps to the next timer when none do, so a
+   * lossy run costs no waiting on retransmission timers and is deterministic
+   * (same options and seed, same run). `timeoutS` then bounds the virtual time
+   * (and, as a guard, the wall time too). Default "real".
+   */
+  clock?: "real" | "virtual";
+  /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
+  timeScale?: number;
+  /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
+  serverPort?: number;
+  /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
+  linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
   /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
   trapWorker?: number;
@@ -63,6 +81,10 @@ export interface PairReport extends ClientResults {
   batch_histogram: { client: number[]; server: number[] };
   counters: { client: Partial<Counters>; server: Partial<Counters> };
   completed: boolean;
+  /** The client was not done when the time (--timeout) ran out. */
+  ran_out_of_time: boolean;
+  /** real, virtual, or the two-thread clock's speed-up ("x20"). */
+  clock: string;
   /** poll()'s stage cost per round trip in each core, with --stages */
   stages: { client: PollStageCost; server: PollStageCost } | null;
   // With --server-workers (pair-workers.ts; absent otherwise): batch_histogram.server and
@@ -85,7 +107,11 @@ const SERVER_IP = Buffer.from([198, 18, 0, 2]);
 
 /** Sizes both cores for the workload (see README "pair" for the formulas). */
 export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
-  const common = stackConfig(o.conns, 2048);
+  const common = {
+    ...stackConfig(o.conns, 2048),
+    synRetries: o.synRetries ?? 0,
+    synackRetries: o.synackRetries ?? 0,
+  };
   const reqBytes = o.size + 320; // value plus the memcached command line and key
   return {
     client: {
@@ -108,7 +134,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
       macLo: SERVER_MAC.readUInt32LE(0),
       macHi: SERVER_MAC.readUInt16LE(4),
       ipv4: SERVER_IP.readUInt32LE(0),
-      appPort: PORTS[o.app],
+      appPort: o.serverPort ?? PORTS[o.app],
     },
   };
 }
@@ -160,6 +186,8 @@ export function finishReport(
     batch_histogram: { client: cside.hist, server: sside.hist },
     counters: { client: pick(cc), server: pick(sc) },
     completed: client.done && client.round_trips === expected,
+    ran_out_of_time: !client.done,
+    clock: o.clock === "virtual" ? "virtual" : (o.timeScale ?? 1) !== 1 ? `x${o.timeScale}` : "real",
     stages: sums
       ? {
           client: pollStageCost(sums[0], "round trip", client.round_trips),
@@ -184,6 +212,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   const client = createCore(cfg.client, { debug: o.debug });
   const server = createCore(cfg.server, { debug: o.debug });
   const link = new Link(client, server, o.faults);
+  if (o.linkFilter) link.filter = o.linkFilter;
   if (o.stages) for (const c of [client, server]) stageTiming(c, true);
   const cpoll = client.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;
@@ -191,14 +220,16 @@ export function pairOneThread(o: PairOptions): PairReport {
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000;
   let now = 0;
-  for (let i = 0; ; i++) {
-    now = (performance.now() - t0) * 1e6;
-    cpoll(now);
-    spoll(now);
-    link.pump(now);
-    if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  if (o.clock === "virtual") now = runVirtual(o, client, server, link);
+  else
+    for (let i = 0; ; i++) {
+      now = (performance.now() - t0) * 1e6;
+      cpoll(now);
+      spoll(now);
+      link.pump(now);
+      if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
+    }
+  const seconds = o.clock === "virtual" ? now / 1e9 : (performance.now() - t0) / 1000;
   const sums: [StageSums, StageSums] | null = o.stages
     ? [readStageSums(client), readStageSums(server)]
     : null;
@@ -213,15 +244,81 @@ export function pairOneThread(o: PairOptions): PairReport {
   );
 }
 
-/** Each core in its own worker thread; each worker moves its core's transmissions into the other's RX ring. */
-export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
+// Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
+// RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
+// straight to the earlier core's next timer.
+const VSTEP_NS = 20_000;
+const IDLE_POLLS = 3;
+
+/** Runs the pair on a virtual clock until the client is done or timeoutS of virtual (or wall) time pass; returns the clock, ns. */
+function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): number {
+  const cpoll = client.exports.poll as (n: number) => number;
+  const spoll = server.exports.poll as (n: number) => number;
+  const done = client.exports.clientDone as () => number;
+  const nextUs = [client, server].map((c) => c.exports.tcpTimerNext as () => bigint);
+  const endNs = o.timeoutS * 1e9;
+  const wallEnd = performance.now() + o.timeoutS * 1000;
+  let now = 0;
+  let idle = 0;
+  for (let i = 0; ; i++) {
+    cpoll(now);
+    spoll(now);
+    const moved = link.pump(now);
+    if (done() || now >= endNs || ((i & 1023) === 0 && performance.now() > wallEnd)) break;
+    if (moved > 0 || ++idle < IDLE_POLLS) {
+      now += VSTEP_NS;
+      continue;
+    }
+    idle = 0;
+    // timerNext is a u64 (µs; all ones when no timer is armed) that arrives as a signed BigInt.
+    const next = Math.min(...nextUs.map((f) => Number(BigInt.asUintN(64, f())))) * 1000;
+    now = Math.min(endNs, Math.max(now + VSTEP_NS, next));
+  }
+  return now;
+}
+
+/** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
+export class PairPool {
+  readonly workers: Worker[];
+  constructor() {
+    const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
+    this.workers = [0, 1].map(() => spawnWorker(entry, null));
+  }
+  close(): Promise<number[]> {
+    return Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker's next result (listeners removed once it came). */
+function nextResult(w: Worker): Promise<CoreWorkerResult> {
+  return new Promise<CoreWorkerResult>((resolve, reject) => {
+    const off = () => {
+      w.off("message", onMsg);
+      w.off("error", onErr);
+      w.off("exit", onExit);
+    };
+    const onMsg = (r: CoreWorkerResult) => (off(), resolve(r));
+    const onErr = (e: Error) => (off(), reject(e));
+    const onExit = (code: number) => (off(), reject(new Error(`core worker exited with ${code}`)));
+    w.on("message", onMsg);
+    w.on("error", onErr);
+    w.on("exit", onExit);
+  });
+}
+
+/**
+ * Each core in its own worker thread; each worker moves its core's
+ * transmissions into the other's RX ring. With a pool, its two threads run the
+ * cores (and stay for the next run); otherwise two are started and ended.
+ */
+export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<PairReport> {
   check(o);
   const cfg = pairConfigs(o);
   const mems = [createMemory(cfg.client, o.debug), createMemory(cfg.server, o.debug)];
   const ctl = newControl();
   const baseMs = sharedNowMs();
   const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
-  const workers = [0, 1].map((i) => {
+  const data = [0, 1].map((i) => {
     const data: CoreWorkerData = {
       index: i,
       memory: mems[i],
@@ -234,17 +331,13 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
       spinRounds: 2000,
       client: i === 0,
       stages: !!o.stages,
+      timeScale: o.timeScale,
     };
-    return spawnWorker(entry, data);
+    return data;
   });
-  const results = workers.map(
-    (w) =>
-      new Promise<CoreWorkerResult>((resolve, reject) => {
-        w.once("message", resolve);
-        w.once("error", reject);
-        w.once("exit", (code) => code !== 0 && reject(new Error(`core worker exited with ${code}`)));
-      }),
-  );
+  const workers = pool ? pool.workers : data.map((d) => spawnWorker(entry, d));
+  const results = workers.map((w) => nextResult(w));
+  if (pool) workers.forEach((w, i) => w.postMessage(data[i]));
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000 + 10000;
   // Wait for both to be ready, then for the client to finish (or the timeout).
@@ -260,7 +353,7 @@ export async function pairTwoThreads(o: PairOptions): Promise<PairReport> {
   const seconds = (performance.now() - start) / 1000;
   Atomics.store(ctl, CTL_STOP, 1);
   const [cr, sr] = await Promise.all(results);
-  await Promise.all(workers.map((w) => w.terminate()));
+  if (!pool) await Promise.all(workers.map((w) => w.terminate()));
   const views = mems.map((m) => coreViews(m));
   const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
   return finish(
@@ -283,10 +376,13 @@ export function formatPair(r: PairReport): string {
           ? `client + dispatcher in the main thread, ${r.server_workers} server worker(s)`
           : `${r.workers} worker(s)`),
     ],
-    ["round trips", `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : "  (INCOMPLETE)"}`],
+    [
+      "round trips",
+      `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : r.ran_out_of_time ? "  (INCOMPLETE: ran out of time)" : "  (INCOMPLETE)"}`,
+    ],
     ["round trips/s", Math.round(r.round_trips_per_s)],
     ["bytes verified", r.bytes_verified],
-    ["errors", r.errors],
+    ["errors", r.errors ? `${r.errors}: ${errorKinds(r).join(", ")}` : 0],
     ["retransmits / timeouts", `${r.retransmits} / ${r.timeouts}`],
     [
       "latency µs p50/p90/p99/p99.9/max",
@@ -303,4 +399,55 @@ export function formatPair(r: PairReport): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
   return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
+}
+
+/** The first differing byte, in words. */
+export function describeDifference(d: NonNullable<PairReport["first_difference"]>): string {
+  const hex = (b: number) => "0x" + b.toString(16).padStart(2, "0");
+  return (
+    `connection ${d.conn}, request ${d.request}, offset ${d.offset}: ` +
+    (d.expected === null
+      ? `a byte past the answer's end (${hex(d.got)})`
+      : `expected ${hex(d.expected)}, got ${hex(d.got)}`)
+  );
+}
+
+/** The errors by kind, those that happened. */
+function errorKinds(r: PairReport): string[] {
+  const k: string[] = [];
+  if (r.connects_failed) k.push(`${r.connects_failed} failed to open`);
+  if (r.conns_reset) k.push(`${r.conns_reset} reset`);
+  if (r.conns_timed_out) k.push(`${r.conns_timed_out} timed out`);
+  if (r.responses_differed)
+    k.push(
+      `${r.responses_differed} response(s) differed` +
+        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
+    );
+  if (r.other_errors) k.push(`${r.other_errors} other`);
+  return k;
+}
+
+/**
+ * Why a run failed, one clause per kind (empty when it succeeded): connections
+ * that failed to open, were reset or timed out, responses that differed (with
+ * the first difference), and a run that ran out of time.
+ */
+export function pairFailures(r: PairReport, timeoutS: number): string[] {
+  const f: string[] = [];
+  if (r.connects_failed) f.push(`${r.connects_failed} connection(s) failed to open`);
+  if (r.conns_reset) f.push(`${r.conns_reset} connection(s) reset`);
+  if (r.conns_timed_out) f.push(`${r.conns_timed_out} connection(s) timed out (retransmissions gave up)`);
+  if (r.responses_differed)
+    f.push(
+      `${r.responses_differed} response(s) differed from what was sent` +
+        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
+    );
+  if (r.other_errors) f.push(`${r.other_errors} other error(s)`);
+  if (r.ran_out_of_time)
+    f.push(
+      `ran out of time: only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${timeoutS} s`,
+    );
+  else if (!r.completed && f.length === 0)
+    f.push(`only ${r.round_trips} of ${r.expected_round_trips} round trips completed`);
+  return f;
 }

@@ -19,6 +19,8 @@ export class Link {
   readonly stats: LinkStats = { aToB: 0, bToA: 0, rxFull: 0 };
   /** Optional tap on every frame that crosses (after faults): for pcap output and tests. */
   onFrame: ((dir: "ab" | "ba", f: Uint8Array, nowNs: number) => void) | null = null;
+  /** Optional test hook before the faults: return false to drop the frame; it may rewrite the bytes in place. */
+  filter: ((dir: "ab" | "ba", f: Uint8Array) => boolean) | null = null;
 
   constructor(a: Core, b: Core, faults: FaultConfig = {}) {
     this.a = new Nic(a);
@@ -38,6 +40,7 @@ export class Link {
     from.txDrain(
       (mem, off, len) => {
         const frame = mem.subarray(off, off + len);
+        if (this.filter && !this.filter(dir, frame)) return;
         if (faults.active) faults.pass(frame, nowNs, deliver);
         else {
           if (to.rxPut(mem, off, len)) moved++;

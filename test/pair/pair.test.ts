@@ -150,7 +150,10 @@ test("CLI: --json fields, and a non-zero exit when the run cannot complete", () 
     { encoding: "utf8" },
   );
   assert.is(bad.status, 1);
-  assert.match(bad.stderr, /^ixwasm: only \d+ of 200000 round trips completed within 0 s\n$/);
+  assert.match(
+    bad.stderr,
+    /^ixwasm: ran out of time: only \d+ of 200000 round trips completed within 0 s\n$/,
+  );
 });
 
 test.run();

@@ -119,7 +119,7 @@ test("established_rto: retransmission after RTO with backoff, then DEAD_TIMEOUT"
   c.flush();
   c.out();
   const at: number[] = [];
-  for (let i = 0; i < 20000 && c.tcb(h); i++) {
+  for (let i = 0; i < 25000 && c.tcb(h); i++) {
     c.advance(10_000);
     for (const s of c.out()) {
       assert.is(s.seq, iss + 1);

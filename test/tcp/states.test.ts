@@ -92,6 +92,33 @@ test("syn_received_dup_syn: the SYN-ACK is sent again, same ISN", () => {
   assert.is(c.counter("tcp_syn_dup"), 1);
 });
 
+test("syn_received_dup_syn_then_ack: a retransmitted SYN and the handshake's ACK in one batch leave SND.NXT past the SYN", () => {
+  // The SYN-ACK answering the duplicate SYN is still queued (flush not run) when
+  // the ACK with data establishes the connection: the SYN is acknowledged, so the
+  // connection must send from ISS+1. Before the fix SND.NXT stayed at ISS: every
+  // ACK carried SEQ=ISS (below the peer's RCV.NXT, dropped as out of window) and
+  // no data could be sent; the peer retransmitted until it gave up.
+  const c = new TcpCore();
+  const sa = synToListener(c);
+  c.inject({ seq: CISN, flags: F.SYN, mss: 1460 });
+  c.inject({ seq: CISN + 1, ack: seqAdd(sa.seq, 1), flags: F.ACK | F.PSH, payload: "hello" });
+  const knock = c.events().find((e) => e.kind === EV.KNOCK)!;
+  assert.ok(knock, "established");
+  const h = knock.handle;
+  assert.is(c.cmd(CMD.ACCEPT, h, 1), RET.OK);
+  assert.is(c.field(h, TCB.SND_NXT), seqAdd(sa.seq, 1), "SND.NXT = ISS+1");
+  c.flush();
+  assert.equal(c.out(), [], "no SYN-ACK again: the SYN is acknowledged (the ACK of the data is delayed)");
+  c.events();
+  const p = c.put(0, new TextEncoder().encode("world"));
+  assert.is(c.send(h, p, 5), 5);
+  c.flush();
+  const data = c.out().find((x) => x.payload.length > 0);
+  assert.ok(data, "the data leaves");
+  assert.is(data!.seq, seqAdd(sa.seq, 1));
+  assert.is(new TextDecoder().decode(data!.payload), "world");
+});
+
 test("syn_received_rst: back to nothing, silently", () => {
   const c = new TcpCore();
   const sa = synToListener(c);
@@ -429,6 +456,93 @@ test("established_close: FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT (DEAD_CLOSED) -> 
   assert.is(c.stat(0), 0);
 });
 
+/** Established, closed by us, our FIN acknowledged: FIN-WAIT-2. */
+function finWait2(c: TcpCore) {
+  const { h, iss } = established(c);
+  assert.is(c.cmd(CMD.CLOSE, h), RET.OK);
+  c.flush();
+  assert.is(one(c.out()).flags, F.ACK | F.FIN);
+  c.inject({ seq: CISN + 1, ack: iss + 2, flags: F.ACK });
+  assert.is(c.state(h), ST.FIN_WAIT_2);
+  c.events();
+  return { h, iss };
+}
+
+/** Advances the clock in steps of `step` µs up to `us`, running the timers at each. */
+function advanceBy(c: TcpCore, us: number, step = 500_000): void {
+  for (let done = 0; done < us; done += step) c.advance(Math.min(step, us - done));
+}
+
+test("fin_wait_2_timeout: a peer that never sends its FIN: RST and DEAD_TIMEOUT after 60 s (Linux tcp_fin_timeout)", () => {
+  const c = new TcpCore();
+  const { h, iss } = finWait2(c);
+  advanceBy(c, 59_900_000);
+  assert.is(c.state(h), ST.FIN_WAIT_2, "still waiting at 59.9 s");
+  assert.equal(c.out(), []);
+  advanceBy(c, 200_000, 100_000);
+  assert.is(c.tcb(h), 0, "gone at 60 s");
+  const rst = one(c.out());
+  assert.is(rst.flags & F.RST, F.RST);
+  assert.is(rst.seq, iss + 2);
+  assert.equal(
+    c.events().map((e) => [e.kind, e.a]),
+    [[EV.DEAD, DEAD.TIMEOUT]],
+  );
+  assert.is(c.counter("tcp_conn_timeout"), 1);
+  assert.is(c.stat(0), 0, "no TCB left");
+});
+
+test("fin_wait_2_timeout: configurable; data from the peer restarts it; all ones = wait forever", () => {
+  const c = new TcpCore({ finTimeoutMs: 5000 });
+  const { h, iss } = finWait2(c);
+  advanceBy(c, 4_000_000);
+  c.inject({ seq: CISN + 1, ack: iss + 2, flags: F.ACK, payload: "still here" });
+  advanceBy(c, 4_900_000);
+  assert.is(c.state(h), ST.FIN_WAIT_2, "5 s from the data, not from the FIN's ACK");
+  advanceBy(c, 200_000, 100_000);
+  assert.is(c.tcb(h), 0);
+  const never = new TcpCore({ finTimeoutMs: 0xffffffff });
+  const w = finWait2(never);
+  advanceBy(never, 1000_000_000, 10_000_000);
+  assert.is(never.state(w.h), ST.FIN_WAIT_2, "no limit");
+});
+
+test("idle limit: off by default; with idleTimeoutS a connection with nothing received that long is reset", () => {
+  const off = new TcpCore();
+  const o = established(off);
+  advanceBy(off, 10_000_000_000, 100_000_000);
+  assert.is(off.state(o.h), ST.ESTABLISHED, "no limit by default");
+
+  const c = new TcpCore({ idleTimeoutS: 30 });
+  const { h, iss } = established(c);
+  advanceBy(c, 20_000_000);
+  c.inject({ seq: CISN + 1, ack: iss + 1, flags: F.ACK, payload: "x" });
+  c.events();
+  advanceBy(c, 29_000_000);
+  assert.is(c.state(h), ST.ESTABLISHED, "29 s after the last segment");
+  c.flush();
+  c.out();
+  // Every TCB is looked at once per quarter of the limit: reset between 30 and 37.5 s.
+  advanceBy(c, 9_000_000);
+  assert.is(c.tcb(h), 0, "reset by 38 s");
+  const rst = one(c.out());
+  assert.is(rst.flags & F.RST, F.RST);
+  assert.is(rst.seq, iss + 1);
+  assert.equal(
+    c.events().map((e) => [e.kind, e.a]),
+    [[EV.DEAD, DEAD.TIMEOUT]],
+  );
+  assert.is(c.counter("tcp_conn_timeout"), 1);
+
+  // CLOSE-WAIT waits for our app, not for the peer: not reset.
+  const cw = new TcpCore({ idleTimeoutS: 30 });
+  const e = established(cw);
+  cw.inject({ seq: CISN + 1, ack: e.iss + 1, flags: F.ACK | F.FIN });
+  assert.is(cw.state(e.h), ST.CLOSE_WAIT);
+  advanceBy(cw, 100_000_000, 1_000_000);
+  assert.is(cw.state(e.h), ST.CLOSE_WAIT);
+});
+
 test("fin_wait_1_fin: simultaneous close -> CLOSING -> TIME-WAIT", () => {
   const c = new TcpCore();
   const { h, iss } = established(c);
@@ -540,7 +654,11 @@ test("syn_sent_timeout: SYN retransmitted with backoff 1,2,4.. s, then DEAD_TIME
     }
   }
   assert.equal(times, [1, 3, 7, 15, 31, 63]);
-  assert.is(Number(c.now - 1_000_000n) / 1e6, 123, "given up at 63 s + 60 s (RTO capped at 60 s)");
+  assert.is(
+    Number(c.now - 1_000_000n) / 1e6,
+    127,
+    "given up at 63 s + 64 s (Linux: tcp_syn_retries 6, RTO max 120 s)",
+  );
   const ev = c.events();
   assert.equal(
     ev.map((e) => [e.kind, e.a]),

@@ -17,7 +17,9 @@
 // keeps them, and eviction keeps memory bounded. The cost: under a flood faster
 // than (bound / RTT) a legitimate handshake can be evicted before its ACK; it
 // then retries its SYN. Established connections are never evicted.
-import { CFG_DELACK_US, CFG_MSS, CFG_MSL_MS, CFG_RCVBUF, CFG_SNDBUF, CFG_TCBS, CFG_TCP_FLAGS, cfg } from "../../mem/layout";
+import {
+  CFG_DELACK_US, CFG_MSS, CFG_MSL_MS, CFG_RCVBUF, CFG_SNDBUF, CFG_TCBS, CFG_TCP_FLAGS, CFG_TCP_FIN_TIMEOUT_MS, CFG_TCP_IDLE_TIMEOUT_S, cfg,
+} from "../../mem/layout";
 import { mbufDataBytes, mbufFree, MB_LINK } from "../../mem/mbuf";
 import { flowDelete } from "../../flow/table";
 import { EV_TCP_DEAD, EV_TCP_SENT, EV_TIMER, D_A, D_B, D_HANDLE, D_KIND, evBase, evLen, evPush } from "../../api/abi";
@@ -33,9 +35,9 @@ import {
   timerAdvance, timerAppCookie, timerAppId, timerAppRelease, timerArm, timerArmed, timerCancel, timerDeadline,
   timerInit, timerIsApp, timerPop, timerReset,
 } from "../timer";
-import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_USED, TK_NONE, MAX_WSCALE } from "./state";
+import { FIN_TIMEOUT_MS, IDLE_MAX_S, TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_USED, TK_NONE, MAX_WSCALE } from "./state";
 import { C_TCP_HALFOPEN_EVICT, bump } from "../../mem/counters";
-import { tcbTimerFire, tcpOutput } from "./output";
+import { idleSweep, idleSweepReset, tcbTimerFire, tcpOutput } from "./output";
 import { neighWaitReset, neighWaitStep } from "./neigh-wait";
 
 // ---- clock --------------------------------------------------------------------
@@ -59,6 +61,10 @@ export let rcvBuf: u32 = 65535;
 export let sndBuf: u32 = 262144;
 export let delackUs: u64 = 40000;
 export let twUs: u64 = 60_000_000;
+/** FIN-WAIT-2 limit in µs (0 = none): a peer that acknowledged our FIN and never sent its own. */
+export let finWait2Us: u64 = 60_000_000;
+/** Connections with nothing received for this many seconds are reset (0 = off). */
+export let idleLimitS: u32 = 0;
 export let annMssCfg: u32 = 1460;
 export let ourWscale: u32 = 0;
 let halfOpenMax: u32 = 16;
@@ -102,6 +108,10 @@ export function tcpInit(): void {
   delackUs = <u64>cfg(CFG_DELACK_US);
   if (delackUs == 0) delackUs = 40000;
   twUs = <u64>cfg(CFG_MSL_MS) * 2000;
+  const fin = cfg(CFG_TCP_FIN_TIMEOUT_MS);
+  finWait2Us = fin == 0xffffffff ? 0 : <u64>(fin == 0 ? FIN_TIMEOUT_MS : fin) * 1000;
+  idleLimitS = min<u32>(cfg(CFG_TCP_IDLE_TIMEOUT_S), IDLE_MAX_S);
+  idleSweepReset();
   annMssCfg = cfg(CFG_MSS);
   if (annMssCfg == 0) annMssCfg = 1460;
   // A received frame must fit one mbuf: 1900 with 2 KiB mbufs (Ethernet 14 + IPv6 40 + TCP 60 + slack).
@@ -337,6 +347,7 @@ export function tcpTimers(now: u64): void {
     if (tcbTimerFire(t)) armTimer(t);
   }
   neighWaitStep(); // SYNs that waited for a neighbour the cache has just learned
+  if (idleLimitS != 0) idleSweep(nowUs, idleLimitS);
 }
 
 /** Exact bytes of one TCB (for reports). */

@@ -34,7 +34,7 @@ import {
   TCB_RQ_HEAD, TCB_RQ_TAIL, TCB_RTT_SEQ, TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA,
   TCB_SND_WL1, TCB_SND_WL2, TCB_SND_WND, TCB_SND_WSCALE, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF, TCB_SQ_LEN, TCB_SQ_TAIL,
   TCB_STATE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_TS_RECENT_AGE, TCB_CUR_SPAN, TCB_RTO, TCB_CWND, TCB_SSTHRESH,
-  tcbAt, tcbSlot,
+  TCB_LAST_RX_S, tcbAt, tcbSlot,
 } from "./tcb";
 import { DUP_THRESH, sackActive, sackBoard, sackIdle, sackRecoveryStart, sackUnaLost, sackUpdate } from "./sack";
 import { SP_LEN, SP_NEXT, spanAt, spanFree } from "./span";
@@ -43,7 +43,8 @@ import {
   ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT,
   TCPF_CHALLENGE, TCPF_DELACK, TCPF_SACK, TCPF_TS, TCPF_TW_REUSE, TCPF_WS, TF_ACCEPTED, TF_ACK_NOW, TF_APP, TF_EOF_TOLD,
   TF_FIN_QUEUED, TF_FIN_RCVD, TF_PASSIVE, TF_PRESET, TF_PRESET_SACK, TF_PRESET_TS, TF_PRESET_WS, TF_RECOVERY,
-  TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_PERSIST, TK_RTO, TK_TIME_WAIT, TS_OPT_BYTES,
+  TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_FIN_WAIT2, TK_PERSIST, TK_RTO, TK_TIME_WAIT,
+  TS_OPT_BYTES,
   seqGE, seqGT, seqLE, seqLT,
 } from "./state";
 import {
@@ -52,7 +53,7 @@ import {
 import {
   annMssCfg, appEvent, appKnows, appSent, clearTimer, delackUs, freeRecv, freeSend, halfOpenAdd, halfOpenEvict,
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
-  tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead,
+  tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us,
 } from "./engine";
 import { retransmitHead, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
@@ -317,6 +318,7 @@ function synSentInput(t: usize): i32 {
   store<u32>(t, sSeq, TCB_SND_WL1);
   store<u32>(t, sAck, TCB_SND_WL2);
   if (ackOk) {
+    store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
     store<u32>(t, sAck, TCB_SND_UNA);
     if (seqLT(load<u32>(t, TCB_SND_NXT), sAck)) store<u32>(t, sAck, TCB_SND_NXT);
     synAcked(t);
@@ -451,6 +453,10 @@ function syncInput(t: usize): i32 {
     }
     return (seqLT(sSeq, rcvNxt) && len > 0) ? C_TCP_DUP_SEGS : C_TCP_OUT_OF_WINDOW;
   }
+  // The peer is alive: the idle limit counts from here (output.ts idleSweep), and
+  // FIN-WAIT-2 waits afresh while data still comes.
+  store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
+  if (st == ST_FIN_WAIT_2 && len != 0 && load<u8>(t, TCB_TMR_KIND) == TK_FIN_WAIT2) setTimer(t, TK_FIN_WAIT2, tcpNow() + finWait2Us);
   // second: RST (RFC 5961 §3.2: exact RCV.NXT resets, other in-window RSTs get a challenge ACK).
   if (rst) {
     if (sSeq != rcvNxt && (tcpFlags & TCPF_CHALLENGE) != 0) return challenge(t);
@@ -502,7 +508,13 @@ function syncInput(t: usize): i32 {
 function establish(t: usize): void {
   const f = load<u32>(t, TCB_FLAGS);
   halfOpenRemove(t);
-  store<u32>(t, load<u32>(t, TCB_ISS) + 1, TCB_SND_UNA);
+  const una = load<u32>(t, TCB_ISS) + 1;
+  store<u32>(t, una, TCB_SND_UNA);
+  // A retransmitted SYN pulled SND.NXT back to ISS for a SYN-ACK not sent yet
+  // (same batch as this ACK): the SYN is acknowledged, so it is not to be sent
+  // again. Left at ISS, every later segment would carry a sequence number below
+  // the peer's RCV.NXT (dropped as out of window) and no data could leave.
+  if (seqLT(load<u32>(t, TCB_SND_NXT), una)) store<u32>(t, una, TCB_SND_NXT);
   synAcked(t);
   store<u32>(t, sWnd << <u32>load<u8>(t, TCB_SND_WSCALE), TCB_SND_WND);
   store<u32>(t, sSeq, TCB_SND_WL1);
@@ -602,7 +614,12 @@ function ackInput(t: usize): bool {
     } else if (kind == TK_RTO || kind == 0) setTimer(t, TK_RTO, tcpNow() + <u64>load<u32>(t, TCB_RTO));
     if (finAcked) {
       const st = load<u8>(t, TCB_STATE);
-      if (st == ST_FIN_WAIT_1) store<u8>(t, ST_FIN_WAIT_2, TCB_STATE);
+      if (st == ST_FIN_WAIT_1) {
+        store<u8>(t, ST_FIN_WAIT_2, TCB_STATE);
+        // RFC 9293 leaves FIN-WAIT-2 open-ended; like Linux (tcp_fin_timeout) we
+        // do not wait forever for a peer that may be gone.
+        if (finWait2Us != 0) setTimer(t, TK_FIN_WAIT2, tcpNow() + finWait2Us);
+      }
       else if (st == ST_CLOSING) enterTimeWait(t);
       else if (st == ST_LAST_ACK) {
         tcbDestroy(t, <i32>DEAD_CLOSED);

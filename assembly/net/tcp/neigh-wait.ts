@@ -6,7 +6,7 @@
 // something new, the next timer step sends their SYNs at once. The list is
 // small and bounded; a TCB that does not fit keeps the 20 ms retry.
 import { neighLearned, neighResolve } from "../neigh";
-import { TCB_FAMILY, TCB_FLAGS, TCB_ISS, TCB_RADDR, TCB_RMAC, TCB_SND_MAX, TCB_SND_NXT, tcbFromHandle, tcbHandle } from "./tcb";
+import { TCB_FAMILY, TCB_FLAGS, TCB_ISS, TCB_RADDR, TCB_RETRIES, TCB_RMAC, TCB_SND_MAX, TCB_SND_NXT, tcbFromHandle, tcbHandle } from "./tcb";
 import { TF_NEED_NEIGH } from "./state";
 import { clearTimer } from "./engine";
 import { tcpOutput } from "./output";
@@ -40,7 +40,9 @@ export function neighWaitStep(): void {
       continue;
     }
     store<u32>(t, f & ~TF_NEED_NEIGH, TCB_FLAGS);
-    // The SYN goes out as a first transmission, with the normal RTO armed by tcpOutput.
+    // The SYN goes out as a first transmission, with the normal RTO armed by
+    // tcpOutput; the neighbour-wait ticks counted so far are not its retries.
+    store<u8>(t, 0, TCB_RETRIES);
     const iss = load<u32>(t, TCB_ISS);
     store<u32>(t, iss, TCB_SND_NXT);
     store<u32>(t, iss, TCB_SND_MAX);

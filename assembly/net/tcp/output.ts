@@ -9,7 +9,7 @@ import {
   C_TCP_SACK_RETRANSMITS, C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
 } from "../../mem/counters";
 import { ipSend, TX_HEADROOM } from "../ip";
-import { neighResolve } from "../neigh";
+import { neighRecheck, neighResolve } from "../neigh";
 import { l4ChecksumFill, inetChecksum } from "../../wire/checksum";
 import { putBe16, putBe32 } from "../../wire/bytes";
 import {
@@ -22,19 +22,22 @@ import {
   TCB_LADDR, TCB_LAST_ACK_SENT, TCB_LAST_OOO_SEQ, TCB_LMAC, TCB_LPORT, TCB_MAX_SND_WND, TCB_OOO_HEAD, TCB_RADDR,
   TCB_RCV_ADV, TCB_RCV_HELD, TCB_RCV_NXT, TCB_RCV_WSCALE, TCB_RETRIES, TCB_RMAC, TCB_RPORT, TCB_RTO, TCB_RTT_SEQ,
   TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA, TCB_SND_WND, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF,
-  TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND,
+  TCB_SQ_LEN, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_TS_OFF, TCB_TS_RECENT, TCB_CWND, TCB_LAST_RX_S, tcbAt,
+  tcbHighWater,
 } from "./tcb";
 import { SP_FLAGS, SP_LEN, SP_NEXT, SP_PTR, SPF_EOR, spanAt } from "./span";
 import { sackBoard, sackNextSeg, sackPipe, sackRelease, sackSent } from "./sack";
 import {
-  PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED,
-  ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED,
-  TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST,
-  TK_PRESET, TK_RTO, TK_TIME_WAIT, seqGT, seqLT,
+  NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US,
+  RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED,
+  ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED, TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK,
+  TF_SACK_RECOVERY, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST, TK_FIN_WAIT2, TK_PRESET,
+  TK_RTO, TK_TIME_WAIT, TF_USED, seqGT, seqLT,
 } from "./state";
 import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
 import { clearTimer, nowMs32, rcvBuf, setTimer, tcbDestroy, tcpNow } from "./engine";
 import { DEAD_TIMEOUT } from "../../api/abi";
+import { CFG_TCP_DATA_RETRIES, CFG_TCP_SYN_RETRIES, CFG_TCP_SYNACK_RETRIES, cfg } from "../../mem/layout";
 
 const txr = memory.data(80, 8); // TcpRepr scratch for the segment being built
 const MAX_HDR: u32 = 60;
@@ -569,7 +572,77 @@ export function tcbTimerFire(t: usize): bool {
     tcbDestroy(t, -1);
     return false;
   }
+  if (kind == TK_FIN_WAIT2) {
+    giveUp(t);
+    return false;
+  }
   return true;
+}
+
+/** Ends a connection whose peer went silent: RST (if the peer is there after all, it learns the connection is gone), EV_TCP_DEAD timeout. */
+function giveUp(t: usize): void {
+  bump(C_TCP_CONN_TIMEOUT);
+  sendRst(t, load<u32>(t, TCB_SND_MAX), false);
+  tcbDestroy(t, <i32>DEAD_TIMEOUT);
+}
+
+// ---- idle limit (CFG_TCP_IDLE_TIMEOUT_S) ---------------------------------------------
+// A connection that has nothing outstanding runs no timer, so one whose peer
+// vanished would wait forever. With the limit on, a cursor walks the TCB table
+// so that every slot is visited once per quarter of the limit (at most
+// IDLE_VISITS a call, no wheel entry per connection), and a synchronized
+// connection with nothing received for the limit is reset.
+const IDLE_VISITS: u64 = 4096;
+let idleCursor: u32 = 0;
+let idleLastUs: u64 = 0;
+
+export function idleSweepReset(): void {
+  idleCursor = 0;
+  idleLastUs = 0;
+}
+
+export function idleSweep(now: u64, limitS: u32): void {
+  const hw = tcbHighWater();
+  if (hw == 0) return;
+  if (idleLastUs == 0) idleLastUs = now;
+  let n = (<u64>hw * (now - idleLastUs)) / (<u64>limitS * 250_000);
+  if (n == 0) return; // too little time since the last visits: they accumulate
+  idleLastUs = now;
+  n = min<u64>(min<u64>(n, <u64>hw), IDLE_VISITS);
+  const nowS = <u32>(now / 1_000_000);
+  for (let i: u64 = 0; i < n; i++) {
+    if (idleCursor >= hw) idleCursor = 0;
+    const t = tcbAt(idleCursor++);
+    if ((load<u32>(t, TCB_FLAGS) & TF_USED) == 0) continue;
+    const st = load<u8>(t, TCB_STATE);
+    // Handshakes and TIME-WAIT have their own limits; CLOSE-WAIT waits for our app, not for the peer.
+    if (st < ST_ESTABLISHED || st == ST_TIME_WAIT || st == ST_CLOSE_WAIT) continue;
+    if (((nowS - <u32>load<u16>(t, TCB_LAST_RX_S)) & 0xffff) >= limitS) giveUp(t);
+  }
+}
+
+/** SYN (active) or SYN-ACK (passive) retransmissions before giving up (CFG_TCP_SYN*_RETRIES, 0 = default). */
+export function synRetries(passive: bool): u32 {
+  const c = cfg(passive ? CFG_TCP_SYNACK_RETRIES : CFG_TCP_SYN_RETRIES);
+  return c != 0 ? c : passive ? RETRIES_SYNACK : RETRIES_SYN;
+}
+
+/** RTO expirations of data or FIN before giving up (CFG_TCP_DATA_RETRIES, 0 = default). */
+export function dataRetries(): u32 {
+  const c = cfg(CFG_TCP_DATA_RETRIES);
+  return c != 0 ? c : RETRIES_DATA;
+}
+
+/** Neighbour-wait ticks (state.ts NEIGH_*) that last as long as an active open's SYN retries: 1 s of fast ticks, then one a second. */
+function neighTicksMax(): u32 {
+  let us: u64 = 0;
+  let rto: u64 = <u64>RTO_INITIAL_US;
+  for (let i: u32 = 0; i <= synRetries(false) && us < 300_000_000; i++) {
+    us += rto;
+    rto = min<u64>(rto << 1, <u64>RTO_MAX_US);
+  }
+  const ticks = <u64>NEIGH_FAST_TICKS + (us - <u64>RTO_INITIAL_US) / 1_000_000;
+  return <u32>min<u64>(ticks, <u64>NEIGH_TICKS_MAX);
 }
 
 // RFC 6298 §5 (5.4)-(5.6), RFC 5681 §3.1, RFC 6582 §4: go back to SND.UNA.
@@ -581,8 +654,9 @@ function rtoFire(t: usize): bool {
   store<u8>(t, <u8>min<u32>(retries, 255), TCB_RETRIES);
   const synState = st == ST_SYN_SENT || (st == ST_SYN_RECEIVED && (f & TF_SYN_ACKED) == 0);
   if ((f & TF_NEED_NEIGH) != 0 && synState) {
-    // No neighbour yet: retry every 20 ms for about 3 s without backing off.
-    if (retries > 150) {
+    // No neighbour yet: the SYN has not left (state.ts NEIGH_*). Give up after
+    // as long as the SYN's own retransmissions would have taken.
+    if (retries > neighTicksMax()) {
       bump(C_TCP_CONN_TIMEOUT);
       tcbDestroy(t, <i32>DEAD_TIMEOUT);
       return false;
@@ -590,15 +664,25 @@ function rtoFire(t: usize): bool {
     store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_NXT);
     store<u32>(t, load<u32>(t, TCB_ISS), TCB_SND_MAX);
     tcpOutput(t);
+    if ((load<u32>(t, TCB_FLAGS) & TF_NEED_NEIGH) == 0) {
+      // The SYN left just now, a first transmission: its retries start here.
+      store<u8>(t, 0, TCB_RETRIES);
+    } else if (retries >= NEIGH_FAST_TICKS) {
+      setTimer(t, TK_RTO, tcpNow() + 1_000_000);
+    }
     return true;
   }
-  const limit = synState ? ((f & TF_PASSIVE) != 0 ? RETRIES_SYNACK : RETRIES_SYN) : RETRIES_DATA;
+  const limit = synState ? synRetries((f & TF_PASSIVE) != 0) : dataRetries();
   if (retries > limit) {
     bump(C_TCP_CONN_TIMEOUT);
     tcbDestroy(t, <i32>DEAD_TIMEOUT);
     return false;
   }
   if (load<u32>(t, TCB_SND_MAX) == una && !synState) return true; // nothing outstanding any more
+  // From the second expiry on, the peer's link address is in doubt: ask again at
+  // each expiry (the ask itself may be lost), and send with the cache's answer
+  // (a corrupted ARP reply must not doom the connection).
+  if (!capture && retries >= 2) neighRecheck(<u32>load<u8>(t, TCB_FAMILY), t + TCB_RADDR, t + TCB_RMAC, true);
   bump(C_TCP_RTO_TIMEOUTS);
   // RFC 2018 §8: after a timeout the SACK information is not trusted; back to SND.UNA.
   sackRelease(t);

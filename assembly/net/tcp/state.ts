@@ -57,13 +57,26 @@ export const TK_RTO: u8 = 1; // retransmission (SYN, SYN-ACK, data, FIN)
 export const TK_PERSIST: u8 = 2; // zero-window probe (RFC 9293 §3.8.6.1)
 export const TK_TIME_WAIT: u8 = 3; // 2·MSL (RFC 9293 §3.4.2)
 export const TK_PRESET: u8 = 4; // a replay preset expires unused
+export const TK_FIN_WAIT2: u8 = 5; // FIN-WAIT-2 limit (CFG_TCP_FIN_TIMEOUT_MS): the peer never sent its FIN
 
 // ---- protocol constants -------------------------------------------------------
 export const RTO_INITIAL_US: u32 = 1_000_000; // RFC 6298 (2.1)
-export const RTO_MAX_US: u32 = 60_000_000; // RFC 6298 (2.5) allows a maximum of at least 60 s
+export const RTO_MAX_US: u32 = 120_000_000; // RFC 6298 (2.5): at least 60 s; Linux TCP_RTO_MAX (SYN retries then last 127 s)
+// Give-up limits: defaults of the CFG_TCP_*_RETRIES words (0 there = these).
 export const RETRIES_DATA: u32 = 9; // RTO expirations before giving up (min RTO 200 ms: ~100 s, RFC 1122 4.2.3.5 R2)
-export const RETRIES_SYN: u32 = 6; // SYN / SYN-ACK: 1+2+...+64 s = 127 s (R2 for SYN asks >= 3 min; we take less)
-export const RETRIES_SYNACK: u32 = 5; // passive half-open connections give up sooner (flood pressure)
+export const RETRIES_SYN: u32 = 6; // SYN: 1+2+...+64 s = 127 s, Linux tcp_syn_retries (R2 for SYN asks >= 3 min; we take less)
+export const RETRIES_SYNACK: u32 = 5; // passive half-open connections give up sooner (flood pressure), Linux tcp_synack_retries
+// An active open whose neighbour is unknown holds its SYN (it is not sent, so
+// not a retransmission: TCB_RETRIES counts these ticks and starts again from 0
+// once the SYN leaves). Ticks every NEIGH_TICK_US for the first second (the
+// answer usually comes at once; neigh-wait.ts sends at once on it), then every
+// second (ARP asks at most once a second, RFC 1122 §2.3.2.1); the wait lasts as
+// long as the SYN's own retries would, at most NEIGH_TICKS_MAX ticks (~200 s).
+export const NEIGH_TICK_US: u32 = 20_000;
+export const NEIGH_FAST_TICKS: u32 = 50; // 50 x 20 ms = RTO_INITIAL_US
+export const NEIGH_TICKS_MAX: u32 = 255; // TCB_RETRIES is a byte
+export const FIN_TIMEOUT_MS: u32 = 60_000; // FIN-WAIT-2 after our close (Linux tcp_fin_timeout)
+export const IDLE_MAX_S: u32 = 65535; // the idle limit's ceiling: TCB_LAST_RX_S keeps 16 bits of seconds
 export const PERSIST_MAX: u32 = 12; // zero-window probes without the window opening (issue 10: bounded)
 export const OOO_MAX: u32 = 64; // out-of-order segments held per connection
 export const CHALLENGE_PER_SEC: u32 = 1000; // RFC 5961 §7 rate limit, per core

@@ -77,7 +77,7 @@
 // 240   8   delackAt     delayed-ACK deadline, µs (0 = none)
 // 248   4   dirtyPrev    flush list prev (slot+1); TCB_LINK is next
 // 252   2   annMss       MSS we announce (config, or the replay preset)
-// 254   2   spare
+// 254   2   lastRxS      low 16 bits of the second the last acceptable segment arrived (idle limit)
 import { CFG_TCBS, R_TCB, cfg, regionOffset } from "../../mem/layout";
 import { TF_USED } from "./state";
 
@@ -150,6 +150,7 @@ export const TCB_TMR_DEADLINE: usize = 232;
 export const TCB_DELACK_AT: usize = 240;
 export const TCB_DIRTY_PREV: usize = 248;
 export const TCB_ANN_MSS: usize = 252;
+export const TCB_LAST_RX_S: usize = 254;
 
 /** Bytes of region R_TCB for n TCBs (mem/plan.ts). */
 export function tcbTableBytes(n: u32): usize {
