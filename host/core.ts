@@ -21,6 +21,8 @@ export const SCRATCH_BASE = 0x1000;
 export const CFG_F_FRESH_MEMORY = 16;
 /** CFG_FLAGS bit: the RSS key hashes both directions of a flow alike (assembly/flow/toeplitz.ts CFG_F_SYMMETRIC). */
 export const CFG_F_SYMMETRIC = 1;
+/** CFG_TCP_FLAGS bit (assembly/net/tcp/state.ts TCPF_SACK): offer and accept SACK-permitted (RFC 2018), hence SACK-based recovery. */
+export const TCPF_SACK = 4;
 /**
  * hashBatchFrom's records in the scratch area (assembly/flow/batch.ts HB_*): bytes per record,
  * offsets of the u16 worker and the u8 flow group, the worker of a frame without an IP header,

@@ -28,6 +28,7 @@ interface Raw {
   clock: "real" | "virtual";
   synRetries: number;
   synackRetries: number;
+  sack: "on" | "off";
   json?: boolean;
   stages?: boolean;
   serverWorkers?: number;
@@ -119,6 +120,14 @@ export function register(program: Command): void {
       wholeNumber,
       0,
     )
+    .addOption(
+      new Option(
+        "--sack <on|off>",
+        "negotiate SACK: loss recovery by the SACK scoreboard (RFC 6675); off: NewReno (RFC 6582)",
+      )
+        .choices(["on", "off"])
+        .default("on"),
+    )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
     .action(async (o: Raw, cmd: Command) => {
@@ -164,6 +173,7 @@ export function register(program: Command): void {
         clock: o.clock,
         synRetries: o.synRetries,
         synackRetries: o.synackRetries,
+        sack: o.sack === "on",
         stages: !!o.stages,
         serverWorkers: sw,
         rebalance: parseRebalance(o.rebalance),

@@ -3,7 +3,16 @@
 // one thread or in two worker threads. The client app verifies every byte it
 // gets back; the report says how many round trips, how fast, how much was
 // retransmitted, and the latency distribution.
-import { coreViews, createCore, createMemory, type Core, type CoreConfig, type CoreViews } from "../core.ts";
+import {
+  coreViews,
+  createCore,
+  createMemory,
+  DEFAULT_CONFIG,
+  TCPF_SACK,
+  type Core,
+  type CoreConfig,
+  type CoreViews,
+} from "../core.ts";
 import { Link } from "../dispatch/link.ts";
 import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
@@ -35,6 +44,8 @@ export interface PairOptions {
   /** SYN and SYN-ACK retransmissions before a handshake gives up (0 or absent: 6 and 5, as Linux). */
   synRetries?: number;
   synackRetries?: number;
+  /** Negotiate SACK (default): loss recovery by the SACK scoreboard (RFC 6675); false: NewReno (RFC 6582). */
+  sack?: boolean;
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
@@ -111,6 +122,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
     ...stackConfig(o.conns, 2048),
     synRetries: o.synRetries ?? 0,
     synackRetries: o.synackRetries ?? 0,
+    ...(o.sack === false ? { tcpFlags: (DEFAULT_CONFIG.tcpFlags & ~TCPF_SACK) >>> 0 } : {}),
   };
   const reqBytes = o.size + 320; // value plus the memcached command line and key
   return {

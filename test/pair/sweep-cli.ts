@@ -1,7 +1,7 @@
 // `npm run sweep [-- --seeds N] [-- --from S]`: the fault sweep of test/pair/sweep.ts
-// over many seeds (default 1,000: 20,000 runs), a progress line, a summary, and
+// over many seeds (default 1,000: 24,000 runs), a progress line, a summary, and
 // each failing case with the command that runs it again. Exit 1 if any failed.
-import { reproduce, runSweep, sweepCases, type SweepOutcome } from "./sweep.ts";
+import { CASES_PER_SEED, reproduce, runSweep, sweepCases, type SweepOutcome } from "./sweep.ts";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -14,7 +14,7 @@ function arg(name: string, dflt: number): number {
 const nSeeds = arg("--seeds", 1000);
 const from = arg("--from", 1);
 const seeds = Array.from({ length: nSeeds }, (_, i) => from + i);
-const total = nSeeds * 20;
+const total = nSeeds * CASES_PER_SEED;
 const bad: SweepOutcome[] = [];
 const byGroup = new Map<string, { runs: number; bad: number; maxS: number }>();
 let runs = 0;
@@ -23,7 +23,7 @@ const tty = process.stderr.isTTY;
 let lastLine = 0;
 await runSweep(sweepCases(seeds), (o) => {
   runs++;
-  const g = `${o.kind} ${o.app} ${o.workers}w`;
+  const g = `${o.bulk ? "bulk " : ""}${o.kind} ${o.app} ${o.workers}w${o.bulk ? (o.sack ? " sack" : " newreno") : ""}`;
   const s = byGroup.get(g) ?? { runs: 0, bad: 0, maxS: 0 };
   s.runs++;
   s.maxS = Math.max(s.maxS, o.seconds);

@@ -2,7 +2,11 @@
 // each fault kind (loss, reordering, duplication, corruption, all four), each
 // app (echo, memcached) and both thread layouts (one thread on the virtual
 // clock; two worker threads, kept in a pool, on a clock 50 times the wall
-// clock). A run passes when it ends, every connection opened and closed in
+// clock). Messages of 300 bytes (one segment each) test the handshake, the
+// close and single losses; a bulk workload (20,000-byte echoes: windows of
+// segments in flight, several losses in one window) tests loss recovery, with
+// SACK (RFC 6675) and without (NewReno), under loss and under all four faults,
+// one thread. A run passes when it ends, every connection opened and closed in
 // order, every round trip was made and every byte verified, with no error of
 // any kind. Used by test/pair/sweep.test.ts (50 seeds) and `npm run sweep`.
 import {
@@ -30,7 +34,17 @@ export interface SweepCase {
   kind: string;
   app: (typeof APPS)[number];
   workers: 1 | 2;
+  /** 20,000-byte messages (else 300). */
+  bulk: boolean;
+  /** SACK negotiated (pair's default). */
+  sack: boolean;
 }
+
+/** The bulk workload's fault kinds (echo, one thread), each with SACK and without. */
+export const BULK_KINDS = ["loss", "all"] as const;
+/** Runs per seed. */
+export const CASES_PER_SEED =
+  Object.keys(FAULT_KINDS).length * APPS.length * WORKERS.length + BULK_KINDS.length * 2;
 
 export interface SweepOutcome extends SweepCase {
   ok: boolean;
@@ -42,6 +56,7 @@ export interface SweepOutcome extends SweepCase {
 const CONNS = 2;
 const MSGS = 4;
 const SIZE = 300;
+const BULK_SIZE = 20_000;
 /** Two threads: the cores' clock runs this much faster than the wall clock (RTO 200 ms = 4 ms). */
 const TIME_SCALE = 50;
 /** Bounds of one run: virtual seconds (one thread); wall seconds (two threads, i.e. 1000 s of their clock). */
@@ -53,7 +68,8 @@ export function caseOptions(c: SweepCase): PairOptions {
     app: c.app,
     conns: CONNS,
     msgs: MSGS,
-    size: SIZE,
+    size: c.bulk ? BULK_SIZE : SIZE,
+    sack: c.sack,
     workers: c.workers,
     faults: { ...FAULT_KINDS[c.kind], seed: c.seed },
     timeoutS: c.workers === 1 ? VIRTUAL_TIMEOUT_S : WALL_TIMEOUT_S,
@@ -79,9 +95,13 @@ export function judge(o: PairOptions, r: PairReport): string[] {
 
 /** Every case of the given seeds, in a fixed order. */
 export function* sweepCases(seeds: Iterable<number>): Generator<SweepCase> {
-  for (const seed of seeds)
+  for (const seed of seeds) {
     for (const kind of Object.keys(FAULT_KINDS))
-      for (const app of APPS) for (const workers of WORKERS) yield { seed, kind, app, workers };
+      for (const app of APPS)
+        for (const workers of WORKERS) yield { seed, kind, app, workers, bulk: false, sack: true };
+    for (const kind of BULK_KINDS)
+      for (const sack of [true, false]) yield { seed, kind, app: "echo", workers: 1, bulk: true, sack };
+  }
 }
 
 /** Runs the cases one after the other (two-thread runs share one pool); calls onOutcome after each. */
@@ -111,7 +131,8 @@ export function reproduce(c: SweepCase): string {
     .map(([k, v]) => `--${k} ${v}`)
     .join(" ");
   return (
-    `ixwasm pair --app ${c.app} --conns ${CONNS} --msgs ${MSGS} --size ${SIZE} ${flags} --seed ${c.seed} --workers ${c.workers}` +
+    `ixwasm pair --app ${c.app} --conns ${CONNS} --msgs ${MSGS} --size ${c.bulk ? BULK_SIZE : SIZE} ${flags} --seed ${c.seed} --workers ${c.workers}` +
+    (c.sack ? "" : " --sack off") +
     (c.workers === 1 ? " --clock virtual" : ` --time-scale ${TIME_SCALE} --timeout ${WALL_TIMEOUT_S}`)
   );
 }

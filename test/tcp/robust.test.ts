@@ -345,4 +345,36 @@ test("10,000 concurrent connections between two cores, all closed, every resourc
   }
 });
 
+test("pure ACK after an RTO carries SND.MAX, not the pulled-back SND.NXT (RFC 9293 §3.10.7.4: below RCV.NXT it is ignored)", () => {
+  const c = new TcpCore();
+  const { h, iss } = established(c);
+  const p = c.put(0, new Uint8Array(3000).fill(9));
+  assert.is(c.send(h, p, 3000), 3000);
+  c.flush();
+  assert.is(c.out().length, 3);
+  // Nothing acknowledged: the RTO resends the first segment, SND.NXT goes back.
+  let retx: Seg[] = [];
+  for (let i = 0; i < 20 && retx.length === 0; i++) {
+    c.advance(c.timerNext() - c.now);
+    c.flush();
+    retx = c.out();
+  }
+  assert.is(retx.length, 1);
+  assert.is(retx[0].seq, iss + 1, "go back to SND.UNA");
+  assert.is(c.field(h, TCB.SND_NXT), iss + 1001);
+  // The peer (which got all 3000 bytes, its ACK lost) sends data: our ACK of it
+  // must carry SEQ = SND.MAX, inside the peer's window, so that its ACK field is read.
+  c.inject({ seq: CISN + 1, ack: iss + 1, flags: F.ACK | F.PSH, payload: "hello" });
+  c.flush();
+  let ack: Seg[] = [];
+  for (let i = 0; i < 20 && ack.length === 0; i++) {
+    c.advance(c.timerNext() - c.now);
+    c.flush();
+    ack = c.out().filter((s) => s.payload.length === 0);
+  }
+  assert.is(ack.length, 1, "the (delayed) ACK of the peer's 5 bytes");
+  assert.is(ack[0].ack, CISN + 6);
+  assert.is(ack[0].seq, iss + 3001, "SEQ = SND.MAX");
+});
+
 test.run();

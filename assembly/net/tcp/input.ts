@@ -55,7 +55,7 @@ import {
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us,
 } from "./engine";
-import { retransmitHead, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
+import { retransmitHead, sendAck, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
 
 // ---- the segment being processed (static: one segment at a time) ---------------------
@@ -349,7 +349,7 @@ function synAcked(t: usize): void {
 }
 
 function ackImmediately(t: usize): void {
-  sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+  sendAck(t);
 }
 
 @inline function ackNow(t: usize): void {

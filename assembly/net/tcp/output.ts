@@ -369,6 +369,19 @@ export function sendRstRaw(family: u32, local: usize, remote: usize, lport: u32,
   ipSend(m, family, local, remote, 6, 20, true, lmac, rmac);
 }
 
+/**
+ * A pure ACK of connection t. Its SEQ is SND.MAX, not SND.NXT: after an RTO
+ * SND.NXT goes back to SND.UNA while the peer's RCV.NXT may already be past it,
+ * and a segment below RCV.NXT is unacceptable, its ACK field never read (RFC 9293
+ * §3.10.7.4): two peers resending after timeouts would then ignore each other's
+ * ACKs until they gave up. While zero-window probes go, SND.NXT (the probe's byte
+ * is outside the peer's window). BSD's tcp_output makes the same choice.
+ */
+export function sendAck(t: usize): void {
+  const seq = load<u8>(t, TCB_TMR_KIND) == TK_PERSIST ? load<u32>(t, TCB_SND_NXT) : load<u32>(t, TCB_SND_MAX);
+  sendSegment(t, seq, TCP_ACK, 0);
+}
+
 /** RST from connection t, <SEQ=seq><ACK=RCV.NXT> when withAck. */
 export function sendRst(t: usize, seq: u32, withAck: bool): void {
   sendRstRaw(
@@ -488,7 +501,7 @@ export function tcpOutput(t: usize): void {
   const canSend = st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_FIN_WAIT_1 || st == ST_CLOSING || st == ST_LAST_ACK;
   if (canSend && (f & TF_SACK_RECOVERY) != 0 && sackBoard(t) != 0) {
     sackOutput(t, mss);
-    if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+    if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendAck(t);
     return;
   }
   while (canSend) {
@@ -548,7 +561,7 @@ export function tcpOutput(t: usize): void {
       }
     }
   }
-  if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendSegment(t, load<u32>(t, TCB_SND_NXT), TCP_ACK, 0);
+  if ((load<u32>(t, TCB_FLAGS) & TF_ACK_NOW) != 0) sendAck(t);
 }
 
 // ---- timer expiry --------------------------------------------------------------------
