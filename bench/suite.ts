@@ -38,7 +38,8 @@ const INGEST_WORKLOADS = [
 
 const ingest: Section = {
   name: "ingest",
-  about: "inspect-style ingest of a ≥ 1 M-packet capture: ixwasm vs pcap-parser vs a plain-JS record walk",
+  about:
+    "inspect-style ingest of a ≥ 1 M-packet capture: ixwasm inspect (frames, decodes, counts flows) vs pcap-parser (records only) vs a plain-JS record walk (record headers only, no decode: the fastest on small packets)",
   async run(ctx) {
     const results: (IngestResult & { workload: string })[] = [];
     for (const w of INGEST_WORKLOADS) {
