@@ -66,6 +66,20 @@ export interface NativeBench {
   checksum_bytes: Summary;
   /** gcc -fopt-info-vec-optimized on the C checksum loop, per build ("" if it reported nothing). */
   checksum_vectorised: Record<Build, string>;
+  /**
+   * The checksum of one buffer of `bytes` (the bench's pseudo-random bytes), reps times per
+   * run: WASM as the core calls it (v128 from 256 bytes) against both C builds, thread CPU
+   * ns per call; ratio_runs: per-run WASM / C(-O3 -march=native), ratio_o2_runs: / C(-O2).
+   */
+  buffers: {
+    bytes: number;
+    reps: number;
+    wasm_ns: Summary;
+    c_ns: Summary;
+    c_o2_ns: Summary;
+    ratio_runs: Summary;
+    ratio_o2_runs: Summary;
+  }[];
   /** Checksum loops' return values (sum of the checksums over all passes), which must agree. */
   checksum_acc: { wasm: number; wasm_simd: number; c: Record<Build, number> };
   /**
@@ -150,6 +164,59 @@ function inputs(src: string, dir: string, max: number): { pcap: string; bin: str
   return { pcap, bin: join(dir, "native.bin"), frames: keep.length };
 }
 
+/** Buffer sizes for the per-buffer checksum: a small packet, an Ethernet MTU, a jumbo frame. */
+export const BUFFER_BYTES = [64, 1500, 9000];
+
+/** WASM vs both C builds on one buffer of `bytes` at `p` (in WASM memory), sums checked. */
+function checksumBuffer(
+  ex: Record<string, (...a: number[]) => number>,
+  u8: Uint8Array,
+  p: number,
+  bytes: number,
+  exe: Record<Build, string>,
+  runs: number,
+  minOps: number,
+): NativeBench["buffers"][number] {
+  let x = 1; // ref.c's generator, so both sides sum the same bytes
+  for (let i = 0; i < bytes; i++) u8[p + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+  const reps = Math.max(1, Math.ceil((minOps * 500) / (bytes + 100))); // ~50 ms per timed call
+  for (let i = 0; i < 300; i++) ex.kChecksumBuf(p, bytes, 16);
+  const w: number[] = [];
+  const c: Record<Build, number[]> = { fast: [], o2: [] };
+  let accW = 0;
+  const accC: Record<Build, number> = { fast: 0, o2: 0 };
+  const sides: (() => void)[] = [
+    () => {
+      const t0 = threadCpuNs();
+      accW = ex.kChecksumBuf(p, bytes, reps) >>> 0;
+      w.push((threadCpuNs() - t0) / reps);
+    },
+    ...(Object.keys(C_BUILDS) as Build[]).map((b) => () => {
+      const r = spawnSync(exe[b], ["buf", String(bytes), String(reps), "2"], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`native reference (buf) failed: ${r.stderr}`);
+      const last = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
+      accC[b] = last.acc >>> 0;
+      c[b].push(last.buf);
+    }),
+  ];
+  for (let run = 0; run < runs; run++)
+    for (let j = 0; j < sides.length; j++) sides[(run + j) % sides.length]();
+  for (const b of Object.keys(C_BUILDS) as Build[])
+    if (accC[b] !== accW)
+      throw new Error(
+        `checksum of a ${bytes}-byte buffer: WASM ${accW}, C ${C_BUILDS[b].join(" ")} ${accC[b]}`,
+      );
+  return {
+    bytes,
+    reps,
+    wasm_ns: summarize(w),
+    c_ns: summarize(c.fast),
+    c_o2_ns: summarize(c.o2),
+    ratio_runs: summarize(w.map((v, i) => v / c.fast[i])),
+    ratio_o2_runs: summarize(w.map((v, i) => v / c.o2[i])),
+  };
+}
+
 export function benchNative(source: string, runs = 5, minOps = 4_000_000): NativeBench {
   const dir = join(tmpdir(), "ixwasm-native");
   mkdirSync(dir, { recursive: true });
@@ -229,6 +296,9 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
   ] as const)
     if (v !== acc.wasm)
       throw new Error(`checksum loops disagree: WASM ${acc.wasm}, ${name} ${v} (${n} frames × ${reps})`);
+  const buffers = BUFFER_BYTES.map((bytes) =>
+    checksumBuffer(ex, core.u8, core.regions.staging.offset + (4 << 20), bytes, built.exe, runs, minOps),
+  );
   const kernels = {} as NativeBench["kernels"];
   for (const k of KERNELS) {
     const ratios = summarize(wasm[k].map((w, i) => w / cNs[k].fast[i]));
@@ -252,6 +322,7 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     checksum_bytes: summarize(ipBytes),
     checksum_vectorised: built.vec,
     checksum_acc: acc,
+    buffers,
     kernels,
   };
 }
@@ -265,6 +336,18 @@ export function formatNative(b: NativeBench): string[] {
     `  checksum input: ${cb.min}..${cb.max} B per frame (median ${cb.median}); the same sum on every side (${b.checksum_acc.wasm})`,
     `  ${"kernel".padEnd(13)} ${"WASM ns".padStart(9)} ${"C ns".padStart(9)} ${"WASM/C".padStart(7)}  ${"(min..max)".padEnd(12)} ${"C -O2 ns".padStart(9)} ${"WASM/C-O2".padStart(9)}  (CV WASM, C)  what`,
   ];
+  kernelLines(b, lines);
+  lines.push(
+    `  checksum of one buffer, thread CPU ns per call; WASM as the core calls it (v128 from 256 B); same sums on every side:`,
+  );
+  for (const x of b.buffers)
+    lines.push(
+      `  ${`${x.bytes} B`.padEnd(13)} ${x.wasm_ns.median.toFixed(2).padStart(9)} ${x.c_ns.median.toFixed(2).padStart(9)} ${x.ratio_runs.median.toFixed(2).padStart(7)}  ${`${x.ratio_runs.min.toFixed(2)}..${x.ratio_runs.max.toFixed(2)}`.padEnd(12)} ${x.c_o2_ns.median.toFixed(2).padStart(9)} ${x.ratio_o2_runs.median.toFixed(2).padStart(9)}  (${(x.wasm_ns.cv * 100).toFixed(1)} %, ${(x.c_ns.cv * 100).toFixed(1)} %)  ${x.reps} calls per run`,
+    );
+  return lines;
+}
+
+function kernelLines(b: NativeBench, lines: string[]): void {
   for (const k of KERNELS) {
     const x = b.kernels[k];
     const spread = `${x.ratio_runs.min.toFixed(2)}..${x.ratio_runs.max.toFixed(2)}`;
@@ -272,5 +355,4 @@ export function formatNative(b: NativeBench): string[] {
       `  ${k.padEnd(13)} ${x.wasm_ns.median.toFixed(2).padStart(9)} ${x.c_ns.median.toFixed(2).padStart(9)} ${x.ratio.toFixed(2).padStart(7)}  ${spread.padEnd(12)} ${x.c_o2_ns.median.toFixed(2).padStart(9)} ${x.ratio_o2.toFixed(2).padStart(9)}  (${(x.wasm_ns.cv * 100).toFixed(1)} %, ${(x.c_ns.cv * 100).toFixed(1)} %)  ${x.about}`,
     );
   }
-  return lines;
 }

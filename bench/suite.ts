@@ -200,6 +200,12 @@ const costSection: Section = {
       recordFigure(`${k}, WASM/C (-O3 -march=native)`, v.ratio_runs, "x");
       recordFigure(`${k}, WASM/C (-O2)`, v.ratio_o2_runs, "x");
     }
+    for (const x of native.buffers) {
+      recordFigure(`checksum ${x.bytes} B buffer, WASM`, x.wasm_ns, "thread CPU ns/call");
+      recordFigure(`checksum ${x.bytes} B buffer, C (gcc -O3 -march=native)`, x.c_ns, "thread CPU ns/call");
+      recordFigure(`checksum ${x.bytes} B buffer, C (gcc -O2)`, x.c_o2_ns, "thread CPU ns/call");
+      recordFigure(`checksum ${x.bytes} B buffer, WASM/C (-O3 -march=native)`, x.ratio_runs, "x");
+    }
     return { ladder, native };
   },
 };

@@ -39,6 +39,13 @@ export function kChecksumSimd(count: u32, reps: u32): u32 {
   return acc;
 }
 
+/** Checksum of one len-byte buffer, reps times (inetChecksum: v128 from 256 bytes). */
+export function kChecksumBuf(p: usize, len: usize, reps: u32): u32 {
+  let acc: u32 = 0;
+  for (let r: u32 = 0; r < reps; r++) acc += inetChecksum(p, len);
+  return acc;
+}
+
 /** Toeplitz RSS hash of each frame's IPv4 4-tuple. */
 export function kToeplitz(count: u32, reps: u32): u32 {
   let acc: u32 = 0;

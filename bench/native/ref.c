@@ -42,6 +42,8 @@ static double now_ns(void) {
   return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
+static volatile uint32_t sink;
+
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 /* ---- checksum: 16-bit one's complement sum, 16 bytes per step ---- */
@@ -193,9 +195,29 @@ static inline uint32_t key_of(const uint8_t *f, flow_key *k) {
   return rss_v4(f + 26, f + 30, f + 34);
 }
 
-static volatile uint32_t sink;
+/* `ref buf LEN REPS RUNS`: the checksum of one LEN-byte buffer, REPS times per run
+ * (bytes from the bench's generator: x = x * 1103515245 + 12345, byte x >> 24). */
+static int checksum_buffer(uint32_t len, uint32_t reps, uint32_t runs) {
+  uint8_t *b = malloc(len);
+  uint32_t x = 1;
+  for (uint32_t i = 0; i < len; i++) b[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 24);
+  for (uint32_t run = 0; run < runs; run++) {
+    uint32_t acc = 0;
+    double t0 = now_ns();
+    for (uint32_t r = 0; r < reps; r++) {
+      acc += inet_checksum(b, len);
+      __asm__ volatile("" ::: "memory"); /* the buffer may have changed: no hoisting the call */
+    }
+    double t = now_ns() - t0;
+    sink = acc;
+    printf("{\"buf\":%.3f,\"acc\":%u}\n", t / reps, acc);
+  }
+  return 0;
+}
 
 int main(int argc, char **argv) {
+  if (argc == 5 && strcmp(argv[1], "buf") == 0)
+    return checksum_buffer((uint32_t)atoi(argv[2]), (uint32_t)atoi(argv[3]), (uint32_t)atoi(argv[4]));
   if (argc < 4) {
     fprintf(stderr, "usage: ref FILE REPS RUNS\n");
     return 2;
