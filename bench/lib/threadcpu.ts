@@ -1,7 +1,8 @@
 // This thread's CPU time, the clock the C baselines use (CLOCK_THREAD_CPUTIME_ID),
-// read through koffi: Node 20 has no process.threadCpuUsage() (it came in Node
-// 23.9), and process.cpuUsage() counts every thread of the process, V8's
-// background compiler and GC threads included, which the C side does not have.
+// read through koffi: Node 20 has no process.threadCpuUsage() (undefined in
+// 20.20; later Node lines added it), and process.cpuUsage() counts every
+// thread of the process, V8's background compiler and GC threads included,
+// which the C side does not have.
 import { createRequire } from "node:module";
 
 const CLOCK_THREAD_CPUTIME_ID = 3; // <linux/time.h>
