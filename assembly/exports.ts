@@ -62,5 +62,5 @@ export {
 export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/stages";
 export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
 export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";
-export { kChecksum, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
+export { kChecksum, kChecksumSimd, kChecksumBuf, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
 export { serveCopies, serveHash } from "./replay/serve";

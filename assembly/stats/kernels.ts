@@ -8,7 +8,7 @@
 // replay/track.ts (rssHashV4Wire, flowKeySetV4Wire).
 import { DESC_BYTES, DESC_CAPLEN, DESC_OFF } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
-import { inetChecksum } from "../wire/checksum";
+import { inetChecksum, inetChecksumSimd } from "../wire/checksum";
 import { rssHashV4Wire } from "../flow/toeplitz";
 import { tupleHash } from "../flow/extract";
 import { flowFind, flowInsert } from "../flow/table";
@@ -28,6 +28,21 @@ export function kChecksum(count: u32, reps: u32): u32 {
   let acc: u32 = 0;
   for (let r: u32 = 0; r < reps; r++)
     for (let i: u32 = 0; i < count; i++) acc += inetChecksum(frameAt(i) + 14, <usize>(caplenAt(i) - 14));
+  return acc;
+}
+
+/** Same, with the v128 path for every frame (inetChecksum switches to it at 256 bytes). */
+export function kChecksumSimd(count: u32, reps: u32): u32 {
+  let acc: u32 = 0;
+  for (let r: u32 = 0; r < reps; r++)
+    for (let i: u32 = 0; i < count; i++) acc += inetChecksumSimd(frameAt(i) + 14, <usize>(caplenAt(i) - 14));
+  return acc;
+}
+
+/** Checksum of one len-byte buffer, reps times (inetChecksum: v128 from 256 bytes). */
+export function kChecksumBuf(p: usize, len: usize, reps: u32): u32 {
+  let acc: u32 = 0;
+  for (let r: u32 = 0; r < reps; r++) acc += inetChecksum(p, len);
   return acc;
 }
 
