@@ -379,13 +379,13 @@ export const MUTANTS = [
     why: "the RTO lower bound of RFC 6298 (2.4) is not applied",
   },
   {
-    id: "cc-timeout-halves-again",
+    id: "cc-loss-window-2",
     area: "congestion",
     file: "assembly/net/tcp/congestion.ts",
-    find: "if (first) ccHalve(t);",
-    replace: "ccHalve(t);",
+    find: "  store<u32>(t, mssOf(t), TCB_CWND);\n",
+    replace: "  store<u32>(t, 2 * mssOf(t), TCB_CWND);\n",
     suites: TCP_CC,
-    why: "every timeout of the same data halves ssthresh again (RFC 5681 eq. 4 applies to the first)",
+    why: "the loss window after a timeout is 2 SMSS instead of 1 (RFC 5681 eq. 5)",
   },
   // ---- timers: the wheel (assembly/net/timer.ts) and the TCB's expiry (output.ts) ----
   {
