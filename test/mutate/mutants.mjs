@@ -85,7 +85,6 @@ export const MUTANTS = [
     replace: "} else if (d == 4 && seqGT(ack, load<u32>(t, TCB_RECOVER))) {",
     suites: TCP_CC,
     why: "fast retransmit at the 4th duplicate ACK instead of the 3rd (RFC 5681 §3.2)",
-    known: { kind: "holes-branch", reason: "the holes branch adds the test that counts duplicate ACKs" },
   },
   {
     id: "tcp-in-ack-too-new-ge",

@@ -51,7 +51,7 @@ if (only) {
   }
 }
 
-function run(cmd, argv, { cwd, env = {}, timeoutMs = 0 } = {}) {
+function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
   return new Promise((done) => {
     const t0 = Date.now();
     // Own process group: a timeout ends the runner and every suite it started.
@@ -61,21 +61,32 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0 } = {}) {
       detached: true,
     });
     let out = "";
-    child.stdout.on("data", (d) => (out += d));
+    let stopped = false;
+    const stop = () => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    };
+    child.stdout.on("data", (d) => {
+      out += d;
+      // A mutant is killed by its first failing suite: no need to run the rest.
+      if (stopOn && !stopped && stopOn.test(out)) {
+        stopped = true;
+        stop();
+      }
+    });
     child.stderr.on("data", (d) => (out += d));
     let timedOut = false;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => {
             timedOut = true;
-            try {
-              process.kill(-child.pid, "SIGKILL");
-            } catch {}
+            stop();
           }, timeoutMs)
         : null;
     child.on("close", (code) => {
       if (timer) clearTimeout(timer);
-      done({ code: code ?? 1, out, timedOut, ms: Date.now() - t0 });
+      done({ code: stopped ? 1 : (code ?? 1), out, timedOut, stopped, ms: Date.now() - t0 });
     });
   });
 }
@@ -112,9 +123,11 @@ for (const f of dirty) {
 }
 symlinkSync(realpathSync(join(ROOT, "node_modules")), join(scratch, "node_modules"));
 const env = {
-  // The corpus sits beside the real checkout, not beside the scratch copy.
+  // The corpus sits beside the real checkout (test/helpers/corpus.ts), not beside the scratch copy.
   IXWASM_CORPUS: process.env.IXWASM_CORPUS ?? resolve(ROOT, "../shared/traces"),
 };
+if (!existsSync(join(env.IXWASM_CORPUS, "MANIFEST.tsv")))
+  console.log(`note: no corpus at ${env.IXWASM_CORPUS} (set IXWASM_CORPUS): its test cases do not run`);
 
 const bin = (p) => join(scratch, "node_modules", p);
 const ASC = [bin("assemblyscript/bin/asc.js")];
@@ -161,9 +174,14 @@ function suitesOf(m) {
   return suiteFiles(scratch, m.suites);
 }
 
-async function runSuites(files, timeoutMs) {
-  const r = await run(process.execPath, ["test/run.mjs", ...files], { cwd: scratch, env, timeoutMs });
-  const failed = /^failed: (.*)$/m.exec(r.out)?.[1] ?? "";
+async function runSuites(files, timeoutMs, stopEarly = false) {
+  const r = await run(process.execPath, ["test/run.mjs", ...files], {
+    cwd: scratch,
+    env,
+    timeoutMs,
+    stopOn: stopEarly ? /^FAIL \S+: .*\n/m : null,
+  });
+  const failed = /^failed: (.*)$/m.exec(r.out)?.[1] ?? /^FAIL (\S+?):? /m.exec(r.out)?.[1] ?? "";
   const times = {};
   for (const mm of r.out.matchAll(/^(?:ok  |FAIL) (\S+): .*\((\d+) ms\)$/gm)) times[mm[1]] = Number(mm[2]);
   return { ...r, failed, times };
@@ -234,7 +252,7 @@ try {
         const bound = baseline
           ? Math.max(120_000, 3 * files.reduce((s, f) => s + (times[f] ?? 60_000), 0))
           : 900_000;
-        const r = await runSuites(files, bound);
+        const r = await runSuites(files, bound, true);
         if (r.timedOut) {
           status = "killed";
           detail = `timeout after ${Math.round(bound / 1000)} s`;

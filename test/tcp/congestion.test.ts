@@ -8,11 +8,17 @@
 // congestion.ts / output.ts (test/mutate/mutants.mjs, ids cc-*).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CISN, F, TCB, TcpCore, established, one, seqAdd, synToListener, type Seg } from "./harness.ts";
+import { CISN, F, TCB, TcpCore, established, seqAdd, synToListener, type Seg } from "./harness.ts";
 
 const MSS = 1460;
 
 const data = (segs: Seg[]) => segs.filter((s) => s.payload.length > 0);
+/** The handle of the one KNOCK event the handshake gave. */
+function knock(c: TcpCore): number {
+  const ev = c.events();
+  assert.is(ev.length, 1);
+  return ev[0].handle;
+}
 
 function setup() {
   const c = new TcpCore();
@@ -95,7 +101,7 @@ test("RTO from the handshake's RTT sample: SRTT + 4 RTTVAR, at least the minimum
   const sa = synToListener(c, { mss: MSS });
   c.advance(100_000);
   c.inject({ seq: CISN + 1, ack: seqAdd(sa.seq, 1), flags: F.ACK });
-  const h = one(c.events()).handle;
+  const h = knock(c);
   assert.is(c.field(h, TCB.SRTT), 100_000);
   assert.is(c.field(h, TCB.RTTVAR), 50_000);
   assert.is(c.field(h, TCB.RTO), 300_000);
@@ -104,7 +110,7 @@ test("RTO from the handshake's RTT sample: SRTT + 4 RTTVAR, at least the minimum
   const sb = synToListener(d, { mss: MSS });
   d.advance(10_000);
   d.inject({ seq: CISN + 1, ack: seqAdd(sb.seq, 1), flags: F.ACK });
-  assert.is(d.field(one(d.events()).handle, TCB.RTO), 200_000);
+  assert.is(d.field(knock(d), TCB.RTO), 200_000);
 });
 
 test.run();
