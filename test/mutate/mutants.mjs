@@ -14,7 +14,13 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-const TCP = ["test/tcp/states", "test/tcp/robust", "test/tcp/send-boundaries", "test/tcp/transfer"];
+const TCP = [
+  "test/tcp/states",
+  "test/tcp/checks",
+  "test/tcp/robust",
+  "test/tcp/send-boundaries",
+  "test/tcp/transfer",
+];
 const TCP_CC = [...TCP, "test/tcp/congestion"];
 const FLOW = ["test/flow/"];
 const READER = ["test/io/reader", "test/io/writer"];

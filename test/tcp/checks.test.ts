@@ -1,0 +1,116 @@
+// Checks of the SEGMENT ARRIVES ladder that no conversation in states.test.ts
+// reached: each case was written against a mutant of input.ts or output.ts that
+// survived the TCP suites (test/mutate/mutants.mjs, the id is in the title).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  CMD,
+  F,
+  RET,
+  ST,
+  TcpCore,
+  buildPacket,
+  seqAdd,
+  CLIENT_IP,
+  SERVER_IP,
+  CISN,
+  one,
+  synToListener,
+  established,
+} from "./harness.ts";
+
+test("tcp-in-doff-past-end: a data offset beyond the segment is malformed, dropped unanswered", () => {
+  const c = new TcpCore();
+  c.listen(80);
+  const pkt = buildPacket({ seq: CISN, flags: F.SYN }, CLIENT_IP, SERVER_IP);
+  pkt[20 + 12] = 15 << 4; // 60-byte header claimed in a 20-byte segment
+  c.injectRaw(pkt);
+  c.flush();
+  assert.equal(c.out(), []);
+  assert.is(c.counter("tcp_malformed"), 1);
+  assert.is(c.stat(1), 0, "no half-open connection");
+});
+
+test("tcp-in-listen-ack-no-rst: an ACK to a listening port gets <SEQ=SEG.ACK><CTL=RST>", () => {
+  const c = new TcpCore();
+  c.listen(80);
+  c.inject({ seq: 5000, ack: 4242, flags: F.ACK });
+  c.flush();
+  const r = one(c.out());
+  assert.is(r.flags, F.RST);
+  assert.is(r.seq, 4242);
+  assert.is(c.stat(1), 0);
+});
+
+test("tcp-in-synsent-ack-le-iss: SYN-SENT answers a SYN-ACK acknowledging only ISS with RST and stays", () => {
+  const c = new TcpCore({}, CLIENT_IP);
+  const addr = c.put(0, SERVER_IP);
+  const h = c.cmd(CMD.CONNECT, 0, 5, 4, addr, 8080);
+  c.flush();
+  const syn = one(c.out());
+  const back = { src: SERVER_IP, dst: CLIENT_IP, sport: 8080, dport: syn.sport };
+  c.inject({ ...back, seq: 3000, ack: syn.seq, flags: F.SYN | F.ACK, mss: 1460 });
+  c.flush();
+  const r = one(c.out());
+  assert.is(r.flags, F.RST);
+  assert.is(r.seq, syn.seq, "<SEQ=SEG.ACK>");
+  assert.is(c.state(h), ST.SYN_SENT);
+  assert.equal(c.events(), []);
+  // the right ACK still completes the handshake
+  c.inject({ ...back, seq: 3000, ack: seqAdd(syn.seq, 1), flags: F.SYN | F.ACK, mss: 1460 });
+  assert.is(c.state(h), ST.ESTABLISHED);
+});
+
+test("tcp-out-syn-window-scaled: the SYN-ACK's window is never scaled, even with a large buffer", () => {
+  const c = new TcpCore({ rcvbuf: 1 << 20 });
+  const sa = synToListener(c, { ws: 7 });
+  assert.ok(sa.ws! > 0, "we scale our window");
+  assert.is(sa.win, 65535, "RFC 7323 §2.2: min(window, 65535), unscaled, in a SYN");
+});
+
+/** Server (port 80, still listening) in TIME-WAIT after it closed first; no timestamps. */
+function timeWait() {
+  const c = new TcpCore({ mslMs: 1000 });
+  const { h, iss } = established(c);
+  assert.is(c.cmd(CMD.CLOSE, h), RET.OK);
+  c.flush();
+  c.out();
+  c.inject({ seq: CISN + 1, ack: iss + 2, flags: F.ACK });
+  c.inject({ seq: CISN + 1, ack: iss + 2, flags: F.ACK | F.FIN });
+  c.events();
+  c.flush();
+  c.out();
+  assert.is(c.state(h), ST.TIME_WAIT);
+  return { c, h };
+}
+
+test("tcp-in-tw-reuse-seq: a SYN ends TIME-WAIT only with a sequence number beyond RCV.NXT (RFC 6191)", () => {
+  // RCV.NXT is CISN + 2 (SYN and FIN): a SYN at CISN + 1 is an old duplicate
+  const old = timeWait();
+  old.c.inject({ seq: CISN + 1, flags: F.SYN, mss: 1460 });
+  old.c.flush();
+  const ack = one(old.c.out());
+  assert.is(ack.flags & F.SYN, 0, "no SYN-ACK for an old duplicate");
+  assert.is(old.c.counter("tcp_timewait_reuse"), 0);
+  assert.is(old.c.state(old.h), ST.TIME_WAIT);
+  // a new incarnation beyond it is taken
+  const fresh = timeWait();
+  fresh.c.inject({ seq: CISN + 100_000, flags: F.SYN, mss: 1460 });
+  fresh.c.flush();
+  const sa = one(fresh.c.out());
+  assert.is(sa.flags, F.SYN | F.ACK);
+  assert.is(sa.ack, CISN + 100_001);
+  assert.is(fresh.c.counter("tcp_timewait_reuse"), 1);
+});
+
+test("tcp-in-ooo-count: at most 64 out-of-order segments are held; the next is dropped", () => {
+  const c = new TcpCore({ rcvbuf: 1 << 20 });
+  const { iss } = established(c, { win: 65535 });
+  // 65 one-byte segments, each after a one-byte hole
+  for (let i = 0; i < 65; i++)
+    c.inject({ seq: CISN + 1 + 2 + 2 * i, ack: iss + 1, flags: F.ACK, payload: "x" });
+  assert.is(c.counter("tcp_ooo_segs"), 64);
+  assert.is(c.counter("tcp_ooo_drops"), 1);
+});
+
+test.run();
