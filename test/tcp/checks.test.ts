@@ -113,4 +113,25 @@ test("tcp-in-ooo-count: at most 64 out-of-order segments are held; the next is d
   assert.is(c.counter("tcp_ooo_drops"), 1);
 });
 
+test("tcp-out-window-update-edge: RECV_DONE of at least one MSS re-opens the window with an ACK; less waits", () => {
+  // receiver SWS avoidance (RFC 9293 §3.8.6.2.2): update when the window grows by min(RCV.BUFF/2, MSS)
+  const c = new TcpCore();
+  const { h, iss } = established(c);
+  let seq = CISN + 1;
+  for (let i = 0; i < 10; i++) {
+    c.inject({ seq, ack: iss + 1, flags: F.ACK, payload: new Uint8Array(1000) });
+    seq += 1000;
+  }
+  c.flush();
+  const acks = c.out();
+  assert.is(acks[acks.length - 1].win, 65535 - 10_000);
+  c.events();
+  assert.is(c.cmd(CMD.RECV_DONE, h, 0, 1000), 1000);
+  c.flush();
+  assert.equal(c.out(), [], "1000 bytes < MSS: no update yet");
+  assert.is(c.cmd(CMD.RECV_DONE, h, 0, 500), 500);
+  c.flush();
+  assert.is(one(c.out()).win, 65535 - 8500, "1500 bytes >= MSS 1460: window update");
+});
+
 test.run();
