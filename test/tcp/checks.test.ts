@@ -134,4 +134,34 @@ test("tcp-out-window-update-edge: RECV_DONE of at least one MSS re-opens the win
   assert.is(one(c.out()).win, 65535 - 8500, "1500 bytes >= MSS 1460: window update");
 });
 
+test("cmd-recvdone-partial-ptr: after a partial RECV_DONE the unread bytes are the ones a migration moves", () => {
+  // The sink app (api/app.ts APP_SINK = 2) keeps no per-connection record, so its
+  // connections may move; it is selected but never run: the test is the app.
+  const c = new TcpCore({ app: 2 });
+  assert.is(c.f.appInit(), 0);
+  const { h, iss } = established(c);
+  const payload = Uint8Array.from({ length: 100 }, (_, i) => i + 1);
+  c.inject({ seq: CISN + 1, ack: iss + 1, flags: F.ACK, payload });
+  c.events();
+  assert.is(c.cmd(CMD.RECV_DONE, h, 0, 30), 30);
+  // export the connection's flow group (migrate.ts chunk format, version 1)
+  const group = Array.from({ length: 128 }, (_, g) => g).find((g) => c.f.migrateGroupFlows(g) > 0)!;
+  const out = c.appBase + 65536;
+  const n = c.f.migrateExport(group, out, 65536, Number(c.now));
+  assert.ok(n > 0, `export: ${n}`);
+  const u8 = c.u8;
+  const dv = new DataView(u8.buffer);
+  assert.is(dv.getUint32(out + 12, true), 1, "one flow");
+  const rec = out + 32;
+  assert.is(dv.getUint16(rec + 4, true), 1, "one receive-queue mbuf");
+  const ent = rec + 312;
+  const buf = dv.getUint32(ent, true);
+  const lo = dv.getUint16(ent + 4, true);
+  const len = dv.getUint32(ent + 8, true);
+  const ptr = dv.getUint32(ent + 12, true);
+  assert.is(len, 70, "unread length");
+  const at = ent + 24 + (ptr - (buf + lo));
+  assert.equal([...u8.subarray(at, at + len)], [...payload.subarray(30)], "the unread bytes");
+});
+
 test.run();
