@@ -164,4 +164,16 @@ test("cmd-recvdone-partial-ptr: after a partial RECV_DONE the unread bytes are t
   assert.equal([...u8.subarray(at, at + len)], [...payload.subarray(30)], "the unread bytes");
 });
 
+test("cmd-abort-rst-seq: ABORT with data in flight sends <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5)", () => {
+  const c = new TcpCore();
+  const { h, iss } = established(c);
+  c.send(h, c.put(0, new Uint8Array(100)), 100);
+  c.flush();
+  assert.is(one(c.out()).payload.length, 100);
+  assert.is(c.cmd(CMD.ABORT, h), RET.OK);
+  const r = one(c.out());
+  assert.is(r.flags, F.RST);
+  assert.is(r.seq, iss + 101);
+});
+
 test.run();
