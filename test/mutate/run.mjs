@@ -276,7 +276,11 @@ try {
   const killed = results.filter((r) => r.status === "killed").length;
   const unbuildable = results.filter((r) => r.status === "unbuildable").length;
   const survivors = results.filter((r) => r.status === "survived");
-  const rate = results.length ? (killed + unbuildable) / results.length : 0;
+  // The usual mutation score: equivalent mutants (declared in the list, and only if
+  // they did survive) leave the denominator; nothing else does.
+  const equivalent = survivors.filter((r) => r.m.known?.kind === "equivalent").length;
+  const scored = results.length - equivalent;
+  const rate = scored ? (killed + unbuildable) / scored : 0;
 
   console.log("\narea                 mutants  killed  unbuildable  survived");
   const areas = [...new Set(results.map((r) => r.m.area))];
@@ -288,7 +292,7 @@ try {
     );
   }
   console.log(
-    `\n${results.length} mutants: ${killed} killed, ${unbuildable} unbuildable, ${survivors.length} survived, ${stale.length} stale; kill rate ${(100 * rate).toFixed(1)} % (target ${100 * KILL_TARGET} %); ${wallS} s`,
+    `\n${results.length} mutants: ${killed} killed, ${unbuildable} unbuildable, ${survivors.length} survived (${equivalent} equivalent), ${stale.length} stale; kill rate ${(100 * rate).toFixed(1)} % of ${scored} non-equivalent (target ${100 * KILL_TARGET} %); ${wallS} s`,
   );
   if (survivors.length) {
     console.log("\nsurvivors:");
@@ -297,7 +301,8 @@ try {
         `  ${m.id} (${m.file}): ${m.why}${m.known ? `\n    known: ${m.known.kind}: ${m.known.reason}` : ""}`,
       );
   }
-  if (writeDoc) updateDoc({ results, killed, unbuildable, survivors, stale, rate, wallS });
+  if (writeDoc)
+    updateDoc({ results, killed, unbuildable, survivors, stale, rate, wallS, equivalent, scored });
   process.exitCode = rate < KILL_TARGET || stale.length ? 1 : 0;
 } catch (e) {
   console.error(String(e.message ?? e));
@@ -306,20 +311,29 @@ try {
   cleanup();
 }
 
-function updateDoc({ results, killed, unbuildable, survivors, stale, rate, wallS }) {
+function updateDoc({ results, killed, unbuildable, survivors, stale, rate, wallS, equivalent, scored }) {
   const doc = join(ROOT, "docs/testing.md");
   const START = "<!-- mutate:results:start -->";
   const END = "<!-- mutate:results:end -->";
   const text = existsSync(doc) ? readFileSync(doc, "utf8") : `# Testing\n\n${START}\n${END}\n`;
   const cpu = cpus();
+  const holes = survivors.filter((r) => r.m.known?.kind === "holes-branch").length;
+  const corpus = existsSync(join(env.IXWASM_CORPUS, "MANIFEST.tsv"))
+    ? env.IXWASM_CORPUS
+    : "absent (its cases did not run)";
   const lines = [
     START,
-    `Command: \`npm run mutate${only ? ` -- --only ${only.join(",")}` : ""}\``,
-    `Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.version}`,
-    `Date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}; wall time ${Math.floor(wallS / 60)} min ${wallS % 60} s`,
+    `- Command: \`npm run mutate${only ? ` -- --only ${only.join(",")}` : ""}\``,
+    `- Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores (shared with other jobs), ${platform()} ${release()}, Node ${process.version}`,
+    `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}; wall time ${Math.floor(wallS / 60)} min ${wallS % 60} s`,
+    `- Corpus: ${corpus}`,
     "",
-    `${results.length} mutants: ${killed} killed, ${unbuildable} unbuildable, ${survivors.length} survived, ${stale.length} stale; ` +
-      `kill rate ${(100 * rate).toFixed(1)} %.`,
+    `${results.length} mutants: ${killed} killed, ${unbuildable} unbuildable, ${survivors.length} survived ` +
+      `(${equivalent} equivalent, ${holes} awaiting the holes branch), ${stale.length} stale. ` +
+      `Kill rate ${(100 * rate).toFixed(1)} % of the ${scored} non-equivalent mutants` +
+      (holes
+        ? `; ${((100 * (killed + unbuildable + holes)) / scored).toFixed(1)} % once the holes branch's tests are in.`
+        : "."),
     "",
     "| area | mutants | killed | unbuildable | survived |",
     "| --- | ---: | ---: | ---: | ---: |",
