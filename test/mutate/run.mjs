@@ -51,6 +51,8 @@ if (only) {
   }
 }
 
+const active = new Set(); // process groups running now (ended on SIGINT)
+
 function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
   return new Promise((done) => {
     const t0 = Date.now();
@@ -60,6 +62,7 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
       env: { ...process.env, FORCE_COLOR: "0", ...env },
       detached: true,
     });
+    active.add(child.pid);
     let out = "";
     let stopped = false;
     const stop = () => {
@@ -86,6 +89,7 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
         : null;
     child.on("close", (code) => {
       if (timer) clearTimeout(timer);
+      active.delete(child.pid);
       done({ code: stopped ? 1 : (code ?? 1), out, timedOut, stopped, ms: Date.now() - t0 });
     });
   });
@@ -104,6 +108,10 @@ function cleanup() {
   git("worktree", "prune");
 }
 process.on("SIGINT", () => {
+  for (const pid of active)
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
   cleanup();
   process.exit(130);
 });
