@@ -176,4 +176,23 @@ test("cmd-abort-rst-seq: ABORT with data in flight sends <SEQ=SND.NXT><CTL=RST> 
   assert.is(r.seq, iss + 101);
 });
 
+test("persist-no-backoff: zero-window probes back off like the RTO: 0.2, 0.6, 1.4, 3.0 s", () => {
+  const c = new TcpCore();
+  const { h, iss } = established(c);
+  c.inject({ seq: CISN + 1, ack: iss + 1, flags: F.ACK, win: 0 });
+  c.send(h, c.put(0, new Uint8Array(100)), 100);
+  c.flush();
+  assert.equal(c.out(), []);
+  const start = c.now;
+  const at: number[] = [];
+  for (let i = 0; i < 320; i++) {
+    c.advance(10_000);
+    for (const s of c.out()) {
+      assert.is(s.payload.length, 1, "a one-byte probe");
+      at.push(Number(c.now - start) / 1e6);
+    }
+  }
+  assert.equal(at, [0.2, 0.6, 1.4, 3.0]);
+});
+
 test.run();
