@@ -139,8 +139,8 @@ function respondError(c: usize, status: u16): void {
   outCommit(c, p, HDR + n);
 }
 
-function protocolError(c: usize): i32 {
-  respondError(c, ST_EINVAL);
+function protocolError(c: usize, status: u16 = ST_EINVAL): i32 {
+  respondError(c, status);
   store<u32>(c, 0, C_INLEN);
   store<u32>(c, RS_CLOSE_AFTER, C_RSTATE);
   return R_CLOSE;
@@ -170,7 +170,9 @@ export function binaryStep(c: usize): i32 {
   store<u32>(c, load<u32>(h, 12), C_OPAQUE);
   const op = baseOp(opcode);
   store<u32>(c, quiet ? 1 : 0, C_NOREPLY);
-  if (keylen > bodylen || keylen + extlen > bodylen) return protocolError(c);
+  // A body too short for its key and extras: memcached answers "unknown command" (not
+  // "invalid arguments") and hangs up.
+  if (keylen > bodylen || keylen + extlen > bodylen) return protocolError(c, ST_UNKNOWN);
   const isStore = op == OPC_SET || op == OPC_ADD || op == OPC_REPLACE || op == OPC_APPEND || op == OPC_PREPEND;
   if (!isStore && !known(op)) {
     // Unknown command: answer and skip its body. memcached first reads extras and key,
