@@ -357,7 +357,7 @@ function updateDoc({ results, killed, unbuildable, survivors, stale, rate, wallS
     for (const { m } of survivors)
       lines.push(
         `- \`${m.id}\` (${m.file}): ${m.why}` +
-          (m.known ? ` **${m.known.kind}**: ${m.known.reason}` : " **not yet explained**"),
+          (m.known ? `. **${m.known.kind}**: ${m.known.reason}` : ". **not yet explained**"),
       );
   } else lines.push("No survivors.");
   const unb = results.filter((r) => r.status === "unbuildable");
