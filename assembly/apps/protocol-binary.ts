@@ -142,8 +142,8 @@ function respondError(c: usize, status: u16): void {
   outCommit(c, p, HDR + n);
 }
 
-function protocolError(c: usize): i32 {
-  respondError(c, ST_EINVAL);
+function protocolError(c: usize, status: u16 = ST_EINVAL): i32 {
+  respondError(c, status);
   store<u32>(c, 0, C_INLEN);
   store<u32>(c, RS_CLOSE_AFTER, C_RSTATE);
   return R_CLOSE;

@@ -784,6 +784,14 @@ const binary: [string, Buffer][] = [
     Buffer.concat([req(0x00, { key: "a", extras: ext([1, 4]) }), NOOP()]),
   ],
   ["key too long", Buffer.concat([req(0x00, { key: K251 }), NOOP()])],
+  [
+    "key and extras longer than the body: protocol error closes",
+    (() => {
+      const bad = req(0x01, { key: "abc", extras: setx(0, 0) });
+      bad.writeUInt32BE(10, 8); // body length 10 < 8 extras + 3 key bytes
+      return Buffer.concat([NOOP(), bad, NOOP()]);
+    })(),
+  ],
   ["bad magic closes", Buffer.concat([NOOP(), req(0x0a, { magic: 0x81 }), NOOP()])],
   [
     "too large",

@@ -282,4 +282,53 @@ test("pcapng: a packet longer than its interface's snaplen is an error", () => {
     /more than interface 0's snaplen 64/,
   );
 });
+test("pcap: the FCS bits of the link-type word are not part of the link type", () => {
+  // pcap-savefile(5): bit 28 says the frames carry an FCS, bits 29-31 its length in 16-bit words.
+  const { recs, error, reader } = readAll(
+    file("fcs.pcap", pcapHeader({ linktype: 0x1000_0000 | (2 << 29) | 1 }), pcapRecord(1, 0, frame(1))),
+  );
+  assert.is(error, null);
+  assert.equal(reader!.linktypes, [1]);
+  assert.is(recs[0].linktype, 1);
+});
+
+/** IDB with raw option bytes (each option already padded). */
+function idbWith(linktype: number, ...opts: Buffer[]): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt16LE(linktype, 0);
+  return ngBlock(1, Buffer.concat([b, ...opts, Buffer.alloc(4)]));
+}
+
+test("pcapng: if_tsresol in powers of two and if_tsoffset", () => {
+  // 2^-10 s units: 3 s + 512 units = 3.5 s; offset +1000 s on the second interface.
+  const pow2 = Buffer.from([9, 0, 1, 0, 0x80 | 10, 0, 0, 0]);
+  const offset = Buffer.alloc(12);
+  offset.writeUInt16LE(14, 0);
+  offset.writeUInt16LE(8, 2);
+  offset.writeBigInt64LE(1000n, 4);
+  const p = file(
+    "res.pcapng",
+    shb(),
+    idbWith(1, pow2),
+    idbWith(1, offset),
+    epb(0, 0, 3 * 1024 + 512, frame(1)),
+    epb(1, 0, 2_000_001, frame(2)),
+  );
+  const { recs, error } = readAll(p);
+  assert.is(error, null);
+  assert.equal(
+    recs.map((r) => [r.sec, r.nsec]),
+    [
+      [3, 500_000_000],
+      [1002, 1000],
+    ],
+  );
+});
+
+test("pcapng: a captured length that runs into the block's trailing length is an error", () => {
+  const b = Buffer.from(epb(0, 0, 0, Buffer.alloc(4, 7)));
+  b.writeUInt32LE(8, 20); // caplen 8 in a block with room for 4
+  expectError(file("epb-cap.pcapng", shb(), idb(1), b), 0, /cannot hold 8 captured bytes/);
+});
+
 test.run();

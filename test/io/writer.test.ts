@@ -89,6 +89,9 @@ test("ticksToTime and timeToNsTicks are exact against BigInt", () => {
     [1732560000123456n, 1e6],
     [123n, 1e3],
     [(1n << 40n) + 12345n, 2 ** 20],
+    // hi between 2^21 and 2^23: above 2^53 ticks, where a double cannot hold the count exactly
+    [(0x300000n << 32n) + 0x12345677n, 1e9],
+    [(0x7fffffn << 32n) + 0xfffffffdn, 1e9],
   ];
   for (const [ticks, units] of cases) {
     ticksToTime(Number(ticks >> 32n), Number(ticks & 0xffffffffn), units, out);
@@ -173,5 +176,23 @@ test("pcap-parser agrees with our reader on every classic µs pcap of the corpus
     `note: pcap-parser differential: ${files.length - refused.length} files, ${compared} records identical; refused by pcap-parser: ${refused.map((f) => f.split("/").pop()).join(", ") || "none"}`,
   );
 });
+
+for (const format of ["pcap", "pcapng"] as WriteFormat[]) {
+  test(`records longer than the snap length are cut to it, the original length kept (${format})`, () => {
+    const path = join(tmp, `snap.${format}`);
+    const w = new TraceWriter(path, { format, snaplen: 100 });
+    const f = udpFrame(200);
+    const big = Buffer.concat([f, Buffer.alloc(200 - f.length, 9)]);
+    w.write(big, 0, big.length, 1, 0);
+    w.close();
+    const { recs, error } = readAll(path);
+    assert.is(error, null);
+    assert.equal(
+      recs.map((r) => [r.caplen, r.len]),
+      [[100, 200]],
+    );
+    assert.ok(recs[0].data.equals(big.subarray(0, 100)));
+  });
+}
 
 test.run();

@@ -54,6 +54,7 @@ export const TCB = {
   CWND: 160,
   SSTHRESH: 164,
   SRTT: 176,
+  RTTVAR: 180,
   RTO: 184,
   TS_RECENT: 196,
 } as const;

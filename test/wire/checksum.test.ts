@@ -113,6 +113,26 @@ const CAPTURED: [string, number, number, number, number][] = [
   ["tcp-empty-sack.pcap", 42, 42, 0, 0],
 ];
 
+test("a UDP checksum that computes to 0 is sent as 0xffff (RFC 768: 0 means none)", () => {
+  // A UDP/IPv4 datagram whose last payload word is chosen so its checksum is 0:
+  // with that word zero the checksum is c0, and adding c0 to the sum makes it 0xffff.
+  core.u8.set(IP4U, BUF);
+  const l4p = BUF + 20;
+  const udp = UDP4.slice(0, 36); // even length: the last word is aligned
+  udp[4] = 0;
+  udp[5] = 36; // UDP length
+  udp[6] = udp[7] = 0;
+  udp[34] = udp[35] = 0;
+  core.u8.set(udp, l4p);
+  const c0 = fn("l4Checksum")(4, BUF, 17, l4p, 36);
+  core.u8[l4p + 34] = c0 >> 8;
+  core.u8[l4p + 35] = c0 & 0xff;
+  assert.is(fn("l4Checksum")(4, BUF, 17, l4p, 36), 0, "this datagram's checksum computes to 0");
+  assert.is(fn("l4ChecksumFill")(4, BUF, 17, l4p, 36), 0xffff);
+  assert.equal([core.u8[l4p + 6], core.u8[l4p + 7]], [0xff, 0xff], "sent as 0xffff");
+  assert.is(fn("l4ChecksumOk")(4, BUF, 17, l4p, 36), 1, "and it verifies");
+});
+
 if (corpusNote("the captured-packet checksums"))
   test("captured TCP/IPv4 and TCP/IPv6 packets: verdicts equal tshark's", () => {
     for (const [name, good4, all4, good6, all6] of CAPTURED) {
