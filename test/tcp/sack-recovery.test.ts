@@ -106,4 +106,26 @@ test("SACK recovery: a timeout drops the scoreboard and goes back to SND.UNA (RF
   assert.is(c.field(h, TCB.SND_NXT) - iss - 1, MSS, "SND.NXT went back to SND.UNA");
 });
 
+test("SACK recovery starts before three duplicate ACKs once IsLost(SND.UNA) holds (more than 2 SMSS SACKed above)", () => {
+  const { c, iss } = tenInFlight(true);
+  // One ACK SACKs segments 2-4 at once (the ACKs for 2 and 3 were lost): 3000 bytes
+  // above the hole > (DupThresh - 1) · SMSS, so segment 1 is lost (RFC 6675 §4, §5).
+  ackWith(c, iss, 0, [[1000, 4000]]);
+  const retx = c
+    .out()
+    .filter((s) => s.payload.length)
+    .map((s) => (s.seq - iss - 1) >>> 0);
+  assert.equal(retx, [0]);
+  assert.is(c.counter("tcp_sack_recoveries"), 1);
+  assert.is(c.counter("tcp_dup_acks"), 1);
+  // 2000 bytes SACKed (exactly 2 SMSS) are not enough.
+  const d = tenInFlight(true);
+  ackWith(d.c, d.iss, 0, [[1000, 3000]]);
+  assert.equal(
+    d.c.out().filter((s) => s.payload.length),
+    [],
+  );
+  assert.is(d.c.counter("tcp_sack_recoveries"), 0);
+});
+
 test.run();
