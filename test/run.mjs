@@ -22,13 +22,43 @@ function findSuites(dir) {
   return out.sort();
 }
 
+// Every run ends: a suite still running after this long (a loop that never ends,
+// a peer that never answers) is stopped with everything it started (its own
+// process group) and counted as failed.
+const SUITE_TIMEOUT_MS = Number(process.env.IXWASM_SUITE_TIMEOUT_S || 900) * 1000;
+// Suites run in process groups of their own: an interrupted run ends them too.
+const active = new Set();
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.on(sig, () => {
+    for (const pid of active)
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
+    process.exit(130);
+  });
+
 function run(cmd, args, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env, FORCE_COLOR: "0" } });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, ...env, FORCE_COLOR: "0" },
+      detached: true,
+    });
+    active.add(child.pid);
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code, signal) => resolve({ code: code ?? 1, signal, out }));
+    const timer = setTimeout(() => {
+      out += `\nrun.mjs: stopped after ${SUITE_TIMEOUT_MS / 1000} s (IXWASM_SUITE_TIMEOUT_S)\n`;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    }, SUITE_TIMEOUT_MS);
+    child.on("close", (code, signal) => {
+      active.delete(child.pid);
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, signal, out });
+    });
   });
 }
 
