@@ -140,6 +140,19 @@ same_nl() {           # same_nl EXPECTED ACTUAL — memccat prints the value plu
   same "$1.nl" "$2"
 }
 
+httpd_script() {      # httpd_script FILE: python's http.server, HTTP/1.1 (keep-alive), quiet;
+  # `python3 FILE DIR ADDR PORT` serves DIR (SimpleHTTPRequestHandler: files in 64 KiB writes)
+  cat >"$1" <<'EOF'
+import http.server, os, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+os.chdir(sys.argv[1])
+http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), Handler).serve_forever()
+EOF
+}
+
 same() {              # same EXPECTED ACTUAL — fail loudly if an exchange went wrong
   cmp -s "$1" "$2" || { log "mismatch: $2 differs from $1"; exit 1; }
 }

@@ -35,15 +35,7 @@ mkdir -p "$WORK/www" "$WORK/out" "$WORK/nginx"
 # one sendall each): at MSS 1448 every 64 KiB write ends in a 376-byte segment.
 PY_SIZES="300 1000 4000 12000 30000 65536 70000 100000 131072 150000 200000 210000 230000 262144"
 for s in $PY_SIZES; do gen "$WORK/www/p$s.bin" "$s" "py$s"; done
-cat >"$WORK/httpd.py" <<'EOF'
-import http.server, os, sys
-class Handler(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args):
-        pass
-os.chdir(sys.argv[1])
-http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), Handler).serve_forever()
-EOF
+httpd_script "$WORK/httpd.py"
 log "http-python.pcap: curl -> python3 http.server, ${PY_SIZES// /, } bytes"
 serve httpd "$PY" "$WORK/httpd.py" "$WORK/www" $S4 8000
 wait_listen tcp 8000

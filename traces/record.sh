@@ -40,16 +40,7 @@ gen "$WORK/www/b60k.bin" 60000 http60k
 gen "$WORK/echo100k.bin" 102400 echo
 gen "$WORK/mc/small.txt" 64 mcsmall
 gen "$WORK/mc/blob20k.bin" 20000 mcblob
-cat >"$WORK/httpd.py" <<'EOF'
-# Minimal HTTP/1.1 (keep-alive capable) static server for the recording.
-import http.server, os, sys
-class Handler(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *args):
-        pass
-os.chdir(sys.argv[1])
-http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), Handler).serve_forever()
-EOF
+httpd_script "$WORK/httpd.py"
 
 # ---------------------------------------------------------------- http-kernel.pcap
 log "http-kernel.pcap: curl -> python3 http.server (HTTP/1.1)"

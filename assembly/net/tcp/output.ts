@@ -220,19 +220,29 @@ function fillSack(t: usize, r: usize, maxBlocks: u32): u32 {
   return nb;
 }
 
-// Copies len bytes of the send queue starting at sequence seq into dst. A cursor
-// remembers where the last copy ended, so sending a long queue in order is O(1)
-// per segment; anything else (retransmissions) walks from the head.
-function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
-  let s = load<u32>(t, TCB_CUR_SPAN);
-  let off: u32;
+// Where sequence seq stands in the send queue: (seekSpan, seekOff), the offset
+// possibly at or past that span's end. A cursor remembers where the last copy
+// ended, so sending a long queue in order is O(1) per segment; anything else
+// (retransmissions) starts from the head.
+let seekSpan: u32 = NONE;
+let seekOff: u32 = 0;
+function sendQueueSeek(t: usize, seq: u32): void {
+  const s = load<u32>(t, TCB_CUR_SPAN);
   const una = load<u32>(t, TCB_SND_UNA);
   if (s != NONE && load<u32>(t, TCB_CUR_SEQ) == seq && !seqLT(seq, una)) {
-    off = load<u32>(t, TCB_CUR_OFF);
+    seekSpan = s;
+    seekOff = load<u32>(t, TCB_CUR_OFF);
   } else {
-    s = load<u32>(t, TCB_SQ_HEAD);
-    off = load<u32>(t, TCB_SQ_HEAD_OFF) + (seq - una);
+    seekSpan = load<u32>(t, TCB_SQ_HEAD);
+    seekOff = load<u32>(t, TCB_SQ_HEAD_OFF) + (seq - una);
   }
+}
+
+// Copies len bytes of the send queue starting at sequence seq into dst.
+function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
+  sendQueueSeek(t, seq);
+  let s = seekSpan;
+  let off = seekOff;
   while (s != NONE && off >= load<u32>(spanAt(s), SP_LEN)) {
     off -= load<u32>(spanAt(s), SP_LEN);
     s = load<u32>(spanAt(s), SP_NEXT);
@@ -257,18 +267,11 @@ function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
 }
 
 // Bytes from sequence seq to the next record end (SENDV_EOR), at most cap: a
-// segment never crosses a record end. Starts from the copy cursor when it stands
-// at seq (sending in order), else walks from the head like copySendData.
+// segment never crosses a record end.
 function recordRoom(t: usize, seq: u32, cap: u32): u32 {
-  let s = load<u32>(t, TCB_CUR_SPAN);
-  let off: u32;
-  const una = load<u32>(t, TCB_SND_UNA);
-  if (s != NONE && load<u32>(t, TCB_CUR_SEQ) == seq && !seqLT(seq, una)) {
-    off = load<u32>(t, TCB_CUR_OFF);
-  } else {
-    s = load<u32>(t, TCB_SQ_HEAD);
-    off = load<u32>(t, TCB_SQ_HEAD_OFF) + (seq - una);
-  }
+  sendQueueSeek(t, seq);
+  let s = seekSpan;
+  let off = seekOff;
   let room: u32 = 0;
   while (s != NONE && room < cap) {
     const sp = spanAt(s);
