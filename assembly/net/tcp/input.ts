@@ -53,7 +53,7 @@ import {
 import {
   annMssCfg, appEvent, appKnows, appSent, clearTimer, delackUs, freeRecv, freeSend, halfOpenAdd, halfOpenEvict,
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
-  tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us,
+  tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us, idleLimitS,
 } from "./engine";
 import { retransmitHead, sendAck, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
@@ -318,7 +318,7 @@ function synSentInput(t: usize): i32 {
   store<u32>(t, sSeq, TCB_SND_WL1);
   store<u32>(t, sAck, TCB_SND_WL2);
   if (ackOk) {
-    store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
+    if (idleLimitS != 0) store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
     store<u32>(t, sAck, TCB_SND_UNA);
     if (seqLT(load<u32>(t, TCB_SND_NXT), sAck)) store<u32>(t, sAck, TCB_SND_NXT);
     synAcked(t);
@@ -454,8 +454,9 @@ function syncInput(t: usize): i32 {
     return (seqLT(sSeq, rcvNxt) && len > 0) ? C_TCP_DUP_SEGS : C_TCP_OUT_OF_WINDOW;
   }
   // The peer is alive: the idle limit counts from here (output.ts idleSweep), and
-  // FIN-WAIT-2 waits afresh while data still comes.
-  store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
+  // FIN-WAIT-2 waits afresh while data still comes. Only with the limit on: the
+  // seconds cost a 64-bit division per segment.
+  if (idleLimitS != 0) store<u16>(t, <u16>nowS32(), TCB_LAST_RX_S);
   if (st == ST_FIN_WAIT_2 && len != 0 && load<u8>(t, TCB_TMR_KIND) == TK_FIN_WAIT2) setTimer(t, TK_FIN_WAIT2, tcpNow() + finWait2Us);
   // second: RST (RFC 5961 §3.2: exact RCV.NXT resets, other in-window RSTs get a challenge ACK).
   if (rst) {
