@@ -18,6 +18,9 @@ const program = new Command("ixwasm")
   )
   .version(process.env.npm_package_version ?? "0.1.0")
   .showHelpAfterError("(run with --help for usage)")
+  // A command's options belong to it, not to its parent: `bench ladder --json` is
+  // the ladder's --json (commander needs this here and on `bench`).
+  .enablePositionalOptions()
   .exitOverride();
 for (const c of COMMANDS) c.register(program);
 

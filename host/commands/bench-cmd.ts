@@ -13,6 +13,8 @@ export function register(program: Command): void {
       "[sections...]",
       `sections to run (default all): ${SECTIONS.map((s) => `${s.name} = ${s.about}`).join("; ")}`,
     )
+    // `bench ladder --json` is the ladder's option, not the suite's (see cli.ts).
+    .enablePositionalOptions()
     .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
     .option("--json", "print the results as JSON")
     .option("--markdown", "end with the figures as one Markdown table (the README's figures table)")
