@@ -9,8 +9,11 @@
 // the optimized code, as in a long run, and no tier-up happens inside the
 // window), fixed hash and random seeds, and a GC schedule that does not follow
 // the clock (--predictable-gc-schedule: without it, two runs of the same 20 000
-// packets were 240 000 Ir apart, with it 1 000). Node under valgrind runs ~50x
-// slower: N defaults to 20 000.
+// packets were 240 000 Ir apart, with it 1 000), and V8's predictable mode
+// (--predictable: without it the 2N run of the test's 100 000 packets came out
+// in one of two states, 91.8 M or 99.8 M Ir, 356 or 436 per packet, in two of
+// three fresh-clone test runs; with it three pairs gave 356.5-356.9). Node under
+// valgrind runs ~50x slower: N defaults to 20 000.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +34,7 @@ export const NODE_FLAGS = [
   "--hash-seed=1",
   "--random-seed=1",
   "--predictable-gc-schedule",
+  "--predictable",
 ];
 
 export interface InstructionsResult {
