@@ -267,8 +267,9 @@ function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
 }
 
 // Bytes from sequence seq to the next record end (SENDV_EOR), at most cap: a
-// segment never crosses a record end.
+// segment never crosses a record end. Queues that never held one answer cap at once.
 function recordRoom(t: usize, seq: u32, cap: u32): u32 {
+  if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) == 0 || cap == 0) return cap;
   sendQueueSeek(t, seq);
   let s = seekSpan;
   let off = seekOff;
@@ -418,7 +419,7 @@ export function retransmitHead(t: usize): void {
   const una = load<u32>(t, TCB_SND_UNA);
   const sq = load<u32>(t, TCB_SQ_LEN);
   let len = min<u32>(sq, sendMss(t));
-  if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0 && len > 0) len = recordRoom(t, una, len);
+  len = recordRoom(t, una, len);
   let flags = TCP_ACK;
   if ((load<u32>(t, TCB_FLAGS) & TF_FIN_QUEUED) != 0 && len == sq && seqGT(load<u32>(t, TCB_SND_MAX), una + sq)) flags |= TCP_FIN;
   if (len == 0 && (flags & TCP_FIN) == 0) return;
@@ -446,9 +447,9 @@ function sackOutput(t: usize, mss: u32): void {
       const off = max - una;
       const wnd = load<u32>(t, TCB_SND_WND);
       if (off < sq && wnd > off) {
-        let len = min<u32>(min<u32>(sq - off, mss), wnd - off);
-        if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0) len = recordRoom(t, max, len);
-        if (!sendSegment(t, max, len == sq - off ? TCP_ACK | TCP_PSH : TCP_ACK, len)) return;
+        const avail = recordRoom(t, max, min<u32>(sq - off, mss + 1)); // to the push point, as tcpOutput
+        const len = min<u32>(min<u32>(avail, mss), wnd - off);
+        if (!sendSegment(t, max, len == avail ? TCP_ACK | TCP_PSH : TCP_ACK, len)) return;
         store<u32>(t, max + len, TCB_SND_NXT);
         store<u32>(t, max + len, TCB_SND_MAX);
         continue;
@@ -457,8 +458,7 @@ function sackOutput(t: usize, mss: u32): void {
       if (ns == 0) return;
     }
     const seq = <u32>ns;
-    let len = <u32>(ns >> 32);
-    if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) != 0) len = recordRoom(t, seq, len);
+    const len = recordRoom(t, seq, <u32>(ns >> 32));
     // Karn (RFC 6298 §3): a retransmitted segment must not be timed.
     store<u32>(t, load<u32>(t, TCB_FLAGS) & ~TF_RTT_TIMING, TCB_FLAGS);
     if (!sendSegment(t, seq, TCP_ACK, len)) return;
@@ -515,9 +515,8 @@ export function tcpOutput(t: usize): void {
     if (off > sq) break; // FIN already sent: nothing beyond it
     // D of RFC 9293 §3.8.6.2.1: the data up to the push point, which is the end of
     // the queue (every SENDV is pushed: no Nagle) or the next record end.
-    let avail = sq - off;
-    // (mss + 1: a record that ends beyond this segment leaves it without PSH.)
-    if ((f & TF_RECORDS) != 0 && avail > 0) avail = recordRoom(t, nxt, min<u32>(avail, mss + 1));
+    // (mss + 1: data that goes on beyond this segment leaves it without PSH.)
+    const avail = recordRoom(t, nxt, min<u32>(sq - off, mss + 1));
     const wnd = min<u32>(load<u32>(t, TCB_SND_WND), load<u32>(t, TCB_CWND));
     const usable = wnd > off ? wnd - off : 0;
     let len = min<u32>(min<u32>(avail, mss), usable);

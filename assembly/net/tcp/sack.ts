@@ -38,11 +38,6 @@ export function sackInit(): void {
   freeTop = SB_COUNT;
 }
 
-/** Boards in use (tests and the invariant check). */
-export function sackBoardsUsed(): u32 {
-  return SB_COUNT - freeTop;
-}
-
 /** The board of t, or 0. */
 @inline export function sackBoard(t: usize): usize {
   const i = <u32>load<u8>(t, TCB_SACK_BOARD);
@@ -98,7 +93,7 @@ function insertBlock(b: usize, l: u32, r: u32): void {
  * After SND.UNA moved to `una` and with the segment's SACK blocks (nb pairs at
  * `blocks`, already in host order): the board of t updated. Blocks outside
  * (una, SND.MAX] are ignored (RFC 2018 §4: a D-SACK or a stale block). Takes a
- * board from the pool on the first useful block; frees it when nothing stays SACKed.
+ * board from the pool on the first useful block (sackIdle gives it back).
  */
 export function sackUpdate(t: usize, blocks: usize, nb: u32): void {
   if ((load<u32>(t, TCB_FLAGS) & TF_SACK_OK) == 0) return;
