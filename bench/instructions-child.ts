@@ -1,16 +1,39 @@
-// Child of `ixwasm bench instructions`, run under callgrind: one replay of a
-// capture with collection switched on only around it (bench/native/cgmark.c).
-// argv: capture, mode, path of cgmark.so.
+// Child of `ixwasm bench instructions`, run under callgrind: one long replay of
+// a capture; after `warmup` packets, `windows` windows of at least `n` packets
+// each are counted and dumped apart (bench/native/cgmark.c). A window opens and
+// closes at batch ends (the only place the host sees the packet count), so its
+// dump names how many packets it held.
+// argv: capture, mode, path of cgmark.so, warmup, n, windows.
 import koffi from "koffi";
 import { replay, type ReplayMode } from "../host/commands/replay.ts";
 import { loadCoreModule } from "../host/core.ts";
 
-const [file, mode, so] = process.argv.slice(2);
+const [file, mode, so, ...nums] = process.argv.slice(2);
+const [warmup, n, windows] = nums.map(Number);
 const lib = koffi.load(so);
 const on = lib.func("void ixwasm_cg_on(void)");
 const off = lib.func("void ixwasm_cg_off(void)");
-loadCoreModule(); // compile the wasm before counting: a large constant whose noise would not cancel
-on();
-const r = replay(file, { mode: mode as ReplayMode, progress: false });
-off();
-process.stdout.write(JSON.stringify({ packets: r.packets_in, processed: r.packets_processed }) + "\n");
+const dump = lib.func("void ixwasm_cg_dump(const char *)");
+loadCoreModule();
+let seen = 0;
+let start = -1; // packet count where the open window began
+let done = 0;
+replay(file, {
+  mode: mode as ReplayMode,
+  progress: false,
+  onBatch: (_core, count) => {
+    seen += count;
+    if (done === windows) return;
+    if (start < 0) {
+      if (seen < warmup) return;
+    } else if (seen - start < n) return;
+    else {
+      off();
+      dump(`packets ${seen - start}`);
+      if (++done === windows) return;
+    }
+    start = seen;
+    on();
+  },
+});
+if (done < windows) throw new Error(`${seen} packets held ${done} of ${windows} windows`);

@@ -70,8 +70,21 @@ test("diff --json", () => {
 
 if (requireOracle("valgrind", !!valgrindVersion(), "apt-get install valgrind; .ci/run installs it"))
   test("bench instructions --json", () => {
-    const j = json("bench", "instructions", HTTP, "--json", "-n", "200", "--reps", "1");
-    assert.is(j.schema, "ixwasm-instructions/1");
+    const j = json(
+      "bench",
+      "instructions",
+      HTTP,
+      "--json",
+      "-n",
+      "200",
+      "--runs",
+      "1",
+      "--windows",
+      "1",
+      "--warmup",
+      "400",
+    );
+    assert.is(j.schema, "ixwasm-instructions/2");
   });
 
 test.run();

@@ -1030,6 +1030,16 @@ export const MUTANTS = [
     suites: ["test/dispatch/migrate"],
     why: "route() sends a frame to the worker of the pre-migration RETA",
   },
+  // ---- measurement (bench/instructions.ts) ----
+  {
+    id: "instructions-warmup-short",
+    area: "measurement",
+    file: "bench/instructions.ts",
+    find: "export const WARMUP_PACKETS = 150_000;",
+    replace: "export const WARMUP_PACKETS = 20_000;",
+    suites: ["test/report/instructions"],
+    why: "instruction windows open before the last tier-up: the figure depends on where the window falls (2 % high)",
+  },
 ];
 
 /** Occurrences of find in text (non-overlapping). */
