@@ -4,7 +4,8 @@
 //
 // Accepts replay reports (schema ixwasm-replay/1; the stage cost of --stages
 // has medians with min..max, a plain report has single figures and no band),
-// cost ladders (ixwasm-ladder/1) and instruction counts (ixwasm-instructions/1).
+// cost ladders (ixwasm-ladder/1) and instruction counts (ixwasm-instructions/2, and /1 of
+// reports written before the windowed method: its runs hold the same per_packet).
 import { readFileSync } from "node:fs";
 import { UsageError } from "../io/errors.ts";
 
@@ -56,8 +57,8 @@ export function figures(r: Json): { kind: string; unit: string; figs: Map<string
     for (const g of r.rungs) if (g.ns_per_packet) figs.set(g.name, g.ns_per_packet);
     return { kind: "ladder", unit: "ns/packet", figs };
   }
-  if (r.schema === "ixwasm-instructions/1") {
-    const pp = r.runs.map((x: Json) => x.per_packet as number);
+  if (r.schema === "ixwasm-instructions/2" || r.schema === "ixwasm-instructions/1") {
+    const pp = (r.windows ?? r.runs).map((x: Json) => x.per_packet as number);
     figs.set(`instructions (${r.mode})`, {
       median: r.per_packet,
       min: Math.min(...pp),

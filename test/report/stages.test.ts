@@ -147,6 +147,17 @@ test("diff: deltas, noise bands and verdicts on two known reports", () => {
   assert.is(row("total").verdict, "slower");
   assert.is(row("untimed (host clock)").verdict, "same");
   assert.is(d.regressions, 2);
+  // instruction counts: the windows' spread is the band
+  const instr = (pp: number[]) => ({
+    schema: "ixwasm-instructions/2",
+    mode: "raw",
+    per_packet: pp[1],
+    windows: pp.map((per_packet) => ({ per_packet })),
+  });
+  const di = diffReports(instr([325, 325.5, 326]), instr([330, 330.5, 331]));
+  assert.is(di.kind, "instructions");
+  assert.is(di.rows[0].delta, 5);
+  assert.is(di.rows[0].verdict, "slower");
   const back = diffReports(b, a);
   assert.is(back.rows.find((r) => r.name === "tcp input")!.verdict, "faster");
   const near = diffReports(a, known([25.8, 24.5, 27], [45.5, 44, 47]));
