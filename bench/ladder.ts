@@ -74,8 +74,11 @@ const RUNGS: RungSpec[] = [
 /**
  * Captures under minPackets are repeated into a temporary file of at least
  * that many records (bench/lib/bigtrace.ts: same conversations again, later in
- * time), so batches are full and runs long enough to time; serve runs the
- * capture itself.
+ * time), so batches are full and runs long enough to time; serve replays the
+ * capture itself as many times over (its --loop: each pass new conversations,
+ * which the mirror needs; a concatenated file would repeat the server's side
+ * without its handshakes being new), so every rung times the same number of
+ * packets. With the 133-packet capture per run the serve rung's CV was 5-10 %.
  */
 export function benchLadder(file: string, runs = 5, minPackets = 200_000): Ladder {
   const orig = file;
@@ -90,18 +93,16 @@ export function benchLadder(file: string, runs = 5, minPackets = 200_000): Ladde
   let prev: Summary | null = null;
   for (const r of RUNGS) {
     const serve = r.key === "serve";
-    const opts: ReplayOptions = { ...r.opts, progress: false };
+    const opts: ReplayOptions = { ...r.opts, progress: false, ...(serve ? { loop: loops } : {}) };
     const f = serve ? orig : file;
     let ns: Summary | null = null;
     let note: string | undefined;
     try {
       if (r.warm) warmUp(f, r.opts.mode, r.warm);
-      else for (let i = 0; i < 20; i++) replay(f, opts); // serve: compile and tier its code up
+      else for (let i = 0; i < 3; i++) replay(f, opts); // serve: compile and tier its code up
       const xs: number[] = [];
       for (let i = 0; i < runs; i++) xs.push(replay(f, opts).stages[r.key]);
       ns = summarize(xs);
-      if (serve && loops > 1)
-        note = `serve: the ${orig} capture itself per run (${probe.packets_in / loops} packets), so noisier`;
     } catch (e) {
       note = `not measured: ${(e as Error).message}`;
     }
@@ -131,12 +132,12 @@ export function benchLadder(file: string, runs = 5, minPackets = 200_000): Ladde
 export function formatLadder(l: Ladder): string {
   const rows = [
     `cost ladder: ${l.file} (${l.packets_per_run.toLocaleString("en-US")} packets per run${l.loops > 1 ? `, capture repeated ${l.loops}x` : ""}; median of ${l.runs} runs; no stage timers)`,
-    `  ${"rung".padEnd(22)} ${"ns/packet".padStart(10)} ${"(min..max)".padStart(18)} ${"increment".padStart(10)} ${"± band".padStart(8)}  adds`,
+    `  ${"rung".padEnd(22)} ${"ns/packet".padStart(10)} ${"(min..max)".padStart(18)} ${"CV".padStart(6)} ${"increment".padStart(10)} ${"± band".padStart(8)}  adds`,
   ];
   for (const r of l.rungs) {
     const s = r.ns_per_packet;
     rows.push(
-      `  ${r.name.padEnd(22)} ${(s ? s.median.toFixed(2) : "-").padStart(10)} ${(s ? `(${s.min.toFixed(1)}..${s.max.toFixed(1)})` : "").padStart(18)} ${(r.increment_ns !== null ? r.increment_ns.toFixed(2) : "-").padStart(10)} ${(r.band_ns !== null ? r.band_ns.toFixed(2) : "").padStart(8)}  ${r.adds}${r.note ? ` (${r.note})` : ""}`,
+      `  ${r.name.padEnd(22)} ${(s ? s.median.toFixed(2) : "-").padStart(10)} ${(s ? `(${s.min.toFixed(1)}..${s.max.toFixed(1)})` : "").padStart(18)} ${(s ? `${(s.cv * 100).toFixed(1)}%` : "").padStart(6)} ${(r.increment_ns !== null ? r.increment_ns.toFixed(2) : "-").padStart(10)} ${(r.band_ns !== null ? r.band_ns.toFixed(2) : "").padStart(8)}  ${r.adds}${r.note ? ` (${r.note})` : ""}`,
     );
   }
   const m = l.machine;
