@@ -6,7 +6,7 @@
 // Two figures per mode: the core's rate (packets / time inside the core calls,
 // from the report's per-batch clock) and end to end (file reads and framing
 // included). With 625-byte packets the end-to-end rate is bounded by the copy
-// from the page cache (see README, ingest).
+// from the page cache (see docs/figures.md, ingest).
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { replay } from "../host/commands/replay.ts";

@@ -147,7 +147,7 @@ export interface BenchOptions {
   sections?: string[];
   runs?: number;
   json?: boolean;
-  /** End with the figures as one Markdown table (the README's figures table). */
+  /** End with the figures as one Markdown table (docs/figures.md's bench table). */
   markdown?: boolean;
   out?: (s: string) => void;
 }

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     // Kernel baseline: client namespace ↔ veth ↔ server namespace, Node echo server.
-    // Offloads left as the kernel sets them: the figures in the README were measured so
+    // Offloads left as the kernel sets them: the figures in docs/figures.md were measured so
     // (this bench's own ethtool call used to run outside the namespaces, where the
     // veth ends are not, and changed nothing).
     vethPair(NS_CLI, NS_SRV, TAP_IF, "198.18.2.2", false);

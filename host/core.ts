@@ -5,7 +5,7 @@
 // We use the WebAssembly API directly instead of @assemblyscript/loader or asc's
 // generated bindings: every exchange with the core goes through linear memory
 // (descriptors, results, counters), so there is nothing for a binding layer to
-// convert, and the raw exports are the cheapest calls (see README, "Why no loader").
+// convert, and the raw exports are the cheapest calls (see docs/design/packages.md, "Why no @assemblyscript/loader").
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 

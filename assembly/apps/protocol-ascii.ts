@@ -482,7 +482,7 @@ function stats(c: usize): i32 {
     tis(1, T.K_SETTINGS, T.K_SETTINGS_LEN) || tis(1, T.K_ITEMS, T.K_ITEMS_LEN) ||
     tis(1, T.K_SLABS, T.K_SLABS_LEN) || tis(1, T.K_CONNS, T.K_CONNS_LEN)
   ) {
-    // not reported (see README): an empty list keeps clients that parse it working
+    // not reported (docs/design/apps.md): an empty list keeps clients that parse it working
     say(c, T.T_END, T.T_END_LEN);
     return R_PROGRESS;
   }

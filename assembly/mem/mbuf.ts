@@ -18,7 +18,7 @@
 //
 // Data size and stride are module globals set once at init, not constants:
 // one core binary serves both sizes, and reading a global costs the fast path
-// no measurable time (CPU-time A/B against the constants, README "tap").
+// no measurable time (CPU-time A/B against the constants, docs/design/decisions.md).
 //
 // Header (64 bytes, little-endian; all fields free for the owner except
 // STATE and INDEX, which the pool owns):

@@ -1,6 +1,6 @@
 // Ethernet input (IEEE 802.3 / RFC 894): checks the destination, steps over
 // 802.1Q/802.1ad tags, and hands ARP, IPv4 and IPv6 on. Replies are sent
-// untagged (the tap and the replay paths are untagged links; see README).
+// untagged (the tap and the replay paths are untagged links; see README, "What is supported, and what is not").
 import { MB_DATA_LEN, mbufData, mbufFree } from "../mem/mbuf";
 import { C_NOT_FOR_US, C_NON_IP, C_RUNT, C_RX_BYTES, C_RX_FRAMES, bump } from "../mem/counters";
 import { be16 } from "../wire/bytes";

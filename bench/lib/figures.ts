@@ -1,5 +1,5 @@
 // The figures a bench run produced, collected as they are printed, so the
-// run can end with one Markdown table (`--markdown`): the README's figures
+// run can end with one Markdown table (`--markdown`): docs/figures.md's bench
 // table is this output, pasted with the command that made it, never typed.
 import { fmt, type Summary } from "./stats.ts";
 

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .enablePositionalOptions()
     .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
     .option("--json", "print the results as JSON")
-    .option("--markdown", "end with the figures as one Markdown table (the README's figures table)")
+    .option("--markdown", "end with the figures as one Markdown table (docs/figures.md's bench table)")
     .action(async (sections: string[], o: { runs: number; json?: boolean; markdown?: boolean }) => {
       const known = new Set(SECTIONS.map((s) => s.name));
       const bad = sections.filter((s) => !known.has(s));

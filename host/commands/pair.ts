@@ -116,7 +116,7 @@ const SERVER_MAC = Buffer.from("020000000002", "hex");
 const CLIENT_IP = Buffer.from([198, 18, 0, 1]);
 const SERVER_IP = Buffer.from([198, 18, 0, 2]);
 
-/** Sizes both cores for the workload (see README "pair" for the formulas). */
+/** Sizes both cores for the workload (the formulas: stackConfig in host/stack-config.ts, and below). */
 export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
   const common = {
     ...stackConfig(o.conns, 2048),

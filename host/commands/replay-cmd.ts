@@ -40,7 +40,7 @@ export function register(program: Command): void {
     )
     .option(
       "--workers <n>",
-      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (README "Workers"); with --stages, the RETA split in one thread',
+      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (docs/figures.md, "Workers"); with --stages, the RETA split in one thread',
       wholeNumber,
       1,
     )

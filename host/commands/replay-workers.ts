@@ -3,7 +3,7 @@
 // dispatches; each worker processes its flows; the report merges the workers'
 // counts (sums: they own disjoint flows) and adds a per-worker section.
 // --workers 1 stays the one-thread path in replay.ts: the fastest here (see the
-// README, "Workers").
+// docs/figures.md, "Workers").
 //
 // --out at top speed: this thread writes, after each batch is dispatched, from
 // the verdicts the gather call left (raw forwards every frame it does not drop;

@@ -16,7 +16,7 @@
 // worker count.
 //
 // Why this split, measured on this 2-vCPU VM (CPU ns per packet of the 2 M
-// packet `gen etc` capture, 146 B per frame; README, "Workers"):
+// packet `gen etc` capture, 146 B per frame; docs/figures.md, "Workers"):
 //   - The earlier design copied each frame in JS on this thread (a 64-bit word
 //     loop: no WASM instance reaches two memories, Node 20's V8 has no
 //     multi-memory) and wrote the descriptor and ring words in JS: ~175 ns per

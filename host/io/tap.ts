@@ -5,7 +5,7 @@
 // TX mbuf (no JS copy, no Buffer per frame).
 //
 // Why koffi and not fs.readSync or an N-API addon (measured on this VM, see
-// host/io/TAP.md): a syscall here costs ~3.5 µs; koffi adds ~0.13 µs per call;
+// docs/design/tap.md): a syscall here costs ~3.5 µs; koffi adds ~0.13 µs per call;
 // fs.readSync on an empty non-blocking fd costs ~31 µs (it throws an Error for
 // EAGAIN) and fs.writeSync ~12 µs. An addon would save at most the 0.13 µs of
 // a ~3.5-6 µs call and needs a compiler at install time; koffi ships binaries.

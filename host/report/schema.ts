@@ -1,6 +1,6 @@
 // JSON Schemas (a draft 2020-12 subset) of the cost reports, and the small
 // validator the tests use on them: type, required, properties, items, enum,
-// const, minimum. The README's "Cost report JSON" section describes the fields.
+// const, minimum. docs/measurement/cost.md ("Reports") describes the fields.
 export type Schema = {
   type?:
     | "object"

@@ -3,7 +3,7 @@
 // keeps only its own flows: RSS at the source, as a NIC with one queue per
 // core would steer them, instead of a dispatcher thread copying frames (the
 // dispatcher is what keeps raw and track on threads slower than one thread
-// here, README "Workers"). The owner is the core's own flow hash: symmetric
+// here, docs/figures.md "Workers"). The owner is the core's own flow hash: symmetric
 // Toeplitz over addresses and ports, so both directions of a flow (the client's
 // packets and the capture's server reference) reach the same worker, then the
 // RETA (group g → worker g mod N). One hashBatchFrom call per 512 records

@@ -1216,9 +1216,9 @@ mtest("binary stat: one packet per stat with memcached's names in order, then an
     else if (k) assert.is(shape(v), shape(rm.get(k)!), `stat ${k}: app ${v}, memcached ${rm.get(k)}`);
 });
 
-// ---- known differences (README, "Differences from memcached") -------------------
+// ---- known differences (docs/design/apps.md, "Differences from memcached") ------
 // Each pins both sides: the app's answer exactly, memcached's by shape. When one of
-// these fails, the difference changed: fix the app or the README, not just the test.
+// these fails, the difference changed: fix the app or docs/design/apps.md, not just the test.
 type Expect = string | RegExp | "closed";
 async function differs(name: string, stream: Buffer, app: Expect, real: RegExp, segs = [0]): Promise<void> {
   const r = await viaReal(withSentinel([stream]));
@@ -1231,7 +1231,7 @@ async function differs(name: string, stream: Buffer, app: Expect, real: RegExp, 
       assert.ok(a.closed, `${name}: the app closes (answered ${JSON.stringify(as.slice(0, 200))})`);
     else if (typeof app === "string") assert.is(as, app, `${name}: the app's answer`);
     else assert.ok(app.test(as), `${name}: the app answered ${JSON.stringify(as.slice(0, 400))}`);
-    assert.ok(as !== rs, `${name}: now the same as memcached: drop it from the README's list`);
+    assert.ok(as !== rs, `${name}: now the same as memcached: drop it from the list in docs/design/apps.md`);
   }
 }
 const END_MARK = "VALUE __end__ 0 1\r\nx\r\nEND\r\n";

@@ -72,7 +72,7 @@ for (const row of manifest()) {
     assert.is(r.ipv6, row.ipv6_packets);
     assert.is(r.tcp, row.tcp_packets);
     // One fuzzed SYN in fuzz-2006-09-29.pcap makes tshark start a stream without a FIN/RST
-    // before it (see README, "inspect"); every other capture agrees exactly.
+    // before it (see docs/commands/inspect.md); every other capture agrees exactly.
     const streams = row.file === "fuzz-2006-09-29.pcap" ? row.tcp_streams - 1 : row.tcp_streams;
     assert.is(r.tcp_flows, streams, "tcp_flows vs tshark tcp.stream");
   });

@@ -1,5 +1,5 @@
 // Regression tests for what the fuzzer found, one per finding, each reduced to
-// the frames that show it (see host/fuzz/README.md, "Findings").
+// the frames that show it (see docs/design/fuzz.md, "Findings").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {

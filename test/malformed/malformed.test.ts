@@ -51,7 +51,7 @@ function checkBroken(path: string, want: number, error?: RegExp): void {
 
 // ---- the public corpus --------------------------------------------------------
 // tshark keeps the first record of fuzz-2021-10-13.pcap (its caplen 524501 is above
-// the 262144 limit and tshark cuts it); ixwasm refuses that record (README, "Reader").
+// the 262144 limit and tshark cuts it); ixwasm refuses that record (docs/commands/inspect.md, "Errors").
 const DIFFERS: Record<string, number> = { "fuzz-2021-10-13.pcap": 0 };
 
 const corrupt = manifest().filter((r) => r.format === "corrupt");

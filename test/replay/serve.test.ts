@@ -19,7 +19,7 @@ const HTTP = join(OWN_TRACES, "http-kernel.pcap");
 //  - 4khttprequests, 650httpresponses: no SYN in the capture (mid-stream): nothing
 //    to serve, their flows are counted as not served;
 //  - bigtransfer (FTP), example2 (a browsing session with TLS and lost capture
-//    segments): below 99 %, reported as they are (see host/trace/SERVE.md).
+//    segments): below 99 %, reported as they are (see docs/design/serve.md).
 // http-range-multiflows.pcap: 41 flows over BSD loopback whose IPv4 header checksums were
 // left unfinished (offload): served because serve mode does not verify checksums.
 const CORPUS_HTTP = [

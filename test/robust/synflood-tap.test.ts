@@ -149,7 +149,7 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
       else if (set.code !== 0 || get.code !== 0) {
         // No answer, not a wrong one: the client's connection never got through (its SYN
         // died in the kernel's full tap queue, or its half-open connection was evicted by
-        // the flood before its ACK: the bounded half-open table's trade-off, README).
+        // the flood before its ACK: the bounded half-open table's trade-off, docs/design/decisions.md).
         unfinished++;
       } else {
         bad++;
