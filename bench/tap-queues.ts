@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { PINGPONG, removeNetns, spawnTap } from "./lib/netns.ts";
+import { PINGPONG, removeNetns, spawnTap } from "../host/measure/lib/netns.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string, dflt: number) => {

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { PINGPONG, removeNetns, spawnTap, vethPair } from "./lib/netns.ts";
+import { PINGPONG, removeNetns, spawnTap, vethPair } from "../host/measure/lib/netns.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const id = process.pid % 100000;

@@ -29,7 +29,7 @@ export let txL3: u32 = 0; // offset of the IP header in the frame
 }
 
 // Why the walk is written the way it is (the per-frame fast path of the
-// dispatcher and replay; measured with `bench cost` against bench/native/ref.c,
+// dispatcher and replay; measured with `bench cost` against host/measure/native/ref.c,
 // together 1.7x faster on Ethernet IPv4 TCP): tupleHash and linkToIp are
 // inlined into their few callers (hashBatchFrom, rpParse): Node 20's V8 does
 // not inline wasm calls, and each call cost a frame with spills; the outputs

@@ -1,7 +1,7 @@
-// Benchmark loops for `ixwasm bench` native baselines (bench/native.ts): each
+// Benchmark loops for `ixwasm bench` native baselines (host/measure/native.ts): each
 // runs one core algorithm over the frames of descriptors 0..count-1, reps
 // times, inside WASM (one call per measurement, so the JS call is negligible),
-// the same work as bench/native/ref.c on the same frames. The frames are
+// the same work as host/measure/native/ref.c on the same frames. The frames are
 // Ethernet IPv4 TCP/UDP with a 20-byte IP header (the host filters them).
 // The loops call the core's own functions the way its fast paths do: the
 // Toeplitz and key inputs are read from the wire as in flow/extract.ts and

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { wholeNumber } from "./cli-util.ts";
-import { SECTIONS, runBench } from "../../bench/suite.ts";
+import { SECTIONS, runBench } from "../measure/suite.ts";
 import { UsageError } from "../io/errors.ts";
 
 export function register(program: Command): void {

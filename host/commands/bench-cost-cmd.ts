@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .action(
       async (file: string, o: { runs: number; minPackets: number; json?: boolean; reportFile?: string }) => {
         checkFile(file);
-        const { benchLadder, formatLadder } = await import("../../bench/ladder.ts");
+        const { benchLadder, formatLadder } = await import("../measure/ladder.ts");
         const l = benchLadder(file, Math.max(1, o.runs), o.minPackets);
         out(o.json ? JSON.stringify(l, null, 2) + "\n" : formatLadder(l));
         if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(l, null, 2) + "\n");
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     )
     .argument("<file>", "capture file (pcap or pcapng)")
     .addOption(new Option("--mode <mode>", "replay mode").choices(["raw", "track"]).default("raw"))
-    // defaults and the smallest N that holds ±0.5 %: bench/instructions.ts
+    // defaults and the smallest N that holds ±0.5 %: host/measure/instructions.ts
     .option("-n, --packets <n>", "packets per window (default 20000)", wholeNumber)
     .option("--windows <n>", "windows per run (default 2)", wholeNumber)
     .option("--runs <n>", "valgrind runs, separate processes (default 2)", wholeNumber)
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       ) => {
         checkFile(file);
         const { benchInstructions, formatInstructions, NoValgrind } =
-          await import("../../bench/instructions.ts");
+          await import("../measure/instructions.ts");
         try {
           const r = benchInstructions(file, o.mode, o);
           out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatInstructions(r));

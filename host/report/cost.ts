@@ -155,8 +155,7 @@ export async function costReport(
   const report = measureCost(path, opts, runs);
   let ladder: Record<string, unknown> | null = null;
   if (withLadder) {
-    // bench/ is outside host/'s build root only in name: dist/bench sits beside dist/host.
-    const { benchLadder } = await import("../../bench/ladder.ts");
+    const { benchLadder } = await import("../measure/ladder.ts");
     ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
   }
   return { report, ladder };

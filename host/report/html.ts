@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 export interface HtmlInput {
   /** the replay report, with its cost section (host/report/cost.ts) when measured */
   report: object;
-  /** bench/ladder.ts result, when measured */
+  /** host/measure/ladder.ts result, when measured */
   ladder: object | null;
   /** how the run was started */
   command: string;

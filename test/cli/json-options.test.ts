@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
-import { valgrindVersion } from "../../bench/instructions.ts";
+import { valgrindVersion } from "../../host/measure/instructions.ts";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");

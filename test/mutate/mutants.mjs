@@ -1030,11 +1030,11 @@ export const MUTANTS = [
     suites: ["test/dispatch/migrate"],
     why: "route() sends a frame to the worker of the pre-migration RETA",
   },
-  // ---- measurement (bench/instructions.ts) ----
+  // ---- measurement (host/measure/instructions.ts) ----
   {
     id: "instructions-warmup-short",
     area: "measurement",
-    file: "bench/instructions.ts",
+    file: "host/measure/instructions.ts",
     find: "export const WARMUP_PACKETS = 150_000;",
     replace: "export const WARMUP_PACKETS = 20_000;",
     suites: ["test/report/instructions"],

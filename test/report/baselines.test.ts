@@ -1,14 +1,14 @@
 // The bench's C baselines build and compute what the WASM side computes: the
-// checksum loops of bench/native/ref.c (gcc -O3 -march=native and -O2) give the
+// checksum loops of host/measure/native/ref.c (gcc -O3 -march=native and -O2) give the
 // same sums as the WASM loops and as RFC 1071 done here in JS on the same
-// frames; the C epoll echo pair (bench/native/echo.c) completes every round trip.
+// frames; the C epoll echo pair (host/measure/native/echo.c) completes every round trip.
 // No speed is asserted (speeds are the bench's).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { benchNative } from "../../bench/native.ts";
-import { buildEchoPair, runEchoPair } from "../../bench/pair.ts";
+import { benchNative } from "../../host/measure/native.ts";
+import { buildEchoPair, runEchoPair } from "../../host/measure/pair.ts";
 import { haveTool, oracleTest } from "../helpers/oracle.ts";
 
 const trace = fileURLToPath(new URL("../../traces/http-kernel.pcap", import.meta.url));
@@ -23,7 +23,7 @@ function rfc1071(b: Uint8Array): number {
   return ~s & 0xffff;
 }
 
-/** The frames bench/native.ts keeps: Ethernet IPv4, 20-byte header, TCP/UDP, unfragmented, ≥ 54 B. */
+/** The frames host/measure/native.ts keeps: Ethernet IPv4, 20-byte header, TCP/UDP, unfragmented, ≥ 54 B. */
 function keptFrames(path: string): Uint8Array[] {
   const f = readFileSync(path);
   assert.equal(f.readUInt32LE(0), 0xa1b2c3d4, "little-endian µs pcap");

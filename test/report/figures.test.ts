@@ -1,16 +1,16 @@
-// The bench's Markdown figures table (bench/lib/figures.ts): what row() prints
+// The bench's Markdown figures table (host/measure/lib/figures.ts): what row() prints
 // is what the table says, with its spread, under the section it came from.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { row } from "../../bench/suite.ts";
-import { summarize } from "../../bench/lib/stats.ts";
+import { row } from "../../host/measure/suite.ts";
+import { summarize } from "../../host/measure/lib/stats.ts";
 import {
   beginSection,
   collectedFigures,
   figuresMarkdown,
   recordFigure,
   resetFigures,
-} from "../../bench/lib/figures.ts";
+} from "../../host/measure/lib/figures.ts";
 
 test("row() records its figure under the current section", () => {
   resetFigures();

@@ -15,7 +15,7 @@ import {
   MIN_WINDOW_PACKETS,
   valgrindVersion,
   WARMUP_PACKETS,
-} from "../../bench/instructions.ts";
+} from "../../host/measure/instructions.ts";
 import { INSTRUCTIONS_JSON_SCHEMA, validate } from "../../host/report/schema.ts";
 
 if (requireOracle("valgrind", !!valgrindVersion(), "apt-get install valgrind; .ci/run installs it"))

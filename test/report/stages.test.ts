@@ -18,7 +18,7 @@ import {
   validate,
 } from "../../host/report/schema.ts";
 import { diffReports } from "../../host/commands/diff.ts";
-import { benchLadder } from "../../bench/ladder.ts";
+import { benchLadder } from "../../host/measure/ladder.ts";
 import { LogHist } from "../../host/report/hist.ts";
 
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");

@@ -1,7 +1,7 @@
 // Scale (issue 10): 100,000 concurrent connections from `gen churn` through
 // `replay --mode track`: every packet processed and none dropped, every
 // connection tracked through its handshake and close. (1 M and the cost ratio
-// are in the benchmark, bench/scale.ts: too long for the test suite.)
+// are in the benchmark, host/measure/scale.ts: too long for the test suite.)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -3,7 +3,7 @@
 // flow with a handshake served and the core's answers matching the capture's
 // server; and a churn capture with 5× more connections than are open at once
 // gets a core sized from its concurrency (slots of closed flows reused, a 4-tuple
-// reused after close served as a new flow). 1 M is in the benchmark (bench/scale.ts).
+// reused after close served as a new flow). 1 M is in the benchmark (host/measure/scale.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,6 +1,6 @@
 // The benchmark suite: sections that each measure one thing against its
 // baseline, side by side in one run, and print medians with their spread and
-// the machine. Used by `npm run bench` (bench/run.ts) and `ixwasm bench`.
+// the machine. Used by `npm run bench` (host/measure/run.ts) and `ixwasm bench`.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchIngest, type IngestResult } from "./ingest.ts";
@@ -12,6 +12,7 @@ import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
 import { fmt, type Summary } from "./lib/stats.ts";
 import { beginSection, collectedFigures, figuresMarkdown, recordFigure } from "./lib/figures.ts";
+import { ROOT } from "./lib/root.ts";
 
 export interface BenchContext {
   root: string;
@@ -78,7 +79,7 @@ const pair: Section = {
     ctx.say(
       `\npair echo: ${p.conns} connections × ${p.msgs} messages of ${p.size} B, ping-pong, warm-up runs not counted, sides rotated per run.` +
         `\n  ixwasm: both TCP stacks in WASM, frames passed in memory (no kernel), one thread or two worker threads.` +
-        `\n  C epoll pair: kernel TCP on 127.0.0.1, client and server one process of one thread each, epoll, no per-message JS (bench/native/echo.c, ${p.gcc} -O3 -march=native).` +
+        `\n  C epoll pair: kernel TCP on 127.0.0.1, client and server one process of one thread each, epoll, no per-message JS (host/measure/native/echo.c, ${p.gcc} -O3 -march=native).` +
         `\n  Node net: kernel TCP on 127.0.0.1 with Node's per-message JS on both sides, server in a child process.`,
     );
     ctx.say(row("ixwasm pair (1 thread)", p.ixwasm_one_rtps, "round trips/s"));
@@ -100,7 +101,7 @@ const pair: Section = {
 /** Every section, in the order `npm run bench` runs them. Add new ones here. */
 export const SECTIONS: Section[] = [ingest, pair];
 
-// ---- replay (bench/replay.ts): raw and track on one worker, plain-JS parse loop as baseline ----
+// ---- replay (host/measure/replay.ts): raw and track on one worker, plain-JS parse loop as baseline ----
 const replaySection: Section = {
   name: "replay",
   about:
@@ -113,7 +114,7 @@ const replaySection: Section = {
 };
 SECTIONS.push(replaySection);
 
-// ---- serve (bench/serve.ts): replay --mode serve on gen etc, track alongside ----
+// ---- serve (host/measure/serve.ts): replay --mode serve on gen etc, track alongside ----
 const serveSection: Section = {
   name: "serve",
   about:
@@ -127,7 +128,7 @@ const serveSection: Section = {
 };
 SECTIONS.push(serveSection);
 
-// ---- gen (bench/gen.ts): synthetic workload generation speed, one core ----
+// ---- gen (host/measure/gen.ts): synthetic workload generation speed, one core ----
 const genSection: Section = {
   name: "gen",
   about: "ixwasm gen speed per workload (echo, etc, usr, incast, churn), to a file and to /dev/null",
@@ -153,9 +154,8 @@ export interface BenchOptions {
 }
 
 export async function runBench(o: BenchOptions = {}): Promise<Record<string, unknown>> {
-  const root = fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../.." : "..", import.meta.url));
   const out = o.out ?? ((s: string) => process.stdout.write(s + "\n"));
-  const ctx: BenchContext = { root, runs: o.runs ?? 5, say: o.json ? () => undefined : out };
+  const ctx: BenchContext = { root: ROOT, runs: o.runs ?? 5, say: o.json ? () => undefined : out };
   const unknown = (o.sections ?? []).filter((s) => !SECTIONS.some((x) => x.name === s));
   if (unknown.length)
     throw new Error(
@@ -178,7 +178,7 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   return report;
 }
 
-// ---- cost (bench/ladder.ts, bench/native.ts): the cost ladder and WASM vs C per algorithm ----
+// ---- cost (host/measure/ladder.ts, host/measure/native.ts): the cost ladder and WASM vs C per algorithm ----
 const costSection: Section = {
   name: "cost",
   about:
@@ -211,7 +211,7 @@ const costSection: Section = {
 };
 SECTIONS.push(costSection);
 
-// ---- scale (bench/scale.ts): track cost at 1 M concurrent connections vs 1 k, bytes per connection ----
+// ---- scale (host/measure/scale.ts): track cost at 1 M concurrent connections vs 1 k, bytes per connection ----
 const scaleSection: Section = {
   name: "scale",
   about:
@@ -238,7 +238,7 @@ const scaleSection: Section = {
 };
 SECTIONS.push(scaleSection);
 
-// ---- tap (bench/tap-peers.ts): ixwasm tap vs the kernel with NPtcp, sockperf, memcaslap ----
+// ---- tap (host/measure/tap-peers.ts): ixwasm tap vs the kernel with NPtcp, sockperf, memcaslap ----
 const tapSection: Section = {
   name: "tap",
   about:
@@ -252,7 +252,7 @@ const tapSection: Section = {
 };
 SECTIONS.push(tapSection);
 
-// ---- workers (bench/workers.ts): replay raw and track, 1 vs 2 worker threads, dispatch cost, projection ----
+// ---- workers (host/measure/workers.ts): replay raw and track, 1 vs 2 worker threads, dispatch cost, projection ----
 const workersSection: Section = {
   name: "workers",
   about:
@@ -266,7 +266,7 @@ const workersSection: Section = {
 };
 SECTIONS.push(workersSection);
 
-// ---- pair-workers (bench/pair-workers.ts): pair echo with 1 vs 2 server workers on the dataplane ----
+// ---- pair-workers (host/measure/pair-workers.ts): pair echo with 1 vs 2 server workers on the dataplane ----
 const pairWorkersSection: Section = {
   name: "pair-workers",
   about:
@@ -280,7 +280,7 @@ const pairWorkersSection: Section = {
 };
 SECTIONS.push(pairWorkersSection);
 
-// ---- kernels (bench/kernels.ts): checksum, Toeplitz and hashBatch per call (moved out of the tests) ----
+// ---- kernels (host/measure/kernels.ts): checksum, Toeplitz and hashBatch per call (moved out of the tests) ----
 const kernelsSection: Section = {
   name: "kernels",
   about:
@@ -294,7 +294,7 @@ const kernelsSection: Section = {
 };
 SECTIONS.push(kernelsSection);
 
-// ---- recovery (bench/recovery.ts): SACK-based loss recovery against NewReno, virtual clock ----
+// ---- recovery (host/measure/recovery.ts): SACK-based loss recovery against NewReno, virtual clock ----
 const recoverySection: Section = {
   name: "recovery",
   about:

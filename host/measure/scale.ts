@@ -14,12 +14,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../host/commands/gen.ts";
-import { replay, replayCoreConfig } from "../host/commands/replay.ts";
-import { serveCoreConfig } from "../host/commands/serve.ts";
-import { prescan } from "../host/trace/prescan.ts";
-import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../host/core.ts";
-import { stackConfig } from "../host/stack-config.ts";
+import { runGen } from "../commands/gen.ts";
+import { replay, replayCoreConfig } from "../commands/replay.ts";
+import { serveCoreConfig } from "../commands/serve.ts";
+import { prescan } from "../trace/prescan.ts";
+import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../core.ts";
+import { stackConfig } from "../stack-config.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 export interface ScaleBench {

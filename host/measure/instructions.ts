@@ -1,7 +1,7 @@
 // Deterministic per-packet cost: instructions counted by valgrind's callgrind
 // inside one long replay, in windows of N packets that start after a warm-up,
 // on the main thread only, with V8's garbage collector and compilers taken out
-// (bench/lib/callgrind.ts). Instructions per packet = a window's Ir / its
+// (host/measure/lib/callgrind.ts). Instructions per packet = a window's Ir / its
 // packets; the median over every window of every run. The method, what it
 // counts and why it repeats: docs/measurement/instructions.md.
 //
@@ -15,13 +15,14 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TraceReader } from "../host/io/reader.ts";
-import { TraceWriter } from "../host/io/writer.ts";
-import { createCore } from "../host/core.ts";
-import { READ_CORE } from "../host/commands/common.ts";
-import { DESC_BYTES } from "../host/io/reader.ts";
+import { TraceReader } from "../io/reader.ts";
+import { TraceWriter } from "../io/writer.ts";
+import { createCore } from "../core.ts";
+import { READ_CORE } from "../commands/common.ts";
+import { DESC_BYTES } from "../io/reader.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { splitIr } from "./lib/callgrind.ts";
+import { ROOT } from "./lib/root.ts";
 
 export const INSTRUCTIONS_SCHEMA = "ixwasm-instructions/2";
 export const NODE_FLAGS = [
@@ -118,13 +119,9 @@ export function firstRecords(src: string, dst: string, count: number): void {
   w.close();
 }
 
-function root(): string {
-  return fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../.." : "..", import.meta.url));
-}
-
-/** gcc-built bench/native/cgmark.c (rebuilt when the source is newer). */
+/** gcc-built host/measure/native/cgmark.c (rebuilt when the source is newer). */
 function cgmark(dir: string): string {
-  const src = join(root(), "bench/native/cgmark.c");
+  const src = join(ROOT, "host/measure/native/cgmark.c");
   const so = join(dir, "cgmark.so");
   const r = spawnSync("gcc", ["-O2", "-shared", "-fPIC", "-o", so, src], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`gcc failed building ${src}: ${r.stderr.trim() || r.error?.message}`);
@@ -143,7 +140,10 @@ function countWindows(
   windows: number,
 ): InstructionsWindow[] {
   const js = import.meta.url.endsWith(".js");
-  const child = join(root(), js ? "dist/bench/instructions-child.js" : "bench/instructions-child.ts");
+  const child = join(
+    ROOT,
+    js ? "dist/host/measure/instructions-child.js" : "host/measure/instructions-child.ts",
+  );
   const out = join(dir, `callgrind.${run}.out`);
   const args = [
     "--tool=callgrind",
@@ -161,7 +161,7 @@ function countWindows(
     String(n),
     String(windows),
   ];
-  const r = spawnSync("valgrind", args, { encoding: "utf8", cwd: root(), maxBuffer: 1 << 26 });
+  const r = spawnSync("valgrind", args, { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 26 });
   if (r.status !== 0)
     throw new Error(`valgrind run failed (${r.status}): ${r.stderr.split("\n").slice(-8).join(" ")}`);
   const result: InstructionsWindow[] = [];

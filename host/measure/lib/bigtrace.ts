@@ -4,10 +4,10 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TraceWriter } from "../../host/io/writer.ts";
-import { createCore } from "../../host/core.ts";
-import { DESC_BYTES, TraceReader } from "../../host/io/reader.ts";
-import { READ_CORE } from "../../host/commands/common.ts";
+import { TraceWriter } from "../../io/writer.ts";
+import { createCore } from "../../core.ts";
+import { DESC_BYTES, TraceReader } from "../../io/reader.ts";
+import { READ_CORE } from "../../commands/common.ts";
 
 export function loopTrace(
   source: string,

@@ -13,12 +13,12 @@
 // All cases share one process, so every case after the first starts with the common
 // code (Synth) already compiled: whole-run figures of a fresh `ixwasm gen` are lower.
 //
-// Run alone: node --import tsx bench/gen.ts [--json]
+// Run alone: node --import tsx host/measure/gen.ts [--json]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate, type GenOptions, type WorkloadName } from "../host/trace/gen/index.ts";
-import { genOptions } from "../host/commands/gen.ts";
+import { generate, type GenOptions, type WorkloadName } from "../trace/gen/index.ts";
+import { genOptions } from "../commands/gen.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface GenBenchRow {

@@ -3,7 +3,7 @@
 // table version against the bit-by-bit reference, and hashBatch per frame. The
 // tests check these give the same answers (test/wire/checksum.test.ts,
 // test/flow/toeplitz.test.ts, test/flow/reta.test.ts); how fast is measured here.
-import { createCore } from "../host/core.ts";
+import { createCore } from "../core.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 type Fn = (...a: number[]) => number;

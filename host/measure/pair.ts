@@ -3,7 +3,7 @@
 //  - ixwasm's two cores in one thread (pair --workers 1) and in two worker
 //    threads (pair --workers 2): both TCP stacks in WASM, frames moved between
 //    them in memory, no kernel;
-//  - a C epoll echo pair over kernel TCP on 127.0.0.1 (bench/native/echo.c,
+//  - a C epoll echo pair over kernel TCP on 127.0.0.1 (host/measure/native/echo.c,
 //    built here with gcc): client and server one process of one thread each,
 //    the kernel's own per-message cost with no interpreter on either side;
 //  - Node's `net` on 127.0.0.1, server in a child process: the kernel plus
@@ -18,8 +18,9 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pairOneThread, pairTwoThreads } from "../host/commands/pair.ts";
+import { pairOneThread, pairTwoThreads } from "../commands/pair.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
+import { ROOT } from "./lib/root.ts";
 
 export interface PairBench {
   conns: number;
@@ -29,7 +30,7 @@ export interface PairBench {
   ixwasm_rtps: Summary;
   /** ixwasm pair, both cores in one thread. */
   ixwasm_one_rtps: Summary;
-  /** C epoll echo pair over kernel TCP on loopback (bench/native/echo.c). */
+  /** C epoll echo pair over kernel TCP on loopback (host/measure/native/echo.c). */
   c_epoll_rtps: Summary;
   /** The C client's thread CPU µs per round trip (its server is another process). */
   c_epoll_client_cpu_us: Summary;
@@ -89,18 +90,17 @@ async function kernelEcho(conns: number, msgs: number, size: number): Promise<nu
 
 const WARM = 200;
 
-/** Builds bench/native/echo.c with gcc into the temp directory; returns the program and gcc's version. */
+/** Builds host/measure/native/echo.c with gcc into the temp directory; returns the program and gcc's version. */
 export function buildEchoPair(): { exe: string; gcc: string } {
-  const root = fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../.." : "..", import.meta.url));
   const dir = join(tmpdir(), "ixwasm-native");
   mkdirSync(dir, { recursive: true });
   const gccV = spawnSync("gcc", ["--version"], { encoding: "utf8" });
   if (gccV.status !== 0) throw new Error("gcc not found: the C echo pair is built at bench time with gcc");
   const exe = join(dir, "echo-pair");
-  const b = spawnSync("gcc", ["-O3", "-march=native", "-o", exe, join(root, "bench/native/echo.c")], {
+  const b = spawnSync("gcc", ["-O3", "-march=native", "-o", exe, join(ROOT, "host/measure/native/echo.c")], {
     encoding: "utf8",
   });
-  if (b.status !== 0) throw new Error(`gcc failed on bench/native/echo.c: ${b.stderr}`);
+  if (b.status !== 0) throw new Error(`gcc failed on host/measure/native/echo.c: ${b.stderr}`);
   return { exe, gcc: gccV.stdout.split("\n")[0] };
 }
 

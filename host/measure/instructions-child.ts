@@ -1,12 +1,12 @@
 // Child of `ixwasm bench instructions`, run under callgrind: one long replay of
 // a capture; after `warmup` packets, `windows` windows of at least `n` packets
-// each are counted and dumped apart (bench/native/cgmark.c). A window opens and
+// each are counted and dumped apart (host/measure/native/cgmark.c). A window opens and
 // closes at batch ends (the only place the host sees the packet count), so its
 // dump names how many packets it held.
 // argv: capture, mode, path of cgmark.so, warmup, n, windows.
 import koffi from "koffi";
-import { replay, type ReplayMode } from "../host/commands/replay.ts";
-import { loadCoreModule } from "../host/core.ts";
+import { replay, type ReplayMode } from "../commands/replay.ts";
+import { loadCoreModule } from "../core.ts";
 
 const [file, mode, so, ...nums] = process.argv.slice(2);
 const [warmup, n, windows] = nums.map(Number);

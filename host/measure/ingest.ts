@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as pcapParser from "pcap-parser";
-import { inspect } from "../host/commands/inspect.ts";
+import { inspect } from "../commands/inspect.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 export interface IngestResult {
@@ -62,7 +62,7 @@ export function pcapParserCount(path: string): Promise<number> {
 
 /** Peak resident memory of a separate `ixwasm inspect` process on the file (MB). */
 export function inspectMaxRss(path: string): number {
-  const cli = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../cli.js", import.meta.url));
   const code = `process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS+"\\n"));process.argv=[process.argv[0],${JSON.stringify(cli)},"inspect",${JSON.stringify(path)},"--json"];await import(${JSON.stringify(cli)});`;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" });
   const m = /MAXRSS (\d+)/.exec(r.stderr);

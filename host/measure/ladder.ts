@@ -3,8 +3,8 @@
 // stage timers. A rung's increment over the one below is that stage's cost,
 // measured without instrumentation (the stage timers give the same split with
 // it: host/report/stages.ts).
-import { replay, type ReplayOptions } from "../host/commands/replay.ts";
-import { warmUp } from "../host/report/cost.ts";
+import { replay, type ReplayOptions } from "../commands/replay.ts";
+import { warmUp } from "../report/cost.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
@@ -73,7 +73,7 @@ const RUNGS: RungSpec[] = [
 
 /**
  * Captures under minPackets are repeated into a temporary file of at least
- * that many records (bench/lib/bigtrace.ts: same conversations again, later in
+ * that many records (host/measure/lib/bigtrace.ts: same conversations again, later in
  * time), so batches are full and runs long enough to time; serve replays the
  * capture itself as many times over (its --loop: each pass new conversations,
  * which the mirror needs; a concatenated file would repeat the server's side

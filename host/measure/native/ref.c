@@ -1,5 +1,5 @@
 /* Reference C implementations of four core algorithms, for `ixwasm bench`'s
- * native baselines (bench/native.ts): RFC 1071 checksum, table-driven Toeplitz
+ * native baselines (host/measure/native.ts): RFC 1071 checksum, table-driven Toeplitz
  * hash, Ethernet/IP/port header parse with the hash, and the flow table's
  * lookup (Fibonacci home slot, linear probing, 40-byte keys). Same algorithms
  * and the same frames as the WASM loops in assembly/stats/kernels.ts.

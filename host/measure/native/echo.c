@@ -1,5 +1,5 @@
 /* A kernel-TCP echo pair with no per-message interpreter: the baseline for
- * `ixwasm bench pair` (bench/pair.ts), built at bench time with gcc.
+ * `ixwasm bench pair` (host/measure/pair.ts), built at bench time with gcc.
  *
  * Two processes of one thread each, each an epoll loop over 127.0.0.1: the
  * server (forked child) echoes whatever it reads; the client (parent) opens

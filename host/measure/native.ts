@@ -1,13 +1,13 @@
 // Native baselines: four core algorithms (checksum, Toeplitz, header parse with
 // the hash, flow-table lookup) in WASM (assembly/stats/kernels.ts) and in C
-// (bench/native/ref.c), over the same frames: the first 4096 Ethernet IPv4
+// (host/measure/native/ref.c), over the same frames: the first 4096 Ethernet IPv4
 // TCP/UDP frames (20-byte IP header) of a capture, repeated. The C is built
 // twice at bench time: as a user builds for speed, gcc -O3 -march=native (the
 // headline ratio; gcc's -fopt-info-vec report says whether the checksum loop
 // was vectorised, and the bench prints it), and gcc -O2 (the earlier baseline,
 // labelled). Each figure is thread CPU time per frame per operation, on the same
 // clock on both sides: CLOCK_THREAD_CPUTIME_ID in C, and in Node the same call
-// through koffi (bench/lib/threadcpu.ts; Node 20 has no process.threadCpuUsage).
+// through koffi (host/measure/lib/threadcpu.ts; Node 20 has no process.threadCpuUsage).
 // Each run times one kernel in WASM and in both C builds (a fresh C process per
 // kernel and run, the order rotated every run), so all sides of a ratio see the
 // same load; a ratio is the median of the per-run ratios. CPU time rather than
@@ -18,12 +18,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCore } from "../host/core.ts";
-import { DESC_BYTES, TraceReader } from "../host/io/reader.ts";
-import { TraceWriter } from "../host/io/writer.ts";
-import { READ_CORE } from "../host/commands/common.ts";
+import { createCore } from "../core.ts";
+import { DESC_BYTES, TraceReader } from "../io/reader.ts";
+import { TraceWriter } from "../io/writer.ts";
+import { READ_CORE } from "../commands/common.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { threadCpuNs } from "./lib/threadcpu.ts";
+import { ROOT } from "./lib/root.ts";
 
 export const KERNELS = ["checksum", "checksum_simd", "toeplitz", "parse", "flow_lookup"] as const;
 type Kernel = (typeof KERNELS)[number];
@@ -102,9 +103,6 @@ export interface NativeBench {
   >;
 }
 
-const root = () =>
-  fileURLToPath(new URL(import.meta.url.includes("/dist/") ? "../.." : "..", import.meta.url));
-
 /** What gcc's vectoriser said about the lines of inet_checksum in ref.c. */
 function vectorReport(src: string, stderr: string): string {
   const lines = readFileSync(src, "utf8").split("\n");
@@ -128,7 +126,7 @@ export function buildRef(dir: string): {
   const gccV = spawnSync("gcc", ["--version"], { encoding: "utf8" });
   if (gccV.status !== 0)
     throw new Error("gcc not found: the native baselines are built at bench time with gcc");
-  const src = join(root(), "bench/native/ref.c");
+  const src = join(ROOT, "host/measure/native/ref.c");
   const exe = {} as Record<Build, string>;
   const vec = {} as Record<Build, string>;
   for (const b of Object.keys(C_BUILDS) as Build[]) {

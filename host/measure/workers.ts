@@ -26,10 +26,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../host/commands/gen.ts";
-import { replay } from "../host/commands/replay.ts";
-import { replayWorkers } from "../host/commands/replay-workers.ts";
-import { serveWorkers } from "../host/commands/serve-workers.ts";
+import { runGen } from "../commands/gen.ts";
+import { replay } from "../commands/replay.ts";
+import { replayWorkers } from "../commands/replay-workers.ts";
+import { serveWorkers } from "../commands/serve-workers.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface ProjectionRow {
