@@ -4,7 +4,7 @@
 // measured without instrumentation (the stage timers give the same split with
 // it: host/report/stages.ts).
 import { replay, type ReplayOptions } from "../commands/replay.ts";
-import { warmUp } from "../report/cost.ts";
+import { warmBatchExports } from "./lib/warm.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
@@ -98,7 +98,7 @@ export function benchLadder(file: string, runs = 5, minPackets = 200_000): Ladde
     let ns: Summary | null = null;
     let note: string | undefined;
     try {
-      if (r.warm) warmUp(f, r.opts.mode, r.warm);
+      if (r.warm) warmBatchExports(f, r.opts.mode, r.warm);
       else for (let i = 0; i < 3; i++) replay(f, opts); // serve: compile and tier its code up
       const xs: number[] = [];
       for (let i = 0; i < runs; i++) xs.push(replay(f, opts).stages[r.key]);

@@ -9,10 +9,8 @@ import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
 import { cpus } from "node:os";
+import { warmBatchExports } from "../measure/lib/warm.ts";
 import { createCore } from "../core.ts";
-import { replayCoreConfig } from "../commands/replay.ts";
-import { TraceReader } from "../io/reader.ts";
-import { TraceError } from "../io/errors.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 
@@ -52,27 +50,6 @@ export function estimatedMhz(): number {
 }
 
 /**
- * V8 tiers a wasm function up after enough calls, not inside a long loop: a
- * batch function called a few dozen times with 4096 records would be timed in
- * the baseline tier. Call each batch function thousands of times on small
- * batches of the capture first, on a throw-away core.
- */
-export function warmUp(path: string, mode: string, exportsToWarm: string[], calls = 3000): void {
-  const core = createCore(replayCoreConfig(mode as "raw" | "track", 1, 1 << 14));
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
-  let reader: TraceReader | null = null;
-  try {
-    reader = new TraceReader(path, core, { batch: 64 });
-    const n = reader.next();
-    for (let k = 0; k < calls && n > 0; k++) for (const e of exportsToWarm) ex[e](0, n, k & 0xff);
-  } catch (e) {
-    if (!(e instanceof TraceError)) throw e;
-  } finally {
-    reader?.close();
-  }
-}
-
-/**
  * `runs` pairs of replays (untimed, timed) after one warm-up pair. Returns the
  * last timed run's report with `cost` added. Only raw and track have stages.
  */
@@ -90,7 +67,8 @@ export function measureCost(
   let service = new LogHist();
   let timeline: Timeline = { t_ms: [], workers_pps: [] };
   let last: ReplayReport | null = null;
-  if (TIMED[mode]) warmUp(path, mode, [mode === "raw" ? "replayRawBatch" : "replayTrackBatch", TIMED[mode]]);
+  if (TIMED[mode])
+    warmBatchExports(path, mode, [mode === "raw" ? "replayRawBatch" : "replayTrackBatch", TIMED[mode]]);
   else for (let i = 0; i < 10; i++) replay(path, { ...opts, progress: false, stages: i % 2 === 1 }); // serve: poll()
   for (let i = -1; i < runs; i++) {
     // Untimed run: the host's clock around each call, batch service times, throughput over time.
