@@ -39,7 +39,7 @@ export function register(program: Command): void {
       "instructions per packet under valgrind's callgrind: windows of N packets in one long replay, after a warm-up, main thread only, V8's GC and compilers taken out (docs/measurement/instructions.md)",
     )
     .argument("<file>", "capture file (pcap or pcapng)")
-    .addOption(new Option("--mode <mode>", "replay mode").choices(["raw", "track"]).default("raw"))
+    .addOption(new Option("--mode <mode>", "replay mode").choices(["raw", "track", "serve"]).default("raw"))
     // defaults and the smallest N that holds ±0.5 %: host/measure/instructions.ts
     .option("-n, --packets <n>", "packets per window (default 20000)", wholeNumber)
     .option("--windows <n>", "windows per run (default 2)", wholeNumber)

@@ -3,13 +3,13 @@
 // each are counted and dumped apart (host/measure/native/cgmark.c). A window opens and
 // closes at batch ends (the only place the host sees the packet count), so its
 // dump names how many packets it held.
-// argv: capture, mode, path of cgmark.so, warmup, n, windows.
+// argv: capture, mode, path of cgmark.so, warmup, n, windows, loops (the replay's --loop).
 import koffi from "koffi";
 import { replay, type ReplayMode } from "../commands/replay.ts";
 import { loadCoreModule } from "../core.ts";
 
 const [file, mode, so, ...nums] = process.argv.slice(2);
-const [warmup, n, windows] = nums.map(Number);
+const [warmup, n, windows, loops] = nums.map(Number);
 const lib = koffi.load(so);
 const on = lib.func("void ixwasm_cg_on(void)");
 const off = lib.func("void ixwasm_cg_off(void)");
@@ -21,6 +21,7 @@ let done = 0;
 replay(file, {
   mode: mode as ReplayMode,
   progress: false,
+  loop: loops,
   onBatch: (_core, count) => {
     seen += count;
     if (done === windows) return;

@@ -2,7 +2,9 @@
 // inside one long replay, in windows of N packets that start after a warm-up,
 // on the main thread only, with V8's garbage collector and compilers taken out
 // (host/measure/lib/callgrind.ts). Instructions per packet = a window's Ir / its
-// packets; the median over every window of every run. The method, what it
+// packets (in serve mode: the client's packets the core received; the
+// segments it sends in answer are part of their cost); the median over every
+// window of every run. The method, what it
 // counts and why it repeats: docs/measurement/instructions.md.
 //
 // V8 flags, chosen for repeatable counts: --single-threaded (no background
@@ -14,11 +16,11 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
 import { createCore } from "../core.ts";
 import { READ_CORE } from "../commands/common.ts";
+import { replay } from "../commands/replay.ts";
 import { DESC_BYTES } from "../io/reader.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { splitIr } from "./lib/callgrind.ts";
@@ -138,6 +140,7 @@ function countWindows(
   warmup: number,
   n: number,
   windows: number,
+  loops: number,
 ): InstructionsWindow[] {
   const js = import.meta.url.endsWith(".js");
   const child = join(
@@ -160,6 +163,7 @@ function countWindows(
     String(warmup),
     String(n),
     String(windows),
+    String(loops),
   ];
   const r = spawnSync("valgrind", args, { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 26 });
   if (r.status !== 0)
@@ -214,12 +218,24 @@ export function benchInstructions(
   mkdirSync(dir, { recursive: true });
   try {
     const so = cgmark(dir);
-    const trace = join(dir, "trace.pcap");
-    // a window ends at a batch end: room for one more batch per window
-    firstRecords(file, trace, warmup + windows * (n + 4096) + 4096);
+    const need = warmup + windows * (n + 4096) + 4096; // a window ends at a batch end: room for one more batch each
+    // raw and track: the capture repeated into one file; serve: its own --loop (each pass new
+    // conversations, the client's ports moved; a file repeated in place would replay the same
+    // 4-tuples into TIME-WAIT)
+    let trace = file;
+    let loops = 1;
+    if (mode === "serve") {
+      let per = 0; // packets per pass as the windows count them: the core's poll() results
+      replay(file, { mode: "serve", progress: false, onBatch: (_core, count) => (per += count) });
+      if (per === 0) throw new Error(`${file}: serve processes no packet of it`);
+      loops = Math.ceil(need / per);
+    } else {
+      trace = join(dir, "trace.pcap");
+      firstRecords(file, trace, need);
+    }
     const all: InstructionsWindow[] = [];
     for (let run = 1; run <= runs; run++)
-      all.push(...countWindows(trace, mode, so, dir, run, warmup, n, windows));
+      all.push(...countWindows(trace, mode, so, dir, run, warmup, n, windows, loops));
     const pp = all.map((w) => w.per_packet).sort((x, y) => x - y);
     const packets = all.reduce((a, w) => a + w.packets, 0);
     return {
