@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // ixwasm command line: parses arguments and calls the command; nothing else.
 // Each command lives in host/commands/*-cmd.ts, listed in registry.ts.
-import { Command, CommanderError } from "commander";
+import { CommanderError } from "commander";
 import { writeSync } from "node:fs";
 import { TraceError, UsageError } from "./io/errors.ts";
-import { COMMANDS } from "./commands/registry.ts";
+import { buildProgram } from "./commands/registry.ts";
 import { CliExit } from "./commands/cli-util.ts";
 
 function fail(message: string, code = 1): never {
@@ -12,17 +12,7 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-const program = new Command("ixwasm")
-  .description(
-    "IX-style WebAssembly dataplane: replay captures through a TCP stack, measure per-packet cost, serve a tap",
-  )
-  .version(process.env.npm_package_version ?? "0.1.0")
-  .showHelpAfterError("(run with --help for usage)")
-  // A command's options belong to it, not to its parent: `bench ladder --json` is
-  // the ladder's --json (commander needs this here and on `bench`).
-  .enablePositionalOptions()
-  .exitOverride();
-for (const c of COMMANDS) c.register(program);
+const program = buildProgram();
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { wholeNumber } from "./cli-util.ts";
+import { examples, wholeNumber } from "./cli-util.ts";
 import { SECTIONS, runBench } from "../measure/suite.ts";
 import { UsageError } from "../io/errors.ts";
 
@@ -13,11 +13,22 @@ export function register(program: Command): void {
       "[sections...]",
       `sections to run (default all): ${SECTIONS.map((s) => `${s.name} = ${s.about}`).join("; ")}`,
     )
-    // `bench ladder --json` is the ladder's option, not the suite's (see cli.ts).
+    // `bench ladder --json` is the ladder's option, not the suite's (see buildProgram in registry.ts).
     .enablePositionalOptions()
     .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
     .option("--json", "print the results as JSON")
     .option("--markdown", "end with the figures as one Markdown table (docs/figures.md's bench table)")
+    .addHelpText(
+      "after",
+      examples(
+        ["two sections, 3 runs per figure", "ixwasm bench kernels recovery --runs 3"],
+        ["the cost section as JSON (schema ixwasm-bench/1)", "ixwasm bench cost --json"],
+        [
+          "every section, ending with the figures as a Markdown table (tap needs root)",
+          "ixwasm bench --markdown",
+        ],
+      ),
+    )
     .action(async (sections: string[], o: { runs: number; json?: boolean; markdown?: boolean }) => {
       const known = new Set(SECTIONS.map((s) => s.name));
       const bad = sections.filter((s) => !known.has(s));

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { writeFileSync } from "node:fs";
-import { fail, out, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { checkFile } from "./common.ts";
 
 export function register(program: Command): void {
@@ -24,6 +24,19 @@ export function register(program: Command): void {
     )
     .option("--json", "print the ladder as JSON (schema ixwasm-ladder/1)")
     .option("--report-file <file>", "also write the JSON to this file")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "the ladder of the HTTP capture, repeated to 200,000 packets per run, median of 3 runs",
+          "ixwasm bench ladder traces/http-kernel.pcap --runs 3",
+        ],
+        [
+          "as JSON, kept in a file for `ixwasm diff`",
+          "ixwasm bench ladder traces/memcaslap-cut.pcap --json --report-file ladder.json",
+        ],
+      ),
+    )
     .action(
       async (file: string, o: { runs: number; minPackets: number; json?: boolean; reportFile?: string }) => {
         checkFile(file);
@@ -47,6 +60,19 @@ export function register(program: Command): void {
     .option("--warmup <n>", "packets replayed before the first window (default 150000)", wholeNumber)
     .option("--json", "print the result as JSON (schema ixwasm-instructions/2)")
     .option("--report-file <file>", "also write the JSON to this file")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "raw mode with the defaults (2 valgrind runs; needs valgrind)",
+          "ixwasm bench instructions traces/http-kernel.pcap",
+        ],
+        [
+          "track mode, smaller windows and one run, as JSON in a file for `ixwasm diff`",
+          "ixwasm bench instructions traces/memcaslap-cut.pcap --mode track -n 5000 --runs 1 --report-file instr.json",
+        ],
+      ),
+    )
     .action(
       async (
         file: string,

@@ -31,3 +31,14 @@ export function probability(v: string): number {
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("expected a probability between 0 and 1");
   return n;
 }
+
+/**
+ * The "Examples:" block that ends a command's --help, for `addHelpText("after", …)`:
+ * each example a comment line (none: the step after the one before) and a command
+ * line that runs as written from the repository's root (traces/ holds the bundled
+ * captures). Every command has one (test/cli/help-examples.test.ts).
+ */
+export function examples(...list: [about: string, command: string][]): string {
+  const lines = list.flatMap(([about, command]) => (about ? [`# ${about}`, command] : [command]));
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+}

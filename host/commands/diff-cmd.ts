@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { diffReports, formatDiff, readReport } from "./diff.ts";
-import { fail, out } from "./cli-util.ts";
+import { examples, fail, out } from "./cli-util.ts";
 
 export function register(program: Command): void {
   program
@@ -12,6 +12,20 @@ export function register(program: Command): void {
     .argument("<b>", "the report to check (JSON)")
     .option("--json", "print the comparison as JSON")
     .option("--fail-on-regression", "exit 1 when a figure is slower beyond its noise band")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "a stage-cost report before a change, and one after it",
+          "ixwasm replay traces/http-kernel.pcap --stages --report-file base.json",
+        ],
+        ["", "ixwasm replay traces/http-kernel.pcap --stages --report-file new.json"],
+        [
+          "per-stage deltas; exit 1 if a figure is slower beyond its noise band",
+          "ixwasm diff base.json new.json --fail-on-regression",
+        ],
+      ),
+    )
     .action((a: string, b: string, o: { json?: boolean; failOnRegression?: boolean }) => {
       const d = diffReports(readReport(a), readReport(b), a, b);
       out(o.json ? JSON.stringify(d, null, 2) + "\n" : formatDiff(d));

@@ -1,7 +1,7 @@
 import { Argument, type Command } from "commander";
 import { WORKLOADS, type WorkloadName } from "../trace/gen/index.ts";
 import { count, duration, runGen, type GenFlags } from "./gen.ts";
-import { probability } from "./cli-util.ts";
+import { examples, probability } from "./cli-util.ts";
 
 function num(v: string): number {
   const n = Number(v);
@@ -59,6 +59,20 @@ export function register(program: Command): void {
     .option("--get-ratio <p>", "etc/usr: share of GETs (etc 30/31, usr 0.99)", probability)
     .option("--json", "print the realised statistics as JSON")
     .option("--quiet", "print nothing unless --json")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "100 ms of the ETC memcached workload, then the core serves it",
+          "ixwasm gen etc --duration 100ms --out etc.pcap",
+        ],
+        ["", "ixwasm replay etc.pcap"],
+        [
+          "IX's echo benchmark: 8 connections of 100 messages each, seed 7, as pcapng",
+          "ixwasm gen echo --conns 8 --messages 100 --seed 7 --out echo.pcapng",
+        ],
+      ),
+    )
     .action((workload: WorkloadName, o: GenFlags) => {
       runGen(workload, o);
     });

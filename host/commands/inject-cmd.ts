@@ -10,7 +10,7 @@ import {
   type InjectOptions,
 } from "./inject.ts";
 import { parseSpeed } from "./replay.ts";
-import { fail, out, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { checkIfname } from "../io/tap.ts";
 
 interface Raw {
@@ -86,6 +86,19 @@ export function register(program: Command): void {
       1000,
     )
     .addOption(new Option("--report <fmt>", "final report").choices(["table", "json"]).default("table"))
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "(as root) the HTTP capture into tap inj0, whose namespace injns is created and removed, at the captured pace",
+          "ixwasm inject traces/http-kernel.pcap --ifname inj0 --netns injns --speed realtime",
+        ],
+        [
+          "(as root) three passes at 1,000 frames/s, JSON report (achieved rate, pacing error)",
+          "ixwasm inject traces/nc-echo.pcap --ifname inj0 --netns injns --speed pps:1000 --loop 3 --report json",
+        ],
+      ),
+    )
     .action(async (file: string, raw: Raw) => {
       const o = options(file, raw);
       const run = startInject(o, (line) => process.stderr.write(line + "\n"));

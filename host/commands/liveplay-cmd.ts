@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { fail, out, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
 import { parseCidr } from "../io/netns.ts";
 import { formatLiveplay, MAX_MTU, startLiveplay, type LiveSpeed, type LiveplayOptions } from "./liveplay.ts";
@@ -115,6 +115,19 @@ export function register(program: Command): void {
     .addOption(new Option("--report <fmt>", "final report").choices(["table", "json"]).default("table"))
     .option("--report-file <f>", "write the report there instead of stdout")
     .option("--debug", "use the debug build of the core")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "(as root) first a fresh memcached in namespace lpns: ip netns add lpns; ip -n lpns link set lo up; ip netns exec lpns memcached -u nobody -p 11211 &",
+          "ixwasm liveplay traces/memcached-ascii.pcap --ifname lp0 --netns lpns --server 198.18.0.1:11211 --concurrency 1",
+        ],
+        [
+          "(as root) sessions cut before their last answer: what memcached sends beyond the capture is reported apart",
+          "ixwasm liveplay traces/memcaslap-cut.pcap --ifname lp0 --netns lpns --server 198.18.0.1:11211 --report json",
+        ],
+      ),
+    )
     .action(async (file: string, raw: Raw) => {
       const o = options(raw);
       o.file = file;

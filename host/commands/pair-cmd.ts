@@ -8,7 +8,7 @@ import {
   type PairReport,
 } from "./pair.ts";
 import { pairServerWorkers, WorkerTrapped } from "./pair-workers.ts";
-import { fail, out, probability, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
 import { parseRebalance } from "../dispatch/control-plane.ts";
 
@@ -130,6 +130,23 @@ export function register(program: Command): void {
     )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "echo: 4 connections of 100 round trips, the two cores on two worker threads",
+          "ixwasm pair --conns 4 --msgs 100",
+        ],
+        [
+          "memcached under 1 % frame loss, one thread, virtual clock (deterministic, no waiting for timers)",
+          "ixwasm pair --app memcached --loss 0.01 --workers 1 --clock virtual",
+        ],
+        [
+          "the server on 2 dataplane workers, every flow group moved after 500 round trips",
+          "ixwasm pair --server-workers 2 --migrate-at 500",
+        ],
+      ),
+    )
     .action(async (o: Raw, cmd: Command) => {
       const sw = o.serverWorkers;
       if (sw === undefined) {

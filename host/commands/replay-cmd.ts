@@ -4,7 +4,7 @@ import { APPS, parseSpeed, replay, type ReplayMode } from "./replay.ts";
 import { prescan, type Prescan } from "../trace/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";
-import { fail, out, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 
 interface Raw {
   mode?: ReplayMode;
@@ -74,6 +74,23 @@ export function register(program: Command): void {
       "--stages [runs]",
       "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
       wholeNumber,
+    )
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "serve (the default here): the core answers as the captured HTTP server, with a fidelity score",
+          "ixwasm replay traces/http-kernel.pcap",
+        ],
+        [
+          "flow lookup and TCP state tracking only, the report as JSON (schema ixwasm-replay/1)",
+          "ixwasm replay traces/memcached-ascii.pcap --mode track --report json",
+        ],
+        [
+          "stage cost over 3 timed and 3 untimed replays, and an HTML report",
+          "ixwasm replay traces/http-kernel.pcap --stages 3 --report html --report-file report.html",
+        ],
+      ),
     )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");

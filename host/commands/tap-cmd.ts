@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { APPS, formatTap, MAX_MTU, startTap, type TapApp, type TapOptions } from "./tap.ts";
-import { fail, out, wholeNumber } from "./cli-util.ts";
+import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
 import { inBenchRange, isUla, parseCidr, sameSubnet, type Cidr } from "../io/netns.ts";
 
@@ -155,6 +155,23 @@ export function register(program: Command): void {
     .option("--no-stats", "never print the stats line")
     .addOption(new Option("--report <fmt>", "final report").choices(["table", "json"]).default("table"))
     .option("--debug", "use the debug build of the core (assertions, poisoned mbufs)")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "(as root) memcached on 198.18.0.2, the tap's kernel side in a new namespace ixwns; then: ip netns exec ixwns memccp --servers=198.18.0.2 FILE",
+          "ixwasm tap --ifname ixw0 --netns ixwns --app memcached",
+        ],
+        [
+          "(as root) echo over IPv4 and IPv6 for 60 s, JSON report; then: ip netns exec ixwns ping -6 fd00:198:18::2",
+          "ixwasm tap --ifname ixw0 --netns ixwns --ip6 fd00:198:18::2/64 --duration 60 --report json",
+        ],
+        [
+          "(as root) two tap queues, each served by a worker thread with its own core",
+          "ixwasm tap --ifname ixw0 --netns ixwns --queues 2 --app sockperf",
+        ],
+      ),
+    )
     .action(async (raw: Raw) => {
       const o = options(raw);
       const run = startTap(o, (line) => process.stderr.write(line + "\n"));
