@@ -3,9 +3,10 @@
 // counter; what passes fills the packet record (net/pkt.ts) and goes to the
 // transport handler chosen once at init. Fragments are counted and dropped:
 // the core does not reassemble (see README).
-import { be16 } from "../wire/bytes";
 import { inetChecksum, l4ChecksumFill, l4ChecksumOk } from "../wire/checksum";
-import { ipv6WalkExt, ext6Frag, ext6Off, ext6Trunc } from "../wire/ipv6";
+import { ETH_HDR, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethEmitPlain } from "../wire/ethernet";
+import { IPV4_MIN, Ipv4View, ipv4EmitPlain } from "../wire/ipv4";
+import { IPV6_HDR, Ipv6View, ipv6EmitPlain, ipv6WalkExt, ext6Frag, ext6Off, ext6Trunc } from "../wire/ipv6";
 import { MB_DATA_LEN, MB_DATA_OFF, mbufBuf, mbufData, mbufFree } from "../mem/mbuf";
 import {
   C_FRAGMENTS, C_IP_BAD_CSUM, C_IP_BAD_HEADER, C_L4_BAD_CSUM, C_L4_TRUNCATED, C_NOT_FOR_US, C_PROTO_UNHANDLED, bump,
@@ -73,19 +74,19 @@ export function setIcmpHandlers(v4: () => void, v6: () => void): void {
 /** IPv4 packet at l3 with `avail` captured bytes in mbuf m. */
 export function ipv4Input(m: usize, l3: usize, avail: u32): void {
   // RFC 1122 §3.2.1.1-2: version 4, IHL ≥ 5, total length ≥ header; header checksum verified.
-  if (avail < 20) return drop(m, C_IP_BAD_HEADER);
-  const vihl = <u32>load<u8>(l3);
-  const ihl = (vihl & 15) << 2;
-  const total = be16(l3 + 2);
-  if (vihl >> 4 != 4 || ihl < 20 || total < ihl || ihl > avail) return drop(m, C_IP_BAD_HEADER);
+  const ip = changetype<Ipv4View>(l3);
+  if (ip.check(avail) != 0) return drop(m, C_IP_BAD_HEADER);
+  const ihl = ip.hdrLen;
+  const total = ip.totalLen;
+  if (total < ihl) return drop(m, C_IP_BAD_HEADER);
   // Captures from hosts with checksum offload carry unfinished checksums: the
   // no-checksum flag (replay serve) skips this one too.
   if (ifCheckCsum() && inetChecksum(l3, ihl) != 0) return drop(m, C_IP_BAD_CSUM);
   // Fragments are not reassembled (README: "not supported").
-  if ((be16(l3 + 6) & 0x3fff) != 0) return drop(m, C_FRAGMENTS);
-  if (!isOurV4(l3 + 16)) return drop(m, C_NOT_FOR_US);
+  if (ip.isFragment) return drop(m, C_FRAGMENTS);
+  if (!isOurV4(ip.dst)) return drop(m, C_NOT_FOR_US);
   const p = pkt();
-  const proto = <u32>load<u8>(l3 + 9);
+  const proto = ip.proto;
   let l4len = total - ihl;
   let flags: u8 = 0;
   if (total > avail) {
@@ -97,14 +98,14 @@ export function ipv4Input(m: usize, l3: usize, avail: u32): void {
   store<usize>(p, m);
   store<u8>(p + PKT_FAMILY, 4);
   store<u8>(p + PKT_PROTO, <u8>proto);
-  store<u8>(p + PKT_TTL, load<u8>(l3 + 8));
+  store<u8>(p + PKT_TTL, <u8>ip.ttl);
   store<u8>(p + PKT_FLAGS, flags);
   store<u32>(p + PKT_L3, <u32>l3);
   store<u32>(p + PKT_L4, <u32>(l3 + ihl));
   store<u32>(p + PKT_L4LEN, l4len);
-  store<u64>(p + PKT_SRC, <u64>load<u32>(l3 + 12));
+  store<u64>(p + PKT_SRC, <u64>load<u32>(ip.src));
   store<u64>(p + PKT_SRC + 8, 0);
-  store<u64>(p + PKT_DST, <u64>load<u32>(l3 + 16));
+  store<u64>(p + PKT_DST, <u64>load<u32>(ip.dst));
   store<u64>(p + PKT_DST + 8, 0);
   if (proto == PROTO_TCP || proto == PROTO_UDP) {
     if (!checksumPasses(4, l3, proto, l3 + ihl, l4len, flags != 0)) return drop(m, C_L4_BAD_CSUM);
@@ -114,10 +115,11 @@ export function ipv4Input(m: usize, l3: usize, avail: u32): void {
 
 /** IPv6 packet at l3 with `avail` captured bytes in mbuf m. */
 export function ipv6Input(m: usize, l3: usize, avail: u32): void {
-  if (avail < 40 || <u32>load<u8>(l3) >> 4 != 6) return drop(m, C_IP_BAD_HEADER);
-  const plen = be16(l3 + 4);
+  const ip = changetype<Ipv6View>(l3);
+  if (ip.check(avail) != 0) return drop(m, C_IP_BAD_HEADER);
+  const plen = ip.payloadLen;
   if (plen == 0) return drop(m, C_PROTO_UNHANDLED); // jumbograms (RFC 2675) are not served
-  if (!isOurV6(l3 + 24)) return drop(m, C_NOT_FOR_US);
+  if (!isOurV6(ip.dst)) return drop(m, C_NOT_FOR_US);
   const proto = ipv6WalkExt(l3, avail);
   if (ext6Trunc) return drop(m, C_IP_BAD_HEADER);
   if (ext6Frag) return drop(m, C_FRAGMENTS);
@@ -135,12 +137,12 @@ export function ipv6Input(m: usize, l3: usize, avail: u32): void {
   store<usize>(p, m);
   store<u8>(p + PKT_FAMILY, 6);
   store<u8>(p + PKT_PROTO, <u8>proto);
-  store<u8>(p + PKT_TTL, load<u8>(l3 + 7));
+  store<u8>(p + PKT_TTL, <u8>ip.hopLimit);
   store<u8>(p + PKT_FLAGS, flags);
   store<u32>(p + PKT_L3, <u32>l3);
   store<u32>(p + PKT_L4, <u32>l4);
   store<u32>(p + PKT_L4LEN, l4len);
-  memory.copy(p + PKT_SRC, l3 + 8, 32); // src and dst are adjacent in both
+  memory.copy(p + PKT_SRC, ip.src, 32); // src and dst are adjacent in both
   if (proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_ICMP6) {
     if (!checksumPasses(6, l3, proto, l4, l4len, flags != 0)) return drop(m, C_L4_BAD_CSUM);
   }
@@ -166,35 +168,17 @@ export function ipSendHops(m: usize, family: u32, src: usize, dst: usize, proto:
   let l3: usize;
   let ethType: u32;
   if (family == 4) {
-    l3 = l4 - 20;
-    store<u8>(l3, 0x45);
-    store<u8>(l3 + 1, 0);
-    store<u16>(l3 + 2, bswap<u16>(<u16>(20 + l4len)));
-    store<u16>(l3 + 4, bswap<u16>(<u16>ipIdent));
-    ipIdent++;
-    store<u16>(l3 + 6, bswap<u16>(0x4000)); // DF: the stack segments by MSS and never fragments
-    store<u8>(l3 + 8, <u8>hops);
-    store<u8>(l3 + 9, <u8>proto);
-    store<u16>(l3 + 10, 0);
-    store<u32>(l3 + 12, load<u32>(src));
-    store<u32>(l3 + 16, load<u32>(dst));
-    if (ifFillCsum()) store<u16>(l3 + 10, bswap<u16>(<u16>inetChecksum(l3, 20)));
-    ethType = 0x0800;
+    l3 = l4 - IPV4_MIN;
+    ipv4EmitPlain(l3, l4len, ipIdent++, hops, proto, src, dst, ifFillCsum());
+    ethType = ETHERTYPE_IPV4;
   } else {
-    l3 = l4 - 40;
-    store<u32>(l3, bswap<u32>(0x60000000));
-    store<u16>(l3 + 4, bswap<u16>(<u16>l4len));
-    store<u8>(l3 + 6, <u8>proto);
-    store<u8>(l3 + 7, <u8>hops);
-    memory.copy(l3 + 8, src, 16);
-    memory.copy(l3 + 24, dst, 16);
-    ethType = 0x86dd;
+    l3 = l4 - IPV6_HDR;
+    ipv6EmitPlain(l3, l4len, proto, hops, src, dst);
+    ethType = ETHERTYPE_IPV6;
   }
   if (csum && ifFillCsum()) l4ChecksumFill(<i32>family, l3, proto, l4, l4len);
-  const eth = l3 - 14;
-  memory.copy(eth, dstMac, 6);
-  memory.copy(eth + 6, srcMac, 6);
-  store<u16>(eth + 12, bswap<u16>(<u16>ethType));
+  const eth = l3 - ETH_HDR;
+  ethEmitPlain(eth, dstMac, srcMac, ethType);
   store<u16>(m, <u16>(eth - mbufBuf(m)), MB_DATA_OFF);
   store<u16>(m, <u16>(<u32>(l4 - eth) + l4len), MB_DATA_LEN);
   return txFrame(m);

@@ -35,6 +35,13 @@ export const ETHERTYPE_PPP: u32 = 0x880b; // PPP in GRE (PPTP, RFC 2637)
   }
 }
 
+/** An untagged header as the stack sends it (the tagged ones come from ethEmit's Repr). */
+@inline export function ethEmitPlain(p: usize, dstMac: usize, srcMac: usize, ethertype: u32): void {
+  memory.copy(p, dstMac, 6);
+  memory.copy(p + 6, srcMac, 6);
+  putBe16(p + 12, ethertype);
+}
+
 // EthRepr (in memory, 32 bytes): dst[6] @0, src[6] @6, ethertype u16 @12 (after the
 // tags), tag count u8 @14, then per tag (tpid u16, tci u16) @16 and @20.
 export const ETHR_DST: usize = 0;

@@ -44,6 +44,13 @@ export const IPV4_OFFMASK: u32 = 0x1fff;
   @inline get checksum(): u32 {
     return be16(this.ptr + 10);
   }
+  /** Where the source address is (4 bytes, wire order); the destination follows it. */
+  @inline get src(): usize {
+    return this.ptr + 12;
+  }
+  @inline get dst(): usize {
+    return this.ptr + 16;
+  }
   /** 0 if the header is at least 20 bytes, has version 4 and a sane IHL within len; else a WIRE_* error. */
   @inline check(len: usize): i32 {
     if (len < IPV4_MIN) return WIRE_TRUNCATED;
@@ -117,4 +124,25 @@ export function ipv4Emit(r: usize, p: usize, len: usize): i32 {
   memory.fill(p + IPV4_MIN + ol, 0, hl - IPV4_MIN - ol);
   putBe16(p + 10, inetChecksum(p, hl));
   return <i32>hl;
+}
+
+/**
+ * The header the stack sends (no Repr: every field but the length, ident and
+ * addresses is fixed): 20 bytes, no options, DF set because the stack segments
+ * by the MSS and never fragments (RFC 791 §3.1), the header checksum when `csum`
+ * (zero otherwise: the host fills it, as a NIC with offload would). Equal to
+ * ipv4Emit of the same fields (test/wire/headers.test.ts).
+ */
+@inline export function ipv4EmitPlain(p: usize, payloadLen: u32, ident: u32, ttl: u32, proto: u32, src: usize, dst: usize, csum: bool): void {
+  store<u8>(p, 0x45);
+  store<u8>(p + 1, 0);
+  putBe16(p + 2, <u32>IPV4_MIN + payloadLen);
+  putBe16(p + 4, ident & 0xffff);
+  putBe16(p + 6, IPV4_F_DF);
+  store<u8>(p + 8, <u8>ttl);
+  store<u8>(p + 9, <u8>proto);
+  store<u16>(p + 10, 0);
+  store<u32>(p + 12, load<u32>(src));
+  store<u32>(p + 16, load<u32>(dst));
+  if (csum) putBe16(p + 10, inetChecksum(p, IPV4_MIN));
 }

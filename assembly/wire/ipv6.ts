@@ -28,6 +28,13 @@ export const NH_DSTOPTS: u32 = 60;
   @inline get hopLimit(): u32 {
     return <u32>load<u8>(this.ptr + 7);
   }
+  /** Where the source address is (16 bytes); the destination follows it. */
+  @inline get src(): usize {
+    return this.ptr + 8;
+  }
+  @inline get dst(): usize {
+    return this.ptr + 24;
+  }
   @inline check(len: usize): i32 {
     if (len < IPV6_HDR) return WIRE_TRUNCATED;
     if (this.version != 6) return WIRE_MALFORMED;
@@ -123,4 +130,14 @@ export function ipv6WalkExt(p: usize, len: usize): u32 {
   ext6Proto = nh;
   ext6Off = <u32>off;
   return nh;
+}
+
+/** The header the stack sends: traffic class and flow label 0 (RFC 8200 §3; equal to ipv6Emit of the same fields). */
+@inline export function ipv6EmitPlain(p: usize, payloadLen: u32, nextHeader: u32, hopLimit: u32, src: usize, dst: usize): void {
+  putBe32(p, 0x60000000);
+  putBe16(p + 4, payloadLen);
+  store<u8>(p + 6, <u8>nextHeader);
+  store<u8>(p + 7, <u8>hopLimit);
+  memory.copy(p + 8, src, 16);
+  memory.copy(p + 24, dst, 16);
 }

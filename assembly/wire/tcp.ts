@@ -55,6 +55,21 @@ export const TCPOPT_TS: u32 = 8;
   }
 }
 
+/**
+ * A 20-byte header without options, checksum 0 (filled with the pseudo-header
+ * later): the stack's RSTs, which carry nothing else (RFC 9293 §3.10.7.1).
+ * Equal to tcpEmit of the same fields with no options (test/wire/headers.test.ts).
+ */
+@inline export function tcpEmitPlain(p: usize, sport: u32, dport: u32, seq: u32, ack: u32, flags: u32, window: u32): void {
+  putBe16(p, sport);
+  putBe16(p + 2, dport);
+  putBe32(p + 4, seq);
+  putBe32(p + 8, ack);
+  putBe16(p + 12, (<u32>(TCP_MIN >> 2) << 12) | (flags & 0x0fff));
+  putBe16(p + 14, window);
+  store<u32>(p + 16, 0); // checksum, urgent pointer
+}
+
 // TcpRepr (80 bytes, host order): sport u16 @0, dport @2, seq u32 @4, ack @8,
 // flags u16 @12 (12 bits), window @14, checksum @16, urgent @18, header length u8
 // @20, option presence bits u8 @21 (TCPR_HAS_*), mss u16 @22, wscale u8 @24, SACK

@@ -18,10 +18,9 @@ import {
 } from "../../mem/counters";
 import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_SMAC, PKT_SRC, pkt } from "../pkt";
 import { l4ChecksumOk } from "../../wire/checksum";
-import { be16, be32 } from "../../wire/bytes";
 import { replySrcMac } from "../iface";
 import {
-  tcpOptionsParse, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCPR_HAS, TCPR_HAS_MSS, TCPR_HAS_SACK, TCPR_HAS_SACK_OK, TCPR_HAS_TS,
+  TcpView, TCP_MIN, tcpOptionsParse, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCPR_HAS, TCPR_HAS_MSS, TCPR_HAS_SACK, TCPR_HAS_SACK_OK, TCPR_HAS_TS,
   TCPR_HAS_WS, TCPR_MSS, TCPR_NSACK, TCPR_SACK, TCPR_TSECR, TCPR_TSVAL, TCPR_WSCALE,
 } from "../../wire/tcp";
 import { flowFind, flowInsert, flowValue } from "../../flow/table";
@@ -95,24 +94,25 @@ function input(p: usize): i32 {
   const l4 = <usize>load<u32>(p + PKT_L4);
   const l4len = load<u32>(p + PKT_L4LEN);
   // RFC 9293 §3.1: a header shorter than 20 bytes or a data offset past the segment is no segment.
-  if (l4len < 20) return C_TCP_MALFORMED;
-  const hl = (<u32>load<u8>(l4 + 12) >> 4) << 2;
-  if (hl < 20 || hl > l4len) return C_TCP_MALFORMED;
+  if (<usize>l4len < TCP_MIN) return C_TCP_MALFORMED;
+  const tcp = changetype<TcpView>(l4);
+  const hl = tcp.hdrLen;
+  if (<usize>hl < TCP_MIN || hl > l4len) return C_TCP_MALFORMED;
   // A capture cut the payload: the bytes are not there to deliver.
   if ((load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) != 0) return C_TCP_MALFORMED;
   // RFC 9293 §3.1 checksum, unless IP verified it (or the config skips it).
   const family = <u32>load<u8>(p + PKT_FAMILY);
   if ((load<u8>(p + PKT_FLAGS) & PKTF_CSUM_OK) == 0 && !l4ChecksumOk(<i32>family, <usize>load<u32>(p + PKT_L3), 6, l4, l4len)) return C_TCP_BAD_CSUM;
-  const sport = be16(l4);
-  const dport = be16(l4 + 2);
-  sSeq = be32(l4 + 4);
-  sAck = be32(l4 + 8);
-  sFlags = be16(l4 + 12) & 0x3f;
-  sWnd = be16(l4 + 14);
+  const sport = tcp.srcPort;
+  const dport = tcp.dstPort;
+  sSeq = tcp.seq;
+  sAck = tcp.ack;
+  sFlags = tcp.flags & 0x3f; // the six flags of RFC 793 this stack acts on
+  sWnd = tcp.window;
   sData = l4 + hl;
   sLen = l4len - hl;
-  if (hl > 20) {
-    tcpOptionsParse(l4 + 20, hl - 20, opt);
+  if (<usize>hl > TCP_MIN) {
+    tcpOptionsParse(l4 + TCP_MIN, hl - <u32>TCP_MIN, opt);
     sHas = <u32>load<u8>(opt + TCPR_HAS);
   } else sHas = 0;
   if ((sHas & TCPR_HAS_TS) != 0) {
@@ -153,11 +153,11 @@ function closedInput(p: usize): i32 {
 
 function replyRst(p: usize): void {
   const family = <u32>load<u8>(p + PKT_FAMILY);
-  const l4 = <usize>load<u32>(p + PKT_L4);
+  const tcp = changetype<TcpView>(<usize>load<u32>(p + PKT_L4));
   if ((sFlags & TCP_ACK) != 0)
-    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), sAck, 0, TCP_RST, replySrcMac(), p + PKT_SMAC);
+    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, tcp.dstPort, tcp.srcPort, sAck, 0, TCP_RST, replySrcMac(), p + PKT_SMAC);
   else
-    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, be16(l4 + 2), be16(l4), 0, sSeq + segLen(), TCP_RST | TCP_ACK, replySrcMac(), p + PKT_SMAC);
+    sendRstRaw(family, p + PKT_DST, p + PKT_SRC, tcp.dstPort, tcp.srcPort, 0, sSeq + segLen(), TCP_RST | TCP_ACK, replySrcMac(), p + PKT_SMAC);
 }
 
 // RFC 9293 §3.10.7.2 LISTEN (t = a replay preset for this flow, or 0).
@@ -204,11 +204,11 @@ function initialRcvAdv(t: usize): void {
 
 function passiveOpen(t: usize, p: usize, preset: bool): void {
   const family = <u32>load<u8>(p + PKT_FAMILY);
-  const l4 = <usize>load<u32>(p + PKT_L4);
+  const tcp = changetype<TcpView>(<usize>load<u32>(p + PKT_L4));
   let f = load<u32>(t, TCB_FLAGS);
   store<u8>(t, <u8>family, TCB_FAMILY);
-  store<u16>(t, <u16>be16(l4 + 2), TCB_LPORT);
-  store<u16>(t, <u16>be16(l4), TCB_RPORT);
+  store<u16>(t, <u16>tcp.dstPort, TCB_LPORT);
+  store<u16>(t, <u16>tcp.srcPort, TCB_RPORT);
   memory.copy(t + TCB_LADDR, p + PKT_DST, 16);
   memory.copy(t + TCB_RADDR, p + PKT_SRC, 16);
   memory.copy(t + TCB_LMAC, replySrcMac(), 6); // answer the way the SYN came (never from a group MAC)

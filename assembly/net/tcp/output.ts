@@ -10,10 +10,11 @@ import {
 } from "../../mem/counters";
 import { ipSend, TX_HEADROOM } from "../ip";
 import { neighRecheck, neighResolve } from "../neigh";
-import { l4ChecksumFill, inetChecksum } from "../../wire/checksum";
-import { putBe16, putBe32 } from "../../wire/bytes";
+import { l4ChecksumFill } from "../../wire/checksum";
+import { IPV4_MIN, ipv4EmitPlain } from "../../wire/ipv4";
+import { IPV6_HDR, ipv6EmitPlain } from "../../wire/ipv6";
 import {
-  tcpEmit, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCPR_ACK, TCPR_CSUM, TCPR_DPORT, TCPR_FLAGS, TCPR_HAS,
+  tcpEmit, tcpEmitPlain, TCP_MIN, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCPR_ACK, TCPR_CSUM, TCPR_DPORT, TCPR_FLAGS, TCPR_HAS,
   TCPR_HAS_MSS, TCPR_HAS_SACK, TCPR_HAS_SACK_OK, TCPR_HAS_TS, TCPR_HAS_WS, TCPR_MSS, TCPR_NSACK, TCPR_SACK, TCPR_SEQ,
   TCPR_SPORT, TCPR_TSECR, TCPR_TSVAL, TCPR_URG, TCPR_WIN, TCPR_WSCALE,
 } from "../../wire/tcp";
@@ -73,25 +74,11 @@ function captureOut(m: usize, family: u32, src: usize, dst: usize, l4len: u32): 
   const l4 = mbufData(m);
   let ip: usize;
   if (family == 4) {
-    ip = l4 - 20;
-    store<u8>(ip, 0x45);
-    store<u8>(ip + 1, 0);
-    putBe16(ip + 2, 20 + l4len);
-    store<u32>(ip + 4, 0x40); // id 0, DF
-    store<u8>(ip + 8, 64);
-    store<u8>(ip + 9, 6);
-    store<u16>(ip + 10, 0);
-    store<u32>(ip + 12, load<u32>(src));
-    store<u32>(ip + 16, load<u32>(dst));
-    putBe16(ip + 10, inetChecksum(ip, 20));
+    ip = l4 - IPV4_MIN;
+    ipv4EmitPlain(ip, l4len, 0, 64, 6, src, dst, true);
   } else {
-    ip = l4 - 40;
-    putBe32(ip, 0x60000000);
-    putBe16(ip + 4, l4len);
-    store<u8>(ip + 6, 6);
-    store<u8>(ip + 7, 64);
-    memory.copy(ip + 8, src, 16);
-    memory.copy(ip + 24, dst, 16);
+    ip = l4 - IPV6_HDR;
+    ipv6EmitPlain(ip, l4len, 6, 64, src, dst);
   }
   l4ChecksumFill(<i32>family, ip, 6, l4, l4len);
   store<u32>(m, <u32>ip, MB_USER0);
@@ -355,19 +342,12 @@ export function sendRstRaw(family: u32, local: usize, remote: usize, lport: u32,
     return;
   }
   store<u16>(m, TX_HEADROOM, MB_DATA_OFF);
-  const p = mbufData(m);
-  putBe16(p, lport);
-  putBe16(p + 2, rport);
-  putBe32(p + 4, seq);
-  putBe32(p + 8, (flags & TCP_ACK) != 0 ? ack : 0);
-  putBe16(p + 12, (5 << 12) | flags);
-  store<u32>(p + 14, 0); // window 0, checksum 0 (filled below)
-  store<u16>(p + 18, 0);
-  store<u16>(m, 20, MB_DATA_LEN);
+  tcpEmitPlain(mbufData(m), lport, rport, seq, (flags & TCP_ACK) != 0 ? ack : 0, flags, 0);
+  store<u16>(m, <u16>TCP_MIN, MB_DATA_LEN);
   bump(C_TCP_RST_SENT);
   bump(C_TCP_SEGS_OUT);
   if (capture) {
-    captureOut(m, family, local, remote, 20);
+    captureOut(m, family, local, remote, <u32>TCP_MIN);
     return;
   }
   ipSend(m, family, local, remote, 6, 20, true, lmac, rmac);
