@@ -232,9 +232,9 @@ export const MUTANTS = [
   {
     id: "tcp-in-challenge-limit-gt",
     area: "tcp-state",
-    file: "assembly/net/tcp/input.ts",
-    find: "if (chCount >= CHALLENGE_PER_SEC) return C_TCP_CHALLENGE_LIMITED;",
-    replace: "if (chCount > CHALLENGE_PER_SEC) return C_TCP_CHALLENGE_LIMITED;",
+    file: "assembly/net/tcp/challenge.ts",
+    find: "if (budgetUsed >= CHALLENGE_PER_SEC) return false;",
+    replace: "if (budgetUsed > CHALLENGE_PER_SEC) return false;",
     suites: TCP,
     why: "one challenge ACK per second more than the limit (off by one)",
   },
@@ -250,7 +250,7 @@ export const MUTANTS = [
   {
     id: "tcp-in-ooo-count",
     area: "tcp-state",
-    file: "assembly/net/tcp/input.ts",
+    file: "assembly/net/tcp/reassembly.ts",
     find: "if (<u32>load<u8>(t, TCB_OOO_COUNT) >= OOO_MAX) return false;",
     replace: "if (<u32>load<u8>(t, TCB_OOO_COUNT) > OOO_MAX) return false;",
     suites: [...TCP, "test/robust/attack", "test/robust/exhaustion"],

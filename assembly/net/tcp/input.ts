@@ -28,7 +28,7 @@ import { flowKeyHash, flowKeySetV4, flowKeySetV6 } from "../../flow/key";
 import { EV_TCP_CONNECTED, EV_TCP_KNOCK, EV_TCP_RECV, DEAD_CLOSED, DEAD_REFUSED, DEAD_RESET, RET_OK, D_C, D_D } from "../../api/abi";
 import {
   NONE, TCB_ANN_MSS, TCB_DELACK_AT, TCB_DUPACKS, TCB_FAMILY, TCB_FLAGS, TCB_FLOW, TCB_HASH, TCB_IRS, TCB_ISS, TCB_LADDR,
-  TCB_LAST_ACK_SENT, TCB_LAST_OOO_SEQ, TCB_LMAC, TCB_LPORT, TCB_MAX_SND_WND, TCB_MSS, TCB_OOO_COUNT, TCB_OOO_HEAD,
+  TCB_LAST_ACK_SENT, TCB_LMAC, TCB_LPORT, TCB_MAX_SND_WND, TCB_OOO_HEAD,
   TCB_RADDR, TCB_RCV_ADV, TCB_RCV_HELD, TCB_RCV_NXT, TCB_RCV_WSCALE, TCB_RECOVER, TCB_RETRIES, TCB_RMAC, TCB_RPORT,
   TCB_RQ_HEAD, TCB_RQ_TAIL, TCB_RTT_SEQ, TCB_RTT_START, TCB_SEGS_UNACKED, TCB_SND_MAX, TCB_SND_NXT, TCB_SND_UNA,
   TCB_SND_WL1, TCB_SND_WL2, TCB_SND_WND, TCB_SND_WSCALE, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF, TCB_SQ_LEN, TCB_SQ_TAIL,
@@ -38,12 +38,11 @@ import {
 import { DUP_THRESH, sackActive, sackBoard, sackIdle, sackRecoveryStart, sackUnaLost, sackUpdate } from "./sack";
 import { SP_LEN, SP_NEXT, spanAt, spanFree } from "./span";
 import {
-  CHALLENGE_PER_SEC, DEFAULT_MSS_V4, DEFAULT_MSS_V6, MAX_WSCALE, OOO_MAX, PAWS_IDLE_S, ST_CLOSED, ST_CLOSE_WAIT,
+  DEFAULT_MSS_V4, DEFAULT_MSS_V6, MAX_WSCALE, PAWS_IDLE_S, ST_CLOSED, ST_CLOSE_WAIT,
   ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED, ST_SYN_SENT, ST_TIME_WAIT,
   TCPF_CHALLENGE, TCPF_DELACK, TCPF_SACK, TCPF_TS, TCPF_TW_REUSE, TCPF_WS, TF_ACCEPTED, TF_ACK_NOW, TF_APP, TF_EOF_TOLD,
   TF_FIN_QUEUED, TF_FIN_RCVD, TF_PASSIVE, TF_PRESET, TF_PRESET_SACK, TF_PRESET_TS, TF_PRESET_WS, TF_RECOVERY,
   TF_RTT_TIMING, TF_SACK_OK, TF_SACK_RECOVERY, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_FIN_WAIT2, TK_PERSIST, TK_RTO, TK_TIME_WAIT,
-  TS_OPT_BYTES,
   seqGE, seqGT, seqLE, seqLT,
 } from "./state";
 import {
@@ -51,11 +50,14 @@ import {
 } from "./congestion";
 import {
   annMssCfg, appEvent, appKnows, appSent, clearTimer, delackUs, freeRecv, freeSend, halfOpenAdd, halfOpenEvict,
-  halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, rcvBuf, setTimer, tcbDestroy,
+  halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us, idleLimitS,
 } from "./engine";
-import { retransmitHead, sendAck, sendRst, sendRstRaw, sendSegment, tcpOutput, txMaxPayload } from "./output";
+import { retransmitHead, sendAck, sendRst, sendRstRaw, sendSegment, tcpOutput } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
+import { oooInsert, oooNext } from "./reassembly";
+import { challengeBudget } from "./challenge";
+import { effectiveMss, initialRcvAdv } from "./negotiate";
 
 // ---- the segment being processed (static: one segment at a time) ---------------------
 const opt = memory.data(80, 8); // TcpRepr of the options
@@ -186,20 +188,6 @@ function listenInput(p: usize, preset: usize, hash: u32): i32 {
   passiveOpen(t, p, preset != 0);
   markDirty(t); // SYN-ACK at the flush
   return -1; // a SYN's payload is not taken (the peer sends it again after the handshake)
-}
-
-function effectiveMss(t: usize, peerMss: u32): void {
-  // RFC 9293 §3.7.1: also no more than the local link carries (MMS_S), the size we announced.
-  const ann = <u32>load<u16>(t, TCB_ANN_MSS);
-  let mss = min<u32>(min<u32>(peerMss, ann != 0 ? ann : peerMss), txMaxPayload());
-  if ((load<u32>(t, TCB_FLAGS) & TF_TS_OK) != 0) mss -= TS_OPT_BYTES; // RFC 9293 §3.7.1: options come out of the MSS
-  if (mss < 64) mss = 64;
-  store<u16>(t, <u16>mss, TCB_MSS);
-}
-
-function initialRcvAdv(t: usize): void {
-  const w = min<u32>(rcvBuf, <u32>65535 << <u32>load<u8>(t, TCB_RCV_WSCALE));
-  store<u32>(t, load<u32>(t, TCB_RCV_NXT) + min<u32>(w, 65535), TCB_RCV_ADV);
 }
 
 function passiveOpen(t: usize, p: usize, preset: bool): void {
@@ -348,26 +336,14 @@ function synAcked(t: usize): void {
   if (load<u8>(t, TCB_TMR_KIND) == TK_RTO) clearTimer(t);
 }
 
-function ackImmediately(t: usize): void {
-  sendAck(t);
-}
-
 @inline function ackNow(t: usize): void {
   store<u32>(t, load<u32>(t, TCB_FLAGS) | TF_ACK_NOW, TCB_FLAGS);
   markDirty(t);
 }
 
-// RFC 5961 §7: challenge ACKs, at most CHALLENGE_PER_SEC per second per core.
-let chSec: u32 = 0xffffffff;
-let chCount: u32 = 0;
+// RFC 5961 §7: a challenge ACK, within the per-core budget (net/tcp/challenge.ts).
 function challenge(t: usize): i32 {
-  const s = nowS32();
-  if (s != chSec) {
-    chSec = s;
-    chCount = 0;
-  }
-  if (chCount >= CHALLENGE_PER_SEC) return C_TCP_CHALLENGE_LIMITED;
-  chCount++;
+  if (!challengeBudget()) return C_TCP_CHALLENGE_LIMITED;
   ackNow(t);
   return C_TCP_CHALLENGE_ACK;
 }
@@ -375,17 +351,9 @@ function challenge(t: usize): i32 {
 /** ACKs that answer an unacceptable pure ACK share the challenge budget (issue 10:
  * ACK storms bounded). True if one may be sent now; a refusal is counted as limited. */
 function ackBudget(): bool {
-  const s = nowS32();
-  if (s != chSec) {
-    chSec = s;
-    chCount = 0;
-  }
-  if (chCount >= CHALLENGE_PER_SEC) {
-    bump(C_TCP_CHALLENGE_LIMITED);
-    return false;
-  }
-  chCount++;
-  return true;
+  if (challengeBudget()) return true;
+  bump(C_TCP_CHALLENGE_LIMITED);
+  return false;
 }
 
 function timeWaitReusable(t: usize): bool {
@@ -756,8 +724,9 @@ function dataInput(t: usize): i32 {
     // Out of order: queue it and send a duplicate ACK at once, one per segment
     // (RFC 5681 §4.2): the sender counts them for fast retransmit, so these are
     // never coalesced into the batch's ACK.
-    const ok = oooInsert(t, seq, ptr, len, fin);
-    ackImmediately(t);
+    const ok = oooInsert(t, sM, seq, ptr, len, fin);
+    if (ok) kept = true;
+    sendAck(t); // at once, not at the flush
     if (!ok) return C_TCP_OOO_DROPS;
     bump(C_TCP_OOO_SEGS);
     return -1;
@@ -783,7 +752,7 @@ function dataInput(t: usize): i32 {
     // full-sized segment, even inside one batch (a batch-wide ACK would stretch
     // ACKs to a whole window and stall the peer's slow start). Smaller segments
     // wait for the flush.
-    if (n >= 2 && sLen >= mssOf(t)) ackImmediately(t);
+    if (n >= 2 && sLen >= mssOf(t)) sendAck(t); // at once, not at the flush
     else if (n >= 2) ackNow(t);
     else if (load<u64>(t, TCB_DELACK_AT) == 0) {
       store<u64>(t, tcpNow() + delackUs, TCB_DELACK_AT);
@@ -809,73 +778,15 @@ function finReceived(t: usize): void {
   else if (st == ST_FIN_WAIT_2) enterTimeWait(t);
 }
 
-// Out-of-order queue: ascending MB_SEQ, no overlaps (new data is trimmed to the
-// gaps, segments it covers entirely are dropped), at most OOO_MAX mbufs.
-// MB_USER0 = length, MB_USER1 = data pointer, MB_FLAGS bit 0 = FIN after the data.
-function oooInsert(t: usize, seq: u32, ptr: usize, len: u32, fin: bool): bool {
-  let prev: usize = 0;
-  let cur = <usize>load<u32>(t, TCB_OOO_HEAD);
-  while (cur != 0 && seqLE(load<u32>(cur, MB_SEQ), seq)) {
-    prev = cur;
-    cur = <usize>load<u32>(cur, MB_LINK);
-  }
-  if (prev != 0) {
-    const pend = load<u32>(prev, MB_SEQ) + load<u32>(prev, MB_USER0);
-    if (seqGE(pend, seq + len) && (!fin || (load<u32>(prev, MB_FLAGS) & 1) != 0 || seqGT(pend, seq + len))) return false; // nothing new
-    if (seqGT(pend, seq)) {
-      const d = pend - seq;
-      seq += d;
-      ptr += d;
-      len -= d;
-    }
-  }
-  // Drop queued segments the new one covers; trim it before the next one.
-  while (cur != 0) {
-    const cs = load<u32>(cur, MB_SEQ);
-    const ce = cs + load<u32>(cur, MB_USER0);
-    if (!seqLE(ce, seq + len) || seqGE(cs, seq + len)) break;
-    const nx = <usize>load<u32>(cur, MB_LINK);
-    if (prev != 0) store<u32>(prev, <u32>nx, MB_LINK);
-    else store<u32>(t, <u32>nx, TCB_OOO_HEAD);
-    mbufFree(cur);
-    store<u8>(t, load<u8>(t, TCB_OOO_COUNT) - 1, TCB_OOO_COUNT);
-    cur = nx;
-  }
-  if (cur != 0 && seqLT(load<u32>(cur, MB_SEQ), seq + len)) {
-    len = load<u32>(cur, MB_SEQ) - seq;
-    fin = false;
-  }
-  if (len == 0 && !fin) return false;
-  if (<u32>load<u8>(t, TCB_OOO_COUNT) >= OOO_MAX) return false;
-  const m = sM;
-  store<u32>(m, seq, MB_SEQ);
-  store<u32>(m, len, MB_USER0);
-  store<u32>(m, <u32>ptr, MB_USER1);
-  store<u32>(m, fin ? 1 : 0, MB_FLAGS);
-  store<u32>(m, <u32>cur, MB_LINK);
-  if (prev != 0) store<u32>(prev, <u32>m, MB_LINK);
-  else store<u32>(t, <u32>m, TCB_OOO_HEAD);
-  store<u8>(t, load<u8>(t, TCB_OOO_COUNT) + 1, TCB_OOO_COUNT);
-  store<u32>(t, seq, TCB_LAST_OOO_SEQ);
-  kept = true;
-  return true;
-}
-
 // Moves queued segments that now start at or before RCV.NXT to the app. True if a FIN followed them.
 function oooPull(t: usize): bool {
-  while (true) {
-    const m = <usize>load<u32>(t, TCB_OOO_HEAD);
-    if (m == 0) return false;
+  for (let m = oooNext(t); m != 0; m = oooNext(t)) {
     const rcvNxt = load<u32>(t, TCB_RCV_NXT);
     const s = load<u32>(m, MB_SEQ);
-    if (seqGT(s, rcvNxt)) return false;
-    store<u32>(t, load<u32>(m, MB_LINK), TCB_OOO_HEAD);
-    store<u8>(t, load<u8>(t, TCB_OOO_COUNT) - 1, TCB_OOO_COUNT);
     const e = s + load<u32>(m, MB_USER0);
     const fin = (load<u32>(m, MB_FLAGS) & 1) != 0;
     if (seqGT(e, rcvNxt)) {
-      const d = rcvNxt - s;
-      deliver(t, m, <usize>load<u32>(m, MB_USER1) + d, e - rcvNxt);
+      deliver(t, m, <usize>load<u32>(m, MB_USER1) + (rcvNxt - s), e - rcvNxt);
       store<u32>(t, e, TCB_RCV_NXT);
     } else mbufFree(m);
     if (fin && seqGE(load<u32>(t, TCB_RCV_NXT), e)) return true;
