@@ -1,7 +1,8 @@
-// TCP engine: what every part shares (the clock, listeners, the flush list, the
-// half-open list, app events) and the entry points the run-to-completion loop
-// calls: tcpInit, tcpTimers, tcpFlush (tcpInput is in input.ts, tcpCommand in
-// commands.ts).
+// TCP engine: what every part shares (the clock, configuration, listeners, the
+// flush list, the half-open list, TCB lifecycle, timer arming, app events). The
+// steps the run-to-completion loop calls are in driver.ts (tcpInit, tcpTimers,
+// tcpFlush), tcpInput in input.ts, tcpCommand in commands.ts: this file imports
+// none of them, so output.ts can use it without a circle.
 //
 // Batching, as IX: input and commands only *mark* a connection (flush list);
 // tcpFlush at the end of the batch builds its segments, so the ACKs for all the
@@ -22,23 +23,21 @@ import {
 } from "../../mem/layout";
 import { mbufDataBytes, mbufFree, MB_LINK } from "../../mem/mbuf";
 import { flowDelete } from "../../flow/table";
-import { EV_TCP_DEAD, EV_TCP_SENT, EV_TIMER, D_A, D_B, D_HANDLE, D_KIND, evBase, evLen, evPush } from "../../api/abi";
+import { EV_TCP_DEAD, EV_TCP_SENT, D_A, D_B, D_HANDLE, D_KIND, evBase, evLen, evPush } from "../../api/abi";
 import {
   NONE, TCB_COOKIE, TCB_DELACK_AT, TCB_DIRTY_PREV, TCB_FLAGS, TCB_FLOW, TCB_HO_NEXT, TCB_HO_PREV, TCB_LAST_SENT_EV,
   TCB_LINK, TCB_OOO_COUNT, TCB_OOO_HEAD, TCB_RCV_HELD, TCB_RQ_HEAD, TCB_RQ_TAIL, TCB_SQ_HEAD, TCB_SQ_HEAD_OFF,
   TCB_SQ_LEN, TCB_SQ_TAIL, TCB_STATE, TCB_TMR_DEADLINE, TCB_TMR_KIND, TCB_CUR_SPAN, tcbAlloc, tcbAt, tcbHandle,
-  tcbRelease, tcbSlot, tcbTableInit,
+  tcbRelease, tcbSlot,
 } from "./tcb";
-import { SP_NEXT, spanAt, spanFree, spanPoolInit } from "./span";
-import { sackInit, sackRelease } from "./sack";
+import { SP_NEXT, spanAt, spanFree } from "./span";
+import { sackRelease } from "./sack";
 import {
-  timerAdvance, timerAppCookie, timerAppId, timerAppRelease, timerArm, timerArmed, timerCancel, timerDeadline,
-  timerInit, timerIsApp, timerPop, timerReset,
+  timerArm, timerArmed, timerCancel, timerDeadline,
+  timerReset,
 } from "../timer";
-import { FIN_TIMEOUT_MS, IDLE_MAX_S, TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_USED, TK_NONE, MAX_WSCALE } from "./state";
+import { FIN_TIMEOUT_MS, IDLE_MAX_S, TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TK_NONE, MAX_WSCALE } from "./state";
 import { C_TCP_HALFOPEN_EVICT, bump } from "../../mem/counters";
-import { idleSweep, idleSweepReset, tcbTimerFire, tcpOutput } from "./output";
-import { neighWaitReset, neighWaitStep } from "./neigh-wait";
 
 // ---- clock --------------------------------------------------------------------
 let nowUs: u64 = 0;
@@ -92,12 +91,8 @@ export function tcpUnlisten(port: u32): void {
 }
 
 /** Carves the TCB table, span pool and timer wheel from their regions. Call after plan() and mbufPoolInit(). */
-export function tcpInit(): void {
-  tcbTableInit();
-  spanPoolInit();
-  sackInit();
-  timerInit();
-  neighWaitReset();
+/** The engine's part of tcpInit (driver.ts): configuration words, lists, clock. */
+export function engineInit(): void {
   tcpFlags = cfg(CFG_TCP_FLAGS);
   rcvBuf = cfg(CFG_RCVBUF);
   if (rcvBuf == 0) rcvBuf = 65535;
@@ -111,7 +106,6 @@ export function tcpInit(): void {
   const fin = cfg(CFG_TCP_FIN_TIMEOUT_MS);
   finWait2Us = fin == 0xffffffff ? 0 : <u64>(fin == 0 ? FIN_TIMEOUT_MS : fin) * 1000;
   idleLimitS = min<u32>(cfg(CFG_TCP_IDLE_TIMEOUT_S), IDLE_MAX_S);
-  idleSweepReset();
   annMssCfg = cfg(CFG_MSS);
   if (annMssCfg == 0) annMssCfg = 1460;
   // A received frame must fit one mbuf: 1900 with 2 KiB mbufs (Ethernet 14 + IPv6 40 + TCP 60 + slack).
@@ -295,13 +289,12 @@ function dirtyRemove(t: usize): void {
   else dirtyTail = pv;
 }
 
-/** Sends what the batch left pending: data the windows allow, ACKs (one per connection), SYNs. */
-export function tcpFlush(): void {
-  while (dirtyHead != 0) {
-    const t = tcbAt(dirtyHead - 1);
-    dirtyRemove(t);
-    tcpOutput(t);
-  }
+/** The next connection on the flush list, taken off it; 0 when the list is empty. */
+export function dirtyPop(): usize {
+  if (dirtyHead == 0) return 0;
+  const t = tcbAt(dirtyHead - 1);
+  dirtyRemove(t);
+  return t;
 }
 
 // ---- the one timer per TCB ---------------------------------------------------------------
@@ -328,26 +321,6 @@ export function setTimer(t: usize, kind: u8, deadline: u64): void {
 
 @inline export function clearTimer(t: usize): void {
   store<u8>(t, TK_NONE, TCB_TMR_KIND);
-}
-
-/** Advances the wheel to nowUs and runs what is due: RTO, persist, delayed ACK, TIME-WAIT, presets, app timers (EV_TIMER). */
-export function tcpTimers(now: u64): void {
-  tcpSetNow(now);
-  timerAdvance(nowUs);
-  while (true) {
-    const id = timerPop();
-    if (id < 0) break;
-    if (timerIsApp(<u32>id)) {
-      evPush(EV_TIMER, 0, timerAppCookie(<u32>id), timerAppId(<u32>id), 0, 0, 0);
-      timerAppRelease(<u32>id);
-      continue;
-    }
-    const t = tcbAt(<u32>id);
-    if ((load<u32>(t, TCB_FLAGS) & TF_USED) == 0) continue;
-    if (tcbTimerFire(t)) armTimer(t);
-  }
-  neighWaitStep(); // SYNs that waited for a neighbour the cache has just learned
-  if (idleLimitS != 0) idleSweep(nowUs, idleLimitS);
 }
 
 /** Exact bytes of one TCB (for reports). */
