@@ -78,18 +78,19 @@ export function register(program: Command): void {
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
       // The default mode: serve whenever there is a TCP flow to serve (issue 5); an
-      // app asks for serve too.
+      // app asks for serve too. The same with --stages and --report html, so their
+      // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
       if (!o.mode) {
         if (o.app) o.mode = "serve";
-        else if (o.stages === undefined && o.report !== "html") {
+        else {
           // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
           // (with --workers N the workers make their own pre-scans: this one only chooses)
           pre = prescan(file);
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
-        } else o.mode = "track";
+        }
       }
-      if (o.stages !== undefined || o.report === "html") return costAction(file, o); // host/report/cost.ts
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre); // host/report/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";
       const r = replay(file, {
@@ -145,7 +146,7 @@ async function workersAction(file: string, o: Raw): Promise<void> {
 }
 
 // ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
-async function costAction(file: string, o: Raw): Promise<void> {
+async function costAction(file: string, o: Raw, pre: Prescan | undefined): Promise<void> {
   if (o.report === "html" && !o.reportFile)
     throw new UsageError("--report html needs --report-file F.html", "add --report-file report.html");
   if (o.out) throw new UsageError("--stages does not write --out", "drop --out, or run without --stages");
@@ -153,7 +154,7 @@ async function costAction(file: string, o: Raw): Promise<void> {
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";
-  const { report: r, ladder } = await costReport(file, runOptions(o), runs, html);
+  const { report: r, ladder } = await costReport(file, { ...runOptions(o), prescan: pre }, runs, html);
   const text = formatReplay(r) + formatStageCost(r.cost.stage_cost);
   if (!html) return report(o, r, text);
   // --report-file is the HTML page here, not the JSON.

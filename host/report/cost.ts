@@ -95,19 +95,25 @@ export function measureCost(
   for (let i = -1; i < runs; i++) {
     // Untimed run: the host's clock around each call, batch service times, throughput over time.
     const hist = new LogHist();
-    const tl: Timeline = { t_ms: [], workers_pps: Array.from({ length: workers }, () => []) };
+    const tl: Timeline = {
+      t_ms: [],
+      workers_pps: Array.from({ length: mode === "serve" ? 1 : workers }, () => []),
+    };
     let t0 = NaN;
     let prevT = 0;
     let prev: number[] = new Array(workers).fill(0);
+    // serve: one core, whose poll() does not keep the replay worker counts: its calls' packets summed.
+    const served = [0];
     const off = replay(path, {
       ...opts,
       progress: false,
       onBatch(core, n, callMs, t) {
         hist.add(callMs * 1000, n);
+        served[0] += n;
         if (Number.isNaN(t0)) t0 = t - callMs;
         const el = t - t0;
         if (el - prevT >= 2 || tl.t_ms.length === 0) {
-          const now = workerPackets(core, workers);
+          const now = mode === "serve" ? served.slice() : workerPackets(core, workers);
           tl.t_ms.push(Math.round(el * 100) / 100);
           for (let w = 0; w < workers; w++)
             tl.workers_pps[w].push(Math.round(((now[w] - prev[w]) * 1000) / Math.max(el - prevT, 1e-6)));

@@ -45,6 +45,14 @@ test("no handshake in the capture: track", () => {
   assert.is(modeOf(path), "track");
 });
 
+test("--stages reports the mode the plain replay runs (issue 16 item 7)", () => {
+  const plain = modeOf(HTTP);
+  assert.is(plain, "serve");
+  assert.is(modeOf(HTTP, "--stages", "1"), plain);
+  const mid = join(tmp, "midstream.pcap"); // the test above wrote it: no handshake, tracked
+  assert.is(modeOf(mid, "--stages", "1"), modeOf(mid));
+});
+
 test("paced speed and --loop: still serve; an --app asks for serve", () => {
   assert.is(modeOf(HTTP, "--speed", "x1000"), "serve");
   assert.is(modeOf(HTTP, "--loop", "2"), "serve");
