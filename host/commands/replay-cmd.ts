@@ -5,6 +5,7 @@ import { prescan, type Prescan } from "../trace/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";
 import { fail, out, wholeNumber } from "./cli-util.ts";
+import { DEFAULT_CHARTS, FLOW_SPEC_HELP, parseFlowSpecs, type FlowSpec } from "../report/timeseq.ts";
 
 interface Raw {
   mode?: ReplayMode;
@@ -18,6 +19,7 @@ interface Raw {
   report: "table" | "json" | "html";
   reportFile?: string;
   stages?: number | true;
+  flow: string[];
 }
 
 export function register(program: Command): void {
@@ -71,12 +73,24 @@ export function register(program: Command): void {
       "also write the JSON report to this file (the HTML file with --report html)",
     )
     .option(
+      "--flow <flows>",
+      `--report html, serve: the flows to draw a time-sequence chart of (repeat, or a comma list), each ${FLOW_SPEC_HELP}; default: the ${DEFAULT_CHARTS} flows with most mismatches`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
       "--stages [runs]",
       "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
       wholeNumber,
     )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
+      const flowSpecs = parseFlowSpecs(o.flow);
+      if (flowSpecs.length && o.report !== "html")
+        throw new UsageError(
+          "--flow chooses the HTML report's charts",
+          "add --report html --report-file F.html",
+        );
       // The default mode: serve whenever there is a TCP flow to serve (issue 5); an
       // app asks for serve too. The same with --stages and --report html, so their
       // reports describe the run the plain command makes (issue 16 item 7).
@@ -90,7 +104,9 @@ export function register(program: Command): void {
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
         }
       }
-      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre); // host/report/cost.ts
+      if (flowSpecs.length && o.mode !== "serve")
+        throw new UsageError("--flow charts served flows", "run in serve mode (--mode serve)");
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/report/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";
       const r = replay(file, {
@@ -146,7 +162,12 @@ async function workersAction(file: string, o: Raw): Promise<void> {
 }
 
 // ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
-async function costAction(file: string, o: Raw, pre: Prescan | undefined): Promise<void> {
+async function costAction(
+  file: string,
+  o: Raw,
+  pre: Prescan | undefined,
+  flowSpecs: FlowSpec[],
+): Promise<void> {
   if (o.report === "html" && !o.reportFile)
     throw new UsageError("--report html needs --report-file F.html", "add --report-file report.html");
   if (o.out) throw new UsageError("--stages does not write --out", "drop --out, or run without --stages");
@@ -154,14 +175,18 @@ async function costAction(file: string, o: Raw, pre: Prescan | undefined): Promi
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";
-  const { report: r, ladder } = await costReport(file, { ...runOptions(o), prescan: pre }, runs, html);
+  const {
+    report: r,
+    ladder,
+    serve,
+  } = await costReport(file, { ...runOptions(o), prescan: pre }, runs, html, flowSpecs);
   const text = formatReplay(r) + formatStageCost(r.cost.stage_cost);
   if (!html) return report(o, r, text);
   // --report-file is the HTML page here, not the JSON.
   const { renderHtml } = await import("../report/html.ts");
   writeFileSync(
     o.reportFile!,
-    renderHtml({ report: r, ladder, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
+    renderHtml({ report: r, ladder, serve, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
   );
   out(text + `html report: ${o.reportFile}\n`);
   if (r.error) fail(r.error);

@@ -13,6 +13,7 @@ import { createCore } from "../core.ts";
 import { replayCoreConfig } from "../commands/replay.ts";
 import { TraceReader } from "../io/reader.ts";
 import { TraceError } from "../io/errors.ts";
+import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "./timeseq.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 
@@ -149,21 +150,55 @@ export function measureCost(
 }
 
 /**
+ * Serve's flow detail for the HTML report (host/report/timeseq.ts), from runs of
+ * their own (the timed ones carry no observer): the flows `specs` name, or by
+ * default a counting run first, then the DEFAULT_CHARTS flows with most mismatches.
+ */
+export function serveView(path: string, opts: ReplayOptions, specs: FlowSpec[]): ServeView {
+  const paced = (opts.speed ?? { kind: "top" }).kind !== "top";
+  const run = (obs: ServeObserver) => replay(path, { ...opts, progress: false, serveObserver: obs });
+  if (specs.length) {
+    const obs = new ServeObserver(specs, "named by --flow", paced);
+    run(obs);
+    return obs.result();
+  }
+  const count = new ServeObserver(null, "", paced);
+  run(count);
+  const pick = count.pick(DEFAULT_CHARTS);
+  const obs = new ServeObserver(
+    pick.map((ord) => ({ ord })),
+    `by default the flows with most mismatches first, then most segments compared (at most ${DEFAULT_CHARTS}; --flow names others)`,
+    paced,
+  );
+  run(obs);
+  return obs.result();
+}
+
+/**
  * Everything `replay --stages` and `--report html` show: the cost measurement
- * and, for HTML, the cost ladder of the same capture (fewer runs).
+ * and, for HTML, the cost ladder of the same capture (fewer runs) and, in serve
+ * mode, the flow detail (serveView).
  */
 export async function costReport(
   path: string,
   opts: ReplayOptions,
   runs: number,
   withLadder: boolean,
-): Promise<{ report: ReplayReport & { cost: CostSection }; ladder: Record<string, unknown> | null }> {
+  flowSpecs: FlowSpec[] = [],
+): Promise<{
+  report: ReplayReport & { cost: CostSection };
+  ladder: Record<string, unknown> | null;
+  serve: ServeView | null;
+}> {
   const report = measureCost(path, opts, runs);
   let ladder: Record<string, unknown> | null = null;
+  let serve: ServeView | null = null;
   if (withLadder) {
     // bench/ is outside host/'s build root only in name: dist/bench sits beside dist/host.
     const { benchLadder } = await import("../../bench/ladder.ts");
     ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
+    if (opts.mode === "serve" && (opts.app ?? "mirror") === "mirror")
+      serve = serveView(path, opts, flowSpecs);
   }
-  return { report, ladder };
+  return { report, ladder, serve };
 }
