@@ -42,7 +42,7 @@ export function register(program: Command): void {
     )
     .option(
       "--workers <n>",
-      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (README "Workers"); with --stages, the RETA split in one thread',
+      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (README "Workers"); with --stages (raw, track), the RETA split in one thread; serve --stages runs one core',
       wholeNumber,
       1,
     )
@@ -171,6 +171,12 @@ async function costAction(
   if (o.report === "html" && !o.reportFile)
     throw new UsageError("--report html needs --report-file F.html", "add --report-file report.html");
   if (o.out) throw new UsageError("--stages does not write --out", "drop --out, or run without --stages");
+  // replay() serves on one core (serve --workers is a thread per worker, host/commands/serve-workers.ts).
+  if (o.mode === "serve" && o.workers > 1)
+    throw new UsageError(
+      "--stages and --report html measure serve on one core",
+      "drop --workers (or --mode track for the RETA split in one thread)",
+    );
   const { costReport } = await import("../report/cost.ts");
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);

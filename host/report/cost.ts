@@ -116,7 +116,7 @@ export function measureCost(
         if (el - prevT >= 2 || tl.t_ms.length === 0) {
           const now = mode === "serve" ? served.slice() : workerPackets(core, workers);
           tl.t_ms.push(Math.round(el * 100) / 100);
-          for (let w = 0; w < workers; w++)
+          for (let w = 0; w < tl.workers_pps.length; w++)
             tl.workers_pps[w].push(Math.round(((now[w] - prev[w]) * 1000) / Math.max(el - prevT, 1e-6)));
           prev = now;
           prevT = el;

@@ -51,6 +51,14 @@ test("--stages reports the mode the plain replay runs (issue 16 item 7)", () => 
   assert.is(modeOf(HTTP, "--stages", "1"), plain);
   const mid = join(tmp, "midstream.pcap"); // the test above wrote it: no handshake, tracked
   assert.is(modeOf(mid, "--stages", "1"), modeOf(mid));
+  // Serve is measured on one core: --workers is refused, not reported as if it ran.
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", HTTP, "--workers", "2", "--stages", "1"],
+    { encoding: "utf8" },
+  );
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /measure serve on one core/);
 });
 
 test("paced speed and --loop: still serve; an --app asks for serve", () => {
