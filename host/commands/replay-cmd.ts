@@ -104,8 +104,11 @@ export function register(program: Command): void {
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
         }
       }
-      if (flowSpecs.length && o.mode !== "serve")
-        throw new UsageError("--flow charts served flows", "run in serve mode (--mode serve)");
+      if (flowSpecs.length && (o.mode !== "serve" || (o.app ?? "mirror") !== "mirror"))
+        throw new UsageError(
+          "--flow charts served flows against the capture's server",
+          "run in serve mode with the mirror app (--mode serve, no --app)",
+        );
       if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/report/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";

@@ -4,7 +4,7 @@
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
 import type { Core } from "../core.ts";
-import { replay, type ReplayOptions } from "../commands/replay.ts";
+import { replay, speedName, type ReplayOptions } from "../commands/replay.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
@@ -155,7 +155,14 @@ export function measureCost(
  * default a counting run first, then the DEFAULT_CHARTS flows with most mismatches.
  */
 export function serveView(path: string, opts: ReplayOptions, specs: FlowSpec[]): ServeView {
-  const paced = (opts.speed ?? { kind: "top" }).kind !== "top";
+  const sp = opts.speed ?? { kind: "top" };
+  const paced =
+    sp.kind === "top"
+      ? null
+      : {
+          scale: sp.kind === "multiplier" ? sp.factor : sp.kind === "realtime" ? 1 : NaN,
+          speed: speedName(sp),
+        };
   const run = (obs: ServeObserver) => replay(path, { ...opts, progress: false, serveObserver: obs });
   if (specs.length) {
     const obs = new ServeObserver(specs, "named by --flow", paced);

@@ -214,7 +214,12 @@ export class ServeObserver {
   constructor(
     private readonly specs: FlowSpec[] | null,
     private readonly chosen: string,
-    private readonly paced = false,
+    /**
+     * The core's clock against the capture's: top speed, null (the core's clock is
+     * the capture's); paced, the wall clock, and how many capture seconds one wall
+     * second replays (xK: K, realtime: 1; NaN: pps/mbps, no fixed ratio).
+     */
+    private readonly paced: { scale: number; speed: string } | null = null,
   ) {
     this.specHit = (specs ?? []).map(() => false);
     this.listener = {
@@ -414,7 +419,7 @@ export class ServeObserver {
     }
     const a = 3 * tr.nCore++;
     const off = tr.unwrap(1, seq);
-    tr.core[a] = (coreNs - tr.coreT0) / 1e9;
+    tr.core[a] = ((coreNs - tr.coreT0) / 1e9) * (this.paced && this.paced.scale > 0 ? this.paced.scale : 1);
     tr.core[a + 1] = off;
     tr.core[a + 2] = off + len + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
   }
@@ -486,9 +491,11 @@ export class ServeObserver {
       mismatch: col(),
       points: { capture: tr.nCap, core: tr.nCore, ack: tr.nAck, window: tr.nAck, mismatch: 0 },
       cut: tr.cut,
-      clock: this.paced
-        ? "core times: the wall clock since the flow's first packet went in (paced run)"
-        : "core times: the core's clock, the capture's (top speed)",
+      clock: !this.paced
+        ? "core times: the core's clock, the capture's (top speed)"
+        : this.paced.scale > 0
+          ? `core times: the wall clock since the flow's first packet went in, × ${this.paced.scale} (--speed ${this.paced.speed}: capture seconds)`
+          : `core times: the wall clock since the flow's first packet went in (--speed ${this.paced.speed}: no fixed ratio to the capture's clock)`,
     };
     rows.forEach((r, i) => {
       if (r[1] === 0) {

@@ -163,6 +163,10 @@ if (
           if (m.type() === "error") errors.push(m.text());
         });
         page.on("pageerror", (e) => errors.push(String(e)));
+        const requests: string[] = [];
+        page.on("request", (q) => {
+          if (!q.url().startsWith("file:")) requests.push(q.url());
+        });
         await page.goto(`file://${file}`);
         await page.waitForFunction(() => (window as any).ixwasmReady === true); // eslint-disable-line @typescript-eslint/no-explicit-any
         const charts = data.serve!.charts;
@@ -207,6 +211,7 @@ if (
           });
         });
         assert.equal(errors, [], `console errors: ${errors.join("; ")}`);
+        assert.equal(requests, [], "no network requests");
         await page.screenshot({ path: file.replace(/\.html$/, ".png"), fullPage: true });
         await page.close();
       }
