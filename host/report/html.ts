@@ -247,15 +247,27 @@ function segBars(from) {
 // Tick labels with as many decimals as the tick spacing needs (uPlot's default rounds 0.0005 to 0).
 function secs(u, ticks) {
   const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
-  const dec = Math.min(9, Math.max(0, -Math.floor(Math.log10(step || 1))));
+  let dec = 0;
+  while (dec < 9 && Math.abs(step * 10 ** dec - Math.round(step * 10 ** dec)) > 1e-6) dec++;
   return ticks.map((t) => t.toFixed(dec));
+}
+// ACK + window far above the data (a large window on a short flow) would squash
+// the segments into one line: that series starts hidden (its legend entry shows
+// it, and the scale follows). The test shows it before it counts pixels.
+function windowHides(c) {
+  let lo = Infinity, hi = -Infinity, top = -Infinity;
+  for (const k of ["capture", "core", "ack"])
+    for (const v of c[k]) if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const v of c.window) if (v != null) top = Math.max(top, v);
+  return top > hi && top - lo > 4 * Math.max(hi - lo, 1) ? top : 0;
 }
 function timeseq(id, c, parent) {
   const box = el(parent, "div", null, "chart");
   box.id = id;
   const series = [{ label: "time (s)" }];
+  const hideWindow = windowHides(c) > 0;
   for (const s of TS) {
-    const base = { label: s.label, stroke: s.color, width: 2, spanGaps: true };
+    const base = { label: s.label, stroke: s.color, width: 2, spanGaps: true, show: !(hideWindow && s.key === "window") };
     // The core's segments often lie on the capture's: the capture's are wide, the core's thin on top.
     if (s.key === "capture")
       series.push({ ...base, width: 6, paths: segBars(c.capture_from), points: { show: true, size: 10, stroke: s.color, fill: s.color } });
@@ -283,7 +295,8 @@ if (S) {
   S.charts.forEach((c, k) => {
     const f = c.fidelity;
     el(td, "h3", "flow " + c.flow + ": " + c.name);
-    el(td, "p", (f ? f.matching + " of " + f.compared + " segments matched, missing " + f.missing + ", extra " + f.extra + ". " : "") + c.clock + "." + Object.entries(c.cut).filter(([, n]) => n > 0).map(([s, n]) => " " + s + ": " + n + " points past the cap not drawn.").join(""), "note");
+    const top = windowHides(c);
+    el(td, "p", (f ? f.matching + " of " + f.compared + " segments matched, missing " + f.missing + ", extra " + f.extra + ". " : "") + c.clock + "." + Object.entries(c.cut).filter(([, n]) => n > 0).map(([s, n]) => " " + s + ": " + n + " points past the cap not drawn.").join("") + (top ? " The client's ACK + window reaches " + top.toLocaleString("en") + ", far above the segments: hidden, click its legend entry to show it." : ""), "note");
     timeseq("ts" + k, c, td);
   });
 }

@@ -170,6 +170,27 @@ if (
         await page.goto(`file://${file}`);
         await page.waitForFunction(() => (window as any).ixwasmReady === true); // eslint-disable-line @typescript-eslint/no-explicit-any
         const charts = data.serve!.charts;
+        // A series the page hid at first (ACK + window far above the segments) is shown, as its legend entry does.
+        const hidden = (await page.evaluate(
+          (n) =>
+            Array.from({ length: n }, (_, k) => {
+              const u = (window as any).ixwasmPlots["ts" + k]; // eslint-disable-line @typescript-eslint/no-explicit-any
+              const off: string[] = [];
+              (u?.series ?? []).forEach((s: { show: boolean; label: string }, i: number) => {
+                if (i > 0 && !s.show) {
+                  off.push(s.label);
+                  u.setSeries(i, { show: true });
+                }
+              });
+              return off;
+            }),
+          charts.length,
+        )) as string[][];
+        for (const off of hidden)
+          assert.ok(
+            off.every((l) => l === "client ACK + window"),
+            `hidden: ${off}`,
+          );
         const got = (await page.evaluate(
           ({ n, colors }) =>
             Array.from({ length: n }, (_, k) => {
