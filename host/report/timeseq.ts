@@ -199,12 +199,13 @@ export class ServeObserver {
   private ok = new Int32Array(1024);
   private miss = new Int32Array(1024);
   private ext = new Int32Array(1024);
+  /** 1: the flow's first packet has been seen (a byte per flow, not a Set entry: 1 M flows). */
+  private seen = new Uint8Array(1024);
   private scored = 0;
   // Per live slot: the flow's ordinal (-1: none of the first pass), its key (names), its trace.
   private slotOrd = new Int32Array(1024).fill(-1);
   private slotKey: (Uint8Array | undefined)[] = [];
   private slotTrace: (FlowTrace | undefined)[] = [];
-  private readonly seen = new Set<number>();
   private readonly traces: FlowTrace[] = [];
   private worst: WorstFlow[] = [];
   private readonly specHit: boolean[];
@@ -261,6 +262,9 @@ export class ServeObserver {
     this.ok = g(this.ok, 0);
     this.miss = g(this.miss, 0);
     this.ext = g(this.ext, 0);
+    const s = new Uint8Array(n);
+    s.set(this.seen);
+    this.seen = s;
   }
 
   private bad(ord: number): number {
@@ -325,8 +329,9 @@ export class ServeObserver {
   }
 
   /**
-   * A client TCP packet of the first pass (summary words at w, descriptor at d of
+   * A client packet of the first pass (summary words at w, descriptor at d of
    * u32; its frame in u8): t its capture time and coreNs the core's clock, in ns.
+   * A UDP flow's only registers the flow (its fidelity counts); TCP's are charted.
    */
   client(
     f: ObservedFlow,
@@ -337,9 +342,10 @@ export class ServeObserver {
     w: number,
     d: number,
   ): void {
-    if (!this.seen.has(f.ord)) {
+    if (f.ord >= this.seen.length) this.grow(f.ord);
+    if (this.seen[f.ord] === 0) {
       // The flow's first packet: slot → ordinal, and a trace if it is charted.
-      this.seen.add(f.ord);
+      this.seen[f.ord] = 1;
       if (f.slot >= this.slotOrd.length) {
         const b = new Int32Array(Math.max(f.slot + 1, this.slotOrd.length * 2)).fill(-1);
         b.set(this.slotOrd);
