@@ -291,7 +291,7 @@ function timeseq(id, c, parent) {
 if (S) {
   const td = document.getElementById("timeseq");
   el(td, "h2", "Time-sequence charts (server bytes)");
-  el(td, "p", S.charts.length + " flow(s) charted, " + S.chosen + ". Capture's segments at capture time, the core's at the core's clock; a ring marks a segment that differs, is missing (on the capture's) or extra (on the core's). At most " + S.max_points + " points per series." + (S.unmatched.length ? " No flow matched --flow " + S.unmatched.join(", ") + "." : ""), "note");
+  el(td, "p", S.charts.length + " flow(s) charted, " + S.chosen + ". Capture's segments at capture time, the core's at the core's clock; a ring marks a segment that differs, is missing (on the capture's) or extra (on the core's). At most " + S.max_points + " points per series." + (S.unmatched.length ? " Not charted: --flow " + S.unmatched.join(", ") + " (no such flow, or not TCP)." : ""), "note");
   S.charts.forEach((c, k) => {
     const f = c.fidelity;
     el(td, "h3", "flow " + c.flow + ": " + c.name);

@@ -184,7 +184,7 @@ export interface ServeView {
   flows_scored: number;
   worst_flows: WorstFlow[];
   charts: TimeSeqChart[];
-  /** --flow specs no flow of the capture matched. */
+  /** --flow specs no flow of the capture matched, and flows they named that are not TCP. */
   unmatched: string[];
 }
 
@@ -199,7 +199,7 @@ export class ServeObserver {
   private ok = new Int32Array(1024);
   private miss = new Int32Array(1024);
   private ext = new Int32Array(1024);
-  /** 1: the flow's first packet has been seen (a byte per flow, not a Set entry: 1 M flows). */
+  /** The flow's first packet seen: 1 TCP, 2 UDP (a byte per flow, not a Set entry: 1 M flows). */
   private seen = new Uint8Array(1024);
   private scored = 0;
   // Per live slot: the flow's ordinal (-1: none of the first pass), its key (names), its trace.
@@ -209,6 +209,8 @@ export class ServeObserver {
   private readonly traces: FlowTrace[] = [];
   private worst: WorstFlow[] = [];
   private readonly specHit: boolean[];
+  /** Flows --flow named that have no sequence numbers to chart (UDP). */
+  private readonly notTcp: string[] = [];
   /** The fidelity meter's per-flow detail (set on serve's FidelityMeter). */
   readonly listener: FidelityListener;
 
@@ -300,10 +302,10 @@ export class ServeObserver {
     if (w.length > WORST_FLOWS) w.pop();
   }
 
-  /** After a counting run: up to n flows to chart, most mismatches first, then most segments compared. */
+  /** After a counting run: up to n TCP flows to chart, most mismatches first, then most segments compared. */
   pick(n = DEFAULT_CHARTS): number[] {
     const ords: number[] = [];
-    for (let o = 0; o < this.cmp.length; o++) if (this.cmp[o] > 0) ords.push(o);
+    for (let o = 0; o < this.cmp.length; o++) if (this.cmp[o] > 0 && this.seen[o] === 1) ords.push(o);
     ords.sort((a, b) => this.bad(b) - this.bad(a) || this.cmp[b] - this.cmp[a] || a - b);
     return ords.slice(0, n);
   }
@@ -344,8 +346,8 @@ export class ServeObserver {
   ): void {
     if (f.ord >= this.seen.length) this.grow(f.ord);
     if (this.seen[f.ord] === 0) {
-      // The flow's first packet: slot → ordinal, and a trace if it is charted.
-      this.seen[f.ord] = 1;
+      // The flow's first packet: slot → ordinal, and a trace if it is charted (TCP).
+      this.seen[f.ord] = f.proto === 6 ? 1 : 2;
       if (f.slot >= this.slotOrd.length) {
         const b = new Int32Array(Math.max(f.slot + 1, this.slotOrd.length * 2)).fill(-1);
         b.set(this.slotOrd);
@@ -353,7 +355,9 @@ export class ServeObserver {
       }
       this.slotOrd[f.slot] = f.ord;
       this.slotKey[f.slot] = f.key;
-      if (this.wanted(f)) {
+      const want = this.wanted(f);
+      if (want && f.proto !== 6) this.notTcp.push(`${f.ord} (${flowName(f.key)}: not TCP)`);
+      if (want && f.proto === 6) {
         const tr = new FlowTrace(f.ord);
         tr.capT0 = t;
         tr.coreT0 = coreNs;
@@ -440,7 +444,10 @@ export class ServeObserver {
       flows_scored: this.scored,
       worst_flows: this.worst,
       charts: this.traces.map((tr) => this.chart(tr)),
-      unmatched: specs.filter((_, i) => !this.specHit[i]).map((s) => ("ord" in s ? String(s.ord) : s.text)),
+      unmatched: [
+        ...specs.filter((_, i) => !this.specHit[i]).map((s) => ("ord" in s ? String(s.ord) : s.text)),
+        ...this.notTcp,
+      ],
     };
   }
 

@@ -97,6 +97,26 @@ test("a tuple names its flow in either direction; an unmatched one is reported",
   assert.equal(r.unmatched, ["9"]);
 });
 
+test("UDP flows: counted for the worst flows, never charted (named: said so; by default: not picked)", () => {
+  const u = { ...flow(4, 2), proto: 17 };
+  const count = new ServeObserver(null, "test");
+  const p = clientPacket(0, 0, 0);
+  count.client(u, 0, 0, p.u8, p.u32, p.w, p.d);
+  count.client(flow(5, 3), 0, 0, p.u8, p.u32, p.w, p.d);
+  count.listener.settled(2, 3, 1, 2, 0);
+  count.listener.settled(3, 1, 1, 0, 0);
+  assert.equal(count.pick(), [5]);
+  assert.equal(
+    count.result().worst_flows.map((w) => w.flow),
+    [4],
+  );
+  const named = new ServeObserver([{ ord: 4 }], "test");
+  named.client(u, 0, 0, p.u8, p.u32, p.w, p.d);
+  const r = named.result();
+  assert.is(r.charts.length, 0);
+  assert.match(r.unmatched.join(), /^4 \(.*: not TCP\)$/);
+});
+
 test("points capped per series, the cut counted; offsets continue past 2^32; the window scaled after the SYN", () => {
   const o = new ServeObserver([{ ord: 0 }], "test");
   const f = flow(0, 3);
