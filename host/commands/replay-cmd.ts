@@ -5,6 +5,7 @@ import { prescan, type Prescan } from "../trace/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
+import { DEFAULT_CHARTS, FLOW_SPEC_HELP, parseFlowSpecs, type FlowSpec } from "../report/timeseq.ts";
 
 interface Raw {
   mode?: ReplayMode;
@@ -18,6 +19,7 @@ interface Raw {
   report: "table" | "json" | "html";
   reportFile?: string;
   stages?: number | true;
+  flow: string[];
 }
 
 export function register(program: Command): void {
@@ -40,7 +42,7 @@ export function register(program: Command): void {
     )
     .option(
       "--workers <n>",
-      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (docs/figures.md, "Workers"); with --stages, the RETA split in one thread',
+      'worker threads, each owning the flows the RETA gives it (raw, track: fed by this thread; serve: each reads the capture itself); 1: this thread only, the fastest on 2 busy cores (docs/figures.md, "Workers"); with --stages (raw, track), the RETA split in one thread; serve --stages runs one core',
       wholeNumber,
       1,
     )
@@ -71,6 +73,12 @@ export function register(program: Command): void {
       "also write the JSON report to this file (the HTML file with --report html)",
     )
     .option(
+      "--flow <flows>",
+      `--report html, serve: the flows to draw a time-sequence chart of (repeat, or a comma list), each ${FLOW_SPEC_HELP}; default: the ${DEFAULT_CHARTS} flows with most mismatches`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
       "--stages [runs]",
       "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
       wholeNumber,
@@ -94,19 +102,31 @@ export function register(program: Command): void {
     )
     .action((file: string, o: Raw) => {
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
+      const flowSpecs = parseFlowSpecs(o.flow);
+      if (flowSpecs.length && o.report !== "html")
+        throw new UsageError(
+          "--flow chooses the HTML report's charts",
+          "add --report html --report-file F.html",
+        );
       // The default mode: serve whenever there is a TCP flow to serve (issue 5); an
-      // app asks for serve too.
+      // app asks for serve too. The same with --stages and --report html, so their
+      // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
       if (!o.mode) {
         if (o.app) o.mode = "serve";
-        else if (o.stages === undefined && o.report !== "html") {
+        else {
           // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
           // (with --workers N the workers make their own pre-scans: this one only chooses)
           pre = prescan(file);
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
-        } else o.mode = "track";
+        }
       }
-      if (o.stages !== undefined || o.report === "html") return costAction(file, o); // host/report/cost.ts
+      if (flowSpecs.length && (o.mode !== "serve" || (o.app ?? "mirror") !== "mirror"))
+        throw new UsageError(
+          "--flow charts served flows against the capture's server",
+          "run in serve mode with the mirror app (--mode serve, no --app)",
+        );
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/report/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/commands/replay-workers.ts
       const json = o.report === "json";
       const r = replay(file, {
@@ -162,22 +182,37 @@ async function workersAction(file: string, o: Raw): Promise<void> {
 }
 
 // ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
-async function costAction(file: string, o: Raw): Promise<void> {
+async function costAction(
+  file: string,
+  o: Raw,
+  pre: Prescan | undefined,
+  flowSpecs: FlowSpec[],
+): Promise<void> {
   if (o.report === "html" && !o.reportFile)
     throw new UsageError("--report html needs --report-file F.html", "add --report-file report.html");
   if (o.out) throw new UsageError("--stages does not write --out", "drop --out, or run without --stages");
+  // replay() serves on one core (serve --workers is a thread per worker, host/commands/serve-workers.ts).
+  if (o.mode === "serve" && o.workers > 1)
+    throw new UsageError(
+      "--stages and --report html measure serve on one core",
+      "drop --workers (or --mode track for the RETA split in one thread)",
+    );
   const { costReport } = await import("../report/cost.ts");
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";
-  const { report: r, ladder } = await costReport(file, runOptions(o), runs, html);
+  const {
+    report: r,
+    ladder,
+    serve,
+  } = await costReport(file, { ...runOptions(o), prescan: pre }, runs, html, flowSpecs);
   const text = formatReplay(r) + formatStageCost(r.cost.stage_cost);
   if (!html) return report(o, r, text);
   // --report-file is the HTML page here, not the JSON.
   const { renderHtml } = await import("../report/html.ts");
   writeFileSync(
     o.reportFile!,
-    renderHtml({ report: r, ladder, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
+    renderHtml({ report: r, ladder, serve, command: `ixwasm ${process.argv.slice(2).join(" ")}` }),
   );
   out(text + `html report: ${o.reportFile}\n`);
   if (r.error) fail(r.error);

@@ -33,6 +33,7 @@ import { buildReport, type ReplayReport, type RunStats } from "../report/replay.
 import { checkFile } from "./common.ts";
 import { stageTiming } from "../report/stages.ts";
 import { runServe } from "./serve.ts";
+import type { ServeObserver } from "../report/timeseq.ts";
 import { prescan, type Prescan } from "../trace/prescan.ts";
 import type { OwnerSpec } from "../trace/flow-owner.ts";
 export type ReplayMode = "raw" | "track" | "serve";
@@ -110,6 +111,8 @@ export interface ReplayOptions {
   onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
   /** Once at the end, before the report is built: the core (to read its stage timers). */
   onEnd?: (core: Core) => void;
+  /** serve: the HTML report's per-flow fidelity and time-sequence data (host/report/timeseq.ts); first pass only. */
+  serveObserver?: ServeObserver;
   // ---- serve --workers at paced speeds (host/commands/serve-workers.ts) ----
   /** The shared schedule origin (ms since the epoch, performance.timeOrigin based); asked once at the first record, t0 is then that record's time. */
   origin?: () => number;

@@ -75,6 +75,7 @@ import { Nic } from "../dispatch/nic.ts";
 import { FidelityMeter, payloadHash } from "../report/fidelity.ts";
 import { CopyList } from "../trace/copy-list.ts";
 import { LiveFlows } from "../trace/live-flows.ts";
+import type { ServeObserver } from "../report/timeseq.ts";
 import {
   MirrorFeed,
   mirrorAppBytes,
@@ -477,6 +478,8 @@ class ServeRun {
   private readonly defF: ServeFlow[] = [];
   private nDef = 0;
   private round = 0;
+  /** The HTML report's flow detail (host/report/timeseq.ts), in the first pass; null otherwise. */
+  private obs: ServeObserver | null = null;
 
   constructor(
     private readonly path: string,
@@ -528,6 +531,7 @@ class ServeRun {
           fidelityHash(core),
         )
       : null;
+    if (this.fid && opts.serveObserver) this.fid.listener = opts.serveObserver.listener;
     this.tracker = new Tracker(opts.flows ?? 1 << 18, core);
     this.rec = pre.rec;
     this.live = new LiveFlows(
@@ -730,6 +734,7 @@ class ServeRun {
     const segEnd = (seq + (end - pay) + (tf & 2 ? 1 : 0) + (tf & 1 ? 1 : 0)) >>> 0;
     if (Number.isNaN(f.sentEnd) || ((segEnd - f.sentEnd) | 0) > 0) f.sentEnd = segEnd;
     if (fid) fid.out(f.slot, "", f.serverIsn, seq, tf, m, pay, end - pay);
+    if (this.obs !== null) this.obs.out(f, this.nowNs, seq, end - pay, tf);
   }
 
   private wallNs(): number {
@@ -952,6 +957,7 @@ class ServeRun {
         }
         // Each pass numbers the flows anew; the previous pass's flows are done.
         this.live.releaseAll();
+        this.obs = loop === 0 ? (opts.serveObserver ?? null) : null;
         this.nextOrd = 0;
         this.shiftS = loop * this.passShiftS;
         let firstS = NaN;
@@ -1095,6 +1101,8 @@ class ServeRun {
       if (sink) this.input(d, sec, nsec);
       const sched = paced ? this.pace(d, sec + nsec / 1e9) : 0;
       if (!f.started) this.start(f, proto, t);
+      if (this.obs !== null)
+        this.obs.client(f, t, paced ? this.wallNs() : Math.max(this.nowNs, t), u8, u32, w, d);
       if (proto === 17) {
         f.udpReq++;
       } else if (feed && (f.deferred || this.acksUnsent(w, f))) {
@@ -1136,6 +1144,7 @@ class ServeRun {
     const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
     const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
     this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
+    if (this.obs !== null) this.obs.ref(f, t, seq, plen, tflags);
     const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
     if (tflags & TCP_SYN || f.done) return; // the core answers the SYN itself
     if (plen) this.feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);

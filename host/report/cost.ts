@@ -4,13 +4,14 @@
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
 import type { Core } from "../core.ts";
-import { replay, type ReplayOptions } from "../commands/replay.ts";
+import { replay, speedName, type ReplayOptions } from "../commands/replay.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
 import { cpus } from "node:os";
 import { warmBatchExports } from "../measure/lib/warm.ts";
 import { createCore } from "../core.ts";
+import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "./timeseq.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 
@@ -73,21 +74,27 @@ export function measureCost(
   for (let i = -1; i < runs; i++) {
     // Untimed run: the host's clock around each call, batch service times, throughput over time.
     const hist = new LogHist();
-    const tl: Timeline = { t_ms: [], workers_pps: Array.from({ length: workers }, () => []) };
+    const tl: Timeline = {
+      t_ms: [],
+      workers_pps: Array.from({ length: mode === "serve" ? 1 : workers }, () => []),
+    };
     let t0 = NaN;
     let prevT = 0;
     let prev: number[] = new Array(workers).fill(0);
+    // serve: one core, whose poll() does not keep the replay worker counts: its calls' packets summed.
+    const served = [0];
     const off = replay(path, {
       ...opts,
       progress: false,
       onBatch(core, n, callMs, t) {
         hist.add(callMs * 1000, n);
+        served[0] += n;
         if (Number.isNaN(t0)) t0 = t - callMs;
         const el = t - t0;
         if (el - prevT >= 2 || tl.t_ms.length === 0) {
-          const now = workerPackets(core, workers);
+          const now = mode === "serve" ? served.slice() : workerPackets(core, workers);
           tl.t_ms.push(Math.round(el * 100) / 100);
-          for (let w = 0; w < workers; w++)
+          for (let w = 0; w < tl.workers_pps.length; w++)
             tl.workers_pps[w].push(Math.round(((now[w] - prev[w]) * 1000) / Math.max(el - prevT, 1e-6)));
           prev = now;
           prevT = el;
@@ -121,20 +128,61 @@ export function measureCost(
 }
 
 /**
+ * Serve's flow detail for the HTML report (host/report/timeseq.ts), from runs of
+ * their own (the timed ones carry no observer): the flows `specs` name, or by
+ * default a counting run first, then the DEFAULT_CHARTS flows with most mismatches.
+ */
+export function serveView(path: string, opts: ReplayOptions, specs: FlowSpec[]): ServeView {
+  const sp = opts.speed ?? { kind: "top" };
+  const paced =
+    sp.kind === "top"
+      ? null
+      : {
+          scale: sp.kind === "multiplier" ? sp.factor : sp.kind === "realtime" ? 1 : NaN,
+          speed: speedName(sp),
+        };
+  const run = (obs: ServeObserver) => replay(path, { ...opts, progress: false, serveObserver: obs });
+  if (specs.length) {
+    const obs = new ServeObserver(specs, "named by --flow", paced);
+    run(obs);
+    return obs.result();
+  }
+  const count = new ServeObserver(null, "", paced);
+  run(count);
+  const pick = count.pick(DEFAULT_CHARTS);
+  const obs = new ServeObserver(
+    pick.map((ord) => ({ ord })),
+    `by default the flows with most mismatches first, then most segments compared (at most ${DEFAULT_CHARTS}; --flow names others)`,
+    paced,
+  );
+  run(obs);
+  return obs.result();
+}
+
+/**
  * Everything `replay --stages` and `--report html` show: the cost measurement
- * and, for HTML, the cost ladder of the same capture (fewer runs).
+ * and, for HTML, the cost ladder of the same capture (fewer runs) and, in serve
+ * mode, the flow detail (serveView).
  */
 export async function costReport(
   path: string,
   opts: ReplayOptions,
   runs: number,
   withLadder: boolean,
-): Promise<{ report: ReplayReport & { cost: CostSection }; ladder: Record<string, unknown> | null }> {
+  flowSpecs: FlowSpec[] = [],
+): Promise<{
+  report: ReplayReport & { cost: CostSection };
+  ladder: Record<string, unknown> | null;
+  serve: ServeView | null;
+}> {
   const report = measureCost(path, opts, runs);
   let ladder: Record<string, unknown> | null = null;
+  let serve: ServeView | null = null;
   if (withLadder) {
     const { benchLadder } = await import("../measure/ladder.ts");
     ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
+    if (opts.mode === "serve" && (opts.app ?? "mirror") === "mirror")
+      serve = serveView(path, opts, flowSpecs);
   }
-  return { report, ladder };
+  return { report, ladder, serve };
 }

@@ -230,6 +230,27 @@ interface FlowSide {
   dOut: number[];
   nRef: number;
   nOut: number;
+  /** This flow's share of the counts (segments and datagrams alike), for a listener. */
+  cmp: number;
+  ok: number;
+  miss: number;
+  ext: number;
+}
+
+/** Mismatch kinds a FidelityListener hears. */
+export const MIS_DIFFERS = 0;
+export const MIS_MISSING = 1;
+export const MIS_EXTRA = 2;
+
+/**
+ * Per-flow detail for a report that wants it (the HTML report's worst flows and
+ * time-sequence marks, host/report/timeseq.ts); the plain run has none.
+ */
+export interface FidelityListener {
+  /** A TCP segment that did not match: its offset from the ISN (the SYN's is 0) and MIS_*. */
+  mismatch(flow: number, off: number, kind: number): void;
+  /** The flow's counts when it is settled (the id may name another flow afterwards). */
+  settled(flow: number, compared: number, matching: number, missing: number, extra: number): void;
 }
 
 export class FidelityMeter {
@@ -247,6 +268,7 @@ export class FidelityMeter {
   private retxCapture = 0;
   private retxCore = 0;
   private readonly mismatches: FidelityReport["first_mismatches"] = [];
+  listener: FidelityListener | null = null;
 
   constructor(
     private readonly maxMismatches = 10,
@@ -268,6 +290,7 @@ export class FidelityMeter {
         s.name = name;
         s.isn = isn;
         s.refMax = s.outMax = s.nRef = s.nOut = 0;
+        s.cmp = s.ok = s.miss = s.ext = 0;
       } else
         s = {
           id: flow,
@@ -281,6 +304,10 @@ export class FidelityMeter {
           dOut: [],
           nRef: 0,
           nOut: 0,
+          cmp: 0,
+          ok: 0,
+          miss: 0,
+          ext: 0,
         };
       this.flows[flow] = s;
     }
@@ -345,6 +372,7 @@ export class FidelityMeter {
     const have = Math.min(have0, len);
     const hash = have ? this.hash(mem, off0, have) : 0;
     this.compared++;
+    s.cmp++;
     this.bytesCompared += len;
     const o = s.outs.take(key);
     if (o >= 0) {
@@ -435,9 +463,13 @@ export class FidelityMeter {
     oHash: number,
   ): void {
     this.dCompared++;
+    s.cmp++;
     if (rLen !== oLen) this.note(s, n + 1, `datagram ${n}: length ${oLen}, capture ${rLen}`);
     else if (rHash !== oHash) this.note(s, n + 1, `datagram ${n}: payload bytes differ`);
-    else this.dMatching++;
+    else {
+      this.dMatching++;
+      s.ok++;
+    }
   }
 
   /** A capture segment (r*) against the core's (o*) at the same offset. */
@@ -458,8 +490,11 @@ export class FidelityMeter {
     else if (rHashLen === oHashLen && rHash !== oHash) this.note(s, off, "payload bytes differ");
     else {
       this.matching++;
+      s.ok++;
       this.bytesMatching += rLen;
+      return;
     }
+    this.listener?.mismatch(s.id, off, MIS_DIFFERS);
   }
 
   /**
@@ -481,6 +516,10 @@ export class FidelityMeter {
     this.dMissing += s.dRef.length / 2;
     this.dCompared += s.dRef.length / 2;
     this.dExtra += s.dOut.length / 2;
+    s.cmp += s.dRef.length / 2;
+    s.miss += s.dRef.length / 2;
+    s.ext += s.dOut.length / 2;
+    const l = this.listener;
     if (s.dRef.length) this.note(s, s.nOut + 1, `datagram ${s.nOut}: not sent`);
     s.dRef.length = 0;
     s.dOut.length = 0;
@@ -488,15 +527,20 @@ export class FidelityMeter {
     if (s.refs.size)
       s.refs.drain((k, r) => {
         this.missing++;
+        s.miss++;
         this.note(s, k < 0 ? -1 - k : k, `not sent (capture: ${p.len[r]} bytes ${flagText(p.flags[r])})`);
+        l?.mismatch(s.id, k < 0 ? -1 - k : k, MIS_MISSING);
         p.drop(r);
       });
     if (s.outs.size)
       s.outs.drain((k, o) => {
         this.extra++;
+        s.ext++;
         this.note(s, k < 0 ? -1 - k : k, `extra segment (${p.len[o]} bytes ${flagText(p.flags[o])})`);
+        l?.mismatch(s.id, k < 0 ? -1 - k : k, MIS_EXTRA);
         p.drop(o);
       });
+    l?.settled(s.id, s.cmp, s.ok, s.miss, s.ext);
   }
 
   finish(): FidelityReport {

@@ -1,19 +1,25 @@
 // `--report html`: one self-contained offline HTML file (uPlot's script and
 // stylesheet inlined, the report's JSON embedded) with stage-cost bars, the
 // cost ladder, the batch histogram, the batch service-time CDF, per-worker
-// throughput over time, the fidelity summary and the run's metadata.
+// throughput over time, the fidelity summary and the run's metadata; in serve
+// mode the worst flows and per-flow time-sequence (Stevens) charts
+// (host/report/timeseq.ts).
 //
-// Every chart sets window.ixwasmCharts[id] = data points drawn, which the
-// browser test (test/report/html.test.ts) checks.
+// Every chart sets window.ixwasmCharts[id] = data points drawn, and the
+// time-sequence charts keep their uPlot instance in window.ixwasmPlots[id],
+// which the browser test (test/report/html.test.ts) checks.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { ServeView } from "./timeseq.ts";
 
 export interface HtmlInput {
   /** the replay report, with its cost section (host/report/cost.ts) when measured */
   report: object;
   /** host/measure/ladder.ts result, when measured */
   ladder: object | null;
+  /** serve: per-flow fidelity and the time-sequence charts' data (host/report/timeseq.ts) */
+  serve?: ServeView | null;
   /** how the run was started */
   command: string;
 }
@@ -58,7 +64,10 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 <p class="note" id="latnote"></p>
 <h2>Per-worker throughput over time (packets/s)</h2><div id="workers" class="chart"></div>
 <h2>Fidelity</h2><table id="fidelity"></table>
-<script type="application/json" id="data">${scriptJson({ report: r, ladder: input.ladder, command: input.command })}</script>
+<p class="note" id="fidnote"></p>
+<div id="worst"></div>
+<div id="timeseq"></div>
+<script type="application/json" id="data">${scriptJson({ report: r, ladder: input.ladder, serve: input.serve ?? null, command: input.command })}</script>
 <script>${js}</script>
 <script>${CLIENT}</script>
 </body></html>
@@ -173,13 +182,123 @@ if (C && C.timeline.t_ms.length) {
   lines("workers", t.t_ms, t.workers_pps.map((v, w) => ({ label: "worker " + w, values: v, color: COLORS[w % COLORS.length] })), "ms", "packets/s", false);
 } else empty("workers", "no timeline");
 
-// Fidelity.
+// Fidelity: per capture, then the worst flows.
 const F = R.fidelity;
 if (F && typeof F === "object") {
-  for (const [k, v] of Object.entries(F)) if (typeof v !== "object") row("fidelity", [k, String(v)]);
+  row("fidelity", ["segments matched", F.segments_matching + " of " + F.segments_compared + " (" + F.segments_pct + " %)"]);
+  row("fidelity", ["missing (capture only)", String(F.segments_missing)]);
+  row("fidelity", ["extra (core only)", String(F.segments_extra)]);
+  row("fidelity", ["payload bytes matched", F.bytes_matching + " of " + F.bytes_compared]);
+  row("fidelity", ["retransmissions", "capture " + F.retransmissions_capture + ", core " + F.retransmissions_core + " (not compared)"]);
+  if (F.datagrams_compared || F.datagrams_extra)
+    row("fidelity", ["UDP datagrams matched", F.datagrams_matching + " of " + F.datagrams_compared + ", missing " + F.datagrams_missing + ", extra " + F.datagrams_extra]);
+  for (const x of F.first_mismatches || []) row("fidelity", ["mismatch", x.flow + " offset " + x.offset + ": " + x.what]);
+  document.getElementById("fidnote").textContent = "Compared: each first transmission of a server segment with payload, SYN or FIN, and RSTs, by offset from the ISN. Excluded: " + F.excluded + ".";
 } else {
   row("fidelity", ["score", "not applicable: fidelity is scored in serve mode with the mirror app"]);
 }
 const dropped = Object.values(R.drops || {}).reduce((a, b) => a + (b || 0), 0);
 row("fidelity", ["accounting", R.packets_in + " in = " + R.packets_processed + " processed + " + dropped + " dropped for a reason"]);
+const S = D.serve;
+function el(parent, tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text != null) e.textContent = text;
+  if (cls) e.className = cls;
+  parent.appendChild(e);
+  return e;
+}
+if (S) {
+  const wd = document.getElementById("worst");
+  el(wd, "h2", "Worst flows (first pass)");
+  if (S.worst_flows.length) {
+    const t = el(wd, "table");
+    t.id = "worsttable";
+    row("worsttable", ["flow", "conversation", "compared", "matched", "differing", "missing", "extra", "matched %"], "th");
+    for (const w of S.worst_flows) row("worsttable", [String(w.flow), w.name, w.compared, w.matching, w.differing, w.missing, w.extra, w.pct]);
+  }
+  el(wd, "p", S.worst_flows.length ? "The " + S.worst_flows.length + " flows (of " + S.flows_scored + " scored) with most differing, missing and extra segments; the flow number is what --flow takes." : "No flow has a mismatch (" + S.flows_scored + " flows scored).", "note");
+}
+
+// Time-sequence (Stevens) charts: x the time since the flow's first packet, y
+// the offset from the server's ISN; each segment a bar from its first to its
+// last sequence number, with a point at its end.
+// Drawn in this order: the client's lines under the segments, the marks on top.
+const TS = [
+  { key: "window", label: "client ACK + window", color: "#9467bd" },
+  { key: "ack", label: "client ACK", color: "#2ca02c" },
+  { key: "capture", label: "capture's server segments", color: "#1f5fbf" },
+  { key: "core", label: "core's segments", color: "#f28e2b" },
+  { key: "mismatch", label: "mismatch", color: "#d62728" },
+];
+window.ixwasmPlots = {};
+function segBars(from) {
+  return (u, si, i0, i1) => {
+    const p = new Path2D();
+    const xs = u.data[0], ys = u.data[si];
+    for (let i = i0; i <= i1; i++) {
+      if (ys[i] == null) continue;
+      const x = u.valToPos(xs[i], "x", true);
+      p.moveTo(x, u.valToPos(from[i], "y", true));
+      p.lineTo(x, u.valToPos(ys[i], "y", true));
+    }
+    return { stroke: p, fill: null, clip: null, flags: 0 };
+  };
+}
+// Tick labels with as many decimals as the tick spacing needs (uPlot's default rounds 0.0005 to 0).
+function secs(u, ticks) {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+  let dec = 0;
+  while (dec < 9 && Math.abs(step * 10 ** dec - Math.round(step * 10 ** dec)) > 1e-6) dec++;
+  return ticks.map((t) => t.toFixed(dec));
+}
+// ACK + window far above the data (a large window on a short flow) would squash
+// the segments into one line: that series starts hidden (its legend entry shows
+// it, and the scale follows). The test shows it before it counts pixels.
+function windowHides(c) {
+  let lo = Infinity, hi = -Infinity, top = -Infinity;
+  for (const k of ["capture", "core", "ack"])
+    for (const v of c[k]) if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const v of c.window) if (v != null) top = Math.max(top, v);
+  return top > hi && top - lo > 4 * Math.max(hi - lo, 1) ? top : 0;
+}
+function timeseq(id, c, parent) {
+  const box = el(parent, "div", null, "chart");
+  box.id = id;
+  const series = [{ label: "time (s)" }];
+  const hideWindow = windowHides(c) > 0;
+  for (const s of TS) {
+    const base = { label: s.label, stroke: s.color, width: 2, spanGaps: true, show: !(hideWindow && s.key === "window") };
+    // The core's segments often lie on the capture's: the capture's are wide, the core's thin on top.
+    if (s.key === "capture")
+      series.push({ ...base, width: 6, paths: segBars(c.capture_from), points: { show: true, size: 10, stroke: s.color, fill: s.color } });
+    else if (s.key === "core")
+      series.push({ ...base, paths: segBars(c.core_from), points: { show: true, size: 4, stroke: s.color, fill: s.color } });
+    else if (s.key === "mismatch")
+      series.push({ ...base, paths: () => null, points: { show: true, size: 12, width: 2, stroke: s.color, fill: "rgba(0,0,0,0)" } });
+    else series.push({ ...base, width: 1.5, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } });
+  }
+  const opts = {
+    width: W, height: 320,
+    scales: { x: { time: false }, y: {} },
+    axes: [{ label: "time since the flow's first packet (s)", values: secs }, { label: "relative sequence number", size: 90 }],
+    cursor: { drag: { x: true, y: true, uni: 30 } }, // drag to zoom (double-click: back)
+    series,
+  };
+  const u = new uPlot(opts, [c.x, ...TS.map((s) => c[s.key])], box);
+  window.ixwasmPlots[id] = u;
+  window.ixwasmCharts[id] = TS.reduce((a, s) => a + c.points[s.key], 0);
+}
+if (S) {
+  const td = document.getElementById("timeseq");
+  el(td, "h2", "Time-sequence charts (server bytes)");
+  el(td, "p", S.charts.length + " flow(s) charted, " + S.chosen + ". Capture's segments at capture time, the core's at the core's clock; a ring marks a segment that differs, is missing (on the capture's) or extra (on the core's). At most " + S.max_points + " points per series." + (S.unmatched.length ? " Not charted: --flow " + S.unmatched.join(", ") + " (no such flow, or not TCP)." : ""), "note");
+  S.charts.forEach((c, k) => {
+    const f = c.fidelity;
+    el(td, "h3", "flow " + c.flow + ": " + c.name);
+    const top = windowHides(c);
+    el(td, "p", (f ? f.matching + " of " + f.compared + " segments matched, missing " + f.missing + ", extra " + f.extra + ". " : "") + c.clock + "." + Object.entries(c.cut).filter(([, n]) => n > 0).map(([s, n]) => " " + s + ": " + n + " points past the cap not drawn.").join("") + (top ? " The client's ACK + window reaches " + top.toLocaleString("en") + ", far above the segments: hidden, click its legend entry to show it." : ""), "note");
+    timeseq("ts" + k, c, td);
+  });
+}
+window.ixwasmReady = true;
 `;

@@ -45,6 +45,22 @@ test("no handshake in the capture: track", () => {
   assert.is(modeOf(path), "track");
 });
 
+test("--stages reports the mode the plain replay runs (issue 16 item 7)", () => {
+  const plain = modeOf(HTTP);
+  assert.is(plain, "serve");
+  assert.is(modeOf(HTTP, "--stages", "1"), plain);
+  const mid = join(tmp, "midstream.pcap"); // the test above wrote it: no handshake, tracked
+  assert.is(modeOf(mid, "--stages", "1"), modeOf(mid));
+  // Serve is measured on one core: --workers is refused, not reported as if it ran.
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", HTTP, "--workers", "2", "--stages", "1"],
+    { encoding: "utf8" },
+  );
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /measure serve on one core/);
+});
+
 test("paced speed and --loop: still serve; an --app asks for serve", () => {
   assert.is(modeOf(HTTP, "--speed", "x1000"), "serve");
   assert.is(modeOf(HTTP, "--loop", "2"), "serve");
