@@ -40,7 +40,13 @@ export function loopTrace(
     }
   }
   const span = frames[frames.length - 1].sec - frames[0].sec + 1;
-  const w = new TraceWriter(path, { format: "pcap" });
+  // pcap's seconds are 32 bits: a capture that spans years (the corpus's
+  // example2.pcap: 2010 to 2015) repeated a few dozen times passes 2^32, so such
+  // a loop is written as pcapng (64-bit timestamps) instead, under the same name.
+  const perLoop = frames.reduce((a, f) => a + 16 + f.data.length, 0);
+  const loops = Math.max(1, Math.ceil((minBytes - 24) / perLoop));
+  const lastSec = frames[frames.length - 1].sec + (loops - 1) * span;
+  const w = new TraceWriter(path, { format: lastSec > 0xffffffff ? "pcapng" : "pcap" });
   let bytes = 24;
   let packets = 0;
   for (let loop = 0; bytes < minBytes; loop++) {
