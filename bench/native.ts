@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCore } from "../host/core.ts";
+import { CFG_F_SYMMETRIC, createCore } from "../host/core.ts";
 import { DESC_BYTES, TraceReader } from "../host/io/reader.ts";
 import { TraceWriter } from "../host/io/writer.ts";
 import { READ_CORE } from "../host/commands/common.ts";
@@ -229,7 +229,7 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     mbufs: 0,
     ringSlots: 0,
     flows: 1 << 16,
-    flags: 1,
+    flags: CFG_F_SYMMETRIC,
   });
   const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
   const reader = new TraceReader(inp.pcap, core);

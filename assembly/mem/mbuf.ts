@@ -41,7 +41,7 @@
 //  52   4   user0    free for the layer that owns the mbuf (api/apps)
 //  56   4   user1
 //  60   4   reserved
-import { CFG_FLAGS, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
+import { CFG_FLAGS, CFG_F_POISON, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
 import { C_MBUF_BAD_HANDLE, C_MBUF_DOUBLE_FREE, C_MBUF_EXHAUSTED, bump } from "./counters";
 
 export const MBUF_HEADER_BYTES: usize = 64;
@@ -73,8 +73,6 @@ export const MBUF_STATE_FREE: u16 = 0xf4ee;
 export const MBUF_STATE_USED: u16 = 0xa11c;
 export const MBUF_POISON: u8 = 0xdb;
 export const MBUF_NO_FLOW: u32 = 0xffffffff;
-// CFG_FLAGS bit 1: fill freed data with MBUF_POISON (debug aid; costs a data-area fill per free).
-export const CFG_F_POISON: u32 = 2;
 
 /** The data-area size CFG_MBUF_DATA asks for (0 = the default), or 0 if it is not a multiple of 64 in [2048, 16384]. */
 export function mbufDataCfg(): u32 {

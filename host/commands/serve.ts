@@ -66,6 +66,7 @@ import { cpus } from "node:os";
 import { APP_ID } from "../stack-config.ts";
 import { FlowOwner, ownerConfig } from "../trace/flow-owner.ts";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
+import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC, CFG_F_TX_CSUM_OFFLOAD } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { readCounters } from "../report/counters.ts";
@@ -150,8 +151,6 @@ const PACE_POLL_MS = 0.05;
 const PACE_HOLD_MS = 0.5;
 /** Top speed: queued work is polled once the capture's clock is this far past the last poll (ns). */
 const MAX_HOLD_NS = 1e6;
-/** assembly/net/iface.ts: sent frames keep zero IPv4 header and transport checksums. */
-const CFG_F_TX_CSUM_OFFLOAD = 32;
 
 export interface ServeStats {
   delivered: number;
@@ -213,8 +212,8 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     // default 256 KiB and Linux's largest autotuned send buffer, 4 MiB.
     sndbuf: Math.min(1 << 22, Math.max(1 << 18, maxAckAdvance + (64 << 10))),
     mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
-    // 1 symmetric RSS, 4 any address (take on every server), 8 no checksum check (offload captures)
-    flags: 1 | 4 | 8,
+    // symmetric RSS, any address (take on every server), no checksum check (offload captures)
+    flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
     mode: MODE_WORDS.serve,
   };
 }
