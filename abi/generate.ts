@@ -75,6 +75,9 @@ function check(): void {
   const slots = T.CONTROL.find((c) => c.name === "COUNTER_SLOTS")!.value;
   if (T.COUNTERS.length > slots) throw new Error(`abi/table.ts: more counters than COUNTER_SLOTS`);
   for (const c of T.COUNTERS) unique(`counter ${c.name}`);
+  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS, T.APPS, T.SENDV_FLAGS])
+    for (const c of list) unique(c.name);
+  for (const list of [T.EVENTS, T.COMMANDS]) for (const c of list) unique(`kind ${c.value}`);
 }
 
 /** The core's type of a control-block constant: addresses and sizes are usize. */
@@ -120,6 +123,34 @@ function coreCounters(): string {
   return out.join("\n") + "\n";
 }
 
+function coreApi(): string {
+  const out = [
+    `// ${NOTE}`,
+    "// The app API's numbers: descriptor fields, event and command kinds, SENDV flags,",
+    "// results and DEAD reasons. api/abi.ts re-exports them and says what each carries.",
+    "",
+    "// ---- the 32-byte descriptor (byte offsets) ----",
+  ];
+  for (const c of T.API_DESC) out.push(...asConst(c.name, "usize", String(c.value), c.doc));
+  out.push("", "// ---- events (stack -> app) ----");
+  for (const c of T.EVENTS) out.push(...asConst(c.name, "u16", String(c.value), c.doc));
+  out.push("", "// ---- commands (app -> stack) ----");
+  for (const c of T.COMMANDS) out.push(...asConst(c.name, "u16", String(c.value), c.doc));
+  out.push("", "// ---- D_FLAGS of CMD_SENDV ----");
+  for (const b of T.SENDV_FLAGS) out.push(...asConst(b.name, "u16", String(1 << b.bit), b.doc));
+  out.push("", "// ---- results (D_RET); counts are >= 0 ----");
+  for (const c of T.RESULTS) out.push(...asConst(c.name, "i32", String(c.value), c.doc));
+  out.push("", "// ---- EV_TCP_DEAD reasons ----");
+  for (const c of T.DEAD_REASONS) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
+  return out.join("\n") + "\n";
+}
+
+function coreApps(): string {
+  const out = [`// ${NOTE}`, "// App ids (CFG_APP); api/app.ts re-exports them and dispatches on them.", ""];
+  for (const c of T.APPS) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
+  return out.join("\n") + "\n";
+}
+
 function host(): string {
   let s = `// ${NOTE}\n// The core's ABI as the host reads it (assembly/abi/*.gen.ts is the core's copy).\n\n`;
   for (const c of T.CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
@@ -138,6 +169,19 @@ function host(): string {
   s += `\n/** Counter names; the index of a name is its u64 slot at COUNTER_BASE. */\nexport const COUNTER_NAMES = [\n`;
   for (const c of T.COUNTERS) s += `${JSON.stringify(c.name)},\n`;
   s += `] as const;\n`;
+  s += `\n// ---- the app API: descriptor fields (byte offsets), kinds, flags, results ----\n`;
+  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS])
+    for (const c of list) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
+  for (const b of T.SENDV_FLAGS) s += `${jsdoc(b.doc)}export const ${b.name} = ${1 << b.bit};\n`;
+  s += `\n/** EV_TCP_DEAD reasons by number. */\nexport const DEAD_NAMES = [\n`;
+  T.DEAD_REASONS.forEach((c, i) => {
+    if (c.value !== i) throw new Error(`abi/table.ts: DEAD reasons must be 0, 1, 2, ...`);
+    s += `${JSON.stringify(c.host)},\n`;
+  });
+  s += `] as const;\n`;
+  s += `\n/** App ids (config word app). */\nexport const APP_ID = {\n`;
+  for (const c of T.APPS) if (c.host) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
+  s += `} as const;\n`;
   return s;
 }
 
@@ -149,6 +193,8 @@ export async function generate(): Promise<Map<string, string>> {
   return new Map([
     ["assembly/abi/layout.gen.ts", coreLayout()],
     ["assembly/abi/counters.gen.ts", coreCounters()],
+    ["assembly/abi/api.gen.ts", coreApi()],
+    ["assembly/abi/apps.gen.ts", coreApps()],
     [hostPath, await prettier.format(host(), options)],
   ]);
 }

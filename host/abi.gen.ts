@@ -289,3 +289,109 @@ export const COUNTER_NAMES = [
   "tcp_sack_recoveries",
   "tcp_sack_retransmits",
 ] as const;
+
+// ---- the app API: descriptor fields (byte offsets), kinds, flags, results ----
+/** bytes of one event or command descriptor */
+export const DESC_SIZE = 32;
+/** u16: EV_* or CMD_* */
+export const D_KIND = 0;
+/** u16: per kind (SENDV_EOR), else 0 */
+export const D_FLAGS = 2;
+/** u32: TCB slot | generation << 24 */
+export const D_HANDLE = 4;
+/** u32: the app's own word for the connection */
+export const D_COOKIE = 8;
+/** u32 argument a */
+export const D_A = 12;
+/** u32 argument b */
+export const D_B = 16;
+/** u32 argument c */
+export const D_C = 20;
+/** u32 argument d */
+export const D_D = 24;
+/** i32: the command's result (RET_*, or a count) */
+export const D_RET = 28;
+/** bytes of a SENDV span {ptr u32, len u32} */
+export const SPAN_SIZE = 8;
+/** a connection asks to be accepted */
+export const EV_TCP_KNOCK = 1;
+/** an active open finished (a = RET_OK or an error) */
+export const EV_TCP_CONNECTED = 2;
+/** bytes received (a = ptr, b = length; 0 = FIN) */
+export const EV_TCP_RECV = 3;
+/** bytes acknowledged (a), send room now (b) */
+export const EV_TCP_SENT = 4;
+/** the connection is gone (a = DEAD_*) */
+export const EV_TCP_DEAD = 5;
+/** a datagram (a = ptr, b = length, c = flow key, d = mbuf) */
+export const EV_UDP_RECV = 6;
+/** an app timer fired (a = timer id) */
+export const EV_TIMER = 7;
+/** accept a knocking connection */
+export const CMD_ACCEPT = 101;
+/** refuse it (RST) */
+export const CMD_REJECT = 102;
+/** open a connection (ret = the handle) */
+export const CMD_CONNECT = 103;
+/** queue spans of bytes (ret = bytes accepted) */
+export const CMD_SENDV = 104;
+/** give received bytes back (re-opens the window) */
+export const CMD_RECV_DONE = 105;
+/** FIN after queued data */
+export const CMD_CLOSE = 106;
+/** RST now */
+export const CMD_ABORT = 107;
+/** send a datagram */
+export const CMD_UDP_SEND = 108;
+/** start an app timer */
+export const CMD_TIMER = 109;
+export const RET_OK = 0;
+/** stale or never-valid handle */
+export const RET_BADHANDLE = -1;
+/** mbufs, spans or TCBs exhausted */
+export const RET_NOMEM = -2;
+/** bad argument (span outside memory, bad family...) */
+export const RET_INVAL = -3;
+/** command not valid in this connection state */
+export const RET_STATE = -4;
+/** no neighbour / address for the destination */
+export const RET_NOROUTE = -5;
+/** queue full; retry next iteration */
+export const RET_AGAIN = -6;
+/** orderly close finished (both FINs acknowledged) */
+export const DEAD_CLOSED = 0;
+/** RST received */
+export const DEAD_RESET = 1;
+/** retransmissions / persist probes gave up */
+export const DEAD_TIMEOUT = 2;
+/** connect answered by RST */
+export const DEAD_REFUSED = 3;
+/** the app aborted, or resources ran out */
+export const DEAD_ABORTED = 4;
+/** these bytes end a record (Linux's MSG_EOR): no segment carries bytes of this SENDV and a later one */
+export const SENDV_EOR = 1;
+
+/** EV_TCP_DEAD reasons by number. */
+export const DEAD_NAMES = ["closed", "reset", "timeout", "refused", "aborted"] as const;
+
+/** App ids (config word app). */
+export const APP_ID = {
+  /** TCP + UDP echo, zero-copy */
+  echo: 1,
+  /** accept, discard, count */
+  sink: 2,
+  /** memcached 1.6 ASCII + binary */
+  memcached: 3,
+  /** replay serve's server mirror */
+  mirror: 4,
+  /** load generator for `pair --app echo` */
+  echoClient: 5,
+  /** load generator for `pair --app memcached` */
+  memcachedClient: 6,
+  /** NPtcp's receiver (netpipe-tcp 3.7.2), zero-copy */
+  netpipe: 7,
+  /** sockperf 3.7 server, TCP + UDP, zero-copy */
+  sockperf: 8,
+  /** client of `ixwasm liveplay`: captured sessions against a live server */
+  liveplay: 9,
+} as const;

@@ -64,6 +64,7 @@
 // (serveCapacity).
 import { cpus } from "node:os";
 import { APP_ID } from "../stack-config.ts";
+import { EV_TIMER } from "../abi.gen.ts";
 import { FlowOwner, ownerConfig } from "../trace/flow-owner.ts";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
 import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC, CFG_F_TX_CSUM_OFFLOAD } from "../core.ts";
@@ -131,7 +132,6 @@ import {
   type ReplayOptions,
 } from "./replay.ts";
 
-const EV_TIMER = 7; // assembly/api/abi.ts: the kick that makes the app read its feed
 const KICK_COOKIE = 0xffffffff;
 /** The apps serve runs, with their core app numbers. */
 const APP_IDS: Record<string, number> = {

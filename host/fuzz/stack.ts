@@ -2,6 +2,7 @@
 // IPv6 → ICMP/UDP/TCP → app → commands → TX) fed through its NIC in batches, in
 // virtual time, with every invariant the host can see checked after each poll.
 // A failed check throws a Finding; the run turns it into a reproducer file.
+import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../abi.gen.ts";
 import { COUNTER_BASE, createCore, type Core, type CoreConfig } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { COUNTER_NAMES } from "../report/counters.ts";
@@ -29,8 +30,7 @@ export const ENDPOINTS: Endpoints = {
 };
 
 export const APP_PORT: Record<AppKind, number> = { echo: 7, memcached: 11211 };
-const APP_ID: Record<AppKind, number> = { echo: 1, memcached: 3 };
-const COUNTER_SLOTS = 256;
+const APP_ID: Record<AppKind, number> = { echo: APP_IDS.echo, memcached: APP_IDS.memcached };
 const C_MBUF_DOUBLE_FREE = COUNTER_NAMES.indexOf("mbuf_double_free");
 const C_MBUF_BAD_HANDLE = COUNTER_NAMES.indexOf("mbuf_bad_handle");
 

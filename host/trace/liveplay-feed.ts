@@ -25,6 +25,7 @@
 // the capture's end), not compared and not a mismatch.
 import type { Core } from "../core.ts";
 import { createCore } from "../core.ts";
+import { DEAD_NAMES } from "../abi.gen.ts";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import {
@@ -469,7 +470,6 @@ export const RESULT_NAMES = [
   "server-closed",
 ] as const;
 export type ResultName = (typeof RESULT_NAMES)[number];
-const DEAD_NAMES = ["closed", "reset", "timeout", "refused", "aborted"];
 
 export interface FeedStatus {
   started: number;
