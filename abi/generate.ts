@@ -78,6 +78,12 @@ function check(): void {
   for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS, T.APPS, T.SENDV_FLAGS])
     for (const c of list) unique(c.name);
   for (const list of [T.EVENTS, T.COMMANDS]) for (const c of list) unique(`kind ${c.value}`);
+  for (const f of T.RECORD_DESC) {
+    unique(f.name);
+    if (f.offset % f.size || f.offset + f.size > T.RECORD_DESC_BYTES)
+      throw new Error(`abi/table.ts: ${f.name} misaligned or outside the descriptor`);
+  }
+  for (const b of T.RECORD_DESC_FLAGS) unique(b.name);
 }
 
 /** The core's type of a control-block constant: addresses and sizes are usize. */
@@ -151,6 +157,44 @@ function coreApps(): string {
   return out.join("\n") + "\n";
 }
 
+function coreDesc(): string {
+  const out = [
+    `// ${NOTE}`,
+    "// Record descriptors (R_DESC); mem/desc.ts re-exports them.",
+    "",
+    ...asConst("DESC_BYTES", "usize", String(T.RECORD_DESC_BYTES), "bytes of one descriptor"),
+  ];
+  for (const f of T.RECORD_DESC)
+    out.push(
+      ...asConst(f.name, "usize", String(f.offset), `${f.size === 8 ? "f64" : `u${f.size * 8}`}: ${f.doc}`),
+    );
+  for (const b of T.RECORD_DESC_FLAGS) out.push(...asConst(b.name, "u16", String(1 << b.bit), b.doc));
+  return out.join("\n") + "\n";
+}
+
+/** The host's record-descriptor constants: byte offsets, u32 word indices, the time accessor. */
+function hostDesc(): string {
+  let s = `\n// ---- record descriptors (R_DESC) ----\n`;
+  s += `/** Bytes of one record descriptor. */\nexport const DESC_BYTES = ${T.RECORD_DESC_BYTES};\n`;
+  s += `/** u32 words of one record descriptor (the step of a Uint32Array index). */\nexport const DESC_WORDS = ${T.RECORD_DESC_BYTES / 4};\n`;
+  for (const f of T.RECORD_DESC) {
+    const type = f.size === 8 ? "f64" : `u${f.size * 8}`;
+    s += `${jsdoc(`Byte offset of the ${type} ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
+    const w = f.name.replace(/^DESC_/, "DESC_W_");
+    const how =
+      f.size === 8
+        ? `the f64 is f64[(w + ${w}) >>> 1]`
+        : f.size === 2
+          ? `the low or high half (${f.name.replace(/^DESC_/, "DESC_S_")})`
+          : "";
+    s += `${jsdoc(`u32 word index of ${f.name}${how ? `; ${how}` : ""}`)}export const ${w} = ${f.offset >>> 2};\n`;
+    if (f.size === 2)
+      s += `${jsdoc(`Shift of ${f.name} within its u32 word`)}export const ${f.name.replace(/^DESC_/, "DESC_S_")} = ${(f.offset & 2) * 8};\n`;
+  }
+  for (const b of T.RECORD_DESC_FLAGS) s += `${jsdoc(b.doc)}export const ${b.name} = ${1 << b.bit};\n`;
+  return s;
+}
+
 function host(): string {
   let s = `// ${NOTE}\n// The core's ABI as the host reads it (assembly/abi/*.gen.ts is the core's copy).\n\n`;
   for (const c of T.CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
@@ -182,6 +226,7 @@ function host(): string {
   s += `\n/** App ids (config word app). */\nexport const APP_ID = {\n`;
   for (const c of T.APPS) if (c.host) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
   s += `} as const;\n`;
+  s += hostDesc();
   return s;
 }
 
@@ -195,6 +240,7 @@ export async function generate(): Promise<Map<string, string>> {
     ["assembly/abi/counters.gen.ts", coreCounters()],
     ["assembly/abi/api.gen.ts", coreApi()],
     ["assembly/abi/apps.gen.ts", coreApps()],
+    ["assembly/abi/desc.gen.ts", coreDesc()],
     [hostPath, await prettier.format(host(), options)],
   ]);
 }

@@ -672,3 +672,39 @@ export const APPS: Code[] = [
     doc: "client of `ixwasm liveplay`: captured sessions against a live server",
   },
 ];
+
+// ---- record descriptors (R_DESC): the host's trace reader frames capture records in
+// the staging region and describes each one; the core decodes a batch per call.
+// Little-endian and naturally aligned, so the host fills them through its Uint32Array
+// and Float64Array views: the host gets each field's u32 word index as well
+// (DESC_W_*; a u16 field also gets its shift within that word).
+export interface Field {
+  name: string;
+  offset: number;
+  size: 2 | 4 | 8;
+  doc: string;
+}
+export const RECORD_DESC_BYTES = 32;
+export const RECORD_DESC: Field[] = [
+  { name: "DESC_OFF", offset: 0, size: 4, doc: "offset of the frame's first byte in linear memory" },
+  { name: "DESC_CAPLEN", offset: 4, size: 4, doc: "captured length" },
+  { name: "DESC_LEN", offset: 8, size: 4, doc: "original (wire) length" },
+  { name: "DESC_LINKTYPE", offset: 12, size: 2, doc: "link type (LINKTYPE_* number)" },
+  { name: "DESC_FLAGS", offset: 14, size: 2, doc: "DESC_F_* bits" },
+  { name: "DESC_NSEC", offset: 16, size: 4, doc: "nanoseconds within the second" },
+  { name: "DESC_IFACE", offset: 20, size: 4, doc: "interface index (pcapng) / 0" },
+  { name: "DESC_SEC", offset: 24, size: 8, doc: "seconds since the epoch (exact for integers < 2^53)" },
+];
+export const RECORD_DESC_FLAGS: FlagBit[] = [
+  { name: "DESC_F_NO_TS", bit: 0, doc: "the record has no timestamp (pcapng simple packet block)" },
+  {
+    name: "DESC_F_NOT_PACKET",
+    bit: 1,
+    doc: "not a packet: a block tshark shows as a frame (pcapng custom block); never decoded",
+  },
+  {
+    name: "DESC_F_TS_INVALID",
+    bit: 2,
+    doc: "the record's fraction field was out of range; nsec holds it as tshark keeps it",
+  },
+];

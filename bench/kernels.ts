@@ -5,6 +5,7 @@
 // test/flow/toeplitz.test.ts, test/flow/reta.test.ts); how fast is measured here.
 import { createCore } from "../host/core.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
+import { DESC_W_CAPLEN, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_OFF, DESC_WORDS } from "../host/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 
@@ -60,11 +61,11 @@ export function benchKernels(runs: number): KernelsBench {
     fr.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, i >> 8, i & 255, 198, 18, 0, 1], 14);
     fr.set([(1024 + i) >> 8, (1024 + i) & 255, 0, 80], 34);
     core.u8.set(fr, at);
-    const w = (frames >>> 2) + i * 8;
-    core.u32[w] = at;
-    core.u32[w + 1] = 54;
-    core.u32[w + 2] = 54;
-    core.u32[w + 3] = 1;
+    const w = (frames >>> 2) + i * DESC_WORDS;
+    core.u32[w + DESC_W_OFF] = at;
+    core.u32[w + DESC_W_CAPLEN] = 54;
+    core.u32[w + DESC_W_LEN] = 54;
+    core.u32[w + DESC_W_LINKTYPE] = 1;
     at += 64;
   }
   const hash_batch_ns_per_frame = perUnit(runs, 200 * 512, (k) => {

@@ -395,3 +395,51 @@ export const APP_ID = {
   /** client of `ixwasm liveplay`: captured sessions against a live server */
   liveplay: 9,
 } as const;
+
+// ---- record descriptors (R_DESC) ----
+/** Bytes of one record descriptor. */
+export const DESC_BYTES = 32;
+/** u32 words of one record descriptor (the step of a Uint32Array index). */
+export const DESC_WORDS = 8;
+/** Byte offset of the u32 offset of the frame's first byte in linear memory */
+export const DESC_OFF = 0;
+/** u32 word index of DESC_OFF */
+export const DESC_W_OFF = 0;
+/** Byte offset of the u32 captured length */
+export const DESC_CAPLEN = 4;
+/** u32 word index of DESC_CAPLEN */
+export const DESC_W_CAPLEN = 1;
+/** Byte offset of the u32 original (wire) length */
+export const DESC_LEN = 8;
+/** u32 word index of DESC_LEN */
+export const DESC_W_LEN = 2;
+/** Byte offset of the u16 link type (LINKTYPE_* number) */
+export const DESC_LINKTYPE = 12;
+/** u32 word index of DESC_LINKTYPE; the low or high half (DESC_S_LINKTYPE) */
+export const DESC_W_LINKTYPE = 3;
+/** Shift of DESC_LINKTYPE within its u32 word */
+export const DESC_S_LINKTYPE = 0;
+/** Byte offset of the u16 DESC_F_* bits */
+export const DESC_FLAGS = 14;
+/** u32 word index of DESC_FLAGS; the low or high half (DESC_S_FLAGS) */
+export const DESC_W_FLAGS = 3;
+/** Shift of DESC_FLAGS within its u32 word */
+export const DESC_S_FLAGS = 16;
+/** Byte offset of the u32 nanoseconds within the second */
+export const DESC_NSEC = 16;
+/** u32 word index of DESC_NSEC */
+export const DESC_W_NSEC = 4;
+/** Byte offset of the u32 interface index (pcapng) / 0 */
+export const DESC_IFACE = 20;
+/** u32 word index of DESC_IFACE */
+export const DESC_W_IFACE = 5;
+/** Byte offset of the f64 seconds since the epoch (exact for integers < 2^53) */
+export const DESC_SEC = 24;
+/** u32 word index of DESC_SEC; the f64 is f64[(w + DESC_W_SEC) >>> 1] */
+export const DESC_W_SEC = 6;
+/** the record has no timestamp (pcapng simple packet block) */
+export const DESC_F_NO_TS = 1;
+/** not a packet: a block tshark shows as a frame (pcapng custom block); never decoded */
+export const DESC_F_NOT_PACKET = 2;
+/** the record's fraction field was out of range; nsec holds it as tshark keeps it */
+export const DESC_F_TS_INVALID = 4;

@@ -12,17 +12,5 @@
 //  16    4    nanoseconds within the second
 //  20    4    interface index (pcapng) / 0
 //  24    8    seconds since the epoch, f64 (exact for integers < 2^53)
-export const DESC_BYTES: usize = 32;
-export const DESC_OFF: usize = 0;
-export const DESC_CAPLEN: usize = 4;
-export const DESC_LEN: usize = 8;
-export const DESC_LINKTYPE: usize = 12;
-export const DESC_FLAGS: usize = 14;
-export const DESC_NSEC: usize = 16;
-export const DESC_IFACE: usize = 20;
-export const DESC_SEC: usize = 24;
-
-// The record has no timestamp (pcapng simple packet block).
-export const DESC_F_NO_TS: u16 = 1;
-// Not a packet: a block tshark shows as a frame (pcapng custom block); never decoded.
-export const DESC_F_NOT_PACKET: u16 = 2;
+// The numbers come from the ABI table (abi/table.ts), as the host's reader's do.
+export * from "../abi/desc.gen";

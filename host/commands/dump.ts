@@ -5,6 +5,7 @@ import { formatIPv4, formatIPv6 } from "../io/addr.ts";
 import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../io/reader.ts";
 import { formatTs } from "../io/timestamp.ts";
 import { openTrace } from "./common.ts";
+import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_NSEC, DESC_SEC } from "../abi.gen.ts";
 
 // Mirrors assembly/wire/summary-layout.ts.
 export const SUM_BYTES = 64;
@@ -46,7 +47,7 @@ export function readRecord(core: Core, i: number, n: number): DumpRecord {
   const s = core.regions.decode.offset + i * SUM_BYTES;
   const u8 = core.u8;
   const dv = new DataView(core.memory.buffer);
-  const dflags = dv.getUint16(d + 14, true);
+  const dflags = dv.getUint16(d + DESC_FLAGS, true);
   const f = dv.getUint16(s, true);
   const ipver = u8[s + 2];
   const addr = (off: number) => (ipver === 4 ? formatIPv4(u8, off) : formatIPv6(u8, off));
@@ -59,12 +60,12 @@ export function readRecord(core: Core, i: number, n: number): DumpRecord {
       dflags & DESC_F_NO_TS
         ? null
         : formatTs(
-            dv.getFloat64(d + 24, true),
-            dv.getUint32(d + 16, true),
+            dv.getFloat64(d + DESC_SEC, true),
+            dv.getUint32(d + DESC_NSEC, true),
             (dflags & DESC_F_TS_INVALID) !== 0,
           ),
-    caplen: dv.getUint32(d + 4, true),
-    len: dv.getUint32(d + 8, true),
+    caplen: dv.getUint32(d + DESC_CAPLEN, true),
+    len: dv.getUint32(d + DESC_LEN, true),
     src: ip ? addr(s + 32) : null,
     dst: ip ? addr(s + 48) : null,
     proto: ip ? u8[s + 3] : null,

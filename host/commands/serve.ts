@@ -131,6 +131,20 @@ import {
   sleepUntil,
   type ReplayOptions,
 } from "./replay.ts";
+import * as ABI from "../abi.gen.ts";
+
+// Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
+// these in the per-packet loops, where an imported binding costs a load at each use
+// (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
+const {
+  DESC_WORDS: D_WORDS,
+  DESC_W_CAPLEN: W_CAPLEN,
+  DESC_W_LEN: W_LEN,
+  DESC_W_LINKTYPE: W_LINKTYPE,
+  DESC_W_NSEC: W_NSEC,
+  DESC_W_OFF: W_OFF,
+  DESC_W_SEC: W_SEC,
+} = ABI;
 
 const KICK_COOKIE = 0xffffffff;
 /** The apps serve runs, with their core app numbers. */
@@ -341,7 +355,7 @@ class Tracker {
 
   put(d: number, loop: number): void {
     const s32 = this.src.u32;
-    const caplen = s32[d + 1];
+    const caplen = s32[d + W_CAPLEN];
     if (!this.core) {
       this.core = createCore(replayCoreConfig("track", 1, this.flows));
       this.buf = Buffer.from(this.core.memory.buffer);
@@ -355,11 +369,12 @@ class Tracker {
     const st = c.regions.staging;
     if (this.n === c.regions.desc.bytes / DESC_BYTES || this.used + caplen > st.bytes) this.flush(loop);
     const at = st.offset + this.used;
-    this.srcBuf.copy(this.buf!, at, s32[d], s32[d] + caplen);
-    const t = (c.regions.desc.offset >>> 2) + this.n * (DESC_BYTES >>> 2);
+    this.srcBuf.copy(this.buf!, at, s32[d + W_OFF], s32[d + W_OFF] + caplen);
+    const t = (c.regions.desc.offset >>> 2) + this.n * D_WORDS;
     const u = c.u32;
-    for (let j = 1; j < 8; j++) u[t + j] = s32[d + j];
-    u[t] = at;
+    // The whole descriptor, then its frame's new place in this core's staging.
+    for (let j = 0; j < D_WORDS; j++) u[t + j] = s32[d + j];
+    u[t + W_OFF] = at;
     this.used += (caplen + 7) & ~7;
     this.n++;
   }
@@ -817,9 +832,9 @@ class ServeRun {
    */
   private deliver(d: number, w: number, v6: boolean): boolean {
     const { u8, u32 } = this;
-    const frame = u32[d];
-    const caplen = u32[d + 1];
-    const eth = (u32[d + 3] & 0xffff) === 1;
+    const frame = u32[d + W_OFF];
+    const caplen = u32[d + W_CAPLEN];
+    const eth = (u32[d + W_LINKTYPE] & 0xffff) === 1;
     const l3 = eth ? 0 : u32[w + 6] & 0xffff;
     const len = caplen - l3 + (eth ? 0 : 14);
     if (len > 2048) return false;
@@ -884,14 +899,14 @@ class ServeRun {
           continue;
         }
         f.deferred--;
-        this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+        this.toCore(descW + i * D_WORDS, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
       }
       if (kept === nDef) {
         for (let j = 0; j < kept; j++) {
           const i = defI[j];
           const w = sumW + i * 16;
           defF[j].deferred--;
-          this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+          this.toCore(descW + i * D_WORDS, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
         }
         kept = 0;
       }
@@ -902,7 +917,15 @@ class ServeRun {
   /** --out-merged: the capture's frames except the server segments the core replaced. */
   private input(d: number, sec: number, nsec: number): void {
     const u32 = this.u32;
-    this.sink!.input(this.u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
+    this.sink!.input(
+      this.u8,
+      u32[d + W_OFF],
+      u32[d + W_CAPLEN],
+      u32[d + W_LEN],
+      u32[d + W_LINKTYPE] & 0xffff,
+      sec,
+      nsec,
+    );
   }
 
   /** Paced: waits for a client packet's slot (settling what is due first); returns its schedule. */
@@ -912,7 +935,7 @@ class ServeRun {
       this.origin = performance.now();
     }
     const sched = this.origin + scheduleMs(this.speed, ts - this.trace0, this.pktIndex, this.bitsSoFar);
-    this.bitsSoFar += this.u32[d + 2] * 8;
+    this.bitsSoFar += this.u32[d + W_LEN] * 8;
     this.pktIndex++;
     const now = performance.now();
     if (sched > now) {
@@ -1018,18 +1041,18 @@ class ServeRun {
 
   /** Capture time (s) of record i of the batch. */
   private tsAt(i: number): number {
-    const d = this.descW + i * 8;
-    return this.f64[(d + 6) >>> 1] + this.u32[d + 4] / 1e9;
+    const d = this.descW + i * D_WORDS;
+    return this.f64[(d + W_SEC) >>> 1] + this.u32[d + W_NSEC] / 1e9;
   }
 
   /** Record i of the read batch: where it goes (see the top of the file). */
   private packet(i: number): void {
     if (this.owner && !this.owner.mine(i)) return; // another worker's flow
     const { u8, u32, f64, drops, paced, loop, feed } = this;
-    const d = this.descW + i * 8;
+    const d = this.descW + i * D_WORDS;
     const w = this.sumW + i * 16;
-    const sec = f64[(d + 6) >>> 1] + this.shiftS;
-    const nsec = u32[d + 4];
+    const sec = f64[(d + W_SEC) >>> 1] + this.shiftS;
+    const nsec = u32[d + W_NSEC];
     const t = (sec - this.baseSec) * 1e9 + nsec;
     if (!paced && t - this.polledNs > MAX_HOLD_NS && (this.rxQueued || this.feedDue || this.nDef)) {
       this.drainDeferred();
@@ -1042,7 +1065,7 @@ class ServeRun {
       this.closing = null;
     }
     const live = this.live;
-    const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, this.nextOrd);
+    const ls = liveStep(live, u32, w, f64[(d + W_SEC) >>> 1] + nsec / 1e9, this.nextOrd);
     if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
       const cf = this.liveF[ls >= 0 ? ls : -2 - ls];
       if (cf && !cf.done && cf.id >= 0) this.closing = cf; // after this packet (its FIN or RST) is fed
@@ -1052,7 +1075,7 @@ class ServeRun {
       drops.not_packet++;
       return;
     }
-    this.bytesIn += u32[d + 2];
+    this.bytesIn += u32[d + W_LEN];
     const sink = this.sink;
     if (fl & SUM_F_UNKNOWN_LINK) {
       if (sink) this.input(d, sec, nsec);
@@ -1119,13 +1142,13 @@ class ServeRun {
     // Server → client: the reference.
     this.sv.reference++;
     if (!paced) this.nowNs = Math.max(this.nowNs, t);
-    const frame = u32[d];
+    const frame = u32[d + W_OFF];
     const l4 = frame + (u32[w + 6] >>> 16);
     // Payload length from the headers; the captured part may be shorter (snap length).
     const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
     if (proto === 17) {
       const pay = l4 + 8;
-      const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+      const have = Math.max(0, Math.min(plen, frame + u32[d + W_CAPLEN] - pay));
       this.fid!.refDatagram(f.slot, "", plen, u8, pay, have);
       if (!f.done) this.feedPut(FR_DGRAM, f.id, 0, f.udpReq, u8, pay, plen, have);
       return;
@@ -1133,7 +1156,7 @@ class ServeRun {
     const tflags = u32[w + 2] & 0xfff;
     const seq = u32[w + 3] | 0; // int32, as in scoreTx
     const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
-    const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+    const have = Math.max(0, Math.min(plen, frame + u32[d + W_CAPLEN] - pay));
     this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
     const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
     if (tflags & TCP_SYN || f.done) return; // the core answers the SYN itself
@@ -1233,13 +1256,13 @@ class ServeRun {
   /** Pass k > 0: the client port (source of a client packet, destination of a server one) → port + k. */
   private rewritePorts(w: number, d: number, fromClient: boolean): void {
     const { u8, u32 } = this;
-    const l4 = u32[d] + (u32[w + 6] >>> 16);
+    const l4 = u32[d + W_OFF] + (u32[w + 6] >>> 16);
     const p = fromClient ? l4 : l4 + 2;
-    if (p + 2 > u32[d] + u32[d + 1]) return;
+    if (p + 2 > u32[d + W_OFF] + u32[d + W_CAPLEN]) return;
     const port = passPort((u8[p] << 8) | u8[p + 1], this.loop);
     const tcp = u32[w] & SUM_F_TCP;
     const c = tcp ? l4 + 16 : l4 + 6;
-    const cOk = c + 2 <= u32[d] + u32[d + 1];
+    const cOk = c + 2 <= u32[d + W_OFF] + u32[d + W_CAPLEN];
     if (!tcp && cOk && u8[c] === 0 && u8[c + 1] === 0) {
       // UDP without a checksum (IPv4 only): leave it without one.
       u8[p] = port >>> 8;

@@ -64,6 +64,7 @@ import {
   type ReplayWorkerResult,
 } from "./replay-proto.ts";
 import type { Worker } from "node:worker_threads";
+import { DESC_BYTES } from "../abi.gen.ts";
 
 export interface ReplayPlaneOptions {
   mode: "raw" | "track";
@@ -129,7 +130,7 @@ const GC_PER_WORKER = 16;
 
 /** Bytes of the dispatcher's app region for n outboxes of S bytes and `slots` descriptors. */
 export function outboxBytes(n: number, S: number, slots: number): number {
-  return ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63) + n * (S + slots * 32);
+  return ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63) + n * (S + slots * DESC_BYTES);
 }
 
 type GatherFn = (first: number, count: number, loop: number, ctl: number) => number;
@@ -163,7 +164,7 @@ export class ReplayPlane {
     this.gatherFn = this.dispatcher.exports.replayGatherBatch as GatherFn;
     this.gc = this.dispatcher.regions.app.offset;
     this.outbox0 = this.gc + ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63);
-    this.stride = this.stagingBytes + this.ringSlots * 32;
+    this.stride = this.stagingBytes + this.ringSlots * DESC_BYTES;
     this.ctl = new Int32Array(new SharedArrayBuffer(n * RW_STRIDE * 4));
     this.stats = {
       dispatched: new Array(n).fill(0),
@@ -245,7 +246,7 @@ export class ReplayPlane {
     }
     // Every worker has the same config, so the same staging address.
     const { staging, desc } = coreViews(this.memories[0]).regions;
-    if (staging.bytes < this.stagingBytes || desc.bytes < this.ringSlots * 32)
+    if (staging.bytes < this.stagingBytes || desc.bytes < this.ringSlots * DESC_BYTES)
       throw new Error("worker staging or descriptor region smaller than its outbox");
     const u32 = this.dispatcher.u32;
     const g = this.gc >>> 2;

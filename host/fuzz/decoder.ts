@@ -4,6 +4,14 @@
 // reading a neighbour's bytes.
 import { createCore, type Core } from "../core.ts";
 import { Finding } from "./stack.ts";
+import {
+  DESC_W_CAPLEN,
+  DESC_W_IFACE,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+} from "../abi.gen.ts";
 
 const SUM_BYTES = 64;
 const SUM_F_IP = 1;
@@ -48,12 +56,12 @@ export class DecoderTarget {
     u8.set(frame, at);
     const u32 = this.core.u32;
     const d = this.desc >>> 2;
-    u32[d] = at;
-    u32[d + 1] = caplen;
-    u32[d + 2] = wireLen >>> 0;
-    u32[d + 3] = linktype & 0xffff;
-    u32[d + 4] = 0;
-    u32[d + 5] = 0;
+    u32[d + DESC_W_OFF] = at;
+    u32[d + DESC_W_CAPLEN] = caplen;
+    u32[d + DESC_W_LEN] = wireLen >>> 0;
+    u32[d + DESC_W_LINKTYPE] = linktype & 0xffff;
+    u32[d + DESC_W_NSEC] = 0;
+    u32[d + DESC_W_IFACE] = 0;
     this.frameCount++;
     try {
       this.decodeBatch(1);
