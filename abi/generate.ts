@@ -84,6 +84,13 @@ function check(): void {
       throw new Error(`abi/table.ts: ${f.name} misaligned or outside the descriptor`);
   }
   for (const b of T.RECORD_DESC_FLAGS) unique(b.name);
+  for (const f of T.SUMMARY) {
+    unique(f.name);
+    if (f.offset % Math.min(f.size, 4) || f.offset + f.size > T.SUMMARY_BYTES)
+      throw new Error(`abi/table.ts: ${f.name} misaligned or outside the summary`);
+  }
+  for (const b of T.SUMMARY_FLAGS) unique(b.name);
+  for (const c of T.MODES) unique(c.name);
 }
 
 /** The core's type of a control-block constant: addresses and sizes are usize. */
@@ -105,6 +112,8 @@ function coreLayout(): string {
   for (const b of T.CFG_FLAG_BITS) out.push(...asConst(b.name, "u32", String(1 << b.bit), b.doc));
   out.push("", "// ---- CFG_TCP_FLAGS bits (host default 0xffffffff: everything on) ----");
   for (const b of T.TCP_FLAG_BITS) out.push(...asConst(b.name, "u32", String(1 << b.bit), b.doc));
+  out.push("", "// ---- CFG_MODE values ----");
+  for (const c of T.MODES) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   out.push("", "// ---- region ids (entry i of the region table at REGION_BASE) ----");
   for (const r of T.REGIONS) out.push(...asConst(r.core, "i32", String(r.id), r.doc));
   out.push(...asConst("R_COUNT", "i32", String(T.REGION_COUNT), "entries of the region table"));
@@ -172,25 +181,50 @@ function coreDesc(): string {
   return out.join("\n") + "\n";
 }
 
+function typeName(size: number): string {
+  return size === 8 ? "f64" : size === 16 ? "16 bytes" : `u${size * 8}`;
+}
+
+/** Host constants of a record layout: byte offsets, u32 word indices (prefix_W_*), shifts (prefix_S_*). */
+function hostFields(prefix: string, fields: T.Field[]): string {
+  let s = "";
+  for (const f of fields) {
+    const base = f.name.slice(prefix.length + 1);
+    s += `${jsdoc(`Byte offset of the ${typeName(f.size)} ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
+    const w = `${prefix}_W_${base}`;
+    const how =
+      f.size === 8
+        ? `; the f64 is f64[(w + ${w}) >>> 1]`
+        : f.size < 4
+          ? `; shifted by ${prefix}_S_${base} within it`
+          : f.size === 16
+            ? "; four words"
+            : "";
+    s += `${jsdoc(`u32 word index of ${f.name}${how}`)}export const ${w} = ${f.offset >>> 2};\n`;
+    if (f.size < 4) s += `export const ${prefix}_S_${base} = ${(f.offset & 3) * 8};\n`;
+  }
+  return s;
+}
+
+function coreSummary(): string {
+  const out = [
+    `// ${NOTE}`,
+    "// Decode summaries (R_DECODE), one per record; wire/summary-layout.ts re-exports them.",
+    "",
+    ...asConst("SUM_BYTES", "usize", String(T.SUMMARY_BYTES), "bytes of one summary"),
+  ];
+  for (const f of T.SUMMARY)
+    out.push(...asConst(f.name, "usize", String(f.offset), `${typeName(f.size)}: ${f.doc}`));
+  for (const b of T.SUMMARY_FLAGS) out.push(...asConst(b.name, "u16", String(1 << b.bit), b.doc));
+  return out.join("\n") + "\n";
+}
+
 /** The host's record-descriptor constants: byte offsets, u32 word indices, the time accessor. */
 function hostDesc(): string {
   let s = `\n// ---- record descriptors (R_DESC) ----\n`;
   s += `/** Bytes of one record descriptor. */\nexport const DESC_BYTES = ${T.RECORD_DESC_BYTES};\n`;
   s += `/** u32 words of one record descriptor (the step of a Uint32Array index). */\nexport const DESC_WORDS = ${T.RECORD_DESC_BYTES / 4};\n`;
-  for (const f of T.RECORD_DESC) {
-    const type = f.size === 8 ? "f64" : `u${f.size * 8}`;
-    s += `${jsdoc(`Byte offset of the ${type} ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
-    const w = f.name.replace(/^DESC_/, "DESC_W_");
-    const how =
-      f.size === 8
-        ? `the f64 is f64[(w + ${w}) >>> 1]`
-        : f.size === 2
-          ? `the low or high half (${f.name.replace(/^DESC_/, "DESC_S_")})`
-          : "";
-    s += `${jsdoc(`u32 word index of ${f.name}${how ? `; ${how}` : ""}`)}export const ${w} = ${f.offset >>> 2};\n`;
-    if (f.size === 2)
-      s += `${jsdoc(`Shift of ${f.name} within its u32 word`)}export const ${f.name.replace(/^DESC_/, "DESC_S_")} = ${(f.offset & 2) * 8};\n`;
-  }
+  s += hostFields("DESC", T.RECORD_DESC);
   for (const b of T.RECORD_DESC_FLAGS) s += `${jsdoc(b.doc)}export const ${b.name} = ${1 << b.bit};\n`;
   return s;
 }
@@ -227,6 +261,14 @@ function host(): string {
   for (const c of T.APPS) if (c.host) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
   s += `} as const;\n`;
   s += hostDesc();
+  s += `\n// ---- decode summaries (R_DECODE) ----\n`;
+  s += `/** Bytes of one decode summary. */\nexport const SUM_BYTES = ${T.SUMMARY_BYTES};\n`;
+  s += `/** u32 words of one decode summary. */\nexport const SUM_WORDS = ${T.SUMMARY_BYTES / 4};\n`;
+  s += hostFields("SUM", T.SUMMARY);
+  for (const b of T.SUMMARY_FLAGS) s += `${jsdoc(b.doc)}export const ${b.name} = ${1 << b.bit};\n`;
+  s += `\n/** CFG_MODE values. */\nexport const MODE = {\n`;
+  for (const c of T.MODES) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
+  s += `} as const;\n`;
   return s;
 }
 
@@ -241,6 +283,7 @@ export async function generate(): Promise<Map<string, string>> {
     ["assembly/abi/api.gen.ts", coreApi()],
     ["assembly/abi/apps.gen.ts", coreApps()],
     ["assembly/abi/desc.gen.ts", coreDesc()],
+    ["assembly/abi/summary.gen.ts", coreSummary()],
     [hostPath, await prettier.format(host(), options)],
   ]);
 }

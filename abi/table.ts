@@ -389,6 +389,19 @@ export const TCP_FLAG_BITS: FlagBit[] = [
   },
 ];
 
+// ---- CFG_MODE values: what poll() and the replay batches do ---------------------------
+export const MODES: Code[] = [
+  { name: "MODE_STACK", value: 0, host: "stack", doc: "the TCP/IP stack's loop (pair, tap, liveplay)" },
+  { name: "MODE_RAW", value: 1, host: "raw", doc: "replay raw: hash each record to a worker, forward it" },
+  { name: "MODE_TRACK", value: 2, host: "track", doc: "replay track: follow each conversation's TCP state" },
+  {
+    name: "MODE_SERVE",
+    value: 3,
+    host: "serve",
+    doc: "replay serve: the stack answers the capture's clients",
+  },
+];
+
 // ---- regions: entry id of the region table at REGION_BASE -----------------------------
 export const REGIONS: Region[] = [
   { id: 0, core: "R_STAGING", host: "staging", doc: "raw trace bytes read by the host" },
@@ -681,7 +694,8 @@ export const APPS: Code[] = [
 export interface Field {
   name: string;
   offset: number;
-  size: 2 | 4 | 8;
+  /** Bytes; 8 is an f64, 16 an address (four u32 words). */
+  size: 1 | 2 | 4 | 8 | 16;
   doc: string;
 }
 export const RECORD_DESC_BYTES = 32;
@@ -707,4 +721,61 @@ export const RECORD_DESC_FLAGS: FlagBit[] = [
     bit: 2,
     doc: "the record's fraction field was out of range; nsec holds it as tshark keeps it",
   },
+];
+
+// ---- decode summaries (R_DECODE): one per record, written by decodeBatch (wire/summary.ts)
+// and read by dump, inspect, prescan and serve. As for descriptors, the host gets u32 word
+// indices (SUM_W_*) and, for a field narrower than its word, its shift (SUM_S_*).
+export const SUMMARY_BYTES = 64;
+export const SUMMARY: Field[] = [
+  { name: "SUM_FLAGS", offset: 0, size: 2, doc: "SUM_F_* bits" },
+  { name: "SUM_IPVER", offset: 2, size: 1, doc: "IP version of the outermost IP header (0 none, 4, 6)" },
+  {
+    name: "SUM_PROTO",
+    offset: 3,
+    size: 1,
+    doc: "IP protocol / IPv6 next header after extension headers (valid if SUM_F_IP)",
+  },
+  { name: "SUM_SPORT", offset: 4, size: 2, doc: "source port (valid if SUM_F_PORTS)" },
+  { name: "SUM_DPORT", offset: 6, size: 2, doc: "destination port" },
+  { name: "SUM_TCPFLAGS", offset: 8, size: 2, doc: "TCP flags, 12 bits (valid if SUM_F_TCP)" },
+  {
+    name: "SUM_TCP_IPVER",
+    offset: 10,
+    size: 1,
+    doc: "flow hook: IP version (4, 6) of the first TCP header anywhere outside ICMP errors (maybe in a tunnel), else 0",
+  },
+  { name: "SUM_SEQ", offset: 12, size: 4, doc: "TCP sequence number" },
+  { name: "SUM_ACK", offset: 16, size: 4, doc: "TCP acknowledgement number" },
+  {
+    name: "SUM_PAYLOAD",
+    offset: 20,
+    size: 4,
+    doc: "transport payload length from the headers (valid if SUM_F_PAYLOAD)",
+  },
+  { name: "SUM_L3OFF", offset: 24, size: 2, doc: "byte offset of the outermost IP header in the frame" },
+  { name: "SUM_L4OFF", offset: 26, size: 2, doc: "byte offset of the transport header in the frame" },
+  { name: "SUM_TCP_L3OFF", offset: 28, size: 2, doc: "flow hook: offset of that TCP header's IP header" },
+  { name: "SUM_TCP_L4OFF", offset: 30, size: 2, doc: "flow hook: offset of that TCP header" },
+  { name: "SUM_SRC", offset: 32, size: 16, doc: "source address (IPv4: first 4 bytes)" },
+  { name: "SUM_DST", offset: 48, size: 16, doc: "destination address" },
+];
+export const SUMMARY_FLAGS: FlagBit[] = [
+  { name: "SUM_F_IP", bit: 0, doc: "an IP header was found; src/dst/proto valid" },
+  { name: "SUM_F_PORTS", bit: 1, doc: "TCP or UDP ports valid" },
+  { name: "SUM_F_TCP", bit: 2, doc: "TCP header: flags/seq/ack valid" },
+  { name: "SUM_F_PAYLOAD", bit: 3, doc: "payload length valid" },
+  { name: "SUM_F_FRAG", bit: 4, doc: "IPv4/IPv6 fragment (transport absent unless first)" },
+  { name: "SUM_F_TRUNC", bit: 5, doc: "a header was cut short by the captured length" },
+  { name: "SUM_F_UNKNOWN_LINK", bit: 6, doc: "link type not decoded" },
+  { name: "SUM_F_UDP", bit: 7, doc: "UDP header" },
+  { name: "SUM_F_NOT_PACKET", bit: 8, doc: "descriptor flagged as a non-packet record" },
+  {
+    name: "SUM_F_ANY_V4",
+    bit: 9,
+    doc: "an IPv4 header anywhere in the frame (through tunnels, ICMP errors): tshark's `ip` filter; inspect counts",
+  },
+  { name: "SUM_F_ANY_V6", bit: 10, doc: "an IPv6 header anywhere in the frame (tshark's `ipv6`)" },
+  { name: "SUM_F_ANY_TCP", bit: 11, doc: "a TCP header anywhere in the frame (tshark's `tcp`)" },
+  { name: "SUM_F_ANY_UDP", bit: 12, doc: "a UDP header anywhere in the frame (tshark's `udp`)" },
 ];

@@ -415,15 +415,13 @@ export const DESC_LEN = 8;
 export const DESC_W_LEN = 2;
 /** Byte offset of the u16 link type (LINKTYPE_* number) */
 export const DESC_LINKTYPE = 12;
-/** u32 word index of DESC_LINKTYPE; the low or high half (DESC_S_LINKTYPE) */
+/** u32 word index of DESC_LINKTYPE; shifted by DESC_S_LINKTYPE within it */
 export const DESC_W_LINKTYPE = 3;
-/** Shift of DESC_LINKTYPE within its u32 word */
 export const DESC_S_LINKTYPE = 0;
 /** Byte offset of the u16 DESC_F_* bits */
 export const DESC_FLAGS = 14;
-/** u32 word index of DESC_FLAGS; the low or high half (DESC_S_FLAGS) */
+/** u32 word index of DESC_FLAGS; shifted by DESC_S_FLAGS within it */
 export const DESC_W_FLAGS = 3;
-/** Shift of DESC_FLAGS within its u32 word */
 export const DESC_S_FLAGS = 16;
 /** Byte offset of the u32 nanoseconds within the second */
 export const DESC_NSEC = 16;
@@ -443,3 +441,122 @@ export const DESC_F_NO_TS = 1;
 export const DESC_F_NOT_PACKET = 2;
 /** the record's fraction field was out of range; nsec holds it as tshark keeps it */
 export const DESC_F_TS_INVALID = 4;
+
+// ---- decode summaries (R_DECODE) ----
+/** Bytes of one decode summary. */
+export const SUM_BYTES = 64;
+/** u32 words of one decode summary. */
+export const SUM_WORDS = 16;
+/** Byte offset of the u16 SUM_F_* bits */
+export const SUM_FLAGS = 0;
+/** u32 word index of SUM_FLAGS; shifted by SUM_S_FLAGS within it */
+export const SUM_W_FLAGS = 0;
+export const SUM_S_FLAGS = 0;
+/** Byte offset of the u8 IP version of the outermost IP header (0 none, 4, 6) */
+export const SUM_IPVER = 2;
+/** u32 word index of SUM_IPVER; shifted by SUM_S_IPVER within it */
+export const SUM_W_IPVER = 0;
+export const SUM_S_IPVER = 16;
+/** Byte offset of the u8 IP protocol / IPv6 next header after extension headers (valid if SUM_F_IP) */
+export const SUM_PROTO = 3;
+/** u32 word index of SUM_PROTO; shifted by SUM_S_PROTO within it */
+export const SUM_W_PROTO = 0;
+export const SUM_S_PROTO = 24;
+/** Byte offset of the u16 source port (valid if SUM_F_PORTS) */
+export const SUM_SPORT = 4;
+/** u32 word index of SUM_SPORT; shifted by SUM_S_SPORT within it */
+export const SUM_W_SPORT = 1;
+export const SUM_S_SPORT = 0;
+/** Byte offset of the u16 destination port */
+export const SUM_DPORT = 6;
+/** u32 word index of SUM_DPORT; shifted by SUM_S_DPORT within it */
+export const SUM_W_DPORT = 1;
+export const SUM_S_DPORT = 16;
+/** Byte offset of the u16 TCP flags, 12 bits (valid if SUM_F_TCP) */
+export const SUM_TCPFLAGS = 8;
+/** u32 word index of SUM_TCPFLAGS; shifted by SUM_S_TCPFLAGS within it */
+export const SUM_W_TCPFLAGS = 2;
+export const SUM_S_TCPFLAGS = 0;
+/** Byte offset of the u8 flow hook: IP version (4, 6) of the first TCP header anywhere outside ICMP errors (maybe in a tunnel), else 0 */
+export const SUM_TCP_IPVER = 10;
+/** u32 word index of SUM_TCP_IPVER; shifted by SUM_S_TCP_IPVER within it */
+export const SUM_W_TCP_IPVER = 2;
+export const SUM_S_TCP_IPVER = 16;
+/** Byte offset of the u32 TCP sequence number */
+export const SUM_SEQ = 12;
+/** u32 word index of SUM_SEQ */
+export const SUM_W_SEQ = 3;
+/** Byte offset of the u32 TCP acknowledgement number */
+export const SUM_ACK = 16;
+/** u32 word index of SUM_ACK */
+export const SUM_W_ACK = 4;
+/** Byte offset of the u32 transport payload length from the headers (valid if SUM_F_PAYLOAD) */
+export const SUM_PAYLOAD = 20;
+/** u32 word index of SUM_PAYLOAD */
+export const SUM_W_PAYLOAD = 5;
+/** Byte offset of the u16 byte offset of the outermost IP header in the frame */
+export const SUM_L3OFF = 24;
+/** u32 word index of SUM_L3OFF; shifted by SUM_S_L3OFF within it */
+export const SUM_W_L3OFF = 6;
+export const SUM_S_L3OFF = 0;
+/** Byte offset of the u16 byte offset of the transport header in the frame */
+export const SUM_L4OFF = 26;
+/** u32 word index of SUM_L4OFF; shifted by SUM_S_L4OFF within it */
+export const SUM_W_L4OFF = 6;
+export const SUM_S_L4OFF = 16;
+/** Byte offset of the u16 flow hook: offset of that TCP header's IP header */
+export const SUM_TCP_L3OFF = 28;
+/** u32 word index of SUM_TCP_L3OFF; shifted by SUM_S_TCP_L3OFF within it */
+export const SUM_W_TCP_L3OFF = 7;
+export const SUM_S_TCP_L3OFF = 0;
+/** Byte offset of the u16 flow hook: offset of that TCP header */
+export const SUM_TCP_L4OFF = 30;
+/** u32 word index of SUM_TCP_L4OFF; shifted by SUM_S_TCP_L4OFF within it */
+export const SUM_W_TCP_L4OFF = 7;
+export const SUM_S_TCP_L4OFF = 16;
+/** Byte offset of the 16 bytes source address (IPv4: first 4 bytes) */
+export const SUM_SRC = 32;
+/** u32 word index of SUM_SRC; four words */
+export const SUM_W_SRC = 8;
+/** Byte offset of the 16 bytes destination address */
+export const SUM_DST = 48;
+/** u32 word index of SUM_DST; four words */
+export const SUM_W_DST = 12;
+/** an IP header was found; src/dst/proto valid */
+export const SUM_F_IP = 1;
+/** TCP or UDP ports valid */
+export const SUM_F_PORTS = 2;
+/** TCP header: flags/seq/ack valid */
+export const SUM_F_TCP = 4;
+/** payload length valid */
+export const SUM_F_PAYLOAD = 8;
+/** IPv4/IPv6 fragment (transport absent unless first) */
+export const SUM_F_FRAG = 16;
+/** a header was cut short by the captured length */
+export const SUM_F_TRUNC = 32;
+/** link type not decoded */
+export const SUM_F_UNKNOWN_LINK = 64;
+/** UDP header */
+export const SUM_F_UDP = 128;
+/** descriptor flagged as a non-packet record */
+export const SUM_F_NOT_PACKET = 256;
+/** an IPv4 header anywhere in the frame (through tunnels, ICMP errors): tshark's `ip` filter; inspect counts */
+export const SUM_F_ANY_V4 = 512;
+/** an IPv6 header anywhere in the frame (tshark's `ipv6`) */
+export const SUM_F_ANY_V6 = 1024;
+/** a TCP header anywhere in the frame (tshark's `tcp`) */
+export const SUM_F_ANY_TCP = 2048;
+/** a UDP header anywhere in the frame (tshark's `udp`) */
+export const SUM_F_ANY_UDP = 4096;
+
+/** CFG_MODE values. */
+export const MODE = {
+  /** the TCP/IP stack's loop (pair, tap, liveplay) */
+  stack: 0,
+  /** replay raw: hash each record to a worker, forward it */
+  raw: 1,
+  /** replay track: follow each conversation's TCP state */
+  track: 2,
+  /** replay serve: the stack answers the capture's clients */
+  serve: 3,
+} as const;

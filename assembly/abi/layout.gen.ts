@@ -95,6 +95,12 @@ export const TCPF_DELACK: u32 = 8; // delayed ACKs (RFC 9293 §3.8.6.3); off = A
 export const TCPF_CHALLENGE: u32 = 16; // RFC 5961 challenge ACKs (off: RFC 9293 behaviour, reset on any in-window RST)
 export const TCPF_TW_REUSE: u32 = 32; // a SYN may end TIME-WAIT when its sequence/timestamp is newer (RFC 6191)
 
+// ---- CFG_MODE values ----
+export const MODE_STACK: u32 = 0; // the TCP/IP stack's loop (pair, tap, liveplay)
+export const MODE_RAW: u32 = 1; // replay raw: hash each record to a worker, forward it
+export const MODE_TRACK: u32 = 2; // replay track: follow each conversation's TCP state
+export const MODE_SERVE: u32 = 3; // replay serve: the stack answers the capture's clients
+
 // ---- region ids (entry i of the region table at REGION_BASE) ----
 export const R_STAGING: i32 = 0; // raw trace bytes read by the host
 export const R_DESC: i32 = 1; // record descriptors (mem/desc.ts)

@@ -142,11 +142,8 @@ function loopRewrite(loop: u32): void {
   return v == 0 ? 1 : v; // wrapped onto 0: not a valid port
 }
 
-// CFG_MODE values (mem/layout.ts): 0 is the plain stack loop.
-export const MODE_STACK: u32 = 0;
-export const MODE_RAW: u32 = 1;
-export const MODE_TRACK: u32 = 2;
-export const MODE_SERVE: u32 = 3;
+// CFG_MODE values (abi/table.ts MODES): 0 is the plain stack loop.
+export { MODE_STACK, MODE_RAW, MODE_TRACK, MODE_SERVE } from "../mem/layout";
 
 // ---- stage timing (stats/staged.ts): puts back one parsed packet's outputs ----
 /** Sets the rpParse outputs to a packet parsed earlier in the batch (a later pass works on it). */

@@ -26,14 +26,14 @@ import * as ABI from "../abi.gen.ts";
 // these in the per-packet loops, where an imported binding costs a load at each use
 // (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
 const {
-  DESC_WORDS: D_WORDS,
-  DESC_S_FLAGS: S_FLAGS,
-  DESC_W_CAPLEN: W_CAPLEN,
-  DESC_W_LEN: W_LEN,
-  DESC_W_LINKTYPE: W_LINKTYPE,
-  DESC_W_NSEC: W_NSEC,
-  DESC_W_OFF: W_OFF,
-  DESC_W_SEC: W_SEC,
+  DESC_WORDS,
+  DESC_S_FLAGS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
 } = ABI;
 
 export const INJECT_SCHEMA = "ixwasm-inject/1";
@@ -456,12 +456,12 @@ async function send(
               stopReason = "limit";
               break outer;
             }
-            const d = descW + i * D_WORDS;
-            const off = u32[d + W_OFF];
-            const caplen = u32[d + W_CAPLEN];
-            const wireLen = u32[d + W_LEN];
-            const lt = u32[d + W_LINKTYPE] & 0xffff;
-            const flags = u32[d + W_LINKTYPE] >>> S_FLAGS;
+            const d = descW + i * DESC_WORDS;
+            const off = u32[d + DESC_W_OFF];
+            const caplen = u32[d + DESC_W_CAPLEN];
+            const wireLen = u32[d + DESC_W_LEN];
+            const lt = u32[d + DESC_W_LINKTYPE] & 0xffff;
+            const flags = u32[d + DESC_W_LINKTYPE] >>> DESC_S_FLAGS;
             records++;
             if (flags & DESC_F_NOT_PACKET) {
               skip("not a packet (pcapng custom block)");
@@ -480,7 +480,8 @@ async function send(
               continue;
             }
             if (paced) {
-              let ts = flags & DESC_F_NO_TS ? prevTs : f64[(d + W_SEC) >>> 1] + u32[d + W_NSEC] / 1e9;
+              let ts =
+                flags & DESC_F_NO_TS ? prevTs : f64[(d + DESC_W_SEC) >>> 1] + u32[d + DESC_W_NSEC] / 1e9;
               prevTs = ts;
               if (Number.isNaN(passFirst)) passFirst = ts;
               passLast = ts;

@@ -28,15 +28,7 @@ import * as ABI from "../abi.gen.ts";
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
 // (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
-const {
-  DESC_W_CAPLEN: W_CAPLEN,
-  DESC_W_IFACE: W_IFACE,
-  DESC_W_LEN: W_LEN,
-  DESC_W_LINKTYPE: W_LINKTYPE,
-  DESC_W_NSEC: W_NSEC,
-  DESC_W_OFF: W_OFF,
-  DESC_W_SEC: W_SEC,
-} = ABI;
+const { DESC_W_CAPLEN, DESC_W_IFACE, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_NSEC, DESC_W_OFF, DESC_W_SEC } = ABI;
 
 export interface PairWorkerReport {
   worker: number;
@@ -180,13 +172,13 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
     if (staged >= maxFrames) return; // cannot happen: the client drain is bounded by maxFrames (a duplicate aside)
     src.copy(dbuf, pos, off, off + len);
     const d = (descBase + staged * DESC_BYTES) >>> 2;
-    du32[d + W_OFF] = pos;
-    du32[d + W_CAPLEN] = len;
-    du32[d + W_LEN] = len;
-    du32[d + W_LINKTYPE] = 1; // Ethernet
-    du32[d + W_NSEC] = 0;
-    du32[d + W_IFACE] = 0;
-    df64[(d + W_SEC) >>> 1] = 0;
+    du32[d + DESC_W_OFF] = pos;
+    du32[d + DESC_W_CAPLEN] = len;
+    du32[d + DESC_W_LEN] = len;
+    du32[d + DESC_W_LINKTYPE] = 1; // Ethernet
+    du32[d + DESC_W_NSEC] = 0;
+    du32[d + DESC_W_IFACE] = 0;
+    df64[(d + DESC_W_SEC) >>> 1] = 0;
     pos += (len + 7) & ~7;
     staged++;
   };

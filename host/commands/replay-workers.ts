@@ -56,7 +56,7 @@ import * as ABI from "../abi.gen.ts";
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
 // (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
-const { DESC_WORDS: D_WORDS, DESC_W_LEN: W_LEN, DESC_W_NSEC: W_NSEC, DESC_W_SEC: W_SEC } = ABI;
+const { DESC_WORDS, DESC_W_LEN, DESC_W_NSEC, DESC_W_SEC } = ABI;
 
 export const MAX_REPLAY_WORKERS = 64;
 /** Paced: the first frame is due this long after the dispatcher has read it (a napping worker wakes within 1 ms). */
@@ -206,23 +206,24 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
           readMs += performance.now() - r0;
           if (n === 0) break;
           if (loop === 0 && linktypes.length === 0) linktypes = reader.linktypes;
-          const s0 = f64[(descW + W_SEC) >>> 1] + u32[descW + W_NSEC] / 1e9;
+          const s0 = f64[(descW + DESC_W_SEC) >>> 1] + u32[descW + DESC_W_NSEC] / 1e9;
           const s1 =
-            f64[(descW + (n - 1) * D_WORDS + W_SEC) >>> 1] + u32[descW + (n - 1) * D_WORDS + W_NSEC] / 1e9;
+            f64[(descW + (n - 1) * DESC_WORDS + DESC_W_SEC) >>> 1] +
+            u32[descW + (n - 1) * DESC_WORDS + DESC_W_NSEC] / 1e9;
           if (Number.isNaN(firstSec)) firstSec = s0;
           lastSec = s1;
           if (firstTs === null) firstTs = s0;
           lastTs = s1 + shift;
           if (paced)
             for (let i = 0; i < n; i++) {
-              const d = descW + i * D_WORDS;
-              const ts = f64[(d + W_SEC) >>> 1] + u32[d + W_NSEC] / 1e9 + shift;
+              const d = descW + i * DESC_WORDS;
+              const ts = f64[(d + DESC_W_SEC) >>> 1] + u32[d + DESC_W_NSEC] / 1e9 + shift;
               if (Number.isNaN(trace0)) {
                 trace0 = ts;
                 originMs = performance.timeOrigin + performance.now() + LEAD_MS;
               }
-              f64[(d + W_SEC) >>> 1] = originMs + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
-              bitsSoFar += u32[d + W_LEN] * 8;
+              f64[(d + DESC_W_SEC) >>> 1] = originMs + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
+              bitsSoFar += u32[d + DESC_W_LEN] * 8;
               pktIndex++;
             }
           plane.dispatch(n, loop);

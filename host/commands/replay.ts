@@ -36,23 +36,24 @@ import { runServe } from "./serve.ts";
 import { prescan, type Prescan } from "../trace/prescan.ts";
 import type { OwnerSpec } from "../trace/flow-owner.ts";
 import * as ABI from "../abi.gen.ts";
-import { DESC_F_NOT_PACKET } from "../abi.gen.ts";
+import { DESC_F_NOT_PACKET, MODE } from "../abi.gen.ts";
 
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
 // (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
 const {
-  DESC_WORDS: D_WORDS,
-  DESC_S_FLAGS: S_FLAGS,
-  DESC_W_CAPLEN: W_CAPLEN,
-  DESC_W_LEN: W_LEN,
-  DESC_W_LINKTYPE: W_LINKTYPE,
-  DESC_W_NSEC: W_NSEC,
-  DESC_W_OFF: W_OFF,
-  DESC_W_SEC: W_SEC,
+  DESC_WORDS,
+  DESC_S_FLAGS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
 } = ABI;
 export type ReplayMode = "raw" | "track" | "serve";
-export const MODE_WORDS: Record<ReplayMode, number> = { raw: 1, track: 2, serve: 3 }; // assembly/replay/common.ts MODE_*
+/** CFG_MODE of each replay mode (abi/table.ts MODES). */
+export const MODE_WORDS: Record<ReplayMode, number> = { raw: MODE.raw, track: MODE.track, serve: MODE.serve };
 export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
 
 export type Speed =
@@ -381,9 +382,10 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
         if (loop === 0 && st.linktypes.length === 0) st.linktypes = reader.linktypes;
         if (opts.out && !sink) sink = new OutputSink(opts.out, !!opts.outMerged, reader.linktypes[0] ?? 1);
         // Capture span of this pass (whole seconds), for the next pass's shift and the report.
-        const s0 = f64[(descW + W_SEC) >>> 1] + u32[descW + W_NSEC] / 1e9;
+        const s0 = f64[(descW + DESC_W_SEC) >>> 1] + u32[descW + DESC_W_NSEC] / 1e9;
         const s1 =
-          f64[(descW + (n - 1) * D_WORDS + W_SEC) >>> 1] + u32[descW + (n - 1) * D_WORDS + W_NSEC] / 1e9;
+          f64[(descW + (n - 1) * DESC_WORDS + DESC_W_SEC) >>> 1] +
+          u32[descW + (n - 1) * DESC_WORDS + DESC_W_NSEC] / 1e9;
         if (Number.isNaN(firstSec)) firstSec = s0;
         lastSec = s1;
         if (st.firstTs === null) st.firstTs = s0;
@@ -417,15 +419,15 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
           for (let i = 0; i <= n; i++) {
             let sched = Infinity;
             if (i < n) {
-              const d = descW + i * D_WORDS;
-              const ts = f64[(d + W_SEC) >>> 1] + u32[d + W_NSEC] / 1e9 + loopShift;
+              const d = descW + i * DESC_WORDS;
+              const ts = f64[(d + DESC_W_SEC) >>> 1] + u32[d + DESC_W_NSEC] / 1e9 + loopShift;
               if (Number.isNaN(trace0)) {
                 trace0 = ts;
                 origin = performance.now();
               }
               sched = origin + scheduleMs(speed, ts - trace0, pktIndex, bitsSoFar);
               schedOf[i] = sched;
-              bitsSoFar += u32[d + W_LEN] * 8;
+              bitsSoFar += u32[d + DESC_W_LEN] * 8;
               pktIndex++;
             }
             const now = performance.now();
@@ -546,17 +548,17 @@ export function writeBatch(
     nsec = Math.min(999999999, Math.round((wallS - sec) * 1e9));
   }
   for (let i = first; i < first + count; i++) {
-    const d = descW + i * D_WORDS;
+    const d = descW + i * DESC_WORDS;
     if (wallS === null) {
-      sec = f64[(d + W_SEC) >>> 1] + shift;
-      nsec = u32[d + W_NSEC];
+      sec = f64[(d + DESC_W_SEC) >>> 1] + shift;
+      nsec = u32[d + DESC_W_NSEC];
     }
-    const lt = u32[d + W_LINKTYPE] & 0xffff;
-    const flags = u32[d + W_LINKTYPE] >>> S_FLAGS;
+    const lt = u32[d + DESC_W_LINKTYPE] & 0xffff;
+    const flags = u32[d + DESC_W_LINKTYPE] >>> DESC_S_FLAGS;
     if (flags & DESC_F_NOT_PACKET) continue; // not a packet (pcapng custom block): nothing to write
-    sink.input(core.u8, u32[d + W_OFF], u32[d + W_CAPLEN], u32[d + W_LEN], lt, sec, nsec);
+    sink.input(core.u8, u32[d + DESC_W_OFF], u32[d + DESC_W_CAPLEN], u32[d + DESC_W_LEN], lt, sec, nsec);
     if (forwards && u32[verdictW + i] >>> 16 === 0)
-      sink.output(core.u8, u32[d + W_OFF], u32[d + W_CAPLEN], u32[d + W_LEN], lt, sec, nsec);
+      sink.output(core.u8, u32[d + DESC_W_OFF], u32[d + DESC_W_CAPLEN], u32[d + DESC_W_LEN], lt, sec, nsec);
   }
 }
 

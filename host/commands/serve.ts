@@ -133,17 +133,31 @@ import {
 } from "./replay.ts";
 import * as ABI from "../abi.gen.ts";
 
-// Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
-// these in the per-packet loops, where an imported binding costs a load at each use
-// (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
+// Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
+// constants: V8 folds these in the per-packet loops, where an imported binding costs a
+// load at each use (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
 const {
-  DESC_WORDS: D_WORDS,
-  DESC_W_CAPLEN: W_CAPLEN,
-  DESC_W_LEN: W_LEN,
-  DESC_W_LINKTYPE: W_LINKTYPE,
-  DESC_W_NSEC: W_NSEC,
-  DESC_W_OFF: W_OFF,
-  DESC_W_SEC: W_SEC,
+  DESC_WORDS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
+  SUM_S_IPVER,
+  SUM_S_L4OFF,
+  SUM_WORDS,
+  SUM_W_ACK,
+  SUM_W_DST,
+  SUM_W_FLAGS,
+  SUM_W_IPVER,
+  SUM_W_L3OFF,
+  SUM_W_L4OFF,
+  SUM_W_PAYLOAD,
+  SUM_W_SEQ,
+  SUM_W_SPORT,
+  SUM_W_SRC,
+  SUM_W_TCPFLAGS,
 } = ABI;
 
 const KICK_COOKIE = 0xffffffff;
@@ -355,7 +369,7 @@ class Tracker {
 
   put(d: number, loop: number): void {
     const s32 = this.src.u32;
-    const caplen = s32[d + W_CAPLEN];
+    const caplen = s32[d + DESC_W_CAPLEN];
     if (!this.core) {
       this.core = createCore(replayCoreConfig("track", 1, this.flows));
       this.buf = Buffer.from(this.core.memory.buffer);
@@ -369,12 +383,12 @@ class Tracker {
     const st = c.regions.staging;
     if (this.n === c.regions.desc.bytes / DESC_BYTES || this.used + caplen > st.bytes) this.flush(loop);
     const at = st.offset + this.used;
-    this.srcBuf.copy(this.buf!, at, s32[d + W_OFF], s32[d + W_OFF] + caplen);
-    const t = (c.regions.desc.offset >>> 2) + this.n * D_WORDS;
+    this.srcBuf.copy(this.buf!, at, s32[d + DESC_W_OFF], s32[d + DESC_W_OFF] + caplen);
+    const t = (c.regions.desc.offset >>> 2) + this.n * DESC_WORDS;
     const u = c.u32;
     // The whole descriptor, then its frame's new place in this core's staging.
-    for (let j = 0; j < D_WORDS; j++) u[t + j] = s32[d + j];
-    u[t + W_OFF] = at;
+    for (let j = 0; j < DESC_WORDS; j++) u[t + j] = s32[d + j];
+    u[t + DESC_W_OFF] = at;
     this.used += (caplen + 7) & ~7;
     this.n++;
   }
@@ -647,13 +661,13 @@ class ServeRun {
     const key = new Uint8Array(40);
     key[0] = v6 ? 6 : 4;
     key[1] = proto;
-    const ports = u32[w + 1];
+    const ports = u32[w + SUM_W_SPORT];
     key[4] = ports & 0xff;
     key[5] = (ports >>> 8) & 0xff;
     key[6] = (ports >>> 16) & 0xff;
     key[7] = ports >>> 24;
-    const sb = (w + 8) << 2;
-    const db = (w + 12) << 2;
+    const sb = (w + SUM_W_SRC) << 2;
+    const db = (w + SUM_W_DST) << 2;
     key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
     key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
     let id = -1;
@@ -832,10 +846,10 @@ class ServeRun {
    */
   private deliver(d: number, w: number, v6: boolean): boolean {
     const { u8, u32 } = this;
-    const frame = u32[d + W_OFF];
-    const caplen = u32[d + W_CAPLEN];
-    const eth = (u32[d + W_LINKTYPE] & 0xffff) === 1;
-    const l3 = eth ? 0 : u32[w + 6] & 0xffff;
+    const frame = u32[d + DESC_W_OFF];
+    const caplen = u32[d + DESC_W_CAPLEN];
+    const eth = (u32[d + DESC_W_LINKTYPE] & 0xffff) === 1;
+    const l3 = eth ? 0 : u32[w + SUM_W_L3OFF] & 0xffff;
     const len = caplen - l3 + (eth ? 0 : 14);
     if (len > 2048) return false;
     const p = this.nic.rxNextData();
@@ -869,7 +883,7 @@ class ServeRun {
 
   private acksUnsent(w: number, f: ServeFlow): boolean {
     // NaN sentEnd (nothing sent, no preset) compares as 0: not waiting.
-    return (this.u32[w + 2] & TCP_ACK) !== 0 && ((this.u32[w + 4] - f.sentEnd) | 0) > 0;
+    return (this.u32[w + SUM_W_TCPFLAGS] & TCP_ACK) !== 0 && ((this.u32[w + SUM_W_ACK] - f.sentEnd) | 0) > 0;
   }
 
   /**
@@ -890,7 +904,7 @@ class ServeRun {
       for (let j = 0; j < nDef; j++) {
         const f = defF[j];
         const i = defI[j];
-        const w = sumW + i * 16;
+        const w = sumW + i * SUM_WORDS;
         if (f.blocked === round || this.acksUnsent(w, f)) {
           f.blocked = round;
           defI[kept] = i;
@@ -899,14 +913,24 @@ class ServeRun {
           continue;
         }
         f.deferred--;
-        this.toCore(descW + i * D_WORDS, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+        this.toCore(
+          descW + i * DESC_WORDS,
+          w,
+          ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6,
+          defS[j],
+        );
       }
       if (kept === nDef) {
         for (let j = 0; j < kept; j++) {
           const i = defI[j];
-          const w = sumW + i * 16;
+          const w = sumW + i * SUM_WORDS;
           defF[j].deferred--;
-          this.toCore(descW + i * D_WORDS, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+          this.toCore(
+            descW + i * DESC_WORDS,
+            w,
+            ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6,
+            defS[j],
+          );
         }
         kept = 0;
       }
@@ -919,10 +943,10 @@ class ServeRun {
     const u32 = this.u32;
     this.sink!.input(
       this.u8,
-      u32[d + W_OFF],
-      u32[d + W_CAPLEN],
-      u32[d + W_LEN],
-      u32[d + W_LINKTYPE] & 0xffff,
+      u32[d + DESC_W_OFF],
+      u32[d + DESC_W_CAPLEN],
+      u32[d + DESC_W_LEN],
+      u32[d + DESC_W_LINKTYPE] & 0xffff,
       sec,
       nsec,
     );
@@ -935,7 +959,7 @@ class ServeRun {
       this.origin = performance.now();
     }
     const sched = this.origin + scheduleMs(this.speed, ts - this.trace0, this.pktIndex, this.bitsSoFar);
-    this.bitsSoFar += this.u32[d + W_LEN] * 8;
+    this.bitsSoFar += this.u32[d + DESC_W_LEN] * 8;
     this.pktIndex++;
     const now = performance.now();
     if (sched > now) {
@@ -1041,18 +1065,18 @@ class ServeRun {
 
   /** Capture time (s) of record i of the batch. */
   private tsAt(i: number): number {
-    const d = this.descW + i * D_WORDS;
-    return this.f64[(d + W_SEC) >>> 1] + this.u32[d + W_NSEC] / 1e9;
+    const d = this.descW + i * DESC_WORDS;
+    return this.f64[(d + DESC_W_SEC) >>> 1] + this.u32[d + DESC_W_NSEC] / 1e9;
   }
 
   /** Record i of the read batch: where it goes (see the top of the file). */
   private packet(i: number): void {
     if (this.owner && !this.owner.mine(i)) return; // another worker's flow
     const { u8, u32, f64, drops, paced, loop, feed } = this;
-    const d = this.descW + i * D_WORDS;
-    const w = this.sumW + i * 16;
-    const sec = f64[(d + W_SEC) >>> 1] + this.shiftS;
-    const nsec = u32[d + W_NSEC];
+    const d = this.descW + i * DESC_WORDS;
+    const w = this.sumW + i * SUM_WORDS;
+    const sec = f64[(d + DESC_W_SEC) >>> 1] + this.shiftS;
+    const nsec = u32[d + DESC_W_NSEC];
     const t = (sec - this.baseSec) * 1e9 + nsec;
     if (!paced && t - this.polledNs > MAX_HOLD_NS && (this.rxQueued || this.feedDue || this.nDef)) {
       this.drainDeferred();
@@ -1065,17 +1089,17 @@ class ServeRun {
       this.closing = null;
     }
     const live = this.live;
-    const ls = liveStep(live, u32, w, f64[(d + W_SEC) >>> 1] + nsec / 1e9, this.nextOrd);
+    const ls = liveStep(live, u32, w, f64[(d + DESC_W_SEC) >>> 1] + nsec / 1e9, this.nextOrd);
     if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
       const cf = this.liveF[ls >= 0 ? ls : -2 - ls];
       if (cf && !cf.done && cf.id >= 0) this.closing = cf; // after this packet (its FIN or RST) is fed
     }
-    const fl = u32[w] & 0xffff;
+    const fl = u32[w + SUM_W_FLAGS] & 0xffff;
     if (fl & SUM_F_NOT_PACKET) {
       drops.not_packet++;
       return;
     }
-    this.bytesIn += u32[d + W_LEN];
+    this.bytesIn += u32[d + DESC_W_LEN];
     const sink = this.sink;
     if (fl & SUM_F_UNKNOWN_LINK) {
       if (sink) this.input(d, sec, nsec);
@@ -1088,7 +1112,7 @@ class ServeRun {
       else drops.non_ip++;
       return;
     }
-    const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+    const v6 = ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6;
     const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
     let client = false;
     let f: ServeFlow | undefined;
@@ -1142,23 +1166,23 @@ class ServeRun {
     // Server → client: the reference.
     this.sv.reference++;
     if (!paced) this.nowNs = Math.max(this.nowNs, t);
-    const frame = u32[d + W_OFF];
-    const l4 = frame + (u32[w + 6] >>> 16);
+    const frame = u32[d + DESC_W_OFF];
+    const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
     // Payload length from the headers; the captured part may be shorter (snap length).
-    const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
+    const plen = u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD ? u32[w + SUM_W_PAYLOAD] : 0;
     if (proto === 17) {
       const pay = l4 + 8;
-      const have = Math.max(0, Math.min(plen, frame + u32[d + W_CAPLEN] - pay));
+      const have = Math.max(0, Math.min(plen, frame + u32[d + DESC_W_CAPLEN] - pay));
       this.fid!.refDatagram(f.slot, "", plen, u8, pay, have);
       if (!f.done) this.feedPut(FR_DGRAM, f.id, 0, f.udpReq, u8, pay, plen, have);
       return;
     }
-    const tflags = u32[w + 2] & 0xfff;
-    const seq = u32[w + 3] | 0; // int32, as in scoreTx
+    const tflags = u32[w + SUM_W_TCPFLAGS] & 0xfff;
+    const seq = u32[w + SUM_W_SEQ] | 0; // int32, as in scoreTx
     const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
-    const have = Math.max(0, Math.min(plen, frame + u32[d + W_CAPLEN] - pay));
+    const have = Math.max(0, Math.min(plen, frame + u32[d + DESC_W_CAPLEN] - pay));
     this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
-    const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
+    const req = tflags & TCP_ACK ? (u32[w + SUM_W_ACK] - f.clientIsn - 1) >>> 0 : 0;
     if (tflags & TCP_SYN || f.done) return; // the core answers the SYN itself
     if (plen) this.feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
     if (tflags & TCP_FIN) this.feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
@@ -1256,13 +1280,13 @@ class ServeRun {
   /** Pass k > 0: the client port (source of a client packet, destination of a server one) → port + k. */
   private rewritePorts(w: number, d: number, fromClient: boolean): void {
     const { u8, u32 } = this;
-    const l4 = u32[d + W_OFF] + (u32[w + 6] >>> 16);
+    const l4 = u32[d + DESC_W_OFF] + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
     const p = fromClient ? l4 : l4 + 2;
-    if (p + 2 > u32[d + W_OFF] + u32[d + W_CAPLEN]) return;
+    if (p + 2 > u32[d + DESC_W_OFF] + u32[d + DESC_W_CAPLEN]) return;
     const port = passPort((u8[p] << 8) | u8[p + 1], this.loop);
-    const tcp = u32[w] & SUM_F_TCP;
+    const tcp = u32[w + SUM_W_FLAGS] & SUM_F_TCP;
     const c = tcp ? l4 + 16 : l4 + 6;
-    const cOk = c + 2 <= u32[d + W_OFF] + u32[d + W_CAPLEN];
+    const cOk = c + 2 <= u32[d + DESC_W_OFF] + u32[d + DESC_W_CAPLEN];
     if (!tcp && cOk && u8[c] === 0 && u8[c + 1] === 0) {
       // UDP without a checksum (IPv4 only): leave it without one.
       u8[p] = port >>> 8;

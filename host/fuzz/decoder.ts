@@ -12,11 +12,16 @@ import {
   DESC_W_NSEC,
   DESC_W_OFF,
 } from "../abi.gen.ts";
+import {
+  SUM_BYTES,
+  SUM_F_IP,
+  SUM_F_NOT_PACKET,
+  SUM_F_PORTS,
+  SUM_FLAGS,
+  SUM_L3OFF,
+  SUM_L4OFF,
+} from "../abi.gen.ts";
 
-const SUM_BYTES = 64;
-const SUM_F_IP = 1;
-const SUM_F_PORTS = 2;
-const SUM_F_NOT_PACKET = 256;
 /** Link types the decoder knows, plus ones it does not. */
 export const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xffff];
 
@@ -72,15 +77,18 @@ export class DecoderTarget {
     }
     const s = this.sum;
     const dv = new DataView(this.core.memory.buffer, s, SUM_BYTES);
-    const flags = dv.getUint16(0, true);
+    const flags = dv.getUint16(SUM_FLAGS, true);
     if (flags & SUM_F_NOT_PACKET)
       throw new Finding("decoder summary", "a packet descriptor was decoded as not a packet");
-    if (flags & SUM_F_IP && dv.getUint16(24, true) >= caplen)
+    if (flags & SUM_F_IP && dv.getUint16(SUM_L3OFF, true) >= caplen)
       throw new Finding(
         "decoder summary",
-        `IP header offset ${dv.getUint16(24, true)} at or past caplen ${caplen}`,
+        `IP header offset ${dv.getUint16(SUM_L3OFF, true)} at or past caplen ${caplen}`,
       );
-    if (flags & SUM_F_PORTS && dv.getUint16(26, true) + 4 > caplen)
-      throw new Finding("decoder summary", `ports read at ${dv.getUint16(26, true)} past caplen ${caplen}`);
+    if (flags & SUM_F_PORTS && dv.getUint16(SUM_L4OFF, true) + 4 > caplen)
+      throw new Finding(
+        "decoder summary",
+        `ports read at ${dv.getUint16(SUM_L4OFF, true)} past caplen ${caplen}`,
+      );
   }
 }

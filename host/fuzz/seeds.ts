@@ -9,6 +9,7 @@ import { createCore, type Core } from "../core.ts";
 import { TraceReader, DESC_BYTES, DESC_F_NOT_PACKET } from "../io/reader.ts";
 import { Rng } from "./rng.ts";
 import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_LINKTYPE, DESC_OFF } from "../abi.gen.ts";
+import { SUM_BYTES, SUM_F_IP, SUM_FLAGS, SUM_IPVER, SUM_L3OFF } from "../abi.gen.ts";
 
 export interface RawFrame {
   frame: Buffer;
@@ -25,9 +26,6 @@ export interface Seeds {
   raw: RawFrame[];
   files: string[];
 }
-
-const SUM_BYTES = 64;
-const SUM_F_IP = 1;
 
 /** Capture files of the corpus that are well-formed (MANIFEST format not "corrupt"), plus traces/. */
 export function seedFiles(corpus: string | undefined, own: string | undefined): string[] {
@@ -87,7 +85,12 @@ export function loadSeeds(files: string[], perFile = 300): Seeds {
           };
           sample[slot] = raw;
           const s = core.regions.decode.offset + i * SUM_BYTES;
-          eth[slot] = toEthernet(raw, dv.getUint16(s, true), core.u8[s + 2], dv.getUint16(s + 24, true));
+          eth[slot] = toEthernet(
+            raw,
+            dv.getUint16(s + SUM_FLAGS, true),
+            core.u8[s + SUM_IPVER],
+            dv.getUint16(s + SUM_L3OFF, true),
+          );
         }
       }
     } catch {
