@@ -269,6 +269,75 @@ function host(): string {
   s += `\n/** CFG_MODE values. */\nexport const MODE = {\n`;
   for (const c of T.MODES) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
   s += `} as const;\n`;
+  s += hostExports();
+  return s;
+}
+
+// ---- the core's exports, typed from their AssemblyScript declarations -------------------
+// Names and signatures live in the core's source (assembly/core.ts and the files
+// assembly/exports.ts re-exports from); the host's CoreExports interface is read from
+// there rather than written again. test/abi/generated.test.ts checks the result against
+// the built module (every name a function with that many parameters).
+
+/** A raw export's JS types: 64-bit integers cross as BigInt; bool parameters take 0/1 or a boolean. */
+function jsType(t: string, param: boolean): string {
+  if (t === "void") return "void";
+  if (t === "i64" || t === "u64") return "bigint";
+  if (t === "bool") return param ? "number | boolean" : "number";
+  if (/^(i8|u8|i16|u16|i32|u32|isize|usize|f32|f64)$/.test(t)) return "number";
+  throw new Error(`abi/generate.ts: no JS type for the core's ${t}`);
+}
+
+interface ExportSig {
+  name: string;
+  file: string;
+  params: { name: string; type: string; optional: boolean }[];
+  result: string;
+}
+
+/** The exported function `name` declared in `file` (an assembly/ path). */
+function signature(name: string, file: string): ExportSig {
+  const text = readFileSync(join(root, file), "utf8");
+  const m = new RegExp(`export function ${name}\\s*\\(([^)]*)\\)\\s*:\\s*(\\w+)`).exec(text);
+  if (!m) throw new Error(`abi/generate.ts: no \`export function ${name}(...): type\` in ${file}`);
+  const params = m[1]
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p)
+    .map((p) => {
+      const q = /^(\w+)\s*:\s*(\w+)\s*(=.*)?$/.exec(p);
+      if (!q) throw new Error(`abi/generate.ts: parameter "${p}" of ${name} in ${file}`);
+      return { name: q[1], type: q[2], optional: q[3] !== undefined };
+    });
+  return { name, file, params, result: m[2] };
+}
+
+/** Every function the core exports: core.ts's own, then exports.ts's re-exports in order. */
+export function coreExports(): ExportSig[] {
+  const out: ExportSig[] = [];
+  const core = readFileSync(join(root, "assembly/core.ts"), "utf8");
+  for (const m of core.matchAll(/^export function (\w+)/gm)) out.push(signature(m[1], "assembly/core.ts"));
+  const list = readFileSync(join(root, "assembly/exports.ts"), "utf8");
+  for (const m of list.matchAll(/export \{([^}]*)\} from "\.\/([^"]+)"/g))
+    for (const name of m[1]
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n))
+      out.push(signature(name, `assembly/${m[2]}.ts`));
+  return out;
+}
+
+function hostExports(): string {
+  let s = `\n/**\n * The core's exports as raw WebAssembly functions (read from their declarations in\n * assembly/). i32 and u32 results come back signed: use >>> 0 for a u32.\n */\nexport interface CoreExports {\n`;
+  let file = "";
+  for (const e of coreExports()) {
+    if (e.file !== file) s += `// ${(file = e.file)}\n`;
+    const params = e.params
+      .map((p) => `${p.name}${p.optional ? "?" : ""}: ${jsType(p.type, true)}`)
+      .join(", ");
+    s += `${e.name}(${params}): ${jsType(e.result, false)};\n`;
+  }
+  s += `}\n`;
   return s;
 }
 

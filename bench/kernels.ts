@@ -31,14 +31,14 @@ function perUnit(runs: number, units: number, work: (k: number) => void): Summar
 
 export function benchKernels(runs: number): KernelsBench {
   const core = createCore({ mbufs: 16, flows: 16, ringSlots: 16, stagingBytes: 16 << 20, descSlots: 512 });
-  const f = core.exports as unknown as Record<string, Fn>;
+  const f = core.exports;
   const buf = core.regions.staging.offset;
   let x = 1;
   for (let i = 0; i < 12_000_000; i++)
     core.u8[buf + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
 
   const checksum = [40, 64, 1500, 9000].map((n) => {
-    const call = (name: string) => (k: number) => {
+    const call = (name: "inetChecksumScalar" | "inetChecksumSimd") => (k: number) => {
       const fn = f[name];
       for (let i = 0; i < k; i++) fn(buf, n);
     };

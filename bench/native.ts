@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CFG_F_SYMMETRIC, createCore } from "../host/core.ts";
+import { CFG_F_SYMMETRIC, createCore, type CoreExports } from "../host/core.ts";
 import { DESC_BYTES, TraceReader } from "../host/io/reader.ts";
 import { TraceWriter } from "../host/io/writer.ts";
 import { READ_CORE } from "../host/commands/common.ts";
@@ -28,7 +28,7 @@ import { DESC_W_CAPLEN, DESC_W_LINKTYPE, DESC_W_OFF } from "../host/abi.gen.ts";
 
 export const KERNELS = ["checksum", "checksum_simd", "toeplitz", "parse", "flow_lookup"] as const;
 type Kernel = (typeof KERNELS)[number];
-const EXPORT: Record<Kernel, string> = {
+const EXPORT: Record<Kernel, "kChecksum" | "kChecksumSimd" | "kToeplitz" | "kParse" | "kFlowLookup"> = {
   checksum: "kChecksum",
   checksum_simd: "kChecksumSimd",
   toeplitz: "kToeplitz",
@@ -173,7 +173,7 @@ export const BUFFER_BYTES = [64, 1500, 9000];
 
 /** WASM vs both C builds on one buffer of `bytes` at `p` (in WASM memory), sums checked. */
 function checksumBuffer(
-  ex: Record<string, (...a: number[]) => number>,
+  ex: CoreExports,
   u8: Uint8Array,
   p: number,
   bytes: number,
@@ -235,7 +235,7 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     flows: 1 << 16,
     flags: CFG_F_SYMMETRIC,
   });
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   const reader = new TraceReader(inp.pcap, core);
   const n = reader.next();
   reader.close();

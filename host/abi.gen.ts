@@ -560,3 +560,266 @@ export const MODE = {
   /** replay serve: the stack answers the capture's clients */
   serve: 3,
 } as const;
+
+/**
+ * The core's exports as raw WebAssembly functions (read from their declarations in
+ * assembly/). i32 and u32 results come back signed: use >>> 0 for a u32.
+ */
+export interface CoreExports {
+  // assembly/core.ts
+  poll(nowNs: number): number;
+  init(): number;
+  testTrap(): void;
+  abiCheck(i: number): number;
+  // assembly/mem/plan.ts
+  plan(): number;
+  // assembly/net/neigh.ts
+  arpAnnounce(): void;
+  neighResolve(family: number, addr: number, macOut: number): number;
+  // assembly/net/udp.ts
+  udpListen(port: number): void;
+  // assembly/net/netif.ts
+  txOutstanding(): number;
+  // assembly/mem/mbuf.ts
+  mbufAlloc(): number;
+  mbufFree(m: number): void;
+  mbufFreeChain(m: number): void;
+  mbufAllocBatch(out: number, n: number): number;
+  mbufFreeBatch(src: number, n: number): void;
+  mbufFreeCount(): number;
+  mbufTotal(): number;
+  mbufPoolCheck(): number;
+  mbufAt(index: number): number;
+  mbufIndex(m: number): number;
+  mbufData(m: number): number;
+  mbufBuf(m: number): number;
+  // assembly/mem/ring.ts
+  ringInit(ring: number, slots: number): void;
+  ringEnqueue(ring: number, src: number, n: number): number;
+  ringDequeue(ring: number, dst: number, max: number): number;
+  ringPush(ring: number, buf: number, len: number, flags: number, hash: number, user: number): number;
+  ringCount(ring: number): number;
+  ringSpace(ring: number): number;
+  ringSleepPrepare(ring: number): number;
+  ringAwake(ring: number): void;
+  ringLayout(i: number): number;
+  // assembly/flow/toeplitz.ts
+  rssKeyPtr(): number;
+  rssSetKey(src: number): void;
+  toeplitzRef(input: number, len: number): number;
+  toeplitz(input: number, len: number): number;
+  rssHashV4At(src: number, dst: number, sport: number, dport: number): number;
+  rssHashV6At(src: number, dst: number, sport: number, dport: number): number;
+  rssBench(input: number, n: number, fast: number): number;
+  // assembly/flow/reta.ts
+  retaSet(group: number, worker: number): number;
+  retaGet(group: number): number;
+  retaLookup(hash: number): number;
+  retaPtr(): number;
+  // assembly/flow/batch.ts
+  hashBatch(count: number): number;
+  hashBatchFrom(first: number, count: number): number;
+  // assembly/flow/key.ts
+  flowKeyCanonical(key: number): void;
+  flowKeyCanonicalSwap(key: number): number;
+  flowKeyReverse(key: number): void;
+  flowKeyHash(key: number): number;
+  // assembly/flow/table.ts
+  flowFind(key: number, hash: number): number;
+  flowInsert(key: number, hash: number): number;
+  flowDelete(index: number): void;
+  flowCount(): number;
+  flowCapacity(): number;
+  flowValue(index: number): number;
+  flowKeyAt(index: number): number;
+  flowSlots(): number;
+  flowProbeLength(index: number): number;
+  // assembly/wire/decode.ts
+  decodeBatch(count: number): number;
+  inspectBatch(count: number): void;
+  wireDecodeFrame(frame: number, caplen: number, wireLen: number, linktype: number, out: number): number;
+  inspectSummaryPtr(): number;
+  // assembly/wire/checksum.ts
+  inetChecksum(p: number, len: number): number;
+  inetChecksumScalar(p: number, len: number): number;
+  inetChecksumSimd(p: number, len: number): number;
+  l4Checksum(ipver: number, ip: number, proto: number, l4: number, l4len: number): number;
+  l4ChecksumFill(ipver: number, ip: number, proto: number, l4: number, l4len: number): number;
+  l4ChecksumOk(ipver: number, ip: number, proto: number, l4: number, l4len: number): number;
+  // assembly/wire/ethernet.ts
+  ethParse(p: number, len: number, r: number): number;
+  ethEmit(r: number, p: number, len: number): number;
+  ethBufferLen(r: number): number;
+  // assembly/wire/arp.ts
+  arpParse(p: number, len: number, r: number): number;
+  arpEmit(r: number, p: number, len: number): number;
+  // assembly/wire/ipv4.ts
+  ipv4Parse(p: number, len: number, r: number): number;
+  ipv4Emit(r: number, p: number, len: number): number;
+  ipv4BufferLen(r: number): number;
+  // assembly/wire/ipv6.ts
+  ipv6Parse(p: number, len: number, r: number): number;
+  ipv6Emit(r: number, p: number, len: number): number;
+  // assembly/wire/icmp.ts
+  icmpParse(p: number, len: number, r: number): number;
+  icmpEmit(r: number, p: number, len: number): number;
+  icmpChecksumFill(p: number, msgLen: number): number;
+  // assembly/wire/udp.ts
+  udpParse(p: number, len: number, r: number): number;
+  udpEmit(r: number, p: number, len: number): number;
+  // assembly/wire/tcp.ts
+  tcpParse(p: number, len: number, r: number): number;
+  tcpEmit(r: number, p: number, len: number): number;
+  tcpBufferLen(r: number): number;
+  tcpOptionsParse(p: number, len: number, r: number): number;
+  // assembly/api/app.ts
+  appInit(): number;
+  appDispatch(): void;
+  appSelected(): number;
+  appListenPort(): number;
+  appTestEvent(
+    kind: number,
+    handle: number,
+    cookie: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): number;
+  appTestClock(us: number): void;
+  appCmdCount(): number;
+  appRegionBytes(app: number, conns: number, msgBytes: number): number;
+  // assembly/apps/echo.ts
+  echoStat(i: number): bigint;
+  echoConns(): number;
+  // assembly/apps/sink.ts
+  sinkStat(i: number): bigint;
+  // assembly/apps/netpipe.ts
+  netpipeStat(i: number): bigint;
+  // assembly/apps/sockperf.ts
+  sockperfStat(i: number): bigint;
+  // assembly/apps/reply-server.ts
+  rsStat(i: number): bigint;
+  rsConns(): number;
+  // assembly/apps/memcached.ts
+  mcConnSlots(): number;
+  mcConnPtr(i: number): number;
+  mcItems(): bigint;
+  mcCasId(): bigint;
+  mcErrors(): bigint;
+  mcRsState(i: number): number;
+  // assembly/wire/pcap.ts
+  framePcap(
+    pos: number,
+    end: number,
+    first: number,
+    max: number,
+    swap: number | boolean,
+    nano: number | boolean,
+    linktype: number,
+    snaplen: number,
+  ): number;
+  pcapFramedEnd(): number;
+  // assembly/replay/raw.ts
+  replayRawBatch(first: number, count: number, loop: number): number;
+  // assembly/replay/track.ts
+  replayTrackBatch(first: number, count: number, loop: number): number;
+  trackStates(): number;
+  trackBytes(flows: number): number;
+  // assembly/replay/common.ts
+  replayReset(): void;
+  replayWorkerCounts(): number;
+  // assembly/replay/dispatch.ts
+  replayDispatchBatch(first: number, count: number, loop: number): number;
+  replayGatherBatch(first: number, count: number, loop: number, ctl: number): number;
+  // assembly/net/tcp/engine.ts
+  tcpInit(): void;
+  tcpTimers(now: bigint): void;
+  tcpFlush(): void;
+  tcpListen(port: number): void;
+  tcpUnlisten(port: number): void;
+  tcpTcbBytes(): number;
+  // assembly/net/tcp/input.ts
+  tcpInput(): void;
+  // assembly/net/tcp/commands.ts
+  tcpCommand(desc: number): void;
+  tcpPreset(
+    key: number,
+    isn: number,
+    mss: number,
+    wscale: number,
+    sackOk: number,
+    tsOk: number,
+    tsVal: number,
+  ): number;
+  timerCommand(desc: number): void;
+  // assembly/net/timer.ts
+  timerNext(): bigint;
+  timerSetApp(cookie: number, id: number, delayUs: bigint, nowUs: bigint): number;
+  // assembly/net/tcp/testhooks.ts
+  tcpTestCapture(on: number): void;
+  tcpTestTxPop(): number;
+  tcpTestTxCount(): number;
+  tcpTestInject(ptr: number, len: number, nowUs: bigint, verify: number): number;
+  tcpTestCmd(
+    kind: number,
+    handle: number,
+    cookie: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    flags: number,
+  ): number;
+  tcpTestEvCount(): number;
+  tcpTestEvBase(): number;
+  tcpTestEvReset(): void;
+  tcpTestTcb(handle: number): number;
+  tcpTestStat(i: number): number;
+  tcpTimerNext(): bigint;
+  // assembly/apps/client.ts
+  clientRoundTrips(): bigint;
+  clientBytesVerified(): bigint;
+  clientErrors(): bigint;
+  clientConnectsFailed(): bigint;
+  clientLatencySumUs(): bigint;
+  clientHistPtr(): number;
+  clientHistBuckets(): number;
+  clientDone(): number;
+  clientConnState(i: number): number;
+  clientConnSeq(i: number): number;
+  clientDiedEarly(): bigint;
+  clientConnsReset(): bigint;
+  clientConnsTimedOut(): bigint;
+  clientResponsesDiffered(): bigint;
+  clientOtherErrors(): bigint;
+  clientFirstDiffPtr(): number;
+  clientConnsClosed(): bigint;
+  histBucket(v: bigint): number;
+  histBucketLow(b: number): bigint;
+  // assembly/stats/stages.ts
+  stageTimingSet(on: number | boolean): void;
+  stageReset(): number;
+  stageAccPtr(): number;
+  calibrateLoop(n: number, seed: number): number;
+  // assembly/stats/staged.ts
+  replayRawBatchTimed(first: number, count: number, loop: number): number;
+  replayTrackBatchTimed(first: number, count: number, loop: number): number;
+  replayLookupBatch(first: number, count: number, loop: number): number;
+  // assembly/net/tcp/migrate.ts
+  migrateExport(group: number, out: number, cap: number, nowUs: number): number;
+  migrateImport(inp: number, len: number, nowUs: number): number;
+  migrateGroupFlows(group: number): number;
+  migrateStat(i: number): number;
+  // assembly/stats/kernels.ts
+  kChecksum(count: number, reps: number): number;
+  kChecksumSimd(count: number, reps: number): number;
+  kChecksumBuf(p: number, len: number, reps: number): number;
+  kToeplitz(count: number, reps: number): number;
+  kParse(count: number, reps: number): number;
+  kFlowFill(count: number): number;
+  kFlowLookup(count: number, reps: number): number;
+  // assembly/replay/serve.ts
+  serveCopies(list: number, n: number): void;
+  serveHash(p: number, len: number): number;
+}

@@ -13,7 +13,14 @@ import { fileURLToPath } from "node:url";
 // abi/table.ts (host/abi.gen.ts); the core's abiCheck() is still asked at every
 // instantiation, which catches a core built from an older table.
 import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
-import { CFG_F_FRESH_MEMORY, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE } from "./abi.gen.ts";
+import {
+  CFG_F_FRESH_MEMORY,
+  HIST_BASE,
+  REGION,
+  REGION_BASE,
+  SCRATCH_BASE,
+  type CoreExports,
+} from "./abi.gen.ts";
 export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
 export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
@@ -38,13 +45,8 @@ export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
 
 export type RegionName = Exclude<keyof typeof REGION, "total">;
 
-/** The raw exports of a core instance. i32 results are signed: use >>> 0 for u32. */
-export interface CoreExports {
-  plan(): number;
-  init(): number;
-  abiCheck(i: number): number;
-  [name: string]: unknown;
-}
+/** The raw exports of a core instance, generated from their declarations in assembly/. */
+export type { CoreExports } from "./abi.gen.ts";
 
 export interface Region {
   offset: number;
@@ -168,6 +170,14 @@ function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}
   };
 }
 
+/**
+ * The one place the instance's untyped exports become CoreExports (generated from the
+ * core's declarations; test/abi/generated.test.ts checks them against the module).
+ */
+function exportsOf(inst: WebAssembly.Instance): CoreExports {
+  return inst.exports as unknown as CoreExports;
+}
+
 function writeConfig(u32: Uint32Array, c: CoreConfig): void {
   u32.fill(0, CFG_BASE >>> 2, (CFG_BASE >>> 2) + CFG_WORDS);
   u32[(CFG_BASE >>> 2) + CFG_ABI] = ABI_VERSION;
@@ -201,7 +211,7 @@ function askPlan(config: CoreConfig, debug: boolean): number {
   });
   const inst = new WebAssembly.Instance(mod, imports(memory));
   writeConfig(new Uint32Array(memory.buffer), config);
-  const total = ((inst.exports as unknown as CoreExports).plan() >>> 0) as number;
+  const total = (exportsOf(inst).plan() >>> 0) as number;
   if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
   return Math.max(total, MODULE_MIN_PAGES * PAGE);
 }
@@ -223,7 +233,7 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const pages = totalBytes / PAGE;
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
-  const exports = inst.exports as unknown as CoreExports;
+  const exports = exportsOf(inst);
   const names: [number, number][] = [
     [0, ABI_VERSION],
     [1, CFG_BASE],

@@ -195,9 +195,9 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
   const occMax = new Array<number>(n).fill(0);
   let occSamples = 0;
 
-  const e = client.exports as Record<string, (...a: number[]) => unknown>;
-  const cpoll = client.exports.poll as (now: number) => number;
-  const roundTrips = () => Number(e.clientRoundTrips() as bigint);
+  const e = client.exports;
+  const cpoll = client.exports.poll;
+  const roundTrips = () => Number(e.clientRoundTrips());
   const migrations: Promise<unknown>[] = [];
   let migrateDone = o.migrateAt === undefined;
   let trapDone = o.trapWorker === undefined;

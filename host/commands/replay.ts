@@ -122,7 +122,7 @@ export interface ReplayOptions {
   owner?: OwnerSpec;
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
-  batchExport?: string;
+  batchExport?: BatchExport;
   /** After each core call: packets, the call's ms (host clock), performance.now() after it. */
   onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
   /** Once at the end, before the report is built: the core (to read its stage timers). */
@@ -299,6 +299,13 @@ export function pooledPacing(
 
 // ---- the run ---------------------------------------------------------------------------
 type BatchFn = (first: number, count: number, loop: number) => number;
+/** The core's replay batch functions (first, count, loop), the timed ones of assembly/stats/staged.ts among them. */
+export type BatchExport =
+  | "replayRawBatch"
+  | "replayTrackBatch"
+  | "replayRawBatchTimed"
+  | "replayTrackBatchTimed"
+  | "replayLookupBatch";
 
 export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number) {
   const track = mode === "track";
@@ -331,10 +338,10 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
 
   const core: Core = createCore(replayCoreConfig(mode, workers, flows));
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
-  let batchFn: BatchFn = mode === "raw" ? (ex.replayRawBatch as BatchFn) : (ex.replayTrackBatch as BatchFn);
+  const ex = core.exports;
+  let batchFn: BatchFn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
-  if (opts.batchExport) batchFn = ex[opts.batchExport] as BatchFn;
+  if (opts.batchExport) batchFn = ex[opts.batchExport];
   const onBatch = opts.onBatch;
   const u32 = core.u32;
   const f64 = core.f64;
@@ -485,7 +492,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
  */
 export function warmUp(path: string, mode: ReplayMode, workers: number, flows: number): void {
   const core = createCore(replayCoreConfig(mode, workers, Math.min(flows, 4096)));
-  const ex = core.exports as unknown as Record<string, BatchFn>;
+  const ex = core.exports;
   const fn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   let reader: TraceReader | null = null;
   try {

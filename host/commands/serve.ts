@@ -529,7 +529,7 @@ class ServeRun {
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
     if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
-    const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+    const ex = core.exports;
     this.poll = ex.poll;
     this.decode = ex.decodeBatch;
     this.preset = ex.tcpPreset;

@@ -66,7 +66,7 @@ try {
   // V8 compiles wasm functions at their first call, in every thread: warm up before saying ready.
   if (rp) rp.warmUp(d.path, d.mode, d.workers, d.flows ?? 4096);
   const core = createCore(d.config, { memory: d.memory, fresh: true });
-  const ex = core.exports as unknown as Record<string, BatchFn>;
+  const ex = core.exports;
   const fn = d.mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   const ring = new SpscRing(d.ring, 0);
   const slots = ring.slots;

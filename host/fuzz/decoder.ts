@@ -2,7 +2,7 @@
 // mutated frames of every link type, each frame placed flush against the end of
 // linear memory, so a read one byte past the captured length traps instead of
 // reading a neighbour's bytes.
-import { createCore, type Core } from "../core.ts";
+import { createCore, type Core, type CoreExports } from "../core.ts";
 import { Finding } from "./stack.ts";
 import {
   DESC_W_CAPLEN,
@@ -25,12 +25,10 @@ import {
 /** Link types the decoder knows, plus ones it does not. */
 export const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xffff];
 
-type Fn = (...a: number[]) => number;
-
 export class DecoderTarget {
   readonly core: Core;
-  private readonly decodeBatch: Fn;
-  private readonly inspectBatch: Fn;
+  private readonly decodeBatch: CoreExports["decodeBatch"];
+  private readonly inspectBatch: CoreExports["inspectBatch"];
   private readonly end: number;
   private readonly desc: number;
   private readonly sum: number;
@@ -42,7 +40,7 @@ export class DecoderTarget {
       { stagingBytes: 0, descSlots: 16, mbufs: 0, ringSlots: 0, flows: 4096 },
       { debug },
     );
-    const f = this.core.exports as unknown as Record<string, Fn>;
+    const f = this.core.exports;
     this.decodeBatch = f.decodeBatch;
     this.inspectBatch = f.inspectBatch;
     this.end = this.core.memory.buffer.byteLength;

@@ -3,7 +3,7 @@
 // virtual time, with every invariant the host can see checked after each poll.
 // A failed check throws a Finding; the run turns it into a reproducer file.
 import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../abi.gen.ts";
-import { COUNTER_BASE, createCore, type Core, type CoreConfig } from "../core.ts";
+import { COUNTER_BASE, createCore, type Core, type CoreConfig, type CoreExports } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { COUNTER_NAMES } from "../report/counters.ts";
 import { checkTx, type Endpoints } from "./packet.ts";
@@ -63,8 +63,6 @@ export function stackConfig(app: AppKind): Partial<CoreConfig> {
   };
 }
 
-type Fn = (...a: number[]) => number;
-
 export class StackTarget {
   readonly core: Core;
   readonly nic: Nic;
@@ -74,7 +72,7 @@ export class StackTarget {
   readonly times: number[] = [];
   readonly polls: Poll[] = [];
   private readonly pollFn: (t: number) => number;
-  private readonly fn: Record<string, Fn>;
+  private readonly fn: CoreExports;
   private readonly prev = new Float64Array(COUNTER_SLOTS);
   private pending = 0;
   /** Free mbufs once init posted the RX ring: what a drained core must have again. */
@@ -88,7 +86,7 @@ export class StackTarget {
   ) {
     this.core = createCore(stackConfig(app), { debug });
     this.nic = new Nic(this.core);
-    this.fn = this.core.exports as unknown as Record<string, Fn>;
+    this.fn = this.core.exports;
     this.pollFn = this.fn.poll;
     this.port = APP_PORT[app];
     this.freeBaseline = this.fn.mbufFreeCount();

@@ -4,7 +4,7 @@
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
 import type { Core } from "../core.ts";
-import { replay, type ReplayOptions } from "../commands/replay.ts";
+import { replay, type BatchExport, type ReplayOptions } from "../commands/replay.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
@@ -33,11 +33,11 @@ export interface CostSection {
   batch_histogram: Record<string, number>;
 }
 
-const TIMED: Record<string, string> = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" };
+const TIMED: Record<string, BatchExport> = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" };
 
 /** Per-worker counts (u64 packets at 16-byte stride, assembly/replay/common.ts). */
 function workerPackets(core: Core, workers: number): number[] {
-  const ex = core.exports as unknown as Record<string, () => number>;
+  const ex = core.exports;
   const w = (ex.replayWorkerCounts() >>> 0) >>> 2;
   const out: number[] = [];
   for (let i = 0; i < workers; i++) out.push(core.u32[w + 4 * i] + core.u32[w + 4 * i + 1] * 4294967296);
@@ -57,9 +57,9 @@ export function estimatedMhz(): number {
  * the baseline tier. Call each batch function thousands of times on small
  * batches of the capture first, on a throw-away core.
  */
-export function warmUp(path: string, mode: string, exportsToWarm: string[], calls = 3000): void {
+export function warmUp(path: string, mode: string, exportsToWarm: BatchExport[], calls = 3000): void {
   const core = createCore(replayCoreConfig(mode as "raw" | "track", 1, 1 << 14));
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   let reader: TraceReader | null = null;
   try {
     reader = new TraceReader(path, core, { batch: 64 });

@@ -162,7 +162,7 @@ export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>
 
 export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
   const c: Counters = readCounters(core);
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   const n = c.rx_frames;
   const perPkt = (ms: number) => (n ? r2((ms * 1e6) / n) : 0);
   const stages: Record<string, number> = { read: perPkt(st.readMs), [st.mode]: perPkt(st.procMs) };

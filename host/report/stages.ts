@@ -37,7 +37,7 @@ export const REPLAY_STAGES: Record<string, number[]> = { raw: [0, 3], track: [0,
 const N = STAGE_NAMES.length;
 
 type Fn = (...a: number[]) => number;
-const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;
+const fns = (core: Core) => core.exports;
 
 /** Turns the core's stage timers on (or off) and zeroes their sums. */
 export function stageTiming(core: Core, on: boolean): void {

@@ -4,9 +4,9 @@
 import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { generate } from "../../abi/generate.ts";
+import { coreExports, generate } from "../../abi/generate.ts";
 import { COUNTERS } from "../../abi/table.ts";
-import { createCore } from "../../host/core.ts";
+import { createCore, loadCoreModule } from "../../host/core.ts";
 import { COUNTER_NAMES, readCounters } from "../../host/report/counters.ts";
 
 const root = new URL("../../", import.meta.url);
@@ -38,6 +38,24 @@ test("counter names: the table's, in slot order; the core bumps the slot its C_*
   const c = readCounters(core);
   const bumped = COUNTER_NAMES.filter((n) => c[n] !== 0);
   assert.equal(bumped, ["mbuf_bad_handle"]);
+});
+
+test("CoreExports lists every function of the built cores, each with its number of parameters", () => {
+  const sigs = new Map(coreExports().map((e) => [e.name, e.params.length]));
+  for (const debug of [false, true]) {
+    const core = createCore(
+      { mbufs: 16, flows: 16, ringSlots: 0, stagingBytes: 65536, descSlots: 16 },
+      { debug },
+    );
+    const fns = WebAssembly.Module.exports(loadCoreModule(debug)).filter((e) => e.kind === "function");
+    assert.equal(
+      fns.map((e) => e.name).sort(),
+      [...sigs.keys()].sort(),
+      `exports of the ${debug ? "debug" : "release"} core`,
+    );
+    const ex = core.exports as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const [name, n] of sigs) assert.is(ex[name].length, n, `${name}: parameters`);
+  }
 });
 
 test.run();
