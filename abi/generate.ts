@@ -91,6 +91,15 @@ function check(): void {
   }
   for (const b of T.SUMMARY_FLAGS) unique(b.name);
   for (const c of T.MODES) unique(c.name);
+  for (const st of T.STAGES) (unique(st.core), unique(`stage ${st.host}`));
+  T.STAGE_SUMS.forEach((c, i) => {
+    if (c.value !== i) throw new Error(`abi/table.ts: STAGE_SUMS must be 0, 1, 2, ...`);
+  });
+}
+
+/** The control-block constants abiCheck() reports, by check index. */
+function checked(): T.Constant[] {
+  return T.CONTROL.filter((c) => c.check !== undefined).sort((a, b) => a.check! - b.check!);
 }
 
 /** The core's type of a control-block constant: addresses and sizes are usize. */
@@ -106,12 +115,29 @@ function coreLayout(): string {
   ];
   for (const c of T.CONTROL)
     out.push(...asConst(c.name, CORE_TYPE[c.name] ?? "usize", num(c.value, c.hex), c.doc));
+  out.push(
+    "",
+    "/** ABI self-description, the body of core.ts abiCheck(): the value of check index i. */",
+    "export function abiCheckValue(i: i32): u32 {",
+    "  switch (i) {",
+    ...checked().map(
+      (c) => `    case ${c.check}: return ${c.name === "ABI_VERSION" ? c.name : `<u32>${c.name}`};`,
+    ),
+    "  }",
+    "  return 0xffffffff;",
+    "}",
+  );
   out.push("", "// ---- config word indices (u32 at CFG_BASE + 4*i) ----");
   for (const w of T.CONFIG_WORDS) if (w.core) out.push(...asConst(w.core, "i32", String(w.word), w.doc));
   out.push("", "// ---- CFG_FLAGS bits ----");
   for (const b of T.CFG_FLAG_BITS) out.push(...asConst(b.name, "u32", String(1 << b.bit), b.doc));
   out.push("", "// ---- CFG_TCP_FLAGS bits (host default 0xffffffff: everything on) ----");
   for (const b of T.TCP_FLAG_BITS) out.push(...asConst(b.name, "u32", String(1 << b.bit), b.doc));
+  out.push("", "// ---- hashBatch records in the scratch area ----");
+  out.push(...asConst("HB_BYTES", "usize", String(T.HASH_BATCH_BYTES), "bytes of one record"));
+  for (const f of T.HASH_BATCH)
+    out.push(...asConst(f.name, "usize", String(f.offset), `${typeName(f.size)}: ${f.doc}`));
+  out.push(...asConst("HB_NO_WORKER", "u16", "0x" + T.HB_NO_WORKER.toString(16), "no IP header: no worker"));
   out.push("", "// ---- CFG_MODE values ----");
   for (const c of T.MODES) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   out.push("", "// ---- region ids (entry i of the region table at REGION_BASE) ----");
@@ -232,6 +258,13 @@ function hostDesc(): string {
 function host(): string {
   let s = `// ${NOTE}\n// The core's ABI as the host reads it (assembly/abi/*.gen.ts is the core's copy).\n\n`;
   for (const c of T.CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
+  s += `\n/** [check index, value] of each constant the core's abiCheck(i) reports. */\nexport const ABI_CHECKS: readonly (readonly [number, number])[] = [\n`;
+  for (const c of checked()) s += `[${c.check}, ${c.name}],\n`;
+  s += `];\n`;
+  s += `\n/** hashBatch records in the scratch area: bytes of one, then byte offsets. */\nexport const HB_BYTES = ${T.HASH_BATCH_BYTES};\n`;
+  for (const f of T.HASH_BATCH)
+    s += `${jsdoc(`${typeName(f.size)}: ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
+  s += `/** HB_WORKER of a frame without an IP header. */\nexport const HB_NO_WORKER = 0x${T.HB_NO_WORKER.toString(16)};\n`;
   s += `\n/** Config word CFG_ABI: the host writes ABI_VERSION there. */\nexport const CFG_ABI = ${T.CONFIG_WORDS.find((w) => w.core === "CFG_ABI")!.word};\n`;
   s += `\n/** Config words (u32 at CFG_BASE + 4*index): [index, default]. */\nexport const CONFIG_WORDS = {\n`;
   for (const w of T.CONFIG_WORDS)
@@ -269,7 +302,36 @@ function host(): string {
   s += `\n/** CFG_MODE values. */\nexport const MODE = {\n`;
   for (const c of T.MODES) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
   s += `} as const;\n`;
+  s += hostStages();
   s += hostExports();
+  return s;
+}
+
+function coreStages(): string {
+  const out = [
+    `// ${NOTE}`,
+    "// Stage numbers (index of the f64 sums at stageAccPtr()) and the sums after them;",
+    "// stats/stages.ts re-exports them. The report's names come from the same table.",
+    "",
+  ];
+  T.STAGES.forEach((st, i) => out.push(...asConst(st.core, "i32", String(i), st.doc)));
+  out.push(...asConst("STAGES", "i32", String(T.STAGES.length), "stages"));
+  for (const c of T.STAGE_SUMS) out.push(...asConst(c.name, "i32", `STAGES + ${c.value}`, c.doc));
+  out.push(...asConst("ACC_WORDS", "i32", `STAGES + ${T.STAGE_SUMS.length}`, "f64 words of the sums"));
+  return out.join("\n") + "\n";
+}
+
+function hostStages(): string {
+  let s = `\n// ---- stage timing ----\n/** Stage names by stage number (the core's S_*). */\nexport const STAGE_NAMES = [\n`;
+  for (const st of T.STAGES) s += `${JSON.stringify(st.host)},\n`;
+  s += `] as const;\n/** What each stage covers. */\nexport const STAGE_ABOUT: Record<string, string> = {\n`;
+  for (const st of T.STAGES) s += `${JSON.stringify(st.host)}: ${JSON.stringify(st.about)},\n`;
+  s += `};\n/** Stage numbers each replay mode's timed batch function marks. */\nexport const REPLAY_STAGES: Record<string, number[]> = {\n`;
+  for (const mode of ["raw", "track"] as const)
+    s += `${mode}: [${T.STAGES.flatMap((st, i) => (st.replay?.includes(mode) ? [i] : [])).join(", ")}],\n`;
+  s += `};\n/** Index of each sum after the per-stage ones (f64 at stageAccPtr()). */\nexport const STAGE_SUM = {\n`;
+  for (const c of T.STAGE_SUMS) s += `${jsdoc(c.doc)}${c.host}: ${T.STAGES.length + c.value},\n`;
+  s += `} as const;\n/** f64 words at stageAccPtr(). */\nexport const STAGE_ACC_WORDS = ${T.STAGES.length + T.STAGE_SUMS.length};\n`;
   return s;
 }
 
@@ -312,18 +374,19 @@ function signature(name: string, file: string): ExportSig {
   return { name, file, params, result: m[2] };
 }
 
-/** Every function the core exports: core.ts's own, then exports.ts's re-exports in order. */
+/** Every function the core exports: core.ts's own, then its and exports.ts's re-exports, in order. */
 export function coreExports(): ExportSig[] {
   const out: ExportSig[] = [];
   const core = readFileSync(join(root, "assembly/core.ts"), "utf8");
   for (const m of core.matchAll(/^export function (\w+)/gm)) out.push(signature(m[1], "assembly/core.ts"));
   const list = readFileSync(join(root, "assembly/exports.ts"), "utf8");
-  for (const m of list.matchAll(/export \{([^}]*)\} from "\.\/([^"]+)"/g))
-    for (const name of m[1]
-      .split(",")
-      .map((n) => n.trim())
-      .filter((n) => n))
-      out.push(signature(name, `assembly/${m[2]}.ts`));
+  for (const text of [core, list])
+    for (const m of text.matchAll(/export \{([^}]*)\} from "\.\/([^"]+)"/g))
+      for (const name of m[1]
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n))
+        out.push(signature(name, `assembly/${m[2]}.ts`));
   return out;
 }
 
@@ -353,6 +416,7 @@ export async function generate(): Promise<Map<string, string>> {
     ["assembly/abi/apps.gen.ts", coreApps()],
     ["assembly/abi/desc.gen.ts", coreDesc()],
     ["assembly/abi/summary.gen.ts", coreSummary()],
+    ["assembly/abi/stages.gen.ts", coreStages()],
     [hostPath, await prettier.format(host(), options)],
   ]);
 }

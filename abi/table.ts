@@ -24,6 +24,8 @@ export interface Constant {
   value: number;
   /** Written in hexadecimal on both sides (addresses). */
   hex?: boolean;
+  /** Index at which the core's abiCheck(i) reports this value (the host compares at every instantiation). */
+  check?: number;
   doc: string;
 }
 
@@ -63,26 +65,29 @@ export interface Counter {
 
 // ---- control block: [0, 64 KiB) of every instance's memory ---------------------
 export const CONTROL: Constant[] = [
-  { name: "ABI_VERSION", value: 1, doc: "the host writes it to CFG_ABI; the core checks it" },
-  { name: "CFG_BASE", value: 0x0000, hex: true, doc: "u32 config words, written by the host" },
+  { name: "ABI_VERSION", value: 1, check: 0, doc: "the host writes it to CFG_ABI; the core checks it" },
+  { name: "CFG_BASE", value: 0x0000, check: 1, hex: true, doc: "u32 config words, written by the host" },
   { name: "CFG_WORDS", value: 64, doc: "config words the host clears and writes" },
   {
     name: "REGION_BASE",
     value: 0x0200,
+    check: 2,
     hex: true,
     doc: "(offset u32, bytes u32) per region id, R_COUNT entries",
   },
-  { name: "COUNTER_BASE", value: 0x0400, hex: true, doc: "u64 counters (COUNTERS below)" },
+  { name: "COUNTER_BASE", value: 0x0400, check: 3, hex: true, doc: "u64 counters (COUNTERS below)" },
   { name: "COUNTER_SLOTS", value: 256, doc: "u64 slots reserved for counters" },
   {
     name: "HIST_BASE",
     value: 0x0c00,
+    check: 4,
     hex: true,
     doc: "u64[65] batch-size histogram (index = batch size)",
   },
   {
     name: "SCRATCH_BASE",
     value: 0x1000,
+    check: 5,
     hex: true,
     doc: "small per-call result area (e.g. hash results)",
   },
@@ -779,3 +784,97 @@ export const SUMMARY_FLAGS: FlagBit[] = [
   { name: "SUM_F_ANY_TCP", bit: 11, doc: "a TCP header anywhere in the frame (tshark's `tcp`)" },
   { name: "SUM_F_ANY_UDP", bit: 12, doc: "a UDP header anywhere in the frame (tshark's `udp`)" },
 ];
+
+// ---- stage timing (assembly/stats/stages.ts): stage numbers index the core's sums --------
+export interface Stage {
+  core: string;
+  /** The report's name. */
+  host: string;
+  doc: string;
+  /** What the report says it covers. */
+  about: string;
+  /** Replay modes whose timed batch function marks this stage. */
+  replay?: ("raw" | "track")[];
+}
+export const STAGES: Stage[] = [
+  {
+    core: "S_PARSE",
+    host: "parse+hash",
+    doc: "link → IP → ports, Toeplitz hash (one walk: flow/extract.ts tupleHash)",
+    about: "link → IP → ports and the Toeplitz hash (one walk in the core)",
+    replay: ["raw", "track"],
+  },
+  {
+    core: "S_LOOKUP",
+    host: "flow lookup",
+    doc: "flow-table lookup/insert (track)",
+    about: "canonical key, flow-table lookup or insert (track)",
+    replay: ["track"],
+  },
+  {
+    core: "S_TCP",
+    host: "tcp input",
+    doc: "passive TCP tracking (track's TCP input)",
+    about: "passive TCP tracking: window bounds, state, analysis counters (track)",
+    replay: ["track"],
+  },
+  {
+    core: "S_DISPATCH",
+    host: "dispatch",
+    doc: "RETA → worker, per-worker count, verdict, batch counters",
+    about: "RETA → worker, per-worker counts, verdicts, batch counters",
+    replay: ["raw", "track"],
+  },
+  {
+    core: "S_TIMERS",
+    host: "reclaim+timers",
+    doc: "poll(): reclaim sent frames, timers",
+    about: "poll(): free sent frames, due timers",
+  },
+  {
+    core: "S_RX_INPUT",
+    host: "rx+input",
+    doc: "poll(): RX burst + eth → ip → tcp/udp/icmp input per frame (interleaved per packet: one section)",
+    about: "poll(): RX burst and eth → ip → tcp/udp/icmp per frame (interleaved per packet: one section)",
+  },
+  { core: "S_APP", host: "app", doc: "poll(): the app's step", about: "poll(): the app's step" },
+  {
+    core: "S_COMMANDS",
+    host: "commands",
+    doc: "poll(): the stack executes the app's commands (TCP output of sends)",
+    about: "poll(): the stack executes the app's commands",
+  },
+  {
+    core: "S_FLUSH",
+    host: "flush",
+    doc: "poll(): coalesced ACKs, queued data (TCP output)",
+    about: "poll(): coalesced ACKs and queued data",
+  },
+  { core: "S_TX", host: "tx", doc: "poll(): TX publish", about: "poll(): TX publish" },
+];
+/** f64 sums after the per-stage ones at stageAccPtr(), in this order. */
+export const STAGE_SUMS: Code[] = [
+  { name: "ACC_TOTAL_MS", value: 0, host: "totalMs", doc: "ms inside timed calls" },
+  { name: "ACC_CALLS", value: 1, host: "calls", doc: "timed calls" },
+  { name: "ACC_PACKETS", value: 2, host: "packets", doc: "packets in timed calls" },
+  { name: "ACC_IDLE_MS", value: 3, host: "idleMs", doc: "ms of timed polls that found nothing to do" },
+  { name: "ACC_IDLE_CALLS", value: 4, host: "idleCalls", doc: "those polls" },
+];
+
+// ---- hashBatch / hashBatchFrom records in the scratch area (assembly/flow/batch.ts) -------
+// Record k, for descriptor first + k, at SCRATCH_BASE + k * HB_BYTES; SCRATCH_BYTES / HB_BYTES
+// records at most per call.
+export const HASH_BATCH_BYTES = 8;
+export const HASH_BATCH: Field[] = [
+  { name: "HB_HASH", offset: 0, size: 4, doc: "Toeplitz hash (0 when no IP header)" },
+  {
+    name: "HB_WORKER",
+    offset: 4,
+    size: 2,
+    doc: "RETA[hash & 127]; HB_NO_WORKER when the frame has no IP header (the dispatcher's non-IP policy decides)",
+  },
+  { name: "HB_GROUP", offset: 6, size: 1, doc: "hash & 127 (the flow group)" },
+  { name: "HB_FLAGS", offset: 7, size: 1, doc: "TX_F_* of flow/extract.ts" },
+];
+/** HB_WORKER of a frame without an IP header (ARP, unknown link type, not a packet). */
+export const HB_NO_WORKER = 0xffff;

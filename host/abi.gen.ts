@@ -22,6 +22,29 @@ export const SCRATCH_BYTES = 0x1000;
 /** end of the control block */
 export const CTRL_END = 0x10000;
 
+/** [check index, value] of each constant the core's abiCheck(i) reports. */
+export const ABI_CHECKS: readonly (readonly [number, number])[] = [
+  [0, ABI_VERSION],
+  [1, CFG_BASE],
+  [2, REGION_BASE],
+  [3, COUNTER_BASE],
+  [4, HIST_BASE],
+  [5, SCRATCH_BASE],
+];
+
+/** hashBatch records in the scratch area: bytes of one, then byte offsets. */
+export const HB_BYTES = 8;
+/** u32: Toeplitz hash (0 when no IP header) */
+export const HB_HASH = 0;
+/** u16: RETA[hash & 127]; HB_NO_WORKER when the frame has no IP header (the dispatcher's non-IP policy decides) */
+export const HB_WORKER = 4;
+/** u8: hash & 127 (the flow group) */
+export const HB_GROUP = 6;
+/** u8: TX_F_* of flow/extract.ts */
+export const HB_FLAGS = 7;
+/** HB_WORKER of a frame without an IP header. */
+export const HB_NO_WORKER = 0xffff;
+
 /** Config word CFG_ABI: the host writes ABI_VERSION there. */
 export const CFG_ABI = 0;
 
@@ -560,6 +583,54 @@ export const MODE = {
   /** replay serve: the stack answers the capture's clients */
   serve: 3,
 } as const;
+
+// ---- stage timing ----
+/** Stage names by stage number (the core's S_*). */
+export const STAGE_NAMES = [
+  "parse+hash",
+  "flow lookup",
+  "tcp input",
+  "dispatch",
+  "reclaim+timers",
+  "rx+input",
+  "app",
+  "commands",
+  "flush",
+  "tx",
+] as const;
+/** What each stage covers. */
+export const STAGE_ABOUT: Record<string, string> = {
+  "parse+hash": "link → IP → ports and the Toeplitz hash (one walk in the core)",
+  "flow lookup": "canonical key, flow-table lookup or insert (track)",
+  "tcp input": "passive TCP tracking: window bounds, state, analysis counters (track)",
+  dispatch: "RETA → worker, per-worker counts, verdicts, batch counters",
+  "reclaim+timers": "poll(): free sent frames, due timers",
+  "rx+input": "poll(): RX burst and eth → ip → tcp/udp/icmp per frame (interleaved per packet: one section)",
+  app: "poll(): the app's step",
+  commands: "poll(): the stack executes the app's commands",
+  flush: "poll(): coalesced ACKs and queued data",
+  tx: "poll(): TX publish",
+};
+/** Stage numbers each replay mode's timed batch function marks. */
+export const REPLAY_STAGES: Record<string, number[]> = {
+  raw: [0, 3],
+  track: [0, 1, 2, 3],
+};
+/** Index of each sum after the per-stage ones (f64 at stageAccPtr()). */
+export const STAGE_SUM = {
+  /** ms inside timed calls */
+  totalMs: 10,
+  /** timed calls */
+  calls: 11,
+  /** packets in timed calls */
+  packets: 12,
+  /** ms of timed polls that found nothing to do */
+  idleMs: 13,
+  /** those polls */
+  idleCalls: 14,
+} as const;
+/** f64 words at stageAccPtr(). */
+export const STAGE_ACC_WORDS = 15;
 
 /**
  * The core's exports as raw WebAssembly functions (read from their declarations in

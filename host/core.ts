@@ -26,16 +26,12 @@ export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
 export { CFG_F_TX_CSUM_OFFLOAD, TCPF_SACK } from "./abi.gen.ts";
 
-/**
- * hashBatchFrom's records in the scratch area (assembly/flow/batch.ts HB_*): bytes per record,
- * offsets of the u16 worker and the u8 flow group, the worker of a frame without an IP header,
- * and the most records one call writes.
- */
-export const HB_BYTES = 8;
-export const HB_WORKER = 4;
-export const HB_GROUP = 6;
-export const HB_NO_WORKER = 0xffff;
-export const HB_MAX = 512;
+/** hashBatchFrom's records in the scratch area (abi/table.ts HASH_BATCH). */
+import { ABI_CHECKS, HB_BYTES, SCRATCH_BYTES } from "./abi.gen.ts";
+export { HB_BYTES };
+export { HB_GROUP, HB_NO_WORKER, HB_WORKER } from "./abi.gen.ts";
+/** The most records one hashBatchFrom call writes (the scratch area's size). */
+export const HB_MAX = SCRATCH_BYTES / HB_BYTES;
 
 export type CoreConfig = { -readonly [K in keyof typeof CONFIG_WORDS]: number };
 
@@ -234,15 +230,7 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
   const exports = exportsOf(inst);
-  const names: [number, number][] = [
-    [0, ABI_VERSION],
-    [1, CFG_BASE],
-    [2, REGION_BASE],
-    [3, COUNTER_BASE],
-    [4, HIST_BASE],
-    [5, SCRATCH_BASE],
-  ];
-  for (const [i, v] of names) {
+  for (const [i, v] of ABI_CHECKS) {
     if (exports.abiCheck(i) >>> 0 !== v)
       throw new Error(`core ABI mismatch at ${i}: rebuild with \`npm run build\``);
   }

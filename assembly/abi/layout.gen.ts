@@ -14,6 +14,19 @@ export const SCRATCH_BASE: usize = 0x1000; // small per-call result area (e.g. h
 export const SCRATCH_BYTES: usize = 0x1000; // bytes of the scratch area
 export const CTRL_END: usize = 0x10000; // end of the control block
 
+/** ABI self-description, the body of core.ts abiCheck(): the value of check index i. */
+export function abiCheckValue(i: i32): u32 {
+  switch (i) {
+    case 0: return ABI_VERSION;
+    case 1: return <u32>CFG_BASE;
+    case 2: return <u32>REGION_BASE;
+    case 3: return <u32>COUNTER_BASE;
+    case 4: return <u32>HIST_BASE;
+    case 5: return <u32>SCRATCH_BASE;
+  }
+  return 0xffffffff;
+}
+
 // ---- config word indices (u32 at CFG_BASE + 4*i) ----
 export const CFG_ABI: i32 = 0; // host writes ABI_VERSION
 export const CFG_MBUFS: i32 = 1; // mbufs in the pool
@@ -94,6 +107,16 @@ export const TCPF_SACK: u32 = 4;
 export const TCPF_DELACK: u32 = 8; // delayed ACKs (RFC 9293 §3.8.6.3); off = ACK every segment at flush
 export const TCPF_CHALLENGE: u32 = 16; // RFC 5961 challenge ACKs (off: RFC 9293 behaviour, reset on any in-window RST)
 export const TCPF_TW_REUSE: u32 = 32; // a SYN may end TIME-WAIT when its sequence/timestamp is newer (RFC 6191)
+
+// ---- hashBatch records in the scratch area ----
+export const HB_BYTES: usize = 8; // bytes of one record
+export const HB_HASH: usize = 0; // u32: Toeplitz hash (0 when no IP header)
+// u16: RETA[hash & 127]; HB_NO_WORKER when the frame has no IP header (the dispatcher's non-IP
+// policy decides)
+export const HB_WORKER: usize = 4;
+export const HB_GROUP: usize = 6; // u8: hash & 127 (the flow group)
+export const HB_FLAGS: usize = 7; // u8: TX_F_* of flow/extract.ts
+export const HB_NO_WORKER: u16 = 0xffff; // no IP header: no worker
 
 // ---- CFG_MODE values ----
 export const MODE_STACK: u32 = 0; // the TCP/IP stack's loop (pair, tap, liveplay)
