@@ -91,6 +91,7 @@ function check(): void {
   }
   for (const b of T.SUMMARY_FLAGS) unique(b.name);
   for (const c of T.MODES) unique(c.name);
+  for (const c of [...T.GATHER_CONTROL, ...T.MBUF]) unique(c.name);
   for (const st of T.STAGES) (unique(st.core), unique(`stage ${st.host}`));
   T.STAGE_SUMS.forEach((c, i) => {
     if (c.value !== i) throw new Error(`abi/table.ts: STAGE_SUMS must be 0, 1, 2, ...`);
@@ -138,6 +139,11 @@ function coreLayout(): string {
   for (const f of T.HASH_BATCH)
     out.push(...asConst(f.name, "usize", String(f.offset), `${typeName(f.size)}: ${f.doc}`));
   out.push(...asConst("HB_NO_WORKER", "u16", "0x" + T.HB_NO_WORKER.toString(16), "no IP header: no worker"));
+  out.push("", "// ---- replayGatherBatch's control block (byte offsets) ----");
+  for (const c of T.GATHER_CONTROL) out.push(...asConst(c.name, "usize", String(c.value), c.doc));
+  out.push("", "// ---- mbufs ----");
+  for (const c of T.MBUF)
+    out.push(...asConst(c.name, c.name === "MBUF_DATA_DEFAULT" ? "u32" : "usize", String(c.value), c.doc));
   out.push("", "// ---- CFG_MODE values ----");
   for (const c of T.MODES) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   out.push("", "// ---- region ids (entry i of the region table at REGION_BASE) ----");
@@ -265,6 +271,10 @@ function host(): string {
   for (const f of T.HASH_BATCH)
     s += `${jsdoc(`${typeName(f.size)}: ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
   s += `/** HB_WORKER of a frame without an IP header. */\nexport const HB_NO_WORKER = 0x${T.HB_NO_WORKER.toString(16)};\n`;
+  s += `\n// replayGatherBatch's control block (byte offsets)\n`;
+  for (const c of T.GATHER_CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
+  s += `\n// mbufs\n`;
+  for (const c of T.MBUF) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   s += `\n/** Config word CFG_ABI: the host writes ABI_VERSION there. */\nexport const CFG_ABI = ${T.CONFIG_WORDS.find((w) => w.core === "CFG_ABI")!.word};\n`;
   s += `\n/** Config words (u32 at CFG_BASE + 4*index): [index, default]. */\nexport const CONFIG_WORDS = {\n`;
   for (const w of T.CONFIG_WORDS)

@@ -878,3 +878,39 @@ export const HASH_BATCH: Field[] = [
 ];
 /** HB_WORKER of a frame without an IP header (ARP, unknown link type, not a packet). */
 export const HB_NO_WORKER = 0xffff;
+
+// ---- replayGatherBatch's control block (assembly/replay/dispatch.ts), u32 words at ctl ---
+// written by the host (host/dispatch/replay-plane.ts) and this call only.
+export const GATHER_CONTROL: Constant[] = [
+  { name: "GC_WORKERS", value: 0, doc: "n" },
+  { name: "GC_BYTES", value: 4, doc: "S, a multiple of 8" },
+  { name: "GC_SLOTS", value: 8, doc: "descriptor slots per outbox (power of two)" },
+  { name: "GC_WSTAGE", value: 12, doc: "worker address of its staging (same in every worker)" },
+  { name: "GC_OUTBOX", value: 16, doc: "address of outbox 0 in this memory" },
+  { name: "GC_STRIDE", value: 20, doc: "bytes from one outbox to the next (S + slots * DESC_BYTES)" },
+  {
+    name: "GC_BLOCKED",
+    value: 24,
+    doc: "out: the worker whose outbox was full (when the call stopped early)",
+  },
+  {
+    name: "GC_PARSED",
+    value: 28,
+    doc: "in/out: descriptors below this index were parsed (so --loop rewritten) by an earlier call; the host zeroes it per batch",
+  },
+  { name: "GC_HEADER", value: 64, doc: "bytes before the per-worker words" },
+  {
+    name: "GC_HEAD",
+    value: 0,
+    doc: "per worker: free-running descriptor count written (in: published + pending)",
+  },
+  { name: "GC_TAIL", value: 4, doc: "per worker, in: the worker's tail as the host last read it" },
+  { name: "GC_WPOS", value: 8, doc: "per worker: next free byte (outbox-relative)" },
+  { name: "GC_PER_WORKER", value: 16, doc: "bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w" },
+];
+
+// ---- mbufs (assembly/mem/mbuf.ts): the host posts RX mbufs and reads TX ones ------------
+export const MBUF: Constant[] = [
+  { name: "MBUF_HEADER_BYTES", value: 64, doc: "bytes of an mbuf's header, before its data area" },
+  { name: "MBUF_DATA_DEFAULT", value: 2048, doc: "data-area bytes when CFG_MBUF_DATA is 0" },
+];

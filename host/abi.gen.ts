@@ -45,6 +45,40 @@ export const HB_FLAGS = 7;
 /** HB_WORKER of a frame without an IP header. */
 export const HB_NO_WORKER = 0xffff;
 
+// replayGatherBatch's control block (byte offsets)
+/** n */
+export const GC_WORKERS = 0;
+/** S, a multiple of 8 */
+export const GC_BYTES = 4;
+/** descriptor slots per outbox (power of two) */
+export const GC_SLOTS = 8;
+/** worker address of its staging (same in every worker) */
+export const GC_WSTAGE = 12;
+/** address of outbox 0 in this memory */
+export const GC_OUTBOX = 16;
+/** bytes from one outbox to the next (S + slots * DESC_BYTES) */
+export const GC_STRIDE = 20;
+/** out: the worker whose outbox was full (when the call stopped early) */
+export const GC_BLOCKED = 24;
+/** in/out: descriptors below this index were parsed (so --loop rewritten) by an earlier call; the host zeroes it per batch */
+export const GC_PARSED = 28;
+/** bytes before the per-worker words */
+export const GC_HEADER = 64;
+/** per worker: free-running descriptor count written (in: published + pending) */
+export const GC_HEAD = 0;
+/** per worker, in: the worker's tail as the host last read it */
+export const GC_TAIL = 4;
+/** per worker: next free byte (outbox-relative) */
+export const GC_WPOS = 8;
+/** bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w */
+export const GC_PER_WORKER = 16;
+
+// mbufs
+/** bytes of an mbuf's header, before its data area */
+export const MBUF_HEADER_BYTES = 64;
+/** data-area bytes when CFG_MBUF_DATA is 0 */
+export const MBUF_DATA_DEFAULT = 2048;
+
 /** Config word CFG_ABI: the host writes ABI_VERSION there. */
 export const CFG_ABI = 0;
 

@@ -94,9 +94,9 @@ export function coreViews(memory: WebAssembly.Memory): CoreViews {
   };
 }
 
-/** Bytes of an mbuf header; mirrors assembly/mem/mbuf.ts. */
-export const MBUF_HEADER = 64;
-export const MBUF_DATA_DEFAULT = 2048;
+/** Bytes of an mbuf header and the default data area (abi/table.ts MBUF). */
+import { MBUF_DATA_DEFAULT, MBUF_HEADER_BYTES as MBUF_HEADER } from "./abi.gen.ts";
+export { MBUF_DATA_DEFAULT, MBUF_HEADER };
 /** Data-area size for frames up to 9216 bytes (`tap --mtu` above 2034). */
 export const MBUF_DATA_JUMBO = 9216;
 

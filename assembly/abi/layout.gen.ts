@@ -118,6 +118,27 @@ export const HB_GROUP: usize = 6; // u8: hash & 127 (the flow group)
 export const HB_FLAGS: usize = 7; // u8: TX_F_* of flow/extract.ts
 export const HB_NO_WORKER: u16 = 0xffff; // no IP header: no worker
 
+// ---- replayGatherBatch's control block (byte offsets) ----
+export const GC_WORKERS: usize = 0; // n
+export const GC_BYTES: usize = 4; // S, a multiple of 8
+export const GC_SLOTS: usize = 8; // descriptor slots per outbox (power of two)
+export const GC_WSTAGE: usize = 12; // worker address of its staging (same in every worker)
+export const GC_OUTBOX: usize = 16; // address of outbox 0 in this memory
+export const GC_STRIDE: usize = 20; // bytes from one outbox to the next (S + slots * DESC_BYTES)
+export const GC_BLOCKED: usize = 24; // out: the worker whose outbox was full (when the call stopped early)
+// in/out: descriptors below this index were parsed (so --loop rewritten) by an earlier call; the
+// host zeroes it per batch
+export const GC_PARSED: usize = 28;
+export const GC_HEADER: usize = 64; // bytes before the per-worker words
+export const GC_HEAD: usize = 0; // per worker: free-running descriptor count written (in: published + pending)
+export const GC_TAIL: usize = 4; // per worker, in: the worker's tail as the host last read it
+export const GC_WPOS: usize = 8; // per worker: next free byte (outbox-relative)
+export const GC_PER_WORKER: usize = 16; // bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w
+
+// ---- mbufs ----
+export const MBUF_HEADER_BYTES: usize = 64; // bytes of an mbuf's header, before its data area
+export const MBUF_DATA_DEFAULT: u32 = 2048; // data-area bytes when CFG_MBUF_DATA is 0
+
 // ---- CFG_MODE values ----
 export const MODE_STACK: u32 = 0; // the TCP/IP stack's loop (pair, tap, liveplay)
 export const MODE_RAW: u32 = 1; // replay raw: hash each record to a worker, forward it

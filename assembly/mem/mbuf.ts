@@ -44,8 +44,9 @@
 import { CFG_FLAGS, CFG_F_POISON, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
 import { C_MBUF_BAD_HANDLE, C_MBUF_DOUBLE_FREE, C_MBUF_EXHAUSTED, bump } from "./counters";
 
-export const MBUF_HEADER_BYTES: usize = 64;
-export const MBUF_DATA_DEFAULT: u32 = 2048;
+// Header size and default data size: abi/table.ts MBUF (the host posts RX mbufs).
+export { MBUF_HEADER_BYTES, MBUF_DATA_DEFAULT } from "./layout";
+import { MBUF_HEADER_BYTES, MBUF_DATA_DEFAULT } from "./layout";
 export const MBUF_DATA_MAX: u32 = 16384; // dataOff/dataLen are u16; 16 KiB is ample for a 9000-byte MTU
 // Room kept in front of received data so headers can be prepended in place.
 export const MBUF_HEADROOM: u16 = 0;

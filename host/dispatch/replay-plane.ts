@@ -65,6 +65,9 @@ import {
 } from "./replay-proto.ts";
 import type { Worker } from "node:worker_threads";
 import { DESC_BYTES } from "../abi.gen.ts";
+// Control block of replayGatherBatch (abi/table.ts GATHER_CONTROL).
+import { GC_BLOCKED, GC_BYTES, GC_HEAD, GC_HEADER, GC_OUTBOX, GC_PARSED, GC_PER_WORKER } from "../abi.gen.ts";
+import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WSTAGE } from "../abi.gen.ts";
 
 export interface ReplayPlaneOptions {
   mode: "raw" | "track";
@@ -113,20 +116,6 @@ const WAIT_SLICE_MS = 5;
 /** Frames in a ring from which a publish wakes a sleeping worker (see publish()). */
 const WAKE_AT = 1024;
 const STALL_MS = 30000;
-
-// Control block of replayGatherBatch (mirrors assembly/replay/dispatch.ts GC_*).
-const GC_WORKERS = 0;
-const GC_BYTES = 4;
-const GC_SLOTS = 8;
-const GC_WSTAGE = 12;
-const GC_OUTBOX = 16;
-const GC_STRIDE = 20;
-const GC_BLOCKED = 24;
-const GC_PARSED = 28;
-const GC_HEADER = 64;
-const GC_HEAD = 0;
-const GC_TAIL = 4;
-const GC_PER_WORKER = 16;
 
 /** Bytes of the dispatcher's app region for n outboxes of S bytes and `slots` descriptors. */
 export function outboxBytes(n: number, S: number, slots: number): number {
