@@ -91,7 +91,7 @@ function check(): void {
   }
   for (const b of T.SUMMARY_FLAGS) unique(b.name);
   for (const c of T.MODES) unique(c.name);
-  for (const c of [...T.GATHER_CONTROL, ...T.MBUF]) unique(c.name);
+  for (const c of [...T.GATHER_CONTROL, ...T.MBUF, ...T.REPLAY]) unique(c.name);
   for (const st of T.STAGES) (unique(st.core), unique(`stage ${st.host}`));
   T.STAGE_SUMS.forEach((c, i) => {
     if (c.value !== i) throw new Error(`abi/table.ts: STAGE_SUMS must be 0, 1, 2, ...`);
@@ -141,6 +141,9 @@ function coreLayout(): string {
   out.push(...asConst("HB_NO_WORKER", "u16", "0x" + T.HB_NO_WORKER.toString(16), "no IP header: no worker"));
   out.push("", "// ---- replayGatherBatch's control block (byte offsets) ----");
   for (const c of T.GATHER_CONTROL) out.push(...asConst(c.name, "usize", String(c.value), c.doc));
+  out.push("", "// ---- replay raw/track results ----");
+  for (const c of T.REPLAY)
+    out.push(...asConst(c.name, c.name === "VERDICT_WHY_SHIFT" ? "u32" : "usize", String(c.value), c.doc));
   out.push("", "// ---- mbufs ----");
   for (const c of T.MBUF)
     out.push(...asConst(c.name, c.name === "MBUF_DATA_DEFAULT" ? "u32" : "usize", String(c.value), c.doc));
@@ -273,6 +276,8 @@ function host(): string {
   s += `/** HB_WORKER of a frame without an IP header. */\nexport const HB_NO_WORKER = 0x${T.HB_NO_WORKER.toString(16)};\n`;
   s += `\n// replayGatherBatch's control block (byte offsets)\n`;
   for (const c of T.GATHER_CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
+  s += `\n// replay raw/track results\n`;
+  for (const c of T.REPLAY) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   s += `\n// mbufs\n`;
   for (const c of T.MBUF) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   s += `\n/** Config word CFG_ABI: the host writes ABI_VERSION there. */\nexport const CFG_ABI = ${T.CONFIG_WORDS.find((w) => w.core === "CFG_ABI")!.word};\n`;

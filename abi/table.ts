@@ -914,3 +914,19 @@ export const MBUF: Constant[] = [
   { name: "MBUF_HEADER_BYTES", value: 64, doc: "bytes of an mbuf's header, before its data area" },
   { name: "MBUF_DATA_DEFAULT", value: 2048, doc: "data-area bytes when CFG_MBUF_DATA is 0" },
 ];
+
+// ---- replay raw/track results (assembly/replay/common.ts) ---------------------------------
+export const REPLAY: Constant[] = [
+  {
+    name: "VERDICT_WHY_SHIFT",
+    value: 16,
+    doc: "a record's u32 verdict (R_DECODE, u32 per descriptor): low half the worker, from this bit the drop reason (0: processed)",
+  },
+  {
+    name: "WORKER_COUNT_BYTES",
+    value: 16,
+    doc: "per-worker counts at replayWorkerCounts(): bytes per worker",
+  },
+  { name: "WC_PACKETS", value: 0, doc: "u64 packets processed by the worker" },
+  { name: "WC_BYTES", value: 8, doc: "u64 bytes of those packets" },
+];

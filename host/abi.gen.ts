@@ -73,6 +73,16 @@ export const GC_WPOS = 8;
 /** bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w */
 export const GC_PER_WORKER = 16;
 
+// replay raw/track results
+/** a record's u32 verdict (R_DECODE, u32 per descriptor): low half the worker, from this bit the drop reason (0: processed) */
+export const VERDICT_WHY_SHIFT = 16;
+/** per-worker counts at replayWorkerCounts(): bytes per worker */
+export const WORKER_COUNT_BYTES = 16;
+/** u64 packets processed by the worker */
+export const WC_PACKETS = 0;
+/** u64 bytes of those packets */
+export const WC_BYTES = 8;
+
 // mbufs
 /** bytes of an mbuf's header, before its data area */
 export const MBUF_HEADER_BYTES = 64;

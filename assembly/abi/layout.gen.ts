@@ -135,6 +135,14 @@ export const GC_TAIL: usize = 4; // per worker, in: the worker's tail as the hos
 export const GC_WPOS: usize = 8; // per worker: next free byte (outbox-relative)
 export const GC_PER_WORKER: usize = 16; // bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w
 
+// ---- replay raw/track results ----
+// a record's u32 verdict (R_DECODE, u32 per descriptor): low half the worker, from this bit the
+// drop reason (0: processed)
+export const VERDICT_WHY_SHIFT: u32 = 16;
+export const WORKER_COUNT_BYTES: usize = 16; // per-worker counts at replayWorkerCounts(): bytes per worker
+export const WC_PACKETS: usize = 0; // u64 packets processed by the worker
+export const WC_BYTES: usize = 8; // u64 bytes of those packets
+
 // ---- mbufs ----
 export const MBUF_HEADER_BYTES: usize = 64; // bytes of an mbuf's header, before its data area
 export const MBUF_DATA_DEFAULT: u32 = 2048; // data-area bytes when CFG_MBUF_DATA is 0

@@ -39,7 +39,7 @@ export function replayDispatchBatch(first: u32, count: u32, loop: u32): u32 {
 // the GC_* byte offsets of abi/table.ts GATHER_CONTROL (the host's come from it too);
 // per worker w at ctl + GC_HEADER + GC_PER_WORKER * w: GC_HEAD, GC_TAIL, GC_WPOS.
 import { GC_BLOCKED, GC_BYTES, GC_HEAD, GC_HEADER, GC_OUTBOX, GC_PARSED, GC_PER_WORKER } from "../mem/layout";
-import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WPOS, GC_WSTAGE } from "../mem/layout";
+import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WPOS, GC_WSTAGE, VERDICT_WHY_SHIFT } from "../mem/layout";
 
 /**
  * Like replayDispatchBatch, then copies each frame (memory.copy) into its
@@ -64,7 +64,7 @@ export function replayGatherBatch(first: u32, count: u32, loop: u32, ctl: usize)
     const w: u32 = why == 0 ? retaLookup(rpHash) : 0;
     // The replay verdict (rpVerdict's word, uncounted): the host's --out at top
     // speed writes what raw forwards from it, in input order (replay-workers.ts).
-    store<u32>(verdictAt(first + i), why > 0 ? <u32>why << 16 : w);
+    store<u32>(verdictAt(first + i), why > 0 ? <u32>why << VERDICT_WHY_SHIFT : w);
     const c = ctl + GC_HEADER + <usize>w * GC_PER_WORKER;
     const ob = outbox0 + <usize>w * stride;
     const head = load<u32>(c, GC_HEAD);

@@ -36,7 +36,7 @@ import { runServe } from "./serve.ts";
 import { prescan, type Prescan } from "../trace/prescan.ts";
 import type { OwnerSpec } from "../trace/flow-owner.ts";
 import * as ABI from "../abi.gen.ts";
-import { DESC_F_NOT_PACKET, MODE } from "../abi.gen.ts";
+import { DESC_F_NOT_PACKET, MODE, VERDICT_WHY_SHIFT } from "../abi.gen.ts";
 
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
@@ -564,7 +564,7 @@ export function writeBatch(
     const flags = u32[d + DESC_W_LINKTYPE] >>> DESC_S_FLAGS;
     if (flags & DESC_F_NOT_PACKET) continue; // not a packet (pcapng custom block): nothing to write
     sink.input(core.u8, u32[d + DESC_W_OFF], u32[d + DESC_W_CAPLEN], u32[d + DESC_W_LEN], lt, sec, nsec);
-    if (forwards && u32[verdictW + i] >>> 16 === 0)
+    if (forwards && u32[verdictW + i] >>> VERDICT_WHY_SHIFT === 0)
       sink.output(core.u8, u32[d + DESC_W_OFF], u32[d + DESC_W_CAPLEN], u32[d + DESC_W_LEN], lt, sec, nsec);
   }
 }

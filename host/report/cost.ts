@@ -13,6 +13,7 @@ import { createCore } from "../core.ts";
 import { replayCoreConfig } from "../commands/replay.ts";
 import { TraceReader } from "../io/reader.ts";
 import { TraceError } from "../io/errors.ts";
+import { WC_PACKETS, WORKER_COUNT_BYTES } from "../abi.gen.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 
@@ -35,12 +36,15 @@ export interface CostSection {
 
 const TIMED: Record<string, BatchExport> = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" };
 
-/** Per-worker counts (u64 packets at 16-byte stride, assembly/replay/common.ts). */
+/** Per-worker counts (u64 packets, abi/table.ts REPLAY). */
 function workerPackets(core: Core, workers: number): number[] {
   const ex = core.exports;
-  const w = (ex.replayWorkerCounts() >>> 0) >>> 2;
+  const base = ex.replayWorkerCounts() >>> 0;
   const out: number[] = [];
-  for (let i = 0; i < workers; i++) out.push(core.u32[w + 4 * i] + core.u32[w + 4 * i + 1] * 4294967296);
+  for (let i = 0; i < workers; i++) {
+    const p = (base + i * WORKER_COUNT_BYTES + WC_PACKETS) >>> 2;
+    out.push(core.u32[p] + core.u32[p + 1] * 4294967296);
+  }
   return out;
 }
 
