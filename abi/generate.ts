@@ -91,7 +91,7 @@ function check(): void {
   }
   for (const b of T.SUMMARY_FLAGS) unique(b.name);
   for (const c of T.MODES) unique(c.name);
-  for (const c of [...T.GATHER_CONTROL, ...T.MBUF, ...T.REPLAY]) unique(c.name);
+  for (const c of [...T.GATHER_CONTROL, ...T.MBUF, ...T.REPLAY, ...T.RING]) unique(c.name);
   for (const st of T.STAGES) (unique(st.core), unique(`stage ${st.host}`));
   T.STAGE_SUMS.forEach((c, i) => {
     if (c.value !== i) throw new Error(`abi/table.ts: STAGE_SUMS must be 0, 1, 2, ...`);
@@ -141,6 +141,18 @@ function coreLayout(): string {
   out.push(...asConst("HB_NO_WORKER", "u16", "0x" + T.HB_NO_WORKER.toString(16), "no IP header: no worker"));
   out.push("", "// ---- replayGatherBatch's control block (byte offsets) ----");
   for (const c of T.GATHER_CONTROL) out.push(...asConst(c.name, "usize", String(c.value), c.doc));
+  out.push("", "// ---- SPSC descriptor rings ----");
+  for (const c of T.RING) out.push(...asConst(c.name, c.type ?? "usize", num(c.value, c.hex), c.doc));
+  out.push(
+    "",
+    "/** The body of mem/ring.ts ringLayout(): ring constant i, in the table's order; 0xffffffff past the end. */",
+    "export function ringLayoutValue(i: i32): u32 {",
+    "  switch (i) {",
+    ...T.RING.map((c, i) => `    case ${i}: return ${c.type === "u32" ? c.name : `<u32>${c.name}`};`),
+    "  }",
+    "  return 0xffffffff;",
+    "}",
+  );
   out.push("", "// ---- replay raw/track results ----");
   for (const c of T.REPLAY)
     out.push(...asConst(c.name, c.name === "VERDICT_WHY_SHIFT" ? "u32" : "usize", String(c.value), c.doc));
@@ -276,6 +288,11 @@ function host(): string {
   s += `/** HB_WORKER of a frame without an IP header. */\nexport const HB_NO_WORKER = 0x${T.HB_NO_WORKER.toString(16)};\n`;
   s += `\n// replayGatherBatch's control block (byte offsets)\n`;
   for (const c of T.GATHER_CONTROL) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
+  s += `\n/** SPSC descriptor rings: header and slot offsets, magic, slot flags. */\nexport const RING = {\n`;
+  for (const c of T.RING) s += `${jsdoc(c.doc)}${c.host}: ${num(c.value, c.hex)},\n`;
+  s += `} as const;\n/** RING's values in the order of the core's ringLayout(i). */\nexport const RING_LAYOUT_ORDER: readonly number[] = [\n`;
+  for (const c of T.RING) s += `RING.${c.host},\n`;
+  s += `];\n`;
   s += `\n// replay raw/track results\n`;
   for (const c of T.REPLAY) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   s += `\n// mbufs\n`;

@@ -930,3 +930,50 @@ export const REPLAY: Constant[] = [
   { name: "WC_PACKETS", value: 0, doc: "u64 packets processed by the worker" },
   { name: "WC_BYTES", value: 8, doc: "u64 bytes of those packets" },
 ];
+
+// ---- SPSC descriptor rings (assembly/mem/ring.ts, host/dispatch/ring.ts) ------------------
+// In this order the core's ringLayout(i) reports them (test/mem/ring.test.ts asks it).
+export interface RingConst extends Constant {
+  /** The host's key in RING. */
+  host: string;
+  /** The core's type (offsets are usize). */
+  type?: "u32" | "u16";
+}
+export const RING: RingConst[] = [
+  { name: "RING_HEAD", host: "head", value: 0, doc: "u32 producer index (own cache line)" },
+  { name: "RING_TAIL", host: "tail", value: 64, doc: "u32 consumer index (own cache line)" },
+  { name: "RING_SLEEP", host: "sleep", value: 128, doc: "i32 1 while the consumer waits (Atomics.wait)" },
+  { name: "RING_SLOTS", host: "slots", value: 192, doc: "u32 slot count (power of two)" },
+  { name: "RING_MASK", host: "mask", value: 196, doc: "u32 slots - 1" },
+  { name: "RING_MAGIC_OFF", host: "magicOff", value: 200, doc: "u32 RING_MAGIC once initialised" },
+  { name: "RING_REFUSED", host: "refused", value: 204, doc: "u32 enqueues refused (ring full)" },
+  { name: "RING_NOTIFIES", host: "notifies", value: 208, doc: "u32 wake-ups sent by the producer" },
+  { name: "RING_HEADER_BYTES", host: "headerBytes", value: 256, doc: "bytes before slot 0" },
+  { name: "RING_SLOT_BYTES", host: "slotBytes", value: 16, doc: "bytes of one slot" },
+  { name: "RING_MAGIC", host: "magic", value: 0x31474e52, hex: true, type: "u32", doc: '"RNG1"' },
+  { name: "SLOT_BUF", host: "slotBuf", value: 0, doc: "u32 mbuf index, or byte offset with RING_F_OFFSET" },
+  { name: "SLOT_LEN", host: "slotLen", value: 4, doc: "u16 frame length" },
+  {
+    name: "SLOT_FLAGS",
+    host: "slotFlags",
+    value: 6,
+    doc: "u16 RING_F_* (extend freely; both sides pass them through)",
+  },
+  { name: "SLOT_HASH", host: "slotHash", value: 8, doc: "u32 RSS hash (valid with RING_F_HASHED)" },
+  { name: "SLOT_USER", host: "slotUser", value: 12, doc: "u32 free for the producer" },
+  {
+    name: "RING_F_OFFSET",
+    host: "fOffset",
+    value: 1,
+    type: "u16",
+    doc: "buf is a byte offset, not an mbuf index",
+  },
+  { name: "RING_F_HASHED", host: "fHashed", value: 2, type: "u16", doc: "hash is valid" },
+  {
+    name: "RING_F_NON_IP",
+    host: "fNonIp",
+    value: 4,
+    type: "u16",
+    doc: "frame has no IP header (dispatcher policy)",
+  },
+];

@@ -73,6 +73,70 @@ export const GC_WPOS = 8;
 /** bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w */
 export const GC_PER_WORKER = 16;
 
+/** SPSC descriptor rings: header and slot offsets, magic, slot flags. */
+export const RING = {
+  /** u32 producer index (own cache line) */
+  head: 0,
+  /** u32 consumer index (own cache line) */
+  tail: 64,
+  /** i32 1 while the consumer waits (Atomics.wait) */
+  sleep: 128,
+  /** u32 slot count (power of two) */
+  slots: 192,
+  /** u32 slots - 1 */
+  mask: 196,
+  /** u32 RING_MAGIC once initialised */
+  magicOff: 200,
+  /** u32 enqueues refused (ring full) */
+  refused: 204,
+  /** u32 wake-ups sent by the producer */
+  notifies: 208,
+  /** bytes before slot 0 */
+  headerBytes: 256,
+  /** bytes of one slot */
+  slotBytes: 16,
+  /** "RNG1" */
+  magic: 0x31474e52,
+  /** u32 mbuf index, or byte offset with RING_F_OFFSET */
+  slotBuf: 0,
+  /** u16 frame length */
+  slotLen: 4,
+  /** u16 RING_F_* (extend freely; both sides pass them through) */
+  slotFlags: 6,
+  /** u32 RSS hash (valid with RING_F_HASHED) */
+  slotHash: 8,
+  /** u32 free for the producer */
+  slotUser: 12,
+  /** buf is a byte offset, not an mbuf index */
+  fOffset: 1,
+  /** hash is valid */
+  fHashed: 2,
+  /** frame has no IP header (dispatcher policy) */
+  fNonIp: 4,
+} as const;
+/** RING's values in the order of the core's ringLayout(i). */
+export const RING_LAYOUT_ORDER: readonly number[] = [
+  RING.head,
+  RING.tail,
+  RING.sleep,
+  RING.slots,
+  RING.mask,
+  RING.magicOff,
+  RING.refused,
+  RING.notifies,
+  RING.headerBytes,
+  RING.slotBytes,
+  RING.magic,
+  RING.slotBuf,
+  RING.slotLen,
+  RING.slotFlags,
+  RING.slotHash,
+  RING.slotUser,
+  RING.fOffset,
+  RING.fHashed,
+  RING.fNonIp,
+];
+
 // replay raw/track results
 /** a record's u32 verdict (R_DECODE, u32 per descriptor): low half the worker, from this bit the drop reason (0: processed) */
 export const VERDICT_WHY_SHIFT = 16;

@@ -135,6 +135,53 @@ export const GC_TAIL: usize = 4; // per worker, in: the worker's tail as the hos
 export const GC_WPOS: usize = 8; // per worker: next free byte (outbox-relative)
 export const GC_PER_WORKER: usize = 16; // bytes per worker, at ctl + GC_HEADER + GC_PER_WORKER * w
 
+// ---- SPSC descriptor rings ----
+export const RING_HEAD: usize = 0; // u32 producer index (own cache line)
+export const RING_TAIL: usize = 64; // u32 consumer index (own cache line)
+export const RING_SLEEP: usize = 128; // i32 1 while the consumer waits (Atomics.wait)
+export const RING_SLOTS: usize = 192; // u32 slot count (power of two)
+export const RING_MASK: usize = 196; // u32 slots - 1
+export const RING_MAGIC_OFF: usize = 200; // u32 RING_MAGIC once initialised
+export const RING_REFUSED: usize = 204; // u32 enqueues refused (ring full)
+export const RING_NOTIFIES: usize = 208; // u32 wake-ups sent by the producer
+export const RING_HEADER_BYTES: usize = 256; // bytes before slot 0
+export const RING_SLOT_BYTES: usize = 16; // bytes of one slot
+export const RING_MAGIC: u32 = 0x31474e52; // "RNG1"
+export const SLOT_BUF: usize = 0; // u32 mbuf index, or byte offset with RING_F_OFFSET
+export const SLOT_LEN: usize = 4; // u16 frame length
+export const SLOT_FLAGS: usize = 6; // u16 RING_F_* (extend freely; both sides pass them through)
+export const SLOT_HASH: usize = 8; // u32 RSS hash (valid with RING_F_HASHED)
+export const SLOT_USER: usize = 12; // u32 free for the producer
+export const RING_F_OFFSET: u16 = 1; // buf is a byte offset, not an mbuf index
+export const RING_F_HASHED: u16 = 2; // hash is valid
+export const RING_F_NON_IP: u16 = 4; // frame has no IP header (dispatcher policy)
+
+/** The body of mem/ring.ts ringLayout(): ring constant i, in the table's order; 0xffffffff past the end. */
+export function ringLayoutValue(i: i32): u32 {
+  switch (i) {
+    case 0: return <u32>RING_HEAD;
+    case 1: return <u32>RING_TAIL;
+    case 2: return <u32>RING_SLEEP;
+    case 3: return <u32>RING_SLOTS;
+    case 4: return <u32>RING_MASK;
+    case 5: return <u32>RING_MAGIC_OFF;
+    case 6: return <u32>RING_REFUSED;
+    case 7: return <u32>RING_NOTIFIES;
+    case 8: return <u32>RING_HEADER_BYTES;
+    case 9: return <u32>RING_SLOT_BYTES;
+    case 10: return RING_MAGIC;
+    case 11: return <u32>SLOT_BUF;
+    case 12: return <u32>SLOT_LEN;
+    case 13: return <u32>SLOT_FLAGS;
+    case 14: return <u32>SLOT_HASH;
+    case 15: return <u32>SLOT_USER;
+    case 16: return <u32>RING_F_OFFSET;
+    case 17: return <u32>RING_F_HASHED;
+    case 18: return <u32>RING_F_NON_IP;
+  }
+  return 0xffffffff;
+}
+
 // ---- replay raw/track results ----
 // a record's u32 verdict (R_DECODE, u32 per descriptor): low half the worker, from this bit the
 // drop reason (0: processed)
