@@ -91,7 +91,7 @@ function check(): void {
   }
   for (const b of T.SUMMARY_FLAGS) unique(b.name);
   for (const c of T.MODES) unique(c.name);
-  for (const c of [...T.GATHER_CONTROL, ...T.MBUF, ...T.REPLAY, ...T.RING]) unique(c.name);
+  for (const c of [...T.GATHER_CONTROL, ...T.MBUF, ...T.REPLAY, ...T.RING, ...T.MBUF_FIELDS]) unique(c.name);
   for (const st of T.STAGES) (unique(st.core), unique(`stage ${st.host}`));
   T.STAGE_SUMS.forEach((c, i) => {
     if (c.value !== i) throw new Error(`abi/table.ts: STAGE_SUMS must be 0, 1, 2, ...`);
@@ -159,6 +159,10 @@ function coreLayout(): string {
   out.push("", "// ---- mbufs ----");
   for (const c of T.MBUF)
     out.push(...asConst(c.name, c.name === "MBUF_DATA_DEFAULT" ? "u32" : "usize", String(c.value), c.doc));
+  for (const f of T.MBUF_FIELDS)
+    out.push(
+      ...asConst(f.name, "usize", String(f.offset), `${f.size === 8 ? "u64" : typeName(f.size)}: ${f.doc}`),
+    );
   out.push("", "// ---- CFG_MODE values ----");
   for (const c of T.MODES) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   out.push("", "// ---- region ids (entry i of the region table at REGION_BASE) ----");
@@ -297,6 +301,8 @@ function host(): string {
   for (const c of T.REPLAY) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   s += `\n// mbufs\n`;
   for (const c of T.MBUF) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
+  for (const f of T.MBUF_FIELDS)
+    s += `${jsdoc(`Byte offset of the ${f.size === 8 ? "u64" : typeName(f.size)} ${f.doc}`)}export const ${f.name} = ${f.offset};\n`;
   s += `\n/** Config word CFG_ABI: the host writes ABI_VERSION there. */\nexport const CFG_ABI = ${T.CONFIG_WORDS.find((w) => w.core === "CFG_ABI")!.word};\n`;
   s += `\n/** Config words (u32 at CFG_BASE + 4*index): [index, default]. */\nexport const CONFIG_WORDS = {\n`;
   for (const w of T.CONFIG_WORDS)

@@ -910,6 +910,56 @@ export const GATHER_CONTROL: Constant[] = [
 ];
 
 // ---- mbufs (assembly/mem/mbuf.ts): the host posts RX mbufs and reads TX ones ------------
+/** The header's fields (byte offsets from the mbuf's handle); all free for the owner but STATE and INDEX. */
+export const MBUF_FIELDS: Field[] = [
+  { name: "MB_NEXT", offset: 0, size: 4, doc: "next mbuf of the same packet (chain), 0 = last" },
+  {
+    name: "MB_LINK",
+    offset: 4,
+    size: 4,
+    doc: "next packet in a queue (TCP send/reassembly queue, batch), 0 = none",
+  },
+  {
+    name: "MB_DATA_OFF",
+    offset: 8,
+    size: 2,
+    doc: "offset of the first valid byte inside the data area (headroom)",
+  },
+  { name: "MB_DATA_LEN", offset: 10, size: 2, doc: "valid bytes in this mbuf" },
+  { name: "MB_PKT_LEN", offset: 12, size: 4, doc: "total bytes of the chain (valid in the first mbuf)" },
+  {
+    name: "MB_REFCNT",
+    offset: 16,
+    size: 2,
+    doc: "references (1 after alloc); the owner decides when to free",
+  },
+  {
+    name: "MB_STATE",
+    offset: 18,
+    size: 2,
+    doc: "MBUF_STATE_FREE / MBUF_STATE_USED (pool-owned; double-free check)",
+  },
+  { name: "MB_INDEX", offset: 20, size: 4, doc: "this mbuf's pool index (pool-owned, constant)" },
+  { name: "MB_FLOW", offset: 24, size: 4, doc: "flow-table entry or TCB index, 0xffffffff = none" },
+  {
+    name: "MB_SEQ",
+    offset: 28,
+    size: 4,
+    doc: "TCP sequence number of the first data byte (buffered segments)",
+  },
+  {
+    name: "MB_TS",
+    offset: 32,
+    size: 8,
+    doc: 'timestamp, ns (u64; virtual or wall clock, see DESIGN "Time")',
+  },
+  { name: "MB_HASH", offset: 40, size: 4, doc: "RSS hash of the packet" },
+  { name: "MB_L3OFF", offset: 44, size: 2, doc: "offset of the IP header from data start" },
+  { name: "MB_L4OFF", offset: 46, size: 2, doc: "offset of the transport header from data start" },
+  { name: "MB_FLAGS", offset: 48, size: 4, doc: "MBUF_F_* (owner-defined bits)" },
+  { name: "MB_USER0", offset: 52, size: 4, doc: "free for the layer that owns the mbuf (api/apps)" },
+  { name: "MB_USER1", offset: 56, size: 4, doc: "free for the layer that owns the mbuf" },
+];
 export const MBUF: Constant[] = [
   { name: "MBUF_HEADER_BYTES", value: 64, doc: "bytes of an mbuf's header, before its data area" },
   { name: "MBUF_DATA_DEFAULT", value: 2048, doc: "data-area bytes when CFG_MBUF_DATA is 0" },

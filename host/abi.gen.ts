@@ -152,6 +152,40 @@ export const WC_BYTES = 8;
 export const MBUF_HEADER_BYTES = 64;
 /** data-area bytes when CFG_MBUF_DATA is 0 */
 export const MBUF_DATA_DEFAULT = 2048;
+/** Byte offset of the u32 next mbuf of the same packet (chain), 0 = last */
+export const MB_NEXT = 0;
+/** Byte offset of the u32 next packet in a queue (TCP send/reassembly queue, batch), 0 = none */
+export const MB_LINK = 4;
+/** Byte offset of the u16 offset of the first valid byte inside the data area (headroom) */
+export const MB_DATA_OFF = 8;
+/** Byte offset of the u16 valid bytes in this mbuf */
+export const MB_DATA_LEN = 10;
+/** Byte offset of the u32 total bytes of the chain (valid in the first mbuf) */
+export const MB_PKT_LEN = 12;
+/** Byte offset of the u16 references (1 after alloc); the owner decides when to free */
+export const MB_REFCNT = 16;
+/** Byte offset of the u16 MBUF_STATE_FREE / MBUF_STATE_USED (pool-owned; double-free check) */
+export const MB_STATE = 18;
+/** Byte offset of the u32 this mbuf's pool index (pool-owned, constant) */
+export const MB_INDEX = 20;
+/** Byte offset of the u32 flow-table entry or TCB index, 0xffffffff = none */
+export const MB_FLOW = 24;
+/** Byte offset of the u32 TCP sequence number of the first data byte (buffered segments) */
+export const MB_SEQ = 28;
+/** Byte offset of the u64 timestamp, ns (u64; virtual or wall clock, see DESIGN "Time") */
+export const MB_TS = 32;
+/** Byte offset of the u32 RSS hash of the packet */
+export const MB_HASH = 40;
+/** Byte offset of the u16 offset of the IP header from data start */
+export const MB_L3OFF = 44;
+/** Byte offset of the u16 offset of the transport header from data start */
+export const MB_L4OFF = 46;
+/** Byte offset of the u32 MBUF_F_* (owner-defined bits) */
+export const MB_FLAGS = 48;
+/** Byte offset of the u32 free for the layer that owns the mbuf (api/apps) */
+export const MB_USER0 = 52;
+/** Byte offset of the u32 free for the layer that owns the mbuf */
+export const MB_USER1 = 56;
 
 /** Config word CFG_ABI: the host writes ABI_VERSION there. */
 export const CFG_ABI = 0;

@@ -193,6 +193,23 @@ export const WC_BYTES: usize = 8; // u64 bytes of those packets
 // ---- mbufs ----
 export const MBUF_HEADER_BYTES: usize = 64; // bytes of an mbuf's header, before its data area
 export const MBUF_DATA_DEFAULT: u32 = 2048; // data-area bytes when CFG_MBUF_DATA is 0
+export const MB_NEXT: usize = 0; // u32: next mbuf of the same packet (chain), 0 = last
+export const MB_LINK: usize = 4; // u32: next packet in a queue (TCP send/reassembly queue, batch), 0 = none
+export const MB_DATA_OFF: usize = 8; // u16: offset of the first valid byte inside the data area (headroom)
+export const MB_DATA_LEN: usize = 10; // u16: valid bytes in this mbuf
+export const MB_PKT_LEN: usize = 12; // u32: total bytes of the chain (valid in the first mbuf)
+export const MB_REFCNT: usize = 16; // u16: references (1 after alloc); the owner decides when to free
+export const MB_STATE: usize = 18; // u16: MBUF_STATE_FREE / MBUF_STATE_USED (pool-owned; double-free check)
+export const MB_INDEX: usize = 20; // u32: this mbuf's pool index (pool-owned, constant)
+export const MB_FLOW: usize = 24; // u32: flow-table entry or TCB index, 0xffffffff = none
+export const MB_SEQ: usize = 28; // u32: TCP sequence number of the first data byte (buffered segments)
+export const MB_TS: usize = 32; // u64: timestamp, ns (u64; virtual or wall clock, see DESIGN "Time")
+export const MB_HASH: usize = 40; // u32: RSS hash of the packet
+export const MB_L3OFF: usize = 44; // u16: offset of the IP header from data start
+export const MB_L4OFF: usize = 46; // u16: offset of the transport header from data start
+export const MB_FLAGS: usize = 48; // u32: MBUF_F_* (owner-defined bits)
+export const MB_USER0: usize = 52; // u32: free for the layer that owns the mbuf (api/apps)
+export const MB_USER1: usize = 56; // u32: free for the layer that owns the mbuf
 
 // ---- CFG_MODE values ----
 export const MODE_STACK: u32 = 0; // the TCP/IP stack's loop (pair, tap, liveplay)

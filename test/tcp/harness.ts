@@ -352,8 +352,8 @@ export class TcpCore {
     for (;;) {
       const m = this.f.tcpTestTxPop() >>> 0;
       if (!m) break;
-      const ip = this.core.u32[(m + 52) >>> 2];
-      const len = this.core.u32[(m + 56) >>> 2];
+      const ip = this.core.u32[(m + A.MB_USER0) >>> 2];
+      const len = this.core.u32[(m + A.MB_USER1) >>> 2];
       segs.push(parsePacket(this.u8.slice(ip, ip + len)));
       this.f.mbufFree(m);
     }
@@ -365,8 +365,8 @@ export class TcpCore {
     for (;;) {
       const m = this.f.tcpTestTxPop() >>> 0;
       if (!m) break;
-      const ip = this.core.u32[(m + 52) >>> 2];
-      const len = this.core.u32[(m + 56) >>> 2];
+      const ip = this.core.u32[(m + A.MB_USER0) >>> 2];
+      const len = this.core.u32[(m + A.MB_USER1) >>> 2];
       pk.push(this.u8.slice(ip, ip + len));
       this.f.mbufFree(m);
     }
