@@ -6,8 +6,8 @@
 // ICMP / UDP / TCP → application events, let the app answer with commands,
 // execute them, send what the batch left pending, and publish the TX batch.
 import { plan } from "./mem/plan";
-import { ABI_VERSION, CFG_BASE, REGION_BASE, COUNTER_BASE, HIST_BASE, SCRATCH_BASE } from "./mem/layout";
-import { CFG_RING_SLOTS, R_RX_RING, R_TX_RING, cfg, regionBytes, regionOffset } from "./mem/layout";
+import { abiCheckValue } from "./abi/layout.gen";
+import { CFG_RING_SLOTS, HIST_BASE, R_RX_RING, R_TX_RING, cfg, regionBytes, regionOffset } from "./mem/layout";
 import { MB_DATA_LEN, mbufPoolInit } from "./mem/mbuf";
 import { ringInit } from "./mem/ring";
 import { rssInit } from "./flow/toeplitz";
@@ -127,17 +127,9 @@ export function testTrap(): void {
   unreachable();
 }
 
-/** ABI self-description, so host/core.ts can check its mirrored offsets. */
+/** ABI self-description (generated from abi/table.ts): host/core.ts compares it with its own copy. */
 export function abiCheck(i: i32): u32 {
-  switch (i) {
-    case 0: return ABI_VERSION;
-    case 1: return <u32>CFG_BASE;
-    case 2: return <u32>REGION_BASE;
-    case 3: return <u32>COUNTER_BASE;
-    case 4: return <u32>HIST_BASE;
-    case 5: return <u32>SCRATCH_BASE;
-  }
-  return 0xffffffff;
+  return abiCheckValue(i);
 }
 // Replay raw and track modes (assembly/replay): one batch call per batch of descriptors.
 // TCP engine (net/tcp) and the timer wheel: entry points and test hooks.

@@ -66,21 +66,5 @@ export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./
 export { kChecksum, kChecksumSimd, kChecksumBuf, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
 export { serveCopies, serveHash } from "./replay/serve";
 
-// The stack's fixed-field emitters are @inline (one call per segment sent, on
-// the fast path); these copies exist for the wire tests only.
-import { ethEmitPlain } from "./wire/ethernet";
-import { ipv4EmitPlain } from "./wire/ipv4";
-import { ipv6EmitPlain } from "./wire/ipv6";
-import { tcpEmitPlain } from "./wire/tcp";
-export function ethEmitPlainTest(p: usize, dst: usize, src: usize, ethertype: u32): void {
-  ethEmitPlain(p, dst, src, ethertype);
-}
-export function ipv4EmitPlainTest(p: usize, len: u32, ident: u32, ttl: u32, proto: u32, src: usize, dst: usize, csum: bool): void {
-  ipv4EmitPlain(p, len, ident, ttl, proto, src, dst, csum);
-}
-export function ipv6EmitPlainTest(p: usize, len: u32, nh: u32, hops: u32, src: usize, dst: usize): void {
-  ipv6EmitPlain(p, len, nh, hops, src, dst);
-}
-export function tcpEmitPlainTest(p: usize, sport: u32, dport: u32, seq: u32, ack: u32, flags: u32, window: u32): void {
-  tcpEmitPlain(p, sport, dport, seq, ack, flags, window);
-}
+// The stack's fixed-field emitters are @inline; the wire tests call copies.
+export { ethEmitPlainTest, ipv4EmitPlainTest, ipv6EmitPlainTest, tcpEmitPlainTest } from "./wire/plain-test";

@@ -9,88 +9,29 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-// Fixed offsets of the control block; mirrored from assembly/mem/layout.ts and
-// checked against the core's abiCheck() at every instantiation.
-export const ABI_VERSION = 1;
-export const CFG_BASE = 0x0000;
-export const REGION_BASE = 0x0200;
-export const COUNTER_BASE = 0x0400;
-export const HIST_BASE = 0x0c00;
-export const SCRATCH_BASE = 0x1000;
-/** CFG_FLAGS bit set by createCore when it made the memory (assembly/mem/layout.ts CFG_F_FRESH_MEMORY). */
-export const CFG_F_FRESH_MEMORY = 16;
-/** CFG_FLAGS bit: the RSS key hashes both directions of a flow alike (assembly/flow/toeplitz.ts CFG_F_SYMMETRIC). */
-export const CFG_F_SYMMETRIC = 1;
-/** CFG_TCP_FLAGS bit (assembly/net/tcp/state.ts TCPF_SACK): offer and accept SACK-permitted (RFC 2018), hence SACK-based recovery. */
-export const TCPF_SACK = 4;
-/**
- * hashBatchFrom's records in the scratch area (assembly/flow/batch.ts HB_*): bytes per record,
- * offsets of the u16 worker and the u8 flow group, the worker of a frame without an IP header,
- * and the most records one call writes.
- */
-export const HB_BYTES = 8;
-export const HB_WORKER = 4;
-export const HB_GROUP = 6;
-export const HB_NO_WORKER = 0xffff;
-export const HB_MAX = 512;
+// The control block, config words, flag bits and region ids are generated from
+// abi/table.ts (host/abi.gen.ts); the core's abiCheck() is still asked at every
+// instantiation, which catches a core built from an older table.
+import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
+import {
+  CFG_F_FRESH_MEMORY,
+  HIST_BASE,
+  REGION,
+  REGION_BASE,
+  SCRATCH_BASE,
+  type CoreExports,
+} from "./abi.gen.ts";
+export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
+export { CFG_F_FRESH_MEMORY };
+export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
+export { CFG_F_TX_CSUM_OFFLOAD, TCPF_SACK } from "./abi.gen.ts";
 
-/** Config words (u32 at CFG_BASE + 4*index) with their defaults; mirrors assembly/mem/layout.ts CFG_*. */
-export const CONFIG_WORDS = {
-  mbufs: [1, 4096],
-  flows: [2, 1 << 16],
-  ringSlots: [3, 1024],
-  stagingBytes: [4, 4 << 20],
-  descSlots: [5, 4096],
-  tcbs: [6, 0],
-  worker: [7, 0],
-  workers: [8, 1],
-  flags: [9, 0],
-  appBytes: [10, 0],
-  evqSlots: [11, 0],
-  app: [12, 0],
-  timers: [13, 0],
-  mslMs: [14, 30000],
-  rcvbuf: [15, 65535],
-  sndbuf: [16, 1 << 18],
-  tcpFlags: [17, 0xffffffff],
-  delackUs: [18, 40000],
-  rtoMinUs: [19, 200000],
-  macLo: [20, 0],
-  macHi: [21, 0],
-  ipv4: [22, 0],
-  isnKey0: [23, 0],
-  isnKey1: [24, 0],
-  isnKey2: [25, 0],
-  isnKey3: [26, 0],
-  neighSlots: [27, 0],
-  mode: [28, 0],
-  ipv6_0: [29, 0],
-  ipv6_1: [30, 0],
-  ipv6_2: [31, 0],
-  ipv6_3: [32, 0],
-  mss: [33, 1460],
-  spans: [34, 0],
-  /** Bytes of an mbuf's data area: 2048, or up to 16384 (multiple of 64) for jumbo frames (assembly/mem/mbuf.ts). */
-  mbufData: [35, 2048],
-  appPort: [40, 0],
-  appPeerIp4: [41, 0],
-  appPeerPort: [42, 0],
-  appConns: [43, 0],
-  appMsgs: [44, 0],
-  appMsgBytes: [45, 0],
-  appItemMax: [46, 0],
-  appUnixBase: [47, 0],
-  /** SYN retransmissions before an active open gives up (0 = 6, Linux tcp_syn_retries: 1+2+...+64 s = 127 s). */
-  synRetries: [48, 0],
-  /** SYN-ACK retransmissions before a half-open connection gives up (0 = 5, Linux tcp_synack_retries). */
-  synackRetries: [49, 0],
-  /** RTO expirations of data or FIN before a connection gives up (0 = 9). */
-  dataRetries: [50, 0],
-  /** FIN-WAIT-2 limit after our close, ms (0 = 60000, Linux tcp_fin_timeout; 0xffffffff = never). */
-  finTimeoutMs: [51, 0],
-  /** Reset a connection that received nothing for this many seconds (0 = off). */
-  idleTimeoutS: [52, 0],
-} as const satisfies Record<string, readonly [number, number]>;
+/** hashBatchFrom's records in the scratch area (abi/table.ts HASH_BATCH). */
+import { ABI_CHECKS, HB_BYTES, SCRATCH_BYTES } from "./abi.gen.ts";
+export { HB_BYTES };
+export { HB_GROUP, HB_NO_WORKER, HB_WORKER } from "./abi.gen.ts";
+/** The most records one hashBatchFrom call writes (the scratch area's size). */
+export const HB_MAX = SCRATCH_BYTES / HB_BYTES;
 
 export type CoreConfig = { -readonly [K in keyof typeof CONFIG_WORDS]: number };
 
@@ -98,33 +39,10 @@ export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
   Object.entries(CONFIG_WORDS).map(([k, [, v]]) => [k, v]),
 ) as CoreConfig;
 
-export const REGION = {
-  staging: 0,
-  desc: 1,
-  decode: 2,
-  mbuf: 3,
-  mbufStack: 4,
-  rxRing: 5,
-  txRing: 6,
-  flow: 7,
-  tcb: 8,
-  evq: 9,
-  cmdq: 10,
-  app: 11,
-  timer: 12,
-  neigh: 13,
-  span: 14,
-  total: 31,
-} as const;
 export type RegionName = Exclude<keyof typeof REGION, "total">;
 
-/** The raw exports of a core instance. i32 results are signed: use >>> 0 for u32. */
-export interface CoreExports {
-  plan(): number;
-  init(): number;
-  abiCheck(i: number): number;
-  [name: string]: unknown;
-}
+/** The raw exports of a core instance, generated from their declarations in assembly/. */
+export type { CoreExports } from "./abi.gen.ts";
 
 export interface Region {
   offset: number;
@@ -176,9 +94,9 @@ export function coreViews(memory: WebAssembly.Memory): CoreViews {
   };
 }
 
-/** Bytes of an mbuf header; mirrors assembly/mem/mbuf.ts. */
-export const MBUF_HEADER = 64;
-export const MBUF_DATA_DEFAULT = 2048;
+/** Bytes of an mbuf header and the default data area (abi/table.ts MBUF). */
+import { MBUF_DATA_DEFAULT, MBUF_HEADER_BYTES as MBUF_HEADER } from "./abi.gen.ts";
+export { MBUF_DATA_DEFAULT, MBUF_HEADER };
 /** Data-area size for frames up to 9216 bytes (`tap --mtu` above 2034). */
 export const MBUF_DATA_JUMBO = 9216;
 
@@ -248,9 +166,17 @@ function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}
   };
 }
 
+/**
+ * The one place the instance's untyped exports become CoreExports (generated from the
+ * core's declarations; test/abi/generated.test.ts checks them against the module).
+ */
+function exportsOf(inst: WebAssembly.Instance): CoreExports {
+  return inst.exports as unknown as CoreExports;
+}
+
 function writeConfig(u32: Uint32Array, c: CoreConfig): void {
-  u32.fill(0, CFG_BASE >>> 2, (CFG_BASE >>> 2) + 64);
-  u32[0] = ABI_VERSION;
+  u32.fill(0, CFG_BASE >>> 2, (CFG_BASE >>> 2) + CFG_WORDS);
+  u32[(CFG_BASE >>> 2) + CFG_ABI] = ABI_VERSION;
   for (const [k, [i]] of Object.entries(CONFIG_WORDS))
     u32[(CFG_BASE >>> 2) + i] = c[k as keyof CoreConfig] >>> 0;
 }
@@ -281,7 +207,7 @@ function askPlan(config: CoreConfig, debug: boolean): number {
   });
   const inst = new WebAssembly.Instance(mod, imports(memory));
   writeConfig(new Uint32Array(memory.buffer), config);
-  const total = ((inst.exports as unknown as CoreExports).plan() >>> 0) as number;
+  const total = (exportsOf(inst).plan() >>> 0) as number;
   if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
   return Math.max(total, MODULE_MIN_PAGES * PAGE);
 }
@@ -303,16 +229,8 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
   const pages = totalBytes / PAGE;
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
-  const exports = inst.exports as unknown as CoreExports;
-  const names: [number, number][] = [
-    [0, ABI_VERSION],
-    [1, CFG_BASE],
-    [2, REGION_BASE],
-    [3, COUNTER_BASE],
-    [4, HIST_BASE],
-    [5, SCRATCH_BASE],
-  ];
-  for (const [i, v] of names) {
+  const exports = exportsOf(inst);
+  for (const [i, v] of ABI_CHECKS) {
     if (exports.abiCheck(i) >>> 0 !== v)
       throw new Error(`core ABI mismatch at ${i}: rebuild with \`npm run build\``);
   }

@@ -1,19 +1,10 @@
 // Sizing a core that runs the TCP/IP stack: one formula for every command that
 // serves or opens connections (pair, tap, replay serve), so they cannot drift.
+import { APP_ID } from "./abi.gen.ts";
 import type { CoreConfig } from "./core.ts";
 
-/** The core's app numbers (assembly/api/app.ts APP_*): one host-side copy for every command. */
-export const APP_ID = {
-  echo: 1,
-  sink: 2,
-  memcached: 3,
-  mirror: 4,
-  echoClient: 5,
-  memcachedClient: 6,
-  netpipe: 7,
-  sockperf: 8,
-  liveplay: 9,
-} as const;
+/** The core's app numbers, generated from abi/table.ts (APPS). */
+export { APP_ID };
 
 /** Tables for `conns` concurrent connections, with `ringSlots` RX/TX ring slots. */
 export function stackConfig(conns: number, ringSlots: number): Partial<CoreConfig> {

@@ -127,6 +127,7 @@ if (only.length === 0) {
   await check("format (prettier --check)", process.execPath, [
     join(root, "node_modules/prettier/bin/prettier.cjs"),
     "--check",
+    "abi",
     "host",
     "test",
     "bench",

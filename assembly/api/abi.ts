@@ -53,55 +53,10 @@
 //   CMD_TIMER         cookie; a = timer id, b = delay in microseconds
 import { R_CMDQ, R_EVQ, CFG_EVQ_SLOTS, cfg, regionOffset } from "../mem/layout";
 
-export const DESC_SIZE: usize = 32;
-export const D_KIND: usize = 0;
-export const D_FLAGS: usize = 2;
-export const D_HANDLE: usize = 4;
-export const D_COOKIE: usize = 8;
-export const D_A: usize = 12;
-export const D_B: usize = 16;
-export const D_C: usize = 20;
-export const D_D: usize = 24;
-export const D_RET: usize = 28;
-
-export const EV_TCP_KNOCK: u16 = 1;
-export const EV_TCP_CONNECTED: u16 = 2;
-export const EV_TCP_RECV: u16 = 3;
-export const EV_TCP_SENT: u16 = 4;
-export const EV_TCP_DEAD: u16 = 5;
-export const EV_UDP_RECV: u16 = 6;
-export const EV_TIMER: u16 = 7;
-
-export const CMD_ACCEPT: u16 = 101;
-export const CMD_REJECT: u16 = 102;
-export const CMD_CONNECT: u16 = 103;
-export const CMD_SENDV: u16 = 104;
-export const CMD_RECV_DONE: u16 = 105;
-export const CMD_CLOSE: u16 = 106;
-export const CMD_ABORT: u16 = 107;
-export const CMD_UDP_SEND: u16 = 108;
-export const CMD_TIMER: u16 = 109;
-
-// D_FLAGS of CMD_SENDV.
-export const SENDV_EOR: u16 = 1;
-
-// Results (D_RET); counts are >= 0.
-export const RET_OK: i32 = 0;
-export const RET_BADHANDLE: i32 = -1; // stale or never-valid handle
-export const RET_NOMEM: i32 = -2; // mbufs, spans or TCBs exhausted
-export const RET_INVAL: i32 = -3; // bad argument (span outside memory, bad family...)
-export const RET_STATE: i32 = -4; // command not valid in this connection state
-export const RET_NOROUTE: i32 = -5; // no neighbour / address for the destination
-export const RET_AGAIN: i32 = -6; // queue full; retry next iteration
-
-// EV_TCP_DEAD reasons.
-export const DEAD_CLOSED: u32 = 0; // orderly close finished (both FINs acknowledged)
-export const DEAD_RESET: u32 = 1; // RST received
-export const DEAD_TIMEOUT: u32 = 2; // retransmissions / persist probes gave up
-export const DEAD_REFUSED: u32 = 3; // connect answered by RST
-export const DEAD_ABORTED: u32 = 4; // the app aborted, or resources ran out
-
-export const SPAN_SIZE: usize = 8; // {ptr u32, len u32}
+// The numbers (descriptor fields, kinds, flags, results, DEAD reasons) come from
+// the ABI table, abi/table.ts, as the host's do (host/abi.gen.ts).
+export * from "../abi/api.gen";
+import { D_A, D_B, D_C, D_COOKIE, D_D, D_FLAGS, D_HANDLE, D_KIND, D_RET, DESC_SIZE, RET_AGAIN } from "../abi/api.gen";
 
 export function queueBytes(slots: u32): usize {
   return <usize>slots * DESC_SIZE;

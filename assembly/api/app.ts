@@ -37,16 +37,10 @@ import { netpipeInit, netpipeRun, NETPIPE_CONN_BYTES } from "../apps/netpipe";
 import { sockperfInit, sockperfRun, SOCKPERF_CONN_BYTES } from "../apps/sockperf";
 import { liveplayInit, liveplayRun } from "../apps/liveplay";
 
-export const APP_NONE: u32 = 0;
-export const APP_ECHO: u32 = 1; // TCP + UDP echo, zero-copy
-export const APP_SINK: u32 = 2; // accept, discard, count
-export const APP_MEMCACHED: u32 = 3; // memcached 1.6 ASCII + binary
-export const APP_MIRROR: u32 = 4; // reserved: replay's server mirror
-export const APP_ECHO_CLIENT: u32 = 5; // load generator for `pair --app echo`
-export const APP_MEMCACHED_CLIENT: u32 = 6; // load generator for `pair --app memcached`
-export const APP_NETPIPE: u32 = 7; // NPtcp's receiver (netpipe-tcp 3.7.2), zero-copy
-export const APP_SOCKPERF: u32 = 8; // sockperf 3.7 server, TCP + UDP, zero-copy
-export const APP_LIVEPLAY: u32 = 9; // client of `ixwasm liveplay`: captured sessions against a live server
+// App ids: from the ABI table (abi/table.ts), which the host's APP_ID comes from too.
+export * from "../abi/apps.gen";
+import { APP_ECHO, APP_ECHO_CLIENT, APP_LIVEPLAY, APP_MEMCACHED, APP_MEMCACHED_CLIENT } from "../abi/apps.gen";
+import { APP_MIRROR, APP_NETPIPE, APP_NONE, APP_SINK, APP_SOCKPERF } from "../abi/apps.gen";
 
 // Chosen once in appInit(); appDispatch() switches on it once per iteration.
 let appId: u32 = APP_NONE;

@@ -1,28 +1,20 @@
 // Dispatcher entry point: RSS hash + RETA lookup for a batch of record
 // descriptors (R_DESC, mem/desc.ts), one JS→WASM call per batch.
 //
-// Output: 8-byte records in the SCRATCH area of the control block, record k
-// for descriptor first+k:
-//   0  u32 hash    Toeplitz hash (0 when no IP header)
-//   4  u16 worker  RETA[hash & 127]; HB_NO_WORKER (0xffff) when the frame has
-//                  no IP header (ARP, unknown link type, not a packet): the
-//                  dispatcher applies its non-IP policy
-//   6  u8  group   hash & 127 (the flow group)
-//   7  u8  flags   TX_F_* from flow/extract.ts (V4 1, V6 2, PORTS 4, FRAG 8, TRUNC 16)
-// SCRATCH holds HB_MAX (512) records, so one call handles at most 512
-// descriptors; it returns how many it did.
+// Output: HB_BYTES-byte records in the SCRATCH area of the control block, record k
+// for descriptor first+k: hash, worker (HB_NO_WORKER when the frame has no IP
+// header: the dispatcher applies its non-IP policy), flow group, TX_F_* flags
+// (abi/table.ts HASH_BATCH). SCRATCH holds HB_MAX records, so one call handles at
+// most HB_MAX descriptors; it returns how many it did.
 import { R_DESC, SCRATCH_BASE, SCRATCH_BYTES, regionOffset } from "../mem/layout";
 import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, DESC_OFF } from "../mem/desc";
 import { tupleHash, txFlags } from "./extract";
 import { retaLookup } from "./reta";
 
-export const HB_BYTES: usize = 8;
+// The record's layout comes from the ABI table (abi/table.ts HASH_BATCH), as the host's does.
+import { HB_BYTES, HB_FLAGS, HB_GROUP, HB_HASH, HB_NO_WORKER, HB_WORKER } from "../mem/layout";
+export { HB_BYTES, HB_FLAGS, HB_GROUP, HB_HASH, HB_NO_WORKER, HB_WORKER };
 export const HB_MAX: u32 = <u32>(SCRATCH_BYTES / HB_BYTES);
-export const HB_HASH: usize = 0;
-export const HB_WORKER: usize = 4;
-export const HB_GROUP: usize = 6;
-export const HB_FLAGS: usize = 7;
-export const HB_NO_WORKER: u16 = 0xffff;
 
 /** hashBatchFrom(0, count). */
 export function hashBatch(count: u32): u32 {

@@ -15,11 +15,10 @@
 // repeats every 16 bits, so swapping src/dst (shift by 32 or 128 bits) and
 // sport/dport (shift by 16 bits) meets the same key windows: hash(a→b) ==
 // hash(b→a). Both directions of a flow then reach the same worker.
-import { CFG_FLAGS, cfg } from "../mem/layout";
+import { CFG_FLAGS, CFG_F_SYMMETRIC, cfg } from "../mem/layout";
 
 export const RSS_KEY_BYTES: u32 = 40;
 export const RSS_MAX_INPUT: u32 = 36; // IPv6 addresses + ports
-export const CFG_F_SYMMETRIC: u32 = 1;
 
 // The standard Microsoft RSS key (also the default of most NICs).
 const DEFAULT_KEY: usize = memory.data<u8>([

@@ -20,61 +20,28 @@
 // one core binary serves both sizes, and reading a global costs the fast path
 // no measurable time (CPU-time A/B against the constants, docs/design/decisions.md).
 //
-// Header (64 bytes, little-endian; all fields free for the owner except
-// STATE and INDEX, which the pool owns):
-//  off size field
-//   0   4   next     next mbuf of the same packet (chain), 0 = last
-//   4   4   link     next packet in a queue (TCP send/reassembly queue, batch), 0 = none
-//   8   2   dataOff  offset of the first valid byte inside the data area (headroom)
-//  10   2   dataLen  valid bytes in this mbuf
-//  12   4   pktLen   total bytes of the chain (valid in the first mbuf)
-//  16   2   refcnt   references (1 after alloc); the owner decides when to free
-//  18   2   state    MBUF_STATE_FREE / MBUF_STATE_USED (pool-owned; double-free check)
-//  20   4   index    this mbuf's pool index (pool-owned, constant)
-//  24   4   flow     flow-table entry or TCB index, 0xffffffff = none
-//  28   4   seq      TCP sequence number of the first data byte (buffered segments)
-//  32   8   ts       timestamp, ns (u64; virtual or wall clock, see DESIGN "Time")
-//  40   4   hash     RSS hash of the packet
-//  44   2   l3off    offset of the IP header from data start
-//  46   2   l4off    offset of the transport header from data start
-//  48   4   flags    MBUF_F_* (owner-defined bits)
-//  52   4   user0    free for the layer that owns the mbuf (api/apps)
-//  56   4   user1
-//  60   4   reserved
-import { CFG_FLAGS, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
+// Header (MBUF_HEADER_BYTES, little-endian): the MB_* fields of abi/table.ts
+// MBUF_FIELDS, all free for the owner except MB_STATE and MB_INDEX, which the pool owns.
+import { CFG_FLAGS, CFG_F_POISON, CFG_MBUF_DATA, CFG_MBUFS, R_MBUF, R_MBUF_STACK, cfg, regionOffset } from "./layout";
 import { C_MBUF_BAD_HANDLE, C_MBUF_DOUBLE_FREE, C_MBUF_EXHAUSTED, bump } from "./counters";
 
-export const MBUF_HEADER_BYTES: usize = 64;
-export const MBUF_DATA_DEFAULT: u32 = 2048;
+// Header size and default data size: abi/table.ts MBUF (the host posts RX mbufs).
+export { MBUF_HEADER_BYTES, MBUF_DATA_DEFAULT } from "./layout";
+import { MBUF_HEADER_BYTES, MBUF_DATA_DEFAULT } from "./layout";
 export const MBUF_DATA_MAX: u32 = 16384; // dataOff/dataLen are u16; 16 KiB is ample for a 9000-byte MTU
 // Room kept in front of received data so headers can be prepended in place.
 export const MBUF_HEADROOM: u16 = 0;
 
-export const MB_NEXT: usize = 0;
-export const MB_LINK: usize = 4;
-export const MB_DATA_OFF: usize = 8;
-export const MB_DATA_LEN: usize = 10;
-export const MB_PKT_LEN: usize = 12;
-export const MB_REFCNT: usize = 16;
-export const MB_STATE: usize = 18;
-export const MB_INDEX: usize = 20;
-export const MB_FLOW: usize = 24;
-export const MB_SEQ: usize = 28;
-export const MB_TS: usize = 32;
-export const MB_HASH: usize = 40;
-export const MB_L3OFF: usize = 44;
-export const MB_L4OFF: usize = 46;
-export const MB_FLAGS: usize = 48;
-export const MB_USER0: usize = 52;
-export const MB_USER1: usize = 56;
+export { MB_NEXT, MB_LINK, MB_DATA_OFF, MB_DATA_LEN, MB_PKT_LEN, MB_REFCNT, MB_STATE, MB_INDEX } from "./layout";
+export { MB_FLOW, MB_SEQ, MB_TS, MB_HASH, MB_L3OFF, MB_L4OFF, MB_FLAGS, MB_USER0, MB_USER1 } from "./layout";
+import { MB_NEXT, MB_LINK, MB_DATA_OFF, MB_DATA_LEN, MB_PKT_LEN, MB_REFCNT, MB_STATE, MB_INDEX } from "./layout";
+import { MB_FLOW, MB_SEQ, MB_TS, MB_HASH, MB_L3OFF, MB_L4OFF, MB_FLAGS, MB_USER0, MB_USER1 } from "./layout";
 
 // Distinct non-zero magics so a stray write of 0 or 1 is not mistaken for either state.
 export const MBUF_STATE_FREE: u16 = 0xf4ee;
 export const MBUF_STATE_USED: u16 = 0xa11c;
 export const MBUF_POISON: u8 = 0xdb;
 export const MBUF_NO_FLOW: u32 = 0xffffffff;
-// CFG_FLAGS bit 1: fill freed data with MBUF_POISON (debug aid; costs a data-area fill per free).
-export const CFG_F_POISON: u32 = 2;
 
 /** The data-area size CFG_MBUF_DATA asks for (0 = the default), or 0 if it is not a multiple of 64 in [2048, 16384]. */
 export function mbufDataCfg(): u32 {

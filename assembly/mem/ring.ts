@@ -34,28 +34,14 @@
 // (wake-ups cost tens of µs on these VMs, DESIGN.md).
 import { C_RING_FULL, bump } from "./counters";
 
-export const RING_HEAD: usize = 0;
-export const RING_TAIL: usize = 64;
-export const RING_SLEEP: usize = 128;
-export const RING_SLOTS: usize = 192;
-export const RING_MASK: usize = 196;
-export const RING_MAGIC_OFF: usize = 200;
-export const RING_REFUSED: usize = 204;
-export const RING_NOTIFIES: usize = 208;
-export const RING_HEADER_BYTES: usize = 256;
-export const RING_SLOT_BYTES: usize = 16;
-export const RING_MAGIC: u32 = 0x31474e52; // "RNG1"
-
-export const SLOT_BUF: usize = 0;
-export const SLOT_LEN: usize = 4;
-export const SLOT_FLAGS: usize = 6;
-export const SLOT_HASH: usize = 8;
-export const SLOT_USER: usize = 12;
-
-// Slot flags (extend freely; both sides only pass them through).
-export const RING_F_OFFSET: u16 = 1; // buf is a byte offset, not an mbuf index
-export const RING_F_HASHED: u16 = 2; // hash is valid
-export const RING_F_NON_IP: u16 = 4; // frame has no IP header (dispatcher policy)
+// Header and slot layout, magic and slot flags: abi/table.ts RING, which the host's
+// RING comes from too.
+import { RING_HEAD, RING_TAIL, RING_SLEEP, RING_SLOTS, RING_MASK, RING_MAGIC_OFF, RING_REFUSED } from "./layout";
+import { RING_NOTIFIES, RING_HEADER_BYTES, RING_SLOT_BYTES, RING_MAGIC, SLOT_BUF, SLOT_LEN, SLOT_FLAGS } from "./layout";
+import { SLOT_HASH, SLOT_USER, RING_F_OFFSET, RING_F_HASHED, RING_F_NON_IP, ringLayoutValue } from "./layout";
+export { RING_HEAD, RING_TAIL, RING_SLEEP, RING_SLOTS, RING_MASK, RING_MAGIC_OFF, RING_REFUSED };
+export { RING_NOTIFIES, RING_HEADER_BYTES, RING_SLOT_BYTES, RING_MAGIC, SLOT_BUF, SLOT_LEN, SLOT_FLAGS };
+export { SLOT_HASH, SLOT_USER, RING_F_OFFSET, RING_F_HASHED, RING_F_NON_IP };
 
 export function ringBytes(slots: u32): usize {
   return slots == 0 ? 0 : RING_HEADER_BYTES + <usize>slots * RING_SLOT_BYTES;
@@ -187,28 +173,7 @@ export function ringAwake(ring: usize): void {
   atomic.store<i32>(ring, 0, RING_SLEEP);
 }
 
-/** Self-description for the host mirror (host/dispatch/ring.ts); 0xffffffff past the end. */
+/** Self-description (generated from abi/table.ts RING): a test compares it with the host's RING. */
 export function ringLayout(i: i32): u32 {
-  switch (i) {
-    case 0: return <u32>RING_HEAD;
-    case 1: return <u32>RING_TAIL;
-    case 2: return <u32>RING_SLEEP;
-    case 3: return <u32>RING_SLOTS;
-    case 4: return <u32>RING_MASK;
-    case 5: return <u32>RING_MAGIC_OFF;
-    case 6: return <u32>RING_REFUSED;
-    case 7: return <u32>RING_NOTIFIES;
-    case 8: return <u32>RING_HEADER_BYTES;
-    case 9: return <u32>RING_SLOT_BYTES;
-    case 10: return RING_MAGIC;
-    case 11: return <u32>SLOT_BUF;
-    case 12: return <u32>SLOT_LEN;
-    case 13: return <u32>SLOT_FLAGS;
-    case 14: return <u32>SLOT_HASH;
-    case 15: return <u32>SLOT_USER;
-    case 16: return <u32>RING_F_OFFSET;
-    case 17: return <u32>RING_F_HASHED;
-    case 18: return <u32>RING_F_NON_IP;
-  }
-  return 0xffffffff;
+  return ringLayoutValue(i);
 }

@@ -2,20 +2,8 @@
 // serve mode the core takes on every server address of a capture instead
 // (IFACE_ANY): it accepts frames for any destination and answers from the
 // address the frame was sent to.
-import { CFG_FLAGS, CFG_IPV4, CFG_IPV6_0, CFG_MAC_HI, CFG_MAC_LO, cfg } from "../mem/layout";
+import { CFG_FLAGS, CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_TX_CSUM_OFFLOAD, CFG_IPV4, CFG_IPV6_0, CFG_MAC_HI, CFG_MAC_LO, cfg } from "../mem/layout";
 import { PKT_DMAC, PKT_DST, PKT_FAMILY, pkt } from "./pkt";
-
-/** CFG_FLAGS bit 2: accept every destination MAC and IP (replay serve mode). */
-export const CFG_F_ANY_ADDRESS: u32 = 4;
-/** CFG_FLAGS bit 3: do not verify IPv4 header and transport checksums (captures from hosts with checksum offload). */
-export const CFG_F_NO_CSUM_CHECK: u32 = 8;
-/**
- * CFG_FLAGS bit 5: leave the IPv4 header and transport checksums of sent frames
- * as zero (a NIC's TX checksum offload). Replay serve sets it when no one reads
- * the frames' bytes beyond the headers and payload (no --out): the checksums
- * were ~4 % of its CPU.
- */
-export const CFG_F_TX_CSUM_OFFLOAD: u32 = 32;
 
 const ident = memory.data(64, 16);
 export const IF_MAC: usize = 0; // 6 bytes

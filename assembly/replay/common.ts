@@ -6,9 +6,9 @@
 // calls only its mode's batch function (no per-packet mode branch).
 //
 // Per descriptor the batch function writes one u32 verdict into the R_DECODE
-// region (unused by replay otherwise): low 16 bits the worker (RETA entry of the
-// flow's RSS hash), high 16 bits 0 when the packet was processed, else the drop
-// reason (RP_DROP_*, the same numbers as the counters). The host reads verdicts
+// region (unused by replay otherwise): the low half the worker (RETA entry of the
+// flow's RSS hash), the bits from VERDICT_WHY_SHIFT 0 when the packet was processed,
+// else the drop reason (RP_DROP_*, the same numbers as the counters). The host reads verdicts
 // only when it writes --out.
 //
 // Accounting: every record is either processed (C_RP_PROCESSED) or dropped with
@@ -21,7 +21,7 @@
 // get the same rewrite, so each pass's flows are distinct conversations that
 // still hash symmetrically, keep their server ports (80, 11211) and reach other
 // workers as new flows would.
-import { R_DECODE, regionOffset } from "../mem/layout";
+import { R_DECODE, VERDICT_WHY_SHIFT, WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES, regionOffset } from "../mem/layout";
 import {
   C_RP_DROP_IP_TRUNCATED, C_RP_DROP_NON_IP, C_RP_DROP_NOT_PACKET, C_RP_DROP_UNKNOWN_LINK, C_RP_OTHER_IP,
   C_RP_PROCESSED, C_RX_BYTES, C_RX_FRAMES, bump,
@@ -34,7 +34,7 @@ import { TX_F_FRAG, TX_F_PORTS, TX_F_TRUNC, TX_F_V4, tupleHash, txFlags, txL3, t
 
 export const MAX_WORKERS: u32 = 256;
 /** Per-worker packet and byte counts (u64 each), for the report's per-worker split. */
-export const workerCounts: usize = memory.data(<i32>MAX_WORKERS * 16, 16);
+export const workerCounts: usize = memory.data(<i32>(MAX_WORKERS * <u32>WORKER_COUNT_BYTES), 16);
 
 // Outputs of rpParse for the packet just parsed (module globals: no allocation).
 export let rpHash: u32 = 0; // RSS hash (symmetric key: same for both directions)
@@ -46,7 +46,7 @@ export let rpEnd: usize = 0; // one past the last captured byte
 
 /** Clears the per-worker counts (the host calls it once before a run). */
 export function replayReset(): void {
-  memory.fill(workerCounts, 0, <usize>MAX_WORKERS * 16);
+  memory.fill(workerCounts, 0, <usize>MAX_WORKERS * WORKER_COUNT_BYTES);
 }
 
 /** Address of the per-worker counts: u64 packets, u64 bytes per worker. */
@@ -60,9 +60,9 @@ export function replayWorkerCounts(): usize {
 }
 
 @inline export function countWorker(w: u32, bytes: u32): void {
-  const p = workerCounts + (<usize>(w & (MAX_WORKERS - 1)) << 4);
-  store<u64>(p, load<u64>(p) + 1);
-  store<u64>(p, load<u64>(p, 8) + <u64>bytes, 8);
+  const p = workerCounts + <usize>(w & (MAX_WORKERS - 1)) * WORKER_COUNT_BYTES;
+  store<u64>(p, load<u64>(p, WC_PACKETS) + 1, WC_PACKETS);
+  store<u64>(p, load<u64>(p, WC_BYTES) + <u64>bytes, WC_BYTES);
 }
 
 // Link types the extractor knows (flow/extract.ts linkToIp): a frame of any
@@ -142,11 +142,8 @@ function loopRewrite(loop: u32): void {
   return v == 0 ? 1 : v; // wrapped onto 0: not a valid port
 }
 
-// CFG_MODE values (mem/layout.ts): 0 is the plain stack loop.
-export const MODE_STACK: u32 = 0;
-export const MODE_RAW: u32 = 1;
-export const MODE_TRACK: u32 = 2;
-export const MODE_SERVE: u32 = 3;
+// CFG_MODE values (abi/table.ts MODES): 0 is the plain stack loop.
+export { MODE_STACK, MODE_RAW, MODE_TRACK, MODE_SERVE } from "../mem/layout";
 
 // ---- stage timing (stats/staged.ts): puts back one parsed packet's outputs ----
 /** Sets the rpParse outputs to a packet parsed earlier in the batch (a later pass works on it). */
@@ -190,7 +187,7 @@ export function dropFlush(): void {
 @inline export function rpVerdict(i: u32, why: i32, hash: u32, caplen: u32): u32 {
   if (why > 0) {
     dropNote(why);
-    store<u32>(verdictAt(i), <u32>why << 16);
+    store<u32>(verdictAt(i), <u32>why << VERDICT_WHY_SHIFT);
     return 0;
   }
   const w = retaLookup(hash);

@@ -36,23 +36,10 @@ export function replayDispatchBatch(first: u32, count: u32, loop: u32): u32 {
 //
 // Control block at `ctl` (u32 words, this thread only; the SPSC head/tail the
 // worker sees live in the ring header the host publishes with Atomics):
-export const GC_WORKERS: usize = 0; // n
-export const GC_BYTES: usize = 4; // S, a multiple of 8
-export const GC_SLOTS: usize = 8; // descriptor slots per outbox (power of two)
-export const GC_WSTAGE: usize = 12; // worker address of its staging (same in every worker)
-export const GC_OUTBOX: usize = 16; // address of outbox 0 in this memory
-export const GC_STRIDE: usize = 20; // bytes from one outbox to the next (S + slots * 32)
-export const GC_BLOCKED: usize = 24; // out: the worker whose outbox was full (when the call stopped early)
-// In/out: descriptors below this index were parsed, so --loop rewritten, by an
-// earlier call that stopped at them: parsed again with loop 0 (the rewrite
-// adds k to a port, twice would be wrong). The host zeroes it for each batch.
-export const GC_PARSED: usize = 28;
-export const GC_HEADER: usize = 64;
-// Per worker w at ctl + GC_HEADER + 16 w:
-export const GC_HEAD: usize = 0; // free-running descriptor count written (in: published + pending)
-export const GC_TAIL: usize = 4; // in: the worker's tail as the host last read it
-export const GC_WPOS: usize = 8; // next free byte (outbox-relative)
-export const GC_PER_WORKER: usize = 16;
+// the GC_* byte offsets of abi/table.ts GATHER_CONTROL (the host's come from it too);
+// per worker w at ctl + GC_HEADER + GC_PER_WORKER * w: GC_HEAD, GC_TAIL, GC_WPOS.
+import { GC_BLOCKED, GC_BYTES, GC_HEAD, GC_HEADER, GC_OUTBOX, GC_PARSED, GC_PER_WORKER } from "../mem/layout";
+import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WPOS, GC_WSTAGE, VERDICT_WHY_SHIFT } from "../mem/layout";
 
 /**
  * Like replayDispatchBatch, then copies each frame (memory.copy) into its
@@ -77,7 +64,7 @@ export function replayGatherBatch(first: u32, count: u32, loop: u32, ctl: usize)
     const w: u32 = why == 0 ? retaLookup(rpHash) : 0;
     // The replay verdict (rpVerdict's word, uncounted): the host's --out at top
     // speed writes what raw forwards from it, in input order (replay-workers.ts).
-    store<u32>(verdictAt(first + i), why > 0 ? <u32>why << 16 : w);
+    store<u32>(verdictAt(first + i), why > 0 ? <u32>why << VERDICT_WHY_SHIFT : w);
     const c = ctl + GC_HEADER + <usize>w * GC_PER_WORKER;
     const ob = outbox0 + <usize>w * stride;
     const head = load<u32>(c, GC_HEAD);

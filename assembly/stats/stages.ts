@@ -4,31 +4,21 @@
 // replay batch functions never call it, and poll() pays one branch per section
 // per batch.
 //
-// Stage numbers are the index into one list the host mirrors
-// (host/report/stages.ts STAGE_NAMES).
+// Stage numbers index the sums; they and the report's names come from one list,
+// STAGES in abi/table.ts (assembly/abi/stages.gen.ts here).
 @external("env", "performance.now") declare function hostNowMs(): f64;
 
-// replay raw/track, measured as stage-wise passes over the batch (stats/staged.ts)
-export const S_PARSE: i32 = 0; //     link → IP → ports, Toeplitz hash (one walk: flow/extract.ts tupleHash)
-export const S_LOOKUP: i32 = 1; //    flow-table lookup/insert (track)
-export const S_TCP: i32 = 2; //       passive TCP tracking (track's TCP input)
-export const S_DISPATCH: i32 = 3; //  RETA → worker, per-worker count, verdict, batch counters
-// poll(): per-batch sections of the run-to-completion loop; eth → ip → l4 → events
-// run per frame inside one section (they interleave per packet, so they are not split)
-export const S_TIMERS: i32 = 4; //    reclaim sent frames, timers
-export const S_RX_INPUT: i32 = 5; //  RX burst + eth → ip → tcp/udp/icmp input per frame
-export const S_APP: i32 = 6; //       the app's step
-export const S_COMMANDS: i32 = 7; //  the stack executes the app's commands (TCP output of sends)
-export const S_FLUSH: i32 = 8; //     coalesced ACKs, queued data (TCP output)
-export const S_TX: i32 = 9; //        TX publish
-export const STAGES: i32 = 10;
+// S_PARSE..S_DISPATCH: replay raw/track, measured as stage-wise passes over the
+// batch (stats/staged.ts). S_TIMERS..S_TX: poll()'s per-batch sections of the
+// run-to-completion loop; eth → ip → l4 → events run per frame inside one section
+// (they interleave per packet, so they are not split).
+export * from "../abi/stages.gen";
+import { ACC_CALLS, ACC_IDLE_CALLS, ACC_IDLE_MS, ACC_PACKETS, ACC_TOTAL_MS, ACC_WORDS, STAGES } from "../abi/stages.gen";
 
-// f64 ms per stage, then: [STAGES] total ms inside timed calls, [STAGES+1] timed
-// calls, [STAGES+2] packets in timed calls, [STAGES+3] ms and [STAGES+4] calls
-// of idle polls. A call's marks go to `pend` first and reach `acc` at its end:
+// f64 ms per stage, then the ACC_* sums (total ms and calls and packets of timed
+// calls, ms and calls of idle polls). A call's marks go to `pend` first and reach `acc` at its end:
 // a live loop (pair, tap) polls millions of times with nothing to do, and those
 // polls' time is kept apart (stageEndIdle), or it would swamp the cost per packet.
-const ACC_WORDS: i32 = STAGES + 5;
 const acc = memory.data(ACC_WORDS * 8, 16);
 const pend = memory.data(STAGES * 8, 16);
 export let stageTiming = false;
@@ -73,19 +63,22 @@ export function stageAccPtr(): usize {
     store<f64>(a, load<f64>(a) + load<f64>(q));
     store<f64>(q, 0.0);
   }
-  const p = acc + (<usize>STAGES << 3);
-  store<f64>(p, load<f64>(p) + (t - callStart));
-  store<f64>(p, load<f64>(p, 8) + 1.0, 8);
-  store<f64>(p, load<f64>(p, 16) + <f64>n, 16);
+  const ms = acc + (<usize>ACC_TOTAL_MS << 3);
+  store<f64>(ms, load<f64>(ms) + (t - callStart));
+  const calls = acc + (<usize>ACC_CALLS << 3);
+  store<f64>(calls, load<f64>(calls) + 1.0);
+  const pkts = acc + (<usize>ACC_PACKETS << 3);
+  store<f64>(pkts, load<f64>(pkts) + <f64>n);
 }
 
 /** End of a timed poll that found nothing to do: its time is counted apart, its marks dropped. */
 export function stageEndIdle(): void {
   const t = hostNowMs();
   memory.fill(pend, 0, <usize>STAGES * 8);
-  const p = acc + (<usize>(STAGES + 3) << 3);
-  store<f64>(p, load<f64>(p) + (t - callStart));
-  store<f64>(p, load<f64>(p, 8) + 1.0, 8);
+  const ms = acc + (<usize>ACC_IDLE_MS << 3);
+  store<f64>(ms, load<f64>(ms) + (t - callStart));
+  const calls = acc + (<usize>ACC_IDLE_CALLS << 3);
+  store<f64>(calls, load<f64>(calls) + 1.0);
 }
 
 /**

@@ -4,11 +4,10 @@
 // message: this loop stops before any record it does not accept (caplen over
 // the limit, or not complete in the buffer) and the host looks at why.
 // Measured: ~5 ns per record here against ~28 ns for the same walk in JS.
-import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_IFACE, DESC_LEN, DESC_LINKTYPE, DESC_NSEC, DESC_OFF, DESC_SEC } from "../mem/desc";
+import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_TS_INVALID, DESC_IFACE, DESC_LEN, DESC_LINKTYPE, DESC_NSEC, DESC_OFF, DESC_SEC } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
 
 const MAX_RECORD: u32 = 262144;
-const DESC_F_TS_INVALID: u16 = 4;
 
 let framedEnd: u32 = 0;
 

@@ -5,20 +5,19 @@ import { formatIPv4, formatIPv6 } from "../io/addr.ts";
 import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../io/reader.ts";
 import { formatTs } from "../io/timestamp.ts";
 import { openTrace } from "./common.ts";
-
-// Mirrors assembly/wire/summary-layout.ts.
-export const SUM_BYTES = 64;
-export const SUM_F = {
-  ip: 1 << 0,
-  ports: 1 << 1,
-  tcp: 1 << 2,
-  payload: 1 << 3,
-  frag: 1 << 4,
-  trunc: 1 << 5,
-  unknownLink: 1 << 6,
-  udp: 1 << 7,
-  notPacket: 1 << 8,
-} as const;
+import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_NSEC, DESC_SEC } from "../abi.gen.ts";
+import {
+  SUM_ACK,
+  SUM_BYTES,
+  SUM_DPORT,
+  SUM_DST,
+  SUM_FLAGS,
+  SUM_IPVER,
+  SUM_PAYLOAD,
+  SUM_PROTO,
+} from "../abi.gen.ts";
+import { SUM_SEQ, SUM_SPORT, SUM_SRC, SUM_TCPFLAGS } from "../abi.gen.ts";
+import { SUM_F_FRAG, SUM_F_IP, SUM_F_PAYLOAD, SUM_F_PORTS, SUM_F_TCP, SUM_F_TRUNC } from "../abi.gen.ts";
 
 export interface DumpRecord {
   n: number;
@@ -46,38 +45,38 @@ export function readRecord(core: Core, i: number, n: number): DumpRecord {
   const s = core.regions.decode.offset + i * SUM_BYTES;
   const u8 = core.u8;
   const dv = new DataView(core.memory.buffer);
-  const dflags = dv.getUint16(d + 14, true);
-  const f = dv.getUint16(s, true);
-  const ipver = u8[s + 2];
+  const dflags = dv.getUint16(d + DESC_FLAGS, true);
+  const f = dv.getUint16(s + SUM_FLAGS, true);
+  const ipver = u8[s + SUM_IPVER];
   const addr = (off: number) => (ipver === 4 ? formatIPv4(u8, off) : formatIPv6(u8, off));
-  const ip = (f & SUM_F.ip) !== 0;
-  const ports = (f & SUM_F.ports) !== 0;
-  const tcp = (f & SUM_F.tcp) !== 0;
+  const ip = (f & SUM_F_IP) !== 0;
+  const ports = (f & SUM_F_PORTS) !== 0;
+  const tcp = (f & SUM_F_TCP) !== 0;
   const rec: DumpRecord = {
     n,
     ts:
       dflags & DESC_F_NO_TS
         ? null
         : formatTs(
-            dv.getFloat64(d + 24, true),
-            dv.getUint32(d + 16, true),
+            dv.getFloat64(d + DESC_SEC, true),
+            dv.getUint32(d + DESC_NSEC, true),
             (dflags & DESC_F_TS_INVALID) !== 0,
           ),
-    caplen: dv.getUint32(d + 4, true),
-    len: dv.getUint32(d + 8, true),
-    src: ip ? addr(s + 32) : null,
-    dst: ip ? addr(s + 48) : null,
-    proto: ip ? u8[s + 3] : null,
-    sport: ports ? dv.getUint16(s + 4, true) : null,
-    dport: ports ? dv.getUint16(s + 6, true) : null,
-    flags: tcp ? dv.getUint16(s + 8, true) : null,
-    seq: tcp ? dv.getUint32(s + 12, true) : null,
-    ack: tcp ? dv.getUint32(s + 16, true) : null,
-    payload: f & SUM_F.payload ? dv.getUint32(s + 20, true) : null,
-    frag: (f & SUM_F.frag) !== 0,
+    caplen: dv.getUint32(d + DESC_CAPLEN, true),
+    len: dv.getUint32(d + DESC_LEN, true),
+    src: ip ? addr(s + SUM_SRC) : null,
+    dst: ip ? addr(s + SUM_DST) : null,
+    proto: ip ? u8[s + SUM_PROTO] : null,
+    sport: ports ? dv.getUint16(s + SUM_SPORT, true) : null,
+    dport: ports ? dv.getUint16(s + SUM_DPORT, true) : null,
+    flags: tcp ? dv.getUint16(s + SUM_TCPFLAGS, true) : null,
+    seq: tcp ? dv.getUint32(s + SUM_SEQ, true) : null,
+    ack: tcp ? dv.getUint32(s + SUM_ACK, true) : null,
+    payload: f & SUM_F_PAYLOAD ? dv.getUint32(s + SUM_PAYLOAD, true) : null,
+    frag: (f & SUM_F_FRAG) !== 0,
   };
   if (dflags & DESC_F_TS_INVALID) rec.ts_invalid = true;
-  if (f & SUM_F.trunc) rec.truncated = true;
+  if (f & SUM_F_TRUNC) rec.truncated = true;
   if (dflags & DESC_F_NOT_PACKET) rec.not_packet = true;
   return rec;
 }

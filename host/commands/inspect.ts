@@ -10,6 +10,7 @@ import { formatTs } from "../io/timestamp.ts";
 import { readCounters } from "../report/counters.ts";
 import { openTrace } from "./common.ts";
 import { TraceError } from "../io/errors.ts";
+import { DESC_FLAGS, DESC_NSEC, DESC_SEC } from "../abi.gen.ts";
 
 export interface InspectReport {
   file: string;
@@ -44,9 +45,13 @@ export function inspect(path: string): InspectReport {
   let error: TraceError | undefined;
   const tsOf = (i: number): string | null => {
     const d = desc + i * DESC_BYTES;
-    const f = dv.getUint16(d + 14, true);
+    const f = dv.getUint16(d + DESC_FLAGS, true);
     if (f & (DESC_F_NO_TS | DESC_F_NOT_PACKET)) return null;
-    return formatTs(dv.getFloat64(d + 24, true), dv.getUint32(d + 16, true), (f & DESC_F_TS_INVALID) !== 0);
+    return formatTs(
+      dv.getFloat64(d + DESC_SEC, true),
+      dv.getUint32(d + DESC_NSEC, true),
+      (f & DESC_F_TS_INVALID) !== 0,
+    );
   };
   try {
     for (;;) {

@@ -64,8 +64,10 @@
 // (serveCapacity).
 import { cpus } from "node:os";
 import { APP_ID } from "../stack-config.ts";
+import { EV_TIMER } from "../abi.gen.ts";
 import { FlowOwner, ownerConfig } from "../trace/flow-owner.ts";
 import { createCore, DEFAULT_CONFIG, planBytes, SCRATCH_BASE, type Core, type CoreConfig } from "../core.ts";
+import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC, CFG_F_TX_CSUM_OFFLOAD } from "../core.ts";
 import { TraceError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { readCounters } from "../report/counters.ts";
@@ -130,8 +132,35 @@ import {
   sleepUntil,
   type ReplayOptions,
 } from "./replay.ts";
+import * as ABI from "../abi.gen.ts";
 
-const EV_TIMER = 7; // assembly/api/abi.ts: the kick that makes the app read its feed
+// Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
+// constants: V8 folds these in the per-packet loops, where an imported binding costs a
+// load at each use (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
+const {
+  DESC_WORDS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
+  SUM_S_IPVER,
+  SUM_S_L4OFF,
+  SUM_WORDS,
+  SUM_W_ACK,
+  SUM_W_DST,
+  SUM_W_FLAGS,
+  SUM_W_IPVER,
+  SUM_W_L3OFF,
+  SUM_W_L4OFF,
+  SUM_W_PAYLOAD,
+  SUM_W_SEQ,
+  SUM_W_SPORT,
+  SUM_W_SRC,
+  SUM_W_TCPFLAGS,
+} = ABI;
+
 const KICK_COOKIE = 0xffffffff;
 /** The apps serve runs, with their core app numbers. */
 const APP_IDS: Record<string, number> = {
@@ -151,8 +180,6 @@ const PACE_POLL_MS = 0.05;
 const PACE_HOLD_MS = 0.5;
 /** Top speed: queued work is polled once the capture's clock is this far past the last poll (ns). */
 const MAX_HOLD_NS = 1e6;
-/** assembly/net/iface.ts: sent frames keep zero IPv4 header and transport checksums. */
-const CFG_F_TX_CSUM_OFFLOAD = 32;
 
 export interface ServeStats {
   delivered: number;
@@ -214,8 +241,8 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     // default 256 KiB and Linux's largest autotuned send buffer, 4 MiB.
     sndbuf: Math.min(1 << 22, Math.max(1 << 18, maxAckAdvance + (64 << 10))),
     mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
-    // 1 symmetric RSS, 4 any address (take on every server), 8 no checksum check (offload captures)
-    flags: 1 | 4 | 8,
+    // symmetric RSS, any address (take on every server), no checksum check (offload captures)
+    flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
     mode: MODE_WORDS.serve,
   };
 }
@@ -343,7 +370,7 @@ class Tracker {
 
   put(d: number, loop: number): void {
     const s32 = this.src.u32;
-    const caplen = s32[d + 1];
+    const caplen = s32[d + DESC_W_CAPLEN];
     if (!this.core) {
       this.core = createCore(replayCoreConfig("track", 1, this.flows));
       this.buf = Buffer.from(this.core.memory.buffer);
@@ -357,11 +384,12 @@ class Tracker {
     const st = c.regions.staging;
     if (this.n === c.regions.desc.bytes / DESC_BYTES || this.used + caplen > st.bytes) this.flush(loop);
     const at = st.offset + this.used;
-    this.srcBuf.copy(this.buf!, at, s32[d], s32[d] + caplen);
-    const t = (c.regions.desc.offset >>> 2) + this.n * (DESC_BYTES >>> 2);
+    this.srcBuf.copy(this.buf!, at, s32[d + DESC_W_OFF], s32[d + DESC_W_OFF] + caplen);
+    const t = (c.regions.desc.offset >>> 2) + this.n * DESC_WORDS;
     const u = c.u32;
-    for (let j = 1; j < 8; j++) u[t + j] = s32[d + j];
-    u[t] = at;
+    // The whole descriptor, then its frame's new place in this core's staging.
+    for (let j = 0; j < DESC_WORDS; j++) u[t + j] = s32[d + j];
+    u[t + DESC_W_OFF] = at;
     this.used += (caplen + 7) & ~7;
     this.n++;
   }
@@ -504,7 +532,7 @@ class ServeRun {
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
     if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
-    const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+    const ex = core.exports;
     this.poll = ex.poll;
     this.decode = ex.decodeBatch;
     this.preset = ex.tcpPreset;
@@ -637,13 +665,13 @@ class ServeRun {
     const key = new Uint8Array(40);
     key[0] = v6 ? 6 : 4;
     key[1] = proto;
-    const ports = u32[w + 1];
+    const ports = u32[w + SUM_W_SPORT];
     key[4] = ports & 0xff;
     key[5] = (ports >>> 8) & 0xff;
     key[6] = (ports >>> 16) & 0xff;
     key[7] = ports >>> 24;
-    const sb = (w + 8) << 2;
-    const db = (w + 12) << 2;
+    const sb = (w + SUM_W_SRC) << 2;
+    const db = (w + SUM_W_DST) << 2;
     key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
     key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
     let id = -1;
@@ -823,10 +851,10 @@ class ServeRun {
    */
   private deliver(d: number, w: number, v6: boolean): boolean {
     const { u8, u32 } = this;
-    const frame = u32[d];
-    const caplen = u32[d + 1];
-    const eth = (u32[d + 3] & 0xffff) === 1;
-    const l3 = eth ? 0 : u32[w + 6] & 0xffff;
+    const frame = u32[d + DESC_W_OFF];
+    const caplen = u32[d + DESC_W_CAPLEN];
+    const eth = (u32[d + DESC_W_LINKTYPE] & 0xffff) === 1;
+    const l3 = eth ? 0 : u32[w + SUM_W_L3OFF] & 0xffff;
     const len = caplen - l3 + (eth ? 0 : 14);
     if (len > 2048) return false;
     const p = this.nic.rxNextData();
@@ -860,7 +888,7 @@ class ServeRun {
 
   private acksUnsent(w: number, f: ServeFlow): boolean {
     // NaN sentEnd (nothing sent, no preset) compares as 0: not waiting.
-    return (this.u32[w + 2] & TCP_ACK) !== 0 && ((this.u32[w + 4] - f.sentEnd) | 0) > 0;
+    return (this.u32[w + SUM_W_TCPFLAGS] & TCP_ACK) !== 0 && ((this.u32[w + SUM_W_ACK] - f.sentEnd) | 0) > 0;
   }
 
   /**
@@ -881,7 +909,7 @@ class ServeRun {
       for (let j = 0; j < nDef; j++) {
         const f = defF[j];
         const i = defI[j];
-        const w = sumW + i * 16;
+        const w = sumW + i * SUM_WORDS;
         if (f.blocked === round || this.acksUnsent(w, f)) {
           f.blocked = round;
           defI[kept] = i;
@@ -890,14 +918,24 @@ class ServeRun {
           continue;
         }
         f.deferred--;
-        this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+        this.toCore(
+          descW + i * DESC_WORDS,
+          w,
+          ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6,
+          defS[j],
+        );
       }
       if (kept === nDef) {
         for (let j = 0; j < kept; j++) {
           const i = defI[j];
-          const w = sumW + i * 16;
+          const w = sumW + i * SUM_WORDS;
           defF[j].deferred--;
-          this.toCore(descW + i * 8, w, ((u32[w] >>> 16) & 0xff) === 6, defS[j]);
+          this.toCore(
+            descW + i * DESC_WORDS,
+            w,
+            ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6,
+            defS[j],
+          );
         }
         kept = 0;
       }
@@ -908,7 +946,15 @@ class ServeRun {
   /** --out-merged: the capture's frames except the server segments the core replaced. */
   private input(d: number, sec: number, nsec: number): void {
     const u32 = this.u32;
-    this.sink!.input(this.u8, u32[d], u32[d + 1], u32[d + 2], u32[d + 3] & 0xffff, sec, nsec);
+    this.sink!.input(
+      this.u8,
+      u32[d + DESC_W_OFF],
+      u32[d + DESC_W_CAPLEN],
+      u32[d + DESC_W_LEN],
+      u32[d + DESC_W_LINKTYPE] & 0xffff,
+      sec,
+      nsec,
+    );
   }
 
   /** Paced: waits for a client packet's slot (settling what is due first); returns its schedule. */
@@ -918,7 +964,7 @@ class ServeRun {
       this.origin = performance.now();
     }
     const sched = this.origin + scheduleMs(this.speed, ts - this.trace0, this.pktIndex, this.bitsSoFar);
-    this.bitsSoFar += this.u32[d + 2] * 8;
+    this.bitsSoFar += this.u32[d + DESC_W_LEN] * 8;
     this.pktIndex++;
     const now = performance.now();
     if (sched > now) {
@@ -1025,18 +1071,18 @@ class ServeRun {
 
   /** Capture time (s) of record i of the batch. */
   private tsAt(i: number): number {
-    const d = this.descW + i * 8;
-    return this.f64[(d + 6) >>> 1] + this.u32[d + 4] / 1e9;
+    const d = this.descW + i * DESC_WORDS;
+    return this.f64[(d + DESC_W_SEC) >>> 1] + this.u32[d + DESC_W_NSEC] / 1e9;
   }
 
   /** Record i of the read batch: where it goes (see the top of the file). */
   private packet(i: number): void {
     if (this.owner && !this.owner.mine(i)) return; // another worker's flow
     const { u8, u32, f64, drops, paced, loop, feed } = this;
-    const d = this.descW + i * 8;
-    const w = this.sumW + i * 16;
-    const sec = f64[(d + 6) >>> 1] + this.shiftS;
-    const nsec = u32[d + 4];
+    const d = this.descW + i * DESC_WORDS;
+    const w = this.sumW + i * SUM_WORDS;
+    const sec = f64[(d + DESC_W_SEC) >>> 1] + this.shiftS;
+    const nsec = u32[d + DESC_W_NSEC];
     const t = (sec - this.baseSec) * 1e9 + nsec;
     if (!paced && t - this.polledNs > MAX_HOLD_NS && (this.rxQueued || this.feedDue || this.nDef)) {
       this.drainDeferred();
@@ -1049,17 +1095,17 @@ class ServeRun {
       this.closing = null;
     }
     const live = this.live;
-    const ls = liveStep(live, u32, w, f64[(d + 6) >>> 1] + nsec / 1e9, this.nextOrd);
+    const ls = liveStep(live, u32, w, f64[(d + DESC_W_SEC) >>> 1] + nsec / 1e9, this.nextOrd);
     if (ls !== -1 && live.closed(ls >= 0 ? ls : -2 - ls)) {
       const cf = this.liveF[ls >= 0 ? ls : -2 - ls];
       if (cf && !cf.done && cf.id >= 0) this.closing = cf; // after this packet (its FIN or RST) is fed
     }
-    const fl = u32[w] & 0xffff;
+    const fl = u32[w + SUM_W_FLAGS] & 0xffff;
     if (fl & SUM_F_NOT_PACKET) {
       drops.not_packet++;
       return;
     }
-    this.bytesIn += u32[d + 2];
+    this.bytesIn += u32[d + DESC_W_LEN];
     const sink = this.sink;
     if (fl & SUM_F_UNKNOWN_LINK) {
       if (sink) this.input(d, sec, nsec);
@@ -1072,7 +1118,7 @@ class ServeRun {
       else drops.non_ip++;
       return;
     }
-    const v6 = ((u32[w] >>> 16) & 0xff) === 6;
+    const v6 = ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6;
     const proto = fl & SUM_F_TCP ? 6 : fl & SUM_F_UDP ? 17 : 0;
     let client = false;
     let f: ServeFlow | undefined;
@@ -1128,24 +1174,24 @@ class ServeRun {
     // Server → client: the reference.
     this.sv.reference++;
     if (!paced) this.nowNs = Math.max(this.nowNs, t);
-    const frame = u32[d];
-    const l4 = frame + (u32[w + 6] >>> 16);
+    const frame = u32[d + DESC_W_OFF];
+    const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
     // Payload length from the headers; the captured part may be shorter (snap length).
-    const plen = u32[w] & SUM_F_PAYLOAD ? u32[w + 5] : 0;
+    const plen = u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD ? u32[w + SUM_W_PAYLOAD] : 0;
     if (proto === 17) {
       const pay = l4 + 8;
-      const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+      const have = Math.max(0, Math.min(plen, frame + u32[d + DESC_W_CAPLEN] - pay));
       this.fid!.refDatagram(f.slot, "", plen, u8, pay, have);
       if (!f.done) this.feedPut(FR_DGRAM, f.id, 0, f.udpReq, u8, pay, plen, have);
       return;
     }
-    const tflags = u32[w + 2] & 0xfff;
-    const seq = u32[w + 3] | 0; // int32, as in scoreTx
+    const tflags = u32[w + SUM_W_TCPFLAGS] & 0xfff;
+    const seq = u32[w + SUM_W_SEQ] | 0; // int32, as in scoreTx
     const pay = l4 + (u8[l4 + 12] >>> 4) * 4;
-    const have = Math.max(0, Math.min(plen, frame + u32[d + 1] - pay));
+    const have = Math.max(0, Math.min(plen, frame + u32[d + DESC_W_CAPLEN] - pay));
     this.fid!.ref(f.slot, "", f.serverIsn, seq, plen, tflags, u8, pay, have, f.segMss);
     if (this.obs !== null) this.obs.ref(f, t, seq, plen, tflags);
-    const req = tflags & TCP_ACK ? (u32[w + 4] - f.clientIsn - 1) >>> 0 : 0;
+    const req = tflags & TCP_ACK ? (u32[w + SUM_W_ACK] - f.clientIsn - 1) >>> 0 : 0;
     if (tflags & TCP_SYN || f.done) return; // the core answers the SYN itself
     if (plen) this.feedPut(FR_DATA, f.id, (seq - f.serverIsn - 1) >>> 0, req, u8, pay, plen, have);
     if (tflags & TCP_FIN) this.feedPut(FR_FIN, f.id, plen ? 1 : 0, req, null, 0, 0);
@@ -1243,13 +1289,13 @@ class ServeRun {
   /** Pass k > 0: the client port (source of a client packet, destination of a server one) → port + k. */
   private rewritePorts(w: number, d: number, fromClient: boolean): void {
     const { u8, u32 } = this;
-    const l4 = u32[d] + (u32[w + 6] >>> 16);
+    const l4 = u32[d + DESC_W_OFF] + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
     const p = fromClient ? l4 : l4 + 2;
-    if (p + 2 > u32[d] + u32[d + 1]) return;
+    if (p + 2 > u32[d + DESC_W_OFF] + u32[d + DESC_W_CAPLEN]) return;
     const port = passPort((u8[p] << 8) | u8[p + 1], this.loop);
-    const tcp = u32[w] & SUM_F_TCP;
+    const tcp = u32[w + SUM_W_FLAGS] & SUM_F_TCP;
     const c = tcp ? l4 + 16 : l4 + 6;
-    const cOk = c + 2 <= u32[d] + u32[d + 1];
+    const cOk = c + 2 <= u32[d + DESC_W_OFF] + u32[d + DESC_W_CAPLEN];
     if (!tcp && cOk && u8[c] === 0 && u8[c + 1] === 0) {
       // UDP without a checksum (IPv4 only): leave it without one.
       u8[p] = port >>> 8;

@@ -34,7 +34,7 @@ export interface ClientResults {
 const num = (v: unknown) => Number(v as bigint | number);
 
 export function clientResults(core: Core): ClientResults {
-  const e = core.exports as Record<string, (...a: number[]) => unknown>;
+  const e = core.exports;
   const rt = num(e.clientRoundTrips());
   const buckets = num(e.clientHistBuckets());
   const ptr = num(e.clientHistPtr());

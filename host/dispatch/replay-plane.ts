@@ -64,6 +64,10 @@ import {
   type ReplayWorkerResult,
 } from "./replay-proto.ts";
 import type { Worker } from "node:worker_threads";
+import { DESC_BYTES } from "../abi.gen.ts";
+// Control block of replayGatherBatch (abi/table.ts GATHER_CONTROL).
+import { GC_BLOCKED, GC_BYTES, GC_HEAD, GC_HEADER, GC_OUTBOX, GC_PARSED, GC_PER_WORKER } from "../abi.gen.ts";
+import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WSTAGE } from "../abi.gen.ts";
 
 export interface ReplayPlaneOptions {
   mode: "raw" | "track";
@@ -113,23 +117,9 @@ const WAIT_SLICE_MS = 5;
 const WAKE_AT = 1024;
 const STALL_MS = 30000;
 
-// Control block of replayGatherBatch (mirrors assembly/replay/dispatch.ts GC_*).
-const GC_WORKERS = 0;
-const GC_BYTES = 4;
-const GC_SLOTS = 8;
-const GC_WSTAGE = 12;
-const GC_OUTBOX = 16;
-const GC_STRIDE = 20;
-const GC_BLOCKED = 24;
-const GC_PARSED = 28;
-const GC_HEADER = 64;
-const GC_HEAD = 0;
-const GC_TAIL = 4;
-const GC_PER_WORKER = 16;
-
 /** Bytes of the dispatcher's app region for n outboxes of S bytes and `slots` descriptors. */
 export function outboxBytes(n: number, S: number, slots: number): number {
-  return ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63) + n * (S + slots * 32);
+  return ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63) + n * (S + slots * DESC_BYTES);
 }
 
 type GatherFn = (first: number, count: number, loop: number, ctl: number) => number;
@@ -163,7 +153,7 @@ export class ReplayPlane {
     this.gatherFn = this.dispatcher.exports.replayGatherBatch as GatherFn;
     this.gc = this.dispatcher.regions.app.offset;
     this.outbox0 = this.gc + ((GC_HEADER + n * GC_PER_WORKER + 63) & ~63);
-    this.stride = this.stagingBytes + this.ringSlots * 32;
+    this.stride = this.stagingBytes + this.ringSlots * DESC_BYTES;
     this.ctl = new Int32Array(new SharedArrayBuffer(n * RW_STRIDE * 4));
     this.stats = {
       dispatched: new Array(n).fill(0),
@@ -245,7 +235,7 @@ export class ReplayPlane {
     }
     // Every worker has the same config, so the same staging address.
     const { staging, desc } = coreViews(this.memories[0]).regions;
-    if (staging.bytes < this.stagingBytes || desc.bytes < this.ringSlots * 32)
+    if (staging.bytes < this.stagingBytes || desc.bytes < this.ringSlots * DESC_BYTES)
       throw new Error("worker staging or descriptor region smaller than its outbox");
     const u32 = this.dispatcher.u32;
     const g = this.gc >>> 2;

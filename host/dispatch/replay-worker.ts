@@ -23,6 +23,7 @@ import { cpus } from "node:os";
 import { createCore } from "../core.ts";
 import { SpscRing } from "./ring.ts";
 import { threadCpuMs } from "./thread-cpu.ts";
+import { DESC_BYTES, DESC_CAPLEN, DESC_LINKTYPE, DESC_OFF, DESC_SEC } from "../abi.gen.ts";
 import { buildReport, type RunStats } from "../report/replay.ts";
 import type { OutputSink as Sink, PacingSamples as Samples } from "../commands/replay.ts";
 import {
@@ -65,7 +66,7 @@ try {
   // V8 compiles wasm functions at their first call, in every thread: warm up before saying ready.
   if (rp) rp.warmUp(d.path, d.mode, d.workers, d.flows ?? 4096);
   const core = createCore(d.config, { memory: d.memory, fresh: true });
-  const ex = core.exports as unknown as Record<string, BatchFn>;
+  const ex = core.exports;
   const fn = d.mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   const ring = new SpscRing(d.ring, 0);
   const slots = ring.slots;
@@ -98,7 +99,11 @@ try {
     for (let j = from; j < to; j++) latency!.add((p1 - schedOf[j]) * 1000);
     res.endMs = performance.timeOrigin + p1;
     if (d.out) {
-      sink ??= new rp!.OutputSink(d.out, !!d.outMerged, u32[(desc + from * 32 + 12) >>> 2] & 0xffff);
+      sink ??= new rp!.OutputSink(
+        d.out,
+        !!d.outMerged,
+        u32[(desc + from * DESC_BYTES + DESC_LINKTYPE) >>> 2] & 0xffff,
+      );
       rp!.writeBatch(sink, core, from, to - from, 0, (performance.timeOrigin + p1) / 1000);
     }
   };
@@ -109,7 +114,7 @@ try {
     for (let j = i; j <= i + k; j++) {
       let sched = Infinity;
       if (j < i + k) {
-        sched = f64[(desc + j * 32 + 24) >>> 3] - t0;
+        sched = f64[(desc + j * DESC_BYTES + DESC_SEC) >>> 3] - t0;
         schedOf[j] = sched;
       }
       if (j > runStart && (j - runStart >= d.maxBatch || sched > performance.now())) {
@@ -143,12 +148,12 @@ try {
       const t0 = performance.now();
       const waited = res.waitMs;
       if (!d.discard) {
-        src.copy(dst, desc + i * 32, ob + S + i * 32, ob + S + (i + k) * 32);
+        src.copy(dst, desc + i * DESC_BYTES, ob + S + i * DESC_BYTES, ob + S + (i + k) * DESC_BYTES);
         // The frames lie from the first descriptor's to the end of the last one's,
         // wrapping once at most (the outbox never holds more than S bytes).
-        const p0 = u32[(desc + i * 32) >>> 2] - stage;
-        const pl = u32[(desc + (i + k - 1) * 32) >>> 2] - stage;
-        const end = pl + u32[(desc + (i + k - 1) * 32 + 4) >>> 2];
+        const p0 = u32[(desc + i * DESC_BYTES + DESC_OFF) >>> 2] - stage;
+        const pl = u32[(desc + (i + k - 1) * DESC_BYTES + DESC_OFF) >>> 2] - stage;
+        const end = pl + u32[(desc + (i + k - 1) * DESC_BYTES + DESC_CAPLEN) >>> 2];
         if (pl >= p0) src.copy(dst, stage + p0, ob + p0, ob + end);
         else {
           src.copy(dst, stage + p0, ob + p0, ob + S);

@@ -1,6 +1,6 @@
-// JS side of the SPSC descriptor ring (assembly/mem/ring.ts holds the layout
-// description and the protocol; RING below mirrors its constants and a test
-// checks them against the core's ringLayout()).
+// JS side of the SPSC descriptor ring (assembly/mem/ring.ts holds the protocol;
+// the layout, RING, comes from abi/table.ts for both sides, and a test asks the
+// built core's ringLayout() for it).
 //
 // One SpscRing object is used by exactly one side (producer or consumer) of a
 // ring. It works on any ring in any shared buffer: the dispatcher produces into
@@ -9,50 +9,10 @@
 // head, tail and the sleep word; slot contents are plain typed-array accesses
 // ordered by those atomics.
 
-export const RING = {
-  head: 0,
-  tail: 64,
-  sleep: 128,
-  slots: 192,
-  mask: 196,
-  magicOff: 200,
-  refused: 204,
-  notifies: 208,
-  headerBytes: 256,
-  slotBytes: 16,
-  magic: 0x31474e52,
-  slotBuf: 0,
-  slotLen: 4,
-  slotFlags: 6,
-  slotHash: 8,
-  slotUser: 12,
-  fOffset: 1,
-  fHashed: 2,
-  fNonIp: 4,
-} as const;
-
-/** Same order as the core's ringLayout(i). */
-export const RING_LAYOUT_ORDER = [
-  RING.head,
-  RING.tail,
-  RING.sleep,
-  RING.slots,
-  RING.mask,
-  RING.magicOff,
-  RING.refused,
-  RING.notifies,
-  RING.headerBytes,
-  RING.slotBytes,
-  RING.magic,
-  RING.slotBuf,
-  RING.slotLen,
-  RING.slotFlags,
-  RING.slotHash,
-  RING.slotUser,
-  RING.fOffset,
-  RING.fHashed,
-  RING.fNonIp,
-] as const;
+import * as ABI from "../abi.gen.ts";
+// A module-local binding, as the literal it replaces was: the slot loops read RING's fields.
+export const RING = ABI.RING;
+export const RING_LAYOUT_ORDER = ABI.RING_LAYOUT_ORDER;
 
 export function ringBytes(slots: number): number {
   return slots === 0 ? 0 : RING.headerBytes + slots * RING.slotBytes;

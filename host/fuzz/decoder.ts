@@ -2,22 +2,33 @@
 // mutated frames of every link type, each frame placed flush against the end of
 // linear memory, so a read one byte past the captured length traps instead of
 // reading a neighbour's bytes.
-import { createCore, type Core } from "../core.ts";
+import { createCore, type Core, type CoreExports } from "../core.ts";
 import { Finding } from "./stack.ts";
+import {
+  DESC_W_CAPLEN,
+  DESC_W_IFACE,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+} from "../abi.gen.ts";
+import {
+  SUM_BYTES,
+  SUM_F_IP,
+  SUM_F_NOT_PACKET,
+  SUM_F_PORTS,
+  SUM_FLAGS,
+  SUM_L3OFF,
+  SUM_L4OFF,
+} from "../abi.gen.ts";
 
-const SUM_BYTES = 64;
-const SUM_F_IP = 1;
-const SUM_F_PORTS = 2;
-const SUM_F_NOT_PACKET = 256;
 /** Link types the decoder knows, plus ones it does not. */
 export const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xffff];
 
-type Fn = (...a: number[]) => number;
-
 export class DecoderTarget {
   readonly core: Core;
-  private readonly decodeBatch: Fn;
-  private readonly inspectBatch: Fn;
+  private readonly decodeBatch: CoreExports["decodeBatch"];
+  private readonly inspectBatch: CoreExports["inspectBatch"];
   private readonly end: number;
   private readonly desc: number;
   private readonly sum: number;
@@ -29,7 +40,7 @@ export class DecoderTarget {
       { stagingBytes: 0, descSlots: 16, mbufs: 0, ringSlots: 0, flows: 4096 },
       { debug },
     );
-    const f = this.core.exports as unknown as Record<string, Fn>;
+    const f = this.core.exports;
     this.decodeBatch = f.decodeBatch;
     this.inspectBatch = f.inspectBatch;
     this.end = this.core.memory.buffer.byteLength;
@@ -48,12 +59,12 @@ export class DecoderTarget {
     u8.set(frame, at);
     const u32 = this.core.u32;
     const d = this.desc >>> 2;
-    u32[d] = at;
-    u32[d + 1] = caplen;
-    u32[d + 2] = wireLen >>> 0;
-    u32[d + 3] = linktype & 0xffff;
-    u32[d + 4] = 0;
-    u32[d + 5] = 0;
+    u32[d + DESC_W_OFF] = at;
+    u32[d + DESC_W_CAPLEN] = caplen;
+    u32[d + DESC_W_LEN] = wireLen >>> 0;
+    u32[d + DESC_W_LINKTYPE] = linktype & 0xffff;
+    u32[d + DESC_W_NSEC] = 0;
+    u32[d + DESC_W_IFACE] = 0;
     this.frameCount++;
     try {
       this.decodeBatch(1);
@@ -64,15 +75,18 @@ export class DecoderTarget {
     }
     const s = this.sum;
     const dv = new DataView(this.core.memory.buffer, s, SUM_BYTES);
-    const flags = dv.getUint16(0, true);
+    const flags = dv.getUint16(SUM_FLAGS, true);
     if (flags & SUM_F_NOT_PACKET)
       throw new Finding("decoder summary", "a packet descriptor was decoded as not a packet");
-    if (flags & SUM_F_IP && dv.getUint16(24, true) >= caplen)
+    if (flags & SUM_F_IP && dv.getUint16(SUM_L3OFF, true) >= caplen)
       throw new Finding(
         "decoder summary",
-        `IP header offset ${dv.getUint16(24, true)} at or past caplen ${caplen}`,
+        `IP header offset ${dv.getUint16(SUM_L3OFF, true)} at or past caplen ${caplen}`,
       );
-    if (flags & SUM_F_PORTS && dv.getUint16(26, true) + 4 > caplen)
-      throw new Finding("decoder summary", `ports read at ${dv.getUint16(26, true)} past caplen ${caplen}`);
+    if (flags & SUM_F_PORTS && dv.getUint16(SUM_L4OFF, true) + 4 > caplen)
+      throw new Finding(
+        "decoder summary",
+        `ports read at ${dv.getUint16(SUM_L4OFF, true)} past caplen ${caplen}`,
+      );
   }
 }

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { createCore, type Core } from "../core.ts";
 import { TraceReader, DESC_BYTES, DESC_F_NOT_PACKET } from "../io/reader.ts";
 import { Rng } from "./rng.ts";
+import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_LINKTYPE, DESC_OFF } from "../abi.gen.ts";
+import { SUM_BYTES, SUM_F_IP, SUM_FLAGS, SUM_IPVER, SUM_L3OFF } from "../abi.gen.ts";
 
 export interface RawFrame {
   frame: Buffer;
@@ -24,9 +26,6 @@ export interface Seeds {
   raw: RawFrame[];
   files: string[];
 }
-
-const SUM_BYTES = 64;
-const SUM_F_IP = 1;
 
 /** Capture files of the corpus that are well-formed (MANIFEST format not "corrupt"), plus traces/. */
 export function seedFiles(corpus: string | undefined, own: string | undefined): string[] {
@@ -71,22 +70,27 @@ export function loadSeeds(files: string[], perFile = 300): Seeds {
         decode(n);
         for (let i = 0; i < n; i++) {
           const d = core.regions.desc.offset + i * DESC_BYTES;
-          if (dv.getUint16(d + 14, true) & DESC_F_NOT_PACKET) continue;
+          if (dv.getUint16(d + DESC_FLAGS, true) & DESC_F_NOT_PACKET) continue;
           seen++;
           // Reservoir sampling keeps perFile frames spread over the whole capture.
           const slot = seen <= perFile ? seen - 1 : rng.int(seen);
           if (slot >= perFile) continue;
-          const off = dv.getUint32(d, true);
-          const caplen = dv.getUint32(d + 4, true);
+          const off = dv.getUint32(d + DESC_OFF, true);
+          const caplen = dv.getUint32(d + DESC_CAPLEN, true);
           const raw: RawFrame = {
             frame: Buffer.from(core.u8.subarray(off, off + caplen)),
-            linktype: dv.getUint16(d + 12, true),
-            wireLen: dv.getUint32(d + 8, true),
+            linktype: dv.getUint16(d + DESC_LINKTYPE, true),
+            wireLen: dv.getUint32(d + DESC_LEN, true),
             source: path,
           };
           sample[slot] = raw;
           const s = core.regions.decode.offset + i * SUM_BYTES;
-          eth[slot] = toEthernet(raw, dv.getUint16(s, true), core.u8[s + 2], dv.getUint16(s + 24, true));
+          eth[slot] = toEthernet(
+            raw,
+            dv.getUint16(s + SUM_FLAGS, true),
+            core.u8[s + SUM_IPVER],
+            dv.getUint16(s + SUM_L3OFF, true),
+          );
         }
       }
     } catch {

@@ -2,7 +2,8 @@
 // IPv6 → ICMP/UDP/TCP → app → commands → TX) fed through its NIC in batches, in
 // virtual time, with every invariant the host can see checked after each poll.
 // A failed check throws a Finding; the run turns it into a reproducer file.
-import { COUNTER_BASE, createCore, type Core, type CoreConfig } from "../core.ts";
+import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../abi.gen.ts";
+import { COUNTER_BASE, createCore, type Core, type CoreConfig, type CoreExports } from "../core.ts";
 import { Nic } from "../dispatch/nic.ts";
 import { COUNTER_NAMES } from "../report/counters.ts";
 import { checkTx, type Endpoints } from "./packet.ts";
@@ -29,8 +30,7 @@ export const ENDPOINTS: Endpoints = {
 };
 
 export const APP_PORT: Record<AppKind, number> = { echo: 7, memcached: 11211 };
-const APP_ID: Record<AppKind, number> = { echo: 1, memcached: 3 };
-const COUNTER_SLOTS = 256;
+const APP_ID: Record<AppKind, number> = { echo: APP_IDS.echo, memcached: APP_IDS.memcached };
 const C_MBUF_DOUBLE_FREE = COUNTER_NAMES.indexOf("mbuf_double_free");
 const C_MBUF_BAD_HANDLE = COUNTER_NAMES.indexOf("mbuf_bad_handle");
 
@@ -63,8 +63,6 @@ export function stackConfig(app: AppKind): Partial<CoreConfig> {
   };
 }
 
-type Fn = (...a: number[]) => number;
-
 export class StackTarget {
   readonly core: Core;
   readonly nic: Nic;
@@ -74,7 +72,7 @@ export class StackTarget {
   readonly times: number[] = [];
   readonly polls: Poll[] = [];
   private readonly pollFn: (t: number) => number;
-  private readonly fn: Record<string, Fn>;
+  private readonly fn: CoreExports;
   private readonly prev = new Float64Array(COUNTER_SLOTS);
   private pending = 0;
   /** Free mbufs once init posted the RX ring: what a drained core must have again. */
@@ -88,7 +86,7 @@ export class StackTarget {
   ) {
     this.core = createCore(stackConfig(app), { debug });
     this.nic = new Nic(this.core);
-    this.fn = this.core.exports as unknown as Record<string, Fn>;
+    this.fn = this.core.exports;
     this.pollFn = this.fn.poll;
     this.port = APP_PORT[app];
     this.freeBaseline = this.fn.mbufFreeCount();

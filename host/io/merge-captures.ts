@@ -7,6 +7,14 @@ import { createCore, type Core } from "../core.ts";
 import { DESC_BYTES, TraceReader } from "./reader.ts";
 import { TraceWriter } from "./writer.ts";
 import { scanCoreConfig } from "../trace/prescan.ts";
+import {
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
+} from "../abi.gen.ts";
 
 interface Cursor {
   core: Core;
@@ -24,8 +32,8 @@ export function mergeCaptures(parts: string[], out: string, linktype?: number): 
   const w = new TraceWriter(out, { linktype });
   try {
     const at = (c: Cursor) => (c.i * DESC_BYTES + c.core.regions.desc.offset) >>> 2;
-    const secOf = (c: Cursor) => c.core.f64[(at(c) + 6) >>> 1];
-    const nsecOf = (c: Cursor) => c.core.u32[at(c) + 4];
+    const secOf = (c: Cursor) => c.core.f64[(at(c) + DESC_W_SEC) >>> 1];
+    const nsecOf = (c: Cursor) => c.core.u32[at(c) + DESC_W_NSEC];
     const fill = (c: Cursor): boolean => {
       if (c.i < c.n) return true;
       c.n = c.reader.next();
@@ -42,7 +50,15 @@ export function mergeCaptures(parts: string[], out: string, linktype?: number): 
       }
       const d = at(best);
       const u32 = best.core.u32;
-      w.write(best.core.u8, u32[d], u32[d + 1], secOf(best), nsecOf(best), u32[d + 2], u32[d + 3] & 0xffff);
+      w.write(
+        best.core.u8,
+        u32[d + DESC_W_OFF],
+        u32[d + DESC_W_CAPLEN],
+        secOf(best),
+        nsecOf(best),
+        u32[d + DESC_W_LEN],
+        u32[d + DESC_W_LINKTYPE] & 0xffff,
+      );
       best.i++;
       if (!fill(best)) live = live.filter((c) => c !== best);
     }

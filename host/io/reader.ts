@@ -14,12 +14,11 @@ import type { Core } from "../core.ts";
 import { TraceError } from "./errors.ts";
 import { ticksToTime } from "./timestamp.ts";
 
-// Mirrors assembly/mem/desc.ts (checked by test/io/reader.test.ts).
-export const DESC_BYTES = 32;
-export const DESC_F_NO_TS = 1;
-export const DESC_F_NOT_PACKET = 2;
-/** The record's fraction field was out of range; nsec holds it as tshark keeps it. */
-export const DESC_F_TS_INVALID = 4;
+// The descriptor's layout and flags come from abi/table.ts (as assembly/mem/desc.ts's).
+import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../abi.gen.ts";
+import { DESC_S_FLAGS, DESC_W_CAPLEN, DESC_W_IFACE, DESC_W_LEN, DESC_W_LINKTYPE } from "../abi.gen.ts";
+import { DESC_W_NSEC, DESC_W_OFF, DESC_W_SEC } from "../abi.gen.ts";
+export { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID };
 
 /** Largest captured length accepted for one record (libpcap's and Wireshark's limit). */
 export const MAX_RECORD = 262144;
@@ -245,13 +244,13 @@ export class TraceReader {
   ): void {
     const d = (this.descBase + n * DESC_BYTES) >>> 2;
     const u32 = this.u32;
-    u32[d] = off;
-    u32[d + 1] = caplen;
-    u32[d + 2] = len;
-    u32[d + 3] = linktype | (flags << 16);
-    u32[d + 4] = nsec;
-    u32[d + 5] = iface;
-    this.f64[(d + 6) >>> 1] = sec;
+    u32[d + DESC_W_OFF] = off;
+    u32[d + DESC_W_CAPLEN] = caplen;
+    u32[d + DESC_W_LEN] = len;
+    u32[d + DESC_W_LINKTYPE] = linktype | (flags << DESC_S_FLAGS);
+    u32[d + DESC_W_NSEC] = nsec;
+    u32[d + DESC_W_IFACE] = iface;
+    this.f64[(d + DESC_W_SEC) >>> 1] = sec;
   }
 
   /** Classic pcap: the record walk runs in the core (wire/pcap.ts); errors are found and worded here. */

@@ -25,6 +25,15 @@ import { DESC_BYTES } from "../io/reader.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { splitIr } from "./lib/callgrind.ts";
 import { ROOT } from "./lib/root.ts";
+import {
+  DESC_S_FLAGS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_NSEC,
+  DESC_W_OFF,
+  DESC_W_SEC,
+} from "../abi.gen.ts";
 
 export const INSTRUCTIONS_SCHEMA = "ixwasm-instructions/2";
 export const NODE_FLAGS = [
@@ -105,11 +114,18 @@ export function firstRecords(src: string, dst: string, count: number): void {
     for (let n = r.next(); n > 0 && written < count; n = r.next()) {
       for (let i = 0; i < n && written < count; i++) {
         const d = (core.regions.desc.offset + i * DESC_BYTES) >>> 2;
-        if ((core.u32[d + 3] >>> 16) & 2) continue; // not a packet
-        const sec = core.f64[(d + 6) >>> 1];
+        if ((core.u32[d + DESC_W_LINKTYPE] >>> DESC_S_FLAGS) & 2) continue; // not a packet
+        const sec = core.f64[(d + DESC_W_SEC) >>> 1];
         if (Number.isNaN(first)) first = sec;
         last = sec;
-        w.write(core.u8, core.u32[d], core.u32[d + 1], sec + shift, core.u32[d + 4], core.u32[d + 2]);
+        w.write(
+          core.u8,
+          core.u32[d + DESC_W_OFF],
+          core.u32[d + DESC_W_CAPLEN],
+          sec + shift,
+          core.u32[d + DESC_W_NSEC],
+          core.u32[d + DESC_W_LEN],
+        );
         written++;
         any = true;
       }

@@ -5,6 +5,7 @@
 // test/flow/toeplitz.test.ts, test/flow/reta.test.ts); how fast is measured here.
 import { createCore } from "../core.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
+import { DESC_W_CAPLEN, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_OFF, DESC_WORDS } from "../abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 
@@ -30,14 +31,14 @@ function perUnit(runs: number, units: number, work: (k: number) => void): Summar
 
 export function benchKernels(runs: number): KernelsBench {
   const core = createCore({ mbufs: 16, flows: 16, ringSlots: 16, stagingBytes: 16 << 20, descSlots: 512 });
-  const f = core.exports as unknown as Record<string, Fn>;
+  const f = core.exports;
   const buf = core.regions.staging.offset;
   let x = 1;
   for (let i = 0; i < 12_000_000; i++)
     core.u8[buf + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
 
   const checksum = [40, 64, 1500, 9000].map((n) => {
-    const call = (name: string) => (k: number) => {
+    const call = (name: "inetChecksumScalar" | "inetChecksumSimd") => (k: number) => {
       const fn = f[name];
       for (let i = 0; i < k; i++) fn(buf, n);
     };
@@ -60,11 +61,11 @@ export function benchKernels(runs: number): KernelsBench {
     fr.set([0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, i >> 8, i & 255, 198, 18, 0, 1], 14);
     fr.set([(1024 + i) >> 8, (1024 + i) & 255, 0, 80], 34);
     core.u8.set(fr, at);
-    const w = (frames >>> 2) + i * 8;
-    core.u32[w] = at;
-    core.u32[w + 1] = 54;
-    core.u32[w + 2] = 54;
-    core.u32[w + 3] = 1;
+    const w = (frames >>> 2) + i * DESC_WORDS;
+    core.u32[w + DESC_W_OFF] = at;
+    core.u32[w + DESC_W_CAPLEN] = 54;
+    core.u32[w + DESC_W_LEN] = 54;
+    core.u32[w + DESC_W_LINKTYPE] = 1;
     at += 64;
   }
   const hash_batch_ns_per_frame = perUnit(runs, 200 * 512, (k) => {

@@ -18,17 +18,18 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCore } from "../core.ts";
+import { CFG_F_SYMMETRIC, createCore, type CoreExports } from "../core.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
 import { READ_CORE } from "../commands/common.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { threadCpuNs } from "./lib/threadcpu.ts";
 import { ROOT } from "./lib/root.ts";
+import { DESC_W_CAPLEN, DESC_W_LINKTYPE, DESC_W_OFF } from "../abi.gen.ts";
 
 export const KERNELS = ["checksum", "checksum_simd", "toeplitz", "parse", "flow_lookup"] as const;
 type Kernel = (typeof KERNELS)[number];
-const EXPORT: Record<Kernel, string> = {
+const EXPORT: Record<Kernel, "kChecksum" | "kChecksumSimd" | "kToeplitz" | "kParse" | "kFlowLookup"> = {
   checksum: "kChecksum",
   checksum_simd: "kChecksumSimd",
   toeplitz: "kToeplitz",
@@ -148,8 +149,11 @@ function inputs(src: string, dir: string, max: number): { pcap: string; bin: str
   for (let n = r.next(); n > 0 && keep.length < max; n = r.next())
     for (let i = 0; i < n && keep.length < max; i++) {
       const d = (core.regions.desc.offset + i * DESC_BYTES) >>> 2;
-      if ((core.u32[d + 3] & 0xffff) !== 1) continue;
-      const f = core.u8.subarray(core.u32[d], core.u32[d] + core.u32[d + 1]);
+      if ((core.u32[d + DESC_W_LINKTYPE] & 0xffff) !== 1) continue;
+      const f = core.u8.subarray(
+        core.u32[d + DESC_W_OFF],
+        core.u32[d + DESC_W_OFF] + core.u32[d + DESC_W_CAPLEN],
+      );
       if (f.length < 54 || f[12] !== 8 || f[13] !== 0 || f[14] !== 0x45) continue;
       if ((f[23] !== 6 && f[23] !== 17) || ((f[20] << 8) | f[21]) & 0x3fff) continue;
       keep.push(f.slice());
@@ -167,7 +171,7 @@ export const BUFFER_BYTES = [64, 1500, 9000];
 
 /** WASM vs both C builds on one buffer of `bytes` at `p` (in WASM memory), sums checked. */
 function checksumBuffer(
-  ex: Record<string, (...a: number[]) => number>,
+  ex: CoreExports,
   u8: Uint8Array,
   p: number,
   bytes: number,
@@ -227,9 +231,9 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     mbufs: 0,
     ringSlots: 0,
     flows: 1 << 16,
-    flags: 1,
+    flags: CFG_F_SYMMETRIC,
   });
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   const reader = new TraceReader(inp.pcap, core);
   const n = reader.next();
   reader.close();
@@ -243,9 +247,14 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
   for (let i = 0; i < n; i++) {
     const d = (core.regions.desc.offset + i * DESC_BYTES) >>> 2;
     const len = Buffer.alloc(4);
-    len.writeUInt32LE(core.u32[d + 1]);
-    ipBytes.push(core.u32[d + 1] - 14);
-    parts.push(len, Buffer.from(core.u8.slice(core.u32[d], core.u32[d] + core.u32[d + 1])));
+    len.writeUInt32LE(core.u32[d + DESC_W_CAPLEN]);
+    ipBytes.push(core.u32[d + DESC_W_CAPLEN] - 14);
+    parts.push(
+      len,
+      Buffer.from(
+        core.u8.slice(core.u32[d + DESC_W_OFF], core.u32[d + DESC_W_OFF] + core.u32[d + DESC_W_CAPLEN]),
+      ),
+    );
   }
   writeFileSync(inp.bin, Buffer.concat(parts));
   ex.kFlowFill(n);

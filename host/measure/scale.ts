@@ -150,7 +150,7 @@ export function benchScale(
     const l = summarize(ns.large);
     const slot = trackBytesPerSlot();
     const core = createCore({ tcbs: 64, timers: 64, flows: 1024, mbufs: 256, ringSlots: 64 });
-    const tcb = (core.exports as unknown as { tcpTcbBytes(): number }).tcpTcbBytes() >>> 0;
+    const tcb = core.exports.tcpTcbBytes() >>> 0;
     const sv = serve > 0 ? serveRuns({ small, large: big }, serve) : null;
     return {
       packets: g1.packets,

@@ -4,7 +4,7 @@
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
 import type { Core } from "../core.ts";
-import { replay, speedName, type ReplayOptions } from "../commands/replay.ts";
+import { replay, speedName, type BatchExport, type ReplayOptions } from "../commands/replay.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
@@ -12,6 +12,7 @@ import { cpus } from "node:os";
 import { warmBatchExports } from "../measure/lib/warm.ts";
 import { createCore } from "../core.ts";
 import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "./timeseq.ts";
+import { WC_PACKETS, WORKER_COUNT_BYTES } from "../abi.gen.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 
@@ -32,14 +33,17 @@ export interface CostSection {
   batch_histogram: Record<string, number>;
 }
 
-const TIMED: Record<string, string> = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" };
+const TIMED: Record<string, BatchExport> = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" };
 
-/** Per-worker counts (u64 packets at 16-byte stride, assembly/replay/common.ts). */
+/** Per-worker counts (u64 packets, abi/table.ts REPLAY). */
 function workerPackets(core: Core, workers: number): number[] {
-  const ex = core.exports as unknown as Record<string, () => number>;
-  const w = (ex.replayWorkerCounts() >>> 0) >>> 2;
+  const ex = core.exports;
+  const base = ex.replayWorkerCounts() >>> 0;
   const out: number[] = [];
-  for (let i = 0; i < workers; i++) out.push(core.u32[w + 4 * i] + core.u32[w + 4 * i + 1] * 4294967296);
+  for (let i = 0; i < workers; i++) {
+    const p = (base + i * WORKER_COUNT_BYTES + WC_PACKETS) >>> 2;
+    out.push(core.u32[p] + core.u32[p + 1] * 4294967296);
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@ import type { CpuInfo } from "node:os";
 import type { Core } from "../core.ts";
 import { readCounters, type Counters } from "./counters.ts";
 import { fidelityRows, type FidelityReport } from "./fidelity.ts";
+import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../abi.gen.ts";
 
 export const REPLAY_SCHEMA = "ixwasm-replay/1";
 
@@ -162,7 +163,7 @@ export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>
 
 export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
   const c: Counters = readCounters(core);
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   const n = c.rx_frames;
   const perPkt = (ms: number) => (n ? r2((ms * 1e6) / n) : 0);
   const stages: Record<string, number> = { read: perPkt(st.readMs), [st.mode]: perPkt(st.procMs) };
@@ -171,13 +172,15 @@ export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayRep
   const reasons = st.mode === "raw" ? DROPS_RAW : DROPS_TRACK;
   const drops: Partial<Record<DropReason, number>> = {};
   for (const r of reasons) drops[r] = c[`rp_drop_${r}` as keyof Counters];
-  // Per-worker counts: u64 packets, u64 bytes each (assembly/replay/common.ts).
-  const wc = (ex.replayWorkerCounts() >>> 0) >>> 2;
+  // Per-worker counts: u64 packets, u64 bytes each (abi/table.ts REPLAY).
+  const wc = ex.replayWorkerCounts() >>> 0;
   const workerPackets: number[] = [];
   let bytesProcessed = 0;
   for (let w = 0; w < st.workers; w++) {
-    workerPackets.push(core.u32[wc + 4 * w] + core.u32[wc + 4 * w + 1] * 4294967296);
-    bytesProcessed += core.u32[wc + 4 * w + 2] + core.u32[wc + 4 * w + 3] * 4294967296;
+    const p = (wc + w * WORKER_COUNT_BYTES + WC_PACKETS) >>> 2;
+    const b = (wc + w * WORKER_COUNT_BYTES + WC_BYTES) >>> 2;
+    workerPackets.push(core.u32[p] + core.u32[p + 1] * 4294967296);
+    bytesProcessed += core.u32[b] + core.u32[b + 1] * 4294967296;
   }
   const forwards = st.mode === "raw";
   const hist: Record<string, number> = {};

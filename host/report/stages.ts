@@ -7,37 +7,14 @@
 // Cycles are an estimate: ns × a frequency measured by a calibration loop at
 // start (hardware counters are not available on these VMs).
 import type { Core } from "../core.ts";
+import { REPLAY_STAGES, STAGE_ABOUT, STAGE_ACC_WORDS, STAGE_NAMES, STAGE_SUM } from "../abi.gen.ts";
 
-/** Stage names by stage number (assembly/stats/stages.ts S_*). */
-export const STAGE_NAMES = [
-  "parse+hash",
-  "flow lookup",
-  "tcp input",
-  "dispatch",
-  "reclaim+timers",
-  "rx+input",
-  "app",
-  "commands",
-  "flush",
-  "tx",
-] as const;
-export const STAGE_ABOUT: Record<string, string> = {
-  "parse+hash": "link → IP → ports and the Toeplitz hash (one walk in the core)",
-  "flow lookup": "canonical key, flow-table lookup or insert (track)",
-  "tcp input": "passive TCP tracking: window bounds, state, analysis counters (track)",
-  dispatch: "RETA → worker, per-worker counts, verdicts, batch counters",
-  "reclaim+timers": "poll(): free sent frames, due timers",
-  "rx+input": "poll(): RX burst and eth → ip → tcp/udp/icmp per frame (interleaved per packet: one section)",
-  app: "poll(): the app's step",
-  commands: "poll(): the stack executes the app's commands",
-  flush: "poll(): coalesced ACKs and queued data",
-  tx: "poll(): TX publish",
-};
-export const REPLAY_STAGES: Record<string, number[]> = { raw: [0, 3], track: [0, 1, 2, 3] };
+// Stage names, what they cover, the stages of each replay mode and the sums after
+// them: generated from STAGES in abi/table.ts, as the core's S_* numbers are.
+export { REPLAY_STAGES, STAGE_ABOUT, STAGE_NAMES };
 const N = STAGE_NAMES.length;
 
-type Fn = (...a: number[]) => number;
-const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;
+const fns = (core: Core) => core.exports;
 
 /** Turns the core's stage timers on (or off) and zeroes their sums. */
 export function stageTiming(core: Core, on: boolean): void {
@@ -58,19 +35,19 @@ export interface StageSums {
 
 export function readStageSums(core: Core): StageSums {
   const p = fns(core).stageAccPtr() >>> 0;
-  const a = new Float64Array(core.memory.buffer, p, N + 5);
+  const a = new Float64Array(core.memory.buffer, p, STAGE_ACC_WORDS);
   return {
     ms: [...a.slice(0, N)],
-    totalMs: a[N],
-    calls: a[N + 1],
-    packets: a[N + 2],
-    idleMs: a[N + 3],
-    idleCalls: a[N + 4],
+    totalMs: a[STAGE_SUM.totalMs],
+    calls: a[STAGE_SUM.calls],
+    packets: a[STAGE_SUM.packets],
+    idleMs: a[STAGE_SUM.idleMs],
+    idleCalls: a[STAGE_SUM.idleCalls],
   };
 }
 
 /** Timed batch function of a replay mode (stats/staged.ts). */
-export function timedBatch(core: Core, mode: string): Fn {
+export function timedBatch(core: Core, mode: string): (first: number, count: number, loop: number) => number {
   const f = fns(core);
   return mode === "raw" ? f.replayRawBatchTimed : f.replayTrackBatchTimed;
 }

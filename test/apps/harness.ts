@@ -6,22 +6,41 @@
 // that the app did not change them while unacknowledged (zero-copy contract).
 import { createCore, type Core, type CoreConfig } from "../../host/core.ts";
 
-export const EV_TCP_KNOCK = 1;
-export const EV_TCP_CONNECTED = 2;
-export const EV_TCP_RECV = 3;
-export const EV_TCP_SENT = 4;
-export const EV_TCP_DEAD = 5;
-export const EV_UDP_RECV = 6;
-export const CMD_ACCEPT = 101;
-export const CMD_REJECT = 102;
-export const CMD_CONNECT = 103;
-export const CMD_SENDV = 104;
-export const CMD_RECV_DONE = 105;
-export const CMD_CLOSE = 106;
-export const CMD_ABORT = 107;
-export const CMD_UDP_SEND = 108;
-
-export const APP = { echo: 1, sink: 2, memcached: 3, echoClient: 5, memcachedClient: 6 } as const;
+// The API's numbers, from abi/table.ts.
+import {
+  EV_TCP_KNOCK,
+  EV_TCP_CONNECTED,
+  EV_TCP_RECV,
+  EV_TCP_SENT,
+  EV_TCP_DEAD,
+  EV_UDP_RECV,
+} from "../../host/abi.gen.ts";
+import { CMD_ACCEPT, CMD_REJECT, CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE } from "../../host/abi.gen.ts";
+import { CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, APP_ID as APP } from "../../host/abi.gen.ts";
+import {
+  D_A,
+  D_B,
+  D_C,
+  D_COOKIE,
+  D_D,
+  D_HANDLE,
+  D_KIND,
+  D_RET,
+  DESC_SIZE,
+  SPAN_SIZE,
+} from "../../host/abi.gen.ts";
+export { EV_TCP_KNOCK, EV_TCP_CONNECTED, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD, EV_UDP_RECV };
+export {
+  CMD_ACCEPT,
+  CMD_REJECT,
+  CMD_CONNECT,
+  CMD_SENDV,
+  CMD_RECV_DONE,
+  CMD_CLOSE,
+  CMD_ABORT,
+  CMD_UDP_SEND,
+  APP,
+};
 
 type Fn = (...a: number[]) => number;
 export type Fns = Record<string, Fn>;
@@ -182,16 +201,16 @@ export class Driver {
     const base = this.core.regions.cmdq.offset;
     const cmds: Cmd[] = [];
     for (let i = 0; i < n; i++) {
-      const p = base + i * 32;
+      const p = base + i * DESC_SIZE;
       const u = this.core.u32;
       const cmd: Cmd = {
-        kind: this.core.u16[p >>> 1],
-        handle: u[(p + 4) >>> 2],
-        cookie: u[(p + 8) >>> 2],
-        a: u[(p + 12) >>> 2],
-        b: u[(p + 16) >>> 2],
-        c: u[(p + 20) >>> 2],
-        d: u[(p + 24) >>> 2],
+        kind: this.core.u16[(p + D_KIND) >>> 1],
+        handle: u[(p + D_HANDLE) >>> 2],
+        cookie: u[(p + D_COOKIE) >>> 2],
+        a: u[(p + D_A) >>> 2],
+        b: u[(p + D_B) >>> 2],
+        c: u[(p + D_C) >>> 2],
+        d: u[(p + D_D) >>> 2],
         ret: 0,
       };
       this.exec(cmd, p);
@@ -215,7 +234,7 @@ export class Driver {
         }
         let budget = this.window;
         for (let i = 0; i < cmd.b && budget > 0; i++) {
-          const sp = cmd.a + i * 8;
+          const sp = cmd.a + i * SPAN_SIZE;
           const ptr = this.core.u32[sp >>> 2];
           const len = Math.min(this.core.u32[(sp + 4) >>> 2], budget);
           const bytes = this.core.u8.slice(ptr, ptr + len);
@@ -238,7 +257,7 @@ export class Driver {
         break;
     }
     cmd.ret = ret;
-    this.core.i32[(p + 28) >>> 2] = ret;
+    this.core.i32[(p + D_RET) >>> 2] = ret;
   }
 
   /** Steps until nothing is left to acknowledge and the app issues no commands. */

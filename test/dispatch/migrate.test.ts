@@ -5,6 +5,7 @@
 // give the same streams. The rebalancer moves groups off a loaded worker.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
 import { HB_BYTES, HB_GROUP, SCRATCH_BASE } from "../../host/core.ts";
 import { ControlPlane, type MigrationReport } from "../../host/dispatch/control-plane.ts";
@@ -412,7 +413,7 @@ test("rebalancer: groups leave a loaded worker, order kept, with hysteresis (a b
 test("memcached connections are not movable: the group is refused and keeps working where it was", async () => {
   const dp = await Dataplane.start({
     workers: 2,
-    config: { ...SERVER, app: 3, appPort: 11211, appBytes: 72 << 20, appConns: 4 },
+    config: { ...SERVER, app: APP_ID.memcached, appPort: 11211, appBytes: 72 << 20, appConns: 4 },
     spinRounds: 200,
   });
   const c: Conn = { port: 40000, iss: 5000, sndNxt: 5001, rcvNxt: 0, sent: [], got: [], rst: 0, retrans: 0 };

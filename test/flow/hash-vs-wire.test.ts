@@ -14,6 +14,14 @@ import { join } from "node:path";
 import { SCRATCH_BASE, createCore } from "../../host/core.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
+import {
+  DESC_S_FLAGS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_OFF,
+  DESC_WORDS,
+} from "../../host/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 const SUM_F_IP = 1;
@@ -40,11 +48,11 @@ if (corpusNote("the hashBatch/decoder comparison"))
         const d32 = core.regions.desc.offset >>> 2;
         batch.forEach((r, i) => {
           core.u8.set(r.data, at);
-          const w = d32 + i * 8;
-          core.u32[w] = at;
-          core.u32[w + 1] = r.caplen;
-          core.u32[w + 2] = r.len;
-          core.u32[w + 3] = r.linktype | (r.flags << 16);
+          const w = d32 + i * DESC_WORDS;
+          core.u32[w + DESC_W_OFF] = at;
+          core.u32[w + DESC_W_CAPLEN] = r.caplen;
+          core.u32[w + DESC_W_LEN] = r.len;
+          core.u32[w + DESC_W_LINKTYPE] = r.linktype | (r.flags << DESC_S_FLAGS);
           at += (r.caplen + 7) & ~7;
         });
         f.decodeBatch(batch.length);

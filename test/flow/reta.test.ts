@@ -4,6 +4,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SCRATCH_BASE, createCore, type Core } from "../../host/core.ts";
+import {
+  DESC_S_FLAGS,
+  DESC_W_CAPLEN,
+  DESC_W_LEN,
+  DESC_W_LINKTYPE,
+  DESC_W_OFF,
+  DESC_WORDS,
+} from "../../host/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;
@@ -262,11 +270,11 @@ function load(core: Core, list: Case[]): void {
   const d32 = core.regions.desc.offset >>> 2;
   list.forEach((c, i) => {
     core.u8.set(c.frame, at);
-    const w = d32 + i * 8;
-    core.u32[w] = at;
-    core.u32[w + 1] = c.caplen ?? c.frame.length;
-    core.u32[w + 2] = c.frame.length;
-    core.u32[w + 3] = c.linktype | ((c.descFlags ?? 0) << 16);
+    const w = d32 + i * DESC_WORDS;
+    core.u32[w + DESC_W_OFF] = at;
+    core.u32[w + DESC_W_CAPLEN] = c.caplen ?? c.frame.length;
+    core.u32[w + DESC_W_LEN] = c.frame.length;
+    core.u32[w + DESC_W_LINKTYPE] = c.linktype | ((c.descFlags ?? 0) << DESC_S_FLAGS);
     at += (c.frame.length + 7) & ~7;
   });
 }

@@ -2,6 +2,7 @@
 // the frames that show it (see docs/design/fuzz.md, "Findings").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import {
   ACK,
   BROADCAST,
@@ -23,7 +24,7 @@ import { TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
 const B = ip4("198.18.0.2");
-const ECHO = { tcbs: 16, app: 1, appBytes: 1 << 20, appPort: 7, spans: 256, timers: 32 };
+const ECHO = { tcbs: 16, app: APP_ID.echo, appBytes: 1 << 20, appPort: 7, spans: 256, timers: 32 };
 const MULTICAST = Buffer.from("e38945000511", "hex"); // group bit set
 
 for (const [name, dmac] of [

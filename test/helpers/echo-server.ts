@@ -1,12 +1,13 @@
 // The echo server the dataplane tests dispatch to: A (198.18.0.1) sends, B
 // (198.18.0.2, MAC_B) runs app 1 (TCP and UDP echo on port 7).
 import { MAC_A, MAC_B, eth, ip4, ipv4, macWords, udp } from "./frames.ts";
+import { APP_ID } from "../../host/abi.gen.ts";
 
 export const A = ip4("198.18.0.1");
 export const B = ip4("198.18.0.2");
 
 export const ECHO_SERVER = {
-  app: 1, // echo (TCP and UDP)
+  app: APP_ID.echo, // TCP and UDP
   appPort: 7,
   appBytes: 1 << 20,
   tcbs: 64,

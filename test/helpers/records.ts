@@ -2,6 +2,15 @@
 import { createCore, type Core } from "../../host/core.ts";
 import { DESC_BYTES, TraceReader } from "../../host/io/reader.ts";
 import { READ_CORE } from "../../host/commands/common.ts";
+import {
+  DESC_CAPLEN,
+  DESC_FLAGS,
+  DESC_LEN,
+  DESC_LINKTYPE,
+  DESC_NSEC,
+  DESC_OFF,
+  DESC_SEC,
+} from "../../host/abi.gen.ts";
 
 export interface Rec {
   caplen: number;
@@ -30,15 +39,15 @@ export function readAll(path: string): { recs: Rec[]; error: Error | null; reade
       if (!n) break;
       for (let i = 0; i < n; i++) {
         const d = core.regions.desc.offset + i * DESC_BYTES;
-        const off = dv.getUint32(d, true);
-        const caplen = dv.getUint32(d + 4, true);
+        const off = dv.getUint32(d + DESC_OFF, true);
+        const caplen = dv.getUint32(d + DESC_CAPLEN, true);
         recs.push({
           caplen,
-          len: dv.getUint32(d + 8, true),
-          linktype: dv.getUint16(d + 12, true),
-          flags: dv.getUint16(d + 14, true),
-          nsec: dv.getUint32(d + 16, true),
-          sec: dv.getFloat64(d + 24, true),
+          len: dv.getUint32(d + DESC_LEN, true),
+          linktype: dv.getUint16(d + DESC_LINKTYPE, true),
+          flags: dv.getUint16(d + DESC_FLAGS, true),
+          nsec: dv.getUint32(d + DESC_NSEC, true),
+          sec: dv.getFloat64(d + DESC_SEC, true),
           data: Buffer.from(core.u8.slice(off, off + caplen)),
         });
       }

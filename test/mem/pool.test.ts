@@ -1,7 +1,7 @@
 // mbuf pool: LIFO alloc/free, exhaustion, double free, pool check, poison, jumbo data size.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
+import { CFG_F_POISON, COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
 
 const C_MBUF_EXHAUSTED = 12;
 const C_MBUF_DOUBLE_FREE = 15;
@@ -128,8 +128,8 @@ for (const debug of [false, true]) {
   });
 }
 
-test("poison flag (CFG_FLAGS bit 1) fills freed data; off by default", () => {
-  for (const flags of [0, 2]) {
+test("poison flag (CFG_F_POISON) fills freed data; off by default", () => {
+  for (const flags of [0, CFG_F_POISON]) {
     const core = small(flags);
     const f = fns(core);
     const m = f.mbufAlloc() >>> 0;
@@ -188,7 +188,15 @@ test("jumbo mbufs (mbufData 9216): stride 9280 (145 lines, odd), pool carved wit
   const JSTRIDE = 9280;
   for (const debug of [false, true]) {
     const core = createCore(
-      { mbufs: 64, flows: 16, ringSlots: 0, stagingBytes: 65536, descSlots: 16, mbufData: 9216, flags: 2 },
+      {
+        mbufs: 64,
+        flows: 16,
+        ringSlots: 0,
+        stagingBytes: 65536,
+        descSlots: 16,
+        mbufData: 9216,
+        flags: CFG_F_POISON,
+      },
       { debug },
     );
     const f = fns(core);

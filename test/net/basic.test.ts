@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import {
   BROADCAST,
   MAC_A,
@@ -83,7 +84,14 @@ test("bad IPv4 header checksum, fragment, wrong destination, runt: each dropped 
 test("bad TCP and UDP checksums on the normal input path: dropped and counted; good ones answered (RFC 9293 §3.10.7.4, RFC 768)", () => {
   // The echo app listens on TCP and UDP port 7, so a frame that got past the
   // checksum check would be answered (a SYN-ACK, an echo).
-  const s = new TestStack({ tcbs: 64, app: 1, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 });
+  const s = new TestStack({
+    tcbs: 64,
+    app: APP_ID.echo,
+    appBytes: 1 << 20,
+    appPort: 7,
+    spans: 1024,
+    timers: 64,
+  });
   const syn = (sport: number) =>
     eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport, dport: 7, seq: 1000, flags: SYN })));
   const dgram = (sport: number) =>

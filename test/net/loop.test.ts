@@ -2,12 +2,13 @@
 // echo server's segments out, each command executed exactly once.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import { ACK, FIN, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, tcp, type TcpSeg } from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
 const B = ip4("198.18.0.2");
-const ECHO = { tcbs: 64, app: 1, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 };
+const ECHO = { tcbs: 64, app: APP_ID.echo, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 };
 
 function seg(o: Omit<TcpSeg, "sport" | "dport">): Buffer {
   return eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport: 40000, dport: 7, ...o })));

@@ -3,12 +3,13 @@
 // carry checksums that verify (RFC 1071: the sum over the covered bytes is 0xffff).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import { ACK, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, tcp, type TcpSeg } from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
 const B = ip4("198.18.0.2");
-const ECHO = { tcbs: 64, app: 1, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 };
+const ECHO = { tcbs: 64, app: APP_ID.echo, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 };
 const TX_CSUM_OFFLOAD = 32;
 
 function seg(o: Omit<TcpSeg, "sport" | "dport">): Buffer {

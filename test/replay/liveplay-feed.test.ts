@@ -5,6 +5,7 @@
 // version string differs from Debian's, and a sink that never answers.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import { join } from "node:path";
 import { createCore, type Core } from "../../host/core.ts";
 import { Link } from "../../host/dispatch/link.ts";
@@ -159,7 +160,7 @@ function runAgainst(app: number, sessions: Session[], o: Partial<FeedOptions>, m
   const client = createCore({
     ...sc,
     timers: fo.concurrency + 64,
-    app: 9,
+    app: APP_ID.liveplay,
     appBytes: feed.bytes,
     macLo: 0x0000c602,
     macHi: 0x0201,

@@ -3,6 +3,7 @@
 // survived the TCP suites (test/mutate/mutants.mjs, the id is in the title).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { APP_ID } from "../../host/abi.gen.ts";
 import {
   CMD,
   F,
@@ -137,7 +138,7 @@ test("tcp-out-window-update-edge: RECV_DONE of at least one MSS re-opens the win
 test("cmd-recvdone-partial-ptr: after a partial RECV_DONE the unread bytes are the ones a migration moves", () => {
   // The sink app (api/app.ts APP_SINK = 2) keeps no per-connection record, so its
   // connections may move; it is selected but never run: the test is the app.
-  const c = new TcpCore({ app: 2 });
+  const c = new TcpCore({ app: APP_ID.sink });
   assert.is(c.f.appInit(), 0);
   const { h, iss } = established(c);
   const payload = Uint8Array.from({ length: 100 }, (_, i) => i + 1);

@@ -4,22 +4,46 @@
 // once through tcpTestCmd. Also a seeded two-core link (loss, reordering,
 // duplication) for transfer tests.
 import * as assert from "uvu/assert";
+import * as A from "../../host/abi.gen.ts";
 import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../host/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../host/report/counters.ts";
 
-export const EV = { KNOCK: 1, CONNECTED: 2, RECV: 3, SENT: 4, DEAD: 5, UDP_RECV: 6, TIMER: 7 } as const;
-export const CMD = {
-  ACCEPT: 101,
-  REJECT: 102,
-  CONNECT: 103,
-  SENDV: 104,
-  RECV_DONE: 105,
-  CLOSE: 106,
-  ABORT: 107,
-  TIMER: 109,
+// The API's numbers under short names (from abi/table.ts through host/abi.gen.ts).
+export const EV = {
+  KNOCK: A.EV_TCP_KNOCK,
+  CONNECTED: A.EV_TCP_CONNECTED,
+  RECV: A.EV_TCP_RECV,
+  SENT: A.EV_TCP_SENT,
+  DEAD: A.EV_TCP_DEAD,
+  UDP_RECV: A.EV_UDP_RECV,
+  TIMER: A.EV_TIMER,
 } as const;
-export const RET = { OK: 0, BADHANDLE: -1, NOMEM: -2, INVAL: -3, STATE: -4, NOROUTE: -5, AGAIN: -6 } as const;
-export const DEAD = { CLOSED: 0, RESET: 1, TIMEOUT: 2, REFUSED: 3, ABORTED: 4 } as const;
+export const CMD = {
+  ACCEPT: A.CMD_ACCEPT,
+  REJECT: A.CMD_REJECT,
+  CONNECT: A.CMD_CONNECT,
+  SENDV: A.CMD_SENDV,
+  RECV_DONE: A.CMD_RECV_DONE,
+  CLOSE: A.CMD_CLOSE,
+  ABORT: A.CMD_ABORT,
+  TIMER: A.CMD_TIMER,
+} as const;
+export const RET = {
+  OK: A.RET_OK,
+  BADHANDLE: A.RET_BADHANDLE,
+  NOMEM: A.RET_NOMEM,
+  INVAL: A.RET_INVAL,
+  STATE: A.RET_STATE,
+  NOROUTE: A.RET_NOROUTE,
+  AGAIN: A.RET_AGAIN,
+} as const;
+export const DEAD = {
+  CLOSED: A.DEAD_CLOSED,
+  RESET: A.DEAD_RESET,
+  TIMEOUT: A.DEAD_TIMEOUT,
+  REFUSED: A.DEAD_REFUSED,
+  ABORTED: A.DEAD_ABORTED,
+} as const;
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
 export const ST = {
   CLOSED: 0,
@@ -34,7 +58,14 @@ export const ST = {
   LAST_ACK: 9,
   TIME_WAIT: 10,
 } as const;
-export const TCPF = { TS: 1, WS: 2, SACK: 4, DELACK: 8, CHALLENGE: 16, TW_REUSE: 32 } as const;
+export const TCPF = {
+  TS: A.TCPF_TS,
+  WS: A.TCPF_WS,
+  SACK: A.TCPF_SACK,
+  DELACK: A.TCPF_DELACK,
+  CHALLENGE: A.TCPF_CHALLENGE,
+  TW_REUSE: A.TCPF_TW_REUSE,
+} as const;
 // TCB field offsets (assembly/net/tcp/tcb.ts)
 export const TCB = {
   STATE: 0,
@@ -321,8 +352,8 @@ export class TcpCore {
     for (;;) {
       const m = this.f.tcpTestTxPop() >>> 0;
       if (!m) break;
-      const ip = this.core.u32[(m + 52) >>> 2];
-      const len = this.core.u32[(m + 56) >>> 2];
+      const ip = this.core.u32[(m + A.MB_USER0) >>> 2];
+      const len = this.core.u32[(m + A.MB_USER1) >>> 2];
       segs.push(parsePacket(this.u8.slice(ip, ip + len)));
       this.f.mbufFree(m);
     }
@@ -334,8 +365,8 @@ export class TcpCore {
     for (;;) {
       const m = this.f.tcpTestTxPop() >>> 0;
       if (!m) break;
-      const ip = this.core.u32[(m + 52) >>> 2];
-      const len = this.core.u32[(m + 56) >>> 2];
+      const ip = this.core.u32[(m + A.MB_USER0) >>> 2];
+      const len = this.core.u32[(m + A.MB_USER1) >>> 2];
       pk.push(this.u8.slice(ip, ip + len));
       this.f.mbufFree(m);
     }
@@ -347,15 +378,15 @@ export class TcpCore {
     const u32 = this.core.u32;
     const ev: Event[] = [];
     for (let i = 0; i < n; i++) {
-      const p = base + i * 32;
+      const p = base + i * A.DESC_SIZE;
       ev.push({
-        kind: this.core.u16[p >>> 1],
-        handle: u32[(p + 4) >>> 2],
-        cookie: u32[(p + 8) >>> 2],
-        a: u32[(p + 12) >>> 2],
-        b: u32[(p + 16) >>> 2],
-        c: u32[(p + 20) >>> 2],
-        d: u32[(p + 24) >>> 2],
+        kind: this.core.u16[(p + A.D_KIND) >>> 1],
+        handle: u32[(p + A.D_HANDLE) >>> 2],
+        cookie: u32[(p + A.D_COOKIE) >>> 2],
+        a: u32[(p + A.D_A) >>> 2],
+        b: u32[(p + A.D_B) >>> 2],
+        c: u32[(p + A.D_C) >>> 2],
+        d: u32[(p + A.D_D) >>> 2],
       });
     }
     this.f.tcpTestEvReset();
@@ -371,7 +402,7 @@ export class TcpCore {
   }
   /** SENDV of one span at address ptr. */
   send(handle: number, ptr: number, len: number, spanOff = 0, flags = 0): number {
-    const arr = this.scratch + 2048 + spanOff * 8;
+    const arr = this.scratch + 2048 + spanOff * A.SPAN_SIZE;
     this.core.u32[arr >>> 2] = ptr;
     this.core.u32[(arr + 4) >>> 2] = len;
     return this.cmd(CMD.SENDV, handle, 0, arr, 1, 0, 0, flags);

@@ -20,7 +20,7 @@ const hex = (s: string) =>
 type Fn = (...a: number[]) => number;
 let core: Core;
 let BUF = 0;
-const fn = (name: string) => core.exports[name] as Fn;
+const fn = (name: string) => (core.exports as unknown as Record<string, Fn>)[name];
 
 test.before(() => {
   core = createCore({ stagingBytes: 2 << 20 });

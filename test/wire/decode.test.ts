@@ -10,6 +10,15 @@ import { createCore, type Core } from "../../host/core.ts";
 import type { DumpRecord } from "../../host/commands/dump.ts";
 import { compareRecords, type Expected } from "../helpers/compare.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
+import {
+  DESC_BYTES,
+  DESC_CAPLEN,
+  DESC_F_NOT_PACKET,
+  DESC_FLAGS,
+  DESC_LEN,
+  DESC_LINKTYPE,
+  DESC_OFF,
+} from "../../host/abi.gen.ts";
 
 // Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
 const F = {
@@ -135,12 +144,12 @@ function load(core: Core, recs: Rec[], start: number): number {
     const r = recs[i];
     if (off + r.data.length > st.offset + st.bytes) break;
     core.u8.set(r.data, off);
-    const d = core.regions.desc.offset + n * 32;
-    d32[d >> 2] = off;
-    d32[(d >> 2) + 1] = r.data.length;
-    d32[(d >> 2) + 2] = r.len;
-    d16[(d + 12) >> 1] = r.linktype;
-    d16[(d + 14) >> 1] = r.notPacket ? 2 : 0;
+    const d = core.regions.desc.offset + n * DESC_BYTES;
+    d32[(d + DESC_OFF) >> 2] = off;
+    d32[(d + DESC_CAPLEN) >> 2] = r.data.length;
+    d32[(d + DESC_LEN) >> 2] = r.len;
+    d16[(d + DESC_LINKTYPE) >> 1] = r.linktype;
+    d16[(d + DESC_FLAGS) >> 1] = r.notPacket ? DESC_F_NOT_PACKET : 0;
     off += r.data.length;
     n++;
   }

@@ -23,7 +23,7 @@ let BUF = 0; // input bytes
 let REPR = 0; // repr record
 let OUT = 0; // emit target
 type Fn = (...a: number[]) => number;
-const fn = (name: string) => core.exports[name] as Fn;
+const fn = (name: string) => (core.exports as unknown as Record<string, Fn>)[name];
 
 test.before(() => {
   core = createCore({ stagingBytes: 1 << 20 });

@@ -16,13 +16,8 @@ export const ST_CLOSING: u8 = 8;
 export const ST_LAST_ACK: u8 = 9;
 export const ST_TIME_WAIT: u8 = 10;
 
-// ---- CFG_TCP_FLAGS bits (host default 0xffffffff: everything on) -------------
-export const TCPF_TS: u32 = 1; // timestamps option, RTTM and PAWS (RFC 7323 §3-5)
-export const TCPF_WS: u32 = 2; // window scale option (RFC 7323 §2)
-export const TCPF_SACK: u32 = 4; // SACK-permitted; SACK blocks sent for the out-of-order queue (RFC 2018)
-export const TCPF_DELACK: u32 = 8; // delayed ACKs (RFC 9293 §3.8.6.3); off = ACK every segment at flush
-export const TCPF_CHALLENGE: u32 = 16; // RFC 5961 challenge ACKs (off: RFC 9293 behaviour, reset on any in-window RST)
-export const TCPF_TW_REUSE: u32 = 32; // a SYN may end TIME-WAIT when its sequence/timestamp is newer (RFC 6191)
+// ---- CFG_TCP_FLAGS bits: numbers from the ABI table (abi/table.ts), the host sets them.
+export { TCPF_TS, TCPF_WS, TCPF_SACK, TCPF_DELACK, TCPF_CHALLENGE, TCPF_TW_REUSE } from "../../mem/layout";
 
 // ---- TCB flags (u32 at TCB_FLAGS) --------------------------------------------
 export const TF_PASSIVE: u32 = 1 << 0; // opened from a listener

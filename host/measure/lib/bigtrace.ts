@@ -8,6 +8,7 @@ import { TraceWriter } from "../../io/writer.ts";
 import { createCore } from "../../core.ts";
 import { DESC_BYTES, TraceReader } from "../../io/reader.ts";
 import { READ_CORE } from "../../commands/common.ts";
+import { DESC_CAPLEN, DESC_LEN, DESC_NSEC, DESC_OFF, DESC_SEC } from "../../abi.gen.ts";
 
 export function loopTrace(
   source: string,
@@ -29,13 +30,13 @@ export function loopTrace(
     if (!n) break;
     for (let i = 0; i < n; i++) {
       const d = core.regions.desc.offset + i * DESC_BYTES;
-      const off = dv.getUint32(d, true);
-      const cap = dv.getUint32(d + 4, true);
+      const off = dv.getUint32(d + DESC_OFF, true);
+      const cap = dv.getUint32(d + DESC_CAPLEN, true);
       frames.push({
         data: Buffer.from(core.u8.slice(off, off + cap)),
-        len: dv.getUint32(d + 8, true),
-        sec: dv.getFloat64(d + 24, true),
-        nsec: dv.getUint32(d + 16, true),
+        len: dv.getUint32(d + DESC_LEN, true),
+        sec: dv.getFloat64(d + DESC_SEC, true),
+        nsec: dv.getUint32(d + DESC_NSEC, true),
       });
     }
   }

@@ -4,7 +4,7 @@
 import { createCore } from "../../core.ts";
 import { TraceReader } from "../../io/reader.ts";
 import { TraceError } from "../../io/errors.ts";
-import { replayCoreConfig } from "../../commands/replay.ts";
+import { replayCoreConfig, type BatchExport } from "../../commands/replay.ts";
 
 /**
  * V8 tiers a wasm function up after enough calls, not inside a long loop: a
@@ -12,9 +12,14 @@ import { replayCoreConfig } from "../../commands/replay.ts";
  * the baseline tier. Call each batch function thousands of times on small
  * batches of the capture first, on a throw-away core.
  */
-export function warmBatchExports(path: string, mode: string, exportsToWarm: string[], calls = 3000): void {
+export function warmBatchExports(
+  path: string,
+  mode: string,
+  exportsToWarm: BatchExport[],
+  calls = 3000,
+): void {
   const core = createCore(replayCoreConfig(mode as "raw" | "track", 1, 1 << 14));
-  const ex = core.exports as unknown as Record<string, (...a: number[]) => number>;
+  const ex = core.exports;
   let reader: TraceReader | null = null;
   try {
     reader = new TraceReader(path, core, { batch: 64 });
