@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
+import { CHROMIUM, launchChromium, watchPage } from "../helpers/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-html-"));
 const HTML = join(tmp, "report.html");
 
@@ -55,33 +55,10 @@ if (
   )
 )
   test("the report in chromium: every chart drawn, no console errors, no network requests", async () => {
-    const { chromium } = await import("playwright-core");
-    // A new empty profile: launchPersistentContext passes it as --user-data-dir.
-    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ixwasm-chromium-")), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1200, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") errors.push(m.text());
-      });
-      page.on("pageerror", (e) => errors.push(String(e)));
-      const requests: string[] = [];
-      page.on("request", (q) => {
-        if (!q.url().startsWith("file:")) requests.push(q.url());
-      });
+      const { errors, requests } = watchPage(page);
       await page.goto(`file://${HTML}`);
       await page.waitForFunction(() => (window as any).ixwasmCharts?.workers !== undefined); // eslint-disable-line @typescript-eslint/no-explicit-any
       const charts = (await page.evaluate(() => (window as any).ixwasmCharts)) as Record<string, number>; // eslint-disable-line @typescript-eslint/no-explicit-any

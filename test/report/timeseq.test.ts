@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, ROOT, corpusNote } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
+import { CHROMIUM, launchChromium, watchPage } from "../helpers/browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-timeseq-"));
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
 /** A capture with holes: the core cannot send what the capture lost, so flows 0 and 2 have missing segments (flow 1 none). */
@@ -140,33 +140,11 @@ if (
 )
   test("in chromium: each time-sequence chart holds the embedded series and has drawn them", async () => {
     assert.ok(pages.length > 0, "the reports above were written");
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ixwasm-chromium-")), {
-      executablePath: CHROMIUM,
-      viewport: { width: 1200, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       for (const { file, data, marks } of pages) {
         const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on("console", (m) => {
-          if (m.type() === "error") errors.push(m.text());
-        });
-        page.on("pageerror", (e) => errors.push(String(e)));
-        const requests: string[] = [];
-        page.on("request", (q) => {
-          if (!q.url().startsWith("file:")) requests.push(q.url());
-        });
+        const { errors, requests } = watchPage(page);
         await page.goto(`file://${file}`);
         await page.waitForFunction(() => (window as any).ixwasmReady === true); // eslint-disable-line @typescript-eslint/no-explicit-any
         const charts = data.serve!.charts;
