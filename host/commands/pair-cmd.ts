@@ -1,12 +1,6 @@
 import { Option, type Command } from "commander";
-import {
-  formatPair,
-  pairFailures,
-  pairOneThread,
-  pairTwoThreads,
-  type PairOptions,
-  type PairReport,
-} from "./pair.ts";
+import { pairOneThread, pairTwoThreads, type PairOptions } from "./pair.ts";
+import { formatPair, pairFailures, type PairReport } from "../report/pair.ts";
 import { pairServerWorkers, WorkerTrapped } from "./pair-workers.ts";
 import { examples, fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";

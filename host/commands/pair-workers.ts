@@ -22,78 +22,14 @@ import { clientResults } from "../dispatch/client-results.ts";
 import { FaultInjector } from "../io/faults.ts";
 import { threadCpuMs } from "../dispatch/thread-cpu.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
-import { check, finishReport, pairConfigs, type PairOptions, type PairReport } from "./pair.ts";
+import { check, finishReport, pairConfigs, type PairOptions } from "./pair.ts";
+import type { PairReport, PairWorkerReport, PairWorkersFields } from "../report/pair.ts";
 import * as ABI from "../abi.gen.ts";
 
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
 // (a read loop of sec + nsec: 1.7 against 3.1 ns a descriptor, medians).
 const { DESC_W_CAPLEN, DESC_W_IFACE, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_NSEC, DESC_W_OFF, DESC_W_SEC } = ABI;
-
-export interface PairWorkerReport {
-  worker: number;
-  /** Frames the dispatcher copied into this worker's RX ring. */
-  packets: number;
-  /** Frames this worker transmitted (to the client). */
-  tx_frames: number;
-  pps: number;
-  /** Polls by frames taken (0..64), since the worker's last (re)start. */
-  batch_histogram: number[];
-  /** Frames per poll that took any. */
-  mean_batch: number;
-  ring: {
-    slots: number;
-    /** Frames waiting in the RX ring each time the dispatcher added a batch: mean and max. */
-    mean_occupancy: number;
-    max_occupancy: number;
-    /** Times the dispatcher found this ring full and waited. */
-    dispatcher_waits: number;
-    /** Times the worker slept on its empty ring. */
-    worker_naps: number;
-  };
-  /** Drop counters of the worker's core that are not zero. */
-  drops: Record<string, number>;
-  /** Flow groups moved off and onto this worker. */
-  migrations: { out: number; in: number };
-  restarts: number;
-  /** The worker thread's CPU time, ms (spinning while idle included; null off Linux). */
-  cpu_ms: number | null;
-}
-
-export interface PairWorkersFields {
-  server_workers: number;
-  per_worker: PairWorkerReport[];
-  dispatch: {
-    frames: number;
-    ring_waits: number;
-    non_ip: number;
-    /** CPU time of the main thread (client core + dispatcher + worker TX to the client), ms; null off Linux. */
-    thread_cpu_ms: number | null;
-  };
-  control: {
-    rebalance: boolean;
-    migrate_at: number | null;
-    migrations: number;
-    refused: number;
-    flows_moved: number;
-    flows_lost: number;
-    bytes_moved: number;
-    held_frames: number;
-    pause_us: { total: number; mean: number; max: number };
-    rebalance_ticks: number;
-    errors: string[];
-  } | null;
-  traps: {
-    on_trap: "abort" | "restart";
-    events: { worker: number; message: string }[];
-    restarts: number;
-    /** Client connections that ended before their requests were done (reset by a restarted worker). */
-    lost_flows: number;
-    lost_connections: number[];
-    /** Round trips those connections did not get to make. */
-    round_trips_lost: number;
-  };
-}
 
 /** A worker trapped with --on-trap abort (the CLI prints the message and exits 1). */
 export class WorkerTrapped extends Error {}
@@ -404,32 +340,4 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
 function trapMessage(dp: Dataplane): string {
   const t = dp.stats.traps.at(-1)!;
   return `server worker ${t.worker} trapped (${t.message}); --on-trap restart would restart it and count its connections as lost`;
-}
-
-/** The per-worker lines under the pair table. */
-export function formatPairWorkers(r: PairReport): string {
-  if (!r.per_worker) return "";
-  const num = (x: number) => x.toLocaleString("en-US");
-  const lines: string[] = [];
-  lines.push(
-    `dispatcher                        ${num(r.dispatch!.frames)} frames, ring full ${num(r.dispatch!.ring_waits)} times, non-IP ${num(r.dispatch!.non_ip)}`,
-  );
-  for (const w of r.per_worker) {
-    const drops = Object.entries(w.drops);
-    lines.push(
-      `worker ${w.worker}`.padEnd(34) +
-        `${num(w.packets)} packets in, ${num(w.tx_frames)} out, ${num(w.pps)}/s, batch mean ${w.mean_batch}, ring mean ${w.ring.mean_occupancy} max ${w.ring.max_occupancy} of ${w.ring.slots}, dispatcher waits ${num(w.ring.dispatcher_waits)}, naps ${num(w.ring.worker_naps)}, migrations out/in ${w.migrations.out}/${w.migrations.in}${w.restarts ? `, restarts ${w.restarts}` : ""}, drops ${drops.length ? drops.map(([k, v]) => `${k} ${num(v)}`).join(", ") : "none"}`,
-    );
-  }
-  const c = r.control;
-  if (c)
-    lines.push(
-      `${"migrations".padEnd(34)}${c.migrations} groups (refused ${c.refused}), ${c.flows_moved} connections moved (${num(c.bytes_moved)} B), lost ${c.flows_lost}, held frames ${c.held_frames}, pause µs mean ${c.pause_us.mean} max ${c.pause_us.max}${c.rebalance ? `, rebalancer ticks ${c.rebalance_ticks}` : ""}`,
-    );
-  const t = r.traps!;
-  if (t.events.length)
-    lines.push(
-      `${"traps".padEnd(34)}${t.events.map((x) => `worker ${x.worker}: ${x.message}`).join("; ")}; restarts ${t.restarts}; lost flows ${t.lost_flows} (connections ${t.lost_connections.join(", ")}), ${t.round_trips_lost} round trips not made`,
-    );
-  return lines.join("\n") + "\n";
 }

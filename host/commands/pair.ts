@@ -23,7 +23,7 @@ import type { FaultConfig, FaultCounts } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
 import { APP_ID, serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
-import { formatPairWorkers, type PairWorkersFields } from "./pair-workers.ts";
+import type { PairReport } from "../report/pair.ts";
 import {
   formatPollStages,
   pollStageCost,
@@ -74,39 +74,6 @@ export interface PairOptions {
   trapWorker?: number;
   trapAt?: number;
   trapAfterMs?: number;
-}
-
-export interface PairReport extends ClientResults {
-  schema: "ixwasm-pair/1";
-  app: string;
-  workers: number;
-  conns: number;
-  msgs: number;
-  size: number;
-  duration_s: number;
-  round_trips_per_s: number;
-  expected_round_trips: number;
-  retransmits: number;
-  timeouts: number;
-  faults: { client_to_server: FaultCounts; server_to_client: FaultCounts };
-  batch_histogram: { client: number[]; server: number[] };
-  counters: { client: Partial<Counters>; server: Partial<Counters> };
-  completed: boolean;
-  /** The client was not done when the time (--timeout) ran out. */
-  ran_out_of_time: boolean;
-  /** real, virtual, or the two-thread clock's speed-up ("x20"). */
-  clock: string;
-  /** poll()'s stage cost per round trip in each core, with --stages */
-  stages: { client: PollStageCost; server: PollStageCost } | null;
-  // With --server-workers (pair-workers.ts; absent otherwise): batch_histogram.server and
-  // counters.server are then the sums over the workers, `workers` the number of server workers.
-  server_workers?: number;
-  per_worker?: PairWorkersFields["per_worker"];
-  dispatch?: PairWorkersFields["dispatch"];
-  control?: PairWorkersFields["control"];
-  traps?: PairWorkersFields["traps"];
-  /** `errors` less the connections that died before they were done (lost to a worker's trap). */
-  errors_excluding_lost?: number;
 }
 
 const CLIENT_IDS = { echo: APP_ID.echoClient, memcached: APP_ID.memcachedClient } as const;
@@ -377,89 +344,4 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
     { client_to_server: cr.faults, server_to_client: sr.faults },
     sums,
   );
-}
-
-export function formatPair(r: PairReport): string {
-  const rows: [string, string | number][] = [
-    [
-      "app",
-      `${r.app} (${r.conns} connections × ${r.msgs} messages of ${r.size} B), ` +
-        (r.server_workers
-          ? `client + dispatcher in the main thread, ${r.server_workers} server worker(s)`
-          : `${r.workers} worker(s)`),
-    ],
-    [
-      "round trips",
-      `${r.round_trips} of ${r.expected_round_trips}${r.completed ? "" : r.ran_out_of_time ? "  (INCOMPLETE: ran out of time)" : "  (INCOMPLETE)"}`,
-    ],
-    ["round trips/s", Math.round(r.round_trips_per_s)],
-    ["bytes verified", r.bytes_verified],
-    ["errors", r.errors ? `${r.errors}: ${errorKinds(r).join(", ")}` : 0],
-    ["retransmits / timeouts", `${r.retransmits} / ${r.timeouts}`],
-    [
-      "latency µs p50/p90/p99/p99.9/max",
-      `${r.latency_us.p50} / ${r.latency_us.p90} / ${r.latency_us.p99} / ${r.latency_us.p999} / ${r.latency_us.max}`,
-    ],
-    ["duration", `${r.duration_s.toFixed(3)} s`],
-  ];
-  const f = r.faults.client_to_server;
-  if (f.lost + f.duplicated + f.reordered + f.corrupted)
-    rows.push([
-      "faults c→s (lost/dup/reord/corrupt)",
-      `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
-    ]);
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
-  return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
-}
-
-/** The first differing byte, in words. */
-export function describeDifference(d: NonNullable<PairReport["first_difference"]>): string {
-  const hex = (b: number) => "0x" + b.toString(16).padStart(2, "0");
-  return (
-    `connection ${d.conn}, request ${d.request}, offset ${d.offset}: ` +
-    (d.expected === null
-      ? `a byte past the answer's end (${hex(d.got)})`
-      : `expected ${hex(d.expected)}, got ${hex(d.got)}`)
-  );
-}
-
-/** The errors by kind, those that happened. */
-function errorKinds(r: PairReport): string[] {
-  const k: string[] = [];
-  if (r.connects_failed) k.push(`${r.connects_failed} failed to open`);
-  if (r.conns_reset) k.push(`${r.conns_reset} reset`);
-  if (r.conns_timed_out) k.push(`${r.conns_timed_out} timed out`);
-  if (r.responses_differed)
-    k.push(
-      `${r.responses_differed} response(s) differed` +
-        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
-    );
-  if (r.other_errors) k.push(`${r.other_errors} other`);
-  return k;
-}
-
-/**
- * Why a run failed, one clause per kind (empty when it succeeded): connections
- * that failed to open, were reset or timed out, responses that differed (with
- * the first difference), and a run that ran out of time.
- */
-export function pairFailures(r: PairReport, timeoutS: number): string[] {
-  const f: string[] = [];
-  if (r.connects_failed) f.push(`${r.connects_failed} connection(s) failed to open`);
-  if (r.conns_reset) f.push(`${r.conns_reset} connection(s) reset`);
-  if (r.conns_timed_out) f.push(`${r.conns_timed_out} connection(s) timed out (retransmissions gave up)`);
-  if (r.responses_differed)
-    f.push(
-      `${r.responses_differed} response(s) differed from what was sent` +
-        (r.first_difference ? ` (first: ${describeDifference(r.first_difference)})` : ""),
-    );
-  if (r.other_errors) f.push(`${r.other_errors} other error(s)`);
-  if (r.ran_out_of_time)
-    f.push(
-      `ran out of time: only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${timeoutS} s`,
-    );
-  else if (!r.completed && f.length === 0)
-    f.push(`only ${r.round_trips} of ${r.expected_round_trips} round trips completed`);
-  return f;
 }
