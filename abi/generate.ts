@@ -341,7 +341,6 @@ function host(): string {
   for (const c of T.MODES) s += `${jsdoc(c.doc)}${c.host}: ${c.value},\n`;
   s += `} as const;\n`;
   s += hostStages();
-  s += hostExports();
   return s;
 }
 
@@ -456,6 +455,14 @@ export async function generate(): Promise<Map<string, string>> {
     ["assembly/abi/summary.gen.ts", coreSummary()],
     ["assembly/abi/stages.gen.ts", coreStages()],
     [hostPath, await prettier.format(host(), options)],
+    // the exports apart from the constants: one concern a file, each under 800 lines
+    [
+      "host/core-exports.gen.ts",
+      await prettier.format(`// ${NOTE}\n${hostExports()}`, {
+        ...options,
+        filepath: join(root, "host/core-exports.gen.ts"),
+      }),
+    ],
   ]);
 }
 

@@ -13,14 +13,8 @@ import { fileURLToPath } from "node:url";
 // abi/table.ts (host/abi.gen.ts); the core's abiCheck() is still asked at every
 // instantiation, which catches a core built from an older table.
 import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
-import {
-  CFG_F_FRESH_MEMORY,
-  HIST_BASE,
-  REGION,
-  REGION_BASE,
-  SCRATCH_BASE,
-  type CoreExports,
-} from "./abi.gen.ts";
+import { CFG_F_FRESH_MEMORY, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE } from "./abi.gen.ts";
+import type { CoreExports } from "./core-exports.gen.ts";
 export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
 export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
@@ -42,7 +36,7 @@ export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
 export type RegionName = Exclude<keyof typeof REGION, "total">;
 
 /** The raw exports of a core instance, generated from their declarations in assembly/. */
-export type { CoreExports } from "./abi.gen.ts";
+export type { CoreExports } from "./core-exports.gen.ts";
 
 export interface Region {
   offset: number;
