@@ -19,19 +19,12 @@ import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispa
 import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.ts";
 import type { Worker } from "node:worker_threads";
 import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
-import type { FaultConfig, FaultCounts } from "../io/faults.ts";
+import type { FaultConfig } from "../io/faults.ts";
 import { UsageError } from "../io/errors.ts";
 import { APP_ID, serverAppBytes, stackConfig } from "../stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import type { PairReport } from "../report/pair.ts";
-import {
-  formatPollStages,
-  pollStageCost,
-  readStageSums,
-  stageTiming,
-  type PollStageCost,
-  type StageSums,
-} from "../report/stages.ts";
+import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 
 export interface PairOptions {
   app: "echo" | "memcached";

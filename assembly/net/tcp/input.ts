@@ -8,7 +8,6 @@
 // receive queue until CMD_RECV_DONE covers its bytes; out-of-order segments wait
 // on a sorted, trimmed queue (at most OOO_MAX mbufs) until the hole fills.
 // End of stream (the peer's FIN, in order) is an EV_TCP_RECV with ptr 0, len 0.
-import { CFG_WORKER, cfg } from "../../mem/layout";
 import { MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufFree, mbufFreeCount, mbufTotal } from "../../mem/mbuf";
 import {
   C_TCP_ACK_TOO_NEW, C_TCP_BAD_ACK, C_TCP_BAD_CSUM, C_TCP_CHALLENGE_ACK, C_TCP_CHALLENGE_LIMITED, C_TCP_DUP_ACKS,
@@ -53,7 +52,7 @@ import {
   halfOpenFull, halfOpenRemove, isListening, markDirty, nowMs32, nowS32, ourWscale, setTimer, tcbDestroy,
   tcbNew, tcpFlags, tcpNow, tcpSetNow, twUs, armTimer, appDead, finWait2Us, idleLimitS,
 } from "./engine";
-import { retransmitHead, sendAck, sendRst, sendRstRaw, sendSegment, tcpOutput } from "./output";
+import { retransmitHead, sendAck, sendRst, sendRstRaw, tcpOutput } from "./output";
 import { isnFor, tsOffsetFor } from "./isn";
 import { oooInsert, oooNext } from "./reassembly";
 import { challengeBudget } from "./challenge";

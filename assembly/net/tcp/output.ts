@@ -3,7 +3,7 @@
 // management, RFC 5681 congestion window, sender SWS avoidance), RSTs, and the
 // expiry of the per-TCB timer (RFC 6298 retransmission, §3.8.6.1 persist,
 // delayed ACK, TIME-WAIT).
-import { MB_DATA_LEN, MB_DATA_OFF, MB_FLAGS, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, mbufDataBytes } from "../../mem/mbuf";
+import { MB_DATA_LEN, MB_DATA_OFF, MB_LINK, MB_SEQ, MB_USER0, MB_USER1, mbufAlloc, mbufData, mbufFree, mbufDataBytes } from "../../mem/mbuf";
 import {
   C_TCP_CONN_TIMEOUT, C_TCP_DELACK_SENT, C_TCP_PERSIST_PROBES, C_TCP_RETRANSMITS, C_TCP_RST_SENT, C_TCP_RTO_TIMEOUTS,
   C_TCP_SACK_RETRANSMITS, C_TCP_SEGS_OUT, C_TCP_TX_NOMBUF, bump,
@@ -30,7 +30,7 @@ import { SP_FLAGS, SP_LEN, SP_NEXT, SP_PTR, SPF_EOR, spanAt } from "./span";
 import { sackBoard, sackNextSeg, sackPipe, sackRelease, sackSent } from "./sack";
 import {
   NEIGH_FAST_TICKS, NEIGH_TICKS_MAX, PERSIST_MAX, RETRIES_DATA, RETRIES_SYN, RETRIES_SYNACK, RTO_INITIAL_US,
-  RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_FIN_WAIT_2, ST_LAST_ACK, ST_SYN_RECEIVED,
+  RTO_MAX_US, ST_CLOSE_WAIT, ST_CLOSING, ST_ESTABLISHED, ST_FIN_WAIT_1, ST_LAST_ACK, ST_SYN_RECEIVED,
   ST_SYN_SENT, ST_TIME_WAIT, TF_ACK_NOW, TF_FIN_QUEUED, TF_NEED_NEIGH, TF_PASSIVE, TF_RECORDS, TF_RTT_TIMING, TF_SACK_OK,
   TF_SACK_RECOVERY, TF_SWS_OVERRIDE, TF_SYN_ACKED, TF_TS_OK, TF_WS_OK, TK_NONE, TK_PERSIST, TK_FIN_WAIT2, TK_PRESET,
   TK_RTO, TK_TIME_WAIT, TF_USED, seqGT, seqLT,
