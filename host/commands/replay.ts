@@ -1,6 +1,8 @@
 import { Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { APPS, parseSpeed, replay, type ReplayMode } from "../replay/replay.ts";
+import { APPS, type ReplayMode } from "../replay/options.ts";
+import { parseSpeed } from "../replay/pacing.ts";
+import { replay } from "../replay/replay.ts";
 import { prescan, type Prescan } from "../replay/serve/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";

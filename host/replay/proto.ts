@@ -3,7 +3,7 @@
 // (A module of its own: the worker module runs its loop when imported.)
 import type { CoreConfig } from "../core/core.ts";
 import type { ReplayReport } from "../report/replay.ts";
-import type { PacingSampleSets } from "./replay.ts";
+import type { PacingSampleSets } from "./pacing.ts";
 
 export interface ReplayWorkerData {
   index: number;

@@ -4,7 +4,9 @@
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
 import type { Core } from "../core/core.ts";
-import { replay, speedName, type BatchExport, type ReplayOptions } from "../replay/replay.ts";
+import { replay } from "../replay/replay.ts";
+import { speedName } from "../replay/pacing.ts";
+import { type BatchExport, type ReplayOptions } from "../replay/options.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";

@@ -23,6 +23,7 @@
 // could still answer). What the live server sends after the last captured
 // server byte of such a session was never recorded: it is counted apart (beyond
 // the capture's end), not compared and not a mismatch.
+import { scanCoreConfig } from "../core/open-capture.ts";
 import type { Core } from "../core/core.ts";
 import { createCore } from "../core/core.ts";
 import { DEAD_NAMES } from "../core/abi.gen.ts";
@@ -37,7 +38,6 @@ import {
   TCP_FIN,
   TCP_RST,
   TCP_SYN,
-  scanCoreConfig,
 } from "../replay/serve/prescan.ts";
 import * as ABI from "../core/abi.gen.ts";
 

@@ -45,7 +45,7 @@ import {
   type Session,
   type Sessions,
 } from "./liveplay-feed.ts";
-import { scanCoreConfig } from "../replay/serve/prescan.ts";
+import { scanCoreConfig } from "../core/open-capture.ts";
 
 export const LIVEPLAY_SCHEMA = "ixwasm-liveplay/1";
 const RX_BURST = 64;

@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { createCore, type Core } from "../../host/core/core.ts";
 import { TraceReader } from "../../host/io/reader.ts";
-import { replayCoreConfig } from "../../host/replay/replay.ts";
+import { replayCoreConfig } from "../../host/replay/options.ts";
 import { outboxBytes } from "../../host/replay/plane.ts";
 import { ROOT } from "../helpers/corpus.ts";
 

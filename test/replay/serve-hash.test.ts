@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { createCore } from "../../host/core/core.ts";
 import { fidelityHash } from "../../host/replay/serve/serve.ts";
 import { FidelityMeter, payloadHash } from "../../host/report/fidelity.ts";
-import { scanCoreConfig } from "../../host/replay/serve/prescan.ts";
+import { scanCoreConfig } from "../../host/core/open-capture.ts";
 
 const core = createCore(scanCoreConfig());
 const mem = core.u8;

@@ -4,7 +4,7 @@
 import { createCore } from "../../core/core.ts";
 import { TraceReader } from "../../io/reader.ts";
 import { TraceError } from "../../io/errors.ts";
-import { replayCoreConfig, type BatchExport } from "../../replay/replay.ts";
+import { replayCoreConfig, type BatchExport } from "../../replay/options.ts";
 
 /**
  * V8 tiers a wasm function up after enough calls, not inside a long loop: a

@@ -63,23 +63,11 @@
 // pre-scan's peak of connections held at once, not from the flows in the capture
 // (serveCapacity).
 import { cpus } from "node:os";
-import { APP_ID } from "../../core/stack-config.ts";
 import { EV_TIMER } from "../../core/abi.gen.ts";
 import { FlowOwner, ownerConfig } from "./flow-owner.ts";
-import {
-  createCore,
-  DEFAULT_CONFIG,
-  planBytes,
-  SCRATCH_BASE,
-  type Core,
-  type CoreConfig,
-} from "../../core/core.ts";
-import {
-  CFG_F_ANY_ADDRESS,
-  CFG_F_NO_CSUM_CHECK,
-  CFG_F_SYMMETRIC,
-  CFG_F_TX_CSUM_OFFLOAD,
-} from "../../core/core.ts";
+import { serveCapacity, serveCoreConfig, serveMaxConns } from "./sizing.ts";
+import { createCore, SCRATCH_BASE, type Core } from "../../core/core.ts";
+import { CFG_F_TX_CSUM_OFFLOAD } from "../../core/core.ts";
 import { TraceError } from "../../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../../io/reader.ts";
 import { readCounters } from "../../report/counters.ts";
@@ -92,7 +80,6 @@ import { LiveFlows } from "./live-flows.ts";
 import type { ServeObserver } from "../../report/timeseq.ts";
 import {
   MirrorFeed,
-  mirrorAppBytes,
   FR_DONE,
   FR_DATA,
   FR_DGRAM,
@@ -115,12 +102,9 @@ import {
   flowName,
   liveStep,
   recWhy,
-  scanCoreConfig,
-  SUM_F_FRAG,
   SUM_F_PAYLOAD,
   SUM_F_IP,
   SUM_F_NOT_PACKET,
-  SUM_F_PORTS,
   SUM_F_TCP,
   SUM_F_TRUNC,
   SUM_F_UDP,
@@ -132,18 +116,11 @@ import {
   type FlowInfo,
   type Prescan,
 } from "./prescan.ts";
-import {
-  MODE_WORDS,
-  OutputSink,
-  PacingSamples,
-  Progress,
-  bucket,
-  newRunStats,
-  replayCoreConfig,
-  scheduleMs,
-  sleepUntil,
-  type ReplayOptions,
-} from "../replay.ts";
+import { replayCoreConfig, type ReplayOptions } from "../options.ts";
+import { OutputSink } from "../output.ts";
+import { PacingSamples, scheduleMs, sleepUntil } from "../pacing.ts";
+import { Progress } from "../progress.ts";
+import { bucket, newRunStats } from "../run-stats.ts";
 import * as ABI from "../../core/abi.gen.ts";
 
 // Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
@@ -174,13 +151,6 @@ const {
 } = ABI;
 
 const KICK_COOKIE = 0xffffffff;
-/** The apps serve runs, with their core app numbers. */
-const APP_IDS: Record<string, number> = {
-  echo: APP_ID.echo,
-  sink: APP_ID.sink,
-  memcached: APP_ID.memcached,
-  mirror: APP_ID.mirror,
-};
 /** dst 02:00:00:00:00:02 (the server), src 02:00:00:00:00:01 (the client): locally administered. */
 const FAKE_MACS = new Uint8Array([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
 const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;
@@ -214,71 +184,6 @@ export interface ServeStats {
   prescan_bytes: number;
   /** The serving core's non-zero counters (drops by reason, TCP events). */
   counters?: Record<string, number>;
-}
-
-/**
- * The serving core for `conns` connections at once (the pre-scan's peak of live
- * flows plus headroom): one TCB, one flow table entry (+1/4 slack) and one
- * mirror slot each; pools of fixed size besides (mbufs, spans, the mirror's
- * 64 MiB of stream blocks, which idle connections do not hold).
- */
-export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) {
-  const conns = Math.max(1, served);
-  const tcbs = conns + 256;
-  const appBytes =
-    app === "mirror"
-      ? mirrorAppBytes(conns, 64 << 20)
-      : app === "memcached"
-        ? (64 << 20) + Math.min(conns, 65536) * 8192
-        : (1 << 20) + Math.min(conns, 65536) * 4096;
-  return {
-    ...scanCoreConfig(),
-    mbufs: 8192,
-    ringSlots: 1024,
-    flows: tcbs + (tcbs >>> 2) + 1024,
-    tcbs,
-    timers: 64,
-    spans: 1 << 16,
-    evqSlots: 8192,
-    neighSlots: 256,
-    app: APP_IDS[app],
-    appBytes,
-    appConns: app === "mirror" ? conns : Math.min(conns, 65536),
-    // The capture's client sent within the original server's window: ours must
-    // not be smaller, or its data would fall outside (RFC 9293 §3.10.7.4).
-    rcvbuf: 1 << 22,
-    // The client's ACKs cover what the capture's server had in flight: ours must
-    // have sent it by then, so the send buffer holds the largest ACK advance (and
-    // a segment or so of slack: SENDV_EOR queues records whole), between the
-    // default 256 KiB and Linux's largest autotuned send buffer, 4 MiB.
-    sndbuf: Math.min(1 << 22, Math.max(1 << 18, maxAckAdvance + (64 << 10))),
-    mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
-    // symmetric RSS, any address (take on every server), no checksum check (offload captures)
-    flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
-    mode: MODE_WORDS.serve,
-  };
-}
-
-let maxConnsCache = 0;
-/** The most connections one serving core (mirror) can be sized for in a 32-bit memory (< 4 GiB). */
-export function serveMaxConns(): number {
-  if (maxConnsCache) return maxConnsCache;
-  const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...serveCoreConfig(n, "mirror") } as CoreConfig);
-  const a = at(1 << 16);
-  const per = (at(1 << 17) - a) / (1 << 16);
-  const headroom = 1.25; // serveCapacity's
-  maxConnsCache = Math.floor(((0xffff0000 - a) / per + (1 << 16)) / headroom) - 4096;
-  return maxConnsCache;
-}
-
-/**
- * Connections to size the core for: the most the capture's server held at once
- * (open, or in TIME-WAIT: the pre-scan's peakHeld), those earlier --loop passes
- * leave held, 1/8 headroom (connections waiting for a last ACK the capture lacks).
- */
-export function serveCapacity(pre: Prescan, loops: number): number {
-  const n = pre.peakHeld + Math.max(0, loops - 1) * pre.heldAtEnd;
-  return n + (n >>> 3) + 256;
 }
 
 /**

@@ -5,7 +5,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { prescan } from "./prescan.ts";
 import { runServe } from "./serve.ts";
 import type { ReplayReport } from "../../report/replay.ts";
-import type { PacingSampleSets, ReplayOptions } from "../replay.ts";
+import type { PacingSampleSets } from "../pacing.ts";
+import type { ReplayOptions } from "../options.ts";
 import type { OwnerSpec } from "./flow-owner.ts";
 import { threadCpuMs } from "../../runtime/thread-cpu.ts";
 

@@ -36,7 +36,9 @@ import type { ServeWorkerData, ServeWorkerResult } from "./worker.ts";
 import { mergeCaptures } from "../../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../../report/replay.ts";
 import type { FidelityReport } from "../../report/fidelity.ts";
-import { pooledPacing, Progress, speedName, type ReplayOptions } from "../replay.ts";
+import { pooledPacing, speedName } from "../pacing.ts";
+import { Progress } from "../progress.ts";
+import { type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
 
 export const MAX_SERVE_WORKERS = 16;
