@@ -218,7 +218,10 @@ export function pairOneThread(o: PairOptions): PairReport {
 
 // Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
 // RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
-// straight to the earlier core's next timer.
+// straight to the earlier core's next timer. Not runtime/poll-loop.ts's Backoff:
+// nothing sleeps here, and the empty iterations are counted across working ones
+// (the count is not reset when frames cross), which sets when the clock jumps and
+// so every virtual-time figure pair reports; kept as it is.
 const VSTEP_NS = 20_000;
 const IDLE_POLLS = 3;
 
