@@ -1040,6 +1040,15 @@ export const MUTANTS = [
     suites: ["test/report/instructions"],
     why: "instruction windows open before the last tier-up: the figure depends on where the window falls (2 % high)",
   },
+  {
+    id: "poll-loop-spin-short",
+    area: "control-plane",
+    file: "host/runtime/poll-loop.ts",
+    find: "} else if (++this.idle <= this.rounds) return false;",
+    replace: "} else if (++this.idle < this.rounds) return false;",
+    suites: ["test/runtime/poll-loop"],
+    why: "the workers nap one empty round early: every spin is a round shorter than asked",
+  },
 ];
 
 /** Occurrences of find in text (non-overlapping). */
