@@ -1,0 +1,78 @@
+// The shapes of the ABI table's entries (abi/table.ts).
+export interface Constant {
+  name: string;
+  value: number;
+  /** Written in hexadecimal on both sides (addresses). */
+  hex?: boolean;
+  /** Index at which the core's abiCheck(i) reports this value (the host compares at every instantiation). */
+  check?: number;
+  doc: string;
+}
+
+/** A u32 config word at CFG_BASE + 4 * word, written by the host before plan() and init(). */
+export interface ConfigWord {
+  word: number;
+  /** The core's constant (CFG_*); absent for the later words of a multi-word value (the core adds an index). */
+  core?: string;
+  /** The host's key in CONFIG_WORDS / CoreConfig; absent for words the host writes itself (CFG_ABI). */
+  host?: string;
+  /** The host's default. */
+  default?: number;
+  doc: string;
+}
+
+/** A bit of a flags word; the value is 1 << bit. */
+export interface FlagBit {
+  name: string;
+  bit: number;
+  doc: string;
+}
+
+export interface Region {
+  id: number;
+  core: string;
+  host: string;
+  doc: string;
+}
+
+export interface Counter {
+  /** The report's name; the core's constant is C_ + its upper case. */
+  name: string;
+  doc: string;
+  /** A comment line printed above this counter on the core side (a group of counters starts). */
+  group?: string;
+}
+
+export interface Stage {
+  core: string;
+  /** The report's name. */
+  host: string;
+  doc: string;
+  /** What the report says it covers. */
+  about: string;
+  /** Replay modes whose timed batch function marks this stage. */
+  replay?: ("raw" | "track")[];
+}
+
+export interface Code {
+  name: string;
+  value: number;
+  doc: string;
+  /** The host's name where it keys a table by it (DEAD reasons, app ids). */
+  host?: string;
+}
+
+export interface Field {
+  name: string;
+  offset: number;
+  /** Bytes; 8 is an f64, 16 an address (four u32 words). */
+  size: 1 | 2 | 4 | 8 | 16;
+  doc: string;
+}
+
+export interface RingConst extends Constant {
+  /** The host's key in RING. */
+  host: string;
+  /** The core's type (offsets are usize). */
+  type?: "u32" | "u16";
+}
