@@ -39,6 +39,8 @@ export interface ReplayOptions {
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
   batchExport?: BatchExport;
+  /** Right before each core call at top speed (the cost ladder reads a thread-CPU clock here and in onBatch). */
+  beforeBatch?: () => void;
   /** After each core call: packets, the call's ms (host clock), performance.now() after it. */
   onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
   /** Once at the end, before the report is built: the core (to read its stage timers). */

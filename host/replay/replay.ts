@@ -69,6 +69,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
   if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
   if (opts.batchExport) batchFn = ex[opts.batchExport];
   const onBatch = opts.onBatch;
+  const beforeBatch = opts.beforeBatch;
   const u32 = core.u32;
   const f64 = core.f64;
   const descW = core.regions.desc.offset >>> 2;
@@ -124,6 +125,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
         if (st.firstTs === null) st.firstTs = s0;
         st.lastTs = s1 + loopShift;
         if (!paced) {
+          if (beforeBatch) beforeBatch();
           const p0 = performance.now();
           batchFn(0, n, loop);
           const p1 = performance.now();
