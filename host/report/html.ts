@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import type { ServeView } from "./timeseq.ts";
 
 export interface HtmlInput {
-  /** the replay report, with its cost section (host/report/cost.ts) when measured */
+  /** the replay report, with its cost section (host/measure/cost.ts) when measured */
   report: object;
   /** host/measure/ladder.ts result, when measured */
   ladder: object | null;

@@ -7,13 +7,13 @@ import type { Core } from "../core/core.ts";
 import { replay } from "../replay/replay.ts";
 import { speedName } from "../replay/pacing.ts";
 import { type BatchExport, type ReplayOptions } from "../replay/options.ts";
-import type { ReplayReport } from "./replay.ts";
-import { LogHist, type HistSummary } from "./hist.ts";
-import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
+import type { ReplayReport } from "../report/replay.ts";
+import { LogHist, type HistSummary } from "../report/hist.ts";
+import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "../report/stages.ts";
 import { cpus } from "node:os";
-import { warmBatchExports } from "../measure/lib/warm.ts";
+import { warmBatchExports } from "./lib/warm.ts";
 import { createCore } from "../core/core.ts";
-import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "./timeseq.ts";
+import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "../report/timeseq.ts";
 import { WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
@@ -185,7 +185,7 @@ export async function costReport(
   let ladder: Record<string, unknown> | null = null;
   let serve: ServeView | null = null;
   if (withLadder) {
-    const { benchLadder } = await import("../measure/ladder.ts");
+    const { benchLadder } = await import("./ladder.ts");
     ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
     if (opts.mode === "serve" && (opts.app ?? "mirror") === "mirror")
       serve = serveView(path, opts, flowSpecs);
