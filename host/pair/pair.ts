@@ -42,7 +42,7 @@ export interface PairOptions {
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
-  /** Server side on the multi-worker Dataplane with this many workers (pair-workers.ts); `workers` is then unused. */
+  /** Server side on the multi-worker Dataplane with this many workers (host/pair/workers.ts); `workers` is then unused. */
   serverWorkers?: number;
   /** The control plane's rebalancer moves flow groups between server workers. */
   rebalance?: boolean;

@@ -12,7 +12,7 @@
 // Workers: replay() runs raw and track in this thread on one core; workers N
 // sizes the RETA (128 flow groups → N workers) and the core counts each packet
 // on the worker its flow hashes to, the split N worker threads get. The CLI's
-// --workers N > 1 runs them on threads instead (replay-workers.ts).
+// --workers N > 1 runs them on threads instead (workers.ts).
 //
 // Time: at --speed top the core's clock is the capture's timestamps (output is
 // deterministic); at paced speeds it is the wall clock, and --out timestamps are
