@@ -433,7 +433,7 @@ export class TcpCore {
 }
 
 /** Seeded PRNG: the fault injector's own (host/io/faults.ts), so tests and `pair` draw alike. */
-export { prng as rng } from "../../../host/io/faults.ts";
+export { prng as rng } from "../../../host/io/prng.ts";
 
 export const seqAdd = (a: number, b: number) => (a + b) >>> 0;
 
