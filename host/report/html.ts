@@ -7,7 +7,7 @@
 //
 // Every chart sets window.ixwasmCharts[id] = data points drawn, and the
 // time-sequence charts keep their uPlot instance in window.ixwasmPlots[id],
-// which the browser test (test/report/html.test.ts) checks.
+// which the browser test (test/e2e/report-html.test.ts) checks.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

@@ -9,8 +9,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SERVER_TRACES } from "../helpers/corpus.ts";
-import { replay } from "../../host/replay/replay.ts";
+import { SERVER_TRACES } from "../../helpers/corpus.ts";
+import { replay } from "../../../host/replay/replay.ts";
 
 // name: the flows in it (the recording script's connections).
 const CAPTURES: Record<string, number> = {

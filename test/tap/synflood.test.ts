@@ -7,26 +7,24 @@
 // hping3 and libmemcached-tools (.ci/run installs them): without them it FAILS.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawnInNs } from "../../host/io/netns.ts";
+import {
+  cleanup,
+  inNs as inNsOpts,
+  needTapHost,
+  needTool,
+  startTap,
+  type RunningTap,
+} from "../helpers/tap.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "host/cli.ts");
 const FLOOD_S = 5;
 const SERVER = "198.18.0.2";
 
-function cleanup(ns: string, ifname: string): void {
-  if (existsSync(`/run/netns/${ns}`)) spawnSync("ip", ["netns", "del", ns]);
-  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
-}
-
-function inNs(ns: string, cmd: string[], timeoutMs = 5000) {
-  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], { timeout: timeoutMs, maxBuffer: 1 << 20 });
-  return { code: r.status, out: r.stdout ?? Buffer.alloc(0), err: (r.stderr ?? Buffer.alloc(0)).toString() };
-}
+const inNs = (ns: string, cmd: string[], timeoutMs = 5000) => inNsOpts(ns, cmd, { timeoutMs });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,41 +60,16 @@ setTimeout(() => { console.log(JSON.stringify({ ok, bad, bad_first: badFirst, ti
 `;
 
 test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memcached answer still right`, async () => {
-  assert.ok(process.getuid?.() === 0, "needs root (namespaces, tap)");
-  assert.ok(existsSync("/dev/net/tun"), "/dev/net/tun missing");
-  assert.is(
-    spawnSync("sh", ["-c", "command -v hping3"]).status,
-    0,
-    "hping3 not installed (apt-get install hping3)",
-  );
+  needTapHost();
+  needTool("hping3", "apt-get install hping3");
   const id = `${process.pid % 100000}f`;
   const ifname = `ixw${id}`;
   const netns = `ixwns${id}`;
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-synflood-"));
-  let tap: ChildProcess | null = null;
+  let tap: RunningTap | null = null;
   let flood: ChildProcess | null = null;
   try {
-    tap = spawn(
-      process.execPath,
-      ["--import", "tsx", CLI, "tap", "--ifname", ifname, "--netns", netns, "--app", "memcached"].concat([
-        "--duration",
-        "60",
-        "--report",
-        "json",
-        "--no-stats",
-      ]),
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    tap.stdout!.on("data", (d) => (out += d));
-    tap.stderr!.on("data", (d) => (err += d));
-    const exited = new Promise<number | null>((r) => tap!.on("exit", (c) => r(c)));
-    const t0 = Date.now();
-    while (!err.includes("ready")) {
-      assert.ok(tap.exitCode === null && Date.now() - t0 < 20000, `tap not ready: ${err}`);
-      await sleep(20);
-    }
+    tap = await startTap({ ifname, netns }, ["--app", "memcached", "--duration", "60"]);
     const servers = `--servers=${SERVER}`;
     const value = join(dir, "v");
     // Warm up: one set/get before the flood (ARP, first connection).
@@ -104,13 +77,7 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
     assert.is(inNs(netns, ["memccp", servers, value]).code, 0);
 
     // An established connection before the flood: it must keep being served (issue 10).
-    const keeper = spawn(
-      "ip",
-      ["netns", "exec", netns, process.execPath, "-e", KEEPER, SERVER, String(FLOOD_S)],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const keeper = spawnInNs(netns, [process.execPath, "-e", KEEPER, SERVER, String(FLOOD_S)]);
     let keeperOut = "";
     let keeperErr = "";
     keeper.stdout!.on("data", (d) => (keeperOut += d));
@@ -125,9 +92,7 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
       );
       await sleep(10);
     }
-    flood = spawn("ip", ["netns", "exec", netns, "hping3", "--flood", "-S", "-p", "11211", SERVER], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    flood = spawnInNs(netns, ["hping3", "--flood", "-S", "-p", "11211", SERVER]);
     let hpingOut = "";
     flood.stdout!.on("data", (d) => (hpingOut += d));
     flood.stderr!.on("data", (d) => (hpingOut += d));
@@ -186,12 +151,8 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
       bad?: number;
       bad_first?: unknown;
     };
-    process.kill(tap.pid!, "SIGTERM");
-    const tt = setTimeout(() => tap!.exitCode === null && process.kill(tap!.pid!, "SIGKILL"), 10000);
-    const code = await exited;
-    clearTimeout(tt);
+    const { code, report } = await tap.stop();
     tap = null;
-    const report = JSON.parse(out);
     const sent = Number(/(\d+) packets transmitted/.exec(hpingOut)?.[1] ?? NaN);
     const c = report.counters;
     const rate = Math.round(report.rx_frames / floodS);
@@ -218,7 +179,7 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
     assert.ok(report.rx_frames > 1000, "the flood reached the core");
   } finally {
     if (flood && flood.exitCode === null) process.kill(flood.pid!, "SIGKILL");
-    if (tap && tap.exitCode === null) process.kill(tap.pid!, "SIGKILL");
+    if (tap && tap.child.exitCode === null) process.kill(tap.child.pid!, "SIGKILL");
     cleanup(netns, ifname);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-// TCP under attack (issue 10), what test/tcp/states.test.ts and robust.test.ts do
+// TCP under attack (issue 10), what test/net/tcp/states.test.ts and robust.test.ts do
 // not cover already. Covered there: an in-window RST gets a challenge ACK, an
 // out-of-window one is dropped, an exact one resets (states: established_rst_*);
 // a SYN in ESTABLISHED gets a rate-limited challenge ACK (established_syn); an
@@ -12,7 +12,7 @@
 // connections, all given up within the persist limit with every resource back.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CMD, DEAD, EV, F, ST, TCB, TcpCore, parsePacket, rng, seqAdd, type Seg } from "../tcp/harness.ts";
+import { CMD, DEAD, EV, F, ST, TCB, TcpCore, parsePacket, rng, seqAdd, type Seg } from "./harness.ts";
 
 const CISN = 1000;
 

@@ -6,10 +6,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CORPUS, OWN_TRACES, ROOT, corpusNote } from "../helpers/corpus.ts";
-import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
-import { replay } from "../../host/replay/replay.ts";
-import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
+import { CORPUS, OWN_TRACES, ROOT, corpusNote } from "../../helpers/corpus.ts";
+import { TSHARK_HINT, haveTshark, requireOracle } from "../../helpers/oracle.ts";
+import { replay } from "../../../host/replay/replay.ts";
+import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-"));
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");

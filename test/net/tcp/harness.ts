@@ -4,9 +4,9 @@
 // once through tcpTestCmd. Also a seeded two-core link (loss, reordering,
 // duplication) for transfer tests.
 import * as assert from "uvu/assert";
-import * as A from "../../host/core/abi.gen.ts";
-import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../host/core/core.ts";
-import { COUNTER_NAMES, type CounterName } from "../../host/report/counters.ts";
+import * as A from "../../../host/core/abi.gen.ts";
+import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
+import { COUNTER_NAMES, type CounterName } from "../../../host/report/counters.ts";
 
 // The API's numbers under short names (from abi/table.ts through host/core/abi.gen.ts).
 export const EV = {
@@ -433,7 +433,7 @@ export class TcpCore {
 }
 
 /** Seeded PRNG: the fault injector's own (host/io/faults.ts), so tests and `pair` draw alike. */
-export { prng as rng } from "../../host/io/faults.ts";
+export { prng as rng } from "../../../host/io/prng.ts";
 
 export const seqAdd = (a: number, b: number) => (a + b) >>> 0;
 

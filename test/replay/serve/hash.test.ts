@@ -5,10 +5,10 @@
 // JS hash.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore } from "../../host/core/core.ts";
-import { fidelityHash } from "../../host/replay/serve/serve.ts";
-import { FidelityMeter, payloadHash } from "../../host/report/fidelity.ts";
-import { scanCoreConfig } from "../../host/core/open-capture.ts";
+import { createCore } from "../../../host/core/core.ts";
+import { fidelityHash } from "../../../host/replay/serve/serve.ts";
+import { FidelityMeter, payloadHash } from "../../../host/report/fidelity.ts";
+import { scanCoreConfig } from "../../../host/core/open-capture.ts";
 
 const core = createCore(scanCoreConfig());
 const mem = core.u8;

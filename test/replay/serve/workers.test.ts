@@ -12,13 +12,13 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
-import { readAll } from "../helpers/records.ts";
-import { replay } from "../../host/replay/replay.ts";
-import { serveWorkers, type ServeWorkersReport } from "../../host/replay/serve/workers.ts";
-import { replayWorkers } from "../../host/replay/workers.ts";
-import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
-import { prescan } from "../../host/replay/serve/prescan.ts";
+import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../../helpers/corpus.ts";
+import { readAll } from "../../helpers/records.ts";
+import { replay } from "../../../host/replay/replay.ts";
+import { serveWorkers, type ServeWorkersReport } from "../../../host/replay/serve/workers.ts";
+import { replayWorkers } from "../../../host/replay/workers.ts";
+import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
+import { prescan } from "../../../host/replay/serve/prescan.ts";
 
 corpusNote();
 const CORPUS_FILES = [

@@ -9,11 +9,12 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../../host/gen/run.ts";
-import { replay } from "../../host/replay/replay.ts";
-import type { ReplayReport } from "../../host/report/replay.ts";
-import { FlowIndex } from "../../host/replay/serve/flow-index.ts";
-import { CLOSE_HOLD_S, LiveFlows } from "../../host/replay/serve/live-flows.ts";
+import { runGen } from "../../../host/gen/run.ts";
+import { replay } from "../../../host/replay/replay.ts";
+import type { ReplayReport } from "../../../host/report/replay.ts";
+import { FlowIndex } from "../../../host/replay/serve/flow-index.ts";
+import { CLOSE_HOLD_S, LiveFlows } from "../../../host/replay/serve/live-flows.ts";
+import { Mulberry32 } from "../../../host/io/prng.ts";
 
 function serveChecks(r: ReplayReport, packets: number, connections: number): void {
   assert.is(r.error, null);
@@ -96,8 +97,8 @@ test("FlowIndex: deletes (backward shift) keep every other key findable", () => 
   const idx = new FlowIndex(16);
   const a = new Uint32Array(8);
   const ref = new Map<string, number>();
-  let seed = 7;
-  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const r = new Mulberry32(7);
+  const rnd = () => r.u32();
   for (let i = 0; i < 40_000; i++) {
     // Few distinct keys so that inserts, finds and deletes hit the same clusters.
     const k = rnd() % 3000;
