@@ -22,7 +22,7 @@ export const MAX_POINTS = 5000;
 /** Rows of the worst-flows table. */
 export const WORST_FLOWS = 10;
 
-/** The flow serve hands over: its serve state (host/replay/serve/serve.ts ServeFlow). */
+/** The flow serve hands over: its serve state (host/replay/serve/flow.ts ServeFlow). */
 export interface ObservedFlow extends FlowInfo {
   /** The flow's ordinal: flows numbered from 0 in the order they start in the capture (the pre-scan's). */
   readonly ord: number;

@@ -54,7 +54,7 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
     // symmetric RSS, any address (take on every server), no checksum check (offload captures)
     flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
-    mode: MODE.serve,
+    mode: MODE.serve, // not options.ts MODE_WORDS: options.ts imports (types of) the pre-scan, which imports this file
   };
 }
 
