@@ -1,9 +1,10 @@
 // The core's ABI, written once: every number the host and the AssemblyScript core
 // must agree on (control block, config words and their flag bits, regions,
-// counters). abi/generate.ts writes both sides from it:
+// counters, the apps' feeds). abi/generate.ts writes both sides from it:
 //   assembly/abi/*.gen.ts   constants the core imports (re-exported by mem/layout.ts,
-//                           mem/counters.ts, ...)
-//   host/core/abi.gen.ts         the host's constants, config defaults, counter names
+//                           mem/counters.ts, ...); <app>.gen.ts: an app's feed in R_APP
+//   host/core/abi.gen.ts    the host's constants, config defaults, counter names
+//   host/core/<app>.gen.ts  the app's feed as the host writes and reads it (table/feeds.ts)
 // Run `npm run gen:abi` after editing (`npm run build:wasm` runs it too);
 // test/abi/generated.test.ts fails while a generated file differs from what this
 // table gives.
@@ -25,3 +26,4 @@ export * from "./table/counters.ts";
 export * from "./table/api.ts";
 export * from "./table/records.ts";
 export * from "./table/memory.ts";
+export * from "./table/feeds.ts";

@@ -76,3 +76,42 @@ export interface RingConst extends Constant {
   /** The core's type (offsets are usize). */
   type?: "u32" | "u16";
 }
+
+/** A constant of an app's feed (abi/table/feeds.ts): a byte offset, a size, a code. */
+export interface FeedConst {
+  name: string;
+  value: number;
+  /** The core's type where it is not the group's. */
+  type?: CoreType;
+  hex?: boolean;
+  /** In a record group: the field's bytes (default 4: a u32; 8: a u64). */
+  size?: number;
+  /** The host's name where it keys a table by it (result names, close kinds). */
+  host?: string;
+  doc: string;
+}
+
+export type CoreType = "usize" | "u32" | "u16" | "i32";
+
+export interface FeedGroup {
+  /** Its heading on both sides. */
+  title: string;
+  /** The core's type of its constants. */
+  type: CoreType;
+  /**
+   * A record's fields (byte offsets), with the name of the constant (of this feed)
+   * holding the record's bytes: the generator checks that no two fields overlap and
+   * each fits. Groups naming the same record are checked together.
+   */
+  record?: string;
+  entries: FeedConst[];
+}
+
+/** The layout an app (assembly/apps/<app>.ts) shares with the host part that feeds it. */
+export interface AppFeed {
+  app: string;
+  /** The host module that writes and reads it. */
+  hostUser: string;
+  about: string;
+  groups: FeedGroup[];
+}
