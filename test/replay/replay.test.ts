@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
-import { parseSpeed, replay } from "../../host/commands/replay.ts";
+import { parseSpeed, replay } from "../../host/replay/replay.ts";
 import { REPLAY_SCHEMA, unaccounted } from "../../host/report/replay.ts";
 import { TraceWriter } from "../../host/io/writer.ts";
 import { readAll } from "../helpers/records.ts";
