@@ -29,13 +29,15 @@ import { TraceError, UsageError } from "../io/errors.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
 import { readCounters } from "../report/counters.ts";
-import { buildReport, type ReplayReport, type RunStats } from "../report/replay.ts";
+import { buildReport, type PacingHists, type ReplayReport, type RunStats } from "../report/replay.ts";
+import { LogHist, type HistJson } from "../report/hist.ts";
 import { checkFile } from "../core/open-capture.ts";
 import { stageTiming } from "../report/stages.ts";
 import { runServe } from "./serve/serve.ts";
 import type { ServeObserver } from "../report/timeseq.ts";
 import { prescan, type Prescan } from "./serve/prescan.ts";
 import type { OwnerSpec } from "./serve/flow-owner.ts";
+import { shardConfig, type ShardSpec } from "./shard.ts";
 import * as ABI from "../core/abi.gen.ts";
 import { DESC_F_NOT_PACKET, MODE, VERDICT_WHY_SHIFT } from "../core/abi.gen.ts";
 
@@ -121,6 +123,8 @@ export interface ReplayOptions {
   prescan?: Prescan;
   /** serve --workers: this worker's share of the flows (host/replay/serve/flow-owner.ts; its pre-scan must have the same). */
   owner?: OwnerSpec;
+  /** --shard I/N: only the flows of shard I (host/replay/shard.ts); the reader drops the others. */
+  shard?: ShardSpec | null;
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
   batchExport?: BatchExport;
@@ -177,6 +181,7 @@ export function newRunStats(
     lastTs: null,
     pacing: null,
     latency: null,
+    hists: null,
     error,
     outFile: out ?? null,
   };
@@ -273,8 +278,8 @@ export function pooledPacing(
   packets: number,
   bytes: number,
   pacedSec: number,
-): Pick<ReplayReport, "pacing" | "latency_us"> {
-  if (!sets.some((s) => s !== null)) return { pacing: null, latency_us: null };
+): Pick<ReplayReport, "pacing" | "latency_us" | "histograms"> {
+  if (!sets.some((s) => s !== null)) return { pacing: null, latency_us: null, histograms: null };
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const pool = (k: keyof PacingSampleSets, qs: number[]) => {
     const parts = sets.map((s) => s?.[k] ?? new Float64Array(0));
@@ -285,6 +290,12 @@ export function pooledPacing(
       at += x.length;
     }
     return quantilesOf(all, qs);
+  };
+  const all = (k: keyof PacingSampleSets) => sets.flatMap((s) => (s ? [s[k]] : []));
+  const histograms: PacingHists = {
+    latency_us: histOfAll(all("latency")),
+    lateness_us: histOfAll(all("lateness")),
+    gap_error_us: histOfAll(all("gap")),
   };
   const late = pool("lateness", [0.5, 0.99]) ?? [0, 0];
   const gap = pool("gap", [0.5, 0.99]) ?? [0, 0];
@@ -297,6 +308,23 @@ export function pooledPacing(
       gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
     },
     latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    histograms,
+  };
+}
+
+/** One histogram of several sample sets (null when they are all empty). */
+function histOfAll(parts: Float64Array[]): HistJson | null {
+  const h = new LogHist();
+  for (const p of parts) h.merge(LogHist.of(p));
+  return h.total ? h.toJSON() : null;
+}
+
+/** The histograms behind a paced run's percentiles, from the samples they were taken of. */
+export function pacingHists(lateness: Float64Array, gap: Float64Array, latency: Float64Array): PacingHists {
+  return {
+    latency_us: histOfAll([latency]),
+    lateness_us: histOfAll([lateness]),
+    gap_error_us: histOfAll([gap]),
   };
 }
 
@@ -310,7 +338,7 @@ export type BatchExport =
   | "replayTrackBatchTimed"
   | "replayLookupBatch";
 
-export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number) {
+export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number, shard?: ShardSpec | null) {
   const track = mode === "track";
   return {
     stagingBytes: 8 << 20,
@@ -320,8 +348,9 @@ export function replayCoreConfig(mode: ReplayMode, workers: number, flows: numbe
     flows: track ? flows : 0,
     appBytes: track ? flows * 128 : 0, // track's flow records (assembly/replay/track.ts TR_BYTES)
     workers,
-    flags: CFG_F_SYMMETRIC, // both directions of a flow on one worker
+    flags: CFG_F_SYMMETRIC, // both directions of a flow on one worker (and in one shard)
     mode: MODE_WORDS[mode],
+    ...shardConfig(shard),
   };
 }
 
@@ -336,11 +365,15 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     throw new UsageError(`--workers ${workers} is out of range`, "use 1..255");
   if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
   checkFile(path);
-  if (mode === "serve") return runServe(path, opts.prescan ?? prescan(path), opts);
+  if (mode === "serve") {
+    // A shard serves as worker 0 of 1 of its shard: its pre-scan and core read the shard's records only.
+    if (opts.shard && !opts.owner) opts = { ...opts, owner: { index: 0, workers: 1, shard: opts.shard } };
+    return runServe(path, opts.prescan ?? prescan(path, undefined, undefined, opts.owner), opts);
+  }
   if (opts.app)
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
 
-  const core: Core = createCore(replayCoreConfig(mode, workers, flows));
+  const core: Core = createCore(replayCoreConfig(mode, workers, flows, opts.shard));
   const ex = core.exports;
   let batchFn: BatchFn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
@@ -482,6 +515,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
     const q = latency!.quantiles([0.5, 0.99, 0.999]);
     st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+    st.hists = pacingHists(lateness!.values(), gapErr!.values(), latency!.values());
   }
   opts.onEnd?.(core);
   return buildReport(core, st, cpus());

@@ -136,6 +136,7 @@ import {
   MODE_WORDS,
   OutputSink,
   PacingSamples,
+  pacingHists,
   Progress,
   bucket,
   newRunStats,
@@ -425,7 +426,7 @@ export function runServe(
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
   if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
-    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
+    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096, owner: opts.owner }, 4);
   return new ServeRun(path, pre, opts, maxBatches).run();
 }
 
@@ -1243,6 +1244,7 @@ class ServeRun {
       st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
       const q = this.latency!.quantiles([0.5, 0.99, 0.999]);
       st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+      st.hists = pacingHists(this.lateness!.values(), this.gapErr!.values(), this.latency!.values());
       opts.onSamples?.({
         lateness: this.lateness!.values(),
         gap: this.gapErr!.values(),

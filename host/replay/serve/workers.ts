@@ -110,7 +110,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
     const running = Array.from({ length: workers }, (_, i) => {
       const data: ServeWorkerData = {
         path,
-        owner: { index: i, workers },
+        owner: { index: i, workers, shard: opts.shard },
         opts: {
           app: opts.app,
           loop: opts.loop,
@@ -161,7 +161,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-function mergeFidelity(parts: FidelityReport[]): FidelityReport {
+export function mergeFidelity(parts: FidelityReport[]): FidelityReport {
   const m = structuredClone(parts[0]);
   const first = [...m.first_mismatches];
   for (const p of parts.slice(1)) {
@@ -196,6 +196,11 @@ function mergeServeReports(
     });
   }
   if (m.fidelity) m.fidelity = mergeFidelity(parts.map((p) => p.fidelity!));
+  // Capture times: each worker saw its own flows' first and last packets.
+  const firsts = parts.flatMap((p) => (p.trace_first_s === null ? [] : [p.trace_first_s]));
+  const lasts = parts.flatMap((p) => (p.trace_last_s === null ? [] : [p.trace_last_s]));
+  m.trace_first_s = firsts.length ? Math.min(...firsts) : null;
+  m.trace_last_s = lasts.length ? Math.max(...lasts) : null;
   if (m.serve) {
     m.serve.bytes_per_connection = m.serve.peak_concurrent
       ? Math.round(m.serve.core_bytes / m.serve.peak_concurrent)
