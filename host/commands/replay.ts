@@ -112,7 +112,7 @@ export function register(program: Command): void {
           "ixwasm replay traces/http-kernel.pcap --shard 1/3 --report json --report-file shard-1.json",
         ],
         [
-          "flow lookup and TCP state tracking only, the report as JSON (schema ixwasm-replay/1)",
+          "flow lookup and TCP state tracking only, the report as JSON (schema ixwasm-replay/2)",
           "ixwasm replay traces/memcached-ascii.pcap --mode track --report json",
         ],
         [

@@ -27,7 +27,7 @@ const spread: Schema = {
 };
 const machine: Schema = { type: "object", required: ["cpu", "cores", "node"] };
 
-/** The `cost` section a replay report (ixwasm-replay/1) carries after --stages or --report html. */
+/** The `cost` section a replay report (ixwasm-replay/2) carries after --stages or --report html. */
 export const COST_SECTION_SCHEMA: Schema = {
   type: "object",
   required: ["schema", "stage_cost", "batch_service_us", "timeline", "batch_histogram"],
