@@ -79,7 +79,8 @@ export class TraceReader {
   private le = true;
   private nano = false;
   private linktype = 0;
-  private snaplen = 0;
+  /** pcap: the file header's snap length (pcapng: per interface, not here). */
+  snaplen = 0;
   // pcapng
   private ng = false;
   private ifaces: Iface[] = [];

@@ -193,6 +193,20 @@ export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>
   }
 }
 
+/** The fidelity of several workers or shards that served disjoint flows: counts summed, the first mismatches of each kept (10 at most). */
+export function mergeFidelity(parts: FidelityReport[]): FidelityReport {
+  const m = structuredClone(parts[0]);
+  const first = [...m.first_mismatches];
+  for (const p of parts.slice(1)) {
+    const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
+    addCounts(m as unknown as Record<string, unknown>, counts);
+    first.push(...first_mismatches);
+  }
+  m.first_mismatches = first.slice(0, 10);
+  m.segments_pct = m.segments_compared ? r2((100 * m.segments_matching) / m.segments_compared) : 100;
+  return m;
+}
+
 export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
   const c: Counters = readCounters(core);
   const ex = core.exports;

@@ -34,8 +34,7 @@ import { UsageError } from "../../io/errors.ts";
 import { spawnWorker, workerUrl } from "../../runtime/spawn.ts";
 import type { ServeWorkerData, ServeWorkerResult } from "./worker.ts";
 import { mergeCaptures } from "../../io/merge-captures.ts";
-import { addCounts, cyclesEstimate, type ReplayReport } from "../../report/replay.ts";
-import type { FidelityReport } from "../../report/fidelity.ts";
+import { addCounts, cyclesEstimate, mergeFidelity, type ReplayReport } from "../../report/replay.ts";
 import { pooledPacing, Progress, speedName, type ReplayOptions } from "../replay.ts";
 import { checkFile } from "../../core/open-capture.ts";
 
@@ -160,19 +159,6 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
-
-export function mergeFidelity(parts: FidelityReport[]): FidelityReport {
-  const m = structuredClone(parts[0]);
-  const first = [...m.first_mismatches];
-  for (const p of parts.slice(1)) {
-    const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
-    addCounts(m as unknown as Record<string, unknown>, counts);
-    first.push(...first_mismatches);
-  }
-  m.first_mismatches = first.slice(0, 10);
-  m.segments_pct = m.segments_compared ? r2((100 * m.segments_matching) / m.segments_compared) : 100;
-  return m;
-}
 
 function mergeServeReports(
   parts: ReplayReport[],
