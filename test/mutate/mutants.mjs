@@ -659,8 +659,8 @@ export const MUTANTS = [
     id: "reta-init-offset",
     area: "toeplitz-reta",
     file: "assembly/flow/reta.ts",
-    find: "store<u8>(reta + g, <u8>(g % w));",
-    replace: "store<u8>(reta + g, <u8>((g + 1) % w));",
+    find: "store<u8>(reta + g, <u8>((g / s) % w));",
+    replace: "store<u8>(reta + g, <u8>((g / s + 1) % w));",
     suites: FLOW,
     why: "default RETA shifted by one group",
   },
@@ -1051,7 +1051,35 @@ export function matchCount(text, find) {
 
 /** Test files under root/test whose path contains one of the substrings. */
 export function suiteFiles(root, substrings) {
-  const all = [];
+  const all = [  // ---- shards (assembly/flow/shard.ts, reta.ts; replay --shard, split) ----
+  {
+    id: "shard-non-ip-last",
+    area: "toeplitz-reta",
+    file: "assembly/flow/shard.ts",
+    find: "if ((txFlags & 3) == 0) return 0; // no IP header",
+    replace: "if ((txFlags & 3) == 0) return n - 1; // no IP header",
+    suites: ["test/replay/shard"],
+    why: "frames without an IP header go to the last shard, not shard 0 as the dispatcher's worker 0",
+  },
+  {
+    id: "shard-reta-ignores-shards",
+    area: "toeplitz-reta",
+    file: "assembly/flow/reta.ts",
+    find: "store<u8>(reta + g, <u8>((g / s) % w));",
+    replace: "store<u8>(reta + g, <u8>(g % w));",
+    suites: ["test/replay/shard"],
+    why: "a shard's workers get its groups by g mod W: with N = W = 2 one worker gets them all",
+  },
+  {
+    id: "shard-other-hash-bits",
+    area: "toeplitz-reta",
+    file: "assembly/flow/shard.ts",
+    find: "return (h & RETA_MASK) % n;",
+    replace: "return ((h >> 7) & RETA_MASK) % n;",
+    suites: ["test/replay/shard", "test/replay/split"],
+    why: "shards from other hash bits than the RETA's: shard I is no longer --workers N's worker I",
+  },
+];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
