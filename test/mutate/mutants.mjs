@@ -1040,18 +1040,7 @@ export const MUTANTS = [
     suites: ["test/report/instructions"],
     why: "instruction windows open before the last tier-up: the figure depends on where the window falls (2 % high)",
   },
-];
-
-/** Occurrences of find in text (non-overlapping). */
-export function matchCount(text, find) {
-  let n = 0;
-  for (let i = text.indexOf(find); i >= 0; i = text.indexOf(find, i + find.length)) n++;
-  return n;
-}
-
-/** Test files under root/test whose path contains one of the substrings. */
-export function suiteFiles(root, substrings) {
-  const all = [  // ---- shards (assembly/flow/shard.ts, reta.ts; replay --shard, split) ----
+  // ---- shards (assembly/flow/shard.ts, reta.ts; replay --shard, split) ----
   {
     id: "shard-non-ip-last",
     area: "toeplitz-reta",
@@ -1080,6 +1069,17 @@ export function suiteFiles(root, substrings) {
     why: "shards from other hash bits than the RETA's: shard I is no longer --workers N's worker I",
   },
 ];
+
+/** Occurrences of find in text (non-overlapping). */
+export function matchCount(text, find) {
+  let n = 0;
+  for (let i = text.indexOf(find); i >= 0; i = text.indexOf(find, i + find.length)) n++;
+  return n;
+}
+
+/** Test files under root/test whose path contains one of the substrings. */
+export function suiteFiles(root, substrings) {
+  const all = [];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
