@@ -6,10 +6,24 @@ import { UsageError } from "../io/errors.ts";
 import { SPLIT_SCHEMA, type SplitManifest } from "../replay/split.ts";
 import { examples, fail, out } from "./cli-util.ts";
 
+const MERGE_EXAMPLES = examples(
+  [
+    "three shards of one capture (on three machines, or here one after another)",
+    "ixwasm replay traces/memcaslap-cut.pcap --shard 0/3 --report-file r0.json",
+  ],
+  ["", "ixwasm replay traces/memcaslap-cut.pcap --shard 1/3 --report-file r1.json"],
+  ["", "ixwasm replay traces/memcaslap-cut.pcap --shard 2/3 --report-file r2.json"],
+  [
+    "one report, as one process replaying the whole capture gives (counts, flows, fidelity)",
+    "ixwasm report merge r0.json r1.json r2.json --out merged.json",
+  ],
+);
+
 export function register(program: Command): void {
   const report = program
     .command("report")
-    .description("work with replay reports: merge the shards' reports of one capture into one");
+    .description("work with replay reports: merge the shards' reports of one capture into one")
+    .addHelpText("after", MERGE_EXAMPLES);
   report
     .command("merge")
     .description(
@@ -25,19 +39,7 @@ export function register(program: Command): void {
       "--split <manifest>",
       "the shards replayed the files `ixwasm split` wrote: check each report against its file in this manifest (<name>.split.json)",
     )
-    .addHelpText(
-      "after",
-      examples(
-        [
-          "three shards of one capture (on three machines, or here one after the other)",
-          "for i in 0 1 2; do ixwasm replay traces/memcaslap-cut.pcap --shard $i/3 --report-file r$i.json >/dev/null; done",
-        ],
-        [
-          "one report, as one process replaying the whole capture gives",
-          "ixwasm report merge r0.json r1.json r2.json --out merged.json",
-        ],
-      ),
-    )
+    .addHelpText("after", MERGE_EXAMPLES)
     .action((files: string[], o: { out?: string; json?: boolean; split?: string }) => {
       const t0 = performance.now();
       const split = o.split ? readManifest(o.split) : undefined;
