@@ -17,6 +17,7 @@ export {
 } from "./flow/toeplitz";
 export { retaSet, retaGet, retaLookup, retaPtr } from "./flow/reta";
 export { hashBatch, hashBatchFrom } from "./flow/batch";
+export { shardKeep, shardMark } from "./flow/shard";
 export { flowKeyCanonical, flowKeyCanonicalSwap, flowKeyReverse, flowKeyHash } from "./flow/key";
 export {
   flowFind, flowInsert, flowDelete, flowCount, flowCapacity, flowValue, flowKeyAt, flowSlots,

@@ -288,6 +288,10 @@ export const CONFIG_WORDS = {
   finTimeoutMs: [51, 0],
   /** reset a connection that received nothing for this many seconds (0 = off) */
   idleTimeoutS: [52, 0],
+  /** this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N, flow/shard.ts) */
+  shard: [53, 0],
+  /** shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS */
+  shards: [54, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
 // CFG_FLAGS bits

@@ -58,6 +58,9 @@ export interface CoreExports {
   // assembly/flow/batch.ts
   hashBatch(count: number): number;
   hashBatchFrom(first: number, count: number): number;
+  // assembly/flow/shard.ts
+  shardKeep(count: number): number;
+  shardMark(first: number, count: number, shards: number): number;
   // assembly/flow/key.ts
   flowKeyCanonical(key: number): void;
   flowKeyCanonicalSwap(key: number): number;
