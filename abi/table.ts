@@ -139,7 +139,7 @@ export const CONFIG_WORDS: ConfigWord[] = [
     default: 0,
     doc: "event and command descriptors per poll (each queue)",
   },
-  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (api/app.ts APP_*)" },
+  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (APP_*, apps/registry.ts)" },
   {
     word: 13,
     core: "CFG_TIMERS",
@@ -662,7 +662,7 @@ export const DEAD_REASONS: Code[] = [
   { name: "DEAD_ABORTED", value: 4, host: "aborted", doc: "the app aborted, or resources ran out" },
 ];
 
-/** App ids (CFG_APP; assembly/api/app.ts dispatches on them). */
+/** App ids (CFG_APP; assembly/apps/registry.ts maps each to its operations). */
 export const APPS: Code[] = [
   { name: "APP_NONE", value: 0, doc: "no app: replay modes, the bare stack" },
   { name: "APP_ECHO", value: 1, host: "echo", doc: "TCP + UDP echo, zero-copy" },
