@@ -212,7 +212,11 @@ function coreApi(): string {
 }
 
 function coreApps(): string {
-  const out = [`// ${NOTE}`, "// App ids (CFG_APP); api/app.ts re-exports them and dispatches on them.", ""];
+  const out = [
+    `// ${NOTE}`,
+    "// App ids (CFG_APP); apps/registry.ts maps each to its row of operations.",
+    "",
+  ];
   for (const c of T.APPS) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   return out.join("\n") + "\n";
 }

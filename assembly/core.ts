@@ -28,7 +28,7 @@ import { tcpListen } from "./net/tcp/engine";
 import { tcpFlush, tcpInit, tcpTimers } from "./net/tcp/driver";
 import { tcpInput } from "./net/tcp/input";
 import { tcpCommand, timerCommand } from "./net/tcp/commands";
-import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected, appServesUdp } from "./api/app";
+import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected, appServesUdp } from "./apps/registry";
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";

@@ -77,7 +77,7 @@ export const CONFIG_WORDS: ConfigWord[] = [
     default: 0,
     doc: "event and command descriptors per poll (each queue)",
   },
-  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (api/app.ts APP_*)" },
+  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (APP_*, apps/registry.ts)" },
   {
     word: 13,
     core: "CFG_TIMERS",

@@ -214,7 +214,7 @@ export const CONFIG_WORDS = {
   appBytes: [10, 0],
   /** event and command descriptors per poll (each queue) */
   evqSlots: [11, 0],
-  /** app id (api/app.ts APP_*) */
+  /** app id (APP_*, apps/registry.ts) */
   app: [12, 0],
   /** timer-wheel entries (TCBs + app timers) */
   timers: [13, 0],

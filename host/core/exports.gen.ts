@@ -114,11 +114,13 @@ export interface CoreExports {
   tcpEmit(r: number, p: number, len: number): number;
   tcpBufferLen(r: number): number;
   tcpOptionsParse(p: number, len: number, r: number): number;
-  // assembly/api/app.ts
+  // assembly/apps/registry.ts
   appInit(): number;
   appDispatch(): void;
   appSelected(): number;
   appListenPort(): number;
+  appRegionBytes(app: number, conns: number, msgBytes: number): number;
+  // assembly/apps/testhooks.ts
   appTestEvent(
     kind: number,
     handle: number,
@@ -130,7 +132,6 @@ export interface CoreExports {
   ): number;
   appTestClock(us: number): void;
   appCmdCount(): number;
-  appRegionBytes(app: number, conns: number, msgBytes: number): number;
   // assembly/apps/echo.ts
   echoStat(i: number): bigint;
   echoConns(): number;
