@@ -306,4 +306,14 @@ export const HOST_MUTANTS = [
     suites: ["test/replay/shard", "test/replay/split"],
     why: "shards from other hash bits than the RETA's: shard I is no longer --workers N's worker I",
   },
+  // ---- the house rules (test/repo/layout.test.ts) ----
+  {
+    id: "layout-import-circle",
+    area: "control-plane",
+    file: "host/replay/pacing.ts",
+    find: 'import { UsageError } from "../io/errors.ts";',
+    replace: 'import { UsageError } from "../io/errors.ts";\nimport "./replay.ts";',
+    suites: ["test/repo/layout"],
+    why: "pacing imports replay, which imports pacing: an import circle in host/",
+  },
 ];
