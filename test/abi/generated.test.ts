@@ -1,4 +1,4 @@
-// The generated copies of the ABI (assembly/abi/*.gen.ts, host/core/abi.gen.ts, host/core/exports.gen.ts) are
+// The generated copies of the ABI (assembly/abi/*.gen.ts, host/core/abi.gen.ts, tcb.gen.ts, exports.gen.ts) are
 // committed; they must be what abi/table.ts gives today. Also checks a few things
 // only a running core can tell: the built core and the host's copy agree.
 import { readFileSync } from "node:fs";

@@ -5,6 +5,7 @@
 // duplication) for transfer tests.
 import * as assert from "uvu/assert";
 import * as A from "../../../host/core/abi.gen.ts";
+import { TCB, TCP_STATE } from "../../../host/core/tcb.gen.ts";
 import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../../host/report/counters.ts";
 import { PROTO_TCP, ip, parseTcp, tcp, tcpOptions } from "../../../host/io/frames.ts";
@@ -46,19 +47,7 @@ export const DEAD = {
   ABORTED: A.DEAD_ABORTED,
 } as const;
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
-export const ST = {
-  CLOSED: 0,
-  LISTEN: 1,
-  SYN_SENT: 2,
-  SYN_RECEIVED: 3,
-  ESTABLISHED: 4,
-  FIN_WAIT_1: 5,
-  FIN_WAIT_2: 6,
-  CLOSE_WAIT: 7,
-  CLOSING: 8,
-  LAST_ACK: 9,
-  TIME_WAIT: 10,
-} as const;
+export const ST = TCP_STATE;
 export const TCPF = {
   TS: A.TCPF_TS,
   WS: A.TCPF_WS,
@@ -67,29 +56,8 @@ export const TCPF = {
   CHALLENGE: A.TCPF_CHALLENGE,
   TW_REUSE: A.TCPF_TW_REUSE,
 } as const;
-// TCB field offsets (assembly/net/tcp/tcb.ts)
-export const TCB = {
-  STATE: 0,
-  FLAGS: 4,
-  SND_WSCALE: 28,
-  RCV_WSCALE: 29,
-  ISS: 80,
-  SND_UNA: 84,
-  SND_NXT: 88,
-  SND_MAX: 92,
-  SND_WND: 96,
-  IRS: 128,
-  RCV_NXT: 132,
-  RCV_ADV: 136,
-  RCV_HELD: 140,
-  MSS: 156,
-  CWND: 160,
-  SSTHRESH: 164,
-  SRTT: 176,
-  RTTVAR: 180,
-  RTO: 184,
-  TS_RECENT: 196,
-} as const;
+// TCB field offsets: the ABI table's (abi/tcb.ts, through host/core/tcb.gen.ts).
+export { TCB };
 
 type Fn = (...a: (number | bigint)[]) => number;
 type BigFn = (...a: (number | bigint)[]) => bigint;
