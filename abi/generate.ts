@@ -482,16 +482,41 @@ export function coreExports(): ExportSig[] {
   return out;
 }
 
-function hostExports(): string {
-  let s = `\n/**\n * The core's exports as raw WebAssembly functions (read from their declarations in\n * assembly/). i32 and u32 results come back signed: use >>> 0 for a u32.\n */\nexport interface CoreExports {\n`;
+/** The test core's exports beyond the release core's (assembly/test-core.ts: its own and its re-exports). */
+export function testCoreExports(): ExportSig[] {
+  const out: ExportSig[] = [];
+  const text = readFileSync(join(root, "assembly/test-core.ts"), "utf8");
+  for (const m of text.matchAll(/^export function (\w+)/gm))
+    out.push(signature(m[1], "assembly/test-core.ts"));
+  for (const m of text.matchAll(/export \{([^}]*)\} from "\.\/([^"]+)"/g))
+    for (const name of m[1]
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n))
+      out.push(signature(name, `assembly/${m[2]}.ts`));
+  return out;
+}
+
+/** Interface members, one a line, under a comment naming each source file. */
+function members(list: ExportSig[]): string {
+  let s = "";
   let file = "";
-  for (const e of coreExports()) {
+  for (const e of list) {
     if (e.file !== file) s += `// ${(file = e.file)}\n`;
     const params = e.params
       .map((p) => `${p.name}${p.optional ? "?" : ""}: ${jsType(p.type, true)}`)
       .join(", ");
     s += `${e.name}(${params}): ${jsType(e.result, false)};\n`;
   }
+  return s;
+}
+
+function hostExports(): string {
+  let s = `\n/**\n * The core's exports as raw WebAssembly functions (read from their declarations in\n * assembly/). i32 and u32 results come back signed: use >>> 0 for a u32.\n */\nexport interface CoreExports {\n`;
+  s += members(coreExports());
+  s += `}\n`;
+  s += `\n/** The test core's exports (assembly/test-core.ts): the release core's and its test hooks. */\nexport interface TestCoreExports extends CoreExports {\n`;
+  s += members(testCoreExports());
   s += `}\n`;
   return s;
 }

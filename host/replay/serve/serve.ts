@@ -63,7 +63,6 @@
 // pre-scan's peak of connections held at once, not from the flows in the capture
 // (serveCapacity).
 import { cpus } from "node:os";
-import { EV_TIMER } from "../../core/abi.gen.ts";
 import { FlowOwner, ownerConfig } from "./flow-owner.ts";
 import { serveCapacity, serveCoreConfig, serveMaxConns } from "./sizing.ts";
 import { createCore, SCRATCH_BASE, type Core } from "../../core/core.ts";
@@ -355,7 +354,7 @@ class ServeRun {
   private readonly poll: (nowNs: number) => number;
   private readonly decode: (n: number) => number;
   private readonly preset: (...a: number[]) => number;
-  private readonly kick: (...a: number[]) => number;
+  private readonly wake: (cookie: number) => number;
   private readonly nic: Nic;
   private readonly copies: CopyList;
   private readonly feed: MirrorFeed | null;
@@ -453,7 +452,7 @@ class ServeRun {
     this.poll = ex.poll;
     this.decode = ex.decodeBatch;
     this.preset = ex.tcpPreset;
-    this.kick = ex.appTestEvent;
+    this.wake = ex.serveWake;
     if (!this.mirror) ex.tcpListen(0);
     else ex.udpListen(0); // the mirror answers UDP on every port
     this.nic = new Nic(core);
@@ -732,7 +731,7 @@ class ServeRun {
       const undrained = !feed.drained();
       if (feed.work() === 0 && !undrained) break;
       const tail = feed.tail();
-      if (feed.cmds() === 0) this.kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
+      if (feed.cmds() === 0) this.wake(KICK_COOKIE); // an EV_TIMER: makes the app run
       this.doPoll();
       if (undrained && feed.work() === 0 && feed.tail() === tail) break;
     }

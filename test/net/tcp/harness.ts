@@ -6,7 +6,7 @@
 import * as assert from "uvu/assert";
 import * as A from "../../../host/core/abi.gen.ts";
 import { TCB, TCP_STATE } from "../../../host/core/tcb.gen.ts";
-import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
+import { createCore, testHooks, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../../host/report/counters.ts";
 import { PROTO_TCP, ip, parseTcp, tcp, tcpOptions } from "../../../host/io/frames.ts";
 
@@ -178,8 +178,8 @@ export class TcpCore {
   constructor(partial: Partial<CoreConfig> = {}, ip4 = SERVER_IP) {
     const cfg = { ...DEFAULTS, ...partial };
     if (cfg.ipv4 === undefined) cfg.ipv4 = ip4[0] | (ip4[1] << 8) | (ip4[2] << 16) | ((ip4[3] << 24) >>> 0);
-    this.core = createCore(cfg);
-    this.f = this.core.exports as unknown as Record<string, Fn>;
+    this.core = createCore(cfg, { test: true }); // tcpTest* are the test core's
+    this.f = testHooks(this.core) as unknown as Record<string, Fn>;
     this.big = this.core.exports as unknown as Record<string, BigFn>;
     this.f.tcpInit();
     this.f.tcpTestCapture(1);
