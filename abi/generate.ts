@@ -431,7 +431,7 @@ function coreLayoutFile(l: T.SharedLayout): string {
   const out = [
     `// ${NOTE}`,
     ...wrap(
-      `${l.about}. ${l.coreUser.replace(/^assembly\//, "")} imports it; the host's copy is host/core/${l.name}.gen.ts (${l.hostUser}).`,
+      `${l.about}. Imported by ${l.coreUser}; the host's copy is host/core/${l.name}.gen.ts (imported by ${l.hostUser}).`,
       "// ",
     ),
   ];
@@ -453,7 +453,7 @@ function coreLayoutFile(l: T.SharedLayout): string {
 function hostLayoutFile(l: T.SharedLayout): string {
   let s = `// ${NOTE}\n`;
   s += wrap(
-    `${l.about}, as ${l.hostUser} reads and writes it (assembly/abi/${l.name}.gen.ts is the core's copy, for ${l.coreUser}).`,
+    `${l.about}. Imported by ${l.hostUser}; the core's copy is assembly/abi/${l.name}.gen.ts (imported by ${l.coreUser}).`,
     "// ",
   ).join("\n");
   s += "\n";
@@ -548,6 +548,20 @@ function hostExports(): string {
   return s;
 }
 
+/**
+ * The core module's memory import, from the build's own config (asconfig.json, which
+ * asc reads): the host sizes the memory it passes in from the same number.
+ */
+function hostModuleMemory(): string {
+  const asc = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
+  const pages = asc.options.initialMemory;
+  for (const t of ["release", "debug"])
+    if (asc.targets[t].initialMemory !== undefined && asc.targets[t].initialMemory !== pages)
+      throw new Error(`abi/generate.ts: asconfig.json target ${t} has its own initialMemory`);
+  if (!Number.isInteger(pages)) throw new Error(`abi/generate.ts: no initialMemory in asconfig.json`);
+  return `\n/** Pages the core's imported memory has at least (asconfig.json "initialMemory"). */\nexport const MODULE_MIN_PAGES = ${pages};\n`;
+}
+
 /** Every generated file: path from the repository root -> text. */
 export async function generate(): Promise<Map<string, string>> {
   check();
@@ -575,7 +589,7 @@ export async function generate(): Promise<Map<string, string>> {
     // the exports apart from the constants: one concern a file, each under 800 lines
     [
       "host/core/exports.gen.ts",
-      await prettier.format(`// ${NOTE}\n${hostExports()}`, {
+      await prettier.format(`// ${NOTE}\n${hostModuleMemory()}${hostExports()}`, {
         ...options,
         filepath: join(root, "host/core/exports.gen.ts"),
       }),

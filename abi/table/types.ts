@@ -87,7 +87,7 @@ export interface LayoutConst {
   /** In a record group: the field's bytes (default 4, 8 for a u64 or an f64; else a byte array). */
   size?: number;
   /** In a record group: the field's type where it is not u32 (size 4) or u64 (size 8). */
-  field?: "i32" | "f64";
+  field?: "i32" | "f64" | "u16";
   /** The host's name where it keys a table by it (result names, close kinds). */
   host?: string;
   doc: string;
