@@ -431,33 +431,37 @@ function hostStages(): string {
   return s;
 }
 
-// ---- the apps' feeds (abi/table/feeds.ts): one file per app on each side -------------
+// ---- shared layouts (abi/table/feeds.ts, ...): one file per layout on each side -------
 
 /** The record field's type as the comments say it. */
-function feedType(size: number): string {
-  return size === 4 ? "u32" : size === 8 ? "u64" : `${size} bytes`;
+function fieldType(c: T.LayoutConst): string {
+  const size = c.size ?? 4;
+  return c.field ?? (size === 4 ? "u32" : size === 8 ? "u64" : `${size} bytes`);
 }
+
+/** A constant's prefix, up to its first "_": RES_OK -> RES_. */
+const prefixOf = (name: string) => name.slice(0, name.indexOf("_") + 1);
 
 /** The host's name of a group's names table: RES_* -> RES_NAMES. */
-function namesOf(g: T.FeedGroup): string {
-  return g.entries[0].name.slice(0, g.entries[0].name.indexOf("_") + 1) + "NAMES";
-}
+const namesOf = (g: T.LayoutGroup) => prefixOf(g.entries[0].name) + "NAMES";
 
-function checkFeed(feed: T.AppFeed): void {
+const isField = (g: T.LayoutGroup, c: T.LayoutConst) => g.record !== undefined && c.name !== g.record;
+
+function checkLayout(l: T.SharedLayout): void {
   const seen = new Set<string>();
   const fail = (why: string) => {
-    throw new Error(`abi/table/feeds.ts (${feed.app}): ${why}`);
+    throw new Error(`abi/table (layout ${l.name}): ${why}`);
   };
-  const all = feed.groups.flatMap((g) => g.entries);
+  const all = l.groups.flatMap((g) => g.entries);
   for (const c of all) {
     if (seen.has(c.name)) fail(`${c.name} twice`);
     seen.add(c.name);
   }
   // Fields of each record: inside it, aligned, no two overlapping.
-  for (const rec of new Set(feed.groups.map((g) => g.record).filter((r) => r !== undefined))) {
+  for (const rec of new Set(l.groups.map((g) => g.record).filter((r) => r !== undefined))) {
     const bytes = all.find((c) => c.name === rec)?.value;
     if (bytes === undefined) fail(`no constant ${rec} for the record's bytes`);
-    const fields = feed.groups
+    const fields = l.groups
       .filter((g) => g.record === rec)
       .flatMap((g) => g.entries)
       .filter((c) => c.name !== rec)
@@ -471,48 +475,63 @@ function checkFeed(feed: T.AppFeed): void {
       if (end > bytes!) fail(`${f.name} outside ${rec}`);
     }
   }
-  for (const g of feed.groups)
+  for (const g of l.groups) {
+    if (g.words)
+      for (const c of g.entries) if (isField(g, c) && c.value % 4) fail(`${c.name} is not at a word`);
     if (g.entries.some((c) => c.host !== undefined))
       g.entries.forEach((c, i) => {
         if (c.value !== i || c.host === undefined)
           fail(`${namesOf(g)}: values must be 0, 1, 2, ... with names`);
       });
+  }
 }
 
-function coreFeed(feed: T.AppFeed): string {
+function coreLayoutFile(l: T.SharedLayout): string {
   const out = [
     `// ${NOTE}`,
     ...wrap(
-      `The ${feed.app} app's feed: ${feed.about}. apps/${feed.app}.ts imports it; the host's copy is host/core/${feed.app}.gen.ts (${feed.hostUser}).`,
+      `${l.about}. Imported by ${l.coreUser}; the host's copy is host/core/${l.name}.gen.ts (imported by ${l.hostUser}).`,
       "// ",
     ),
   ];
-  for (const g of feed.groups) {
+  for (const g of l.groups) {
     out.push("", `// ---- ${g.title} ----`);
-    for (const c of g.entries) {
-      const field = g.record !== undefined && c.name !== g.record;
-      const doc = field ? `${feedType(c.size ?? 4)}: ${c.doc}` : c.doc;
-      out.push(...asConst(c.name, c.type ?? g.type, num(c.value, c.hex), doc));
-    }
+    for (const c of g.entries)
+      out.push(
+        ...asConst(
+          c.name,
+          c.type ?? g.type,
+          num(c.value, c.hex),
+          isField(g, c) ? `${fieldType(c)}: ${c.doc}` : c.doc,
+        ),
+      );
   }
   return out.join("\n") + "\n";
 }
 
-function hostFeed(feed: T.AppFeed): string {
+function hostLayoutFile(l: T.SharedLayout): string {
   let s = `// ${NOTE}\n`;
   s += wrap(
-    `The ${feed.app} app's feed as ${feed.hostUser} writes and reads it: ${feed.about} (assembly/abi/${feed.app}.gen.ts is the core's copy).`,
+    `${l.about}. Imported by ${l.hostUser}; the core's copy is assembly/abi/${l.name}.gen.ts (imported by ${l.coreUser}).`,
     "// ",
   ).join("\n");
   s += "\n";
-  for (const g of feed.groups) {
+  for (const g of l.groups) {
     s += `\n// ---- ${g.title} ----\n`;
     for (const c of g.entries) {
-      const field = g.record !== undefined && c.name !== g.record;
-      s += `${jsdoc(field ? `${feedType(c.size ?? 4)}: ${c.doc}` : c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
+      const field = isField(g, c);
+      s += `${jsdoc(field ? `${fieldType(c)}: ${c.doc}` : c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
+      if (field && g.words) {
+        const w = `${prefixOf(c.name)}W_${c.name.slice(prefixOf(c.name).length)}`;
+        const how =
+          c.size === 8
+            ? `; the ${fieldType(c)} is at ${c.field === "f64" ? "Float64Array" : "BigUint64Array"} index w >>> 1`
+            : "";
+        s += `${jsdoc(`u32 word index of ${c.name}${how}`)}export const ${w} = ${c.value >>> 2};\n`;
+      }
     }
     if (g.entries.some((c) => c.host !== undefined)) {
-      s += `/** The host's names of ${g.entries[0].name.slice(0, g.entries[0].name.indexOf("_") + 1)}*, by value. */\n`;
+      s += `/** The host's names of ${prefixOf(g.entries[0].name)}*, by value. */\n`;
       s += `export const ${namesOf(g)} = [${g.entries.map((c) => JSON.stringify(c.host)).join(", ")}] as const;\n`;
     }
   }
@@ -613,18 +632,32 @@ function hostExports(): string {
   return s;
 }
 
+/**
+ * The core module's memory import, from the build's own config (asconfig.json, which
+ * asc reads): the host sizes the memory it passes in from the same number.
+ */
+function hostModuleMemory(): string {
+  const asc = JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8"));
+  const pages = asc.options.initialMemory;
+  for (const t of ["release", "debug"])
+    if (asc.targets[t].initialMemory !== undefined && asc.targets[t].initialMemory !== pages)
+      throw new Error(`abi/generate.ts: asconfig.json target ${t} has its own initialMemory`);
+  if (!Number.isInteger(pages)) throw new Error(`abi/generate.ts: no initialMemory in asconfig.json`);
+  return `\n/** Pages the core's imported memory has at least (asconfig.json "initialMemory"). */\nexport const MODULE_MIN_PAGES = ${pages};\n`;
+}
+
 /** Every generated file: path from the repository root -> text. */
 export async function generate(): Promise<Map<string, string>> {
   check();
   const hostPath = "host/core/abi.gen.ts";
   const options = { ...(await prettier.resolveConfig(join(root, hostPath))), filepath: join(root, hostPath) };
   const feeds: [string, string][] = [];
-  for (const feed of T.FEEDS) {
-    checkFeed(feed);
-    const path = `host/core/${feed.app}.gen.ts`;
+  for (const l of T.LAYOUTS) {
+    checkLayout(l);
+    const path = `host/core/${l.name}.gen.ts`;
     feeds.push(
-      [`assembly/abi/${feed.app}.gen.ts`, coreFeed(feed)],
-      [path, await prettier.format(hostFeed(feed), { ...options, filepath: join(root, path) })],
+      [`assembly/abi/${l.name}.gen.ts`, coreLayoutFile(l)],
+      [path, await prettier.format(hostLayoutFile(l), { ...options, filepath: join(root, path) })],
     );
   }
   return new Map([
@@ -645,7 +678,7 @@ export async function generate(): Promise<Map<string, string>> {
     // the exports apart from the constants: one concern a file, each under 800 lines
     [
       "host/core/exports.gen.ts",
-      await prettier.format(`// ${NOTE}\n${hostExports()}`, {
+      await prettier.format(`// ${NOTE}\n${hostModuleMemory()}${hostExports()}`, {
         ...options,
         filepath: join(root, "host/core/exports.gen.ts"),
       }),

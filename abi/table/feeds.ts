@@ -7,13 +7,15 @@
 // always did, so the two apps' names would clash in one file. What only the app
 // reads (the rest of the mirror's flow record, its pools' links; liveplay's flow
 // states) stays in the app.
-import type { AppFeed } from "./types.ts";
+import type { SharedLayout } from "./types.ts";
 
 // ---- mirror (assembly/apps/mirror.ts; host/replay/serve/mirror-feed.ts) ----------------
-export const MIRROR: AppFeed = {
-  app: "mirror",
+export const MIRROR: SharedLayout = {
+  name: "mirror",
+  coreUser: "assembly/apps/mirror.ts",
   hostUser: "host/replay/serve/mirror-feed.ts",
-  about: "replay serve's feed ring of recorded server segments, the app's status words, its sizing",
+  about:
+    "The mirror app's feed: replay serve's ring of recorded server segments, the app's status words, its sizing",
   groups: [
     {
       title: "R_APP layout (byte offsets from the region's start)",
@@ -151,10 +153,12 @@ export const MIRROR: AppFeed = {
 // The host writes the header, the flow and turn records and the payload before the
 // first poll; the app writes its status after every step and its results into the
 // same records, which the host reads after the run.
-export const LIVEPLAY: AppFeed = {
-  app: "liveplay",
+export const LIVEPLAY: SharedLayout = {
+  name: "liveplay",
+  coreUser: "assembly/apps/liveplay.ts",
   hostUser: "host/tap/liveplay-feed.ts",
-  about: "the header, flow and turn records the host writes, the status and results the app writes back",
+  about:
+    "The liveplay app's feed: the header, flow and turn records the host writes, the status and results the app writes back",
   groups: [
     {
       title: "header: the host writes it (u32 at these offsets in R_APP), H_MAGIC last",
@@ -333,5 +337,3 @@ export const LIVEPLAY: AppFeed = {
     },
   ],
 };
-
-export const FEEDS: AppFeed[] = [MIRROR, LIVEPLAY];

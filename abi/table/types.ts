@@ -77,15 +77,17 @@ export interface RingConst extends Constant {
   type?: "u32" | "u16";
 }
 
-/** A constant of an app's feed (abi/table/feeds.ts): a byte offset, a size, a code. */
-export interface FeedConst {
+/** A constant of a shared layout (abi/table/feeds.ts, ...): a byte offset, a size, a code. */
+export interface LayoutConst {
   name: string;
   value: number;
   /** The core's type where it is not the group's. */
   type?: CoreType;
   hex?: boolean;
-  /** In a record group: the field's bytes (default 4: a u32; 8: a u64). */
+  /** In a record group: the field's bytes (default 4, 8 for a u64 or an f64; else a byte array). */
   size?: number;
+  /** In a record group: the field's type where it is not u32 (size 4) or u64 (size 8). */
+  field?: "i32" | "f64" | "u16";
   /** The host's name where it keys a table by it (result names, close kinds). */
   host?: string;
   doc: string;
@@ -93,25 +95,36 @@ export interface FeedConst {
 
 export type CoreType = "usize" | "u32" | "u16" | "i32";
 
-export interface FeedGroup {
+export interface LayoutGroup {
   /** Its heading on both sides. */
   title: string;
   /** The core's type of its constants. */
   type: CoreType;
   /**
-   * A record's fields (byte offsets), with the name of the constant (of this feed)
+   * A record's fields (byte offsets), with the name of the constant (of this layout)
    * holding the record's bytes: the generator checks that no two fields overlap and
    * each fits. Groups naming the same record are checked together.
    */
   record?: string;
-  entries: FeedConst[];
+  /**
+   * The host also gets each field's u32 word index, PREFIX_W_REST for PREFIX_REST
+   * (it fills the record through an Int32Array / Uint32Array).
+   */
+  words?: boolean;
+  entries: LayoutConst[];
 }
 
-/** The layout an app (assembly/apps/<app>.ts) shares with the host part that feeds it. */
-export interface AppFeed {
-  app: string;
-  /** The host module that writes and reads it. */
+/**
+ * A layout one part of the core shares with the host module on the other side (an
+ * app's feed in R_APP, gen.wasm's descriptors, migration chunks): generated into
+ * assembly/abi/<name>.gen.ts and host/core/<name>.gen.ts.
+ */
+export interface SharedLayout {
+  name: string;
+  /** The AssemblyScript module that imports it. */
+  coreUser: string;
+  /** The host module that imports it. */
   hostUser: string;
   about: string;
-  groups: FeedGroup[];
+  groups: LayoutGroup[];
 }

@@ -3,9 +3,8 @@
 // load by rewriting entries (retaSet) at a quiescent point; the dispatcher only
 // reads. One byte per entry: workers are numbered 0..254 (255 reserved).
 import { CFG_SHARDS, CFG_WORKERS, cfg } from "../mem/layout";
-
-export const RETA_SIZE: u32 = 128;
-export const RETA_MASK: u32 = 127;
+import { RETA_SIZE, RETA_MASK } from "../abi/migrate.gen"; // the groups the host moves (abi/table/migrate.ts)
+export { RETA_MASK };
 
 const reta: usize = memory.data(<i32>RETA_SIZE, 64);
 let retaWorkers: u32 = 1;

@@ -5,8 +5,7 @@
 // the core's shared memory costs 0.2-0.7 µs per frame in V8 (element-wise
 // relaxed copies); memory.copy costs 20-30 ns.
 import { evPush, EV_TIMER } from "../api/abi";
-
-const NO_SRC: u32 = 0xffffffff; // src = NO_SRC: fill len zero bytes (payload a snap length cut)
+import { COPY_BYTES, CP_DST, CP_SRC, CP_LEN, NO_SRC } from "../abi/copies.gen"; // the host's too (abi/table/serve.ts)
 
 /**
  * Queues an EV_TIMER with this cookie for the app, so that it runs at the next
@@ -19,10 +18,10 @@ export function serveWake(cookie: u32): usize {
 
 export function serveCopies(list: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
-    const e = list + <usize>i * 12;
-    const dst = <usize>load<u32>(e);
-    const src = load<u32>(e, 4);
-    const len = <usize>load<u32>(e, 8);
+    const e = list + <usize>i * COPY_BYTES;
+    const dst = <usize>load<u32>(e, CP_DST);
+    const src = load<u32>(e, CP_SRC);
+    const len = <usize>load<u32>(e, CP_LEN);
     if (src == NO_SRC) memory.fill(dst, 0, len);
     else memory.copy(dst, <usize>src, len);
   }

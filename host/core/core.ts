@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 // instantiation, which catches a core built from an older table.
 import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
 import { CFG_F_FRESH_MEMORY, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE } from "./abi.gen.ts";
-import type { CoreExports, TestCoreExports } from "./exports.gen.ts";
+import { MODULE_MIN_PAGES, type CoreExports, type TestCoreExports } from "./exports.gen.ts";
 export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
 export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
@@ -106,7 +106,6 @@ export function mbufDataOf(views: CoreViews): number {
 }
 
 const PAGE = 65536;
-const MODULE_MIN_PAGES = 64; // asconfig.json "initialMemory"
 const modules = new Map<string, WebAssembly.Module>();
 
 /**

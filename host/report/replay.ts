@@ -12,6 +12,7 @@ import { readCounters, type Counters } from "./counters.ts";
 import { fidelityRows, type FidelityReport } from "./fidelity.ts";
 import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
 import type { HistJson } from "./hist.ts";
+import { ST_NAMES } from "../core/track.gen.ts";
 
 export const REPLAY_SCHEMA = "ixwasm-replay/2";
 
@@ -85,16 +86,8 @@ const TCP_FIELDS = [
   "reused",
 ] as const;
 
-export const TCP_STATES = [
-  "NONE",
-  "SYN_SENT",
-  "SYN_RECEIVED",
-  "ESTABLISHED",
-  "FIN_WAIT",
-  "CLOSING",
-  "TIME_WAIT",
-  "CLOSED",
-] as const;
+/** Track mode's conversation states, by number (the core's ST_*: u64 counts at trackStates()). */
+export const TCP_STATES = ST_NAMES;
 
 export interface ReplayReport {
   schema: typeof REPLAY_SCHEMA;

@@ -58,18 +58,13 @@ import { SP_LEN, SP_NEXT, SP_PTR, spanAlloc, spanAt, spansUsed } from "./span";
 import { armTimer, halfOpenAdd, tcbDestroy, tcbNew, tcpNow, tcpSetNow } from "./engine";
 import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_SACK_RECOVERY, TF_USED, TK_NONE } from "./state";
 
-export const MIG_MAGIC: u32 = 0x474d5849; // "IXMG"
-export const MIG_VERSION: u16 = 1;
-export const MIG_HDR: usize = 32;
+// The chunk's header (MH_*), magic, version and the results (MIG_*) the host reads: abi/table/migrate.ts.
+import {
+  MIG_HDR, MH_MAGIC, MH_VERSION, MH_HDR_BYTES, MH_GROUP, MH_FLOWS, MH_CLOCK, MH_BYTES, MH_MORE, MIG_MAGIC,
+  MIG_VERSION, MIG_BAD, MIG_NOT_MOVABLE, MIG_TOO_BIG, MIG_NO_ROOM, MIG_AGAIN, RETA_MASK,
+} from "../../abi/migrate.gen";
 const REC_HDR: usize = 312;
 const MB_ENT: usize = 24;
-
-// Errors (negative results of migrateExport / migrateImport).
-export const MIG_AGAIN: i32 = -11; // a command of the group awaits its result: poll, then ask again
-export const MIG_BAD: i32 = -1; // bad arguments or a buffer that is not a chunk of this version
-export const MIG_NOT_MOVABLE: i32 = -2; // send data outside the connection's mbufs, or an app without a hook
-export const MIG_TOO_BIG: i32 = -3; // one connection does not fit the buffer
-export const MIG_NO_ROOM: i32 = -5; // the importer lacks TCBs, mbufs, spans, flow entries or app slots (nothing changed)
 
 const XL_MAX: u32 = 4096; // mbufs per connection the translation table holds
 const xlOld = memory.data(<i32>(XL_MAX * 4), 16);
@@ -113,7 +108,7 @@ let lastFlows: u32 = 0;
 let lastBytes: u32 = 0;
 
 @inline function inGroup(t: usize, group: u32): bool {
-  return (load<u32>(t, TCB_FLAGS) & TF_USED) != 0 && (load<u32>(t, TCB_HASH) & 127) == group;
+  return (load<u32>(t, TCB_FLAGS) & TF_USED) != 0 && (load<u32>(t, TCB_HASH) & RETA_MASK) == group;
 }
 
 @inline function appHolds(t: usize): bool {
@@ -134,7 +129,7 @@ function groupBusy(group: u32): bool {
   const b = cmdBase();
   for (let i: u32 = 0; i < n; i++) {
     const t = tcbFromHandle(load<u32>(b + <usize>i * DESC_SIZE, D_HANDLE));
-    if (t != 0 && (load<u32>(t, TCB_HASH) & 127) == group) return true;
+    if (t != 0 && (load<u32>(t, TCB_HASH) & RETA_MASK) == group) return true;
   }
   return false;
 }
@@ -278,7 +273,7 @@ function writeRecord(t: usize, out: usize): usize {
  * (MIG_NOT_MOVABLE, MIG_TOO_BIG) leaves the group untouched.
  */
 export function migrateExport(group: u32, out: usize, cap: u32, nowUs: f64): i32 {
-  if (group > 127 || cap < <u32>(MIG_HDR + REC_HDR) || out < 0x10000) return MIG_BAD;
+  if (group > RETA_MASK || cap < <u32>(MIG_HDR + REC_HDR) || out < 0x10000) return MIG_BAD;
   if (<u64>out + <u64>cap > (<u64>memory.size() << 16)) return MIG_BAD;
   tcpSetNow(<u64>nowUs);
   if (groupBusy(group)) return MIG_AGAIN;
@@ -305,14 +300,14 @@ export function migrateExport(group: u32, out: usize, cap: u32, nowUs: f64): i32
     flows++;
     tcbDestroy(t, -1); // mbufs, spans, flow entry, half-open and flush lists, timer
   }
-  store<u32>(out, MIG_MAGIC);
-  store<u16>(out, MIG_VERSION, 4);
-  store<u16>(out, <u16>MIG_HDR, 6);
-  store<u32>(out, group, 8);
-  store<u32>(out, flows, 12);
-  store<u64>(out, tcpNow(), 16);
-  store<u32>(out, <u32>(p - out), 24);
-  store<u32>(out, more, 28);
+  store<u32>(out, MIG_MAGIC, MH_MAGIC);
+  store<u16>(out, MIG_VERSION, MH_VERSION);
+  store<u16>(out, <u16>MIG_HDR, MH_HDR_BYTES);
+  store<u32>(out, group, MH_GROUP);
+  store<u32>(out, flows, MH_FLOWS);
+  store<u64>(out, tcpNow(), MH_CLOCK);
+  store<u32>(out, <u32>(p - out), MH_BYTES);
+  store<u32>(out, more, MH_MORE);
   lastFlows = flows;
   lastBytes = <u32>(p - out);
   return <i32>(p - out);
@@ -354,10 +349,11 @@ function hasRoom(inp: usize, flows: u32): bool {
  */
 export function migrateImport(inp: usize, len: u32, nowUs: f64): i32 {
   if (len < <u32>MIG_HDR || inp < 0x10000 || <u64>inp + <u64>len > (<u64>memory.size() << 16)) return MIG_BAD;
-  if (load<u32>(inp) != MIG_MAGIC || load<u16>(inp, 4) != MIG_VERSION || load<u32>(inp, 24) != len) return MIG_BAD;
-  const flows = load<u32>(inp, 12);
+  if (load<u32>(inp, MH_MAGIC) != MIG_MAGIC || load<u16>(inp, MH_VERSION) != MIG_VERSION ||
+      load<u32>(inp, MH_BYTES) != len) return MIG_BAD;
+  const flows = load<u32>(inp, MH_FLOWS);
   // Walk the records once: each must lie inside the chunk.
-  let r = inp + <usize>load<u16>(inp, 6);
+  let r = inp + <usize>load<u16>(inp, MH_HDR_BYTES);
   for (let i: u32 = 0; i < flows; i++) {
     const rb = <usize>load<u32>(r);
     if (rb < REC_HDR || r + rb > inp + <usize>len) return MIG_BAD;
@@ -365,7 +361,7 @@ export function migrateImport(inp: usize, len: u32, nowUs: f64): i32 {
   }
   if (!hasRoom(inp, flows)) return MIG_NO_ROOM;
   tcpSetNow(<u64>nowUs);
-  const shift = <i64>tcpNow() - <i64>load<u64>(inp, 16); // importer clock minus exporter clock at export
+  const shift = <i64>tcpNow() - <i64>load<u64>(inp, MH_CLOCK); // importer clock minus exporter clock at export
   r = inp + MIG_HDR;
   let done: u32 = 0;
   for (let i: u32 = 0; i < flows; i++) {
