@@ -120,6 +120,17 @@ test("shard I of N holds exactly the flows --workers N gives worker I", () => {
     }
 });
 
+test("a read batch without a record of the shard reads on (small batches, a whole file in the staging)", () => {
+  // The reader framed 8 records, kept none, and took the staging's unframed bytes for a truncated record.
+  for (const f of [join(OWN_TRACES, "http-kernel.pcap"), join(OWN_TRACES, "udp-echo-v6.pcapng"), CHURN])
+    for (let i = 0; i < 5; i++) {
+      const whole = replay(f, { mode: "raw", shard: { index: i, count: 5 } });
+      const small = replay(f, { mode: "raw", shard: { index: i, count: 5 }, batch: 8 });
+      assert.is(small.error, null, f);
+      assert.is(small.packets_in, whole.packets_in, `${f} ${i}/5`);
+    }
+});
+
 test("frames without an IP header are shard 0's", () => {
   const f = join(OWN_TRACES, "udp-echo-v6.pcapng"); // 4 ARP frames
   const one = replay(f, { mode: "raw" });
