@@ -27,7 +27,7 @@ import { TraceReader } from "../io/reader.ts";
 import { TraceWriter, type WriteFormat } from "../io/writer.ts";
 import { captureId } from "../report/capture-id.ts";
 import type { CaptureId } from "../report/replay.ts";
-import { Progress } from "./replay.ts";
+import { Progress } from "./progress.ts";
 import { MAX_SHARDS } from "./shard.ts";
 import * as ABI from "../core/abi.gen.ts";
 
