@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, SERVER_TRACES, ownTraces } from "../helpers/corpus.ts";
@@ -35,10 +35,12 @@ const CHURN = join(tmp, "churn.pcap");
 const g = cli(["gen", "churn", "--out", CHURN, "--packets", "4000", "--seed", "3"]);
 if (g.code !== 0) throw new Error(`gen churn failed: ${g.err}`);
 
+/** The own captures, the real servers' (traces/servers) and the many-flow one. */
 const captures = [
   ...ownTraces(),
-  join(SERVER_TRACES, "small-writes.pcap"),
-  join(SERVER_TRACES, "redis-pipeline.pcap"),
+  ...readdirSync(SERVER_TRACES)
+    .filter((f) => f.endsWith(".pcap"))
+    .map((f) => join(SERVER_TRACES, f)),
   CHURN,
 ];
 
