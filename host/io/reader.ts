@@ -153,11 +153,15 @@ export class TraceReader {
         throw e;
       }
       if (this.done) return 0;
-      let n = this.ng ? this.framePcapng() : this.framePcap();
-      // One shard of several (replay --shard): the core keeps its own records, moved down
-      // in order, in one call per batch; a batch with none of them reads on.
-      if (n > 0 && this.keep) n = this.kept(n);
-      if (n > 0) return n;
+      const n = this.ng ? this.framePcapng() : this.framePcap();
+      if (n > 0) {
+        // One shard of several (replay --shard): the core keeps its own records, moved down
+        // in order, in one call per batch; a batch with none of them frames the next one
+        // (not a refill: the staging may still hold whole records).
+        const k = this.keep ? this.kept(n) : n;
+        if (k > 0) return k;
+        continue;
+      }
       if (this.pending) continue;
       if (this.atEof()) {
         if (this.fill > this.pos) this.fail(`file ends inside a record (${this.fill - this.pos} bytes left)`);

@@ -112,7 +112,15 @@ const identity = (c: CaptureId | null) => (c ? { bytes: c.bytes, head_sha256: c.
 export function checkShards(list: Loaded[], split?: SplitManifest): Loaded[] {
   if (list.length === 0) throw new UsageError("report merge: no reports", "give the shards' JSON reports");
   const first = list[0];
-  const shardOf = (x: Loaded) => x.r.shard ?? { index: 0, count: 1, source: "none" };
+  // A report without a shard is the whole capture (0 of 1); with --split, a split file's
+  // report replayed without --shard is the shard whose file the manifest names.
+  const shardOf = (x: Loaded) => {
+    if (x.r.shard) return x.r.shard;
+    const i = split?.files.findIndex((f) => same(identity(f), identity(x.r.capture))) ?? -1;
+    return i >= 0
+      ? { index: i, count: split!.shards, source: "split" }
+      : { index: 0, count: 1, source: "none" };
+  };
   for (const x of list.slice(1)) {
     for (const f of ["mode", "app", "speed", "loops"] as const)
       if (!same(x.r[f], first.r[f])) differs(f, first, first.r[f], x, x.r[f]);

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, SERVER_TRACES, ownTraces } from "../helpers/corpus.ts";
@@ -35,10 +35,12 @@ const CHURN = join(tmp, "churn.pcap");
 const g = cli(["gen", "churn", "--out", CHURN, "--packets", "4000", "--seed", "3"]);
 if (g.code !== 0) throw new Error(`gen churn failed: ${g.err}`);
 
+/** The own captures, the real servers' (traces/servers) and the many-flow one. */
 const captures = [
   ...ownTraces(),
-  join(SERVER_TRACES, "small-writes.pcap"),
-  join(SERVER_TRACES, "redis-pipeline.pcap"),
+  ...readdirSync(SERVER_TRACES)
+    .filter((f) => f.endsWith(".pcap"))
+    .map((f) => join(SERVER_TRACES, f)),
   CHURN,
 ];
 
@@ -118,6 +120,17 @@ test("shard I of N holds exactly the flows --workers N gives worker I", () => {
         const s = replay(f, { mode: "raw", shard: { index: i, count: n } });
         assert.is(s.packets_processed, w.worker_packets[i], `${f} shard ${i}/${n}`);
       }
+    }
+});
+
+test("a read batch without a record of the shard reads on (small batches, a whole file in the staging)", () => {
+  // The reader framed 8 records, kept none, and took the staging's unframed bytes for a truncated record.
+  for (const f of [join(OWN_TRACES, "http-kernel.pcap"), join(OWN_TRACES, "udp-echo-v6.pcapng"), CHURN])
+    for (let i = 0; i < 5; i++) {
+      const whole = replay(f, { mode: "raw", shard: { index: i, count: 5 } });
+      const small = replay(f, { mode: "raw", shard: { index: i, count: 5 }, batch: 8 });
+      assert.is(small.error, null, f);
+      assert.is(small.packets_in, whole.packets_in, `${f} ${i}/5`);
     }
 });
 

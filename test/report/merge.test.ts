@@ -144,6 +144,15 @@ test("split shards: each report checked against its file in the manifest", () =>
     [b.packets_in, b.flows, b.fidelity!.segments_matching],
   );
   assert.equal(a.capture, b.capture, "the merged report names the source capture");
+  // A split file replayed without --shard: the manifest says which shard it is.
+  const plain = files.map((f, i) => {
+    const out = join(tmp, `plain${i}.json`);
+    assert.is(cli(["replay", f, "--mode", "serve", "--report-file", out]).code, 0);
+    return out;
+  });
+  const inferred = cli(["report", "merge", plain[2], plain[0], plain[1], "--split", manifest, "--json"]);
+  assert.is(inferred.code, 0, inferred.err);
+  assert.is((JSON.parse(inferred.out) as MergedReport).packets_in, b.packets_in);
   // Without the manifest the shards' files differ: refused.
   const no = cli(["report", "merge", ...reps]);
   assert.is(no.code, 1);

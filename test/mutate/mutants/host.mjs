@@ -306,6 +306,15 @@ export const HOST_MUTANTS = [
     suites: ["test/replay/shard", "test/replay/split"],
     why: "shards from other hash bits than the RETA's: shard I is no longer --workers N's worker I",
   },
+  {
+    id: "shard-empty-batch-ends-read",
+    area: "pcap",
+    file: "host/io/reader.ts",
+    find: "        if (k > 0) return k;\n        continue;",
+    replace: "        if (k > 0) return k;",
+    suites: ["test/replay/shard"],
+    why: "a read batch with no record of the shard falls through to the end-of-file check: the staging's unframed records read as a truncated one",
+  },
   // ---- the house rules (test/repo/layout.test.ts) ----
   {
     id: "layout-import-circle",
