@@ -372,6 +372,94 @@ function hostStages(): string {
   return s;
 }
 
+// ---- the apps' feeds (abi/table/feeds.ts): one file per app on each side -------------
+
+/** The record field's type as the comments say it. */
+function feedType(size: number): string {
+  return size === 4 ? "u32" : size === 8 ? "u64" : `${size} bytes`;
+}
+
+/** The host's name of a group's names table: RES_* -> RES_NAMES. */
+function namesOf(g: T.FeedGroup): string {
+  return g.entries[0].name.slice(0, g.entries[0].name.indexOf("_") + 1) + "NAMES";
+}
+
+function checkFeed(feed: T.AppFeed): void {
+  const seen = new Set<string>();
+  const fail = (why: string) => {
+    throw new Error(`abi/table/feeds.ts (${feed.app}): ${why}`);
+  };
+  const all = feed.groups.flatMap((g) => g.entries);
+  for (const c of all) {
+    if (seen.has(c.name)) fail(`${c.name} twice`);
+    seen.add(c.name);
+  }
+  // Fields of each record: inside it, aligned, no two overlapping.
+  for (const rec of new Set(feed.groups.map((g) => g.record).filter((r) => r !== undefined))) {
+    const bytes = all.find((c) => c.name === rec)?.value;
+    if (bytes === undefined) fail(`no constant ${rec} for the record's bytes`);
+    const fields = feed.groups
+      .filter((g) => g.record === rec)
+      .flatMap((g) => g.entries)
+      .filter((c) => c.name !== rec)
+      .sort((a, b) => a.value - b.value);
+    let end = 0;
+    for (const f of fields) {
+      const size = f.size ?? 4;
+      if (f.value < end) fail(`${f.name} overlaps the field before it`);
+      if (f.value % Math.min(size, 8)) fail(`${f.name} misaligned`);
+      end = f.value + size;
+      if (end > bytes!) fail(`${f.name} outside ${rec}`);
+    }
+  }
+  for (const g of feed.groups)
+    if (g.entries.some((c) => c.host !== undefined))
+      g.entries.forEach((c, i) => {
+        if (c.value !== i || c.host === undefined)
+          fail(`${namesOf(g)}: values must be 0, 1, 2, ... with names`);
+      });
+}
+
+function coreFeed(feed: T.AppFeed): string {
+  const out = [
+    `// ${NOTE}`,
+    ...wrap(
+      `The ${feed.app} app's feed: ${feed.about}. apps/${feed.app}.ts imports it; the host's copy is host/core/${feed.app}.gen.ts (${feed.hostUser}).`,
+      "// ",
+    ),
+  ];
+  for (const g of feed.groups) {
+    out.push("", `// ---- ${g.title} ----`);
+    for (const c of g.entries) {
+      const field = g.record !== undefined && c.name !== g.record;
+      const doc = field ? `${feedType(c.size ?? 4)}: ${c.doc}` : c.doc;
+      out.push(...asConst(c.name, c.type ?? g.type, num(c.value, c.hex), doc));
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+function hostFeed(feed: T.AppFeed): string {
+  let s = `// ${NOTE}\n`;
+  s += wrap(
+    `The ${feed.app} app's feed as ${feed.hostUser} writes and reads it: ${feed.about} (assembly/abi/${feed.app}.gen.ts is the core's copy).`,
+    "// ",
+  ).join("\n");
+  s += "\n";
+  for (const g of feed.groups) {
+    s += `\n// ---- ${g.title} ----\n`;
+    for (const c of g.entries) {
+      const field = g.record !== undefined && c.name !== g.record;
+      s += `${jsdoc(field ? `${feedType(c.size ?? 4)}: ${c.doc}` : c.doc)}export const ${c.name} = ${num(c.value, c.hex)};\n`;
+    }
+    if (g.entries.some((c) => c.host !== undefined)) {
+      s += `/** The host's names of ${g.entries[0].name.slice(0, g.entries[0].name.indexOf("_") + 1)}*, by value. */\n`;
+      s += `export const ${namesOf(g)} = [${g.entries.map((c) => JSON.stringify(c.host)).join(", ")}] as const;\n`;
+    }
+  }
+  return s;
+}
+
 // ---- the core's exports, typed from their AssemblyScript declarations -------------------
 // Names and signatures live in the core's source (assembly/core.ts and the files
 // assembly/exports.ts re-exports from); the host's CoreExports interface is read from
@@ -446,7 +534,17 @@ export async function generate(): Promise<Map<string, string>> {
   check();
   const hostPath = "host/core/abi.gen.ts";
   const options = { ...(await prettier.resolveConfig(join(root, hostPath))), filepath: join(root, hostPath) };
+  const feeds: [string, string][] = [];
+  for (const feed of T.FEEDS) {
+    checkFeed(feed);
+    const path = `host/core/${feed.app}.gen.ts`;
+    feeds.push(
+      [`assembly/abi/${feed.app}.gen.ts`, coreFeed(feed)],
+      [path, await prettier.format(hostFeed(feed), { ...options, filepath: join(root, path) })],
+    );
+  }
   return new Map([
+    ...feeds,
     ["assembly/abi/layout.gen.ts", coreLayout()],
     ["assembly/abi/counters.gen.ts", coreCounters()],
     ["assembly/abi/api.gen.ts", coreApi()],

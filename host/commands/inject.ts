@@ -9,7 +9,7 @@ import {
   startInject,
   type InjectOptions,
 } from "../tap/inject.ts";
-import { parseSpeed } from "../replay/replay.ts";
+import { parseSpeed } from "../replay/pacing.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { checkIfname } from "../io/tap.ts";
 

@@ -1,6 +1,8 @@
 import { Option, type Command } from "commander";
 import { writeFileSync } from "node:fs";
-import { APPS, parseSpeed, replay, type ReplayMode } from "../replay/replay.ts";
+import { APPS, type ReplayMode } from "../replay/options.ts";
+import { parseSpeed } from "../replay/pacing.ts";
+import { replay } from "../replay/replay.ts";
 import { prescan, type Prescan } from "../replay/serve/prescan.ts";
 import { formatReplay } from "../report/replay.ts";
 import { UsageError } from "../io/errors.ts";
@@ -126,7 +128,7 @@ export function register(program: Command): void {
           "--flow charts served flows against the capture's server",
           "run in serve mode with the mirror app (--mode serve, no --app)",
         );
-      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/report/cost.ts
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/measure/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/replay/workers.ts
       const json = o.report === "json";
       const r = replay(file, {
@@ -181,7 +183,7 @@ async function workersAction(file: string, o: Raw): Promise<void> {
   report(o, r, formatReplay(r) + formatWorkers(r));
 }
 
-// ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
+// ---- stage cost and the HTML report (host/measure/cost.ts, host/report/html.ts) ----
 async function costAction(
   file: string,
   o: Raw,
@@ -197,7 +199,7 @@ async function costAction(
       "--stages and --report html measure serve on one core",
       "drop --workers (or --mode track for the RETA split in one thread)",
     );
-  const { costReport } = await import("../report/cost.ts");
+  const { costReport } = await import("../measure/cost.ts");
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";

@@ -13,6 +13,11 @@ export const READ_CORE: Partial<CoreConfig> = {
   flows: 1 << 20,
 };
 
+/** The core the pre-scan and the replay read with: staging, descriptors and their decode summaries. */
+export function scanCoreConfig(): Partial<CoreConfig> {
+  return { stagingBytes: 8 << 20, descSlots: 4096, mbufs: 0, ringSlots: 0, flows: 0 };
+}
+
 export function checkFile(path: string): void {
   if (!existsSync(path)) throw new UsageError(`no such file: ${path}`, "check the path");
   if (!statSync(path).isFile())

@@ -6,7 +6,7 @@
 import { createCore, type Core } from "../core/core.ts";
 import { DESC_BYTES, TraceReader } from "./reader.ts";
 import { TraceWriter } from "./writer.ts";
-import { scanCoreConfig } from "../replay/serve/prescan.ts";
+import { scanCoreConfig } from "../core/open-capture.ts";
 import {
   DESC_W_CAPLEN,
   DESC_W_LEN,

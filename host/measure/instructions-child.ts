@@ -5,7 +5,8 @@
 // dump names how many packets it held.
 // argv: capture, mode, path of cgmark.so, warmup, n, windows, loops (the replay's --loop).
 import koffi from "koffi";
-import { replay, type ReplayMode } from "../replay/replay.ts";
+import { replay } from "../replay/replay.ts";
+import { type ReplayMode } from "../replay/options.ts";
 import { loadCoreModule } from "../core/core.ts";
 
 const [file, mode, so, ...nums] = process.argv.slice(2);

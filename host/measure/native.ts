@@ -189,7 +189,7 @@ function checksumBuffer(
   runs: number,
   minOps: number,
 ): NativeBench["buffers"][number] {
-  let x = 1; // ref.c's generator, so both sides sum the same bytes
+  let x = 1; // ref.c's generator (not host/io/prng.ts), so both sides sum the same bytes
   for (let i = 0; i < bytes; i++) u8[p + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
   const reps = Math.max(1, Math.ceil((minOps * 500) / (bytes + 100))); // ~50 ms per timed call
   for (let i = 0; i < 300; i++) ex.kChecksumBuf(p, bytes, 16);

@@ -15,8 +15,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runGen } from "../gen/run.ts";
-import { replay, replayCoreConfig } from "../replay/replay.ts";
-import { serveCoreConfig } from "../replay/serve/serve.ts";
+import { replay } from "../replay/replay.ts";
+import { replayCoreConfig } from "../replay/options.ts";
+import { serveCoreConfig } from "../replay/serve/sizing.ts";
 import { prescan } from "../replay/serve/prescan.ts";
 import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../core/core.ts";
 import { stackConfig } from "../core/stack-config.ts";
@@ -57,7 +58,7 @@ function trackBytesPerSlot(): number {
   return (at(1 << 21) - at(1 << 20)) / (1 << 20);
 }
 
-/** Planned memory per added connection of a serve-mode core (mirror; host/replay/serve/serve.ts sizing). */
+/** Planned memory per added connection of a serve-mode core (mirror; host/replay/serve/sizing.ts). */
 function serveModeBytesPerConn(): number {
   const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...serveCoreConfig(n, "mirror") } as CoreConfig);
   return (at(1 << 20) - at(1 << 19)) / (1 << 19);

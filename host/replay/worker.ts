@@ -3,7 +3,7 @@
 // that is there, up to the end of the descriptor region: never waiting for
 // more), copies those descriptors and their frames in bulk from its outbox in
 // the dispatcher's memory to the same positions in its own (the outbox mirrors
-// its staging and descriptor regions: replay-plane.ts), gives the slots back,
+// its staging and descriptor regions: plane.ts), gives the slots back,
 // then runs the same batch function as the one-thread replay over them, at
 // most maxBatch at a time (adaptive batching). Idle: spins spinRounds empty polls, then sleeps on the ring's
 // sleeping flag (the dispatcher notifies only a sleeper). When the dispatcher
@@ -17,7 +17,7 @@
 // until the next frame is due, one core call per run of due frames (≤ maxBatch),
 // lateness and gap error per frame, latency after the call. Its --out part is
 // stamped with the wall clock after each call, as one thread does; the parts
-// are merged by time at the end (replay-workers.ts).
+// are merged by time at the end (workers.ts).
 import { parentPort, workerData } from "node:worker_threads";
 import { cpus } from "node:os";
 import { createCore } from "../core/core.ts";
@@ -25,7 +25,9 @@ import { SpscRing } from "../runtime/ring.ts";
 import { threadCpuMs } from "../runtime/thread-cpu.ts";
 import { DESC_BYTES, DESC_CAPLEN, DESC_LINKTYPE, DESC_OFF, DESC_SEC } from "../core/abi.gen.ts";
 import { buildReport, type RunStats } from "../report/replay.ts";
-import type { OutputSink as Sink, PacingSamples as Samples } from "./replay.ts";
+import { OutputSink, writeBatch } from "./output.ts";
+import { PacingSamples, sleepUntil } from "./pacing.ts";
+import { warmUp } from "./warm-up.ts";
 import {
   RW_DONE,
   RW_EXIT,
@@ -59,12 +61,11 @@ const res: ReplayWorkerResult = {
   report: null,
   trap: null,
 };
-let sink = null as Sink | null; // set in runDue (a closure: TS would narrow it to null)
+let sink = null as OutputSink | null; // set in runDue (a closure: TS would narrow it to null)
 try {
-  // Paced runs only: replay.ts brings in much more than this loop needs.
-  const rp = d.paced ? await import("./replay.ts") : null;
+  const paced = d.paced;
   // V8 compiles wasm functions at their first call, in every thread: warm up before saying ready.
-  if (rp) rp.warmUp(d.path, d.mode, d.workers, d.flows ?? 4096);
+  if (paced) warmUp(d.path, d.mode, d.workers, d.flows ?? 4096);
   const core = createCore(d.config, { memory: d.memory, fresh: true });
   const ex = core.exports;
   const fn = d.mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
@@ -83,9 +84,9 @@ try {
   const f64 = core.f64;
   // Paced: due times in this thread's performance.now() (the dispatcher's are on the epoch).
   const schedOf = new Float64Array(slots);
-  const lateness: Samples | null = rp ? new rp.PacingSamples() : null;
-  const gapErr: Samples | null = rp ? new rp.PacingSamples() : null;
-  const latency: Samples | null = rp ? new rp.PacingSamples() : null;
+  const lateness: PacingSamples | null = paced ? new PacingSamples() : null;
+  const gapErr: PacingSamples | null = paced ? new PacingSamples() : null;
+  const latency: PacingSamples | null = paced ? new PacingSamples() : null;
   let prevSched = NaN;
   let prevActual = NaN;
   /** Paced: one core call per maxBatch of descriptors from..to-1, all due; then their latency and --out. */
@@ -99,12 +100,12 @@ try {
     for (let j = from; j < to; j++) latency!.add((p1 - schedOf[j]) * 1000);
     res.endMs = performance.timeOrigin + p1;
     if (d.out) {
-      sink ??= new rp!.OutputSink(
+      sink ??= new OutputSink(
         d.out,
         !!d.outMerged,
         u32[(desc + from * DESC_BYTES + DESC_LINKTYPE) >>> 2] & 0xffff,
       );
-      rp!.writeBatch(sink, core, from, to - from, 0, (performance.timeOrigin + p1) / 1000);
+      writeBatch(sink, core, from, to - from, 0, (performance.timeOrigin + p1) / 1000);
     }
   };
   /** Paced: descriptors i..i+k-1, each released at its due time (replay.ts's walk). */
@@ -124,7 +125,7 @@ try {
       if (j === i + k) break;
       if (sched > performance.now()) {
         const w0 = performance.now();
-        rp!.sleepUntil(sched);
+        sleepUntil(sched);
         res.waitMs += performance.now() - w0;
       }
       const actual = performance.now();
@@ -171,7 +172,7 @@ try {
         Atomics.compareExchange(d.ctl, base + RW_PWAIT, 1, 0) === 1
       )
         Atomics.notify(d.ctl, base + RW_PWAIT, 1);
-      if (rp && !d.discard) pacedRun(i, k);
+      if (paced && !d.discard) pacedRun(i, k);
       else if (!d.discard)
         for (let j = 0; j < k; j += d.maxBatch) {
           const m = Math.min(d.maxBatch, k - j);
@@ -186,7 +187,7 @@ try {
       }
       last = t2;
       res.copyMs += t1 - t0;
-      res.busyMs += t2 - t1 - (rp ? res.waitMs - waited : 0);
+      res.busyMs += t2 - t1 - (paced ? res.waitMs - waited : 0);
       res.packets += k;
       res.takes++;
       res.occupancySum += avail;
@@ -228,7 +229,8 @@ try {
     outFile: null,
   };
   res.report = buildReport(core, st, cpus());
-  if (rp) res.samples = { lateness: lateness!.values(), gap: gapErr!.values(), latency: latency!.values() };
+  if (paced)
+    res.samples = { lateness: lateness!.values(), gap: gapErr!.values(), latency: latency!.values() };
 } catch (e) {
   res.trap = (e as Error).message ?? String(e);
 } finally {

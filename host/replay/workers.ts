@@ -39,16 +39,10 @@ import { ReplayPlane } from "./plane.ts";
 import type { ReplayWorkerResult } from "./proto.ts";
 import { threadCpuMs } from "../runtime/thread-cpu.ts";
 import { checkFile } from "../core/open-capture.ts";
-import {
-  OutputSink,
-  pooledPacing,
-  Progress,
-  replayCoreConfig,
-  scheduleMs,
-  speedName,
-  writeBatch,
-  type ReplayOptions,
-} from "./replay.ts";
+import { OutputSink, writeBatch } from "./output.ts";
+import { pooledPacing, scheduleMs, speedName } from "./pacing.ts";
+import { Progress } from "./progress.ts";
+import { replayCoreConfig, type ReplayOptions } from "./options.ts";
 import { TraceWriter } from "../io/writer.ts";
 import { mergeCaptures } from "../io/merge-captures.ts";
 import * as ABI from "../core/abi.gen.ts";

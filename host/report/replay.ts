@@ -96,7 +96,7 @@ export interface ReplayReport {
   mbps: number;
   drops: Partial<Record<DropReason, number>>;
   fidelity: FidelityReport | null;
-  /** serve mode: where each input packet went (host/replay/serve/serve.ts ServeStats) */
+  /** serve mode: where each input packet went (host/replay/serve/stats.ts ServeStats) */
   serve?: {
     delivered: number;
     reference: number;

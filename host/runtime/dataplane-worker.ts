@@ -8,6 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createCore } from "../core/core.ts";
 import { Nic } from "./nic.ts";
+import { Backoff, pollLoop } from "./poll-loop.ts";
 import {
   DP_POLLS,
   DP_STOP,
@@ -38,21 +39,19 @@ try {
   const self = new Nic(core);
   Atomics.store(d.ctl, DP_POLLS + d.index, 1); // ready
   cpu0 = threadCpuMs();
-  let idle = 0;
-  while (Atomics.load(d.ctl, DP_STOP) === 0) {
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
+    self.rx.sleep(1);
+    naps++;
+  });
+  const round = (): number => {
     if (Atomics.load(d.ctl, DP_TRAP + d.index) !== 0) testTrap();
     if (d.mig) serveMigration(core, self, d.mig, d.index, d.clock[0]); // between polls: nothing of the group is pending
     const n = poll(d.clock[0]);
     polls++;
     Atomics.add(d.ctl, DP_POLLS + d.index, 1);
-    if (n === 0) {
-      if (++idle > d.spinRounds) {
-        self.rx.sleep(1);
-        naps++;
-        idle = 0;
-      }
-    } else idle = 0;
-  }
+    return n;
+  };
+  pollLoop(round, backoff, () => Atomics.load(d.ctl, DP_STOP) === 0);
 } catch (e) {
   trap = (e as Error).message ?? String(e);
 }

@@ -19,7 +19,7 @@ import { DESC_F_NO_TS, DESC_F_NOT_PACKET, TraceReader } from "../io/reader.ts";
 import { TapDevice } from "../io/tap.ts";
 import { netnsExists, setupLink, checkFree, Teardown } from "../io/netns.ts";
 import { openTrace } from "../core/open-capture.ts";
-import { PacingSamples, scheduleMs, sleepUntil, speedName, type Speed } from "../replay/replay.ts";
+import { PacingSamples, scheduleMs, sleepUntil, speedName, type Speed } from "../replay/pacing.ts";
 import * as ABI from "../core/abi.gen.ts";
 
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds

@@ -15,17 +15,19 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const TCP = [
-  "test/tcp/states",
-  "test/tcp/checks",
-  "test/tcp/robust",
-  "test/tcp/send-boundaries",
-  "test/tcp/transfer",
+  "test/net/tcp/states",
+  "test/net/tcp/checks",
+  "test/net/tcp/robust",
+  "test/net/tcp/send-boundaries",
+  "test/net/tcp/transfer",
 ];
-const TCP_CC = [...TCP, "test/tcp/congestion"];
+const TCP_CC = [...TCP, "test/net/tcp/congestion"];
 const FLOW = ["test/flow/"];
 const READER = ["test/io/reader", "test/io/writer"];
 const MC = ["test/apps/memcached"];
-const FID = ["test/replay/fidelity-pending", "test/report/fidelity"];
+const FID = ["test/report/fidelity-pending", "test/report/fidelity"];
+// The net layer's own suites (not test/net/tcp/, which TCP lists).
+const NET = ["test/net/basic", "test/net/loop", "test/net/tx-csum-offload"];
 
 export const MUTANTS = [
   // ---- TCP output: segment boundaries, SACK recovery, pure ACKs (output.ts, sack.ts, commands.ts) ----
@@ -36,7 +38,7 @@ export const MUTANTS = [
     find: "if (len < avail && len < mss && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1) && (f & TF_SWS_OVERRIDE) == 0) {",
     replace:
       "if (len < avail && len < mss && off > 0 && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1) && (f & TF_SWS_OVERRIDE) == 0) {",
-    suites: ["test/tcp/send-boundaries"],
+    suites: ["test/net/tcp/send-boundaries"],
     why: "sender SWS avoidance only while data is in flight: a runt leaves at once into a small window (RFC 9293 §3.8.6.2.1)",
   },
   {
@@ -45,7 +47,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/output.ts",
     find: "if (len < avail && len < mss && len < (load<u32>(t, TCB_MAX_SND_WND) >> 1) && (f & TF_SWS_OVERRIDE) == 0) {",
     replace: "if (len < avail && len < mss && (f & TF_SWS_OVERRIDE) == 0) {",
-    suites: ["test/tcp/send-boundaries"],
+    suites: ["test/net/tcp/send-boundaries"],
     why: "the Fs = 1/2 rule of sender SWS avoidance dropped",
   },
   {
@@ -54,7 +56,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/output.ts",
     find: "if ((load<u32>(t, TCB_FLAGS) & TF_RECORDS) == 0 || cap == 0) return cap;",
     replace: "return cap;",
-    suites: ["test/tcp/send-boundaries", "test/replay/serve-servers"],
+    suites: ["test/net/tcp/send-boundaries", "test/replay/serve/servers"],
     why: "segments cross record ends (SENDV_EOR): a server's write boundaries are lost",
   },
   {
@@ -63,7 +65,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/commands.ts",
     find: "if (want > <u64>budget && want <= <u64>sndBuf) return 0;",
     replace: "",
-    suites: ["test/tcp/send-boundaries", "test/replay/serve-servers"],
+    suites: ["test/net/tcp/send-boundaries", "test/replay/serve/servers"],
     why: "a record is queued in part when the send buffer is short of room",
   },
   {
@@ -72,7 +74,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/output.ts",
     find: "const seq = load<u8>(t, TCB_TMR_KIND) == TK_PERSIST ? load<u32>(t, TCB_SND_NXT) : load<u32>(t, TCB_SND_MAX);",
     replace: "const seq = load<u32>(t, TCB_SND_NXT);",
-    suites: ["test/tcp/robust", "test/pair/sweep"],
+    suites: ["test/net/tcp/robust", "test/pair/sweep"],
     why: "a pure ACK after an RTO carries the pulled-back SND.NXT, below the peer's RCV.NXT: its ACK is ignored",
   },
   {
@@ -81,7 +83,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/sack.ts",
     find: "const lost = k < n && holeLost(b, k, mss);",
     replace: "const lost = false;",
-    suites: ["test/tcp/sack-recovery"],
+    suites: ["test/net/tcp/sack-recovery"],
     why: "SetPipe counts lost holes as in flight (RFC 6675 §4): recovery sends less than cwnd allows",
   },
   {
@@ -90,7 +92,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/sack.ts",
     find: "return b != 0 && load<u32>(b, SB_N) > 0;",
     replace: "return false;",
-    suites: ["test/tcp/sack-recovery"],
+    suites: ["test/net/tcp/sack-recovery"],
     why: "SACK information never used for recovery (NewReno only)",
   },
   {
@@ -99,7 +101,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/sack.ts",
     find: "return bytes > (DUP_THRESH - 1) * mss;",
     replace: "return bytes > DUP_THRESH * mss;",
-    suites: ["test/tcp/sack-recovery"],
+    suites: ["test/net/tcp/sack-recovery"],
     why: "IsLost needs more SACKed bytes above a hole than RFC 6675 §4 says",
   },
   // ---- TCP input: the SEGMENT ARRIVES ladder (assembly/net/tcp/input.ts) ----
@@ -109,7 +111,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/input.ts",
     find: "if (<usize>hl < TCP_MIN || hl > l4len) return C_TCP_MALFORMED;",
     replace: "if (<usize>hl < TCP_MIN) return C_TCP_MALFORMED;",
-    suites: [...TCP, "test/fuzz/findings", "test/robust/attack"],
+    suites: [...TCP, "test/fuzz/findings", "test/net/tcp/attack"],
     why: "a data offset beyond the segment is no longer refused (payload length underflows)",
   },
   {
@@ -253,7 +255,7 @@ export const MUTANTS = [
     file: "assembly/net/tcp/reassembly.ts",
     find: "if (<u32>load<u8>(t, TCB_OOO_COUNT) >= OOO_MAX) return false;",
     replace: "if (<u32>load<u8>(t, TCB_OOO_COUNT) > OOO_MAX) return false;",
-    suites: [...TCP, "test/robust/attack", "test/robust/exhaustion"],
+    suites: [...TCP, "test/net/tcp/attack", "test/net/exhaustion"],
     why: "the out-of-order queue holds one mbuf more than OOO_MAX",
   },
   // ---- TCP output (assembly/net/tcp/output.ts) ----
@@ -473,7 +475,7 @@ export const MUTANTS = [
     file: "assembly/net/timer.ts",
     find: "return (us + ((<u64>1 << TICK_SHIFT) - 1)) >> TICK_SHIFT;",
     replace: "return us >> TICK_SHIFT;",
-    suites: [...TCP, "test/tcp/timer"],
+    suites: [...TCP, "test/net/tcp/timer"],
     why: "deadlines rounded down to a tick: a timer may fire early",
   },
   {
@@ -482,7 +484,7 @@ export const MUTANTS = [
     file: "assembly/net/timer.ts",
     find: "  if (d < 256) {\n",
     replace: "  if (d <= 256) {\n",
-    suites: [...TCP, "test/tcp/timer"],
+    suites: [...TCP, "test/net/tcp/timer"],
     why: "a deadline 256 ticks out lands in the current level-0 slot (fires a lap early)",
   },
   {
@@ -491,7 +493,7 @@ export const MUTANTS = [
     file: "assembly/net/timer.ts",
     find: "if (s1 == 0) drain(2, <u32>((curTick >> 16) & 255), false);",
     replace: "",
-    suites: [...TCP, "test/tcp/timer"],
+    suites: [...TCP, "test/net/tcp/timer"],
     why: "level-2 slots never cascade: timers beyond 8.4 s never fire",
   },
   {
@@ -500,7 +502,7 @@ export const MUTANTS = [
     file: "assembly/net/timer.ts",
     find: "slot = <u32>((at >> 8) & 255);",
     replace: "slot = <u32>((at >> 7) & 255);",
-    suites: [...TCP, "test/tcp/timer"],
+    suites: [...TCP, "test/net/tcp/timer"],
     why: "level-1 slot computed with the wrong shift",
   },
   {
@@ -596,7 +598,7 @@ export const MUTANTS = [
     file: "assembly/wire/checksum.ts",
     find: "  if (proto == 17 && c == 0) c = 0xffff;\n",
     replace: "",
-    suites: ["test/wire/checksum", "test/net/"],
+    suites: ["test/wire/checksum", ...NET],
     why: "a UDP checksum that computes to 0 is sent as 0 (= none) instead of 0xffff (RFC 768)",
   },
   {
@@ -605,7 +607,7 @@ export const MUTANTS = [
     file: "assembly/net/ip.ts",
     find: "  if (!l4ChecksumOk(family, l3, proto, l4, l4len)) return false;\n",
     replace: "",
-    suites: ["test/net/", "test/wire/checksum", "test/malformed"],
+    suites: [...NET, "test/wire/checksum", "test/e2e/malformed"],
     why: "IP no longer verifies the TCP/UDP checksum (UDP with a bad checksum is delivered)",
   },
   {
@@ -614,7 +616,7 @@ export const MUTANTS = [
     file: "assembly/net/ip.ts",
     find: "if (ifCheckCsum() && inetChecksum(l3, ihl) != 0) return drop(m, C_IP_BAD_CSUM);",
     replace: "",
-    suites: ["test/net/", "test/malformed"],
+    suites: [...NET, "test/e2e/malformed"],
     why: "a bad IPv4 header checksum is accepted",
   },
   // ---- Toeplitz and RETA (assembly/flow/toeplitz.ts, reta.ts) ----
@@ -670,7 +672,7 @@ export const MUTANTS = [
     file: "assembly/flow/reta.ts",
     find: "if (group >= RETA_SIZE || worker >= retaWorkers) return -1;",
     replace: "if (group >= RETA_SIZE || worker > retaWorkers) return -1;",
-    suites: [...FLOW, "test/dispatch/"],
+    suites: [...FLOW, "test/runtime/"],
     why: "retaSet accepts a worker one past the last",
   },
   {
@@ -689,7 +691,7 @@ export const MUTANTS = [
     file: "assembly/flow/key.ts",
     find: "v128.xor(v128.load64_zero(a), v128.load64_zero(b)),",
     replace: "v128.xor(v128.load32_zero(a), v128.load32_zero(b)),",
-    suites: [...FLOW, "test/tcp/states"],
+    suites: [...FLOW, "test/net/tcp/states"],
     why: "flow-key comparison ignores the ports (two flows between the same hosts collide)",
   },
   {
@@ -780,7 +782,7 @@ export const MUTANTS = [
     file: "assembly/wire/pcap.ts",
     find: "const limit: u32 = nano ? 1000000000 : 1000000;",
     replace: "const limit: u32 = 1000000;",
-    suites: [...READER, "test/cli/"],
+    suites: [...READER, "test/inspect/", "test/e2e/cli", "test/e2e/help-examples", "test/e2e/json-options"],
     why: "nanosecond fractions >= 10^6 flagged ts_invalid",
   },
   {
@@ -834,7 +836,7 @@ export const MUTANTS = [
     file: "host/io/reader.ts",
     find: "if (caplen > total - 32)",
     replace: "if (caplen > total - 28)",
-    suites: [...READER, "test/malformed"],
+    suites: [...READER, "test/e2e/malformed"],
     why: "an EPB whose captured length runs into its trailing length word is accepted",
   },
   {
@@ -1027,7 +1029,7 @@ export const MUTANTS = [
     file: "host/runtime/control-plane.ts",
     find: "const to = this.reta[group];",
     replace: "const to = _worker;",
-    suites: ["test/dispatch/migrate"],
+    suites: ["test/runtime/migrate"],
     why: "route() sends a frame to the worker of the pre-migration RETA",
   },
   // ---- measurement (host/measure/instructions.ts) ----
@@ -1037,8 +1039,17 @@ export const MUTANTS = [
     file: "host/measure/instructions.ts",
     find: "export const WARMUP_PACKETS = 150_000;",
     replace: "export const WARMUP_PACKETS = 20_000;",
-    suites: ["test/report/instructions"],
+    suites: ["test/measure/instructions"],
     why: "instruction windows open before the last tier-up: the figure depends on where the window falls (2 % high)",
+  },
+  {
+    id: "poll-loop-spin-short",
+    area: "control-plane",
+    file: "host/runtime/poll-loop.ts",
+    find: "} else if (++this.idle <= this.rounds) return false;",
+    replace: "} else if (++this.idle < this.rounds) return false;",
+    suites: ["test/runtime/poll-loop"],
+    why: "the workers nap one empty round early: every spin is a round shorter than asked",
   },
 ];
 

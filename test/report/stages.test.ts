@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
 import { replay } from "../../host/replay/replay.ts";
-import { measureCost } from "../../host/report/cost.ts";
+import { measureCost } from "../../host/measure/cost.ts";
 import { readStageSums, STAGE_NAMES, type StageSums } from "../../host/report/stages.ts";
 import {
   COST_SECTION_SCHEMA,

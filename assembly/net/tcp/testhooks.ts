@@ -1,7 +1,7 @@
 // Test-only entry points: feed a raw IPv4/IPv6 TCP packet to tcpInput as if IP
 // had delivered it, capture what the engine sends as raw IP packets (instead of
 // ipSend), run one command descriptor, and read engine state. They let the
-// suites in test/tcp drive single cores and relay between two cores from JS.
+// suites in test/net/tcp drive single cores and relay between two cores from JS.
 import { MB_DATA_LEN, mbufAlloc, mbufData, mbufBuf, MB_DATA_OFF } from "../../mem/mbuf";
 import { PKTF_CSUM_OK, PKT_BYTES, PKT_DMAC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_HASH, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_PROTO, PKT_SMAC, PKT_SRC, PKT_TTL, pkt } from "../pkt";
 import { be16 } from "../../wire/bytes";

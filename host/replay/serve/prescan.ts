@@ -19,11 +19,12 @@
 // (host/replay/serve/mirror-feed.ts).
 import type { Core } from "../../core/core.ts";
 import { createCore } from "../../core/core.ts";
+import { scanCoreConfig } from "../../core/open-capture.ts";
 import { TraceError } from "../../io/errors.ts";
 import { TraceReader } from "../../io/reader.ts";
 import { LiveFlows } from "./live-flows.ts";
 import { FlowOwner, ownerConfig, type OwnerSpec } from "./flow-owner.ts";
-import { serveMaxConns } from "./serve.ts";
+import { serveMaxConns } from "./sizing.ts";
 import * as ABI from "../../core/abi.gen.ts";
 
 // Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
@@ -136,11 +137,6 @@ export interface Prescan {
    */
   maxAckAdvance: number;
   error: string | null;
-}
-
-/** The core the pre-scan and the replay read with: staging, descriptors and their decode summaries. */
-export function scanCoreConfig() {
-  return { stagingBytes: 8 << 20, descSlots: 4096, mbufs: 0, ringSlots: 0, flows: 0 };
 }
 
 /** The flow's name for reports: client → server. */

@@ -3,7 +3,7 @@
 // hash gives it (symmetric Toeplitz + RETA, host/replay/serve/flow-owner.ts).
 //
 // Why every worker reads the capture itself ("RSS at the source") rather than
-// a dispatcher thread handing frames out (as raw and track do, replay-plane.ts):
+// a dispatcher thread handing frames out (as raw and track do, host/replay/plane.ts):
 // serve's per-packet work is the host loop around the core (flow table, feed,
 // fidelity), and every piece of it belongs to one flow, so it splits by flow
 // with nothing shared; the price is that each worker reads and decodes every
@@ -36,7 +36,9 @@ import type { ServeWorkerData, ServeWorkerResult } from "./worker.ts";
 import { mergeCaptures } from "../../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, type ReplayReport } from "../../report/replay.ts";
 import type { FidelityReport } from "../../report/fidelity.ts";
-import { pooledPacing, Progress, speedName, type ReplayOptions } from "../replay.ts";
+import { pooledPacing, speedName } from "../pacing.ts";
+import { Progress } from "../progress.ts";
+import { type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
 
 export const MAX_SERVE_WORKERS = 16;
