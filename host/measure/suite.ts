@@ -78,7 +78,7 @@ const pair: Section = {
     const p: PairBench = await benchPair(ctx.runs);
     ctx.say(
       `\npair echo: ${p.conns} connections × ${p.msgs} messages of ${p.size} B, ping-pong, warm-up runs not counted, sides rotated per run.` +
-        `\n  ixwasm: both TCP stacks in WASM, frames passed in memory (no kernel), one thread or two worker threads.` +
+        `\n  ixwasm: both TCP stacks in WASM, frames passed in memory (no kernel), one thread or two worker threads; IPv4/TCP checksums offloaded (pair --checksums auto), as Linux computes none on 127.0.0.1.` +
         `\n  C epoll pair: kernel TCP on 127.0.0.1, client and server one process of one thread each, epoll, no per-message JS (host/measure/native/echo.c, ${p.gcc} -O3 -march=native).` +
         `\n  Node net: kernel TCP on 127.0.0.1 with Node's per-message JS on both sides, server in a child process.`,
     );

@@ -14,8 +14,6 @@ export class Nic {
   /** The same memory as a Buffer: Buffer.copy moves a frame with no object per call (subarray + set made one). */
   private readonly buf: Buffer;
   private readonly sources = new WeakMap<ArrayBufferLike, Buffer>();
-  /** The same memory again, for txMoveTo/rxCopy's word copies (unaligned-safe, no object per frame). */
-  private readonly dv: DataView;
   private readonly pool: number;
   private readonly stride: number;
   /** Bytes of an mbuf's data area (the core's CFG_MBUF_DATA): the longest frame one RX slot takes. */
@@ -33,7 +31,6 @@ export class Nic {
     this.u8 = core.u8;
     this.u32 = core.u32;
     this.buf = Buffer.from(core.memory.buffer);
-    this.dv = new DataView(core.memory.buffer);
     this.pool = core.regions.mbuf.offset;
     this.mbufData = mbufDataOf(core);
     this.stride = mbufStrideFor(this.mbufData);
@@ -73,10 +70,11 @@ export class Nic {
     return true;
   }
 
-  /** rxPut from another core's memory (src), by 32-bit words: Buffer.copy over a
-   * shared memory made a Uint8Array per call and copied byte by byte (V8's
-   * relaxed_memmove), ~2,400 instructions per echo round trip (performance-log.md). */
-  private rxCopy(src: DataView, off: number, len: number): boolean {
+  /** rxPut from another core's Nic, by 32-bit words: Buffer.copy over a shared
+   * memory made a Uint8Array per call and copied byte by byte (V8's
+   * relaxed_memmove), and DataView word copies were still 18 % of a pair run's
+   * time; typed-array words are plain loads and stores (performance-log.md). */
+  private rxCopy(src: Nic, off: number, len: number): boolean {
     if (len > this.mbufData) {
       this.rxTooLong++;
       return false;
@@ -93,10 +91,29 @@ export class Nic {
       return false;
     }
     const dst = this.pool + idx * this.stride + MBUF_HEADER;
-    const d = this.dv;
+    const words = len >>> 2;
+    const s32 = src.u32;
+    const d32 = this.u32;
     let i = 0;
-    for (; i + 4 <= len; i += 4) d.setUint32(dst + i, src.getUint32(off + i, true), true);
-    for (; i < len; i++) d.setUint8(dst + i, src.getUint8(off + i));
+    if ((dst & 3) === 0 && (off & 3) === 0) {
+      for (const s = off >>> 2, d = dst >>> 2; i < words; i++) d32[d + i] = s32[s + i];
+      i <<= 2;
+    } else if ((dst & 3) === 0 && (off & 3) === 2) {
+      // The core's frames start 2 bytes into a word (IP header aligned): each word
+      // out is the high half of one word in and the low half of the next (little-endian).
+      const s = (off - 2) >>> 2;
+      const d = dst >>> 2;
+      let lo = s32[s];
+      for (; i < words; i++) {
+        const hi = s32[s + i + 1];
+        d32[d + i] = (lo >>> 16) | (hi << 16);
+        lo = hi;
+      }
+      i <<= 2;
+    }
+    const s8 = src.u8;
+    const d8 = this.u8;
+    for (; i < len; i++) d8[dst + i] = s8[off + i];
     this.u32[w + (RING.slotLen >>> 2)] = len;
     this.rxPending++;
     return true;
@@ -114,7 +131,7 @@ export class Nic {
     const tail = this.tx.tail();
     for (let i = 0; i < n; i++) {
       const w = this.tx.slotWord(tail + i);
-      to.rxCopy(this.dv, this.u32[w + (RING.slotBuf >>> 2)], this.u32[w + (RING.slotLen >>> 2)] & 0xffff);
+      to.rxCopy(this, this.u32[w + (RING.slotBuf >>> 2)], this.u32[w + (RING.slotLen >>> 2)] & 0xffff);
     }
     this.tx.release(n);
     return n;

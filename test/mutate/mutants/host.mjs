@@ -325,4 +325,32 @@ export const HOST_MUTANTS = [
     suites: ["test/repo/layout"],
     why: "pacing imports replay, which imports pacing: an import circle in host/",
   },
+  // ---- pair: the client's pattern and answer check, the wire's checksums (issue 17) ----
+  {
+    id: "client-pattern-step",
+    area: "pair",
+    file: "assembly/apps/client.ts",
+    find: "pos = i8x16.add(pos, i8x16.splat(112)); // 16 * 7, per lane mod 256",
+    replace: "pos = i8x16.add(pos, i8x16.splat(111)); // 16 * 7, per lane mod 256",
+    suites: ["test/pair/pattern"],
+    why: "the v128 pattern fill drifts from pat() after the first 16 bytes",
+  },
+  {
+    id: "client-check-vector-blind",
+    area: "pair",
+    file: "assembly/apps/client.ts",
+    find: "while (j + 16 <= n && !v128.any_true(v128.xor(v128.load(p + j), v128.load(exp + j)))) j += 16;",
+    replace: "while (j + 16 <= n) j += 16;",
+    suites: ["test/pair/pattern", "test/pair/failures"],
+    why: "the 16-byte answer check passes every chunk: a changed byte inside them goes unseen",
+  },
+  {
+    id: "pair-checksums-auto-ignores-corrupt",
+    area: "pair",
+    file: "host/pair/pair.ts",
+    find: '(csum === "auto" && !o.faults.corrupt && !o.linkFilter)',
+    replace: '(csum === "auto" && !o.linkFilter)',
+    suites: ["test/pair/checksums"],
+    why: "--corrupt runs with checksums off: flipped bits reach the stacks unchecked",
+  },
 ];
