@@ -1,6 +1,7 @@
 // The core's ABI, written once: every number the host and the AssemblyScript core
 // must agree on (control block, config words and their flag bits, regions,
-// counters, the apps' feeds). abi/generate.ts writes both sides from it:
+// counters, the apps' feeds; the TCB's layout and the TCP states in abi/tcb.ts beside it).
+// abi/generate.ts writes both sides from them:
 //   assembly/abi/*.gen.ts   constants the core imports (re-exported by mem/layout.ts,
 //                           mem/counters.ts, ...); <app>.gen.ts: an app's feed in R_APP
 //   host/core/abi.gen.ts    the host's constants, config defaults, counter names

@@ -71,7 +71,7 @@ export const DEAD_REASONS: Code[] = [
   { name: "DEAD_ABORTED", value: 4, host: "aborted", doc: "the app aborted, or resources ran out" },
 ];
 
-/** App ids (CFG_APP; assembly/api/app.ts dispatches on them). */
+/** App ids (CFG_APP; assembly/apps/registry.ts maps each to its operations). */
 export const APPS: Code[] = [
   { name: "APP_NONE", value: 0, doc: "no app: replay modes, the bare stack" },
   { name: "APP_ECHO", value: 1, host: "echo", doc: "TCP + UDP echo, zero-copy" },

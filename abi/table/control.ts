@@ -77,7 +77,7 @@ export const CONFIG_WORDS: ConfigWord[] = [
     default: 0,
     doc: "event and command descriptors per poll (each queue)",
   },
-  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (api/app.ts APP_*)" },
+  { word: 12, core: "CFG_APP", host: "app", default: 0, doc: "app id (APP_*, apps/registry.ts)" },
   {
     word: 13,
     core: "CFG_TIMERS",
@@ -263,6 +263,20 @@ export const CONFIG_WORDS: ConfigWord[] = [
     host: "idleTimeoutS",
     default: 0,
     doc: "reset a connection that received nothing for this many seconds (0 = off)",
+  },
+  {
+    word: 53,
+    core: "CFG_SHARD",
+    host: "shard",
+    default: 0,
+    doc: "this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N, flow/shard.ts)",
+  },
+  {
+    word: 54,
+    core: "CFG_SHARDS",
+    host: "shards",
+    default: 1,
+    doc: "shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS",
   },
 ];
 

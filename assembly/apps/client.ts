@@ -22,7 +22,7 @@ import {
 import {
   CFG_APP_CONNS, CFG_APP_MSGS, CFG_APP_MSG_BYTES, CFG_APP_PEER_IP4, CFG_APP_PEER_PORT, CFG_EVQ_SLOTS, cfg,
 } from "../mem/layout";
-import { appBase, appBytes, appNowUs } from "../api/app";
+import { appBase, appBytes, appNowUs } from "../api/env";
 import { fmtU64, put } from "./util";
 import { K_SET, K_GET, T_STORED, T_STORED_LEN, T_VALUE, T_VALUE_LEN, T_END, T_END_LEN } from "./mc-text";
 

@@ -33,7 +33,7 @@ import {
   CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_TIMER, RET_OK, RET_AGAIN, cmdPush,
 } from "../api/abi";
 import { CFG_EVQ_SLOTS, cfg } from "../mem/layout";
-import { appBase, appBytes, appNowUs } from "../api/app";
+import { appBase, appBytes, appNowUs } from "../api/env";
 // The header, status, flow and turn records and their codes (abi/table/feeds.ts; the host's
 // host/core/liveplay.gen.ts has the same names).
 import {
@@ -155,7 +155,7 @@ export function liveplayRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void 
   iovUsed = 0;
   const now = appNowUs();
   // 1. the previous step's command results. Handling one may push a command, which
-  //    would overwrite the results not yet read (api/app.ts): read them from a copy.
+  //    would overwrite the results not yet read (apps/registry.ts): read them from a copy.
   memory.copy(scratch, prev, <usize>nPrev * DESC_SIZE);
   prev = scratch;
   for (let k: u32 = 0; k < nPrev; k++) {

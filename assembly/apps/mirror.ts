@@ -57,7 +57,7 @@ import {
   cmdLen, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg, memoryIsFresh } from "../mem/layout";
-import { appBase, appBytes } from "../api/app";
+import { appBase, appBytes } from "../api/env";
 import { tcbFromHandle, TCB_CWND, TCB_FLOW } from "../net/tcp/tcb";
 import { flowKeyAt } from "../flow/table";
 import { flowKeyEqual, flowKeyCopy } from "../flow/key";
@@ -164,7 +164,7 @@ export function mirrorInit(): i32 {
   let hs: u32 = 1;
   while (hs < n * 2) hs <<= 1;
   // SENDV reads its span array when the stack runs the command, right after this
-  // step (assembly/api/app.ts), so one array per flow stepped in a step is enough.
+  // step (assembly/apps/registry.ts), so one array per flow stepped in a step is enough.
   const iovBytes = <usize>MAX_DIRTY * IOV_MAX * SPAN_SIZE;
   const fixed = FEED_OFF + FEED_BYTES + <usize>n * FLOW_BYTES + <usize>hs * 4 + iovBytes;
   if (bytes < fixed + 64 * (<usize>BLK + 4 + <usize>CHUNKS_PER_BLK * CHUNK_BYTES)) return -2;

@@ -37,7 +37,7 @@ import * as ABI from "../core/abi.gen.ts";
 
 import { replayCoreConfig, type ReplayOptions } from "./options.ts";
 import { OutputSink, writeBatch } from "./output.ts";
-import { PacingSamples, scheduleMs, sleepUntil } from "./pacing.ts";
+import { PacingSamples, pacingHists, scheduleMs, sleepUntil } from "./pacing.ts";
 import { Progress } from "./progress.ts";
 import { warmUp } from "./warm-up.ts";
 import { bucket, newRunStats } from "./run-stats.ts";
@@ -59,11 +59,15 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     throw new UsageError(`--workers ${workers} is out of range`, "use 1..255");
   if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
   checkFile(path);
-  if (mode === "serve") return runServe(path, opts.prescan ?? prescan(path), opts);
+  if (mode === "serve") {
+    // A shard serves as worker 0 of 1 of its shard: its pre-scan and core read the shard's records only.
+    if (opts.shard && !opts.owner) opts = { ...opts, owner: { index: 0, workers: 1, shard: opts.shard } };
+    return runServe(path, opts.prescan ?? prescan(path, undefined, undefined, opts.owner), opts);
+  }
   if (opts.app)
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
 
-  const core: Core = createCore(replayCoreConfig(mode, workers, flows));
+  const core: Core = createCore(replayCoreConfig(mode, workers, flows, opts.shard));
   const ex = core.exports;
   let batchFn: BatchFn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
@@ -207,6 +211,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
     const q = latency!.quantiles([0.5, 0.99, 0.999]);
     st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+    st.hists = pacingHists(lateness!.values(), gapErr!.values(), latency!.values());
   }
   opts.onEnd?.(core);
   return buildReport(core, st, cpus());

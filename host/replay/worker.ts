@@ -225,6 +225,7 @@ try {
     lastTs: null,
     pacing: null,
     latency: null,
+    hists: null,
     error: null,
     outFile: null,
   };

@@ -6,7 +6,7 @@
 // wake-ups cost tens of µs on these VMs). The main thread consumes the TX ring.
 // A trap in the core is caught and reported; the main thread decides.
 import { parentPort, workerData } from "node:worker_threads";
-import { createCore } from "../core/core.ts";
+import { createCore, testHooks } from "../core/core.ts";
 import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
 import {
@@ -32,10 +32,11 @@ try {
     return t;
   };
   const imports = slow > 0 ? { "performance.now": slowNow } : undefined;
-  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, imports });
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, test: d.test, imports });
   if (slow > 0) (core.exports.stageTimingSet as (on: number) => void)(1);
   const poll = core.exports.poll as (nowNs: number) => number;
-  const testTrap = core.exports.testTrap as () => void;
+  // Only a test or debug core has testTrap; the dispatcher asks for it only then (trapForTest).
+  const testTrap = d.test || d.debug ? testHooks(core).testTrap : () => {};
   const self = new Nic(core);
   Atomics.store(d.ctl, DP_POLLS + d.index, 1); // ready
   cpu0 = threadCpuMs();

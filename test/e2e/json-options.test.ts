@@ -37,7 +37,7 @@ test("inspect --json", () => {
 });
 
 test("replay --report json", () => {
-  assert.is(json("replay", HTTP, "--report", "json").schema, "ixwasm-replay/1");
+  assert.is(json("replay", HTTP, "--report", "json").schema, "ixwasm-replay/2");
 });
 
 test("gen --json", () => {

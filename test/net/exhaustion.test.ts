@@ -7,7 +7,7 @@
 // retransmission, and new traffic is served normally once the overload is over.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore, type Core, type CoreConfig } from "../../host/core/core.ts";
+import { createCore, testHooks, type Core, type CoreConfig } from "../../host/core/core.ts";
 import { Link } from "../../host/runtime/link.ts";
 import { Nic } from "../../host/runtime/nic.ts";
 import { clientResults } from "../../host/runtime/client-results.ts";
@@ -23,7 +23,7 @@ function opts(conns: number, msgs: number, size: number): PairOptions {
 const fn = (c: Core, name: string) => (c.exports as unknown as Record<string, Fn>)[name];
 const freeMbufs = (c: Core) => fn(c, "mbufFreeCount")() >>> 0;
 const poolCheck = (c: Core) => fn(c, "mbufPoolCheck")() >>> 0;
-const tcbsUsed = (c: Core) => fn(c, "tcpTestStat")(0) >>> 0;
+const tcbsUsed = (c: Core) => testHooks(c).tcpTestStat(0) >>> 0;
 const delta = (a: Counters, b: Counters, k: keyof Counters) => b[k] - a[k];
 
 /** One server, several clients: the clients' frames go to the server, the
@@ -86,11 +86,12 @@ function idleBaseline(server: Core, clock: { ns: number }): number {
   return freeMbufs(server);
 }
 
+// The test core: tcbsUsed reads the engine's occupancy (tcpTestStat).
 function serverCore(o: PairOptions, over: Partial<CoreConfig>): Core {
-  return createCore({ ...pairConfigs(o).server, ...over });
+  return createCore({ ...pairConfigs(o).server, ...over }, { test: true });
 }
 function clientCore(o: PairOptions, over: Partial<CoreConfig> = {}): Core {
-  return createCore({ ...pairConfigs(o).client, ...over });
+  return createCore({ ...pairConfigs(o).client, ...over }, { test: true });
 }
 
 test("mbuf pool too small: drops counted by reason, load completes byte-exact, no leak, full recovery", () => {
@@ -161,7 +162,7 @@ test("TCB table full: new connections refused and counted (tcp_tcb_full), the ex
   const extra = opts(32, 1, 100);
   const secondCfg = { ...pairConfigs(extra).client, ipv4: Buffer.from([198, 18, 0, 3]).readUInt32LE(0) };
   secondCfg.macLo = Buffer.from("020000000003", "hex").readUInt32LE(0);
-  const second = createCore({ ...secondCfg, mslMs: 200 });
+  const second = createCore({ ...secondCfg, mslMs: 200 }, { test: true });
   const cpoll = first.exports.poll as (n: number) => number;
   const c2poll = second.exports.poll as (n: number) => number;
   const spoll = server.exports.poll as (n: number) => number;

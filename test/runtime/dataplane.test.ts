@@ -118,7 +118,13 @@ test("back-pressure: a burst larger than a worker's RX ring is delivered whole",
 });
 
 test("trap containment: a worker that traps is reported; with restart it serves again", async () => {
-  const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200, onTrap: "restart" });
+  const dp = await Dataplane.start({
+    workers: 2,
+    config: SERVER,
+    spinRounds: 200,
+    onTrap: "restart",
+    test: true,
+  });
   try {
     dp.trapForTest(1);
     const deadline = Date.now() + 10000;

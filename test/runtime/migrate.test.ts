@@ -452,7 +452,13 @@ test("memcached connections are not movable: the group is refused and keeps work
 });
 
 test("a worker that traps while a move waits for it: the move fails at once, the group flows again, the next move works", async () => {
-  const dp = await Dataplane.start({ workers: 2, config: SERVER, spinRounds: 200, onTrap: "restart" });
+  const dp = await Dataplane.start({
+    workers: 2,
+    config: SERVER,
+    spinRounds: 200,
+    onTrap: "restart",
+    test: true,
+  });
   const byFlow = new Map<number, string[]>();
   const sink = echoesByPort(byFlow);
   const cp = new ControlPlane(dp, { txSink: sink, timeoutMs: 4000 });

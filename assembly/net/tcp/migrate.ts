@@ -26,7 +26,7 @@
 //       area), bytes kept u16, MB_USER0 u32 (length), MB_USER1 u32 (old data
 //       pointer), MB_SEQ u32, MB_FLAGS u32
 //       then spans, 8 B each: old pointer u32, length u32
-//       then the app's record (api/app.ts appExport), padded to 8
+//       then the app's record (its exportConn, apps/registry.ts), padded to 8
 //
 // What moves: TCB (state, sequence space, windows, congestion and RTT state,
 // options, timers as time left), the flow-table entry, the receive queue and
@@ -48,7 +48,6 @@ import {
 import { FLOW_KEY_BYTES } from "../../flow/key";
 import { flowCapacity, flowCount, flowInsert, flowKeyAt, flowValue } from "../../flow/table";
 import { cmdBase, cmdLen, D_HANDLE, DESC_SIZE } from "../../api/abi";
-import { appExport, appImport, appMigrateBytes, appMigrateRoom } from "../../api/app";
 import {
   NONE, TCB_BYTES, TCB_SACK_BOARD, TCB_COOKIE, TCB_CUR_SPAN, TCB_DELACK_AT, TCB_DIRTY_PREV, TCB_FLAGS, TCB_FLOW,
   TCB_GEN, TCB_HASH, TCB_LAST_SENT_EV, TCB_LINK, TCB_OOO_COUNT, TCB_OOO_HEAD, TCB_RQ_HEAD, TCB_RQ_TAIL,
@@ -76,6 +75,39 @@ const XL_MAX: u32 = 4096; // mbufs per connection the translation table holds
 const xlOld = memory.data(<i32>(XL_MAX * 4), 16);
 const xlNew = memory.data(<i32>(XL_MAX * 4), 16);
 let xlCount: u32 = 0;
+
+// The app's half of a move: its per-connection record. The app registry
+// (apps/registry.ts) sets these at init; until then, and for apps without hooks,
+// no connection that has an app can move. Set from above so that this layer does
+// not import the apps.
+function notMovable(_cookie: u32): i32 {
+  return -1;
+}
+function exportNothing(_cookie: u32, _out: usize): u32 {
+  return 0;
+}
+function importRefused(_inp: usize, _len: u32, _handle: u32): i32 {
+  return -1;
+}
+function noRoom(): u32 {
+  return 0;
+}
+let appMigrateBytes: (cookie: u32) => i32 = notMovable;
+let appExport: (cookie: u32, out: usize) => u32 = exportNothing;
+let appImport: (inp: usize, len: u32, handle: u32) => i32 = importRefused;
+let appMigrateRoom: () => u32 = noRoom;
+
+export function setMigrateHooks(
+  bytes: (cookie: u32) => i32,
+  exportConn: (cookie: u32, out: usize) => u32,
+  importConn: (inp: usize, len: u32, handle: u32) => i32,
+  room: () => u32,
+): void {
+  appMigrateBytes = bytes;
+  appExport = exportConn;
+  appImport = importConn;
+  appMigrateRoom = room;
+}
 
 let lastFlows: u32 = 0;
 let lastBytes: u32 = 0;

@@ -6,7 +6,6 @@
 // per round of answers across flows rather than one per answer). settle() polls
 // until the RX frames are in and the mirror has nothing due; every poll drains
 // the TX ring through onTx (fidelity and --out, tx.ts).
-import { EV_TIMER } from "../../core/abi.gen.ts";
 import type { Core } from "../../core/core.ts";
 import type { RunStats } from "../../report/replay.ts";
 import { Nic } from "../../runtime/nic.ts";
@@ -57,7 +56,7 @@ export class ServePump {
    */
   doneQ: ServeFlow[] = [];
   private readonly poll: (nowNs: number) => number;
-  private readonly kick: (...a: number[]) => number;
+  private readonly wake: (cookie: number) => number;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly descW: number;
@@ -82,7 +81,7 @@ export class ServePump {
   ) {
     const ex = core.exports;
     this.poll = ex.poll;
-    this.kick = ex.appTestEvent;
+    this.wake = ex.serveWake;
     this.nic = new Nic(core);
     this.u8 = core.u8;
     this.u32 = core.u32;
@@ -137,7 +136,7 @@ export class ServePump {
       const undrained = !feed.drained();
       if (feed.work() === 0 && !undrained) break;
       const tail = feed.tail();
-      if (feed.cmds() === 0) this.kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
+      if (feed.cmds() === 0) this.wake(KICK_COOKIE); // an EV_TIMER: makes the app run
       this.doPoll();
       if (undrained && feed.work() === 0 && feed.tail() === tail) break;
     }

@@ -147,7 +147,7 @@ export function runServe(
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
   if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
-    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
+    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096, owner: opts.owner }, 4);
   return new ServeRun(path, pre, opts, maxBatches).run();
 }
 

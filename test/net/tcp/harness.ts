@@ -5,8 +5,10 @@
 // duplication) for transfer tests.
 import * as assert from "uvu/assert";
 import * as A from "../../../host/core/abi.gen.ts";
-import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
+import { TCB, TCP_STATE } from "../../../host/core/tcb.gen.ts";
+import { createCore, testHooks, type Core, type CoreConfig, COUNTER_BASE } from "../../../host/core/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../../host/report/counters.ts";
+import { PROTO_TCP, ip, parseTcp, tcp, tcpOptions } from "../../../host/io/frames.ts";
 
 // The API's numbers under short names (from abi/table.ts through host/core/abi.gen.ts).
 export const EV = {
@@ -45,19 +47,7 @@ export const DEAD = {
   ABORTED: A.DEAD_ABORTED,
 } as const;
 export const F = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
-export const ST = {
-  CLOSED: 0,
-  LISTEN: 1,
-  SYN_SENT: 2,
-  SYN_RECEIVED: 3,
-  ESTABLISHED: 4,
-  FIN_WAIT_1: 5,
-  FIN_WAIT_2: 6,
-  CLOSE_WAIT: 7,
-  CLOSING: 8,
-  LAST_ACK: 9,
-  TIME_WAIT: 10,
-} as const;
+export const ST = TCP_STATE;
 export const TCPF = {
   TS: A.TCPF_TS,
   WS: A.TCPF_WS,
@@ -66,29 +56,8 @@ export const TCPF = {
   CHALLENGE: A.TCPF_CHALLENGE,
   TW_REUSE: A.TCPF_TW_REUSE,
 } as const;
-// TCB field offsets (assembly/net/tcp/tcb.ts)
-export const TCB = {
-  STATE: 0,
-  FLAGS: 4,
-  SND_WSCALE: 28,
-  RCV_WSCALE: 29,
-  ISS: 80,
-  SND_UNA: 84,
-  SND_NXT: 88,
-  SND_MAX: 92,
-  SND_WND: 96,
-  IRS: 128,
-  RCV_NXT: 132,
-  RCV_ADV: 136,
-  RCV_HELD: 140,
-  MSS: 156,
-  CWND: 160,
-  SSTHRESH: 164,
-  SRTT: 176,
-  RTTVAR: 180,
-  RTO: 184,
-  TS_RECENT: 196,
-} as const;
+// TCB field offsets: the ABI table's (abi/tcb.ts, through host/core/tcb.gen.ts).
+export { TCB };
 
 type Fn = (...a: (number | bigint)[]) => number;
 type BigFn = (...a: (number | bigint)[]) => bigint;
@@ -145,133 +114,37 @@ export const CLIENT_IP = Uint8Array.of(198, 18, 0, 2);
 export const SERVER6 = Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
 export const CLIENT6 = Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2);
 
-const be16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
-const be32 = (b: Uint8Array, o: number) =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-const put16 = (b: Uint8Array, o: number, v: number) => {
-  b[o] = (v >>> 8) & 255;
-  b[o + 1] = v & 255;
-};
-const put32 = (b: Uint8Array, o: number, v: number) => {
-  b[o] = (v >>> 24) & 255;
-  b[o + 1] = (v >>> 16) & 255;
-  b[o + 2] = (v >>> 8) & 255;
-  b[o + 3] = v & 255;
-};
-
-function csum(data: Uint8Array, init = 0): number {
-  let s = init;
-  for (let i = 0; i + 1 < data.length; i += 2) s += (data[i] << 8) | data[i + 1];
-  if (data.length & 1) s += data[data.length - 1] << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
-
-/** Builds an IPv4 (4-byte addresses) or IPv6 (16-byte) packet carrying the TCP segment, checksums filled. */
+/** Builds an IPv4 (4-byte addresses; id 0, no DF) or IPv6 (16-byte) packet carrying the TCP segment, checksums filled. */
 export function buildPacket(s: SegSpec, src: Uint8Array, dst: Uint8Array): Uint8Array {
-  const opts: number[] = [];
-  if (s.mss !== undefined) opts.push(2, 4, (s.mss >> 8) & 255, s.mss & 255);
-  if (s.sackOk) opts.push(4, 2);
-  if (s.ts) {
-    const t = new Uint8Array(10);
-    t[0] = 8;
-    t[1] = 10;
-    put32(t, 2, s.ts[0]);
-    put32(t, 6, s.ts[1]);
-    opts.push(...t);
-  }
-  if (s.ws !== undefined) opts.push(1, 3, 3, s.ws);
-  if (s.sack?.length) {
-    const b = new Uint8Array(2 + 8 * s.sack.length);
-    b[0] = 5;
-    b[1] = b.length;
-    s.sack.forEach(([l, r], i) => {
-      put32(b, 2 + 8 * i, l >>> 0);
-      put32(b, 6 + 8 * i, r >>> 0);
-    });
-    opts.push(1, 1, ...b);
-  }
-  while (opts.length % 4) opts.push(0);
-  const payload =
-    typeof s.payload === "string" ? new TextEncoder().encode(s.payload) : (s.payload ?? new Uint8Array(0));
-  const hl = 20 + opts.length;
-  const tcp = new Uint8Array(hl + payload.length);
-  put16(tcp, 0, s.sport ?? 40000);
-  put16(tcp, 2, s.dport ?? 80);
-  put32(tcp, 4, s.seq >>> 0);
-  put32(tcp, 8, (s.ack ?? 0) >>> 0);
-  put16(tcp, 12, ((hl / 4) << 12) | s.flags);
-  put16(tcp, 14, s.win ?? 65535);
-  tcp.set(opts, 20);
-  tcp.set(payload, hl);
-  const v6 = src.length === 16;
-  let ph = 0;
-  ph = csum(src, ph);
-  ph = csum(dst, ph);
-  ph += 6 + tcp.length;
-  put16(tcp, 16, ~csum(tcp, ph) & 0xffff);
-  if (v6) {
-    const ip = new Uint8Array(40 + tcp.length);
-    ip[0] = 0x60;
-    put16(ip, 4, tcp.length);
-    ip[6] = 6;
-    ip[7] = 64;
-    ip.set(src, 8);
-    ip.set(dst, 24);
-    ip.set(tcp, 40);
-    return ip;
-  }
-  const ip = new Uint8Array(20 + tcp.length);
-  ip[0] = 0x45;
-  put16(ip, 2, ip.length);
-  ip[8] = 64;
-  ip[9] = 6;
-  ip.set(src, 12);
-  ip.set(dst, 16);
-  put16(ip, 10, ~csum(ip.subarray(0, 20)) & 0xffff);
-  ip.set(tcp, 20);
-  return ip;
+  const payload = typeof s.payload === "string" ? Buffer.from(s.payload) : s.payload;
+  const seg = { ...s, sport: s.sport ?? 40000, dport: s.dport ?? 80, options: tcpOptions(s), data: payload };
+  return ip(src, dst, PROTO_TCP, tcp(src, dst, seg), { id: 0, frag: 0 });
 }
 
+/** A raw IPv4 (no options walked past IHL) or IPv6 (no extension headers) packet's TCP segment. */
 export function parsePacket(raw: Uint8Array): Seg {
   const v6 = raw[0] >> 4 === 6;
   const l3 = v6 ? 40 : (raw[0] & 15) * 4;
-  const src = v6 ? raw.slice(8, 24) : raw.slice(12, 16);
-  const dst = v6 ? raw.slice(24, 40) : raw.slice(16, 20);
-  const t = raw.subarray(l3);
-  const hl = (t[12] >> 4) * 4;
+  const t = parseTcp(raw, l3);
   const seg: Seg = {
     family: v6 ? 6 : 4,
-    src,
-    dst,
-    sport: be16(t, 0),
-    dport: be16(t, 2),
-    seq: be32(t, 4),
-    ack: be32(t, 8),
-    flags: be16(t, 12) & 0x3f,
-    win: be16(t, 14),
-    payload: t.slice(hl),
+    src: v6 ? raw.slice(8, 24) : raw.slice(12, 16),
+    dst: v6 ? raw.slice(24, 40) : raw.slice(16, 20),
+    sport: t.sport,
+    dport: t.dport,
+    seq: t.seq,
+    ack: t.ack,
+    flags: t.flags & 0x3f,
+    win: t.win,
+    payload: raw.slice(l3 + t.hdrLen),
     raw,
   };
-  let i = 20;
-  while (i < hl) {
-    const k = t[i];
-    if (k === 0) break;
-    if (k === 1) {
-      i++;
-      continue;
-    }
-    const l = t[i + 1];
-    if (k === 2) seg.mss = be16(t, i + 2);
-    else if (k === 3) seg.ws = t[i + 2];
-    else if (k === 4) seg.sackOk = true;
-    else if (k === 8) seg.ts = [be32(t, i + 2), be32(t, i + 6)];
-    else if (k === 5) {
-      seg.sack = [];
-      for (let j = i + 2; j + 8 <= i + l; j += 8) seg.sack.push([be32(t, j), be32(t, j + 4)]);
-    }
-    i += l;
-  }
+  // Only the options present, as keys (deep-equal comparisons see absent, not undefined).
+  if (t.mss !== undefined) seg.mss = t.mss;
+  if (t.ws !== undefined) seg.ws = t.ws;
+  if (t.sackOk) seg.sackOk = true;
+  if (t.ts) seg.ts = t.ts;
+  if (t.sack) seg.sack = t.sack;
   return seg;
 }
 
@@ -305,8 +178,8 @@ export class TcpCore {
   constructor(partial: Partial<CoreConfig> = {}, ip4 = SERVER_IP) {
     const cfg = { ...DEFAULTS, ...partial };
     if (cfg.ipv4 === undefined) cfg.ipv4 = ip4[0] | (ip4[1] << 8) | (ip4[2] << 16) | ((ip4[3] << 24) >>> 0);
-    this.core = createCore(cfg);
-    this.f = this.core.exports as unknown as Record<string, Fn>;
+    this.core = createCore(cfg, { test: true }); // tcpTest* are the test core's
+    this.f = testHooks(this.core) as unknown as Record<string, Fn>;
     this.big = this.core.exports as unknown as Record<string, BigFn>;
     this.f.tcpInit();
     this.f.tcpTestCapture(1);
