@@ -1,4 +1,4 @@
-// Mutants: reader and writer, fidelity, memcached, control plane, measurement, shards (the fields: test/mutate/mutants.mjs).
+// Mutants: reader and writer, fidelity, memcached, control plane, measurement, shards, pair (the fields: test/mutate/mutants.mjs).
 import { READER, MC, FID } from "./suites.mjs";
 
 export const HOST_MUTANTS = [
