@@ -1049,6 +1049,43 @@ export const MUTANTS = [
     suites: ["test/runtime/poll-loop"],
     why: "the workers nap one empty round early: every spin is a round shorter than asked",
   },
+  // ---- the ABI table's shared layouts (abi/table/*.ts) and the host modules that use them ----
+  {
+    id: "abi-layout-overlap-unchecked",
+    area: "abi",
+    file: "abi/generate.ts",
+    find: "if (f.value < end) fail(`${f.name} overlaps the field before it`);",
+    replace: "if (f.value < end - 4) fail(`${f.name} overlaps the field before it`);",
+    suites: ["test/abi/generated"],
+    why: "the generator lets a record field overlap the one before it by a word: two names, one place",
+  },
+  {
+    id: "mirror-feed-req-in-off",
+    area: "abi",
+    file: "host/replay/serve/mirror-feed.ts",
+    find: "u32[(p + FH_REQ) >>> 2] = req >>> 0;",
+    replace: "u32[(p + FH_OFF) >>> 2] = req >>> 0;",
+    suites: ["test/replay/serve.test"],
+    why: "the host writes a feed record's req into its off field (the mirror then reads a stale req)",
+  },
+  {
+    id: "liveplay-feed-close-kind-lost",
+    area: "abi",
+    file: "host/tap/liveplay-feed.ts",
+    find: "put(r + LP.F_CLOSE, CLOSE_CODES[s.close]);",
+    replace: "put(r + LP.F_CLOSE, LP.CK_CLIENT_FIN);",
+    suites: ["test/replay/liveplay-feed"],
+    why: "every flow closes as a client FIN, whoever closed in the capture",
+  },
+  {
+    id: "migrate-chunk-flows-misread",
+    area: "abi",
+    file: "host/runtime/control-plane.ts",
+    find: "const n = A.u32[(sa.offset + MH_FLOWS) >>> 2];",
+    replace: "const n = A.u32[(sa.offset + MH_MORE) >>> 2];",
+    suites: ["test/dispatch/migrate"],
+    why: "the control plane reads a chunk's connection count from its 'more' word",
+  },
 ];
 
 /** Occurrences of find in text (non-overlapping). */
