@@ -447,7 +447,7 @@ const namesOf = (g: T.LayoutGroup) => prefixOf(g.entries[0].name) + "NAMES";
 
 const isField = (g: T.LayoutGroup, c: T.LayoutConst) => g.record !== undefined && c.name !== g.record;
 
-function checkLayout(l: T.SharedLayout): void {
+export function checkLayout(l: T.SharedLayout): void {
   const seen = new Set<string>();
   const fail = (why: string) => {
     throw new Error(`abi/table (layout ${l.name}): ${why}`);

@@ -32,12 +32,25 @@ export * from "./table/gen.ts";
 export * from "./table/migrate.ts";
 export * from "./table/serve.ts";
 export * from "./table/track.ts";
+export * from "./table/poll.ts";
+export * from "./table/client.ts";
 import { LIVEPLAY, MIRROR } from "./table/feeds.ts";
 import { GEN_FRAME } from "./table/gen.ts";
 import { MIGRATE } from "./table/migrate.ts";
 import { SERVE_COPIES } from "./table/serve.ts";
 import { TRACK } from "./table/track.ts";
+import { POLL } from "./table/poll.ts";
+import { CLIENT } from "./table/client.ts";
 import type { SharedLayout } from "./table/types.ts";
 
 /** Layouts shared by one part of the core and one host module, one generated file each a side. */
-export const LAYOUTS: SharedLayout[] = [MIRROR, LIVEPLAY, GEN_FRAME, MIGRATE, SERVE_COPIES, TRACK];
+export const LAYOUTS: SharedLayout[] = [
+  MIRROR,
+  LIVEPLAY,
+  GEN_FRAME,
+  MIGRATE,
+  SERVE_COPIES,
+  TRACK,
+  POLL,
+  CLIENT,
+];

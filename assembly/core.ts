@@ -33,8 +33,9 @@ import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
 import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageEnd, stageEndIdle, stageMark, stageTiming } from "./stats/stages";
+import { RX_BURST as BURST } from "./abi/poll.gen"; // abi/table/poll.ts: the host's loops read as many
 
-export const RX_BURST: u32 = 64; // IX's batch bound
+export const RX_BURST: u32 = BURST; // IX's batch bound
 const rxBatch = memory.data(<i32>(RX_BURST * 4), 16);
 let resultsPending = false;
 let firstPoll = true; // client apps open their connections on their first step

@@ -24,6 +24,7 @@ import {
 } from "../mem/layout";
 import { appBase, appBytes, appNowUs } from "../api/env";
 import { fmtU64, put } from "./util";
+import { FD_BYTES, FD_CONN, FD_REQUEST, FD_OFFSET, FD_EXPECTED, FD_GOT, FD_NONE } from "../abi/client.gen";
 import { K_SET, K_GET, T_STORED, T_STORED_LEN, T_VALUE, T_VALUE_LEN, T_END, T_END_LEN } from "./mc-text";
 
 export const MODE_ECHO: u32 = 0;
@@ -82,10 +83,9 @@ export let responsesDiffered: u64 = 0;
 export let otherErrors: u64 = 0;
 /** Connections that ended with an orderly close (both FINs acknowledged) after all their requests. */
 export let connsClosed: u64 = 0;
-// The first difference: connection, request number, offset in the answer, byte
-// expected, byte received (u32 each; connection NONE_CONN until one is seen).
-const NONE_CONN: u32 = 0xffffffff;
-const firstDiff = memory.data(20, 4);
+// The first difference (FD_*: connection, request number, offset in the answer, byte
+// expected, byte received; connection FD_NONE until one is seen): abi/table/client.ts.
+const firstDiff = memory.data(<i32>FD_BYTES, 4);
 export let latencySumUs: u64 = 0;
 
 @inline function rec(i: u32): usize {
@@ -124,7 +124,7 @@ export function clientInit(m: u32): i32 {
   finished = 0;
   roundTrips = bytesVerified = errors = connectsFailed = diedEarly = latencySumUs = 0;
   connsReset = connsTimedOut = responsesDiffered = otherErrors = connsClosed = 0;
-  store<u32>(firstDiff, NONE_CONN);
+  store<u32>(firstDiff, FD_NONE, FD_CONN);
   return 0;
 }
 
@@ -342,12 +342,12 @@ export function clientRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
           if (load<u32>(r, F_BAD) == 0) {
             errors++;
             responsesDiffered++;
-            if (load<u32>(firstDiff) == NONE_CONN) {
-              store<u32>(firstDiff, i);
-              store<u32>(firstDiff, load<u32>(r, F_SEQ), 4);
-              store<u32>(firstDiff, o, 8);
-              store<u32>(firstDiff, o < want ? <u32>expected(i, o) : NONE_CONN, 12); // NONE: past the expected end
-              store<u32>(firstDiff, <u32>load<u8>(p + j), 16);
+            if (load<u32>(firstDiff, FD_CONN) == FD_NONE) {
+              store<u32>(firstDiff, i, FD_CONN);
+              store<u32>(firstDiff, load<u32>(r, F_SEQ), FD_REQUEST);
+              store<u32>(firstDiff, o, FD_OFFSET);
+              store<u32>(firstDiff, o < want ? <u32>expected(i, o) : FD_NONE, FD_EXPECTED); // past the expected end
+              store<u32>(firstDiff, <u32>load<u8>(p + j), FD_GOT);
             }
           }
           store<u32>(r, 1, F_BAD);

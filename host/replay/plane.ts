@@ -76,6 +76,7 @@ import {
   GC_PER_WORKER,
 } from "../core/abi.gen.ts";
 import { GC_SLOTS, GC_STRIDE, GC_TAIL, GC_WORKERS, GC_WSTAGE } from "../core/abi.gen.ts";
+import { RX_BURST } from "../core/poll.gen.ts";
 
 export interface ReplayPlaneOptions {
   mode: "raw" | "track";
@@ -119,7 +120,7 @@ export interface ReplayPlaneStats {
 // 3x as often.
 const STAGING_BYTES = 512 << 10;
 const RING_SLOTS = 2048;
-const MAX_BATCH = 64; // IX's batch bound, as the core's poll()
+const MAX_BATCH = RX_BURST; // IX's batch bound, as the core's poll()
 const WAIT_SLICE_MS = 5;
 /** Frames in a ring from which a publish wakes a sleeping worker (see publish()). */
 const WAKE_AT = 1024;

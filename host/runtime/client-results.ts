@@ -2,6 +2,7 @@
 // through its exports: round trips, verified bytes, errors and the latency
 // histogram (log-linear buckets of microseconds).
 import type { Core } from "../core/core.ts";
+import * as FD from "../core/client.gen.ts";
 
 export interface ClientResults {
   round_trips: number;
@@ -80,10 +81,16 @@ export function clientResults(core: Core): ClientResults {
   };
 }
 
-const NONE = 0xffffffff;
-
 function firstDifference(core: Core, ptr: number): ClientResults["first_difference"] {
-  const [conn, request, offset, expected, got] = core.u32.subarray(ptr >>> 2, (ptr >>> 2) + 5);
-  if (conn === NONE) return null;
-  return { conn, request, offset, expected: expected === NONE ? null : expected, got };
+  const g = (off: number) => core.u32[(ptr + off) >>> 2];
+  const conn = g(FD.FD_CONN);
+  if (conn === FD.FD_NONE) return null;
+  const expected = g(FD.FD_EXPECTED);
+  return {
+    conn,
+    request: g(FD.FD_REQUEST),
+    offset: g(FD.FD_OFFSET),
+    expected: expected === FD.FD_NONE ? null : expected,
+    got: g(FD.FD_GOT),
+  };
 }

@@ -47,9 +47,9 @@ import {
   type Sessions,
 } from "./liveplay-feed.ts";
 import { scanCoreConfig } from "../core/open-capture.ts";
+import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
 
 export const LIVEPLAY_SCHEMA = "ixwasm-liveplay/1";
-const RX_BURST = 64;
 const MBUF_DATA = 2048;
 export const MAX_MTU = MBUF_DATA - 14;
 const SLICE_MS = 20;

@@ -16,8 +16,9 @@ import type { Nic } from "../runtime/nic.ts";
 import { Backoff, pollLoop } from "../runtime/poll-loop.ts";
 import type { TapDevice } from "../io/tap.ts";
 import type { StageSums } from "../report/stages.ts";
+import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
 
-export const RX_BURST = 64; // IX's batch bound, as the core's
+export { RX_BURST };
 export const MAX_WAIT_MS = 5; // longest block in poll(2)
 
 /**
