@@ -75,7 +75,16 @@ function check(): void {
   const slots = T.CONTROL.find((c) => c.name === "COUNTER_SLOTS")!.value;
   if (T.COUNTERS.length > slots) throw new Error(`abi/table.ts: more counters than COUNTER_SLOTS`);
   for (const c of T.COUNTERS) unique(`counter ${c.name}`);
-  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS, T.APPS, T.SENDV_FLAGS])
+  for (const list of [
+    T.API_DESC,
+    T.EVENTS,
+    T.COMMANDS,
+    T.RESULTS,
+    T.DEAD_REASONS,
+    T.APPS,
+    T.SENDV_FLAGS,
+    T.APP_MODULE,
+  ])
     for (const c of list) unique(c.name);
   for (const list of [T.EVENTS, T.COMMANDS]) for (const c of list) unique(`kind ${c.value}`);
   for (const f of T.RECORD_DESC) {
@@ -208,6 +217,8 @@ function coreApi(): string {
   for (const c of T.RESULTS) out.push(...asConst(c.name, "i32", String(c.value), c.doc));
   out.push("", "// ---- EV_TCP_DEAD reasons ----");
   for (const c of T.DEAD_REASONS) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
+  out.push("", "// ---- app modules: the inbox and outbox (docs/design/app-modules.md) ----");
+  for (const c of T.APP_MODULE) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   return out.join("\n") + "\n";
 }
 
@@ -323,7 +334,7 @@ function host(): string {
   for (const c of T.COUNTERS) s += `${JSON.stringify(c.name)},\n`;
   s += `] as const;\n`;
   s += `\n// ---- the app API: descriptor fields (byte offsets), kinds, flags, results ----\n`;
-  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS])
+  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS, T.APP_MODULE])
     for (const c of list) s += `${jsdoc(c.doc)}export const ${c.name} = ${c.value};\n`;
   for (const b of T.SENDV_FLAGS) s += `${jsdoc(b.doc)}export const ${b.name} = ${1 << b.bit};\n`;
   s += `\n/** EV_TCP_DEAD reasons by number. */\nexport const DEAD_NAMES = [\n`;

@@ -609,6 +609,32 @@ export const API_DESC: Constant[] = [
   { name: "SPAN_SIZE", value: 8, doc: "bytes of a SENDV span {ptr u32, len u32}" },
 ];
 
+/**
+ * App modules (docs/design/app-modules.md): the mailbox an app module gets its batch in
+ * (inbox: core -> module) and answers in (outbox: module -> core), byte offsets.
+ */
+export const APP_MODULE: Constant[] = [
+  { name: "AM_VERSION", value: 1, doc: "mailbox format version (the module's ixapp_version())" },
+  { name: "AM_IN_VERSION", value: 0, doc: "inbox u32: AM_VERSION" },
+  { name: "AM_IN_RESULTS", value: 4, doc: "inbox u32: the module's previous commands, D_RET filled" },
+  { name: "AM_IN_EVENTS", value: 8, doc: "inbox u32: events after the results" },
+  {
+    name: "AM_IN_DATA",
+    value: 12,
+    doc: "inbox u32: payload bytes after the events (offsets count from there)",
+  },
+  { name: "AM_IN_HDR", value: 16, doc: "inbox header bytes; descriptors follow" },
+  { name: "AM_OUT_CMDS", value: 0, doc: "outbox u32: commands" },
+  { name: "AM_OUT_DATA", value: 4, doc: "outbox u32: bytes after the commands (offsets count from there)" },
+  { name: "AM_OUT_HDR", value: 8, doc: "outbox header bytes; command descriptors follow" },
+  {
+    name: "AM_UDP_ADDR",
+    value: 64,
+    doc: "bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c)",
+  },
+  { name: "AM_ALIGN", value: 8, doc: "every payload piece starts at a multiple of this" },
+];
+
 /** Event kinds (stack -> app), u16. */
 export const EVENTS: Code[] = [
   { name: "EV_TCP_KNOCK", value: 1, doc: "a connection asks to be accepted" },

@@ -533,6 +533,28 @@ export const DEAD_TIMEOUT = 2;
 export const DEAD_REFUSED = 3;
 /** the app aborted, or resources ran out */
 export const DEAD_ABORTED = 4;
+/** mailbox format version (the module's ixapp_version()) */
+export const AM_VERSION = 1;
+/** inbox u32: AM_VERSION */
+export const AM_IN_VERSION = 0;
+/** inbox u32: the module's previous commands, D_RET filled */
+export const AM_IN_RESULTS = 4;
+/** inbox u32: events after the results */
+export const AM_IN_EVENTS = 8;
+/** inbox u32: payload bytes after the events (offsets count from there) */
+export const AM_IN_DATA = 12;
+/** inbox header bytes; descriptors follow */
+export const AM_IN_HDR = 16;
+/** outbox u32: commands */
+export const AM_OUT_CMDS = 0;
+/** outbox u32: bytes after the commands (offsets count from there) */
+export const AM_OUT_DATA = 4;
+/** outbox header bytes; command descriptors follow */
+export const AM_OUT_HDR = 8;
+/** bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c) */
+export const AM_UDP_ADDR = 64;
+/** every payload piece starts at a multiple of this */
+export const AM_ALIGN = 8;
 /** these bytes end a record (Linux's MSG_EOR): no segment carries bytes of this SENDV and a later one */
 export const SENDV_EOR = 1;
 

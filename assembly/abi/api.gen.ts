@@ -55,3 +55,16 @@ export const DEAD_RESET: u32 = 1; // RST received
 export const DEAD_TIMEOUT: u32 = 2; // retransmissions / persist probes gave up
 export const DEAD_REFUSED: u32 = 3; // connect answered by RST
 export const DEAD_ABORTED: u32 = 4; // the app aborted, or resources ran out
+
+// ---- app modules: the inbox and outbox (docs/design/app-modules.md) ----
+export const AM_VERSION: u32 = 1; // mailbox format version (the module's ixapp_version())
+export const AM_IN_VERSION: u32 = 0; // inbox u32: AM_VERSION
+export const AM_IN_RESULTS: u32 = 4; // inbox u32: the module's previous commands, D_RET filled
+export const AM_IN_EVENTS: u32 = 8; // inbox u32: events after the results
+export const AM_IN_DATA: u32 = 12; // inbox u32: payload bytes after the events (offsets count from there)
+export const AM_IN_HDR: u32 = 16; // inbox header bytes; descriptors follow
+export const AM_OUT_CMDS: u32 = 0; // outbox u32: commands
+export const AM_OUT_DATA: u32 = 4; // outbox u32: bytes after the commands (offsets count from there)
+export const AM_OUT_HDR: u32 = 8; // outbox header bytes; command descriptors follow
+export const AM_UDP_ADDR: u32 = 64; // bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c)
+export const AM_ALIGN: u32 = 8; // every payload piece starts at a multiple of this
