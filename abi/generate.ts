@@ -459,7 +459,7 @@ function hostExports(): string {
 /** Every generated file: path from the repository root -> text. */
 export async function generate(): Promise<Map<string, string>> {
   check();
-  const hostPath = "host/abi.gen.ts";
+  const hostPath = "host/core/abi.gen.ts";
   const options = { ...(await prettier.resolveConfig(join(root, hostPath))), filepath: join(root, hostPath) };
   return new Map([
     ["assembly/abi/layout.gen.ts", coreLayout()],
@@ -472,10 +472,10 @@ export async function generate(): Promise<Map<string, string>> {
     [hostPath, await prettier.format(host(), options)],
     // the exports apart from the constants: one concern a file, each under 800 lines
     [
-      "host/core-exports.gen.ts",
+      "host/core/exports.gen.ts",
       await prettier.format(`// ${NOTE}\n${hostExports()}`, {
         ...options,
-        filepath: join(root, "host/core-exports.gen.ts"),
+        filepath: join(root, "host/core/exports.gen.ts"),
       }),
     ],
   ]);

@@ -3,7 +3,7 @@
 // counters). abi/generate.ts writes both sides from it:
 //   assembly/abi/*.gen.ts   constants the core imports (re-exported by mem/layout.ts,
 //                           mem/counters.ts, ...)
-//   host/abi.gen.ts         the host's constants, config defaults, counter names
+//   host/core/abi.gen.ts         the host's constants, config defaults, counter names
 // Run `npm run gen:abi` after editing (`npm run build:wasm` runs it too);
 // test/abi/generated.test.ts fails while a generated file differs from what this
 // table gives.
@@ -906,7 +906,7 @@ export const HASH_BATCH: Field[] = [
 export const HB_NO_WORKER = 0xffff;
 
 // ---- replayGatherBatch's control block (assembly/replay/dispatch.ts), u32 words at ctl ---
-// written by the host (host/dispatch/replay-plane.ts) and this call only.
+// written by the host (host/replay/plane.ts) and this call only.
 export const GATHER_CONTROL: Constant[] = [
   { name: "GC_WORKERS", value: 0, doc: "n" },
   { name: "GC_BYTES", value: 4, doc: "S, a multiple of 8" },
@@ -1007,7 +1007,7 @@ export const REPLAY: Constant[] = [
   { name: "WC_BYTES", value: 8, doc: "u64 bytes of those packets" },
 ];
 
-// ---- SPSC descriptor rings (assembly/mem/ring.ts, host/dispatch/ring.ts) ------------------
+// ---- SPSC descriptor rings (assembly/mem/ring.ts, host/runtime/ring.ts) ------------------
 // In this order the core's ringLayout(i) reports them (test/mem/ring.test.ts asks it).
 export interface RingConst extends Constant {
   /** The host's key in RING. */

@@ -127,7 +127,7 @@ export function testTrap(): void {
   unreachable();
 }
 
-/** ABI self-description (generated from abi/table.ts): host/core.ts compares it with its own copy. */
+/** ABI self-description (generated from abi/table.ts): host/core/core.ts compares it with its own copy. */
 export function abiCheck(i: i32): u32 {
   return abiCheckValue(i);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ixwasm command line: parses arguments and calls the command; nothing else.
-// Each command lives in host/commands/*-cmd.ts, listed in registry.ts.
+// Each command lives in host/commands/<name>.ts, listed in registry.ts.
 import { CommanderError } from "commander";
 import { writeSync } from "node:fs";
 import { TraceError, UsageError } from "./io/errors.ts";

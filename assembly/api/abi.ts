@@ -54,7 +54,7 @@
 import { R_CMDQ, R_EVQ, CFG_EVQ_SLOTS, cfg, regionOffset } from "../mem/layout";
 
 // The numbers (descriptor fields, kinds, flags, results, DEAD reasons) come from
-// the ABI table, abi/table.ts, as the host's do (host/abi.gen.ts).
+// the ABI table, abi/table.ts, as the host's do (host/core/abi.gen.ts).
 export * from "../abi/api.gen";
 import { D_A, D_B, D_C, D_COOKIE, D_D, D_FLAGS, D_HANDLE, D_KIND, D_RET, DESC_SIZE, RET_AGAIN } from "../abi/api.gen";
 

@@ -6,7 +6,7 @@
 // captured client did. At most H_CONC flows are open at once; the next flow
 // starts when one ends.
 //
-// The host (host/trace/liveplay-feed.ts) writes everything before the first
+// The host (host/tap/liveplay-feed.ts) writes everything before the first
 // poll: a header, the flow records, the turn records and the payload bytes,
 // all in R_APP (the whole feed is in memory: captures for liveplay are
 // request/response sessions, small next to the stack's own memory). Request
@@ -35,7 +35,7 @@ import {
 import { CFG_EVQ_SLOTS, cfg } from "../mem/layout";
 import { appBase, appBytes, appNowUs } from "../api/env";
 
-// ---- header: the host writes it (host/trace/liveplay-feed.ts mirrors these) ----
+// ---- header: the host writes it (host/tap/liveplay-feed.ts mirrors these) ----
 export const LP_MAGIC: u32 = 0x3159504c; // "LPY1": tables written
 const H_MAGIC: usize = 0;
 const H_FLOWS: usize = 4;

@@ -1,7 +1,7 @@
 // mirror: replay serve mode's server. It sends, on each connection, exactly the
 // bytes the capture's server sent, each recorded segment as one SENDV once the
 // client bytes that segment acknowledged have arrived here, and closes when the
-// recorded server closed. The host (host/trace/mirror-feed.ts) produces the
+// recorded server closed. The host (host/replay/serve/mirror-feed.ts) produces the
 // recorded segments into a feed ring at the start of R_APP, in capture order.
 //
 // Why each chunk is a record (SENDV_EOR): the stack fills segments up to the MSS

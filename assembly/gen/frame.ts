@@ -1,4 +1,4 @@
-// Frame writer of `ixwasm gen` (host/trace/gen/synth.ts): turns a batch of packet
+// Frame writer of `ixwasm gen` (host/gen/synth.ts): turns a batch of packet
 // descriptors into capture records (pcap or pcapng header, Ethernet, IPv4, TCP with
 // options, payload) with their checksums, in this module's own memory. The host
 // owns the layout: it puts the per-burst arrays, the value pattern with its prefix

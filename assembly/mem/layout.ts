@@ -9,13 +9,13 @@
 // a small memory) to learn the total size, creates one shared Memory of exactly
 // that size (never grown), instantiates, writes the config again and calls
 // `init()`. Region offsets are then read back from the region table. The fixed
-// numbers of this block are generated for both sides from abi/table.ts; host/core.ts
+// numbers of this block are generated for both sides from abi/table.ts; host/core/core.ts
 // still asks `abiCheck()` at every instantiation, which catches a core built from
 // an older table.
 
 // The control block's offsets, the config word indices, the CFG_FLAGS and
 // CFG_TCP_FLAGS bits and the region ids come from the ABI table (abi/table.ts),
-// as does the host's copy (host/abi.gen.ts).
+// as does the host's copy (host/core/abi.gen.ts).
 export * from "../abi/layout.gen";
 import { CFG_BASE, CFG_FLAGS, CFG_F_FRESH_MEMORY, REGION_BASE } from "../abi/layout.gen";
 

@@ -1,6 +1,6 @@
 // Single-producer/single-consumer descriptor ring in linear memory, shared by
 // the host (JS Atomics on an Int32Array over the SharedArrayBuffer, see
-// host/dispatch/ring.ts) and the core (wasm i32.atomic.* here). The two files
+// host/runtime/ring.ts) and the core (wasm i32.atomic.* here). The two files
 // hold the same constants; `ringLayout(i)` lets a test prove they agree.
 //
 // Header (RING_HEADER_BYTES = 256), one cache line per writer so the producer

@@ -1,4 +1,4 @@
-// Replay with worker threads (host/dispatch/replay-plane.ts): the dispatcher's
+// Replay with worker threads (host/replay/plane.ts): the dispatcher's
 // step. The dispatcher core holds the reader's batch; this pass decides, per
 // descriptor, which worker gets the frame, in one call per batch (no per-packet
 // JS crossing). It parses exactly as the replay batch functions do (rpParseDesc),

@@ -1,7 +1,7 @@
 // Replay raw mode: parse, hash, dispatch, count. The floor of the cost ladder:
 // what every other mode pays before flow lookup (track) or the stack (serve).
 // "Dispatch" here assigns each packet to its worker through the RETA and counts
-// it there; with one thread the workers are logical (see host/commands/replay.ts).
+// it there; with one thread the workers are logical (see host/replay/replay.ts).
 import { DESC_BYTES, DESC_CAPLEN } from "../mem/desc";
 import { R_DESC, regionOffset } from "../mem/layout";
 import { rpBatchEnd, rpHash, rpParseDesc, rpVerdict } from "./common";

@@ -1,4 +1,4 @@
-// Serve mode's bulk copies (host/commands/serve.ts): the host decides where each
+// Serve mode's bulk copies (host/replay/serve/serve.ts): the host decides where each
 // client frame (an RX mbuf) and each recorded server payload (the mirror's feed
 // ring) goes, and queues (dst, src, len) triples in its scratch area; one call
 // per poll then moves them all with memory.copy. Copying from JS into or out of

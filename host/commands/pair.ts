@@ -1,340 +1,231 @@
-// `ixwasm pair`: a load-generating client core and a server core back to back
-// through their rings (IX's echo benchmark, and a memcached set/get load), in
-// one thread or in two worker threads. The client app verifies every byte it
-// gets back; the report says how many round trips, how fast, how much was
-// retransmitted, and the latency distribution.
-import {
-  coreViews,
-  createCore,
-  createMemory,
-  DEFAULT_CONFIG,
-  TCPF_SACK,
-  type Core,
-  type CoreConfig,
-  type CoreViews,
-} from "../core.ts";
-import { Link } from "../dispatch/link.ts";
-import { clientResults, type ClientResults } from "../dispatch/client-results.ts";
-import { CTL_DONE, CTL_READY, CTL_STOP, newControl, sharedNowMs } from "../dispatch/control.ts";
-import type { CoreWorkerData, CoreWorkerResult } from "../dispatch/core-worker.ts";
-import type { Worker } from "node:worker_threads";
-import { spawnWorker, workerUrl } from "../dispatch/spawn.ts";
-import type { FaultConfig } from "../io/faults.ts";
+import { Option, type Command } from "commander";
+import { pairOneThread, pairTwoThreads, type PairOptions } from "../pair/pair.ts";
+import { formatPair, pairFailures, type PairReport } from "../report/pair.ts";
+import { pairServerWorkers, WorkerTrapped } from "../pair/workers.ts";
+import { examples, fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
-import { APP_ID, serverAppBytes, stackConfig } from "../stack-config.ts";
-import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
-import type { PairReport } from "../report/pair.ts";
-import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { parseRebalance } from "../runtime/control-plane.ts";
 
-export interface PairOptions {
+interface Raw {
   app: "echo" | "memcached";
   conns: number;
   msgs: number;
   size: number;
-  workers: 1 | 2;
-  faults: FaultConfig;
-  timeoutS: number;
-  /** SYN and SYN-ACK retransmissions before a handshake gives up (0 or absent: 6 and 5, as Linux). */
-  synRetries?: number;
-  synackRetries?: number;
-  /** Negotiate SACK (default): loss recovery by the SACK scoreboard (RFC 6675); false: NewReno (RFC 6582). */
-  sack?: boolean;
-  debug?: boolean;
-  /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
+  loss: number;
+  reorder: number;
+  dup: number;
+  corrupt: number;
+  rate: number;
+  seed: number;
+  workers: string;
+  timeout: number;
+  clock: "real" | "virtual";
+  synRetries: number;
+  synackRetries: number;
+  sack: "on" | "off";
+  json?: boolean;
   stages?: boolean;
-  /** Server side on the multi-worker Dataplane with this many workers (pair-workers.ts); `workers` is then unused. */
   serverWorkers?: number;
-  /** The control plane's rebalancer moves flow groups between server workers. */
-  rebalance?: boolean;
-  /** Once the client has made this many round trips, every flow group moves to the next worker. */
+  rebalance: string;
   migrateAt?: number;
-  /**
-   * One thread only: "virtual" moves both cores' clock by a fixed step per
-   * iteration while frames move and jumps to the next timer when none do, so a
-   * lossy run costs no waiting on retransmission timers and is deterministic
-   * (same options and seed, same run). `timeoutS` then bounds the virtual time
-   * (and, as a guard, the wall time too). Default "real".
-   */
-  clock?: "real" | "virtual";
-  /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
-  timeScale?: number;
-  /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
-  serverPort?: number;
-  /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
-  linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
-  onTrap?: "abort" | "restart";
-  /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
+  onTrap: "abort" | "restart";
   trapWorker?: number;
   trapAt?: number;
   trapAfterMs?: number;
+  serverPort?: number;
+  timeScale?: number;
 }
 
-const CLIENT_IDS = { echo: APP_ID.echoClient, memcached: APP_ID.memcachedClient } as const;
-const PORTS = { echo: 7, memcached: 11211 } as const;
-const CLIENT_MAC = Buffer.from("020000000001", "hex");
-const SERVER_MAC = Buffer.from("020000000002", "hex");
-const CLIENT_IP = Buffer.from([198, 18, 0, 1]);
-const SERVER_IP = Buffer.from([198, 18, 0, 2]);
-
-/** Sizes both cores for the workload (the formulas: stackConfig in host/stack-config.ts, and below). */
-export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
-  const common = {
-    ...stackConfig(o.conns, 2048),
-    synRetries: o.synRetries ?? 0,
-    synackRetries: o.synackRetries ?? 0,
-    ...(o.sack === false ? { tcpFlags: (DEFAULT_CONFIG.tcpFlags & ~TCPF_SACK) >>> 0 } : {}),
-  };
-  const reqBytes = o.size + 320; // value plus the memcached command line and key
-  return {
-    client: {
-      ...common,
-      app: CLIENT_IDS[o.app],
-      appBytes: (1 << 20) + o.conns * (256 + 2 * reqBytes),
-      macLo: CLIENT_MAC.readUInt32LE(0),
-      macHi: CLIENT_MAC.readUInt16LE(4),
-      ipv4: CLIENT_IP.readUInt32LE(0),
-      appPeerIp4: SERVER_IP.readUInt32LE(0),
-      appPeerPort: PORTS[o.app],
-      appConns: o.conns,
-      appMsgs: o.msgs,
-      appMsgBytes: o.size,
-    },
-    server: {
-      ...common,
-      app: APP_ID[o.app],
-      appBytes: serverAppBytes(o.app, o.conns),
-      macLo: SERVER_MAC.readUInt32LE(0),
-      macHi: SERVER_MAC.readUInt16LE(4),
-      ipv4: SERVER_IP.readUInt32LE(0),
-      appPort: o.serverPort ?? PORTS[o.app],
-    },
-  };
-}
-
-function pick(c: Counters): Partial<Counters> {
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== 0)) as Partial<Counters>;
-}
-
-function finish(
-  o: PairOptions,
-  client: ClientResults,
-  cv: CoreViews,
-  sv: CoreViews,
-  seconds: number,
-  faults: PairReport["faults"],
-  sums: [StageSums, StageSums] | null = null,
-): PairReport {
-  const side = (v: CoreViews) => ({ counters: readCounters(v), hist: readBatchHistogram(v) });
-  return finishReport(o, client, side(cv), side(sv), seconds, faults, sums);
-}
-
-/** The report from each side's counters and batch histogram (the server side may be a sum over workers). */
-export function finishReport(
-  o: PairOptions,
-  client: ClientResults,
-  cside: { counters: Counters; hist: number[] },
-  sside: { counters: Counters; hist: number[] },
-  seconds: number,
-  faults: PairReport["faults"],
-  sums: [StageSums, StageSums] | null = null,
-): PairReport {
-  const cc = cside.counters;
-  const sc = sside.counters;
-  const expected = o.conns * o.msgs * (o.app === "memcached" ? 2 : 1);
-  return {
-    schema: "ixwasm-pair/1",
-    app: o.app,
-    workers: o.workers,
-    conns: o.conns,
-    msgs: o.msgs,
-    size: o.size,
-    ...client,
-    duration_s: seconds,
-    round_trips_per_s: seconds > 0 ? client.round_trips / seconds : 0,
-    expected_round_trips: expected,
-    retransmits: cc.tcp_retransmits + sc.tcp_retransmits,
-    timeouts: cc.tcp_rto_timeouts + sc.tcp_rto_timeouts,
-    faults,
-    batch_histogram: { client: cside.hist, server: sside.hist },
-    counters: { client: pick(cc), server: pick(sc) },
-    completed: client.done && client.round_trips === expected,
-    ran_out_of_time: !client.done,
-    clock: o.clock === "virtual" ? "virtual" : (o.timeScale ?? 1) !== 1 ? `x${o.timeScale}` : "real",
-    stages: sums
-      ? {
-          client: pollStageCost(sums[0], "round trip", client.round_trips),
-          server: pollStageCost(sums[1], "round trip", client.round_trips),
-        }
-      : null,
-  };
-}
-
-export function check(o: PairOptions): void {
-  if (o.conns < 1 || o.msgs < 1) throw new UsageError("--conns and --msgs must be at least 1");
-  if (o.size < 1 || o.size > 1 << 20)
-    throw new UsageError(`--size ${o.size} is out of range`, "use 1 to 1048576 bytes");
-  if (o.conns > 60000)
-    throw new UsageError(`--conns ${o.conns} is more than the client's ports allow`, "use at most 60000");
-}
-
-/** Both cores in this thread, moved by a Link after every pair of polls. */
-export function pairOneThread(o: PairOptions): PairReport {
-  check(o);
-  const cfg = pairConfigs(o);
-  const client = createCore(cfg.client, { debug: o.debug });
-  const server = createCore(cfg.server, { debug: o.debug });
-  const link = new Link(client, server, o.faults);
-  if (o.linkFilter) link.filter = o.linkFilter;
-  if (o.stages) for (const c of [client, server]) stageTiming(c, true);
-  const cpoll = client.exports.poll as (n: number) => number;
-  const spoll = server.exports.poll as (n: number) => number;
-  const done = client.exports.clientDone as () => number;
-  const t0 = performance.now();
-  const deadline = t0 + o.timeoutS * 1000;
-  let now = 0;
-  if (o.clock === "virtual") now = runVirtual(o, client, server, link);
-  else
-    for (let i = 0; ; i++) {
-      now = (performance.now() - t0) * 1e6;
-      cpoll(now);
-      spoll(now);
-      link.pump(now);
-      if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
-    }
-  const seconds = o.clock === "virtual" ? now / 1e9 : (performance.now() - t0) / 1000;
-  const sums: [StageSums, StageSums] | null = o.stages
-    ? [readStageSums(client), readStageSums(server)]
-    : null;
-  return finish(
-    o,
-    clientResults(client),
-    client,
-    server,
-    seconds,
-    { client_to_server: link.faultsAB.counts, server_to_client: link.faultsBA.counts },
-    sums,
-  );
-}
-
-// Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
-// RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
-// straight to the earlier core's next timer.
-const VSTEP_NS = 20_000;
-const IDLE_POLLS = 3;
-
-/** Runs the pair on a virtual clock until the client is done or timeoutS of virtual (or wall) time pass; returns the clock, ns. */
-function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): number {
-  const cpoll = client.exports.poll as (n: number) => number;
-  const spoll = server.exports.poll as (n: number) => number;
-  const done = client.exports.clientDone as () => number;
-  const nextUs = [client, server].map((c) => c.exports.tcpTimerNext as () => bigint);
-  const endNs = o.timeoutS * 1e9;
-  const wallEnd = performance.now() + o.timeoutS * 1000;
-  let now = 0;
-  let idle = 0;
-  for (let i = 0; ; i++) {
-    cpoll(now);
-    spoll(now);
-    const moved = link.pump(now);
-    if (done() || now >= endNs || ((i & 1023) === 0 && performance.now() > wallEnd)) break;
-    if (moved > 0 || ++idle < IDLE_POLLS) {
-      now += VSTEP_NS;
-      continue;
-    }
-    idle = 0;
-    // timerNext is a u64 (µs; all ones when no timer is armed) that arrives as a signed BigInt.
-    const next = Math.min(...nextUs.map((f) => Number(BigInt.asUintN(64, f())))) * 1000;
-    now = Math.min(endNs, Math.max(now + VSTEP_NS, next));
-  }
-  return now;
-}
-
-/** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
-export class PairPool {
-  readonly workers: Worker[];
-  constructor() {
-    const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
-    this.workers = [0, 1].map(() => spawnWorker(entry, null));
-  }
-  close(): Promise<number[]> {
-    return Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-/** The worker's next result (listeners removed once it came). */
-function nextResult(w: Worker): Promise<CoreWorkerResult> {
-  return new Promise<CoreWorkerResult>((resolve, reject) => {
-    const off = () => {
-      w.off("message", onMsg);
-      w.off("error", onErr);
-      w.off("exit", onExit);
-    };
-    const onMsg = (r: CoreWorkerResult) => (off(), resolve(r));
-    const onErr = (e: Error) => (off(), reject(e));
-    const onExit = (code: number) => (off(), reject(new Error(`core worker exited with ${code}`)));
-    w.on("message", onMsg);
-    w.on("error", onErr);
-    w.on("exit", onExit);
-  });
-}
-
-/**
- * Each core in its own worker thread; each worker moves its core's
- * transmissions into the other's RX ring. With a pool, its two threads run the
- * cores (and stay for the next run); otherwise two are started and ended.
- */
-export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<PairReport> {
-  check(o);
-  const cfg = pairConfigs(o);
-  const mems = [createMemory(cfg.client, o.debug), createMemory(cfg.server, o.debug)];
-  const ctl = newControl();
-  const baseMs = sharedNowMs();
-  const entry = workerUrl(import.meta.url.replace("/commands/", "/dispatch/"), "core-worker");
-  const data = [0, 1].map((i) => {
-    const data: CoreWorkerData = {
-      index: i,
-      memory: mems[i],
-      config: i === 0 ? cfg.client : cfg.server,
-      debug: !!o.debug,
-      peerMemory: mems[1 - i],
-      faults: { ...o.faults, seed: (o.faults.seed ?? 1) * 2 + 1 + i },
-      ctl,
-      baseMs,
-      spinRounds: 2000,
-      client: i === 0,
-      stages: !!o.stages,
-      timeScale: o.timeScale,
-    };
-    return data;
-  });
-  const workers = pool ? pool.workers : data.map((d) => spawnWorker(entry, d));
-  const results = workers.map((w) => nextResult(w));
-  if (pool) workers.forEach((w, i) => w.postMessage(data[i]));
-  const t0 = performance.now();
-  const deadline = t0 + o.timeoutS * 1000 + 10000;
-  // Wait for both to be ready, then for the client to finish (or the timeout).
-  while (
-    (Atomics.load(ctl, CTL_READY) === 0 || Atomics.load(ctl, CTL_READY + 1) === 0) &&
-    performance.now() < deadline
-  )
-    await new Promise((r) => setTimeout(r, 2));
-  const start = performance.now();
-  const runDeadline = start + o.timeoutS * 1000;
-  while (Atomics.load(ctl, CTL_DONE) === 0 && performance.now() < runDeadline)
-    await new Promise((r) => setTimeout(r, 1));
-  const seconds = (performance.now() - start) / 1000;
-  Atomics.store(ctl, CTL_STOP, 1);
-  const [cr, sr] = await Promise.all(results);
-  if (!pool) await Promise.all(workers.map((w) => w.terminate()));
-  const views = mems.map((m) => coreViews(m));
-  const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
-  return finish(
-    o,
-    cr.client!,
-    views[0],
-    views[1],
-    seconds,
-    { client_to_server: cr.faults, server_to_client: sr.faults },
-    sums,
-  );
+export function register(program: Command): void {
+  program
+    .command("pair")
+    .description(
+      "a load-generating client core and a server core back to back: every byte verified, round trips/s, retransmissions, latency",
+    )
+    .addOption(new Option("--app <app>", "server app").choices(["echo", "memcached"]).default("echo"))
+    .option("--conns <n>", "connections", wholeNumber, 16)
+    .option("--msgs <n>", "messages (echo) or set+get pairs (memcached) per connection", wholeNumber, 1000)
+    .option("--size <bytes>", "message (echo) or value (memcached) size", wholeNumber, 64)
+    .option("--loss <p>", "probability a frame is lost", probability, 0)
+    .option("--reorder <p>", "probability a frame is held back behind the next", probability, 0)
+    .option("--dup <p>", "probability a frame is duplicated", probability, 0)
+    .option("--corrupt <p>", "probability a frame gets one bit flipped", probability, 0)
+    .option(
+      "--rate <mbps>",
+      "rate limit of each direction in Mbit/s (token bucket; 0 = none)",
+      wholeNumber,
+      0,
+    )
+    .option("--seed <n>", "seed of the fault injector", wholeNumber, 1)
+    .addOption(
+      new Option("--workers <n>", "1: both cores in one thread; 2: one worker thread each")
+        .choices(["1", "2"])
+        .default("2"),
+    )
+    .option(
+      "--server-workers <n>",
+      "server side on the multi-worker dataplane: the client core and the dispatcher in this thread, n (1..16) server worker threads (replaces --workers)",
+      wholeNumber,
+    )
+    .addOption(
+      new Option("--rebalance <on|off>", "with --server-workers: move flow groups from busy to idle workers")
+        .choices(["on", "off"])
+        .default("off"),
+    )
+    .option(
+      "--migrate-at <n>",
+      "with --server-workers ≥ 2: after n round trips move every flow group to the next worker",
+      wholeNumber,
+    )
+    .addOption(
+      new Option(
+        "--on-trap <what>",
+        "with --server-workers: a worker that traps stops the run (abort) or restarts with its connections lost",
+      )
+        .choices(["abort", "restart"])
+        .default("abort"),
+    )
+    // Test-only: make a server worker trap (WASM unreachable) at a round-trip count or a time into the run.
+    .addOption(new Option("--trap-worker <i>").argParser(wholeNumber).hideHelp())
+    .addOption(new Option("--trap-at <n>").argParser(wholeNumber).hideHelp())
+    .addOption(new Option("--trap-after-ms <t>").argParser(wholeNumber).hideHelp())
+    // Test-only: the server listens on another port, so every connect is refused.
+    .addOption(new Option("--server-port <port>").argParser(wholeNumber).hideHelp())
+    // Test-only (the fault sweep): with --workers 2, the cores' clock runs this many times the wall clock.
+    .addOption(new Option("--time-scale <n>").argParser(wholeNumber).hideHelp())
+    .option("--timeout <s>", "give up after this many seconds", wholeNumber, 60)
+    .addOption(
+      new Option(
+        "--clock <clock>",
+        "with --workers 1: real (wall clock) or virtual (fixed steps, idle time skipped to the next timer: deterministic, no waiting on retransmission timers; --timeout then counts virtual seconds)",
+      )
+        .choices(["real", "virtual"])
+        .default("real"),
+    )
+    .option(
+      "--syn-retries <n>",
+      "SYN retransmissions before a connect gives up (0 = 6, Linux's tcp_syn_retries: 127 s)",
+      wholeNumber,
+      0,
+    )
+    .option(
+      "--synack-retries <n>",
+      "SYN-ACK retransmissions before a half-open connection gives up (0 = 5, Linux's tcp_synack_retries)",
+      wholeNumber,
+      0,
+    )
+    .addOption(
+      new Option(
+        "--sack <on|off>",
+        "negotiate SACK: loss recovery by the SACK scoreboard (RFC 6675); off: NewReno (RFC 6582)",
+      )
+        .choices(["on", "off"])
+        .default("on"),
+    )
+    .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      examples(
+        [
+          "echo: 4 connections of 100 round trips, the two cores on two worker threads",
+          "ixwasm pair --conns 4 --msgs 100",
+        ],
+        [
+          "memcached under 1 % frame loss, one thread, virtual clock (deterministic, no waiting for timers)",
+          "ixwasm pair --app memcached --loss 0.01 --workers 1 --clock virtual",
+        ],
+        [
+          "the server on 2 dataplane workers, every flow group moved after 500 round trips",
+          "ixwasm pair --server-workers 2 --migrate-at 500",
+        ],
+      ),
+    )
+    .action(async (o: Raw, cmd: Command) => {
+      const sw = o.serverWorkers;
+      if (sw === undefined) {
+        for (const [flag, given] of [
+          ["--rebalance", cmd.getOptionValueSource("rebalance") === "cli"],
+          ["--migrate-at", o.migrateAt !== undefined],
+          ["--on-trap", cmd.getOptionValueSource("onTrap") === "cli"],
+          ["--trap-worker", o.trapWorker !== undefined],
+        ] as const)
+          if (given) throw new UsageError(`${flag} needs --server-workers`, "add --server-workers N");
+      } else {
+        if (cmd.getOptionValueSource("workers") === "cli")
+          throw new UsageError(
+            "--workers and --server-workers cannot be combined",
+            "--workers 1|2 places the two cores of the back-to-back pair; --server-workers N puts the server on N dataplane workers",
+          );
+        if (sw < 1 || sw > 16) throw new UsageError(`--server-workers ${sw} is out of range`, "use 1 to 16");
+        if (o.migrateAt !== undefined && sw < 2)
+          throw new UsageError(
+            "--migrate-at needs at least 2 server workers",
+            "use --server-workers 2 or more",
+          );
+        if (o.trapWorker !== undefined && o.trapWorker >= sw)
+          throw new UsageError(`--trap-worker ${o.trapWorker} is not a worker`, `use 0 to ${sw - 1}`);
+      }
+      const opts: PairOptions = {
+        app: o.app,
+        conns: o.conns,
+        msgs: o.msgs,
+        size: o.size,
+        workers: o.workers === "1" ? 1 : 2,
+        faults: {
+          loss: o.loss,
+          reorder: o.reorder,
+          dup: o.dup,
+          corrupt: o.corrupt,
+          rateBps: (o.rate * 1e6) / 8,
+          seed: o.seed,
+        },
+        timeoutS: o.timeout,
+        clock: o.clock,
+        synRetries: o.synRetries,
+        synackRetries: o.synackRetries,
+        sack: o.sack === "on",
+        stages: !!o.stages,
+        serverWorkers: sw,
+        rebalance: parseRebalance(o.rebalance),
+        migrateAt: o.migrateAt,
+        onTrap: o.onTrap,
+        trapWorker: o.trapWorker,
+        trapAt: o.trapAt,
+        trapAfterMs: o.trapAfterMs,
+        serverPort: o.serverPort,
+        timeScale: o.timeScale,
+      };
+      if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
+        throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");
+      if (sw !== undefined && opts.stages)
+        throw new UsageError("--stages is not available with --server-workers", "leave out --stages");
+      let r: PairReport;
+      try {
+        r =
+          sw !== undefined
+            ? await pairServerWorkers(opts)
+            : opts.workers === 1
+              ? pairOneThread(opts)
+              : await pairTwoThreads(opts);
+      } catch (e) {
+        if (e instanceof WorkerTrapped) fail(e.message);
+        throw e;
+      }
+      out(o.json ? JSON.stringify(r, null, 2) + "\n" : formatPair(r));
+      // With --on-trap restart a trap's lost connections are tolerated: they are reported, not failed.
+      const tolerated = opts.onTrap === "restart" && (r.traps?.events.length ?? 0) > 0;
+      if (tolerated) {
+        if (r.errors_excluding_lost! > 0)
+          fail(`${r.errors_excluding_lost} error(s) besides the connections lost to the trap`);
+        if (r.round_trips + r.traps!.round_trips_lost !== r.expected_round_trips)
+          fail(
+            `only ${r.round_trips} of ${r.expected_round_trips} round trips completed within ${o.timeout} s`,
+          );
+        return;
+      }
+      // Exit 1 for any failure, each kind named.
+      const failures = pairFailures(r, o.timeout);
+      if (failures.length) fail(failures.join("; "));
+    });
 }

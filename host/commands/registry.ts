@@ -1,20 +1,20 @@
 // Every command of the CLI, one module each. A module exports `register(program)`
 // which adds its commander command; the order here is the order of `--help`.
 // buildProgram() is the whole command tree, for cli.ts and for the tests.
-// (bench-cost-cmd adds `bench ladder` and `bench instructions` under bench.)
+// (bench-cost.ts adds `bench ladder` and `bench instructions` under bench.)
 import { Command } from "commander";
 import { examples } from "./cli-util.ts";
-import * as inspectCmd from "./inspect-cmd.ts";
-import * as dumpCmd from "./dump-cmd.ts";
-import * as replayCmd from "./replay-cmd.ts";
-import * as genCmd from "./gen-cmd.ts";
-import * as pairCmd from "./pair-cmd.ts";
-import * as tapCmd from "./tap-cmd.ts";
-import * as injectCmd from "./inject-cmd.ts";
-import * as liveplayCmd from "./liveplay-cmd.ts";
-import * as benchCmd from "./bench-cmd.ts";
-import * as benchCostCmd from "./bench-cost-cmd.ts";
-import * as diffCmd from "./diff-cmd.ts";
+import * as inspectCmd from "./inspect.ts";
+import * as dumpCmd from "./dump.ts";
+import * as replayCmd from "./replay.ts";
+import * as genCmd from "./gen.ts";
+import * as pairCmd from "./pair.ts";
+import * as tapCmd from "./tap.ts";
+import * as injectCmd from "./inject.ts";
+import * as liveplayCmd from "./liveplay.ts";
+import * as benchCmd from "./bench.ts";
+import * as benchCostCmd from "./bench-cost.ts";
+import * as diffCmd from "./diff.ts";
 
 export const COMMANDS: { register(program: Command): void }[] = [
   inspectCmd,

@@ -2,7 +2,7 @@
 // mutated frames of every link type, each frame placed flush against the end of
 // linear memory, so a read one byte past the captured length traps instead of
 // reading a neighbour's bytes.
-import { createCore, type Core, type CoreExports } from "../core.ts";
+import { createCore, type Core, type CoreExports } from "../core/core.ts";
 import { Finding } from "./stack.ts";
 import {
   DESC_W_CAPLEN,
@@ -11,7 +11,7 @@ import {
   DESC_W_LINKTYPE,
   DESC_W_NSEC,
   DESC_W_OFF,
-} from "../abi.gen.ts";
+} from "../core/abi.gen.ts";
 import {
   SUM_BYTES,
   SUM_F_IP,
@@ -20,7 +20,7 @@ import {
   SUM_FLAGS,
   SUM_L3OFF,
   SUM_L4OFF,
-} from "../abi.gen.ts";
+} from "../core/abi.gen.ts";
 
 /** Link types the decoder knows, plus ones it does not. */
 export const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xffff];

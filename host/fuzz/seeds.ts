@@ -5,11 +5,11 @@
 // target keeps every frame with its original link type.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createCore, type Core } from "../core.ts";
+import { createCore, type Core } from "../core/core.ts";
 import { TraceReader, DESC_BYTES, DESC_F_NOT_PACKET } from "../io/reader.ts";
 import { Rng } from "./rng.ts";
-import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_LINKTYPE, DESC_OFF } from "../abi.gen.ts";
-import { SUM_BYTES, SUM_F_IP, SUM_FLAGS, SUM_IPVER, SUM_L3OFF } from "../abi.gen.ts";
+import { DESC_CAPLEN, DESC_FLAGS, DESC_LEN, DESC_LINKTYPE, DESC_OFF } from "../core/abi.gen.ts";
+import { SUM_BYTES, SUM_F_IP, SUM_FLAGS, SUM_IPVER, SUM_L3OFF } from "../core/abi.gen.ts";
 
 export interface RawFrame {
   frame: Buffer;

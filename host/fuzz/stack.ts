@@ -2,9 +2,9 @@
 // IPv6 → ICMP/UDP/TCP → app → commands → TX) fed through its NIC in batches, in
 // virtual time, with every invariant the host can see checked after each poll.
 // A failed check throws a Finding; the run turns it into a reproducer file.
-import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../abi.gen.ts";
-import { COUNTER_BASE, createCore, type Core, type CoreConfig, type CoreExports } from "../core.ts";
-import { Nic } from "../dispatch/nic.ts";
+import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../core/abi.gen.ts";
+import { COUNTER_BASE, createCore, type Core, type CoreConfig, type CoreExports } from "../core/core.ts";
+import { Nic } from "../runtime/nic.ts";
 import { COUNTER_NAMES } from "../report/counters.ts";
 import { checkTx, type Endpoints } from "./packet.ts";
 import type { AppKind } from "./peer.ts";

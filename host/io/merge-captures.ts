@@ -3,10 +3,10 @@
 // serve --workers N, and raw and track --workers N at paced speeds, write one
 // --out part per worker and merge them here: a flow lives in one worker, so its
 // frames keep their order.
-import { createCore, type Core } from "../core.ts";
+import { createCore, type Core } from "../core/core.ts";
 import { DESC_BYTES, TraceReader } from "./reader.ts";
 import { TraceWriter } from "./writer.ts";
-import { scanCoreConfig } from "../trace/prescan.ts";
+import { scanCoreConfig } from "../core/open-capture.ts";
 import {
   DESC_W_CAPLEN,
   DESC_W_LEN,
@@ -14,7 +14,7 @@ import {
   DESC_W_NSEC,
   DESC_W_OFF,
   DESC_W_SEC,
-} from "../abi.gen.ts";
+} from "../core/abi.gen.ts";
 
 interface Cursor {
   core: Core;

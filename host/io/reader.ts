@@ -10,14 +10,14 @@
 // blocks surface as non-packet records because tshark numbers them as frames;
 // other blocks are skipped).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { Core } from "../core.ts";
+import type { Core } from "../core/core.ts";
 import { TraceError } from "./errors.ts";
 import { ticksToTime } from "./timestamp.ts";
 
 // The descriptor's layout and flags come from abi/table.ts (as assembly/mem/desc.ts's).
-import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../abi.gen.ts";
-import { DESC_S_FLAGS, DESC_W_CAPLEN, DESC_W_IFACE, DESC_W_LEN, DESC_W_LINKTYPE } from "../abi.gen.ts";
-import { DESC_W_NSEC, DESC_W_OFF, DESC_W_SEC } from "../abi.gen.ts";
+import { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID } from "../core/abi.gen.ts";
+import { DESC_S_FLAGS, DESC_W_CAPLEN, DESC_W_IFACE, DESC_W_LEN, DESC_W_LINKTYPE } from "../core/abi.gen.ts";
+import { DESC_W_NSEC, DESC_W_OFF, DESC_W_SEC } from "../core/abi.gen.ts";
 export { DESC_BYTES, DESC_F_NO_TS, DESC_F_NOT_PACKET, DESC_F_TS_INVALID };
 
 /** Largest captured length accepted for one record (libpcap's and Wireshark's limit). */

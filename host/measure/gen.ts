@@ -17,8 +17,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate, type GenOptions, type WorkloadName } from "../trace/gen/index.ts";
-import { genOptions } from "../commands/gen.ts";
+import { generate, type GenOptions, type WorkloadName } from "../gen/index.ts";
+import { genOptions } from "../gen/run.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface GenBenchRow {

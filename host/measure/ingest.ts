@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { inspect } from "../commands/inspect.ts";
+import { inspect } from "../inspect/inspect.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 export interface IngestResult {

@@ -5,8 +5,9 @@
 // dump names how many packets it held.
 // argv: capture, mode, path of cgmark.so, warmup, n, windows, loops (the replay's --loop).
 import koffi from "koffi";
-import { replay, type ReplayMode } from "../commands/replay.ts";
-import { loadCoreModule } from "../core.ts";
+import { replay } from "../replay/replay.ts";
+import { type ReplayMode } from "../replay/options.ts";
+import { loadCoreModule } from "../core/core.ts";
 
 const [file, mode, so, ...nums] = process.argv.slice(2);
 const [warmup, n, windows, loops] = nums.map(Number);

@@ -18,9 +18,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
-import { createCore } from "../core.ts";
-import { READ_CORE } from "../commands/common.ts";
-import { replay } from "../commands/replay.ts";
+import { createCore } from "../core/core.ts";
+import { READ_CORE } from "../core/open-capture.ts";
+import { replay } from "../replay/replay.ts";
 import { DESC_BYTES } from "../io/reader.ts";
 import { machine, type Machine } from "./lib/machine.ts";
 import { splitIr } from "./lib/callgrind.ts";
@@ -33,7 +33,7 @@ import {
   DESC_W_NSEC,
   DESC_W_OFF,
   DESC_W_SEC,
-} from "../abi.gen.ts";
+} from "../core/abi.gen.ts";
 
 export const INSTRUCTIONS_SCHEMA = "ixwasm-instructions/2";
 export const NODE_FLAGS = [

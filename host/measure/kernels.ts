@@ -3,9 +3,9 @@
 // table version against the bit-by-bit reference, and hashBatch per frame. The
 // tests check these give the same answers (test/wire/checksum.test.ts,
 // test/flow/toeplitz.test.ts, test/flow/reta.test.ts); how fast is measured here.
-import { createCore } from "../core.ts";
+import { createCore } from "../core/core.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
-import { DESC_W_CAPLEN, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_OFF, DESC_WORDS } from "../abi.gen.ts";
+import { DESC_W_CAPLEN, DESC_W_LEN, DESC_W_LINKTYPE, DESC_W_OFF, DESC_WORDS } from "../core/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 

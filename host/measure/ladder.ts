@@ -3,7 +3,8 @@
 // stage timers. A rung's increment over the one below is that stage's cost,
 // measured without instrumentation (the stage timers give the same split with
 // it: host/report/stages.ts).
-import { replay, type BatchExport, type ReplayOptions } from "../commands/replay.ts";
+import { replay } from "../replay/replay.ts";
+import { type BatchExport, type ReplayOptions } from "../replay/options.ts";
 import { warmBatchExports } from "./lib/warm.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { machine, type Machine } from "./lib/machine.ts";

@@ -18,14 +18,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CFG_F_SYMMETRIC, createCore, type CoreExports } from "../core.ts";
+import { CFG_F_SYMMETRIC, createCore, type CoreExports } from "../core/core.ts";
 import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
-import { READ_CORE } from "../commands/common.ts";
+import { READ_CORE } from "../core/open-capture.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { threadCpuNs } from "./lib/threadcpu.ts";
 import { ROOT } from "./lib/root.ts";
-import { DESC_W_CAPLEN, DESC_W_LINKTYPE, DESC_W_OFF } from "../abi.gen.ts";
+import { DESC_W_CAPLEN, DESC_W_LINKTYPE, DESC_W_OFF } from "../core/abi.gen.ts";
 
 export const KERNELS = ["checksum", "checksum_simd", "toeplitz", "parse", "flow_lookup"] as const;
 type Kernel = (typeof KERNELS)[number];

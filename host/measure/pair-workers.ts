@@ -6,9 +6,9 @@
 // against, and each thread's CPU time per round trip (thread-cpu.ts), which
 // says whether a run was short of work or short of CPUs.
 import { cpus, loadavg } from "node:os";
-import { pairOneThread, type PairOptions } from "../commands/pair.ts";
+import { pairOneThread, type PairOptions } from "../pair/pair.ts";
 import type { PairReport } from "../report/pair.ts";
-import { pairServerWorkers } from "../commands/pair-workers.ts";
+import { pairServerWorkers } from "../pair/workers.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface PairWorkersSide {

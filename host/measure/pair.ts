@@ -18,7 +18,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pairOneThread, pairTwoThreads } from "../commands/pair.ts";
+import { pairOneThread, pairTwoThreads } from "../pair/pair.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { ROOT } from "./lib/root.ts";
 

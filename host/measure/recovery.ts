@@ -8,7 +8,7 @@
 // seed draws the same losses for both; the ratio is NewReno's total completion
 // time over the seeds / SACK's (a per-seed ratio would be swayed by runs that
 // lost nothing and took almost no virtual time).
-import { pairOneThread, type PairOptions } from "../commands/pair.ts";
+import { pairOneThread, type PairOptions } from "../pair/pair.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 export const LOSS_RATES = [0.01, 0.05, 0.1];

@@ -9,7 +9,7 @@
 // from the page cache (see docs/figures.md, ingest).
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { replay } from "../commands/replay.ts";
+import { replay } from "../replay/replay.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 

@@ -14,12 +14,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../commands/gen.ts";
-import { replay, replayCoreConfig } from "../commands/replay.ts";
-import { serveCoreConfig } from "../commands/serve.ts";
-import { prescan } from "../trace/prescan.ts";
-import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../core.ts";
-import { stackConfig } from "../stack-config.ts";
+import { runGen } from "../gen/run.ts";
+import { replay } from "../replay/replay.ts";
+import { replayCoreConfig } from "../replay/options.ts";
+import { serveCoreConfig } from "../replay/serve/sizing.ts";
+import { prescan } from "../replay/serve/prescan.ts";
+import { DEFAULT_CONFIG, createCore, planBytes, type CoreConfig } from "../core/core.ts";
+import { stackConfig } from "../core/stack-config.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 export interface ScaleBench {
@@ -57,7 +58,7 @@ function trackBytesPerSlot(): number {
   return (at(1 << 21) - at(1 << 20)) / (1 << 20);
 }
 
-/** Planned memory per added connection of a serve-mode core (mirror; host/commands/serve.ts sizing). */
+/** Planned memory per added connection of a serve-mode core (mirror; host/replay/serve/sizing.ts). */
 function serveModeBytesPerConn(): number {
   const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...serveCoreConfig(n, "mirror") } as CoreConfig);
   return (at(1 << 20) - at(1 << 19)) / (1 << 19);
@@ -115,7 +116,7 @@ function serveRuns(files: { small: string; large: string }, runs: number) {
   };
 }
 
-/** Core memory per connection for a serving core (host/stack-config.ts sizing). */
+/** Core memory per connection for a serving core (host/core/stack-config.ts sizing). */
 function serveBytesPerConn(): number {
   const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...stackConfig(n, 512) } as CoreConfig);
   return (at(200_000) - at(100_000)) / 100_000;

@@ -11,9 +11,9 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../commands/gen.ts";
-import { replay } from "../commands/replay.ts";
-import { prescan, type Prescan } from "../trace/prescan.ts";
+import { runGen } from "../gen/run.ts";
+import { replay } from "../replay/replay.ts";
+import { prescan, type Prescan } from "../replay/serve/prescan.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 
 const PACKETS = 500_000;

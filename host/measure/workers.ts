@@ -1,5 +1,5 @@
 // Workers (issue 6): `replay --mode raw|track` on one thread against two worker
-// threads (host/commands/replay-workers.ts) on one large capture, in one run,
+// threads (host/replay/workers.ts) on one large capture, in one run,
 // and what that says about more workers.
 //
 // Measured, `runs` runs each, alternating (one thread, two workers, dispatcher
@@ -26,10 +26,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../commands/gen.ts";
-import { replay } from "../commands/replay.ts";
-import { replayWorkers } from "../commands/replay-workers.ts";
-import { serveWorkers } from "../commands/serve-workers.ts";
+import { runGen } from "../gen/run.ts";
+import { replay } from "../replay/replay.ts";
+import { replayWorkers } from "../replay/workers.ts";
+import { serveWorkers } from "../replay/serve/workers.ts";
 import { fmt, summarize, type Summary } from "./lib/stats.ts";
 
 export interface ProjectionRow {
@@ -84,7 +84,7 @@ export interface WorkersModeBench {
 }
 
 /**
- * serve on 1 and 2 workers (host/commands/serve-workers.ts): each serve worker
+ * serve on 1 and 2 workers (host/replay/serve/workers.ts): each serve worker
  * reads the whole capture and keeps its flows, so there is no dispatcher; the
  * whole command (pre-scan + serve pass) is timed, as a user would see it.
  */

@@ -3,16 +3,18 @@
 // JSON and HTML reports show besides the replay report itself: stage cost with
 // its spread, the timers' overhead, batch service time (log histogram) and
 // per-worker throughput over time.
-import type { Core } from "../core.ts";
-import { replay, speedName, type BatchExport, type ReplayOptions } from "../commands/replay.ts";
+import type { Core } from "../core/core.ts";
+import { replay } from "../replay/replay.ts";
+import { speedName } from "../replay/pacing.ts";
+import { type BatchExport, type ReplayOptions } from "../replay/options.ts";
 import type { ReplayReport } from "./replay.ts";
 import { LogHist, type HistSummary } from "./hist.ts";
 import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "./stages.ts";
 import { cpus } from "node:os";
 import { warmBatchExports } from "../measure/lib/warm.ts";
-import { createCore } from "../core.ts";
+import { createCore } from "../core/core.ts";
 import { DEFAULT_CHARTS, ServeObserver, type FlowSpec, type ServeView } from "./timeseq.ts";
-import { WC_PACKETS, WORKER_COUNT_BYTES } from "../abi.gen.ts";
+import { WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
 
 export const COST_SCHEMA = "ixwasm-cost/1";
 

@@ -1,7 +1,7 @@
 // Reading the core's counters. Their names and slots come from COUNTERS in
 // abi/table.ts, the list the core's C_* indices are generated from as well.
-import { COUNTER_NAMES } from "../abi.gen.ts";
-import { COUNTER_BASE, HIST_BASE, type CoreViews } from "../core.ts";
+import { COUNTER_NAMES } from "../core/abi.gen.ts";
+import { COUNTER_BASE, HIST_BASE, type CoreViews } from "../core/core.ts";
 
 export { COUNTER_NAMES };
 export type CounterName = (typeof COUNTER_NAMES)[number];

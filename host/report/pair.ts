@@ -1,8 +1,8 @@
 // The pair run's report: its shape (schema ixwasm-pair/1, with the server
 // workers' fields when --server-workers is on), the table the CLI prints, and
-// the failures named by kind. Pure: host/commands/pair.ts and pair-workers.ts
+// the failures named by kind. Pure: host/pair/pair.ts and pair-workers.ts
 // fill it, this file only reads it.
-import type { ClientResults } from "../dispatch/client-results.ts";
+import type { ClientResults } from "../runtime/client-results.ts";
 import type { FaultCounts } from "../io/faults.ts";
 import type { Counters } from "./counters.ts";
 import { formatPollStages, type PollStageCost } from "./stages.ts";

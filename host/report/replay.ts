@@ -2,14 +2,14 @@
 // terminal table made from it. Counts come from the core's counters; times from
 // the host's per-batch clock.
 import type { CpuInfo } from "node:os";
-import type { Core } from "../core.ts";
+import type { Core } from "../core/core.ts";
 import { readCounters, type Counters } from "./counters.ts";
 import { fidelityRows, type FidelityReport } from "./fidelity.ts";
-import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../abi.gen.ts";
+import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
 
 export const REPLAY_SCHEMA = "ixwasm-replay/1";
 
-/** What the host measured during a run (host/commands/replay.ts fills it). */
+/** What the host measured during a run (host/replay/replay.ts fills it). */
 export interface RunStats {
   path: string;
   mode: "raw" | "track" | "serve";
@@ -96,7 +96,7 @@ export interface ReplayReport {
   mbps: number;
   drops: Partial<Record<DropReason, number>>;
   fidelity: FidelityReport | null;
-  /** serve mode: where each input packet went (host/commands/serve.ts ServeStats) */
+  /** serve mode: where each input packet went (host/replay/serve/serve.ts ServeStats) */
   serve?: {
     delivered: number;
     reference: number;

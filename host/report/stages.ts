@@ -6,8 +6,8 @@
 // stage boundaries once per batch (4096 records in replay), never per packet.
 // Cycles are an estimate: ns × a frequency measured by a calibration loop at
 // start (hardware counters are not available on these VMs).
-import type { Core } from "../core.ts";
-import { REPLAY_STAGES, STAGE_ABOUT, STAGE_ACC_WORDS, STAGE_NAMES, STAGE_SUM } from "../abi.gen.ts";
+import type { Core } from "../core/core.ts";
+import { REPLAY_STAGES, STAGE_ABOUT, STAGE_ACC_WORDS, STAGE_NAMES, STAGE_SUM } from "../core/abi.gen.ts";
 
 // Stage names, what they cover, the stages of each replay mode and the sums after
 // them: generated from STAGES in abi/table.ts, as the core's S_* numbers are.

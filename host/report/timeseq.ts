@@ -3,13 +3,13 @@
 // chart: the capture's server segments and the core's, the client's ACK number
 // and ACK + receive window over time, the mismatched segments marked.
 //
-// host/commands/serve.ts calls a ServeObserver only when the report asks for one
+// host/replay/serve/serve.ts calls a ServeObserver only when the report asks for one
 // (ReplayOptions.serveObserver; the plain run has none: one null test per
 // packet), and only in the first --loop pass (the later passes replay the same
 // conversations). Memory is bounded: counts per flow (four numbers), points only
 // for the charted flows, at most MAX_POINTS per series (the chart says when a
 // series was cut).
-import { flowName, type FlowInfo, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../trace/prescan.ts";
+import { flowName, type FlowInfo, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../replay/serve/prescan.ts";
 import { MIS_EXTRA, type FidelityListener } from "./fidelity.ts";
 import { UsageError } from "../io/errors.ts";
 
@@ -22,7 +22,7 @@ export const MAX_POINTS = 5000;
 /** Rows of the worst-flows table. */
 export const WORST_FLOWS = 10;
 
-/** The flow serve hands over: its serve state (host/commands/serve.ts ServeFlow). */
+/** The flow serve hands over: its serve state (host/replay/serve/serve.ts ServeFlow). */
 export interface ObservedFlow extends FlowInfo {
   /** The flow's ordinal: flows numbered from 0 in the order they start in the capture (the pre-scan's). */
   readonly ord: number;
@@ -90,7 +90,7 @@ function sameAddr(key: Uint8Array, at: number, a: Uint8Array): boolean {
   return true;
 }
 
-/** Does the flow key (client → server, host/trace/prescan.ts layout) match the spec's ends? */
+/** Does the flow key (client → server, host/replay/serve/prescan.ts layout) match the spec's ends? */
 function matches(spec: FlowSpec, key: Uint8Array): boolean {
   if ("ord" in spec) return false;
   if ((key[0] === 6) !== (spec.a.length === 16)) return false;

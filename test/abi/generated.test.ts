@@ -1,4 +1,4 @@
-// The generated copies of the ABI (assembly/abi/*.gen.ts, host/abi.gen.ts, host/core-exports.gen.ts) are
+// The generated copies of the ABI (assembly/abi/*.gen.ts, host/core/abi.gen.ts, host/core/exports.gen.ts) are
 // committed; they must be what abi/table.ts gives today. Also checks a few things
 // only a running core can tell: the built core and the host's copy agree.
 import { readFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { coreExports, generate } from "../../abi/generate.ts";
 import { COUNTERS } from "../../abi/table.ts";
-import { createCore, loadCoreModule } from "../../host/core.ts";
+import { createCore, loadCoreModule } from "../../host/core/core.ts";
 import { COUNTER_NAMES, readCounters } from "../../host/report/counters.ts";
 
 const root = new URL("../../", import.meta.url);

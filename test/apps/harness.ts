@@ -4,7 +4,7 @@
 // the cookie, SENDV copies out the spans' bytes (taking at most `window` bytes per
 // call, like flow control) and acknowledges them one step later, after checking
 // that the app did not change them while unacknowledged (zero-copy contract).
-import { createCore, type Core, type CoreConfig } from "../../host/core.ts";
+import { createCore, type Core, type CoreConfig } from "../../host/core/core.ts";
 
 // The API's numbers, from abi/table.ts.
 import {
@@ -14,9 +14,9 @@ import {
   EV_TCP_SENT,
   EV_TCP_DEAD,
   EV_UDP_RECV,
-} from "../../host/abi.gen.ts";
-import { CMD_ACCEPT, CMD_REJECT, CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE } from "../../host/abi.gen.ts";
-import { CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, APP_ID as APP } from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
+import { CMD_ACCEPT, CMD_REJECT, CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE } from "../../host/core/abi.gen.ts";
+import { CMD_CLOSE, CMD_ABORT, CMD_UDP_SEND, APP_ID as APP } from "../../host/core/abi.gen.ts";
 import {
   D_A,
   D_B,
@@ -28,7 +28,7 @@ import {
   D_RET,
   DESC_SIZE,
   SPAN_SIZE,
-} from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
 export { EV_TCP_KNOCK, EV_TCP_CONNECTED, EV_TCP_RECV, EV_TCP_SENT, EV_TCP_DEAD, EV_UDP_RECV };
 export {
   CMD_ACCEPT,

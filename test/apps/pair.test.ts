@@ -19,7 +19,7 @@ import {
   appCore,
   type Fns,
 } from "./harness.ts";
-import type { Core, CoreConfig } from "../../host/core.ts";
+import type { Core, CoreConfig } from "../../host/core/core.ts";
 
 interface Side {
   core: Core;

@@ -4,8 +4,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { dump, type DumpRecord } from "../../host/commands/dump.ts";
-import { inspect } from "../../host/commands/inspect.ts";
+import { dump, type DumpRecord } from "../../host/inspect/dump.ts";
+import { inspect } from "../../host/inspect/inspect.ts";
 import { CORPUS, OWN_TRACES, corpusNote, manifest, ownTraces } from "../helpers/corpus.ts";
 import { compareRecords, readJsonl, type Expected } from "../helpers/compare.ts";
 

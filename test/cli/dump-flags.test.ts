@@ -8,8 +8,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dump, type DumpRecord } from "../../host/commands/dump.ts";
-import { inspect } from "../../host/commands/inspect.ts";
+import { dump, type DumpRecord } from "../../host/inspect/dump.ts";
+import { inspect } from "../../host/inspect/inspect.ts";
 import { readJsonl } from "../helpers/compare.ts";
 import { ACK, MAC_A, MAC_B, PSH, arp, eth, ip4, ipv4, tcp, udp } from "../helpers/frames.ts";
 

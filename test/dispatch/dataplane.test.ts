@@ -2,7 +2,7 @@
 // order kept, the non-IP policy, back-pressure, and trap containment.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
+import { Dataplane, stageFrames } from "../../host/runtime/dataplane.ts";
 import { BROADCAST, MAC_A, MAC_B, arp, eth } from "../helpers/frames.ts";
 import { A, B, ECHO_SERVER as SERVER, flowDatagram } from "../helpers/echo-server.ts";
 

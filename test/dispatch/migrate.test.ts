@@ -5,10 +5,10 @@
 // give the same streams. The rebalancer moves groups off a loaded worker.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
-import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
-import { HB_BYTES, HB_GROUP, SCRATCH_BASE } from "../../host/core.ts";
-import { ControlPlane, type MigrationReport } from "../../host/dispatch/control-plane.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
+import { Dataplane, stageFrames } from "../../host/runtime/dataplane.ts";
+import { HB_BYTES, HB_GROUP, SCRATCH_BASE } from "../../host/core/core.ts";
+import { ControlPlane, type MigrationReport } from "../../host/runtime/control-plane.ts";
 import { ACK, MAC_A, MAC_B, PSH, RST, SYN, eth, ipv4, tcp, udp } from "../helpers/frames.ts";
 import { A, B, ECHO_SERVER, flowDatagram } from "../helpers/echo-server.ts";
 

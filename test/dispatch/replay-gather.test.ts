@@ -1,5 +1,5 @@
 // The replay dispatcher's gather (assembly/replay/dispatch.ts replayGatherBatch,
-// host/dispatch/replay-plane.ts): every frame lands in its worker's outbox
+// host/replay/plane.ts): every frame lands in its worker's outbox
 // byte-exact, in input order, with a descriptor already pointing at the
 // worker's staging; a full outbox stops the call at the first frame that does
 // not fit (the worker named) without overwriting a held frame; positions wrap;
@@ -7,10 +7,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { createCore, type Core } from "../../host/core.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
 import { TraceReader } from "../../host/io/reader.ts";
-import { replayCoreConfig } from "../../host/commands/replay.ts";
-import { outboxBytes } from "../../host/dispatch/replay-plane.ts";
+import { replayCoreConfig } from "../../host/replay/options.ts";
+import { outboxBytes } from "../../host/replay/plane.ts";
 import { ROOT } from "../helpers/corpus.ts";
 
 const W_STAGE = 0x100000; // a worker's staging address (any value: only written into descriptors)

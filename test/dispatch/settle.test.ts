@@ -9,7 +9,7 @@
 // last frames was still answering them.)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Dataplane, stageFrames } from "../../host/dispatch/dataplane.ts";
+import { Dataplane, stageFrames } from "../../host/runtime/dataplane.ts";
 import { MAC_A, MAC_B, eth, ipv4, udp } from "../helpers/frames.ts";
 import { A, B, ECHO_SERVER as SERVER } from "../helpers/echo-server.ts";
 

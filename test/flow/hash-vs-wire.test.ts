@@ -11,7 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { SCRATCH_BASE, createCore } from "../../host/core.ts";
+import { SCRATCH_BASE, createCore } from "../../host/core/core.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
 import {
@@ -21,7 +21,7 @@ import {
   DESC_W_LINKTYPE,
   DESC_W_OFF,
   DESC_WORDS,
-} from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 const SUM_F_IP = 1;

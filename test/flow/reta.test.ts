@@ -3,7 +3,7 @@
 // truncation, non-IP frames, symmetric hashing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SCRATCH_BASE, createCore, type Core } from "../../host/core.ts";
+import { SCRATCH_BASE, createCore, type Core } from "../../host/core/core.ts";
 import {
   DESC_S_FLAGS,
   DESC_W_CAPLEN,
@@ -11,7 +11,7 @@ import {
   DESC_W_LINKTYPE,
   DESC_W_OFF,
   DESC_WORDS,
-} from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
 
 type Fn = (...a: number[]) => number;
 const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;

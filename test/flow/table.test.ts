@@ -2,7 +2,7 @@
 // lookups / deletes / reinserts, and lookup cost.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
+import { COUNTER_BASE, createCore, type Core } from "../../host/core/core.ts";
 
 const C_FLOW_TABLE_FULL = 13;
 const KEY = 40;

@@ -3,7 +3,7 @@
 // inputs, custom keys, and the symmetric key.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore, type Core } from "../../host/core.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
 
 type Fn = (...a: number[]) => number;
 const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;

@@ -2,7 +2,7 @@
 // the frames that show it (see docs/design/fuzz.md, "Findings").
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import {
   ACK,
   BROADCAST,

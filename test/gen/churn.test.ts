@@ -6,9 +6,9 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate } from "../../host/trace/gen/index.ts";
-import { genOptions } from "../../host/commands/gen.ts";
-import { inspect } from "../../host/commands/inspect.ts";
+import { generate } from "../../host/gen/index.ts";
+import { genOptions } from "../../host/gen/run.ts";
+import { inspect } from "../../host/inspect/inspect.ts";
 import { CliExit } from "../../host/commands/cli-util.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-churn-"));

@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate, type WorkloadName } from "../../host/trace/gen/index.ts";
-import { genOptions, type GenFlags } from "../../host/commands/gen.ts";
-import { inspect } from "../../host/commands/inspect.ts";
+import { generate, type WorkloadName } from "../../host/gen/index.ts";
+import { genOptions, type GenFlags } from "../../host/gen/run.ts";
+import { inspect } from "../../host/inspect/inspect.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-det-"));
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");

@@ -3,7 +3,7 @@
 // should, and the histogram's quantiles are within its stated error.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Rng, hashUnit } from "../../host/trace/gen/prng.ts";
+import { Rng, hashUnit } from "../../host/gen/prng.ts";
 import {
   ETC_SMALL_SHARE,
   Hist,
@@ -14,7 +14,7 @@ import {
   etcValueSize,
   gpdMean,
   gpdQuantile,
-} from "../../host/trace/gen/dist.ts";
+} from "../../host/gen/dist.ts";
 
 test("Rng: same seed, same stream; units in (0, 1); hashUnit is a pure function", () => {
   const a = new Rng(42);

@@ -5,9 +5,9 @@ import * as assert from "uvu/assert";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate } from "../../host/trace/gen/index.ts";
-import { genOptions, type GenFlags } from "../../host/commands/gen.ts";
-import { ETC_IA, ETC_SMALL_SHARE, etcKeyMean } from "../../host/trace/gen/dist.ts";
+import { generate } from "../../host/gen/index.ts";
+import { genOptions, type GenFlags } from "../../host/gen/run.ts";
+import { ETC_IA, ETC_SMALL_SHARE, etcKeyMean } from "../../host/gen/dist.ts";
 import { checkMemcached, memcachedMessages, segments } from "./capture.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-mc-"));

@@ -8,8 +8,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../../host/commands/gen.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { runGen } from "../../host/gen/run.ts";
+import { replay } from "../../host/replay/replay.ts";
 import { segments } from "./capture.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-serve-"));

@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate, type WorkloadName } from "../../host/trace/gen/index.ts";
-import { genOptions, type GenFlags } from "../../host/commands/gen.ts";
+import { generate, type WorkloadName } from "../../host/gen/index.ts";
+import { genOptions, type GenFlags } from "../../host/gen/run.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-tshark-"));

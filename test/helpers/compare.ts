@@ -3,7 +3,7 @@
 // first transport header follows the outermost IP header (plain TCP/UDP; not
 // fragments), ack only when the ACK flag is set, proto skipped for IPv6 whose
 // tshark value is an extension header.
-import type { DumpRecord } from "../../host/commands/dump.ts";
+import type { DumpRecord } from "../../host/inspect/dump.ts";
 
 /** A tshark-derived expectation: dump's record without its own flags (frag may be absent). */
 export type Expected = Omit<DumpRecord, "frag" | "ts_invalid" | "truncated" | "not_packet"> & {

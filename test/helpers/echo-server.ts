@@ -1,7 +1,7 @@
 // The echo server the dataplane tests dispatch to: A (198.18.0.1) sends, B
 // (198.18.0.2, MAC_B) runs app 1 (TCP and UDP echo on port 7).
 import { MAC_A, MAC_B, eth, ip4, ipv4, macWords, udp } from "./frames.ts";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 
 export const A = ip4("198.18.0.1");
 export const B = ip4("198.18.0.2");

@@ -1,7 +1,7 @@
 // Reads a whole capture through the real reader into plain records (tests only).
-import { createCore, type Core } from "../../host/core.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
 import { DESC_BYTES, TraceReader } from "../../host/io/reader.ts";
-import { READ_CORE } from "../../host/commands/common.ts";
+import { READ_CORE } from "../../host/core/open-capture.ts";
 import {
   DESC_CAPLEN,
   DESC_FLAGS,
@@ -10,7 +10,7 @@ import {
   DESC_NSEC,
   DESC_OFF,
   DESC_SEC,
-} from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
 
 export interface Rec {
   caplen: number;

@@ -1,6 +1,6 @@
 // A core with the full stack and its NIC, driven frame by frame (tests only).
-import { createCore, type Core, type CoreConfig } from "../../host/core.ts";
-import { Nic } from "../../host/dispatch/nic.ts";
+import { createCore, type Core, type CoreConfig } from "../../host/core/core.ts";
+import { Nic } from "../../host/runtime/nic.ts";
 import { readCounters } from "../../host/report/counters.ts";
 import { MAC_B, ip4, macWords } from "./frames.ts";
 

@@ -1,7 +1,7 @@
 // mbuf pool: LIFO alloc/free, exhaustion, double free, pool check, poison, jumbo data size.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CFG_F_POISON, COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
+import { CFG_F_POISON, COUNTER_BASE, createCore, type Core } from "../../host/core/core.ts";
 
 const C_MBUF_EXHAUSTED = 12;
 const C_MBUF_DOUBLE_FREE = 15;

@@ -1,7 +1,7 @@
 // Worker side of the two-thread ring tests (loaded through tsx by an eval
 // bootstrap in ring.test.ts). Plays producer or consumer with the JS SpscRing.
 import { parentPort, workerData } from "node:worker_threads";
-import { SpscRing } from "../../host/dispatch/ring.ts";
+import { SpscRing } from "../../host/runtime/ring.ts";
 
 interface Job {
   buffer: SharedArrayBuffer;

@@ -1,11 +1,11 @@
-// SPSC rings: layout agreement between the core and host/dispatch/ring.ts,
+// SPSC rings: layout agreement between the core and host/runtime/ring.ts,
 // wrap-around, full ring, sleep/notify handshake, and 1e6 items across two
 // threads in each direction (JS worker → WASM core, WASM core → JS worker).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Worker } from "node:worker_threads";
-import { COUNTER_BASE, createCore, type Core } from "../../host/core.ts";
-import { RING, RING_LAYOUT_ORDER, SpscRing, ringBytes } from "../../host/dispatch/ring.ts";
+import { COUNTER_BASE, createCore, type Core } from "../../host/core/core.ts";
+import { RING, RING_LAYOUT_ORDER, SpscRing, ringBytes } from "../../host/runtime/ring.ts";
 
 const C_RING_FULL = 14;
 type Fn = (...a: number[]) => number;

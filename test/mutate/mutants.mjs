@@ -1020,11 +1020,11 @@ export const MUTANTS = [
     suites: MC,
     why: "decr below 0 wraps instead of stopping at 0",
   },
-  // ---- the control plane's steering (host/dispatch/control-plane.ts) ----
+  // ---- the control plane's steering (host/runtime/control-plane.ts) ----
   {
     id: "cp-route-stale-worker",
     area: "control-plane",
-    file: "host/dispatch/control-plane.ts",
+    file: "host/runtime/control-plane.ts",
     find: "const to = this.reta[group];",
     replace: "const to = _worker;",
     suites: ["test/dispatch/migrate"],

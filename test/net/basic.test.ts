@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import {
   BROADCAST,
   MAC_A,

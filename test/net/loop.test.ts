@@ -2,7 +2,7 @@
 // echo server's segments out, each command executed exactly once.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import { ACK, FIN, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, tcp, type TcpSeg } from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 

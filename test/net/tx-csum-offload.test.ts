@@ -3,7 +3,7 @@
 // carry checksums that verify (RFC 1071: the sum over the covered bytes is 0xffff).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import { ACK, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, tcp, type TcpSeg } from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 

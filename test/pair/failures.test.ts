@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { pairOneThread, type PairOptions } from "../../host/commands/pair.ts";
+import { pairOneThread, type PairOptions } from "../../host/pair/pair.ts";
 import { formatPair, pairFailures } from "../../host/report/pair.ts";
 import { ROOT } from "../helpers/corpus.ts";
 

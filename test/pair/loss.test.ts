@@ -2,7 +2,7 @@
 // the virtual clock (deterministic; minutes of protocol time in milliseconds).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { pairOneThread, type PairOptions } from "../../host/commands/pair.ts";
+import { pairOneThread, type PairOptions } from "../../host/pair/pair.ts";
 
 const base: PairOptions = {
   app: "echo",

@@ -6,9 +6,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import type { PairOptions } from "../../host/commands/pair.ts";
+import type { PairOptions } from "../../host/pair/pair.ts";
 import type { PairReport } from "../../host/report/pair.ts";
-import { pairServerWorkers } from "../../host/commands/pair-workers.ts";
+import { pairServerWorkers } from "../../host/pair/workers.ts";
 import { ROOT } from "../helpers/corpus.ts";
 
 const base: PairOptions = {

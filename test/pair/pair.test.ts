@@ -3,9 +3,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { pairConfigs, pairOneThread, pairTwoThreads, type PairOptions } from "../../host/commands/pair.ts";
-import { createCore } from "../../host/core.ts";
-import { Link } from "../../host/dispatch/link.ts";
+import { pairConfigs, pairOneThread, pairTwoThreads, type PairOptions } from "../../host/pair/pair.ts";
+import { createCore } from "../../host/core/core.ts";
+import { Link } from "../../host/runtime/link.ts";
 import { ROOT } from "../helpers/corpus.ts";
 
 const base: PairOptions = {

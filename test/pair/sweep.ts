@@ -9,7 +9,7 @@
 // one thread. A run passes when it ends, every connection opened and closed in
 // order, every round trip was made and every byte verified, with no error of
 // any kind. Used by test/pair/sweep.test.ts (50 seeds) and `npm run sweep`.
-import { pairOneThread, pairTwoThreads, PairPool, type PairOptions } from "../../host/commands/pair.ts";
+import { pairOneThread, pairTwoThreads, PairPool, type PairOptions } from "../../host/pair/pair.ts";
 import { pairFailures, type PairReport } from "../../host/report/pair.ts";
 import type { FaultConfig } from "../../host/io/faults.ts";
 

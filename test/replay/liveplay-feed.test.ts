@@ -1,15 +1,15 @@
-// liveplay without a network: the capture → turns split (host/trace/liveplay-feed.ts)
+// liveplay without a network: the capture → turns split (host/tap/liveplay-feed.ts)
 // on the project's own memcached recording and on made-up segments, and the
 // liveplay app (assembly/apps/liveplay.ts) in a core wired back to back with a
 // server core (virtual time, deterministic): ixwasm's own memcached, whose
 // version string differs from Debian's, and a sink that never answers.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import { join } from "node:path";
-import { createCore, type Core } from "../../host/core.ts";
-import { Link } from "../../host/dispatch/link.ts";
-import { serverAppBytes, stackConfig } from "../../host/stack-config.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
+import { Link } from "../../host/runtime/link.ts";
+import { serverAppBytes, stackConfig } from "../../host/core/stack-config.ts";
 import {
   feedStatus,
   planFeed,
@@ -19,7 +19,7 @@ import {
   writeFeed,
   type FeedOptions,
   type Session,
-} from "../../host/trace/liveplay-feed.ts";
+} from "../../host/tap/liveplay-feed.ts";
 import { ROOT } from "../helpers/corpus.ts";
 
 const MC = join(ROOT, "traces/memcached-ascii.pcap");

@@ -1,14 +1,14 @@
 // Serve mode's fidelity hash in the core (assembly/replay/serve.ts serveHash,
-// through host/commands/serve.ts fidelityHash): equal bytes hash equal wherever
+// through host/replay/serve/serve.ts fidelityHash): equal bytes hash equal wherever
 // they lie, one changed bit or a different length changes the hash, results are
 // unsigned like the JS hash's, and the fidelity meter scores with it as with the
 // JS hash.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore } from "../../host/core.ts";
-import { fidelityHash } from "../../host/commands/serve.ts";
+import { createCore } from "../../host/core/core.ts";
+import { fidelityHash } from "../../host/replay/serve/serve.ts";
 import { FidelityMeter, payloadHash } from "../../host/report/fidelity.ts";
-import { scanCoreConfig } from "../../host/trace/prescan.ts";
+import { scanCoreConfig } from "../../host/core/open-capture.ts";
 
 const core = createCore(scanCoreConfig());
 const mem = core.u8;

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
 import { readAll, type Rec } from "../helpers/records.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { replay } from "../../host/replay/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 import { TraceWriter } from "../../host/io/writer.ts";
-import { runGen } from "../../host/commands/gen.ts";
+import { runGen } from "../../host/gen/run.ts";
 import { FidelityMeter } from "../../host/report/fidelity.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-modes-"));

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SERVER_TRACES } from "../helpers/corpus.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { replay } from "../../host/replay/replay.ts";
 
 // name: the flows in it (the recording script's connections).
 const CAPTURES: Record<string, number> = {

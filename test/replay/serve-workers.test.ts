@@ -1,4 +1,4 @@
-// replay --mode serve --workers N (host/commands/serve-workers.ts): every worker
+// replay --mode serve --workers N (host/replay/serve/workers.ts): every worker
 // reads the capture and serves the flows the flow hash gives it. What must not
 // depend on N: the counts, the flows served and tracked, the fidelity's compared
 // and matching segments, and each flow's SYN and data segments in --out. What
@@ -14,11 +14,11 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
-import { replay } from "../../host/commands/replay.ts";
-import { serveWorkers, type ServeWorkersReport } from "../../host/commands/serve-workers.ts";
-import { replayWorkers } from "../../host/commands/replay-workers.ts";
+import { replay } from "../../host/replay/replay.ts";
+import { serveWorkers, type ServeWorkersReport } from "../../host/replay/serve/workers.ts";
+import { replayWorkers } from "../../host/replay/workers.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
-import { prescan } from "../../host/trace/prescan.ts";
+import { prescan } from "../../host/replay/serve/prescan.ts";
 
 corpusNote();
 const CORPUS_FILES = [

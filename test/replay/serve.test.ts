@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, ROOT, corpusNote } from "../helpers/corpus.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { replay } from "../../host/replay/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-"));

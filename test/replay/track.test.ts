@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { replay } from "../../host/replay/replay.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
 const WITH_CORPUS = corpusNote("track on the corpus captures");

@@ -1,5 +1,5 @@
 // replay --workers N with --out and at paced speeds (raw and track:
-// host/commands/replay-workers.ts; serve: host/commands/serve-workers.ts).
+// host/replay/workers.ts; serve: host/replay/serve/workers.ts).
 // Top speed: the dispatcher writes in input order, so the file is byte for byte
 // the one-thread file. Paced: every packet is processed, each flow's frames
 // keep their input order, and no frame leaves before its slot on the one
@@ -13,9 +13,10 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
 import { readAll, type Rec } from "../helpers/records.ts";
-import { parseSpeed, replay, type Speed } from "../../host/commands/replay.ts";
-import { replayWorkers, type WorkersReport } from "../../host/commands/replay-workers.ts";
-import { serveWorkers } from "../../host/commands/serve-workers.ts";
+import { parseSpeed, type Speed } from "../../host/replay/pacing.ts";
+import { replay } from "../../host/replay/replay.ts";
+import { replayWorkers, type WorkersReport } from "../../host/replay/workers.ts";
+import { serveWorkers } from "../../host/replay/serve/workers.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
 corpusNote();

@@ -1,4 +1,4 @@
-// replay --mode raw|track --workers N on worker threads (host/commands/replay-workers.ts):
+// replay --mode raw|track --workers N on worker threads (host/replay/workers.ts):
 // the merged counts equal the one-thread run's for 1, 2 and 4 workers, the
 // per-worker split equals the RETA split the one-thread run computes, every
 // frame is accounted for per worker, and rings that wrap and fill lose nothing.
@@ -7,8 +7,8 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
-import { replay } from "../../host/commands/replay.ts";
-import { replayWorkers, type WorkersReport } from "../../host/commands/replay-workers.ts";
+import { replay } from "../../host/replay/replay.ts";
+import { replayWorkers, type WorkersReport } from "../../host/replay/workers.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
 
 // A few corpus captures: many flows (synscan), frames over 2 kB (sll2-64k),

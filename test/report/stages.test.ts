@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { replay } from "../../host/replay/replay.ts";
 import { measureCost } from "../../host/report/cost.ts";
 import { readStageSums, STAGE_NAMES, type StageSums } from "../../host/report/stages.ts";
 import {
@@ -17,7 +17,7 @@ import {
   LADDER_JSON_SCHEMA,
   validate,
 } from "../../host/report/schema.ts";
-import { diffReports } from "../../host/commands/diff.ts";
+import { diffReports } from "../../host/report/diff.ts";
 import { benchLadder } from "../../host/measure/ladder.ts";
 import { LogHist } from "../../host/report/hist.ts";
 

@@ -18,7 +18,7 @@ function flow(ord: number, slot: number, wscale = 7): ObservedFlow {
   const key = new Uint8Array(40);
   key[0] = 4;
   key[1] = 6;
-  key[4] = 40000 & 0xff; // client port, as the key holds it (host/trace/prescan.ts flowName)
+  key[4] = 40000 & 0xff; // client port, as the key holds it (host/replay/serve/prescan.ts flowName)
   key[5] = 40000 >>> 8;
   key[6] = 80;
   key.set([198, 18, 0, 1], 8);

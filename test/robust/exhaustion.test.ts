@@ -1,17 +1,17 @@
 // Resource exhaustion (issue 10): a server core with far fewer mbufs than the
 // offered load needs, and a server with a small TCB table. Full cores (stack +
-// echo app) joined by host/dispatch/link.ts, in virtual time so every run is the
+// echo app) joined by host/runtime/link.ts, in virtual time so every run is the
 // same. What must hold: drops are counted by reason, nothing leaks (the pool
 // check passes and the free count returns to its post-init value once the
 // connections are closed), the load still completes byte-exact through TCP
 // retransmission, and new traffic is served normally once the overload is over.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore, type Core, type CoreConfig } from "../../host/core.ts";
-import { Link } from "../../host/dispatch/link.ts";
-import { Nic } from "../../host/dispatch/nic.ts";
-import { clientResults } from "../../host/dispatch/client-results.ts";
-import { pairConfigs, type PairOptions } from "../../host/commands/pair.ts";
+import { createCore, type Core, type CoreConfig } from "../../host/core/core.ts";
+import { Link } from "../../host/runtime/link.ts";
+import { Nic } from "../../host/runtime/nic.ts";
+import { clientResults } from "../../host/runtime/client-results.ts";
+import { pairConfigs, type PairOptions } from "../../host/pair/pair.ts";
 import { readCounters, type Counters } from "../../host/report/counters.ts";
 
 type Fn = (...a: number[]) => number;
@@ -37,7 +37,7 @@ class Switch {
     this.cs = clients.map((c) => new Nic(c));
     this.macs = clients.map((c) => {
       const b = Buffer.alloc(8);
-      b.writeUInt32LE(c.u32[20], 0); // CFG macLo, macHi (host/core.ts CONFIG_WORDS)
+      b.writeUInt32LE(c.u32[20], 0); // CFG macLo, macHi (host/core/core.ts CONFIG_WORDS)
       b.writeUInt32LE(c.u32[21], 4);
       return b.subarray(0, 6).toString("hex");
     });

@@ -7,8 +7,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../../host/commands/gen.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { runGen } from "../../host/gen/run.ts";
+import { replay } from "../../host/replay/replay.ts";
 
 test("100,000 concurrent connections (gen churn) through replay track: every packet and connection accounted for", () => {
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-scale-"));

@@ -9,11 +9,11 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runGen } from "../../host/commands/gen.ts";
-import { replay } from "../../host/commands/replay.ts";
+import { runGen } from "../../host/gen/run.ts";
+import { replay } from "../../host/replay/replay.ts";
 import type { ReplayReport } from "../../host/report/replay.ts";
-import { FlowIndex } from "../../host/trace/flow-index.ts";
-import { CLOSE_HOLD_S, LiveFlows } from "../../host/trace/live-flows.ts";
+import { FlowIndex } from "../../host/replay/serve/flow-index.ts";
+import { CLOSE_HOLD_S, LiveFlows } from "../../host/replay/serve/live-flows.ts";
 
 function serveChecks(r: ReplayReport, packets: number, connections: number): void {
   assert.is(r.error, null);

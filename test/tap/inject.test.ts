@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EthernetConverter, l2Overhead, LT_LOOP, LT_NULL, LT_SLL } from "../../host/commands/inject.ts";
+import { EthernetConverter, l2Overhead, LT_LOOP, LT_NULL, LT_SLL } from "../../host/tap/inject.ts";
 import { CLI, ROOT, cleanup, needTapHost, tapNames, until } from "../helpers/tap.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts"; // read in place, never copied into the repository
 

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inNsText, needTapHost, needTool, removeLink, removeNetns, until } from "../helpers/tap.ts";
-import { scanSessions } from "../../host/trace/liveplay-feed.ts";
+import { scanSessions } from "../../host/tap/liveplay-feed.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "dist/host/cli.js");

@@ -3,7 +3,7 @@
 // survived the TCP suites (test/mutate/mutants.mjs, the id is in the title).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/abi.gen.ts";
+import { APP_ID } from "../../host/core/abi.gen.ts";
 import {
   CMD,
   F,

@@ -4,11 +4,11 @@
 // once through tcpTestCmd. Also a seeded two-core link (loss, reordering,
 // duplication) for transfer tests.
 import * as assert from "uvu/assert";
-import * as A from "../../host/abi.gen.ts";
-import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../host/core.ts";
+import * as A from "../../host/core/abi.gen.ts";
+import { createCore, type Core, type CoreConfig, COUNTER_BASE } from "../../host/core/core.ts";
 import { COUNTER_NAMES, type CounterName } from "../../host/report/counters.ts";
 
-// The API's numbers under short names (from abi/table.ts through host/abi.gen.ts).
+// The API's numbers under short names (from abi/table.ts through host/core/abi.gen.ts).
 export const EV = {
   KNOCK: A.EV_TCP_KNOCK,
   CONNECTED: A.EV_TCP_CONNECTED,

@@ -3,7 +3,7 @@
 // the packets that arrived, lets the test's apps act, flushes, and moves the clock
 // to the next arrival or timer. Both cores run the TCP engine in capture mode.
 import { TcpCore, rng, CLIENT_IP, SERVER_IP, type Event } from "./harness.ts";
-import type { CoreConfig } from "../../host/core.ts";
+import type { CoreConfig } from "../../host/core/core.ts";
 
 export interface Faults {
   loss?: number;

@@ -3,7 +3,7 @@
 // avoidance (RFC 9293 §3.8.6.2.1) with its override timer.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SENDV_EOR } from "../../host/abi.gen.ts";
+import { SENDV_EOR } from "../../host/core/abi.gen.ts";
 import { F, TcpCore, established, seqAdd, CISN } from "./harness.ts";
 
 /** Segments as [offset from the ISN, payload length, flags]. */

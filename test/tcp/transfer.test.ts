@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CMD, DEAD, EV, RET, ST, TCB, type TcpCore, type Event, rng } from "./harness.ts";
 import { Pair, SERVER_IP } from "./link.ts";
-import type { CoreConfig } from "../../host/core.ts";
+import type { CoreConfig } from "../../host/core/core.ts";
 
 interface Result {
   pair: Pair;

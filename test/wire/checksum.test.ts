@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createCore, type Core } from "../../host/core.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 
 const hex = (s: string) =>

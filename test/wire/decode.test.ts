@@ -6,8 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createCore, type Core } from "../../host/core.ts";
-import type { DumpRecord } from "../../host/commands/dump.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
+import type { DumpRecord } from "../../host/inspect/dump.ts";
 import { compareRecords, type Expected } from "../helpers/compare.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 import {
@@ -18,7 +18,7 @@ import {
   DESC_LEN,
   DESC_LINKTYPE,
   DESC_OFF,
-} from "../../host/abi.gen.ts";
+} from "../../host/core/abi.gen.ts";
 
 // Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
 const F = {

@@ -3,7 +3,7 @@
 // written shows up) and require emit(parse(b)) == b. Plus TCP option edge cases.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createCore, type Core } from "../../host/core.ts";
+import { createCore, type Core } from "../../host/core/core.ts";
 
 const hex = (s: string) =>
   Uint8Array.from(

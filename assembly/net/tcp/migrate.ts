@@ -1,7 +1,7 @@
 // Flow-group migration, the core's half (issue 6): serialise every TCP connection
 // of one flow group (RSS hash & 127) into a byte buffer and delete it here, or
 // recreate connections from such a buffer. The host's control plane
-// (host/dispatch/control-plane.ts) moves the bytes between two workers' memories;
+// (host/runtime/control-plane.ts) moves the bytes between two workers' memories;
 // a core never sees another core's memory.
 //
 // Called between two poll()s, never inside one: the flush list is empty then,

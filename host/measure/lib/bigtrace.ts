@@ -5,10 +5,10 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TraceWriter } from "../../io/writer.ts";
-import { createCore } from "../../core.ts";
+import { createCore } from "../../core/core.ts";
 import { DESC_BYTES, TraceReader } from "../../io/reader.ts";
-import { READ_CORE } from "../../commands/common.ts";
-import { DESC_CAPLEN, DESC_LEN, DESC_NSEC, DESC_OFF, DESC_SEC } from "../../abi.gen.ts";
+import { READ_CORE } from "../../core/open-capture.ts";
+import { DESC_CAPLEN, DESC_LEN, DESC_NSEC, DESC_OFF, DESC_SEC } from "../../core/abi.gen.ts";
 
 export function loopTrace(
   source: string,

@@ -1,10 +1,10 @@
 // Warming a replay core's batch exports before timing them (stage cost, cost
 // ladder). One place, imported by host/report/cost.ts and host/measure/ladder.ts
 // (the ladder took it from cost.ts, which imports the ladder: a circle).
-import { createCore } from "../../core.ts";
+import { createCore } from "../../core/core.ts";
 import { TraceReader } from "../../io/reader.ts";
 import { TraceError } from "../../io/errors.ts";
-import { replayCoreConfig, type BatchExport } from "../../commands/replay.ts";
+import { replayCoreConfig, type BatchExport } from "../../replay/options.ts";
 
 /**
  * V8 tiers a wasm function up after enough calls, not inside a long loop: a

@@ -1,0 +1,81 @@
+// How big a serving core is: the connections to size it for (the pre-scan's
+// peak held at once), the pools, and the most one 32-bit memory can hold.
+import { APP_ID } from "../../core/stack-config.ts";
+import { DEFAULT_CONFIG, planBytes, type CoreConfig } from "../../core/core.ts";
+import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC } from "../../core/core.ts";
+import { mirrorAppBytes } from "./mirror-feed.ts";
+import { scanCoreConfig } from "../../core/open-capture.ts";
+import { MODE_WORDS } from "../options.ts";
+
+/** The apps serve runs, with their core app numbers. */
+const APP_IDS: Record<string, number> = {
+  echo: APP_ID.echo,
+  sink: APP_ID.sink,
+  memcached: APP_ID.memcached,
+  mirror: APP_ID.mirror,
+};
+
+/**
+ * The serving core for `conns` connections at once (the pre-scan's peak of live
+ * flows plus headroom): one TCB, one flow table entry (+1/4 slack) and one
+ * mirror slot each; pools of fixed size besides (mbufs, spans, the mirror's
+ * 64 MiB of stream blocks, which idle connections do not hold).
+ */
+export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) {
+  const conns = Math.max(1, served);
+  const tcbs = conns + 256;
+  const appBytes =
+    app === "mirror"
+      ? mirrorAppBytes(conns, 64 << 20)
+      : app === "memcached"
+        ? (64 << 20) + Math.min(conns, 65536) * 8192
+        : (1 << 20) + Math.min(conns, 65536) * 4096;
+  return {
+    ...scanCoreConfig(),
+    mbufs: 8192,
+    ringSlots: 1024,
+    flows: tcbs + (tcbs >>> 2) + 1024,
+    tcbs,
+    timers: 64,
+    spans: 1 << 16,
+    evqSlots: 8192,
+    neighSlots: 256,
+    app: APP_IDS[app],
+    appBytes,
+    appConns: app === "mirror" ? conns : Math.min(conns, 65536),
+    // The capture's client sent within the original server's window: ours must
+    // not be smaller, or its data would fall outside (RFC 9293 §3.10.7.4).
+    rcvbuf: 1 << 22,
+    // The client's ACKs cover what the capture's server had in flight: ours must
+    // have sent it by then, so the send buffer holds the largest ACK advance (and
+    // a segment or so of slack: SENDV_EOR queues records whole), between the
+    // default 256 KiB and Linux's largest autotuned send buffer, 4 MiB.
+    sndbuf: Math.min(1 << 22, Math.max(1 << 18, maxAckAdvance + (64 << 10))),
+    mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
+    // symmetric RSS, any address (take on every server), no checksum check (offload captures)
+    flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
+    mode: MODE_WORDS.serve,
+  };
+}
+
+let maxConnsCache = 0;
+/** The most connections one serving core (mirror) can be sized for in a 32-bit memory (< 4 GiB). */
+export function serveMaxConns(): number {
+  if (maxConnsCache) return maxConnsCache;
+  const at = (n: number) => planBytes({ ...DEFAULT_CONFIG, ...serveCoreConfig(n, "mirror") } as CoreConfig);
+  const a = at(1 << 16);
+  const per = (at(1 << 17) - a) / (1 << 16);
+  const headroom = 1.25; // serveCapacity's
+  maxConnsCache = Math.floor(((0xffff0000 - a) / per + (1 << 16)) / headroom) - 4096;
+  return maxConnsCache;
+}
+
+/**
+ * Connections to size the core for: the most the capture's server held at once
+ * (open, or in TIME-WAIT: the pre-scan's peakHeld), those earlier --loop passes
+ * leave held, 1/8 headroom (connections waiting for a last ACK the capture lacks).
+ */
+export function serveCapacity(pre: { peakHeld: number; heldAtEnd: number }, loops: number): number {
+  const n = pre.peakHeld + Math.max(0, loops - 1) * pre.heldAtEnd;
+  return n + (n >>> 3) + 256;
+}

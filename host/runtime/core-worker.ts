@@ -1,0 +1,107 @@
+// A worker thread that owns one core: it instantiates the core on the memory the
+// main thread created (init runs here: the instance's globals live here), then
+// runs the loop: poll, move what the core transmitted into the peer core's RX
+// ring (through the fault injector), sleep briefly when idle. It leaves when
+// the main thread sets CTL_STOP, and reports the app's results. Started with
+// workerData null it waits for runs posted to it instead, one after the other
+// (a pool for many short runs: the fault sweep).
+import { parentPort, workerData } from "node:worker_threads";
+import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
+import { FaultInjector, type FaultConfig } from "../io/faults.ts";
+import { Nic } from "./nic.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
+import { clientResults, type ClientResults } from "./client-results.ts";
+import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+
+export interface CoreWorkerData {
+  /** 0 or 1: the two workers of a pair are each other's peer (index ^ 1). */
+  index: number;
+  memory: WebAssembly.Memory;
+  config: Partial<CoreConfig>;
+  debug: boolean;
+  peerMemory: WebAssembly.Memory;
+  faults: FaultConfig;
+  ctl: Int32Array;
+  baseMs: number;
+  /** The core's clock runs this many times faster than the wall clock (1 = real time). */
+  timeScale?: number;
+  /** Polls without work before the worker naps (µs-scale spin, then 0.2 ms naps). */
+  spinRounds: number;
+  client: boolean;
+  /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
+  stages?: boolean;
+}
+
+export interface CoreWorkerResult {
+  index: number;
+  polls: number;
+  naps: number;
+  client: ClientResults | null;
+  faults: FaultInjector["counts"];
+  rxFull: number;
+  stages: StageSums | null;
+}
+
+function run(d: CoreWorkerData): CoreWorkerResult {
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
+  const poll = core.exports.poll as (nowNs: number) => number;
+  const self = new Nic(core);
+  if (d.stages) stageTiming(core, true);
+  // The peer's rings exist once its worker has run init(): wait for its ready flag.
+  Atomics.store(d.ctl, CTL_READY + d.index, 1);
+  const peerIndex = d.index ^ 1;
+  for (let waited = 0; Atomics.load(d.ctl, CTL_READY + peerIndex) === 0; waited++) {
+    if (waited > 30000) throw new Error("peer core did not start within 30 s");
+    Atomics.wait(d.ctl, CTL_READY + peerIndex, 0, 1);
+  }
+  const peer = new Nic(coreViews(d.peerMemory));
+  const faults = new FaultInjector(d.faults);
+  const scale = d.timeScale ?? 1;
+  const done = core.exports.clientDone as (() => number) | undefined;
+  let rxFull = 0;
+  const deliver = (f: Uint8Array) => {
+    if (!peer.rxPut(f, 0, f.length)) rxFull++;
+  };
+
+  let polls = 0;
+  let naps = 0;
+  let idle = 0;
+  while (Atomics.load(d.ctl, CTL_STOP) === 0) {
+    const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
+    const n = poll(now);
+    polls++;
+    // Back-pressure: take from our TX ring only what the peer's RX ring can hold now
+    // (the rest waits in our ring, as a NIC's TX queue waits for the wire).
+    const moved = self.txDrain(
+      (mem, off, len) => {
+        if (faults.active) faults.pass(mem.subarray(off, off + len), now, deliver);
+        else if (!peer.rxPut(mem, off, len)) rxFull++;
+      },
+      Math.max(0, peer.rxSpace() - 2),
+    );
+    if (faults.active) faults.flush(deliver);
+    peer.rxCommit();
+    if (n === 0 && moved === 0) {
+      if (++idle > d.spinRounds) {
+        // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
+        self.rx.sleep(0.2);
+        naps++;
+        idle = 0;
+      }
+    } else idle = 0;
+    if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
+      Atomics.store(d.ctl, CTL_DONE + d.index, 1);
+  }
+  return {
+    index: d.index,
+    polls,
+    naps,
+    client: d.client ? clientResults(core) : null,
+    faults: faults.counts,
+    rxFull: rxFull + self.rxFull,
+    stages: d.stages ? readStageSums(core) : null,
+  };
+}
+
+if (workerData) parentPort!.postMessage(run(workerData as CoreWorkerData));
+else parentPort!.on("message", (d: CoreWorkerData) => parentPort!.postMessage(run(d)));

@@ -1,0 +1,110 @@
+// The host's side of a core's "NIC" (assembly/net/netif.ts): writes received
+// frames straight into the mbufs the core posted in its RX ring slots (the one
+// copy, IX's DMA), and drains the TX ring.
+import { MBUF_HEADER, mbufDataOf, mbufStrideFor, type CoreViews } from "../core/core.ts";
+import { RING, SpscRing } from "./ring.ts";
+
+const NO_MBUF = 0xffffffff;
+
+export class Nic {
+  readonly rx: SpscRing;
+  readonly tx: SpscRing;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  /** The same memory as a Buffer: Buffer.copy moves a frame with no object per call (subarray + set made one). */
+  private readonly buf: Buffer;
+  private readonly sources = new WeakMap<ArrayBufferLike, Buffer>();
+  private readonly pool: number;
+  private readonly stride: number;
+  /** Bytes of an mbuf's data area (the core's CFG_MBUF_DATA): the longest frame one RX slot takes. */
+  readonly mbufData: number;
+  private rxPending = 0;
+  /** Frames refused because the RX ring was full (the core did not keep up). */
+  rxFull = 0;
+  /** Frames longer than an mbuf's data area. */
+  rxTooLong = 0;
+
+  constructor(readonly core: CoreViews) {
+    if (core.regions.rxRing.bytes === 0) throw new Error("core has no rings (ringSlots = 0)");
+    this.rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset);
+    this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset);
+    this.u8 = core.u8;
+    this.u32 = core.u32;
+    this.buf = Buffer.from(core.memory.buffer);
+    this.pool = core.regions.mbuf.offset;
+    this.mbufData = mbufDataOf(core);
+    this.stride = mbufStrideFor(this.mbufData);
+  }
+
+  /** Free RX slots right now. */
+  rxSpace(): number {
+    return this.rx.reserve() - this.rxPending;
+  }
+
+  /** Copies one frame into the next RX slot's posted mbuf; publish with rxCommit(). False if the ring is full. */
+  rxPut(src: Uint8Array, off: number, len: number): boolean {
+    if (len > this.mbufData) {
+      this.rxTooLong++;
+      return false;
+    }
+    if (this.rx.reserve() - this.rxPending <= 0) {
+      this.rxFull++;
+      return false;
+    }
+    const pos = this.rx.head() + this.rxPending;
+    const w = this.rx.slotWord(pos);
+    const idx = this.u32[w + (RING.slotBuf >>> 2)];
+    if (idx === NO_MBUF) {
+      this.rxFull++;
+      return false;
+    }
+    const dst = this.pool + idx * this.stride + MBUF_HEADER;
+    let from = this.sources.get(src.buffer);
+    if (!from) {
+      from = Buffer.from(src.buffer);
+      this.sources.set(src.buffer, from);
+    }
+    from.copy(this.buf, dst, src.byteOffset + off, src.byteOffset + off + len);
+    this.u32[w + (RING.slotLen >>> 2)] = len;
+    this.rxPending++;
+    return true;
+  }
+
+  /**
+   * Zero-copy RX for a source that writes frames itself (a tap read(2)): the
+   * byte offset of the data area of the next free slot's posted mbuf, or -1
+   * when the ring is full or that slot has no mbuf. Claim it with rxFill(len).
+   */
+  rxNextData(): number {
+    if (this.rx.reserve() - this.rxPending <= 0) return -1;
+    const idx = this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotBuf >>> 2)];
+    return idx === NO_MBUF ? -1 : this.pool + idx * this.stride + MBUF_HEADER;
+  }
+
+  /** Claims the slot rxNextData() pointed at: a frame of len (≤ mbufData) bytes is now in its mbuf. */
+  rxFill(len: number): void {
+    this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotLen >>> 2)] = len;
+    this.rxPending++;
+  }
+
+  /** Makes the frames put since the last commit visible to the core. */
+  rxCommit(): void {
+    if (this.rxPending) {
+      this.rx.publish(this.rxPending);
+      this.rxPending = 0;
+    }
+  }
+
+  /** Calls fn for every frame the core has transmitted, then hands the slots back. Returns frames drained. */
+  txDrain(fn: (mem: Uint8Array, off: number, len: number) => void, max = Infinity): number {
+    const n = Math.min(this.tx.available(), max);
+    if (n === 0) return 0;
+    const tail = this.tx.tail();
+    for (let i = 0; i < n; i++) {
+      const w = this.tx.slotWord(tail + i);
+      fn(this.u8, this.u32[w + (RING.slotBuf >>> 2)], this.u32[w + (RING.slotLen >>> 2)] & 0xffff);
+    }
+    this.tx.release(n);
+    return n;
+  }
+}

@@ -1,0 +1,228 @@
+// One thread's share of a Linux tap: the queues it serves with its own core.
+// Each round takes its queues in turn: read(2) up to 64 frames straight into
+// the mbufs the core posted in its RX ring, one core poll, then write(2) every
+// frame that poll transmitted on that same queue. The kernel steers a flow to
+// the queue it was last written on (drivers/net/tun.c: tun_flow_update on
+// write, tun_automq_select_queue on transmit, both keyed by the symmetric flow
+// hash), so a reply goes back on its request's arrival queue and the flow
+// stays with this thread. When a round finds nothing the loop spins for
+// spinUs, then blocks in poll(2) on its own queues for at most MAX_WAIT_MS, so
+// the core's timers run at least that often.
+//
+// Used by the main thread (`tap --workers 0`: one core, every queue) and by
+// each tap worker (host/tap/worker.ts: one core, its queues).
+import type { Core, CoreConfig } from "../core/core.ts";
+import type { Nic } from "../runtime/nic.ts";
+import type { TapDevice } from "../io/tap.ts";
+import type { StageSums } from "../report/stages.ts";
+
+export const RX_BURST = 64; // IX's batch bound, as the core's
+export const MAX_WAIT_MS = 5; // longest block in poll(2)
+
+/**
+ * Loop statistics: Float64 words, in a SharedArrayBuffer when a worker runs the
+ * loop, so the main thread can print a live line (plain reads: a torn value
+ * there is harmless) and merge them once the worker has left (exact).
+ */
+export const ST = {
+  rounds: 0,
+  polls: 1,
+  reads: 2,
+  empty: 3,
+  writes: 4,
+  waits: 5,
+  waitMs: 6,
+  coreMs: 7,
+  ringFull: 8,
+  wallMs: 9,
+  /** --check-queues: arrivals of a known flow on another queue than its last. */
+  moved: 10,
+  /** Frames longer than maxFrame (MTU + 14), dropped: the kernel side's MTU should never let one through. */
+  overMtu: 11,
+} as const;
+const ST_FIXED = 12;
+/** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
+export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
+const QS_WORDS = 6;
+
+export const qword = (q: number, f: number): number => ST_FIXED + q * QS_WORDS + f;
+
+export function newLoopStats(queues: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer((ST_FIXED + QS_WORDS * queues) * 8));
+}
+
+export interface TapLoopOptions {
+  /** The tap's queue numbers this loop serves; local fd i of its TapDevice is queue queues[i]. */
+  queues: number[];
+  spinUs: number;
+  /** Record each IPv4 TCP/UDP flow's arrival queue and count replies written elsewhere (parses headers: tests only). */
+  checkQueues: boolean;
+  /** Longest frame taken (MTU + 14); longer ones are counted (ST.overMtu) and dropped. Default: the mbuf data size. */
+  maxFrame?: number;
+}
+
+export class TapLoop {
+  private readonly poll: (nowNs: number) => number;
+  private readonly base: number;
+  private readonly u8: Uint8Array;
+  /** read(2) size: a whole mbuf data area (one frame per mbuf, never chained). */
+  private readonly readMax: number;
+  private readonly maxFrame: number;
+  /** --check-queues: peer key → last arrival queue. */
+  private readonly flowQueue = new Map<number, number>();
+  private curLocal = 0;
+  private curQ = 0;
+  private readonly t0 = performance.now();
+  private lastWork = this.t0;
+
+  constructor(
+    core: Core,
+    private readonly nic: Nic,
+    private readonly tap: TapDevice,
+    private readonly o: TapLoopOptions,
+    readonly stats: Float64Array,
+  ) {
+    this.poll = core.exports.poll as (nowNs: number) => number;
+    this.base = tap.address(core.u8);
+    this.u8 = core.u8;
+    this.readMax = nic.mbufData;
+    this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
+  }
+
+  /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
+  private peerKey(off: number, rx: boolean): number {
+    const u8 = this.u8;
+    if (u8[off + 12] !== 0x08 || u8[off + 13] !== 0x00) return -1;
+    const ihl = (u8[off + 14] & 15) * 4;
+    const proto = u8[off + 23];
+    if (proto !== 6 && proto !== 17) return -1;
+    const ip = off + (rx ? 26 : 30);
+    const port = off + 14 + ihl + (rx ? 0 : 2);
+    return (
+      (((u8[ip] << 24) | (u8[ip + 1] << 16) | (u8[ip + 2] << 8) | u8[ip + 3]) >>> 0) * 65536 +
+      ((u8[port] << 8) | u8[port + 1]) +
+      proto * 2 ** 48
+    );
+  }
+
+  private readonly sendOne = (_mem: Uint8Array, off: number, len: number): void => {
+    const s = this.stats;
+    s[ST.writes]++;
+    const q = this.curQ;
+    if (!this.tap.write(this.curLocal, this.base + off, len)) {
+      s[qword(q, QS.writeErr)]++;
+      return;
+    }
+    s[qword(q, QS.tx)]++;
+    if (this.o.checkQueues) {
+      const k = this.peerKey(off, false);
+      // A reply for a flow that never arrived here, or last arrived elsewhere, is misrouted.
+      if (k >= 0 && this.flowQueue.get(k) !== q) s[qword(q, QS.misrouted)]++;
+    }
+  };
+
+  /** Local queue i: reads a batch into the RX ring, runs the core once, writes its output on this queue. */
+  serveQueue(i: number): number {
+    const s = this.stats;
+    const nic = this.nic;
+    const q = this.o.queues[i];
+    let n = 0;
+    let reads = 0; // over-MTU frames do not count in n: bound the reads too
+    while (n < RX_BURST && reads++ < 2 * RX_BURST) {
+      const off = nic.rxNextData();
+      if (off < 0) {
+        s[ST.ringFull]++;
+        break;
+      }
+      s[ST.reads]++;
+      const len = this.tap.read(i, this.base + off, this.readMax);
+      if (len <= 0) {
+        if (len === 0) s[ST.empty]++;
+        else s[qword(q, QS.readErr)]++;
+        break;
+      }
+      if (len > this.maxFrame) {
+        s[ST.overMtu]++; // the slot stays free: the next read overwrites it
+        continue;
+      }
+      if (this.o.checkQueues) this.noteArrival(off, q);
+      nic.rxFill(len);
+      n++;
+    }
+    if (n) nic.rxCommit();
+    s[qword(q, QS.rx)] += n;
+    const c0 = performance.now();
+    this.poll((c0 - this.t0) * 1e6);
+    s[ST.coreMs] += performance.now() - c0;
+    s[ST.polls]++;
+    this.curLocal = i;
+    this.curQ = q;
+    return n + nic.txDrain(this.sendOne);
+  }
+
+  private noteArrival(off: number, q: number): void {
+    const k = this.peerKey(off, true);
+    if (k < 0) return;
+    const last = this.flowQueue.get(k);
+    if (last === q) return;
+    if (last !== undefined) this.stats[ST.moved]++;
+    this.stats[qword(q, QS.flows)]++;
+    this.flowQueue.set(k, q);
+  }
+
+  /** Serves rounds until performance.now() reaches endMs or stop() says so; sleeps in poll(2) when idle. */
+  run(endMs: number, stop: () => boolean): void {
+    const s = this.stats;
+    const nq = this.o.queues.length;
+    for (;;) {
+      const now = performance.now();
+      if (now >= endMs || stop()) break;
+      let work = 0;
+      for (let i = 0; i < nq; i++) work += this.serveQueue(i);
+      s[ST.rounds]++;
+      if (work) this.lastWork = now;
+      else if (now - this.lastWork > this.o.spinUs / 1000) {
+        // Nothing for a while: sleep until a frame comes or the timers need a turn.
+        const ms = Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - now)));
+        const w0 = performance.now();
+        this.tap.wait(ms);
+        s[ST.waits]++;
+        s[ST.waitMs] += performance.now() - w0;
+      }
+    }
+    s[ST.wallMs] = performance.now() - this.t0;
+  }
+
+  /** --check-queues: every flow key seen arriving (to find flows that arrived at two workers). */
+  flowKeys(): number[] {
+    return [...this.flowQueue.keys()];
+  }
+}
+
+/** What the main thread gives a tap worker (host/tap/worker.ts). */
+export interface TapWorkerData {
+  index: number;
+  ifname: string;
+  /** Queue numbers this worker serves and their fds (opened by the main thread; process-wide). */
+  queues: number[];
+  fds: number[];
+  memory: WebAssembly.Memory;
+  config: Partial<CoreConfig>;
+  debug: boolean;
+  spinUs: number;
+  checkQueues: boolean;
+  maxFrame?: number;
+  /** Int32 words: [TW_STOP] main → workers: leave the loop. */
+  ctl: Int32Array;
+  stats: Float64Array;
+  /** Send the gratuitous ARP at start (one worker does: one announcement). */
+  announce: boolean;
+  /** Time poll()'s sections (host/report/stages.ts); the sums come back in the "done" message. */
+  stages?: boolean;
+}
+
+export const TW_STOP = 0;
+
+export type TapWorkerMessage =
+  | { type: "ready"; index: number }
+  | { type: "done"; index: number; error: string | null; flows: number[]; stages: StageSums | null };

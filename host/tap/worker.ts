@@ -1,0 +1,35 @@
+// One tap worker: owns one core (instantiated here on the presized memory the
+// main thread made, so init and the instance's globals live in this thread)
+// and serves its tap queues with it (tap-loop.ts): frames are read straight
+// into this core's mbufs and its replies written on their arrival queue. The
+// queue fds were opened by the main thread (fds are per process); this thread
+// only reads, writes and polls them. It leaves within MAX_WAIT_MS of the main
+// thread setting TW_STOP, and reports an error (a trap in the core, a failed
+// syscall binding) instead of dying.
+import { parentPort, workerData } from "node:worker_threads";
+import { createCore } from "../core/core.ts";
+import { TapDevice } from "../io/tap.ts";
+import { Nic } from "../runtime/nic.ts";
+import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { TapLoop, TW_STOP, type TapWorkerData, type TapWorkerMessage } from "./loop.ts";
+
+const d = workerData as TapWorkerData;
+const post = (m: TapWorkerMessage) => parentPort!.postMessage(m);
+let error: string | null = null;
+let flows: number[] = [];
+let stages: StageSums | null = null;
+try {
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
+  if (d.stages) stageTiming(core, true);
+  const tap = TapDevice.adopt(d.ifname, d.fds);
+  const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
+  if (d.announce) (core.exports.arpAnnounce as () => void)(); // written by the first round
+  post({ type: "ready", index: d.index });
+  const stop = () => Atomics.load(d.ctl, TW_STOP) !== 0;
+  while (!stop()) loop.run(performance.now() + 1000, stop);
+  if (d.checkQueues) flows = loop.flowKeys();
+  if (d.stages) stages = readStageSums(core);
+} catch (e) {
+  error = `worker ${d.index}: ${(e as Error).message ?? String(e)}`;
+}
+post({ type: "done", index: d.index, error, flows, stages });
