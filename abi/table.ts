@@ -326,6 +326,13 @@ export const CONFIG_WORDS: ConfigWord[] = [
     default: 0,
     doc: "reset a connection that received nothing for this many seconds (0 = off)",
   },
+  {
+    word: 53,
+    core: "CFG_APP_EXT_FLAGS",
+    host: "appExtFlags",
+    default: 0,
+    doc: "APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too)",
+  },
 ];
 
 // ---- bits of CFG_FLAGS ---------------------------------------------------------------
@@ -633,6 +640,30 @@ export const APP_MODULE: Constant[] = [
     doc: "bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c)",
   },
   { name: "AM_ALIGN", value: 8, doc: "every payload piece starts at a multiple of this" },
+  { name: "AM_OUT_CMDS_MAX", value: 1024, doc: "commands one outbox may carry" },
+  { name: "AM_OUT_DATA_MAX", value: 262144, doc: "data bytes one outbox may carry" },
+  { name: "AM_IN_DATA_MAX", value: 262144, doc: "payload bytes one inbox carries at most" },
+  { name: "AM_IN_EVENTS_MAX", value: 4096, doc: "events one inbox carries at most" },
+  // the proxy's control block (u32 words at extControl()): the mailbox between the core's
+  // thread and the module's worker, and the proxy's counters
+  { name: "XC_STATE", value: 0, doc: "mailbox state (XS_*), changed with Atomics" },
+  { name: "XC_EXPORT_PTR", value: 1, doc: "address of the batch for the module (the inbox image)" },
+  { name: "XC_EXPORT_LEN", value: 2, doc: "its bytes (valid in XS_EXPORTED)" },
+  { name: "XC_IMPORT_PTR", value: 3, doc: "where the host copies the module's outbox" },
+  { name: "XC_IMPORT_CAP", value: 4, doc: "bytes the import area holds (longer outboxes are a fault)" },
+  { name: "XC_IMPORT_LEN", value: 5, doc: "bytes the host copied (set before XS_ANSWERED)" },
+  { name: "XC_BATCHES", value: 6, doc: "batches exported" },
+  { name: "XC_GARBAGE", value: 7, doc: "commands refused (bad handle, opcode, offset or length)" },
+  { name: "XC_FAULTS", value: 8, doc: "module faults handled" },
+  { name: "XC_FAULT_RESETS", value: 9, doc: "connections reset because their module faulted" },
+  { name: "XC_REJECTED", value: 10, doc: "connections refused: no slot, or the module is down" },
+  { name: "XC_CONNS", value: 11, doc: "connections the proxy holds now" },
+  { name: "XC_WORDS", value: 16, doc: "u32 words of the control block" },
+  { name: "XS_IDLE", value: 0, doc: "no batch out: the proxy may export" },
+  { name: "XS_EXPORTED", value: 1, doc: "a batch is out: the host hands it to the module" },
+  { name: "XS_ANSWERED", value: 2, doc: "the module's outbox is in the import area: the proxy takes it" },
+  { name: "XS_DOWN", value: 3, doc: "the module faulted and is not (yet) back: connections are refused" },
+  { name: "XC_GARBAGE_MAX", value: 64, doc: "refused commands in one batch that make the module faulty" },
 ];
 
 /** Event kinds (stack -> app), u16. */
@@ -714,6 +745,12 @@ export const APPS: Code[] = [
     value: 9,
     host: "liveplay",
     doc: "client of `ixwasm liveplay`: captured sessions against a live server",
+  },
+  {
+    name: "APP_EXTERNAL",
+    value: 10,
+    host: "external",
+    doc: "proxy for an app module in a worker of its own (docs/design/app-modules.md)",
   },
 ];
 

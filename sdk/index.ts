@@ -22,17 +22,17 @@
 // The numbers come from the core's ABI table (generated), never written here again.
 export * from "../assembly/abi/api.gen";
 import {
-  AM_ALIGN, AM_IN_DATA, AM_IN_EVENTS, AM_IN_HDR, AM_IN_RESULTS, AM_IN_VERSION, AM_OUT_CMDS, AM_OUT_DATA, AM_OUT_HDR,
+  AM_ALIGN, AM_OUT_CMDS_MAX, AM_OUT_DATA_MAX, AM_IN_DATA, AM_IN_EVENTS, AM_IN_HDR, AM_IN_RESULTS, AM_IN_VERSION, AM_OUT_CMDS, AM_OUT_DATA, AM_OUT_HDR,
   AM_UDP_ADDR, AM_VERSION, CMD_SENDV, CMD_UDP_SEND, D_A, D_B, D_C, D_COOKIE, D_D, D_FLAGS, D_HANDLE, D_KIND, D_RET,
   DESC_SIZE, EV_TCP_KNOCK, EV_TCP_RECV, EV_UDP_RECV, RET_AGAIN, SPAN_SIZE,
 } from "../assembly/abi/api.gen";
 
 /** flags of register(): also serve UDP on the port. */
 export const IXAPP_UDP: u32 = 1;
-/** Commands one batch may carry (the proxy's queue takes as many per poll). */
-export const OUT_CMDS: u32 = 1024;
+/** Commands one batch may carry. */
+export const OUT_CMDS: u32 = AM_OUT_CMDS_MAX;
 /** Bytes of send data one batch may carry. */
-export const OUT_DATA: usize = 256 << 10;
+export const OUT_DATA: usize = <usize>AM_OUT_DATA_MAX;
 
 function initNone(_args: usize, _len: u32): i32 {
   return 0;

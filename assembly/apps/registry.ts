@@ -51,6 +51,9 @@ import { mirrorInit, mirrorRun } from "./mirror";
 import { netpipeInit, netpipeRun, NETPIPE_CONN_BYTES } from "./netpipe";
 import { sockperfInit, sockperfRun, SOCKPERF_CONN_BYTES } from "./sockperf";
 import { liveplayInit, liveplayRun } from "./liveplay";
+import { extInit, extRegionBytes, extRun } from "./external";
+import { APP_EXTERNAL } from "../abi/apps.gen";
+import { CFG_APP_EXT_FLAGS } from "../mem/layout";
 
 export { APP_NONE } from "../abi/apps.gen";
 
@@ -199,6 +202,14 @@ function rowFor(id: u32, r: AppRow): bool {
     case APP_LIVEPLAY:
       r.init = liveplayInit;
       r.run = liveplayRun;
+      return true;
+    case APP_EXTERNAL:
+      // an app module (docs/design/app-modules.md); the host puts its port in CFG_APP_PORT
+      r.init = extInit;
+      r.run = extRun;
+      r.regionBytes = extRegionBytes;
+      r.port = 8080;
+      r.udp = (cfg(CFG_APP_EXT_FLAGS) & 1) != 0;
       return true;
   }
   return false;

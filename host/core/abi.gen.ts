@@ -288,6 +288,8 @@ export const CONFIG_WORDS = {
   finTimeoutMs: [51, 0],
   /** reset a connection that received nothing for this many seconds (0 = off) */
   idleTimeoutS: [52, 0],
+  /** APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too) */
+  appExtFlags: [53, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 // CFG_FLAGS bits
@@ -555,6 +557,50 @@ export const AM_OUT_HDR = 8;
 export const AM_UDP_ADDR = 64;
 /** every payload piece starts at a multiple of this */
 export const AM_ALIGN = 8;
+/** commands one outbox may carry */
+export const AM_OUT_CMDS_MAX = 1024;
+/** data bytes one outbox may carry */
+export const AM_OUT_DATA_MAX = 262144;
+/** payload bytes one inbox carries at most */
+export const AM_IN_DATA_MAX = 262144;
+/** events one inbox carries at most */
+export const AM_IN_EVENTS_MAX = 4096;
+/** mailbox state (XS_*), changed with Atomics */
+export const XC_STATE = 0;
+/** address of the batch for the module (the inbox image) */
+export const XC_EXPORT_PTR = 1;
+/** its bytes (valid in XS_EXPORTED) */
+export const XC_EXPORT_LEN = 2;
+/** where the host copies the module's outbox */
+export const XC_IMPORT_PTR = 3;
+/** bytes the import area holds (longer outboxes are a fault) */
+export const XC_IMPORT_CAP = 4;
+/** bytes the host copied (set before XS_ANSWERED) */
+export const XC_IMPORT_LEN = 5;
+/** batches exported */
+export const XC_BATCHES = 6;
+/** commands refused (bad handle, opcode, offset or length) */
+export const XC_GARBAGE = 7;
+/** module faults handled */
+export const XC_FAULTS = 8;
+/** connections reset because their module faulted */
+export const XC_FAULT_RESETS = 9;
+/** connections refused: no slot, or the module is down */
+export const XC_REJECTED = 10;
+/** connections the proxy holds now */
+export const XC_CONNS = 11;
+/** u32 words of the control block */
+export const XC_WORDS = 16;
+/** no batch out: the proxy may export */
+export const XS_IDLE = 0;
+/** a batch is out: the host hands it to the module */
+export const XS_EXPORTED = 1;
+/** the module's outbox is in the import area: the proxy takes it */
+export const XS_ANSWERED = 2;
+/** the module faulted and is not (yet) back: connections are refused */
+export const XS_DOWN = 3;
+/** refused commands in one batch that make the module faulty */
+export const XC_GARBAGE_MAX = 64;
 /** these bytes end a record (Linux's MSG_EOR): no segment carries bytes of this SENDV and a later one */
 export const SENDV_EOR = 1;
 
@@ -581,6 +627,8 @@ export const APP_ID = {
   sockperf: 8,
   /** client of `ixwasm liveplay`: captured sessions against a live server */
   liveplay: 9,
+  /** proxy for an app module in a worker of its own (docs/design/app-modules.md) */
+  external: 10,
 } as const;
 
 // ---- record descriptors (R_DESC) ----

@@ -129,6 +129,14 @@ export interface CoreExports {
   ): number;
   appTestClock(us: number): void;
   appCmdCount(): number;
+  // assembly/net/stack.ts
+  appWakeUp(): void;
+  // assembly/apps/external.ts
+  extControl(): number;
+  extFault(): void;
+  extRestart(): void;
+  // assembly/net/tcp/audit.ts
+  tcbTableCheck(): number;
   // assembly/apps/echo.ts
   echoStat(i: number): bigint;
   echoConns(): number;
