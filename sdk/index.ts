@@ -70,6 +70,15 @@ export function register(
   return outbox + <usize>AM_OUT_HDR + <usize>OUT_CMDS * DESC_SIZE;
 }
 
+/** Commands pushed in this run so far. */
+export function cmdCount(): u32 {
+  return nCmds;
+}
+/** The i-th command pushed in this run (i < cmdCount()), e.g. to read what a library pushed. */
+export function cmdPushed(i: u32): usize {
+  return cmdAt(i);
+}
+
 /** Appends a command without bytes (ACCEPT, REJECT, RECV_DONE, CLOSE, ABORT, TIMER); 0 if the outbox is full. */
 export function cmdPush(kind: u16, handle: u32, cookie: u32, a: u32, b: u32, c: u32, d: u32): usize {
   if (nCmds >= OUT_CMDS) return 0;

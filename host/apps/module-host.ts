@@ -47,7 +47,7 @@ export interface ModuleReport {
   /** Connections refused (no slot, or the module down). */
   rejected: number;
   /** After each fault: the core's mbuf pool and TCB table checks (0 = consistent). */
-  checks: { fault: string; mbuf_pool: number; tcb_table: number }[];
+  checks: { fault: string; mbuf_pool: number; tcb_table: number; stalled_ms: number }[];
   /** Why the module is down for good (--on-app-fault abort, or too many restarts), else null. */
   down: string | null;
 }
@@ -62,6 +62,8 @@ export class ModuleHost {
   private batchSeen = -1;
   private exportedAt = 0;
   private pending: number = FAULT.none;
+  /** How long the faulty batch had been out when the fault was seen (the watchdog's delay), ms. */
+  private stalledMs = 0;
   private restartTimes: number[] = [];
   readonly report: ModuleReport;
 
@@ -115,29 +117,45 @@ export class ModuleHost {
     if (f !== FAULT.none) throw new Error(`app module ${this.mod.path} failed to start (${FAULT_NAMES[f]})`);
   }
 
-  /** Once per loop round, after poll(): wake, watchdog, faults. */
-  service(now = performance.now()): void {
+  /**
+   * Once per loop round, after poll(): wake, watchdog, faults. True while the module
+   * has a batch or a fault is being handled (the loop should poll again soon).
+   */
+  service(now = performance.now()): boolean {
     const s = this.word(XC_STATE);
     if (this.pending !== FAULT.none) {
       // the proxy resets the connections in its next step; then check and restart
       if (s === XS_DOWN) this.afterFault();
       else this.core.exports.appWakeUp();
-      return;
+      return true;
     }
     const f = Atomics.load(this.mc, MC.fault);
-    if (f !== FAULT.none) return this.fault(f);
-    if (s === XS_ANSWERED) this.core.exports.appWakeUp();
-    else if (s === XS_EXPORTED) {
+    if (f !== FAULT.none) {
+      this.fault(f, now);
+      return true;
+    }
+    if (s === XS_ANSWERED) {
+      this.core.exports.appWakeUp();
+      return true;
+    }
+    if (s === XS_EXPORTED) {
       const b = this.word(XC_BATCHES);
       if (b !== this.batchSeen) {
         this.batchSeen = b;
         this.exportedAt = now;
-      } else if (now - this.exportedAt > this.o.timeoutMs) this.fault(FAULT.timeout);
-    } else if (s === XS_DOWN && this.report.down === null) this.fault(FAULT.garbage); // the proxy refused its output
+      } else if (now - this.exportedAt > this.o.timeoutMs) this.fault(FAULT.timeout, now);
+      return true;
+    }
+    if (s === XS_DOWN && this.report.down === null) {
+      this.fault(FAULT.garbage, now); // the proxy refused the module's output
+      return true;
+    }
+    return false;
   }
 
-  private fault(kind: number): void {
+  private fault(kind: number, now: number): void {
     this.report.faults[FAULT_NAMES[kind]]++;
+    this.stalledMs = kind === FAULT.timeout ? now - this.exportedAt : 0;
     this.pending = kind;
     this.stopWorker();
     if (this.word(XC_STATE) !== XS_DOWN) this.core.exports.extFault();
@@ -151,6 +169,7 @@ export class ModuleHost {
       fault: kind,
       mbuf_pool: this.core.exports.mbufPoolCheck() >>> 0,
       tcb_table: this.core.exports.tcbTableCheck() >>> 0,
+      stalled_ms: Math.round(this.stalledMs * 10) / 10,
     });
     const now = performance.now();
     const window = this.o.restartWindowMs ?? 10000;

@@ -76,8 +76,10 @@ function main(): void {
       outLen = ex.ixapp_run(len) >>> 0;
       out = ex.ixapp_outbox() >>> 0;
     } catch (e) {
-      // at its memory's limit, a failed allocation is what trapped
-      const full = memory.buffer.byteLength + 65536 > d.memoryBytes;
+      // Past half its limit, a failed allocation is what trapped: the SDK's stub runtime
+      // grows the memory by at least its size again, so the grow that fails asks for
+      // more than the limit leaves (a heuristic: a trap of another kind there counts too).
+      const full = memory.buffer.byteLength * 2 > d.memoryBytes;
       return failed(full ? FAULT.memory : FAULT.trap, e);
     }
     const cap = st[XC_IMPORT_CAP] >>> 0;

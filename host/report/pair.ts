@@ -6,6 +6,7 @@ import type { ClientResults } from "../runtime/client-results.ts";
 import type { FaultCounts } from "../io/faults.ts";
 import type { Counters } from "./counters.ts";
 import type { ModuleReport } from "../apps/module-host.ts";
+import { moduleRows } from "./module.ts";
 import { formatPollStages, type PollStageCost } from "./stages.ts";
 
 export interface PairReport extends ClientResults {
@@ -137,25 +138,7 @@ export function formatPair(r: PairReport): string {
       "faults c→s (lost/dup/reord/corrupt)",
       `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
     ]);
-  const m = r.module;
-  if (m) {
-    const faults = Object.entries(m.faults)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`);
-    rows.push(["app module", `${m.path} (port ${m.port}), ${m.batches} batches`]);
-    if (faults.length || m.garbage_commands || m.rejected)
-      rows.push([
-        "app module faults",
-        `${faults.join(", ") || "none"}; ${m.fault_resets} connection(s) reset, ${m.restarts} restart(s), ` +
-          `${m.garbage_commands} command(s) refused, ${m.rejected} connection(s) refused` +
-          (m.down ? `; DOWN: ${m.down}` : ""),
-      ]);
-    for (const c of m.checks)
-      rows.push([
-        "checks after fault",
-        `${c.fault}: mbuf pool ${c.mbuf_pool}, TCB table ${c.tcb_table} (0 = intact)`,
-      ]);
-  }
+  if (r.module) rows.push(...moduleRows(r.module));
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
   return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
