@@ -201,6 +201,12 @@ export class ModuleHost {
     this.worker = null;
   }
 
+  /** Blocks until the module's batch is answered (or ms pass): for runs that wait on it (serve). */
+  waitAnswer(ms: number): void {
+    const i = this.ctlWord + XC_STATE;
+    if (Atomics.load(this.i32, i) === XS_EXPORTED) Atomics.wait(this.i32, i, XS_EXPORTED, ms);
+  }
+
   /** The figures so far (the proxy's counters read now). */
   snapshot(): ModuleReport {
     const r = this.report;

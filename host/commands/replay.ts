@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
 import { writeFileSync } from "node:fs";
 import { APPS, type ReplayMode } from "../replay/options.ts";
 import { parseSpeed } from "../replay/pacing.ts";
@@ -9,7 +10,7 @@ import { UsageError } from "../io/errors.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { DEFAULT_CHARTS, FLOW_SPEC_HELP, parseFlowSpecs, type FlowSpec } from "../report/timeseq.ts";
 
-interface Raw {
+interface Raw extends AppModuleRaw {
   mode?: ReplayMode;
   app?: string;
   workers: number;
@@ -25,7 +26,7 @@ interface Raw {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("replay")
     .description(
       "replay a capture through the WASM core: serve (the core plays every captured TCP server, with a fidelity score), track (flow lookup and TCP state tracking) or raw (parse, hash, dispatch, count)",
@@ -84,7 +85,8 @@ export function register(program: Command): void {
       "--stages [runs]",
       "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
       wholeNumber,
-    )
+    );
+  addAppModuleOptions(cmd)
     .addHelpText(
       "after",
       examples(
@@ -114,6 +116,20 @@ export function register(program: Command): void {
       // app asks for serve too. The same with --stages and --report html, so their
       // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
+      if (o.appModule) {
+        if (
+          (o.mode ?? "serve") !== "serve" ||
+          o.app ||
+          o.workers > 1 ||
+          o.stages !== undefined ||
+          o.report === "html"
+        )
+          throw new UsageError(
+            "--app-module answers in serve mode, on one worker, without --app, --stages or --report html",
+            "use --mode serve (the default for a TCP capture) and drop the others",
+          );
+        o.mode = "serve";
+      }
       if (!o.mode) {
         if (o.app) o.mode = "serve";
         else {
@@ -147,6 +163,7 @@ function runOptions(o: Raw) {
   return {
     mode: o.mode ?? "track",
     app: o.app ?? null,
+    module: appModuleFrom(o),
     workers: o.workers,
     speed: parseSpeed(o.speed),
     loop: o.loop,

@@ -1,6 +1,8 @@
 // The `ixwasm replay` report: one JSON shape (schema "ixwasm-replay/1") and a
 // terminal table made from it. Counts come from the core's counters; times from
 // the host's per-batch clock.
+import type { ModuleReport } from "../apps/module-host.ts";
+import { moduleRows } from "./module.ts";
 import type { CpuInfo } from "node:os";
 import type { Core } from "../core/core.ts";
 import { readCounters, type Counters } from "./counters.ts";
@@ -76,6 +78,8 @@ export const TCP_STATES = [
 
 export interface ReplayReport {
   schema: typeof REPLAY_SCHEMA;
+  /** serve --app-module: the module's batches, faults, restarts, resets and checks. */
+  module?: ModuleReport;
   trace: string;
   format: string;
   linktypes: number[];
@@ -314,6 +318,7 @@ export function formatReplay(r: ReplayReport): string {
     `${r.duration_s.toFixed(3)} s (capture spans ${r.trace_duration_s?.toFixed(3) ?? "-"} s)`,
   ]);
   rows.push(["rate", `${num(r.pps)} packets/s, ${r.mbps} Mbit/s`]);
+  if (r.module) rows.push(...moduleRows(r.module));
   rows.push([
     "ns/packet",
     Object.entries(r.stages)

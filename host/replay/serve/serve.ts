@@ -62,6 +62,7 @@
 // ids are live slots), then its fidelity is settled. The core is sized from the
 // pre-scan's peak of connections held at once, not from the flows in the capture
 // (serveCapacity).
+import { ModuleHost } from "../../apps/module-host.ts";
 import { cpus } from "node:os";
 import { EV_TIMER } from "../../core/abi.gen.ts";
 import { FlowOwner, ownerConfig } from "./flow-owner.ts";
@@ -353,6 +354,8 @@ class ServeRun {
   private readonly capacity: number;
   private readonly core: Core;
   private readonly poll: (nowNs: number) => number;
+  /** With --app-module: the module's worker, watchdog and faults. */
+  private readonly mh: ModuleHost | null;
   private readonly decode: (n: number) => number;
   private readonly preset: (...a: number[]) => number;
   private readonly kick: (...a: number[]) => number;
@@ -433,7 +436,7 @@ class ServeRun {
     /** Stop after this many read batches (the paced warm-up). */
     private maxBatches: number,
   ) {
-    const app = opts.app ?? "mirror";
+    const app = opts.module ? "external" : (opts.app ?? "mirror");
     this.app = app;
     this.mirror = app === "mirror";
     this.speed = opts.speed ?? { kind: "top" };
@@ -444,11 +447,17 @@ class ServeRun {
     const owner = opts.owner;
     const base = serveCoreConfig(this.capacity, app, pre.maxAckAdvance);
     // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
-    const config = { ...base, flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD) };
+    const config = {
+      ...base,
+      flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD),
+      ...(opts.module ? { appPort: opts.module.mod.port, appExtFlags: opts.module.mod.flags } : {}),
+    };
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
     if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
+    this.mh = opts.module ? new ModuleHost(core, opts.module.mod, opts.module) : null;
+    this.mh?.start();
     const ex = core.exports;
     this.poll = ex.poll;
     this.decode = ex.decodeBatch;
@@ -686,7 +695,21 @@ class ServeRun {
     return (this.wallEpochS - this.baseSec) * 1e9 + performance.now() * 1e6;
   }
 
+  /**
+   * One poll, and with an app module, the polls that take its answers: while it holds
+   * a batch the core waits for it (bounded by its watchdog), so the capture's next
+   * packets meet the module's answers as they would a built-in app's.
+   */
   private doPoll(): number {
+    let n = this.pollOnce();
+    while (this.mh?.service()) {
+      this.mh.waitAnswer(1);
+      n += this.pollOnce();
+    }
+    return n;
+  }
+
+  private pollOnce(): number {
     const { st, opts } = this;
     if (this.paced) this.nowNs = this.wallNs();
     const p0 = performance.now();
@@ -983,7 +1006,9 @@ class ServeRun {
       }
     }
     st.wallMs = performance.now() - t0;
-    return this.report();
+    const r = this.report();
+    if (this.mh) r.module = this.mh.close();
+    return r;
   }
 
   /** Capture time (s) of record i of the batch. */
