@@ -658,6 +658,12 @@ export const APP_MODULE: Constant[] = [
   { name: "XC_FAULT_RESETS", value: 9, doc: "connections reset because their module faulted" },
   { name: "XC_REJECTED", value: 10, doc: "connections refused: no slot, or the module is down" },
   { name: "XC_CONNS", value: 11, doc: "connections the proxy holds now" },
+  { name: "XC_RESULTS", value: 12, doc: "results of the module's commands waiting for the next batch" },
+  {
+    name: "XC_FLUSH",
+    value: 13,
+    doc: "set by the host: export waiting results even without an event (cleared by the export)",
+  },
   { name: "XC_WORDS", value: 16, doc: "u32 words of the control block" },
   { name: "XS_IDLE", value: 0, doc: "no batch out: the proxy may export" },
   { name: "XS_EXPORTED", value: 1, doc: "a batch is out: the host hands it to the module" },

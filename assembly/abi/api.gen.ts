@@ -84,6 +84,9 @@ export const XC_FAULTS: u32 = 8; // module faults handled
 export const XC_FAULT_RESETS: u32 = 9; // connections reset because their module faulted
 export const XC_REJECTED: u32 = 10; // connections refused: no slot, or the module is down
 export const XC_CONNS: u32 = 11; // connections the proxy holds now
+export const XC_RESULTS: u32 = 12; // results of the module's commands waiting for the next batch
+// set by the host: export waiting results even without an event (cleared by the export)
+export const XC_FLUSH: u32 = 13;
 export const XC_WORDS: u32 = 16; // u32 words of the control block
 export const XS_IDLE: u32 = 0; // no batch out: the proxy may export
 export const XS_EXPORTED: u32 = 1; // a batch is out: the host hands it to the module

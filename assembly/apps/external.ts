@@ -23,7 +23,7 @@ import {
   CMD_RECV_DONE, CMD_REJECT, CMD_SENDV, CMD_UDP_SEND, D_A, D_B, D_C, D_COOKIE, D_D, D_FLAGS, D_HANDLE, D_KIND, D_RET,
   DEAD_ABORTED, DESC_SIZE, EV_TCP_DEAD, EV_TCP_KNOCK, EV_TCP_RECV, EV_TCP_SENT, EV_UDP_RECV, RET_AGAIN, RET_BADHANDLE,
   RET_INVAL, RET_OK, RET_STATE, SPAN_SIZE, XC_BATCHES, XC_CONNS, XC_EXPORT_LEN, XC_EXPORT_PTR, XC_FAULTS,
-  XC_FAULT_RESETS, XC_GARBAGE, XC_GARBAGE_MAX, XC_IMPORT_CAP, XC_IMPORT_LEN, XC_IMPORT_PTR, XC_REJECTED, XC_STATE,
+  XC_FAULT_RESETS, XC_FLUSH, XC_GARBAGE, XC_GARBAGE_MAX, XC_RESULTS, XC_IMPORT_CAP, XC_IMPORT_LEN, XC_IMPORT_PTR, XC_REJECTED, XC_STATE,
   XS_ANSWERED, XS_DOWN, XS_EXPORTED, XS_IDLE, cmdLen, cmdPush,
 } from "../api/abi";
 import { appBase, appBytes } from "../api/env";
@@ -85,6 +85,7 @@ let udpOutUsed: usize = 0;
 let impNext: u32 = 0; // next command of the import to take (an import may take several polls)
 let impGarbage: u32 = 0;
 let faultPending = false;
+let urgent = false; // a result the module should see without waiting for an event
 
 @inline function rec(i: u32): usize {
   return recs + <usize>i * REC;
@@ -344,6 +345,7 @@ function importRun(): void {
       if (++impGarbage > XC_GARBAGE_MAX) return fault();
     }
     store<i32>(r, ret, D_RET);
+    if (ret < 0 || (load<u16>(c, D_KIND) == CMD_SENDV && <u32>ret < load<u32>(c, D_B))) urgent = true;
     nRes++;
     impNext++;
   }
@@ -541,6 +543,9 @@ function exportRun(): void {
   store<u32>(exp, nEv, AM_IN_EVENTS);
   store<u32>(exp, <u32>used, AM_IN_DATA);
   nRes = 0;
+  urgent = false;
+  ctlSet(XC_RESULTS, 0);
+  atomic.store<u32>(ctl, 0, <usize>XC_FLUSH << 2);
   ctlSet(XC_EXPORT_LEN, <u32>(data + used - exp));
   ctlAdd(XC_BATCHES, 1);
   atomic.store<u32>(ctl, XS_EXPORTED, <usize>XC_STATE << 2);
@@ -583,5 +588,11 @@ export function extRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
   const n = nDirty;
   nDirty = 0;
   for (let k: u32 = 0; k < n; k++) flush(load<u32>(dirty + (<usize>k << 2)));
-  if ((pCount != 0 || nRes != 0) && atomic.load<u32>(ctl, <usize>XC_STATE << 2) == XS_IDLE) exportRun();
+  // Results alone wait for the next event (a request answered costs the module one
+  // batch, not three: RECV, then SENDV's result, then the SENT after it); an urgent
+  // one (refused, cut short) goes now, and the host flushes any after a short while
+  // (XC_FLUSH, module-host.ts), so none waits for an event that never comes.
+  ctlSet(XC_RESULTS, nRes);
+  if (atomic.load<u32>(ctl, <usize>XC_STATE << 2) != XS_IDLE) return;
+  if (pCount != 0 || (nRes != 0 && (urgent || atomic.load<u32>(ctl, <usize>XC_FLUSH << 2) != 0))) exportRun();
 }

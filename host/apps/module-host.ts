@@ -17,6 +17,7 @@ import {
   XC_STATE,
 } from "../core/abi.gen.ts";
 import { XS_ANSWERED, XS_DOWN, XS_EXPORTED } from "../core/abi.gen.ts";
+import { XC_FLUSH, XC_RESULTS, XS_IDLE } from "../core/abi.gen.ts";
 import type { AppModule } from "./module.ts";
 import { FAULT, FAULT_NAMES, MC, MC_WORDS } from "./module-control.ts";
 
@@ -53,6 +54,8 @@ export interface ModuleReport {
 }
 
 export const DEFAULT_APP_TIMEOUT_MS = 250;
+/** How long the module's results may wait in the proxy for an event to travel with. */
+const RESULTS_WAIT_MS = 0.2;
 
 export class ModuleHost {
   private worker: Worker | null = null;
@@ -60,6 +63,8 @@ export class ModuleHost {
   private readonly ctlWord: number;
   private readonly i32: Int32Array;
   private batchSeen = -1;
+  /** Since when results have waited in the proxy with no batch out (0: none waiting). */
+  private resultsSince = 0;
   private exportedAt = 0;
   private pending: number = FAULT.none;
   /** How long the faulty batch had been out when the fault was seen (the watchdog's delay), ms. */
@@ -146,6 +151,17 @@ export class ModuleHost {
       } else if (now - this.exportedAt > this.o.timeoutMs) this.fault(FAULT.timeout, now);
       return true;
     }
+    if (s === XS_IDLE && this.word(XC_RESULTS) !== 0) {
+      // results with no event to carry them: flush them after RESULTS_WAIT_MS
+      if (this.resultsSince === 0) this.resultsSince = now;
+      else if (now - this.resultsSince > RESULTS_WAIT_MS) {
+        Atomics.store(this.i32, this.ctlWord + XC_FLUSH, 1);
+        this.core.exports.appWakeUp();
+        this.resultsSince = 0;
+      }
+      return true;
+    }
+    this.resultsSince = 0;
     if (s === XS_DOWN && this.report.down === null) {
       this.fault(FAULT.garbage, now); // the proxy refused the module's output
       return true;

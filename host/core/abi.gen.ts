@@ -589,6 +589,10 @@ export const XC_FAULT_RESETS = 9;
 export const XC_REJECTED = 10;
 /** connections the proxy holds now */
 export const XC_CONNS = 11;
+/** results of the module's commands waiting for the next batch */
+export const XC_RESULTS = 12;
+/** set by the host: export waiting results even without an event (cleared by the export) */
+export const XC_FLUSH = 13;
 /** u32 words of the control block */
 export const XC_WORDS = 16;
 /** no batch out: the proxy may export */

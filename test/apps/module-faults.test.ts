@@ -92,7 +92,10 @@ for (const [name, mode, fault] of CASES)
     const s = server(mode, "restart", 32 << 20);
     const bad = wave(s, 1);
     assert.ok(bad.round_trips < CONNS * MSGS, "the faulty module cannot have served everything");
-    assert.ok(bad.conns_reset + bad.connects_failed > 0, "the client saw its connections reset");
+    assert.ok(
+      bad.conns_reset + bad.connects_failed > 0,
+      `the client saw its connections reset: ${JSON.stringify(bad)}`,
+    );
     const r1 = s.mh.snapshot();
     assert.is(r1.faults[fault], 1, `one ${fault} fault: ${JSON.stringify(r1.faults)}`);
     assert.ok(r1.fault_resets >= 1, "resets counted");
@@ -100,13 +103,19 @@ for (const [name, mode, fault] of CASES)
     assert.is(r1.checks[0].mbuf_pool, 0);
     assert.is(r1.checks[0].tcb_table, 0);
     if (fault === "timeout") {
-      // the watchdog's bound: the timeout after the batch was first seen out, plus a loop round
-      assert.ok(r1.checks[0].stalled_ms > TIMEOUT_MS && r1.checks[0].stalled_ms < TIMEOUT_MS + 50);
+      // the watchdog's bound: never before the timeout; after it, within a round of the
+      // loop that polls (generous here: two shared vCPUs can stall a thread that long)
+      const ms = r1.checks[0].stalled_ms;
+      assert.ok(ms > TIMEOUT_MS && ms < TIMEOUT_MS + 200, `stalled ${ms} ms`);
     }
     if (fault === "garbage") assert.ok(r1.garbage_commands > 64, `refused ${r1.garbage_commands}`);
     assert.is(r1.restarts, 1);
     const good = wave(s, 3);
-    assert.is(good.round_trips, CONNS * MSGS, "the restarted module serves the next client in full");
+    assert.is(
+      good.round_trips,
+      CONNS * MSGS,
+      `the restarted module serves the next client in full: ${JSON.stringify(s.mh.snapshot())}`,
+    );
     assert.is(good.errors, 0);
     const r2 = s.mh.close();
     assert.is(r2.down, null);
