@@ -81,7 +81,13 @@ export const CFG_TCP_DATA_RETRIES: i32 = 50;
 export const CFG_TCP_FIN_TIMEOUT_MS: i32 = 51;
 // reset a connection that received nothing for this many seconds (0 = off)
 export const CFG_TCP_IDLE_TIMEOUT_S: i32 = 52;
-export const CFG_APP_EXT_FLAGS: i32 = 53; // APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too)
+// this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N,
+// flow/shard.ts)
+export const CFG_SHARD: i32 = 53;
+// shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then
+// gives group g worker (g div N) mod CFG_WORKERS
+export const CFG_SHARDS: i32 = 54;
+export const CFG_APP_EXT_FLAGS: i32 = 55; // APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too)
 
 // ---- CFG_FLAGS bits ----
 // the RSS key hashes both directions of a flow alike: 0x6d5a repeated (flow/toeplitz.ts)

@@ -15,9 +15,9 @@ import {
   XC_GARBAGE,
   XC_REJECTED,
   XC_STATE,
-} from "../core/abi.gen.ts";
-import { XS_ANSWERED, XS_DOWN, XS_EXPORTED } from "../core/abi.gen.ts";
-import { XC_FLUSH, XC_RESULTS, XS_IDLE } from "../core/abi.gen.ts";
+} from "../core/app-module.gen.ts";
+import { XS_ANSWERED, XS_DOWN, XS_EXPORTED } from "../core/app-module.gen.ts";
+import { XC_FLUSH, XC_RESULTS, XS_IDLE } from "../core/app-module.gen.ts";
 import type { AppModule } from "./module.ts";
 import { FAULT, FAULT_NAMES, MC, MC_WORDS } from "./module-control.ts";
 

@@ -18,8 +18,8 @@ import {
   XC_IMPORT_CAP,
   XC_IMPORT_LEN,
   XC_IMPORT_PTR,
-} from "../core/abi.gen.ts";
-import { XC_STATE, XS_ANSWERED, XS_EXPORTED } from "../core/abi.gen.ts";
+} from "../core/app-module.gen.ts";
+import { XC_STATE, XS_ANSWERED, XS_EXPORTED } from "../core/app-module.gen.ts";
 import { FAULT, MC } from "./module-control.ts";
 
 interface Data {

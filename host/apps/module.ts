@@ -12,8 +12,8 @@ import {
   AM_IN_HDR,
   AM_OUT_CMDS_MAX,
   AM_VERSION,
-  DESC_SIZE,
-} from "../core/abi.gen.ts";
+} from "../core/app-module.gen.ts";
+import { DESC_SIZE } from "../core/abi.gen.ts";
 
 /** The functions an app module must export (besides its memory). */
 export const MODULE_EXPORTS = [

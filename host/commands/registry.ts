@@ -16,11 +16,15 @@ import * as benchCmd from "./bench.ts";
 import * as benchCostCmd from "./bench-cost.ts";
 import * as diffCmd from "./diff.ts";
 import * as appCmd from "./app.ts";
+import * as splitCmd from "./split.ts";
+import * as reportCmd from "./report.ts";
 
 export const COMMANDS: { register(program: Command): void }[] = [
   inspectCmd,
   dumpCmd,
   replayCmd,
+  splitCmd,
+  reportCmd,
   genCmd,
   pairCmd,
   tapCmd,

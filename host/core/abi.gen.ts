@@ -288,8 +288,12 @@ export const CONFIG_WORDS = {
   finTimeoutMs: [51, 0],
   /** reset a connection that received nothing for this many seconds (0 = off) */
   idleTimeoutS: [52, 0],
+  /** this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N, flow/shard.ts) */
+  shard: [53, 0],
+  /** shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS */
+  shards: [54, 1],
   /** APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too) */
-  appExtFlags: [53, 0],
+  appExtFlags: [55, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 // CFG_FLAGS bits
@@ -535,76 +539,6 @@ export const DEAD_TIMEOUT = 2;
 export const DEAD_REFUSED = 3;
 /** the app aborted, or resources ran out */
 export const DEAD_ABORTED = 4;
-/** mailbox format version (the module's ixapp_version()) */
-export const AM_VERSION = 1;
-/** inbox u32: AM_VERSION */
-export const AM_IN_VERSION = 0;
-/** inbox u32: the module's previous commands, D_RET filled */
-export const AM_IN_RESULTS = 4;
-/** inbox u32: events after the results */
-export const AM_IN_EVENTS = 8;
-/** inbox u32: payload bytes after the events (offsets count from there) */
-export const AM_IN_DATA = 12;
-/** inbox header bytes; descriptors follow */
-export const AM_IN_HDR = 16;
-/** outbox u32: commands */
-export const AM_OUT_CMDS = 0;
-/** outbox u32: bytes after the commands (offsets count from there) */
-export const AM_OUT_DATA = 4;
-/** outbox header bytes; command descriptors follow */
-export const AM_OUT_HDR = 8;
-/** bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c) */
-export const AM_UDP_ADDR = 64;
-/** every payload piece starts at a multiple of this */
-export const AM_ALIGN = 8;
-/** commands one outbox may carry */
-export const AM_OUT_CMDS_MAX = 1024;
-/** data bytes one outbox may carry */
-export const AM_OUT_DATA_MAX = 262144;
-/** payload bytes one inbox carries at most */
-export const AM_IN_DATA_MAX = 262144;
-/** events one inbox carries at most */
-export const AM_IN_EVENTS_MAX = 4096;
-/** mailbox state (XS_*), changed with Atomics */
-export const XC_STATE = 0;
-/** address of the batch for the module (the inbox image) */
-export const XC_EXPORT_PTR = 1;
-/** its bytes (valid in XS_EXPORTED) */
-export const XC_EXPORT_LEN = 2;
-/** where the host copies the module's outbox */
-export const XC_IMPORT_PTR = 3;
-/** bytes the import area holds (longer outboxes are a fault) */
-export const XC_IMPORT_CAP = 4;
-/** bytes the host copied (set before XS_ANSWERED) */
-export const XC_IMPORT_LEN = 5;
-/** batches exported */
-export const XC_BATCHES = 6;
-/** commands refused (bad handle, opcode, offset or length) */
-export const XC_GARBAGE = 7;
-/** module faults handled */
-export const XC_FAULTS = 8;
-/** connections reset because their module faulted */
-export const XC_FAULT_RESETS = 9;
-/** connections refused: no slot, or the module is down */
-export const XC_REJECTED = 10;
-/** connections the proxy holds now */
-export const XC_CONNS = 11;
-/** results of the module's commands waiting for the next batch */
-export const XC_RESULTS = 12;
-/** set by the host: export waiting results even without an event (cleared by the export) */
-export const XC_FLUSH = 13;
-/** u32 words of the control block */
-export const XC_WORDS = 16;
-/** no batch out: the proxy may export */
-export const XS_IDLE = 0;
-/** a batch is out: the host hands it to the module */
-export const XS_EXPORTED = 1;
-/** the module's outbox is in the import area: the proxy takes it */
-export const XS_ANSWERED = 2;
-/** the module faulted and is not (yet) back: connections are refused */
-export const XS_DOWN = 3;
-/** refused commands in one batch that make the module faulty */
-export const XC_GARBAGE_MAX = 64;
 /** these bytes end a record (Linux's MSG_EOR): no segment carries bytes of this SENDV and a later one */
 export const SENDV_EOR = 1;
 

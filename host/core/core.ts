@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 // instantiation, which catches a core built from an older table.
 import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
 import { CFG_F_FRESH_MEMORY, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE } from "./abi.gen.ts";
-import type { CoreExports } from "./exports.gen.ts";
+import type { CoreExports, TestCoreExports } from "./exports.gen.ts";
 export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
 export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
@@ -36,7 +36,7 @@ export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
 export type RegionName = Exclude<keyof typeof REGION, "total">;
 
 /** The raw exports of a core instance, generated from their declarations in assembly/. */
-export type { CoreExports } from "./exports.gen.ts";
+export type { CoreExports, TestCoreExports } from "./exports.gen.ts";
 
 export interface Region {
   offset: number;
@@ -109,17 +109,22 @@ const PAGE = 65536;
 const MODULE_MIN_PAGES = 64; // asconfig.json "initialMemory"
 const modules = new Map<string, WebAssembly.Module>();
 
-export function coreWasmPath(debug = false): string {
+/**
+ * The build to load: the release core; with `test`, the test core (the release's
+ * options plus the test hooks, assembly/test-core.ts); with `debug`, the debug
+ * build of the test core (asserts, hooks included).
+ */
+export function coreWasmPath(debug = false, test = false): string {
   // package.json "imports" resolves the same way from host/ (tsx) and dist/host/.
   // IXWASM_CORE_DIR points at another build (parallel development, A/B benches).
   const dir = process.env.IXWASM_CORE_DIR;
-  const name = debug ? "core.debug.wasm" : "core.wasm";
+  const name = debug ? "core.debug.wasm" : test ? "core-test.wasm" : "core.wasm";
   if (dir) return `${dir}/${name}`;
   return fileURLToPath(import.meta.resolve(`#${name}`));
 }
 
-export function loadCoreModule(debug = false): WebAssembly.Module {
-  const path = coreWasmPath(debug);
+export function loadCoreModule(debug = false, test = false): WebAssembly.Module {
+  const path = coreWasmPath(debug, test);
   let mod = modules.get(path);
   if (!mod) {
     let bytes: Uint8Array<ArrayBuffer>;
@@ -182,18 +187,18 @@ const planned = new Map<string, number>();
  * CPU, once more per createCore; a replay serve run of 500 k packets made 4 ns
  * a packet of it).
  */
-export function planBytes(config: CoreConfig, debug = false): number {
-  const key = `${coreWasmPath(debug)} ${JSON.stringify(config)}`;
+export function planBytes(config: CoreConfig, debug = false, test = false): number {
+  const key = `${coreWasmPath(debug, test)} ${JSON.stringify(config)}`;
   let total = planned.get(key);
   if (total === undefined) {
-    total = askPlan(config, debug);
+    total = askPlan(config, debug, test);
     planned.set(key, total);
   }
   return total;
 }
 
-function askPlan(config: CoreConfig, debug: boolean): number {
-  const mod = loadCoreModule(debug);
+function askPlan(config: CoreConfig, debug: boolean, test: boolean): number {
+  const mod = loadCoreModule(debug, test);
   const memory = new WebAssembly.Memory({
     initial: MODULE_MIN_PAGES,
     maximum: MODULE_MIN_PAGES,
@@ -207,7 +212,10 @@ function askPlan(config: CoreConfig, debug: boolean): number {
 }
 
 export interface CreateOptions {
+  /** The debug build (asserts; it has the test hooks too). */
   debug?: boolean;
+  /** The test core: the release build plus the test hooks (testHooks() reaches them). */
+  test?: boolean;
   imports?: Record<string, unknown>;
   /** Instantiate over an existing memory (e.g. one created by the main thread for a worker). */
   memory?: WebAssembly.Memory;
@@ -219,10 +227,10 @@ export interface CreateOptions {
 
 export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOptions = {}): Core {
   const config: CoreConfig = { ...DEFAULT_CONFIG, ...partial };
-  const totalBytes = opts.memory ? opts.memory.buffer.byteLength : planBytes(config, opts.debug);
+  const totalBytes = opts.memory ? opts.memory.buffer.byteLength : planBytes(config, opts.debug, opts.test);
   const pages = totalBytes / PAGE;
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
+  const inst = new WebAssembly.Instance(loadCoreModule(opts.debug, opts.test), imports(memory, opts.imports));
   const exports = exportsOf(inst);
   for (const [i, v] of ABI_CHECKS) {
     if (exports.abiCheck(i) >>> 0 !== v)
@@ -255,7 +263,18 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
 }
 
 /** A fresh shared memory sized for this config (for a core a worker will create on it). */
-export function createMemory(partial: Partial<CoreConfig> = {}, debug = false): WebAssembly.Memory {
-  const pages = planBytes({ ...DEFAULT_CONFIG, ...partial }, debug) / PAGE;
+export function createMemory(
+  partial: Partial<CoreConfig> = {},
+  debug = false,
+  test = false,
+): WebAssembly.Memory {
+  const pages = planBytes({ ...DEFAULT_CONFIG, ...partial }, debug, test) / PAGE;
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** The test hooks of a core created with { test: true } or { debug: true }; throws for a release core, which has none. */
+export function testHooks(core: Core): TestCoreExports {
+  if (typeof (core.exports as Partial<TestCoreExports>).tcpTestStat !== "function")
+    throw new Error("this core has no test hooks: create it with { test: true } (or { debug: true })");
+  return core.exports as TestCoreExports;
 }

@@ -8,7 +8,6 @@ export interface CoreExports {
   // assembly/core.ts
   poll(nowNs: number): number;
   init(): number;
-  testTrap(): void;
   abiCheck(i: number): number;
   // assembly/mem/plan.ts
   plan(): number;
@@ -58,6 +57,9 @@ export interface CoreExports {
   // assembly/flow/batch.ts
   hashBatch(count: number): number;
   hashBatchFrom(first: number, count: number): number;
+  // assembly/flow/shard.ts
+  shardKeep(count: number): number;
+  shardMark(first: number, count: number, shards: number): number;
   // assembly/flow/key.ts
   flowKeyCanonical(key: number): void;
   flowKeyCanonicalSwap(key: number): number;
@@ -117,18 +119,6 @@ export interface CoreExports {
   appSelected(): number;
   appListenPort(): number;
   appRegionBytes(app: number, conns: number, msgBytes: number): number;
-  // assembly/apps/testhooks.ts
-  appTestEvent(
-    kind: number,
-    handle: number,
-    cookie: number,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-  ): number;
-  appTestClock(us: number): void;
-  appCmdCount(): number;
   // assembly/net/stack.ts
   appWakeUp(): void;
   // assembly/apps/external.ts
@@ -188,6 +178,7 @@ export interface CoreExports {
   tcpInit(): void;
   tcpTimers(now: bigint): void;
   tcpFlush(): void;
+  tcpTimerNext(): bigint;
   // assembly/net/tcp/input.ts
   tcpInput(): void;
   // assembly/net/tcp/commands.ts
@@ -205,27 +196,6 @@ export interface CoreExports {
   // assembly/net/timer.ts
   timerNext(): bigint;
   timerSetApp(cookie: number, id: number, delayUs: bigint, nowUs: bigint): number;
-  // assembly/net/tcp/testhooks.ts
-  tcpTestCapture(on: number): void;
-  tcpTestTxPop(): number;
-  tcpTestTxCount(): number;
-  tcpTestInject(ptr: number, len: number, nowUs: bigint, verify: number): number;
-  tcpTestCmd(
-    kind: number,
-    handle: number,
-    cookie: number,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-    flags: number,
-  ): number;
-  tcpTestEvCount(): number;
-  tcpTestEvBase(): number;
-  tcpTestEvReset(): void;
-  tcpTestTcb(handle: number): number;
-  tcpTestStat(i: number): number;
-  tcpTimerNext(): bigint;
   // assembly/apps/client.ts
   clientRoundTrips(): bigint;
   clientBytesVerified(): bigint;
@@ -271,6 +241,45 @@ export interface CoreExports {
   // assembly/replay/serve.ts
   serveCopies(list: number, n: number): void;
   serveHash(p: number, len: number): number;
+  serveWake(cookie: number): number;
+}
+
+/** The test core's exports (assembly/test-core.ts): the release core's and its test hooks. */
+export interface TestCoreExports extends CoreExports {
+  // assembly/test-core.ts
+  testTrap(): void;
+  // assembly/net/tcp/testhooks.ts
+  tcpTestCapture(on: number): void;
+  tcpTestTxPop(): number;
+  tcpTestTxCount(): number;
+  tcpTestInject(ptr: number, len: number, nowUs: bigint, verify: number): number;
+  tcpTestCmd(
+    kind: number,
+    handle: number,
+    cookie: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+    flags: number,
+  ): number;
+  tcpTestEvCount(): number;
+  tcpTestEvBase(): number;
+  tcpTestEvReset(): void;
+  tcpTestTcb(handle: number): number;
+  tcpTestStat(i: number): number;
+  // assembly/apps/testhooks.ts
+  appTestEvent(
+    kind: number,
+    handle: number,
+    cookie: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): number;
+  appTestClock(us: number): void;
+  appCmdCount(): number;
   // assembly/wire/plain-test.ts
   ethEmitPlainTest(p: number, dst: number, src: number, ethertype: number): void;
   ipv4EmitPlainTest(

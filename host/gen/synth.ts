@@ -21,7 +21,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TraceWriter, type WriteFormat } from "../io/writer.ts";
 import { timeToNsTicks } from "../io/timestamp.ts";
-import { fmix32 } from "./prng.ts";
+import { fmix32 } from "../io/prng.ts";
 
 export const OPEN = 1;
 export const XCHG = 2;

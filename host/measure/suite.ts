@@ -185,11 +185,11 @@ const costSection: Section = {
     "cost ladder of traces/http-kernel.pcap (raw, +flow lookup, +TCP tracking, serve) and checksum/Toeplitz/parse/flow lookup in WASM vs C (gcc -O3 -march=native, and -O2) on the same frames, thread CPU time on both sides",
   async run(ctx) {
     const { benchLadder, formatLadder } = await import("./ladder.ts");
-    const { benchNative, formatNative } = await import("./native.ts");
+    const { benchNativeIsolated, formatNative } = await import("./native.ts");
     const trace = join(ctx.root, "traces/http-kernel.pcap");
     const ladder = benchLadder(trace, ctx.runs);
     ctx.say("\n" + formatLadder(ladder).trimEnd());
-    const native = benchNative(trace, ctx.runs);
+    const native = benchNativeIsolated(trace, ctx.runs);
     for (const line of formatNative(native)) ctx.say(line);
     for (const r of ladder.rungs)
       if (r.ns_per_packet) recordFigure(`ladder: ${r.name}`, r.ns_per_packet, "ns/packet");

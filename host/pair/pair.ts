@@ -44,7 +44,7 @@ export interface PairOptions {
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
-  /** Server side on the multi-worker Dataplane with this many workers (pair-workers.ts); `workers` is then unused. */
+  /** Server side on the multi-worker Dataplane with this many workers (host/pair/workers.ts); `workers` is then unused. */
   serverWorkers?: number;
   /** The control plane's rebalancer moves flow groups between server workers. */
   rebalance?: boolean;
@@ -241,7 +241,10 @@ export function pairOneThread(o: PairOptions): PairReport {
 
 // Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
 // RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
-// straight to the earlier core's next timer.
+// straight to the earlier core's next timer. Not runtime/poll-loop.ts's Backoff:
+// nothing sleeps here, and the empty iterations are counted across working ones
+// (the count is not reset when frames cross), which sets when the clock jumps and
+// so every virtual-time figure pair reports; kept as it is.
 const VSTEP_NS = 20_000;
 const IDLE_POLLS = 3;
 

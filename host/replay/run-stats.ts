@@ -33,6 +33,7 @@ export function newRunStats(
     lastTs: null,
     pacing: null,
     latency: null,
+    hists: null,
     error,
     outFile: out ?? null,
   };

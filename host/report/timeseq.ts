@@ -22,7 +22,7 @@ export const MAX_POINTS = 5000;
 /** Rows of the worst-flows table. */
 export const WORST_FLOWS = 10;
 
-/** The flow serve hands over: its serve state (host/replay/serve/serve.ts ServeFlow). */
+/** The flow serve hands over: its serve state (host/replay/serve/flow.ts ServeFlow). */
 export interface ObservedFlow extends FlowInfo {
   /** The flow's ordinal: flows numbered from 0 in the order they start in the capture (the pre-scan's). */
   readonly ord: number;
@@ -190,7 +190,7 @@ export interface ServeView {
 
 /**
  * Collects the serve detail of one run. With `specs` null it only counts (the
- * first of the default's two runs, host/report/cost.ts); else it charts the
+ * first of the default's two runs, host/measure/cost.ts); else it charts the
  * flows the specs name.
  */
 export class ServeObserver {

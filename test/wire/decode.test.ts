@@ -10,6 +10,7 @@ import { createCore, type Core } from "../../host/core/core.ts";
 import type { DumpRecord } from "../../host/inspect/dump.ts";
 import { compareRecords, type Expected } from "../helpers/compare.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
+import { Mulberry32 } from "../../host/io/prng.ts";
 import {
   DESC_BYTES,
   DESC_CAPLEN,
@@ -456,11 +457,8 @@ test("truncation at every byte offset: flagged, nothing read past caplen", () =>
 });
 
 test("seeded fuzz: mutated and cut frames on every link type, guard bytes never read, no trap at memory end", () => {
-  let seed = 0x1234567;
-  const rnd = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const r = new Mulberry32(0x1234567);
+  const rnd = (n: number) => r.int(n);
   const eth = SYN4.subarray(0, 12);
   const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
   const seeds: [Uint8Array, number][] = [

@@ -6,7 +6,7 @@ import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC } from "../../c
 import { mirrorAppBytes } from "./mirror-feed.ts";
 import { moduleAppBytes } from "../../apps/module.ts";
 import { scanCoreConfig } from "../../core/open-capture.ts";
-import { MODE_WORDS } from "../options.ts";
+import { MODE } from "../../core/abi.gen.ts";
 
 /** The apps serve runs, with their core app numbers. */
 const APP_IDS: Record<string, number> = {
@@ -58,7 +58,7 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     mslMs: 1000, // TIME-WAIT 2 s of capture time: a reused 4-tuple can be preset again
     // symmetric RSS, any address (take on every server), no checksum check (offload captures)
     flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
-    mode: MODE_WORDS.serve,
+    mode: MODE.serve, // not options.ts MODE_WORDS: options.ts imports (types of) the pre-scan, which imports this file
   };
 }
 
