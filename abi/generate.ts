@@ -76,7 +76,16 @@ function check(): void {
   const slots = T.CONTROL.find((c) => c.name === "COUNTER_SLOTS")!.value;
   if (T.COUNTERS.length > slots) throw new Error(`abi/table.ts: more counters than COUNTER_SLOTS`);
   for (const c of T.COUNTERS) unique(`counter ${c.name}`);
-  for (const list of [T.API_DESC, T.EVENTS, T.COMMANDS, T.RESULTS, T.DEAD_REASONS, T.APPS, T.SENDV_FLAGS])
+  for (const list of [
+    T.API_DESC,
+    T.EVENTS,
+    T.COMMANDS,
+    T.RESULTS,
+    T.DEAD_REASONS,
+    T.APPS,
+    T.SENDV_FLAGS,
+    T.APP_MODULE,
+  ])
     for (const c of list) unique(c.name);
   for (const list of [T.EVENTS, T.COMMANDS]) for (const c of list) unique(`kind ${c.value}`);
   for (const f of T.RECORD_DESC) {
@@ -227,6 +236,8 @@ function coreApi(): string {
   for (const c of T.RESULTS) out.push(...asConst(c.name, "i32", String(c.value), c.doc));
   out.push("", "// ---- EV_TCP_DEAD reasons ----");
   for (const c of T.DEAD_REASONS) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
+  out.push("", "// ---- app modules: the inbox and outbox (docs/design/app-modules.md) ----");
+  for (const c of T.APP_MODULE) out.push(...asConst(c.name, "u32", String(c.value), c.doc));
   return out.join("\n") + "\n";
 }
 
@@ -674,6 +685,15 @@ export async function generate(): Promise<Map<string, string>> {
     [
       "host/core/tcb.gen.ts",
       await prettier.format(hostTcb(), { ...options, filepath: join(root, "host/core/tcb.gen.ts") }),
+    ],
+    // the app modules' mailbox and proxy control block (docs/design/app-modules.md)
+    [
+      "host/core/app-module.gen.ts",
+      await prettier.format(
+        `// ${NOTE}\n// App modules: the inbox/outbox layout and the proxy's control block.\n` +
+          T.APP_MODULE.map((c) => `/** ${c.doc} */\nexport const ${c.name} = ${c.value};\n`).join(""),
+        { ...options, filepath: join(root, "host/core/app-module.gen.ts") },
+      ),
     ],
     // the exports apart from the constants: one concern a file, each under 800 lines
     [

@@ -22,7 +22,7 @@ import { neighInit } from "./net/neigh";
 import { setIcmpHandlers, setTcpHandler, setUdpHandler } from "./net/ip";
 import { icmp6Input, icmpInput } from "./net/icmp";
 import { udpInput, udpListen, udpRelease } from "./net/udp";
-import { appStep, commandsRun, flushStep, setAppStep, setTcpSteps, setTimerCommandStep, timersStep } from "./net/stack";
+import { appStep, appWakeClear, appWoken, commandsRun, flushStep, setAppStep, setTcpSteps, setTimerCommandStep, timersStep } from "./net/stack";
 import { CFG_TCBS } from "./mem/layout";
 import { tcpListen } from "./net/tcp/engine";
 import { tcpFlush, tcpInit, tcpTimers } from "./net/tcp/driver";
@@ -61,8 +61,9 @@ export function poll(nowNs: f64): u32 {
   rxCount(n, bytes);
   histBump(n);
   if (timed) stageMark(S_RX_INPUT);
-  const busy = evLen() != 0 || n != 0 || resultsPending || firstPoll;
+  const busy = evLen() != 0 || n != 0 || resultsPending || firstPoll || appWoken; // woken: an app module answered
   if (busy) {
+    appWakeClear();
     appStep(); //                                  5. the app reads events and results, issues commands
     evReset();
     if (timed) stageMark(S_APP);

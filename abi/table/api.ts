@@ -18,6 +18,62 @@ export const API_DESC: Constant[] = [
   { name: "SPAN_SIZE", value: 8, doc: "bytes of a SENDV span {ptr u32, len u32}" },
 ];
 
+/**
+ * App modules (docs/design/app-modules.md): the mailbox an app module gets its batch in
+ * (inbox: core -> module) and answers in (outbox: module -> core), byte offsets.
+ */
+export const APP_MODULE: Constant[] = [
+  { name: "AM_VERSION", value: 1, doc: "mailbox format version (the module's ixapp_version())" },
+  { name: "AM_IN_VERSION", value: 0, doc: "inbox u32: AM_VERSION" },
+  { name: "AM_IN_RESULTS", value: 4, doc: "inbox u32: the module's previous commands, D_RET filled" },
+  { name: "AM_IN_EVENTS", value: 8, doc: "inbox u32: events after the results" },
+  {
+    name: "AM_IN_DATA",
+    value: 12,
+    doc: "inbox u32: payload bytes after the events (offsets count from there)",
+  },
+  { name: "AM_IN_HDR", value: 16, doc: "inbox header bytes; descriptors follow" },
+  { name: "AM_OUT_CMDS", value: 0, doc: "outbox u32: commands" },
+  { name: "AM_OUT_DATA", value: 4, doc: "outbox u32: bytes after the commands (offsets count from there)" },
+  { name: "AM_OUT_HDR", value: 8, doc: "outbox header bytes; command descriptors follow" },
+  {
+    name: "AM_UDP_ADDR",
+    value: 64,
+    doc: "bytes of the address record of a datagram (UDP_RECV c, UDP_SEND c)",
+  },
+  { name: "AM_ALIGN", value: 8, doc: "every payload piece starts at a multiple of this" },
+  { name: "AM_OUT_CMDS_MAX", value: 1024, doc: "commands one outbox may carry" },
+  { name: "AM_OUT_DATA_MAX", value: 262144, doc: "data bytes one outbox may carry" },
+  { name: "AM_IN_DATA_MAX", value: 262144, doc: "payload bytes one inbox carries at most" },
+  { name: "AM_IN_EVENTS_MAX", value: 4096, doc: "events one inbox carries at most" },
+  // the proxy's control block (u32 words at extControl()): the mailbox between the core's
+  // thread and the module's worker, and the proxy's counters
+  { name: "XC_STATE", value: 0, doc: "mailbox state (XS_*), changed with Atomics" },
+  { name: "XC_EXPORT_PTR", value: 1, doc: "address of the batch for the module (the inbox image)" },
+  { name: "XC_EXPORT_LEN", value: 2, doc: "its bytes (valid in XS_EXPORTED)" },
+  { name: "XC_IMPORT_PTR", value: 3, doc: "where the host copies the module's outbox" },
+  { name: "XC_IMPORT_CAP", value: 4, doc: "bytes the import area holds (longer outboxes are a fault)" },
+  { name: "XC_IMPORT_LEN", value: 5, doc: "bytes the host copied (set before XS_ANSWERED)" },
+  { name: "XC_BATCHES", value: 6, doc: "batches exported" },
+  { name: "XC_GARBAGE", value: 7, doc: "commands refused (bad handle, opcode, offset or length)" },
+  { name: "XC_FAULTS", value: 8, doc: "module faults handled" },
+  { name: "XC_FAULT_RESETS", value: 9, doc: "connections reset because their module faulted" },
+  { name: "XC_REJECTED", value: 10, doc: "connections refused: no slot, or the module is down" },
+  { name: "XC_CONNS", value: 11, doc: "connections the proxy holds now" },
+  { name: "XC_RESULTS", value: 12, doc: "results of the module's commands waiting for the next batch" },
+  {
+    name: "XC_FLUSH",
+    value: 13,
+    doc: "set by the host: export waiting results even without an event (cleared by the export)",
+  },
+  { name: "XC_WORDS", value: 16, doc: "u32 words of the control block" },
+  { name: "XS_IDLE", value: 0, doc: "no batch out: the proxy may export" },
+  { name: "XS_EXPORTED", value: 1, doc: "a batch is out: the host hands it to the module" },
+  { name: "XS_ANSWERED", value: 2, doc: "the module's outbox is in the import area: the proxy takes it" },
+  { name: "XS_DOWN", value: 3, doc: "the module faulted and is not (yet) back: connections are refused" },
+  { name: "XC_GARBAGE_MAX", value: 64, doc: "refused commands in one batch that make the module faulty" },
+];
+
 /** Event kinds (stack -> app), u16. */
 export const EVENTS: Code[] = [
   { name: "EV_TCP_KNOCK", value: 1, doc: "a connection asks to be accepted" },
@@ -97,5 +153,11 @@ export const APPS: Code[] = [
     value: 9,
     host: "liveplay",
     doc: "client of `ixwasm liveplay`: captured sessions against a live server",
+  },
+  {
+    name: "APP_EXTERNAL",
+    value: 10,
+    host: "external",
+    doc: "proxy for an app module in a worker of its own (docs/design/app-modules.md)",
   },
 ];

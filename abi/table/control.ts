@@ -278,6 +278,13 @@ export const CONFIG_WORDS: ConfigWord[] = [
     default: 1,
     doc: "shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS",
   },
+  {
+    word: 55,
+    core: "CFG_APP_EXT_FLAGS",
+    host: "appExtFlags",
+    default: 0,
+    doc: "APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too)",
+  },
 ];
 
 // ---- bits of CFG_FLAGS ---------------------------------------------------------------

@@ -11,3 +11,4 @@ export const APP_MEMCACHED_CLIENT: u32 = 6; // load generator for `pair --app me
 export const APP_NETPIPE: u32 = 7; // NPtcp's receiver (netpipe-tcp 3.7.2), zero-copy
 export const APP_SOCKPERF: u32 = 8; // sockperf 3.7 server, TCP + UDP, zero-copy
 export const APP_LIVEPLAY: u32 = 9; // client of `ixwasm liveplay`: captured sessions against a live server
+export const APP_EXTERNAL: u32 = 10; // proxy for an app module in a worker of its own (docs/design/app-modules.md)

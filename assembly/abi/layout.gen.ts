@@ -87,6 +87,7 @@ export const CFG_SHARD: i32 = 53;
 // shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then
 // gives group g worker (g div N) mod CFG_WORKERS
 export const CFG_SHARDS: i32 = 54;
+export const CFG_APP_EXT_FLAGS: i32 = 55; // APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too)
 
 // ---- CFG_FLAGS bits ----
 // the RSS key hashes both directions of a flow alike: 0x6d5a repeated (flow/toeplitz.ts)

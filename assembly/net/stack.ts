@@ -21,6 +21,15 @@ export let timersStep: (now: u64) => void = nothingAt;
 /** Sends what the batch left pending (coalesced ACKs, queued data). */
 export let flushStep: () => void = nothing;
 
+/** Set between two polls by the host (appWakeUp): the next poll runs the app step even if idle. */
+export let appWoken = false;
+export function appWakeUp(): void {
+  appWoken = true;
+}
+export function appWakeClear(): void {
+  appWoken = false;
+}
+
 export function setAppStep(f: () => void): void {
   appStep = f;
 }

@@ -5,8 +5,9 @@ import { pairServerWorkers, WorkerTrapped } from "../pair/workers.ts";
 import { examples, fail, out, probability, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
 import { parseRebalance } from "../runtime/control-plane.ts";
+import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
 
-interface Raw {
+interface Raw extends AppModuleRaw {
   app: "echo" | "memcached";
   conns: number;
   msgs: number;
@@ -38,7 +39,7 @@ interface Raw {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("pair")
     .description(
       "a load-generating client core and a server core back to back: every byte verified, round trips/s, retransmissions, latency",
@@ -132,7 +133,8 @@ export function register(program: Command): void {
         .default("auto"),
     )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
-    .option("--json", "print the report as JSON")
+    .option("--json", "print the report as JSON");
+  addAppModuleOptions(cmd)
     .addHelpText(
       "after",
       examples(
@@ -147,6 +149,10 @@ export function register(program: Command): void {
         [
           "the server on 2 dataplane workers, every flow group moved after 500 round trips",
           "ixwasm pair --server-workers 2 --migrate-at 500",
+        ],
+        [
+          "the echo client against an app module (examples/echo, built with `ixwasm app build`)",
+          "ixwasm pair --workers 1 --app-module examples/echo/app.wasm",
         ],
       ),
     )
@@ -205,6 +211,7 @@ export function register(program: Command): void {
         trapAfterMs: o.trapAfterMs,
         serverPort: o.serverPort,
         timeScale: o.timeScale,
+        module: appModuleFrom(o),
       };
       if (o.clock === "virtual" && (sw !== undefined || opts.workers !== 1))
         throw new UsageError("--clock virtual needs --workers 1", "add --workers 1");
@@ -234,6 +241,7 @@ export function register(program: Command): void {
           );
         return;
       }
+      if (r.module?.down) fail(`the app module is down: ${r.module.down}`, 3);
       // Exit 1 for any failure, each kind named.
       const failures = pairFailures(r, o.timeout);
       if (failures.length) fail(failures.join("; "));

@@ -15,6 +15,7 @@ import * as liveplayCmd from "./liveplay.ts";
 import * as benchCmd from "./bench.ts";
 import * as benchCostCmd from "./bench-cost.ts";
 import * as diffCmd from "./diff.ts";
+import * as appCmd from "./app.ts";
 import * as splitCmd from "./split.ts";
 import * as reportCmd from "./report.ts";
 
@@ -32,6 +33,7 @@ export const COMMANDS: { register(program: Command): void }[] = [
   benchCmd,
   benchCostCmd,
   diffCmd,
+  appCmd,
 ];
 
 /** The `ixwasm` program with every command registered (not parsed). */

@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
 import { writeFileSync } from "node:fs";
 import { APPS, type ReplayMode } from "../replay/options.ts";
 import { parseSpeed } from "../replay/pacing.ts";
@@ -11,7 +12,7 @@ import { UsageError } from "../io/errors.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { DEFAULT_CHARTS, FLOW_SPEC_HELP, parseFlowSpecs, type FlowSpec } from "../report/timeseq.ts";
 
-interface Raw {
+interface Raw extends AppModuleRaw {
   mode?: ReplayMode;
   app?: string;
   workers: number;
@@ -33,7 +34,7 @@ let shard: ShardChoice | null = null;
 let cpu0 = process.cpuUsage();
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("replay")
     .description(
       "replay a capture through the WASM core: serve (the core plays every captured TCP server, with a fidelity score), track (flow lookup and TCP state tracking) or raw (parse, hash, dispatch, count)",
@@ -101,7 +102,8 @@ export function register(program: Command): void {
       "--shard-count <n>",
       "the shard count with Kubernetes' JOB_COMPLETION_INDEX (the Indexed Job's completions; else IXWASM_SHARD_COUNT)",
       wholeNumber,
-    )
+    );
+  addAppModuleOptions(cmd)
     .addHelpText(
       "after",
       examples(
@@ -137,6 +139,20 @@ export function register(program: Command): void {
       // app asks for serve too. The same with --stages and --report html, so their
       // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
+      if (o.appModule) {
+        if (
+          (o.mode ?? "serve") !== "serve" ||
+          o.app ||
+          o.workers > 1 ||
+          o.stages !== undefined ||
+          o.report === "html"
+        )
+          throw new UsageError(
+            "--app-module answers in serve mode, on one worker, without --app, --stages or --report html",
+            "use --mode serve (the default for a TCP capture) and drop the others",
+          );
+        o.mode = "serve";
+      }
       if (!o.mode) {
         if (o.app) o.mode = "serve";
         else {
@@ -172,6 +188,7 @@ function runOptions(o: Raw) {
   return {
     mode: o.mode ?? "track",
     app: o.app ?? null,
+    module: appModuleFrom(o),
     workers: o.workers,
     speed: parseSpeed(o.speed),
     loop: o.loop,

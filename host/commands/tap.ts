@@ -2,9 +2,10 @@ import { Option, type Command } from "commander";
 import { APPS, formatTap, MAX_MTU, startTap, type TapApp, type TapOptions } from "../tap/tap.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
+import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
 import { inBenchRange, isUla, parseCidr, sameSubnet, type Cidr } from "../io/netns.ts";
 
-interface Raw {
+interface Raw extends AppModuleRaw {
   ifname: string;
   ip: string;
   ip6?: string;
@@ -88,6 +89,7 @@ function options(o: Raw): TapOptions {
     workers: o.workers,
     app: o.app,
     port: o.port,
+    module: appModuleFrom(o),
     netns: o.netns,
     peerIp,
     peerIp6,
@@ -103,7 +105,7 @@ function options(o: Raw): TapOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("tap")
     .description(
       "serve real kernel clients on a Linux tap: the core owns --ip, the tap interface (optionally in --netns) is the kernel's side",
@@ -154,7 +156,8 @@ export function register(program: Command): void {
     .option("--stats", "print a stats line every second (default: when stderr is a terminal)")
     .option("--no-stats", "never print the stats line")
     .addOption(new Option("--report <fmt>", "final report").choices(["table", "json"]).default("table"))
-    .option("--debug", "use the debug build of the core (assertions, poisoned mbufs)")
+    .option("--debug", "use the debug build of the core (assertions, poisoned mbufs)");
+  addAppModuleOptions(cmd)
     .addHelpText(
       "after",
       examples(

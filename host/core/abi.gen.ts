@@ -292,6 +292,8 @@ export const CONFIG_WORDS = {
   shard: [53, 0],
   /** shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS */
   shards: [54, 1],
+  /** APP_EXTERNAL: the module's ixapp_flags() (bit 0: serve UDP on the port too) */
+  appExtFlags: [55, 0],
 } as const satisfies Record<string, readonly [number, number]>;
 
 // CFG_FLAGS bits
@@ -563,6 +565,8 @@ export const APP_ID = {
   sockperf: 8,
   /** client of `ixwasm liveplay`: captured sessions against a live server */
   liveplay: 9,
+  /** proxy for an app module in a worker of its own (docs/design/app-modules.md) */
+  external: 10,
 } as const;
 
 // ---- record descriptors (R_DESC) ----

@@ -122,6 +122,14 @@ export interface CoreExports {
   appSelected(): number;
   appListenPort(): number;
   appRegionBytes(app: number, conns: number, msgBytes: number): number;
+  // assembly/net/stack.ts
+  appWakeUp(): void;
+  // assembly/apps/external.ts
+  extControl(): number;
+  extFault(): void;
+  extRestart(): void;
+  // assembly/net/tcp/audit.ts
+  tcbTableCheck(): number;
   // assembly/apps/echo.ts
   echoStat(i: number): bigint;
   echoConns(): number;

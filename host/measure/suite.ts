@@ -280,6 +280,20 @@ const pairWorkersSection: Section = {
 };
 SECTIONS.push(pairWorkersSection);
 
+// ---- app-modules (host/measure/app-modules.ts): the cost of isolation, built-in echo vs the echo module ----
+const appModulesSection: Section = {
+  name: "app-modules",
+  about:
+    "pair echo against the built-in echo vs the same echo as an app module in its own worker: round trips/s, ratio, isolation cost per round trip, CPU",
+  async run(ctx) {
+    const { benchAppModules, formatAppModuleBench } = await import("./app-modules.ts");
+    const b = await benchAppModules(Math.max(3, ctx.runs));
+    for (const line of formatAppModuleBench(b, row)) ctx.say(line);
+    return b;
+  },
+};
+SECTIONS.push(appModulesSection);
+
 // ---- kernels (host/measure/kernels.ts): checksum, Toeplitz and hashBatch per call (moved out of the tests) ----
 const kernelsSection: Section = {
   name: "kernels",

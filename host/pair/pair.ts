@@ -27,6 +27,8 @@ import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import type { PairReport } from "../report/pair.ts";
 import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { moduleAppBytes, type AppModule } from "../apps/module.ts";
+import { ModuleHost, type OnAppFault } from "../apps/module-host.ts";
 
 export interface PairOptions {
   app: "echo" | "memcached";
@@ -73,6 +75,8 @@ export interface PairOptions {
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
   linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
+  /** The server is an app module (docs/design/app-modules.md), run in a worker of its own (one-thread pair only). */
+  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
   /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
   trapWorker?: number;
   trapAt?: number;
@@ -107,7 +111,7 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
       macHi: CLIENT_MAC.readUInt16LE(4),
       ipv4: CLIENT_IP.readUInt32LE(0),
       appPeerIp4: SERVER_IP.readUInt32LE(0),
-      appPeerPort: PORTS[o.app],
+      appPeerPort: o.module ? o.module.mod.port : PORTS[o.app],
       appConns: o.conns,
       appMsgs: o.msgs,
       appMsgBytes: o.size,
@@ -120,6 +124,15 @@ export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; serv
       macHi: SERVER_MAC.readUInt16LE(4),
       ipv4: SERVER_IP.readUInt32LE(0),
       appPort: o.serverPort ?? PORTS[o.app],
+      ...(o.module
+        ? {
+            app: APP_ID.external,
+            appBytes: moduleAppBytes(o.conns),
+            appConns: o.conns,
+            appPort: o.module.mod.port,
+            appExtFlags: o.module.mod.flags,
+          }
+        : {}),
     },
   };
 }
@@ -188,6 +201,11 @@ export function check(o: PairOptions): void {
     throw new UsageError(`--size ${o.size} is out of range`, "use 1 to 1048576 bytes");
   if (o.conns > 60000)
     throw new UsageError(`--conns ${o.conns} is more than the client's ports allow`, "use at most 60000");
+  if (o.module && (o.workers !== 1 || o.serverWorkers || o.clock === "virtual"))
+    throw new UsageError(
+      "--app-module runs with one thread and the real clock",
+      "drop --workers 2, --server-workers and --clock virtual (the module answers in real time)",
+    );
 }
 
 /** Both cores in this thread, moved by a Link after every pair of polls. */
@@ -196,6 +214,8 @@ export function pairOneThread(o: PairOptions): PairReport {
   const cfg = pairConfigs(o);
   const client = createCore(cfg.client, { debug: o.debug });
   const server = createCore(cfg.server, { debug: o.debug });
+  const mh = o.module ? new ModuleHost(server, o.module.mod, o.module) : null;
+  mh?.start();
   const link = new Link(client, server, o.faults);
   if (o.linkFilter) link.filter = o.linkFilter;
   if (o.stages) for (const c of [client, server]) stageTiming(c, true);
@@ -211,6 +231,7 @@ export function pairOneThread(o: PairOptions): PairReport {
       now = (performance.now() - t0) * 1e6;
       cpoll(now);
       spoll(now);
+      mh?.service();
       link.pump(now);
       if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
     }
@@ -218,7 +239,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   const sums: [StageSums, StageSums] | null = o.stages
     ? [readStageSums(client), readStageSums(server)]
     : null;
-  return finish(
+  const report = finish(
     o,
     clientResults(client),
     client,
@@ -227,6 +248,8 @@ export function pairOneThread(o: PairOptions): PairReport {
     { client_to_server: link.faultsAB.counts, server_to_client: link.faultsBA.counts },
     sums,
   );
+  if (mh) report.module = mh.close();
+  return report;
 }
 
 // Virtual clock steps: 20 µs per iteration while frames cross (a fast link's

@@ -5,6 +5,8 @@
 import type { ClientResults } from "../runtime/client-results.ts";
 import type { FaultCounts } from "../io/faults.ts";
 import type { Counters } from "./counters.ts";
+import type { ModuleReport } from "../apps/module-host.ts";
+import { moduleRows } from "./module.ts";
 import { formatPollStages, type PollStageCost } from "./stages.ts";
 
 export interface PairReport extends ClientResults {
@@ -38,6 +40,8 @@ export interface PairReport extends ClientResults {
   traps?: PairWorkersFields["traps"];
   /** `errors` less the connections that died before they were done (lost to a worker's trap). */
   errors_excluding_lost?: number;
+  /** With --app-module: the module's batches, faults, restarts, resets and the checks after each fault. */
+  module?: ModuleReport;
 }
 
 export interface PairWorkerReport {
@@ -134,6 +138,7 @@ export function formatPair(r: PairReport): string {
       "faults c→s (lost/dup/reord/corrupt)",
       `${f.lost}/${f.duplicated}/${f.reordered}/${f.corrupted}`,
     ]);
+  if (r.module) rows.push(...moduleRows(r.module));
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
   return r.stages ? table + "\n" + formatPollStages(r.stages) : table;

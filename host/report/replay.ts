@@ -6,6 +6,8 @@
 // (host/report/merge.ts): the capture's identity, the shard, the process's CPU
 // time, the capture times of the first and last packet, and the histograms the
 // percentiles come from. /1 reports are read by `diff`, refused by `merge`.
+import type { ModuleReport } from "../apps/module-host.ts";
+import { moduleRows } from "./module.ts";
 import type { CpuInfo } from "node:os";
 import type { Core } from "../core/core.ts";
 import { readCounters, type Counters } from "./counters.ts";
@@ -91,6 +93,8 @@ export const TCP_STATES = ST_NAMES;
 
 export interface ReplayReport {
   schema: typeof REPLAY_SCHEMA;
+  /** serve --app-module: the module's batches, faults, restarts, resets and checks. */
+  module?: ModuleReport;
   trace: string;
   format: string;
   linktypes: number[];
@@ -359,6 +363,7 @@ export function formatReplay(r: ReplayReport): string {
     `${r.duration_s.toFixed(3)} s (capture spans ${r.trace_duration_s?.toFixed(3) ?? "-"} s)`,
   ]);
   rows.push(["rate", `${num(r.pps)} packets/s, ${r.mbps} Mbit/s`]);
+  if (r.module) rows.push(...moduleRows(r.module));
   rows.push([
     "ns/packet",
     Object.entries(r.stages)

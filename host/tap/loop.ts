@@ -72,6 +72,8 @@ export class TapLoop {
   private readonly maxFrame: number;
   /** --check-queues: peer key → last arrival queue. */
   private readonly flowQueue = new Map<number, number>();
+  /** Called after each poll (an app module's wake and watchdog); a true result counts as work, so the loop spins instead of sleeping while the module has a batch. */
+  afterPoll: (() => boolean) | null = null;
   private curLocal = 0;
   private curQ = 0;
   private readonly t0 = performance.now();
@@ -158,7 +160,8 @@ export class TapLoop {
     s[ST.polls]++;
     this.curLocal = i;
     this.curQ = q;
-    return n + nic.txDrain(this.sendOne);
+    const busy = this.afterPoll?.() ? 1 : 0;
+    return n + busy + nic.txDrain(this.sendOne);
   }
 
   private noteArrival(off: number, q: number): void {

@@ -8,6 +8,9 @@
 // (host/tap/loop.ts has the loop, tap-worker.ts the thread). One
 // queue, or --workers 0, stays on the main thread (one core, every queue).
 import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
+import { moduleAppBytes, type AppModule } from "../apps/module.ts";
+import { ModuleHost, type ModuleReport, type OnAppFault } from "../apps/module-host.ts";
+import { moduleRows } from "../report/module.ts";
 import {
   coreViews,
   createCore,
@@ -75,6 +78,8 @@ export interface TapOptions {
   /** Worker threads, each with its own core, serving queue q on worker q mod workers; 0: the main thread serves every queue. Default: one per queue when --queues > 1, else 0. */
   workers?: number;
   app: TapApp;
+  /** Serve an app module (docs/design/app-modules.md) instead of the built-in app (--workers 0 only). */
+  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
   /** 0: the app's usual port. */
   port: number;
   netns?: string;
@@ -141,6 +146,8 @@ export interface TapReport {
   mtu: number;
   duration_s: number;
   stop_reason: "duration" | "signal" | "error";
+  /** With --app-module: its batches, faults, restarts, resets, and the core's checks after each fault. */
+  module?: ModuleReport;
   rx_frames: number;
   tx_frames: number;
   rx_bytes: number;
@@ -201,6 +208,15 @@ export function tapConfig(o: TapOptions): Partial<CoreConfig> {
       : {}),
     mss: mss4,
     mbufData: tapMbufData(o.mtu),
+    ...(o.module
+      ? {
+          app: APP_ID.external,
+          appPort: o.module.mod.port,
+          appBytes: moduleAppBytes(o.conns),
+          appConns: o.conns,
+          appExtFlags: o.module.mod.flags,
+        }
+      : {}),
   };
 }
 
@@ -234,6 +250,8 @@ export function checkTapOptions(o: TapOptions): void {
   if (o.port < 0 || o.port > 65535) throw new UsageError(`--port ${o.port} is not a port`, "use 1 to 65535");
   if (o.conns < 1 || o.conns > 60000)
     throw new UsageError(`--conns ${o.conns} is out of range`, "use 1 to 60000");
+  if (o.module && tapWorkers(o) !== 0)
+    throw new UsageError("--app-module serves from the main thread", "add --workers 0 (or use one queue)");
   checkFree(
     { ifname: o.ifname, netns: o.netns, peerIp: o.peerIp, peerIp6: o.peerIp6, mtu: o.mtu, ipv6: !!o.ip6 },
     [o.ip, ...(o.ip6 ? [o.ip6] : [])],
@@ -286,7 +304,11 @@ export function startTap(o: TapOptions, onReady?: (line: string) => void): TapRu
   const ready = () =>
     onReady?.(
       `ixwasm tap: ${o.ifname}${o.netns ? ` in namespace ${o.netns}` : ""}${o.peerIp ? ` (kernel side ${o.peerIp.addr})` : ""}: core ${o.ip.addr}` +
-        `${o.ip6 ? ` ${o.ip6.addr}` : ""} mac ${macText(o.mac)}, app ${o.app} port ${o.port || DEFAULT_PORTS[o.app]}, ${o.queues} queue(s), ` +
+        `${o.ip6 ? ` ${o.ip6.addr}` : ""} mac ${macText(o.mac)}, ` +
+        (o.module
+          ? `app module ${o.module.mod.path} port ${o.module.mod.port}`
+          : `app ${o.app} port ${o.port || DEFAULT_PORTS[o.app]}`) +
+        `, ${o.queues} queue(s), ` +
         `${workers ? `${workers} worker thread(s)` : "main thread"}: ready`,
     );
   return core
@@ -379,9 +401,26 @@ function serveMain(
   );
   const part: Part = { queues, stats, views: core, error: null };
   if (o.stages) stageTiming(core, true);
-  const { end, done, finish } = makeRun(o, [part], 0, td, notes, () => {
+  let moduleReport: ModuleReport | undefined;
+  const mh = o.module ? new ModuleHost(core, o.module.mod, o.module) : null;
+  if (mh) {
+    try {
+      mh.start();
+    } catch (e) {
+      td.run();
+      throw e;
+    }
+    loop.afterPoll = () => mh.service();
+  }
+  const {
+    end,
+    done: reported,
+    finish,
+  } = makeRun(o, [part], 0, td, notes, () => {
     if (o.stages) part.stageSums = readStageSums(core);
+    moduleReport = mh?.close();
   });
+  const done = reported.then((r) => (moduleReport ? { ...r, module: moduleReport } : r));
   // Announce ourselves so the kernel's ARP entry (if any) is fresh.
   (core.exports.arpAnnounce as () => void)();
   loop.serveQueue(0);
@@ -657,7 +696,10 @@ export function formatTap(r: TapReport): string {
       "interface",
       `${r.ifname}${r.netns ? ` (namespace ${r.netns})` : ""}, ${r.queues} queue(s), ${r.workers ? `${r.workers} worker thread(s)` : "main thread"}, MTU ${r.mtu}`,
     ],
-    ["core", `${r.ip}${r.ip6 ? ` ${r.ip6}` : ""} ${r.mac}, app ${r.app} port ${r.port}`],
+    [
+      "core",
+      `${r.ip}${r.ip6 ? ` ${r.ip6}` : ""} ${r.mac}, app ${r.module ? "module" : r.app} port ${r.module?.port ?? r.port}`,
+    ],
     ["duration", `${r.duration_s.toFixed(3)} s (${r.stop_reason})`],
     ["frames in / out", `${r.rx_frames} / ${r.tx_frames}`],
     ["bytes in / out", `${r.rx_bytes} / ${r.tx_bytes}`],
@@ -689,6 +731,7 @@ export function formatTap(r: TapReport): string {
         `${w.core_polls} / ${w.batches} / ${drops}${w.error ? `  (${w.error})` : ""}`,
       ]);
     }
+  if (r.module) rows.push(...moduleRows(r.module));
   if (r.error) rows.push(["error", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";

@@ -6,6 +6,7 @@
 // per round of answers across flows rather than one per answer). settle() polls
 // until the RX frames are in and the mirror has nothing due; every poll drains
 // the TX ring through onTx (fidelity and --out, tx.ts).
+import type { ModuleHost } from "../../apps/module-host.ts";
 import type { Core } from "../../core/core.ts";
 import type { RunStats } from "../../report/replay.ts";
 import { Nic } from "../../runtime/nic.ts";
@@ -89,8 +90,27 @@ export class ServePump {
     this.sumW = core.regions.decode.offset >>> 2;
   }
 
-  /** One poll of the core at the run's clock, then its TX ring drained. */
+  /** With --app-module (serve.ts sets it): the module host whose answers doPoll waits for. */
+  module: ModuleHost | null = null;
+
+  /**
+   * One poll, and with an app module the polls that take its answers: while it holds
+   * a batch the core waits for it (bounded by its watchdog), so the capture's next
+   * packets meet the module's answers as they would a built-in app's.
+   */
   doPoll(): number {
+    let n = this.pollOnce();
+    const mh = this.module;
+    if (mh === null) return n;
+    while (mh.service()) {
+      mh.waitAnswer(1);
+      n += this.pollOnce();
+    }
+    return n;
+  }
+
+  /** One poll of the core at the run's clock, then its TX ring drained. */
+  private pollOnce(): number {
     const { st, clock } = this;
     if (clock.paced) clock.nowNs = clock.wallNs();
     const p0 = performance.now();

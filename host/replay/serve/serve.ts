@@ -71,6 +71,7 @@
 // pre-scan's peak of connections held at once, not from the flows in the capture
 // (serveCapacity).
 import { CFG_F_TX_CSUM_OFFLOAD, createCore, type Core } from "../../core/core.ts";
+import { ModuleHost } from "../../apps/module-host.ts";
 import { TraceError } from "../../io/errors.ts";
 import { TraceReader } from "../../io/reader.ts";
 import type { ReplayReport, RunStats } from "../../report/replay.ts";
@@ -165,6 +166,8 @@ class ServeRun {
   private readonly paced: boolean;
   private readonly loops: number;
   private readonly core: Core;
+  /** With --app-module: the module's worker, watchdog and faults. */
+  private readonly mh: ModuleHost | null;
   private readonly decode: (n: number) => number;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
@@ -195,7 +198,7 @@ class ServeRun {
     /** Stop after this many read batches (the paced warm-up). */
     private maxBatches: number,
   ) {
-    const app = opts.app ?? "mirror";
+    const app = opts.module ? "external" : (opts.app ?? "mirror");
     this.app = app;
     const mirror = app === "mirror";
     const speed = opts.speed ?? { kind: "top" };
@@ -206,7 +209,11 @@ class ServeRun {
     const owner = opts.owner;
     const base = serveCoreConfig(capacity, app, pre.maxAckAdvance);
     // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
-    const config = { ...base, flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD) };
+    const config = {
+      ...base,
+      flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD),
+      ...(opts.module ? { appPort: opts.module.mod.port, appExtFlags: opts.module.mod.flags } : {}),
+    };
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
@@ -250,6 +257,10 @@ class ServeRun {
       () => this.feedFull(),
     );
     this.pump = pump;
+    // --app-module: the module's worker; the pump waits for its answers (pump.ts doPoll)
+    this.mh = opts.module ? new ModuleHost(core, opts.module.mod, opts.module) : null;
+    this.mh?.start();
+    pump.module = this.mh;
     const slots = new MirrorSlots(capacity, feed, () => pump.settle());
     this.flows = new ServeFlows(
       core,
@@ -388,7 +399,8 @@ class ServeRun {
       }
     }
     st.wallMs = performance.now() - t0;
-    return serveReport(
+    const moduleReport = this.mh?.close();
+    const report = serveReport(
       {
         app: this.app,
         core: this.core,
@@ -408,6 +420,8 @@ class ServeRun {
       },
       opts,
     );
+    if (moduleReport) report.module = moduleReport;
+    return report;
   }
 
   /** Capture time (s) of record i of the batch. */

@@ -4,6 +4,7 @@ import { APP_ID } from "../../core/stack-config.ts";
 import { DEFAULT_CONFIG, planBytes, type CoreConfig } from "../../core/core.ts";
 import { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_SYMMETRIC } from "../../core/core.ts";
 import { mirrorAppBytes } from "./mirror-feed.ts";
+import { moduleAppBytes } from "../../apps/module.ts";
 import { scanCoreConfig } from "../../core/open-capture.ts";
 import { MODE } from "../../core/abi.gen.ts";
 
@@ -13,6 +14,7 @@ const APP_IDS: Record<string, number> = {
   sink: APP_ID.sink,
   memcached: APP_ID.memcached,
   mirror: APP_ID.mirror,
+  external: APP_ID.external, // an app module's proxy (docs/design/app-modules.md)
 };
 
 /**
@@ -29,7 +31,9 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
       ? mirrorAppBytes(conns, 64 << 20)
       : app === "memcached"
         ? (64 << 20) + Math.min(conns, 65536) * 8192
-        : (1 << 20) + Math.min(conns, 65536) * 4096;
+        : app === "external"
+          ? moduleAppBytes(Math.min(conns, 4096)) // 64 KiB of send buffer a connection
+          : (1 << 20) + Math.min(conns, 65536) * 4096;
   return {
     ...scanCoreConfig(),
     mbufs: 8192,
@@ -42,7 +46,7 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     neighSlots: 256,
     app: APP_IDS[app],
     appBytes,
-    appConns: app === "mirror" ? conns : Math.min(conns, 65536),
+    appConns: app === "mirror" ? conns : Math.min(conns, app === "external" ? 4096 : 65536),
     // The capture's client sent within the original server's window: ours must
     // not be smaller, or its data would fall outside (RFC 9293 §3.10.7.4).
     rcvbuf: 1 << 22,

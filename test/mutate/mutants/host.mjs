@@ -324,6 +324,24 @@ export const HOST_MUTANTS = [
     replace: 'import { UsageError } from "../io/errors.ts";\nimport "./replay.ts";',
     suites: ["test/repo/layout"],
     why: "pacing imports replay, which imports pacing: an import circle in host/",
+  }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
+  {
+    id: "ext-fault-no-reset",
+    area: "app-modules",
+    file: "assembly/apps/external.ts",
+    find: "cmdPush(st == ST_KNOCKED ? CMD_REJECT : CMD_ABORT, load<u32>(r, R_STACK), i + 1, 0, 0, 0, 0);",
+    replace: "// no reset",
+    suites: ["test/apps/module-faults"],
+    why: "a faulty module's connections are forgotten, not reset: their peers hang and their TCBs stay",
+  },
+  {
+    id: "ext-sendv-no-bounds",
+    area: "app-modules",
+    file: "assembly/apps/external.ts",
+    find: "if (<u64>off + <u64>len > <u64>data) return 0;",
+    replace: "if (false) return 0;",
+    suites: ["test/apps/module-faults"],
+    why: "a module's SENDV offset and length are trusted: the proxy copies from outside the outbox",
   },
   // ---- pair: the client's pattern and answer check, the wire's checksums (issue 17) ----
   {

@@ -136,7 +136,7 @@ test("tcp-out-window-update-edge: RECV_DONE of at least one MSS re-opens the win
 });
 
 test("cmd-recvdone-partial-ptr: after a partial RECV_DONE the unread bytes are the ones a migration moves", () => {
-  // The sink app (api/app.ts APP_SINK = 2) keeps no per-connection record, so its
+  // The sink app (APP_SINK = 2) keeps no per-connection record, so its
   // connections may move; it is selected but never run: the test is the app.
   const c = new TcpCore({ app: APP_ID.sink });
   assert.is(c.f.appInit(), 0);
