@@ -193,6 +193,18 @@ export function planBytes(config: CoreConfig, debug = false): number {
 }
 
 function askPlan(config: CoreConfig, debug: boolean): number {
+  return planRegions(config, debug).totalBytes;
+}
+
+/**
+ * The core's region plan for a config (assembly/mem/plan.ts), from a throw-away
+ * instance: each region's offset and bytes, and the memory's total. What a
+ * memory report divides by the counts in the config (host/replay/serve/memory.ts).
+ */
+export function planRegions(
+  config: CoreConfig,
+  debug = false,
+): { regions: Record<RegionName, Region>; totalBytes: number } {
   const mod = loadCoreModule(debug);
   const memory = new WebAssembly.Memory({
     initial: MODULE_MIN_PAGES,
@@ -200,10 +212,11 @@ function askPlan(config: CoreConfig, debug: boolean): number {
     shared: true,
   });
   const inst = new WebAssembly.Instance(mod, imports(memory));
-  writeConfig(new Uint32Array(memory.buffer), config);
+  const u32 = new Uint32Array(memory.buffer);
+  writeConfig(u32, config);
   const total = (exportsOf(inst).plan() >>> 0) as number;
   if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
-  return Math.max(total, MODULE_MIN_PAGES * PAGE);
+  return { regions: readRegions(u32), totalBytes: Math.max(total, MODULE_MIN_PAGES * PAGE) };
 }
 
 export interface CreateOptions {

@@ -25,6 +25,8 @@ export const FR_DGRAM = 5;
 /** The capture has nothing more for the flow: the app frees its slot once the connection is not open. */
 export const FR_DONE = 6;
 const FR_HDR = 32;
+/** The mirror's stream blocks (assembly/apps/mirror.ts BLK): recorded bytes wait in them until acknowledged. */
+export const BLOCK_BYTES = 2048;
 const FLOW_BYTES = 192;
 const FS_FREE = 5;
 /** SENDV span arrays: IOV_MAX (40) spans of 8 bytes for each of MAX_DIRTY (8192) flows stepped at once. */
@@ -41,7 +43,7 @@ export function mirrorAppBytes(flows: number, blockBytes: number): number {
     flows * FLOW_BYTES +
     hs * 4 +
     IOV_BYTES +
-    Math.ceil(blockBytes / 2048) * (2048 + 4 + 32) +
+    Math.ceil(blockBytes / BLOCK_BYTES) * (BLOCK_BYTES + 4 + 32) +
     4096
   );
 }

@@ -103,8 +103,8 @@ import {
   type Prescan,
 } from "./prescan.ts";
 import { ServePump } from "./pump.ts";
-import { serveReport } from "./report.ts";
-import { serveCapacity, serveCoreConfig, serveMaxConns } from "./sizing.ts";
+import { serveAccounting, serveReport } from "./report.ts";
+import { serveCapacity, serveCoreConfig, serveMaxConns, serveStreamBytes } from "./sizing.ts";
 import { MirrorSlots } from "./slots.ts";
 import { newServeDrops, newServeStats, type ServeDrops, type ServeStats } from "./stats.ts";
 import { Tracker } from "./tracker.ts";
@@ -146,9 +146,10 @@ export function runServe(
   // Paced runs start with a short top-speed run of the same capture on a throw-away
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
+  const t0 = performance.now();
   if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
     runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
-  return new ServeRun(path, pre, opts, maxBatches).run();
+  return new ServeRun(path, pre, opts, maxBatches, t0).run();
 }
 
 /**
@@ -164,6 +165,8 @@ class ServeRun {
   private readonly app: string;
   private readonly paced: boolean;
   private readonly loops: number;
+  /** The mirror's stream memory (sizing.ts serveStreamBytes; 0: another app). */
+  private readonly streamBytes: number;
   private readonly core: Core;
   private readonly decode: (n: number) => number;
   private readonly u8: Uint8Array;
@@ -194,7 +197,10 @@ class ServeRun {
     private readonly opts: ReplayOptions,
     /** Stop after this many read batches (the paced warm-up). */
     private maxBatches: number,
+    /** performance.now() when runServe was called (before the paced warm-up). */
+    private readonly t0: number,
   ) {
+    const s0 = performance.now();
     const app = opts.app ?? "mirror";
     this.app = app;
     const mirror = app === "mirror";
@@ -204,7 +210,8 @@ class ServeRun {
     const capacity = serveCapacity(pre, this.loops);
     // serve --workers: this worker's flows only (host/replay/serve/flow-owner.ts); the core hashes as worker i of N.
     const owner = opts.owner;
-    const base = serveCoreConfig(capacity, app, pre.maxAckAdvance);
+    this.streamBytes = mirror ? serveStreamBytes(pre) : 0;
+    const base = serveCoreConfig(capacity, app, pre.maxAckAdvance, this.streamBytes);
     // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
     const config = { ...base, flags: base.flags | (opts.out ? 0 : CFG_F_TX_CSUM_OFFLOAD) };
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
@@ -265,6 +272,10 @@ class ServeRun {
     );
     this.sv.flows_unserved_why = this.flows.why;
     this.tracker = new Tracker(opts.flows ?? 1 << 18, core);
+    const st = this.st;
+    st.warmupMs = s0 - t0;
+    st.prescanMs = pre.ms;
+    st.setupMs = performance.now() - s0;
   }
 
   private feedFull(): never {
@@ -330,14 +341,16 @@ class ServeRun {
         clock.shiftS = loop * clock.passShiftS;
         let firstS = NaN;
         let lastS = NaN;
+        const o0 = performance.now();
         reader = new TraceReader(this.path, this.core, opts.batch ? { batch: opts.batch } : {});
+        st.readMs += performance.now() - o0; // opening the file: part of reading
         if (loop === 0) {
           st.format = reader.format;
           st.linktypes = reader.linktypes;
         }
         for (;;) {
-          pump.copies.flush(); // the next read overwrites the frames they come from
           const r0 = performance.now();
+          pump.copies.flush(); // the next read overwrites the frames they come from
           const n = reader.next();
           if (n > 0) {
             this.decode(n);
@@ -357,6 +370,10 @@ class ServeRun {
           if (Number.isNaN(clock.baseSec)) clock.baseSec = Math.floor(firstS + clock.shiftS);
           st.firstTs ??= firstS + clock.shiftS;
           st.lastTs = lastS + clock.shiftS;
+          // The host's own time in the batch: the loop's, less the polls, TX drains,
+          // waits and track batches it ran (each timed where it runs).
+          const h0 = performance.now();
+          const inner0 = st.procMs + st.outMs + st.waitMs + this.tracker.ms;
           for (let i = 0; i < n; i++) this.packet(i);
           if (this.closing) {
             pump.doneQ.push(this.closing);
@@ -365,11 +382,14 @@ class ServeRun {
           pump.drainDeferred(); // before the next read overwrites their frames
           if (pump.rxQueued || pump.feedDue) pump.settle();
           this.tracker.flush(loop);
+          st.hostMs += performance.now() - h0 - (st.procMs + st.outMs + st.waitMs + this.tracker.ms - inner0);
           if (progress) progress.tick(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
           opts.onProgress?.(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
         }
+        const c0 = performance.now();
         reader.close();
         reader = null;
+        st.readMs += performance.now() - c0;
         pump.settle();
         if (loop === 0 && !Number.isNaN(firstS))
           clock.passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
@@ -382,20 +402,31 @@ class ServeRun {
         pump.settle();
         this.tracker.flush(clock.loop);
       } finally {
+        const c0 = performance.now();
         reader?.close();
+        st.readMs += performance.now() - c0;
+        const o0 = performance.now();
         tx.sink?.close();
+        st.outMs += performance.now() - o0; // the last --out records written
         progress?.done();
       }
     }
     st.wallMs = performance.now() - t0;
-    return serveReport(
+    st.trackMs = this.tracker.ms;
+    const rep = serveReport(
       {
         app: this.app,
         core: this.core,
         st,
         sv: this.sv,
         drops: this.drops,
-        peakOpen: this.pre.peakOpen,
+        sizedFrom: {
+          peak_held: this.pre.peakHeld,
+          peak_in_flight_bytes: this.pre.peakInFlight,
+          max_batch_bytes: this.pre.maxBatchBytes,
+          max_ack_advance: this.pre.maxAckAdvance,
+        },
+        streamBytes: this.streamBytes,
         packetsIn: this.packetsIn,
         bytesIn: this.bytesIn,
         servedFlows: flows.servedFlows,
@@ -408,6 +439,8 @@ class ServeRun {
       },
       opts,
     );
+    rep.accounting = serveAccounting(st, this.packetsIn, this.t0);
+    return rep;
   }
 
   /** Capture time (s) of record i of the batch. */
