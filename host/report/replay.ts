@@ -125,6 +125,8 @@ export interface ReplayReport {
     /** Fixed pools and per-connection state (schema ixwasm-serve-memory/1, host/replay/serve/memory.ts). */
     memory: ServeMemory | null;
     track_core_bytes: number;
+    /** --stages: polls the core's stage timers ran in (one in `every`), of `polls`. */
+    stage_samples?: { every: number; sampled: number; polls: number };
     prescan_bytes: number;
   };
   /** ns per input packet of each stage, from a clock read around each batch's core call */

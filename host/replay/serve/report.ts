@@ -31,6 +31,8 @@ export interface ServeOutcome {
   feed: MirrorFeed | null;
   fid: FidelityMeter | null;
   pacer: Pacer | null;
+  /** --stages: polls sampled by the stage timers. */
+  stageSamples: ServeStats["stage_samples"];
   /** --out records written (null: no --out) */
   outRecords: number | null;
 }
@@ -64,6 +66,7 @@ export function serveReport(r: ServeOutcome, opts: ReplayOptions): ReplayReport 
   const { st, sv, core, drops, packetsIn, bytesIn, tracker, feed, fid } = r;
   if (r.pacer) r.pacer.finish(st, opts.onSamples);
   if (feed) sv.mirror = feed.status();
+  if (r.stageSamples) sv.stage_samples = r.stageSamples;
   sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
   const tc = tracker.core ? readCounters(tracker.core) : null;
   sv.tracked = tc ? tc.rp_processed : 0;

@@ -135,6 +135,9 @@ const {
   SUM_W_TCPFLAGS,
 } = ABI;
 
+/** --stages: the core's stage timers run in one poll of this many (pump.ts pollSampled). */
+export const STAGE_SAMPLE = 16;
+
 /** serve mode: one replay pass per --loop with the pre-scan's flows (see above). */
 export function runServe(
   path: string,
@@ -217,7 +220,10 @@ class ServeRun {
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
-    if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
+    if (opts.stages) {
+      stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts), zeroed
+      core.exports.stageTimingSet(0); // then on for one poll in STAGE_SAMPLE only (pump.ts pollSampled)
+    }
     const ex = core.exports;
     this.decode = ex.decodeBatch;
     if (!mirror) ex.tcpListen(0);
@@ -257,6 +263,7 @@ class ServeRun {
       () => this.feedFull(),
     );
     this.pump = pump;
+    if (opts.stages) pump.sampleEvery = STAGE_SAMPLE;
     const slots = new MirrorSlots(capacity, feed, () => pump.settle());
     this.flows = new ServeFlows(
       core,
@@ -436,6 +443,9 @@ class ServeRun {
         fid: this.fid,
         pacer: this.pacer,
         outRecords: tx.sink ? tx.sink.records : null,
+        stageSamples: pump.sampleEvery
+          ? { every: pump.sampleEvery, sampled: pump.sampled, polls: this.sv.polls }
+          : undefined,
       },
       opts,
     );

@@ -31,6 +31,8 @@ export interface ServeStats {
   track_core_bytes: number;
   /** Bytes the pre-scan kept (its records and live table). */
   prescan_bytes: number;
+  /** --stages: polls timed by the core's stage timers (one in `every`), of `polls`. */
+  stage_samples?: { every: number; sampled: number; polls: number };
   /** The serving core's non-zero counters (drops by reason, TCP events). */
   counters?: Record<string, number>;
 }
