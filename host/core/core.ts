@@ -192,6 +192,8 @@ export function planBytes(config: CoreConfig, debug = false): number {
   return total;
 }
 
+const probes = new Map<boolean, { u32: Uint32Array; plan: () => number }>();
+
 function askPlan(config: CoreConfig, debug: boolean): number {
   return planRegions(config, debug).totalBytes;
 }
@@ -205,16 +207,23 @@ export function planRegions(
   config: CoreConfig,
   debug = false,
 ): { regions: Record<RegionName, Region>; totalBytes: number } {
-  const mod = loadCoreModule(debug);
-  const memory = new WebAssembly.Memory({
-    initial: MODULE_MIN_PAGES,
-    maximum: MODULE_MIN_PAGES,
-    shared: true,
-  });
-  const inst = new WebAssembly.Instance(mod, imports(memory));
-  const u32 = new Uint32Array(memory.buffer);
+  // One probe instance per build, kept: plan() is a pure function of the config
+  // words (it resets its cursor on each call), and an instance with its memory
+  // costs ~2 ms of CPU (30 ms at load 30), a memory report asks for a few plans.
+  let probe = probes.get(debug);
+  if (!probe) {
+    const memory = new WebAssembly.Memory({
+      initial: MODULE_MIN_PAGES,
+      maximum: MODULE_MIN_PAGES,
+      shared: true,
+    });
+    const inst = new WebAssembly.Instance(loadCoreModule(debug), imports(memory));
+    probe = { u32: new Uint32Array(memory.buffer), plan: exportsOf(inst).plan };
+    probes.set(debug, probe);
+  }
+  const u32 = probe.u32;
   writeConfig(u32, config);
-  const total = (exportsOf(inst).plan() >>> 0) as number;
+  const total = (probe.plan() >>> 0) as number;
   if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
   return { regions: readRegions(u32), totalBytes: Math.max(total, MODULE_MIN_PAGES * PAGE) };
 }
