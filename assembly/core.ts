@@ -28,7 +28,7 @@ import { tcpListen } from "./net/tcp/engine";
 import { tcpFlush, tcpInit, tcpTimers } from "./net/tcp/driver";
 import { tcpInput } from "./net/tcp/input";
 import { tcpCommand, timerCommand } from "./net/tcp/commands";
-import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected, appServesUdp } from "./api/app";
+import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected, appServesUdp } from "./apps/registry";
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
@@ -120,20 +120,12 @@ export function init(): i32 {
   return 0;
 }
 
-
-
-/** Test-only: traps on purpose, so trap containment can be tested without a bug. */
-export function testTrap(): void {
-  unreachable();
-}
-
 /** ABI self-description (generated from abi/table.ts): host/core/core.ts compares it with its own copy. */
 export function abiCheck(i: i32): u32 {
   return abiCheckValue(i);
 }
-// Replay raw and track modes (assembly/replay): one batch call per batch of descriptors.
-// TCP engine (net/tcp) and the timer wheel: entry points and test hooks.
 
-// Everything else the host calls (pools, rings, hashing, decode, replay, apps,
-// test hooks) is listed in exports.ts, so this file stays the loop and init().
+// Everything else the host calls (pools, rings, hashing, decode, replay, apps) is
+// listed in exports.ts, so this file stays the loop and init(). The test hooks are
+// in the test core only (test-core.ts).
 export * from "./exports";

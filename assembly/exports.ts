@@ -1,5 +1,6 @@
-// The core's exports besides poll/init/abiCheck/testTrap (core.ts): what the host
-// and the tests call, grouped by layer. Paths are relative to assembly/.
+// The core's exports besides poll/init/abiCheck (core.ts): what the host and the
+// tests call, grouped by layer. Paths are relative to assembly/. The test hooks
+// are not here: the test core (test-core.ts) adds them to these.
 export { plan } from "./mem/plan";
 export { arpAnnounce, neighResolve } from "./net/neigh";
 export { udpListen } from "./net/udp";
@@ -17,6 +18,7 @@ export {
 } from "./flow/toeplitz";
 export { retaSet, retaGet, retaLookup, retaPtr } from "./flow/reta";
 export { hashBatch, hashBatchFrom } from "./flow/batch";
+export { shardKeep, shardMark } from "./flow/shard";
 export { flowKeyCanonical, flowKeyCanonicalSwap, flowKeyReverse, flowKeyHash } from "./flow/key";
 export {
   flowFind, flowInsert, flowDelete, flowCount, flowCapacity, flowValue, flowKeyAt, flowSlots,
@@ -31,8 +33,7 @@ export { ipv6Parse, ipv6Emit } from "./wire/ipv6";
 export { icmpParse, icmpEmit, icmpChecksumFill } from "./wire/icmp";
 export { udpParse, udpEmit } from "./wire/udp";
 export { tcpParse, tcpEmit, tcpBufferLen, tcpOptionsParse } from "./wire/tcp";
-export { appInit, appDispatch, appSelected, appListenPort, appTestEvent, appTestClock, appCmdCount } from "./api/app";
-export { appRegionBytes } from "./api/app";
+export { appInit, appDispatch, appSelected, appListenPort, appRegionBytes } from "./apps/registry";
 export { echoStat, echoConns } from "./apps/echo";
 export { sinkStat } from "./apps/sink";
 export { netpipeStat } from "./apps/netpipe";
@@ -45,14 +46,10 @@ export { replayTrackBatch, trackStates, trackBytes } from "./replay/track";
 export { replayReset, replayWorkerCounts } from "./replay/common";
 export { replayDispatchBatch, replayGatherBatch } from "./replay/dispatch";
 export { tcpListen, tcpUnlisten, tcpTcbBytes } from "./net/tcp/engine";
-export { tcpInit, tcpTimers, tcpFlush } from "./net/tcp/driver";
+export { tcpInit, tcpTimers, tcpFlush, tcpTimerNext } from "./net/tcp/driver";
 export { tcpInput } from "./net/tcp/input";
 export { tcpCommand, tcpPreset, timerCommand } from "./net/tcp/commands";
 export { timerNext, timerSetApp } from "./net/timer";
-export {
-  tcpTestCapture, tcpTestTxPop, tcpTestTxCount, tcpTestInject, tcpTestCmd, tcpTestEvCount, tcpTestEvBase,
-  tcpTestEvReset, tcpTestTcb, tcpTestStat, tcpTimerNext,
-} from "./net/tcp/testhooks";
 export {
   clientRoundTrips, clientBytesVerified, clientErrors, clientConnectsFailed, clientLatencySumUs, clientHistPtr,
   clientHistBuckets, clientDone, clientConnState, clientConnSeq, clientDiedEarly, clientConnsReset,
@@ -64,7 +61,4 @@ export { stageTimingSet, stageReset, stageAccPtr, calibrateLoop } from "./stats/
 export { replayRawBatchTimed, replayTrackBatchTimed, replayLookupBatch } from "./stats/staged";
 export { migrateExport, migrateImport, migrateGroupFlows, migrateStat } from "./net/tcp/migrate";
 export { kChecksum, kChecksumSimd, kChecksumBuf, kToeplitz, kParse, kFlowFill, kFlowLookup } from "./stats/kernels";
-export { serveCopies, serveHash } from "./replay/serve";
-
-// The stack's fixed-field emitters are @inline; the wire tests call copies.
-export { ethEmitPlainTest, ipv4EmitPlainTest, ipv6EmitPlainTest, tcpEmitPlainTest } from "./wire/plain-test";
+export { serveCopies, serveHash, serveWake } from "./replay/serve";

@@ -16,7 +16,9 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { PINGPONG, removeNetns, spawnTap } from "../host/measure/lib/netns.ts";
+import { PINGPONG } from "../host/measure/lib/pingpong.ts";
+import { inNs, removeLink, removeNetns } from "../host/io/netns.ts";
+import { startTap as startTapChild, type RunningTap } from "../host/tap/child.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const arg = (name: string, dflt: number) => {
@@ -68,15 +70,15 @@ const sh = (args: string[]) => spawnSync(args[0], args.slice(1), { maxBuffer: 64
 const quantile = (v: number[], q: number) =>
   [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))];
 
-const startTap = (ifname: string, ns: string, extra: string[]) =>
-  spawnTap(
-    ROOT,
-    ["--import", "tsx", join(ROOT, "host/cli.ts")],
+const startTap = (ifname: string, netns: string, extra: string[]) =>
+  startTapChild({
+    root: ROOT,
+    cli: ["--import", "tsx", join(ROOT, "host/cli.ts")],
     ifname,
-    ns,
-    ["--duration", "120", ...SPIN, ...extra],
-    30000,
-  );
+    netns,
+    args: ["--duration", "120", ...SPIN, ...extra],
+    readyMs: 30000,
+  });
 
 async function load(ns: string): Promise<{ rps: number; all: number; errors: number }> {
   const procs = Array.from({ length: CLIENTS }, () =>
@@ -120,21 +122,16 @@ async function once(c: (typeof CONFIGS)[number], k: number): Promise<Sample> {
   const id = `${process.pid % 10000}${k}`;
   const ifname = `ixwq${id}`;
   const ns = `ixwqns${id}`;
-  let tap: ChildProcess | null = null;
+  let tap: RunningTap | null = null;
   try {
     tap = await startTap(ifname, ns, c.args);
-    sh(["ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.01", "-q", HOST]); // neighbour entries, warm-up
-    const pp = sh(["ip", "netns", "exec", ns, process.execPath, "-e", PINGPONG, HOST, "3000", "64"]);
-    const rtt = JSON.parse(pp.stdout.toString() || "[]") as number[];
-    const cpu0 = cpuSeconds(tap.pid!);
+    inNs(ns, ["ping", "-c", "5", "-i", "0.01", "-q", HOST], { timeoutMs: 60000 }); // neighbour entries, warm-up
+    const pp = inNs(ns, [process.execPath, "-e", PINGPONG, HOST, "3000", "64"], { timeoutMs: 60000 });
+    const rtt = JSON.parse(pp.out.toString() || "[]") as number[];
+    const cpu0 = cpuSeconds(tap.child.pid!);
     const l = SECONDS > 0 ? await load(ns) : { rps: 0, all: 0, errors: 0 };
-    const cpu = cpuSeconds(tap.pid!) - cpu0; // over every request of the load, warm-up included
-    let report = "";
-    tap.stdout!.on("data", (d) => (report += d));
-    const exited = new Promise((r) => tap!.on("exit", r));
-    process.kill(tap.pid!, "SIGTERM");
-    await exited;
-    const r = JSON.parse(report);
+    const cpu = cpuSeconds(tap.child.pid!) - cpu0; // over every request of the load, warm-up included
+    const { report: r } = await tap.stop();
     return {
       config: c.name,
       p50: Math.round(quantile(rtt, 0.5)),
@@ -145,9 +142,9 @@ async function once(c: (typeof CONFIGS)[number], k: number): Promise<Sample> {
       per_queue_rx: r.per_queue.map((q: { rx_frames: number }) => q.rx_frames),
     };
   } finally {
-    if (tap && tap.exitCode === null && tap.pid) process.kill(tap.pid, "SIGKILL");
+    if (tap && tap.child.exitCode === null && tap.child.pid) process.kill(tap.child.pid, "SIGKILL");
     removeNetns(ns);
-    if (sh(["ip", "link", "show", "dev", ifname]).status === 0) sh(["ip", "link", "del", ifname]);
+    removeLink(ifname);
   }
 }
 

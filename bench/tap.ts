@@ -5,11 +5,13 @@
 // and the time to echo 20 MB through `nc`. Needs root. Everything it creates
 // (namespaces, links, processes) is removed in finally; processes ended by PID.
 //   node --import tsx bench/tap.ts [--json]
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { PINGPONG, removeNetns, spawnTap, vethPair } from "../host/measure/lib/netns.ts";
+import { PINGPONG } from "../host/measure/lib/pingpong.ts";
+import { inNs as inNsOpts, removeNetns, spawnInNs, vethPair } from "../host/io/netns.ts";
+import { startTap } from "../host/tap/child.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const id = process.pid % 100000;
@@ -24,9 +26,7 @@ const net = require("node:net");
 net.createServer((c) => { c.setNoDelay(true); c.on("data", (d) => c.write(d)); }).listen(7, "198.18.2.2", () => console.log("ready"));
 `;
 
-const sh = (args: string[], input?: Buffer) =>
-  spawnSync(args[0], args.slice(1), { input, maxBuffer: 64 << 20, timeout: 60000 });
-const inNs = (ns: string, args: string[], input?: Buffer) => sh(["ip", "netns", "exec", ns, ...args], input);
+const inNs = (ns: string, args: string[], input?: Buffer) => inNsOpts(ns, args, { input, timeoutMs: 60000 });
 
 function quantile(v: number[], q: number): number {
   const s = [...v].sort((a, b) => a - b);
@@ -59,17 +59,17 @@ interface Row {
 
 function measure(target: string, ns: string, host: string): Row {
   inNs(ns, ["ping", "-c", "20", "-i", "0.01", "-q", host]); // warm-up: neighbour entries, caches
-  const ping = inNs(ns, ["ping", "-c", "300", "-i", "0.002", host]).stdout.toString();
+  const ping = inNs(ns, ["ping", "-c", "300", "-i", "0.002", host]).out.toString();
   const times = [...ping.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   const pp = inNs(ns, [process.execPath, "-e", PINGPONG, host, "5000", "64"]);
-  const rtt = JSON.parse(pp.stdout.toString() || "[]") as number[];
+  const rtt = JSON.parse(pp.out.toString() || "[]") as number[];
   const data = randomBytes(20 << 20);
   const secs: number[] = [];
   for (let i = 0; i < REPS; i++) {
     const t0 = performance.now();
     const r = inNs(ns, ["nc", "-N", "-w", "10", host, "7"], data);
     const s = (performance.now() - t0) / 1000;
-    if (!r.stdout.equals(data)) throw new Error(`${target}: 20 MB echo not byte-exact`);
+    if (!r.out.equals(data)) throw new Error(`${target}: 20 MB echo not byte-exact`);
     secs.push(s);
   }
   const med = quantile(secs, 0.5);
@@ -94,31 +94,23 @@ async function main(): Promise<void> {
     // (this bench's own ethtool call used to run outside the namespaces, where the
     // veth ends are not, and changed nothing).
     vethPair(NS_CLI, NS_SRV, TAP_IF, "198.18.2.2", false);
-    const srv = spawn("ip", ["netns", "exec", NS_SRV, process.execPath, "-e", ECHO_SERVER], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const srv = spawnInNs(NS_SRV, [process.execPath, "-e", ECHO_SERVER], ["ignore", "pipe", "inherit"]);
     procs.push(srv);
     await waitLine(srv, "stdout", "ready");
 
-    const tap = await spawnTap(
-      ROOT,
-      ["--import", "tsx", join(ROOT, "host/cli.ts")],
-      TAP_IF,
-      NS_TAP,
-      ["--duration", "300"],
-      20000,
-    );
-    procs.push(tap);
+    const tap = await startTap({
+      root: ROOT,
+      cli: ["--import", "tsx", join(ROOT, "host/cli.ts")],
+      ifname: TAP_IF,
+      netns: NS_TAP,
+      args: ["--duration", "300"],
+    });
+    procs.push(tap.child);
 
     // Interleaved so both see the same machine load.
     rows.push(measure("kernel (veth, Node echo server)", NS_CLI, "198.18.2.2"));
     rows.push(measure("ixwasm tap (echo app)", NS_TAP, "198.18.0.2"));
-    let report = "";
-    tap.stdout!.on("data", (d) => (report += d));
-    const exited = new Promise((r) => tap.on("exit", r));
-    process.kill(tap.pid!, "SIGTERM");
-    await exited;
-    const r = JSON.parse(report);
+    const { report: r } = await tap.stop();
     const frames = r.rx_frames + r.tx_frames;
     const host = {
       frames,

@@ -40,7 +40,7 @@ export const CFG_WORKERS: i32 = 8; // number of workers
 export const CFG_FLAGS: i32 = 9; // CFG_F_* bits
 export const CFG_APP_BYTES: i32 = 10; // bytes of the app's own region (R_APP)
 export const CFG_EVQ_SLOTS: i32 = 11; // event and command descriptors per poll (each queue)
-export const CFG_APP: i32 = 12; // app id (api/app.ts APP_*)
+export const CFG_APP: i32 = 12; // app id (APP_*, apps/registry.ts)
 export const CFG_TIMERS: i32 = 13; // timer-wheel entries (TCBs + app timers)
 export const CFG_MSL_MS: i32 = 14; // maximum segment lifetime; TIME_WAIT lasts 2*MSL (RFC 9293 §3.4.2)
 export const CFG_RCVBUF: i32 = 15; // receive window per connection, bytes (before scaling)
@@ -81,6 +81,12 @@ export const CFG_TCP_DATA_RETRIES: i32 = 50;
 export const CFG_TCP_FIN_TIMEOUT_MS: i32 = 51;
 // reset a connection that received nothing for this many seconds (0 = off)
 export const CFG_TCP_IDLE_TIMEOUT_S: i32 = 52;
+// this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N,
+// flow/shard.ts)
+export const CFG_SHARD: i32 = 53;
+// shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then
+// gives group g worker (g div N) mod CFG_WORKERS
+export const CFG_SHARDS: i32 = 54;
 
 // ---- CFG_FLAGS bits ----
 // the RSS key hashes both directions of a flow alike: 0x6d5a repeated (flow/toeplitz.ts)

@@ -20,7 +20,7 @@ import {
   RET_AGAIN, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg } from "../mem/layout";
-import { appBase, appBytes } from "../api/app";
+import { appBase, appBytes } from "../api/env";
 import { UDPA_BYTES } from "../net/udp";
 
 const ECHO_IOV: usize = 16;
@@ -284,7 +284,7 @@ export function echoStat(i: i32): u64 {
   return 0;
 }
 
-// ---- flow-group migration (api/app.ts hooks) -----------------------------------
+// ---- flow-group migration (hooks in its apps/registry.ts row) -----------------------------------
 // The whole record moves (its span queue points into the connection's received
 // mbufs, which move with the TCB): the importer re-points the spans with
 // migrateXlate and gives the record a new slot and the new handle.

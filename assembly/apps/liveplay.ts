@@ -33,68 +33,21 @@ import {
   CMD_CONNECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, CMD_TIMER, RET_OK, RET_AGAIN, cmdPush,
 } from "../api/abi";
 import { CFG_EVQ_SLOTS, cfg } from "../mem/layout";
-import { appBase, appBytes, appNowUs } from "../api/app";
+import { appBase, appBytes, appNowUs } from "../api/env";
+// The header, status, flow and turn records and their codes (abi/table/feeds.ts; the host's
+// host/core/liveplay.gen.ts has the same names).
+import {
+  LP_HDR_BYTES, H_MAGIC, H_FLOWS, H_CONC, H_TIMEOUT_US, H_SCAN_US, H_FLAGS, H_FAMILY, H_PORT, H_FLOWS_OFF,
+  H_TURNS_OFF, H_DATA_OFF, H_SLOTS_OFF, H_ADDR, H_SCRATCH_OFF, S_STARTED, S_DONE, S_ACTIVE, S_TURNS, S_MISMATCH,
+  S_TIMEOUTS, S_ERRORS, S_BAD, S_TX, S_RX, LP_MAGIC, HF_COMPARE, LP_FLOW_BYTES, F_STATE, F_HANDLE, F_TURN0,
+  F_NTURNS, F_CUR, F_SENT, F_RCVD, F_OFFERED, F_BLOCKED, F_CLOSE, F_START_US, F_BITS, F_T0, F_DEADLINE, F_RESULT,
+  F_DEAD, F_MISMATCH, F_TIMEOUTS, F_SLOT, F_EXTRA, F_T_CONNECT, F_T_OPEN, F_T_END, F_GEN, F_FLAGS, F_BEYOND,
+  FF_OPEN_END, B_EOF, B_THINK, B_BEGUN, B_CLOSE_TIMEOUT, CK_CLIENT_RST, CK_SERVER_FIN, RES_OK, RES_MISMATCH,
+  RES_TIMEOUT, RES_REFUSED, RES_CONNECT_TIMEOUT, RES_DIED, RES_SERVER_CLOSED, LP_TURN_BYTES, T_REQ_OFF, T_REQ_LEN,
+  T_RESP_OFF, T_RESP_LEN, T_CMP_LEN, T_THINK_US, T_LAT_US, T_MISS, LAT_TIMEOUT, MISS_NONE,
+} from "../abi/liveplay.gen";
 
-// ---- header: the host writes it (host/tap/liveplay-feed.ts mirrors these) ----
-export const LP_MAGIC: u32 = 0x3159504c; // "LPY1": tables written
-const H_MAGIC: usize = 0;
-const H_FLOWS: usize = 4;
-const H_CONC: usize = 8;
-const H_TIMEOUT_US: usize = 12;
-const H_SCAN_US: usize = 16;
-const H_FLAGS: usize = 20; // 1: compare response bytes (else only their count)
-const H_FAMILY: usize = 24;
-const H_PORT: usize = 28;
-const H_FLOWS_OFF: usize = 32; // offsets from the start of R_APP
-const H_TURNS_OFF: usize = 36;
-const H_DATA_OFF: usize = 40;
-const H_SLOTS_OFF: usize = 44; // H_CONC u32 slots: open flow ids
-const H_ADDR: usize = 48; // 16 bytes, wire order
-const H_SCRATCH_OFF: usize = 64; // CFG_EVQ_SLOTS descriptors: the previous step's results, copied
-// ---- status: the app writes it after every step --------------------------------
-const S_STARTED: usize = 128;
-const S_DONE: usize = 132;
-const S_ACTIVE: usize = 136;
-const S_TURNS: usize = 140; // turns completed
-const S_MISMATCH: usize = 144; // responses that differ
-const S_TIMEOUTS: usize = 148;
-const S_ERRORS: usize = 152; // commands refused (timers, SENDV errors)
-const S_BAD: usize = 156; // 1: the header did not fit R_APP
-const S_TX: usize = 160; // u64 request bytes the stack took
-const S_RX: usize = 168; // u64 response bytes received
-export const LP_HDR_BYTES: usize = 256;
-
-// ---- flow record -----------------------------------------------------------------
-export const LP_FLOW_BYTES: usize = 128;
-const F_STATE: usize = 0; // FS_*
-const F_HANDLE: usize = 4;
-const F_TURN0: usize = 8; // host: first turn record
-const F_NTURNS: usize = 12; // host
-const F_CUR: usize = 16; // current turn (index within the flow)
-const F_SENT: usize = 20; // request bytes of the current turn the stack took
-const F_RCVD: usize = 24; // response bytes of the current turn
-const F_OFFERED: usize = 28; // bytes of the SENDV awaiting its result
-const F_BLOCKED: usize = 32; // the stack took less than offered: wait for EV_TCP_SENT
-const F_CLOSE: usize = 36; // host: CK_*
-const F_START_US: usize = 40; // host: start no earlier than this (µs after the first step)
-const F_BITS: usize = 44; // B_*
-const F_T0: usize = 48; // u64: current turn's start (µs)
-const F_DEADLINE: usize = 56; // u64: what the flow waits for gives up then (0: nothing)
-const F_RESULT: usize = 64; // RES_* (0 while running)
-const F_DEAD: usize = 68; // DEAD_* reason + 1 (0: not dead)
-const F_MISMATCH: usize = 72; // responses that differ
-const F_TIMEOUTS: usize = 76;
-const F_SLOT: usize = 80;
-const F_EXTRA: usize = 84; // response bytes beyond the captured ones
-const F_T_CONNECT: usize = 88; // u64 µs
-const F_T_OPEN: usize = 96; // u64 µs
-const F_T_END: usize = 104; // u64 µs
-const F_GEN: usize = 112; // think-timer generation
-const F_FLAGS: usize = 116; // host: FF_*
-const F_BEYOND: usize = 120; // response bytes after the capture's end (open-ended flows)
-
-const FF_OPEN_END: u32 = 1; // the capture holds no FIN/RST from the server
-
+// Flow states (F_STATE): the app's own.
 const FS_PENDING: u32 = 0;
 const FS_CONNECTING: u32 = 1;
 const FS_OPEN: u32 = 2;
@@ -102,37 +55,6 @@ const FS_AWAIT_EOF: u32 = 3; // turns done, waiting for the server to close firs
 const FS_CLOSING: u32 = 4; // CLOSE/ABORT sent, waiting for EV_TCP_DEAD
 const FS_DONE: u32 = 5;
 
-const B_EOF: u32 = 1; // the server closed its side
-const B_THINK: u32 = 2; // waiting for the think timer before the current turn
-const B_BEGUN: u32 = 4; // the current turn's request is being sent / its response awaited
-const B_CLOSE_TIMEOUT: u32 = 8;
-
-// Captured close (host): who ended the session.
-export const CK_CLIENT_FIN: u32 = 0;
-export const CK_CLIENT_RST: u32 = 1;
-export const CK_SERVER_FIN: u32 = 2;
-
-// Outcomes (F_RESULT); the host names them.
-export const RES_OK: u32 = 1;
-export const RES_MISMATCH: u32 = 2; // every turn answered, some bytes differ
-export const RES_TIMEOUT: u32 = 3; // some response not complete in time
-export const RES_REFUSED: u32 = 4; // connect failed (RST, or CMD_CONNECT refused)
-export const RES_CONNECT_TIMEOUT: u32 = 5;
-export const RES_DIED: u32 = 6; // reset / timed out by TCP before the turns were done
-export const RES_SERVER_CLOSED: u32 = 7; // the server closed before answering every turn
-
-// ---- turn record -----------------------------------------------------------------
-export const LP_TURN_BYTES: usize = 32;
-const T_REQ_OFF: usize = 0; // host: offset in the data area
-const T_REQ_LEN: usize = 4;
-const T_RESP_OFF: usize = 8;
-const T_RESP_LEN: usize = 12;
-const T_CMP_LEN: usize = 16; // host: leading response bytes the capture holds (the rest is only counted)
-const T_THINK_US: usize = 20; // host: wait this long before sending (paced speeds)
-const T_LAT_US: usize = 24; // app: request start → last response byte; LAT_NONE / LAT_TIMEOUT
-const T_MISS: usize = 28; // app: first differing response offset, or NONE
-export const LAT_NONE: u32 = 0xffffffff; // not run
-export const LAT_TIMEOUT: u32 = 0xfffffffe;
 const NONE: u32 = 0xffffffff;
 const SCAN_COOKIE: u32 = 0xffffffff;
 
@@ -213,7 +135,7 @@ function setup(): bool {
   timeoutUs = <u64>load<u32>(b, H_TIMEOUT_US);
   scanUs = load<u32>(b, H_SCAN_US);
   if (scanUs == 0) scanUs = 1000;
-  compare = (load<u32>(b, H_FLAGS) & 1) != 0;
+  compare = (load<u32>(b, H_FLAGS) & HF_COMPARE) != 0;
   family = load<u32>(b, H_FAMILY);
   port = load<u32>(b, H_PORT);
   flowBase = b + <usize>fo;
@@ -233,7 +155,7 @@ export function liveplayRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void 
   iovUsed = 0;
   const now = appNowUs();
   // 1. the previous step's command results. Handling one may push a command, which
-  //    would overwrite the results not yet read (api/app.ts): read them from a copy.
+  //    would overwrite the results not yet read (apps/registry.ts): read them from a copy.
   memory.copy(scratch, prev, <usize>nPrev * DESC_SIZE);
   prev = scratch;
   for (let k: u32 = 0; k < nPrev; k++) {
@@ -401,7 +323,7 @@ function nextTurn(f: u32, r: usize, now: u64): void {
 
 /** Marks the current turn's response different at offset off (once per turn). */
 function miss(r: usize, t: usize, off: u32): void {
-  if (load<u32>(t, T_MISS) != NONE) return;
+  if (load<u32>(t, T_MISS) != MISS_NONE) return;
   store<u32>(t, off, T_MISS);
   store<u32>(r, load<u32>(r, F_MISMATCH) + 1, F_MISMATCH);
   cMismatch++;

@@ -14,7 +14,7 @@ import {
   CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_RECV_DONE, CMD_CLOSE, CMD_ABORT, RET_AGAIN, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg } from "../mem/layout";
-import { appBase, appBytes, appNowUs } from "../api/app";
+import { appBase, appBytes, appNowUs } from "../api/env";
 import {
   CONN_BYTES, C_HANDLE, C_STATE, C_PROTO, C_RSTATE, C_ITEM, C_CONSUMED, C_OFFERED, C_BLOCKED, C_DIRTY, C_NEXT,
   ST_FREE, ST_OPEN, ST_CLOSING, ST_CLOSE_SENT, ST_PEER_CLOSED,

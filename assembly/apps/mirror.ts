@@ -20,16 +20,15 @@
 // sent and be discarded (RFC 9293 §3.10.7.4). So before each SENDV the
 // connection's cwnd is set above any window the client can offer.
 //
-// R_APP layout:
-//   0     feed head (u32, bytes produced, host), 64 feed tail (u32, bytes consumed, app)
-//   128   status words the host reads after each poll (W_*)
-//   192   40-byte key scratch for the host's tcpPreset
-//   256   feed ring (FEED_BYTES)
-//   then  flow records (FLOW_BYTES each, index = the host's flow slot)
-//         key → flow hash (u32 flow id + 1, 0 = empty)
-//         SENDV span arrays: one per flow stepped in one app step (MAX_DIRTY), not per flow
-//         chunk pool (16 B: end, req, next), block pool (BLK bytes) and block links
-// Feed record: 32-byte header {kind, flow, off, req, len} + payload padded to 8.
+// R_APP layout (abi/table/feeds.ts: the host's host/core/mirror.gen.ts has the same names):
+//   FEED_HEAD  feed head (u32, bytes produced, host); FEED_TAIL feed tail (u32, bytes consumed, app)
+//   W_*        status words the host reads after each poll; W_KEY: key scratch for the host's tcpPreset
+//   FEED_OFF   feed ring (FEED_BYTES)
+//   then       flow records (FLOW_BYTES each, index = the host's flow slot)
+//              key → flow hash (u32 flow id + 1, 0 = empty)
+//              SENDV span arrays: one per flow stepped in one app step (MAX_DIRTY), not per flow
+//              chunk pool (CHUNK_BYTES: end, req, next), block pool (BLK bytes) and block links
+// Feed record: FR_HDR-byte header {kind, flow, off, req, len} (FH_*) + payload padded to 8.
 //   FR_WRAP: skip to the ring's start. FR_FLOW: payload = the flow key (client's
 //   SYN direction). FR_DATA: server stream bytes [off, off+len) that the server
 //   sent after `req` client bytes (+1 for the client's FIN) had reached it.
@@ -58,37 +57,24 @@ import {
   cmdLen, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg, memoryIsFresh } from "../mem/layout";
-import { appBase, appBytes } from "../api/app";
+import { appBase, appBytes } from "../api/env";
 import { tcbFromHandle, TCB_CWND, TCB_FLOW } from "../net/tcp/tcb";
 import { flowKeyAt } from "../flow/table";
 import { flowKeyEqual, flowKeyCopy } from "../flow/key";
+// The feed's layout, status words, flow states and sizing (abi/table/feeds.ts; the host has the same names).
+import {
+  FEED_HEAD, FEED_TAIL, FEED_OFF, FEED_BYTES, W_WORK, W_CMDS, W_ACCEPTED, W_UNKNOWN, W_CHUNKS, W_DUP_BYTES,
+  W_GAP_BYTES, W_CLOSES, W_RESETS, W_ERRORS, W_NO_MEM, W_BLOCKS_FREE, W_SENT_HI, W_SENT_LO, W_UDP_SENT,
+  W_UDP_UNKNOWN, FR_WRAP, FR_FLOW, FR_DATA, FR_FIN, FR_RST, FR_DGRAM, FR_DONE, FR_HDR, FH_KIND, FH_FLOW, FH_OFF,
+  FH_REQ, FH_LEN, FLOW_BYTES, F_STATE, FS_NONE, FS_ANNOUNCED, FS_OPEN, FS_DEAD, FS_UDP, FS_FREE, BLK,
+  CHUNK_BYTES, CHUNKS_PER_BLK, IOV_MAX, MAX_DIRTY,
+} from "../abi/mirror.gen";
 
-export const FEED_HEAD: usize = 0;
-export const FEED_TAIL: usize = 64;
-export const W_WORK: usize = 128; // flows with something due that needs another step (moreDue)
-export const W_CMDS: usize = 132; // commands issued in the last step (then counters: writeStatus)
-export const W_KEY: usize = 192;
-export const FEED_OFF: usize = 256;
-export const FEED_BYTES: usize = 512 << 10;
-export const FR_WRAP: u32 = 0;
-export const FR_FLOW: u32 = 1;
-export const FR_DATA: u32 = 2;
-export const FR_FIN: u32 = 3;
-export const FR_RST: u32 = 4;
-export const FR_DGRAM: u32 = 5;
-export const FR_DONE: u32 = 6;
-const FR_HDR: usize = 32;
-
-const BLK: u32 = 2048;
 const NONE: u32 = 0xffffffff;
-const IOV_MAX: usize = 40;
-const FLOW_BYTES: usize = 192;
 const UDP_MAX: u32 = 1472; // what CMD_UDP_SEND takes (assembly/net/udp.ts)
-const CHUNK_BYTES: usize = 16;
 const BIG_CWND: u32 = 1 << 30;
 
-// Flow record fields.
-const F_STATE = 0; // FS_*
+// Flow record fields after F_STATE: the app's own (the last ends at FLOW_BYTES).
 const F_HANDLE = 4;
 const F_RCVD = 8; // client stream bytes received (+1 once the client's FIN is in)
 const F_END = 12; // server stream bytes stored
@@ -111,12 +97,6 @@ const F_DONE = 112; // FR_DONE came: free the slot when the connection dies
 const F_UDPA = 128; // UDP: the address record of the client's last datagram (64 bytes, net/udp.ts)
 // UDP chunks: +0 block, +4 req (client datagrams), +8 next, +12 length.
 
-const FS_NONE: u32 = 0;
-const FS_ANNOUNCED: u32 = 1;
-const FS_OPEN: u32 = 2;
-const FS_DEAD: u32 = 3;
-const FS_UDP: u32 = 4;
-const FS_FREE: u32 = 5; // the host may announce another flow in this slot
 const FIN_QUEUED: u32 = 1;
 const RST_QUEUED: u32 = 2;
 const FIN_DONE: u32 = 3;
@@ -138,7 +118,6 @@ let chunkFresh: u32 = 0;
 let chunkCount: u32 = 0;
 let blkFresh: u32 = 0; // < nb while blkFreeCount > 0 (it counts these too)
 let iovBase: usize = 0; // IOV_MAX spans per flow stepped in this step (the k-th dirty flow's array)
-const MAX_DIRTY: u32 = 8192;
 const dirty = memory.data(<i32>(MAX_DIRTY * 4), 16);
 let nDirty: u32 = 0;
 let dirtyOverflow = false;
@@ -185,10 +164,10 @@ export function mirrorInit(): i32 {
   let hs: u32 = 1;
   while (hs < n * 2) hs <<= 1;
   // SENDV reads its span array when the stack runs the command, right after this
-  // step (assembly/api/app.ts), so one array per flow stepped in a step is enough.
+  // step (assembly/apps/registry.ts), so one array per flow stepped in a step is enough.
   const iovBytes = <usize>MAX_DIRTY * IOV_MAX * SPAN_SIZE;
   const fixed = FEED_OFF + FEED_BYTES + <usize>n * FLOW_BYTES + <usize>hs * 4 + iovBytes;
-  if (bytes < fixed + 64 * (<usize>BLK + 4 + 2 * CHUNK_BYTES)) return -2;
+  if (bytes < fixed + 64 * (<usize>BLK + 4 + <usize>CHUNKS_PER_BLK * CHUNK_BYTES)) return -2;
   memory.fill(base, 0, FEED_OFF);
   flows = n;
   flowBase = base + FEED_OFF + FEED_BYTES;
@@ -201,9 +180,9 @@ export function mirrorInit(): i32 {
   if (!fresh) memory.fill(hashBase, 0, <usize>hs * 4);
   iovBase = hashBase + <usize>hs * 4;
   const rest = bytes - fixed;
-  const nb = <u32>(rest / (<usize>BLK + 4 + 2 * CHUNK_BYTES));
+  const nb = <u32>(rest / (<usize>BLK + 4 + <usize>CHUNKS_PER_BLK * CHUNK_BYTES));
   chunkBase = iovBase + iovBytes;
-  const nc = nb * 2;
+  const nc = nb * CHUNKS_PER_BLK;
   blkNext = chunkBase + <usize>nc * CHUNK_BYTES;
   blkBase = (blkNext + <usize>nb * 4 + 63) & ~63;
   chunkFree = NONE;
@@ -369,23 +348,23 @@ export function mirrorRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
 
 /** Status words for the host (read after each poll: no export call needed). */
 function writeStatus(work: u32): void {
-  const s = appBase() + W_WORK;
+  const s = appBase() + W_WORK; // each word at its offset from W_WORK (the differences fold)
   store<u32>(s, work);
-  store<u32>(s, cmdLen(), 4);
-  store<u32>(s, <u32>cAccepted, 8);
-  store<u32>(s, <u32>cUnknown, 12);
-  store<u32>(s, <u32>cChunks, 16);
-  store<u32>(s, <u32>cDupBytes, 20);
-  store<u32>(s, <u32>cGapBytes, 24);
-  store<u32>(s, <u32>cCloses, 28);
-  store<u32>(s, <u32>cResets, 32);
-  store<u32>(s, <u32>cErrors, 36);
-  store<u32>(s, <u32>cNoMem, 40);
-  store<u32>(s, blkFreeCount, 44);
-  store<u32>(s, <u32>(cSentBytes / 4294967296), 48);
-  store<u32>(s, <u32>cSentBytes, 52);
-  store<u32>(s, <u32>cUdpSent, 56);
-  store<u32>(s, <u32>cUdpUnknown, 60);
+  store<u32>(s, cmdLen(), W_CMDS - W_WORK);
+  store<u32>(s, <u32>cAccepted, W_ACCEPTED - W_WORK);
+  store<u32>(s, <u32>cUnknown, W_UNKNOWN - W_WORK);
+  store<u32>(s, <u32>cChunks, W_CHUNKS - W_WORK);
+  store<u32>(s, <u32>cDupBytes, W_DUP_BYTES - W_WORK);
+  store<u32>(s, <u32>cGapBytes, W_GAP_BYTES - W_WORK);
+  store<u32>(s, <u32>cCloses, W_CLOSES - W_WORK);
+  store<u32>(s, <u32>cResets, W_RESETS - W_WORK);
+  store<u32>(s, <u32>cErrors, W_ERRORS - W_WORK);
+  store<u32>(s, <u32>cNoMem, W_NO_MEM - W_WORK);
+  store<u32>(s, blkFreeCount, W_BLOCKS_FREE - W_WORK);
+  store<u32>(s, <u32>(cSentBytes / 4294967296), W_SENT_HI - W_WORK);
+  store<u32>(s, <u32>cSentBytes, W_SENT_LO - W_WORK);
+  store<u32>(s, <u32>cUdpSent, W_UDP_SENT - W_WORK);
+  store<u32>(s, <u32>cUdpUnknown, W_UDP_UNKNOWN - W_WORK);
 }
 
 
@@ -521,7 +500,7 @@ function feedDatagram(f: u32, r: usize, p: usize, len: u32): bool {
   const ci = chunkTake();
   const c = chunkAt(ci);
   store<u32>(c, b);
-  store<u32>(c, load<u32>(p, 12), 4);
+  store<u32>(c, load<u32>(p, FH_REQ), 4);
   store<u32>(c, NONE, 8);
   store<u32>(c, len, 12);
   const tailCh = load<u32>(r, F_CH_TAIL);
@@ -674,12 +653,12 @@ function feedDrain(): void {
   let tail = load<u32>(base + FEED_TAIL);
   while (tail != head) {
     const p = base + FEED_OFF + <usize>(tail % <u32>FEED_BYTES);
-    const kind = load<u32>(p);
+    const kind = load<u32>(p, FH_KIND);
     if (kind == FR_WRAP) {
       tail += <u32>FEED_BYTES - tail % <u32>FEED_BYTES;
       continue;
     }
-    const len = load<u32>(p, 16);
+    const len = load<u32>(p, FH_LEN);
     if (!feedOne(p, kind, len)) break; // out of blocks: leave it for a later step
     tail += <u32>((FR_HDR + <usize>len + 7) & ~7);
   }
@@ -687,7 +666,7 @@ function feedDrain(): void {
 }
 
 function feedOne(p: usize, kind: u32, len: u32): bool {
-  const f = load<u32>(p, 4);
+  const f = load<u32>(p, FH_FLOW);
   if (f >= flows) {
     cErrors++;
     return true;
@@ -714,19 +693,19 @@ function feedOne(p: usize, kind: u32, len: u32): bool {
   const st = load<u32>(r, F_STATE);
   if (kind == FR_DGRAM) return st == FS_UDP ? feedDatagram(f, r, p, len) : true;
   if (st != FS_ANNOUNCED && st != FS_OPEN) return true; // the connection is gone: nothing to send on
-  const req = load<u32>(p, 12);
+  const req = load<u32>(p, FH_REQ);
   if (kind == FR_FIN || kind == FR_RST) {
     if (load<u32>(r, F_FIN) == 0) {
       store<u32>(r, kind == FR_FIN ? FIN_QUEUED : RST_QUEUED, F_FIN);
       store<u32>(r, req, F_FIN_REQ);
-      store<u32>(r, load<u32>(p, 8), F_FIN_PIGGY); // off = 1: the FIN was on a data segment
+      store<u32>(r, load<u32>(p, FH_OFF), F_FIN_PIGGY); // off = 1: the FIN was on a data segment
     }
     if (st == FS_OPEN) markDirty(f);
     return true;
   }
   // FR_DATA: keep only bytes beyond what is stored (the capture's retransmissions
   // repeat them); a hole (the capture lost a server segment) is sent as zeros.
-  const off = load<u32>(p, 8);
+  const off = load<u32>(p, FH_OFF);
   let end = load<u32>(r, F_END);
   const stop = off + len;
   if (<i32>(stop - end) <= 0) {

@@ -14,7 +14,7 @@ import {
   CMD_ACCEPT, CMD_REJECT, CMD_SENDV, CMD_CLOSE, CMD_ABORT, RET_AGAIN, cmdPush,
 } from "../api/abi";
 import { CFG_APP_CONNS, cfg } from "../mem/layout";
-import { appBase, appBytes } from "../api/app";
+import { appBase, appBytes } from "../api/env";
 import { RQ_BYTES, rqAcked, rqEcho, rqFlush, rqIdle, rqReset, rqRetry, rqSent } from "./reply-queue";
 
 /** Parses len received bytes at ptr for the connection whose protocol state is at p and reply queue at q; false on a protocol error. */

@@ -9,7 +9,7 @@
 import { R_DESC, SCRATCH_BASE, SCRATCH_BYTES, regionOffset } from "../mem/layout";
 import { DESC_BYTES, DESC_CAPLEN, DESC_FLAGS, DESC_F_NOT_PACKET, DESC_LINKTYPE, DESC_OFF } from "../mem/desc";
 import { tupleHash, txFlags } from "./extract";
-import { retaLookup } from "./reta";
+import { RETA_MASK, retaLookup } from "./reta";
 
 // The record's layout comes from the ABI table (abi/table.ts HASH_BATCH), as the host's does.
 import { HB_BYTES, HB_FLAGS, HB_GROUP, HB_HASH, HB_NO_WORKER, HB_WORKER } from "../mem/layout";
@@ -36,7 +36,7 @@ export function hashBatchFrom(first: u32, count: u32): u32 {
     }
     store<u32>(out, h, HB_HASH);
     store<u16>(out, f & 3 ? <u16>retaLookup(h) : HB_NO_WORKER, HB_WORKER);
-    store<u8>(out, <u8>(h & 127), HB_GROUP);
+    store<u8>(out, <u8>(h & RETA_MASK), HB_GROUP);
     store<u8>(out, <u8>f, HB_FLAGS);
     d += DESC_BYTES;
     out += HB_BYTES;

@@ -16,15 +16,19 @@
 const FIN: i32 = 0x01;
 const SYN: i32 = 0x02;
 const ACK: i32 = 0x10;
+/** Linux's SYN window, and an established window of 8192 << 7 = 1 MiB (window scale 7). */
 const SYN_WINDOW: u32 = 64240;
 const WINDOW: u32 = 8192;
 const WSCALE: u32 = 7;
-const HEAD_MAX: u32 = 320;
-const AREA: u32 = 320 + 16;
-const PATTERN_PERIOD: u32 = 4096;
 
-/** Descriptor: f64 time, then i32 b, flags | fromClient << 8 | k << 9, seqOff, ackOff, off, len. */
-export const DESC_BYTES: i32 = 32;
+// The descriptor (GD_*: f64 time, then i32 burst, flags | GD_F_CLIENT | k << GD_SIDE_SHIFT,
+// seqOff, ackOff, off, len), the options' sizes and the areas: the host's host/gen/synth.ts
+// has the same names (abi/table/gen.ts). The only import: a file of constants.
+import {
+  DESC_BYTES, GD_TIME, GD_BURST, GD_FLAGS, GD_SEQ_OFF, GD_ACK_OFF, GD_OFF, GD_LEN, GD_TCP_FLAGS, GD_F_CLIENT,
+  GD_SIDE_SHIFT, OPT_BYTES, SYN_OPT_BYTES, HEAD_MAX, AREA, PATTERN_PERIOD,
+} from "../abi/genframe.gen";
+export { DESC_BYTES };
 
 // Layout (byte addresses) and run constants, from setup().
 let cip: usize = 0; // u32[cap]
@@ -197,18 +201,18 @@ function payload(i: usize, from: u32, len: u32, at: usize): u32 {
 export function frames(n: i32, olen: u32): u32 {
   for (let d: i32 = 0; d < n; d++) {
     const r = desc + <usize>d * DESC_BYTES;
-    const t = load<f64>(r);
-    const b = <usize>load<i32>(r, 8);
-    const fl = load<i32>(r, 12);
-    const seqOff = load<i32>(r, 16);
-    const ackOff = load<i32>(r, 20);
-    const off = load<u32>(r, 24);
-    const len = load<u32>(r, 28);
-    const flags = fl & 0xff;
-    const fromClient = (fl & 0x100) != 0;
-    const k = <usize>((fl >> 9) & 1);
+    const t = load<f64>(r, GD_TIME);
+    const b = <usize>load<i32>(r, GD_BURST);
+    const fl = load<i32>(r, GD_FLAGS);
+    const seqOff = load<i32>(r, GD_SEQ_OFF);
+    const ackOff = load<i32>(r, GD_ACK_OFF);
+    const off = load<u32>(r, GD_OFF);
+    const len = load<u32>(r, GD_LEN);
+    const flags = fl & GD_TCP_FLAGS;
+    const fromClient = (fl & GD_F_CLIENT) != 0;
+    const k = <usize>((fl >> GD_SIDE_SHIFT) & 1);
     const syn = (flags & SYN) != 0;
-    const optLen: u32 = syn ? 20 : 12;
+    const optLen: u32 = syn ? SYN_OPT_BYTES : OPT_BYTES;
     const tcpLen = 20 + optLen + len;
     const frameLen = 14 + 20 + tcpLen;
     const tn = Math.floor(t);

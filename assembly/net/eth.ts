@@ -3,7 +3,7 @@
 // untagged (the tap and the replay paths are untagged links; see README, "What is supported, and what is not").
 import { MB_DATA_LEN, mbufData, mbufFree } from "../mem/mbuf";
 import { C_NOT_FOR_US, C_NON_IP, C_RUNT, C_RX_BYTES, C_RX_FRAMES, bump } from "../mem/counters";
-import { be16 } from "../wire/bytes";
+import { be16, copy6 } from "../wire/bytes";
 import { PKT_DMAC, PKT_SMAC, pkt } from "./pkt";
 import { macAccepts } from "./iface";
 import { ipv4Input, ipv6Input } from "./ip";
@@ -36,8 +36,8 @@ export function ethInput(m: usize): void {
   }
   off += 2;
   const p = pkt();
-  memory.copy(p + PKT_DMAC, f, 6);
-  memory.copy(p + PKT_SMAC, f + 6, 6);
+  copy6(p + PKT_DMAC, f);
+  copy6(p + PKT_SMAC, f + 6);
   if (type == 0x0800) ipv4Input(m, f + off, len - off);
   else if (type == 0x86dd) ipv6Input(m, f + off, len - off);
   else if (type == 0x0806) arpInput(m, f + off, len - off);

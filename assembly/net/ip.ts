@@ -14,6 +14,7 @@ import {
 import { PKTF_CSUM_OK, PKTF_L4_TRUNC, PKT_FAMILY, PKT_FLAGS, PKT_L3, PKT_L4, PKT_L4LEN, PKT_PROTO, PKT_SRC, PKT_DST, PKT_TTL, pkt } from "./pkt";
 import { ifCheckCsum, ifFillCsum, isOurV4, isOurV6 } from "./iface";
 import { txFrame } from "./netif";
+import { copy32 } from "../wire/bytes";
 
 /** Headroom every transmitted mbuf keeps in front of the transport header: Ethernet (14) + IPv6 (40), rounded up. */
 export const TX_HEADROOM: u16 = 64;
@@ -142,7 +143,7 @@ export function ipv6Input(m: usize, l3: usize, avail: u32): void {
   store<u32>(p + PKT_L3, <u32>l3);
   store<u32>(p + PKT_L4, <u32>l4);
   store<u32>(p + PKT_L4LEN, l4len);
-  memory.copy(p + PKT_SRC, ip.src, 32); // src and dst are adjacent in both
+  copy32(p + PKT_SRC, ip.src); // src and dst are adjacent in both
   if (proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_ICMP6) {
     if (!checksumPasses(6, l3, proto, l4, l4len, flags != 0)) return drop(m, C_L4_BAD_CSUM);
   }

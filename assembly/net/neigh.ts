@@ -6,7 +6,7 @@
 import { CFG_NEIGH_SLOTS, R_NEIGH, cfg, regionOffset } from "../mem/layout";
 import { MB_DATA_LEN, MB_DATA_OFF, mbufAlloc, mbufData, mbufFree } from "../mem/mbuf";
 import { C_ARP_IN, C_ARP_REPLIES, C_ND_IN, C_NEIGH_MISS, C_NOT_FOR_US, C_RUNT, bump } from "../mem/counters";
-import { be16 } from "../wire/bytes";
+import { be16, copy6 } from "../wire/bytes";
 import { PKT_L4, PKT_L4LEN, PKT_NOW_US, PKT_SRC, PKT_TTL, pkt } from "./pkt";
 import { eq16, ifHasV4, ifHasV6, ifIpv4, ifIpv6, ifMac } from "./iface";
 import { TX_HEADROOM, ipSendHops } from "./ip";
@@ -105,7 +105,7 @@ export function neighResolve(family: u32, addr: usize, macOut: usize): bool {
   let e = find(family, addr);
   const t = now();
   if (e != 0 && load<u8>(e + N_STATE) == ST_REACHABLE && load<u64>(e + N_EXPIRES) > t) {
-    memory.copy(macOut, e + N_MAC, 6);
+    copy6(macOut, e + N_MAC);
     return true;
   }
   bump(C_NEIGH_MISS);

@@ -63,7 +63,7 @@ export function replayGatherBatch(first: u32, count: u32, loop: u32, ctl: usize)
     const why = rpParseDesc(d, first + i < parsed ? 0 : loop);
     const w: u32 = why == 0 ? retaLookup(rpHash) : 0;
     // The replay verdict (rpVerdict's word, uncounted): the host's --out at top
-    // speed writes what raw forwards from it, in input order (replay-workers.ts).
+    // speed writes what raw forwards from it, in input order (host/replay/workers.ts).
     store<u32>(verdictAt(first + i), why > 0 ? <u32>why << VERDICT_WHY_SHIFT : w);
     const c = ctl + GC_HEADER + <usize>w * GC_PER_WORKER;
     const ob = outbox0 + <usize>w * stride;

@@ -4,14 +4,24 @@
 // per poll then moves them all with memory.copy. Copying from JS into or out of
 // the core's shared memory costs 0.2-0.7 µs per frame in V8 (element-wise
 // relaxed copies); memory.copy costs 20-30 ns.
-const NO_SRC: u32 = 0xffffffff; // src = NO_SRC: fill len zero bytes (payload a snap length cut)
+import { evPush, EV_TIMER } from "../api/abi";
+import { COPY_BYTES, CP_DST, CP_SRC, CP_LEN, NO_SRC } from "../abi/copies.gen"; // the host's too (abi/table/serve.ts)
+
+/**
+ * Queues an EV_TIMER with this cookie for the app, so that it runs at the next
+ * poll although no packet came: serve wakes the mirror app with it when the feed
+ * has records and no command is pending. Returns 0 if the event queue is full.
+ */
+export function serveWake(cookie: u32): usize {
+  return evPush(<u16>EV_TIMER, 0, cookie, 0, 0, 0, 0);
+}
 
 export function serveCopies(list: usize, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
-    const e = list + <usize>i * 12;
-    const dst = <usize>load<u32>(e);
-    const src = load<u32>(e, 4);
-    const len = <usize>load<u32>(e, 8);
+    const e = list + <usize>i * COPY_BYTES;
+    const dst = <usize>load<u32>(e, CP_DST);
+    const src = load<u32>(e, CP_SRC);
+    const len = <usize>load<u32>(e, CP_LEN);
     if (src == NO_SRC) memory.fill(dst, 0, len);
     else memory.copy(dst, <usize>src, len);
   }

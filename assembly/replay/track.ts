@@ -66,16 +66,11 @@ const RF_INIT1: u32 = 128; // the initiator (first SYN) travels direction 1
 const SF_FINACK0: u32 = 16; // direction 0's FIN is acknowledged (bit << d)
 const SF_BEYOND0: u32 = 64; // direction 0 sent past the window since end[0] last moved (bit << d)
 
-// RFC 9293 names; the tracker sees both ends, so one state per conversation.
-export const ST_NONE: u32 = 0; // not TCP
-export const ST_SYN_SENT: u32 = 1;
-export const ST_SYN_RECEIVED: u32 = 2;
-export const ST_ESTABLISHED: u32 = 3;
-export const ST_FIN_WAIT: u32 = 4; // one side has sent FIN
-export const ST_CLOSING: u32 = 5; // both sides have sent FIN
-export const ST_TIME_WAIT: u32 = 6; // both FINs acknowledged
-export const ST_CLOSED: u32 = 7; // reset
-const ST_COUNT: u32 = 8;
+// Conversation states (RFC 9293 names, one per conversation: the tracker sees both ends),
+// ST_* and ST_COUNT: abi/table/track.ts (the report names them from the same table).
+import {
+  ST_NONE, ST_SYN_SENT, ST_SYN_RECEIVED, ST_ESTABLISHED, ST_FIN_WAIT, ST_CLOSING, ST_TIME_WAIT, ST_CLOSED, ST_COUNT,
+} from "../abi/track.gen";
 
 const TH_FIN: u32 = 1;
 const TH_SYN: u32 = 2;

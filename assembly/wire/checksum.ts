@@ -20,7 +20,7 @@
 import { be16 } from "./bytes";
 
 /** Adds `len` bytes at p to a running 32-bit LE-word partial sum (not folded, not swapped). */
-export function sumScalar(p: usize, len: usize, acc: u64): u64 {
+@inline export function sumScalar(p: usize, len: usize, acc: u64): u64 {
   let s = acc;
   // 16 bytes per iteration: two u64 words, each split in two 32-bit halves so
   // the u64 accumulator never overflows (2^32 additions of < 2^33 each).

@@ -36,7 +36,7 @@ export function probability(v: string): number {
  * The "Examples:" block that ends a command's --help, for `addHelpText("after", …)`:
  * each example a comment line (none: the step after the one before) and a command
  * line that runs as written from the repository's root (traces/ holds the bundled
- * captures). Every command has one (test/cli/help-examples.test.ts).
+ * captures). Every command has one (test/e2e/help-examples.test.ts).
  */
 export function examples(...list: [about: string, command: string][]): string {
   const lines = list.flatMap(([about, command]) => (about ? [`# ${about}`, command] : [command]));

@@ -23,6 +23,7 @@ interface Raw {
   synRetries: number;
   synackRetries: number;
   sack: "on" | "off";
+  checksums: "auto" | "on" | "off";
   json?: boolean;
   stages?: boolean;
   serverWorkers?: number;
@@ -122,6 +123,14 @@ export function register(program: Command): void {
         .choices(["on", "off"])
         .default("on"),
     )
+    .addOption(
+      new Option(
+        "--checksums <auto|on|off>",
+        "IPv4/TCP checksums between the cores: on fills and checks them; off leaves them zero and unchecked (checksum offload, as Linux's loopback); auto: off unless --corrupt can change a byte (the client checks every payload byte either way)",
+      )
+        .choices(["auto", "on", "off"])
+        .default("auto"),
+    )
     .option("--stages", "time poll()'s sections in both cores and report ns per round trip")
     .option("--json", "print the report as JSON")
     .addHelpText(
@@ -185,6 +194,7 @@ export function register(program: Command): void {
         synRetries: o.synRetries,
         synackRetries: o.synackRetries,
         sack: o.sack === "on",
+        checksums: o.checksums,
         stages: !!o.stages,
         serverWorkers: sw,
         rebalance: parseRebalance(o.rebalance),

@@ -15,11 +15,15 @@ import * as liveplayCmd from "./liveplay.ts";
 import * as benchCmd from "./bench.ts";
 import * as benchCostCmd from "./bench-cost.ts";
 import * as diffCmd from "./diff.ts";
+import * as splitCmd from "./split.ts";
+import * as reportCmd from "./report.ts";
 
 export const COMMANDS: { register(program: Command): void }[] = [
   inspectCmd,
   dumpCmd,
   replayCmd,
+  splitCmd,
+  reportCmd,
   genCmd,
   pairCmd,
   tapCmd,

@@ -4,7 +4,9 @@ import { APPS, type ReplayMode } from "../replay/options.ts";
 import { parseSpeed } from "../replay/pacing.ts";
 import { replay } from "../replay/replay.ts";
 import { prescan, type Prescan } from "../replay/serve/prescan.ts";
-import { formatReplay } from "../report/replay.ts";
+import { formatReplay, type ReplayReport } from "../report/replay.ts";
+import { captureId } from "../report/capture-id.ts";
+import { chooseShard, MAX_SHARDS, type ShardChoice } from "../replay/shard.ts";
 import { UsageError } from "../io/errors.ts";
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { DEFAULT_CHARTS, FLOW_SPEC_HELP, parseFlowSpecs, type FlowSpec } from "../report/timeseq.ts";
@@ -22,7 +24,13 @@ interface Raw {
   reportFile?: string;
   stages?: number | true;
   flow: string[];
+  shard?: string;
+  shardCount?: number;
 }
+
+/** The run's shard (chosen once in the action) and the CPU time at its start, for the report's /2 fields. */
+let shard: ShardChoice | null = null;
+let cpu0 = process.cpuUsage();
 
 export function register(program: Command): void {
   program
@@ -85,6 +93,15 @@ export function register(program: Command): void {
       "stage cost: per-stage ns and estimated cycles per packet, residual, timer overhead (runs timed and untimed replays, default 5 each)",
       wholeNumber,
     )
+    .option(
+      "--shard <I/N>",
+      `replay only shard I of N of the capture's flows (N ≤ ${MAX_SHARDS}): the flow groups --workers N would give worker I, a flow's two directions together, frames without an IP header in shard 0; with --workers W the shard's groups are dealt to W workers. Default: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX of --shard-count (or IXWASM_SHARD_COUNT); 0/1 is the whole capture (docs/design/scale-out.md)`,
+    )
+    .option(
+      "--shard-count <n>",
+      "the shard count with Kubernetes' JOB_COMPLETION_INDEX (the Indexed Job's completions; else IXWASM_SHARD_COUNT)",
+      wholeNumber,
+    )
     .addHelpText(
       "after",
       examples(
@@ -93,7 +110,11 @@ export function register(program: Command): void {
           "ixwasm replay traces/http-kernel.pcap",
         ],
         [
-          "flow lookup and TCP state tracking only, the report as JSON (schema ixwasm-replay/1)",
+          "shard 1 of 3 of the flows, as one of three machines would; `ixwasm report merge` joins the three reports",
+          "ixwasm replay traces/http-kernel.pcap --shard 1/3 --report json --report-file shard-1.json",
+        ],
+        [
+          "flow lookup and TCP state tracking only, the report as JSON (schema ixwasm-replay/2)",
           "ixwasm replay traces/memcached-ascii.pcap --mode track --report json",
         ],
         [
@@ -103,6 +124,8 @@ export function register(program: Command): void {
       ),
     )
     .action((file: string, o: Raw) => {
+      cpu0 = process.cpuUsage();
+      shard = chooseShard(o.shard, o.shardCount);
       if (o.outMerged && !o.out) throw new UsageError("--out-merged needs --out <file>", "add --out F.pcap");
       const flowSpecs = parseFlowSpecs(o.flow);
       if (flowSpecs.length && o.report !== "html")
@@ -121,6 +144,8 @@ export function register(program: Command): void {
           // (with --workers N the workers make their own pre-scans: this one only chooses)
           pre = prescan(file);
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
+          // A shard chooses as the whole capture does (every shard runs one mode), but serves from its own pre-scan.
+          if (shard) pre = undefined;
         }
       }
       if (flowSpecs.length && (o.mode !== "serve" || (o.app ?? "mirror") !== "mirror"))
@@ -128,7 +153,7 @@ export function register(program: Command): void {
           "--flow charts served flows against the capture's server",
           "run in serve mode with the mirror app (--mode serve, no --app)",
         );
-      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/report/cost.ts
+      if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/measure/cost.ts
       if (o.workers > 1) return workersAction(file, o); // host/replay/workers.ts
       const json = o.report === "json";
       const r = replay(file, {
@@ -151,14 +176,25 @@ function runOptions(o: Raw) {
     speed: parseSpeed(o.speed),
     loop: o.loop,
     flows: o.flows,
+    shard: shard && shard.count > 1 ? { index: shard.index, count: shard.count } : null,
   };
 }
 
 /** The report on stdout (JSON, or `text`), in --report-file as JSON, then the run's error, if any, as the exit. */
-function report(o: Raw, r: { error: string | null }, text: string): void {
+function report(o: Raw, r: ReplayReport, text: string): void {
+  stamp(r);
+  if (r.shard) text += `shard    ${r.shard.index}/${r.shard.count} (from ${r.shard.source})\n`;
   out(o.report === "json" ? JSON.stringify(r, null, 2) + "\n" : text);
   if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(r, null, 2) + "\n");
   if (r.error) fail(r.error);
+}
+
+/** The report's fields for `report merge` that only the command knows: the capture, the shard, the process's CPU. */
+function stamp(r: ReplayReport): void {
+  r.capture = captureId(r.trace);
+  r.shard = shard;
+  const c = process.cpuUsage(cpu0);
+  r.cpu_s = Math.round((c.user + c.system) / 1000) / 1000;
 }
 
 // ---- raw and track on worker threads (host/replay/workers.ts) ----
@@ -183,7 +219,7 @@ async function workersAction(file: string, o: Raw): Promise<void> {
   report(o, r, formatReplay(r) + formatWorkers(r));
 }
 
-// ---- stage cost and the HTML report (host/report/cost.ts, html.ts) ----
+// ---- stage cost and the HTML report (host/measure/cost.ts, host/report/html.ts) ----
 async function costAction(
   file: string,
   o: Raw,
@@ -199,7 +235,7 @@ async function costAction(
       "--stages and --report html measure serve on one core",
       "drop --workers (or --mode track for the RETA split in one thread)",
     );
-  const { costReport } = await import("../report/cost.ts");
+  const { costReport } = await import("../measure/cost.ts");
   const { formatStageCost } = await import("../report/stages.ts");
   const runs = o.stages === undefined || o.stages === true ? 5 : Math.max(1, o.stages);
   const html = o.report === "html";

@@ -214,7 +214,7 @@ export const CONFIG_WORDS = {
   appBytes: [10, 0],
   /** event and command descriptors per poll (each queue) */
   evqSlots: [11, 0],
-  /** app id (api/app.ts APP_*) */
+  /** app id (APP_*, apps/registry.ts) */
   app: [12, 0],
   /** timer-wheel entries (TCBs + app timers) */
   timers: [13, 0],
@@ -288,6 +288,10 @@ export const CONFIG_WORDS = {
   finTimeoutMs: [51, 0],
   /** reset a connection that received nothing for this many seconds (0 = off) */
   idleTimeoutS: [52, 0],
+  /** this process's shard of the capture's flow groups, 0..CFG_SHARDS-1 (replay --shard I/N, flow/shard.ts) */
+  shard: [53, 0],
+  /** shards the 128 flow groups are dealt to (group g: shard g mod N; 0 or 1 = none); the RETA then gives group g worker (g div N) mod CFG_WORKERS */
+  shards: [54, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
 // CFG_FLAGS bits

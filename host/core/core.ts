@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 // instantiation, which catches a core built from an older table.
 import { ABI_VERSION, CFG_ABI, CFG_BASE, CFG_WORDS, CONFIG_WORDS, COUNTER_BASE } from "./abi.gen.ts";
 import { CFG_F_FRESH_MEMORY, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE } from "./abi.gen.ts";
-import type { CoreExports } from "./exports.gen.ts";
+import { MODULE_MIN_PAGES, type CoreExports, type TestCoreExports } from "./exports.gen.ts";
 export { ABI_VERSION, CFG_BASE, CONFIG_WORDS, COUNTER_BASE, HIST_BASE, REGION, REGION_BASE, SCRATCH_BASE };
 export { CFG_F_FRESH_MEMORY };
 export { CFG_F_ANY_ADDRESS, CFG_F_NO_CSUM_CHECK, CFG_F_POISON, CFG_F_SYMMETRIC } from "./abi.gen.ts";
@@ -36,7 +36,7 @@ export const DEFAULT_CONFIG: CoreConfig = Object.fromEntries(
 export type RegionName = Exclude<keyof typeof REGION, "total">;
 
 /** The raw exports of a core instance, generated from their declarations in assembly/. */
-export type { CoreExports } from "./exports.gen.ts";
+export type { CoreExports, TestCoreExports } from "./exports.gen.ts";
 
 export interface Region {
   offset: number;
@@ -106,20 +106,24 @@ export function mbufDataOf(views: CoreViews): number {
 }
 
 const PAGE = 65536;
-const MODULE_MIN_PAGES = 64; // asconfig.json "initialMemory"
 const modules = new Map<string, WebAssembly.Module>();
 
-export function coreWasmPath(debug = false): string {
+/**
+ * The build to load: the release core; with `test`, the test core (the release's
+ * options plus the test hooks, assembly/test-core.ts); with `debug`, the debug
+ * build of the test core (asserts, hooks included).
+ */
+export function coreWasmPath(debug = false, test = false): string {
   // package.json "imports" resolves the same way from host/ (tsx) and dist/host/.
   // IXWASM_CORE_DIR points at another build (parallel development, A/B benches).
   const dir = process.env.IXWASM_CORE_DIR;
-  const name = debug ? "core.debug.wasm" : "core.wasm";
+  const name = debug ? "core.debug.wasm" : test ? "core-test.wasm" : "core.wasm";
   if (dir) return `${dir}/${name}`;
   return fileURLToPath(import.meta.resolve(`#${name}`));
 }
 
-export function loadCoreModule(debug = false): WebAssembly.Module {
-  const path = coreWasmPath(debug);
+export function loadCoreModule(debug = false, test = false): WebAssembly.Module {
+  const path = coreWasmPath(debug, test);
   let mod = modules.get(path);
   if (!mod) {
     let bytes: Uint8Array<ArrayBuffer>;
@@ -182,20 +186,20 @@ const planned = new Map<string, number>();
  * CPU, once more per createCore; a replay serve run of 500 k packets made 4 ns
  * a packet of it).
  */
-export function planBytes(config: CoreConfig, debug = false): number {
-  const key = `${coreWasmPath(debug)} ${JSON.stringify(config)}`;
+export function planBytes(config: CoreConfig, debug = false, test = false): number {
+  const key = `${coreWasmPath(debug, test)} ${JSON.stringify(config)}`;
   let total = planned.get(key);
   if (total === undefined) {
-    total = askPlan(config, debug);
+    total = askPlan(config, debug, test);
     planned.set(key, total);
   }
   return total;
 }
 
-const probes = new Map<boolean, { u32: Uint32Array; plan: () => number }>();
+const probes = new Map<string, { u32: Uint32Array; plan: () => number }>();
 
-function askPlan(config: CoreConfig, debug: boolean): number {
-  return planRegions(config, debug).totalBytes;
+function askPlan(config: CoreConfig, debug: boolean, test: boolean): number {
+  return planRegions(config, debug, test).totalBytes;
 }
 
 /**
@@ -206,20 +210,22 @@ function askPlan(config: CoreConfig, debug: boolean): number {
 export function planRegions(
   config: CoreConfig,
   debug = false,
+  test = false,
 ): { regions: Record<RegionName, Region>; totalBytes: number } {
   // One probe instance per build, kept: plan() is a pure function of the config
   // words (it resets its cursor on each call), and an instance with its memory
   // costs ~2 ms of CPU (30 ms at load 30), a memory report asks for a few plans.
-  let probe = probes.get(debug);
+  const build = coreWasmPath(debug, test);
+  let probe = probes.get(build);
   if (!probe) {
     const memory = new WebAssembly.Memory({
       initial: MODULE_MIN_PAGES,
       maximum: MODULE_MIN_PAGES,
       shared: true,
     });
-    const inst = new WebAssembly.Instance(loadCoreModule(debug), imports(memory));
+    const inst = new WebAssembly.Instance(loadCoreModule(debug, test), imports(memory));
     probe = { u32: new Uint32Array(memory.buffer), plan: exportsOf(inst).plan };
-    probes.set(debug, probe);
+    probes.set(build, probe);
   }
   const u32 = probe.u32;
   writeConfig(u32, config);
@@ -229,7 +235,10 @@ export function planRegions(
 }
 
 export interface CreateOptions {
+  /** The debug build (asserts; it has the test hooks too). */
   debug?: boolean;
+  /** The test core: the release build plus the test hooks (testHooks() reaches them). */
+  test?: boolean;
   imports?: Record<string, unknown>;
   /** Instantiate over an existing memory (e.g. one created by the main thread for a worker). */
   memory?: WebAssembly.Memory;
@@ -241,10 +250,10 @@ export interface CreateOptions {
 
 export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOptions = {}): Core {
   const config: CoreConfig = { ...DEFAULT_CONFIG, ...partial };
-  const totalBytes = opts.memory ? opts.memory.buffer.byteLength : planBytes(config, opts.debug);
+  const totalBytes = opts.memory ? opts.memory.buffer.byteLength : planBytes(config, opts.debug, opts.test);
   const pages = totalBytes / PAGE;
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const inst = new WebAssembly.Instance(loadCoreModule(opts.debug), imports(memory, opts.imports));
+  const inst = new WebAssembly.Instance(loadCoreModule(opts.debug, opts.test), imports(memory, opts.imports));
   const exports = exportsOf(inst);
   for (const [i, v] of ABI_CHECKS) {
     if (exports.abiCheck(i) >>> 0 !== v)
@@ -277,7 +286,18 @@ export function createCore(partial: Partial<CoreConfig> = {}, opts: CreateOption
 }
 
 /** A fresh shared memory sized for this config (for a core a worker will create on it). */
-export function createMemory(partial: Partial<CoreConfig> = {}, debug = false): WebAssembly.Memory {
-  const pages = planBytes({ ...DEFAULT_CONFIG, ...partial }, debug) / PAGE;
+export function createMemory(
+  partial: Partial<CoreConfig> = {},
+  debug = false,
+  test = false,
+): WebAssembly.Memory {
+  const pages = planBytes({ ...DEFAULT_CONFIG, ...partial }, debug, test) / PAGE;
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** The test hooks of a core created with { test: true } or { debug: true }; throws for a release core, which has none. */
+export function testHooks(core: Core): TestCoreExports {
+  if (typeof (core.exports as Partial<TestCoreExports>).tcpTestStat !== "function")
+    throw new Error("this core has no test hooks: create it with { test: true } (or { debug: true })");
+  return core.exports as TestCoreExports;
 }

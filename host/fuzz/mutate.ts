@@ -16,7 +16,7 @@ import {
   type Endpoints,
   type Layers,
 } from "./packet.ts";
-import type { Rng } from "./rng.ts";
+import { interesting16, interesting32, type Rng } from "./rng.ts";
 
 type Mutator = (f: Buffer, L: Layers, rng: Rng) => Buffer;
 
@@ -73,8 +73,8 @@ const byteSet: Mutator = (f, L, rng) => {
 
 const field: Mutator = (f, L, rng) => {
   const p = headerPos(f, L, rng) & ~1;
-  if (p + 4 <= f.length && rng.chance(0.4)) put32(f, p, rng.interesting32());
-  else if (p + 2 <= f.length) put16(f, p, rng.interesting16());
+  if (p + 4 <= f.length && rng.chance(0.4)) put32(f, p, interesting32(rng));
+  else if (p + 2 <= f.length) put16(f, p, interesting16(rng));
   return f;
 };
 
@@ -98,11 +98,11 @@ const ipLength: Mutator = (f, L, rng) => {
     if (rng.chance(0.5)) f[h] = 0x40 | rng.int(16);
     else {
       const tot = be16(f, h + 2);
-      put16(f, h + 2, rng.chance(0.5) ? rng.interesting16() : (tot + rng.range(-24, 24)) & 0xffff);
+      put16(f, h + 2, rng.chance(0.5) ? interesting16(rng) : (tot + rng.range(-24, 24)) & 0xffff);
     }
   } else if (L.ipver === 6 && L.l3 + 40 <= f.length) {
     const pl = be16(f, L.l3 + 4);
-    put16(f, L.l3 + 4, rng.chance(0.5) ? rng.interesting16() : (pl + rng.range(-24, 24)) & 0xffff);
+    put16(f, L.l3 + 4, rng.chance(0.5) ? interesting16(rng) : (pl + rng.range(-24, 24)) & 0xffff);
   }
   return f;
 };
@@ -112,7 +112,7 @@ const l4Length: Mutator = (f, L, rng) => {
   if (L.proto === PROTO_TCP && L.l4 + 13 <= f.length) f[L.l4 + 12] = (rng.int(16) << 4) | (f[L.l4 + 12] & 15);
   else if (L.proto === PROTO_UDP && L.l4 + 6 <= f.length) {
     const ul = be16(f, L.l4 + 4);
-    put16(f, L.l4 + 4, rng.chance(0.5) ? rng.interesting16() : (ul + rng.range(-10, 10)) & 0xffff);
+    put16(f, L.l4 + 4, rng.chance(0.5) ? interesting16(rng) : (ul + rng.range(-10, 10)) & 0xffff);
   }
   return f;
 };

@@ -1,150 +1,51 @@
-// Frame helpers for the fuzzer, written independently of the core's wire code
-// (a checker that shares the code it checks finds nothing): locate the layers of
-// an Ethernet frame, refill checksums after a mutation, build TCP segments for
-// the stateful peers, and judge every frame the core transmits.
+// The fuzzer's frames over the host's one builder (host/io/frames.ts, written
+// apart from the core's wire code: a checker that shares the code it checks
+// finds nothing): build TCP segments for the stateful peers, read the core's,
+// and judge every frame the core transmits.
+import {
+  ETH_ARP,
+  ETH_IPV4,
+  ETH_IPV6,
+  PROTO_ICMP,
+  PROTO_TCP,
+  PROTO_UDP,
+  be16,
+  be32,
+  eth,
+  fold,
+  framePseudo,
+  ipv4,
+  ipv6,
+  l4CsumOffset,
+  layers,
+  parseTcp,
+  sumRange,
+  tcp,
+  type Layers,
+} from "../io/frames.ts";
 
-export const ETH_IPV4 = 0x0800;
-export const ETH_ARP = 0x0806;
-export const ETH_IPV6 = 0x86dd;
-export const PROTO_ICMP = 1;
-export const PROTO_TCP = 6;
-export const PROTO_UDP = 17;
-export const PROTO_ICMP6 = 58;
-export const TCP_FIN = 1,
-  TCP_SYN = 2,
-  TCP_RST = 4,
-  TCP_PSH = 8,
-  TCP_ACK = 16,
-  TCP_URG = 32;
-
-const IPV6_EXT = new Set([0, 43, 44, 51, 60, 135, 139, 140, 253, 254]);
-
-/** Where each layer of a frame starts; -1 when absent. Offsets are into the frame. */
-export interface Layers {
-  /** End of the link header (after VLAN tags): start of the EtherType's payload. */
-  l3: number;
-  ethertype: number;
-  ipver: 0 | 4 | 6;
-  /** Transport protocol after IPv6 extension headers. */
-  proto: number;
-  l4: number;
-  /** One past the last byte the IP header says belongs to the packet, capped at the frame end. */
-  ipEnd: number;
-  /** IPv4 MF or offset, or an IPv6 fragment header. */
-  frag: boolean;
-  /** Offsets of the IPv6 extension headers walked (for the mutator). */
-  ext: number[];
-}
-
-export function layers(f: Uint8Array): Layers {
-  const out: Layers = {
-    l3: -1,
-    ethertype: -1,
-    ipver: 0,
-    proto: -1,
-    l4: -1,
-    ipEnd: f.length,
-    frag: false,
-    ext: [],
-  };
-  if (f.length < 14) return out;
-  let p = 12;
-  let t = (f[p] << 8) | f[p + 1];
-  p += 2;
-  for (let tags = 0; (t === 0x8100 || t === 0x88a8) && tags < 8 && p + 4 <= f.length; tags++) {
-    t = (f[p + 2] << 8) | f[p + 3];
-    p += 4;
-  }
-  out.l3 = p;
-  out.ethertype = t;
-  if (t === ETH_IPV4 && p + 20 <= f.length && f[p] >> 4 === 4) {
-    const ihl = (f[p] & 15) * 4;
-    const tot = (f[p + 2] << 8) | f[p + 3];
-    out.ipver = 4;
-    out.proto = f[p + 9];
-    out.frag = (((f[p + 6] << 8) | f[p + 7]) & 0x3fff) !== 0;
-    out.ipEnd = Math.min(f.length, p + tot);
-    if (ihl >= 20 && p + ihl <= f.length) out.l4 = p + ihl;
-  } else if (t === ETH_IPV6 && p + 40 <= f.length && f[p] >> 4 === 6) {
-    out.ipver = 6;
-    out.ipEnd = Math.min(f.length, p + 40 + ((f[p + 4] << 8) | f[p + 5]));
-    let nh = f[p + 6];
-    let q = p + 40;
-    for (let n = 0; IPV6_EXT.has(nh) && n < 16; n++) {
-      if (q + 8 > f.length) return { ...out, proto: nh };
-      out.ext.push(q);
-      if (nh === 44) out.frag = true;
-      const len = nh === 44 ? 8 : nh === 51 ? (f[q + 1] + 2) * 4 : (f[q + 1] + 1) * 8;
-      nh = f[q];
-      q += len;
-    }
-    out.proto = nh;
-    if (q <= f.length) out.l4 = q;
-  }
-  return out;
-}
-
-/** One's complement sum of b[off, off+len) added to init (not folded). */
-export function sum16(b: Uint8Array, off: number, len: number, init = 0): number {
-  let s = init;
-  const end = off + len;
-  let i = off;
-  for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
-  if (i < end) s += b[i] << 8;
-  return s;
-}
-
-export function fold(s: number): number {
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
-  return s;
-}
-
-function pseudo(f: Uint8Array, L: Layers, proto: number, len: number): number {
-  if (L.ipver === 4) return sum16(f, L.l3 + 12, 8, proto + len);
-  return sum16(f, L.l3 + 8, 32, proto + len);
-}
-
-function l4CsumOffset(proto: number): number {
-  if (proto === PROTO_TCP) return 16;
-  if (proto === PROTO_UDP) return 6;
-  if (proto === PROTO_ICMP || proto === PROTO_ICMP6) return 2;
-  return -1;
-}
-
-/** Refills the IPv4 header checksum and the transport checksum where the layout allows. */
-export function fixChecksums(f: Uint8Array, L: Layers = layers(f)): void {
-  if (L.ipver === 4 && L.l4 > 0) {
-    const h = L.l3;
-    f[h + 10] = f[h + 11] = 0;
-    const c = ~fold(sum16(f, h, L.l4 - h)) & 0xffff;
-    f[h + 10] = c >> 8;
-    f[h + 11] = c & 255;
-  }
-  if (L.l4 < 0 || L.frag || L.ipEnd < L.l4) return;
-  const co = l4CsumOffset(L.proto);
-  const len = L.ipEnd - L.l4;
-  if (co < 0 || L.l4 + co + 2 > L.ipEnd) return;
-  f[L.l4 + co] = f[L.l4 + co + 1] = 0;
-  const ph = L.proto === PROTO_ICMP ? 0 : pseudo(f, L, L.proto, len);
-  let c = ~fold(sum16(f, L.l4, len, ph)) & 0xffff;
-  if (L.proto === PROTO_UDP && c === 0) c = 0xffff;
-  f[L.l4 + co] = c >> 8;
-  f[L.l4 + co + 1] = c & 255;
-}
-
-export const be16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
-export const be32 = (b: Uint8Array, o: number): number =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-export function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 255;
-  b[o + 1] = v & 255;
-}
-export function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 255;
-  b[o + 1] = (v >>> 16) & 255;
-  b[o + 2] = (v >>> 8) & 255;
-  b[o + 3] = v & 255;
-}
+export {
+  ETH_IPV4,
+  ETH_IPV6,
+  PROTO_TCP,
+  PROTO_UDP,
+  be16,
+  be32,
+  fixChecksums,
+  layers,
+  put16,
+  put32,
+  type Layers,
+} from "../io/frames.ts";
+export {
+  FIN as TCP_FIN,
+  SYN as TCP_SYN,
+  RST as TCP_RST,
+  PSH as TCP_PSH,
+  ACK as TCP_ACK,
+  URG as TCP_URG,
+} from "../io/frames.ts";
+import { ACK as TCP_ACK, FIN as TCP_FIN, RST as TCP_RST, SYN as TCP_SYN } from "../io/frames.ts";
 
 /** The addresses a fuzzed core answers as, and its peer's. */
 export interface Endpoints {
@@ -170,46 +71,13 @@ export interface SegSpec {
   peer?: Uint8Array;
 }
 
-/** An Ethernet frame carrying one TCP segment from the peer to the core, checksums filled. */
+/** An Ethernet frame carrying one TCP segment from the peer to the core, checksums filled (IPv4: DF, id 0). */
 export function tcpFrame(ep: Endpoints, s: SegSpec): Buffer {
-  const opt = s.options ?? new Uint8Array(0);
-  const olen = (opt.length + 3) & ~3;
-  const data = s.data ?? new Uint8Array(0);
-  const l3len = s.v6 ? 40 : 20;
-  const f = Buffer.alloc(14 + l3len + 20 + olen + data.length);
-  ep.mac.copy(f, 0);
-  ep.peerMac.copy(f, 6);
-  put16(f, 12, s.v6 ? ETH_IPV6 : ETH_IPV4);
-  const h = 14;
-  const tl = 20 + olen + data.length;
-  if (s.v6) {
-    f[h] = 0x60;
-    put16(f, h + 4, tl);
-    f[h + 6] = PROTO_TCP;
-    f[h + 7] = 64;
-    f.set(s.peer ?? ep.peer6, h + 8);
-    ep.ip6.copy(f, h + 24);
-  } else {
-    f[h] = 0x45;
-    put16(f, h + 2, 20 + tl);
-    f[h + 6] = 0x40;
-    f[h + 8] = 64;
-    f[h + 9] = PROTO_TCP;
-    f.set(s.peer ?? ep.peer4, h + 12);
-    ep.ip4.copy(f, h + 16);
-  }
-  const t = h + l3len;
-  put16(f, t, s.sport);
-  put16(f, t + 2, s.dport);
-  put32(f, t + 4, s.seq >>> 0);
-  put32(f, t + 8, s.ack >>> 0);
-  f[t + 12] = ((20 + olen) / 4) << 4;
-  f[t + 13] = s.flags & 255;
-  put16(f, t + 14, s.win & 0xffff);
-  f.set(opt, t + 20);
-  f.set(data, t + 20 + olen);
-  fixChecksums(f);
-  return f;
+  const src = s.peer ?? (s.v6 ? ep.peer6 : ep.peer4);
+  const dst = s.v6 ? ep.ip6 : ep.ip4;
+  const seg = tcp(src, dst, { ...s, options: s.options, data: s.data });
+  const pkt = s.v6 ? ipv6(src, dst, PROTO_TCP, seg) : ipv4(src, dst, PROTO_TCP, seg, { id: 0 });
+  return eth(ep.mac, ep.peerMac, s.v6 ? ETH_IPV6 : ETH_IPV4, pkt);
 }
 
 /** A TCP segment the core sent, as the peers need it. */
@@ -230,18 +98,17 @@ export interface TxSeg {
 export function parseTxTcp(f: Uint8Array): TxSeg | null {
   const L = layers(f);
   if (L.proto !== PROTO_TCP || L.l4 < 0) return null;
-  const t = L.l4;
-  const hl = (f[t + 12] >> 4) * 4;
+  const t = parseTcp(f, L.l4);
   return {
     v6: L.ipver === 6,
-    sport: be16(f, t),
-    dport: be16(f, t + 2),
-    seq: be32(f, t + 4),
-    ack: be32(f, t + 8),
-    flags: f[t + 13],
-    win: be16(f, t + 14),
-    dataLen: L.ipEnd - t - hl,
-    data: f.subarray(t + hl, L.ipEnd),
+    sport: t.sport,
+    dport: t.dport,
+    seq: t.seq,
+    ack: t.ack,
+    flags: t.flags,
+    win: t.win,
+    dataLen: L.ipEnd - L.l4 - t.hdrLen,
+    data: f.subarray(L.l4 + t.hdrLen, L.ipEnd),
     peer: L.ipver === 6 ? f.subarray(L.l3 + 24, L.l3 + 40) : f.subarray(L.l3 + 16, L.l3 + 20),
   };
 }
@@ -270,7 +137,7 @@ export function checkTx(f: Uint8Array, ep: Endpoints): string | null {
     const ihl = (f[h] & 15) * 4;
     const tot = be16(f, h + 2);
     if (tot < ihl || h + tot > f.length) return `IPv4 total length ${tot} vs frame ${f.length}`;
-    if (fold(sum16(f, h, ihl)) !== 0xffff) return "IPv4 header checksum wrong";
+    if (fold(sumRange(f, h, ihl)) !== 0xffff) return "IPv4 header checksum wrong";
     if (L.frag) return "core sent an IPv4 fragment";
     for (let i = 0; i < 4; i++) if (f[h + 12 + i] !== ep.ip4[i]) return "IPv4 source is not the core's";
   } else if (L.ethertype === ETH_IPV6) {
@@ -291,9 +158,9 @@ function checkL4(f: Uint8Array, L: Layers): string | null {
   const co = l4CsumOffset(L.proto);
   if (co < 0) return `TX IP protocol ${L.proto}`;
   if (len < co + 2) return `transport of ${len} bytes is shorter than its header`;
-  const ph = L.proto === PROTO_ICMP ? 0 : pseudo(f, L, L.proto, len);
+  const ph = L.proto === PROTO_ICMP ? 0 : framePseudo(f, L, L.proto, len);
   const zeroUdp = L.proto === PROTO_UDP && L.ipver === 4 && be16(f, L.l4 + 6) === 0;
-  if (!zeroUdp && fold(sum16(f, L.l4, len, ph)) !== 0xffff) return `protocol ${L.proto} checksum wrong`;
+  if (!zeroUdp && fold(sumRange(f, L.l4, len, ph)) !== 0xffff) return `protocol ${L.proto} checksum wrong`;
   if (L.proto === PROTO_UDP) {
     if (len < 8 || be16(f, L.l4 + 4) !== len) return `UDP length ${be16(f, L.l4 + 4)} vs ${len}`;
   } else if (L.proto === PROTO_TCP) {

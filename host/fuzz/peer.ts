@@ -17,7 +17,7 @@ import {
   type Endpoints,
   type TxSeg,
 } from "./packet.ts";
-import type { Rng } from "./rng.ts";
+import { interesting16, interesting32, type Rng } from "./rng.ts";
 
 export type AppKind = "echo" | "memcached";
 
@@ -65,10 +65,10 @@ function memcachedBinary(rng: Rng): Buffer {
   const h = Buffer.alloc(24);
   h[0] = rng.chance(0.95) ? 0x80 : rng.int(256);
   h[1] = op;
-  put16(h, 2, rng.chance(0.9) ? key.length : rng.interesting16());
+  put16(h, 2, rng.chance(0.9) ? key.length : interesting16(rng));
   h[4] = rng.chance(0.9) ? extras.length : rng.int(256);
   const body = extras.length + key.length + value.length;
-  put32(h, 8, rng.chance(0.9) ? body : rng.interesting32());
+  put32(h, 8, rng.chance(0.9) ? body : interesting32(rng));
   put32(h, 12, rng.u32());
   return Buffer.concat([h, extras, key, value]);
 }

@@ -11,7 +11,7 @@ import { fragmentSeries, mutate, retarget } from "./mutate.ts";
 import { TCP_RST, be32, layers, parseTxTcp, tcpFrame, type TxSeg } from "./packet.ts";
 import { Peer, type AppKind } from "./peer.ts";
 import { readMeta, readPcap, writeMeta, writePcap, type ReproMeta } from "./repro.ts";
-import { Rng } from "./rng.ts";
+import { fuzzRng, type Rng } from "./rng.ts";
 import { loadSeeds, seedFiles, type Seeds } from "./seeds.ts";
 import { ENDPOINTS, Finding, StackTarget } from "./stack.ts";
 
@@ -66,7 +66,7 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
   const seeds = o.seeds ?? loadSeeds(seedFiles(o.corpus, o.own));
   if (seeds.eth.length === 0) throw new Error("no seed frames: give a corpus directory or traces/");
   mkdirSync(o.outDir, { recursive: true });
-  const rng = new Rng(o.seed);
+  const rng = fuzzRng(o.seed);
   const debug = o.debug ?? false;
   const epochFrames = o.epochFrames ?? 10_000;
   const ratio = o.decoderRatio ?? 1;
@@ -104,7 +104,7 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
     const app: AppKind = o.app === "both" ? (epoch % 2 ? "memcached" : "echo") : o.app;
     const budget = Math.min(epochFrames, Math.ceil((o.frames - report.frames) / (1 + ratio)));
     const s0 = performance.now();
-    const r = stackEpoch(seeds, new Rng(rng.u32()), app, debug, budget, deadline);
+    const r = stackEpoch(seeds, fuzzRng(rng.u32()), app, debug, budget, deadline);
     stackMs += performance.now() - s0;
     report.stackFrames += r.frames;
     report.connections += r.connections;
@@ -117,7 +117,7 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
       record(f);
     }
     const d0 = performance.now();
-    const dr = decoderChunk(decoder, seeds, new Rng(rng.u32()), Math.round(r.frames * ratio), o, epoch);
+    const dr = decoderChunk(decoder, seeds, fuzzRng(rng.u32()), Math.round(r.frames * ratio), o, epoch);
     decMs += performance.now() - d0;
     report.decoderFrames += dr.frames;
     report.frames += dr.frames;

@@ -3,7 +3,14 @@
 // virtual time, with every invariant the host can see checked after each poll.
 // A failed check throws a Finding; the run turns it into a reproducer file.
 import { APP_ID as APP_IDS, COUNTER_SLOTS } from "../core/abi.gen.ts";
-import { COUNTER_BASE, createCore, type Core, type CoreConfig, type CoreExports } from "../core/core.ts";
+import {
+  COUNTER_BASE,
+  createCore,
+  testHooks,
+  type Core,
+  type CoreConfig,
+  type TestCoreExports,
+} from "../core/core.ts";
 import { Nic } from "../runtime/nic.ts";
 import { COUNTER_NAMES } from "../report/counters.ts";
 import { checkTx, type Endpoints } from "./packet.ts";
@@ -72,7 +79,7 @@ export class StackTarget {
   readonly times: number[] = [];
   readonly polls: Poll[] = [];
   private readonly pollFn: (t: number) => number;
-  private readonly fn: CoreExports;
+  private readonly fn: TestCoreExports;
   private readonly prev = new Float64Array(COUNTER_SLOTS);
   private pending = 0;
   /** Free mbufs once init posted the RX ring: what a drained core must have again. */
@@ -84,9 +91,10 @@ export class StackTarget {
     readonly app: AppKind,
     readonly debug: boolean,
   ) {
-    this.core = createCore(stackConfig(app), { debug });
+    // The test core: its invariant checks read the engine's occupancy (tcpTestStat).
+    this.core = createCore(stackConfig(app), { debug, test: true });
     this.nic = new Nic(this.core);
-    this.fn = this.core.exports;
+    this.fn = testHooks(this.core);
     this.pollFn = this.fn.poll;
     this.port = APP_PORT[app];
     this.freeBaseline = this.fn.mbufFreeCount();

@@ -18,7 +18,7 @@ import {
   type GenOptions,
   type GenStats,
 } from "./common.ts";
-import { hash3, hashUnit } from "./prng.ts";
+import { hash3, hashUnit } from "../io/prng.ts";
 import { CLOSE, OPEN, XCHG, type Synth, type Workload } from "./synth.ts";
 
 /** Ports a client host may use: 1024–65535. */

@@ -3,7 +3,7 @@
 // a small indexed min-heap of times, and the realised statistics.
 import type { WriteFormat } from "../io/writer.ts";
 import { Hist } from "./dist.ts";
-import { fmix32 } from "./prng.ts";
+import { fmix32 } from "../io/prng.ts";
 
 export type WorkloadName = "echo" | "etc" | "usr" | "incast" | "churn";
 export const WORKLOADS: WorkloadName[] = ["echo", "etc", "usr", "incast", "churn"];

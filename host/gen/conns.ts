@@ -4,7 +4,7 @@
 // client port and a state byte (plus whatever the workload keeps).
 import { CLOSE, OPEN, XCHG, type Synth } from "./synth.ts";
 import { clientIp, ephemeralPort, serverIp } from "./common.ts";
-import { hash3 } from "./prng.ts";
+import { hash3 } from "../io/prng.ts";
 
 export const C_NEW = 0;
 export const C_OPENING = 1;

@@ -5,7 +5,7 @@
 // "Workload Analysis of a Large-Scale Key-Value Store", SIGMETRICS 2012), as the
 // mutilate load generator uses them: key size GEV, value size a measured table
 // below 15 bytes and a Generalized Pareto above, inter-arrival Generalized Pareto.
-import { hashUnit, type Rng } from "./prng.ts";
+import { hashUnit, type Rng } from "../io/prng.ts";
 
 /** ETC key size: Generalized Extreme Value (location, scale, shape). */
 export const ETC_KEY = { mu: 30.7984, sigma: 8.20449, xi: 0.078688 };

@@ -5,7 +5,7 @@
 import { C_BUSY, C_CLOSED, C_IDLE, C_NEW, Conns } from "./conns.ts";
 import { ACK_DELAY_NS, SERVICE_NS, TimeHeap, US, wireNs, type GenOptions, type GenStats } from "./common.ts";
 import { CLOSE, OPEN, type Synth, type Workload } from "./synth.ts";
-import { hash3 } from "./prng.ts";
+import { hash3 } from "../io/prng.ts";
 
 export class EchoWorkload implements Workload {
   nextStart = 0;

@@ -8,7 +8,7 @@
 import { C_CLOSED, C_IDLE, Conns } from "./conns.ts";
 import { ACK_DELAY_NS, SERVICE_NS, US, wireNs, type GenOptions, type GenStats } from "./common.ts";
 import { CLOSE, OPEN, type Synth, type Workload } from "./synth.ts";
-import { hash3 } from "./prng.ts";
+import { hash3 } from "../io/prng.ts";
 
 const REQUEST_BYTES = 64;
 

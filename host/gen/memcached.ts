@@ -28,7 +28,7 @@ import {
   etcValueSize,
   gpdQuantile,
 } from "./dist.ts";
-import { Rng, fmix32 } from "./prng.ts";
+import { Xoshiro128, type Rng, fmix32 } from "../io/prng.ts";
 import { CLOSE, OPEN, type Synth, type Workload } from "./synth.ts";
 
 const PH_OPEN = 0;
@@ -97,7 +97,7 @@ export class MemcachedWorkload implements Workload {
     this.usr = o.workload === "usr";
     this.binary = o.protocol === "binary";
     this.conns = new Conns(o.conns, o.clients, o.servers, o.port, o.seed);
-    this.rng = new Rng(o.seed, 1);
+    this.rng = new Xoshiro128(o.seed, 1);
     this.zipf = new Zipf(o.keys, o.zipf).buildAlias();
     this.perm = new KeyPermutation(o.keys, o.seed);
     const minLen = keyDigits(o.keys);

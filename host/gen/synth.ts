@@ -12,7 +12,7 @@
 // prefix sums of the value pattern).
 //
 // The records themselves are written by a small WASM module (assembly/gen/frame.ts,
-// build/gen.wasm) in batches: step() leaves a 32-byte descriptor per packet, and
+// build/gen.wasm) in batches: step() leaves a descriptor (GD_*) per packet, and
 // one call writes up to BATCH records with their headers, checksums and payload
 // into the output buffer in the module's memory. The burst fields it reads, the
 // message areas and the value pattern live in that memory too. A burst slot freed
@@ -21,7 +21,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TraceWriter, type WriteFormat } from "../io/writer.ts";
 import { timeToNsTicks } from "../io/timestamp.ts";
-import { fmix32 } from "./prng.ts";
+import { fmix32 } from "../io/prng.ts";
+import * as GEN from "../core/genframe.gen.ts";
 
 export const OPEN = 1;
 export const XCHG = 2;
@@ -32,20 +33,33 @@ const SYN = 0x02;
 const PSH = 0x08;
 const ACK = 0x10;
 
-/** Bytes of message head kept per burst side (memcached header lines, keys ≤ 250 B). */
-export const HEAD_MAX = 320;
-/** Bytes of message tail kept per burst side ("\r\nEND\r\n" and the like). */
-export const TAIL_MAX = 16;
-const AREA = HEAD_MAX + TAIL_MAX;
-
-/** Value bytes repeat with this period; a value of key k starts at a key-dependent phase. */
-export const PATTERN_PERIOD = 4096;
+// gen.wasm's descriptor, options and areas (abi/table/gen.ts) as this module's own
+// constants: frame() runs per packet, and V8 folds a module's constants where an
+// imported binding costs a load at each use.
+const {
+  AREA,
+  DESC_BYTES,
+  GD_W_TIME,
+  GD_W_BURST,
+  GD_W_FLAGS,
+  GD_W_SEQ_OFF,
+  GD_W_ACK_OFF,
+  GD_W_OFF,
+  GD_W_LEN,
+  GD_F_CLIENT,
+  GD_SIDE_SHIFT,
+  HEAD_MAX,
+  OPT_BYTES,
+  PATTERN_PERIOD,
+  SYN_OPT_BYTES,
+} = GEN;
+/** i32 words of a descriptor (the step of its Int32Array index). */
+const DESC_WORDS = DESC_BYTES >>> 2;
 /** The pattern twice over a jumbo segment, so any segment's value bytes are contiguous. */
 const PATTERN_BYTES = PATTERN_PERIOD + 65536;
 
 /** Descriptors per WASM call (8 KiB, in L1): the call (~4 ns) is spread over 256 packets. */
 const BATCH = 256;
-const DESC_BYTES = 32; // assembly/gen/frame.ts
 /** The module's own data and stack stay below this address. */
 const LAYOUT_BASE = 65536;
 // Records are flushed every 256 KiB. Larger buffers (8 MiB before) fall out of the
@@ -57,10 +71,6 @@ const OUT_BYTES = 256 << 10;
 const FLUSH_WARM = 64;
 /** Largest record: pcapng EPB overhead + headers with SYN options + a 9000-byte MSS. */
 const RECORD_MAX = 32 + 14 + 20 + 40 + 9000 + 4;
-/** Linux's SYN window, and an established window of 8192 << 7 = 1 MiB (window scale 7). */
-const SYN_WINDOW = 64240;
-const WINDOW = 8192;
-const WSCALE = 7;
 
 export interface SynthOptions {
   path: string;
@@ -105,6 +115,7 @@ interface FrameExports {
   ): void;
   setLayout(...addresses: number[]): void;
   frames(n: number, olen: number): number;
+  DESC_BYTES: WebAssembly.Global;
 }
 
 let frameModule: WebAssembly.Module | undefined;
@@ -215,12 +226,17 @@ export class Synth {
   private readonly onProgress?: (s: Synth) => void;
 
   constructor(private readonly o: SynthOptions) {
-    this.seg = o.mss - 12;
+    this.seg = o.mss - OPT_BYTES;
     this.startSec = o.startSec ?? 1704067200; // 2024-01-01T00:00:00Z: fixed, so files are reproducible
     timeToNsTicks(this.startSec, 0, this.baseTicks);
     this.fmt = o.format === "pcap" ? 0 : o.format === "pcap-ns" ? 1 : 2;
     this.onProgress = o.onProgress;
     this.wasm = new WebAssembly.Instance(loadFrameModule()).exports as unknown as FrameExports;
+    // An older gen.wasm ($IXWASM_CORE_DIR) with another descriptor would write wrong records.
+    if (this.wasm.DESC_BYTES.value !== DESC_BYTES)
+      throw new Error(
+        `gen.wasm's descriptor has ${this.wasm.DESC_BYTES.value} bytes, not ${DESC_BYTES}: rebuild it`,
+      );
     this.grow(Math.max(16, o.poolHint ?? 64));
     const n = PATTERN_BYTES;
     const pat = this.area.subarray(this.patOff, this.patOff + n);
@@ -344,8 +360,8 @@ export class Synth {
     const buf = this.wasm.memory.buffer;
     this.area = new Uint8Array(buf);
     this.dv = new DataView(buf);
-    this.descF = new Float64Array(buf, this.descOff, BATCH * 4);
-    this.descI = new Int32Array(buf, this.descOff, BATCH * 8);
+    this.descF = new Float64Array(buf, this.descOff, BATCH * (DESC_BYTES >>> 3));
+    this.descI = new Int32Array(buf, this.descOff, BATCH * DESC_WORDS);
     let at = this.fieldsOff(n);
     const f64 = (): Float64Array => {
       const x = new Float64Array(buf, at, n);
@@ -695,21 +711,21 @@ export class Synth {
     len: number,
   ): void {
     if (this.olen > this.olenMax) this.flush();
-    const frameLen = 14 + 20 + 20 + ((flags & SYN) !== 0 ? 20 : 12) + len;
+    const frameLen = 14 + 20 + 20 + ((flags & SYN) !== 0 ? SYN_OPT_BYTES : OPT_BYTES) + len;
     this.olen += this.fmt === 2 ? 32 + ((frameLen + 3) & ~3) : 16 + frameLen;
     this.orecs++;
     this.packets++;
     this.frameBytes += frameLen;
     const d = this.nd++;
-    this.descF[4 * d] = this.bNext[b];
-    const i = 8 * d;
+    const i = d * DESC_WORDS;
+    this.descF[(i + GD_W_TIME) >>> 1] = this.bNext[b];
     const di = this.descI;
-    di[i + 2] = b;
-    di[i + 3] = flags | (fromClient ? 0x100 : 0) | (k << 9);
-    di[i + 4] = seqOff;
-    di[i + 5] = ackOff;
-    di[i + 6] = off;
-    di[i + 7] = len;
+    di[i + GD_W_BURST] = b;
+    di[i + GD_W_FLAGS] = flags | (fromClient ? GD_F_CLIENT : 0) | (k << GD_SIDE_SHIFT);
+    di[i + GD_W_SEQ_OFF] = seqOff;
+    di[i + GD_W_ACK_OFF] = ackOff;
+    di[i + GD_W_OFF] = off;
+    di[i + GD_W_LEN] = len;
     if (this.nd === BATCH) this.writeBatch();
   }
 

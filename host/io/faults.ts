@@ -1,7 +1,8 @@
 // Seeded, deterministic fault injection between two endpoints (the idea of
 // smoltcp's FaultInjector): loss, duplication, reordering, corruption (one bit
 // flip) and a rate limit (token bucket in the caller's clock). Same seed and
-// same input order → same faults.
+// same input order → same faults (mulberry32, host/io/prng.ts).
+import { prng } from "./prng.ts";
 
 export interface FaultConfig {
   loss?: number;
@@ -20,18 +21,6 @@ export interface FaultCounts {
   reordered: number;
   corrupted: number;
   rateDropped: number;
-}
-
-/** mulberry32: small, fast, good enough for fault decisions; seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultInjector {

@@ -1,7 +1,9 @@
 // Namespace and link setup around a tap, with iproute2 (`ip`), sysctl and
 // ethtool. Every step that creates something registers its undo in a Teardown,
-// which runs in reverse order on exit, on a signal and on error.
-import { execFileSync, spawnSync } from "node:child_process";
+// which runs in reverse order on exit, on a signal and on error. The one netns
+// helper of the repository: the benchmarks (host/measure, bench/) and the tests
+// create, enter and remove their namespaces and veth pairs through it too.
+import { execFileSync, spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { UsageError } from "./errors.ts";
 
@@ -92,6 +94,87 @@ export function netnsExists(name: string): boolean {
 
 export function linkExists(ifname: string, ns?: string): boolean {
   return run(["ip", "-o", "link", "show", "dev", ifname], ns).ok;
+}
+
+/** Deletes the namespace if it exists (what it holds goes with it); never throws. */
+export function removeNetns(ns: string): void {
+  if (netnsExists(ns)) spawnSync("ip", ["netns", "del", ns]);
+}
+
+/** Deletes the link of the root namespace if it exists; never throws. */
+export function removeLink(ifname: string): void {
+  if (spawnSync("ip", ["link", "show", "dev", ifname]).status === 0) spawnSync("ip", ["link", "del", ifname]);
+}
+
+export interface InNsOptions {
+  input?: Buffer | string;
+  /** Killed after this long (default 15 s): every run is bounded. */
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** Runs a program inside the namespace, bounded in time; stdout as bytes. */
+export function inNs(ns: string, cmd: string[], opts: InNsOptions = {}) {
+  const r = spawnSync("ip", ["netns", "exec", ns, ...cmd], {
+    input: opts.input,
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs ?? 15000,
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status, out: r.stdout ?? Buffer.alloc(0), err: (r.stderr ?? Buffer.alloc(0)).toString() };
+}
+
+/** A long-running program inside the namespace (a server, a load); the caller ends it by PID. */
+export function spawnInNs(
+  ns: string,
+  cmd: string[],
+  stdio: StdioOptions = ["ignore", "pipe", "pipe"],
+): ChildProcess {
+  return spawn("ip", ["netns", "exec", ns, ...cmd], { stdio });
+}
+
+/** inNs with stdout as text. */
+export function inNsText(ns: string, cmd: string[], opts: InNsOptions = {}) {
+  const r = inNs(ns, cmd, opts);
+  return { code: r.code, out: r.out.toString(), err: r.err };
+}
+
+/**
+ * Client namespace `cli` ↔ veth ↔ server namespace `srv` (the kernel baselines of
+ * the tap benchmarks): `<veth>c` at 198.18.2.1/24 and `<veth>s` at `srvIp`/24,
+ * links and loopbacks up. With `offloadsOff`, TSO/GSO/GRO and checksum offload
+ * off on both ends, as setupLink sets a tap, so the kernel does the same
+ * per-packet work as the core. Throws on the first step that fails.
+ */
+export function vethPair(cli: string, srv: string, veth: string, srvIp: string, offloadsOff: boolean): void {
+  must(["ip", "netns", "add", cli]);
+  must(["ip", "netns", "add", srv]);
+  must([
+    "ip",
+    "link",
+    "add",
+    `${veth}c`,
+    "netns",
+    cli,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    `${veth}s`,
+    "netns",
+    srv,
+  ]);
+  must(["ip", "-n", cli, "addr", "add", "198.18.2.1/24", "dev", `${veth}c`]);
+  must(["ip", "-n", srv, "addr", "add", `${srvIp}/24`, "dev", `${veth}s`]);
+  for (const [ns, dev] of [
+    [cli, `${veth}c`],
+    [srv, `${veth}s`],
+  ]) {
+    must(["ip", "link", "set", dev, "up"], ns);
+    must(["ip", "link", "set", "lo", "up"], ns);
+    if (offloadsOff)
+      run(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off"], ns);
+  }
 }
 
 /** Every address configured on any interface of the namespace, as text without prefix length. */

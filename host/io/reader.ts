@@ -79,7 +79,8 @@ export class TraceReader {
   private le = true;
   private nano = false;
   private linktype = 0;
-  private snaplen = 0;
+  /** pcap: the file header's snap length (pcapng: per interface, not here). */
+  snaplen = 0;
   // pcapng
   private ng = false;
   private ifaces: Iface[] = [];
@@ -95,6 +96,8 @@ export class TraceReader {
     snaplen: number,
   ) => number;
   private readonly wasmFramedEnd: () => number;
+  /** The core's shard filter (assembly/flow/shard.ts) when it is configured as one shard of several, else null. */
+  private readonly keep: ((count: number) => number) | null;
 
   constructor(path: string, core: Core, opts: ReaderOptions = {}) {
     this.path = path;
@@ -114,6 +117,7 @@ export class TraceReader {
     );
     this.wasmFrame = core.exports.framePcap as TraceReader["wasmFrame"];
     this.wasmFramedEnd = core.exports.pcapFramedEnd as () => number;
+    this.keep = core.config.shards > 1 ? (core.exports.shardKeep as (count: number) => number) : null;
     this.fd = openSync(path, "r");
     this.fileSize = fstatSync(this.fd).size;
     try {
@@ -150,7 +154,14 @@ export class TraceReader {
       }
       if (this.done) return 0;
       const n = this.ng ? this.framePcapng() : this.framePcap();
-      if (n > 0) return n;
+      if (n > 0) {
+        // One shard of several (replay --shard): the core keeps its own records, moved down
+        // in order, in one call per batch; a batch with none of them frames the next one
+        // (not a refill: the staging may still hold whole records).
+        const k = this.keep ? this.kept(n) : n;
+        if (k > 0) return k;
+        continue;
+      }
       if (this.pending) continue;
       if (this.atEof()) {
         if (this.fill > this.pos) this.fail(`file ends inside a record (${this.fill - this.pos} bytes left)`);
@@ -159,6 +170,12 @@ export class TraceReader {
       }
       this.refill();
     }
+  }
+
+  private kept(n: number): number {
+    const k = this.keep!(n);
+    if (k >>> 0 === 0xffffffff) throw new Error("shard filter: the core's RSS key is not the symmetric one");
+    return k;
   }
 
   private atEof(): boolean {

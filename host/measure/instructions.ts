@@ -13,7 +13,7 @@
 // random seeds, and a GC schedule and tiering that follow allocation and call
 // counts, not the clock (--predictable-gc-schedule, --predictable).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TraceReader } from "../io/reader.ts";
@@ -185,10 +185,13 @@ function countWindows(
   if (r.status !== 0)
     throw new Error(`valgrind run failed (${r.status}): ${r.stderr.split("\n").slice(-8).join(" ")}`);
   const result: InstructionsWindow[] = [];
-  // one dump per window: <out>.<k>-01 is window k's main thread (dump 0 is the exit's)
-  for (let k = 1; k <= windows; k++) {
+  // one dump per window: <out>.<k>-01 is window k's main thread (dump 0 is the exit's);
+  // the child's rehearsal windows (instructions-child.ts) come first and are skipped
+  for (let k = 1; result.length < windows; k++) {
     const path = `${out}.${k}-01`;
+    if (!existsSync(path)) throw new Error(`${path}: missing (${result.length} of ${windows} windows)`);
     const text = readFileSync(path, "utf8");
+    if (/^desc: Trigger: Client Request: rehearsal \d+$/m.test(text)) continue;
     const m = /^desc: Trigger: Client Request: packets (\d+)$/m.exec(text);
     if (!m) throw new Error(`${path}: not a window dump`);
     const packets = Number(m[1]);

@@ -33,7 +33,7 @@ export function benchKernels(runs: number): KernelsBench {
   const core = createCore({ mbufs: 16, flows: 16, ringSlots: 16, stagingBytes: 16 << 20, descSlots: 512 });
   const f = core.exports;
   const buf = core.regions.staging.offset;
-  let x = 1;
+  let x = 1; // ref.c's generator (not host/io/prng.ts): the bytes native.ts and the C baselines sum
   for (let i = 0; i < 12_000_000; i++)
     core.u8[buf + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
 

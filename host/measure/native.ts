@@ -23,8 +23,8 @@ import { DESC_BYTES, TraceReader } from "../io/reader.ts";
 import { TraceWriter } from "../io/writer.ts";
 import { READ_CORE } from "../core/open-capture.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
-import { threadCpuNs } from "./lib/threadcpu.ts";
-import { ROOT } from "./lib/root.ts";
+import { otherThreadsCpuMs, otherThreadsDeltaMs, threadCpuNs } from "./lib/threadcpu.ts";
+import { FROM_DIST, ROOT } from "./lib/root.ts";
 import { DESC_W_CAPLEN, DESC_W_LINKTYPE, DESC_W_OFF } from "../core/abi.gen.ts";
 
 export const KERNELS = ["checksum", "checksum_simd", "toeplitz", "parse", "flow_lookup"] as const;
@@ -68,6 +68,16 @@ export interface NativeBench {
   checksum_bytes: Summary;
   /** gcc -fopt-info-vec-optimized on the C checksum loop, per build ("" if it reported nothing). */
   checksum_vectorised: Record<Build, string>;
+  /**
+   * CPU ms this process's other threads used while the WASM loops were timed
+   * (summed over the timed calls). Near 0 in the bench's own child process;
+   * a thread left running by earlier work shows here.
+   */
+  other_threads_cpu_ms: number;
+  /** Thread CPU ms the timed WASM calls took, for scale. */
+  wasm_timed_cpu_ms: number;
+  /** Measured in a child process of its own (benchNativeIsolated). */
+  isolated: boolean;
   /**
    * The checksum of one buffer of `bytes` (the bench's pseudo-random bytes), reps times per
    * run: WASM as the core calls it (v128 from 256 bytes) against both C builds, thread CPU
@@ -179,7 +189,7 @@ function checksumBuffer(
   runs: number,
   minOps: number,
 ): NativeBench["buffers"][number] {
-  let x = 1; // ref.c's generator, so both sides sum the same bytes
+  let x = 1; // ref.c's generator (not host/io/prng.ts), so both sides sum the same bytes
   for (let i = 0; i < bytes; i++) u8[p + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
   const reps = Math.max(1, Math.ceil((minOps * 500) / (bytes + 100))); // ~50 ms per timed call
   for (let i = 0; i < 300; i++) ex.kChecksumBuf(p, bytes, 16);
@@ -270,10 +280,15 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     cNs[k] = { fast: [], o2: [] };
   }
   const acc = { wasm: 0, wasm_simd: 0, c: { fast: 0, o2: 0 } };
+  let others = 0;
+  let timed = 0;
   const timeWasm = (k: Kernel): number => {
+    const o0 = otherThreadsCpuMs();
     const t0 = threadCpuNs();
     const r = ex[EXPORT[k]](n, reps) >>> 0;
     const t = threadCpuNs() - t0;
+    others += otherThreadsDeltaMs(o0, otherThreadsCpuMs());
+    timed += t / 1e6;
     if (k === "checksum") acc.wasm = r;
     if (k === "checksum_simd") acc.wasm_simd = r;
     return t / (n * reps);
@@ -328,10 +343,33 @@ export function benchNative(source: string, runs = 5, minOps = 4_000_000): Nativ
     gcc: built.gcc,
     checksum_bytes: summarize(ipBytes),
     checksum_vectorised: built.vec,
+    other_threads_cpu_ms: others,
+    wasm_timed_cpu_ms: timed,
+    isolated: false,
     checksum_acc: acc,
     buffers,
     kernels,
   };
+}
+
+/**
+ * benchNative in a child process of its own (host/measure/native-child.ts), so
+ * the WASM side starts from the same state whatever the bench ran before it:
+ * no worker thread, heap or compiled code of an earlier section in the
+ * process, like the C side's fresh process per run. (Issue 17: timed with
+ * process.cpuUsage() in the bench's own process, these ratios rose 1.4-1.5x
+ * after `ingest` and `pair`; a thread left running doubles that clock,
+ * docs/measurement/performance-log.md.)
+ */
+export function benchNativeIsolated(source: string, runs = 5, minOps = 4_000_000): NativeBench {
+  const child = join(ROOT, FROM_DIST ? "dist/host/measure/native-child.js" : "host/measure/native-child.ts");
+  const r = spawnSync(
+    process.execPath,
+    [...(FROM_DIST ? [] : ["--import", "tsx"]), child, source, String(runs), String(minOps)],
+    { encoding: "utf8", cwd: ROOT, maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0) throw new Error(`native baselines child failed (${r.status}): ${r.stderr}`);
+  return { ...(JSON.parse(r.stdout) as NativeBench), isolated: true };
 }
 
 export function formatNative(b: NativeBench): string[] {
@@ -341,6 +379,7 @@ export function formatNative(b: NativeBench): string[] {
     `\nnative baselines: ${b.frames} Ethernet IPv4 TCP/UDP frames of ${b.source}, ${b.reps} passes per run; C built with ${b.gcc}, twice: -O3 -march=native (C ns, the headline WASM/C) and -O2 (C -O2 ns); thread CPU ns per frame on both sides (CLOCK_THREAD_CPUTIME_ID), WASM and both C builds rotated per kernel and run`,
     `  C checksum loop, gcc -fopt-info-vec: -O3 -march=native: ${vec("fast")}; -O2: ${vec("o2")}`,
     `  checksum input: ${cb.min}..${cb.max} B per frame (median ${cb.median}); the same sum on every side (${b.checksum_acc.wasm})`,
+    `  WASM timed in ${b.isolated ? "a child process of its own" : "the bench's process"}; its other threads used ${b.other_threads_cpu_ms.toFixed(0)} ms of CPU while the WASM loops took ${b.wasm_timed_cpu_ms.toFixed(0)} ms`,
     `  ${"kernel".padEnd(13)} ${"WASM ns".padStart(9)} ${"C ns".padStart(9)} ${"WASM/C".padStart(7)}  ${"(min..max)".padEnd(12)} ${"C -O2 ns".padStart(9)} ${"WASM/C-O2".padStart(9)}  (CV WASM, C)  what`,
   ];
   kernelLines(b, lines);

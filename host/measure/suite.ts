@@ -78,7 +78,7 @@ const pair: Section = {
     const p: PairBench = await benchPair(ctx.runs);
     ctx.say(
       `\npair echo: ${p.conns} connections × ${p.msgs} messages of ${p.size} B, ping-pong, warm-up runs not counted, sides rotated per run.` +
-        `\n  ixwasm: both TCP stacks in WASM, frames passed in memory (no kernel), one thread or two worker threads.` +
+        `\n  ixwasm: both TCP stacks in WASM, frames passed in memory (no kernel), one thread or two worker threads; IPv4/TCP checksums offloaded (pair --checksums auto), as Linux computes none on 127.0.0.1.` +
         `\n  C epoll pair: kernel TCP on 127.0.0.1, client and server one process of one thread each, epoll, no per-message JS (host/measure/native/echo.c, ${p.gcc} -O3 -march=native).` +
         `\n  Node net: kernel TCP on 127.0.0.1 with Node's per-message JS on both sides, server in a child process.`,
     );
@@ -185,11 +185,11 @@ const costSection: Section = {
     "cost ladder of traces/http-kernel.pcap (raw, +flow lookup, +TCP tracking, serve) and checksum/Toeplitz/parse/flow lookup in WASM vs C (gcc -O3 -march=native, and -O2) on the same frames, thread CPU time on both sides",
   async run(ctx) {
     const { benchLadder, formatLadder } = await import("./ladder.ts");
-    const { benchNative, formatNative } = await import("./native.ts");
+    const { benchNativeIsolated, formatNative } = await import("./native.ts");
     const trace = join(ctx.root, "traces/http-kernel.pcap");
     const ladder = benchLadder(trace, ctx.runs);
     ctx.say("\n" + formatLadder(ladder).trimEnd());
-    const native = benchNative(trace, ctx.runs);
+    const native = benchNativeIsolated(trace, ctx.runs);
     for (const line of formatNative(native)) ctx.say(line);
     for (const r of ladder.rungs)
       if (r.ns_per_packet) recordFigure(`ladder: ${r.name}`, r.ns_per_packet, "ns/packet");

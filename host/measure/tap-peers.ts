@@ -11,12 +11,13 @@
 //       from /proc/<pid>/stat), and the core's share (the report's poll() time).
 // Needs root and the Debian tools (.ci/run). Every namespace, link and process it
 // creates is removed in finally; processes are ended by PID.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { summarize, type Summary } from "./lib/stats.ts";
-import { removeNetns, spawnTap, vethPair } from "./lib/netns.ts";
+import { inNsText, removeNetns, spawnInNs, vethPair } from "../io/netns.ts";
+import { startTap as startTapChild, type RunningTap } from "../tap/child.ts";
 
 const id = process.pid % 10000;
 const NS_CLI = `ixbpc${id}`;
@@ -73,8 +74,7 @@ export interface TapPeersBench {
 
 const sh = (args: string[], timeoutMs = 60000) =>
   spawnSync(args[0], args.slice(1), { encoding: "utf8", maxBuffer: 16 << 20, timeout: timeoutMs });
-const inNs = (ns: string, args: string[], timeoutMs = 60000) =>
-  sh(["ip", "netns", "exec", ns, ...args], timeoutMs);
+const inNs = (ns: string, args: string[], timeoutMs = 60000) => inNsText(ns, args, { timeoutMs });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function preflight(): void {
@@ -89,40 +89,20 @@ function preflight(): void {
 /** Client namespace ↔ veth ↔ server namespace, offloads off like the tap's. */
 const kernelPair = () => vethPair(NS_CLI, NS_SRV, VETH, KERNEL_IP, true);
 
-interface TapProc {
-  ns: string;
-  ifname: string;
-  child: ChildProcess;
-  stop(): Promise<Record<string, any>>;
-}
-
 let tapSeq = 0;
-async function startTap(root: string, app: string): Promise<TapProc> {
+async function startTap(root: string, app: string): Promise<RunningTap> {
   const ns = `ixbpt${id}${tapSeq}`;
   const ifname = `ixbpt${id}${tapSeq++}`;
   const fromDist = import.meta.url.includes("/dist/");
   const cli = fromDist ? [join(root, "dist/host/cli.js")] : ["--import", "tsx", join(root, "host/cli.ts")];
-  const child = await spawnTap(root, cli, ifname, ns, ["--app", app, "--duration", "600"], 30000);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.on("exit", () => r())));
+  const args = ["--app", app, "--duration", "600"];
+  const tap = await startTapChild({ root, cli, ifname, netns: ns, args, readyMs: 30000 });
   inNs(ns, ["ping", "-c", "3", "-i", "0.05", "-q", TAP_IP]); // neighbour entries, warm core
-  return {
-    ns,
-    ifname,
-    child,
-    async stop() {
-      if (child.exitCode === null) process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10000);
-      await exited;
-      clearTimeout(timer);
-      return out ? JSON.parse(out) : {};
-    },
-  };
+  return tap;
 }
 
 function spawnIn(ns: string, args: string[]): ChildProcess {
-  return spawn("ip", ["netns", "exec", ns, ...args], { stdio: ["ignore", "ignore", "ignore"] });
+  return spawnInNs(ns, args, ["ignore", "ignore", "ignore"]);
 }
 
 // ---- (1) NPtcp ----
@@ -132,9 +112,8 @@ function netpipe64(ns: string, host: string, dir: string): number {
   rmSync(out, { force: true });
   for (let attempt = 0; attempt < 100; attempt++) {
     const r = inNs(ns, ["NPtcp", "-h", host, "-u", "64", "-n", String(NP_REPEATS), "-o", out], 120000);
-    if (r.status === 0) break;
-    if (!/Cannot Connect/.test(r.stdout + r.stderr))
-      throw new Error(`NPtcp to ${host}: ${r.stdout}${r.stderr}`);
+    if (r.code === 0) break;
+    if (!/Cannot Connect/.test(r.out + r.err)) throw new Error(`NPtcp to ${host}: ${r.out}${r.err}`);
     sh(["sleep", "0.05"]); // the kernel receiver is not listening yet
   }
   const row = readFileSync(out, "utf8")
@@ -150,18 +129,18 @@ function netpipe64(ns: string, host: string, dir: string): number {
 function sockperf(ns: string, host: string, tcp: boolean): { p50: number; p99: number } {
   const args = ["sockperf", "ping-pong", "-i", host, "-p", "11111", "-m", "64", "-t", String(SOCKPERF_S)];
   const r = inNs(ns, tcp ? [...args, "--tcp"] : args, 60000);
-  const text = r.stdout + r.stderr;
+  const text = r.out + r.err;
   const p50 = /percentile 50\.000 =\s*([\d.]+)/.exec(text);
   const p99 = /percentile 99\.000 =\s*([\d.]+)/.exec(text);
-  if (r.status !== 0 || !p50 || !p99) throw new Error(`sockperf to ${host}: ${text}`);
+  if (r.code !== 0 || !p50 || !p99) throw new Error(`sockperf to ${host}: ${text}`);
   return { p50: Number(p50[1]), p99: Number(p99[1]) };
 }
 
 // ---- (3) memcaslap, (4) the tap path under it ----
 function memcaslap(ns: string, host: string): number {
   const r = inNs(ns, ["memcaslap", "-s", `${host}:11211`, ...MEMCASLAP], 60000);
-  const m = /TPS:\s*(\d+)/.exec(r.stdout.split("Run time").pop() ?? "");
-  if (r.status !== 0 || !m) throw new Error(`memcaslap to ${host}: ${r.stdout}${r.stderr}`);
+  const m = /TPS:\s*(\d+)/.exec(r.out.split("Run time").pop() ?? "");
+  if (r.code !== 0 || !m) throw new Error(`memcaslap to ${host}: ${r.out}${r.err}`);
   return Number(m[1]);
 }
 
@@ -186,7 +165,7 @@ function cpuTicks(pid: number): { user: number; sys: number } {
 /** The tap's kernel-side counters (/proc/net/dev): its tx is what it queued for the core, its rx what the core sent. */
 function tapCounters(ns: string, ifname: string): { rx: number; tx: number; txDropped: number } {
   const line = inNs(ns, ["cat", "/proc/net/dev"])
-    .stdout.split("\n")
+    .out.split("\n")
     .find((l) => l.trim().startsWith(`${ifname}:`));
   if (!line) throw new Error(`no ${ifname} in /proc/net/dev of ${ns}`);
   const f = line.split(":")[1].trim().split(/\s+/).map(Number);
@@ -198,7 +177,7 @@ function tapPackets(ns: string, ifname: string): number {
 }
 
 /** sockperf throughput (UDP, 64 B, as fast as the client can): no replies, so this is the tap's receive path at saturation. */
-function rxSaturation(tap: TapProc): {
+function rxSaturation(tap: RunningTap): {
   pps: number;
   dropped: number;
   cpuNs: number;
@@ -229,7 +208,7 @@ function rxSaturation(tap: TapProc): {
   const k1 = tapCounters(tap.ns, tap.ifname);
   const c1 = cpuTicks(tap.child.pid!);
   const s1 = sched(tap.child.pid!);
-  if (r.status !== 0) throw new Error(`sockperf throughput: ${r.stdout}${r.stderr}`);
+  if (r.code !== 0) throw new Error(`sockperf throughput: ${r.out}${r.err}`);
   const got = k1.tx - k0.tx;
   const dropped = k1.txDropped - k0.txDropped;
   const ns = (ticks: number) => (ticks * 1e9) / CLK_TCK / got;
@@ -250,7 +229,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
   preflight();
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-bench-tap-"));
   const procs: ChildProcess[] = [];
-  const taps: TapProc[] = [];
+  const taps: RunningTap[] = [];
   const loadavg_before = readFileSync("/proc/loadavg", "utf8").trim();
   try {
     kernelPair();
@@ -340,7 +319,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
       path.sys.push(ns(c1.sys - c0.sys));
       path.cpu.push(ns(c1.user - c0.user + c1.sys - c0.sys));
     }
-    const rep = await tap.stop();
+    const { report: rep } = await tap.stop();
     const frames = rep.rx_frames + rep.tx_frames;
     const s = (xs: number[]) => summarize(xs);
     const spOut = (p: (typeof sp)["tcp"]) => ({

@@ -4,6 +4,8 @@
 // gets back; the report says how many round trips, how fast, how much was
 // retransmitted, and the latency distribution.
 import {
+  CFG_F_NO_CSUM_CHECK,
+  CFG_F_TX_CSUM_OFFLOAD,
   coreViews,
   createCore,
   createMemory,
@@ -39,10 +41,18 @@ export interface PairOptions {
   synackRetries?: number;
   /** Negotiate SACK (default): loss recovery by the SACK scoreboard (RFC 6675); false: NewReno (RFC 6582). */
   sack?: boolean;
+  /**
+   * IPv4 and TCP checksums on the wire between the cores: "on" fills and checks
+   * them; "off" leaves them zero and unchecked (a NIC's checksum offload, as
+   * Linux's loopback device does: the kernel pairs the bench compares with skip
+   * them too); "auto" (default) is off unless the wire can change a byte
+   * (--corrupt, or a test's linkFilter). The client checks every payload byte either way.
+   */
+  checksums?: "auto" | "on" | "off";
   debug?: boolean;
   /** Time poll()'s sections in both cores (stage cost per round trip in the report). */
   stages?: boolean;
-  /** Server side on the multi-worker Dataplane with this many workers (pair-workers.ts); `workers` is then unused. */
+  /** Server side on the multi-worker Dataplane with this many workers (host/pair/workers.ts); `workers` is then unused. */
   serverWorkers?: number;
   /** The control plane's rebalancer moves flow groups between server workers. */
   rebalance?: boolean;
@@ -78,8 +88,11 @@ const SERVER_IP = Buffer.from([198, 18, 0, 2]);
 
 /** Sizes both cores for the workload (the formulas: stackConfig in host/core/stack-config.ts, and below). */
 export function pairConfigs(o: PairOptions): { client: Partial<CoreConfig>; server: Partial<CoreConfig> } {
+  const csum = o.checksums ?? "auto";
+  const offload = csum === "off" || (csum === "auto" && !o.faults.corrupt && !o.linkFilter);
   const common = {
     ...stackConfig(o.conns, 2048),
+    ...(offload ? { flags: DEFAULT_CONFIG.flags | CFG_F_NO_CSUM_CHECK | CFG_F_TX_CSUM_OFFLOAD } : {}),
     synRetries: o.synRetries ?? 0,
     synackRetries: o.synackRetries ?? 0,
     ...(o.sack === false ? { tcpFlags: (DEFAULT_CONFIG.tcpFlags & ~TCPF_SACK) >>> 0 } : {}),
@@ -218,7 +231,10 @@ export function pairOneThread(o: PairOptions): PairReport {
 
 // Virtual clock steps: 20 µs per iteration while frames cross (a fast link's
 // RTT of a few iterations); after IDLE_POLLS iterations with nothing crossing,
-// straight to the earlier core's next timer.
+// straight to the earlier core's next timer. Not runtime/poll-loop.ts's Backoff:
+// nothing sleeps here, and the empty iterations are counted across working ones
+// (the count is not reset when frames cross), which sets when the clock jumps and
+// so every virtual-time figure pair reports; kept as it is.
 const VSTEP_NS = 20_000;
 const IDLE_POLLS = 3;
 

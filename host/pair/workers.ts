@@ -88,6 +88,7 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
     workers: n,
     config: { ...cfg.server, stagingBytes: control ? 1 << 20 : 0 },
     debug: o.debug,
+    test: o.trapWorker !== undefined, // --trap-worker: the test core's testTrap
     onTrap,
     spinRounds: 2000,
     txSink: sink,

@@ -6,6 +6,7 @@ import { MODE } from "../core/abi.gen.ts";
 import type { ServeObserver } from "../report/timeseq.ts";
 import type { Prescan } from "./serve/prescan.ts";
 import type { OwnerSpec } from "./serve/flow-owner.ts";
+import { shardConfig, type ShardSpec } from "./shard.ts";
 import type { PacingSampleSets, Speed } from "./pacing.ts";
 
 export type ReplayMode = "raw" | "track" | "serve";
@@ -36,9 +37,13 @@ export interface ReplayOptions {
   prescan?: Prescan;
   /** serve --workers: this worker's share of the flows (host/replay/serve/flow-owner.ts; its pre-scan must have the same). */
   owner?: OwnerSpec;
+  /** --shard I/N: only the flows of shard I (host/replay/shard.ts); the reader drops the others. */
+  shard?: ShardSpec | null;
   stages?: boolean;
   /** Core export to call per batch instead of the mode's (timed passes, cost-ladder rungs). */
   batchExport?: BatchExport;
+  /** Right before each core call at top speed (the cost ladder reads a thread-CPU clock here and in onBatch). */
+  beforeBatch?: () => void;
   /** After each core call: packets, the call's ms (host clock), performance.now() after it. */
   onBatch?: (core: Core, n: number, callMs: number, t: number) => void;
   /** Once at the end, before the report is built: the core (to read its stage timers). */
@@ -60,7 +65,7 @@ export type BatchExport =
   | "replayTrackBatchTimed"
   | "replayLookupBatch";
 
-export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number) {
+export function replayCoreConfig(mode: ReplayMode, workers: number, flows: number, shard?: ShardSpec | null) {
   const track = mode === "track";
   return {
     stagingBytes: 8 << 20,
@@ -70,7 +75,8 @@ export function replayCoreConfig(mode: ReplayMode, workers: number, flows: numbe
     flows: track ? flows : 0,
     appBytes: track ? flows * 128 : 0, // track's flow records (assembly/replay/track.ts TR_BYTES)
     workers,
-    flags: CFG_F_SYMMETRIC, // both directions of a flow on one worker
+    flags: CFG_F_SYMMETRIC, // both directions of a flow on one worker (and in one shard)
     mode: MODE_WORDS[mode],
+    ...shardConfig(shard),
   };
 }

@@ -2,7 +2,8 @@
 // due, and the bounded samples of pacing error and latency (inject paces the
 // same way, host/tap/inject.ts).
 import { UsageError } from "../io/errors.ts";
-import type { ReplayReport } from "../report/replay.ts";
+import type { PacingHists, ReplayReport } from "../report/replay.ts";
+import { LogHist, type HistJson } from "../report/hist.ts";
 
 export type Speed =
   | { kind: "top" }
@@ -100,8 +101,8 @@ export function pooledPacing(
   packets: number,
   bytes: number,
   pacedSec: number,
-): Pick<ReplayReport, "pacing" | "latency_us"> {
-  if (!sets.some((s) => s !== null)) return { pacing: null, latency_us: null };
+): Pick<ReplayReport, "pacing" | "latency_us" | "histograms"> {
+  if (!sets.some((s) => s !== null)) return { pacing: null, latency_us: null, histograms: null };
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const pool = (k: keyof PacingSampleSets, qs: number[]) => {
     const parts = sets.map((s) => s?.[k] ?? new Float64Array(0));
@@ -112,6 +113,12 @@ export function pooledPacing(
       at += x.length;
     }
     return quantilesOf(all, qs);
+  };
+  const all = (k: keyof PacingSampleSets) => sets.flatMap((s) => (s ? [s[k]] : []));
+  const histograms: PacingHists = {
+    latency_us: histOfAll(all("latency")),
+    lateness_us: histOfAll(all("lateness")),
+    gap_error_us: histOfAll(all("gap")),
   };
   const late = pool("lateness", [0.5, 0.99]) ?? [0, 0];
   const gap = pool("gap", [0.5, 0.99]) ?? [0, 0];
@@ -124,6 +131,23 @@ export function pooledPacing(
       gap_error_us: { p50: r2(gap[0]), p99: r2(gap[1]) },
     },
     latency_us: lat ? { p50: r2(lat[0]), p99: r2(lat[1]), p999: r2(lat[2]) } : null,
+    histograms,
+  };
+}
+
+/** One histogram of several sample sets (null when they are all empty). */
+function histOfAll(parts: Float64Array[]): HistJson | null {
+  const h = new LogHist();
+  for (const p of parts) h.merge(LogHist.of(p));
+  return h.total ? h.toJSON() : null;
+}
+
+/** The histograms behind a paced run's percentiles, from the samples they were taken of. */
+export function pacingHists(lateness: Float64Array, gap: Float64Array, latency: Float64Array): PacingHists {
+  return {
+    latency_us: histOfAll([latency]),
+    lateness_us: histOfAll([lateness]),
+    gap_error_us: histOfAll([gap]),
   };
 }
 

@@ -1,4 +1,4 @@
-// What the replay dispatcher (replay-plane.ts) and its workers (replay-worker.ts)
+// What the replay dispatcher (plane.ts) and its workers (worker.ts)
 // share: the worker's start data, the control words and the result message.
 // (A module of its own: the worker module runs its loop when imported.)
 import type { CoreConfig } from "../core/core.ts";
@@ -11,7 +11,7 @@ export interface ReplayWorkerData {
   mode: "raw" | "track";
   memory: WebAssembly.Memory;
   config: Partial<CoreConfig>;
-  /** The descriptor ring's head/tail/sleep words (ring.ts layout; its slots are unused: see replay-plane.ts). */
+  /** The descriptor ring's head/tail/sleep words (ring.ts layout; its slots are unused: see plane.ts). */
   ring: SharedArrayBuffer;
   /** RW_STRIDE Int32 words per worker (RW_* below). */
   ctl: Int32Array;

@@ -12,7 +12,7 @@
 // Workers: replay() runs raw and track in this thread on one core; workers N
 // sizes the RETA (128 flow groups → N workers) and the core counts each packet
 // on the worker its flow hashes to, the split N worker threads get. The CLI's
-// --workers N > 1 runs them on threads instead (replay-workers.ts).
+// --workers N > 1 runs them on threads instead (workers.ts).
 //
 // Time: at --speed top the core's clock is the capture's timestamps (output is
 // deterministic); at paced speeds it is the wall clock, and --out timestamps are
@@ -37,7 +37,7 @@ import * as ABI from "../core/abi.gen.ts";
 
 import { replayCoreConfig, type ReplayOptions } from "./options.ts";
 import { OutputSink, writeBatch } from "./output.ts";
-import { PacingSamples, scheduleMs, sleepUntil } from "./pacing.ts";
+import { PacingSamples, pacingHists, scheduleMs, sleepUntil } from "./pacing.ts";
 import { Progress } from "./progress.ts";
 import { warmUp } from "./warm-up.ts";
 import { bucket, newRunStats } from "./run-stats.ts";
@@ -61,16 +61,21 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     throw new UsageError(`--workers ${workers} is out of range`, "use 1..255");
   if (loops < 1) throw new UsageError(`--loop ${loops} is out of range`, "use 1 or more");
   checkFile(path);
-  if (mode === "serve") return runServe(path, opts.prescan ?? prescan(path), opts);
+  if (mode === "serve") {
+    // A shard serves as worker 0 of 1 of its shard: its pre-scan and core read the shard's records only.
+    if (opts.shard && !opts.owner) opts = { ...opts, owner: { index: 0, workers: 1, shard: opts.shard } };
+    return runServe(path, opts.prescan ?? prescan(path, undefined, undefined, opts.owner), opts);
+  }
   if (opts.app)
     throw new UsageError(`--app ${opts.app} applies to --mode serve only`, "drop --app for raw and track");
 
-  const core: Core = createCore(replayCoreConfig(mode, workers, flows));
+  const core: Core = createCore(replayCoreConfig(mode, workers, flows, opts.shard));
   const ex = core.exports;
   let batchFn: BatchFn = mode === "raw" ? ex.replayRawBatch : ex.replayTrackBatch;
   if (opts.stages) stageTiming(core, true); // stage cost (host/report/stages.ts)
   if (opts.batchExport) batchFn = ex[opts.batchExport];
   const onBatch = opts.onBatch;
+  const beforeBatch = opts.beforeBatch;
   const u32 = core.u32;
   const f64 = core.f64;
   const descW = core.regions.desc.offset >>> 2;
@@ -133,6 +138,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
         if (st.firstTs === null) st.firstTs = s0;
         st.lastTs = s1 + loopShift;
         if (!paced) {
+          if (beforeBatch) beforeBatch();
           const p0 = performance.now();
           batchFn(0, n, loop);
           const p1 = performance.now();
@@ -218,6 +224,7 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
     const q = latency!.quantiles([0.5, 0.99, 0.999]);
     st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+    st.hists = pacingHists(lateness!.values(), gapErr!.values(), latency!.values());
   }
   opts.onEnd?.(core);
   const rep = buildReport(core, st, cpus());

@@ -38,6 +38,7 @@ export function newRunStats(
     lastTs: null,
     pacing: null,
     latency: null,
+    hists: null,
     error,
     outFile: out ?? null,
   };

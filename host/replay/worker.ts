@@ -3,7 +3,7 @@
 // that is there, up to the end of the descriptor region: never waiting for
 // more), copies those descriptors and their frames in bulk from its outbox in
 // the dispatcher's memory to the same positions in its own (the outbox mirrors
-// its staging and descriptor regions: replay-plane.ts), gives the slots back,
+// its staging and descriptor regions: plane.ts), gives the slots back,
 // then runs the same batch function as the one-thread replay over them, at
 // most maxBatch at a time (adaptive batching). Idle: spins spinRounds empty polls, then sleeps on the ring's
 // sleeping flag (the dispatcher notifies only a sleeper). When the dispatcher
@@ -17,7 +17,7 @@
 // until the next frame is due, one core call per run of due frames (≤ maxBatch),
 // lateness and gap error per frame, latency after the call. Its --out part is
 // stamped with the wall clock after each call, as one thread does; the parts
-// are merged by time at the end (replay-workers.ts).
+// are merged by time at the end (workers.ts).
 import { parentPort, workerData } from "node:worker_threads";
 import { cpus } from "node:os";
 import { createCore } from "../core/core.ts";
@@ -230,6 +230,7 @@ try {
     lastTs: null,
     pacing: null,
     latency: null,
+    hists: null,
     error: null,
     outFile: null,
   };

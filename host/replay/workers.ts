@@ -144,9 +144,9 @@ export async function replayWorkers(path: string, opts: WorkersOptions): Promise
     mode,
     workers,
     path,
-    config: replayCoreConfig(mode, workers, flows),
+    config: replayCoreConfig(mode, workers, flows, opts.shard),
     // The dispatcher only reads, parses and hashes: raw mode's config, no flow table.
-    dispatcherConfig: replayCoreConfig("raw", workers, 0),
+    dispatcherConfig: replayCoreConfig("raw", workers, 0, opts.shard), // its reader keeps the shard's records
     spinRounds: opts.spinRounds,
     ringSlots: opts.ringSlots,
     stagingBytes: opts.stagingBytes,
@@ -388,6 +388,8 @@ function mergeReports(results: ReplayWorkerResult[], plane: ReplayPlane, run: Ru
     loops: run.loops,
     duration_s: r2(sec * 1000) / 1000,
     trace_duration_s: run.firstTs === null || run.lastTs === null ? null : run.lastTs - run.firstTs,
+    trace_first_s: run.firstTs,
+    trace_last_s: run.lastTs,
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,

@@ -2,7 +2,7 @@
 // reports, each with a noise band from the runs' own spread, so a change is
 // called slower or faster only when it is larger than the two runs' scatter.
 //
-// Accepts replay reports (schema ixwasm-replay/1; the stage cost of --stages
+// Accepts replay reports (schema ixwasm-replay/1 or /2; the stage cost of --stages
 // has medians with min..max, a plain report has single figures and no band),
 // cost ladders (ixwasm-ladder/1) and instruction counts (ixwasm-instructions/2, and /1 of
 // reports written before the windowed method: its runs hold the same per_packet).
@@ -44,7 +44,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export function figures(r: Json): { kind: string; unit: string; figs: Map<string, Figure> } {
   const figs = new Map<string, Figure>();
   const one = (x: number): Figure => ({ median: x, min: x, max: x });
-  if (r.schema === "ixwasm-replay/1") {
+  if (r.schema === "ixwasm-replay/1" || r.schema === "ixwasm-replay/2") {
     const c = r.cost?.stage_cost;
     if (c) {
       for (const s of c.stages) figs.set(s.name, { median: s.ns_per_packet, min: s.min, max: s.max });

@@ -55,6 +55,43 @@ export class LogHist {
     };
   }
 
+  /**
+   * The buckets as JSON (a replay report's `histograms`): what `report merge` adds
+   * up to take the percentiles of several shards' samples together (percentiles
+   * themselves cannot be merged).
+   */
+  toJSON(): HistJson {
+    const buckets = [...this.counts.entries()].sort((x, y) => x[0] - y[0]);
+    return { sub: SUB, total: this.total, max: this.max, buckets };
+  }
+
+  /** A histogram from its JSON (toJSON); throws on a shape it cannot read. */
+  static fromJSON(j: HistJson): LogHist {
+    if (!j || j.sub !== SUB || !Array.isArray(j.buckets))
+      throw new Error(`a histogram with ${j?.sub} sub-buckets (this build uses ${SUB})`);
+    const h = new LogHist();
+    for (const [b, k] of j.buckets) {
+      h.counts.set(b, (h.counts.get(b) ?? 0) + k);
+      h.total += k;
+    }
+    h.max = j.max;
+    return h;
+  }
+
+  /** Adds another histogram's samples to this one. */
+  merge(o: LogHist): void {
+    for (const [b, k] of o.counts) this.counts.set(b, (this.counts.get(b) ?? 0) + k);
+    this.total += o.total;
+    if (o.max > this.max) this.max = o.max;
+  }
+
+  /** A histogram of these samples. */
+  static of(values: ArrayLike<number>): LogHist {
+    const h = new LogHist();
+    for (let i = 0; i < values.length; i++) h.add(values[i]);
+    return h;
+  }
+
   /** [upper bound of bucket, fraction of samples ≤ it] for every non-empty bucket. */
   cdf(): [number, number][] {
     const out: [number, number][] = [];
@@ -65,6 +102,14 @@ export class LogHist {
     }
     return out;
   }
+}
+
+/** A LogHist's buckets: [bucket index, samples], sub-buckets per power of two, sample count and largest sample. */
+export interface HistJson {
+  sub: number;
+  total: number;
+  max: number;
+  buckets: [number, number][];
 }
 
 export interface HistSummary {

@@ -7,14 +7,14 @@
 //
 // Every chart sets window.ixwasmCharts[id] = data points drawn, and the
 // time-sequence charts keep their uPlot instance in window.ixwasmPlots[id],
-// which the browser test (test/report/html.test.ts) checks.
+// which the browser test (test/e2e/report-html.test.ts) checks.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServeView } from "./timeseq.ts";
 
 export interface HtmlInput {
-  /** the replay report, with its cost section (host/report/cost.ts) when measured */
+  /** the replay report, with its cost section (host/measure/cost.ts) when measured */
   report: object;
   /** host/measure/ladder.ts result, when measured */
   ladder: object | null;

@@ -1,6 +1,6 @@
 // The pair run's report: its shape (schema ixwasm-pair/1, with the server
 // workers' fields when --server-workers is on), the table the CLI prints, and
-// the failures named by kind. Pure: host/pair/pair.ts and pair-workers.ts
+// the failures named by kind. Pure: host/pair/pair.ts and workers.ts
 // fill it, this file only reads it.
 import type { ClientResults } from "../runtime/client-results.ts";
 import type { FaultCounts } from "../io/faults.ts";
@@ -29,7 +29,7 @@ export interface PairReport extends ClientResults {
   clock: string;
   /** poll()'s stage cost per round trip in each core, with --stages */
   stages: { client: PollStageCost; server: PollStageCost } | null;
-  // With --server-workers (pair-workers.ts; absent otherwise): batch_histogram.server and
+  // With --server-workers (host/pair/workers.ts; absent otherwise): batch_histogram.server and
   // counters.server are then the sums over the workers, `workers` the number of server workers.
   server_workers?: number;
   per_worker?: PairWorkersFields["per_worker"];

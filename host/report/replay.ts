@@ -1,6 +1,11 @@
-// The `ixwasm replay` report: one JSON shape (schema "ixwasm-replay/1") and a
+// The `ixwasm replay` report: one JSON shape (schema "ixwasm-replay/2") and a
 // terminal table made from it. Counts come from the core's counters; times from
 // the host's per-batch clock.
+//
+// /2 added what `ixwasm report merge` needs to make one report of many shards'
+// (host/report/merge.ts): the capture's identity, the shard, the process's CPU
+// time, the capture times of the first and last packet, and the histograms the
+// percentiles come from. /1 reports are read by `diff`, refused by `merge`.
 import type { CpuInfo } from "node:os";
 import type { Core } from "../core/core.ts";
 import { readCounters, type Counters } from "./counters.ts";
@@ -8,8 +13,24 @@ import { fidelityRows, type FidelityReport } from "./fidelity.ts";
 import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
 import type { ServeMemory } from "../replay/serve/memory.ts";
 import { accountingRows, type StageAccounting } from "./accounting.ts";
+import type { HistJson } from "./hist.ts";
+import { ST_NAMES } from "../core/track.gen.ts";
 
-export const REPLAY_SCHEMA = "ixwasm-replay/1";
+export const REPLAY_SCHEMA = "ixwasm-replay/2";
+
+/** What a capture is, for telling shards' reports of one capture from another's: its size and the SHA-256 of its first MiB. */
+export interface CaptureId {
+  bytes: number;
+  head_bytes: number;
+  head_sha256: string;
+}
+
+/** The samples behind the paced percentiles (host/report/hist.ts LogHist.toJSON). */
+export interface PacingHists {
+  latency_us: HistJson | null;
+  lateness_us: HistJson | null;
+  gap_error_us: HistJson | null;
+}
 
 /** What the host measured during a run (host/replay/replay.ts fills it). */
 export interface RunStats {
@@ -41,6 +62,8 @@ export interface RunStats {
   lastTs: number | null;
   pacing: { lateness_p50: number; lateness_p99: number; gap_p50: number; gap_p99: number } | null;
   latency: { p50: number; p99: number; p999: number } | null;
+  /** Paced: the histograms of the samples the pacing and latency percentiles come from. */
+  hists: PacingHists | null;
   error: string | null;
   outFile: string | null;
 }
@@ -73,16 +96,8 @@ const TCP_FIELDS = [
   "reused",
 ] as const;
 
-export const TCP_STATES = [
-  "NONE",
-  "SYN_SENT",
-  "SYN_RECEIVED",
-  "ESTABLISHED",
-  "FIN_WAIT",
-  "CLOSING",
-  "TIME_WAIT",
-  "CLOSED",
-] as const;
+/** Track mode's conversation states, by number (the core's ST_*: u64 counts at trackStates()). */
+export const TCP_STATES = ST_NAMES;
 
 export interface ReplayReport {
   schema: typeof REPLAY_SCHEMA;
@@ -148,6 +163,16 @@ export interface ReplayReport {
   out: { file: string; records: number } | null;
   error: string | null;
   machine: { cpu: string; cores: number; mhz: number; node: string; platform: string };
+  // ---- /2: for `report merge` (the CLI fills capture, shard and cpu_s; null from the library) ----
+  capture: CaptureId | null;
+  /** --shard I/N (or the engine's environment): this report's share of the capture; null for the whole. */
+  shard: { index: number; count: number; source: string } | null;
+  /** The process's CPU time over the command (user + system, all threads), seconds. */
+  cpu_s: number | null;
+  /** Capture time (s since the epoch) of the first and last packet replayed (with --loop, the last pass's). */
+  trace_first_s: number | null;
+  trace_last_s: number | null;
+  histograms: PacingHists | null;
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -176,6 +201,20 @@ export function addCounts(a: Record<string, unknown>, b: Record<string, unknown>
       addCounts(a[k] as Record<string, unknown>, v as Record<string, unknown>);
     }
   }
+}
+
+/** The fidelity of several workers or shards that served disjoint flows: counts summed, the first mismatches of each kept (10 at most). */
+export function mergeFidelity(parts: FidelityReport[]): FidelityReport {
+  const m = structuredClone(parts[0]);
+  const first = [...m.first_mismatches];
+  for (const p of parts.slice(1)) {
+    const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
+    addCounts(m as unknown as Record<string, unknown>, counts);
+    first.push(...first_mismatches);
+  }
+  m.first_mismatches = first.slice(0, 10);
+  m.segments_pct = m.segments_compared ? r2((100 * m.segments_matching) / m.segments_compared) : 100;
+  return m;
 }
 
 export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayReport {
@@ -262,6 +301,12 @@ export function buildReport(core: Core, st: RunStats, cpu: CpuInfo[]): ReplayRep
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
     },
+    capture: null,
+    shard: null,
+    cpu_s: null,
+    trace_first_s: st.firstTs,
+    trace_last_s: st.lastTs,
+    histograms: st.hists,
   };
 }
 

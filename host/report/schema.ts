@@ -27,7 +27,7 @@ const spread: Schema = {
 };
 const machine: Schema = { type: "object", required: ["cpu", "cores", "node"] };
 
-/** The `cost` section a replay report (ixwasm-replay/1) carries after --stages or --report html. */
+/** The `cost` section a replay report (ixwasm-replay/2) carries after --stages or --report html. */
 export const COST_SECTION_SCHEMA: Schema = {
   type: "object",
   required: ["schema", "stage_cost", "batch_service_us", "timeline", "batch_histogram"],
@@ -91,6 +91,89 @@ export const COST_SECTION_SCHEMA: Schema = {
       },
     },
     batch_histogram: { type: "object" },
+  },
+};
+
+const count: Schema = { type: "number", minimum: 0 };
+const nullableCount: Schema = { type: ["number", "null"] };
+/**
+ * What a replay report (host/report/replay.ts) must hold for `report merge`
+ * (host/report/merge.ts) to add it to others; a report that misses a field is
+ * refused with the field's path.
+ */
+export const REPLAY_JSON_SCHEMA: Schema = {
+  type: "object",
+  required: [
+    "schema",
+    "trace",
+    "format",
+    "mode",
+    "app",
+    "workers",
+    "speed",
+    "loops",
+    "packets_in",
+    "packets_out",
+    "bytes_in",
+    "bytes_out",
+    "packets_processed",
+    "flows",
+    "duration_s",
+    "drops",
+    "fidelity",
+    "stages",
+    "batch_histogram",
+    "worker_packets",
+    "tcp",
+    "error",
+    "machine",
+    "capture",
+    "shard",
+    "cpu_s",
+    "trace_first_s",
+    "trace_last_s",
+    "histograms",
+  ],
+  properties: {
+    schema: { const: "ixwasm-replay/2" },
+    trace: { type: "string" },
+    mode: { enum: ["raw", "track", "serve"] },
+    workers: { type: "number", minimum: 1 },
+    loops: { type: "number", minimum: 1 },
+    packets_in: count,
+    packets_out: count,
+    bytes_in: count,
+    bytes_out: count,
+    packets_processed: count,
+    flows: {
+      type: "object",
+      required: ["total", "served", "tracked", "midstream"],
+      properties: { total: nullableCount, served: count, tracked: nullableCount, midstream: nullableCount },
+    },
+    duration_s: count,
+    drops: { type: "object" },
+    fidelity: {
+      type: ["object", "null"],
+      required: ["segments_compared", "segments_matching", "bytes_compared", "bytes_matching"],
+    },
+    stages: { type: "object" },
+    batch_histogram: { type: "object" },
+    worker_packets: { type: "array", items: count },
+    machine,
+    capture: {
+      type: ["object", "null"],
+      required: ["bytes", "head_bytes", "head_sha256"],
+      properties: { bytes: count, head_bytes: count, head_sha256: { type: "string" } },
+    },
+    shard: {
+      type: ["object", "null"],
+      required: ["index", "count", "source"],
+      properties: { index: count, count: { type: "number", minimum: 1 } },
+    },
+    cpu_s: nullableCount,
+    trace_first_s: nullableCount,
+    trace_last_s: nullableCount,
+    histograms: { type: ["object", "null"] },
   },
 };
 

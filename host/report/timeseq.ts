@@ -190,7 +190,7 @@ export interface ServeView {
 
 /**
  * Collects the serve detail of one run. With `specs` null it only counts (the
- * first of the default's two runs, host/report/cost.ts); else it charts the
+ * first of the default's two runs, host/measure/cost.ts); else it charts the
  * flows the specs name.
  */
 export class ServeObserver {

@@ -36,6 +36,16 @@ import {
   MIG_SNAP,
   MIG_STRIDE,
 } from "./control-worker.ts";
+import {
+  MH_FLOWS,
+  MH_MORE,
+  MIG_BAD,
+  MIG_HDR,
+  MIG_NO_ROOM,
+  MIG_NOT_MOVABLE,
+  MIG_TOO_BIG,
+  RETA_SIZE as GROUPS,
+} from "../core/migrate.gen.ts";
 
 export interface ControlPlaneOptions {
   /** Watch load and move groups on its own (--rebalance on). */
@@ -90,9 +100,6 @@ export interface ControlStats {
   movedOut: number[];
   movedIn: number[];
 }
-
-const GROUPS = 128;
-const MIG_HDR = 32;
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -275,8 +282,8 @@ export class ControlPlane implements Steering {
       const r = await this.request(a, MIG_EXPORT, group, snap);
       if (this.dp.slots[b] !== slotB) throw new Error(`worker ${b} restarted during a migration`);
       if (r < 0) return { flows, lost, bytes, chunks, error: exportError(r) };
-      const n = A.u32[(sa.offset + 12) >>> 2];
-      const more = A.u32[(sa.offset + 28) >>> 2];
+      const n = A.u32[(sa.offset + MH_FLOWS) >>> 2];
+      const more = A.u32[(sa.offset + MH_MORE) >>> 2];
       chunks++;
       if (n > 0) {
         if (r > sb.bytes)
@@ -300,7 +307,7 @@ export class ControlPlane implements Steering {
 
   private async migrateNow(group: number, to: number): Promise<MigrationReport> {
     const workers = this.dp.slots.length;
-    if (!(group >= 0 && group < GROUPS)) throw new Error(`flow group must be 0..127, not ${group}`);
+    if (!(group >= 0 && group < GROUPS)) throw new Error(`flow group must be 0..${GROUPS - 1}, not ${group}`);
     if (!(to >= 0 && to < workers)) throw new Error(`worker must be 0..${workers - 1}, not ${to}`);
     const from = this.reta[group];
     const report: MigrationReport = {
@@ -481,15 +488,15 @@ export class ControlPlane implements Steering {
 }
 
 function exportError(r: number): string {
-  if (r === -2)
+  if (r === MIG_NOT_MOVABLE)
     return "not movable (send data outside the connection's buffers, or an app without a migration hook)";
-  if (r === -3) return "a connection is larger than the staging region";
+  if (r === MIG_TOO_BIG) return "a connection is larger than the staging region";
   return `export failed (${r})`;
 }
 
 function importError(k: number): string {
-  if (k === -5) return "no room: TCBs, mbufs, spans, flow entries or app slots";
-  if (k === -1) return "bad chunk";
+  if (k === MIG_NO_ROOM) return "no room: TCBs, mbufs, spans, flow entries or app slots";
+  if (k === MIG_BAD) return "bad chunk";
   return String(k);
 }
 

@@ -5,6 +5,7 @@
 // thread only copies bytes between the two workers' memories.
 import type { Core } from "../core/core.ts";
 import type { Nic } from "./nic.ts";
+import { MIG_AGAIN, MIG_BAD } from "../core/migrate.gen.ts";
 
 /** Int32 words per worker in the migration block. */
 export const MIG_STRIDE = 8;
@@ -14,8 +15,6 @@ export const MIG_SNAP = 2; // export: RX ring position every frame of the group 
 export const MIG_RESULT = 3; // core's answer (bytes, connections, or a negative MIG_* code)
 export const MIG_EXPORT = 1;
 export const MIG_IMPORT = 2;
-/** migrateExport's "not now": a command of the group awaits its result. */
-export const MIG_AGAIN = -11;
 
 export function newMigrationBlock(workers = 16): Int32Array {
   return new Int32Array(new SharedArrayBuffer(workers * MIG_STRIDE * 4));
@@ -38,7 +37,7 @@ export function serveMigration(core: Core, nic: Nic, mig: Int32Array, i: number,
   } else if (req === MIG_IMPORT) {
     const imp = core.exports.migrateImport as (inp: number, len: number, now: number) => number;
     r = imp(stg.offset, mig[b + MIG_ARG], now);
-  } else r = -1;
+  } else r = MIG_BAD;
   mig[b + MIG_RESULT] = r;
   Atomics.store(mig, b + MIG_REQ, 0);
 }

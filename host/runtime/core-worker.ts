@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
 import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
+import { Backoff, pollLoop } from "./poll-loop.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
 import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
@@ -63,35 +64,32 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     if (!peer.rxPut(f, 0, f.length)) rxFull++;
   };
 
-  let polls = 0;
-  let naps = 0;
-  let idle = 0;
-  while (Atomics.load(d.ctl, CTL_STOP) === 0) {
+  // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => self.rx.sleep(0.2));
+  const round = (): number => {
     const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
     const n = poll(now);
-    polls++;
     // Back-pressure: take from our TX ring only what the peer's RX ring can hold now
     // (the rest waits in our ring, as a NIC's TX queue waits for the wire).
-    const moved = self.txDrain(
-      (mem, off, len) => {
-        if (faults.active) faults.pass(mem.subarray(off, off + len), now, deliver);
-        else if (!peer.rxPut(mem, off, len)) rxFull++;
-      },
-      Math.max(0, peer.rxSpace() - 2),
-    );
+    let moved: number;
+    if (!faults.active) {
+      // The plain wire: Nic to Nic by words, nothing per frame in JS (as the one-thread Link).
+      const refused = peer.rxFull + peer.rxTooLong;
+      moved = self.txMoveTo(peer, Math.max(0, peer.rxSpace() - 2));
+      rxFull += peer.rxFull + peer.rxTooLong - refused;
+    } else
+      moved = self.txDrain(
+        (mem, off, len) => faults.pass(mem.subarray(off, off + len), now, deliver),
+        Math.max(0, peer.rxSpace() - 2),
+      );
     if (faults.active) faults.flush(deliver);
     peer.rxCommit();
-    if (n === 0 && moved === 0) {
-      if (++idle > d.spinRounds) {
-        // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
-        self.rx.sleep(0.2);
-        naps++;
-        idle = 0;
-      }
-    } else idle = 0;
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
-  }
+    return n + moved;
+  };
+  const polls = pollLoop(round, backoff, () => Atomics.load(d.ctl, CTL_STOP) === 0);
+  const naps = backoff.naps;
   return {
     index: d.index,
     polls,

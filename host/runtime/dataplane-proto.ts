@@ -8,6 +8,8 @@ export interface DataplaneWorkerData {
   memory: WebAssembly.Memory;
   config: Partial<CoreConfig>;
   debug: boolean;
+  /** The test core (test hooks: testTrap). */
+  test: boolean;
   /** Int32 words: [0] stop, [1 + i] polls of worker i, [17 + i] trap request (tests). */
   ctl: Int32Array;
   /** Float64 [0]: the clock in ns the cores run at. */

@@ -6,8 +6,9 @@
 // wake-ups cost tens of µs on these VMs). The main thread consumes the TX ring.
 // A trap in the core is caught and reported; the main thread decides.
 import { parentPort, workerData } from "node:worker_threads";
-import { createCore } from "../core/core.ts";
+import { createCore, testHooks } from "../core/core.ts";
 import { Nic } from "./nic.ts";
+import { Backoff, pollLoop } from "./poll-loop.ts";
 import {
   DP_POLLS,
   DP_STOP,
@@ -31,28 +32,27 @@ try {
     return t;
   };
   const imports = slow > 0 ? { "performance.now": slowNow } : undefined;
-  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, imports });
+  const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, test: d.test, imports });
   if (slow > 0) (core.exports.stageTimingSet as (on: number) => void)(1);
   const poll = core.exports.poll as (nowNs: number) => number;
-  const testTrap = core.exports.testTrap as () => void;
+  // Only a test or debug core has testTrap; the dispatcher asks for it only then (trapForTest).
+  const testTrap = d.test || d.debug ? testHooks(core).testTrap : () => {};
   const self = new Nic(core);
   Atomics.store(d.ctl, DP_POLLS + d.index, 1); // ready
   cpu0 = threadCpuMs();
-  let idle = 0;
-  while (Atomics.load(d.ctl, DP_STOP) === 0) {
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
+    self.rx.sleep(1);
+    naps++;
+  });
+  const round = (): number => {
     if (Atomics.load(d.ctl, DP_TRAP + d.index) !== 0) testTrap();
     if (d.mig) serveMigration(core, self, d.mig, d.index, d.clock[0]); // between polls: nothing of the group is pending
     const n = poll(d.clock[0]);
     polls++;
     Atomics.add(d.ctl, DP_POLLS + d.index, 1);
-    if (n === 0) {
-      if (++idle > d.spinRounds) {
-        self.rx.sleep(1);
-        naps++;
-        idle = 0;
-      }
-    } else idle = 0;
-  }
+    return n;
+  };
+  pollLoop(round, backoff, () => Atomics.load(d.ctl, DP_STOP) === 0);
 } catch (e) {
   trap = (e as Error).message ?? String(e);
 }

@@ -67,6 +67,8 @@ export interface DataplaneOptions {
   /** Symmetric RSS key, so both directions of a flow reach the same worker (track mode). */
   symmetric?: boolean;
   debug?: boolean;
+  /** The test core (its testTrap lets trapForTest work); the debug core has it too. */
+  test?: boolean;
   spinRounds?: number;
   onTrap?: "abort" | "restart";
   /** Staging and descriptors of the dispatcher's core (the capture reader reads into them). */
@@ -157,7 +159,7 @@ export class Dataplane {
 
   private spawn(i: number): WorkerSlot {
     const config = this.workerConfig(i);
-    const memory = createMemory(config, this.opts.debug);
+    const memory = createMemory(config, this.opts.debug, this.opts.test);
     Atomics.store(this.ctl, DP_POLLS + i, 0);
     Atomics.store(this.ctl, DP_TRAP + i, 0);
     const data: DataplaneWorkerData = {
@@ -165,6 +167,7 @@ export class Dataplane {
       memory,
       config,
       debug: !!this.opts.debug,
+      test: !!this.opts.test,
       ctl: this.ctl,
       clock: this.clock,
       spinRounds: this.opts.spinRounds ?? 20000,
@@ -348,6 +351,8 @@ export class Dataplane {
 
   /** Test-only: makes worker i trap at its next poll. */
   trapForTest(i: number): void {
+    if (!this.opts.test && !this.opts.debug)
+      throw new Error("trapForTest needs a dataplane started with { test: true }");
     Atomics.store(this.ctl, DP_TRAP + i, 1);
     this.slots[i].nic.rx.publish(0);
   }

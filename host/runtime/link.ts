@@ -30,6 +30,15 @@ export class Link {
   }
 
   private move(from: Nic, to: Nic, faults: FaultInjector, dir: "ab" | "ba", nowNs: number): number {
+    if (!faults.active && !this.filter && !this.onFrame) {
+      // The plain wire (pair's bench case): Nic to Nic by words, nothing per frame in JS.
+      const full = to.rxFull + to.rxTooLong;
+      const drained = from.txMoveTo(to, Math.max(0, to.rxSpace() - 2));
+      const refused = to.rxFull + to.rxTooLong - full;
+      this.stats.rxFull += refused;
+      to.rxCommit();
+      return drained - refused;
+    }
     let moved = 0;
     const deliver = (f: Uint8Array) => {
       if (to.rxPut(f, 0, f.length)) moved++;

@@ -26,7 +26,8 @@
 import { scanCoreConfig } from "../core/open-capture.ts";
 import type { Core } from "../core/core.ts";
 import { createCore } from "../core/core.ts";
-import { DEAD_NAMES } from "../core/abi.gen.ts";
+import { DEAD_NAMES, DESC_SIZE } from "../core/abi.gen.ts";
+import * as LP from "../core/liveplay.gen.ts";
 import { TraceError, UsageError } from "../io/errors.ts";
 import { TraceReader } from "../io/reader.ts";
 import {
@@ -86,8 +87,9 @@ function dirKey(u32: Uint32Array, w: number, v6: boolean, reverse: boolean): str
 /** Payload bytes of all sessions together that liveplay keeps (both directions). */
 export const MAX_PAYLOAD = 1 << 30;
 
-export type CloseKind = "client-fin" | "client-rst" | "server-fin";
-export const CLOSE_CODES: Record<CloseKind, number> = { "client-fin": 0, "client-rst": 1, "server-fin": 2 };
+/** How the captured session ended: its F_CLOSE code is its index in CK_NAMES. */
+export type CloseKind = (typeof LP.CK_NAMES)[number];
+export const CLOSE_CODES = Object.fromEntries(LP.CK_NAMES.map((n, i) => [n, i])) as Record<CloseKind, number>;
 
 export interface Turn {
   /** Client stream offset and length of the request. */
@@ -364,14 +366,7 @@ function nameOf(k: string, v6: boolean): string {
 }
 
 // ---- the feed: what the liveplay app reads (assembly/apps/liveplay.ts) --------------
-const LP_MAGIC = 0x3159504c;
-const HDR = 256;
-const FLOW_BYTES = 128;
-const TURN_BYTES = 32;
-const DESC = 32;
-const NONE = 0xffffffff;
-/** Flow flag (F_FLAGS): the capture ends before the server closed (Session.openEnd). */
-const FF_OPEN_END = 1;
+// Its layout is the ABI table's (abi/table/feeds.ts, host/core/liveplay.gen.ts): LP.*.
 
 export interface FeedOptions {
   concurrency: number;
@@ -402,10 +397,13 @@ export interface Feed {
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
+/** The scratch for one step's command results right after the header, then the open-flow slots. */
+const SCRATCH_OFF = LP.LP_HDR_BYTES;
+const slotsAt = (o: FeedOptions) => align(SCRATCH_OFF + o.evqSlots * DESC_SIZE, 64);
+
 /** Lays the feed out for `played` sessions (sizes only; write() fills a core's app region). */
 export function planFeed(played: Session[], o: FeedOptions): Feed {
-  const scratchOff = HDR;
-  const slotsOff = align(scratchOff + o.evqSlots * DESC, 64);
+  const slotsOff = slotsAt(o);
   const flowsOff = align(slotsOff + o.concurrency * 4, 64);
   let turns = 0;
   const turn0: number[] = [];
@@ -413,8 +411,8 @@ export function planFeed(played: Session[], o: FeedOptions): Feed {
     turn0.push(turns);
     turns += s.turns.length;
   }
-  const turnsOff = flowsOff + played.length * FLOW_BYTES;
-  const dataOff = align(turnsOff + turns * TURN_BYTES, 64);
+  const turnsOff = flowsOff + played.length * LP.LP_FLOW_BYTES;
+  const dataOff = align(turnsOff + turns * LP.LP_TURN_BYTES, 64);
   let data = 0;
   const dataAt: Feed["dataAt"] = [];
   for (const s of played) {
@@ -443,60 +441,52 @@ export function writeFeed(core: Core, feed: Feed, o: FeedOptions): void {
     const at = feed.dataAt[i];
     u8.set(s.client, base + feed.dataOff + at.client);
     u8.set(s.server, base + feed.dataOff + at.server);
-    const r = feed.flowsOff + i * FLOW_BYTES;
-    u8.fill(0, base + r, base + r + FLOW_BYTES);
-    put(r + 8, feed.turn0[i]);
-    put(r + 12, s.turns.length);
-    put(r + 36, CLOSE_CODES[s.close]);
-    put(r + 116, s.openEnd ? FF_OPEN_END : 0);
+    const r = feed.flowsOff + i * LP.LP_FLOW_BYTES;
+    u8.fill(0, base + r, base + r + LP.LP_FLOW_BYTES);
+    put(r + LP.F_TURN0, feed.turn0[i]);
+    put(r + LP.F_NTURNS, s.turns.length);
+    put(r + LP.F_CLOSE, CLOSE_CODES[s.close]);
+    put(r + LP.F_FLAGS, s.openEnd ? LP.FF_OPEN_END : 0);
     put(
-      r + 40,
+      r + LP.F_START_US,
       o.speedFactor ? Math.min(0xffffffff, Math.round(((s.synTs - first) * 1e6) / o.speedFactor)) : 0,
     );
     let prevEnd = s.openTs;
     s.turns.forEach((t, k) => {
-      const p = feed.turnsOff + (feed.turn0[i] + k) * TURN_BYTES;
-      put(p, at.client + t.reqOff);
-      put(p + 4, t.reqLen);
-      put(p + 8, at.server + t.respOff);
-      put(p + 12, t.respLen);
-      put(p + 16, t.cmpLen);
+      const p = feed.turnsOff + (feed.turn0[i] + k) * LP.LP_TURN_BYTES;
+      put(p + LP.T_REQ_OFF, at.client + t.reqOff);
+      put(p + LP.T_REQ_LEN, t.reqLen);
+      put(p + LP.T_RESP_OFF, at.server + t.respOff);
+      put(p + LP.T_RESP_LEN, t.respLen);
+      put(p + LP.T_CMP_LEN, t.cmpLen);
       const think = o.speedFactor ? Math.max(0, ((t.reqTs - prevEnd) * 1e6) / o.speedFactor) : 0;
-      put(p + 20, Math.min(0xffffffff, Math.round(think)));
-      put(p + 24, NONE);
-      put(p + 28, NONE);
+      put(p + LP.T_THINK_US, Math.min(0xffffffff, Math.round(think)));
+      put(p + LP.T_LAT_US, LP.LAT_NONE);
+      put(p + LP.T_MISS, LP.MISS_NONE);
       prevEnd = Math.max(prevEnd, t.endTs);
     });
   }
-  u8.fill(0, base, base + HDR);
-  put(4, feed.played.length);
-  put(8, o.concurrency);
-  put(12, o.timeoutUs);
+  u8.fill(0, base, base + LP.LP_HDR_BYTES);
+  put(LP.H_FLOWS, feed.played.length);
+  put(LP.H_CONC, o.concurrency);
+  put(LP.H_TIMEOUT_US, o.timeoutUs);
   // The scan that enforces deadlines (and paced starts) runs this often.
-  put(16, o.speedFactor ? 1000 : Math.max(1000, Math.min(50_000, Math.floor(o.timeoutUs / 16))));
-  put(20, o.compare ? 1 : 0);
-  put(24, 4);
-  put(28, o.port);
-  put(32, feed.flowsOff);
-  put(36, feed.turnsOff);
-  put(40, feed.dataOff);
-  put(44, align(HDR + o.evqSlots * DESC, 64));
-  u8.set(o.addr, base + 48);
-  put(64, HDR);
-  put(0, LP_MAGIC); // last: the app starts once it sees this
+  put(LP.H_SCAN_US, o.speedFactor ? 1000 : Math.max(1000, Math.min(50_000, Math.floor(o.timeoutUs / 16))));
+  put(LP.H_FLAGS, o.compare ? LP.HF_COMPARE : 0);
+  put(LP.H_FAMILY, 4); // IPv4: the servers liveplay plays to
+  put(LP.H_PORT, o.port);
+  put(LP.H_FLOWS_OFF, feed.flowsOff);
+  put(LP.H_TURNS_OFF, feed.turnsOff);
+  put(LP.H_DATA_OFF, feed.dataOff);
+  put(LP.H_SLOTS_OFF, slotsAt(o));
+  u8.set(o.addr, base + LP.H_ADDR);
+  put(LP.H_SCRATCH_OFF, SCRATCH_OFF);
+  put(LP.H_MAGIC, LP.LP_MAGIC); // last: the app starts once it sees this
 }
 
 // ---- results: what the app wrote back --------------------------------------------
-export const RESULT_NAMES = [
-  "running",
-  "ok",
-  "mismatch",
-  "timeout",
-  "refused",
-  "connect-timeout",
-  "died",
-  "server-closed",
-] as const;
+/** Outcome names by F_RESULT. */
+export const RESULT_NAMES = LP.RES_NAMES;
 export type ResultName = (typeof RESULT_NAMES)[number];
 
 export interface FeedStatus {
@@ -518,16 +508,16 @@ export function feedStatus(core: Core): FeedStatus {
   const g = (o: number) => dv.getUint32(b + o, true);
   const g64 = (o: number) => Number(dv.getBigUint64(b + o, true));
   return {
-    started: g(128),
-    done: g(132),
-    active: g(136),
-    turns: g(140),
-    mismatches: g(144),
-    timeouts: g(148),
-    errors: g(152),
-    bad: g(156) !== 0,
-    txBytes: g64(160),
-    rxBytes: g64(168),
+    started: g(LP.S_STARTED),
+    done: g(LP.S_DONE),
+    active: g(LP.S_ACTIVE),
+    turns: g(LP.S_TURNS),
+    mismatches: g(LP.S_MISMATCH),
+    timeouts: g(LP.S_TIMEOUTS),
+    errors: g(LP.S_ERRORS),
+    bad: g(LP.S_BAD) !== 0,
+    txBytes: g64(LP.S_TX),
+    rxBytes: g64(LP.S_RX),
   };
 }
 
@@ -559,29 +549,29 @@ export function readResults(core: Core, feed: Feed): FlowResult[] {
   const g = (o: number) => dv.getUint32(b + o, true);
   const g64 = (o: number) => Number(dv.getBigUint64(b + o, true));
   return feed.played.map((s, i) => {
-    const r = feed.flowsOff + i * FLOW_BYTES;
+    const r = feed.flowsOff + i * LP.LP_FLOW_BYTES;
     const turns: TurnResult[] = s.turns.map((_, k) => {
-      const p = feed.turnsOff + (feed.turn0[i] + k) * TURN_BYTES;
-      const lat = g(p + 24);
-      const miss = g(p + 28);
+      const p = feed.turnsOff + (feed.turn0[i] + k) * LP.LP_TURN_BYTES;
+      const lat = g(p + LP.T_LAT_US);
+      const miss = g(p + LP.T_MISS);
       return {
-        latencyUs: lat >= 0xfffffffe ? null : lat,
-        timedOut: lat === 0xfffffffe,
-        mismatchAt: miss === NONE ? null : miss,
+        latencyUs: lat === LP.LAT_NONE || lat === LP.LAT_TIMEOUT ? null : lat,
+        timedOut: lat === LP.LAT_TIMEOUT,
+        mismatchAt: miss === LP.MISS_NONE ? null : miss,
       };
     });
-    const dead = g(r + 68);
-    const tc = g64(r + 88);
-    const to = g64(r + 96);
+    const dead = g(r + LP.F_DEAD);
+    const tc = g64(r + LP.F_T_CONNECT);
+    const to = g64(r + LP.F_T_OPEN);
     return {
-      result: RESULT_NAMES[g(r + 64)] ?? "running",
+      result: RESULT_NAMES[g(r + LP.F_RESULT)] ?? "running",
       dead: dead ? (DEAD_NAMES[dead - 1] ?? `reason ${dead - 1}`) : null,
       turns,
-      mismatches: g(r + 72),
-      timeouts: g(r + 76),
-      extraBytes: g(r + 84),
-      beyondBytes: g(r + 120),
-      closeTimedOut: (g(r + 44) & 8) !== 0,
+      mismatches: g(r + LP.F_MISMATCH),
+      timeouts: g(r + LP.F_TIMEOUTS),
+      extraBytes: g(r + LP.F_EXTRA),
+      beyondBytes: g(r + LP.F_BEYOND),
+      closeTimedOut: (g(r + LP.F_BITS) & LP.B_CLOSE_TIMEOUT) !== 0,
       connectUs: to ? to - tc : null,
     };
   });

@@ -17,6 +17,7 @@
 // sooner than a host would, and each TIME_WAIT holds a TCB.
 import { createCore, type Core, type CoreConfig } from "../core/core.ts";
 import { Nic } from "../runtime/nic.ts";
+import { Backoff } from "../runtime/poll-loop.ts";
 import { UsageError } from "../io/errors.ts";
 import { TapDevice } from "../io/tap.ts";
 import {
@@ -319,7 +320,7 @@ async function play(
       `\rliveplay: flows ${s.done}/${total} done, ${s.active} open; turns ${s.turns}; mismatches ${s.mismatches}; timeouts ${s.timeouts}   `,
     );
   };
-  let lastWork = performance.now();
+  const backoff = new Backoff({ us: SPIN_MS * 1000 }, () => tap.wait(MAX_WAIT_MS));
   await new Promise<void>((resolve) => {
     const slice = () => {
       try {
@@ -331,8 +332,7 @@ async function play(
           else if (feedStatus(core).done >= total) stopReason = "done";
           else if (feedStatus(core).bad) throw new Error("the liveplay app refused the feed (layout)");
           if (stopReason || now >= end) break;
-          if (round()) lastWork = now;
-          else if (now - lastWork > SPIN_MS) tap.wait(MAX_WAIT_MS);
+          backoff.after(round());
         }
       } catch (e) {
         error = (e as Error).message;

@@ -13,6 +13,7 @@
 // each tap worker (host/tap/worker.ts: one core, its queues).
 import type { Core, CoreConfig } from "../core/core.ts";
 import type { Nic } from "../runtime/nic.ts";
+import { Backoff, pollLoop } from "../runtime/poll-loop.ts";
 import type { TapDevice } from "../io/tap.ts";
 import type { StageSums } from "../report/stages.ts";
 
@@ -73,7 +74,6 @@ export class TapLoop {
   private curLocal = 0;
   private curQ = 0;
   private readonly t0 = performance.now();
-  private lastWork = this.t0;
 
   constructor(
     core: Core,
@@ -174,22 +174,20 @@ export class TapLoop {
   run(endMs: number, stop: () => boolean): void {
     const s = this.stats;
     const nq = this.o.queues.length;
-    for (;;) {
-      const now = performance.now();
-      if (now >= endMs || stop()) break;
+    const backoff = new Backoff({ us: this.o.spinUs }, () => {
+      // Nothing for a while: sleep until a frame comes or the timers need a turn.
+      const w0 = performance.now();
+      this.tap.wait(Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - w0))));
+      s[ST.waits]++;
+      s[ST.waitMs] += performance.now() - w0;
+    });
+    const round = (): number => {
       let work = 0;
       for (let i = 0; i < nq; i++) work += this.serveQueue(i);
       s[ST.rounds]++;
-      if (work) this.lastWork = now;
-      else if (now - this.lastWork > this.o.spinUs / 1000) {
-        // Nothing for a while: sleep until a frame comes or the timers need a turn.
-        const ms = Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - now)));
-        const w0 = performance.now();
-        this.tap.wait(ms);
-        s[ST.waits]++;
-        s[ST.waitMs] += performance.now() - w0;
-      }
-    }
+      return work;
+    };
+    pollLoop(round, backoff, () => performance.now() < endMs && !stop());
     s[ST.wallMs] = performance.now() - this.t0;
   }
 

@@ -1,6 +1,6 @@
 // One tap worker: owns one core (instantiated here on the presized memory the
 // main thread made, so init and the instance's globals live in this thread)
-// and serves its tap queues with it (tap-loop.ts): frames are read straight
+// and serves its tap queues with it (loop.ts): frames are read straight
 // into this core's mbufs and its replies written on their arrival queue. The
 // queue fds were opened by the main thread (fds are per process); this thread
 // only reads, writes and polls them. It leaves within MAX_WAIT_MS of the main

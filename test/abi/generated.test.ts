@@ -1,10 +1,10 @@
-// The generated copies of the ABI (assembly/abi/*.gen.ts, host/core/abi.gen.ts, host/core/exports.gen.ts) are
+// The generated copies of the ABI (assembly/abi/*.gen.ts, host/core/abi.gen.ts, tcb.gen.ts, exports.gen.ts) are
 // committed; they must be what abi/table.ts gives today. Also checks a few things
 // only a running core can tell: the built core and the host's copy agree.
 import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { coreExports, generate } from "../../abi/generate.ts";
+import { coreExports, generate, testCoreExports } from "../../abi/generate.ts";
 import { COUNTERS } from "../../abi/table.ts";
 import { createCore, loadCoreModule } from "../../host/core/core.ts";
 import { COUNTER_NAMES, readCounters } from "../../host/report/counters.ts";
@@ -40,19 +40,21 @@ test("counter names: the table's, in slot order; the core bumps the slot its C_*
   assert.equal(bumped, ["mbuf_bad_handle"]);
 });
 
-test("CoreExports lists every function of the built cores, each with its number of parameters", () => {
-  const sigs = new Map(coreExports().map((e) => [e.name, e.params.length]));
-  for (const debug of [false, true]) {
+test("CoreExports (release) and TestCoreExports (test, debug) list every function of the built cores, with its number of parameters", () => {
+  const release = coreExports().map((e) => [e.name, e.params.length] as const);
+  const withHooks = [...release, ...testCoreExports().map((e) => [e.name, e.params.length] as const)];
+  for (const [build, debug, test, list] of [
+    ["release", false, false, release],
+    ["test", false, true, withHooks],
+    ["debug", true, false, withHooks],
+  ] as const) {
+    const sigs = new Map(list);
     const core = createCore(
       { mbufs: 16, flows: 16, ringSlots: 0, stagingBytes: 65536, descSlots: 16 },
-      { debug },
+      { debug, test },
     );
-    const fns = WebAssembly.Module.exports(loadCoreModule(debug)).filter((e) => e.kind === "function");
-    assert.equal(
-      fns.map((e) => e.name).sort(),
-      [...sigs.keys()].sort(),
-      `exports of the ${debug ? "debug" : "release"} core`,
-    );
+    const fns = WebAssembly.Module.exports(loadCoreModule(debug, test)).filter((e) => e.kind === "function");
+    assert.equal(fns.map((e) => e.name).sort(), [...sigs.keys()].sort(), `exports of the ${build} core`);
     const ex = core.exports as unknown as Record<string, (...a: unknown[]) => unknown>;
     for (const [name, n] of sigs) assert.is(ex[name].length, n, `${name}: parameters`);
   }

@@ -4,7 +4,7 @@
 // the cookie, SENDV copies out the spans' bytes (taking at most `window` bytes per
 // call, like flow control) and acknowledges them one step later, after checking
 // that the app did not change them while unacknowledged (zero-copy contract).
-import { createCore, type Core, type CoreConfig } from "../../host/core/core.ts";
+import { createCore, testHooks, type Core, type CoreConfig } from "../../host/core/core.ts";
 
 // The API's numbers, from abi/table.ts.
 import {
@@ -88,9 +88,9 @@ export function appCore(app: number, cfg: Partial<CoreConfig> = {}, debug = true
       appUnixBase: Math.floor(Date.now() / 1000) - 1, // the driver's clock starts at 1 s
       ...cfg,
     },
-    { debug },
+    { debug, test: true }, // the app hooks (appTestEvent, appTestClock) are in the test core
   );
-  const f = core.exports as unknown as Fns;
+  const f = testHooks(core) as unknown as Fns;
   const rc = f.appInit();
   if (rc !== 0) throw new Error(`appInit failed: ${rc}`);
   return { core, f };

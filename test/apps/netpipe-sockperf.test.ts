@@ -5,22 +5,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CMD_ABORT, CMD_CLOSE, CMD_UDP_SEND, EV_UDP_RECV, Driver, type Conn } from "./harness.ts";
+import { prng as rng } from "../../host/io/prng.ts";
 
 const APP_NETPIPE = 7;
 const APP_SOCKPERF = 8;
-
-/** Deterministic pseudo-random numbers (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 /**
  * Feeds bytes in random pieces (1..maxPiece), stepping every few pieces, then settles.

@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { COUNTER_BASE, createCore, type Core } from "../../host/core/core.ts";
+import { Mulberry32 } from "../../host/io/prng.ts";
 
 const C_FLOW_TABLE_FULL = 13;
 const KEY = 40;
@@ -273,10 +274,9 @@ test("1,000,000 flows: insert, lookup, delete half, reinsert, churn", () => {
   assert.is(f.flowInsert(base, f.flowKeyHash(base)), -1, "full at capacity");
   writeKey(core, base, 0);
   // churn: delete and reinsert random keys
-  let x = 99;
+  const rnd = new Mulberry32(99);
   for (let r = 0; r < 200_000; r++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    const i = x % n;
+    const i = rnd.int(n);
     f.flowDelete(idx[i]);
     idx[i] = f.flowInsert(base + i * KEY, hash[i]);
     if (idx[i] < 0) assert.unreachable("reinsert failed");

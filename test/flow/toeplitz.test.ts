@@ -4,6 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createCore, type Core } from "../../host/core/core.ts";
+import { Mulberry32 } from "../../host/io/prng.ts";
 
 type Fn = (...a: number[]) => number;
 const fns = (core: Core) => core.exports as unknown as Record<string, Fn>;
@@ -71,8 +72,8 @@ test("reference and table agree on random inputs and random keys, every length",
   const f = fns(core);
   const p = core.regions.staging.offset;
   const keyAt = p + 4096;
-  let x = 0x9e3779b9;
-  const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) >>> 24) & 0xff;
+  const r = new Mulberry32(0x9e3779b9);
+  const rnd = () => r.u32() & 0xff;
   for (let k = 0; k < 20; k++) {
     if (k > 0) {
       for (let i = 0; i < 40; i++) core.u8[keyAt + i] = rnd();
@@ -104,8 +105,8 @@ test("symmetric key: hash(a→b) == hash(b→a) for IPv4 and IPv6; the standard 
     const core = mk(flags);
     const f = fns(core);
     const p = core.regions.staging.offset;
-    let x = 7;
-    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) & 0xffff;
+    const r = new Mulberry32(7);
+    const rnd = () => r.u32() & 0xffff;
     let same = 0;
     const trials = 200;
     for (let t = 0; t < trials; t++) {
@@ -126,8 +127,7 @@ test("rssBench: the table version and the reference hash 1000 random 4-tuples al
   const core = mk();
   const f = fns(core);
   const p = core.regions.staging.offset;
-  let x = 1;
-  for (let i = 0; i < n * 12; i++) core.u8[p + i] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+  core.u8.set(new Mulberry32(1).bytes(n * 12), p);
   const fast = f.rssBench(p, n, 1);
   assert.is(fast, f.rssBench(p, n, 0), "same hashes (XOR of all)");
   assert.is.not(fast, 0);

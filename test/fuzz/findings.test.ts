@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { APP_ID } from "../../host/core/abi.gen.ts";
+import { testHooks } from "../../host/core/core.ts";
 import {
   ACK,
   BROADCAST,
@@ -125,7 +126,7 @@ for (const v6 of [false, true]) {
 // list's ends were rewritten from the send cursor the links share words with.
 test("half-open count: 1 after a SYN, 0 once established, still 0 after the reset", () => {
   const s = new TestStack(ECHO);
-  const halfOpen = () => (s.core.exports.tcpTestStat as (i: number) => number)(1) >>> 0;
+  const halfOpen = () => testHooks(s.core).tcpTestStat(1) >>> 0;
   const seg = (seq: number, ack: number, flags: number) =>
     eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport: 40001, dport: 7, seq, ack, flags })));
   const [synack] = s.send(seg(5000, 0, SYN));
@@ -136,7 +137,7 @@ test("half-open count: 1 after a SYN, 0 once established, still 0 after the rese
   assert.is(halfOpen(), 0, "established");
   s.nowNs += 1e6;
   s.send(seg(5001, 0, 4 /* RST */));
-  assert.is((s.core.exports.tcpTestStat as (i: number) => number)(0), 0, "TCB freed");
+  assert.is(testHooks(s.core).tcpTestStat(0), 0, "TCB freed");
   assert.is(halfOpen(), 0, "after the reset");
 });
 

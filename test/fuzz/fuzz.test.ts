@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkTx, fixChecksums, tcpFrame } from "../../host/fuzz/packet.ts";
 import { mutate, retarget } from "../../host/fuzz/mutate.ts";
-import { Rng } from "../../host/fuzz/rng.ts";
+import { fuzzRng } from "../../host/fuzz/rng.ts";
 import { replay, runFuzz, stackEpoch } from "../../host/fuzz/run.ts";
 import { loadSeeds, seedFiles } from "../../host/fuzz/seeds.ts";
 import { ENDPOINTS } from "../../host/fuzz/stack.ts";
@@ -62,7 +62,7 @@ test("TX checker: a good segment passes; bad checksum, group source MAC, oversiz
 
 test("mutations are a function of the seed", () => {
   const gen = (seed: number) => {
-    const rng = new Rng(seed);
+    const rng = fuzzRng(seed);
     return Array.from({ length: 200 }, () =>
       mutate(retarget(rng.pick(seeds.eth), ENDPOINTS, rng, 7), rng).toString("hex"),
     ).join();
@@ -72,7 +72,7 @@ test("mutations are a function of the seed", () => {
 });
 
 test("a recorded epoch replays: same frames, same polls, no finding", () => {
-  const r = stackEpoch(seeds, new Rng(7), "memcached", true, 1500);
+  const r = stackEpoch(seeds, fuzzRng(7), "memcached", true, 1500);
   assert.is(r.finding, undefined, r.finding?.message);
   const pcap = join(out, "epoch.pcap");
   writePcap(pcap, r.target.frames, r.target.times);

@@ -3,7 +3,7 @@
 // should, and the histogram's quantiles are within its stated error.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Rng, hashUnit } from "../../host/gen/prng.ts";
+import { Xoshiro128 as Rng, hashUnit } from "../../host/io/prng.ts";
 import {
   ETC_SMALL_SHARE,
   Hist,

@@ -8,30 +8,16 @@ import { TraceWriter, type WriteFormat } from "../../host/io/writer.ts";
 import { ticksToTime, timeToNsTicks } from "../../host/io/timestamp.ts";
 import { readAll } from "../helpers/records.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
+import { ETH_IPV4, MAC_A, MAC_B, PROTO_UDP, eth, ip4, ipv4, udp } from "../helpers/frames.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "ixwasm-writer-"));
 
 /** A valid Ethernet/IPv4/UDP frame (checksums right) so tshark has something real to decode. */
 function udpFrame(i: number): Buffer {
+  const [src, dst] = [ip4("198.18.0.1"), ip4("198.18.0.2")];
   const payload = Buffer.alloc(10 + (i % 50), i & 0xff);
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(20 + 8 + payload.length, 2);
-  ip.writeUInt16BE(i & 0xffff, 4);
-  ip[8] = 64;
-  ip[9] = 17;
-  Buffer.from([198, 18, 0, 1]).copy(ip, 12);
-  Buffer.from([198, 18, 0, 2]).copy(ip, 16);
-  let s = 0;
-  for (let k = 0; k < 20; k += 2) s += ip.readUInt16BE(k);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  ip.writeUInt16BE(~s & 0xffff, 10);
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(40000 + i, 0);
-  udp.writeUInt16BE(9, 2);
-  udp.writeUInt16BE(8 + payload.length, 4);
-  const eth = Buffer.from("02000000000202000000000108 00".replace(/ /g, ""), "hex");
-  return Buffer.concat([eth, ip, udp, payload]);
+  const pkt = ipv4(src, dst, PROTO_UDP, udp(src, dst, 40000 + i, 9, payload), { id: i & 0xffff, frag: 0 });
+  return eth(MAC_B, MAC_A, ETH_IPV4, pkt);
 }
 
 const times = [

@@ -3,25 +3,16 @@
 // carry checksums that verify (RFC 1071: the sum over the covered bytes is 0xffff).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { APP_ID } from "../../host/core/abi.gen.ts";
-import { ACK, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, tcp, type TcpSeg } from "../helpers/frames.ts";
+import { APP_ID, CFG_F_TX_CSUM_OFFLOAD } from "../../host/core/abi.gen.ts";
+import { ACK, MAC_A, MAC_B, PSH, SYN, eth, ip4, ipv4, sum16, tcp, type TcpSeg } from "../helpers/frames.ts";
 import { TestStack } from "../helpers/stack.ts";
 
 const A = ip4("198.18.0.1");
 const B = ip4("198.18.0.2");
 const ECHO = { tcbs: 64, app: APP_ID.echo, appBytes: 1 << 20, appPort: 7, spans: 1024, timers: 64 };
-const TX_CSUM_OFFLOAD = 32;
 
 function seg(o: Omit<TcpSeg, "sport" | "dport">): Buffer {
   return eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 6, tcp(A, B, { sport: 40000, dport: 7, ...o })));
-}
-
-/** One's complement sum of 16-bit big-endian words (odd byte padded), folded. */
-function sum16(b: Buffer, acc = 0): number {
-  for (let i = 0; i + 1 < b.length; i += 2) acc += b.readUInt16BE(i);
-  if (b.length & 1) acc += b[b.length - 1] << 8;
-  while (acc > 0xffff) acc = (acc & 0xffff) + (acc >>> 16);
-  return acc;
 }
 
 /** The frames an echo server sends: SYN-ACK, then the echo of "hello". */
@@ -55,7 +46,7 @@ test("checksums filled and verifying by default", () => {
 });
 
 test("offload: the same frames with zero checksums", () => {
-  const on = echoFrames(TX_CSUM_OFFLOAD);
+  const on = echoFrames(CFG_F_TX_CSUM_OFFLOAD);
   const off = echoFrames(0);
   assert.is(on.length, off.length);
   for (let i = 0; i < on.length; i++) {

@@ -153,7 +153,7 @@ test("CLI: --workers 2 --report json has workers, per_worker and the dispatcher'
   assert.is(t.code, 0, t.err);
   assert.match(t.out, /worker 1 /);
   assert.match(t.out, /dispatcher +read/);
-  const s = cli(f, "--mode", "serve", "--workers", "2"); // serve has its own workers (test/replay/serve-workers.test.ts)
+  const s = cli(f, "--mode", "serve", "--workers", "2"); // serve has its own workers (test/replay/serve/workers.test.ts)
   assert.is(s.code, 0, s.err);
   assert.match(s.out, /worker 1 +\d+ packets, \d+ sent/);
   const p = cli(f, "--mode", "raw", "--workers", "2", "--speed", "x100"); // paced: test/replay/workers-out-paced.test.ts

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
 import { replay } from "../../host/replay/replay.ts";
-import { measureCost } from "../../host/report/cost.ts";
+import { measureCost } from "../../host/measure/cost.ts";
 import { readStageSums, STAGE_NAMES, type StageSums } from "../../host/report/stages.ts";
 import {
   COST_SECTION_SCHEMA,
@@ -110,7 +110,7 @@ test("CLI: replay --stages --report json carries a valid cost section", () => {
   const c = cli("replay", HTTP, "--mode", "raw", "--loop", "10", "--stages", "1", "--report", "json");
   assert.is(c.code, 0, c.err);
   const r = JSON.parse(c.out);
-  assert.is(r.schema, "ixwasm-replay/1");
+  assert.is(r.schema, "ixwasm-replay/2");
   assert.equal(validate(COST_SECTION_SCHEMA, r.cost), []);
   const h = cli("replay", HTTP, "--report", "html");
   assert.is(h.code, 1);

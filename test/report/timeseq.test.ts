@@ -1,222 +1,194 @@
-// The serve HTML report (issue 16 items 5 and 7): the default replay's mode, its
-// fidelity per capture and per flow, and the time-sequence charts, checked in
-// Debian chromium through playwright-core: no console errors, each chart's
-// uPlot instance holds the series the report embedded, and its canvas shows
-// pixels of every series' colour.
+// host/report/timeseq.ts without a replay: --flow parsing, the cap on points,
+// sequence numbers past 2^32, the client's window scaling, where marks sit.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { spawnSync } from "node:child_process";
-import { CORPUS, ROOT, corpusNote } from "../helpers/corpus.ts";
-import { requireOracle } from "../helpers/oracle.ts";
-import { CHROMIUM, launchChromium, watchPage } from "../helpers/browser.ts";
+import {
+  MAX_POINTS,
+  ServeObserver,
+  parseFlowSpecs,
+  parseAddr,
+  type ObservedFlow,
+} from "../../host/report/timeseq.ts";
+import { MIS_EXTRA, MIS_MISSING } from "../../host/report/fidelity.ts";
+import { UsageError } from "../../host/io/errors.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-timeseq-"));
-const HTTP = join(ROOT, "traces/http-kernel.pcap");
-/** A capture with holes: the core cannot send what the capture lost, so flows 0 and 2 have missing segments (flow 1 none). */
-const BIG = join(CORPUS, "bigtransfer.pcap");
-/** The charts' series in their order on the page. */
-const SERIES = ["window", "ack", "capture", "core", "mismatch"] as const;
-/** The page's series colours (host/report/html.ts TS), as RGB. */
-const COLORS: Record<(typeof SERIES)[number], [number, number, number]> = {
-  capture: [0x1f, 0x5f, 0xbf],
-  core: [0xf2, 0x8e, 0x2b],
-  ack: [0x2c, 0xa0, 0x2c],
-  window: [0x94, 0x67, 0xbd],
-  mismatch: [0xd6, 0x27, 0x28],
-};
+const ISN = 0xfffff000 | 0; // 4 KiB below the wrap, as serve passes it (int32)
 
-interface Chart {
-  flow: number;
-  x: number[];
-  points: Record<(typeof SERIES)[number], number>;
-}
-interface Page {
-  report: { mode: string; fidelity: { segments_compared: number } | null };
-  serve: { charts: Chart[]; worst_flows: { flow: number; missing: number }[]; flows_scored: number } | null;
-}
-
-function cli(...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host/cli.ts"), ...args], {
-    encoding: "utf8",
-    cwd: ROOT,
-  });
-}
-
-function htmlReport(name: string, ...args: string[]): { file: string; data: Page } {
-  const file = join(tmp, name);
-  const r = cli("replay", ...args, "--stages", "1", "--report", "html", "--report-file", file);
-  assert.is(r.status, 0, r.stderr);
-  const html = readFileSync(file, "utf8");
-  assert.not.match(html, /<script[^>]+src=/);
-  const m = /<script type="application\/json" id="data">(.*?)<\/script>/s.exec(html);
-  assert.ok(m, "the report's data is embedded");
-  return { file, data: JSON.parse(m![1]) as Page };
+function flow(ord: number, slot: number, wscale = 7): ObservedFlow {
+  const key = new Uint8Array(40);
+  key[0] = 4;
+  key[1] = 6;
+  key[4] = 40000 & 0xff; // client port, as the key holds it (host/replay/serve/prescan.ts flowName)
+  key[5] = 40000 >>> 8;
+  key[6] = 80;
+  key.set([198, 18, 0, 1], 8);
+  key.set([198, 18, 0, 2], 24);
+  return {
+    ord,
+    slot,
+    id: slot,
+    proto: 6,
+    why: null,
+    key,
+    clientIsn: 1000,
+    serverIsn: ISN,
+    mss: 1460,
+    wscale,
+    sackOk: false,
+    tsOk: false,
+    tsVal: 0,
+    synAckSeen: true,
+    segMss: 1460,
+  };
 }
 
-const pages: { file: string; data: Page; marks: boolean }[] = [];
+/** A client packet's descriptor and summary words (host/io/reader.ts, the decode summary) over a 60-byte frame. */
+function clientPacket(flags: number, ack: number, win: number, shift = -1) {
+  const u32 = new Uint32Array(64);
+  const u8 = new Uint8Array(u32.buffer);
+  const frame = 128;
+  const l4 = 14 + 20;
+  u32[0] = frame; // d: frame offset, caplen
+  u32[1] = 80;
+  const w = 8;
+  u32[w + 2] = flags;
+  u32[w + 4] = ack >>> 0;
+  u32[w + 6] = 14 | (l4 << 16);
+  const t = frame + l4;
+  u8[t + 12] = (shift >= 0 ? 8 : 5) << 4;
+  u8[t + 14] = win >>> 8;
+  u8[t + 15] = win & 0xff;
+  if (shift >= 0) u8.set([1, 3, 3, shift], t + 20); // NOP, window scale (RFC 7323 §2.2)
+  return { u8, u32, w, d: 0 };
+}
 
-test("replay CAPTURE --report html: the default (serve) run, fidelity and time-sequence data", () => {
-  const { file, data } = htmlReport("http.html", HTTP);
-  assert.is(data.report.mode, "serve", "the plain replay serves this capture");
-  assert.ok(data.report.fidelity && data.report.fidelity.segments_compared > 0);
-  const s = data.serve!;
-  assert.ok(s, "serve detail embedded");
-  assert.is(s.flows_scored, 5);
-  // No mismatch in this capture: the default picks the 4 flows with most segments compared.
-  assert.is(s.charts.length, 4);
-  assert.equal(s.worst_flows, []);
-  for (const c of s.charts) {
-    for (const k of ["capture", "core", "ack", "window"] as const) assert.ok(c.points[k] > 0, `${k} points`);
-    assert.is(c.points.mismatch, 0);
-  }
-  pages.push({ file, data, marks: false });
+test("--flow: numbers, tuples (IPv4, IPv6 with ::), comma lists; bad ones refused", () => {
+  const s = parseFlowSpecs(["3,198.18.0.1:40000-198.18.0.2:80", "[2001:db8::1]:443-[2001:db8::2]:5000"]);
+  assert.equal(s[0], { ord: 3 });
+  assert.equal(Array.from((s[1] as { a: Uint8Array }).a), [198, 18, 0, 1]);
+  const v6 = s[2] as { a: Uint8Array; ap: number; bp: number };
+  assert.equal(Array.from(v6.a), [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  assert.is(v6.ap, 443);
+  assert.is(v6.bp, 5000);
+  assert.equal(Array.from(parseAddr("::")!), new Array(16).fill(0));
+  for (const bad of [
+    "1.2.3:80-1.2.3.4:80",
+    "1.2.3.4:80",
+    "x",
+    "1.2.3.4:70000-1.2.3.5:1",
+    "1.2.3.4:1-[::1]:2",
+  ])
+    assert.throws(
+      () => parseFlowSpecs([bad]),
+      (e: unknown) => e instanceof UsageError,
+      bad,
+    );
 });
 
-test("--report json: --stages and the plain replay report the same mode", () => {
-  const plain = cli("replay", HTTP, "--report", "json");
-  const staged = cli("replay", HTTP, "--report", "json", "--stages", "1");
-  assert.is(plain.status, 0, plain.stderr);
-  assert.is(staged.status, 0, staged.stderr);
-  assert.is(JSON.parse(staged.stdout).mode, JSON.parse(plain.stdout).mode);
-  assert.is(JSON.parse(plain.stdout).mode, "serve");
-});
-
-test("--flow: a number, a tuple (either direction), a bad one", () => {
-  const bad = cli(
-    "replay",
-    HTTP,
-    "--report",
-    "html",
-    "--report-file",
-    join(tmp, "x.html"),
-    "--flow",
-    "1.2.3:80",
+test("a tuple names its flow in either direction; an unmatched one is reported", () => {
+  const o = new ServeObserver(parseFlowSpecs(["198.18.0.2:80-198.18.0.1:40000", "9"]), "test");
+  const p = clientPacket(2, 0, 65535, 7);
+  o.client(flow(5, 0), 0, 0, p.u8, p.u32, p.w, p.d);
+  const r = o.result();
+  assert.equal(
+    r.charts.map((c) => c.flow),
+    [5],
   );
-  assert.is(bad.status, 1, bad.stderr);
-  assert.match(bad.stderr, /--flow 1\.2\.3:80/);
-  const noHtml = cli("replay", HTTP, "--flow", "1");
-  assert.is(noHtml.status, 1);
-  assert.match(noHtml.stderr, /--report html/);
+  assert.equal(r.unmatched, ["9"]);
 });
 
-if (corpusNote("the time-sequence marks on a capture with holes"))
-  test("--flow on a capture with holes: the flows named, mismatches marked, worst flows listed", () => {
-    // Flow 1 by its tuple, server end first (flow 2's sequence numbers span 5 GB: its window line lies on its ACKs).
-    const { file, data } = htmlReport(
-      "big.html",
-      BIG,
-      "--flow",
-      "0",
-      "--flow",
-      "192.168.56.101:63988-192.168.56.1:59763",
-    );
-    const s = data.serve!;
-    assert.equal(
-      s.charts.map((c) => c.flow),
-      [0, 1],
-    );
-    assert.is(s.charts[0].points.mismatch, 4, "flow 0: its 4 missing segments marked");
-    assert.is(s.charts[1].points.mismatch, 0);
-    assert.equal(
-      s.worst_flows.map((w) => [w.flow, w.missing]),
-      [
-        [2, 5],
-        [0, 4],
-      ],
-    );
-    pages.push({ file, data, marks: true });
-  });
+test("UDP flows: counted for the worst flows, never charted (named: said so; by default: not picked)", () => {
+  const u = { ...flow(4, 2), proto: 17 };
+  const count = new ServeObserver(null, "test");
+  const p = clientPacket(0, 0, 0);
+  count.client(u, 0, 0, p.u8, p.u32, p.w, p.d);
+  count.client(flow(5, 3), 0, 0, p.u8, p.u32, p.w, p.d);
+  count.listener.settled(2, 3, 1, 2, 0);
+  count.listener.settled(3, 1, 1, 0, 0);
+  assert.equal(count.pick(), [5]);
+  assert.equal(
+    count.result().worst_flows.map((w) => w.flow),
+    [4],
+  );
+  const named = new ServeObserver([{ ord: 4 }], "test");
+  named.client(u, 0, 0, p.u8, p.u32, p.w, p.d);
+  const r = named.result();
+  assert.is(r.charts.length, 0);
+  assert.match(r.unmatched.join(), /^4 \(.*: not TCP\)$/);
+});
 
-if (
-  requireOracle(
-    "chromium",
-    existsSync(CHROMIUM),
-    `${CHROMIUM}: apt-get install chromium; .ci/run installs it`,
-    "the browser check of the time-sequence charts",
-  )
-)
-  test("in chromium: each time-sequence chart holds the embedded series and has drawn them", async () => {
-    assert.ok(pages.length > 0, "the reports above were written");
-    const browser = await launchChromium();
-    try {
-      for (const { file, data, marks } of pages) {
-        const page = await browser.newPage();
-        const { errors, requests } = watchPage(page);
-        await page.goto(`file://${file}`);
-        await page.waitForFunction(() => (window as any).ixwasmReady === true); // eslint-disable-line @typescript-eslint/no-explicit-any
-        const charts = data.serve!.charts;
-        // A series the page hid at first (ACK + window far above the segments) is shown, as its legend entry does.
-        const hidden = (await page.evaluate(
-          (n) =>
-            Array.from({ length: n }, (_, k) => {
-              const u = (window as any).ixwasmPlots["ts" + k]; // eslint-disable-line @typescript-eslint/no-explicit-any
-              const off: string[] = [];
-              (u?.series ?? []).forEach((s: { show: boolean; label: string }, i: number) => {
-                if (i > 0 && !s.show) {
-                  off.push(s.label);
-                  u.setSeries(i, { show: true });
-                }
-              });
-              return off;
-            }),
-          charts.length,
-        )) as string[][];
-        for (const off of hidden)
-          assert.ok(
-            off.every((l) => l === "client ACK + window"),
-            `hidden: ${off}`,
-          );
-        const got = (await page.evaluate(
-          ({ n, colors }) =>
-            Array.from({ length: n }, (_, k) => {
-              const u = (window as any).ixwasmPlots["ts" + k]; // eslint-disable-line @typescript-eslint/no-explicit-any
-              if (!u) return null;
-              const data = (u.data as (number | null)[][]).map((col) => ({
-                length: col.length,
-                points: col.filter((v) => v != null).length,
-              }));
-              // Pixels of each series' colour in the plot's canvas (a little anti-aliasing allowed).
-              const c = u.ctx.canvas as HTMLCanvasElement;
-              const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-              const inked = colors.map(() => 0);
-              for (let i = 0; i < d.length; i += 4) {
-                if (d[i + 3] < 200) continue;
-                colors.forEach(([r, g, b]: number[], s: number) => {
-                  if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) <= 24) inked[s]++;
-                });
-              }
-              return { data, inked, labels: (u.series as { label: string }[]).map((x) => x.label) };
-            }),
-          { n: charts.length, colors: SERIES.map((s) => COLORS[s]) },
-        )) as ({ data: { length: number; points: number }[]; inked: number[]; labels: string[] } | null)[];
-        charts.forEach((c, k) => {
-          const g = got[k];
-          assert.ok(g, `chart ts${k} (flow ${c.flow}) drawn`);
-          assert.is(g!.data.length, 1 + SERIES.length, `flow ${c.flow}: x and ${SERIES.length} series`);
-          assert.is(g!.data[0].length, c.x.length);
-          SERIES.forEach((s, i) => {
-            assert.is(g!.data[i + 1].length, c.x.length, `flow ${c.flow} ${s}: aligned`);
-            assert.is(
-              g!.data[i + 1].points,
-              c.points[s],
-              `flow ${c.flow} ${s}: the points the report embedded`,
-            );
-            if (s === "mismatch" && (!marks || c.points.mismatch === 0)) return;
-            assert.ok(c.points[s] > 0, `flow ${c.flow} ${s}: points`);
-            assert.ok(g!.inked[i] >= 10, `flow ${c.flow} ${s}: ${g!.inked[i]} pixels of its colour`);
-          });
-        });
-        assert.equal(errors, [], `console errors: ${errors.join("; ")}`);
-        assert.equal(requests, [], "no network requests");
-        await page.screenshot({ path: file.replace(/\.html$/, ".png"), fullPage: true });
-        await page.close();
-      }
-    } finally {
-      await browser.close();
-    }
-  });
+test("points capped per series, the cut counted; offsets continue past 2^32; the window scaled after the SYN", () => {
+  const o = new ServeObserver([{ ord: 0 }], "test");
+  const f = flow(0, 3);
+  const syn = clientPacket(2, 0, 65535, 7);
+  o.client(f, 1e9, 1e9, syn.u8, syn.u32, syn.w, syn.d);
+  const n = MAX_POINTS + 25;
+  for (let i = 0; i < n; i++) o.ref(f, 1e9 + i * 1e3, (ISN + 1 + i * 1000) | 0, 1000, 16);
+  o.out(f, 1e9 + 5e8, (ISN + 1) | 0, 1000, 16);
+  o.out(f, 1e9 + 5e8, (ISN + 1001) | 0, 0, 16); // a pure ACK: not a segment
+  const ack = clientPacket(16, (ISN + 5001) | 0, 100);
+  o.client(f, 2e9, 2e9, ack.u8, ack.u32, ack.w, ack.d);
+  const c = o.result().charts[0];
+  assert.is(c.points.capture, MAX_POINTS);
+  assert.is(c.cut.capture, 25);
+  assert.is(c.points.core, 1);
+  assert.is(c.points.ack, 1);
+  const caps = c.capture.filter((v): v is number => v !== null);
+  // The 5th segment's sequence number passes 2^32 (ISN + 4097), not its offset.
+  assert.equal(caps.slice(0, 6), [1001, 2001, 3001, 4001, 5001, 6001]);
+  assert.is(caps[MAX_POINTS - 1], MAX_POINTS * 1000 + 1);
+  const i = c.ack.findIndex((v) => v !== null);
+  assert.is(c.ack[i], 5001);
+  assert.is(c.window[i], 5001 + (100 << 7), "the client's window << its shift (both SYNs had the option)");
+  assert.is(c.x[i], 1, "seconds since the flow's first packet");
+});
+
+test("offsets past 2^32 (a long flow, or holes in the capture) go on growing, each series apart", () => {
+  const o = new ServeObserver([{ ord: 2 }], "test");
+  const f = flow(2, 1);
+  const syn = clientPacket(2, 0, 65535, 7);
+  o.client(f, 0, 0, syn.u8, syn.u32, syn.w, syn.d);
+  for (let k = 0; k < 4; k++) o.ref(f, 1000 * (k + 1), (ISN + 1 + k * 1.5e9) | 0, 100, 16);
+  o.out(f, 10_000, (ISN + 1) | 0, 100, 16); // the core stays at the start: not a wrap
+  const c = o.result().charts[0];
+  assert.equal(
+    c.capture.filter((v) => v !== null),
+    [101, 1.5e9 + 101, 3e9 + 101, 4.5e9 + 101],
+  );
+  assert.equal(
+    c.core.filter((v) => v !== null),
+    [101],
+  );
+});
+
+test("no window scaling when the server's SYN-ACK had none; marks on the segment they name", () => {
+  const o = new ServeObserver([{ ord: 1 }], "test");
+  const f = flow(1, 0, 0xff);
+  const syn = clientPacket(2, 0, 65535, 7);
+  o.client(f, 0, 0, syn.u8, syn.u32, syn.w, syn.d);
+  o.ref(f, 1000, (ISN + 1) | 0, 100, 16);
+  o.ref(f, 2000, (ISN + 101) | 0, 100, 16);
+  o.out(f, 3000, (ISN + 1) | 0, 100, 16);
+  o.out(f, 4000, (ISN + 201) | 0, 50, 16);
+  o.listener.mismatch(0, 101, MIS_MISSING);
+  o.listener.mismatch(0, 201, MIS_EXTRA);
+  const ack = clientPacket(16, (ISN + 101) | 0, 1000);
+  o.client(f, 5000, 5000, ack.u8, ack.u32, ack.w, ack.d);
+  o.listener.settled(0, 2, 1, 1, 1);
+  const r = o.result();
+  const c = r.charts[0];
+  const marks = c.x.map((x, k) => [x, c.mismatch[k]]).filter(([, m]) => m !== null);
+  assert.equal(marks, [
+    [2e-6, 201], // the capture's missing segment 101..201, at its time
+    [4e-6, 251], // the core's extra segment 201..251
+  ]);
+  const k = c.ack.findIndex((v) => v !== null);
+  assert.is(c.window[k], 101 + 1000);
+  assert.equal(
+    r.worst_flows.map((w) => [w.flow, w.missing, w.extra, w.differing]),
+    [[1, 1, 1, 0]],
+  );
+  assert.equal(c.fidelity, { compared: 2, matching: 1, missing: 1, extra: 1 });
+});
 
 test.run();

@@ -13,12 +13,13 @@
 // without them (never skips).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inNsText, needTapHost, needTool, removeLink, removeNetns, until } from "../helpers/tap.ts";
+import { spawnInNs } from "../../host/io/netns.ts";
 import { scanSessions } from "../../host/tap/liveplay-feed.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -41,7 +42,7 @@ const inNs = (ns: string, cmd: string[], timeoutMs = 30000) => inNsText(ns, cmd,
 
 /** A long-running program in a namespace; its stderr is kept. */
 function startIn(ns: string, cmd: string[]): { child: ChildProcess; err: () => string } {
-  const child = spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawnInNs(ns, cmd, ["ignore", "ignore", "pipe"]);
   started.push(child);
   let err = "";
   child.stderr!.on("data", (d) => (err += d));

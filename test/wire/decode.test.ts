@@ -10,6 +10,7 @@ import { createCore, type Core } from "../../host/core/core.ts";
 import type { DumpRecord } from "../../host/inspect/dump.ts";
 import { compareRecords, type Expected } from "../helpers/compare.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
+import { Mulberry32 } from "../../host/io/prng.ts";
 import {
   DESC_BYTES,
   DESC_CAPLEN,
@@ -19,37 +20,34 @@ import {
   DESC_LINKTYPE,
   DESC_OFF,
 } from "../../host/core/abi.gen.ts";
+import * as ABI from "../../host/core/abi.gen.ts";
 
-// Mirrors assembly/wire/summary-layout.ts and assembly/mem/counters.ts.
+// Summary flags, fields and counter slots: the generated ABI (abi/table.ts), as the core has them.
 const F = {
-  IP: 1 << 0,
-  PORTS: 1 << 1,
-  TCP: 1 << 2,
-  PAYLOAD: 1 << 3,
-  FRAG: 1 << 4,
-  TRUNC: 1 << 5,
-  UNKNOWN_LINK: 1 << 6,
-  UDP: 1 << 7,
-  NOT_PACKET: 1 << 8,
-  ANY_V4: 1 << 9,
-  ANY_V6: 1 << 10,
-  ANY_TCP: 1 << 11,
-  ANY_UDP: 1 << 12,
+  IP: ABI.SUM_F_IP,
+  PORTS: ABI.SUM_F_PORTS,
+  TCP: ABI.SUM_F_TCP,
+  PAYLOAD: ABI.SUM_F_PAYLOAD,
+  FRAG: ABI.SUM_F_FRAG,
+  TRUNC: ABI.SUM_F_TRUNC,
+  UNKNOWN_LINK: ABI.SUM_F_UNKNOWN_LINK,
+  UDP: ABI.SUM_F_UDP,
+  NOT_PACKET: ABI.SUM_F_NOT_PACKET,
+  ANY_V4: ABI.SUM_F_ANY_V4,
+  ANY_V6: ABI.SUM_F_ANY_V6,
+  ANY_TCP: ABI.SUM_F_ANY_TCP,
+  ANY_UDP: ABI.SUM_F_ANY_UDP,
 };
+const slot = (name: (typeof ABI.COUNTER_NAMES)[number]) => ABI.COUNTER_NAMES.indexOf(name);
 const C = {
-  RX_FRAMES: 0,
-  RX_BYTES: 1,
-  IPV4: 4,
-  IPV6: 5,
-  TCP: 6,
-  UDP: 7,
-  UNKNOWN_LINK: 9,
-  TRUNC: 10,
-  NON_IP: 11,
+  RX_FRAMES: slot("rx_frames"),
+  IPV4: slot("ipv4"),
+  IPV6: slot("ipv6"),
+  TCP: slot("tcp"),
+  UNKNOWN_LINK: slot("unknown_link"),
 };
-const C_NOT_PACKET = 16;
-const C_FRAGMENTS = 17;
-const COUNTER_BASE = 0x400;
+const C_NOT_PACKET = slot("not_packet");
+const { COUNTER_BASE, COUNTER_SLOTS } = ABI;
 
 interface Rec {
   data: Uint8Array;
@@ -109,26 +107,26 @@ function addr(core: Core, p: number, ver: number): string {
 function readSummary(core: Core, p: number): Summary {
   const u8 = core.u8;
   const dv = new DataView(core.memory.buffer);
-  const flags = dv.getUint16(p, true);
-  const ipver = u8[p + 2];
+  const flags = dv.getUint16(p + ABI.SUM_FLAGS, true);
+  const ipver = u8[p + ABI.SUM_IPVER];
   const hasIp = (flags & F.IP) !== 0;
   return {
     flags,
     ipver,
-    proto: u8[p + 3],
-    sport: dv.getUint16(p + 4, true),
-    dport: dv.getUint16(p + 6, true),
-    tcpflags: dv.getUint16(p + 8, true),
-    seq: dv.getUint32(p + 12, true),
-    ack: dv.getUint32(p + 16, true),
-    payload: dv.getUint32(p + 20, true),
-    l3: dv.getUint16(p + 24, true),
-    l4: dv.getUint16(p + 26, true),
-    tcpIpver: u8[p + 10],
-    tcpL3: dv.getUint16(p + 28, true),
-    tcpL4: dv.getUint16(p + 30, true),
-    src: hasIp ? addr(core, p + 32, ipver) : null,
-    dst: hasIp ? addr(core, p + 48, ipver) : null,
+    proto: u8[p + ABI.SUM_PROTO],
+    sport: dv.getUint16(p + ABI.SUM_SPORT, true),
+    dport: dv.getUint16(p + ABI.SUM_DPORT, true),
+    tcpflags: dv.getUint16(p + ABI.SUM_TCPFLAGS, true),
+    seq: dv.getUint32(p + ABI.SUM_SEQ, true),
+    ack: dv.getUint32(p + ABI.SUM_ACK, true),
+    payload: dv.getUint32(p + ABI.SUM_PAYLOAD, true),
+    l3: dv.getUint16(p + ABI.SUM_L3OFF, true),
+    l4: dv.getUint16(p + ABI.SUM_L4OFF, true),
+    tcpIpver: u8[p + ABI.SUM_TCP_IPVER],
+    tcpL3: dv.getUint16(p + ABI.SUM_TCP_L3OFF, true),
+    tcpL4: dv.getUint16(p + ABI.SUM_TCP_L4OFF, true),
+    src: hasIp ? addr(core, p + ABI.SUM_SRC, ipver) : null,
+    dst: hasIp ? addr(core, p + ABI.SUM_DST, ipver) : null,
   };
 }
 
@@ -162,7 +160,7 @@ function decodeAll(core: Core, recs: Rec[]): Summary[] {
     const n = load(core, recs, i);
     assert.ok(n > 0, "record does not fit in staging");
     (core.exports.decodeBatch as (n: number) => number)(n);
-    for (let k = 0; k < n; k++) out.push(readSummary(core, core.regions.decode.offset + k * 64));
+    for (let k = 0; k < n; k++) out.push(readSummary(core, core.regions.decode.offset + k * ABI.SUM_BYTES));
     i += n;
   }
   return out;
@@ -173,7 +171,7 @@ function counters(core: Core): bigint[] {
 }
 
 function inspectAll(core: Core, recs: Rec[]): bigint[] {
-  new BigUint64Array(core.memory.buffer, COUNTER_BASE, 256).fill(0n);
+  new BigUint64Array(core.memory.buffer, COUNTER_BASE, COUNTER_SLOTS).fill(0n);
   for (let i = 0; i < recs.length;) {
     const n = load(core, recs, i);
     (core.exports.inspectBatch as (n: number) => void)(n);
@@ -456,11 +454,8 @@ test("truncation at every byte offset: flagged, nothing read past caplen", () =>
 });
 
 test("seeded fuzz: mutated and cut frames on every link type, guard bytes never read, no trap at memory end", () => {
-  let seed = 0x1234567;
-  const rnd = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (seed >>> 8) % n;
-  };
+  const r = new Mulberry32(0x1234567);
+  const rnd = (n: number) => r.int(n);
   const eth = SYN4.subarray(0, 12);
   const cat = (...a: Uint8Array[]) => Uint8Array.from(a.flatMap((x) => [...x]));
   const seeds: [Uint8Array, number][] = [

@@ -26,7 +26,7 @@ type Fn = (...a: number[]) => number;
 const fn = (name: string) => (core.exports as unknown as Record<string, Fn>)[name];
 
 test.before(() => {
-  core = createCore({ stagingBytes: 1 << 20 });
+  core = createCore({ stagingBytes: 1 << 20 }, { test: true }); // the *PlainTest copies are the test core's
   dv = new DataView(core.memory.buffer);
   BUF = core.regions.staging.offset;
   REPR = BUF + 0x10000;

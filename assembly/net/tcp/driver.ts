@@ -4,12 +4,17 @@
 import { TCB_FLAGS, tcbAt, tcbTableInit } from "./tcb";
 import { spanPoolInit } from "./span";
 import { sackInit } from "./sack";
-import { timerAdvance, timerAppCookie, timerAppId, timerAppRelease, timerInit, timerIsApp, timerPop } from "../timer";
+import { timerAdvance, timerAppCookie, timerAppId, timerAppRelease, timerInit, timerIsApp, timerNext, timerPop } from "../timer";
 import { EV_TIMER, evPush } from "../../api/abi";
 import { TF_USED } from "./state";
 import { armTimer, dirtyPop, engineInit, idleLimitS, tcpNow, tcpSetNow } from "./engine";
 import { idleSweep, idleSweepReset, tcbTimerFire, tcpOutput } from "./output";
 import { neighWaitReset, neighWaitStep } from "./neigh-wait";
+
+/** Next timer deadline in µs (u64 max when none): what the host may sleep until (pair's virtual clock). */
+export function tcpTimerNext(): u64 {
+  return timerNext();
+}
 
 export function tcpInit(): void {
   tcbTableInit();

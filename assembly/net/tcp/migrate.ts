@@ -26,7 +26,7 @@
 //       area), bytes kept u16, MB_USER0 u32 (length), MB_USER1 u32 (old data
 //       pointer), MB_SEQ u32, MB_FLAGS u32
 //       then spans, 8 B each: old pointer u32, length u32
-//       then the app's record (api/app.ts appExport), padded to 8
+//       then the app's record (its exportConn, apps/registry.ts), padded to 8
 //
 // What moves: TCB (state, sequence space, windows, congestion and RTT state,
 // options, timers as time left), the flow-table entry, the receive queue and
@@ -48,7 +48,6 @@ import {
 import { FLOW_KEY_BYTES } from "../../flow/key";
 import { flowCapacity, flowCount, flowInsert, flowKeyAt, flowValue } from "../../flow/table";
 import { cmdBase, cmdLen, D_HANDLE, DESC_SIZE } from "../../api/abi";
-import { appExport, appImport, appMigrateBytes, appMigrateRoom } from "../../api/app";
 import {
   NONE, TCB_BYTES, TCB_SACK_BOARD, TCB_COOKIE, TCB_CUR_SPAN, TCB_DELACK_AT, TCB_DIRTY_PREV, TCB_FLAGS, TCB_FLOW,
   TCB_GEN, TCB_HASH, TCB_LAST_SENT_EV, TCB_LINK, TCB_OOO_COUNT, TCB_OOO_HEAD, TCB_RQ_HEAD, TCB_RQ_TAIL,
@@ -59,29 +58,57 @@ import { SP_LEN, SP_NEXT, SP_PTR, spanAlloc, spanAt, spansUsed } from "./span";
 import { armTimer, halfOpenAdd, tcbDestroy, tcbNew, tcpNow, tcpSetNow } from "./engine";
 import { TF_APP, TF_APP_GONE, TF_DIRTY, TF_HALFOPEN, TF_SACK_RECOVERY, TF_USED, TK_NONE } from "./state";
 
-export const MIG_MAGIC: u32 = 0x474d5849; // "IXMG"
-export const MIG_VERSION: u16 = 1;
-export const MIG_HDR: usize = 32;
+// The chunk's header (MH_*), magic, version and the results (MIG_*) the host reads: abi/table/migrate.ts.
+import {
+  MIG_HDR, MH_MAGIC, MH_VERSION, MH_HDR_BYTES, MH_GROUP, MH_FLOWS, MH_CLOCK, MH_BYTES, MH_MORE, MIG_MAGIC,
+  MIG_VERSION, MIG_BAD, MIG_NOT_MOVABLE, MIG_TOO_BIG, MIG_NO_ROOM, MIG_AGAIN, RETA_MASK,
+} from "../../abi/migrate.gen";
 const REC_HDR: usize = 312;
 const MB_ENT: usize = 24;
-
-// Errors (negative results of migrateExport / migrateImport).
-export const MIG_AGAIN: i32 = -11; // a command of the group awaits its result: poll, then ask again
-export const MIG_BAD: i32 = -1; // bad arguments or a buffer that is not a chunk of this version
-export const MIG_NOT_MOVABLE: i32 = -2; // send data outside the connection's mbufs, or an app without a hook
-export const MIG_TOO_BIG: i32 = -3; // one connection does not fit the buffer
-export const MIG_NO_ROOM: i32 = -5; // the importer lacks TCBs, mbufs, spans, flow entries or app slots (nothing changed)
 
 const XL_MAX: u32 = 4096; // mbufs per connection the translation table holds
 const xlOld = memory.data(<i32>(XL_MAX * 4), 16);
 const xlNew = memory.data(<i32>(XL_MAX * 4), 16);
 let xlCount: u32 = 0;
 
+// The app's half of a move: its per-connection record. The app registry
+// (apps/registry.ts) sets these at init; until then, and for apps without hooks,
+// no connection that has an app can move. Set from above so that this layer does
+// not import the apps.
+function notMovable(_cookie: u32): i32 {
+  return -1;
+}
+function exportNothing(_cookie: u32, _out: usize): u32 {
+  return 0;
+}
+function importRefused(_inp: usize, _len: u32, _handle: u32): i32 {
+  return -1;
+}
+function noRoom(): u32 {
+  return 0;
+}
+let appMigrateBytes: (cookie: u32) => i32 = notMovable;
+let appExport: (cookie: u32, out: usize) => u32 = exportNothing;
+let appImport: (inp: usize, len: u32, handle: u32) => i32 = importRefused;
+let appMigrateRoom: () => u32 = noRoom;
+
+export function setMigrateHooks(
+  bytes: (cookie: u32) => i32,
+  exportConn: (cookie: u32, out: usize) => u32,
+  importConn: (inp: usize, len: u32, handle: u32) => i32,
+  room: () => u32,
+): void {
+  appMigrateBytes = bytes;
+  appExport = exportConn;
+  appImport = importConn;
+  appMigrateRoom = room;
+}
+
 let lastFlows: u32 = 0;
 let lastBytes: u32 = 0;
 
 @inline function inGroup(t: usize, group: u32): bool {
-  return (load<u32>(t, TCB_FLAGS) & TF_USED) != 0 && (load<u32>(t, TCB_HASH) & 127) == group;
+  return (load<u32>(t, TCB_FLAGS) & TF_USED) != 0 && (load<u32>(t, TCB_HASH) & RETA_MASK) == group;
 }
 
 @inline function appHolds(t: usize): bool {
@@ -102,7 +129,7 @@ function groupBusy(group: u32): bool {
   const b = cmdBase();
   for (let i: u32 = 0; i < n; i++) {
     const t = tcbFromHandle(load<u32>(b + <usize>i * DESC_SIZE, D_HANDLE));
-    if (t != 0 && (load<u32>(t, TCB_HASH) & 127) == group) return true;
+    if (t != 0 && (load<u32>(t, TCB_HASH) & RETA_MASK) == group) return true;
   }
   return false;
 }
@@ -246,7 +273,7 @@ function writeRecord(t: usize, out: usize): usize {
  * (MIG_NOT_MOVABLE, MIG_TOO_BIG) leaves the group untouched.
  */
 export function migrateExport(group: u32, out: usize, cap: u32, nowUs: f64): i32 {
-  if (group > 127 || cap < <u32>(MIG_HDR + REC_HDR) || out < 0x10000) return MIG_BAD;
+  if (group > RETA_MASK || cap < <u32>(MIG_HDR + REC_HDR) || out < 0x10000) return MIG_BAD;
   if (<u64>out + <u64>cap > (<u64>memory.size() << 16)) return MIG_BAD;
   tcpSetNow(<u64>nowUs);
   if (groupBusy(group)) return MIG_AGAIN;
@@ -273,14 +300,14 @@ export function migrateExport(group: u32, out: usize, cap: u32, nowUs: f64): i32
     flows++;
     tcbDestroy(t, -1); // mbufs, spans, flow entry, half-open and flush lists, timer
   }
-  store<u32>(out, MIG_MAGIC);
-  store<u16>(out, MIG_VERSION, 4);
-  store<u16>(out, <u16>MIG_HDR, 6);
-  store<u32>(out, group, 8);
-  store<u32>(out, flows, 12);
-  store<u64>(out, tcpNow(), 16);
-  store<u32>(out, <u32>(p - out), 24);
-  store<u32>(out, more, 28);
+  store<u32>(out, MIG_MAGIC, MH_MAGIC);
+  store<u16>(out, MIG_VERSION, MH_VERSION);
+  store<u16>(out, <u16>MIG_HDR, MH_HDR_BYTES);
+  store<u32>(out, group, MH_GROUP);
+  store<u32>(out, flows, MH_FLOWS);
+  store<u64>(out, tcpNow(), MH_CLOCK);
+  store<u32>(out, <u32>(p - out), MH_BYTES);
+  store<u32>(out, more, MH_MORE);
   lastFlows = flows;
   lastBytes = <u32>(p - out);
   return <i32>(p - out);
@@ -322,10 +349,11 @@ function hasRoom(inp: usize, flows: u32): bool {
  */
 export function migrateImport(inp: usize, len: u32, nowUs: f64): i32 {
   if (len < <u32>MIG_HDR || inp < 0x10000 || <u64>inp + <u64>len > (<u64>memory.size() << 16)) return MIG_BAD;
-  if (load<u32>(inp) != MIG_MAGIC || load<u16>(inp, 4) != MIG_VERSION || load<u32>(inp, 24) != len) return MIG_BAD;
-  const flows = load<u32>(inp, 12);
+  if (load<u32>(inp, MH_MAGIC) != MIG_MAGIC || load<u16>(inp, MH_VERSION) != MIG_VERSION ||
+      load<u32>(inp, MH_BYTES) != len) return MIG_BAD;
+  const flows = load<u32>(inp, MH_FLOWS);
   // Walk the records once: each must lie inside the chunk.
-  let r = inp + <usize>load<u16>(inp, 6);
+  let r = inp + <usize>load<u16>(inp, MH_HDR_BYTES);
   for (let i: u32 = 0; i < flows; i++) {
     const rb = <usize>load<u32>(r);
     if (rb < REC_HDR || r + rb > inp + <usize>len) return MIG_BAD;
@@ -333,7 +361,7 @@ export function migrateImport(inp: usize, len: u32, nowUs: f64): i32 {
   }
   if (!hasRoom(inp, flows)) return MIG_NO_ROOM;
   tcpSetNow(<u64>nowUs);
-  const shift = <i64>tcpNow() - <i64>load<u64>(inp, 16); // importer clock minus exporter clock at export
+  const shift = <i64>tcpNow() - <i64>load<u64>(inp, MH_CLOCK); // importer clock minus exporter clock at export
   r = inp + MIG_HDR;
   let done: u32 = 0;
   for (let i: u32 = 0; i < flows; i++) {

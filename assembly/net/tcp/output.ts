@@ -39,6 +39,7 @@ import { ccOnTimeout, mssOf, rtoBackoff } from "./congestion";
 import { clearTimer, nowMs32, rcvBuf, setTimer, tcbDestroy, tcpNow } from "./engine";
 import { DEAD_TIMEOUT } from "../../api/abi";
 import { CFG_TCP_DATA_RETRIES, CFG_TCP_SYN_RETRIES, CFG_TCP_SYNACK_RETRIES, cfg } from "../../mem/layout";
+import { copyBytes } from "../../wire/bytes";
 
 const txr = memory.data(80, 8); // TcpRepr scratch for the segment being built
 const MAX_HDR: u32 = 60;
@@ -239,7 +240,7 @@ function copySendData(t: usize, seq: u32, dst: usize, len: u32): void {
     const sp = spanAt(s);
     const slen = load<u32>(sp, SP_LEN);
     const n = min<u32>(slen - off, left);
-    memory.copy(dst, <usize>load<u32>(sp, SP_PTR) + off, n);
+    copyBytes(dst, <usize>load<u32>(sp, SP_PTR) + off, n);
     dst += n;
     left -= n;
     off += n;

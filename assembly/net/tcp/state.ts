@@ -2,19 +2,21 @@
 // CFG_TCP_FLAGS switches and the protocol constants the engine uses. One file so
 // every module (input, output, commands, timers) speaks the same names.
 
-// ---- states: RFC 9293 names; LISTEN is not a TCB state here (listeners are a
-// port bitmap, see commands.ts), so a TCB is never in it.
-export const ST_CLOSED: u8 = 0;
-export const ST_LISTEN: u8 = 1;
-export const ST_SYN_SENT: u8 = 2;
-export const ST_SYN_RECEIVED: u8 = 3;
-export const ST_ESTABLISHED: u8 = 4;
-export const ST_FIN_WAIT_1: u8 = 5;
-export const ST_FIN_WAIT_2: u8 = 6;
-export const ST_CLOSE_WAIT: u8 = 7;
-export const ST_CLOSING: u8 = 8;
-export const ST_LAST_ACK: u8 = 9;
-export const ST_TIME_WAIT: u8 = 10;
+// ---- states: RFC 9293 names, from the ABI table (abi/tcb.ts); LISTEN is not a TCB
+// state here (listeners are a port bitmap, see commands.ts), so a TCB is never in it.
+export {
+  ST_CLOSED,
+  ST_LISTEN,
+  ST_SYN_SENT,
+  ST_SYN_RECEIVED,
+  ST_ESTABLISHED,
+  ST_FIN_WAIT_1,
+  ST_FIN_WAIT_2,
+  ST_CLOSE_WAIT,
+  ST_CLOSING,
+  ST_LAST_ACK,
+  ST_TIME_WAIT,
+} from "../../abi/tcb.gen";
 
 // ---- CFG_TCP_FLAGS bits: numbers from the ABI table (abi/table.ts), the host sets them.
 export { TCPF_TS, TCPF_WS, TCPF_SACK, TCPF_DELACK, TCPF_CHALLENGE, TCPF_TW_REUSE } from "../../mem/layout";

@@ -1,7 +1,8 @@
-// Test-only entry points: feed a raw IPv4/IPv6 TCP packet to tcpInput as if IP
-// had delivered it, capture what the engine sends as raw IP packets (instead of
-// ipSend), run one command descriptor, and read engine state. They let the
-// suites in test/tcp drive single cores and relay between two cores from JS.
+// Test-only entry points, exported by the test core only (assembly/test-core.ts):
+// feed a raw IPv4/IPv6 TCP packet to tcpInput as if IP had delivered it, capture
+// what the engine sends as raw IP packets (instead of ipSend), run one command
+// descriptor, and read engine state. They let the suites in test/net/tcp drive
+// single cores and relay between two cores from JS.
 import { MB_DATA_LEN, mbufAlloc, mbufData, mbufBuf, MB_DATA_OFF } from "../../mem/mbuf";
 import { PKTF_CSUM_OK, PKT_BYTES, PKT_DMAC, PKT_DST, PKT_FAMILY, PKT_FLAGS, PKT_HASH, PKT_L3, PKT_L4, PKT_L4LEN, PKT_M, PKT_NOW_US, PKT_PROTO, PKT_SMAC, PKT_SRC, PKT_TTL, pkt } from "../pkt";
 import { be16 } from "../../wire/bytes";
@@ -12,7 +13,7 @@ import { capturePop, captureCount, setCapture } from "./output";
 import { tcbFromHandle, tcbUsed } from "./tcb";
 import { halfOpenCount } from "./engine";
 import { spansUsed } from "./span";
-import { timerNext, timerPending } from "../timer";
+import { timerPending } from "../timer";
 
 /** Capture mode on (1) or off (0): segments queue as raw IP packets for tcpTestTxPop. */
 export function tcpTestCapture(on: i32): void {
@@ -117,9 +118,4 @@ export function tcpTestStat(i: i32): u32 {
   if (i == 2) return spansUsed();
   if (i == 3) return timerPending();
   return 0;
-}
-
-/** Next timer deadline in µs (u64 max when none): what the host may sleep until. */
-export function tcpTimerNext(): u64 {
-  return timerNext();
 }

@@ -1,5 +1,5 @@
 // Warming a replay core's batch exports before timing them (stage cost, cost
-// ladder). One place, imported by host/report/cost.ts and host/measure/ladder.ts
+// ladder). One place, imported by host/measure/cost.ts and host/measure/ladder.ts
 // (the ladder took it from cost.ts, which imports the ladder: a circle).
 import { createCore } from "../../core/core.ts";
 import { TraceReader } from "../../io/reader.ts";

@@ -5,11 +5,17 @@
 // bytes (tcpPreset's key scratch). Flush before the core reads the destinations
 // (before each poll) and before the sources are overwritten (the next read batch).
 import type { Core } from "../../core/core.ts";
-import { SCRATCH_BASE } from "../../core/core.ts";
+import { SCRATCH_BASE, SCRATCH_BYTES } from "../../core/abi.gen.ts";
+import * as COPIES from "../../core/copies.gen.ts";
 
-const LIST_BASE = SCRATCH_BASE + 64;
-const CAP = Math.floor((0x1000 - 64) / 12); // SCRATCH_BYTES (assembly/mem/layout.ts)
-export const NO_SRC = 0xffffffff;
+// The entry's layout (abi/table/serve.ts) as this module's own constants: add() runs per
+// frame and per recorded payload, and V8 folds a module's constants where an imported
+// binding costs a load at each use.
+const { COPY_LIST_OFF, COPY_BYTES, CP_DST, CP_SRC, CP_LEN, NO_SRC } = COPIES;
+export { NO_SRC };
+
+const LIST_BASE = SCRATCH_BASE + COPY_LIST_OFF;
+const CAP = Math.floor((SCRATCH_BYTES - COPY_LIST_OFF) / COPY_BYTES);
 
 export class CopyList {
   private n = 0;
@@ -25,10 +31,10 @@ export class CopyList {
   add(dst: number, src: number, len: number): void {
     if (len <= 0) return;
     if (this.n === CAP) this.flush();
-    const w = (LIST_BASE >>> 2) + this.n * 3;
-    this.u32[w] = dst;
-    this.u32[w + 1] = src;
-    this.u32[w + 2] = len;
+    const e = LIST_BASE + this.n * COPY_BYTES;
+    this.u32[(e + CP_DST) >>> 2] = dst;
+    this.u32[(e + CP_SRC) >>> 2] = src;
+    this.u32[(e + CP_LEN) >>> 2] = len;
     this.n++;
   }
 

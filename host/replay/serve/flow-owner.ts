@@ -11,17 +11,21 @@
 import type { Core } from "../../core/core.ts";
 import { CFG_F_SYMMETRIC, HB_BYTES, HB_NO_WORKER, HB_WORKER, SCRATCH_BASE } from "../../core/core.ts";
 
+import { shardConfig, type ShardSpec } from "../shard.ts";
+
 const MAX_BATCH = 1 << 16;
 
 export interface OwnerSpec {
   /** This worker's index, 0..workers-1. */
   index: number;
   workers: number;
+  /** replay --shard: the process's shard; its reader keeps only the shard's records, dealt to the workers by the RETA. */
+  shard?: ShardSpec | null;
 }
 
-/** The core config fields a core needs to hash as worker `index` of `workers`. */
-export function ownerConfig(o: OwnerSpec, flags = 0): { worker: number; workers: number; flags: number } {
-  return { worker: o.index, workers: o.workers, flags: flags | CFG_F_SYMMETRIC };
+/** The core config fields a core needs to hash as worker `index` of `workers` (of its shard). */
+export function ownerConfig(o: OwnerSpec, flags = 0) {
+  return { worker: o.index, workers: o.workers, flags: flags | CFG_F_SYMMETRIC, ...shardConfig(o.shard) };
 }
 
 export class FlowOwner {

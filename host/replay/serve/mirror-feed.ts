@@ -8,42 +8,53 @@
 // tail only when its cached view of the free space runs out: no atomic per record.
 import type { Core } from "../../core/core.ts";
 import { NO_SRC, type CopyList } from "./copy-list.ts";
+import { SPAN_SIZE } from "../../core/abi.gen.ts";
+import * as MIRROR from "../../core/mirror.gen.ts";
 
-// Mirrors assembly/apps/mirror.ts.
-const FEED_HEAD = 0;
-const FEED_TAIL = 64;
-const W_STATUS = 128;
-const W_KEY = 192;
-const FEED_OFF = 256;
-export const FEED_BYTES = 512 << 10;
-const FR_WRAP = 0;
-export const FR_FLOW = 1;
-export const FR_DATA = 2;
-export const FR_FIN = 3;
-export const FR_RST = 4;
-export const FR_DGRAM = 5;
-/** The capture has nothing more for the flow: the app frees its slot once the connection is not open. */
-export const FR_DONE = 6;
-const FR_HDR = 32;
-/** The mirror's stream blocks (assembly/apps/mirror.ts BLK): recorded bytes wait in them until acknowledged. */
-export const BLOCK_BYTES = 2048;
-const FLOW_BYTES = 192;
-const FS_FREE = 5;
-/** SENDV span arrays: IOV_MAX (40) spans of 8 bytes for each of MAX_DIRTY (8192) flows stepped at once. */
-const IOV_BYTES = 8192 * 40 * 8;
+// The feed's layout (abi/table/feeds.ts) as this module's own constants: put() runs per
+// recorded server segment, and V8 folds a module's constants where an imported binding
+// costs a load at each use (measured on serve's descriptor loop: 1.7 against 3.1 ns).
+const {
+  FEED_HEAD,
+  FEED_TAIL,
+  FEED_OFF,
+  FEED_BYTES,
+  FR_WRAP,
+  FR_HDR,
+  FH_KIND,
+  FH_FLOW,
+  FH_OFF,
+  FH_REQ,
+  FH_LEN,
+  W_WORK,
+  W_CMDS,
+  W_KEY,
+  FLOW_BYTES,
+  F_STATE,
+  FS_FREE,
+  BLK,
+  CHUNK_BYTES,
+  CHUNKS_PER_BLK,
+  IOV_MAX,
+  MAX_DIRTY,
+} = MIRROR;
+export { FR_DATA, FR_DGRAM, FR_DONE, FR_FIN, FR_FLOW, FR_RST } from "../../core/mirror.gen.ts";
+/** The mirror's stream blocks: recorded bytes wait in them until acknowledged (the pre-scan counts in them). */
+export const BLOCK_BYTES = BLK;
 
 /** Bytes of R_APP the mirror needs for `flows` flow slots and `blockBytes` of stream storage. */
 export function mirrorAppBytes(flows: number, blockBytes: number): number {
   let hs = 1;
   while (hs < flows * 2) hs *= 2;
-  // header + feed + flow records + hash (4) + span arrays + blocks with links and chunks
+  // As mirrorInit carves R_APP: header + feed + flow records + hash (u32 slots) + span arrays
+  // + blocks with their u32 links and their chunks; a page to spare.
   return (
     FEED_OFF +
     FEED_BYTES +
     flows * FLOW_BYTES +
     hs * 4 +
-    IOV_BYTES +
-    Math.ceil(blockBytes / BLOCK_BYTES) * (BLOCK_BYTES + 4 + 32) +
+    MAX_DIRTY * IOV_MAX * SPAN_SIZE +
+    Math.ceil(blockBytes / BLK) * (BLK + 4 + CHUNKS_PER_BLK * CHUNK_BYTES) +
     4096
   );
 }
@@ -138,17 +149,17 @@ export class MirrorFeed {
     }
     this.room -= size + wrap;
     if (wrap) {
-      this.u32[(this.base + FEED_OFF + pos) >>> 2] = FR_WRAP;
+      this.u32[(this.base + FEED_OFF + pos + FH_KIND) >>> 2] = FR_WRAP;
       this.head = (this.head + wrap) >>> 0;
       pos = 0;
     }
     const p = this.base + FEED_OFF + pos;
-    const w = p >>> 2;
-    this.u32[w] = kind;
-    this.u32[w + 1] = flow;
-    this.u32[w + 2] = off >>> 0;
-    this.u32[w + 3] = req >>> 0;
-    this.u32[w + 4] = len;
+    const u32 = this.u32;
+    u32[(p + FH_KIND) >>> 2] = kind;
+    u32[(p + FH_FLOW) >>> 2] = flow;
+    u32[(p + FH_OFF) >>> 2] = off >>> 0;
+    u32[(p + FH_REQ) >>> 2] = req >>> 0;
+    u32[(p + FH_LEN) >>> 2] = len;
     const have = src ? Math.min(capLen, len) : 0;
     // Identity first: a typed array's .buffer is a getter call (~15 ns) V8 does not inline.
     const own = have !== 0 && (src === this.u8 || src!.buffer === this.u8.buffer);
@@ -168,7 +179,7 @@ export class MirrorFeed {
 
   /** Whether flow slot f is free for another flow (the app saw FR_DONE and the connection is not open). */
   slotFree(f: number): boolean {
-    return this.u32[(this.base + FEED_OFF + FEED_BYTES + f * FLOW_BYTES) >>> 2] === FS_FREE;
+    return this.u32[(this.base + FEED_OFF + FEED_BYTES + f * FLOW_BYTES + F_STATE) >>> 2] === FS_FREE;
   }
 
   /** Whether the app has consumed everything produced. */
@@ -177,35 +188,34 @@ export class MirrorFeed {
   }
 
   status(): MirrorStatus {
-    const s = (this.base + W_STATUS) >>> 2;
-    const u = this.u32;
+    const w = (off: number) => this.u32[(this.base + off) >>> 2];
     return {
-      work: u[s],
-      cmds: u[s + 1],
-      accepted: u[s + 2],
-      unknown: u[s + 3],
-      chunks: u[s + 4],
-      dupBytes: u[s + 5],
-      gapBytes: u[s + 6],
-      closes: u[s + 7],
-      resets: u[s + 8],
-      errors: u[s + 9],
-      noMem: u[s + 10],
-      blocksFree: u[s + 11],
-      sentBytes: u[s + 12] * 4294967296 + u[s + 13],
-      udpSent: u[s + 14],
-      udpUnknown: u[s + 15],
+      work: w(MIRROR.W_WORK),
+      cmds: w(MIRROR.W_CMDS),
+      accepted: w(MIRROR.W_ACCEPTED),
+      unknown: w(MIRROR.W_UNKNOWN),
+      chunks: w(MIRROR.W_CHUNKS),
+      dupBytes: w(MIRROR.W_DUP_BYTES),
+      gapBytes: w(MIRROR.W_GAP_BYTES),
+      closes: w(MIRROR.W_CLOSES),
+      resets: w(MIRROR.W_RESETS),
+      errors: w(MIRROR.W_ERRORS),
+      noMem: w(MIRROR.W_NO_MEM),
+      blocksFree: w(MIRROR.W_BLOCKS_FREE),
+      sentBytes: w(MIRROR.W_SENT_HI) * 4294967296 + w(MIRROR.W_SENT_LO),
+      udpSent: w(MIRROR.W_UDP_SENT),
+      udpUnknown: w(MIRROR.W_UDP_UNKNOWN),
     };
   }
 
   /** Commands the app issued in its last step. */
   cmds(): number {
-    return this.u32[((this.base + W_STATUS) >>> 2) + 1];
+    return this.u32[(this.base + W_CMDS) >>> 2];
   }
 
   /** Flows with something due that needs another app step (assembly/apps/mirror.ts moreDue). */
   work(): number {
-    return this.u32[(this.base + W_STATUS) >>> 2];
+    return this.u32[(this.base + W_WORK) >>> 2];
   }
 
   /** Bytes of the feed the app has consumed (free-running). */
@@ -215,7 +225,10 @@ export class MirrorFeed {
 
   /** The two words the poll loop needs after every poll: chunks ready and commands issued. */
   busy(): boolean {
-    const s = (this.base + W_STATUS) >>> 2;
-    return this.u32[s] !== 0 || this.u32[s + 1] !== 0 || !this.drained();
+    return (
+      this.u32[(this.base + W_WORK) >>> 2] !== 0 ||
+      this.u32[(this.base + W_CMDS) >>> 2] !== 0 ||
+      !this.drained()
+    );
   }
 }

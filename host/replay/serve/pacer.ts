@@ -4,7 +4,7 @@
 // the latency from a packet's slot to the poll that took it.
 import type { RunStats } from "../../report/replay.ts";
 import type { ReplayOptions } from "../options.ts";
-import { PacingSamples, scheduleMs, sleepUntil, type Speed } from "../pacing.ts";
+import { PacingSamples, pacingHists, scheduleMs, sleepUntil, type Speed } from "../pacing.ts";
 
 /** Poll before a wait of at least this long (ms), or once a packet has waited this long. */
 export const PACE_POLL_MS = 0.05;
@@ -60,6 +60,7 @@ export class Pacer {
     st.pacing = { lateness_p50: l50, lateness_p99: l99, gap_p50: g50, gap_p99: g99 };
     const q = this.latency.quantiles([0.5, 0.99, 0.999]);
     st.latency = q ? { p50: q[0], p99: q[1], p999: q[2] } : null;
+    st.hists = pacingHists(this.lateness.values(), this.gapErr.values(), this.latency.values());
     onSamples?.({
       lateness: this.lateness.values(),
       gap: this.gapErr.values(),

@@ -6,7 +6,6 @@
 // per round of answers across flows rather than one per answer). settle() polls
 // until the RX frames are in and the mirror has nothing due; every poll drains
 // the TX ring through onTx (fidelity and --out, tx.ts).
-import { EV_TIMER } from "../../core/abi.gen.ts";
 import type { Core } from "../../core/core.ts";
 import type { RunStats } from "../../report/replay.ts";
 import { Nic } from "../../runtime/nic.ts";
@@ -62,7 +61,7 @@ export class ServePump {
   sampleEvery = 0;
   sampled = 0;
   private sampleI = 0;
-  private readonly kick: (...a: number[]) => number;
+  private readonly wake: (cookie: number) => number;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly descW: number;
@@ -88,7 +87,7 @@ export class ServePump {
     const ex = core.exports;
     this.poll = ex.poll;
     this.timing = ex.stageTimingSet as (on: number) => void;
-    this.kick = ex.appTestEvent;
+    this.wake = ex.serveWake;
     this.nic = new Nic(core);
     this.u8 = core.u8;
     this.u32 = core.u32;
@@ -111,7 +110,7 @@ export class ServePump {
     const p1 = performance.now();
     st.procMs += p1 - p0;
     this.sv.polls++;
-    this.onBatch?.(this.core, n, p1 - p0, p1); // stage cost: service times, timeline (host/report/cost.ts)
+    this.onBatch?.(this.core, n, p1 - p0, p1); // stage cost: service times, timeline (host/measure/cost.ts)
     bucket(st.batches, Math.max(1, n));
     this.nic.txDrain(this.onTx);
     st.outMs += performance.now() - p1;
@@ -123,7 +122,7 @@ export class ServePump {
    * polls in batches of about one packet, where a poll's six clock reads (each a
    * call out of wasm) cost more than the poll itself: timing every poll made the
    * timed run 2-6x the untimed one. Polls are sampled evenly, so a stage's time
-   * over the run is its sampled time × polls / sampled (host/report/cost.ts).
+   * over the run is its sampled time × polls / sampled (host/measure/cost.ts).
    */
   private pollSampled(t: number): number {
     if (++this.sampleI < this.sampleEvery) return this.poll(t);
@@ -163,7 +162,7 @@ export class ServePump {
       const undrained = !feed.drained();
       if (feed.work() === 0 && !undrained) break;
       const tail = feed.tail();
-      if (feed.cmds() === 0) this.kick(EV_TIMER, 0, KICK_COOKIE, 0, 0, 0, 0); // makes the app run
+      if (feed.cmds() === 0) this.wake(KICK_COOKIE); // an EV_TIMER: makes the app run
       this.doPoll();
       if (undrained && feed.work() === 0 && feed.tail() === tail) break;
     }

@@ -151,7 +151,7 @@ export function runServe(
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
   const t0 = performance.now();
   if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
-    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096 }, 4);
+    runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096, owner: opts.owner }, 4);
   return new ServeRun(path, pre, opts, maxBatches, t0).run();
 }
 

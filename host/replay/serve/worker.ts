@@ -14,9 +14,9 @@ export interface ServeWorkerData {
   path: string;
   owner: OwnerSpec;
   opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged" | "speed"> & { out?: string };
-  /** Paced: Int32 [0] workers that asked for the origin, [1] set; Float64 [1] the origin (serve-workers.ts). */
+  /** Paced: Int32 [0] workers that asked for the origin, [1] set; Float64 [1] the origin (workers.ts). */
   sync?: SharedArrayBuffer;
-  /** The progress line: Float64 [3i] packets, [3i+1] fraction of the run done (serve-workers.ts). */
+  /** The progress line: Float64 [3i] packets, [3i+1] fraction of the run done (workers.ts). */
   progress?: SharedArrayBuffer;
 }
 
@@ -42,7 +42,7 @@ let samples: PacingSampleSets | null = null;
 function origin(): number {
   const flags = new Int32Array(d.sync!, 0, 2);
   Atomics.add(flags, 0, 1);
-  // Bounded: the main thread answers within its own bound (serve-workers.ts ORIGIN_WAIT_MS).
+  // Bounded: the main thread answers within its own bound (workers.ts ORIGIN_WAIT_MS).
   for (let k = 0; k < 1200 && Atomics.load(flags, 1) === 0; k++) Atomics.wait(flags, 1, 0, 1000);
   if (Atomics.load(flags, 1) === 0) throw new Error("no schedule origin from the main thread");
   return new Float64Array(d.sync!)[1];

@@ -3,7 +3,7 @@
 // hash gives it (symmetric Toeplitz + RETA, host/replay/serve/flow-owner.ts).
 //
 // Why every worker reads the capture itself ("RSS at the source") rather than
-// a dispatcher thread handing frames out (as raw and track do, replay-plane.ts):
+// a dispatcher thread handing frames out (as raw and track do, host/replay/plane.ts):
 // serve's per-packet work is the host loop around the core (flow table, feed,
 // fidelity), and every piece of it belongs to one flow, so it splits by flow
 // with nothing shared; the price is that each worker reads and decodes every
@@ -34,8 +34,7 @@ import { UsageError } from "../../io/errors.ts";
 import { spawnWorker, workerUrl } from "../../runtime/spawn.ts";
 import type { ServeWorkerData, ServeWorkerResult } from "./worker.ts";
 import { mergeCaptures } from "../../io/merge-captures.ts";
-import { addCounts, cyclesEstimate, type ReplayReport } from "../../report/replay.ts";
-import type { FidelityReport } from "../../report/fidelity.ts";
+import { addCounts, cyclesEstimate, mergeFidelity, type ReplayReport } from "../../report/replay.ts";
 import { pooledPacing, speedName } from "../pacing.ts";
 import { Progress } from "../progress.ts";
 import { type ReplayOptions } from "../options.ts";
@@ -112,7 +111,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
     const running = Array.from({ length: workers }, (_, i) => {
       const data: ServeWorkerData = {
         path,
-        owner: { index: i, workers },
+        owner: { index: i, workers, shard: opts.shard },
         opts: {
           app: opts.app,
           loop: opts.loop,
@@ -163,19 +162,6 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-function mergeFidelity(parts: FidelityReport[]): FidelityReport {
-  const m = structuredClone(parts[0]);
-  const first = [...m.first_mismatches];
-  for (const p of parts.slice(1)) {
-    const { first_mismatches, excluded: _e, segments_pct: _s, ...counts } = p;
-    addCounts(m as unknown as Record<string, unknown>, counts);
-    first.push(...first_mismatches);
-  }
-  m.first_mismatches = first.slice(0, 10);
-  m.segments_pct = m.segments_compared ? r2((100 * m.segments_matching) / m.segments_compared) : 100;
-  return m;
-}
-
 function mergeServeReports(
   parts: ReplayReport[],
   results: ServeWorkerResult[],
@@ -198,6 +184,11 @@ function mergeServeReports(
     });
   }
   if (m.fidelity) m.fidelity = mergeFidelity(parts.map((p) => p.fidelity!));
+  // Capture times: each worker saw its own flows' first and last packets.
+  const firsts = parts.flatMap((p) => (p.trace_first_s === null ? [] : [p.trace_first_s]));
+  const lasts = parts.flatMap((p) => (p.trace_last_s === null ? [] : [p.trace_last_s]));
+  m.trace_first_s = firsts.length ? Math.min(...firsts) : null;
+  m.trace_last_s = lasts.length ? Math.max(...lasts) : null;
   const mem = m.serve?.memory;
   if (mem) {
     // Counts and bytes add up over the workers' cores; a unit's size and per-connection state do not.
