@@ -196,18 +196,42 @@ export function planBytes(config: CoreConfig, debug = false, test = false): numb
   return total;
 }
 
+const probes = new Map<string, { u32: Uint32Array; plan: () => number }>();
+
 function askPlan(config: CoreConfig, debug: boolean, test: boolean): number {
-  const mod = loadCoreModule(debug, test);
-  const memory = new WebAssembly.Memory({
-    initial: MODULE_MIN_PAGES,
-    maximum: MODULE_MIN_PAGES,
-    shared: true,
-  });
-  const inst = new WebAssembly.Instance(mod, imports(memory));
-  writeConfig(new Uint32Array(memory.buffer), config);
-  const total = (exportsOf(inst).plan() >>> 0) as number;
+  return planRegions(config, debug, test).totalBytes;
+}
+
+/**
+ * The core's region plan for a config (assembly/mem/plan.ts), from a throw-away
+ * instance: each region's offset and bytes, and the memory's total. What a
+ * memory report divides by the counts in the config (host/replay/serve/memory.ts).
+ */
+export function planRegions(
+  config: CoreConfig,
+  debug = false,
+  test = false,
+): { regions: Record<RegionName, Region>; totalBytes: number } {
+  // One probe instance per build, kept: plan() is a pure function of the config
+  // words (it resets its cursor on each call), and an instance with its memory
+  // costs ~2 ms of CPU (30 ms at load 30), a memory report asks for a few plans.
+  const build = coreWasmPath(debug, test);
+  let probe = probes.get(build);
+  if (!probe) {
+    const memory = new WebAssembly.Memory({
+      initial: MODULE_MIN_PAGES,
+      maximum: MODULE_MIN_PAGES,
+      shared: true,
+    });
+    const inst = new WebAssembly.Instance(loadCoreModule(debug, test), imports(memory));
+    probe = { u32: new Uint32Array(memory.buffer), plan: exportsOf(inst).plan };
+    probes.set(build, probe);
+  }
+  const u32 = probe.u32;
+  writeConfig(u32, config);
+  const total = (probe.plan() >>> 0) as number;
   if (total === 0) throw new Error(`invalid core config ${JSON.stringify(config)}`);
-  return Math.max(total, MODULE_MIN_PAGES * PAGE);
+  return { regions: readRegions(u32), totalBytes: Math.max(total, MODULE_MIN_PAGES * PAGE) };
 }
 
 export interface CreateOptions {

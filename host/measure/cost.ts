@@ -49,6 +49,28 @@ function workerPackets(core: Core, workers: number): number[] {
   return out;
 }
 
+/**
+ * Serve times one poll in `every` (host/replay/serve/pump.ts pollSampled): the
+ * run's time per stage is the sampled polls' × polls / sampled, and every figure
+ * is per input packet, the unit of the host's figures (timers on and off) and of
+ * pps. (Per packet the core received, as before, a serve figure was 5-30× the
+ * packet's share: most input packets are the capture's server side, which the
+ * core never sees.)
+ */
+function sampledToRun(s: StageSums, r: ReplayReport): StageSums {
+  const smp = r.serve?.stage_samples;
+  if (!smp || !smp.sampled) return s;
+  const f = smp.polls / smp.sampled;
+  return {
+    ms: s.ms.map((x) => x * f),
+    totalMs: s.totalMs * f,
+    calls: s.calls * f,
+    packets: r.packets_in,
+    idleMs: s.idleMs * f,
+    idleCalls: s.idleCalls * f,
+  };
+}
+
 let mhzCache = 0;
 export function estimatedMhz(): number {
   if (!mhzCache)
@@ -118,7 +140,7 @@ export function measureCost(
     if (i < 0) continue; // warm-up: tier the code up
     hostOff.push(off.stages[mode]);
     hostOn.push(on.stages[mode]);
-    timedSums.push(sums!);
+    timedSums.push(mode === "serve" ? sampledToRun(sums!, on) : sums!);
     service = hist;
     timeline = tl;
     last = on;

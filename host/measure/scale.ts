@@ -206,7 +206,7 @@ function formatServe(s: NonNullable<ScaleBench["serve"]>): string[] {
     `  serve, ${name} (peak ${x.peak_concurrent} open, ${x.flows_served} flows served, fidelity ${x.fidelity_pct} %): ` +
     `${f(x.cpu_ns_per_packet.median)} CPU ns/packet (${f(x.cpu_ns_per_packet.min)}-${f(x.cpu_ns_per_packet.max)}, ` +
     `wall ${f(x.ns_per_packet.median)}), pre-scan ${f(x.prescan_cpu_ns_per_packet.median)}; ` +
-    `core ${(x.core_bytes / 2 ** 20).toFixed(0)} MiB = ${x.bytes_per_connection} B per open connection, ` +
+    `core ${(x.core_bytes / 2 ** 20).toFixed(0)} MiB, ${x.bytes_per_connection} B per connection sized for, ` +
     `pre-scan kept ${(x.prescan_bytes / 2 ** 20).toFixed(0)} MiB`;
   return [
     side("1 k concurrent", s.small),

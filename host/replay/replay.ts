@@ -41,6 +41,7 @@ import { PacingSamples, pacingHists, scheduleMs, sleepUntil } from "./pacing.ts"
 import { Progress } from "./progress.ts";
 import { warmUp } from "./warm-up.ts";
 import { bucket, newRunStats } from "./run-stats.ts";
+import { accounting } from "../report/accounting.ts";
 
 // Record-descriptor word offsets (abi/table.ts) as this module's own constants: V8 folds
 // these in the per-packet loops, where an imported binding costs a load at each use
@@ -50,6 +51,7 @@ const { DESC_WORDS, DESC_W_LEN, DESC_W_NSEC, DESC_W_SEC } = ABI;
 type BatchFn = (first: number, count: number, loop: number) => number;
 /** Runs the replay; a corrupt capture ends it early with `error` set in the report. */
 export function replay(path: string, opts: ReplayOptions): ReplayReport {
+  const tStart = performance.now();
   const mode = opts.mode;
   const workers = opts.workers ?? 1;
   const speed = opts.speed ?? { kind: "top" };
@@ -97,13 +99,20 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
   let loopShift = 0; // seconds added to this pass's timestamps
   let spanSec = 0;
 
-  if (paced) warmUp(path, mode, workers, flows);
+  st.setupMs = performance.now() - tStart;
+  if (paced) {
+    const w0 = performance.now();
+    warmUp(path, mode, workers, flows);
+    st.warmupMs = performance.now() - w0;
+  }
   const progress = opts.progress ? new Progress() : null;
   const t0 = performance.now();
   let reader: TraceReader | null = null;
   try {
     for (let loop = 0; loop < loops; loop++) {
+      const o0 = performance.now();
       reader = new TraceReader(path, core, opts.batch ? { batch: opts.batch } : {});
+      st.readMs += performance.now() - o0; // opening the file: part of reading
       if (loop === 0) {
         st.format = reader.format;
         st.linktypes = reader.linktypes;
@@ -199,8 +208,12 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     if (!(e instanceof TraceError)) throw e;
     st.error = e.message;
   } finally {
+    const c0 = performance.now();
     reader?.close();
+    st.readMs += performance.now() - c0;
+    const o0 = performance.now();
     sink?.close();
+    st.outMs += performance.now() - o0; // the last --out records written
     progress?.done();
   }
   st.wallMs = performance.now() - t0;
@@ -214,5 +227,16 @@ export function replay(path: string, opts: ReplayOptions): ReplayReport {
     st.hists = pacingHists(lateness!.values(), gapErr!.values(), latency!.values());
   }
   opts.onEnd?.(core);
-  return buildReport(core, st, cpus());
+  const rep = buildReport(core, st, cpus());
+  const end = performance.now();
+  rep.accounting = accounting(rep.packets_in, end - tStart, [
+    ["set-up", "the core and the run's tables", st.setupMs],
+    ["warm-up", "paced speeds: a short run first", st.warmupMs],
+    ["read", "reading read batches into descriptors", st.readMs],
+    ["core", `the core's ${mode} batches`, st.procMs],
+    ["output", "--out written", st.outMs],
+    ["wait", "paced: sleeping until a packet's slot", st.waitMs],
+    ["report", "the report: counters", end - t0 - st.wallMs],
+  ]);
+  return rep;
 }

@@ -13,6 +13,8 @@ import type { Core } from "../core/core.ts";
 import { readCounters, type Counters } from "./counters.ts";
 import { fidelityRows, type FidelityReport } from "./fidelity.ts";
 import { WC_BYTES, WC_PACKETS, WORKER_COUNT_BYTES } from "../core/abi.gen.ts";
+import type { ServeMemory } from "../replay/serve/memory.ts";
+import { accountingRows, type StageAccounting } from "./accounting.ts";
 import type { HistJson } from "./hist.ts";
 import { ST_NAMES } from "../core/track.gen.ts";
 
@@ -46,6 +48,14 @@ export interface RunStats {
   outMs: number;
   waitMs: number;
   wallMs: number;
+  /** Stage accounting (report/accounting.ts): making the core and its tables, the paced warm-up, the pre-scan. */
+  setupMs: number;
+  warmupMs: number;
+  prescanMs: number;
+  /** serve: the packet loop's own JS (classification, live flows, feed records, fidelity reference). */
+  hostMs: number;
+  /** serve: the track core's batches (flows not served). */
+  trackMs: number;
   /** core-call size bucket (power of two lower bound) → calls */
   batches: Map<number, number>;
   packetsOut: number;
@@ -127,14 +137,21 @@ export interface ReplayReport {
     /** Flows open at once at most (pre-scan), and connections the core holds at once (open or in TIME-WAIT). */
     peak_concurrent: number;
     peak_held: number;
-    /** Connections the core was sized for; its memory; that over peak_concurrent (issue 10). */
+    /** Connections the core was sized for; its memory; its state per connection (issue 16 §4). */
     capacity: number;
     core_bytes: number;
     bytes_per_connection: number;
+    /** Fixed pools and per-connection state (schema ixwasm-serve-memory/1, host/replay/serve/memory.ts). */
+    memory: ServeMemory | null;
+    track_core_bytes: number;
+    /** --stages: polls the core's stage timers ran in (one in `every`), of `polls`. */
+    stage_samples?: { every: number; sampled: number; polls: number };
     prescan_bytes: number;
   };
   /** ns per input packet of each stage, from a clock read around each batch's core call */
   stages: Record<string, number>;
+  /** Every stage of the run on the clock of pps, their sum and the residual (schema ixwasm-accounting/1). */
+  accounting?: StageAccounting;
   /** estimate: ns × the CPU's nominal MHz (no hardware counters on these VMs) */
   stages_cycles_est: Record<string, number> | null;
   batch_histogram: Record<string, number>;
@@ -338,11 +355,7 @@ export function formatReplay(r: ReplayReport): string {
       "packets",
       `to the stack ${num(s.delivered)}, capture server (reference) ${num(s.reference)}, tracked ${num(s.tracked)}`,
     ]);
-    if (s.core_bytes)
-      rows.push([
-        "memory",
-        `core ${(s.core_bytes / 2 ** 20).toFixed(1)} MiB for ${num(s.capacity)} connections, peak ${num(s.peak_concurrent)} open at once: ${num(s.bytes_per_connection)} B per connection; pre-scan ${(s.prescan_bytes / 2 ** 20).toFixed(1)} MiB`,
-      ]);
+    if (s.memory) rows.push(...memoryRows(s.memory, s.peak_concurrent, s.prescan_bytes, s.track_core_bytes));
   }
   if (r.fidelity) rows.push(...fidelityRows(r.fidelity));
   if (r.tcp) {
@@ -370,6 +383,7 @@ export function formatReplay(r: ReplayReport): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(", "),
   ]);
+  if (r.accounting) rows.push(...accountingRows(r.accounting));
   if (r.pacing)
     rows.push([
       "pacing",
@@ -392,4 +406,36 @@ export function formatReplay(r: ReplayReport): string {
   if (r.error) rows.push(["stopped", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** Serve's memory: fixed pools, state per connection, and the prediction for 1 M connections. */
+export function memoryRows(
+  m: ServeMemory,
+  peakOpen: number,
+  prescanBytes: number,
+  trackBytes: number,
+): [string, string][] {
+  const num = (x: number) => x.toLocaleString("en-US");
+  const f = m.fixed;
+  const p = m.per_connection;
+  return [
+    [
+      "memory",
+      `core ${mib(m.total_bytes)} = fixed ${mib(m.fixed_bytes)} + ${num(p.bytes)} B × ${num(m.connections)} connections (sized for ${num(m.sized_from.peak_held)} held at once, ${num(peakOpen)} open)`,
+    ],
+    [
+      "  fixed",
+      `read ${mib(f.read)}, mbufs ${num(f.mbufs.count)} × ${num(f.mbufs.bytes_each)} B = ${mib(f.mbufs.bytes)}, rings and queues ${mib(f.rings_queues)}, spans ${mib(f.spans.bytes)}, mirror streams ${mib(f.mirror_streams.bytes)} (${num(m.sized_from.peak_in_flight_bytes)} B in flight at most + a read batch of ${num(m.sized_from.max_batch_bytes)} B, + 1/4; floor ${mib(f.mirror_streams.floor)}, cap ${mib(f.mirror_streams.cap)}), mirror feed ${mib(f.mirror_feed)}, spare ${mib(f.spare)}, static and rounding ${mib(f.other)}`,
+    ],
+    [
+      "  per connection",
+      `TCB ${p.tcb} B, timer ${p.timer} B, flow table ${p.flow_table} B${p.mirror_slot ? `, mirror slot ${p.mirror_slot} B` : ""}${p.app ? `, app ${p.app} B` : ""}`,
+    ],
+    [
+      "  1 M connections",
+      `≈ ${mib(m.predict.bytes_1m)} (fixed + per connection × ${num(m.predict.connections_1m)}; ${mib(m.predict.bytes_1m_max)} with the mirror's streams at their cap)${trackBytes ? `; track core ${mib(trackBytes)}` : ""}; pre-scan ${mib(prescanBytes)}`,
+    ],
+  ];
 }

@@ -1,4 +1,4 @@
-// JSON Schemas (a draft 2020-12 subset) of the cost reports, and the small
+// JSON Schemas (a draft 2020-12 subset) of the cost reports and serve's memory report, and the small
 // validator the tests use on them: type, required, properties, items, enum,
 // const, minimum. docs/measurement/cost.md ("Reports") describes the fields.
 export type Schema = {
@@ -248,6 +248,65 @@ export const DIFF_JSON_SCHEMA: Schema = {
         required: ["name", "unit", "a", "b", "delta", "delta_pct", "band", "verdict"],
         properties: { verdict: { enum: ["same", "within noise", "slower", "faster"] } },
       },
+    },
+  },
+};
+
+const pool: Schema = {
+  type: "object",
+  required: ["count", "bytes_each", "bytes"],
+  properties: { count: num, bytes_each: num, bytes: num },
+};
+/** `serve.memory` of a serve-mode replay report (docs/measurement/memory.md). */
+export const SERVE_MEMORY_SCHEMA: Schema = {
+  type: "object",
+  required: [
+    "schema",
+    "total_bytes",
+    "connections",
+    "sized_from",
+    "fixed",
+    "fixed_bytes",
+    "per_connection",
+    "predict",
+  ],
+  properties: {
+    schema: { const: "ixwasm-serve-memory/1" },
+    total_bytes: { type: "number", minimum: 0 },
+    connections: { type: "number", minimum: 1 },
+    sized_from: {
+      type: "object",
+      required: ["peak_held", "peak_in_flight_bytes", "max_batch_bytes", "max_ack_advance"],
+      properties: { peak_held: num, peak_in_flight_bytes: num, max_batch_bytes: num, max_ack_advance: num },
+    },
+    fixed: {
+      type: "object",
+      required: ["read", "mbufs", "rings_queues", "spans", "mirror_streams", "mirror_feed", "spare", "other"],
+      properties: {
+        read: num,
+        mbufs: pool,
+        rings_queues: num,
+        spans: pool,
+        mirror_streams: {
+          type: "object",
+          required: ["bytes", "floor", "cap"],
+          properties: { bytes: num, floor: num, cap: num },
+        },
+        mirror_feed: num,
+        spare: num,
+        other: { type: "number", minimum: 0 },
+      },
+    },
+    fixed_bytes: num,
+    per_connection: {
+      type: "object",
+      required: ["tcb", "timer", "flow_table", "mirror_slot", "app", "bytes"],
+      properties: { tcb: num, timer: num, flow_table: num, mirror_slot: num, app: num, bytes: num },
+    },
+    predict: {
+      type: "object",
+      required: ["formula", "connections_1m", "bytes_1m", "bytes_1m_max"],
+      properties: { formula: { type: "string" }, connections_1m: num, bytes_1m: num, bytes_1m_max: num },
     },
   },
 };

@@ -35,7 +35,7 @@ function cli(...args: string[]) {
 
 test("timed stage passes give the plain path's report (verdict counts, drops, TCP analysis, workers)", () => {
   const clean = (r: object) =>
-    JSON.stringify({ ...r, duration_s: 0, pps: 0, mbps: 0, stages: 0, stages_cycles_est: 0 });
+    JSON.stringify({ ...r, duration_s: 0, pps: 0, mbps: 0, stages: 0, stages_cycles_est: 0, accounting: 0 });
   for (const f of ownTraces())
     for (const mode of ["raw", "track"] as const) {
       const plain = replay(f, { mode, workers: 3, loop: 2 });
@@ -70,10 +70,12 @@ test("stage timers: every stage of the mode measured, the sum within 5 % of the 
 
 test("poll() sections: serve mode with timers on measures rx+input and the rest, within the total", () => {
   let sums: StageSums | null = null;
+  // --loop 4: one poll in 16 is timed (serve's sampling), enough of them to hold each section.
   const r = replay(HTTP, {
     mode: "serve",
     app: "mirror",
     stages: true,
+    loop: 4,
     onEnd: (c) => (sums = readStageSums(c)),
   });
   assert.ok(r.packets_in > 0);
@@ -87,6 +89,21 @@ test("poll() sections: serve mode with timers on measures rx+input and the rest,
   let off: StageSums | null = null;
   replay(HTTP, { mode: "serve", app: "mirror", onEnd: (c) => (off = readStageSums(c)) });
   assert.is((off as unknown as StageSums).calls, 0);
+});
+
+test("serve --stages: the stage timers run in one poll of 16 (issue 16 §6), figures per input packet", () => {
+  let sums: StageSums | null = null;
+  const r = replay(HTTP, { mode: "serve", stages: true, loop: 4, onEnd: (c) => (sums = readStageSums(c)) });
+  const smp = r.serve!.stage_samples!;
+  assert.is(smp.every, 16);
+  assert.is(smp.polls, r.serve!.polls);
+  assert.is(smp.sampled, Math.floor(smp.polls / 16));
+  const s = sums as unknown as StageSums;
+  assert.is(s.calls + s.idleCalls, smp.sampled, "only the sampled polls are timed");
+  // measureCost scales the sampled polls to the run and divides by input packets.
+  const c = measureCost(HTTP, { mode: "serve", loop: 4 }, 1);
+  assert.is(c.cost.stage_cost.packets, c.packets_in);
+  assert.ok(c.cost.stage_cost.batches > 0 && c.cost.stage_cost.batches <= c.serve!.polls);
 });
 
 test("CLI: replay --stages --report json carries a valid cost section", () => {

@@ -39,6 +39,8 @@ const {
   MAX_DIRTY,
 } = MIRROR;
 export { FR_DATA, FR_DGRAM, FR_DONE, FR_FIN, FR_FLOW, FR_RST } from "../../core/mirror.gen.ts";
+/** The mirror's stream blocks: recorded bytes wait in them until acknowledged (the pre-scan counts in them). */
+export const BLOCK_BYTES = BLK;
 
 /** Bytes of R_APP the mirror needs for `flows` flow slots and `blockBytes` of stream storage. */
 export function mirrorAppBytes(flows: number, blockBytes: number): number {

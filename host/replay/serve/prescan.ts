@@ -25,6 +25,7 @@ import { TraceReader } from "../../io/reader.ts";
 import { LiveFlows } from "./live-flows.ts";
 import { FlowOwner, ownerConfig, type OwnerSpec } from "./flow-owner.ts";
 import { serveMaxConns } from "./sizing.ts";
+import { BLOCK_BYTES } from "./mirror-feed.ts";
 import * as ABI from "../../core/abi.gen.ts";
 
 // Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
@@ -45,6 +46,7 @@ const {
   SUM_W_IPVER,
   SUM_W_L4OFF,
   SUM_W_SEQ,
+  SUM_W_PAYLOAD,
   SUM_W_SPORT,
   SUM_W_SRC,
   SUM_W_TCPFLAGS,
@@ -136,6 +138,18 @@ export interface Prescan {
    * so its send buffer holds at least this much (serveCoreConfig).
    */
   maxAckAdvance: number;
+  /**
+   * The most stream memory the capture's servers had in flight at once: over all
+   * TCP flows, bytes sent and not yet acknowledged by the client, in the mirror's
+   * blocks (BLOCK_BYTES, one more for a partly filled first block). The mirror
+   * holds a recorded segment from its feed to its ACK, so its stream blocks are
+   * sized from this (sizing.ts serveStreamBytes).
+   */
+  peakInFlight: number;
+  /** The most capture bytes one read batch held (payload the host may feed before the core acknowledges it). */
+  maxBatchBytes: number;
+  /** How long the pre-scan took (ms, performance.now()): a stage of the run's accounting. */
+  ms: number;
   error: string | null;
 }
 
@@ -227,6 +241,7 @@ export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number
  * numbers them (host/replay/serve/flow-owner.ts); `packets` counts its records only.
  */
 export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), owner?: OwnerSpec): Prescan {
+  const t0 = performance.now();
   const c = core ?? createCore({ ...scanCoreConfig(), ...(owner ? ownerConfig(owner) : {}) }); // (no flags of its own)
   const own = owner ? new FlowOwner(c, owner) : null;
   const decode = c.exports.decodeBatch as (n: number) => number;
@@ -249,17 +264,34 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
     heldAtEnd: 0,
     bytes: 0,
     maxAckAdvance: 0,
+    peakInFlight: 0,
+    maxBatchBytes: 0,
+    ms: 0,
     error: null,
   };
   const live = new LiveFlows(path, maxLive);
   const opt = [0, 0, 0, 0, 0];
   let rec = res.rec;
   let lastAck = new Float64Array(1024); // per live slot: the client's last ACK (NaN: none yet)
+  let srvEnd = new Float64Array(1024); // per live slot: past the server's highest sequence sent (NaN: none yet)
+  let flight = new Int32Array(1024); // per live slot: its unacknowledged bytes, in blocks
+  let flightSum = 0; // over every live slot
+  let flightPeak = 0;
+  /** Slot's in-flight blocks after its server sent or its client acknowledged. */
+  const inFlight = (slot: number): void => {
+    const out = (srvEnd[slot] - lastAck[slot]) | 0; // modulo 2^32; NaN on either side: 0
+    const b = out > 0 ? Math.ceil(out / BLOCK_BYTES) + 1 : 0;
+    flightSum += b - flight[slot];
+    flight[slot] = b;
+    if (flightSum > flightPeak) flightPeak = flightSum;
+  };
   const reader = new TraceReader(path, c);
   try {
     for (;;) {
+      const at = reader.offset;
       const n = reader.next();
       if (n === 0) break;
+      res.maxBatchBytes = Math.max(res.maxBatchBytes, reader.offset - at);
       decode(n);
       own?.mark(n);
       for (let i = 0; i < n; i++) {
@@ -281,11 +313,20 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
           }
           res.flows++;
           if (slot >= lastAck.length) {
-            const a2 = new Float64Array(Math.max(slot + 1, lastAck.length * 2));
+            const len = Math.max(slot + 1, lastAck.length * 2);
+            const a2 = new Float64Array(len);
             a2.set(lastAck);
             lastAck = a2;
+            const e2 = new Float64Array(len);
+            e2.set(srvEnd);
+            srvEnd = e2;
+            const f2 = new Int32Array(len);
+            f2.set(flight);
+            flight = f2;
           }
           lastAck[slot] = NaN;
+          srvEnd[slot] = NaN;
+          inFlight(slot); // a reused slot: its earlier flow's blocks are gone
           const r = ord * REC_WORDS;
           if (u32[w + SUM_W_FLAGS] & SUM_F_UDP) {
             rec[r + REC_OPTS] = 0xff | (RF_UDP << 8);
@@ -307,8 +348,16 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
             const adv = (ack - lastAck[slot]) | 0; // modulo 2^32 (RFC 9293 §3.4); NaN: 0
             if (adv > res.maxAckAdvance) res.maxAckAdvance = adv;
             lastAck[slot] = ack;
+            inFlight(slot);
           }
           continue;
+        }
+        if (u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD || tflags & TCP_FIN) {
+          // A server segment: what it sends stays in flight until the client acknowledges it.
+          const plen = u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD ? u32[w + SUM_W_PAYLOAD] : 0;
+          const end = (u32[w + SUM_W_SEQ] + plen + (tflags & TCP_FIN ? 1 : 0)) >>> 0;
+          if (Number.isNaN(srvEnd[slot]) || ((end - srvEnd[slot]) | 0) > 0) srvEnd[slot] = end;
+          inFlight(slot);
         }
         if ((tflags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK)) continue;
         // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
@@ -344,6 +393,8 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
   res.peakLive = live.peakLive;
   res.peakHeld = live.peakHeld;
   res.heldAtEnd = live.open + live.timeWait;
+  res.peakInFlight = flightPeak * BLOCK_BYTES;
+  res.ms = performance.now() - t0;
   res.bytes = rec.byteLength + live.bytes;
   for (let f = 0; f < res.flows; f++) {
     const why = recWhy(rec, f);

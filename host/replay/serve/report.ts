@@ -8,8 +8,10 @@ import { buildReport, type ReplayReport, type RunStats } from "../../report/repl
 import type { ReplayOptions } from "../options.ts";
 import type { MirrorFeed } from "./mirror-feed.ts";
 import type { Pacer } from "./pacer.ts";
+import { accounting, type StageAccounting } from "../../report/accounting.ts";
 import { SERVE_DROPS, TRACK_DROPS, type ServeDrops, type ServeStats } from "./stats.ts";
 import type { Tracker } from "./tracker.ts";
+import { serveMemory, type ServeMemory } from "./memory.ts";
 
 /** What a finished run hands to the report. */
 export interface ServeOutcome {
@@ -18,7 +20,9 @@ export interface ServeOutcome {
   st: RunStats;
   sv: ServeStats;
   drops: ServeDrops;
-  peakOpen: number;
+  /** The pre-scan's figures the core was sized from, and the mirror's stream memory. */
+  sizedFrom: ServeMemory["sized_from"];
+  streamBytes: number;
   packetsIn: number;
   bytesIn: number;
   servedFlows: number;
@@ -27,14 +31,42 @@ export interface ServeOutcome {
   feed: MirrorFeed | null;
   fid: FidelityMeter | null;
   pacer: Pacer | null;
+  /** --stages: polls sampled by the stage timers. */
+  stageSamples: ServeStats["stage_samples"];
   /** --out records written (null: no --out) */
   outRecords: number | null;
+}
+
+/**
+ * Where the run's time went, from runServe's call to now (the report built),
+ * with the pre-scan before it: every stage on the clock pps is computed from.
+ */
+export function serveAccounting(st: RunStats, packets: number, t0: number): StageAccounting {
+  const reportMs = performance.now() - t0 - st.warmupMs - st.setupMs - st.wallMs;
+  const total = performance.now() - t0 + st.prescanMs;
+  return accounting(packets, total, [
+    ["pre-scan", "the pass that learns every flow's ISNs and options", st.prescanMs],
+    ["warm-up", "paced speeds: a short top-speed run first", st.warmupMs],
+    ["set-up", "the serving core and the run's tables", st.setupMs],
+    ["read", "reading and decoding read batches (and the frame copies before each read)", st.readMs],
+    ["core", "poll(): the stack and the mirror, with the frame and payload copies", st.procMs],
+    [
+      "host",
+      "the packet loop's JS: classification, live flows, feed records, fidelity reference, held-back packets",
+      st.hostMs,
+    ],
+    ["tx", "draining TX: the core's segments scored, --out written", st.outMs],
+    ["track", "the track core's batches (flows not served)", st.trackMs],
+    ["wait", "paced: sleeping until a packet's slot", st.waitMs],
+    ["report", "the report: counters, fidelity, memory", reportMs],
+  ]);
 }
 
 export function serveReport(r: ServeOutcome, opts: ReplayOptions): ReplayReport {
   const { st, sv, core, drops, packetsIn, bytesIn, tracker, feed, fid } = r;
   if (r.pacer) r.pacer.finish(st, opts.onSamples);
   if (feed) sv.mirror = feed.status();
+  if (r.stageSamples) sv.stage_samples = r.stageSamples;
   sv.counters = Object.fromEntries(Object.entries(readCounters(core)).filter(([, v]) => v !== 0));
   const tc = tracker.core ? readCounters(tracker.core) : null;
   sv.tracked = tc ? tc.rp_processed : 0;
@@ -55,7 +87,17 @@ export function serveReport(r: ServeOutcome, opts: ReplayOptions): ReplayReport 
   const served = r.servedFlows;
   sv.flows_unserved_why = r.why;
   sv.core_bytes = core.totalBytes;
-  sv.bytes_per_connection = Math.round(core.totalBytes / Math.max(1, r.peakOpen));
+  sv.memory = serveMemory(
+    r.app,
+    core.config,
+    core.totalBytes,
+    core.regions,
+    sv.capacity,
+    r.streamBytes,
+    r.sizedFrom,
+  );
+  sv.bytes_per_connection = sv.memory.per_connection.bytes;
+  sv.track_core_bytes = tracker.core ? tracker.core.totalBytes : 0;
   const tracked = tc ? tc.rp_flows : 0;
   const pps = sec > 0 ? Math.round(packetsIn / sec) : 0;
   const mbps = sec > 0 ? Math.round(((bytesIn * 8) / sec / 1e6) * 100) / 100 : 0;

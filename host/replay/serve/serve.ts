@@ -104,8 +104,8 @@ import {
   type Prescan,
 } from "./prescan.ts";
 import { ServePump } from "./pump.ts";
-import { serveReport } from "./report.ts";
-import { serveCapacity, serveCoreConfig, serveMaxConns } from "./sizing.ts";
+import { serveAccounting, serveReport } from "./report.ts";
+import { serveCapacity, serveCoreConfig, serveMaxConns, serveStreamBytes } from "./sizing.ts";
 import { MirrorSlots } from "./slots.ts";
 import { newServeDrops, newServeStats, type ServeDrops, type ServeStats } from "./stats.ts";
 import { Tracker } from "./tracker.ts";
@@ -136,6 +136,9 @@ const {
   SUM_W_TCPFLAGS,
 } = ABI;
 
+/** --stages: the core's stage timers run in one poll of this many (pump.ts pollSampled). */
+export const STAGE_SAMPLE = 16;
+
 /** serve mode: one replay pass per --loop with the pre-scan's flows (see above). */
 export function runServe(
   path: string,
@@ -147,9 +150,10 @@ export function runServe(
   // Paced runs start with a short top-speed run of the same capture on a throw-away
   // core: V8 compiles wasm functions on their first call and tiers hot JS up, which
   // stalled the first paced packets by tens of ms (as replay()'s warmUp).
+  const t0 = performance.now();
   if ((opts.speed ?? { kind: "top" }).kind !== "top" && maxBatches === Infinity)
     runServe(path, pre, { mode: "serve", app: opts.app, batch: 512, flows: 4096, owner: opts.owner }, 4);
-  return new ServeRun(path, pre, opts, maxBatches).run();
+  return new ServeRun(path, pre, opts, maxBatches, t0).run();
 }
 
 /**
@@ -165,6 +169,8 @@ class ServeRun {
   private readonly app: string;
   private readonly paced: boolean;
   private readonly loops: number;
+  /** The mirror's stream memory (sizing.ts serveStreamBytes; 0: another app). */
+  private readonly streamBytes: number;
   private readonly core: Core;
   /** With --app-module: the module's worker, watchdog and faults. */
   private readonly mh: ModuleHost | null;
@@ -197,7 +203,10 @@ class ServeRun {
     private readonly opts: ReplayOptions,
     /** Stop after this many read batches (the paced warm-up). */
     private maxBatches: number,
+    /** performance.now() when runServe was called (before the paced warm-up). */
+    private readonly t0: number,
   ) {
+    const s0 = performance.now();
     const app = opts.module ? "external" : (opts.app ?? "mirror");
     this.app = app;
     const mirror = app === "mirror";
@@ -207,7 +216,8 @@ class ServeRun {
     const capacity = serveCapacity(pre, this.loops);
     // serve --workers: this worker's flows only (host/replay/serve/flow-owner.ts); the core hashes as worker i of N.
     const owner = opts.owner;
-    const base = serveCoreConfig(capacity, app, pre.maxAckAdvance);
+    this.streamBytes = mirror ? serveStreamBytes(pre) : 0;
+    const base = serveCoreConfig(capacity, app, pre.maxAckAdvance, this.streamBytes);
     // Without --out no one reads the sent frames' checksums: the core leaves them out (as a NIC's offload).
     const config = {
       ...base,
@@ -217,7 +227,10 @@ class ServeRun {
     const core = createCore({ ...config, ...(owner ? ownerConfig(owner, config.flags) : {}) });
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
-    if (opts.stages) stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts)
+    if (opts.stages) {
+      stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts), zeroed
+      core.exports.stageTimingSet(0); // then on for one poll in STAGE_SAMPLE only (pump.ts pollSampled)
+    }
     const ex = core.exports;
     this.decode = ex.decodeBatch;
     if (!mirror) ex.tcpListen(0);
@@ -261,6 +274,7 @@ class ServeRun {
     this.mh = opts.module ? new ModuleHost(core, opts.module.mod, opts.module) : null;
     this.mh?.start();
     pump.module = this.mh;
+    if (opts.stages) pump.sampleEvery = STAGE_SAMPLE;
     const slots = new MirrorSlots(capacity, feed, () => pump.settle());
     this.flows = new ServeFlows(
       core,
@@ -276,6 +290,10 @@ class ServeRun {
     );
     this.sv.flows_unserved_why = this.flows.why;
     this.tracker = new Tracker(opts.flows ?? 1 << 18, core);
+    const st = this.st;
+    st.warmupMs = s0 - t0;
+    st.prescanMs = pre.ms;
+    st.setupMs = performance.now() - s0;
   }
 
   private feedFull(): never {
@@ -341,14 +359,16 @@ class ServeRun {
         clock.shiftS = loop * clock.passShiftS;
         let firstS = NaN;
         let lastS = NaN;
+        const o0 = performance.now();
         reader = new TraceReader(this.path, this.core, opts.batch ? { batch: opts.batch } : {});
+        st.readMs += performance.now() - o0; // opening the file: part of reading
         if (loop === 0) {
           st.format = reader.format;
           st.linktypes = reader.linktypes;
         }
         for (;;) {
-          pump.copies.flush(); // the next read overwrites the frames they come from
           const r0 = performance.now();
+          pump.copies.flush(); // the next read overwrites the frames they come from
           const n = reader.next();
           if (n > 0) {
             this.decode(n);
@@ -368,6 +388,10 @@ class ServeRun {
           if (Number.isNaN(clock.baseSec)) clock.baseSec = Math.floor(firstS + clock.shiftS);
           st.firstTs ??= firstS + clock.shiftS;
           st.lastTs = lastS + clock.shiftS;
+          // The host's own time in the batch: the loop's, less the polls, TX drains,
+          // waits and track batches it ran (each timed where it runs).
+          const h0 = performance.now();
+          const inner0 = st.procMs + st.outMs + st.waitMs + this.tracker.ms;
           for (let i = 0; i < n; i++) this.packet(i);
           if (this.closing) {
             pump.doneQ.push(this.closing);
@@ -376,11 +400,14 @@ class ServeRun {
           pump.drainDeferred(); // before the next read overwrites their frames
           if (pump.rxQueued || pump.feedDue) pump.settle();
           this.tracker.flush(loop);
+          st.hostMs += performance.now() - h0 - (st.procMs + st.outMs + st.waitMs + this.tracker.ms - inner0);
           if (progress) progress.tick(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
           opts.onProgress?.(this.packetsIn, loop, loops, reader.offset, reader.fileSize);
         }
+        const c0 = performance.now();
         reader.close();
         reader = null;
+        st.readMs += performance.now() - c0;
         pump.settle();
         if (loop === 0 && !Number.isNaN(firstS))
           clock.passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
@@ -393,21 +420,32 @@ class ServeRun {
         pump.settle();
         this.tracker.flush(clock.loop);
       } finally {
+        const c0 = performance.now();
         reader?.close();
+        st.readMs += performance.now() - c0;
+        const o0 = performance.now();
         tx.sink?.close();
+        st.outMs += performance.now() - o0; // the last --out records written
         progress?.done();
       }
     }
     st.wallMs = performance.now() - t0;
+    st.trackMs = this.tracker.ms;
     const moduleReport = this.mh?.close();
-    const report = serveReport(
+    const rep = serveReport(
       {
         app: this.app,
         core: this.core,
         st,
         sv: this.sv,
         drops: this.drops,
-        peakOpen: this.pre.peakOpen,
+        sizedFrom: {
+          peak_held: this.pre.peakHeld,
+          peak_in_flight_bytes: this.pre.peakInFlight,
+          max_batch_bytes: this.pre.maxBatchBytes,
+          max_ack_advance: this.pre.maxAckAdvance,
+        },
+        streamBytes: this.streamBytes,
         packetsIn: this.packetsIn,
         bytesIn: this.bytesIn,
         servedFlows: flows.servedFlows,
@@ -417,11 +455,15 @@ class ServeRun {
         fid: this.fid,
         pacer: this.pacer,
         outRecords: tx.sink ? tx.sink.records : null,
+        stageSamples: pump.sampleEvery
+          ? { every: pump.sampleEvery, sampled: pump.sampled, polls: this.sv.polls }
+          : undefined,
       },
       opts,
     );
-    if (moduleReport) report.module = moduleReport;
-    return report;
+    if (moduleReport) rep.module = moduleReport;
+    rep.accounting = serveAccounting(st, this.packetsIn, this.t0);
+    return rep;
   }
 
   /** Capture time (s) of record i of the batch. */

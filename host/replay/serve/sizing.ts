@@ -17,23 +17,32 @@ const APP_IDS: Record<string, number> = {
   external: APP_ID.external, // an app module's proxy (docs/design/app-modules.md)
 };
 
+/** The mirror's stream blocks: at least this much (a capture with little in flight)... */
+export const STREAM_FLOOR = 2 << 20;
+/** ...and at most this much (the fixed size before issue 16; a 1 M-connection churn run fits in it). */
+export const STREAM_CAP = 64 << 20;
+
+/**
+ * Stream memory for the mirror: what the capture's servers had in flight at
+ * once (pre-scan, in blocks), plus one read batch (the host feeds a batch's
+ * server payload before the core has the client ACKs that free it), 1/4
+ * headroom; between STREAM_FLOOR and STREAM_CAP.
+ */
+export function serveStreamBytes(pre: { peakInFlight: number; maxBatchBytes: number }): number {
+  const want = Math.ceil((pre.peakInFlight + pre.maxBatchBytes) * 1.25);
+  return Math.min(STREAM_CAP, Math.max(STREAM_FLOOR, want));
+}
+
 /**
  * The serving core for `conns` connections at once (the pre-scan's peak of live
  * flows plus headroom): one TCB, one flow table entry (+1/4 slack) and one
- * mirror slot each; pools of fixed size besides (mbufs, spans, the mirror's
- * 64 MiB of stream blocks, which idle connections do not hold).
+ * mirror slot each; pools of fixed size besides (mbufs, spans, and the mirror's
+ * stream blocks, `streamBytes`, sized from the pre-scan: serveStreamBytes).
  */
-export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) {
+export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0, streamBytes = STREAM_CAP) {
   const conns = Math.max(1, served);
   const tcbs = conns + 256;
-  const appBytes =
-    app === "mirror"
-      ? mirrorAppBytes(conns, 64 << 20)
-      : app === "memcached"
-        ? (64 << 20) + Math.min(conns, 65536) * 8192
-        : app === "external"
-          ? moduleAppBytes(Math.min(conns, 4096)) // 64 KiB of send buffer a connection
-          : (1 << 20) + Math.min(conns, 65536) * 4096;
+  const appBytes = serveAppBytes(app, conns, streamBytes);
   return {
     ...scanCoreConfig(),
     mbufs: 8192,
@@ -60,6 +69,17 @@ export function serveCoreConfig(served: number, app: string, maxAckAdvance = 0) 
     flags: CFG_F_SYMMETRIC | CFG_F_ANY_ADDRESS | CFG_F_NO_CSUM_CHECK,
     mode: MODE.serve, // not options.ts MODE_WORDS: options.ts imports (types of) the pre-scan, which imports this file
   };
+}
+
+/** The app's region (R_APP) for `conns` connections: the mirror's slots and streams, or the other apps' own. */
+export function serveAppBytes(app: string, conns: number, streamBytes = STREAM_CAP): number {
+  return app === "mirror"
+    ? mirrorAppBytes(conns, streamBytes)
+    : app === "memcached"
+      ? (64 << 20) + Math.min(conns, 65536) * 8192
+      : app === "external"
+        ? moduleAppBytes(Math.min(conns, 4096)) // 64 KiB of send buffer a connection
+        : (1 << 20) + Math.min(conns, 65536) * 4096;
 }
 
 let maxConnsCache = 0;

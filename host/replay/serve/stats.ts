@@ -2,6 +2,7 @@
 // packet went, the mirror app's status, the pre-scan's peaks and the core's size.
 import type { Prescan } from "./prescan.ts";
 import type { MirrorStatus } from "./mirror-feed.ts";
+import type { ServeMemory } from "./memory.ts";
 
 export const SERVE_DROPS = ["not_packet", "unknown_link", "non_ip", "ip_truncated"] as const;
 export const TRACK_DROPS = ["flow_table_full", "tcp_malformed", "tcp_bad_flags", "tcp_rst_invalid"] as const;
@@ -21,11 +22,17 @@ export interface ServeStats {
   peak_held: number;
   /** Connections the core was sized for (TCBs; mirror flow slots alike). */
   capacity: number;
-  /** The serving core's memory, and that divided by peak_concurrent (issue 10). */
+  /** The serving core's memory, and its state per connection it was sized for (memory.per_connection.bytes). */
   core_bytes: number;
   bytes_per_connection: number;
+  /** Its pools and per-connection state, to predict the memory of N connections (memory.ts). */
+  memory: ServeMemory | null;
+  /** The track core's memory (flows not served), 0 when none was needed. */
+  track_core_bytes: number;
   /** Bytes the pre-scan kept (its records and live table). */
   prescan_bytes: number;
+  /** --stages: polls timed by the core's stage timers (one in `every`), of `polls`. */
+  stage_samples?: { every: number; sampled: number; polls: number };
   /** The serving core's non-zero counters (drops by reason, TCP events). */
   counters?: Record<string, number>;
 }
@@ -45,6 +52,8 @@ export function newServeStats(pre: Prescan, capacity: number, why: Record<string
     capacity,
     core_bytes: 0,
     bytes_per_connection: 0,
+    memory: null,
+    track_core_bytes: 0,
     prescan_bytes: pre.bytes,
   };
 }

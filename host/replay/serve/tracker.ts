@@ -16,6 +16,8 @@ const { DESC_WORDS, DESC_W_CAPLEN, DESC_W_OFF } = ABI;
  */
 export class Tracker {
   core: Core | null = null;
+  /** Time in the track core's batches (ms): a stage of the run's accounting. */
+  ms = -0;
   private n = 0;
   private used = 0;
   private buf: Buffer | null = null;
@@ -55,7 +57,11 @@ export class Tracker {
   }
 
   flush(loop: number): void {
-    if (this.n) this.batch!(0, this.n, loop);
+    if (this.n) {
+      const t0 = performance.now();
+      this.batch!(0, this.n, loop);
+      this.ms += performance.now() - t0;
+    }
     this.n = 0;
     this.used = 0;
   }

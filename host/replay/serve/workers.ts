@@ -189,10 +189,25 @@ function mergeServeReports(
   const lasts = parts.flatMap((p) => (p.trace_last_s === null ? [] : [p.trace_last_s]));
   m.trace_first_s = firsts.length ? Math.min(...firsts) : null;
   m.trace_last_s = lasts.length ? Math.max(...lasts) : null;
-  if (m.serve) {
-    m.serve.bytes_per_connection = m.serve.peak_concurrent
-      ? Math.round(m.serve.core_bytes / m.serve.peak_concurrent)
-      : 0;
+  const mem = m.serve?.memory;
+  if (mem) {
+    // Counts and bytes add up over the workers' cores; a unit's size and per-connection state do not.
+    const m0 = parts[0].serve!.memory!;
+    mem.per_connection = m0.per_connection;
+    mem.fixed.mbufs.bytes_each = m0.fixed.mbufs.bytes_each;
+    mem.fixed.spans.bytes_each = m0.fixed.spans.bytes_each;
+    mem.fixed_bytes = Math.round(mem.total_bytes - mem.per_connection.bytes * mem.connections);
+    mem.predict = {
+      ...m0.predict,
+      bytes_1m: Math.round(mem.fixed_bytes + mem.per_connection.bytes * m0.predict.connections_1m),
+      bytes_1m_max: Math.round(
+        mem.fixed_bytes -
+          mem.fixed.mirror_streams.bytes +
+          mem.fixed.mirror_streams.cap +
+          mem.per_connection.bytes * m0.predict.connections_1m,
+      ),
+    };
+    m.serve!.bytes_per_connection = mem.per_connection.bytes;
   }
   const n = m.packets_in;
   // The serve passes' span, as one worker's report (its pre-scan is apart too); the command's wall time is wall_s.

@@ -3,7 +3,9 @@
 // flow with a handshake served and the core's answers matching the capture's
 // server; and a churn capture with 5× more connections than are open at once
 // gets a core sized from its concurrency (slots of closed flows reused, a 4-tuple
-// reused after close served as a new flow). 1 M is in the benchmark (host/measure/scale.ts).
+// reused after close served as a new flow). The memory report adds up, and a small
+// run's report predicts the 100,000-connection run's memory within 10 % (1 M:
+// docs/measurement/memory.md). 1 M is in the benchmark (host/measure/scale.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,7 +43,39 @@ function serveChecks(r: ReplayReport, packets: number, connections: number): voi
   assert.is(f.segments_compared, 3 * connections);
   assert.is(f.segments_matching, f.segments_compared, JSON.stringify(f.first_mismatches.slice(0, 3)));
   assert.is(f.segments_missing + f.segments_extra, 0);
-  assert.is(sv.bytes_per_connection, Math.round(sv.core_bytes / sv.peak_concurrent));
+  memoryChecks(r);
+}
+
+/** The memory report adds up: fixed pools + per connection × connections = the core's memory. */
+function memoryChecks(r: ReplayReport): void {
+  const sv = r.serve!;
+  const m = sv.memory!;
+  assert.is(m.schema, "ixwasm-serve-memory/1");
+  assert.is(m.total_bytes, sv.core_bytes);
+  assert.is(m.connections, sv.capacity);
+  assert.is(sv.bytes_per_connection, m.per_connection.bytes);
+  const p = m.per_connection;
+  assert.ok(
+    Math.abs(p.tcb + p.timer + p.flow_table + p.mirror_slot + p.app - p.bytes) < 0.2,
+    JSON.stringify(p),
+  );
+  assert.ok(
+    Math.abs(m.fixed_bytes + p.bytes * m.connections - m.total_bytes) < 1,
+    "fixed + per connection = total",
+  );
+  const f = m.fixed;
+  const parts = f.read + f.mbufs.bytes + f.rings_queues + f.spans.bytes + f.mirror_streams.bytes;
+  assert.is(parts + f.mirror_feed + f.spare + f.other, m.fixed_bytes, "the fixed pools add up");
+  assert.ok(f.other >= 0 && f.other < 2 << 20, `static and rounding ${f.other} B`);
+  assert.ok(
+    f.mirror_streams.bytes >= f.mirror_streams.floor && f.mirror_streams.bytes <= f.mirror_streams.cap + 4096,
+  );
+}
+
+/** What a run's memory report predicts for `conns` connections held at once (the formula it states). */
+function predict(r: ReplayReport, held: number): number {
+  const m = r.serve!.memory!;
+  return m.fixed_bytes + m.per_connection.bytes * (held + (held >>> 3) + 256);
 }
 
 test("100,000 concurrent connections (gen churn) through replay serve: all served, every packet accounted for, fidelity 100 %", () => {
@@ -59,10 +93,22 @@ test("100,000 concurrent connections (gen churn) through replay serve: all serve
       `held ${sv.peak_held}`,
     );
     assert.ok(sv.capacity >= sv.peak_held && sv.capacity < 1.2 * sv.peak_held, `capacity ${sv.capacity}`);
-    assert.ok(sv.bytes_per_connection < 2048, `${sv.bytes_per_connection} B per connection`);
+    assert.ok(sv.bytes_per_connection < 600, `${sv.bytes_per_connection} B per connection`);
+    // A small run's report predicts this one's memory within 10 % (issue 16 §4).
+    const small = join(dir, "churn-small.pcap");
+    const gs = runGen("churn", { out: small, conns: 1000, quiet: true });
+    const rs = replay(small, { mode: "serve" });
+    serveChecks(rs, gs.packets, gs.connections);
+    const want = predict(rs, sv.peak_held);
+    const err = (want - sv.core_bytes) / sv.core_bytes;
+    assert.ok(
+      Math.abs(err) < 0.1,
+      `predicted ${want} B from 1,000 connections, the run took ${sv.core_bytes} B`,
+    );
     console.log(
       `note: serve scale: ${g.connections} connections (peak ${sv.peak_concurrent}), ${r.packets_in} packets, ` +
-        `core ${(sv.core_bytes / 2 ** 20).toFixed(0)} MiB = ${sv.bytes_per_connection} B per connection, ` +
+        `core ${(sv.core_bytes / 2 ** 20).toFixed(0)} MiB = fixed ${(sv.memory!.fixed_bytes / 2 ** 20).toFixed(1)} MiB + ${sv.bytes_per_connection} B per connection, ` +
+        `predicted from 1,000 connections ${(want / 2 ** 20).toFixed(0)} MiB (${(err * 100).toFixed(1)} %), ` +
         `pre-scan ${(sv.prescan_bytes / 2 ** 20).toFixed(1)} MiB, ${r.duration_s.toFixed(2)} s`,
     );
   } finally {

@@ -1,0 +1,85 @@
+// Where a replay run's time went (issue 16 §1): every stage on the clock the
+// report's rate (pps) is computed from (the host's performance.now()), their sum
+// and what is left over (the residual), so that the stages account for the whole
+// run. The stages are timed per read batch or per poll, never per packet.
+export const ACCOUNTING_SCHEMA = "ixwasm-accounting/1";
+
+export interface AccountedStage {
+  name: string;
+  /** What the stage covers. */
+  about: string;
+  ms: number;
+  ns_per_packet: number;
+  /** Share of the total, %. */
+  pct: number;
+}
+
+export interface StageAccounting {
+  schema: typeof ACCOUNTING_SCHEMA;
+  clock: string;
+  packets: number;
+  /** From the run's first clock read to the report (and the pre-scan, when the run made one). */
+  total_ms: number;
+  total_ns_per_packet: number;
+  stages: AccountedStage[];
+  sum_ms: number;
+  /** total − sum: time no stage claims. */
+  residual_ms: number;
+  residual_pct: number;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The accounting of a run of `packets` input packets, `totalMs` long, from its stages [name, about, ms]. */
+export function accounting(
+  packets: number,
+  totalMs: number,
+  parts: [string, string, number][],
+): StageAccounting {
+  const per = (ms: number) => (packets ? r2((ms * 1e6) / packets) : 0);
+  const pct = (ms: number) => (totalMs > 0 ? r2((ms / totalMs) * 100) : 0);
+  const sum = parts.reduce((a, [, , ms]) => a + ms, 0);
+  return {
+    schema: ACCOUNTING_SCHEMA,
+    clock:
+      "host performance.now(), the clock of pps and duration_s; read once per read batch or poll, never per packet",
+    packets,
+    total_ms: r2(totalMs),
+    total_ns_per_packet: per(totalMs),
+    stages: parts.map(([name, about, ms]) => ({
+      name,
+      about,
+      ms: r2(ms),
+      ns_per_packet: per(ms),
+      pct: pct(ms),
+    })),
+    sum_ms: r2(sum),
+    residual_ms: r2(totalMs - sum),
+    residual_pct: pct(totalMs - sum),
+  };
+}
+
+/** The accounting's table rows: one per stage, then the sum, the total and the residual. */
+export function accountingRows(a: StageAccounting): [string, string][] {
+  const w = Math.max(...a.stages.map((s) => s.name.length), 8);
+  const row = (name: string, ms: number, ns: number, pct: string) =>
+    `${name.padEnd(w)} ${ms.toFixed(2).padStart(10)} ms ${ns.toFixed(1).padStart(10)} ns/packet ${pct.padStart(8)}`;
+  return [
+    ["time", `where the run's ${a.total_ms.toFixed(1)} ms went (${a.clock})`],
+    ...a.stages.map((s): [string, string] => [
+      "",
+      `${row(s.name, s.ms, s.ns_per_packet, `${s.pct} %`)}  ${s.about}`,
+    ]),
+    ["", row("sum", a.sum_ms, a.packets ? (a.sum_ms * 1e6) / a.packets : 0, "")],
+    ["", row("total", a.total_ms, a.total_ns_per_packet, "")],
+    [
+      "",
+      row(
+        "residual",
+        a.residual_ms,
+        a.packets ? (a.residual_ms * 1e6) / a.packets : 0,
+        `${a.residual_pct} %`,
+      ),
+    ],
+  ];
+}
