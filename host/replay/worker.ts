@@ -23,6 +23,8 @@ import { cpus } from "node:os";
 import { createCore } from "../core/core.ts";
 import { SpscRing } from "../runtime/ring.ts";
 import { threadCpuMs } from "../runtime/thread-cpu.ts";
+import { Backoff } from "../runtime/poll-loop.ts";
+import { newRunStats } from "./run-stats.ts";
 import { DESC_BYTES, DESC_CAPLEN, DESC_LINKTYPE, DESC_OFF, DESC_SEC } from "../core/abi.gen.ts";
 import { buildReport, type RunStats } from "../report/replay.ts";
 import { OutputSink, writeBatch } from "./output.ts";
@@ -136,7 +138,11 @@ try {
     }
   };
   Atomics.store(d.ctl, base + RW_READY, 1);
-  let idle = 0;
+  // bounded nap: a missed wake-up costs at most 1 ms
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
+    ring.sleep(1);
+    res.naps++;
+  });
   let first = 0;
   let last = 0;
   let cpu0 = 0;
@@ -192,48 +198,21 @@ try {
       res.takes++;
       res.occupancySum += avail;
       if (avail > res.occupancyMax) res.occupancyMax = avail;
-      idle = 0;
+      backoff.after(k);
       continue;
     }
     // DONE is set after the last publish: empty now means empty for good.
     if (Atomics.load(d.ctl, base + RW_DONE) !== 0 && ring.available() === 0) break;
-    if (++idle > d.spinRounds) {
-      ring.sleep(1); // bounded: a missed wake-up costs at most 1 ms
-      res.naps++;
-      idle = 0;
-    }
+    backoff.after(0);
   }
   res.activeMs = last - first;
   res.cpuMs = res.packets ? threadCpuMs() - cpu0 : 0;
   const st: RunStats = {
-    path: d.path,
-    mode: d.mode,
-    workers: d.workers,
-    speed: "top",
-    loops: 1,
-    format: "",
-    linktypes: [],
-    readMs: 0,
+    ...newRunStats(d.path, d.mode, d.workers, { kind: "top" }, 1, null, undefined),
     procMs: res.busyMs,
-    outMs: 0,
-    waitMs: 0,
     wallMs: res.activeMs,
-    setupMs: 0,
-    warmupMs: 0,
-    prescanMs: 0,
-    hostMs: 0,
-    trackMs: 0,
-    batches: new Map(),
-    packetsOut: 0,
-    bytesOut: 0,
-    firstTs: null,
-    lastTs: null,
-    pacing: null,
-    latency: null,
-    hists: null,
-    error: null,
-    outFile: null,
   };
+
   res.report = buildReport(core, st, cpus());
   if (paced)
     res.samples = { lateness: lateness!.values(), gap: gapErr!.values(), latency: latency!.values() };
