@@ -1,8 +1,9 @@
-// The main-thread half of an app module (docs/design/app-modules.md): starts the
-// module's worker, and from the loop that polls the core (service(), once per
-// round) wakes the core when the module has answered, runs the watchdog, and
-// handles faults: the proxy resets the module's connections, the core's
-// invariants are checked, and the module is restarted or left down (--on-app-fault).
+// The serving thread's half of an app module (docs/design/app-modules.md): runs the
+// module in this thread (metered, module-inline.ts: the default) or starts its worker
+// (--app-thread), and from the loop that polls the core (service(), once per round)
+// runs or wakes on the module's answer, runs the watchdog, and handles faults: the
+// proxy resets the module's connections, the core's invariants are checked, and the
+// module is restarted or left down (--on-app-fault).
 // Everything is synchronous (Atomics on shared memory): the tap and pair loops
 // never yield to the event loop while they run.
 import type { Worker } from "node:worker_threads";
@@ -20,6 +21,9 @@ import { XS_ANSWERED, XS_DOWN, XS_EXPORTED } from "../core/app-module.gen.ts";
 import { XC_FLUSH, XC_RESULTS, XS_IDLE } from "../core/app-module.gen.ts";
 import type { AppModule } from "./module.ts";
 import { FAULT, FAULT_NAMES, MC, MC_WORDS } from "./module-control.ts";
+import { InlineModule } from "./module-inline.ts";
+import { controlView } from "./module-batch.ts";
+import { meterUnavailable } from "./module-meter.ts";
 
 export type OnAppFault = "restart" | "abort";
 
@@ -32,11 +36,20 @@ export interface ModuleHostOptions {
   restartWindowMs?: number;
   /** How long to wait for a (re)started module to be ready, ms. */
   startTimeoutMs?: number;
+  /** Run the module in a worker thread of its own (--app-thread) rather than metered in the serving thread. */
+  thread?: boolean;
+}
+
+/** An app module and how to serve it (what --app-module and its options give). */
+export interface ServedModule extends ModuleHostOptions {
+  mod: AppModule;
 }
 
 export interface ModuleReport {
   path: string;
   port: number;
+  /** Where the module ran: "inline" (the serving thread, metered) or "thread" (a worker of its own), and why when not chosen. */
+  run: string;
   /** Batches the proxy exported / the module ran. */
   batches: number;
   faults: Record<(typeof FAULT_NAMES)[number], number>;
@@ -70,6 +83,8 @@ export class ModuleHost {
   /** How long the faulty batch had been out when the fault was seen (the watchdog's delay), ms. */
   private stalledMs = 0;
   private restartTimes: number[] = [];
+  /** The module in this thread (null: in a worker of its own). */
+  private readonly inline: InlineModule | null;
   readonly report: ModuleReport;
 
   constructor(
@@ -81,9 +96,12 @@ export class ModuleHost {
     if (ctl === 0) throw new Error("the core does not run the app-module proxy (app external)");
     this.ctlWord = ctl >>> 2;
     this.i32 = core.i32;
+    const inline = !o.thread && mod.metered !== null;
+    this.inline = inline ? new InlineModule(mod.metered!, mod, core.u8, controlView(core.memory, ctl)) : null;
     this.report = {
       path: mod.path,
       port: mod.port,
+      run: inline ? "inline" : o.thread ? "thread" : `thread (${meterUnavailable() ?? "not metered"})`,
       batches: 0,
       faults: Object.fromEntries(FAULT_NAMES.map((n) => [n, 0])) as ModuleReport["faults"],
       restarts: 0,
@@ -99,8 +117,17 @@ export class ModuleHost {
     return Atomics.load(this.i32, this.ctlWord + w);
   }
 
-  /** Starts the module's worker and waits (blocking) until it is ready. */
+  /** Instantiates the module here, or starts its worker and waits (blocking) until it is ready. */
   start(): void {
+    if (this.inline) {
+      const f = this.inline.start(this.o.startTimeoutMs ?? 10000);
+      const e = this.inline.err.error as Error | null;
+      if (f !== FAULT.none)
+        throw new Error(
+          `app module ${this.mod.path} failed to start (${FAULT_NAMES[f]}: ${e?.message ?? e})`,
+        );
+      return;
+    }
     this.mc = new Int32Array(new SharedArrayBuffer(MC_WORDS * 4));
     this.worker = spawnWorker(workerUrl(import.meta.url, "module-worker"), {
       module: this.mod.module,
@@ -141,6 +168,16 @@ export class ModuleHost {
     }
     if (s === XS_ANSWERED) {
       this.core.exports.appWakeUp();
+      return true;
+    }
+    if (s === XS_EXPORTED && this.inline) {
+      // run it now, in this thread: the answer is there for the next poll
+      this.exportedAt = now;
+      const f = this.inline.run(now, this.o.timeoutMs);
+      if (f !== FAULT.none) {
+        if (process.env.IXWASM_MODULE_DEBUG) console.error(`app module fault ${f}: ${this.inline.err.error}`);
+        this.fault(f, performance.now());
+      } else this.core.exports.appWakeUp();
       return true;
     }
     if (s === XS_EXPORTED) {
@@ -211,6 +248,7 @@ export class ModuleHost {
   }
 
   private stopWorker(): void {
+    this.inline?.stop();
     Atomics.store(this.mc, MC.stop, 1);
     Atomics.notify(this.i32, this.ctlWord + XC_STATE);
     void this.worker?.terminate();

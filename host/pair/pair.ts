@@ -27,8 +27,8 @@ import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import type { PairReport } from "../report/pair.ts";
 import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
-import { moduleAppBytes, type AppModule } from "../apps/module.ts";
-import { ModuleHost, type OnAppFault } from "../apps/module-host.ts";
+import { moduleAppBytes } from "../apps/module.ts";
+import { ModuleHost, type ServedModule } from "../apps/module-host.ts";
 
 export interface PairOptions {
   app: "echo" | "memcached";
@@ -76,7 +76,7 @@ export interface PairOptions {
   linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
   /** The server is an app module (docs/design/app-modules.md), run in a worker of its own (one-thread pair only). */
-  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
+  module?: ServedModule;
   /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
   trapWorker?: number;
   trapAt?: number;

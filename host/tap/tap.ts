@@ -8,8 +8,8 @@
 // (host/tap/loop.ts has the loop, tap-worker.ts the thread). One
 // queue, or --workers 0, stays on the main thread (one core, every queue).
 import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
-import { moduleAppBytes, type AppModule } from "../apps/module.ts";
-import { ModuleHost, type ModuleReport, type OnAppFault } from "../apps/module-host.ts";
+import { moduleAppBytes } from "../apps/module.ts";
+import { ModuleHost, type ModuleReport, type ServedModule } from "../apps/module-host.ts";
 import { moduleRows } from "../report/module.ts";
 import {
   coreViews,
@@ -79,7 +79,7 @@ export interface TapOptions {
   workers?: number;
   app: TapApp;
   /** Serve an app module (docs/design/app-modules.md) instead of the built-in app (--workers 0 only). */
-  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
+  module?: ServedModule;
   /** 0: the app's usual port. */
   port: number;
   netns?: string;
