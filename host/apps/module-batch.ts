@@ -26,6 +26,17 @@ export interface ModuleInstance {
   inbox: number;
   /** --app-memory, bytes. */
   memoryBytes: number;
+  /** A view of the module's memory (renewed when it grows): Buffer.copy takes offsets, so a batch makes no view of its own. */
+  bytes: Buffer;
+  /** ex.ixapp_run and ex.ixapp_outbox, looked up once. */
+  run: (inLen: number) => number;
+  outbox: () => number;
+}
+
+/** The module's memory as bytes, renewed after a grow (which detaches the old buffer: its view reads length 0). */
+function moduleBytes(m: ModuleInstance): Buffer {
+  if (m.bytes.length === 0) m.bytes = Buffer.from(m.memory.buffer);
+  return m.bytes;
 }
 
 /** Thrown out of a metered module by its tick once the batch is past its deadline (module-meter.ts). */
@@ -43,7 +54,15 @@ export function startInstance(
     const rc = initModule(ex, memory, options);
     if (rc !== 0) return { fault: FAULT.init, error: new Error(`ixapp_init returned ${rc}`) };
     // the inbox initModule asked for (0 bytes: the same one)
-    return { ex, memory, inbox: ex.ixapp_inbox(0) >>> 0, memoryBytes };
+    return {
+      ex,
+      memory,
+      inbox: ex.ixapp_inbox(0) >>> 0,
+      memoryBytes,
+      bytes: Buffer.from(memory.buffer),
+      run: ex.ixapp_run,
+      outbox: ex.ixapp_outbox,
+    };
   } catch (e) {
     return { fault: FAULT.init, error: e };
   }
@@ -59,21 +78,16 @@ export function controlView(core: WebAssembly.Memory, ctl: number): Int32Array {
  * Returns FAULT.none, or the fault (the mailbox then stays XS_EXPORTED; `error` holds
  * what was thrown).
  */
-export function runBatch(
-  m: ModuleInstance,
-  coreU8: Uint8Array,
-  st: Int32Array,
-  err: { error: unknown },
-): number {
+export function runBatch(m: ModuleInstance, core: Buffer, st: Int32Array, err: { error: unknown }): number {
   const ptr = st[XC_EXPORT_PTR] >>> 0;
   const len = st[XC_EXPORT_LEN] >>> 0;
   let outLen: number;
   let out: number;
   try {
     // the one copy in: the core's batch -> the module's inbox (the buffer may have grown)
-    new Uint8Array(m.memory.buffer).set(coreU8.subarray(ptr, ptr + len), m.inbox);
-    outLen = m.ex.ixapp_run(len) >>> 0;
-    out = m.ex.ixapp_outbox() >>> 0;
+    core.copy(moduleBytes(m), m.inbox, ptr, ptr + len);
+    outLen = m.run(len) >>> 0;
+    out = m.outbox() >>> 0;
   } catch (e) {
     err.error = e;
     if (e instanceof MeterTimeout) return FAULT.timeout;
@@ -87,7 +101,9 @@ export function runBatch(
     // the one copy out, clamped to the import area; an outbox outside the module's
     // memory is garbage (the proxy would refuse a length past its area anyway)
     const n = Math.min(outLen, cap);
-    coreU8.set(new Uint8Array(m.memory.buffer, out, n), st[XC_IMPORT_PTR] >>> 0);
+    const mb = moduleBytes(m);
+    if (out + n > mb.length) throw new RangeError(`outbox ${out}+${n} outside the module's memory`);
+    mb.copy(core, st[XC_IMPORT_PTR] >>> 0, out, out + n);
   } catch (e) {
     err.error = e;
     return FAULT.garbage;

@@ -7,7 +7,7 @@
 // Everything is synchronous (Atomics on shared memory): the tap and pair loops
 // never yield to the event loop while they run.
 import type { Worker } from "node:worker_threads";
-import type { Core } from "../core/core.ts";
+import { setAppRunner, type Core } from "../core/core.ts";
 import { spawnWorker, workerUrl } from "../runtime/spawn.ts";
 import {
   XC_BATCHES,
@@ -97,7 +97,11 @@ export class ModuleHost {
     this.ctlWord = ctl >>> 2;
     this.i32 = core.i32;
     const inline = !o.thread && mod.metered !== null;
-    this.inline = inline ? new InlineModule(mod.metered!, mod, core.u8, controlView(core.memory, ctl)) : null;
+    this.inline = inline
+      ? new InlineModule(mod.metered!, mod, Buffer.from(core.memory.buffer), controlView(core.memory, ctl))
+      : null;
+    // the core calls runNow from inside its poll, as soon as its proxy has exported a batch
+    if (inline) setAppRunner(core.memory, this.runNow);
     this.report = {
       path: mod.path,
       port: mod.port,
@@ -149,11 +153,16 @@ export class ModuleHost {
     if (f !== FAULT.none) throw new Error(`app module ${this.mod.path} failed to start (${FAULT_NAMES[f]})`);
   }
 
+  /** The time given (at >= 0), else the clock's (read only on the paths that need it: service runs every round). */
+  private clock(at: number): number {
+    return at >= 0 ? at : performance.now();
+  }
+
   /**
    * Once per loop round, after poll(): wake, watchdog, faults. True while the module
    * has a batch or a fault is being handled (the loop should poll again soon).
    */
-  service(now = performance.now()): boolean {
+  service(at = -1): boolean {
     const s = this.word(XC_STATE);
     if (this.pending !== FAULT.none) {
       // the proxy resets the connections in its next step; then check and restart
@@ -163,17 +172,23 @@ export class ModuleHost {
     }
     const f = Atomics.load(this.mc, MC.fault);
     if (f !== FAULT.none) {
-      this.fault(f, now);
+      this.fault(f, this.clock(at));
       return true;
     }
     if (s === XS_ANSWERED) {
       this.core.exports.appWakeUp();
       return true;
     }
+    if (this.inlineFault !== FAULT.none) {
+      const f = this.inlineFault;
+      this.inlineFault = FAULT.none;
+      this.fault(f, this.clock(at));
+      return true;
+    }
     if (s === XS_EXPORTED && this.inline) {
-      // run it now, in this thread: the answer is there for the next poll
-      this.exportedAt = now;
-      const f = this.inline.run(now, this.o.timeoutMs);
+      // (the core's runNow call declined it): run it now, the answer is there for the next poll
+      const f = this.inline.run(this.o.timeoutMs);
+      this.exportedAt = this.inline.firstTick;
       if (f !== FAULT.none) {
         if (process.env.IXWASM_MODULE_DEBUG) console.error(`app module fault ${f}: ${this.inline.err.error}`);
         this.fault(f, performance.now());
@@ -181,6 +196,7 @@ export class ModuleHost {
       return true;
     }
     if (s === XS_EXPORTED) {
+      const now = this.clock(at);
       const b = this.word(XC_BATCHES);
       if (b !== this.batchSeen) {
         this.batchSeen = b;
@@ -190,8 +206,8 @@ export class ModuleHost {
     }
     if (s === XS_IDLE && this.word(XC_RESULTS) !== 0) {
       // results with no event to carry them: flush them after RESULTS_WAIT_MS
-      if (this.resultsSince === 0) this.resultsSince = now;
-      else if (now - this.resultsSince > RESULTS_WAIT_MS) {
+      if (this.resultsSince === 0) this.resultsSince = this.clock(at);
+      else if (this.clock(at) - this.resultsSince > RESULTS_WAIT_MS) {
         Atomics.store(this.i32, this.ctlWord + XC_FLUSH, 1);
         this.core.exports.appWakeUp();
         this.resultsSince = 0;
@@ -200,11 +216,30 @@ export class ModuleHost {
     }
     this.resultsSince = 0;
     if (s === XS_DOWN && this.report.down === null) {
-      this.fault(FAULT.garbage, now); // the proxy refused the module's output
+      this.fault(FAULT.garbage, this.clock(at)); // the proxy refused the module's output
       return true;
     }
     return false;
   }
+
+  /** A fault runNow met inside the core's poll, for service() to handle (FAULT.none: none). */
+  private inlineFault: number = FAULT.none;
+
+  /**
+   * The core's appModuleRun import (core.ts setAppRunner): runs the batch just
+   * exported, inside the core's poll, so its answer is taken in that same poll.
+   * Nothing may be thrown through the core's frames: a fault is kept for service().
+   */
+  private readonly runNow = (): number => {
+    const inl = this.inline;
+    if (inl === null || this.pending !== FAULT.none || this.inlineFault !== FAULT.none) return 0;
+    const f = inl.run(this.o.timeoutMs);
+    if (f === FAULT.none) return 1;
+    this.exportedAt = inl.firstTick;
+    if (process.env.IXWASM_MODULE_DEBUG) console.error(`app module fault ${f}: ${inl.err.error}`);
+    this.inlineFault = f;
+    return 0;
+  };
 
   private fault(kind: number, now: number): void {
     this.report.faults[FAULT_NAMES[kind]]++;
@@ -274,6 +309,7 @@ export class ModuleHost {
 
   /** Ends the worker (the run is over). */
   close(): ModuleReport {
+    if (this.inline) setAppRunner(this.core.memory, null);
     this.stopWorker();
     return this.snapshot();
   }

@@ -26,7 +26,7 @@ interface Data {
 const d = workerData as Data;
 const mc = new Int32Array(d.mc);
 const st = controlView(d.core, d.ctl);
-const coreU8 = new Uint8Array(d.core.buffer);
+const coreBytes = Buffer.from(d.core.buffer);
 // It sleeps in Atomics.wait between batches rather than spinning: a spin for the next
 // batch (0.5 ms) made pair 1-connection echo 100 times slower here, two vCPUs shared by
 // busy neighbours, the spinning thread taking the core the poll loop needed.
@@ -53,7 +53,7 @@ function main(): void {
       continue;
     }
     Atomics.add(mc, MC.runs, 1);
-    const f = runBatch(m, coreU8, st, err);
+    const f = runBatch(m, coreBytes, st, err);
     if (f !== FAULT.none) return failed(f, err.error);
   }
 }
