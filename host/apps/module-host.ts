@@ -61,7 +61,7 @@ export interface ModuleReport {
   /** Connections refused (no slot, or the module down). */
   rejected: number;
   /** After each fault: the core's mbuf pool and TCB table checks (0 = consistent). */
-  checks: { fault: string; mbuf_pool: number; tcb_table: number; stalled_ms: number }[];
+  checks: { fault: string; mbuf_pool: number; tcb_table: number; stalled_ms: number; worker?: number }[];
   /** Why the module is down for good (--on-app-fault abort, or too many restarts), else null. */
   down: string | null;
 }

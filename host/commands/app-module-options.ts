@@ -5,7 +5,6 @@ import { wholeNumber } from "./cli-util.ts";
 import { loadAppModule } from "../apps/module.ts";
 import { DEFAULT_APP_TIMEOUT_MS, type OnAppFault, type ServedModule } from "../apps/module-host.ts";
 import type { AppModule } from "../apps/module.ts";
-import { loadMeter } from "../apps/module-meter.ts";
 
 export interface AppModuleRaw {
   appModule?: string;
@@ -18,10 +17,6 @@ export interface AppModuleRaw {
 }
 
 export function addAppModuleOptions(cmd: Command): Command {
-  // the meter (binaryen) loads asynchronously, once, before the module is loaded
-  cmd.hook("preAction", async (c) => {
-    if (c.opts().appModule) await loadMeter();
-  });
   return cmd
     .option(
       "--app-module <file.wasm>",

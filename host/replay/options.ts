@@ -19,7 +19,7 @@ export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
 export interface ReplayOptions {
   mode: ReplayMode;
   app?: string | null;
-  /** serve: an app module answers (docs/design/app-modules.md) instead of `app`; one worker. */
+  /** serve: an app module answers (docs/design/app-modules.md) instead of `app` (with workers: an instance in each). */
   module?: ServedModule;
   workers?: number;
   speed?: Speed;

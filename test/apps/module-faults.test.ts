@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../host/apps/build.ts";
-import { loadMeter } from "../../host/apps/module-meter.ts";
 import { loadAppModule } from "../../host/apps/module.ts";
 import { ModuleHost, type OnAppFault } from "../../host/apps/module-host.ts";
 import { pairConfigs } from "../../host/pair/pair.ts";
@@ -22,7 +21,6 @@ import { Link } from "../../host/runtime/link.ts";
 import { clientResults, type ClientResults } from "../../host/runtime/client-results.ts";
 import { ROOT } from "../helpers/corpus.ts";
 
-assert.ok(await loadMeter(), "binaryen (with the AssemblyScript compiler) meters modules");
 const dir = mkdtempSync(join(tmpdir(), "ixwasm-faulty-"));
 const wasm = join(dir, "faulty.wasm");
 await buildApp(join(ROOT, "examples/faulty"), { out: wasm });
