@@ -97,7 +97,7 @@ export function initModule(ex: ModuleExports, memory: WebAssembly.Memory, option
  */
 export function loadAppModule(
   path: string,
-  o: { options?: string; port?: number; memoryBytes?: number } = {},
+  o: { options?: string; port?: number; memoryBytes?: number; meter?: boolean } = {},
 ): AppModule {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
@@ -146,7 +146,15 @@ export function loadAppModule(
   }
   if (!(port > 0 && port < 65536))
     throw new UsageError(`${path} serves no port (${port})`, "give one with --app-port");
-  return { path, module: mod, options, port, flags, memoryBytes, metered: meterModule(bytes) };
+  return {
+    path,
+    module: mod,
+    options,
+    port,
+    flags,
+    memoryBytes,
+    metered: o.meter === false ? null : meterModule(bytes),
+  };
 }
 
 /** Bytes of R_APP the core's proxy needs for `conns` connections (asked of the core: one formula). */

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pairOneThread, type PairOptions } from "../pair/pair.ts";
 import { buildApp } from "../apps/build.ts";
+import { loadAppModule } from "../apps/module.ts";
 import { DEFAULT_APP_TIMEOUT_MS, type ServedModule } from "../apps/module-host.ts";
 import { summarize, fmt, type Summary } from "./lib/stats.ts";
 import { ROOT } from "./lib/root.ts";
@@ -58,6 +59,8 @@ function measure(o: PairOptions): { rtps: number; cpuUs: number; batches: number
   const c = process.cpuUsage(c0);
   if (!r.completed || r.errors)
     throw new Error(`pair ${o.module ? "with the echo module" : "built-in echo"} failed`);
+  const want = o.module ? (o.module.thread ? "thread" : "inline") : undefined;
+  if (r.module?.run !== want) throw new Error(`the module ran ${r.module?.run}, not ${want}`);
   return {
     rtps: r.round_trips_per_s,
     cpuUs: (c.user + c.system) / r.round_trips,
@@ -69,7 +72,8 @@ export async function benchAppModules(runs = 5, size = 64, tap = true): Promise<
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-appbench-"));
   try {
     const wasm = join(dir, "echo.wasm");
-    const { mod } = await buildApp(join(ROOT, "examples/echo"), { out: wasm });
+    await buildApp(join(ROOT, "examples/echo"), { out: wasm });
+    const mod = loadAppModule(wasm); // metered: the default way of running it
     const module = (v: Variant): ServedModule | undefined =>
       v === "builtin"
         ? undefined
