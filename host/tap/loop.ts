@@ -45,7 +45,7 @@ export const ST = {
   overMtu: 11,
   /** Naps poll(2) ended with a readable queue (ST.waits counts every nap). */
   wokenNaps: 12,
-  /** Longest poll(2) return → first reply written (ms). */
+  /** Longest poll(2) return → first reply ready to write (ms). */
   wakeMaxMs: 13,
   /** WAKE_BUCKETS words from here: the wake → reply histogram (wake.ts). */
   wakeHist: 14,
@@ -86,7 +86,9 @@ export class TapLoop {
   afterPoll: (() => boolean) | null = null;
   private curLocal = 0;
   private curQ = 0;
-  /** performance.now() when poll(2) last returned a readable queue; 0 once the first frame after it is answered. */
+  /** Per local queue: the last round read a frame from it (take a full burst), else take one. */
+  private readonly warm: Uint8Array;
+  /** performance.now() when poll(2) last returned a readable queue; 0 once the first reply after it is ready. */
   private wokeAt = 0;
   private readonly t0 = performance.now();
 
@@ -102,6 +104,7 @@ export class TapLoop {
     this.u8 = core.u8;
     this.readMax = nic.mbufData;
     this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
+    this.warm = new Uint8Array(o.queues.length);
   }
 
   /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
@@ -122,6 +125,7 @@ export class TapLoop {
 
   private readonly sendOne = (_mem: Uint8Array, off: number, len: number): void => {
     const s = this.stats;
+    if (this.wokeAt) this.noteWake(); // before write(2): it runs the kernel's receive path, and may yield to the woken client
     s[ST.writes]++;
     const q = this.curQ;
     if (!this.tap.write(this.curLocal, this.base + off, len)) {
@@ -143,7 +147,12 @@ export class TapLoop {
     const q = this.o.queues[i];
     let n = 0;
     let reads = 0; // over-MTU frames do not count in n: bound the reads too
-    while (n < RX_BURST && reads++ < 2 * RX_BURST) {
+    // After a round that found this queue empty, take one frame and answer it
+    // before reading on: a lone frame's reply then does not wait for the read(2)
+    // that finds the queue empty (15-20 µs right after a wake-up on these VMs,
+    // docs/measurement/performance-log.md). A burst is taken in full next round.
+    const burst = this.warm[i] ? RX_BURST : 1;
+    while (n < burst && reads++ < 2 * RX_BURST) {
       const off = nic.rxNextData();
       if (off < 0) {
         s[ST.ringFull]++;
@@ -164,6 +173,7 @@ export class TapLoop {
       nic.rxFill(len);
       n++;
     }
+    this.warm[i] = n > 0 ? 1 : 0;
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
     const c0 = performance.now();
@@ -173,12 +183,10 @@ export class TapLoop {
     this.curLocal = i;
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
-    const tx = nic.txDrain(this.sendOne);
-    if (n && this.wokeAt) this.noteWake();
-    return n + busy + tx;
+    return n + busy + nic.txDrain(this.sendOne);
   }
 
-  /** The first frame after a wake-up is answered: how long since poll(2) returned. */
+  /** The first reply after a wake-up is ready to write: how long since poll(2) returned. */
   private noteWake(): void {
     const s = this.stats;
     const ms = performance.now() - this.wokeAt;

@@ -9,8 +9,9 @@
 // frame is read within one round. It keeps one CPU busy for the whole run.
 //
 // The report counts the naps, those a frame ended, and a histogram of the time
-// from poll(2)'s return to the end of the round that answered the first frame
-// (the frame read, the core's poll, its replies written). The time from the
+// from poll(2)'s return to the first reply ready to write (the frame read, the
+// core's poll; not the write(2), which runs the kernel's receive path for the
+// reply and may hand the CPU to the client it wakes). The time from the
 // frame's arrival to poll(2)'s return (the kernel's wake-up) is not measurable
 // here: read(2) on a tap gives no receive timestamp.
 
@@ -37,7 +38,7 @@ export interface PollReport {
   naps: number;
   /** Naps poll(2) ended because a queue became readable (the rest timed out for the timers' turn). */
   naps_woken: number;
-  /** poll(2) return → first frame answered (its round's writes done), per woken nap that found a frame. */
+  /** poll(2) return → first reply ready to write, per woken nap that led to a reply. */
   wake_to_reply_us: {
     /** Bucket upper bounds in µs; the last bucket (counts[bounds.length]) is everything above. */
     bounds: readonly number[];
