@@ -110,9 +110,23 @@ const quantile = (v: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-function gcc(src: string, out: string): void {
-  const r = spawnSync("gcc", ["-O3", "-march=native", "-Wall", "-o", out, src], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`gcc ${src}: ${r.stderr || r.error}`);
+/** Builds the C client and the reflector (gcc -O3 -march=native) into dir. */
+export function buildTapNatives(root: string, dir: string): { mcGet: string; reflect: string } {
+  const out = { mcGet: join(dir, "mc-get"), reflect: join(dir, "tap-reflect") };
+  for (const [src, exe] of [
+    ["mc-get.c", out.mcGet],
+    ["tap-reflect.c", out.reflect],
+  ]) {
+    const r = spawnSync(
+      "gcc",
+      ["-O3", "-march=native", "-Wall", "-o", exe, join(root, "host/measure/native", src)],
+      {
+        encoding: "utf8",
+      },
+    );
+    if (r.status !== 0) throw new Error(`gcc ${src}: ${r.stderr || r.error}`);
+  }
+  return out;
 }
 
 function preflight(): string {
@@ -241,20 +255,20 @@ async function startTap(root: string, poll: string, spinUs = 200): Promise<Runni
   return startTapChild({ root, cli, ifname: name, netns: name, args, readyMs: 30000 });
 }
 
-interface Reflector {
+export interface Reflector {
   child: ChildProcess;
   ns: string;
   out: () => string;
 }
 
 /** The C reflector on a tap of its own, the tap moved into a namespace with the client's address (198.18.4.1). */
-async function startReflector(
+export async function startReflector(
   exe: string,
   mode: "busy" | "block",
   td: Teardown,
   procs: ChildProcess[],
+  name = `ixbsr${id}${seq++}`,
 ): Promise<Reflector> {
-  const name = `ixbsr${id}${seq++}`;
   const child = spawn(exe, [name, mode], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -284,10 +298,7 @@ export async function benchTapSparse(root: string, runs: number): Promise<TapSpa
   const taps: RunningTap[] = [];
   const loadavg_before = readFileSync("/proc/loadavg", "utf8").trim();
   try {
-    const mcGet = join(dir, "mc-get");
-    const reflect = join(dir, "tap-reflect");
-    gcc(join(root, "host/measure/native/mc-get.c"), mcGet);
-    gcc(join(root, "host/measure/native/tap-reflect.c"), reflect);
+    const { mcGet, reflect } = buildTapNatives(root, dir);
 
     td.add("namespaces", () => [NS_CLI, NS_SRV].forEach(removeNetns));
     vethPair(NS_CLI, NS_SRV, VETH, KERNEL_IP, true);

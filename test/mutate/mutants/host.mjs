@@ -435,4 +435,13 @@ export const HOST_MUTANTS = [
     suites: ["test/tap/poll"],
     why: "the wake-up histogram stays empty: adaptive's wake cost is never reported",
   },
+  {
+    id: "tap-reflect-icmp-checksum-stale",
+    area: "tap",
+    file: "host/measure/native/tap-reflect.c",
+    find: "    s += (uint16_t)~0x0800;\n",
+    replace: "",
+    suites: ["test/measure/tap-natives"],
+    why: "the C reflector turns an echo request into a reply without patching its checksum (the bench's floor would answer nothing)",
+  },
 ];
