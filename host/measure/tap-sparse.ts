@@ -102,6 +102,8 @@ export interface TapSparseBench {
   /** The adaptive tap's poll report over its whole life (naps and wake → reply histogram), and the busy one's. */
   poll: { adaptive: PollReport; busy: PollReport };
   reflector_counts: Record<string, Record<string, number>>;
+  /** TapSparseOptions.busyNice, when given. */
+  busy_nice: number | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -290,7 +292,20 @@ export async function startReflector(
 const stopProc = (pid: number | null) => pid !== null && process.kill(pid, "SIGSTOP");
 const contProc = (pid: number | null) => pid !== null && process.kill(pid, "SIGCONT");
 
-export async function benchTapSparse(root: string, runs: number): Promise<TapSparseBench> {
+export interface TapSparseOptions {
+  /**
+   * A nice value for the spinning servers' serving thread (-20..19), to see what
+   * busy polling gives when the scheduler lets it keep a CPU on a loaded machine.
+   * Not in the suite (it takes a CPU from everything else): experiments only.
+   */
+  busyNice?: number;
+}
+
+export async function benchTapSparse(
+  root: string,
+  runs: number,
+  o: TapSparseOptions = {},
+): Promise<TapSparseBench> {
   const gccVersion = preflight();
   const dir = mkdtempSync(join(tmpdir(), "ixwasm-bench-tap-sparse-"));
   const td = new Teardown();
@@ -373,6 +388,10 @@ export async function benchTapSparse(root: string, runs: number): Promise<TapSpa
         memcached: false,
       },
     ];
+    if (o.busyNice !== undefined)
+      for (const t of targets)
+        if (t.spins && spawnSync("renice", ["-n", String(o.busyNice), "-p", String(t.pid)]).status !== 0)
+          throw new Error(`renice ${t.name}`);
     await sleep(300); // memcached listening
     for (const t of targets) {
       ping(t, ["-c", "3", "-i", "0.05", "-q"], 20000); // neighbour entries, warm paths
@@ -492,6 +511,7 @@ export async function benchTapSparse(root: string, runs: number): Promise<TapSpa
       targets: targetsOut,
       poll: { adaptive: ra.poll, busy: rb.poll },
       reflector_counts: counts,
+      busy_nice: o.busyNice ?? null,
     };
   } finally {
     for (const t of taps) if (t.child.exitCode === null) process.kill(t.child.pid!, "SIGKILL");
@@ -513,7 +533,7 @@ export function formatTapSparse(
     v ? `${(v.median * 100).toFixed(0)} % (${(v.min * 100).toFixed(0)}–${(v.max * 100).toFixed(0)})` : "-";
   const sparse = TARGETS.filter((n) => T[n].sparse_ping_p50_us);
   const out = [
-    `\nsparse requests and the tap path's floor: ${b.runs} runs, targets interleaved (order rotated), a spinning server stopped (SIGSTOP) while others run; ICMP frames 64 B (ping -s ${PAYLOAD}); C built with ${b.gcc} -O3 -march=native; load ${b.loadavg_before} → ${b.loadavg_after}`,
+    `\nsparse requests and the tap path's floor: ${b.runs} runs, targets interleaved (order rotated), a spinning server stopped (SIGSTOP) while others run; ICMP frames 64 B (ping -s ${PAYLOAD}); C built with ${b.gcc} -O3 -march=native;${b.busy_nice !== null ? ` spinning servers at nice ${b.busy_nice};` : ""} load ${b.loadavg_before} → ${b.loadavg_after}`,
     `sparse ping, one every ${INTERVAL_MS} ms, ${SPARSE_N} per run (ping's round trip; the server's share of the wall time on a CPU / waiting for one, schedstat):`,
   ];
   for (const n of sparse) out.push(row(`sparse ping p50: ${n}`, T[n].sparse_ping_p50_us!, "µs"));
