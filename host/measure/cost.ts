@@ -208,7 +208,10 @@ export async function costReport(
   let serve: ServeView | null = null;
   if (withLadder) {
     const { benchLadder } = await import("./ladder.ts");
-    ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
+    ladder = (await benchLadder(path, { runs: Math.max(3, Math.min(runs, 5)) })) as unknown as Record<
+      string,
+      unknown
+    >;
     if (opts.mode === "serve" && (opts.app ?? "mirror") === "mirror")
       serve = serveView(path, opts, flowSpecs);
   }

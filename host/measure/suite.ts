@@ -187,7 +187,7 @@ const costSection: Section = {
     const { benchLadder, formatLadder } = await import("./ladder.ts");
     const { benchNativeIsolated, formatNative } = await import("./native.ts");
     const trace = join(ctx.root, "traces/http-kernel.pcap");
-    const ladder = benchLadder(trace, ctx.runs);
+    const ladder = await benchLadder(trace, { runs: ctx.runs });
     ctx.say("\n" + formatLadder(ladder).trimEnd());
     const native = benchNativeIsolated(trace, ctx.runs);
     for (const line of formatNative(native)) ctx.say(line);

@@ -408,4 +408,13 @@ export const HOST_MUTANTS = [
     suites: ["test/runtime/migrate"],
     why: "the control plane reads a chunk's connection count from its 'more' word",
   },
+  {
+    id: "ladder-cv-not-the-runs",
+    area: "measure",
+    file: "host/measure/ladder.ts",
+    find: "      ns_per_packet: ns,\n",
+    replace: "      ns_per_packet: ns && { ...ns, cv: ns.cv / 2 },\n",
+    suites: ["test/report/stages"],
+    why: "the ladder prints a CV smaller than its runs' spread",
+  },
 ];
