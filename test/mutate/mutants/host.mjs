@@ -417,4 +417,22 @@ export const HOST_MUTANTS = [
     suites: ["test/report/stages"],
     why: "the ladder prints a CV smaller than its runs' spread",
   },
+  {
+    id: "figures-region-end-kept",
+    area: "measure",
+    file: "host/measure/lib/figures-doc.ts",
+    find: "out = out.slice(0, i) + body + out.slice(j + e.length);",
+    replace: "out = out.slice(0, i) + body + out.slice(j);",
+    suites: ["test/measure/figures-doc"],
+    why: "a regenerated region leaves the old end marker behind (two ends, the prose after them shifted)",
+  },
+  {
+    id: "figures-command-not-the-runs",
+    area: "measure",
+    file: "host/measure/suite.ts",
+    find: "writeFiguresDoc(o.figures, ran, o.command ?? commandLine(), m);",
+    replace: "writeFiguresDoc(o.figures, ran, commandLine(), m);",
+    suites: ["test/measure/figures-doc"],
+    why: "the region names this process's argv instead of the command that produced it",
+  },
 ];
