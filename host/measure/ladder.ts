@@ -5,7 +5,7 @@
 // it: host/report/stages.ts). One run is host/measure/ladder-run.ts in a child
 // process; this file starts the runs and sums them up.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, relative } from "node:path";
 import { replay } from "../replay/replay.ts";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { machine, type Machine } from "./lib/machine.ts";
@@ -226,9 +226,15 @@ class LineChild {
   }
 }
 
+/** A path under the working directory as a relative one (the figures page shows it). */
+function shortPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
+}
+
 export function formatLadder(l: Ladder): string {
   const rows = [
-    `cost ladder: ${l.file} (${l.packets_per_run.toLocaleString("en-US")} packets per rung and round${l.loops > 1 ? `, capture repeated ${l.loops}x` : ""}; ${l.runs} run${l.runs === 1 ? "" : "s"} of ${l.rounds} round${l.rounds === 1 ? "" : "s"}, each run a fresh process; thread CPU time; no stage timers)`,
+    `cost ladder: ${shortPath(l.file)} (${l.packets_per_run.toLocaleString("en-US")} packets per rung and round${l.loops > 1 ? `, capture repeated ${l.loops}x` : ""}; ${l.runs} run${l.runs === 1 ? "" : "s"} of ${l.rounds} round${l.rounds === 1 ? "" : "s"}, each run a fresh process; thread CPU time; no stage timers)`,
     `  figure: ${l.statistic}`,
     `  ${"rung".padEnd(22)} ${"ns/packet".padStart(10)} ${"(min..max)".padStart(18)} ${"CV".padStart(6)} ${"increment".padStart(10)} ${"± band".padStart(8)} ${"chunks".padStart(9)}  adds`,
   ];
