@@ -83,6 +83,8 @@ export interface RungRun {
   chunks_all: number;
   /** serve: no chunk was undisturbed, so the figure scales every chunk by its CPU/wall share */
   scaled?: boolean;
+  /** why the rung could not run, when it could not */
+  error?: string;
 }
 
 export type LadderRun = Record<RungKey, RungRun>;
@@ -99,8 +101,12 @@ export function quantile(xs: number[], q: number): number | null {
 /** Warms every rung up (once per process, before its first round). */
 export function warmLadder(spec: LadderRunSpec): void {
   for (const r of RUNGS) {
-    if (r.warm) warmBatchExports(spec.file, r.opts.mode, r.warm);
-    else for (let i = 0; i < 3; i++) replay(spec.orig, serveOpts(r, spec.loops)); // tiers serve's JS up
+    try {
+      if (r.warm) warmBatchExports(spec.file, r.opts.mode, r.warm);
+      else for (let i = 0; i < 3; i++) replay(spec.orig, serveOpts(r, spec.loops)); // tiers serve's JS up
+    } catch {
+      // the rung's rounds fail the same way and say why (ladderRound)
+    }
   }
 }
 
@@ -114,16 +120,22 @@ interface Chunks {
   all: number;
   /** serve: every chunk scaled by its CPU/wall share, for a run with no undisturbed chunk */
   scaled?: number[];
+  /** why the rung could not run */
+  error?: string;
 }
 
 export function ladderRound(spec: LadderRunSpec, round: number): RoundChunks {
   const out = {} as RoundChunks;
   for (let k = 0; k < RUNGS.length; k++) {
     const r = RUNGS[(k + round) % RUNGS.length];
-    out[r.key] =
-      r.key === "serve"
-        ? serveChunks(spec.orig, serveOpts(r, spec.loops), serveChunk(spec))
-        : batchChunks(spec.file, r.opts);
+    try {
+      out[r.key] =
+        r.key === "serve"
+          ? serveChunks(spec.orig, serveOpts(r, spec.loops), serveChunk(spec))
+          : batchChunks(spec.file, r.opts);
+    } catch (e) {
+      out[r.key] = { used: [], all: 0, error: (e as Error).message }; // this rung is not measured, the others are
+    }
   }
   return out;
 }
@@ -139,6 +151,9 @@ export function runFigures(rounds: RoundChunks[]): LadderRun {
     out[r.key] = {
       ns: q === null ? null : Math.round(q * 1000) / 1000,
       ...(scaled ? { scaled: true } : {}),
+      ...(rounds.find((x) => x[r.key].error)
+        ? { error: rounds.find((x) => x[r.key].error)![r.key].error }
+        : {}),
       chunks: scaled ? 0 : xs.length,
       chunks_all: rounds.reduce((a, x) => a + x[r.key].all, 0),
     };

@@ -105,8 +105,13 @@ export async function benchLadder(file: string, opt: LadderOptions = {}): Promis
     const band = ns && prev ? (ns.max - ns.min + prev.max - prev.min) / 2 : ns ? (ns.max - ns.min) / 2 : null;
     const missing = perRun.length - xs.length;
     const scaled = results.filter((x) => x[r.key].scaled).length;
+    const error = results.find((x) => x[r.key].error)?.[r.key].error;
     const notes = [
-      ...(missing ? [`${missing} of ${runs} runs had no chunk to time`] : []),
+      ...(error
+        ? [`not measured: ${error}`]
+        : missing
+          ? [`${missing} of ${runs} runs had no chunk to time`]
+          : []),
       ...(scaled
         ? [
             `${scaled} of ${runs} runs had no chunk the thread ran through: their figure scales all chunks by CPU/wall`,

@@ -19,6 +19,7 @@ import {
 } from "../../host/report/schema.ts";
 import { diffReports } from "../../host/report/diff.ts";
 import { benchLadder } from "../../host/measure/ladder.ts";
+import { ladderRound, runFigures, warmLadder } from "../../host/measure/ladder-run.ts";
 import { summarize } from "../../host/measure/lib/stats.ts";
 import { LogHist } from "../../host/report/hist.ts";
 
@@ -133,6 +134,21 @@ test("bench ladder: rungs in order, JSON valid, each figure and CV from the runs
     assert.equal(r.ns_per_packet, summarize(r.per_run as number[]), r.name);
     assert.ok(r.chunks_per_run >= 1 && r.chunks_per_run <= r.chunks_all_per_run, r.name);
   }
+});
+
+test("bench ladder: a rung that cannot run is not measured and says why; the others are", () => {
+  const spec = {
+    file: HTTP,
+    orig: join(tmpdir(), "ixwasm-no-such-capture.pcap"),
+    loops: 1,
+    servePackets: 133,
+  };
+  warmLadder(spec);
+  const run = runFigures([ladderRound(spec, 0)]);
+  assert.ok(run.raw.ns !== null && run.raw.ns > 0);
+  assert.ok(run.track.ns !== null && run.track.ns > 0);
+  assert.is(run.serve.ns, null);
+  assert.match(run.serve.error ?? "", /no-such-capture/);
 });
 
 // Two known reports: stage figures with spreads (B's tcp input clearly slower, parse within noise).
