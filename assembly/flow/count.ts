@@ -19,7 +19,7 @@ const TCP_ACK: u32 = 16;
 
 // The table's hash is flowKeyMix (key.ts), not the RSS hash: nothing here
 // steers packets, and the Toeplitz lookups cost ~60 more instructions a packet
-// whenever the last-flow cache below misses (docs/measurement/performance-log.md §5).
+// whenever the last-flow cache below misses (docs/measurement/performance-log.md §6).
 //
 // Consecutive packets mostly belong to one conversation: the last IPv4 tuple
 // seen (addresses and ports as on the wire, either direction) and its entry skip
