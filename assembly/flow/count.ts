@@ -19,7 +19,7 @@ const TCP_ACK: u32 = 16;
 
 // The table's hash is flowKeyMix (key.ts), not the RSS hash: nothing here
 // steers packets, and the Toeplitz lookups cost more: 824.7 → 787.4 instructions
-// per packet on a capture of 200 k conversations (docs/measurement/performance-log.md §6).
+// per packet on a capture of 200 k conversations (docs/measurement/performance-log.md §7).
 //
 // Consecutive packets mostly belong to one conversation: the last IPv4 tuple
 // seen (addresses and ports as on the wire, either direction) and its entry skip

@@ -288,7 +288,7 @@ SECTIONS.push(pairWorkersSection);
 const appModulesSection: Section = {
   name: "app-modules",
   about:
-    "pair echo against the built-in echo vs the same echo as an app module in its own worker: round trips/s, ratio, isolation cost per round trip, CPU",
+    "pair echo and tap echo (kernel client) against the built-in echo vs the same echo as an app module (in the serving thread, and in a thread of its own on pair): round trips/s, ratio, isolation cost per round trip, CPU",
   async run(ctx) {
     const { benchAppModules, formatAppModuleBench } = await import("./app-modules.ts");
     const b = await benchAppModules(Math.max(3, ctx.runs));

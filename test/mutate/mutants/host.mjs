@@ -343,6 +343,33 @@ export const HOST_MUTANTS = [
     suites: ["test/apps/module-faults"],
     why: "a module's SENDV offset and length are trusted: the proxy copies from outside the outbox",
   },
+  {
+    id: "serve-workers-no-module",
+    area: "app-modules",
+    file: "host/replay/serve/workers.ts",
+    find: "module: opts.module, // an instance of it in each worker (its own watchdog and restarts)",
+    replace: "module: undefined,",
+    suites: ["test/replay/serve/module"],
+    why: "serve --workers N drops --app-module: the workers answer with the mirror instead",
+  },
+  {
+    id: "tap-worker-no-module",
+    area: "app-modules",
+    file: "host/tap/worker.ts",
+    find: "mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;",
+    replace: "mh = null;",
+    suites: ["test/tap/app-module-workers"],
+    why: "a tap worker's core runs the module proxy with no module behind it: nothing is answered",
+  },
+  {
+    id: "pair-worker-no-module",
+    area: "app-modules",
+    file: "host/runtime/core-worker.ts",
+    find: "const mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;",
+    replace: "const mh = null as ModuleHost | null;",
+    suites: ["test/pair/module"],
+    why: "pair --workers 2: the server core's worker never starts the module",
+  },
   // ---- pair: the client's pattern and answer check, the wire's checksums (issue 17) ----
   {
     id: "client-pattern-step",
