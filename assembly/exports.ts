@@ -19,7 +19,7 @@ export {
 export { retaSet, retaGet, retaLookup, retaPtr } from "./flow/reta";
 export { hashBatch, hashBatchFrom } from "./flow/batch";
 export { shardKeep, shardMark } from "./flow/shard";
-export { flowKeyCanonical, flowKeyCanonicalSwap, flowKeyReverse, flowKeyHash } from "./flow/key";
+export { flowKeyCanonical, flowKeyCanonicalSwap, flowKeyReverse, flowKeyHash, flowKeyMix } from "./flow/key";
 export {
   flowFind, flowInsert, flowDelete, flowCount, flowCapacity, flowValue, flowKeyAt, flowSlots,
   flowProbeLength,

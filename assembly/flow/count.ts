@@ -7,7 +7,7 @@
 import { SUM_TCP_IPVER, SUM_TCP_L3OFF, SUM_TCP_L4OFF } from "../wire/summary-layout";
 import { be16 } from "../wire/bytes";
 import { C_TCP_FLOWS, bump } from "../mem/counters";
-import { flowKeyCanonical, flowKeyHash, flowKeySetV4, flowKeySetV6 } from "./key";
+import { flowKeyCanonical, flowKeyMix, flowKeySetV4, flowKeySetV6 } from "./key";
 import { flowCount, flowInsert, flowValue } from "./table";
 
 const key = memory.data(48, 16);
@@ -17,6 +17,10 @@ const TCP_SYN: u32 = 2;
 const TCP_RST: u32 = 4;
 const TCP_ACK: u32 = 16;
 
+// The table's hash is flowKeyMix (key.ts), not the RSS hash: nothing here
+// steers packets, and the Toeplitz lookups cost more: 824.7 → 787.4 instructions
+// per packet on a capture of 200 k conversations (docs/measurement/performance-log.md §7).
+//
 // Consecutive packets mostly belong to one conversation: the last IPv4 tuple
 // seen (addresses and ports as on the wire, either direction) and its entry skip
 // the key, hash and probe. Measured: inspect 115 → 105 ns per packet on HTTP.
@@ -47,7 +51,7 @@ export function countTcpFlow(frame: usize, sum: usize): void {
       flowKeySetV4(key, 6, l3 + 12, l3 + 16, be16(l4), be16(l4 + 2));
       flowKeyCanonical(key);
       const before = flowCount();
-      e = flowInsert(key, flowKeyHash(key));
+      e = flowInsert(key, flowKeyMix(key));
       fresh = flowCount() != before;
       lastAddrs = addrs;
       lastPorts = ports;
@@ -57,7 +61,7 @@ export function countTcpFlow(frame: usize, sum: usize): void {
     flowKeySetV6(key, 6, l3 + 8, l3 + 24, be16(l4), be16(l4 + 2));
     flowKeyCanonical(key);
     const before = flowCount();
-    e = flowInsert(key, flowKeyHash(key));
+    e = flowInsert(key, flowKeyMix(key));
     fresh = flowCount() != before;
   }
   if (e < 0) return; // table full: counted as C_FLOW_TABLE_FULL by the table

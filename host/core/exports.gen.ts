@@ -68,6 +68,7 @@ export interface CoreExports {
   flowKeyCanonicalSwap(key: number): number;
   flowKeyReverse(key: number): void;
   flowKeyHash(key: number): number;
+  flowKeyMix(key: number): number;
   // assembly/flow/table.ts
   flowFind(key: number, hash: number): number;
   flowInsert(key: number, hash: number): number;

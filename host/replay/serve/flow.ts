@@ -8,6 +8,56 @@ import * as ABI from "../../core/abi.gen.ts";
 const { DESC_W_CAPLEN, DESC_W_OFF, SUM_S_L4OFF, SUM_W_ACK, SUM_W_FLAGS, SUM_W_L4OFF, SUM_W_TCPFLAGS } = ABI;
 
 /**
+ * The 40-byte keys of the live flows, by live slot, in one growing array: a
+ * Uint8Array of its own per flow (typed array, buffer and backing store, about
+ * 220 bytes of heap) was the larger half of what each flow allocated, and at
+ * 1 M concurrent flows all of it outlives the young generation, so the
+ * collector copied and later marked it once per flow
+ * (docs/measurement/performance-log.md §6).
+ */
+export class FlowKeys {
+  bytes = new Uint8Array(64 * FLOW_KEY_BYTES);
+
+  /**
+   * Writes slot s's key (assembly/flow/key.ts layout: family, proto, 2 zero
+   * bytes, the ports word as in the decode summary, source and destination
+   * address at 8 and 24) from the address bytes at u8[sa] and u8[da] (16 for
+   * IPv6, else 4); every byte is written, the unused ones 0, since the slot
+   * held another flow's key before. Returns the key's offset in `bytes`.
+   */
+  put(s: number, v6: boolean, proto: number, ports: number, u8: Uint8Array, sa: number, da: number): number {
+    const o = s * FLOW_KEY_BYTES;
+    if (o + FLOW_KEY_BYTES > this.bytes.length) {
+      const b = new Uint8Array(Math.max(o + FLOW_KEY_BYTES, this.bytes.length * 2));
+      b.set(this.bytes);
+      this.bytes = b;
+    }
+    const k = this.bytes;
+    k[o] = v6 ? 6 : 4;
+    k[o + 1] = proto;
+    k[o + 2] = k[o + 3] = 0;
+    k[o + 4] = ports & 0xff;
+    k[o + 5] = (ports >>> 8) & 0xff;
+    k[o + 6] = (ports >>> 16) & 0xff;
+    k[o + 7] = ports >>> 24;
+    const an = v6 ? 16 : 4;
+    for (let j = 0; j < 16; j++) {
+      k[o + 8 + j] = j < an ? u8[sa + j] : 0;
+      k[o + 24 + j] = j < an ? u8[da + j] : 0;
+    }
+    return o;
+  }
+
+  /** A copy of slot s's key. */
+  copy(s: number): Uint8Array {
+    const o = s * FLOW_KEY_BYTES;
+    return this.bytes.slice(o, o + FLOW_KEY_BYTES);
+  }
+}
+
+export const FLOW_KEY_BYTES = 40;
+
+/**
  * A live flow's serve state. A class with every field set in the constructor:
  * one object shape for all flows, and sentEnd a number from the start (NaN
  * until the core sends), so the per-packet code that reads them stays
@@ -33,7 +83,8 @@ export class ServeFlow implements FlowInfo {
     readonly id: number,
     readonly proto: number,
     readonly why: string | null,
-    readonly key: Uint8Array,
+    /** Where the key lives while the flow is live (slot's bytes of keys.bytes). */
+    private readonly keys: FlowKeys,
     readonly clientIsn: number,
     readonly serverIsn: number,
     readonly mss: number,
@@ -44,6 +95,11 @@ export class ServeFlow implements FlowInfo {
     readonly synAckSeen: boolean,
     readonly segMss: number,
   ) {}
+
+  /** A copy of the client direction's 40-byte key (the slot's bytes are reused once the flow is released). */
+  get key(): Uint8Array {
+    return this.keys.copy(this.slot);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import { SCRATCH_BASE, type Core } from "../../core/core.ts";
 import type { FidelityMeter } from "../../report/fidelity.ts";
 import { MAX_HOLD_NS, type RunClock } from "./clock.ts";
-import { passPort, ServeFlow } from "./flow.ts";
+import { FLOW_KEY_BYTES, FlowKeys, passPort, ServeFlow } from "./flow.ts";
 import { FR_DONE, FR_FLOW, type MirrorFeed } from "./mirror-feed.ts";
 import {
   REC_CLIENT_ISN,
@@ -19,7 +19,6 @@ import {
   RF_TS,
   RF_UDP,
   recWhy,
-  type FlowInfo,
   type Prescan,
 } from "./prescan.ts";
 import type { ServePump } from "./pump.ts";
@@ -39,7 +38,9 @@ export class ServeFlows {
   servedFlows = 0;
   /** Why flows are not served: count by reason. */
   readonly why: Record<string, number> = {};
-  private readonly keyBuf = new Uint8Array(40);
+  private readonly keyBuf = new Uint8Array(FLOW_KEY_BYTES);
+  /** The live flows' keys by slot (no typed array per flow). */
+  private readonly keys = new FlowKeys();
   private readonly rec: Uint32Array;
   private readonly preset: (...a: number[]) => number;
   private readonly u8: Uint8Array;
@@ -91,10 +92,12 @@ export class ServeFlows {
   }
 
   /** tcpPreset's key (pass k's client port) through the mirror's scratch, or the host-owned scratch. */
-  private passKey(f: FlowInfo, k: number): Uint8Array {
+  private passKey(f: ServeFlow, k: number): Uint8Array {
     const keyBuf = this.keyBuf;
-    keyBuf.set(f.key);
-    const sp = passPort(f.key[4] | (f.key[5] << 8), k);
+    const kb = this.keys.bytes;
+    const o = f.slot * FLOW_KEY_BYTES;
+    for (let j = 0; j < FLOW_KEY_BYTES; j++) keyBuf[j] = kb[o + j];
+    const sp = passPort(keyBuf[4] | (keyBuf[5] << 8), k);
     keyBuf[4] = sp & 0xff;
     keyBuf[5] = sp >>> 8;
     return keyBuf;
@@ -117,18 +120,7 @@ export class ServeFlows {
       if (fwhy === "no SYN-ACK") fwhy = null;
       if (proto === 17) fwhy = "UDP (answered by --app mirror only)";
     }
-    const key = new Uint8Array(40);
-    key[0] = v6 ? 6 : 4;
-    key[1] = proto;
-    const ports = u32[w + SUM_W_SPORT];
-    key[4] = ports & 0xff;
-    key[5] = (ports >>> 8) & 0xff;
-    key[6] = (ports >>> 16) & 0xff;
-    key[7] = ports >>> 24;
-    const sb = (w + SUM_W_SRC) << 2;
-    const db = (w + SUM_W_DST) << 2;
-    key.set(u8.subarray(sb, sb + (v6 ? 16 : 4)), 8);
-    key.set(u8.subarray(db, db + (v6 ? 16 : 4)), 24);
+    this.keys.put(slot, v6, proto, u32[w + SUM_W_SPORT], u8, (w + SUM_W_SRC) << 2, (w + SUM_W_DST) << 2);
     let id = -1;
     if (fwhy === null) {
       id = this.mirror ? this.slots.alloc() : 0;
@@ -142,7 +134,7 @@ export class ServeFlows {
       id,
       proto,
       fwhy,
-      key,
+      this.keys,
       rec[r + REC_CLIENT_ISN] | 0, // ISNs as int32 (all their uses are mod 2^32): see tx.ts scoreTx
       rec[r + REC_SERVER_ISN] | 0,
       rec[r + REC_MSS] & 0xffff,

@@ -418,6 +418,15 @@ export const HOST_MUTANTS = [
     why: "the host writes a feed record's req into its off field (the mirror then reads a stale req)",
   },
   {
+    id: "serve-flow-keys-stale-v6-bytes",
+    area: "serve",
+    file: "host/replay/serve/flow.ts",
+    find: "k[o + 8 + j] = j < an ? u8[sa + j] : 0;",
+    replace: "k[o + 8 + j] = u8[sa + j];",
+    suites: ["test/replay/serve/flow-keys"],
+    why: "an IPv4 key in a reused slot keeps the summary's bytes past its 4-byte source address",
+  },
+  {
     id: "liveplay-feed-close-kind-lost",
     area: "abi",
     file: "host/tap/liveplay-feed.ts",
