@@ -13,7 +13,7 @@ const { DESC_W_CAPLEN, DESC_W_OFF, SUM_S_L4OFF, SUM_W_ACK, SUM_W_FLAGS, SUM_W_L4
  * 220 bytes of heap) was the larger half of what each flow allocated, and at
  * 1 M concurrent flows all of it outlives the young generation, so the
  * collector copied and later marked it once per flow
- * (docs/measurement/performance-log.md §6).
+ * (docs/measurement/performance-log.md §7).
  */
 export class FlowKeys {
   bytes = new Uint8Array(64 * FLOW_KEY_BYTES);
