@@ -12,7 +12,9 @@ import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
-import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { clockReadMs, pollTimersFor, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
+import { threadCpuNs } from "../measure/lib/threadcpu.ts";
 
 export interface CoreWorkerData {
   /** 0 or 1: the two workers of a pair are each other's peer (index ^ 1). */
@@ -41,13 +43,44 @@ export interface CoreWorkerResult {
   faults: FaultInjector["counts"];
   rxFull: number;
   stages: StageSums | null;
+  /** --stages: where the worker's time went (host/pair/step.ts workerAccounting) */
+  loop: WorkerLoopTimes | null;
+}
+
+/** A pair worker's time, ms: start-up, its loop, and the loop's parts estimated from sampled rounds. */
+export interface WorkerLoopTimes {
+  setupMs: number;
+  loopMs: number;
+  rounds: number;
+  poll: number;
+  move: number;
+  /** polls that took no frame: their ms and how many */
+  emptyPoll: number;
+  emptyPolls: number;
+  napMs: number;
+  naps: number;
+  /** one host clock read; host-timed rounds kept and dropped; polls run with the section timers on */
+  readMs: number;
+  sampled: number;
+  dropped: number;
+  coreTimed: number;
+  /** one core clock read */
+  coreReadMs: number;
+  /** the loop's thread CPU time */
+  cpuMs: number;
 }
 
 function run(d: CoreWorkerData): CoreWorkerResult {
+  const tStart = performance.now();
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
   const poll = core.exports.poll as (nowNs: number) => number;
   const self = new Nic(core);
-  if (d.stages) stageTiming(core, true);
+  // --stages: one round in LOOP_SAMPLE timed by the host (poll, move), another with the core's section timers on.
+  if (d.stages) stageTiming(core, false);
+  const lc = d.stages ? new LoopClock(["poll", "move", "emptyPoll"]) : null; // a poll that took no frame apart
+  const timers = pollTimersFor(core);
+  let coreTimed = 0;
+  let napMs = 0;
   // The peer's rings exist once its worker has run init(): wait for its ready flag.
   Atomics.store(d.ctl, CTL_READY + d.index, 1);
   const peerIndex = d.index ^ 1;
@@ -65,10 +98,25 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   };
 
   // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
-  const backoff = new Backoff({ rounds: d.spinRounds }, () => self.rx.sleep(0.2));
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
+    const w0 = performance.now();
+    self.rx.sleep(0.2);
+    napMs += performance.now() - w0;
+  });
   const round = (): number => {
     const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
-    const n = poll(now);
+    const k = lc === null ? -1 : lc.pick();
+    let n: number;
+    if (k === HOST) {
+      lc!.begin();
+      n = poll(now);
+      lc!.mark(n ? 0 : 2);
+    } else if (k === CORE) {
+      timers(true);
+      n = poll(now);
+      timers(false);
+      coreTimed++;
+    } else n = poll(now);
     // Back-pressure: take from our TX ring only what the peer's RX ring can hold now
     // (the rest waits in our ring, as a NIC's TX queue waits for the wire).
     let moved: number;
@@ -86,9 +134,17 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     peer.rxCommit();
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
+    if (k === HOST) {
+      lc!.mark(1);
+      lc!.end();
+    }
     return n + moved;
   };
+  const cpu0 = lc ? threadCpuNs() : 0;
+  const t0 = performance.now();
   const polls = pollLoop(round, backoff, () => Atomics.load(d.ctl, CTL_STOP) === 0);
+  const loopMs = performance.now() - t0;
+  const cpuMs = lc ? (threadCpuNs() - cpu0) / 1e6 : 0;
   const naps = backoff.naps;
   return {
     index: d.index,
@@ -98,6 +154,23 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     faults: faults.counts,
     rxFull: rxFull + self.rxFull,
     stages: d.stages ? readStageSums(core) : null,
+    loop: lc
+      ? {
+          setupMs: t0 - tStart,
+          loopMs,
+          rounds: polls,
+          ...(lc.estimate(polls) as { poll: number; move: number; emptyPoll: number }),
+          emptyPolls: lc.count(2, polls),
+          napMs,
+          naps,
+          readMs: lc.readCostMs(),
+          sampled: lc.sampled,
+          dropped: lc.dropped,
+          coreTimed,
+          coreReadMs: clockReadMs(readStageSums(core)),
+          cpuMs,
+        }
+      : null,
   };
 }
 

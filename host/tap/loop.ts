@@ -15,7 +15,9 @@ import type { Core, CoreConfig } from "../core/core.ts";
 import type { Nic } from "../runtime/nic.ts";
 import { Backoff, pollLoop } from "../runtime/poll-loop.ts";
 import type { TapDevice } from "../io/tap.ts";
-import type { StageSums } from "../report/stages.ts";
+import { pollTimersFor, stageTiming, type StageSums } from "../report/stages.ts";
+import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
+import { threadCpuNs } from "../measure/lib/threadcpu.ts";
 import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
 
 export { RX_BURST };
@@ -41,8 +43,22 @@ export const ST = {
   moved: 10,
   /** Frames longer than maxFrame (MTU + 14), dropped: the kernel side's MTU should never let one through. */
   overMtu: 11,
+  // --stages (host/tap/stages.ts): polls run with the section timers on and their host ms (in coreMs too);
+  // the host-timed rounds' read and write parts (ms, one read each included), kept and dropped, and the in-place clock read sum.
+  timedPolls: 12,
+  timedMs: 13,
+  lcRead: 14,
+  lcWrite: 15,
+  lcSampled: 16,
+  lcDropped: 17,
+  lcReadCost: 18,
+  /** the loop thread's CPU time since the loop started (--stages) */
+  cpuMs: 19,
+  /** polls that took no frame and their host ms (in polls and coreMs too) */
+  emptyPolls: 20,
+  emptyMs: 21,
 } as const;
-const ST_FIXED = 12;
+const ST_FIXED = 22;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
 export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
 const QS_WORDS = 6;
@@ -61,6 +77,8 @@ export interface TapLoopOptions {
   checkQueues: boolean;
   /** Longest frame taken (MTU + 14); longer ones are counted (ST.overMtu) and dropped. Default: the mbuf data size. */
   maxFrame?: number;
+  /** Time the loop's parts (one queue service in LOOP_SAMPLE) and poll()'s sections (another one in LOOP_SAMPLE). */
+  stages?: boolean;
 }
 
 export class TapLoop {
@@ -77,6 +95,10 @@ export class TapLoop {
   private curLocal = 0;
   private curQ = 0;
   private readonly t0 = performance.now();
+  /** --stages: host-timed queue services (read, poll, write) and the core's timers for a poll */
+  private readonly lc: LoopClock | null;
+  private readonly timers: (on: boolean) => void;
+  private readonly cpu0: number;
 
   constructor(
     core: Core,
@@ -90,6 +112,10 @@ export class TapLoop {
     this.u8 = core.u8;
     this.readMax = nic.mbufData;
     this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
+    this.lc = o.stages ? new LoopClock(["read", "poll", "write"]) : null;
+    this.timers = pollTimersFor(core);
+    if (o.stages) stageTiming(core, false); // zeroed; on for one poll in LOOP_SAMPLE (serveQueue)
+    this.cpu0 = o.stages ? threadCpuNs() : 0;
   }
 
   /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
@@ -129,6 +155,9 @@ export class TapLoop {
     const s = this.stats;
     const nic = this.nic;
     const q = this.o.queues[i];
+    const lc = this.lc;
+    const k = lc === null ? -1 : lc.pick();
+    if (k === HOST) lc!.begin();
     let n = 0;
     let reads = 0; // over-MTU frames do not count in n: bound the reads too
     while (n < RX_BURST && reads++ < 2 * RX_BURST) {
@@ -154,14 +183,33 @@ export class TapLoop {
     }
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
+    if (k === HOST) lc!.mark(0);
+    const timed = k === CORE;
+    if (timed) this.timers(true);
     const c0 = performance.now();
     this.poll((c0 - this.t0) * 1e6);
-    s[ST.coreMs] += performance.now() - c0;
+    const c1 = performance.now();
+    if (timed) {
+      this.timers(false);
+      s[ST.timedPolls]++;
+      s[ST.timedMs] += c1 - c0;
+    }
+    s[ST.coreMs] += c1 - c0;
     s[ST.polls]++;
+    if (n === 0 && lc !== null && !timed) {
+      s[ST.emptyPolls]++;
+      s[ST.emptyMs] += c1 - c0;
+    }
+    if (k === HOST) lc!.mark(1);
     this.curLocal = i;
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
-    return n + busy + nic.txDrain(this.sendOne);
+    const sent = nic.txDrain(this.sendOne);
+    if (k === HOST) {
+      lc!.mark(2);
+      lc!.end();
+    }
+    return n + busy + sent;
   }
 
   private noteArrival(off: number, q: number): void {
@@ -193,6 +241,15 @@ export class TapLoop {
     };
     pollLoop(round, backoff, () => performance.now() < endMs && !stop());
     s[ST.wallMs] = performance.now() - this.t0;
+    const lc = this.lc;
+    if (lc) {
+      s[ST.lcRead] = lc.ms[0];
+      s[ST.lcWrite] = lc.ms[2];
+      s[ST.lcSampled] = lc.sampled;
+      s[ST.lcDropped] = lc.dropped;
+      s[ST.lcReadCost] = lc.readMs;
+      s[ST.cpuMs] = (threadCpuNs() - this.cpu0) / 1e6;
+    }
   }
 
   /** --check-queues: every flow key seen arriving (to find flows that arrived at two workers). */

@@ -23,20 +23,15 @@ import {
 } from "../core/core.ts";
 import { Nic } from "../runtime/nic.ts";
 import { newLoopStats, QS, qword, ST, TapLoop, TW_STOP } from "./loop.ts";
+import { tapAccounting, tapStages } from "./stages.ts";
+import { formatAccounting, type StageAccounting } from "../report/accounting.ts";
 import type { TapWorkerData, TapWorkerMessage } from "./loop.ts";
 import { spawnWorker, workerUrl } from "../runtime/spawn.ts";
 import { UsageError } from "../io/errors.ts";
 import { TapDevice } from "../io/tap.ts";
 import { checkFree, setupLink, Teardown, type Cidr } from "../io/netns.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
-import {
-  formatPollStages,
-  pollStageCost,
-  readStageSums,
-  stageTiming,
-  type PollStageCost,
-  type StageSums,
-} from "../report/stages.ts";
+import { formatPollStages, readStageSums, type PollStageCost, type StageSums } from "../report/stages.ts";
 
 export const TAP_SCHEMA = "ixwasm-tap/1";
 /** The apps tap serves, with their core app numbers. */
@@ -179,6 +174,8 @@ export interface TapReport {
   counters: Partial<Counters>;
   /** --stages: poll()'s stage cost per received frame, per serving core ("main" or "worker i") */
   stages: Record<string, PollStageCost> | null;
+  /** --stages: where each serving core's loop time went, per received frame (host/tap/stages.ts) */
+  accounting?: Record<string, StageAccounting>;
   error: string | null;
   /** Setup steps that did not work but did not stop the run (e.g. ethtool missing). */
   notes: string[];
@@ -396,11 +393,10 @@ function serveMain(
     core,
     new Nic(core),
     tap,
-    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR },
+    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR, stages: o.stages },
     stats,
   );
   const part: Part = { queues, stats, views: core, error: null };
-  if (o.stages) stageTiming(core, true);
   let moduleReport: ModuleReport | undefined;
   const mh = o.module ? new ModuleHost(core, o.module.mod, o.module) : null;
   if (mh) {
@@ -674,20 +670,11 @@ function tapReport(
     batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),
     counters: pick(c),
     stages: o.stages ? tapStages(parts, workers) : null,
+    ...(o.stages ? { accounting: tapAccounting(parts, workers) } : {}),
     error: end.error,
     notes,
     cleanup_errors: cleanupErrors,
   };
-}
-
-/** poll()'s stage cost per received frame, per serving core ("main" or "worker i"). */
-function tapStages(parts: Part[], workers: number): Record<string, PollStageCost> {
-  const out: Record<string, PollStageCost> = {};
-  parts.forEach((p, i) => {
-    if (p.stageSums)
-      out[workers ? `worker ${i}` : "main"] = pollStageCost(p.stageSums, "frame", p.stageSums.packets);
-  });
-  return out;
 }
 
 export function formatTap(r: TapReport): string {
@@ -735,5 +722,8 @@ export function formatTap(r: TapReport): string {
   if (r.error) rows.push(["error", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
-  return r.stages && Object.keys(r.stages).length ? table + "\n" + formatPollStages(r.stages) : table;
+  const acc = Object.entries(r.accounting ?? {})
+    .map(([core, a]) => formatAccounting(core, a))
+    .join("");
+  return r.stages && Object.keys(r.stages).length ? table + "\n" + formatPollStages(r.stages) + acc : table;
 }

@@ -10,7 +10,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createCore } from "../core/core.ts";
 import { TapDevice } from "../io/tap.ts";
 import { Nic } from "../runtime/nic.ts";
-import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { readStageSums, type StageSums } from "../report/stages.ts";
 import { TapLoop, TW_STOP, type TapWorkerData, type TapWorkerMessage } from "./loop.ts";
 
 const d = workerData as TapWorkerData;
@@ -20,7 +20,6 @@ let flows: number[] = [];
 let stages: StageSums | null = null;
 try {
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
-  if (d.stages) stageTiming(core, true);
   const tap = TapDevice.adopt(d.ifname, d.fds);
   const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
   if (d.announce) (core.exports.arpAnnounce as () => void)(); // written by the first round
