@@ -72,6 +72,8 @@ export interface PairOptions {
   clock?: "real" | "virtual";
   /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
   timeScale?: number;
+  /** Test hook (one thread): the report's loop_cpu_ms, the loop's thread CPU time, timers on or off. */
+  loopCpu?: boolean;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
@@ -249,7 +251,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   if (o.stages) for (const c of [client, server]) stageTiming(c, false);
   const step = new PairStep(client, server, mh, link, !!o.stages);
   const done = client.exports.clientDone as () => number;
-  const cpu0 = o.stages ? threadCpuNs() : 0;
+  const cpu0 = o.stages || o.loopCpu ? threadCpuNs() : 0;
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000;
   let now = 0;
@@ -265,7 +267,7 @@ export function pairOneThread(o: PairOptions): PairReport {
       }
     }
   const tEnd = performance.now();
-  const cpuMs = o.stages ? (threadCpuNs() - cpu0) / 1e6 : 0;
+  const cpuMs = o.stages || o.loopCpu ? (threadCpuNs() - cpu0) / 1e6 : 0;
   const seconds = o.clock === "virtual" ? now / 1e9 : (tEnd - t0) / 1000;
   const parts = o.stages ? step.parts(iterations) : null;
   const sums: [StageSums, StageSums] | null = o.stages
@@ -294,6 +296,7 @@ export function pairOneThread(o: PairOptions): PairReport {
       : null,
   );
   if (mh) report.module = mh.close();
+  if (o.loopCpu) report.loop_cpu_ms = cpuMs;
   if (parts)
     report.accounting = {
       main: pairAccounting(

@@ -34,6 +34,8 @@ export interface PairReport extends ClientResults {
   stages: { client: PollStageCost; server: PollStageCost } | null;
   /** --stages: where each thread's time went (one thread: "main"; two: "client", "server"), schema ixwasm-accounting/1 */
   accounting?: Record<string, StageAccounting>;
+  /** Test hook loopCpu (one thread): the loop's thread CPU time, ms. */
+  loop_cpu_ms?: number;
   // With --server-workers (host/pair/workers.ts; absent otherwise): batch_histogram.server and
   // counters.server are then the sums over the workers, `workers` the number of server workers.
   server_workers?: number;

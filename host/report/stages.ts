@@ -214,6 +214,17 @@ export function spread(xs: number[]): { median: number; min: number; max: number
 }
 
 /**
+ * raw and track time their stages as passes over the batch, one pass per stage
+ * (assembly/stats/staged.ts): the passes cost more than the plain batch
+ * function's one walk (track +14 % in CPU time, test/measure/timers.test.ts),
+ * so they give each stage's share and the plain calls' cost per packet (host
+ * clock around them, untimed runs) gives the total: the factor to apply.
+ */
+export function stagedToPlain(plainNs: number, stagedNs: number): number {
+  return stagedNs > 0 && plainNs > 0 ? plainNs / stagedNs : 1;
+}
+
+/**
  * Figures from the stage sums of `timed` runs (one StageSums each) and the host's
  * per-packet call time of timed and untimed runs.
  */
@@ -226,8 +237,16 @@ export function stageCost(
   mhzNominal: number,
 ): StageCost {
   const ids = REPLAY_STAGES[mode] ?? [...Array(N).keys()].filter((i) => timed[0].ms[i] > 0);
-  // raw, track: every batch timed, its clock reads taken out here (serve's polls come corrected and scaled).
+  // raw, track: every batch timed, its clock reads taken out, then scaled to the plain calls' cost (serve's
+  // polls come corrected and scaled: host/measure/cost.ts sampledToRun).
   if (REPLAY_STAGES[mode]) timed = timed.map((s) => withoutClock(s, ids, 0));
+  if (REPLAY_STAGES[mode] && hostUntimedNs.length) {
+    const g = stagedToPlain(
+      spread(hostUntimedNs).median,
+      spread(timed.map((s) => (s.packets ? (s.totalMs * 1e6) / s.packets : 0))).median,
+    );
+    timed = timed.map((s) => ({ ...s, ms: s.ms.map((x) => x * g), totalMs: s.totalMs * g }));
+  }
   const per = (s: StageSums, ms: number) => (s.packets ? (ms * 1e6) / s.packets : 0);
   const stages = ids.map((i) => {
     const sp = spread(timed.map((s) => per(s, s.ms[i])));
@@ -366,7 +385,7 @@ export function pollTimersFor(core: Core): (on: boolean) => void {
 }
 
 /** Live loops (pair, tap): one iteration in this many timed by the host, another by the core (host/report/loop-clock.ts). */
-export const LOOP_SAMPLE = 16;
+export const LOOP_SAMPLE = 64;
 
 /** Side-by-side table of poll stage costs of several cores (pair: client and server). */
 export function formatPollStages(cores: Record<string, PollStageCost>): string {
