@@ -408,4 +408,32 @@ export const HOST_MUTANTS = [
     suites: ["test/runtime/migrate"],
     why: "the control plane reads a chunk's connection count from its 'more' word",
   },
+  // ---- stage timers that do not distort (issue 16 §6; test/measure/timers.test.ts) ----
+  {
+    id: "serve-stages-every-poll",
+    area: "measurement",
+    file: "host/report/stages.ts",
+    find: "export const POLL_SAMPLE = 16;",
+    replace: "export const POLL_SAMPLE = 1;",
+    suites: ["test/measure/timers"],
+    why: "serve --stages times every poll again: eight clock reads per poll make the timed run cost more than the untimed one",
+  },
+  {
+    id: "loop-clock-reads-kept",
+    area: "measurement",
+    file: "host/report/loop-clock.ts",
+    find: "Math.max(0, this.ms[j] - this.marks[j] * r) * f",
+    replace: "Math.max(0, this.ms[j]) * f",
+    suites: ["test/measure/timers"],
+    why: "pair's sampled loop parts keep their own clock reads: the parts exceed the untimed loop's CPU time",
+  },
+  {
+    id: "track-stages-not-scaled",
+    area: "measurement",
+    file: "host/report/stages.ts",
+    find: "return stagedNs > 0 && plainNs > 0 ? plainNs / stagedNs : 1;",
+    replace: "return 1;",
+    suites: ["test/measure/timers"],
+    why: "track's stage passes reported as they cost, not scaled to the plain batch function's cost",
+  },
 ];
