@@ -351,7 +351,9 @@ export function pollStageCost(
   // Polls that took no frame are timed apart on the host (`empty`): an idle poll
   // costs less than one clock read, too little for the core's timers to split.
   const w = withoutClock(s, POLL_STAGES);
-  const g = w.totalMs > 0 ? (pollMs - empty.ms) / w.totalMs : 0;
+  const busyMs = Math.max(0, pollMs - empty.ms);
+  // No timed poll with work (a short run): the busy polls' time stays unsplit, in the residual.
+  const g = w.totalMs > 0 ? busyMs / w.totalMs : 0;
   const timed = s.calls + s.idleCalls;
   const f = timed ? polls / timed : 0;
   const per = (ms: number) => (units ? r2((ms * g * 1e6) / units) : 0);
@@ -371,7 +373,7 @@ export function pollStageCost(
     ns_per_unit: ns,
     idle_ns_per_unit: units ? r2((empty.ms * 1e6) / units) : 0,
     total_ns_per_unit: units ? r2((pollMs * 1e6) / units) : 0,
-    residual_ns_per_unit: per(w.totalMs - sum),
+    residual_ns_per_unit: w.totalMs > 0 ? per(w.totalMs - sum) : units ? r2((busyMs * 1e6) / units) : 0,
     timed_polls: timed,
     dropped_polls: s.dropped,
     clock_read_ns: r2(clockReadMs(s) * 1e6),

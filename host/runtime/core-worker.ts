@@ -10,7 +10,7 @@ import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
 import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
-import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
 import { clockReadMs, pollTimersFor, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
@@ -104,11 +104,12 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     napMs += performance.now() - w0;
   });
   const round = (): number => {
-    const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
+    const t = performance.now();
+    const now = (performance.timeOrigin + t - d.baseMs) * 1e6 * scale; // sharedNowMs(), its read kept
     const k = lc === null ? -1 : lc.pick();
     let n: number;
     if (k === HOST) {
-      lc!.begin();
+      lc!.begin(); // its two reads delay this poll: in a spinning worker it finds frames more often (docs/measurement/cost.md)
       n = poll(now);
       lc!.mark(n ? 0 : 2);
     } else if (k === CORE) {

@@ -13,7 +13,7 @@ import { formatPair } from "../../host/report/pair.ts";
 import { inNs, tapNames, withTap, type RunningTap } from "../helpers/tap.ts";
 import { randomBytes } from "node:crypto";
 
-const base = { app: "echo" as const, conns: 4, msgs: 1500, size: 64, faults: {}, timeoutS: 60 };
+const base = { app: "echo" as const, conns: 4, msgs: 4000, size: 64, faults: {}, timeoutS: 60 };
 
 function checkArithmetic(a: StageAccounting, unit: string, units: number): void {
   assert.is(a.schema, "ixwasm-accounting/1");
