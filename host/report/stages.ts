@@ -129,10 +129,10 @@ export function pollSumsForRun(s: StageSums): StageSums {
   return {
     ms: w.ms.map((x) => x * f),
     totalMs: w.totalMs * f,
-    calls: s.calls * f,
+    calls: Math.round(s.calls * f),
     packets: s.packets * f,
     idleMs: w.idleMs * f,
-    idleCalls: s.idleCalls * f,
+    idleCalls: Math.round(s.idleCalls * f),
     clockMs: s.clockMs,
     polls: s.polls,
     dropped: s.dropped,
@@ -267,8 +267,9 @@ export function stageCost(
   const on = spread(hostTimedNs);
   const off = spread(hostUntimedNs);
   return {
-    method:
-      "core-imported clock (performance.now) read at each stage boundary once per batch; stages run as passes over the batch; medians over runs; cycles = ns × calibrated MHz (estimated: no hardware counters)",
+    method: REPLAY_STAGES[mode]
+      ? "core-imported clock (performance.now) read at each stage boundary once per batch, one read (measured in place) taken out per stage; stages run as passes over the batch, scaled to the plain batch calls' cost; medians over runs; cycles = ns × calibrated MHz (estimated: no hardware counters)"
+      : "serve: poll()'s sections in a random one poll in 16, less one clock read each (measured in place), as shares of the run's poll() time on the host clock; per input packet; medians over runs; cycles = ns × calibrated MHz (estimated)",
     runs: timed.length,
     packets: timed[0].packets,
     batches: timed[0].calls,
@@ -289,7 +290,7 @@ export function stageCost(
 
 export function formatStageCost(c: StageCost): string {
   const rows = [
-    `stage cost (${c.runs} runs, ${c.packets.toLocaleString("en-US")} packets, ${c.batches} batches per run; clock read per batch)`,
+    `stage cost (${c.runs} runs, ${c.packets.toLocaleString("en-US")} packets, ${c.batches} batches per run; ${c.method.startsWith("serve") ? "a random one poll in 16 timed" : "clock read per batch"})`,
     `  ${"stage".padEnd(14)} ${"ns/packet".padStart(10)} ${"(min..max)".padStart(16)} ${"est. cycles".padStart(12)}`,
   ];
   for (const s of c.stages)
