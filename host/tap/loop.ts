@@ -7,13 +7,15 @@
 // hash), so a reply goes back on its request's arrival queue and the flow
 // stays with this thread. When a round finds nothing the loop spins for
 // spinUs, then blocks in poll(2) on its own queues for at most MAX_WAIT_MS, so
-// the core's timers run at least that often.
+// the core's timers run at least that often; with poll "busy" it never blocks
+// (wake.ts says what each mode costs and what the report counts).
 //
 // Used by the main thread (`tap --workers 0`: one core, every queue) and by
 // each tap worker (host/tap/worker.ts: one core, its queues).
 import type { Core, CoreConfig } from "../core/core.ts";
 import type { Nic } from "../runtime/nic.ts";
-import { Backoff, pollLoop } from "../runtime/poll-loop.ts";
+import { Backoff, pollLoop, type Spin } from "../runtime/poll-loop.ts";
+import { wakeBucket, WAKE_BUCKETS, type PollMode } from "./wake.ts";
 import type { TapDevice } from "../io/tap.ts";
 import { pollTimersFor, stageTiming, type StageSums } from "../report/stages.ts";
 import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
@@ -23,6 +25,9 @@ import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as ma
 export { RX_BURST };
 export const MAX_WAIT_MS = 5; // longest block in poll(2)
 
+const WAKE_HIST = 14;
+/** --stages words, after the wake histogram. */
+const STAGE_W = WAKE_HIST + WAKE_BUCKETS;
 /**
  * Loop statistics: Float64 words, in a SharedArrayBuffer when a worker runs the
  * loop, so the main thread can print a live line (plain reads: a torn value
@@ -43,22 +48,28 @@ export const ST = {
   moved: 10,
   /** Frames longer than maxFrame (MTU + 14), dropped: the kernel side's MTU should never let one through. */
   overMtu: 11,
+  /** Naps poll(2) ended with a readable queue (ST.waits counts every nap). */
+  wokenNaps: 12,
+  /** Longest poll(2) return → first reply ready to write (ms). */
+  wakeMaxMs: 13,
+  /** WAKE_BUCKETS words from here: the wake → reply histogram (wake.ts). */
+  wakeHist: WAKE_HIST,
   // --stages (host/tap/stages.ts): polls run with the section timers on and their host ms (in coreMs too);
   // the host-timed rounds' read and write parts (ms, one read each included), kept and dropped, and the in-place clock read sum.
-  timedPolls: 12,
-  timedMs: 13,
-  lcRead: 14,
-  lcWrite: 15,
-  lcSampled: 16,
-  lcDropped: 17,
-  lcReadCost: 18,
+  timedPolls: STAGE_W,
+  timedMs: STAGE_W + 1,
+  lcRead: STAGE_W + 2,
+  lcWrite: STAGE_W + 3,
+  lcSampled: STAGE_W + 4,
+  lcDropped: STAGE_W + 5,
+  lcReadCost: STAGE_W + 6,
   /** the loop thread's CPU time since the loop started (--stages) */
-  cpuMs: 19,
+  cpuMs: STAGE_W + 7,
   /** polls that took no frame and their host ms (in polls and coreMs too) */
-  emptyPolls: 20,
-  emptyMs: 21,
+  emptyPolls: STAGE_W + 8,
+  emptyMs: STAGE_W + 9,
 } as const;
-const ST_FIXED = 22;
+const ST_FIXED = STAGE_W + 10;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
 export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
 const QS_WORDS = 6;
@@ -72,6 +83,8 @@ export function newLoopStats(queues: number): Float64Array {
 export interface TapLoopOptions {
   /** The tap's queue numbers this loop serves; local fd i of its TapDevice is queue queues[i]. */
   queues: number[];
+  /** busy: never nap (spin on the fds); adaptive: spin spinUs, then nap in poll(2). */
+  poll: PollMode;
   spinUs: number;
   /** Record each IPv4 TCP/UDP flow's arrival queue and count replies written elsewhere (parses headers: tests only). */
   checkQueues: boolean;
@@ -94,6 +107,10 @@ export class TapLoop {
   afterPoll: (() => boolean) | null = null;
   private curLocal = 0;
   private curQ = 0;
+  /** Per local queue: the last round read a frame from it (take a full burst), else take one. */
+  private readonly warm: Uint8Array;
+  /** performance.now() when poll(2) last returned a readable queue; 0 once the first reply after it is ready. */
+  private wokeAt = 0;
   private readonly t0 = performance.now();
   /** --stages: host-timed queue services (read, poll, write) and the core's timers for a poll */
   private readonly lc: LoopClock | null;
@@ -116,6 +133,7 @@ export class TapLoop {
     this.timers = pollTimersFor(core);
     if (o.stages) stageTiming(core, false); // zeroed; on for one poll in LOOP_SAMPLE (serveQueue)
     this.cpu0 = o.stages ? threadCpuNs() : 0;
+    this.warm = new Uint8Array(o.queues.length);
   }
 
   /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
@@ -136,6 +154,7 @@ export class TapLoop {
 
   private readonly sendOne = (_mem: Uint8Array, off: number, len: number): void => {
     const s = this.stats;
+    if (this.wokeAt) this.noteWake(); // before write(2): it runs the kernel's receive path, and may yield to the woken client
     s[ST.writes]++;
     const q = this.curQ;
     if (!this.tap.write(this.curLocal, this.base + off, len)) {
@@ -160,7 +179,12 @@ export class TapLoop {
     if (k === HOST) lc!.begin();
     let n = 0;
     let reads = 0; // over-MTU frames do not count in n: bound the reads too
-    while (n < RX_BURST && reads++ < 2 * RX_BURST) {
+    // After a round that found this queue empty, take one frame and answer it
+    // before reading on: a lone frame's reply then does not wait for the read(2)
+    // that finds the queue empty (15-20 µs right after a wake-up on these VMs,
+    // docs/measurement/performance-log.md). A burst is taken in full next round.
+    const burst = this.warm[i] ? RX_BURST : 1;
+    while (n < burst && reads++ < 2 * RX_BURST) {
       const off = nic.rxNextData();
       if (off < 0) {
         s[ST.ringFull]++;
@@ -181,6 +205,7 @@ export class TapLoop {
       nic.rxFill(len);
       n++;
     }
+    this.warm[i] = n > 0 ? 1 : 0;
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
     if (k === HOST) lc!.mark(0);
@@ -212,6 +237,15 @@ export class TapLoop {
     return n + busy + sent;
   }
 
+  /** The first reply after a wake-up is ready to write: how long since poll(2) returned. */
+  private noteWake(): void {
+    const s = this.stats;
+    const ms = performance.now() - this.wokeAt;
+    this.wokeAt = 0;
+    s[ST.wakeHist + wakeBucket(ms)]++;
+    if (ms > s[ST.wakeMaxMs]) s[ST.wakeMaxMs] = ms;
+  }
+
   private noteArrival(off: number, q: number): void {
     const k = this.peerKey(off, true);
     if (k < 0) return;
@@ -226,12 +260,19 @@ export class TapLoop {
   run(endMs: number, stop: () => boolean): void {
     const s = this.stats;
     const nq = this.o.queues.length;
-    const backoff = new Backoff({ us: this.o.spinUs }, () => {
+    // busy: an endless spin, so the nap below never runs (the report's naps stay 0).
+    const spin: Spin = this.o.poll === "busy" ? { rounds: Infinity } : { us: this.o.spinUs };
+    const backoff = new Backoff(spin, () => {
       // Nothing for a while: sleep until a frame comes or the timers need a turn.
       const w0 = performance.now();
-      this.tap.wait(Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - w0))));
+      const ready = this.tap.wait(Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - w0))));
+      const w1 = performance.now();
       s[ST.waits]++;
-      s[ST.waitMs] += performance.now() - w0;
+      s[ST.waitMs] += w1 - w0;
+      if (ready) {
+        s[ST.wokenNaps]++;
+        this.wokeAt = w1;
+      } else this.wokeAt = 0;
     });
     const round = (): number => {
       let work = 0;
@@ -268,6 +309,7 @@ export interface TapWorkerData {
   memory: WebAssembly.Memory;
   config: Partial<CoreConfig>;
   debug: boolean;
+  poll: PollMode;
   spinUs: number;
   checkQueues: boolean;
   maxFrame?: number;
