@@ -401,10 +401,10 @@ function serveMain(
     {
       queues,
       poll: o.poll,
+      stages: o.stages,
       spinUs: o.spinUs,
       checkQueues: o.checkQueues,
       maxFrame: o.mtu + ETH_HDR,
-      stages: o.stages,
     },
     stats,
   );
