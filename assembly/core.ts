@@ -32,7 +32,7 @@ import { APP_NONE, appDispatch, appInit, appIsServer, appListenPort, appSelected
 import { CFG_MODE } from "./mem/layout";
 import { MODE_TRACK, replayReset } from "./replay/common";
 import { trackInit } from "./replay/track";
-import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageEnd, stageEndIdle, stageMark, stageTiming } from "./stats/stages";
+import { S_APP, S_COMMANDS, S_FLUSH, S_RX_INPUT, S_TIMERS, S_TX, stageBegin, stageMark, stagePollEnd, stageSample, stageTiming } from "./stats/stages";
 import { RX_BURST as BURST } from "./abi/poll.gen"; // abi/table/poll.ts: the host's loops read as many
 
 export const RX_BURST: u32 = BURST; // IX's batch bound
@@ -44,7 +44,7 @@ let firstPoll = true; // client apps open their connections on their first step
 export function poll(nowNs: f64): u32 {
   const now = <u64>(nowNs / 1000.0);
   store<u64>(pkt() + PKT_NOW_US, now);
-  const timed = stageTiming; //                    stage timing (stats/stages.ts): per batch, off by default
+  const timed = stageTiming && stageSample(); //  stage timing (stats/stages.ts): per poll or 1 in k, off by default
   if (timed) stageBegin();
   txReclaim(); //                                  1. reclaim frames the host has sent
   timersStep(now); //                              2. retransmissions, delayed ACKs, TIME_WAIT, app timers
@@ -78,8 +78,7 @@ export function poll(nowNs: f64): u32 {
   txPublish(); //                                  8. one TX publish per batch
   if (timed) {
     stageMark(S_TX);
-    if (busy) stageEnd(n);
-    else stageEndIdle(); //                           nothing arrived and the app had nothing to do (a poll that only ran timers counts here too)
+    stagePollEnd(n, busy); //                         idle: nothing arrived and the app had nothing to do (a poll that only ran timers counts here too)
   }
   return n;
 }

@@ -222,4 +222,23 @@ export const STAGE_SUMS: Code[] = [
   { name: "ACC_PACKETS", value: 2, host: "packets", doc: "packets in timed calls" },
   { name: "ACC_IDLE_MS", value: 3, host: "idleMs", doc: "ms of timed polls that found nothing to do" },
   { name: "ACC_IDLE_CALLS", value: 4, host: "idleCalls", doc: "those polls" },
+  {
+    name: "ACC_CLOCK_MS",
+    value: 5,
+    host: "clockMs",
+    doc: "ms between two back-to-back clock reads at each timed call's start: one read's cost, measured in place",
+  },
+  {
+    name: "ACC_POLLS",
+    value: 6,
+    host: "polls",
+    doc: "polls while timing was on, timed or not (sampling: 1 in stageTimingSet's period)",
+  },
+  {
+    name: "ACC_DROPPED",
+    value: 7,
+    host: "dropped",
+    doc: "timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums",
+  },
+  { name: "ACC_DROPPED_MS", value: 8, host: "droppedMs", doc: "their time" },
 ];

@@ -19,4 +19,12 @@ export const ACC_CALLS: i32 = STAGES + 1; // timed calls
 export const ACC_PACKETS: i32 = STAGES + 2; // packets in timed calls
 export const ACC_IDLE_MS: i32 = STAGES + 3; // ms of timed polls that found nothing to do
 export const ACC_IDLE_CALLS: i32 = STAGES + 4; // those polls
-export const ACC_WORDS: i32 = STAGES + 5; // f64 words of the sums
+// ms between two back-to-back clock reads at each timed call's start: one read's cost, measured in
+// place
+export const ACC_CLOCK_MS: i32 = STAGES + 5;
+// polls while timing was on, timed or not (sampling: 1 in stageTimingSet's period)
+export const ACC_POLLS: i32 = STAGES + 6;
+// timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums
+export const ACC_DROPPED: i32 = STAGES + 7;
+export const ACC_DROPPED_MS: i32 = STAGES + 8; // their time
+export const ACC_WORDS: i32 = STAGES + 9; // f64 words of the sums

@@ -13,7 +13,7 @@
 // run-to-completion loop; eth → ip → l4 → events run per frame inside one section
 // (they interleave per packet, so they are not split).
 export * from "../abi/stages.gen";
-import { ACC_CALLS, ACC_IDLE_CALLS, ACC_IDLE_MS, ACC_PACKETS, ACC_TOTAL_MS, ACC_WORDS, STAGES } from "../abi/stages.gen";
+import { ACC_CALLS, ACC_CLOCK_MS, ACC_DROPPED, ACC_DROPPED_MS, ACC_IDLE_CALLS, ACC_IDLE_MS, ACC_PACKETS, ACC_POLLS, ACC_TOTAL_MS, ACC_WORDS, STAGES } from "../abi/stages.gen";
 
 // f64 ms per stage, then the ACC_* sums (total ms and calls and packets of timed
 // calls, ms and calls of idle polls). A call's marks go to `pend` first and reach `acc` at its end:
@@ -24,15 +24,45 @@ const pend = memory.data(STAGES * 8, 16);
 export let stageTiming = false;
 let mark: f64 = 0;
 let callStart: f64 = 0;
+// poll() times one poll in `period`, chosen at random (xorshift32, fixed seed):
+// evenly spaced samples could fall in step with a loop's own rhythm (pair's
+// client and server polls alternate, serve settles in runs of polls).
+let period: u32 = 1;
+let rng: u32 = 0x9e3779b9;
+let dropMs: f64 = Infinity;
 
-export function stageTimingSet(on: bool): void {
-  stageTiming = on;
+/**
+ * 0: timers off. 1: poll() times every poll. A power of two k: one poll in k on
+ * average (a poll's eight clock reads cost as much as a small poll: sampling
+ * keeps the timed run's cost that of the untimed one). The replay batch
+ * functions time every batch whatever k is. A timed poll longer than longMs
+ * is left out of the sums (counted apart): the thread was descheduled in it, and
+ * one such poll, scaled by k, would outweigh thousands of others.
+ */
+export function stageTimingSet(k: u32, longMs: f64): void {
+  stageTiming = k != 0;
+  period = k == 0 ? 1 : k;
+  dropMs = longMs > 0 ? longMs : Infinity;
+}
+
+/** poll(): count the poll, and say whether this one is timed. */
+@inline export function stageSample(): bool {
+  const p = acc + (<usize>ACC_POLLS << 3);
+  store<f64>(p, load<f64>(p) + 1.0);
+  if (period == 1) return true;
+  let x = rng;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  rng = x;
+  return (x & (period - 1)) == 0;
 }
 
 /** Zeroes the sums; returns the address of the f64 array (see acc). */
 export function stageReset(): usize {
   memory.fill(acc, 0, <usize>ACC_WORDS * 8);
   memory.fill(pend, 0, <usize>STAGES * 8);
+  rng = 0x9e3779b9; // the same polls sampled in the same run
   return acc;
 }
 
@@ -40,10 +70,19 @@ export function stageAccPtr(): usize {
   return acc;
 }
 
-/** Start of a timed call (a batch). */
+/**
+ * Start of a timed call (a batch). The clock is read twice: the gap between the
+ * two reads is one read's cost where the stages' reads happen (a call out of
+ * wasm into the host, 30-100 ns: as much as a small poll's section). Every
+ * interval between two marks holds one such read, so the host subtracts it per
+ * mark (host/report/stages.ts corrected()).
+ */
 @inline export function stageBegin(): void {
+  const t0 = hostNowMs();
   mark = hostNowMs();
   callStart = mark;
+  const c = acc + (<usize>ACC_CLOCK_MS << 3);
+  store<f64>(c, load<f64>(c) + (mark - t0));
 }
 
 /** End of stage s: the time since the last mark is s's. */
@@ -56,7 +95,23 @@ export function stageAccPtr(): usize {
 
 /** End of a timed call of n packets: total (stage marks + the gaps between them). */
 @inline export function stageEnd(n: u32): void {
+  stageEndAt(n, hostNowMs());
+}
+
+/** End of a timed poll: busy or idle, or left out when it took longer than dropMs. */
+export function stagePollEnd(n: u32, busy: bool): void {
   const t = hostNowMs();
+  if (t - callStart > dropMs) {
+    memory.fill(pend, 0, <usize>STAGES * 8);
+    const d = acc + (<usize>ACC_DROPPED << 3);
+    store<f64>(d, load<f64>(d) + 1.0);
+    const dm = acc + (<usize>ACC_DROPPED_MS << 3);
+    store<f64>(dm, load<f64>(dm) + (t - callStart));
+  } else if (busy) stageEndAt(n, t);
+  else stageEndIdleAt(t);
+}
+
+@inline function stageEndAt(n: u32, t: f64): void {
   for (let i: i32 = 0; i < STAGES; i++) {
     const q = pend + (<usize>i << 3);
     const a = acc + (<usize>i << 3);
@@ -72,8 +127,7 @@ export function stageAccPtr(): usize {
 }
 
 /** End of a timed poll that found nothing to do: its time is counted apart, its marks dropped. */
-export function stageEndIdle(): void {
-  const t = hostNowMs();
+function stageEndIdleAt(t: f64): void {
   memory.fill(pend, 0, <usize>STAGES * 8);
   const ms = acc + (<usize>ACC_IDLE_MS << 3);
   store<f64>(ms, load<f64>(ms) + (t - callStart));

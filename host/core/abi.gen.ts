@@ -778,6 +778,14 @@ export const STAGE_SUM = {
   idleMs: 13,
   /** those polls */
   idleCalls: 14,
+  /** ms between two back-to-back clock reads at each timed call's start: one read's cost, measured in place */
+  clockMs: 15,
+  /** polls while timing was on, timed or not (sampling: 1 in stageTimingSet's period) */
+  polls: 16,
+  /** timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums */
+  dropped: 17,
+  /** their time */
+  droppedMs: 18,
 } as const;
 /** f64 words at stageAccPtr(). */
-export const STAGE_ACC_WORDS = 15;
+export const STAGE_ACC_WORDS = 19;

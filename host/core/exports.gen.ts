@@ -221,7 +221,7 @@ export interface CoreExports {
   histBucket(v: bigint): number;
   histBucketLow(b: number): bigint;
   // assembly/stats/stages.ts
-  stageTimingSet(on: number | boolean): void;
+  stageTimingSet(k: number, longMs: number): void;
   stageReset(): number;
   stageAccPtr(): number;
   calibrateLoop(n: number, seed: number): number;

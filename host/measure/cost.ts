@@ -9,7 +9,14 @@ import { speedName } from "../replay/pacing.ts";
 import { type BatchExport, type ReplayOptions } from "../replay/options.ts";
 import type { ReplayReport } from "../report/replay.ts";
 import { LogHist, type HistSummary } from "../report/hist.ts";
-import { calibrateMhz, readStageSums, stageCost, type StageCost, type StageSums } from "../report/stages.ts";
+import {
+  calibrateMhz,
+  pollSumsForRun,
+  readStageSums,
+  stageCost,
+  type StageCost,
+  type StageSums,
+} from "../report/stages.ts";
 import { cpus } from "node:os";
 import { warmBatchExports } from "./lib/warm.ts";
 import { createCore } from "../core/core.ts";
@@ -50,24 +57,26 @@ function workerPackets(core: Core, workers: number): number[] {
 }
 
 /**
- * Serve times one poll in `every` (host/replay/serve/pump.ts pollSampled): the
- * run's time per stage is the sampled polls' × polls / sampled, and every figure
- * is per input packet, the unit of the host's figures (timers on and off) and of
- * pps. (Per packet the core received, as before, a serve figure was 5-30× the
- * packet's share: most input packets are the capture's server side, which the
- * core never sees.)
+ * Serve's poll() sections for the whole run, per input packet (the unit of pps
+ * and of the host's figures). The core times a random one poll in POLL_SAMPLE
+ * (host/report/stages.ts): that keeps the timed run's cost the untimed one's,
+ * but the sampled polls' own clock reads (8 calls out of wasm, ~60 ns each)
+ * weigh as much as a small section. So the sections give shares only (less one
+ * read each, measured in place), and the shares divide the run's poll() time on
+ * the host clock around each call (the accounting's `core`, which sampling
+ * leaves as it is untimed): the stages sum to what the polls cost.
  */
-function sampledToRun(s: StageSums, r: ReplayReport): StageSums {
-  const smp = r.serve?.stage_samples;
-  if (!smp || !smp.sampled) return s;
-  const f = smp.polls / smp.sampled;
+export function sampledToRun(s: StageSums, r: ReplayReport): StageSums {
+  const w = pollSumsForRun(s);
+  const inside = w.totalMs + w.idleMs;
+  const coreMs = r.accounting?.stages.find((x) => x.name === "core")?.ms ?? inside;
+  const g = inside > 0 ? coreMs / inside : 1;
   return {
-    ms: s.ms.map((x) => x * f),
-    totalMs: s.totalMs * f,
-    calls: s.calls * f,
+    ...w,
+    ms: w.ms.map((x) => x * g),
+    totalMs: w.totalMs * g,
+    idleMs: w.idleMs * g,
     packets: r.packets_in,
-    idleMs: s.idleMs * f,
-    idleCalls: s.idleCalls * f,
   };
 }
 

@@ -27,6 +27,8 @@ import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import type { PairReport } from "../report/pair.ts";
 import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { PairStep, pairAccounting, workerAccounting } from "./step.ts";
+import { threadCpuNs } from "../measure/lib/threadcpu.ts";
 import { moduleAppBytes } from "../apps/module.ts";
 import { ModuleHost, type ServedModule } from "../apps/module-host.ts";
 
@@ -70,6 +72,8 @@ export interface PairOptions {
   clock?: "real" | "virtual";
   /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
   timeScale?: number;
+  /** Test hook (one thread): the report's loop_cpu_ms, the loop's thread CPU time, timers on or off. */
+  loopCpu?: boolean;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
@@ -149,9 +153,18 @@ function finish(
   seconds: number,
   faults: PairReport["faults"],
   sums: [StageSums, StageSums] | null = null,
+  polls: PollTimes | null = null,
 ): PairReport {
   const side = (v: CoreViews) => ({ counters: readCounters(v), hist: readBatchHistogram(v) });
-  return finishReport(o, client, side(cv), side(sv), seconds, faults, sums);
+  return finishReport(o, client, side(cv), side(sv), seconds, faults, sums, polls);
+}
+
+/** --stages: each core's poll() time on the host clock over the run (ms) and its polls. */
+export interface PollTimes {
+  pollMs: [number, number];
+  polls: [number, number];
+  /** the polls that took no frame, apart */
+  empty: [{ ms: number; polls: number }, { ms: number; polls: number }];
 }
 
 /** The report from each side's counters and batch histogram (the server side may be a sum over workers). */
@@ -163,6 +176,7 @@ export function finishReport(
   seconds: number,
   faults: PairReport["faults"],
   sums: [StageSums, StageSums] | null = null,
+  polls: PollTimes | null = null,
 ): PairReport {
   const cc = cside.counters;
   const sc = sside.counters;
@@ -186,12 +200,27 @@ export function finishReport(
     completed: client.done && client.round_trips === expected,
     ran_out_of_time: !client.done,
     clock: o.clock === "virtual" ? "virtual" : (o.timeScale ?? 1) !== 1 ? `x${o.timeScale}` : "real",
-    stages: sums
-      ? {
-          client: pollStageCost(sums[0], "round trip", client.round_trips),
-          server: pollStageCost(sums[1], "round trip", client.round_trips),
-        }
-      : null,
+    stages:
+      sums && polls
+        ? {
+            client: pollStageCost(
+              sums[0],
+              "round trip",
+              client.round_trips,
+              polls.pollMs[0],
+              polls.polls[0],
+              polls.empty[0],
+            ),
+            server: pollStageCost(
+              sums[1],
+              "round trip",
+              client.round_trips,
+              polls.pollMs[1],
+              polls.polls[1],
+              polls.empty[1],
+            ),
+          }
+        : null,
   };
 }
 
@@ -212,6 +241,7 @@ export function check(o: PairOptions): void {
 
 /** Both cores in this thread, moved by a Link after every pair of polls. */
 export function pairOneThread(o: PairOptions): PairReport {
+  const tStart = performance.now();
   check(o);
   const cfg = pairConfigs(o);
   const client = createCore(cfg.client, { debug: o.debug });
@@ -220,24 +250,28 @@ export function pairOneThread(o: PairOptions): PairReport {
   mh?.start();
   const link = new Link(client, server, o.faults);
   if (o.linkFilter) link.filter = o.linkFilter;
-  if (o.stages) for (const c of [client, server]) stageTiming(c, true);
-  const cpoll = client.exports.poll as (n: number) => number;
-  const spoll = server.exports.poll as (n: number) => number;
+  if (o.stages) for (const c of [client, server]) stageTiming(c, false);
+  const step = new PairStep(client, server, mh, link, !!o.stages);
   const done = client.exports.clientDone as () => number;
+  const cpu0 = o.stages || o.loopCpu ? threadCpuNs() : 0;
   const t0 = performance.now();
   const deadline = t0 + o.timeoutS * 1000;
   let now = 0;
-  if (o.clock === "virtual") now = runVirtual(o, client, server, link);
+  let iterations = 0;
+  if (o.clock === "virtual") [now, iterations] = runVirtual(o, client, server, step);
   else
     for (let i = 0; ; i++) {
       now = (performance.now() - t0) * 1e6;
-      cpoll(now);
-      spoll(now);
-      mh?.service();
-      link.pump(now);
-      if ((i & 63) === 0 && (done() || performance.now() > deadline)) break;
+      step.run(i, now);
+      if ((i & 63) === 0 && (done() || performance.now() > deadline)) {
+        iterations = i + 1;
+        break;
+      }
     }
-  const seconds = o.clock === "virtual" ? now / 1e9 : (performance.now() - t0) / 1000;
+  const tEnd = performance.now();
+  const cpuMs = o.stages || o.loopCpu ? (threadCpuNs() - cpu0) / 1e6 : 0;
+  const seconds = o.clock === "virtual" ? now / 1e9 : (tEnd - t0) / 1000;
+  const parts = o.stages ? step.parts(iterations) : null;
   const sums: [StageSums, StageSums] | null = o.stages
     ? [readStageSums(client), readStageSums(server)]
     : null;
@@ -249,8 +283,34 @@ export function pairOneThread(o: PairOptions): PairReport {
     seconds,
     { client_to_server: link.faultsAB.counts, server_to_client: link.faultsBA.counts },
     sums,
+    parts
+      ? {
+          pollMs: [
+            parts.ms["client poll"] + parts.ms["client empty"],
+            parts.ms["server poll"] + parts.ms["server empty"],
+          ],
+          polls: [iterations, iterations],
+          empty: [
+            { ms: parts.ms["client empty"], polls: parts.empty[0] },
+            { ms: parts.ms["server empty"], polls: parts.empty[1] },
+          ],
+        }
+      : null,
   );
   if (mh) report.module = mh.close();
+  if (o.loopCpu) report.loop_cpu_ms = cpuMs;
+  if (parts)
+    report.accounting = {
+      main: pairAccounting(
+        report.round_trips,
+        parts,
+        t0 - tStart,
+        tEnd - t0,
+        performance.now() - tStart,
+        o.clock === "virtual",
+        cpuMs,
+      ),
+    };
   return report;
 }
 
@@ -263,10 +323,11 @@ export function pairOneThread(o: PairOptions): PairReport {
 const VSTEP_NS = 20_000;
 const IDLE_POLLS = 3;
 
-/** Runs the pair on a virtual clock until the client is done or timeoutS of virtual (or wall) time pass; returns the clock, ns. */
-function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): number {
-  const cpoll = client.exports.poll as (n: number) => number;
-  const spoll = server.exports.poll as (n: number) => number;
+/**
+ * Runs the pair on a virtual clock until the client is done or timeoutS of
+ * virtual (or wall) time pass; returns the clock (ns) and the iterations made.
+ */
+function runVirtual(o: PairOptions, client: Core, server: Core, step: PairStep): [number, number] {
   const done = client.exports.clientDone as () => number;
   const nextUs = [client, server].map((c) => c.exports.tcpTimerNext as () => bigint);
   const endNs = o.timeoutS * 1e9;
@@ -274,10 +335,8 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   let now = 0;
   let idle = 0;
   for (let i = 0; ; i++) {
-    cpoll(now);
-    spoll(now);
-    const moved = link.pump(now);
-    if (done() || now >= endNs || ((i & 1023) === 0 && performance.now() > wallEnd)) break;
+    const moved = step.run(i, now);
+    if (done() || now >= endNs || ((i & 1023) === 0 && performance.now() > wallEnd)) return [now, i + 1];
     if (moved > 0 || ++idle < IDLE_POLLS) {
       now += VSTEP_NS;
       continue;
@@ -287,7 +346,6 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
     const next = Math.min(...nextUs.map((f) => Number(BigInt.asUintN(64, f())))) * 1000;
     now = Math.min(endNs, Math.max(now + VSTEP_NS, next));
   }
-  return now;
 }
 
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
@@ -370,6 +428,8 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
   if (!pool) await Promise.all(workers.map((w) => w.terminate()));
   const views = mems.map((m) => coreViews(m));
   const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
+  const cl = cr.loop;
+  const sl = sr.loop;
   const report = finish(
     o,
     cr.client!,
@@ -378,7 +438,22 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
     seconds,
     { client_to_server: cr.faults, server_to_client: sr.faults },
     sums,
+    cl && sl
+      ? {
+          pollMs: [cl.poll + cl.emptyPoll, sl.poll + sl.emptyPoll],
+          polls: [cl.rounds, sl.rounds],
+          empty: [
+            { ms: cl.emptyPoll, polls: cl.emptyPolls },
+            { ms: sl.emptyPoll, polls: sl.emptyPolls },
+          ],
+        }
+      : null,
   );
   if (sr.module) report.module = sr.module;
+  if (cl && sl)
+    report.accounting = {
+      client: workerAccounting(report.round_trips, cl),
+      server: workerAccounting(report.round_trips, sl),
+    };
   return report;
 }

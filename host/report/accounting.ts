@@ -17,6 +17,8 @@ export interface AccountedStage {
 export interface StageAccounting {
   schema: typeof ACCOUNTING_SCHEMA;
   clock: string;
+  /** what `packets` counts and the per-unit figures divide by (pair: round trips, tap: frames received) */
+  unit?: string;
   packets: number;
   /** From the run's first clock read to the report (and the pre-scan, when the run made one). */
   total_ms: number;
@@ -35,6 +37,7 @@ export function accounting(
   packets: number,
   totalMs: number,
   parts: [string, string, number][],
+  unit?: { unit: string; clock: string },
 ): StageAccounting {
   const per = (ms: number) => (packets ? r2((ms * 1e6) / packets) : 0);
   const pct = (ms: number) => (totalMs > 0 ? r2((ms / totalMs) * 100) : 0);
@@ -42,7 +45,9 @@ export function accounting(
   return {
     schema: ACCOUNTING_SCHEMA,
     clock:
+      unit?.clock ??
       "host performance.now(), the clock of pps and duration_s; read once per read batch or poll, never per packet",
+    ...(unit ? { unit: unit.unit } : {}),
     packets,
     total_ms: r2(totalMs),
     total_ns_per_packet: per(totalMs),
@@ -62,8 +67,9 @@ export function accounting(
 /** The accounting's table rows: one per stage, then the sum, the total and the residual. */
 export function accountingRows(a: StageAccounting): [string, string][] {
   const w = Math.max(...a.stages.map((s) => s.name.length), 8);
+  const u = a.unit === undefined ? "packet" : a.unit.replace(/ /g, "-");
   const row = (name: string, ms: number, ns: number, pct: string) =>
-    `${name.padEnd(w)} ${ms.toFixed(2).padStart(10)} ms ${ns.toFixed(1).padStart(10)} ns/packet ${pct.padStart(8)}`;
+    `${name.padEnd(w)} ${ms.toFixed(2).padStart(10)} ms ${ns.toFixed(1).padStart(10)} ns/${u} ${pct.padStart(8)}`;
   return [
     ["time", `where the run's ${a.total_ms.toFixed(1)} ms went (${a.clock})`],
     ...a.stages.map((s): [string, string] => [
@@ -82,4 +88,13 @@ export function accountingRows(a: StageAccounting): [string, string][] {
       ),
     ],
   ];
+}
+
+/** One thread's (or core's) accounting, headed by its name, as indented rows. */
+export function formatAccounting(thread: string, a: StageAccounting): string {
+  return (
+    accountingRows(a)
+      .map(([k, v], i) => (i === 0 ? `${k} (${thread}) ${v}` : `  ${v}`))
+      .join("\n") + "\n"
+  );
 }

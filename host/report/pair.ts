@@ -8,6 +8,7 @@ import type { Counters } from "./counters.ts";
 import type { ModuleReport } from "../apps/module-host.ts";
 import { moduleRows } from "./module.ts";
 import { formatPollStages, type PollStageCost } from "./stages.ts";
+import { formatAccounting, type StageAccounting } from "./accounting.ts";
 
 export interface PairReport extends ClientResults {
   schema: "ixwasm-pair/1";
@@ -31,6 +32,10 @@ export interface PairReport extends ClientResults {
   clock: string;
   /** poll()'s stage cost per round trip in each core, with --stages */
   stages: { client: PollStageCost; server: PollStageCost } | null;
+  /** --stages: where each thread's time went (one thread: "main"; two: "client", "server"), schema ixwasm-accounting/1 */
+  accounting?: Record<string, StageAccounting>;
+  /** Test hook loopCpu (one thread): the loop's thread CPU time, ms. */
+  loop_cpu_ms?: number;
   // With --server-workers (host/pair/workers.ts; absent otherwise): batch_histogram.server and
   // counters.server are then the sums over the workers, `workers` the number of server workers.
   server_workers?: number;
@@ -141,7 +146,10 @@ export function formatPair(r: PairReport): string {
   if (r.module) rows.push(...moduleRows(r.module));
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n" + formatPairWorkers(r);
-  return r.stages ? table + "\n" + formatPollStages(r.stages) : table;
+  const acc = Object.entries(r.accounting ?? {})
+    .map(([thread, a]) => formatAccounting(thread, a))
+    .join("");
+  return r.stages ? table + "\n" + formatPollStages(r.stages) + acc : table;
 }
 
 /** The first differing byte, in words. */

@@ -145,7 +145,7 @@ export interface ReplayReport {
     memory: ServeMemory | null;
     track_core_bytes: number;
     /** --stages: polls the core's stage timers ran in (one in `every`), of `polls`. */
-    stage_samples?: { every: number; sampled: number; polls: number };
+    stage_samples?: { every: number; sampled: number; polls: number; dropped: number; clock_read_ns: number };
     prescan_bytes: number;
   };
   /** ns per input packet of each stage, from a clock read around each batch's core call */

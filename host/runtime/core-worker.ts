@@ -10,9 +10,11 @@ import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
 import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
-import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
-import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { clockReadMs, pollTimersFor, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
+import { threadCpuNs } from "../measure/lib/threadcpu.ts";
 import { ModuleHost, type ModuleReport, type ServedModule } from "../apps/module-host.ts";
 
 export interface CoreWorkerData {
@@ -45,13 +47,44 @@ export interface CoreWorkerResult {
   rxFull: number;
   stages: StageSums | null;
   module: ModuleReport | null;
+  /** --stages: where the worker's time went (host/pair/step.ts workerAccounting) */
+  loop: WorkerLoopTimes | null;
+}
+
+/** A pair worker's time, ms: start-up, its loop, and the loop's parts estimated from sampled rounds. */
+export interface WorkerLoopTimes {
+  setupMs: number;
+  loopMs: number;
+  rounds: number;
+  poll: number;
+  move: number;
+  /** polls that took no frame: their ms and how many */
+  emptyPoll: number;
+  emptyPolls: number;
+  napMs: number;
+  naps: number;
+  /** one host clock read; host-timed rounds kept and dropped; polls run with the section timers on */
+  readMs: number;
+  sampled: number;
+  dropped: number;
+  coreTimed: number;
+  /** one core clock read */
+  coreReadMs: number;
+  /** the loop's thread CPU time */
+  cpuMs: number;
 }
 
 function run(d: CoreWorkerData): CoreWorkerResult {
+  const tStart = performance.now();
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
   const poll = core.exports.poll as (nowNs: number) => number;
   const self = new Nic(core);
-  if (d.stages) stageTiming(core, true);
+  // --stages: one round in LOOP_SAMPLE timed by the host (poll, move), another with the core's section timers on.
+  if (d.stages) stageTiming(core, false);
+  const lc = d.stages ? new LoopClock(["poll", "move", "emptyPoll"]) : null; // a poll that took no frame apart
+  const timers = pollTimersFor(core);
+  let coreTimed = 0;
+  let napMs = 0;
   const mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;
   mh?.start();
   // The peer's rings exist once its worker has run init(): wait for its ready flag.
@@ -71,10 +104,26 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   };
 
   // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
-  const backoff = new Backoff({ rounds: d.spinRounds }, () => self.rx.sleep(0.2));
+  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
+    const w0 = performance.now();
+    self.rx.sleep(0.2);
+    napMs += performance.now() - w0;
+  });
   const round = (): number => {
-    const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
-    const n = poll(now);
+    const t = performance.now();
+    const now = (performance.timeOrigin + t - d.baseMs) * 1e6 * scale; // sharedNowMs(), its read kept
+    const k = lc === null ? -1 : lc.pick();
+    let n: number;
+    if (k === HOST) {
+      lc!.begin(); // its two reads delay this poll: in a spinning worker it finds frames more often (docs/measurement/cost.md)
+      n = poll(now);
+      lc!.mark(n ? 0 : 2);
+    } else if (k === CORE) {
+      timers(true);
+      n = poll(now);
+      timers(false);
+      coreTimed++;
+    } else n = poll(now);
     // Back-pressure: take from our TX ring only what the peer's RX ring can hold now
     // (the rest waits in our ring, as a NIC's TX queue waits for the wire).
     let moved: number;
@@ -93,9 +142,18 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
     // a module with a batch out or a fault in hand counts as work: no nap meanwhile
-    return n + moved + (mh !== null && mh.service() ? 1 : 0);
+    const served = mh !== null && mh.service() ? 1 : 0;
+    if (k === HOST) {
+      lc!.mark(1); // "move" holds the module's service too
+      lc!.end();
+    }
+    return n + moved + served;
   };
+  const cpu0 = lc ? threadCpuNs() : 0;
+  const t0 = performance.now();
   const polls = pollLoop(round, backoff, () => Atomics.load(d.ctl, CTL_STOP) === 0);
+  const loopMs = performance.now() - t0;
+  const cpuMs = lc ? (threadCpuNs() - cpu0) / 1e6 : 0;
   const naps = backoff.naps;
   return {
     index: d.index,
@@ -106,6 +164,23 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     rxFull: rxFull + self.rxFull,
     stages: d.stages ? readStageSums(core) : null,
     module: mh ? mh.close() : null,
+    loop: lc
+      ? {
+          setupMs: t0 - tStart,
+          loopMs,
+          rounds: polls,
+          ...(lc.estimate(polls) as { poll: number; move: number; emptyPoll: number }),
+          emptyPolls: lc.count(2, polls),
+          napMs,
+          naps,
+          readMs: lc.readCostMs(),
+          sampled: lc.sampled,
+          dropped: lc.dropped,
+          coreTimed,
+          coreReadMs: clockReadMs(readStageSums(core)),
+          cpuMs,
+        }
+      : null,
   };
 }
 

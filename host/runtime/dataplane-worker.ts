@@ -33,7 +33,7 @@ try {
   };
   const imports = slow > 0 ? { "performance.now": slowNow } : undefined;
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug, test: d.test, imports });
-  if (slow > 0) (core.exports.stageTimingSet as (on: number) => void)(1);
+  if (slow > 0) (core.exports.stageTimingSet as (k: number, longMs: number) => void)(1, 0);
   const poll = core.exports.poll as (nowNs: number) => number;
   // Only a test or debug core has testTrap; the dispatcher asks for it only then (trapForTest).
   const testTrap = d.test || d.debug ? testHooks(core).testTrap : () => {};

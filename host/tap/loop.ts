@@ -17,13 +17,18 @@ import type { Nic } from "../runtime/nic.ts";
 import { Backoff, pollLoop, type Spin } from "../runtime/poll-loop.ts";
 import { wakeBucket, WAKE_BUCKETS, type PollMode } from "./wake.ts";
 import type { TapDevice } from "../io/tap.ts";
-import type { StageSums } from "../report/stages.ts";
 import type { ModuleReport, ServedModule } from "../apps/module-host.ts";
+import { pollTimersFor, stageTiming, type StageSums } from "../report/stages.ts";
+import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
+import { threadCpuNs } from "../measure/lib/threadcpu.ts";
 import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
 
 export { RX_BURST };
 export const MAX_WAIT_MS = 5; // longest block in poll(2)
 
+const WAKE_HIST = 14;
+/** --stages words, after the wake histogram. */
+const STAGE_W = WAKE_HIST + WAKE_BUCKETS;
 /**
  * Loop statistics: Float64 words, in a SharedArrayBuffer when a worker runs the
  * loop, so the main thread can print a live line (plain reads: a torn value
@@ -49,9 +54,23 @@ export const ST = {
   /** Longest poll(2) return → first reply ready to write (ms). */
   wakeMaxMs: 13,
   /** WAKE_BUCKETS words from here: the wake → reply histogram (wake.ts). */
-  wakeHist: 14,
+  wakeHist: WAKE_HIST,
+  // --stages (host/tap/stages.ts): polls run with the section timers on and their host ms (in coreMs too);
+  // the host-timed rounds' read and write parts (ms, one read each included), kept and dropped, and the in-place clock read sum.
+  timedPolls: STAGE_W,
+  timedMs: STAGE_W + 1,
+  lcRead: STAGE_W + 2,
+  lcWrite: STAGE_W + 3,
+  lcSampled: STAGE_W + 4,
+  lcDropped: STAGE_W + 5,
+  lcReadCost: STAGE_W + 6,
+  /** the loop thread's CPU time since the loop started (--stages) */
+  cpuMs: STAGE_W + 7,
+  /** polls that took no frame and their host ms (in polls and coreMs too) */
+  emptyPolls: STAGE_W + 8,
+  emptyMs: STAGE_W + 9,
 } as const;
-const ST_FIXED = ST.wakeHist + WAKE_BUCKETS;
+const ST_FIXED = STAGE_W + 10;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
 export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
 const QS_WORDS = 6;
@@ -72,6 +91,8 @@ export interface TapLoopOptions {
   checkQueues: boolean;
   /** Longest frame taken (MTU + 14); longer ones are counted (ST.overMtu) and dropped. Default: the mbuf data size. */
   maxFrame?: number;
+  /** Time the loop's parts (one queue service in LOOP_SAMPLE) and poll()'s sections (another one in LOOP_SAMPLE). */
+  stages?: boolean;
 }
 
 export class TapLoop {
@@ -92,6 +113,10 @@ export class TapLoop {
   /** performance.now() when poll(2) last returned a readable queue; 0 once the first reply after it is ready. */
   private wokeAt = 0;
   private readonly t0 = performance.now();
+  /** --stages: host-timed queue services (read, poll, write) and the core's timers for a poll */
+  private readonly lc: LoopClock | null;
+  private readonly timers: (on: boolean) => void;
+  private readonly cpu0: number;
 
   constructor(
     core: Core,
@@ -105,6 +130,10 @@ export class TapLoop {
     this.u8 = core.u8;
     this.readMax = nic.mbufData;
     this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
+    this.lc = o.stages ? new LoopClock(["read", "poll", "write"]) : null;
+    this.timers = pollTimersFor(core);
+    if (o.stages) stageTiming(core, false); // zeroed; on for one poll in LOOP_SAMPLE (serveQueue)
+    this.cpu0 = o.stages ? threadCpuNs() : 0;
     this.warm = new Uint8Array(o.queues.length);
   }
 
@@ -146,6 +175,9 @@ export class TapLoop {
     const s = this.stats;
     const nic = this.nic;
     const q = this.o.queues[i];
+    const lc = this.lc;
+    const k = lc === null ? -1 : lc.pick();
+    if (k === HOST) lc!.begin();
     let n = 0;
     let reads = 0; // over-MTU frames do not count in n: bound the reads too
     // After a round that found this queue empty, take one frame and answer it
@@ -177,14 +209,33 @@ export class TapLoop {
     this.warm[i] = n > 0 ? 1 : 0;
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
+    if (k === HOST) lc!.mark(0);
+    const timed = k === CORE;
+    if (timed) this.timers(true);
     const c0 = performance.now();
     this.poll((c0 - this.t0) * 1e6);
-    s[ST.coreMs] += performance.now() - c0;
+    const c1 = performance.now();
+    if (timed) {
+      this.timers(false);
+      s[ST.timedPolls]++;
+      s[ST.timedMs] += c1 - c0;
+    }
+    s[ST.coreMs] += c1 - c0;
     s[ST.polls]++;
+    if (n === 0 && lc !== null && !timed) {
+      s[ST.emptyPolls]++;
+      s[ST.emptyMs] += c1 - c0;
+    }
+    if (k === HOST) lc!.mark(1);
     this.curLocal = i;
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
-    return n + busy + nic.txDrain(this.sendOne);
+    const sent = nic.txDrain(this.sendOne);
+    if (k === HOST) {
+      lc!.mark(2);
+      lc!.end();
+    }
+    return n + busy + sent;
   }
 
   /** The first reply after a wake-up is ready to write: how long since poll(2) returned. */
@@ -232,6 +283,15 @@ export class TapLoop {
     };
     pollLoop(round, backoff, () => performance.now() < endMs && !stop());
     s[ST.wallMs] = performance.now() - this.t0;
+    const lc = this.lc;
+    if (lc) {
+      s[ST.lcRead] = lc.ms[0];
+      s[ST.lcWrite] = lc.ms[2];
+      s[ST.lcSampled] = lc.sampled;
+      s[ST.lcDropped] = lc.dropped;
+      s[ST.lcReadCost] = lc.readMs;
+      s[ST.cpuMs] = (threadCpuNs() - this.cpu0) / 1e6;
+    }
   }
 
   /** --check-queues: every flow key seen arriving (to find flows that arrived at two workers). */

@@ -23,6 +23,8 @@ import {
 } from "../core/core.ts";
 import { Nic } from "../runtime/nic.ts";
 import { newLoopStats, QS, qword, ST, TapLoop, TW_STOP } from "./loop.ts";
+import { tapAccounting, tapStages } from "./stages.ts";
+import { formatAccounting, type StageAccounting } from "../report/accounting.ts";
 import { formatPoll, pollReport, WAKE_BUCKETS, type PollMode, type PollReport } from "./wake.ts";
 import type { TapWorkerData, TapWorkerMessage } from "./loop.ts";
 import { spawnWorker, workerUrl } from "../runtime/spawn.ts";
@@ -30,14 +32,7 @@ import { UsageError } from "../io/errors.ts";
 import { TapDevice } from "../io/tap.ts";
 import { checkFree, setupLink, Teardown, type Cidr } from "../io/netns.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
-import {
-  formatPollStages,
-  pollStageCost,
-  readStageSums,
-  stageTiming,
-  type PollStageCost,
-  type StageSums,
-} from "../report/stages.ts";
+import { formatPollStages, readStageSums, type PollStageCost, type StageSums } from "../report/stages.ts";
 
 export const TAP_SCHEMA = "ixwasm-tap/1";
 /** The apps tap serves, with their core app numbers. */
@@ -186,6 +181,8 @@ export interface TapReport {
   counters: Partial<Counters>;
   /** --stages: poll()'s stage cost per received frame, per serving core ("main" or "worker i") */
   stages: Record<string, PollStageCost> | null;
+  /** --stages: where each serving core's loop time went, per received frame (host/tap/stages.ts) */
+  accounting?: Record<string, StageAccounting>;
   error: string | null;
   /** Setup steps that did not work but did not stop the run (e.g. ethtool missing). */
   notes: string[];
@@ -403,11 +400,17 @@ function serveMain(
     core,
     new Nic(core),
     tap,
-    { queues, poll: o.poll, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR },
+    {
+      queues,
+      poll: o.poll,
+      stages: o.stages,
+      spinUs: o.spinUs,
+      checkQueues: o.checkQueues,
+      maxFrame: o.mtu + ETH_HDR,
+    },
     stats,
   );
   const part: Part = { queues, stats, views: core, error: null };
-  if (o.stages) stageTiming(core, true);
   const mh = o.module ? new ModuleHost(core, o.module.mod, o.module) : null;
   if (mh) {
     try {
@@ -689,20 +692,11 @@ function tapReport(
     batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),
     counters: pick(c),
     stages: o.stages ? tapStages(parts, workers) : null,
+    ...(o.stages ? { accounting: tapAccounting(parts, workers) } : {}),
     error: end.error,
     notes,
     cleanup_errors: cleanupErrors,
   };
-}
-
-/** poll()'s stage cost per received frame, per serving core ("main" or "worker i"). */
-function tapStages(parts: Part[], workers: number): Record<string, PollStageCost> {
-  const out: Record<string, PollStageCost> = {};
-  parts.forEach((p, i) => {
-    if (p.stageSums)
-      out[workers ? `worker ${i}` : "main"] = pollStageCost(p.stageSums, "frame", p.stageSums.packets);
-  });
-  return out;
 }
 
 export function formatTap(r: TapReport): string {
@@ -751,5 +745,8 @@ export function formatTap(r: TapReport): string {
   if (r.error) rows.push(["error", r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   const table = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
-  return r.stages && Object.keys(r.stages).length ? table + "\n" + formatPollStages(r.stages) : table;
+  const acc = Object.entries(r.accounting ?? {})
+    .map(([core, a]) => formatAccounting(core, a))
+    .join("");
+  return r.stages && Object.keys(r.stages).length ? table + "\n" + formatPollStages(r.stages) + acc : table;
 }

@@ -10,7 +10,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createCore } from "../core/core.ts";
 import { TapDevice } from "../io/tap.ts";
 import { Nic } from "../runtime/nic.ts";
-import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { readStageSums, type StageSums } from "../report/stages.ts";
 import { ModuleHost } from "../apps/module-host.ts";
 import { TapLoop, TW_STOP, type TapWorkerData, type TapWorkerMessage } from "./loop.ts";
 
@@ -22,7 +22,6 @@ let stages: StageSums | null = null;
 let mh: ModuleHost | null = null;
 try {
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
-  if (d.stages) stageTiming(core, true);
   const tap = TapDevice.adopt(d.ifname, d.fds);
   const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
   // --app-module: an instance of the module for this worker's core (its own watchdog and restarts)

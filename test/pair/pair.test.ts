@@ -64,9 +64,18 @@ function checkStages(r: Awaited<ReturnType<typeof pairTwoThreads>>): void {
     const hist = r.batch_histogram[side];
     const polls = hist.reduce((a, b) => a + b, 0);
     const withFrames = polls - hist[0];
-    // every poll is timed once, as busy or idle; every poll that received frames is busy
-    assert.is(s.polls + s.idle_polls, polls, `${side}: busy + idle = polls`);
-    assert.ok(s.polls >= withFrames && withFrames > 0, `${side}: ${s.polls} busy polls ≥ ${withFrames}`);
+    // One iteration in LOOP_SAMPLE timed by the host, at random: the polls that took
+    // frames are estimated from those (binomial: within 60 % at these sizes), the rest are empty.
+    assert.ok(Math.abs(s.polls + s.idle_polls - polls) <= 1, `${side}: busy + empty = polls`);
+    // Two threads: a host-timed round's first reads delay its poll, and a spinning worker's
+    // later poll finds frames more often (1.7× seen at load 20): only the one-thread count is held.
+    assert.ok(
+      withFrames > 0 &&
+        s.polls > 0 &&
+        (r.workers === 2 || Math.abs(s.polls - withFrames) <= 0.6 * withFrames),
+      `${side}: ${s.polls} polls with frames, estimated; ${withFrames} counted`,
+    );
+    assert.ok(s.timed_polls > 0 && s.clock_read_ns > 0);
     assert.is(s.unit, "round trip");
     assert.is(s.units, r.round_trips);
     const vals = Object.values(s.ns_per_unit);
@@ -75,16 +84,18 @@ function checkStages(r: Awaited<ReturnType<typeof pairTwoThreads>>): void {
     assert.ok(s.ns_per_unit["rx+input"] > 0 && s.total_ns_per_unit > 0);
     const sum = vals.reduce((a, b) => a + b, 0);
     assert.ok(
-      Math.abs(sum + s.residual_ns_per_unit - s.total_ns_per_unit) < 0.1,
-      "stages + residual = total",
+      Math.abs(sum + s.idle_ns_per_unit + s.residual_ns_per_unit - s.total_ns_per_unit) <
+        0.01 * s.total_ns_per_unit + 0.1,
+      "stages + empty polls + residual = total",
     );
   }
 }
 
 test("--stages: poll()'s sections timed in both cores, one thread and two", async () => {
   assert.is(pairOneThread(base).stages, null);
-  checkStages(pairOneThread({ ...base, stages: true }));
-  checkStages(await pairTwoThreads({ ...base, workers: 2, stages: true }));
+  // Enough round trips that the sampled iterations (one in 64, at random) hold polls with frames.
+  checkStages(pairOneThread({ ...base, msgs: 2000, stages: true }));
+  checkStages(await pairTwoThreads({ ...base, msgs: 2000, workers: 2, stages: true }));
 });
 
 test("SYNs that waited for ARP leave as soon as the answer is learned (not at the 20 ms retry)", () => {

@@ -57,11 +57,6 @@ export class ServePump {
    */
   doneQ: ServeFlow[] = [];
   private readonly poll: (nowNs: number) => number;
-  private readonly timing: (on: number) => void;
-  /** --stages: the core's stage timers run in one poll of every sampleEvery (0: never); sampled: how many did. */
-  sampleEvery = 0;
-  sampled = 0;
-  private sampleI = 0;
   private readonly wake: (cookie: number) => number;
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
@@ -87,7 +82,6 @@ export class ServePump {
   ) {
     const ex = core.exports;
     this.poll = ex.poll;
-    this.timing = ex.stageTimingSet as (on: number) => void;
     this.wake = ex.serveWake;
     this.nic = new Nic(core);
     this.u8 = core.u8;
@@ -119,14 +113,11 @@ export class ServePump {
   private pollOnce(): number {
     const { st, clock } = this;
     if (clock.paced) clock.nowNs = clock.wallNs();
-    const p0 = performance.now();
     clock.polledNs = clock.nowNs;
-    this.copies.flush(); // frames into their mbufs, payloads into the feed
+    this.copies.flush(); // frames into their mbufs, payloads into the feed (the host's time)
     this.feed?.commit();
-    const n =
-      this.sampleEvery !== 0
-        ? this.pollSampled(clock.nowNs + clock.clockOffNs)
-        : this.poll(clock.nowNs + clock.clockOffNs);
+    const p0 = performance.now();
+    const n = this.poll(clock.nowNs + clock.clockOffNs);
     const p1 = performance.now();
     st.procMs += p1 - p0;
     this.sv.polls++;
@@ -134,23 +125,6 @@ export class ServePump {
     bucket(st.batches, Math.max(1, n));
     this.nic.txDrain(this.onTx);
     st.outMs += performance.now() - p1;
-    return n;
-  }
-
-  /**
-   * --stages: one poll in sampleEvery runs with the core's stage timers on. Serve
-   * polls in batches of about one packet, where a poll's six clock reads (each a
-   * call out of wasm) cost more than the poll itself: timing every poll made the
-   * timed run 2-6x the untimed one. Polls are sampled evenly, so a stage's time
-   * over the run is its sampled time × polls / sampled (host/measure/cost.ts).
-   */
-  private pollSampled(t: number): number {
-    if (++this.sampleI < this.sampleEvery) return this.poll(t);
-    this.sampleI = 0;
-    this.sampled++;
-    this.timing(1);
-    const n = this.poll(t);
-    this.timing(0);
     return n;
   }
 

@@ -49,10 +49,10 @@ export function serveAccounting(st: RunStats, packets: number, t0: number): Stag
     ["warm-up", "paced speeds: a short top-speed run first", st.warmupMs],
     ["set-up", "the serving core and the run's tables", st.setupMs],
     ["read", "reading and decoding read batches (and the frame copies before each read)", st.readMs],
-    ["core", "poll(): the stack and the mirror, with the frame and payload copies", st.procMs],
+    ["core", "poll(): the stack and the mirror (host clock around each call)", st.procMs],
     [
       "host",
-      "the packet loop's JS: classification, live flows, feed records, fidelity reference, held-back packets",
+      "the packet loop's JS: classification, live flows, feed records, frame and payload copies into the core, fidelity reference, held-back packets",
       st.hostMs,
     ],
     ["tx", "draining TX: the core's segments scored, --out written", st.outMs],

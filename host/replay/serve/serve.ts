@@ -75,7 +75,7 @@ import { ModuleHost } from "../../apps/module-host.ts";
 import { TraceError } from "../../io/errors.ts";
 import { TraceReader } from "../../io/reader.ts";
 import type { ReplayReport, RunStats } from "../../report/replay.ts";
-import { stageTiming } from "../../report/stages.ts";
+import { POLL_SAMPLE, readStageSums, stageSamples, stageTiming } from "../../report/stages.ts";
 import { type ReplayOptions } from "../options.ts";
 import { OutputSink } from "../output.ts";
 import { Progress } from "../progress.ts";
@@ -135,9 +135,6 @@ const {
   SUM_W_SEQ,
   SUM_W_TCPFLAGS,
 } = ABI;
-
-/** --stages: the core's stage timers run in one poll of this many (pump.ts pollSampled). */
-export const STAGE_SAMPLE = 16;
 
 /** serve mode: one replay pass per --loop with the pre-scan's flows (see above). */
 export function runServe(
@@ -228,8 +225,7 @@ class ServeRun {
     this.owner = owner ? new FlowOwner(core, owner) : null;
     this.core = core;
     if (opts.stages) {
-      stageTiming(core, true); // stage cost: poll()'s sections (host/report/stages.ts), zeroed
-      core.exports.stageTimingSet(0); // then on for one poll in STAGE_SAMPLE only (pump.ts pollSampled)
+      stageTiming(core, true, POLL_SAMPLE); // poll()'s sections in a random 1 in 16 polls (host/report/stages.ts)
     }
     const ex = core.exports;
     this.decode = ex.decodeBatch;
@@ -274,7 +270,6 @@ class ServeRun {
     this.mh = opts.module ? new ModuleHost(core, opts.module.mod, opts.module) : null;
     this.mh?.start();
     pump.module = this.mh;
-    if (opts.stages) pump.sampleEvery = STAGE_SAMPLE;
     const slots = new MirrorSlots(capacity, feed, () => pump.settle());
     this.flows = new ServeFlows(
       core,
@@ -408,7 +403,7 @@ class ServeRun {
         reader.close();
         reader = null;
         st.readMs += performance.now() - c0;
-        pump.settle();
+        this.settleTimed();
         if (loop === 0 && !Number.isNaN(firstS))
           clock.passShiftS = paced ? lastS - firstS : Math.floor(lastS) - Math.floor(firstS) + 1 + PASS_GAP_S;
       }
@@ -417,7 +412,7 @@ class ServeRun {
       st.error ??= e.message;
     } finally {
       try {
-        pump.settle();
+        this.settleTimed();
         this.tracker.flush(clock.loop);
       } finally {
         const c0 = performance.now();
@@ -455,9 +450,7 @@ class ServeRun {
         fid: this.fid,
         pacer: this.pacer,
         outRecords: tx.sink ? tx.sink.records : null,
-        stageSamples: pump.sampleEvery
-          ? { every: pump.sampleEvery, sampled: pump.sampled, polls: this.sv.polls }
-          : undefined,
+        stageSamples: opts.stages ? stageSamples(readStageSums(this.core)) : undefined,
       },
       opts,
     );
@@ -467,6 +460,15 @@ class ServeRun {
   }
 
   /** Capture time (s) of record i of the batch. */
+  /** A settle outside the read batches: its JS (the copies into the core) counts as the host's, as inside them. */
+  private settleTimed(): void {
+    const st = this.st;
+    const h0 = performance.now();
+    const inner0 = st.procMs + st.outMs;
+    this.pump.settle();
+    st.hostMs += performance.now() - h0 - (st.procMs + st.outMs - inner0);
+  }
+
   private tsAt(i: number): number {
     const d = this.descW + i * DESC_WORDS;
     return this.f64[(d + DESC_W_SEC) >>> 1] + this.u32[d + DESC_W_NSEC] / 1e9;

@@ -32,7 +32,7 @@ export interface ServeStats {
   /** Bytes the pre-scan kept (its records and live table). */
   prescan_bytes: number;
   /** --stages: polls timed by the core's stage timers (one in `every`), of `polls`. */
-  stage_samples?: { every: number; sampled: number; polls: number };
+  stage_samples?: { every: number; sampled: number; polls: number; dropped: number; clock_read_ns: number };
   /** The serving core's non-zero counters (drops by reason, TCP events). */
   counters?: Record<string, number>;
 }
