@@ -70,6 +70,8 @@ export interface PairOptions {
   clock?: "real" | "virtual";
   /** Two threads: the cores' clocks run this many times faster than the wall clock (default 1). */
   timeScale?: number;
+  /** Two threads: a worker naps once its peer did no work for this many µs of its empty polls (0: spin 2,000 polls regardless; core-worker.ts). */
+  peerStillUs?: number;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
@@ -288,6 +290,9 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   return now;
 }
 
+/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §5). */
+export const PEER_STILL_US = 5;
+
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
 export class PairPool {
   readonly workers: Worker[];
@@ -340,6 +345,7 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
       ctl,
       baseMs,
       spinRounds: 2000,
+      peerStillUs: o.peerStillUs ?? PEER_STILL_US,
       client: i === 0,
       stages: !!o.stages,
       timeScale: o.timeScale,

@@ -10,7 +10,7 @@ import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
 import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
-import { CTL_DONE, CTL_READY, CTL_STOP, sharedNowMs } from "./control.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP, CTL_WORK, sharedNowMs } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
 import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 
@@ -28,6 +28,12 @@ export interface CoreWorkerData {
   timeScale?: number;
   /** Polls without work before the worker naps (µs-scale spin, then 0.2 ms naps). */
   spinRounds: number;
+  /**
+   * Also nap once the peer worker's count of working rounds has not moved for
+   * this many µs of empty polls (0 or absent: spin the whole spinRounds): the
+   * peer is idle or not on a CPU, so its frames are not coming soon (poll-loop.ts Spin).
+   */
+  peerStillUs?: number;
   client: boolean;
   /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
   stages?: boolean;
@@ -65,7 +71,15 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   };
 
   // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
-  const backoff = new Backoff({ rounds: d.spinRounds }, () => self.rx.sleep(0.2));
+  const stillUs = d.peerStillUs ?? 0;
+  const peerWork = CTL_WORK + peerIndex;
+  const backoff = new Backoff(
+    stillUs > 0
+      ? { rounds: d.spinRounds, peer: () => Atomics.load(d.ctl, peerWork), stillUs }
+      : { rounds: d.spinRounds },
+    () => self.rx.sleep(0.2),
+  );
+  let worked = 0;
   const round = (): number => {
     const now = (sharedNowMs() - d.baseMs) * 1e6 * scale;
     const n = poll(now);
@@ -86,6 +100,7 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     peer.rxCommit();
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
+    if (n + moved > 0) Atomics.store(d.ctl, CTL_WORK + d.index, ++worked);
     return n + moved;
   };
   const polls = pollLoop(round, backoff, () => Atomics.load(d.ctl, CTL_STOP) === 0);

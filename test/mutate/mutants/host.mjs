@@ -278,6 +278,15 @@ export const HOST_MUTANTS = [
     suites: ["test/runtime/poll-loop"],
     why: "the workers nap one empty round early: every spin is a round shorter than asked",
   },
+  {
+    id: "poll-loop-peer-ignored",
+    area: "control-plane",
+    file: "host/runtime/poll-loop.ts",
+    find: "      } else if (now - this.peerAt >= this.stillMs) return this.napNow();",
+    replace: "      }",
+    suites: ["test/runtime/poll-loop"],
+    why: "a pair worker spins its whole 2,000 rounds while its peer is off the CPU: two threads fall to a few % of one on a loaded machine",
+  },
   // ---- shards (assembly/flow/shard.ts, reta.ts; replay --shard, split) ----
   {
     id: "shard-non-ip-last",
