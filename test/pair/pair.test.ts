@@ -18,13 +18,16 @@ const base: PairOptions = {
   timeoutS: 60,
 };
 
-test("echo, one thread: every round trip done and verified, no retransmission on a clean link", () => {
+test("echo, one thread: every round trip done and verified", () => {
   const r = pairOneThread(base);
   assert.is(r.completed, true);
   assert.is(r.round_trips, 8 * 200);
   assert.is(r.bytes_verified, 8 * 200 * 64);
   assert.is(r.errors, 0);
-  assert.is(r.retransmits, 0);
+  // No retransmission count here: on the real clock a stall of the process longer
+  // than the minimum RTO (the shared 2-vCPU VM under load) lets the client's timer
+  // fire before the server polled, which is right. The clean-link check runs on the
+  // virtual clock below, where only the stack decides.
   assert.ok(
     r.latency_us.p50 > 0 && r.latency_us.p50 <= r.latency_us.p99 && r.latency_us.p99 <= r.latency_us.max,
   );
@@ -36,6 +39,13 @@ test("echo, one thread: every round trip done and verified, no retransmission on
   const c = r.counters.client;
   assert.ok((c.neigh_miss ?? 0) > 0, "the client had to resolve the server");
   assert.ok(c.tcp_segs_out! <= c.tx_frames!, `segments out ${c.tcp_segs_out} ≤ frames ${c.tx_frames}`);
+});
+
+test("echo, one thread, virtual clock: no retransmission on a clean link", () => {
+  const r = pairOneThread({ ...base, clock: "virtual" });
+  assert.is(r.completed, true);
+  assert.is(r.round_trips, 8 * 200);
+  assert.is(r.retransmits, 0);
 });
 
 test("echo, two worker threads: same result", async () => {
