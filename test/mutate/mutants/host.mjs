@@ -279,6 +279,15 @@ export const HOST_MUTANTS = [
     why: "the workers nap one empty round early: every spin is a round shorter than asked",
   },
   {
+    id: "serve-tx-cache-stale-flow",
+    area: "fidelity",
+    file: "host/replay/serve/tx.ts",
+    find: "      this.cProto[c] !== proto ||\n      this.liveF[this.cSlot[c]] !== f\n",
+    replace: "      this.cProto[c] !== proto\n",
+    suites: ["test/replay/serve/modes"],
+    why: "a transmitted frame is scored against the flow its 4-tuple had before the slot was released: a reused 4-tuple's segments go to the old flow",
+  },
+  {
     id: "poll-loop-peer-ignored",
     area: "control-plane",
     file: "host/runtime/poll-loop.ts",
