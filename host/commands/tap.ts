@@ -3,6 +3,7 @@ import { APPS, formatTap, MAX_MTU, startTap, type TapApp, type TapOptions } from
 import { examples, fail, out, wholeNumber } from "./cli-util.ts";
 import { UsageError } from "../io/errors.ts";
 import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
+import { POLL_MODES, type PollMode } from "../tap/wake.ts";
 import { inBenchRange, isUla, parseCidr, sameSubnet, type Cidr } from "../io/netns.ts";
 
 interface Raw extends AppModuleRaw {
@@ -20,6 +21,7 @@ interface Raw extends AppModuleRaw {
   duration: number;
   mtu: number;
   conns: number;
+  poll: PollMode;
   spinUs: number;
   checkQueues?: boolean;
   stages?: boolean;
@@ -96,6 +98,7 @@ function options(o: Raw): TapOptions {
     durationS: o.duration,
     mtu: o.mtu,
     conns: o.conns,
+    poll: o.poll,
     spinUs: o.spinUs,
     checkQueues: !!o.checkQueues,
     stages: !!o.stages,
@@ -139,9 +142,17 @@ export function register(program: Command): void {
     .option("--duration <s>", "stop after this many seconds (0: at SIGINT/SIGTERM)", wholeNumber, 0)
     .option("--mtu <n>", `link MTU (576 to ${MAX_MTU})`, wholeNumber, 1500)
     .option("--conns <n>", "concurrent TCP connections each core is sized for", wholeNumber, 4096)
+    .addOption(
+      new Option(
+        "--poll <mode>",
+        "how a serving thread waits for frames: adaptive spins --spin-us after the last frame, then sleeps in poll(2) (a lone frame then waits for a wake-up); busy never sleeps, reading the tap in a loop so a lone frame is answered at once, and costs one CPU per serving thread for the whole run",
+      )
+        .choices(POLL_MODES)
+        .default("adaptive"),
+    )
     .option(
       "--spin-us <n>",
-      "busy-poll this long after the last frame before sleeping in poll(2)",
+      "with --poll adaptive: busy-poll this long after the last frame before sleeping in poll(2)",
       wholeNumber,
       200,
     )
@@ -168,6 +179,10 @@ export function register(program: Command): void {
         [
           "(as root) echo over IPv4 and IPv6 for 60 s, JSON report; then: ip netns exec ixwns ping -6 fd00:198:18::2",
           "ixwasm tap --ifname ixw0 --netns ixwns --ip6 fd00:198:18::2/64 --duration 60 --report json",
+        ],
+        [
+          "(as root) sparse requests answered without a wake-up: busy polling, one CPU kept spinning",
+          "ixwasm tap --ifname ixw0 --netns ixwns --app memcached --poll busy",
         ],
         [
           "(as root) two tap queues, each served by a worker thread with its own core",

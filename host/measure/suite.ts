@@ -242,12 +242,16 @@ SECTIONS.push(scaleSection);
 const tapSection: Section = {
   name: "tap",
   about:
-    "ixwasm tap vs kernel behind a veth, same client namespace layout: NPtcp 64 B half round trip, sockperf ping-pong p50/p99 (TCP, UDP), memcaslap TPS vs memcached -t 1, tap-path packets/s and CPU per packet (root)",
+    "ixwasm tap vs kernel behind a veth, same client namespace layout: NPtcp 64 B half round trip, sockperf ping-pong p50/p99 (TCP, UDP), memcaslap TPS vs memcached -t 1, tap-path packets/s and CPU per packet; then sparse ping and memcached GETs (one every 20 ms) with --poll adaptive and busy vs the kernel, and a C tap reflector as the tap path's floor (64 B ping-pong, CPU per frame under a ping flood) (root)",
   async run(ctx) {
     const { benchTapPeers, formatTapPeers } = await import("./tap-peers.ts");
-    const b = await benchTapPeers(ctx.root, Math.max(1, Math.min(ctx.runs, 5)));
-    for (const line of formatTapPeers(b, row)) ctx.say(line);
-    return b;
+    const { benchTapSparse, formatTapSparse } = await import("./tap-sparse.ts");
+    const runs = Math.max(1, Math.min(ctx.runs, 5));
+    const peers = await benchTapPeers(ctx.root, runs);
+    for (const line of formatTapPeers(peers, row)) ctx.say(line);
+    const sparse = await benchTapSparse(ctx.root, runs);
+    for (const line of formatTapSparse(sparse, row)) ctx.say(line);
+    return { ...peers, sparse };
   },
 };
 SECTIONS.push(tapSection);

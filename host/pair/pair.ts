@@ -290,7 +290,7 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   return now;
 }
 
-/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §5). */
+/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §6). */
 export const PEER_STILL_US = 5;
 
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */

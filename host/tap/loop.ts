@@ -7,13 +7,15 @@
 // hash), so a reply goes back on its request's arrival queue and the flow
 // stays with this thread. When a round finds nothing the loop spins for
 // spinUs, then blocks in poll(2) on its own queues for at most MAX_WAIT_MS, so
-// the core's timers run at least that often.
+// the core's timers run at least that often; with poll "busy" it never blocks
+// (wake.ts says what each mode costs and what the report counts).
 //
 // Used by the main thread (`tap --workers 0`: one core, every queue) and by
 // each tap worker (host/tap/worker.ts: one core, its queues).
 import type { Core, CoreConfig } from "../core/core.ts";
 import type { Nic } from "../runtime/nic.ts";
-import { Backoff, pollLoop } from "../runtime/poll-loop.ts";
+import { Backoff, pollLoop, type Spin } from "../runtime/poll-loop.ts";
+import { wakeBucket, WAKE_BUCKETS, type PollMode } from "./wake.ts";
 import type { TapDevice } from "../io/tap.ts";
 import type { StageSums } from "../report/stages.ts";
 import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
@@ -41,8 +43,14 @@ export const ST = {
   moved: 10,
   /** Frames longer than maxFrame (MTU + 14), dropped: the kernel side's MTU should never let one through. */
   overMtu: 11,
+  /** Naps poll(2) ended with a readable queue (ST.waits counts every nap). */
+  wokenNaps: 12,
+  /** Longest poll(2) return → first reply ready to write (ms). */
+  wakeMaxMs: 13,
+  /** WAKE_BUCKETS words from here: the wake → reply histogram (wake.ts). */
+  wakeHist: 14,
 } as const;
-const ST_FIXED = 12;
+const ST_FIXED = ST.wakeHist + WAKE_BUCKETS;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
 export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
 const QS_WORDS = 6;
@@ -56,6 +64,8 @@ export function newLoopStats(queues: number): Float64Array {
 export interface TapLoopOptions {
   /** The tap's queue numbers this loop serves; local fd i of its TapDevice is queue queues[i]. */
   queues: number[];
+  /** busy: never nap (spin on the fds); adaptive: spin spinUs, then nap in poll(2). */
+  poll: PollMode;
   spinUs: number;
   /** Record each IPv4 TCP/UDP flow's arrival queue and count replies written elsewhere (parses headers: tests only). */
   checkQueues: boolean;
@@ -76,6 +86,10 @@ export class TapLoop {
   afterPoll: (() => boolean) | null = null;
   private curLocal = 0;
   private curQ = 0;
+  /** Per local queue: the last round read a frame from it (take a full burst), else take one. */
+  private readonly warm: Uint8Array;
+  /** performance.now() when poll(2) last returned a readable queue; 0 once the first reply after it is ready. */
+  private wokeAt = 0;
   private readonly t0 = performance.now();
 
   constructor(
@@ -90,6 +104,7 @@ export class TapLoop {
     this.u8 = core.u8;
     this.readMax = nic.mbufData;
     this.maxFrame = Math.min(o.maxFrame ?? nic.mbufData, nic.mbufData);
+    this.warm = new Uint8Array(o.queues.length);
   }
 
   /** Key of the peer side of an IPv4 TCP/UDP frame at off (src when rx, dst when tx), or -1. */
@@ -110,6 +125,7 @@ export class TapLoop {
 
   private readonly sendOne = (_mem: Uint8Array, off: number, len: number): void => {
     const s = this.stats;
+    if (this.wokeAt) this.noteWake(); // before write(2): it runs the kernel's receive path, and may yield to the woken client
     s[ST.writes]++;
     const q = this.curQ;
     if (!this.tap.write(this.curLocal, this.base + off, len)) {
@@ -131,7 +147,12 @@ export class TapLoop {
     const q = this.o.queues[i];
     let n = 0;
     let reads = 0; // over-MTU frames do not count in n: bound the reads too
-    while (n < RX_BURST && reads++ < 2 * RX_BURST) {
+    // After a round that found this queue empty, take one frame and answer it
+    // before reading on: a lone frame's reply then does not wait for the read(2)
+    // that finds the queue empty (15-20 µs right after a wake-up on these VMs,
+    // docs/measurement/performance-log.md). A burst is taken in full next round.
+    const burst = this.warm[i] ? RX_BURST : 1;
+    while (n < burst && reads++ < 2 * RX_BURST) {
       const off = nic.rxNextData();
       if (off < 0) {
         s[ST.ringFull]++;
@@ -152,6 +173,7 @@ export class TapLoop {
       nic.rxFill(len);
       n++;
     }
+    this.warm[i] = n > 0 ? 1 : 0;
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
     const c0 = performance.now();
@@ -162,6 +184,15 @@ export class TapLoop {
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
     return n + busy + nic.txDrain(this.sendOne);
+  }
+
+  /** The first reply after a wake-up is ready to write: how long since poll(2) returned. */
+  private noteWake(): void {
+    const s = this.stats;
+    const ms = performance.now() - this.wokeAt;
+    this.wokeAt = 0;
+    s[ST.wakeHist + wakeBucket(ms)]++;
+    if (ms > s[ST.wakeMaxMs]) s[ST.wakeMaxMs] = ms;
   }
 
   private noteArrival(off: number, q: number): void {
@@ -178,12 +209,19 @@ export class TapLoop {
   run(endMs: number, stop: () => boolean): void {
     const s = this.stats;
     const nq = this.o.queues.length;
-    const backoff = new Backoff({ us: this.o.spinUs }, () => {
+    // busy: an endless spin, so the nap below never runs (the report's naps stay 0).
+    const spin: Spin = this.o.poll === "busy" ? { rounds: Infinity } : { us: this.o.spinUs };
+    const backoff = new Backoff(spin, () => {
       // Nothing for a while: sleep until a frame comes or the timers need a turn.
       const w0 = performance.now();
-      this.tap.wait(Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - w0))));
+      const ready = this.tap.wait(Math.max(0, Math.min(MAX_WAIT_MS, Math.floor(endMs - w0))));
+      const w1 = performance.now();
       s[ST.waits]++;
-      s[ST.waitMs] += performance.now() - w0;
+      s[ST.waitMs] += w1 - w0;
+      if (ready) {
+        s[ST.wokenNaps]++;
+        this.wokeAt = w1;
+      } else this.wokeAt = 0;
     });
     const round = (): number => {
       let work = 0;
@@ -211,6 +249,7 @@ export interface TapWorkerData {
   memory: WebAssembly.Memory;
   config: Partial<CoreConfig>;
   debug: boolean;
+  poll: PollMode;
   spinUs: number;
   checkQueues: boolean;
   maxFrame?: number;

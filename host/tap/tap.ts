@@ -23,6 +23,7 @@ import {
 } from "../core/core.ts";
 import { Nic } from "../runtime/nic.ts";
 import { newLoopStats, QS, qword, ST, TapLoop, TW_STOP } from "./loop.ts";
+import { formatPoll, pollReport, WAKE_BUCKETS, type PollMode, type PollReport } from "./wake.ts";
 import type { TapWorkerData, TapWorkerMessage } from "./loop.ts";
 import { spawnWorker, workerUrl } from "../runtime/spawn.ts";
 import { UsageError } from "../io/errors.ts";
@@ -89,6 +90,8 @@ export interface TapOptions {
   durationS: number;
   mtu: number;
   conns: number;
+  /** busy: never nap (one CPU spins); adaptive: spin spinUs after the last frame, then nap in poll(2) (wake.ts). */
+  poll: PollMode;
   spinUs: number;
   /** Count TX frames written on another queue than their flow's last arrival (parses headers: tests only). */
   checkQueues: boolean;
@@ -175,6 +178,8 @@ export interface TapReport {
     rx_over_mtu: number;
     spin_us: number;
   };
+  /** --poll: the mode, its naps and what waking from them cost (wake.ts). */
+  poll: PollReport;
   batch_histogram: number[];
   counters: Partial<Counters>;
   /** --stages: poll()'s stage cost per received frame, per serving core ("main" or "worker i") */
@@ -396,7 +401,7 @@ function serveMain(
     core,
     new Nic(core),
     tap,
-    { queues, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR },
+    { queues, poll: o.poll, spinUs: o.spinUs, checkQueues: o.checkQueues, maxFrame: o.mtu + ETH_HDR },
     stats,
   );
   const part: Part = { queues, stats, views: core, error: null };
@@ -504,6 +509,7 @@ function serveWorkers(
       memory: memories[w],
       config,
       debug: !!o.debug,
+      poll: o.poll,
       spinUs: o.spinUs,
       checkQueues: o.checkQueues,
       maxFrame: o.mtu + ETH_HDR,
@@ -671,6 +677,14 @@ function tapReport(
       rx_over_mtu: sum(ST.overMtu),
       spin_us: o.spinUs,
     },
+    poll: pollReport(
+      o.poll,
+      o.spinUs,
+      sum(ST.waits),
+      sum(ST.wokenNaps),
+      Array.from({ length: WAKE_BUCKETS }, (_, b) => sum(ST.wakeHist + b)),
+      Math.max(...parts.map((p) => p.stats[ST.wakeMaxMs])),
+    ),
     batch_histogram: hists[0].map((_, i) => hists.reduce((a, h) => a + h[i], 0)),
     counters: pick(c),
     stages: o.stages ? tapStages(parts, workers) : null,
@@ -701,6 +715,7 @@ export function formatTap(r: TapReport): string {
       `${r.ip}${r.ip6 ? ` ${r.ip6}` : ""} ${r.mac}, app ${r.module ? "module" : r.app} port ${r.module?.port ?? r.port}`,
     ],
     ["duration", `${r.duration_s.toFixed(3)} s (${r.stop_reason})`],
+    ["poll", formatPoll(r.poll)],
     ["frames in / out", `${r.rx_frames} / ${r.tx_frames}`],
     ["bytes in / out", `${r.rx_bytes} / ${r.tx_bytes}`],
     ["frames/s in / out", `${Math.round(r.rx_pps)} / ${Math.round(r.tx_pps)}`],
