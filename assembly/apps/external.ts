@@ -27,6 +27,9 @@ import {
   XS_ANSWERED, XS_DOWN, XS_EXPORTED, XS_IDLE, cmdLen, cmdPush,
 } from "../api/abi";
 import { appBase, appBytes } from "../api/env";
+
+/** The host runs the exported batch through the module now, in this thread (1), or leaves it to the module's own thread (0). */
+@external("env", "appModuleRun") declare function hostAppRun(): u32;
 import { CFG_APP_CONNS, CFG_EVQ_SLOTS, cfg } from "../mem/layout";
 
 // The address record a datagram carries is the stack's (net/udp.ts UDPA_BYTES); the
@@ -549,7 +552,6 @@ function exportRun(): void {
   ctlSet(XC_EXPORT_LEN, <u32>(data + used - exp));
   ctlAdd(XC_BATCHES, 1);
   atomic.store<u32>(ctl, XS_EXPORTED, <usize>XC_STATE << 2);
-  atomic.notify(ctl + (<usize>XC_STATE << 2), 1);
 }
 
 @inline function dataNeed(e: usize, kind: u16): usize {
@@ -594,5 +596,19 @@ export function extRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
   // (XC_FLUSH, module-host.ts), so none waits for an event that never comes.
   ctlSet(XC_RESULTS, nRes);
   if (atomic.load<u32>(ctl, <usize>XC_STATE << 2) != XS_IDLE) return;
-  if (pCount != 0 || (nRes != 0 && (urgent || atomic.load<u32>(ctl, <usize>XC_FLUSH << 2) != 0))) exportRun();
+  if (!(pCount != 0 || (nRes != 0 && (urgent || atomic.load<u32>(ctl, <usize>XC_FLUSH << 2) != 0)))) return;
+  exportRun();
+  // A module the host runs in this thread answers during the call (1: it ran the
+  // batch): its commands reach the stack in this poll, as a built-in app's would,
+  // with no poll in between. A module in a thread of its own answers later (0).
+  // (The module's own thread sleeps on the state word: only then is a wake-up needed.)
+  if (hostAppRun() == 0) {
+    atomic.notify(ctl + (<usize>XC_STATE << 2), 1);
+    return;
+  }
+  if (atomic.load<u32>(ctl, <usize>XC_STATE << 2) != XS_ANSWERED) return;
+  importRun();
+  const m = nDirty;
+  nDirty = 0;
+  for (let k: u32 = 0; k < m; k++) flush(load<u32>(dirty + (<usize>k << 2)));
 }

@@ -65,5 +65,6 @@ export async function buildApp(
   const sink = { write: (s: string | Uint8Array) => ((log += String(s)), true) };
   const { error } = await asc.main(ascArgs(dir, { ...o, out }), { stdout: sink, stderr: sink });
   if (error) throw new UsageError(`asc failed on ${entry}:\n${log.trim()}`);
-  return { out, mod: loadAppModule(out) };
+  // checked as the commands load it; metered when it is served (module-meter.ts), not here
+  return { out, mod: loadAppModule(out, { meter: false }) };
 }

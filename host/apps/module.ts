@@ -14,6 +14,7 @@ import {
   AM_VERSION,
 } from "../core/app-module.gen.ts";
 import { DESC_SIZE } from "../core/abi.gen.ts";
+import { meterModule } from "./module-meter.ts";
 
 /** The functions an app module must export (besides its memory). */
 export const MODULE_EXPORTS = [
@@ -53,6 +54,8 @@ export interface AppModule {
   flags: number;
   /** Upper bound of the module's memory, bytes (--app-memory). */
   memoryBytes: number;
+  /** The module with fuel metering, to run in the serving thread (module-meter.ts); null without binaryen. */
+  metered: WebAssembly.Module | null;
 }
 
 /** Thrown by an app module's abort() (an AssemblyScript assertion or out-of-memory). */
@@ -62,10 +65,12 @@ export class ModuleAbort extends Error {}
 export function instantiateModule(
   mod: WebAssembly.Module,
   maxBytes: number,
+  imports: WebAssembly.Imports = {},
 ): { exports: ModuleExports; memory: WebAssembly.Memory } {
   const maximum = Math.max(MODULE_INITIAL_PAGES, Math.floor(maxBytes / PAGE));
   const memory = new WebAssembly.Memory({ initial: MODULE_INITIAL_PAGES, maximum });
   const inst = new WebAssembly.Instance(mod, {
+    ...imports,
     env: {
       memory,
       abort() {
@@ -92,7 +97,7 @@ export function initModule(ex: ModuleExports, memory: WebAssembly.Memory, option
  */
 export function loadAppModule(
   path: string,
-  o: { options?: string; port?: number; memoryBytes?: number } = {},
+  o: { options?: string; port?: number; memoryBytes?: number; meter?: boolean } = {},
 ): AppModule {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
@@ -141,14 +146,22 @@ export function loadAppModule(
   }
   if (!(port > 0 && port < 65536))
     throw new UsageError(`${path} serves no port (${port})`, "give one with --app-port");
-  return { path, module: mod, options, port, flags, memoryBytes };
+  return {
+    path,
+    module: mod,
+    options,
+    port,
+    flags,
+    memoryBytes,
+    metered: o.meter === false ? null : meterModule(bytes),
+  };
 }
 
 /** Bytes of R_APP the core's proxy needs for `conns` connections (asked of the core: one formula). */
 export function moduleAppBytes(conns: number): number {
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
   const inst = new WebAssembly.Instance(loadCoreModule(), {
-    env: { memory, abort() {}, "performance.now": () => performance.now() },
+    env: { memory, abort() {}, "performance.now": () => performance.now(), appModuleRun: () => 0 },
   });
   const f = inst.exports.appRegionBytes as (app: number, conns: number, msg: number) => number;
   return f(APP_ID.external, conns, 0) >>> 0;

@@ -3,7 +3,7 @@
 import { Option, type Command } from "commander";
 import { wholeNumber } from "./cli-util.ts";
 import { loadAppModule } from "../apps/module.ts";
-import { DEFAULT_APP_TIMEOUT_MS, type OnAppFault } from "../apps/module-host.ts";
+import { DEFAULT_APP_TIMEOUT_MS, type OnAppFault, type ServedModule } from "../apps/module-host.ts";
 import type { AppModule } from "../apps/module.ts";
 
 export interface AppModuleRaw {
@@ -13,13 +13,18 @@ export interface AppModuleRaw {
   appMemory: number;
   appTimeout: number;
   onAppFault: OnAppFault;
+  appThread?: boolean;
 }
 
 export function addAppModuleOptions(cmd: Command): Command {
   return cmd
     .option(
       "--app-module <file.wasm>",
-      "serve with an app module built with the SDK (`ixwasm app build DIR`), in a worker of its own, instead of a built-in app",
+      "serve with an app module built with the SDK (`ixwasm app build DIR`), in a memory of its own, instead of a built-in app",
+    )
+    .option(
+      "--app-thread",
+      "with --app-module: run the module in a worker thread of its own (the stack keeps serving while it computes; a thread hop each way per batch) instead of metered in the serving thread",
     )
     .option("--app-options <s>", "with --app-module: the module's options string (e.g. conns=64)", "")
     .option(
@@ -45,14 +50,12 @@ export function addAppModuleOptions(cmd: Command): Command {
 }
 
 /** The module and how to run it, or undefined without --app-module. */
-export function appModuleFrom(
-  o: AppModuleRaw,
-): { mod: AppModule; onFault: OnAppFault; timeoutMs: number } | undefined {
+export function appModuleFrom(o: AppModuleRaw): ServedModule | undefined {
   if (!o.appModule) return undefined;
   const mod = loadAppModule(o.appModule, {
     options: o.appOptions,
     port: o.appPort,
     memoryBytes: o.appMemory * (1 << 20),
   });
-  return { mod, onFault: o.onAppFault, timeoutMs: o.appTimeout };
+  return { mod, onFault: o.onAppFault, timeoutMs: o.appTimeout, thread: !!o.appThread };
 }

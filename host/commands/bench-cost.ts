@@ -22,13 +22,19 @@ export function register(program: Command): void {
       wholeNumber,
       200_000,
     )
-    .option("--json", "print the ladder as JSON (schema ixwasm-ladder/1)")
+    .option(
+      "--rounds <n>",
+      "rounds per run, each running every rung once (the rungs interleaved)",
+      wholeNumber,
+      3,
+    )
+    .option("--json", "print the ladder as JSON (schema ixwasm-ladder/2)")
     .option("--report-file <file>", "also write the JSON to this file")
     .addHelpText(
       "after",
       examples(
         [
-          "the ladder of the HTTP capture, repeated to 200,000 packets per run, median of 3 runs",
+          "the ladder of the HTTP capture, repeated to 200,000 packets per round, median of 3 runs",
           "ixwasm bench ladder traces/http-kernel.pcap --runs 3",
         ],
         [
@@ -38,10 +44,13 @@ export function register(program: Command): void {
       ),
     )
     .action(
-      async (file: string, o: { runs: number; minPackets: number; json?: boolean; reportFile?: string }) => {
+      async (
+        file: string,
+        o: { runs: number; rounds: number; minPackets: number; json?: boolean; reportFile?: string },
+      ) => {
         checkFile(file);
         const { benchLadder, formatLadder } = await import("../measure/ladder.ts");
-        const l = benchLadder(file, Math.max(1, o.runs), o.minPackets);
+        const l = await benchLadder(file, { runs: o.runs, rounds: o.rounds, minPackets: o.minPackets });
         out(o.json ? JSON.stringify(l, null, 2) + "\n" : formatLadder(l));
         if (o.reportFile) writeFileSync(o.reportFile, JSON.stringify(l, null, 2) + "\n");
       },

@@ -17,26 +17,39 @@ export function register(program: Command): void {
     .enablePositionalOptions()
     .option("--runs <n>", "repetitions per figure", wholeNumber, 5)
     .option("--json", "print the results as JSON")
-    .option("--markdown", "end with the figures as one Markdown table (docs/figures.md's bench table)")
+    .option("--markdown", "end with the figures as one Markdown table")
+    .option(
+      "--figures <file>",
+      "rewrite each section's generated region of this file (<!-- figures:SECTION begin/end -->; docs/figures.md) with its figures, the command, machine, date and load",
+    )
     .addHelpText(
       "after",
       examples(
         ["two sections, 3 runs per figure", "ixwasm bench kernels recovery --runs 3"],
         ["the cost section as JSON (schema ixwasm-bench/1)", "ixwasm bench cost --json"],
         [
+          "the cost section, its region of docs/figures.md regenerated",
+          "ixwasm bench cost --figures docs/figures.md",
+        ],
+        [
           "every section, ending with the figures as a Markdown table (tap needs root)",
           "ixwasm bench --markdown",
         ],
       ),
     )
-    .action(async (sections: string[], o: { runs: number; json?: boolean; markdown?: boolean }) => {
-      const known = new Set(SECTIONS.map((s) => s.name));
-      const bad = sections.filter((s) => !known.has(s));
-      if (bad.length)
-        throw new UsageError(
-          `unknown bench section ${bad.join(", ")}`,
-          `choose from ${[...known].join(", ")}`,
-        );
-      await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown });
-    });
+    .action(
+      async (
+        sections: string[],
+        o: { runs: number; json?: boolean; markdown?: boolean; figures?: string },
+      ) => {
+        const known = new Set(SECTIONS.map((s) => s.name));
+        const bad = sections.filter((s) => !known.has(s));
+        if (bad.length)
+          throw new UsageError(
+            `unknown bench section ${bad.join(", ")}`,
+            `choose from ${[...known].join(", ")}`,
+          );
+        await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown, figures: o.figures });
+      },
+    );
 }

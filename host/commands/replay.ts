@@ -140,15 +140,9 @@ export function register(program: Command): void {
       // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
       if (o.appModule) {
-        if (
-          (o.mode ?? "serve") !== "serve" ||
-          o.app ||
-          o.workers > 1 ||
-          o.stages !== undefined ||
-          o.report === "html"
-        )
+        if ((o.mode ?? "serve") !== "serve" || o.app || o.stages !== undefined || o.report === "html")
           throw new UsageError(
-            "--app-module answers in serve mode, on one worker, without --app, --stages or --report html",
+            "--app-module answers in serve mode, without --app, --stages or --report html",
             "use --mode serve (the default for a TCP capture) and drop the others",
           );
         o.mode = "serve";

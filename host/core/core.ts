@@ -149,6 +149,15 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
 
 export class CoreTrap extends Error {}
 
+/** Per core memory: what runs an app module's exported batch in this thread (host/apps/module-host.ts). */
+const appRunners = new WeakMap<WebAssembly.Memory, () => number>();
+
+/** The core on this memory calls run() when its app-module proxy has exported a batch; it returns 1 once the batch is answered. */
+export function setAppRunner(memory: WebAssembly.Memory, run: (() => number) | null): void {
+  if (run) appRunners.set(memory, run);
+  else appRunners.delete(memory);
+}
+
 function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}) {
   return {
     env: {
@@ -159,6 +168,7 @@ function imports(memory: WebAssembly.Memory, extra: Record<string, unknown> = {}
         );
       },
       "performance.now": () => performance.now(),
+      appModuleRun: () => appRunners.get(memory)?.() ?? 0,
       ...extra,
     },
   };

@@ -208,7 +208,9 @@ export async function costReport(
   let serve: ServeView | null = null;
   if (withLadder) {
     const { benchLadder } = await import("./ladder.ts");
-    ladder = benchLadder(path, Math.max(3, Math.min(runs, 5))) as unknown as Record<string, unknown>;
+    // fewer runs and rounds than `bench ladder`: the report's ladder is a sketch beside its stages
+    const l = await benchLadder(path, { runs: Math.max(3, Math.min(runs, 5)), rounds: 2 });
+    ladder = l as unknown as Record<string, unknown>;
     if (opts.mode === "serve" && (opts.app ?? "mirror") === "mirror")
       serve = serveView(path, opts, flowSpecs);
   }

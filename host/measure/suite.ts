@@ -10,6 +10,8 @@ import { benchReplay, formatReplayBench } from "./replay.ts";
 import { benchScale, formatScale } from "./scale.ts";
 import { loopTrace } from "./lib/bigtrace.ts";
 import { describe, machine } from "./lib/machine.ts";
+import { loadavg } from "node:os";
+import { commandLine, writeFiguresDoc, type SectionRun } from "./lib/figures-doc.ts";
 import { fmt, type Summary } from "./lib/stats.ts";
 import { beginSection, collectedFigures, figuresMarkdown, recordFigure } from "./lib/figures.ts";
 import { ROOT } from "./lib/root.ts";
@@ -150,12 +152,21 @@ export interface BenchOptions {
   json?: boolean;
   /** End with the figures as one Markdown table (docs/figures.md's bench table). */
   markdown?: boolean;
+  /** Rewrite each section's generated region of this file (host/measure/lib/figures-doc.ts). */
+  figures?: string;
+  /** The command line written into those regions (default: this process's, as `ixwasm ...`). */
+  command?: string;
   out?: (s: string) => void;
 }
 
 export async function runBench(o: BenchOptions = {}): Promise<Record<string, unknown>> {
   const out = o.out ?? ((s: string) => process.stdout.write(s + "\n"));
-  const ctx: BenchContext = { root: ROOT, runs: o.runs ?? 5, say: o.json ? () => undefined : out };
+  let printed: string[] = [];
+  const say = (line: string) => {
+    printed.push(line);
+    if (!o.json) out(line);
+  };
+  const ctx: BenchContext = { root: ROOT, runs: o.runs ?? 5, say };
   const unknown = (o.sections ?? []).filter((s) => !SECTIONS.some((x) => x.name === s));
   if (unknown.length)
     throw new Error(
@@ -164,12 +175,27 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   const m = machine();
   ctx.say(`machine: ${describe(m)}`);
   const report: Record<string, unknown> = { schema: "ixwasm-bench/1", machine: m };
+  const ran: SectionRun[] = [];
+  const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
   for (const s of SECTIONS)
     if (!o.sections?.length || o.sections.includes(s.name)) {
       beginSection(s.name);
+      printed = [];
+      const started = new Date();
+      const loadStart = load();
       report[s.name] = await s.run(ctx);
+      ran.push({
+        section: s.name,
+        figures: collectedFigures().filter((f) => f.section === s.name),
+        printed,
+        started,
+        ended: new Date(),
+        loadStart,
+        loadEnd: load(),
+      });
     }
   report.figures = collectedFigures();
+  if (o.figures) writeFiguresDoc(o.figures, ran, o.command ?? commandLine(), m);
   if (o.json) out(JSON.stringify(report, null, 2));
   else if (o.markdown) {
     const cmd = ["npm run bench --", ...(o.sections ?? []), "--markdown"].join(" ");
@@ -187,7 +213,7 @@ const costSection: Section = {
     const { benchLadder, formatLadder } = await import("./ladder.ts");
     const { benchNativeIsolated, formatNative } = await import("./native.ts");
     const trace = join(ctx.root, "traces/http-kernel.pcap");
-    const ladder = benchLadder(trace, ctx.runs);
+    const ladder = await benchLadder(trace, { runs: ctx.runs });
     ctx.say("\n" + formatLadder(ladder).trimEnd());
     const native = benchNativeIsolated(trace, ctx.runs);
     for (const line of formatNative(native)) ctx.say(line);
@@ -288,7 +314,7 @@ SECTIONS.push(pairWorkersSection);
 const appModulesSection: Section = {
   name: "app-modules",
   about:
-    "pair echo against the built-in echo vs the same echo as an app module in its own worker: round trips/s, ratio, isolation cost per round trip, CPU",
+    "pair echo and tap echo (kernel client) against the built-in echo vs the same echo as an app module (in the serving thread, and in a thread of its own on pair): round trips/s, ratio, isolation cost per round trip, CPU",
   async run(ctx) {
     const { benchAppModules, formatAppModuleBench } = await import("./app-modules.ts");
     const b = await benchAppModules(Math.max(3, ctx.runs));

@@ -27,8 +27,8 @@ import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
 import { readBatchHistogram, readCounters, type Counters } from "../report/counters.ts";
 import type { PairReport } from "../report/pair.ts";
 import { pollStageCost, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
-import { moduleAppBytes, type AppModule } from "../apps/module.ts";
-import { ModuleHost, type OnAppFault } from "../apps/module-host.ts";
+import { moduleAppBytes } from "../apps/module.ts";
+import { ModuleHost, type ServedModule } from "../apps/module-host.ts";
 
 export interface PairOptions {
   app: "echo" | "memcached";
@@ -77,8 +77,8 @@ export interface PairOptions {
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
   linkFilter?: (dir: "ab" | "ba", frame: Uint8Array) => boolean;
   onTrap?: "abort" | "restart";
-  /** The server is an app module (docs/design/app-modules.md), run in a worker of its own (one-thread pair only). */
-  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
+  /** The server is an app module (docs/design/app-modules.md), run with the server core (one thread or two). */
+  module?: ServedModule;
   /** Test-only: make this server worker trap, at trapAt round trips or trapAfterMs into the run. */
   trapWorker?: number;
   trapAt?: number;
@@ -203,10 +203,12 @@ export function check(o: PairOptions): void {
     throw new UsageError(`--size ${o.size} is out of range`, "use 1 to 1048576 bytes");
   if (o.conns > 60000)
     throw new UsageError(`--conns ${o.conns} is more than the client's ports allow`, "use at most 60000");
-  if (o.module && (o.workers !== 1 || o.serverWorkers || o.clock === "virtual"))
+  // --server-workers: the control plane moves flow groups between the workers' cores, and a
+  // module's connections (its own state, in its own memory) cannot move with them yet.
+  if (o.module && (o.serverWorkers || o.clock === "virtual"))
     throw new UsageError(
-      "--app-module runs with one thread and the real clock",
-      "drop --workers 2, --server-workers and --clock virtual (the module answers in real time)",
+      "--app-module runs with --workers 1 or 2 and the real clock",
+      "drop --server-workers (a module's connections cannot move between workers) and --clock virtual (the module answers in real time)",
     );
 }
 
@@ -290,7 +292,7 @@ function runVirtual(o: PairOptions, client: Core, server: Core, link: Link): num
   return now;
 }
 
-/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §6). */
+/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §8). */
 export const PEER_STILL_US = 5;
 
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
@@ -349,6 +351,7 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
       client: i === 0,
       stages: !!o.stages,
       timeScale: o.timeScale,
+      module: i === 1 ? o.module : undefined,
     };
     return data;
   });
@@ -373,7 +376,7 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
   if (!pool) await Promise.all(workers.map((w) => w.terminate()));
   const views = mems.map((m) => coreViews(m));
   const sums: [StageSums, StageSums] | null = cr.stages && sr.stages ? [cr.stages, sr.stages] : null;
-  return finish(
+  const report = finish(
     o,
     cr.client!,
     views[0],
@@ -382,4 +385,6 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
     { client_to_server: cr.faults, server_to_client: sr.faults },
     sums,
   );
+  if (sr.module) report.module = sr.module;
+  return report;
 }

@@ -1,7 +1,7 @@
 // What a replay run is asked to do (mode, app, speed, output, the stage-cost
 // plumbing) and the core a raw or track run needs. Serve's core: serve/sizing.ts.
-import type { AppModule } from "../apps/module.ts";
-import type { OnAppFault } from "../apps/module-host.ts";
+
+import type { ServedModule } from "../apps/module-host.ts";
 import type { Core } from "../core/core.ts";
 import { CFG_F_SYMMETRIC } from "../core/core.ts";
 import { MODE } from "../core/abi.gen.ts";
@@ -19,8 +19,8 @@ export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
 export interface ReplayOptions {
   mode: ReplayMode;
   app?: string | null;
-  /** serve: an app module answers (docs/design/app-modules.md) instead of `app`; one worker. */
-  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
+  /** serve: an app module answers (docs/design/app-modules.md) instead of `app` (with workers: an instance in each). */
+  module?: ServedModule;
   workers?: number;
   speed?: Speed;
   loop?: number;

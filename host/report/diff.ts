@@ -4,7 +4,7 @@
 //
 // Accepts replay reports (schema ixwasm-replay/1 or /2; the stage cost of --stages
 // has medians with min..max, a plain report has single figures and no band),
-// cost ladders (ixwasm-ladder/1) and instruction counts (ixwasm-instructions/2, and /1 of
+// cost ladders (ixwasm-ladder/2, and /1) and instruction counts (ixwasm-instructions/2, and /1 of
 // reports written before the windowed method: its runs hold the same per_packet).
 import { readFileSync } from "node:fs";
 import { UsageError } from "../io/errors.ts";
@@ -53,7 +53,7 @@ export function figures(r: Json): { kind: string; unit: string; figs: Map<string
     } else for (const [k, v] of Object.entries(r.stages ?? {})) figs.set(k, one(v as number));
     return { kind: `replay ${r.mode}`, unit: "ns/packet", figs };
   }
-  if (r.schema === "ixwasm-ladder/1") {
+  if (r.schema === "ixwasm-ladder/2" || r.schema === "ixwasm-ladder/1") {
     for (const g of r.rungs) if (g.ns_per_packet) figs.set(g.name, g.ns_per_packet);
     return { kind: "ladder", unit: "ns/packet", figs };
   }

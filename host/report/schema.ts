@@ -179,17 +179,26 @@ export const REPLAY_JSON_SCHEMA: Schema = {
 
 export const LADDER_JSON_SCHEMA: Schema = {
   type: "object",
-  required: ["schema", "file", "packets_per_run", "runs", "rungs", "machine"],
+  required: ["schema", "file", "packets_per_run", "runs", "rounds", "statistic", "rungs", "machine"],
   properties: {
-    schema: { const: "ixwasm-ladder/1" },
+    schema: { const: "ixwasm-ladder/2" },
+    runs: { type: "number", minimum: 1 },
+    rounds: { type: "number", minimum: 1 },
+    statistic: { type: "string" },
     rungs: {
       type: "array",
       items: {
         type: "object",
-        required: ["name", "adds", "ns_per_packet", "increment_ns", "band_ns"],
+        required: ["name", "adds", "ns_per_packet", "per_run", "increment_ns", "band_ns"],
         properties: {
           name: { type: "string" },
-          ns_per_packet: { type: ["object", "null"] },
+          // median, min, max and CV over the runs' figures (per_run)
+          ns_per_packet: {
+            type: ["object", "null"],
+            required: ["median", "min", "max", "cv", "runs"],
+            properties: { median: num, min: num, max: num, cv: count, runs: { type: "number", minimum: 1 } },
+          },
+          per_run: { type: "array", items: nullableCount },
           increment_ns: { type: ["number", "null"] },
           band_ns: { type: ["number", "null"] },
         },

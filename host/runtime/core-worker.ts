@@ -13,6 +13,7 @@ import { Backoff, pollLoop } from "./poll-loop.ts";
 import { CTL_DONE, CTL_READY, CTL_STOP, CTL_WORK, sharedNowMs } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
 import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { ModuleHost, type ModuleReport, type ServedModule } from "../apps/module-host.ts";
 
 export interface CoreWorkerData {
   /** 0 or 1: the two workers of a pair are each other's peer (index ^ 1). */
@@ -37,6 +38,8 @@ export interface CoreWorkerData {
   client: boolean;
   /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
   stages?: boolean;
+  /** The server's app module (pair --app-module): it runs with this worker's core. */
+  module?: ServedModule;
 }
 
 export interface CoreWorkerResult {
@@ -47,6 +50,7 @@ export interface CoreWorkerResult {
   faults: FaultInjector["counts"];
   rxFull: number;
   stages: StageSums | null;
+  module: ModuleReport | null;
 }
 
 function run(d: CoreWorkerData): CoreWorkerResult {
@@ -54,6 +58,8 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   const poll = core.exports.poll as (nowNs: number) => number;
   const self = new Nic(core);
   if (d.stages) stageTiming(core, true);
+  const mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;
+  mh?.start();
   // The peer's rings exist once its worker has run init(): wait for its ready flag.
   Atomics.store(d.ctl, CTL_READY + d.index, 1);
   const peerIndex = d.index ^ 1;
@@ -100,8 +106,10 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     peer.rxCommit();
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
-    if (n + moved > 0) Atomics.store(d.ctl, CTL_WORK + d.index, ++worked);
-    return n + moved;
+    // a module with a batch out or a fault in hand counts as work: no nap meanwhile
+    const work = n + moved + (mh !== null && mh.service() ? 1 : 0);
+    if (work > 0) Atomics.store(d.ctl, CTL_WORK + d.index, ++worked);
+    return work;
   };
   const polls = pollLoop(round, backoff, () => Atomics.load(d.ctl, CTL_STOP) === 0);
   const naps = backoff.naps;
@@ -113,6 +121,7 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     faults: faults.counts,
     rxFull: rxFull + self.rxFull,
     stages: d.stages ? readStageSums(core) : null,
+    module: mh ? mh.close() : null,
   };
 }
 

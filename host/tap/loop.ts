@@ -18,6 +18,7 @@ import { Backoff, pollLoop, type Spin } from "../runtime/poll-loop.ts";
 import { wakeBucket, WAKE_BUCKETS, type PollMode } from "./wake.ts";
 import type { TapDevice } from "../io/tap.ts";
 import type { StageSums } from "../report/stages.ts";
+import type { ModuleReport, ServedModule } from "../apps/module-host.ts";
 import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as many at most
 
 export { RX_BURST };
@@ -260,10 +261,19 @@ export interface TapWorkerData {
   announce: boolean;
   /** Time poll()'s sections (host/report/stages.ts); the sums come back in the "done" message. */
   stages?: boolean;
+  /** With --app-module: the module this worker runs an instance of (its report comes back in "done"). */
+  module?: ServedModule;
 }
 
 export const TW_STOP = 0;
 
 export type TapWorkerMessage =
   | { type: "ready"; index: number }
-  | { type: "done"; index: number; error: string | null; flows: number[]; stages: StageSums | null };
+  | {
+      type: "done";
+      index: number;
+      error: string | null;
+      flows: number[];
+      stages: StageSums | null;
+      module: ModuleReport | null;
+    };

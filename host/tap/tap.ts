@@ -8,9 +8,9 @@
 // (host/tap/loop.ts has the loop, tap-worker.ts the thread). One
 // queue, or --workers 0, stays on the main thread (one core, every queue).
 import { APP_ID, serverAppBytes, stackConfig } from "../core/stack-config.ts";
-import { moduleAppBytes, type AppModule } from "../apps/module.ts";
-import { ModuleHost, type ModuleReport, type OnAppFault } from "../apps/module-host.ts";
-import { moduleRows } from "../report/module.ts";
+import { moduleAppBytes } from "../apps/module.ts";
+import { ModuleHost, type ModuleReport, type ServedModule } from "../apps/module-host.ts";
+import { mergeModuleReports, moduleRows } from "../report/module.ts";
 import {
   coreViews,
   createCore,
@@ -79,8 +79,8 @@ export interface TapOptions {
   /** Worker threads, each with its own core, serving queue q on worker q mod workers; 0: the main thread serves every queue. Default: one per queue when --queues > 1, else 0. */
   workers?: number;
   app: TapApp;
-  /** Serve an app module (docs/design/app-modules.md) instead of the built-in app (--workers 0 only). */
-  module?: { mod: AppModule; onFault: OnAppFault; timeoutMs: number };
+  /** Serve an app module (docs/design/app-modules.md) instead of the built-in app: an instance of it in each serving thread. */
+  module?: ServedModule;
   /** 0: the app's usual port. */
   port: number;
   netns?: string;
@@ -132,6 +132,8 @@ export interface WorkerReport {
   wait_ms: number;
   batch_histogram: number[];
   error: string | null;
+  /** With --app-module: this thread's module instance (batches, faults, restarts, checks). */
+  module?: ModuleReport | null;
 }
 
 export interface TapReport {
@@ -255,8 +257,6 @@ export function checkTapOptions(o: TapOptions): void {
   if (o.port < 0 || o.port > 65535) throw new UsageError(`--port ${o.port} is not a port`, "use 1 to 65535");
   if (o.conns < 1 || o.conns > 60000)
     throw new UsageError(`--conns ${o.conns} is out of range`, "use 1 to 60000");
-  if (o.module && tapWorkers(o) !== 0)
-    throw new UsageError("--app-module serves from the main thread", "add --workers 0 (or use one queue)");
   checkFree(
     { ifname: o.ifname, netns: o.netns, peerIp: o.peerIp, peerIp6: o.peerIp6, mtu: o.mtu, ipv6: !!o.ip6 },
     [o.ip, ...(o.ip6 ? [o.ip6] : [])],
@@ -329,6 +329,8 @@ interface Part {
   error: string | null;
   /** poll()'s stage sums with --stages (the main thread's core, or a worker's final report) */
   stageSums?: StageSums | null;
+  /** With --app-module: this thread's module (each serving thread runs an instance of its own). */
+  module?: ModuleReport | null;
 }
 
 /** The state a run ends with, turned into the report by finish(). */
@@ -406,7 +408,6 @@ function serveMain(
   );
   const part: Part = { queues, stats, views: core, error: null };
   if (o.stages) stageTiming(core, true);
-  let moduleReport: ModuleReport | undefined;
   const mh = o.module ? new ModuleHost(core, o.module.mod, o.module) : null;
   if (mh) {
     try {
@@ -417,15 +418,10 @@ function serveMain(
     }
     loop.afterPoll = () => mh.service();
   }
-  const {
-    end,
-    done: reported,
-    finish,
-  } = makeRun(o, [part], 0, td, notes, () => {
+  const { end, done, finish } = makeRun(o, [part], 0, td, notes, () => {
     if (o.stages) part.stageSums = readStageSums(core);
-    moduleReport = mh?.close();
+    part.module = mh?.close();
   });
-  const done = reported.then((r) => (moduleReport ? { ...r, module: moduleReport } : r));
   // Announce ourselves so the kernel's ARP entry (if any) is fresh.
   (core.exports.arpAnnounce as () => void)();
   loop.serveQueue(0);
@@ -517,6 +513,7 @@ function serveWorkers(
       stats: p.stats,
       announce: w === 0,
       stages: !!o.stages,
+      module: o.module,
     };
     const worker = spawnWorker(workerUrl(import.meta.url, "worker"), data);
     let reported = false;
@@ -529,6 +526,7 @@ function serveWorkers(
       reported = true;
       p.error = m.error;
       p.stageSums = m.stages;
+      p.module = m.module;
       flowSets[w] = m.flows;
       if (m.error) stop("error", m.error);
       onLeft();
@@ -633,8 +631,10 @@ function tapReport(
       wait_ms: p.stats[ST.waitMs],
       batch_histogram: hist,
       error: p.error,
+      ...(o.module ? { module: p.module ?? null } : {}),
     };
   });
+  const module = o.module ? mergeModuleReports(parts.map((p) => p.module)) : undefined;
   return {
     schema: TAP_SCHEMA,
     ifname: o.ifname,
@@ -649,6 +649,7 @@ function tapReport(
     mtu: o.mtu,
     duration_s: s,
     stop_reason: end.stopReason ?? "error",
+    ...(module ? { module } : {}),
     rx_frames: rx,
     tx_frames: tx,
     rx_bytes: c.rx_bytes,

@@ -11,6 +11,7 @@ import { createCore } from "../core/core.ts";
 import { TapDevice } from "../io/tap.ts";
 import { Nic } from "../runtime/nic.ts";
 import { readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
+import { ModuleHost } from "../apps/module-host.ts";
 import { TapLoop, TW_STOP, type TapWorkerData, type TapWorkerMessage } from "./loop.ts";
 
 const d = workerData as TapWorkerData;
@@ -18,11 +19,19 @@ const post = (m: TapWorkerMessage) => parentPort!.postMessage(m);
 let error: string | null = null;
 let flows: number[] = [];
 let stages: StageSums | null = null;
+let mh: ModuleHost | null = null;
 try {
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
   if (d.stages) stageTiming(core, true);
   const tap = TapDevice.adopt(d.ifname, d.fds);
   const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
+  // --app-module: an instance of the module for this worker's core (its own watchdog and restarts)
+  mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;
+  if (mh) {
+    mh.start();
+    const host = mh;
+    loop.afterPoll = () => host.service();
+  }
   if (d.announce) (core.exports.arpAnnounce as () => void)(); // written by the first round
   post({ type: "ready", index: d.index });
   const stop = () => Atomics.load(d.ctl, TW_STOP) !== 0;
@@ -32,4 +41,5 @@ try {
 } catch (e) {
   error = `worker ${d.index}: ${(e as Error).message ?? String(e)}`;
 }
-post({ type: "done", index: d.index, error, flows, stages });
+const module = mh?.close() ?? null;
+post({ type: "done", index: d.index, error, flows, stages, module });

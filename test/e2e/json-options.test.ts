@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
 import { valgrindVersion } from "../../host/measure/instructions.ts";
+import { summarize, type Summary } from "../../host/measure/lib/stats.ts";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
@@ -51,10 +52,22 @@ test("pair --json", () => {
   assert.is(j.round_trips, 10);
 });
 
-test("bench ladder --json (and its --runs, not the suite's)", () => {
-  const j = json("bench", "ladder", HTTP, "--json", "--runs", "1", "--min-packets", "500");
-  assert.is(j.schema, "ixwasm-ladder/1");
-  assert.ok(JSON.stringify(j).includes('"runs":1'), "the ladder's --runs 1 reached it");
+test("bench ladder --json (and its --runs, not the suite's): the CV per rung is the runs' spread", () => {
+  const j = json("bench", "ladder", HTTP, "--json", "--runs", "2", "--rounds", "1", "--min-packets", "5000");
+  assert.is(j.schema, "ixwasm-ladder/2");
+  assert.is(j.runs, 2, "the ladder's --runs 2 reached it");
+  assert.is(j.rounds, 1);
+  const rungs = j.rungs as { name: string; per_run: number[]; ns_per_packet: Summary }[];
+  assert.is(rungs.length, 4);
+  for (const r of rungs) {
+    // the figure and its CV are the median and CV of the runs' own figures, as printed
+    assert.is(r.per_run.length, 2, r.name);
+    const again = summarize(r.per_run);
+    assert.is(r.ns_per_packet.runs, 2, r.name);
+    assert.is(r.ns_per_packet.median, again.median, r.name);
+    assert.is(r.ns_per_packet.cv, again.cv, r.name);
+    assert.ok(r.ns_per_packet.cv >= 0 && r.ns_per_packet.min <= r.ns_per_packet.max, r.name);
+  }
 });
 
 test("diff --json", () => {

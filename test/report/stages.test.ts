@@ -19,6 +19,8 @@ import {
 } from "../../host/report/schema.ts";
 import { diffReports } from "../../host/report/diff.ts";
 import { benchLadder } from "../../host/measure/ladder.ts";
+import { ladderRound, runFigures, warmLadder } from "../../host/measure/ladder-run.ts";
+import { summarize } from "../../host/measure/lib/stats.ts";
 import { LogHist } from "../../host/report/hist.ts";
 
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
@@ -117,15 +119,36 @@ test("CLI: replay --stages --report json carries a valid cost section", () => {
   assert.match(h.err, /--report html needs --report-file/);
 });
 
-test("bench ladder: rungs in order, JSON valid", () => {
-  const l = benchLadder(HTTP, 1, 5000);
+test("bench ladder: rungs in order, JSON valid, each figure and CV from the runs' figures", async () => {
+  const l = await benchLadder(HTTP, { runs: 2, minPackets: 5000, rounds: 1 });
   assert.equal(validate(LADDER_JSON_SCHEMA, JSON.parse(JSON.stringify(l))), []);
   assert.equal(
     l.rungs.map((r) => r.name),
     ["raw", "+flow lookup", "+TCP tracking", "serve (+stack, app)"],
   );
-  assert.ok(l.rungs.every((r) => r.ns_per_packet && r.ns_per_packet.median > 0));
   assert.ok(l.packets_per_run >= 5000);
+  for (const r of l.rungs) {
+    assert.ok(r.ns_per_packet && r.ns_per_packet.median > 0, r.name);
+    assert.is(r.per_run.length, 2, r.name);
+    // the CV printed is the spread of the runs' own figures, not of anything finer
+    assert.equal(r.ns_per_packet, summarize(r.per_run as number[]), r.name);
+    assert.ok(r.chunks_per_run >= 1 && r.chunks_per_run <= r.chunks_all_per_run, r.name);
+  }
+});
+
+test("bench ladder: a rung that cannot run is not measured and says why; the others are", () => {
+  const spec = {
+    file: HTTP,
+    orig: join(tmpdir(), "ixwasm-no-such-capture.pcap"),
+    loops: 1,
+    servePackets: 133,
+  };
+  warmLadder(spec);
+  const run = runFigures([ladderRound(spec, 0)]);
+  assert.ok(run.raw.ns !== null && run.raw.ns > 0);
+  assert.ok(run.track.ns !== null && run.track.ns > 0);
+  assert.is(run.serve.ns, null);
+  assert.match(run.serve.error ?? "", /no-such-capture/);
 });
 
 // Two known reports: stage figures with spreads (B's tcp input clearly slower, parse within noise).

@@ -37,17 +37,21 @@ const cell = (s: string) => s.replaceAll("|", "\\|");
 
 /** The figures as a Markdown table: median with min–max and the coefficient of variation. */
 export function figuresMarkdown(list: readonly Figure[], machine: string, command: string): string {
+  return [`Produced by \`${command}\` on ${machine}.`, "", ...figureRows(list, true)].join("\n") + "\n";
+}
+
+/** The table's lines (header included), with or without the section column. */
+export function figureRows(list: readonly Figure[], withSection: boolean): string[] {
+  const head = withSection ? "| section " : "";
   const lines = [
-    `Produced by \`${command}\` on ${machine}.`,
-    "",
-    "| section | figure | median | min – max | CV | runs |",
-    "|---|---|---|---|---|---|",
+    `${head}| figure | median | min – max | CV | runs |`,
+    `${withSection ? "|---" : ""}|---|---|---|---|---|`,
   ];
   for (const f of list) {
     const s = f.summary;
     lines.push(
-      `| ${cell(f.section)} | ${cell(f.name)} | ${fmt(s.median)} ${cell(f.unit)} | ${fmt(s.min)} – ${fmt(s.max)} | ${(s.cv * 100).toFixed(1)} % | ${s.runs} |`,
+      `${withSection ? `| ${cell(f.section)} ` : ""}| ${cell(f.name)} | ${fmt(s.median)} ${cell(f.unit)} | ${fmt(s.min)} – ${fmt(s.max)} | ${(s.cv * 100).toFixed(1)} % | ${s.runs} |`,
     );
   }
-  return lines.join("\n") + "\n";
+  return lines;
 }

@@ -11,7 +11,9 @@
  * connection is filled with the byte k & 0xff, so a lost, reordered or
  * corrupted byte fails the run.
  *
- * Usage: echo CONNS MSGS SIZE WARM
+ * Usage: echo CONNS MSGS SIZE WARM [HOST PORT]
+ * With HOST and PORT it is the client only, against an echo server there (the
+ * tap's core in `ixwasm bench app-modules`, host/measure/app-modules-tap.ts).
  * Prints one JSON object: round trips, wall seconds (CLOCK_MONOTONIC) and
  * round trips/s of the timed part, and the client's thread CPU seconds.
  * Exits 1 on any error or mismatch, 3 after 120 s (alarm). */
@@ -205,19 +207,25 @@ int main(int argc, char **argv) {
   alarm(120); /* bounded: a hung run ends with SIGALRM */
   signal(SIGALRM, SIG_DFL);
 
-  int ls = socket(AF_INET, SOCK_STREAM, 0);
-  if (ls < 0) die("socket");
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
-  if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) die("bind/listen");
-  socklen_t alen = sizeof a;
-  if (getsockname(ls, (struct sockaddr *)&a, &alen)) die("getsockname");
-  pid_t srv = fork();
-  if (srv < 0) die("fork");
-  if (srv == 0) {
-    serve(ls);
-    _exit(0);
+  pid_t srv = -1;
+  if (argc >= 7) {
+    if (inet_pton(AF_INET, argv[5], &a.sin_addr) != 1) die("inet_pton");
+    a.sin_port = htons((uint16_t)atoi(argv[6]));
+  } else {
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    if (ls < 0) die("socket");
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4096)) die("bind/listen");
+    socklen_t alen = sizeof a;
+    if (getsockname(ls, (struct sockaddr *)&a, &alen)) die("getsockname");
+    srv = fork();
+    if (srv < 0) die("fork");
+    if (srv == 0) {
+      serve(ls);
+      _exit(0);
+    }
+    close(ls);
   }
-  close(ls);
 
   out = malloc(size);
   cconn *cs = calloc(conns, sizeof *cs);
@@ -239,8 +247,10 @@ int main(int argc, char **argv) {
   uint64_t done = phase(ep, cs, warm + msgs);
   double secs = clock_s(CLOCK_MONOTONIC) - w0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
   for (uint32_t i = 0; i < conns; i++) close(cs[i].fd);
-  kill(srv, SIGTERM);
-  waitpid(srv, NULL, 0);
+  if (srv > 0) {
+    kill(srv, SIGTERM);
+    waitpid(srv, NULL, 0);
+  }
   if (done != (uint64_t)conns * msgs) {
     fprintf(stderr, "echo: %llu round trips, expected %llu\n", (unsigned long long)done,
             (unsigned long long)conns * msgs);

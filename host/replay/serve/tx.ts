@@ -56,7 +56,7 @@ export class TxScorer {
   // The last IPv4 flow found per (client port & 255): its key words, slot and
   // flow. A frame whose key matches an entry whose flow still holds the slot is
   // that flow's without a live-table lookup (hash and probe: ~290 instructions
-  // of the ~7 800 per client packet, performance-log.md §5): a slot keeps its
+  // of the ~7 800 per client packet, performance-log.md §7): a slot keeps its
   // flow until released (liveF emptied), and a flow on the same key releases the
   // old one first (live-flows.ts add), so while the flow is there the key is its.
   private readonly cPorts = new Int32Array(256);

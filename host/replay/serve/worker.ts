@@ -13,7 +13,9 @@ import { threadCpuMs } from "../../runtime/thread-cpu.ts";
 export interface ServeWorkerData {
   path: string;
   owner: OwnerSpec;
-  opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged" | "speed"> & { out?: string };
+  opts: Pick<ReplayOptions, "app" | "loop" | "flows" | "batch" | "outMerged" | "speed" | "module"> & {
+    out?: string;
+  };
   /** Paced: Int32 [0] workers that asked for the origin, [1] set; Float64 [1] the origin (workers.ts). */
   sync?: SharedArrayBuffer;
   /** The progress line: Float64 [3i] packets, [3i+1] fraction of the run done (workers.ts). */

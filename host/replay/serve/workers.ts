@@ -39,6 +39,7 @@ import { pooledPacing, speedName } from "../pacing.ts";
 import { Progress } from "../progress.ts";
 import { type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
+import { mergeModuleReports } from "../../report/module.ts";
 
 export const MAX_SERVE_WORKERS = 16;
 /** Paced: the first record is due this long after the last worker is ready. */
@@ -120,6 +121,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
           outMerged: opts.outMerged,
           out: parts[i],
           speed,
+          module: opts.module, // an instance of it in each worker (its own watchdog and restarts)
         },
         sync: paced ? sync : undefined,
         progress: progress ? shared : undefined,
@@ -184,6 +186,7 @@ function mergeServeReports(
     });
   }
   if (m.fidelity) m.fidelity = mergeFidelity(parts.map((p) => p.fidelity!));
+  if (m.module) m.module = mergeModuleReports(parts.map((p) => p.module));
   // Capture times: each worker saw its own flows' first and last packets.
   const firsts = parts.flatMap((p) => (p.trace_first_s === null ? [] : [p.trace_first_s]));
   const lasts = parts.flatMap((p) => (p.trace_last_s === null ? [] : [p.trace_last_s]));
