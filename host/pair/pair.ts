@@ -74,6 +74,8 @@ export interface PairOptions {
   timeScale?: number;
   /** Test hook (one thread): the report's loop_cpu_ms, the loop's thread CPU time, timers on or off. */
   loopCpu?: boolean;
+  /** Two threads: a worker naps once its peer did no work for this many µs of its empty polls (0: spin 2,000 polls regardless; core-worker.ts). */
+  peerStillUs?: number;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
@@ -348,6 +350,9 @@ function runVirtual(o: PairOptions, client: Core, server: Core, step: PairStep):
   }
 }
 
+/** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §10). */
+export const PEER_STILL_US = 5;
+
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
 export class PairPool {
   readonly workers: Worker[];
@@ -400,6 +405,7 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
       ctl,
       baseMs,
       spinRounds: 2000,
+      peerStillUs: o.peerStillUs ?? PEER_STILL_US,
       client: i === 0,
       stages: !!o.stages,
       timeScale: o.timeScale,

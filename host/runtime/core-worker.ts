@@ -10,7 +10,7 @@ import { coreViews, createCore, type CoreConfig } from "../core/core.ts";
 import { FaultInjector, type FaultConfig } from "../io/faults.ts";
 import { Nic } from "./nic.ts";
 import { Backoff, pollLoop } from "./poll-loop.ts";
-import { CTL_DONE, CTL_READY, CTL_STOP } from "./control.ts";
+import { CTL_DONE, CTL_READY, CTL_STOP, CTL_WORK } from "./control.ts";
 import { clientResults, type ClientResults } from "./client-results.ts";
 import { clockReadMs, pollTimersFor, readStageSums, stageTiming, type StageSums } from "../report/stages.ts";
 import { CORE, HOST, LoopClock } from "../report/loop-clock.ts";
@@ -31,6 +31,12 @@ export interface CoreWorkerData {
   timeScale?: number;
   /** Polls without work before the worker naps (µs-scale spin, then 0.2 ms naps). */
   spinRounds: number;
+  /**
+   * Also nap once the peer worker's count of working rounds has not moved for
+   * this many µs of empty polls (0 or absent: spin the whole spinRounds): the
+   * peer is idle or not on a CPU, so its frames are not coming soon (poll-loop.ts Spin).
+   */
+  peerStillUs?: number;
   client: boolean;
   /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
   stages?: boolean;
@@ -104,11 +110,19 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   };
 
   // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
-  const backoff = new Backoff({ rounds: d.spinRounds }, () => {
-    const w0 = performance.now();
-    self.rx.sleep(0.2);
-    napMs += performance.now() - w0;
-  });
+  const stillUs = d.peerStillUs ?? 0;
+  const peerWork = CTL_WORK + peerIndex;
+  const backoff = new Backoff(
+    stillUs > 0
+      ? { rounds: d.spinRounds, peer: () => Atomics.load(d.ctl, peerWork), stillUs }
+      : { rounds: d.spinRounds },
+    () => {
+      const w0 = performance.now();
+      self.rx.sleep(0.2);
+      napMs += performance.now() - w0;
+    },
+  );
+  let worked = 0;
   const round = (): number => {
     const t = performance.now();
     const now = (performance.timeOrigin + t - d.baseMs) * 1e6 * scale; // sharedNowMs(), its read kept
@@ -142,12 +156,13 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
     // a module with a batch out or a fault in hand counts as work: no nap meanwhile
-    const served = mh !== null && mh.service() ? 1 : 0;
+    const work = n + moved + (mh !== null && mh.service() ? 1 : 0);
+    if (work > 0) Atomics.store(d.ctl, CTL_WORK + d.index, ++worked);
     if (k === HOST) {
-      lc!.mark(1); // "move" holds the module's service too
+      lc!.mark(1); // "move" holds the module's service and the work count too
       lc!.end();
     }
-    return n + moved + served;
+    return work;
   };
   const cpu0 = lc ? threadCpuNs() : 0;
   const t0 = performance.now();

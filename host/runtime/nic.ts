@@ -19,6 +19,13 @@ export class Nic {
   /** Bytes of an mbuf's data area (the core's CFG_MBUF_DATA): the longest frame one RX slot takes. */
   readonly mbufData: number;
   private rxPending = 0;
+  /**
+   * Free RX slots as of the last read of the consumer's tail (pending ones not
+   * taken off): the consumer only ever frees more behind our back, so the ring's
+   * atomic tail (a builtin call out of optimized code in Node 20: 1.8 % of a
+   * serve run's instructions) is read again only when this runs out.
+   */
+  private rxFree = 0;
   /** Frames refused because the RX ring was full (the core did not keep up). */
   rxFull = 0;
   /** Frames longer than an mbuf's data area. */
@@ -38,7 +45,15 @@ export class Nic {
 
   /** Free RX slots right now. */
   rxSpace(): number {
-    return this.rx.reserve() - this.rxPending;
+    this.rxFree = this.rx.reserve();
+    return this.rxFree - this.rxPending;
+  }
+
+  /** Whether an RX slot is free for one more frame (the tail read again only when the cached count runs out). */
+  private rxRoom(): boolean {
+    if (this.rxFree - this.rxPending > 0) return true;
+    this.rxFree = this.rx.reserve();
+    return this.rxFree - this.rxPending > 0;
   }
 
   /** Copies one frame into the next RX slot's posted mbuf; publish with rxCommit(). False if the ring is full. */
@@ -47,7 +62,7 @@ export class Nic {
       this.rxTooLong++;
       return false;
     }
-    if (this.rx.reserve() - this.rxPending <= 0) {
+    if (!this.rxRoom()) {
       this.rxFull++;
       return false;
     }
@@ -79,7 +94,7 @@ export class Nic {
       this.rxTooLong++;
       return false;
     }
-    if (this.rx.reserve() - this.rxPending <= 0) {
+    if (!this.rxRoom()) {
       this.rxFull++;
       return false;
     }
@@ -143,7 +158,7 @@ export class Nic {
    * when the ring is full or that slot has no mbuf. Claim it with rxFill(len).
    */
   rxNextData(): number {
-    if (this.rx.reserve() - this.rxPending <= 0) return -1;
+    if (!this.rxRoom()) return -1;
     const idx = this.u32[this.rx.slotWord(this.rx.head() + this.rxPending) + (RING.slotBuf >>> 2)];
     return idx === NO_MBUF ? -1 : this.pool + idx * this.stride + MBUF_HEADER;
   }
@@ -158,6 +173,7 @@ export class Nic {
   rxCommit(): void {
     if (this.rxPending) {
       this.rx.publish(this.rxPending);
+      this.rxFree -= this.rxPending; // the head moved on by as many
       this.rxPending = 0;
     }
   }

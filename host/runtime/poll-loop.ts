@@ -10,8 +10,16 @@
 // poll(2) and a reschedule), more than the next frame usually takes to come
 // when traffic flows; after the spin, napping gives the CPU back.
 
-/** How long a loop spins on empty rounds before it naps: a count of rounds, or µs since the last work. */
-export type Spin = { rounds: number } | { us: number };
+/**
+ * How long a loop spins on empty rounds before it naps: a count of rounds, or µs
+ * since the last work. With `peer` (a counter the thread that feeds this loop
+ * bumps at each round in which it did work), the spin also ends once that
+ * counter has stood still for `stillUs` µs of empty rounds: the peer is idle
+ * too, or not running at all (preempted on a machine with fewer free CPUs than
+ * busy threads), and spinning on for its frames only keeps it off the CPU
+ * longer. Time, not rounds: a peer's round with work takes a few µs to tens.
+ */
+export type Spin = ({ rounds: number } | { us: number }) & { peer?: () => number; stillUs?: number };
 
 /** The spin-then-nap policy of one loop, with its count of naps. */
 export class Backoff {
@@ -21,6 +29,11 @@ export class Backoff {
   private idleSince = 0;
   private readonly rounds: number;
   private readonly spinMs: number;
+  private readonly peer: (() => number) | null;
+  private readonly stillMs: number;
+  private peerSeen = 0;
+  /** performance.now() when the peer's counter was last seen to move (NaN: not since the last nap or work). */
+  private peerAt = NaN;
 
   constructor(
     spin: Spin,
@@ -29,20 +42,36 @@ export class Backoff {
   ) {
     this.rounds = "rounds" in spin ? spin.rounds : Infinity;
     this.spinMs = "us" in spin ? spin.us / 1000 : Infinity;
+    this.peer = spin.peer ?? null;
+    this.stillMs = (spin.stillUs ?? Infinity) / 1000;
   }
 
   /** After a round that did `work` (frames moved, events): resets the spin, or naps once it is spent; true if it napped. */
   after(work: number): boolean {
     if (work > 0) {
       this.idle = 0;
+      this.peerAt = NaN;
       return false;
+    }
+    if (this.peer !== null) {
+      const p = this.peer();
+      const now = performance.now();
+      if (p !== this.peerSeen || Number.isNaN(this.peerAt)) {
+        this.peerSeen = p;
+        this.peerAt = now;
+      } else if (now - this.peerAt >= this.stillMs) return this.napNow();
     }
     if (this.spinMs !== Infinity) {
       const now = performance.now();
       if (this.idle++ === 0) this.idleSince = now;
       if (now - this.idleSince < this.spinMs) return false;
     } else if (++this.idle <= this.rounds) return false;
+    return this.napNow();
+  }
+
+  private napNow(): true {
     this.idle = 0;
+    this.peerAt = NaN;
     this.naps++;
     this.nap();
     return true;

@@ -34,6 +34,35 @@ test("time: spins while the empty rounds last less than the spin, then naps", ()
   assert.is(z.after(0), true);
 });
 
+test("peer: naps once the peer's work count stood still for stillUs, spins on while it moves", () => {
+  let naps = 0;
+  let peer = 0;
+  const b = new Backoff({ rounds: 1e9, peer: () => peer, stillUs: 2000 }, () => naps++);
+  // The peer works (its count moves every round): no nap, however long the spin.
+  const t0 = performance.now();
+  let t1 = t0; // when the peer's count last moved (at or before the round that saw it)
+  while (t1 - t0 < 5) {
+    peer++;
+    t1 = performance.now();
+    assert.is(b.after(0), false);
+  }
+  assert.is(naps, 0);
+  // The peer stands still: a nap once 2 ms of empty rounds have passed since it last moved, not before.
+  let rounds = 0;
+  while (naps === 0 && performance.now() - t1 < 1000) {
+    b.after(0);
+    rounds++;
+  }
+  const still = performance.now() - t1;
+  assert.is(naps, 1);
+  assert.ok(still >= 2, `napped after ${still.toFixed(3)} ms of a still peer, stillUs is 2 ms`);
+  assert.ok(still < 500, `napped only after ${still.toFixed(1)} ms (the round bound is 1e9 rounds)`);
+  assert.ok(rounds > 1);
+  // Our own work restarts the watch: right after it, a still peer does not make us nap at once.
+  b.after(1);
+  assert.is(b.after(0), false);
+});
+
 test("pollLoop runs rounds until running() is false and backs off on the empty ones", () => {
   let naps = 0;
   const work = [1, 0, 0, 2, 0, 0, 0];

@@ -1,11 +1,20 @@
 // A served flow's state (one object shape for every flow), and the --loop pass's
 // client port: port + k on the way in, back to the capture's port on the way out.
-import { SUM_F_TCP, TCP_ACK, type FlowInfo } from "./prescan.ts";
+import { TCP_ACK, type FlowInfo } from "./prescan.ts";
 import * as ABI from "../../core/abi.gen.ts";
 
 // Decode-summary and descriptor word offsets as this module's own constants: V8 folds
 // them in the per-packet code, where an imported binding costs a load at each use.
-const { DESC_W_CAPLEN, DESC_W_OFF, SUM_S_L4OFF, SUM_W_ACK, SUM_W_FLAGS, SUM_W_L4OFF, SUM_W_TCPFLAGS } = ABI;
+const {
+  DESC_W_CAPLEN,
+  DESC_W_OFF,
+  SUM_F_TCP,
+  SUM_S_L4OFF,
+  SUM_W_ACK,
+  SUM_W_FLAGS,
+  SUM_W_L4OFF,
+  SUM_W_TCPFLAGS,
+} = ABI;
 
 /**
  * The 40-byte keys of the live flows, by live slot, in one growing array: a

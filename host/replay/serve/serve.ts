@@ -88,21 +88,7 @@ import { ServeFlows } from "./flows.ts";
 import { LiveFlows } from "./live-flows.ts";
 import { FR_DATA, FR_DGRAM, FR_FIN, FR_RST, MirrorFeed } from "./mirror-feed.ts";
 import { PACE_HOLD_MS, PACE_POLL_MS, Pacer } from "./pacer.ts";
-import {
-  liveStep,
-  SUM_F_IP,
-  SUM_F_NOT_PACKET,
-  SUM_F_PAYLOAD,
-  SUM_F_TCP,
-  SUM_F_TRUNC,
-  SUM_F_UDP,
-  SUM_F_UNKNOWN_LINK,
-  TCP_ACK,
-  TCP_FIN,
-  TCP_RST,
-  TCP_SYN,
-  type Prescan,
-} from "./prescan.ts";
+import { liveStep, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Prescan } from "./prescan.ts";
 import { ServePump } from "./pump.ts";
 import { serveAccounting, serveReport } from "./report.ts";
 import { serveCapacity, serveCoreConfig, serveMaxConns, serveStreamBytes } from "./sizing.ts";
@@ -124,6 +110,13 @@ const {
   DESC_W_NSEC,
   DESC_W_OFF,
   DESC_W_SEC,
+  SUM_F_IP,
+  SUM_F_NOT_PACKET,
+  SUM_F_PAYLOAD,
+  SUM_F_TCP,
+  SUM_F_TRUNC,
+  SUM_F_UDP,
+  SUM_F_UNKNOWN_LINK,
   SUM_S_IPVER,
   SUM_S_L4OFF,
   SUM_WORDS,

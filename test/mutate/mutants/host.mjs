@@ -278,6 +278,24 @@ export const HOST_MUTANTS = [
     suites: ["test/runtime/poll-loop"],
     why: "the workers nap one empty round early: every spin is a round shorter than asked",
   },
+  {
+    id: "serve-tx-cache-stale-flow",
+    area: "fidelity",
+    file: "host/replay/serve/tx.ts",
+    find: "      this.cProto[c] !== proto ||\n      this.liveF[this.cSlot[c]] !== f\n",
+    replace: "      this.cProto[c] !== proto\n",
+    suites: ["test/replay/serve/modes"],
+    why: "a transmitted frame is scored against the flow its 4-tuple had before the slot was released: a reused 4-tuple's segments go to the old flow",
+  },
+  {
+    id: "poll-loop-peer-ignored",
+    area: "control-plane",
+    file: "host/runtime/poll-loop.ts",
+    find: "      } else if (now - this.peerAt >= this.stillMs) return this.napNow();",
+    replace: "      }",
+    suites: ["test/runtime/poll-loop"],
+    why: "a pair worker spins its whole 2,000 rounds while its peer is off the CPU: two threads fall to a few % of one on a loaded machine",
+  },
   // ---- shards (assembly/flow/shard.ts, reta.ts; replay --shard, split) ----
   {
     id: "shard-non-ip-last",
