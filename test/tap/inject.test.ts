@@ -110,7 +110,9 @@ async function inject(file: string, extra: string[]): Promise<Injected> {
     ]);
     assert.is(sc.status, 0, `forwarding off: ${sc.stderr}`);
     const args = ["--import", "tsx", CLI, "inject", file, "--ifname", ifname, "--netns", netns];
-    args.push("--wait-signal", "15", "--linger-ms", "300", "--report", "json", ...extra);
+    // 60 s: the signal goes as soon as tcpdump listens; the bound matters only on a
+    // slow machine (once, in a full run at load 5-8, the 15 s it had ran out).
+    args.push("--wait-signal", "60", "--linger-ms", "300", "--report", "json", ...extra);
     inj = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -144,7 +146,7 @@ async function inject(file: string, extra: string[]): Promise<Injected> {
     clearTimeout(t2);
     const report = JSON.parse(out) as Record<string, any>;
     assert.is(report.schema, "ixwasm-inject/1");
-    assert.is(report.waited_for_signal, true);
+    assert.is(report.waited_for_signal, true, `SIGUSR1 reached inject (stderr: ${err}; tcpdump: ${tdErr})`);
     assert.is(report.cleanup_errors.length, 0);
     assert.is(
       spawnSync("ip", ["netns", "exec", netns, "ip", "link", "show", ifname]).status,
