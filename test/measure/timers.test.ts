@@ -13,6 +13,9 @@
 // Why sampling and not every batch, and the 5 % figures measured with their
 // command: docs/measurement/cost.md "Timers that do not distort". Timing every
 // poll (the mutant in test/mutate/mutants/host.mjs) misses part 1 by far.
+// It measures the machine: the runner gives it the machine, after the other
+// suites, alone (test/run.mjs).
+// test-run: alone
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { replay } from "../../host/replay/replay.ts";

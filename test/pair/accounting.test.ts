@@ -3,7 +3,9 @@
 // and the time off the CPU as rows of their own, the residual within 5 % of the
 // total on real runs. A run on this shared machine can be descheduled in any
 // line, so a case gets up to 3 runs: the first within 5 % counts (each run's
-// figures are printed when all fail).
+// figures are printed when all fail). It measures the machine, so the runner
+// gives it the machine: after the other suites, alone (test/run.mjs).
+// test-run: alone
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { pairOneThread, pairTwoThreads } from "../../host/pair/pair.ts";
