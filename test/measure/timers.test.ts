@@ -3,7 +3,7 @@
 // scatter 3-10× between runs at load 15 (other suites run beside this one), so
 // the claim is checked in two parts that hold under load:
 //  1. the timers do not change the run: the thread CPU time of timed and
-//     untimed runs (interleaved, the least of each) differs by at most BOUND of the
+//     untimed runs (interleaved, the median of each) differs by at most BOUND of the
 //     untimed core's cost per packet (serve: poll() sampled one in 16; track:
 //     one clock read per 4096 packets; pair: one loop iteration in 16 timed);
 //  2. the stage figures add up to the timed run's core time on its own clock
@@ -52,6 +52,10 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 // A loaded machine only adds to a run's CPU time (caches and cores shared with
 // other processes), so the least of several interleaved runs is each side's cost.
 const least = (xs: number[]) => Math.min(...xs);
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 function cpu<R>(f: () => R): [R, number] {
@@ -93,10 +97,14 @@ for (const mode of ["serve"] as const)
     }
     // 1. The least disturbed untimed run's core cost is the yardstick.
     const yard = Math.min(...core);
-    const d = (least(cpuOn) - least(cpuOff)) / yard;
+    // The whole run's CPU (host and core, ~2 µs a packet on serve) varies by
+    // process both ways, not only up: a timed run once came out 114 ns below
+    // every untimed one (the least of each then differed by 18.6 % of the core's
+    // 615 ns). The medians of the interleaved runs compare the runs' typical cost.
+    const d = (median(cpuOn) - median(cpuOff)) / yard;
     assert.ok(
       Math.abs(d) <= RUN_BOUND,
-      `${mode}: timed runs cost ${(least(cpuOn) - least(cpuOff)).toFixed(1)} ns CPU per packet more than untimed ones: ${pct(d)} of the core's ${yard.toFixed(1)} ns (bound ${pct(RUN_BOUND)}; CPU ns/packet off ${cpuOff.map(Math.round)}, on ${cpuOn.map(Math.round)})`,
+      `${mode}: timed runs cost ${(median(cpuOn) - median(cpuOff)).toFixed(1)} ns CPU per packet more than untimed ones: ${pct(d)} of the core's ${yard.toFixed(1)} ns (bound ${pct(RUN_BOUND)}; CPU ns/packet off ${cpuOff.map(Math.round)}, on ${cpuOn.map(Math.round)})`,
     );
     // 2. The stages sum to the timed run's own core time.
     const m = med(sumVsCore);
