@@ -253,7 +253,7 @@ export function pairOneThread(o: PairOptions): PairReport {
   const link = new Link(client, server, o.faults);
   if (o.linkFilter) link.filter = o.linkFilter;
   if (o.stages) for (const c of [client, server]) stageTiming(c, false);
-  const step = new PairStep(client, server, mh, link, !!o.stages);
+  const step = new PairStep(client, server, mh, link, !!o.stages, o.clock === "virtual");
   const done = client.exports.clientDone as () => number;
   const cpu0 = o.stages || o.loopCpu ? threadCpuNs() : 0;
   const t0 = performance.now();

@@ -6,7 +6,7 @@
 import type { Core } from "../core/core.ts";
 import type { Link } from "../runtime/link.ts";
 import type { ModuleHost } from "../apps/module-host.ts";
-import { CORE, DESCHEDULED, descheduled, HOST, LoopClock } from "../report/loop-clock.ts";
+import { CORE, HOST, LONG_ITER_MS, LoopClock, OFF_CPU, offCpu } from "../report/loop-clock.ts";
 import { clockReadMs, LOOP_SAMPLE, pollTimersFor, readStageSums } from "../report/stages.ts";
 import { accounting, type StageAccounting } from "../report/accounting.ts";
 import type { WorkerLoopTimes } from "../runtime/core-worker.ts";
@@ -25,7 +25,10 @@ export interface PairParts {
   /** polls of each core that took no frame, estimated */
   empty: [number, number];
   iterations: number;
-  /** host-timed iterations kept and dropped (descheduled), polls run with the section timers on */
+  /** iterations longer than LONG_ITER_MS, timed whole, and their ms */
+  long: number;
+  longMs: number;
+  /** host-timed iterations kept and dropped (long), polls run with the section timers on */
   sampled: number;
   dropped: number;
   coreTimed: number;
@@ -49,6 +52,8 @@ export class PairStep {
     private readonly mh: ModuleHost | null,
     private readonly link: Link,
     stages: boolean,
+    /** `now` is virtual: with --stages the step reads the host clock itself to find the long iterations */
+    private readonly virtualClock = false,
   ) {
     this.cpoll = client.exports.poll as (n: number) => number;
     this.spoll = server.exports.poll as (n: number) => number;
@@ -61,6 +66,7 @@ export class PairStep {
   run(i: number, now: number): number {
     const lc = this.lc;
     if (lc !== null) {
+      lc.tick(this.virtualClock ? performance.now() : now / 1e6);
       const k = lc.pick(); // apart, so neither times the other's reads
       if (k === HOST) {
         lc.begin();
@@ -100,6 +106,8 @@ export class PairStep {
       ms: lc.estimate(iterations),
       empty: [lc.count(4, iterations), lc.count(5, iterations)],
       iterations,
+      long: lc.long,
+      longMs: lc.longMs,
       sampled: lc.sampled,
       dropped: lc.dropped,
       coreTimed: this.coreTimed,
@@ -110,6 +118,9 @@ export class PairStep {
     };
   }
 }
+
+const longAbout = (n: number) =>
+  `${n} iterations over ${LONG_ITER_MS * 1000} µs, timed whole (a GC step, a page fault, a preemption)`;
 
 /** Where a one-thread pair run went, per round trip: set-up, the loop's parts, the report. */
 export function pairAccounting(
@@ -137,15 +148,20 @@ export function pairAccounting(
       virtual ? "the virtual loop reads no clock per iteration" : "the loop's clock read, one per iteration",
       virtual ? 0 : p.iterations * p.readMs,
     ],
-    ["timers", "the sampling's own clock reads (host and core, measured in place)", p.timersMs],
-    ["descheduled", DESCHEDULED, descheduled(loopMs, cpuMs)],
+    [
+      "timers",
+      `the sampling's own clock reads (host and core, measured in place)${virtual ? ", and the host clock read per iteration that finds the long ones" : ""}`,
+      p.timersMs + (virtual ? p.iterations * p.readMs : 0),
+    ],
+    ["long iterations", longAbout(p.long), p.longMs],
     ["report", "results, counters, the report", totalMs - setupMs - loopMs],
   ];
   return accounting(roundTrips, totalMs, rows, {
     unit: "round trip",
     clock:
       `host performance.now()${virtual ? " (wall time; round_trips_per_s is on the virtual clock)" : ", the clock of round_trips_per_s"}; ` +
-      `one loop iteration in ${LOOP_SAMPLE} timed part by part, another with the cores' section timers on (${p.sampled} and ${p.coreTimed} of ${p.iterations}, ${p.dropped} dropped as descheduled)`,
+      `one loop iteration in ${LOOP_SAMPLE} timed part by part, another with the cores' section timers on (${p.sampled} and ${p.coreTimed} of ${p.iterations}; ${p.dropped} sampled ones were long)`,
+    aside: [["off the CPU", OFF_CPU, offCpu(loopMs, cpuMs)]],
   });
 }
 
@@ -162,13 +178,14 @@ export function workerAccounting(roundTrips: number, w: WorkerLoopTimes): StageA
       ["naps", `sleeping on the empty RX ring (${w.naps} naps)`, w.napMs],
       ["loop clock", "the round's clock read, one per round", w.rounds * w.readMs],
       ["timers", "the sampling's own clock reads (host and core, measured in place)", timers],
-      ["descheduled", DESCHEDULED, descheduled(w.loopMs - w.napMs, w.cpuMs)],
+      ["long rounds", longAbout(w.long).replace("iterations", "rounds"), w.longMs],
     ],
     {
       unit: "round trip",
       clock:
         `host performance.now() in the worker (round_trips_per_s: the main thread's, between both ready and done); ` +
-        `one round in ${LOOP_SAMPLE} timed part by part, another with the section timers on (${w.sampled} and ${w.coreTimed} of ${w.rounds}, ${w.dropped} dropped as descheduled)`,
+        `one round in ${LOOP_SAMPLE} timed part by part, another with the section timers on (${w.sampled} and ${w.coreTimed} of ${w.rounds}; ${w.dropped} sampled ones were long)`,
+      aside: [["off the CPU", OFF_CPU, offCpu(w.loopMs - w.napMs, w.cpuMs)]],
     },
   );
 }

@@ -31,6 +31,8 @@ export function newRunStats(
     prescanMs: 0,
     hostMs: 0,
     trackMs: 0,
+    timedPolls: 0,
+    timedPollMs: 0,
     batches: new Map(),
     packetsOut: 0,
     bytesOut: 0,

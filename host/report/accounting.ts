@@ -28,6 +28,8 @@ export interface StageAccounting {
   /** total − sum: time no stage claims. */
   residual_ms: number;
   residual_pct: number;
+  /** Figures inside the stages' time, shown beside them and not added (the time off the CPU). */
+  aside?: AccountedStage[];
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -37,11 +39,18 @@ export function accounting(
   packets: number,
   totalMs: number,
   parts: [string, string, number][],
-  unit?: { unit: string; clock: string },
+  unit?: { unit: string; clock: string; aside?: [string, string, number][] },
 ): StageAccounting {
   const per = (ms: number) => (packets ? r2((ms * 1e6) / packets) : 0);
   const pct = (ms: number) => (totalMs > 0 ? r2((ms / totalMs) * 100) : 0);
   const sum = parts.reduce((a, [, , ms]) => a + ms, 0);
+  const stage = ([name, about, ms]: [string, string, number]): AccountedStage => ({
+    name,
+    about,
+    ms: r2(ms),
+    ns_per_packet: per(ms),
+    pct: pct(ms),
+  });
   return {
     schema: ACCOUNTING_SCHEMA,
     clock:
@@ -51,22 +60,17 @@ export function accounting(
     packets,
     total_ms: r2(totalMs),
     total_ns_per_packet: per(totalMs),
-    stages: parts.map(([name, about, ms]) => ({
-      name,
-      about,
-      ms: r2(ms),
-      ns_per_packet: per(ms),
-      pct: pct(ms),
-    })),
+    stages: parts.map(stage),
     sum_ms: r2(sum),
     residual_ms: r2(totalMs - sum),
     residual_pct: pct(totalMs - sum),
+    ...(unit?.aside ? { aside: unit.aside.map(stage) } : {}),
   };
 }
 
 /** The accounting's table rows: one per stage, then the sum, the total and the residual. */
 export function accountingRows(a: StageAccounting): [string, string][] {
-  const w = Math.max(...a.stages.map((s) => s.name.length), 8);
+  const w = Math.max(...a.stages.map((s) => s.name.length), ...(a.aside ?? []).map((s) => s.name.length), 8);
   const u = a.unit === undefined ? "packet" : a.unit.replace(/ /g, "-");
   const row = (name: string, ms: number, ns: number, pct: string) =>
     `${name.padEnd(w)} ${ms.toFixed(2).padStart(10)} ms ${ns.toFixed(1).padStart(10)} ns/${u} ${pct.padStart(8)}`;
@@ -87,6 +91,10 @@ export function accountingRows(a: StageAccounting): [string, string][] {
         `${a.residual_pct} %`,
       ),
     ],
+    ...(a.aside ?? []).map((s): [string, string] => [
+      "",
+      `${row(s.name, s.ms, s.ns_per_packet, `${s.pct} %`)}  ${s.about}`,
+    ]),
   ];
 }
 

@@ -56,6 +56,9 @@ export interface RunStats {
   hostMs: number;
   /** serve: the track core's batches (flows not served). */
   trackMs: number;
+  /** serve --stages: the polls the core timed (its section timers on) and their ms on the host clock (in procMs too) */
+  timedPolls: number;
+  timedPollMs: number;
   /** core-call size bucket (power of two lower bound) → calls */
   batches: Map<number, number>;
   packetsOut: number;

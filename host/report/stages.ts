@@ -76,6 +76,16 @@ export function readStageSums(core: Core): StageSums {
   };
 }
 
+/**
+ * How many polls the core has timed so far (kept, idle and dropped), read from
+ * its sums in place: the host, which times every poll, tells the timed ones'
+ * cost from the others' by it (serve's `timers` row).
+ */
+export function timedPollCount(core: Core): () => number {
+  const a = new Float64Array(core.memory.buffer, fns(core).stageAccPtr() >>> 0, STAGE_ACC_WORDS);
+  return () => a[STAGE_SUM.calls] + a[STAGE_SUM.idleCalls] + a[STAGE_SUM.dropped];
+}
+
 /** One clock read inside the core, ms: measured in place at each timed call's start. */
 export function clockReadMs(s: StageSums): number {
   const n = s.calls + s.idleCalls + s.dropped;

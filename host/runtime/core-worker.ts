@@ -73,6 +73,9 @@ export interface WorkerLoopTimes {
   readMs: number;
   sampled: number;
   dropped: number;
+  /** rounds longer than LONG_ITER_MS (tick to tick, naps apart), timed whole, and their ms */
+  long: number;
+  longMs: number;
   coreTimed: number;
   /** one core clock read */
   coreReadMs: number;
@@ -118,6 +121,7 @@ function run(d: CoreWorkerData): CoreWorkerResult {
       : { rounds: d.spinRounds },
     () => {
       const w0 = performance.now();
+      lc?.pause(w0); // a round's length is tick to tick, naps apart
       self.rx.sleep(0.2);
       napMs += performance.now() - w0;
     },
@@ -126,6 +130,7 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   const round = (): number => {
     const t = performance.now();
     const now = (performance.timeOrigin + t - d.baseMs) * 1e6 * scale; // sharedNowMs(), its read kept
+    lc?.tick(t);
     const k = lc === null ? -1 : lc.pick();
     let n: number;
     if (k === HOST) {
@@ -191,6 +196,8 @@ function run(d: CoreWorkerData): CoreWorkerResult {
           readMs: lc.readCostMs(),
           sampled: lc.sampled,
           dropped: lc.dropped,
+          long: lc.long,
+          longMs: lc.longMs,
           coreTimed,
           coreReadMs: clockReadMs(readStageSums(core)),
           cpuMs,

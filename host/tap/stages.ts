@@ -1,13 +1,15 @@
 // tap --stages: each serving core's poll() sections per received frame and
 // where its loop's time went (issue 16 §1, §6). Every poll is already timed on
-// the host clock (the loop's core_ms); one queue service in LOOP_SAMPLE is timed
-// part by part (read, write) and another runs its poll with the section timers
-// on (host/tap/loop.ts serveQueue). Those polls' extra cost is the `timers` row:
-// the polls' figure is the untimed polls' mean × polls, as in an untimed run.
+// the host clock (the loop's core_ms); with --stages every queue service's read
+// and write parts are too (two more clock reads each), and one service in
+// LOOP_SAMPLE runs its poll with the section timers on (host/tap/loop.ts
+// serveQueue). Those polls' extra cost and the added clock reads are the
+// `timers` row: the polls' figure is the untimed polls' mean × polls, as in an
+// untimed run.
 import { accounting, type StageAccounting } from "../report/accounting.ts";
 import { LOOP_SAMPLE, pollStageCost, type PollStageCost, type StageSums } from "../report/stages.ts";
 import { QS, qword, ST } from "./loop.ts";
-import { DESCHEDULED, descheduled } from "../report/loop-clock.ts";
+import { OFF_CPU, offCpu } from "../report/loop-clock.ts";
 
 /** What a serving core's loop left: its statistics words (loop.ts ST) and its section sums. */
 export interface TapPart {
@@ -16,24 +18,27 @@ export interface TapPart {
   stageSums?: StageSums | null;
 }
 
-/** Host clock reads a host-timed queue service adds: two at its start, one per part. */
-const HOST_READS = 5;
+/** Host clock reads --stages adds to a queue service (before its reads, after its writes). */
+const PART_READS = 2;
+/** ... and to one in LOOP_SAMPLE, where it measures a clock read in place. */
+const MEASURE_READS = 2;
 
 function partTimes(p: TapPart) {
   const s = p.stats;
   const polls = s[ST.polls];
   const timed = s[ST.timedPolls];
   const untimedMean = polls > timed ? (s[ST.coreMs] - s[ST.timedMs]) / (polls - timed) : 0;
-  const sampled = s[ST.lcSampled];
-  const r = sampled + s[ST.lcDropped] ? s[ST.lcReadCost] / (sampled + s[ST.lcDropped]) : 0;
-  const f = sampled ? polls / sampled : 0; // one queue service per poll
+  const r = s[ST.readCosts] ? s[ST.readCostMs] / s[ST.readCosts] : 0;
   return {
     frames: p.queues.reduce((a, q) => a + s[qword(q, QS.rx)], 0),
     polls,
     pollMs: untimedMean * polls,
-    readMs: Math.max(0, s[ST.lcRead] - sampled * r) * f,
-    writeMs: Math.max(0, s[ST.lcWrite] - sampled * r) * f,
-    timersMs: s[ST.timedMs] - timed * untimedMean + (sampled + s[ST.lcDropped]) * HOST_READS * r,
+    // one queue service per poll; each part holds one clock read
+    readMs: Math.max(0, s[ST.readMs] - polls * r),
+    writeMs: Math.max(0, s[ST.writeMs] - polls * r),
+    timersMs:
+      s[ST.timedMs] - timed * untimedMean + (polls * PART_READS + s[ST.readCosts] * MEASURE_READS) * r,
+    loopMs: Math.max(0, s[ST.gapMs] - s[ST.waitMs] - s[ST.readCosts] * MEASURE_READS * r),
     r,
   };
 }
@@ -69,12 +74,17 @@ export function tapAccounting(parts: TapPart[], workers: number): Record<string,
         ["read", "read(2) of the tap queues into the RX ring", t.readMs],
         ["write", "the app module's service, write(2) of the TX ring", t.writeMs],
         ["wait", "blocked in poll(2) on the idle queues", s[ST.waitMs]],
-        ["timers", "the sampling's own cost (timed polls' extra, host clock reads)", t.timersMs],
-        ["descheduled", DESCHEDULED, descheduled(s[ST.wallMs] - s[ST.waitMs], s[ST.cpuMs])],
+        [
+          "loop",
+          "between queue services: the loop's time and stop checks, the spin-then-nap policy",
+          t.loopMs,
+        ],
+        ["timers", "the timing's own cost (timed polls' extra, the added host clock reads)", t.timersMs],
       ],
       {
         unit: "frame",
-        clock: `host performance.now(), the clock of duration_s, from the loop's start; one queue service in ${LOOP_SAMPLE} timed part by part, another with the section timers on (${s[ST.lcSampled]} and ${s[ST.timedPolls]} of ${t.polls}, ${s[ST.lcDropped]} dropped as descheduled)`,
+        clock: `host performance.now(), the clock of duration_s, from the loop's start; every queue service timed part by part, one in ${LOOP_SAMPLE} with the section timers on (${s[ST.timedPolls]} of ${t.polls})`,
+        aside: [["off the CPU", OFF_CPU, offCpu(s[ST.wallMs] - s[ST.waitMs], s[ST.cpuMs])]],
       },
     );
   });

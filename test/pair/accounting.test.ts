@@ -40,7 +40,13 @@ async function within5<R>(
     const r = await run();
     const acc = accounts(r);
     assert.ok(Object.keys(acc).length > 0, `${what}: no accounting`);
-    if (Object.values(acc).every((a) => Math.abs(a.residual_pct) <= 5)) return r;
+    if (Object.values(acc).every((a) => Math.abs(a.residual_pct) <= 5)) {
+      const res = Object.entries(acc).map(([k, a]) => `${k} ${a.residual_pct} %`);
+      console.log(
+        `note: accounting, ${what}: residual ${res.join(", ")}${i ? ` (run ${i + 1}; before: ${seen.join(" | ")})` : ""}`,
+      );
+      return r;
+    }
     seen.push(
       Object.entries(acc)
         .map(

@@ -90,6 +90,9 @@ export class ServePump {
     this.sumW = core.regions.decode.offset >>> 2;
   }
 
+  /** --stages (serve.ts sets it): the core's count of the polls it timed. */
+  timedPolls: (() => number) | null = null;
+
   /** With --app-module (serve.ts sets it): the module host whose answers doPoll waits for. */
   module: ModuleHost | null = null;
 
@@ -116,10 +119,16 @@ export class ServePump {
     clock.polledNs = clock.nowNs;
     this.copies.flush(); // frames into their mbufs, payloads into the feed (the host's time)
     this.feed?.commit();
+    const timed = this.timedPolls;
+    const k0 = timed === null ? 0 : timed();
     const p0 = performance.now();
     const n = this.poll(clock.nowNs + clock.clockOffNs);
     const p1 = performance.now();
     st.procMs += p1 - p0;
+    if (timed !== null && timed() !== k0) {
+      st.timedPolls++;
+      st.timedPollMs += p1 - p0;
+    }
     this.sv.polls++;
     this.onBatch?.(this.core, n, p1 - p0, p1); // stage cost: service times, timeline (host/measure/cost.ts)
     bucket(st.batches, Math.max(1, n));

@@ -75,7 +75,13 @@ import { ModuleHost } from "../../apps/module-host.ts";
 import { TraceError } from "../../io/errors.ts";
 import { TraceReader } from "../../io/reader.ts";
 import type { ReplayReport, RunStats } from "../../report/replay.ts";
-import { POLL_SAMPLE, readStageSums, stageSamples, stageTiming } from "../../report/stages.ts";
+import {
+  POLL_SAMPLE,
+  readStageSums,
+  stageSamples,
+  stageTiming,
+  timedPollCount,
+} from "../../report/stages.ts";
 import { type ReplayOptions } from "../options.ts";
 import { OutputSink } from "../output.ts";
 import { Progress } from "../progress.ts";
@@ -259,6 +265,7 @@ class ServeRun {
       () => this.feedFull(),
     );
     this.pump = pump;
+    if (opts.stages) pump.timedPolls = timedPollCount(core); // the timed polls' extra cost: the `timers` row
     // --app-module: the module's worker; the pump waits for its answers (pump.ts doPoll)
     this.mh = opts.module ? new ModuleHost(core, opts.module.mod, opts.module) : null;
     this.mh?.start();
@@ -448,7 +455,7 @@ class ServeRun {
       opts,
     );
     if (moduleReport) rep.module = moduleReport;
-    rep.accounting = serveAccounting(st, this.packetsIn, this.t0);
+    rep.accounting = serveAccounting(st, this.packetsIn, this.sv.polls, this.t0);
     return rep;
   }
 
