@@ -6,50 +6,37 @@ import {
 } from "../../sdk";
 import { outqBytes, outqFlush, outqInit, outqLen, outqPut, outqResult, outqSent } from "../../sdk/outq";
 import { argU32 } from "../../sdk/args";
+import { SLOT_HDR, SLOT_NONE, slotLive, slotRec, slotRelease, slotsInit, slotTake } from "../../sdk/slots";
 
 const QCAP: u32 = 72 << 10;
-// record: 0 handle, 4 state (0 free, 1 open, 2 peer closed, 3 close sent), 8 next free, 16 queue
-const R_Q: usize = 16;
+// record (sdk/slots.ts): its header (handle, state: free, open, peer closed, close sent), then the queue
+const R_Q: usize = (SLOT_HDR + 7) & ~7;
 const REC: usize = R_Q + outqBytes(QCAP);
-const ST_FREE: u32 = 0;
 const ST_OPEN: u32 = 1;
 const ST_PEER_CLOSED: u32 = 2;
 const ST_CLOSE_SENT: u32 = 3;
 const TOUCH_MAX: u32 = 4096;
 
-let conns: u32 = 0;
-let base: usize = 0;
-let freeHead: u32 = 0xffffffff;
 const touched = memory.data(<i32>(TOUCH_MAX * 4), 8);
 let nTouched: u32 = 0;
 
 @inline function rec(i: u32): usize {
-  return base + <usize>i * REC;
+  return slotRec(i);
 }
 
 export function echoInit(args: usize, len: u32): i32 {
-  conns = argU32(args, len, "conns", 256);
+  const conns = argU32(args, len, "conns", 256);
   if (conns == 0) return -1;
-  base = heap.alloc(<usize>conns * REC);
-  freeHead = 0xffffffff;
-  for (let i = conns; i > 0; i--) {
-    const r = rec(i - 1);
-    store<u32>(r, ST_FREE, 4);
-    store<u32>(r, freeHead, 8);
-    freeHead = i - 1;
-  }
+  slotsInit(conns, REC);
   return 0;
 }
 
-function release(i: u32): void {
-  const r = rec(i);
-  store<u32>(r, ST_FREE, 4);
-  store<u32>(r, freeHead, 8);
-  freeHead = i;
+@inline function release(i: u32): void {
+  slotRelease(i);
 }
 
 @inline function live(i: u32): bool {
-  return i < conns && load<u32>(rec(i), 4) != ST_FREE;
+  return slotLive(i);
 }
 
 function touch(i: u32): void {
@@ -100,15 +87,12 @@ export function echoRun(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       touch(i);
     } else if (kind == EV_TCP_KNOCK) {
       const h = load<u32>(e, D_HANDLE);
-      if (freeHead == 0xffffffff) {
+      const n = slotTake(h, ST_OPEN);
+      if (n == SLOT_NONE) {
         cmdPush(CMD_REJECT, h, 0, 0, 0, 0, 0);
         continue;
       }
-      const n = freeHead;
       const r = rec(n);
-      freeHead = load<u32>(r, 8);
-      store<u32>(r, h);
-      store<u32>(r, ST_OPEN, 4);
       outqInit(r + R_Q, QCAP);
       cmdPush(CMD_ACCEPT, h, n, 0, 0, 0, 0);
     } else if (kind == EV_TCP_DEAD) {

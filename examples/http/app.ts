@@ -13,30 +13,30 @@ import {
 } from "../../sdk";
 import { outqBytes, outqFlush, outqInit, outqLen, outqPut, outqResult, outqSent } from "../../sdk/outq";
 import { argU32 } from "../../sdk/args";
+import { SLOT_FREE, SLOT_HDR, SLOT_NONE, slotCount, slotLive, slotRec, slotRelease, slotsInit, slotTake } from "../../sdk/slots";
 export * from "../../sdk/exports";
 
 const IN_CAP: u32 = 4096;
 const QCAP: u32 = 16 << 10;
-// record: 0 handle, 4 state, 8 next free, 12 input bytes, 16 requests, 24 input, then the queue
-const R_IN: usize = 24;
+// record (sdk/slots.ts): its header (handle, state), then input bytes, requests, the input, the queue
+const R_INLEN: usize = SLOT_HDR;
+const R_REQS: usize = SLOT_HDR + 4;
+const R_IN: usize = (SLOT_HDR + 8 + 7) & ~7;
 const R_Q: usize = R_IN + <usize>IN_CAP;
 const REC: usize = R_Q + outqBytes(QCAP);
-const ST_FREE: u32 = 0;
+const ST_FREE: u32 = SLOT_FREE;
 const ST_OPEN: u32 = 1;
 const ST_CLOSING: u32 = 2; // answer what is queued, then close
 const ST_CLOSE_SENT: u32 = 3;
 
 const GREETING = "hello from an ixwasm app module\n";
-let conns: u32 = 0;
-let base: usize = 0;
-let freeHead: u32 = 0xffffffff;
 let resp: usize = 0; // the whole 200 response, built once at init
 let respLen: u32 = 0;
 let resp431: usize = 0;
 let resp431Len: u32 = 0;
 
 @inline function rec(i: u32): usize {
-  return base + <usize>i * REC;
+  return slotRec(i);
 }
 
 /** Writes s (ASCII) at p; returns the bytes written. */
@@ -46,16 +46,10 @@ function ascii(p: usize, s: string): u32 {
 }
 
 function init(args: usize, len: u32): i32 {
-  conns = argU32(args, len, "conns", 256);
+  const conns = argU32(args, len, "conns", 256);
   const bodyLen = argU32(args, len, "body", <u32>GREETING.length);
   if (conns == 0 || bodyLen > QCAP / 2) return -1;
-  base = heap.alloc(<usize>conns * REC);
-  freeHead = 0xffffffff;
-  for (let i = conns; i > 0; i--) {
-    store<u32>(rec(i - 1), ST_FREE, 4);
-    store<u32>(rec(i - 1), freeHead, 8);
-    freeHead = i - 1;
-  }
+  slotsInit(conns, REC);
   resp = heap.alloc(<usize>bodyLen + 128);
   let n = ascii(resp, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ");
   n += ascii(resp + n, bodyLen.toString()); // once, at init: the stub runtime never frees it
@@ -68,13 +62,11 @@ function init(args: usize, len: u32): i32 {
   return 0;
 }
 
-function release(i: u32): void {
-  store<u32>(rec(i), ST_FREE, 4);
-  store<u32>(rec(i), freeHead, 8);
-  freeHead = i;
+@inline function release(i: u32): void {
+  slotRelease(i);
 }
 @inline function live(i: u32): bool {
-  return i < conns && load<u32>(rec(i), 4) != ST_FREE;
+  return slotLive(i);
 }
 @inline function lower(c: u32): u32 {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
@@ -100,7 +92,7 @@ function wantsClose(p: usize, n: u32): bool {
 /** Takes received bytes into the input buffer and answers every complete request. */
 function take(i: u32, r: usize, p: usize, len: u32): void {
   const inp = r + R_IN;
-  let have = load<u32>(r, 12);
+  let have = load<u32>(r, R_INLEN);
   let off: u32 = 0;
   while (off < len && load<u32>(r, 4) == ST_OPEN) {
     const n = min<u32>(len - off, IN_CAP - have);
@@ -113,7 +105,7 @@ function take(i: u32, r: usize, p: usize, len: u32): void {
       if (load<u32>(inp + <usize>(k - 3)) != 0x0a0d0a0d) continue; // "\r\n\r\n"
       const close = wantsClose(inp + <usize>start, k + 1 - start);
       if (!outqPut(r + R_Q, resp, respLen)) return abort(i, r);
-      store<u32>(r, load<u32>(r, 16) + 1, 16);
+      store<u32>(r, load<u32>(r, R_REQS) + 1, R_REQS);
       start = k + 1;
       if (close) {
         store<u32>(r, ST_CLOSING, 4);
@@ -129,7 +121,7 @@ function take(i: u32, r: usize, p: usize, len: u32): void {
     if (start != 0) memory.copy(inp, inp + <usize>start, have - start);
     have -= start;
   }
-  store<u32>(r, have, 12);
+  store<u32>(r, have, R_INLEN);
   cmdPush(CMD_RECV_DONE, load<u32>(r), i, len, 0, 0, 0); // copied: the window opens at once
 }
 
@@ -162,17 +154,14 @@ function run(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
       if (live(i)) outqSent(rec(i) + R_Q);
     } else if (kind == EV_TCP_KNOCK) {
       const h = load<u32>(e, D_HANDLE);
-      if (freeHead == 0xffffffff) {
+      const n = slotTake(h, ST_OPEN);
+      if (n == SLOT_NONE) {
         cmdPush(CMD_REJECT, h, 0, 0, 0, 0, 0);
         continue;
       }
-      const n = freeHead;
       const r = rec(n);
-      freeHead = load<u32>(r, 8);
-      store<u32>(r, h);
-      store<u32>(r, ST_OPEN, 4);
-      store<u32>(r, 0, 12);
-      store<u32>(r, 0, 16);
+      store<u32>(r, 0, R_INLEN);
+      store<u32>(r, 0, R_REQS);
       outqInit(r + R_Q, QCAP);
       cmdPush(CMD_ACCEPT, h, n, 0, 0, 0, 0);
     } else if (kind == EV_TCP_DEAD) {
@@ -180,7 +169,7 @@ function run(prev: usize, nPrev: u32, ev: usize, nEv: u32): void {
     }
   }
   // offer what is queued; close once a closing connection's answers are all accepted
-  for (let i: u32 = 0; i < conns; i++) {
+  for (let i: u32 = 0; i < slotCount(); i++) {
     const r = rec(i);
     const st = load<u32>(r, 4);
     if (st == ST_FREE || st == ST_CLOSE_SENT) continue;
