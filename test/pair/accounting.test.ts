@@ -43,7 +43,7 @@ async function within5<R>(
     if (Object.values(acc).every((a) => Math.abs(a.residual_pct) <= 5)) {
       const res = Object.entries(acc).map(([k, a]) => `${k} ${a.residual_pct} %`);
       console.log(
-        `note: accounting, ${what}: residual ${res.join(", ")}${i ? ` (run ${i + 1}; before: ${seen.join(" | ")})` : ""}`,
+        `\nnote: accounting, ${what}: residual ${res.join(", ")}${i ? ` (run ${i + 1}; before: ${seen.join(" | ")})` : ""}`,
       );
       return r;
     }
