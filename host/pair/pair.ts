@@ -76,6 +76,8 @@ export interface PairOptions {
   loopCpu?: boolean;
   /** Two threads: a worker naps once its peer did no work for this many µs of its empty polls (0: spin 2,000 polls regardless; core-worker.ts). */
   peerStillUs?: number;
+  /** Two threads: ... or for this many µs while the peer holds frames from this worker, unanswered (core-worker.ts). */
+  peerOwedUs?: number;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
   /** Test hook: sees (and may rewrite in place, or drop by returning false) every frame crossing the one-thread link. */
@@ -352,6 +354,8 @@ function runVirtual(o: PairOptions, client: Core, server: Core, step: PairStep):
 
 /** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §10). */
 export const PEER_STILL_US = 5;
+/** ... and while the peer holds frames from the worker, unanswered (performance-log.md §10). */
+export const PEER_OWED_US = 100;
 
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */
 export class PairPool {
@@ -406,6 +410,7 @@ export async function pairTwoThreads(o: PairOptions, pool?: PairPool): Promise<P
       baseMs,
       spinRounds: 2000,
       peerStillUs: o.peerStillUs ?? PEER_STILL_US,
+      peerOwedUs: o.peerOwedUs ?? PEER_OWED_US,
       client: i === 0,
       stages: !!o.stages,
       timeScale: o.timeScale,

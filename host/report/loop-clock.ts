@@ -40,6 +40,13 @@ export class LoopClock {
   /** iterations longer than LONG_ITER_MS (tick to tick) and their whole time, ms */
   long = 0;
   longMs = 0;
+  /**
+   * The class of the running iteration (the caller's: 1 a poll that took frames,
+   * 0 one that did not), and the long iterations of each: see perMark().
+   */
+  cls = 0;
+  readonly longOf = [0, 0];
+
   private last = -1;
   /** one host clock read, ms, summed over `reads` in-place measurements */
   readMs = 0;
@@ -80,6 +87,15 @@ export class LoopClock {
     this.mark(this.parts.length);
     this.noteRead(this.t - a);
     this.start = this.t;
+  }
+
+  /**
+   * Start of a sampled iteration at t, the loop's own clock read at its start:
+   * no read is added before its first part (with measureRead() after its end).
+   */
+  beginAt(t: number): void {
+    this.t = t;
+    this.start = t;
   }
 
   /** Measures one host clock read in place (two back-to-back reads): for loops that time every part themselves. */
@@ -128,9 +144,11 @@ export class LoopClock {
    */
   tick(t: number): void {
     const d = t - this.last;
-    if (this.last >= 0 && d > LONG_ITER_MS) {
+    const long = this.last >= 0 && d > LONG_ITER_MS;
+    if (long) {
       this.long++;
       this.longMs += d;
+      this.longOf[this.cls]++;
     }
     this.last = t;
   }
@@ -153,6 +171,18 @@ export class LoopClock {
     const out: Record<string, number> = {};
     this.parts.forEach((p, j) => (out[p] = Math.max(0, this.ms[j] - this.marks[j] * r) * f));
     return out;
+  }
+
+  /**
+   * Part j's mean per mark over the kept samples, less one clock read. A loop
+   * whose iterations fall in classes that cost differently (a worker's polls
+   * that took frames and those that did not) and that counts each class
+   * exactly multiplies this by the count: the samples' mix of classes need not
+   * be the run's (a worker's sampled round reads the clock before its poll,
+   * which then finds frames more often).
+   */
+  perMark(j: number): number {
+    return this.marks[j] ? Math.max(0, this.ms[j] / this.marks[j] - this.readCostMs()) : 0;
   }
 
   /** How many times part j ran over `iterations` iterations (estimated from the sampled ones). */

@@ -37,6 +37,8 @@ export interface CoreWorkerData {
    * peer is idle or not on a CPU, so its frames are not coming soon (poll-loop.ts Spin).
    */
   peerStillUs?: number;
+  /** ... or for this many µs while the peer holds frames this worker sent it (its answer is coming; poll-loop.ts Spin). */
+  peerOwedUs?: number;
   client: boolean;
   /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
   stages?: boolean;
@@ -55,6 +57,17 @@ export interface CoreWorkerResult {
   module: ModuleReport | null;
   /** --stages: where the worker's time went (host/pair/step.ts workerAccounting) */
   loop: WorkerLoopTimes | null;
+}
+
+/** The worker's parts: each class of round (its poll took frames or not) at its exact count, the long ones apart. */
+function classParts(lc: LoopClock, busy: number, rounds: number) {
+  const nBusy = Math.max(0, busy - lc.longOf[1]);
+  const nEmpty = Math.max(0, rounds - busy - lc.longOf[0]);
+  return {
+    poll: lc.perMark(0) * nBusy,
+    move: lc.perMark(1) * nBusy + lc.perMark(3) * nEmpty,
+    emptyPoll: lc.perMark(2) * nEmpty,
+  };
 }
 
 /** A pair worker's time, ms: start-up, its loop, and the loop's parts estimated from sampled rounds. */
@@ -90,7 +103,10 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   const self = new Nic(core);
   // --stages: one round in LOOP_SAMPLE timed by the host (poll, move), another with the core's section timers on.
   if (d.stages) stageTiming(core, false);
-  const lc = d.stages ? new LoopClock(["poll", "move", "emptyPoll"]) : null; // a poll that took no frame apart
+  // A poll that took frames and one that did not, each with its move, are timed apart and
+  // scaled by their exact counts (LoopClock.perMark).
+  const lc = d.stages ? new LoopClock(["poll", "move", "emptyPoll", "emptyMove"]) : null;
+  let busyRounds = 0;
   const timers = pollTimersFor(core);
   let coreTimed = 0;
   let napMs = 0;
@@ -115,9 +131,18 @@ function run(d: CoreWorkerData): CoreWorkerResult {
   // Nap on our RX ring: the peer's publish wakes us; timers are at ms scale.
   const stillUs = d.peerStillUs ?? 0;
   const peerWork = CTL_WORK + peerIndex;
+  // When this worker last moved frames to its peer (performance.now()): its answer is due for peerOwedUs.
+  let movedAt = -Infinity;
+  const owedMs = (d.peerOwedUs ?? 0) / 1000;
+  const owed = () => performance.now() - movedAt < owedMs;
   const backoff = new Backoff(
     stillUs > 0
-      ? { rounds: d.spinRounds, peer: () => Atomics.load(d.ctl, peerWork), stillUs }
+      ? {
+          rounds: d.spinRounds,
+          peer: () => Atomics.load(d.ctl, peerWork),
+          stillUs,
+          owed,
+        }
       : { rounds: d.spinRounds },
     () => {
       const w0 = performance.now();
@@ -134,7 +159,9 @@ function run(d: CoreWorkerData): CoreWorkerResult {
     const k = lc === null ? -1 : lc.pick();
     let n: number;
     if (k === HOST) {
-      lc!.begin(); // its two reads delay this poll: in a spinning worker it finds frames more often (docs/measurement/cost.md)
+      // From the round's own clock read: reads added before the poll delayed it, and in a
+      // spinning worker a later poll finds frames more often (docs/measurement/cost.md).
+      lc!.beginAt(t);
       n = poll(now);
       lc!.mark(n ? 0 : 2);
     } else if (k === CORE) {
@@ -143,6 +170,10 @@ function run(d: CoreWorkerData): CoreWorkerResult {
       timers(false);
       coreTimed++;
     } else n = poll(now);
+    if (lc !== null) {
+      lc.cls = n > 0 ? 1 : 0;
+      busyRounds += lc.cls;
+    }
     // Back-pressure: take from our TX ring only what the peer's RX ring can hold now
     // (the rest waits in our ring, as a NIC's TX queue waits for the wire).
     let moved: number;
@@ -158,14 +189,16 @@ function run(d: CoreWorkerData): CoreWorkerResult {
       );
     if (faults.active) faults.flush(deliver);
     peer.rxCommit();
+    if (moved > 0) movedAt = t;
     if (d.client && done && done() && Atomics.load(d.ctl, CTL_DONE + d.index) === 0)
       Atomics.store(d.ctl, CTL_DONE + d.index, 1);
     // a module with a batch out or a fault in hand counts as work: no nap meanwhile
     const work = n + moved + (mh !== null && mh.service() ? 1 : 0);
     if (work > 0) Atomics.store(d.ctl, CTL_WORK + d.index, ++worked);
     if (k === HOST) {
-      lc!.mark(1); // "move" holds the module's service and the work count too
+      lc!.mark(n ? 1 : 3); // "move" holds the module's service and the work count too
       lc!.end();
+      lc!.measureRead();
     }
     return work;
   };
@@ -189,8 +222,8 @@ function run(d: CoreWorkerData): CoreWorkerResult {
           setupMs: t0 - tStart,
           loopMs,
           rounds: polls,
-          ...(lc.estimate(polls) as { poll: number; move: number; emptyPoll: number }),
-          emptyPolls: lc.count(2, polls),
+          ...classParts(lc, busyRounds, polls),
+          emptyPolls: polls - busyRounds,
           napMs,
           naps,
           readMs: lc.readCostMs(),

@@ -18,8 +18,17 @@
  * too, or not running at all (preempted on a machine with fewer free CPUs than
  * busy threads), and spinning on for its frames only keeps it off the CPU
  * longer. Time, not rounds: a peer's round with work takes a few µs to tens.
+ * With `owed` (true while an answer from the peer is due: this loop sent it
+ * frames a moment ago), the peer rule waits: the peer is in the middle of a
+ * round whose answer is coming (a round of 16 echoes takes 10-25 µs here), so
+ * the 5 µs rule napped in most round trips of a pair run, and every nap cost a
+ * 50-70 µs wake-up on these VMs (performance-log.md §10).
  */
-export type Spin = ({ rounds: number } | { us: number }) & { peer?: () => number; stillUs?: number };
+export type Spin = ({ rounds: number } | { us: number }) & {
+  peer?: () => number;
+  stillUs?: number;
+  owed?: () => boolean;
+};
 
 /** The spin-then-nap policy of one loop, with its count of naps. */
 export class Backoff {
@@ -31,6 +40,7 @@ export class Backoff {
   private readonly spinMs: number;
   private readonly peer: (() => number) | null;
   private readonly stillMs: number;
+  private readonly owed: (() => boolean) | null;
   private peerSeen = 0;
   /** performance.now() when the peer's counter was last seen to move (NaN: not since the last nap or work). */
   private peerAt = NaN;
@@ -44,6 +54,7 @@ export class Backoff {
     this.spinMs = "us" in spin ? spin.us / 1000 : Infinity;
     this.peer = spin.peer ?? null;
     this.stillMs = (spin.stillUs ?? Infinity) / 1000;
+    this.owed = spin.owed ?? null;
   }
 
   /** After a round that did `work` (frames moved, events): resets the spin, or naps once it is spent; true if it napped. */
@@ -59,7 +70,8 @@ export class Backoff {
       if (p !== this.peerSeen || Number.isNaN(this.peerAt)) {
         this.peerSeen = p;
         this.peerAt = now;
-      } else if (now - this.peerAt >= this.stillMs) return this.napNow();
+      } else if (now - this.peerAt >= this.stillMs && (this.owed === null || !this.owed()))
+        return this.napNow();
     }
     if (this.spinMs !== Infinity) {
       const now = performance.now();

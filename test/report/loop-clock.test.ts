@@ -79,6 +79,35 @@ test("samples: a long sampled iteration is dropped; the parts are scaled to the 
   assert.is(lc.count(0, 1000), 1000);
 });
 
+test("classes: each part's mean per mark, for a loop that counts its classes of iteration exactly", () => {
+  const lc = new LoopClock(["busy", "idle"]);
+  const r = 0.00004;
+  // Sampled: three busy iterations of 0.004 ms and one idle of 0.0005 (one read in each part), from the loop's own read.
+  for (const [t0, j, ms] of [
+    [0, 0, 0.004],
+    [1, 0, 0.004],
+    [2, 1, 0.0005],
+    [3, 0, 0.004],
+  ] as const)
+    scripted([t0 + ms + r, t0 + 0.5, t0 + 0.5 + 0.00004], () => {
+      lc.beginAt(t0);
+      lc.mark(j);
+      lc.end();
+      lc.measureRead();
+    });
+  near(lc.readCostMs(), 0.00004, "a read");
+  near(lc.perMark(0), 0.004, "busy per mark");
+  near(lc.perMark(1), 0.0005, "idle per mark");
+  // A long iteration is charged to the class of the iteration that ran.
+  lc.cls = 1;
+  lc.tick(10);
+  lc.tick(10 + 2 * LONG_ITER_MS);
+  lc.cls = 0;
+  lc.tick(10 + 2 * LONG_ITER_MS + LONG_ITER_MS / 2);
+  lc.tick(20);
+  assert.equal(lc.longOf, [1, 1]);
+});
+
 test("an interrupted clock-read measurement is left out", () => {
   const lc = new LoopClock([]);
   scripted([0, 0.00004, 1, 1.5, 2, 2.00006], () => {

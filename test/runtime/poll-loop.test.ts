@@ -63,6 +63,23 @@ test("peer: naps once the peer's work count stood still for stillUs, spins on wh
   assert.is(b.after(0), false);
 });
 
+test("owed: while the peer owes an answer, a still peer does not make the loop nap; once it does not, it does", () => {
+  let naps = 0;
+  let owed = true;
+  const b = new Backoff({ rounds: 1e9, peer: () => 0, stillUs: 200, owed: () => owed }, () => naps++);
+  const t0 = performance.now();
+  while (performance.now() - t0 < 3)
+    assert.is(b.after(0), false, "no nap while owed, the peer still for 3 ms");
+  owed = false;
+  let rounds = 0;
+  while (naps === 0 && rounds < 1e7) {
+    b.after(0);
+    rounds++;
+  }
+  assert.is(naps, 1, "the still peer's nap once nothing is owed");
+  assert.ok(performance.now() - t0 < 500);
+});
+
 test("pollLoop runs rounds until running() is false and backs off on the empty ones", () => {
   let naps = 0;
   const work = [1, 0, 0, 2, 0, 0, 0];
