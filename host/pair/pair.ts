@@ -76,7 +76,7 @@ export interface PairOptions {
   loopCpu?: boolean;
   /** Two threads: a worker naps once its peer did no work for this many µs of its empty polls (0: spin 2,000 polls regardless; core-worker.ts). */
   peerStillUs?: number;
-  /** Two threads: ... or for this many µs while the peer holds frames from this worker, unanswered (core-worker.ts). */
+  /** Two threads: ... but not within this many µs after the worker moved frames to its peer (its answer is due; core-worker.ts). */
   peerOwedUs?: number;
   /** Test hook: the server app listens on this port instead (the client still connects to the app's port). */
   serverPort?: number;
@@ -354,7 +354,7 @@ function runVirtual(o: PairOptions, client: Core, server: Core, step: PairStep):
 
 /** Two threads: µs of empty polls with the peer's work count standing still before a worker naps (performance-log.md §10). */
 export const PEER_STILL_US = 5;
-/** ... and while the peer holds frames from the worker, unanswered (performance-log.md §10). */
+/** ... but not within this many µs after the worker moved frames to its peer (performance-log.md §10). */
 export const PEER_OWED_US = 100;
 
 /** Two core worker threads kept for many runs one after the other (each run costs no thread start). */

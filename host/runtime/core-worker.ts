@@ -37,7 +37,7 @@ export interface CoreWorkerData {
    * peer is idle or not on a CPU, so its frames are not coming soon (poll-loop.ts Spin).
    */
   peerStillUs?: number;
-  /** ... or for this many µs while the peer holds frames this worker sent it (its answer is coming; poll-loop.ts Spin). */
+  /** ... but not within this many µs after this worker moved frames to the peer (its answer is due; poll-loop.ts Spin). */
   peerOwedUs?: number;
   client: boolean;
   /** Turn poll()'s stage timers on (host/report/stages.ts); the sums come back in the result. */
