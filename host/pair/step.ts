@@ -119,8 +119,8 @@ export class PairStep {
   }
 }
 
-const longAbout = (n: number) =>
-  `${n} iterations over ${LONG_ITER_MS * 1000} µs, timed whole (a GC step, a page fault, a preemption)`;
+const longAbout = (n: number, what: string) =>
+  `${n} ${what} over ${LONG_ITER_MS * 1000} µs, timed whole (a GC step, a page fault, a preemption)`;
 
 /** Where a one-thread pair run went, per round trip: set-up, the loop's parts, the report. */
 export function pairAccounting(
@@ -153,7 +153,7 @@ export function pairAccounting(
       `the sampling's own clock reads (host and core, measured in place)${virtual ? ", and the host clock read per iteration that finds the long ones" : ""}`,
       p.timersMs + (virtual ? p.iterations * p.readMs : 0),
     ],
-    ["long iterations", longAbout(p.long), p.longMs],
+    ["long iterations", longAbout(p.long, "iterations"), p.longMs],
     ["report", "results, counters, the report", totalMs - setupMs - loopMs],
   ];
   return accounting(roundTrips, totalMs, rows, {
@@ -178,7 +178,7 @@ export function workerAccounting(roundTrips: number, w: WorkerLoopTimes): StageA
       ["naps", `sleeping on the empty RX ring (${w.naps} naps)`, w.napMs],
       ["loop clock", "the round's clock read, one per round", w.rounds * w.readMs],
       ["timers", "the sampling's own clock reads (host and core, measured in place)", timers],
-      ["long rounds", longAbout(w.long).replace("iterations", "rounds"), w.longMs],
+      ["long rounds", longAbout(w.long, "rounds"), w.longMs],
     ],
     {
       unit: "round trip",

@@ -86,6 +86,21 @@ export function timedPollCount(core: Core): () => number {
   return () => a[STAGE_SUM.calls] + a[STAGE_SUM.idleCalls] + a[STAGE_SUM.dropped];
 }
 
+/**
+ * A loop that times every poll on the host clock while some of them also run
+ * the core's section timers (tap, serve): the untimed polls' mean, and what the
+ * timed ones cost beyond it (the timers' own cost, shown apart from the polls).
+ */
+export function timedPollsExtra(
+  totalMs: number,
+  polls: number,
+  timedMs: number,
+  timedPolls: number,
+): { untimedMean: number; extraMs: number } {
+  const untimedMean = polls > timedPolls ? (totalMs - timedMs) / (polls - timedPolls) : 0;
+  return { untimedMean, extraMs: timedMs - timedPolls * untimedMean };
+}
+
 /** One clock read inside the core, ms: measured in place at each timed call's start. */
 export function clockReadMs(s: StageSums): number {
   const n = s.calls + s.idleCalls + s.dropped;

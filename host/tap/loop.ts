@@ -115,7 +115,7 @@ export class TapLoop {
   /** performance.now() when poll(2) last returned a readable queue; 0 once the first reply after it is ready. */
   private wokeAt = 0;
   private readonly t0 = performance.now();
-  /** --stages: host-timed queue services (read, poll, write) and the core's timers for a poll */
+  /** --stages: picks the services whose poll runs the core's section timers, and those that measure a clock read */
   private readonly lc: LoopClock | null;
   /** --stages: when the last queue service ended (performance.now()) */
   private lastEnd = 0;

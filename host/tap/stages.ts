@@ -7,7 +7,13 @@
 // `timers` row: the polls' figure is the untimed polls' mean × polls, as in an
 // untimed run.
 import { accounting, type StageAccounting } from "../report/accounting.ts";
-import { LOOP_SAMPLE, pollStageCost, type PollStageCost, type StageSums } from "../report/stages.ts";
+import {
+  LOOP_SAMPLE,
+  pollStageCost,
+  timedPollsExtra,
+  type PollStageCost,
+  type StageSums,
+} from "../report/stages.ts";
 import { QS, qword, ST } from "./loop.ts";
 import { OFF_CPU, offCpu } from "../report/loop-clock.ts";
 
@@ -27,7 +33,7 @@ function partTimes(p: TapPart) {
   const s = p.stats;
   const polls = s[ST.polls];
   const timed = s[ST.timedPolls];
-  const untimedMean = polls > timed ? (s[ST.coreMs] - s[ST.timedMs]) / (polls - timed) : 0;
+  const { untimedMean, extraMs } = timedPollsExtra(s[ST.coreMs], polls, s[ST.timedMs], timed);
   const r = s[ST.readCosts] ? s[ST.readCostMs] / s[ST.readCosts] : 0;
   return {
     frames: p.queues.reduce((a, q) => a + s[qword(q, QS.rx)], 0),
@@ -36,8 +42,7 @@ function partTimes(p: TapPart) {
     // one queue service per poll; each part holds one clock read
     readMs: Math.max(0, s[ST.readMs] - polls * r),
     writeMs: Math.max(0, s[ST.writeMs] - polls * r),
-    timersMs:
-      s[ST.timedMs] - timed * untimedMean + (polls * PART_READS + s[ST.readCosts] * MEASURE_READS) * r,
+    timersMs: extraMs + (polls * PART_READS + s[ST.readCosts] * MEASURE_READS) * r,
     loopMs: Math.max(0, s[ST.gapMs] - s[ST.waitMs] - s[ST.readCosts] * MEASURE_READS * r),
     r,
   };

@@ -1,5 +1,6 @@
 // The replay report of a finished serve run: the host's counts (RunStats, serve's
 // own), the serving and track cores' counters, fidelity, and the stage times.
+import { timedPollsExtra } from "../../report/stages.ts";
 import { cpus } from "node:os";
 import type { Core } from "../../core/core.ts";
 import { readCounters } from "../../report/counters.ts";
@@ -38,10 +39,6 @@ export interface ServeOutcome {
 }
 
 /**
- * Where the run's time went, from runServe's call to now (the report built),
- * with the pre-scan before it: every stage on the clock pps is computed from.
- */
-/**
  * --stages: the core times one poll in POLL_SAMPLE (its section timers: nine
  * clock reads, each a call out of wasm); the host times every poll, so the timed
  * ones' extra over the others' mean is the timers' cost (+6-7 % of the core's on
@@ -49,11 +46,13 @@ export interface ServeOutcome {
  * untimed, and the stage figures divide that.
  */
 export function serveTimersMs(st: RunStats, polls: number): number {
-  const untimed = polls - st.timedPolls;
-  const mean = untimed > 0 ? (st.procMs - st.timedPollMs) / untimed : 0;
-  return st.timedPolls ? Math.max(0, st.timedPollMs - st.timedPolls * mean) : 0;
+  return Math.max(0, timedPollsExtra(st.procMs, polls, st.timedPollMs, st.timedPolls).extraMs);
 }
 
+/**
+ * Where the run's time went, from runServe's call to now (the report built),
+ * with the pre-scan before it: every stage on the clock pps is computed from.
+ */
 export function serveAccounting(st: RunStats, packets: number, polls: number, t0: number): StageAccounting {
   const reportMs = performance.now() - t0 - st.warmupMs - st.setupMs - st.wallMs;
   const total = performance.now() - t0 + st.prescanMs;

@@ -485,7 +485,7 @@ export const HOST_MUTANTS = [
     id: "serve-timers-left-in-core",
     area: "measurement",
     file: "host/replay/serve/report.ts",
-    find: "return st.timedPolls ? Math.max(0, st.timedPollMs - st.timedPolls * mean) : 0;",
+    find: "return Math.max(0, timedPollsExtra(st.procMs, polls, st.timedPollMs, st.timedPolls).extraMs);",
     replace: "return 0;",
     suites: ["test/measure/timers"],
     why: "serve --stages leaves the timed polls' extra in the core's row: the stages describe the timed run, not the untimed one",
