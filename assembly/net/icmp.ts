@@ -1,6 +1,6 @@
 // ICMP echo (RFC 792) and ICMPv6 echo (RFC 4443 §4) answered; neighbour
 // discovery handed to net/neigh.ts; everything else counted and dropped.
-import { MB_DATA_OFF, MBUF_DATA_DEFAULT, mbufAlloc, mbufData, mbufDataBytes, mbufFree } from "../mem/mbuf";
+import { MB_DATA_OFF, MBUF_DATA_DEFAULT, mbufBuf, mbufDataBytes, mbufFree } from "../mem/mbuf";
 import { C_ICMP_ECHO, C_L4_BAD_CSUM, C_PROTO_UNHANDLED, bump } from "../mem/counters";
 import { inetChecksum } from "../wire/checksum";
 import { PKTF_L4_TRUNC, PKT_FLAGS, PKT_L4, PKT_L4LEN, PKT_SMAC, PKT_SRC, pkt } from "./pkt";
@@ -8,7 +8,14 @@ import { TX_HEADROOM, ipSend } from "./ip";
 import { replySrcAddr, replySrcMac } from "./iface";
 import { ndInput } from "./neigh";
 
-/** Copies the echo request into a fresh mbuf as a reply (type `replyType`) and sends it back the way it came. */
+/**
+ * Turns the echo request in m around into its reply (type `replyType`), in its
+ * own mbuf, and sends it back the way it came. The transport header stays where
+ * it is; the IP and Ethernet headers ipSend writes in front of it fit in the
+ * bytes the request's own headers took (no option or extension header is sent
+ * back). No allocation and no copy: a lone ping's reply on the tap is on its
+ * latency path (docs/measurement/performance-log.md §12).
+ */
 function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
   const p = pkt();
   const l4 = <usize>load<u32>(p + PKT_L4);
@@ -21,21 +28,14 @@ function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
     mbufFree(m);
     return;
   }
-  const r = mbufAlloc();
-  if (r == 0) {
-    mbufFree(m);
-    return;
-  }
-  store<u16>(r, TX_HEADROOM, MB_DATA_OFF);
-  const q = mbufData(r);
-  memory.copy(q, l4, len);
-  store<u8>(q, replyType);
-  store<u16>(q + 2, 0);
-  if (family == 4) store<u16>(q + 2, bswap<u16>(<u16>inetChecksum(q, len)));
+  store<u16>(m, <u16>(l4 - mbufBuf(m)), MB_DATA_OFF);
+  store<u8>(l4, replyType);
+  store<u16>(l4 + 2, 0);
+  if (family == 4) store<u16>(l4 + 2, bswap<u16>(<u16>inetChecksum(l4, len)));
   bump(C_ICMP_ECHO);
-  // Reply from the address and MAC the request was sent to (any-address mode answers as them).
-  ipSend(r, family, replySrcAddr(), p + PKT_SRC, proto, len, family == 6, replySrcMac(), p + PKT_SMAC);
-  mbufFree(m);
+  // Reply from the address and MAC the request was sent to (any-address mode answers as them):
+  // pkt() holds copies of both addresses and MACs, so overwriting the request's headers is safe.
+  ipSend(m, family, replySrcAddr(), p + PKT_SRC, proto, len, family == 6, replySrcMac(), p + PKT_SMAC);
 }
 
 export function icmpInput(): void {

@@ -25,6 +25,14 @@ import { RX_BURST } from "../core/poll.gen.ts"; // the core's poll() takes as ma
 
 export { RX_BURST };
 export const MAX_WAIT_MS = 5; // longest block in poll(2)
+/**
+ * A queue service that read nothing, after a round with no work, polls the core
+ * only once in this many (a power of two): an empty poll and its two clock reads
+ * cost ~250 ns of a ~1 µs empty round, and a lone frame waits half a round on
+ * average before the read that takes it (docs/measurement/performance-log.md §12).
+ * The core's timers are ms-grained, and 16 empty services take ~10 µs.
+ */
+export const IDLE_POLL_EVERY = 16;
 
 const WAKE_HIST = 14;
 /** --stages words, after the wake histogram. */
@@ -71,8 +79,10 @@ export const ST = {
   emptyMs: STAGE_W + 8,
   /** from one queue service's end to the next one's start, ms (the naps in it) */
   gapMs: STAGE_W + 9,
+  /** queue services that read nothing and left the core unpolled (IDLE_POLL_EVERY) */
+  skippedPolls: STAGE_W + 10,
 } as const;
-const ST_FIXED = STAGE_W + 10;
+const ST_FIXED = STAGE_W + 11;
 /** Per-queue words, indexed by the tap's queue number (a loop fills only its own queues). */
 export const QS = { rx: 0, tx: 1, misrouted: 2, readErr: 3, writeErr: 4, flows: 5 } as const;
 const QS_WORDS = 6;
@@ -121,6 +131,10 @@ export class TapLoop {
   private lastEnd = 0;
   private readonly timers: (on: boolean) => void;
   private readonly cpu0: number;
+  /** Empty services since the core was last polled; 0 after any work, so the next service polls. */
+  private idleServices = 0;
+  /** performance.now() at the last core poll or nap: the loop's clock for its end (no read of its own per round). */
+  private now = performance.now();
 
   constructor(
     core: Core,
@@ -217,9 +231,21 @@ export class TapLoop {
     this.warm[i] = n > 0 ? 1 : 0;
     if (n) nic.rxCommit();
     s[qword(q, QS.rx)] += n;
+    if (n === 0 && this.idleServices++ % IDLE_POLL_EVERY !== 0) {
+      // Nothing read, nothing owed from the last poll: the core has nothing to do before its timers.
+      s[ST.skippedPolls]++;
+      if (lc !== null) {
+        const e = performance.now();
+        s[ST.readMs] += e - r0;
+        if (this.lastEnd > 0) s[ST.gapMs] += r0 - this.lastEnd;
+        this.lastEnd = e;
+      }
+      return 0;
+    }
     const timed = k === CORE;
     if (timed) this.timers(true);
     const c0 = performance.now();
+    this.now = c0;
     this.poll((c0 - this.t0) * 1e6);
     const c1 = performance.now();
     if (timed) {
@@ -237,6 +263,7 @@ export class TapLoop {
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
     const sent = nic.txDrain(this.sendOne);
+    if (n + busy + sent > 0) this.idleServices = 0;
     if (lc !== null) {
       // The services' parts and the gaps between them tile the loop's time.
       const e = performance.now();
@@ -280,6 +307,8 @@ export class TapLoop {
       const w1 = performance.now();
       s[ST.waits]++;
       s[ST.waitMs] += w1 - w0;
+      this.now = w1;
+      this.idleServices = 0; // the timers may be due: the next service polls
       if (ready) {
         s[ST.wokenNaps]++;
         this.wokeAt = w1;
@@ -291,7 +320,7 @@ export class TapLoop {
       s[ST.rounds]++;
       return work;
     };
-    pollLoop(round, backoff, () => performance.now() < endMs && !stop());
+    pollLoop(round, backoff, () => this.now < endMs && !stop());
     s[ST.wallMs] = performance.now() - this.t0;
     const lc = this.lc;
     if (lc) {

@@ -162,6 +162,8 @@ export interface TapReport {
   host: {
     rounds: number;
     core_polls: number;
+    /** Queue services that read nothing and left the core unpolled (loop.ts IDLE_POLL_EVERY). */
+    skipped_polls: number;
     read_calls: number;
     empty_reads: number;
     write_calls: number;
@@ -670,6 +672,7 @@ function tapReport(
     host: {
       rounds: sum(ST.rounds),
       core_polls: sum(ST.polls),
+      skipped_polls: sum(ST.skippedPolls),
       read_calls: sum(ST.reads),
       empty_reads: sum(ST.empty),
       write_calls: sum(ST.writes),

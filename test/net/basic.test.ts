@@ -11,9 +11,13 @@ import {
   eth,
   icmpEcho,
   ip4,
+  ip6,
   ipv4,
+  ipv6,
+  pseudo,
   tcp,
   udp,
+  withChecksum,
 } from "../helpers/frames.ts";
 import { STACK_CONFIG, TestStack } from "../helpers/stack.ts";
 
@@ -59,6 +63,60 @@ test("ICMP echo request gets an echo reply with the same id, seq, data and a val
   assert.is(icmp.readUInt16BE(6), 7);
   assert.ok(icmp.subarray(8).equals(data));
   assert.is(checksum(icmp), 0, "ICMP checksum");
+  assert.is(s.counters().icmp_echo, 1);
+});
+
+test("ICMP echo reply turned around in place: a request with IPv4 options or a VLAN tag gets a plain 20-byte header, the same data", () => {
+  // The reply is written into the request's own mbuf (net/icmp.ts): its headers
+  // end where the request's did, so a longer request header leaves the reply
+  // starting later in the buffer; nothing of the old headers may leak into it.
+  const s = new TestStack();
+  const data = Buffer.from("0123456789abcdef-in-place");
+  const nops = Buffer.from([1, 1, 1, 1, 1, 1, 1, 0]); // 8 bytes: NOPs and an end of list (RFC 791 §3.1)
+  const withOptions = eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 1, icmpEcho(0x4242, 9, data), { options: nops }));
+  const tagged = Buffer.concat([
+    withOptions.subarray(0, 12),
+    Buffer.from([0x81, 0x00, 0x00, 0x05]), // 802.1Q, VLAN 5
+    withOptions.subarray(12),
+  ]);
+  for (const [name, frame] of [
+    ["IPv4 options", withOptions],
+    ["VLAN tag and IPv4 options", tagged],
+  ] as const) {
+    const out = s.send(frame);
+    assert.is(out.length, 1, name);
+    const r = out[0];
+    assert.is(r.length, 14 + 20 + 8 + data.length, `${name}: untagged, no options`);
+    assert.is(r.readUInt16BE(12), 0x0800, name);
+    const ip = r.subarray(14, 34);
+    assert.is(ip[0], 0x45, `${name}: IHL 5`);
+    assert.is(ip.readUInt16BE(2), 20 + 8 + data.length, `${name}: total length`);
+    assert.is(checksum(ip), 0, `${name}: IPv4 header checksum`);
+    assert.ok(ip.subarray(12, 16).equals(B) && ip.subarray(16, 20).equals(A), `${name}: addresses`);
+    const icmp = r.subarray(34);
+    assert.is(icmp[0], 0, `${name}: echo reply`);
+    assert.is(icmp.readUInt16BE(4), 0x4242);
+    assert.ok(icmp.subarray(8).equals(data), `${name}: data`);
+    assert.is(checksum(icmp), 0, `${name}: ICMP checksum`);
+  }
+  assert.is(s.counters().icmp_echo, 2);
+});
+
+test("ICMPv6 echo request (RFC 4443 §4.1) gets an echo reply in place, with its pseudo-header checksum", () => {
+  const s = new TestStack({ ipv6_0: 0xb80d0120, ipv6_1: 0, ipv6_2: 0, ipv6_3: 0x02000000 }); // 2001:db8::2
+  const [src, dst] = [ip6("2001:db8::1"), ip6("2001:db8::2")];
+  const data = Buffer.from("ixwasm ping6 payload");
+  const req = withChecksum(icmpEcho(0x6666, 3, data, 128), src, dst, 58, 2);
+  const out = s.send(eth(MAC_B, MAC_A, 0x86dd, ipv6(src, dst, 58, req)));
+  assert.is(out.length, 1);
+  const r = out[0];
+  assert.is(r.length, 14 + 40 + req.length);
+  assert.ok(r.subarray(22, 38).equals(dst) && r.subarray(38, 54).equals(src), "addresses turned around");
+  const icmp = r.subarray(54);
+  assert.is(icmp[0], 129, "echo reply");
+  assert.is(icmp.readUInt16BE(4), 0x6666);
+  assert.ok(icmp.subarray(8).equals(data));
+  assert.is(checksum(icmp, pseudo(dst, src, 58, icmp.length)), 0, "ICMPv6 checksum with the pseudo-header");
   assert.is(s.counters().icmp_echo, 1);
 });
 

@@ -608,6 +608,15 @@ export const HOST_MUTANTS = [
     why: "the wake-up histogram stays empty: adaptive's wake cost is never reported",
   },
   {
+    id: "icmp-echo-in-place-offset",
+    area: "tap",
+    file: "assembly/net/icmp.ts",
+    find: "store<u16>(m, <u16>(l4 - mbufBuf(m)), MB_DATA_OFF);",
+    replace: "store<u16>(m, <u16>(l4 - mbufBuf(m) - 4), MB_DATA_OFF);",
+    suites: ["test/net/basic"],
+    why: "the echo reply turned around in place starts 4 bytes early: the transport header is sent from the wrong place",
+  },
+  {
     id: "tap-reflect-icmp-checksum-stale",
     area: "tap",
     file: "host/measure/native/tap-reflect.c",
