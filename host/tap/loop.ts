@@ -33,6 +33,13 @@ export const MAX_WAIT_MS = 5; // longest block in poll(2)
  * The core's timers are ms-grained, and 16 empty services take ~10 µs.
  */
 export const IDLE_POLL_EVERY = 16;
+/**
+ * Without --stages, one core poll in this many of each kind (it took frames or
+ * not) is timed, and core_ms is those polls' mean × the polls of that kind: a
+ * clock read after every poll put ~70 ns (performance.now() here) on every
+ * reply's path, before its write(2). With --stages every poll is timed (exact).
+ */
+export const CORE_SAMPLE = 16;
 
 const WAKE_HIST = 14;
 /** --stages words, after the wake histogram. */
@@ -135,6 +142,10 @@ export class TapLoop {
   private idleServices = 0;
   /** performance.now() at the last core poll or nap: the loop's clock for its end (no read of its own per round). */
   private now = performance.now();
+  /** Without --stages (CORE_SAMPLE), per kind of poll (0: took no frame, 1: took frames): polls, timed ones, their ms. */
+  private readonly kindPolls = [0, 0];
+  private readonly kindTimed = [0, 0];
+  private readonly kindMs = [0, 0];
 
   constructor(
     core: Core,
@@ -247,18 +258,27 @@ export class TapLoop {
     const c0 = performance.now();
     this.now = c0;
     this.poll((c0 - this.t0) * 1e6);
-    const c1 = performance.now();
-    if (timed) {
-      this.timers(false);
-      s[ST.timedPolls]++;
-      s[ST.timedMs] += c1 - c0;
+    let c1 = 0;
+    if (lc !== null) {
+      c1 = performance.now();
+      if (timed) {
+        this.timers(false);
+        s[ST.timedPolls]++;
+        s[ST.timedMs] += c1 - c0;
+      } else if (n === 0) {
+        s[ST.emptyPolls]++;
+        s[ST.emptyMs] += c1 - c0;
+      }
+      s[ST.coreMs] += c1 - c0;
+    } else {
+      const kind = n > 0 ? 1 : 0;
+      if (this.kindPolls[kind]++ % CORE_SAMPLE === 0) {
+        this.kindTimed[kind]++;
+        this.kindMs[kind] += performance.now() - c0;
+        s[ST.coreMs] = this.coreMsEstimate();
+      }
     }
-    s[ST.coreMs] += c1 - c0;
     s[ST.polls]++;
-    if (n === 0 && lc !== null && !timed) {
-      s[ST.emptyPolls]++;
-      s[ST.emptyMs] += c1 - c0;
-    }
     this.curLocal = i;
     this.curQ = q;
     const busy = this.afterPoll?.() ? 1 : 0;
@@ -273,6 +293,14 @@ export class TapLoop {
       this.lastEnd = e;
     }
     return n + busy + sent;
+  }
+
+  /** core_ms without --stages: each kind of poll's timed mean × its polls. */
+  private coreMsEstimate(): number {
+    let ms = 0;
+    for (let k = 0; k < 2; k++)
+      if (this.kindTimed[k] > 0) ms += (this.kindMs[k] / this.kindTimed[k]) * this.kindPolls[k];
+    return ms;
   }
 
   /** The first reply after a wake-up is ready to write: how long since poll(2) returned. */
@@ -322,6 +350,7 @@ export class TapLoop {
     };
     pollLoop(round, backoff, () => this.now < endMs && !stop());
     s[ST.wallMs] = performance.now() - this.t0;
+    if (this.lc === null) s[ST.coreMs] = this.coreMsEstimate();
     const lc = this.lc;
     if (lc) {
       s[ST.readCosts] = lc.reads;

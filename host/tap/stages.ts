@@ -1,7 +1,8 @@
 // tap --stages: each serving core's poll() sections per received frame and
-// where its loop's time went (issue 16 §1, §6). Every poll is already timed on
-// the host clock (the loop's core_ms); with --stages every queue service's read
-// and write parts are too (two more clock reads each), and one service in
+// where its loop's time went (issue 16 §1, §6). With --stages every poll is
+// timed on the host clock (the loop's core_ms: without it, an estimate from one
+// poll in CORE_SAMPLE), and every queue service's read and write parts are too
+// (two more clock reads each), and one service in
 // LOOP_SAMPLE runs its poll with the section timers on (host/tap/loop.ts
 // serveQueue). Those polls' extra cost and the added clock reads are the
 // `timers` row: the polls' figure is the untimed polls' mean × polls, as in an
@@ -35,15 +36,22 @@ function partTimes(p: TapPart) {
   const timed = s[ST.timedPolls];
   const { untimedMean, extraMs } = timedPollsExtra(s[ST.coreMs], polls, s[ST.timedMs], timed);
   const r = s[ST.readCosts] ? s[ST.readCostMs] / s[ST.readCosts] : 0;
+  // Every queue service has a read part; those that polled the core (not skipped: loop.ts
+  // IDLE_POLL_EVERY) a write part too. Each part holds one clock read.
+  const services = polls + s[ST.skippedPolls];
   return {
     frames: p.queues.reduce((a, q) => a + s[qword(q, QS.rx)], 0),
     polls,
     pollMs: untimedMean * polls,
-    // one queue service per poll; each part holds one clock read
-    readMs: Math.max(0, s[ST.readMs] - polls * r),
+    readMs: Math.max(0, s[ST.readMs] - services * r),
     writeMs: Math.max(0, s[ST.writeMs] - polls * r),
-    timersMs: extraMs + (polls * PART_READS + s[ST.readCosts] * MEASURE_READS) * r,
-    loopMs: Math.max(0, s[ST.gapMs] - s[ST.waitMs] - s[ST.readCosts] * MEASURE_READS * r),
+    timersMs: extraMs + (services * PART_READS + s[ST.readCosts] * MEASURE_READS) * r,
+    // A skipped service's two added reads are the whole of its time that an untimed run
+    // would not spend: one is in its read part, the other in the gap before it.
+    loopMs: Math.max(
+      0,
+      s[ST.gapMs] - s[ST.waitMs] - (s[ST.readCosts] * MEASURE_READS + s[ST.skippedPolls]) * r,
+    ),
     r,
   };
 }

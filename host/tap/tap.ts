@@ -122,6 +122,7 @@ export interface WorkerReport {
   batches: number;
   /** rx_ring_full (host: the core's RX ring had no free slot), rx_over_mtu (host: a frame over MTU + 14) and the core's resource-drop counters. */
   drops: Record<string, number>;
+  /** In the core's poll(): with --stages every poll timed; without, one in loop.ts CORE_SAMPLE of each kind, scaled. */
   core_ms: number;
   io_ms: number;
   wait_ms: number;

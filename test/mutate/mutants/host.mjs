@@ -536,6 +536,15 @@ export const HOST_MUTANTS = [
     why: "a clock-read measurement that straddled a preemption sets the read's cost (subtracted from every part)",
   },
   {
+    id: "tap-stages-skipped-reads-kept",
+    area: "measurement",
+    file: "host/tap/stages.ts",
+    find: "(s[ST.readCosts] * MEASURE_READS + s[ST.skippedPolls]) * r",
+    replace: "s[ST.readCosts] * MEASURE_READS * r",
+    suites: ["test/pair/accounting"],
+    why: "a queue service that left the core unpolled keeps one of its added clock reads in the loop row: busy polling's accounting counts it twice",
+  },
+  {
     id: "accounting-aside-added",
     area: "measurement",
     file: "host/report/accounting.ts",
