@@ -18,7 +18,10 @@
 //                  waited for a CPU (schedstat): a spinning server that is not on
 //                  a CPU when the frame comes answers at its next time slice
 //   sparse GET     one memcached GET every 20 ms (native/mc-get.c): p50/p99
-//   ping-pong      ping -f -l 1: one echo in flight, back to back: mean round trip
+//   ping-pong      one echo in flight, back to back (native/icmp-pingpong.c, like
+//                  ping -f -l 1 but in ns): mean and p50 round trip to the reply's
+//                  arrival at the client's socket (the kernel's receive
+//                  timestamp), and the mean to the client's wake-up after it
 //   flood          ping -f -l 16 (16 in flight): the server process's CPU per
 //                  frame (schedstat), its user/sys split (/proc/<pid>/stat),
 //                  read+write syscalls per frame (/proc/<pid>/io syscr/syscw) and
@@ -46,6 +49,7 @@ const SPARSE_N = 100;
 const INTERVAL_MS = 20;
 const PAYLOAD = "22"; // ping -s 22: 8 B ICMP header + 22 → a 64-byte Ethernet frame
 const PINGPONG_S = 1;
+const PINGPONG_WARMUP = 2000;
 const FLOOD_S = 2;
 const FLOOD_IN_FLIGHT = 16;
 
@@ -83,7 +87,11 @@ export interface TargetFigures {
   sparse_runqueue_wait: Summary | null;
   sparse_get_p50_us: Summary | null;
   sparse_get_p99_us: Summary | null;
+  /** Mean round trip, send → the reply's arrival at the socket (SO_TIMESTAMPNS), per run. */
   pingpong_rtt_us: Summary | null;
+  pingpong_p50_us: Summary | null;
+  /** Mean round trip to the client's return from recvmsg (its wake-up included). */
+  pingpong_woken_us: Summary | null;
   flood: {
     frames_per_s: Summary;
     cpu_ns_per_frame: Summary;
@@ -112,12 +120,23 @@ const quantile = (v: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
-/** Builds the C client and the reflector (gcc -O3 -march=native) into dir. */
-export function buildTapNatives(root: string, dir: string): { mcGet: string; reflect: string } {
-  const out = { mcGet: join(dir, "mc-get"), reflect: join(dir, "tap-reflect") };
+export interface TapNatives {
+  mcGet: string;
+  reflect: string;
+  pingPong: string;
+}
+
+/** Builds the C clients and the reflector (gcc -O3 -march=native) into dir. */
+export function buildTapNatives(root: string, dir: string): TapNatives {
+  const out = {
+    mcGet: join(dir, "mc-get"),
+    reflect: join(dir, "tap-reflect"),
+    pingPong: join(dir, "icmp-pingpong"),
+  };
   for (const [src, exe] of [
     ["mc-get.c", out.mcGet],
     ["tap-reflect.c", out.reflect],
+    ["icmp-pingpong.c", out.pingPong],
   ]) {
     const r = spawnSync(
       "gcc",
@@ -210,11 +229,18 @@ function sparseGet(t: Target, exe: string): number[] {
   return JSON.parse(r.out) as number[];
 }
 
-function pingPong(t: Target): number {
-  const out = ping(t, ["-f", "-l", "1", "-w", String(PINGPONG_S), "-q"], 30000);
-  const m = /= [\d.]+\/([\d.]+)\//.exec(out);
-  if (!m) throw new Error(`ping-pong to ${t.name}: ${out}`);
-  return Number(m[1]) * 1000;
+export interface PingPongRun {
+  n: number;
+  lost: number;
+  arrival: { mean_ns: number; p50_ns: number; p99_ns: number };
+  woken: { mean_ns: number; p50_ns: number };
+}
+
+/** One run of native/icmp-pingpong.c from t's namespace (warm-up round trips not counted). */
+export function pingPongRun(exe: string, ns: string, host: string, seconds: number): PingPongRun {
+  const r = inNsText(ns, [exe, host, String(seconds), String(PINGPONG_WARMUP)], { timeoutMs: 60000 });
+  if (r.code !== 0) throw new Error(`icmp-pingpong to ${host}: ${r.err || r.out}`);
+  return JSON.parse(r.out) as PingPongRun;
 }
 
 function flood(t: Target): {
@@ -313,7 +339,7 @@ export async function benchTapSparse(
   const taps: RunningTap[] = [];
   const loadavg_before = readFileSync("/proc/loadavg", "utf8").trim();
   try {
-    const { mcGet, reflect } = buildTapNatives(root, dir);
+    const { mcGet, reflect, pingPong } = buildTapNatives(root, dir);
 
     td.add("namespaces", () => [NS_CLI, NS_SRV].forEach(removeNetns));
     vethPair(NS_CLI, NS_SRV, VETH, KERNEL_IP, true);
@@ -403,6 +429,8 @@ export async function benchTapSparse(
       "g50",
       "g99",
       "pp",
+      "pp50",
+      "ppWoken",
       "fps",
       "cpu",
       "user",
@@ -417,6 +445,8 @@ export async function benchTapSparse(
       g50: number[];
       g99: number[];
       pp: number[];
+      pp50: number[];
+      ppWoken: number[];
       fps: number[];
       cpu: number[];
       user: number[];
@@ -448,7 +478,10 @@ export async function benchTapSparse(
               a.g50.push(quantile(g, 0.5));
               a.g99.push(quantile(g, 0.99));
             }
-            a.pp.push(pingPong(t));
+            const pp = pingPongRun(pingPong, t.ns, t.host, PINGPONG_S);
+            a.pp.push(pp.arrival.mean_ns / 1000);
+            a.pp50.push(pp.arrival.p50_ns / 1000);
+            a.ppWoken.push(pp.woken.mean_ns / 1000);
           }
           if (t.pid !== null) {
             const f = flood(t);
@@ -490,6 +523,8 @@ export async function benchTapSparse(
             sparse_get_p50_us: a.g50.length ? s(a.g50) : null,
             sparse_get_p99_us: a.g99.length ? s(a.g99) : null,
             pingpong_rtt_us: opt(a.pp),
+            pingpong_p50_us: opt(a.pp50),
+            pingpong_woken_us: opt(a.ppWoken),
             flood: a.cpu.length
               ? {
                   frames_per_s: s(a.fps),
@@ -556,11 +591,16 @@ export function formatTapSparse(
   }
   out.push(
     `  vs kernel p50: tap busy ${x(T["tap busy"].sparse_get_p50_us, k.sparse_get_p50_us)} (aim ≤ 1.5x), tap adaptive ${x(T["tap adaptive"].sparse_get_p50_us, k.sparse_get_p50_us)}`,
-    `64 B ping-pong (ping -f -l 1, ${PINGPONG_S} s: mean round trip, 1 µs resolution):`,
+    `64 B ping-pong (native/icmp-pingpong.c: one echo in flight, ${PINGPONG_S} s after ${PINGPONG_WARMUP} not counted; round trip to the reply's arrival at the client's socket, its kernel receive timestamp, as ping's own figure, in ns):`,
   );
-  for (const n of sparse) out.push(row(`ping-pong 64 B: ${n}`, T[n].pingpong_rtt_us!, "µs"));
+  for (const n of sparse) out.push(row(`ping-pong 64 B mean: ${n}`, T[n].pingpong_rtt_us!, "µs"));
+  for (const n of sparse) out.push(row(`ping-pong 64 B p50: ${n}`, T[n].pingpong_p50_us!, "µs"));
+  for (const n of sparse)
+    out.push(row(`ping-pong 64 B to the client's wake-up: ${n}`, T[n].pingpong_woken_us!, "µs"));
+  const pp = (n: TargetName) => T[n].pingpong_rtt_us;
+  const pp50 = (n: TargetName) => T[n].pingpong_p50_us;
   out.push(
-    `  tap busy / reflect busy ${x(T["tap busy"].pingpong_rtt_us, T["reflect busy"].pingpong_rtt_us)}, tap adaptive / reflect block ${x(T["tap adaptive"].pingpong_rtt_us, T["reflect block"].pingpong_rtt_us)} (aim ≤ 1.3x)`,
+    `  tap busy / reflect busy: mean ${x(pp("tap busy"), pp("reflect busy"))}, p50 ${x(pp50("tap busy"), pp50("reflect busy"))} (aim ≤ 1.3x); to the client's wake-up ${x(T["tap busy"].pingpong_woken_us, T["reflect busy"].pingpong_woken_us)}; tap adaptive / reflect block: mean ${x(pp("tap adaptive"), pp("reflect block"))}`,
     `flood (ping -f -l ${FLOOD_IN_FLIGHT}, ${FLOOD_S} s): the server process per frame (both directions); a spinning server's CPU includes its empty rounds:`,
   );
   const fl = (n: TargetName) => T[n].flood!;

@@ -12,13 +12,18 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTapNatives, startReflector } from "../../host/measure/tap-sparse.ts";
+import {
+  buildTapNatives,
+  pingPongRun,
+  startReflector,
+  type TapNatives,
+} from "../../host/measure/tap-sparse.ts";
 import { Teardown } from "../../host/io/netns.ts";
 import { ROOT, inNs, inNsText, needTapHost, needTool, tapNames, withTap } from "../helpers/tap.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ixwasm-tapbusy-natives-"));
 const names = tapNames("tapbusy");
-let exe: { mcGet: string; reflect: string };
+let exe: TapNatives;
 
 /** The namespace's SNMP counters of one protocol line of /proc/net/snmp ("Icmp", "Udp"). */
 function snmp(ns: string, proto: string): Record<string, number> {
@@ -67,6 +72,34 @@ for (const mode of ["block", "busy"] as const) {
     }
   });
 }
+
+test("icmp-pingpong: round trips in ns against the reflector, each reply matched, arrival before wake-up", async () => {
+  const td = new Teardown();
+  const procs: ChildProcess[] = [];
+  try {
+    const r = await startReflector(exe.reflect, "busy", td, procs, names().ifname);
+    inNsText(r.ns, ["ping", "-c", "2", "-i", "0.05", "-q", "198.18.4.2"]); // the neighbour entry
+    const p = pingPongRun(exe.pingPong, r.ns, "198.18.4.2", 0.3);
+    assert.ok(p.n > 100 && p.lost === 0, JSON.stringify(p));
+    // A reply is timestamped on arrival, then the client wakes: arrival ≤ wake-up, both well under 1 ms.
+    assert.ok(p.arrival.mean_ns > 0 && p.arrival.mean_ns <= p.woken.mean_ns, JSON.stringify(p));
+    assert.ok(p.arrival.p50_ns < 1e6, JSON.stringify(p));
+    // With the reflector stopped nothing answers: every request is lost, and the client says so (exit 1).
+    process.kill(r.child.pid!, "SIGSTOP");
+    const none = inNsText(r.ns, [exe.pingPong, "198.18.4.2", "0.2", "0"], { timeoutMs: 20000 });
+    process.kill(r.child.pid!, "SIGCONT");
+    assert.is(none.code, 1, none.err);
+    assert.match(none.err, /no reply/);
+    process.kill(r.child.pid!, "SIGTERM");
+    await new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once("exit", res)));
+    // Every request the client counted was answered by the reflector (warm-up and ping's too).
+    const c = JSON.parse(r.out());
+    assert.ok(c.tx >= p.n + 2000, JSON.stringify(c));
+  } finally {
+    for (const p of procs) if (p.exitCode === null) process.kill(p.pid!, "SIGKILL");
+    td.run();
+  }
+});
 
 test("mc-get: times every GET against tap --app memcached", async () => {
   await withTap(names(), ["--app", "memcached", "--duration", "30"], async (t) => {
