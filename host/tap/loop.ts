@@ -5,7 +5,8 @@
 // the queue it was last written on (drivers/net/tun.c: tun_flow_update on
 // write, tun_automq_select_queue on transmit, both keyed by the symmetric flow
 // hash), so a reply goes back on its request's arrival queue and the flow
-// stays with this thread. When a round finds nothing the loop spins for
+// stays with this thread. A service that read nothing skips the core's poll
+// 15 times in 16 (IDLE_POLL_EVERY). When a round finds nothing the loop spins for
 // spinUs, then blocks in poll(2) on its own queues for at most MAX_WAIT_MS, so
 // the core's timers run at least that often; with poll "busy" it never blocks
 // (wake.ts says what each mode costs and what the report counts).
