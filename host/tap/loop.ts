@@ -139,6 +139,8 @@ export class TapLoop {
   private lastEnd = 0;
   private readonly timers: (on: boolean) => void;
   private readonly cpu0: number;
+  /** --stages: a service was picked for the section timers and the next poll runs with them. */
+  private coreOwed = false;
   /** Empty services since the core was last polled; 0 after any work, so the next service polls. */
   private idleServices = 0;
   /** performance.now() at the last core poll or nap: the loop's clock for its end (no read of its own per round). */
@@ -207,6 +209,9 @@ export class TapLoop {
     const q = this.o.queues[i];
     const lc = this.lc;
     const k = lc === null ? -1 : lc.pick();
+    // A service picked for the section timers may leave the core unpolled (IDLE_POLL_EVERY):
+    // the next poll is timed instead, so the timed polls keep their rate (one in LOOP_SAMPLE).
+    if (k === CORE) this.coreOwed = true;
     // --stages times every service's parts, each part whole: a write(2) or a read(2)
     // costs µs, a clock read ~40 ns, and sampled parts one in LOOP_SAMPLE put the
     // accounting 13-39 % off (one write that yielded to the woken client × 64).
@@ -254,8 +259,11 @@ export class TapLoop {
       }
       return 0;
     }
-    const timed = k === CORE;
-    if (timed) this.timers(true);
+    const timed = this.coreOwed;
+    if (timed) {
+      this.coreOwed = false;
+      this.timers(true);
+    }
     const c0 = performance.now();
     this.now = c0;
     this.poll((c0 - this.t0) * 1e6);

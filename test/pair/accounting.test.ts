@@ -12,6 +12,7 @@ import { pairOneThread, pairTwoThreads } from "../../host/pair/pair.ts";
 import type { PairReport } from "../../host/report/pair.ts";
 import type { StageAccounting } from "../../host/report/accounting.ts";
 import { formatPair } from "../../host/report/pair.ts";
+import { LOOP_SAMPLE } from "../../host/report/stages.ts";
 import { inNs, tapNames, withTap, type RunningTap } from "../helpers/tap.ts";
 import { randomBytes } from "node:crypto";
 
@@ -141,6 +142,15 @@ for (const poll of ["adaptive", "busy"]) {
     else assert.ok(s.wait > 0, `wait ${s.wait}`);
     const st = (r.stages as Record<string, { timed_polls: number; total_ns_per_unit: number }>).main;
     assert.ok(st.timed_polls > 0 && st.total_ns_per_unit > 0);
+    // One queue service in LOOP_SAMPLE is picked for the section timers; a pick that lands on a
+    // service which leaves the core unpolled times the next poll (so busy, mostly skipping, keeps
+    // the rate: expected ≈ services / LOOP_SAMPLE, and 16 times fewer if the picks were lost).
+    const host = r.host as { core_polls: number; skipped_polls: number };
+    const services = host.core_polls + host.skipped_polls;
+    assert.ok(
+      st.timed_polls > (0.5 * services) / LOOP_SAMPLE,
+      `${st.timed_polls} timed polls for ${services} queue services (${host.skipped_polls} skipped)`,
+    );
   });
 }
 

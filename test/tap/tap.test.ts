@@ -241,8 +241,8 @@ test("--stages: poll()'s stage cost per received frame, main thread and one work
         assert.ok(Math.abs(s.polls + s.idle_polls - report.per_worker[i].core_polls) <= 1);
         if (s.units === 0) continue; // the kernel may steer the one connection to either queue
         assert.ok(
-          Math.abs(s.polls + s.idle_polls - report.per_worker[i].core_polls) <= 1,
-          `${s.polls} + ${s.idle_polls} vs ${report.per_worker[i].core_polls}`,
+          s.total_ns_per_unit > 0 && s.timed_polls > 0,
+          `${name}: total ${s.total_ns_per_unit} ns/frame, ${s.timed_polls} timed polls of ${report.per_worker[i].core_polls}`,
         );
         const sum = Object.values(s.ns_per_unit as Record<string, number>).reduce((a, b) => a + b, 0);
         assert.ok(

@@ -545,6 +545,15 @@ export const HOST_MUTANTS = [
     why: "a queue service that left the core unpolled keeps one of its added clock reads in the loop row: busy polling's accounting counts it twice",
   },
   {
+    id: "tap-stages-skipped-pick-lost",
+    area: "measurement",
+    file: "host/tap/loop.ts",
+    find: "    if (k === CORE) this.coreOwed = true;\n",
+    replace: "    if (k === CORE && this.warm[i]) this.coreOwed = true;\n",
+    suites: ["test/pair/accounting"],
+    why: "a section-timer pick that lands on a queue service that will read nothing is dropped: busy polling's timed polls fall to a sixteenth of their rate",
+  },
+  {
     id: "accounting-aside-added",
     area: "measurement",
     file: "host/report/accounting.ts",
