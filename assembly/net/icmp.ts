@@ -20,8 +20,9 @@ function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
   const p = pkt();
   const l4 = <usize>load<u32>(p + PKT_L4);
   const len = load<u32>(p + PKT_L4LEN);
-  // Echo data up to 1500 bytes with the default mbufs (as before); with larger
-  // mbufs, whatever fits one after the headroom and an Ethernet + IPv6 header.
+  // Echo data up to 1500 bytes with the default mbufs; with larger mbufs, what
+  // fits one after the headroom and an Ethernet + IPv6 header (the bound of the
+  // time the reply was a copy in a fresh mbuf, kept so what is answered stays the same).
   const lim: u32 = mbufDataBytes == MBUF_DATA_DEFAULT ? 1500 : <u32>mbufDataBytes - TX_HEADROOM - 54;
   if ((load<u8>(p + PKT_FLAGS) & PKTF_L4_TRUNC) != 0 || len > lim) {
     bump(C_PROTO_UNHANDLED);

@@ -236,7 +236,7 @@ export interface PingPongRun {
   woken: { mean_ns: number; p50_ns: number };
 }
 
-/** One run of native/icmp-pingpong.c from t's namespace (warm-up round trips not counted). */
+/** One run of native/icmp-pingpong.c from namespace ns to host (its warm-up round trips not counted). */
 export function pingPongRun(exe: string, ns: string, host: string, seconds: number): PingPongRun {
   const r = inNsText(ns, [exe, host, String(seconds), String(PINGPONG_WARMUP)], { timeoutMs: 60000 });
   if (r.code !== 0) throw new Error(`icmp-pingpong to ${host}: ${r.err || r.out}`);
