@@ -17,10 +17,13 @@ import { LOOP_SAMPLE } from "./stages.ts";
 export { LOOP_SAMPLE };
 
 /**
- * An iteration longer than this is timed whole, not sampled: 4-6x the median
- * iteration of the one-thread pair (1.8-3 µs) and its 99th percentile (4-22 µs).
+ * An iteration longer than this is timed whole, not sampled: well above the
+ * one-thread pair's median iteration (1.8-3 µs on the AMD VM; ~11 µs with
+ * --stages and 8 connections on an Intel VM, where 10 µs made half of them
+ * "long" and left the samples nearly without polls that took frames), below
+ * what a GC step or a preemption takes (docs/measurement/cost.md).
  */
-export const LONG_ITER_MS = 0.01;
+export const LONG_ITER_MS = 0.025;
 /** A back-to-back pair of clock reads longer than this was interrupted. */
 const READ_MAX_MS = 0.001;
 
@@ -185,9 +188,16 @@ export class LoopClock {
     return this.marks[j] ? Math.max(0, this.ms[j] / this.marks[j] - this.readCostMs()) : 0;
   }
 
-  /** How many times part j ran over `iterations` iterations (estimated from the sampled ones). */
+  /**
+   * How many times part j ran over the `iterations` iterations less the long
+   * ones, estimated from the samples, which hold short iterations only (as
+   * estimate()). Scaled to all iterations instead, a part of the short ones (a
+   * poll that took nothing) took the long ones' share too: in short pair runs on
+   * a slow start, where most iterations with frames were long, the polls with
+   * frames came out near 0.
+   */
   count(j: number, iterations: number): number {
-    return this.sampled ? (this.marks[j] * iterations) / this.sampled : 0;
+    return this.sampled ? (this.marks[j] * Math.max(0, iterations - this.long)) / this.sampled : 0;
   }
 }
 

@@ -554,6 +554,15 @@ export const HOST_MUTANTS = [
     why: "a section-timer pick that lands on a queue service that will read nothing is dropped: busy polling's timed polls fall to a sixteenth of their rate",
   },
   {
+    id: "loop-clock-count-over-long",
+    area: "measurement",
+    file: "host/report/loop-clock.ts",
+    find: "return this.sampled ? (this.marks[j] * Math.max(0, iterations - this.long)) / this.sampled : 0;",
+    replace: "return this.sampled ? (this.marks[j] * iterations) / this.sampled : 0;",
+    suites: ["test/report/loop-clock"],
+    why: "a part's count scaled to all iterations while the samples hold the short ones only: the long iterations' polls counted as the short ones' mix",
+  },
+  {
     id: "accounting-aside-added",
     area: "measurement",
     file: "host/report/accounting.ts",
