@@ -315,6 +315,15 @@ export async function startReflector(
   return { child, ns: name, out: () => out };
 }
 
+/** Ends a reflector (SIGTERM by PID) and waits for it: its exit code and the counts it prints at exit ({} if none). */
+export async function stopReflector(
+  r: Reflector,
+): Promise<{ code: number | null; counts: Record<string, number> }> {
+  process.kill(r.child.pid!, "SIGTERM");
+  await new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once("exit", res)));
+  return { code: r.child.exitCode, counts: JSON.parse(r.out() || "{}") };
+}
+
 const stopProc = (pid: number | null) => pid !== null && process.kill(pid, "SIGSTOP");
 const contProc = (pid: number | null) => pid !== null && process.kill(pid, "SIGCONT");
 
@@ -503,11 +512,8 @@ export async function benchTapSparse(
     for (const [name, r] of [
       ["reflect block", rBlock],
       ["reflect busy", rBusy],
-    ] as const) {
-      process.kill(r.child.pid!, "SIGTERM");
-      await new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once("exit", res)));
-      counts[name] = JSON.parse(r.out() || "{}");
-    }
+    ] as const)
+      counts[name] = (await stopReflector(r)).counts;
     const s = (xs: number[]) => summarize(xs);
     const opt = (xs: number[]) => (xs.length ? summarize(xs) : null);
     const targetsOut = Object.fromEntries(

@@ -251,12 +251,7 @@ export class TapLoop {
     if (n === 0 && this.idleServices++ % IDLE_POLL_EVERY !== 0) {
       // Nothing read, nothing owed from the last poll: the core has nothing to do before its timers.
       s[ST.skippedPolls]++;
-      if (lc !== null) {
-        const e = performance.now();
-        s[ST.readMs] += e - r0;
-        if (this.lastEnd > 0) s[ST.gapMs] += r0 - this.lastEnd;
-        this.lastEnd = e;
-      }
+      if (lc !== null) s[ST.readMs] += this.serviceEnd(r0) - r0;
       return 0;
     }
     const timed = this.coreOwed;
@@ -294,14 +289,22 @@ export class TapLoop {
     const sent = nic.txDrain(this.sendOne);
     if (n + busy + sent > 0) this.idleServices = 0;
     if (lc !== null) {
-      // The services' parts and the gaps between them tile the loop's time.
-      const e = performance.now();
       s[ST.readMs] += c0 - r0;
-      s[ST.writeMs] += e - c1;
-      if (this.lastEnd > 0) s[ST.gapMs] += r0 - this.lastEnd;
-      this.lastEnd = e;
+      s[ST.writeMs] += this.serviceEnd(r0) - c1;
     }
     return n + busy + sent;
+  }
+
+  /**
+   * --stages: the end of a queue service that started at r0 (performance.now()).
+   * The services' parts and the gaps between them tile the loop's time: the gap
+   * since the last service's end is counted here. Returns the end.
+   */
+  private serviceEnd(r0: number): number {
+    const e = performance.now();
+    if (this.lastEnd > 0) this.stats[ST.gapMs] += r0 - this.lastEnd;
+    this.lastEnd = e;
+    return e;
   }
 
   /** core_ms without --stages: each kind of poll's timed mean × its polls. */

@@ -16,6 +16,7 @@ import {
   buildTapNatives,
   pingPongRun,
   startReflector,
+  stopReflector,
   type TapNatives,
 } from "../../host/measure/tap-sparse.ts";
 import { Teardown } from "../../host/io/netns.ts";
@@ -57,10 +58,8 @@ for (const mode of ["block", "busy"] as const) {
       assert.is(icmp.InCsumErrors, 0, "ICMP checksums valid");
       assert.is(icmp.InEchoReps, 5, "the kernel took every reply");
       assert.is(snmp(r.ns, "Udp").InCsumErrors, 0, "UDP checksum valid");
-      process.kill(r.child.pid!, "SIGTERM");
-      await new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once("exit", res)));
-      assert.is(r.child.exitCode, 0);
-      const c = JSON.parse(r.out());
+      const { code, counts: c } = await stopReflector(r);
+      assert.is(code, 0);
       // 5 echo requests, 1 datagram, at least one ARP request; everything answered.
       assert.ok(c.rx >= 7 && c.tx >= 7, JSON.stringify(c));
       assert.is(c.errors, 0);
@@ -90,10 +89,8 @@ test("icmp-pingpong: round trips in ns against the reflector, each reply matched
     process.kill(r.child.pid!, "SIGCONT");
     assert.is(none.code, 1, none.err);
     assert.match(none.err, /no reply/);
-    process.kill(r.child.pid!, "SIGTERM");
-    await new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once("exit", res)));
     // Every request the client counted was answered by the reflector (warm-up and ping's too).
-    const c = JSON.parse(r.out());
+    const { counts: c } = await stopReflector(r);
     assert.ok(c.tx >= p.n + 2000, JSON.stringify(c));
   } finally {
     for (const p of procs) if (p.exitCode === null) process.kill(p.pid!, "SIGKILL");
