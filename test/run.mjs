@@ -5,6 +5,7 @@
 // count as one test each.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -115,6 +116,18 @@ async function suite(file) {
   for (const line of r.out.split("\n")) if (line.startsWith("note:")) console.log("  " + line);
 }
 
+// What the run leaves in the OS temp dir: test/helpers/tmp.ts removes a suite's
+// directories when it exits, and the check at the end fails on any "ixwasm-"
+// entry that appeared during the run, but for the bench's caches, reused across
+// runs by design (host/measure): its captures (ixwasm-bench-*.pcap and their
+// .json) and its C programs built with gcc (the ixwasm-native directory).
+const CACHED = (n, st) =>
+  (st.isFile() && /^ixwasm-bench-.*\.pcap(\.json)?$/.test(n)) || (st.isDirectory() && n === "ixwasm-native");
+function ours() {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith("ixwasm-"));
+}
+const tmpBefore = new Set(ours());
+
 const suites = findSuites(join(root, "test")).filter(
   (f) => only.length === 0 || only.some((o) => f.includes(o)),
 );
@@ -144,6 +157,17 @@ await Promise.all(
   }),
 );
 for (const f of alone) await suite(f);
+const left = ours().filter((n) => !tmpBefore.has(n) && !CACHED(n, statSync(join(tmpdir(), n))));
+if (left.length) {
+  failed++;
+  failures.push("temp dir");
+  console.log(
+    `FAIL temp dir: ${left.length} entries left in ${tmpdir()} by this run: ${left.slice(0, 20).join(", ")}`,
+  );
+} else {
+  passed++;
+  console.log(`ok   temp dir: nothing of this run left in ${tmpdir()}`);
+}
 if (failures.length) console.log(`\nfailed: ${failures.join(", ")}`);
 if (notRun)
   console.log(

@@ -9,8 +9,7 @@
 // serving thread (the default) and in a worker thread of its own (--app-thread).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../../host/apps/build.ts";
 import { loadAppModule } from "../../host/apps/module.ts";
@@ -20,8 +19,9 @@ import { createCore, type Core } from "../../host/core/core.ts";
 import { Link } from "../../host/runtime/link.ts";
 import { clientResults, type ClientResults } from "../../host/runtime/client-results.ts";
 import { ROOT } from "../helpers/corpus.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ixwasm-faulty-"));
+const dir = tempDir("faulty");
 const wasm = join(dir, "faulty.wasm");
 await buildApp(join(ROOT, "examples/faulty"), { out: wasm });
 

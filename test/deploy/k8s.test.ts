@@ -6,17 +6,17 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
 import type { MergedReport } from "../../host/report/merge.ts";
 import type { ReplayReport } from "../../host/report/replay.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const MANIFEST = join(ROOT, "deploy/k8s/replay-indexed-job.yaml");
 const CLI = join(ROOT, "dist/host/cli.js");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-k8s-"));
+const tmp = tempDir("k8s");
 
 type Env = { name: string; value?: string }[];
 interface Container {

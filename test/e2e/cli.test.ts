@@ -2,14 +2,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../helpers/corpus.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-cli-"));
+const tmp = tempDir("cli");
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });

@@ -3,13 +3,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "../helpers/tmp.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-cli-"));
+const tmp = tempDir("gen-cli");
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "host/cli.ts"), "gen", ...args], {

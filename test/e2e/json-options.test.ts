@@ -5,17 +5,16 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
 import { valgrindVersion } from "../../host/measure/instructions.ts";
 import { summarize, type Summary } from "../../host/measure/lib/stats.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const CLI = join(ROOT, "dist/host/cli.js");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-json-"));
+const tmp = tempDir("json");
 
 function json(...args: string[]): Record<string, unknown> {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 26 });

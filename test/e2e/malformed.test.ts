@@ -6,14 +6,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CORPUS, ROOT, corpusNote, manifest } from "../helpers/corpus.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 corpusNote();
 const CLI = join(ROOT, "dist/host/cli.js");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-malformed-"));
+const tmp = tempDir("malformed");
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });

@@ -3,15 +3,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
 import { TraceWriter } from "../../host/io/writer.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-default-mode-"));
+const tmp = tempDir("default-mode");
 
 function modeOf(...args: string[]): string {
   const r = spawnSync(

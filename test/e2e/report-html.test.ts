@@ -3,15 +3,15 @@
 // screenshot goes to a temp dir (not kept in the repository).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
 import { CHROMIUM, launchChromium, watchPage } from "../helpers/browser.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-html-"));
+const tmp = tempDir("html");
 const HTML = join(tmp, "report.html");
 
 test("replay --report html: one self-contained file, offline", async () => {

@@ -5,15 +5,15 @@
 // pixels of every series' colour.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, ROOT, corpusNote } from "../helpers/corpus.ts";
 import { requireOracle } from "../helpers/oracle.ts";
 import { CHROMIUM, launchChromium, watchPage } from "../helpers/browser.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-timeseq-"));
+const tmp = tempDir("timeseq");
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
 /** A capture with holes: the core cannot send what the capture lost, so flows 0 and 2 have missing segments (flow 1 none). */
 const BIG = join(CORPUS, "bigtransfer.pcap");

@@ -4,8 +4,6 @@
 // replays to the same result.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkTx, fixChecksums, tcpFrame } from "../../host/fuzz/packet.ts";
 import { mutate, retarget } from "../../host/fuzz/mutate.ts";
@@ -15,9 +13,10 @@ import { loadSeeds, seedFiles } from "../../host/fuzz/seeds.ts";
 import { ENDPOINTS } from "../../host/fuzz/stack.ts";
 import { writeMeta, writePcap } from "../../host/fuzz/repro.ts";
 import { CORPUS, OWN_TRACES, corpusNote } from "../helpers/corpus.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 corpusNote();
-const out = mkdtempSync(join(tmpdir(), "ixwasm-fuzz-"));
+const out = tempDir("fuzz");
 const seeds = loadSeeds(seedFiles(CORPUS, OWN_TRACES), 120);
 
 test("seeds: frames from the captures, Ethernet for the stack and raw for the decoder", () => {

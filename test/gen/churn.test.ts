@@ -3,15 +3,15 @@
 // complete conversation, and the concurrency the options ask for.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { generate } from "../../host/gen/index.ts";
 import { genOptions } from "../../host/gen/run.ts";
 import { inspect } from "../../host/inspect/inspect.ts";
 import { CliExit } from "../../host/commands/cli-util.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-churn-"));
+const tmp = tempDir("gen-churn");
 
 test("300 k concurrent connections: all complete, peak = --conns, memory flat", () => {
   const out = join(tmp, "churn.pcap");

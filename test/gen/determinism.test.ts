@@ -4,14 +4,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generate, type WorkloadName } from "../../host/gen/index.ts";
 import { genOptions, type GenFlags } from "../../host/gen/run.ts";
 import { inspect } from "../../host/inspect/inspect.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-det-"));
+const tmp = tempDir("gen-det");
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 
 const CASES: [WorkloadName, GenFlags][] = [

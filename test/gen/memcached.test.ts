@@ -2,15 +2,14 @@
 // every response is what a memcached fed the same requests in order would answer.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "../../host/gen/index.ts";
 import { genOptions, type GenFlags } from "../../host/gen/run.ts";
 import { ETC_IA, ETC_SMALL_SHARE, etcKeyMean } from "../../host/gen/dist.ts";
 import { checkMemcached, memcachedMessages, segments } from "./capture.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-mc-"));
+const tmp = tempDir("gen-mc");
 
 function gen(workload: "etc" | "usr", flags: GenFlags) {
   const out = join(tmp, `${workload}-${flags.protocol ?? "ascii"}-${flags.seed ?? 1}.pcapng`);

@@ -5,14 +5,13 @@
 // every GET got the right value from the WASM memcached.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runGen } from "../../host/gen/run.ts";
 import { replay } from "../../host/replay/replay.ts";
 import { segments } from "./capture.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-serve-"));
+const tmp = tempDir("gen-serve");
 
 /** Server → client payload per connection, reassembled by sequence number. */
 function responseStreams(path: string, port: number): Map<string, Buffer> {

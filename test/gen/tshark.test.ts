@@ -4,14 +4,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate, type WorkloadName } from "../../host/gen/index.ts";
 import { genOptions, type GenFlags } from "../../host/gen/run.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-gen-tshark-"));
+const tmp = tempDir("gen-tshark");
 
 function tshark(file: string, filter: string, ...extra: string[]): number {
   const out = execFileSync(

@@ -2,17 +2,15 @@
 // launch with the flags that keep it offline and quiet, and one page watcher
 // that collects console errors, page errors and any request that leaves the
 // file (the reports must work with no network).
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
+import { tempDir } from "./tmp.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
 /** A headless chromium on a new empty profile (launchPersistentContext passes it as --user-data-dir). */
 export async function launchChromium(): Promise<BrowserContext> {
   const { chromium } = await import("playwright-core");
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ixwasm-chromium-")), {
+  return chromium.launchPersistentContext(tempDir("chromium"), {
     executablePath: CHROMIUM,
     viewport: { width: 1200, height: 900 },
     args: [

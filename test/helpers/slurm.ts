@@ -6,11 +6,12 @@
 // stop() ends exactly those, first asking the cluster to cancel the jobs the test
 // submitted (their steps are slurmd's children).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, hostname, tmpdir } from "node:os";
+import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { tempDir } from "./tmp.ts";
 
 export const SLURM_TOOLS = [
   "munged",
@@ -56,7 +57,7 @@ export class SlurmCluster {
 
   /** Starts munged, slurmctld and slurmd; resolves when the node is idle (bounded). */
   static async start(): Promise<SlurmCluster> {
-    const dir = mkdtempSync(join(tmpdir(), "ixwasm-slurm-"));
+    const dir = tempDir("slurm");
     chmodSync(dir, 0o755); // munged refuses a socket directory others cannot traverse... or write
     const c = new SlurmCluster(dir);
     try {

@@ -5,15 +5,15 @@
 // link type), and ports read after IPv4 options (RFC 791 §3.1: IHL counts them).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { dump, type DumpRecord } from "../../host/inspect/dump.ts";
 import { inspect } from "../../host/inspect/inspect.ts";
 import { readJsonl } from "../helpers/compare.ts";
 import { ACK, MAC_A, MAC_B, PSH, arp, eth, ip4, ipv4, tcp, udp } from "../helpers/frames.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-dump-flags-"));
+const tmp = tempDir("dump-flags");
 const A = ip4("198.18.0.1");
 const B = ip4("198.18.0.2");
 

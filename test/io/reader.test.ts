@@ -1,14 +1,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TraceError } from "../../host/io/errors.ts";
 import { CORPUS, corpusNote, manifest } from "../helpers/corpus.ts";
 import { readAll } from "../helpers/records.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 corpusNote();
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-reader-"));
+const tmp = tempDir("reader");
 
 function pcapHeader(opts: { magic?: number; major?: number; linktype?: number; le?: boolean } = {}): Buffer {
   const b = Buffer.alloc(24);

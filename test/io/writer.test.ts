@@ -1,16 +1,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TraceWriter, type WriteFormat } from "../../host/io/writer.ts";
 import { ticksToTime, timeToNsTicks } from "../../host/io/timestamp.ts";
 import { readAll } from "../helpers/records.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts";
 import { ETH_IPV4, MAC_A, MAC_B, PROTO_UDP, eth, ip4, ipv4, udp } from "../helpers/frames.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-writer-"));
+const tmp = tempDir("writer");
 
 /** A valid Ethernet/IPv4/UDP frame (checksums right) so tshark has something real to decode. */
 function udpFrame(i: number): Buffer {

@@ -4,8 +4,7 @@
 // command that produced it, with the machine, date, load and figures.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { summarize } from "../../host/measure/lib/stats.ts";
 import { resetFigures } from "../../host/measure/lib/figures.ts";
@@ -19,6 +18,7 @@ import {
 } from "../../host/measure/lib/figures-doc.ts";
 import { row, runBench, SECTIONS, type Section } from "../../host/measure/suite.ts";
 import type { Machine } from "../../host/measure/lib/machine.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const MACHINE: Machine = {
   cpu: "Test CPU",
@@ -126,7 +126,7 @@ test("runBench --figures: the sections it ran get regions from their own results
   };
   SECTIONS.push(fake);
   try {
-    const dir = mkdtempSync(join(tmpdir(), "ixwasm-figures-"));
+    const dir = tempDir("figures");
     const file = join(dir, "figures.md");
     const doc =
       DOC + beginMarker("fake-figures") + "\nstale\n" + endMarker("fake-figures") + "\nTail prose.\n";

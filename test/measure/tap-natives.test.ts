@@ -9,9 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import {
   buildTapNatives,
   pingPongRun,
@@ -21,8 +19,9 @@ import {
 } from "../../host/measure/tap-sparse.ts";
 import { Teardown } from "../../host/io/netns.ts";
 import { ROOT, inNs, inNsText, needTapHost, needTool, tapNames, withTap } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "ixwasm-tapbusy-natives-"));
+const dir = tempDir("tapbusy-natives");
 const names = tapNames("tapbusy");
 let exe: TapNatives;
 

@@ -5,15 +5,15 @@
 // its reason.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../../host/apps/build.ts";
 import { loadAppModule } from "../../host/apps/module.ts";
 import { check, pairTwoThreads, type PairOptions } from "../../host/pair/pair.ts";
 import { ROOT } from "../helpers/corpus.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-apps-pair-"));
+const tmp = tempDir("apps-pair");
 const echo = join(tmp, "echo.wasm");
 const faulty = join(tmp, "faulty.wasm");
 await buildApp(join(ROOT, "examples/echo"), { out: echo });

@@ -2,8 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../helpers/oracle.ts";
@@ -12,6 +11,7 @@ import { replay } from "../../host/replay/replay.ts";
 import { REPLAY_SCHEMA, unaccounted } from "../../host/report/replay.ts";
 import { TraceWriter } from "../../host/io/writer.ts";
 import { readAll } from "../helpers/records.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 /** Records of a capture with a float timestamp (s). */
 function readRecords(path: string) {
@@ -20,7 +20,7 @@ function readRecords(path: string) {
   return recs.map((r) => ({ ...r, ts: r.sec + r.nsec / 1e9 }));
 }
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-replay-"));
+const tmp = tempDir("replay");
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
 const WITH_CORPUS = corpusNote("replay of the corpus captures");
 

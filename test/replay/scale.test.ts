@@ -4,14 +4,14 @@
 // are in the benchmark, host/measure/scale.ts: too long for the test suite.)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runGen } from "../../host/gen/run.ts";
 import { replay } from "../../host/replay/replay.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 test("100,000 concurrent connections (gen churn) through replay track: every packet and connection accounted for", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-scale-"));
+  const dir = tempDir("scale");
   try {
     const pcap = join(dir, "churn.pcap");
     const g = runGen("churn", { out: pcap, conns: 100_000, quiet: true });

@@ -5,8 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, SERVER_TRACES, ownTraces } from "../helpers/corpus.ts";
 import { replay } from "../../host/replay/replay.ts";
@@ -16,8 +15,9 @@ import { checkShards, mergeReports, type MergedReport } from "../../host/report/
 import type { ReplayReport } from "../../host/report/replay.ts";
 import { chooseShard, parseShard } from "../../host/replay/shard.ts";
 import { UsageError } from "../../host/io/errors.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-shard-"));
+const tmp = tempDir("shard");
 const CLI = join(ROOT, "dist/host/cli.js");
 const MODES: ReplayMode[] = ["raw", "track", "serve"];
 

@@ -6,7 +6,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
 import { readAll, type Rec } from "../helpers/records.ts";
@@ -14,8 +13,9 @@ import { replay } from "../../host/replay/replay.ts";
 import { TraceReader } from "../../host/io/reader.ts";
 import { readCore } from "../helpers/records.ts";
 import type { SplitManifest } from "../../host/replay/split.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-split-"));
+const tmp = tempDir("split");
 const CLI = join(ROOT, "dist/host/cli.js");
 
 function cli(args: string[]) {

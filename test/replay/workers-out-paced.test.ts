@@ -7,8 +7,7 @@
 // No rates are checked (shared machine).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../helpers/corpus.ts";
@@ -18,9 +17,10 @@ import { replay } from "../../host/replay/replay.ts";
 import { replayWorkers, type WorkersReport } from "../../host/replay/workers.ts";
 import { serveWorkers } from "../../host/replay/serve/workers.ts";
 import { unaccounted, type ReplayReport } from "../../host/report/replay.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 corpusNote();
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-workers-out-"));
+const tmp = tempDir("workers-out");
 const own = (name: string) => join(ROOT, "traces", name);
 // Link types, frames over 2 kB, fragments, a corrupt end.
 const CORPUS_FILES = [

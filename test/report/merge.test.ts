@@ -4,15 +4,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT } from "../helpers/corpus.ts";
 import { LogHist } from "../../host/report/hist.ts";
 import { checkShards, mergeReports, type MergedReport } from "../../host/report/merge.ts";
 import type { ReplayReport } from "../../host/report/replay.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-merge-"));
+const tmp = tempDir("merge");
 const CLI = join(ROOT, "dist/host/cli.js");
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
 

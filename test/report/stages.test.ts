@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
@@ -22,9 +22,10 @@ import { benchLadder } from "../../host/measure/ladder.ts";
 import { ladderRound, runFigures, warmLadder } from "../../host/measure/ladder-run.ts";
 import { summarize } from "../../host/measure/lib/stats.ts";
 import { LogHist } from "../../host/report/hist.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-stages-"));
+const tmp = tempDir("stages");
 const TIMED = { raw: "replayRawBatchTimed", track: "replayTrackBatchTimed" } as const;
 
 function cli(...args: string[]) {

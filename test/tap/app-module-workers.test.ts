@@ -7,14 +7,14 @@
 // without them these tests FAIL (never skip).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../../host/apps/build.ts";
 import { ROOT, inNs, needTapHost, tapNames, withTap } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 needTapHost();
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-apps-tapw-"));
+const tmp = tempDir("apps-tapw");
 const echo = join(tmp, "echo.wasm");
 const faulty = join(tmp, "faulty.wasm");
 await buildApp(join(ROOT, "examples/echo"), { out: echo });

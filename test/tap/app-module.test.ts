@@ -7,14 +7,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../../host/apps/build.ts";
 import { ROOT, inNs, needTapHost, needTool, tapNames, withTap } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 needTapHost();
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-tapmod-"));
+const tmp = tempDir("tapmod");
 const http = join(tmp, "http.wasm");
 const faulty = join(tmp, "faulty.wasm");
 await buildApp(join(ROOT, "examples/http"), { out: http });

@@ -8,15 +8,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { EthernetConverter, l2Overhead, LT_LOOP, LT_NULL, LT_SLL } from "../../host/tap/inject.ts";
 import { CLI, ROOT, cleanup, needTapHost, tapNames, until } from "../helpers/tap.ts";
 import { CORPUS, corpusNote } from "../helpers/corpus.ts"; // read in place, never copied into the repository
+import { tempDir } from "../helpers/tmp.ts";
 
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-inject-"));
+const tmp = tempDir("inject");
 const names = tapNames("ixi");
 
 function corpus(name: string): string {

@@ -8,11 +8,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { inNs, tapNames, withTap as withTapIn, type RunningTap } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const names = tapNames("ixj");
 
@@ -20,7 +20,7 @@ const withTap = (extra: string[], body: (t: RunningTap) => Promise<void>) =>
   withTapIn(names(), ["--duration", "60", ...extra], body);
 
 test("--mtu 9000: 8 KB ping with DF, 1 MB nc echo byte-exact in segments over 1500 bytes, MSS 8960 announced", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-jumbo-"));
+  const dir = tempDir("jumbo");
   try {
     await withTap(["--mtu", "9000"], async (t) => {
       const link = inNs(t.ns, ["ip", "-o", "link", "show", "dev", t.ifname]);

@@ -14,13 +14,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inNsText, needTapHost, needTool, removeLink, removeNetns, until } from "../helpers/tap.ts";
 import { spawnInNs } from "../../host/io/netns.ts";
 import { scanSessions } from "../../host/tap/liveplay-feed.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(ROOT, "dist/host/cli.js");
@@ -109,7 +109,7 @@ test("records 1,000 memcached sessions with tcpdump, plays them all at once agai
   needTapHost();
   for (const t of ["tcpdump", "memcached", "memccp", "ss", "nc"]) needTool(t);
   assert.ok(existsSync(CLI), "dist/ is not built: run `npm run build`");
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-liveplay-"));
+  const dir = tempDir("liveplay");
   const pcap = join(dir, "memcached.pcap");
   try {
     // ---- 1. the recording ----------------------------------------------------
@@ -288,7 +288,7 @@ test("a capture that ends before the last answers (memcaslap-cut.pcap): every fl
   for (const t of ["memcached", "ss", "tshark"]) needTool(t);
   assert.ok(existsSync(CLI), "dist/ is not built: run `npm run build`");
   const cut = join(ROOT, "traces/memcaslap-cut.pcap");
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-liveplay-cut-"));
+  const dir = tempDir("liveplay-cut");
   try {
     must(["ip", "netns", "add", CUT_NS]);
     must(["ip", "-n", CUT_NS, "link", "set", "lo", "up"]);

@@ -5,8 +5,7 @@
 // root); without them, or without the tools, these tests FAIL (never skip).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   inNsText,
@@ -16,8 +15,9 @@ import {
   withTap as withTapIn,
   type RunningTap,
 } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-peers-"));
+const tmp = tempDir("peers");
 const names = tapNames("ixp");
 
 // NPtcp 3.7.2's block sizes with its defaults (-l 1, -p 3), as a real run prints them.

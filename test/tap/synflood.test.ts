@@ -8,8 +8,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnInNs } from "../../host/io/netns.ts";
 import {
@@ -20,6 +19,7 @@ import {
   startTap,
   type RunningTap,
 } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const FLOOD_S = 5;
 const SERVER = "198.18.0.2";
@@ -65,7 +65,7 @@ test(`hping3 --flood -S for ${FLOOD_S} s against the memcached port: every memca
   const id = `${process.pid % 100000}f`;
   const ifname = `ixw${id}`;
   const netns = `ixwns${id}`;
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-synflood-"));
+  const dir = tempDir("synflood");
   let tap: RunningTap | null = null;
   let flood: ChildProcess | null = null;
   try {

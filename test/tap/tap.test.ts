@@ -7,7 +7,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
@@ -20,8 +19,9 @@ import {
   withTap as withTapIn,
   type RunningTap,
 } from "../helpers/tap.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-tap-"));
+const tmp = tempDir("tap");
 const names = tapNames("ixw");
 
 const withTap = (extra: string[], body: (t: RunningTap) => Promise<void> | void) =>

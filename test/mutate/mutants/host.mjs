@@ -342,6 +342,15 @@ export const HOST_MUTANTS = [
     replace: 'import { UsageError } from "../io/errors.ts";\nimport "./replay.ts";',
     suites: ["test/repo/layout"],
     why: "pacing imports replay, which imports pacing: an import circle in host/",
+  },
+  {
+    id: "test-tmp-left",
+    area: "control-plane",
+    file: "test/helpers/tmp.ts",
+    find: "if (made.length === 0 && !process.env.IXWASM_KEEP_TMP)",
+    replace: "if (made.length === 0 && process.env.IXWASM_KEEP_TMP)",
+    suites: ["test/repo/temp-dirs"],
+    why: "a suite's temp dirs are never removed: every test run leaves them in the OS temp dir",
   }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
   {
     id: "ext-fault-no-reset",

@@ -3,8 +3,7 @@
 // up to the core's memory, and a small run's report predicts a larger run.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runGen } from "../../../host/gen/run.ts";
 import { replay } from "../../../host/replay/replay.ts";
@@ -12,6 +11,7 @@ import { prescan } from "../../../host/replay/serve/prescan.ts";
 import { serveStreamBytes, STREAM_CAP, STREAM_FLOOR } from "../../../host/replay/serve/sizing.ts";
 import { SERVE_MEMORY_SCHEMA, validate } from "../../../host/report/schema.ts";
 import { formatReplay, type ReplayReport } from "../../../host/report/replay.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const SHARED = "../shared/traces";
 
@@ -80,7 +80,7 @@ test("the pre-scan's peak in flight covers the largest ACK advance; stream memor
 });
 
 test("a 500-connection run's report predicts a 20,000-connection run's memory within 5 %", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-serve-memory-"));
+  const dir = tempDir("serve-memory");
   try {
     const run = (conns: number) => {
       const pcap = join(dir, `churn-${conns}.pcap`);

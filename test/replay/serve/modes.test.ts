@@ -3,8 +3,6 @@
 // the track core.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, corpusNote } from "../../helpers/corpus.ts";
 import { readAll, type Rec } from "../../helpers/records.ts";
@@ -13,8 +11,9 @@ import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
 import { TraceWriter } from "../../../host/io/writer.ts";
 import { runGen } from "../../../host/gen/run.ts";
 import { FidelityMeter } from "../../../host/report/fidelity.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-modes-"));
+const tmp = tempDir("serve-modes");
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
 
 function serveAcc(r: ReplayReport) {

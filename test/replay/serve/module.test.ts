@@ -6,8 +6,7 @@
 // checks pass.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../../../host/apps/build.ts";
 import { loadAppModule } from "../../../host/apps/module.ts";
@@ -17,8 +16,9 @@ import { replay } from "../../../host/replay/replay.ts";
 import { serveWorkers } from "../../../host/replay/serve/workers.ts";
 import { ROOT } from "../../helpers/corpus.ts";
 import { readAll } from "../../helpers/records.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-apps-serve-"));
+const tmp = tempDir("apps-serve");
 const pcap = join(tmp, "echo.pcap");
 const CONNS = 16;
 const MSGS = 40;

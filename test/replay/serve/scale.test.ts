@@ -8,8 +8,7 @@
 // docs/measurement/memory.md). 1 M is in the benchmark (host/measure/scale.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { runGen } from "../../../host/gen/run.ts";
 import { replay } from "../../../host/replay/replay.ts";
@@ -17,6 +16,7 @@ import type { ReplayReport } from "../../../host/report/replay.ts";
 import { FlowIndex } from "../../../host/replay/serve/flow-index.ts";
 import { CLOSE_HOLD_S, LiveFlows } from "../../../host/replay/serve/live-flows.ts";
 import { Mulberry32 } from "../../../host/io/prng.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 function serveChecks(r: ReplayReport, packets: number, connections: number): void {
   assert.is(r.error, null);
@@ -79,7 +79,7 @@ function predict(r: ReplayReport, held: number): number {
 }
 
 test("100,000 concurrent connections (gen churn) through replay serve: all served, every packet accounted for, fidelity 100 %", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-serve-scale-"));
+  const dir = tempDir("serve-scale");
   try {
     const pcap = join(dir, "churn.pcap");
     const g = runGen("churn", { out: pcap, conns: 100_000, quiet: true });
@@ -117,7 +117,7 @@ test("100,000 concurrent connections (gen churn) through replay serve: all serve
 });
 
 test("serve: 5× more connections than open at once, 4-tuples reused after close: core sized from concurrency, all served", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ixwasm-serve-scale-"));
+  const dir = tempDir("serve-scale");
   try {
     const pcap = join(dir, "churn.pcap");
     // One client host: 3 ports per connection slot, so the 4th generation of a

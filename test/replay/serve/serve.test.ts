@@ -3,15 +3,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CORPUS, OWN_TRACES, ROOT, corpusNote } from "../../helpers/corpus.ts";
 import { TSHARK_HINT, haveTshark, requireOracle } from "../../helpers/oracle.ts";
 import { replay } from "../../../host/replay/replay.ts";
 import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-"));
+const tmp = tempDir("serve");
 const HTTP = join(OWN_TRACES, "http-kernel.pcap");
 
 // Corpus HTTP captures with their handshakes that serve mode must reproduce.

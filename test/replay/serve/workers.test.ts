@@ -8,8 +8,7 @@
 // with a RST: counted as an extra segment) — http-range-multiflows shows it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { CORPUS, HAVE_CORPUS, ROOT, corpusNote, ownTraces } from "../../helpers/corpus.ts";
@@ -19,6 +18,7 @@ import { serveWorkers, type ServeWorkersReport } from "../../../host/replay/serv
 import { replayWorkers } from "../../../host/replay/workers.ts";
 import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
 import { prescan } from "../../../host/replay/serve/prescan.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 corpusNote();
 const CORPUS_FILES = [
@@ -28,7 +28,7 @@ const CORPUS_FILES = [
   "four_ipv6_http_streams.pcap",
 ];
 const FILES = [...ownTraces(), ...(HAVE_CORPUS ? CORPUS_FILES.map((f) => join(CORPUS, f)) : [])];
-const tmp = mkdtempSync(join(tmpdir(), "ixwasm-serve-workers-"));
+const tmp = tempDir("serve-workers");
 
 function same(r: ReplayReport) {
   return {
