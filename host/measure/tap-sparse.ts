@@ -10,6 +10,11 @@
 //                   frame is then work, not spinning)
 //   reflect block   a C tap reflector (native/tap-reflect.c) that sleeps in poll(2)
 //   reflect busy    the same spinning on non-blocking read(2)
+//   reflect js block, reflect js busy
+//                   the same reflector in TypeScript over the tap's own FFI
+//                   (tap-reflect-js.ts: koffi read/write/poll, 20 ms slices):
+//                   C → JS is what Node and koffi cost a frame, JS → tap what
+//                   ixwasm's loop and core cost on top
 // Each busy server is stopped (SIGSTOP) while the others are measured, so its
 // spinning CPU does not load their runs; only the target measured runs.
 // Figures (ICMP with 64-byte frames: ping -s 22):
@@ -32,7 +37,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { summarize, type Summary } from "./lib/stats.ts";
 import { inNsText, parseCidr, removeNetns, setupLink, spawnInNs, Teardown, vethPair } from "../io/netns.ts";
 import { startTap as startTapChild, type RunningTap } from "../tap/child.ts";
@@ -60,6 +65,8 @@ export const TARGETS = [
   "tap spin 0",
   "reflect block",
   "reflect busy",
+  "reflect js block",
+  "reflect js busy",
 ] as const;
 export type TargetName = (typeof TARGETS)[number];
 
@@ -122,20 +129,25 @@ const quantile = (v: number[], q: number) => {
 
 export interface TapNatives {
   mcGet: string;
-  reflect: string;
+  /** The reflectors' commands (argv before IFNAME MODE): the C one, and the TypeScript one over koffi. */
+  reflect: string[];
+  reflectJs: string[];
   pingPong: string;
 }
 
-/** Builds the C clients and the reflector (gcc -O3 -march=native) into dir. */
+/** Builds the C clients and the reflector (gcc -O3 -march=native) into dir; the TypeScript reflector runs as built (dist) or through tsx. */
 export function buildTapNatives(root: string, dir: string): TapNatives {
   const out = {
     mcGet: join(dir, "mc-get"),
-    reflect: join(dir, "tap-reflect"),
+    reflect: [join(dir, "tap-reflect")],
+    reflectJs: import.meta.url.includes("/dist/")
+      ? [process.execPath, join(root, "dist/host/measure/tap-reflect-js.js")]
+      : [process.execPath, "--import", "tsx", join(root, "host/measure/tap-reflect-js.ts")],
     pingPong: join(dir, "icmp-pingpong"),
   };
   for (const [src, exe] of [
     ["mc-get.c", out.mcGet],
-    ["tap-reflect.c", out.reflect],
+    ["tap-reflect.c", out.reflect[0]],
     ["icmp-pingpong.c", out.pingPong],
   ]) {
     const r = spawnSync(
@@ -289,15 +301,15 @@ export interface Reflector {
   out: () => string;
 }
 
-/** The C reflector on a tap of its own, the tap moved into a namespace with the client's address (198.18.4.1). */
+/** A reflector (cmd: TapNatives.reflect or reflectJs) on a tap of its own, the tap moved into a namespace with the client's address (198.18.4.1). */
 export async function startReflector(
-  exe: string,
+  cmd: string[],
   mode: "busy" | "block",
   td: Teardown,
   procs: ChildProcess[],
   name = `ixbsr${id}${seq++}`,
 ): Promise<Reflector> {
-  const child = spawn(exe, [name, mode], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(cmd[0], [...cmd.slice(1), name, mode], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -305,7 +317,8 @@ export async function startReflector(
   procs.push(child);
   const t0 = Date.now();
   while (!err.includes("ready")) {
-    if (child.exitCode !== null || Date.now() - t0 > 10000) throw new Error(`tap-reflect ${mode}: ${err}`);
+    if (child.exitCode !== null || Date.now() - t0 > 10000)
+      throw new Error(`${basename(cmd[cmd.length - 1])} ${mode}: ${err}`);
     await sleep(10);
   }
   setupLink(
@@ -348,7 +361,7 @@ export async function benchTapSparse(
   const taps: RunningTap[] = [];
   const loadavg_before = readFileSync("/proc/loadavg", "utf8").trim();
   try {
-    const { mcGet, reflect, pingPong } = buildTapNatives(root, dir);
+    const { mcGet, reflect, reflectJs, pingPong } = buildTapNatives(root, dir);
 
     td.add("namespaces", () => [NS_CLI, NS_SRV].forEach(removeNetns));
     vethPair(NS_CLI, NS_SRV, VETH, KERNEL_IP, true);
@@ -366,6 +379,8 @@ export async function benchTapSparse(
     taps.push(spin0);
     const rBlock = await startReflector(reflect, "block", td, procs);
     const rBusy = await startReflector(reflect, "busy", td, procs);
+    const jBlock = await startReflector(reflectJs, "block", td, procs);
+    const jBusy = await startReflector(reflectJs, "busy", td, procs);
     const targets: Target[] = [
       {
         name: "kernel",
@@ -419,6 +434,24 @@ export async function benchTapSparse(
         host: REFLECT_IP,
         link: rBusy.ns,
         pid: rBusy.child.pid!,
+        spins: true,
+        memcached: false,
+      },
+      {
+        name: "reflect js block",
+        ns: jBlock.ns,
+        host: REFLECT_IP,
+        link: jBlock.ns,
+        pid: jBlock.child.pid!,
+        spins: false,
+        memcached: false,
+      },
+      {
+        name: "reflect js busy",
+        ns: jBusy.ns,
+        host: REFLECT_IP,
+        link: jBusy.ns,
+        pid: jBusy.child.pid!,
         spins: true,
         memcached: false,
       },
@@ -512,6 +545,8 @@ export async function benchTapSparse(
     for (const [name, r] of [
       ["reflect block", rBlock],
       ["reflect busy", rBusy],
+      ["reflect js block", jBlock],
+      ["reflect js busy", jBusy],
     ] as const)
       counts[name] = (await stopReflector(r)).counts;
     const s = (xs: number[]) => summarize(xs);
@@ -607,6 +642,7 @@ export function formatTapSparse(
   const pp50 = (n: TargetName) => T[n].pingpong_p50_us;
   out.push(
     `  tap busy / reflect busy: mean ${x(pp("tap busy"), pp("reflect busy"))}, p50 ${x(pp50("tap busy"), pp50("reflect busy"))} (aim ≤ 1.3x); to the client's wake-up ${x(T["tap busy"].pingpong_woken_us, T["reflect busy"].pingpong_woken_us)}; tap adaptive / reflect block: mean ${x(pp("tap adaptive"), pp("reflect block"))}`,
+    `  the same reflector from Node over koffi / in C (the floor of any tap path in this process model): mean ${x(pp("reflect js busy"), pp("reflect busy"))}, p50 ${x(pp50("reflect js busy"), pp50("reflect busy"))}; tap busy / reflect js busy (ixwasm's loop and core above it): mean ${x(pp("tap busy"), pp("reflect js busy"))}, p50 ${x(pp50("tap busy"), pp50("reflect js busy"))}`,
     `flood (ping -f -l ${FLOOD_IN_FLIGHT}, ${FLOOD_S} s): the server process per frame (both directions); a spinning server's CPU includes its empty rounds:`,
   );
   const fl = (n: TargetName) => T[n].flood!;
@@ -619,6 +655,7 @@ export function formatTapSparse(
   }
   out.push(
     `  CPU/frame: tap spin 0 / reflect block ${x(fl("tap spin 0").cpu_ns_per_frame, fl("reflect block").cpu_ns_per_frame)} (aim ≤ 1.3x), tap adaptive / reflect block ${x(fl("tap adaptive").cpu_ns_per_frame, fl("reflect block").cpu_ns_per_frame)}, tap busy / reflect busy ${x(fl("tap busy").cpu_ns_per_frame, fl("reflect busy").cpu_ns_per_frame)}`,
+    `  CPU/frame, the Node floor: reflect js block / reflect block ${x(fl("reflect js block").cpu_ns_per_frame, fl("reflect block").cpu_ns_per_frame)}; tap spin 0 / reflect js block ${x(fl("tap spin 0").cpu_ns_per_frame, fl("reflect js block").cpu_ns_per_frame)}`,
   );
   const pa = b.poll.adaptive;
   const w = pa.wake_to_reply_us;

@@ -1,5 +1,6 @@
 // The C programs of `ixwasm bench tap`'s sparse part (host/measure/tap-sparse.ts),
-// built with gcc as the bench builds them: the tap reflector must answer ping
+// built with gcc as the bench builds them, and the reflector's TypeScript twin
+// (host/measure/tap-reflect-js.ts): each tap reflector must answer ping
 // and UDP in both modes with checksums the kernel accepts (its own counters:
 // ping's raw socket gets a reply even when the kernel's ICMP drops it as a
 // checksum error), and count what it did; the
@@ -41,35 +42,36 @@ test.before(() => {
 });
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-for (const mode of ["block", "busy"] as const) {
-  test(`tap-reflect ${mode}: ping and UDP reflected with valid checksums, counts at SIGTERM`, async () => {
-    const td = new Teardown();
-    const procs: ChildProcess[] = [];
-    try {
-      const r = await startReflector(exe.reflect, mode, td, procs, names().ifname);
-      const p = inNsText(r.ns, ["ping", "-c", "5", "-i", "0.02", "-s", "22", "-W", "2", "198.18.4.2"]);
-      assert.is(p.code, 0, `ping: ${p.out}${p.err}`);
-      assert.match(p.out, /5 received/);
-      // The datagram comes back from 198.18.4.2:7 to socat's port: socat prints it.
-      const u = inNs(r.ns, ["socat", "-t", "1", "-", "UDP4:198.18.4.2:7"], { input: "reflected\n" });
-      assert.is(u.out.toString(), "reflected\n", u.err);
-      const icmp = snmp(r.ns, "Icmp");
-      assert.is(icmp.InCsumErrors, 0, "ICMP checksums valid");
-      assert.is(icmp.InEchoReps, 5, "the kernel took every reply");
-      assert.is(snmp(r.ns, "Udp").InCsumErrors, 0, "UDP checksum valid");
-      const { code, counts: c } = await stopReflector(r);
-      assert.is(code, 0);
-      // 5 echo requests, 1 datagram, at least one ARP request; everything answered.
-      assert.ok(c.rx >= 7 && c.tx >= 7, JSON.stringify(c));
-      assert.is(c.errors, 0);
-      if (mode === "busy") assert.is(c.polls, 0, "busy never polls");
-      else assert.ok(c.polls >= 1);
-    } finally {
-      for (const p of procs) if (p.exitCode === null) process.kill(p.pid!, "SIGKILL");
-      td.run();
-    }
-  });
-}
+for (const impl of ["c", "js"] as const)
+  for (const mode of ["block", "busy"] as const)
+    test(`tap-reflect (${impl}) ${mode}: ping and UDP reflected with valid checksums, counts at SIGTERM`, async () => {
+      const td = new Teardown();
+      const procs: ChildProcess[] = [];
+      try {
+        const cmd = impl === "c" ? exe.reflect : exe.reflectJs;
+        const r = await startReflector(cmd, mode, td, procs, names().ifname);
+        const p = inNsText(r.ns, ["ping", "-c", "5", "-i", "0.02", "-s", "22", "-W", "2", "198.18.4.2"]);
+        assert.is(p.code, 0, `ping: ${p.out}${p.err}`);
+        assert.match(p.out, /5 received/);
+        // The datagram comes back from 198.18.4.2:7 to socat's port: socat prints it.
+        const u = inNs(r.ns, ["socat", "-t", "1", "-", "UDP4:198.18.4.2:7"], { input: "reflected\n" });
+        assert.is(u.out.toString(), "reflected\n", u.err);
+        const icmp = snmp(r.ns, "Icmp");
+        assert.is(icmp.InCsumErrors, 0, "ICMP checksums valid");
+        assert.is(icmp.InEchoReps, 5, "the kernel took every reply");
+        assert.is(snmp(r.ns, "Udp").InCsumErrors, 0, "UDP checksum valid");
+        const { code, counts: c } = await stopReflector(r);
+        assert.is(code, 0);
+        // 5 echo requests, 1 datagram, at least one ARP request; everything answered.
+        assert.ok(c.rx >= 7 && c.tx >= 7, JSON.stringify(c));
+        assert.is(c.errors, 0);
+        if (mode === "busy") assert.is(c.polls, 0, "busy never polls");
+        else assert.ok(c.polls >= 1);
+      } finally {
+        for (const p of procs) if (p.exitCode === null) process.kill(p.pid!, "SIGKILL");
+        td.run();
+      }
+    });
 
 test("icmp-pingpong: round trips in ns against the reflector, each reply matched, arrival before wake-up", async () => {
   const td = new Teardown();

@@ -351,6 +351,15 @@ export const HOST_MUTANTS = [
     replace: "if (made.length === 0 && process.env.IXWASM_KEEP_TMP)",
     suites: ["test/repo/temp-dirs"],
     why: "a suite's temp dirs are never removed: every test run leaves them in the OS temp dir",
+  },
+  {
+    id: "tap-reflect-js-icmp-checksum",
+    area: "measure",
+    file: "host/measure/tap-reflect-js.ts",
+    find: "(~0x0800 & 0xffff)",
+    replace: "(~0x0008 & 0xffff)",
+    suites: ["test/measure/tap-natives"],
+    why: "the TypeScript reflector patches the ICMP checksum for the wrong word (RFC 1624): the kernel drops its echo replies",
   }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
   {
     id: "ext-fault-no-reset",
