@@ -3,7 +3,7 @@
 // "N passed, N failed". Each uvu suite file runs in its own process (a crash or a
 // trap in one cannot hide the others); the typecheck and the formatter check
 // count as one test each.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -116,17 +116,47 @@ async function suite(file) {
   for (const line of r.out.split("\n")) if (line.startsWith("note:")) console.log("  " + line);
 }
 
-// What the run leaves in the OS temp dir: test/helpers/tmp.ts removes a suite's
-// directories when it exits, and the check at the end fails on any "ixwasm-"
-// entry that appeared during the run, but for the bench's caches, reused across
-// runs by design (host/measure): its captures (ixwasm-bench-*.pcap and their
-// .json) and its C programs built with gcc (the ixwasm-native directory).
+// What the run leaves behind, checked at the end: a suite must remove what it
+// made, passed or failed.
+// The OS temp dir: test/helpers/tmp.ts removes a suite's directories when it
+// exits; any "ixwasm-" entry that appeared during the run fails the check, but
+// for the bench's caches, reused across runs by design (host/measure): its
+// captures (ixwasm-bench-*.pcap and their .json) and its C programs built with
+// gcc (the ixwasm-native directory).
 const CACHED = (n, st) =>
   (st.isFile() && /^ixwasm-bench-.*\.pcap(\.json)?$/.test(n)) || (st.isDirectory() && n === "ixwasm-native");
-function ours() {
+function tmpEntries() {
   return readdirSync(tmpdir()).filter((n) => n.startsWith("ixwasm-"));
 }
-const tmpBefore = new Set(ours());
+// Network namespaces and links (taps, veths) that appeared during the run: the
+// tests that make them remove them in finally; one left behind outlives the run
+// and its name can collide with the next run's. null where `ip` cannot list them.
+function netEntries() {
+  const ns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
+  const links = spawnSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
+  if (ns.status !== 0 || links.status !== 0) return null;
+  return [
+    ...ns.stdout.split("\n").flatMap((l) => (l.trim() ? [`netns ${l.split(" ")[0]}`] : [])),
+    ...links.stdout.split("\n").flatMap((l) => {
+      const name = l.split(": ")[1]?.split("@")[0];
+      return name ? [`link ${name}`] : [];
+    }),
+  ];
+}
+const tmpBefore = new Set(tmpEntries());
+const netBefore = new Set(netEntries() ?? []);
+
+/** One counted check: what the run left of one kind. */
+function leftovers(what, left) {
+  if (left.length) {
+    failed++;
+    failures.push(what);
+    console.log(`FAIL ${what}: ${left.length} left by this run: ${left.slice(0, 20).join(", ")}`);
+  } else {
+    passed++;
+    console.log(`ok   ${what}: nothing left by this run`);
+  }
+}
 
 const suites = findSuites(join(root, "test")).filter(
   (f) => only.length === 0 || only.some((o) => f.includes(o)),
@@ -157,17 +187,16 @@ await Promise.all(
   }),
 );
 for (const f of alone) await suite(f);
-const left = ours().filter((n) => !tmpBefore.has(n) && !CACHED(n, statSync(join(tmpdir(), n))));
-if (left.length) {
-  failed++;
-  failures.push("temp dir");
-  console.log(
-    `FAIL temp dir: ${left.length} entries left in ${tmpdir()} by this run: ${left.slice(0, 20).join(", ")}`,
+leftovers(
+  `temp dir ${tmpdir()}`,
+  tmpEntries().filter((n) => !tmpBefore.has(n) && !CACHED(n, statSync(join(tmpdir(), n)))),
+);
+const netAfter = netEntries();
+if (netAfter)
+  leftovers(
+    "network namespaces and links",
+    netAfter.filter((n) => !netBefore.has(n)),
   );
-} else {
-  passed++;
-  console.log(`ok   temp dir: nothing of this run left in ${tmpdir()}`);
-}
 if (failures.length) console.log(`\nfailed: ${failures.join(", ")}`);
 if (notRun)
   console.log(
