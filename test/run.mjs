@@ -55,12 +55,35 @@ function run(cmd, args, env = {}) {
         process.kill(-child.pid, "SIGKILL");
       } catch {}
     }, SUITE_TIMEOUT_MS);
-    child.on("close", (code, signal) => {
-      active.delete(child.pid);
+    child.on("close", async (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, signal, out });
+      const stray = await strays(child.pid);
+      active.delete(child.pid);
+      resolve({ code: code ?? 1, signal, out, stray });
     });
   });
+}
+
+// A suite must stop what it started (servers, daemons, clients: by PID, in finally).
+// Its processes share its process group; any still alive STRAY_WAIT_MS after the
+// suite's own process ended is named (pgrep) and ended with the group (SIGKILL).
+const STRAY_WAIT_MS = 3000;
+async function strays(pgid) {
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let t = 0; t < STRAY_WAIT_MS && alive(); t += 100) await new Promise((r) => setTimeout(r, 100));
+  if (!alive()) return null;
+  const list = spawnSync("pgrep", ["-a", "-g", String(pgid)], { encoding: "utf8" }).stdout.trim();
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {}
+  return list || `process group ${pgid}`;
 }
 
 let passed = 0;
@@ -101,6 +124,10 @@ async function suite(file) {
     if (total === 0 && m.length === 0) f = 1;
   }
   if (r.code !== 0 && f === 0) f = 1;
+  if (r.stray) {
+    f++;
+    r.out += `\nrun.mjs: left running after the suite ended (ended now): ${r.stray.split("\n").join("; ")}\n`;
+  }
   passed += p;
   failed += f;
   notRun += m.length;
