@@ -30,9 +30,18 @@ function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
     return;
   }
   store<u16>(m, <u16>(l4 - mbufBuf(m)), MB_DATA_OFF);
+  if (family == 4) {
+    // The request's checksum was verified (icmpInput: a truncated one is refused above), so
+    // the reply's is an update for the one word that changes, type and code (RFC 1624 eqn. 3:
+    // HC' = ~(~HC + ~m + m')), not a new sum over the whole message.
+    const m0 = <u32>bswap<u16>(load<u16>(l4)); // type << 8 | code, as the checksum sums it
+    const m1 = (<u32>replyType << 8) | (m0 & 0xff);
+    let sum = (~<u32>bswap<u16>(load<u16>(l4 + 2)) & 0xffff) + (~m0 & 0xffff) + m1;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    store<u16>(l4 + 2, bswap<u16>(<u16>~sum));
+  } else store<u16>(l4 + 2, 0); // ICMPv6: ipSend sums it with the pseudo-header
   store<u8>(l4, replyType);
-  store<u16>(l4 + 2, 0);
-  if (family == 4) store<u16>(l4 + 2, bswap<u16>(<u16>inetChecksum(l4, len)));
   bump(C_ICMP_ECHO);
   // Reply from the address and MAC the request was sent to (any-address mode answers as them):
   // pkt() holds copies of both addresses and MACs, so overwriting the request's headers is safe.

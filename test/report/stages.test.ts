@@ -137,8 +137,12 @@ test("bench ladder: rungs in order, JSON valid, each figure and CV from the runs
   for (const r of l.rungs) {
     assert.ok(r.ns_per_packet && r.ns_per_packet.median > 0, r.name);
     assert.is(r.per_run.length, 2, r.name);
-    // the CV printed is the spread of the runs' own figures, not of anything finer
-    assert.equal(r.ns_per_packet, summarize(r.per_run as number[]), r.name);
+    // the CV printed is the spread of the runs' own figures, not of anything finer; a run
+    // with no chunk to time (5,000 packets make few, and a loaded machine can deschedule
+    // them all) has no figure, is left out, and the rung's note says so
+    const figures = r.per_run.filter((x): x is number => x !== null);
+    assert.equal(r.ns_per_packet, summarize(figures), r.name);
+    if (figures.length < 2) assert.match(r.note ?? "", /1 of 2 runs had no chunk to time/, r.name);
     assert.ok(r.chunks_per_run >= 1 && r.chunks_per_run <= r.chunks_all_per_run, r.name);
   }
 });
