@@ -57,6 +57,11 @@ export class FlowOwner {
     }
   }
 
+  /** The worker record i of the marked batch belongs to. */
+  ownerOf(i: number): number {
+    return this.owners[i];
+  }
+
   /** Record i of the marked batch belongs to this worker. */
   mine(i: number): boolean {
     return this.owners[i] === this.spec.index;

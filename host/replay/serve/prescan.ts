@@ -241,6 +241,32 @@ export function liveStep(live: LiveFlows, u32: Uint32Array, w: number, t: number
  * numbers them (host/replay/serve/flow-owner.ts); `packets` counts its records only.
  */
 export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), owner?: OwnerSpec): Prescan {
+  return scan(path, core, maxLive, owner, false)[0];
+}
+
+/**
+ * serve --workers: every worker's pre-scan in one pass (result i is what
+ * prescan(path, …, { index: i, workers, shard }) gives worker i): the records are
+ * read, decoded and hashed to their owner once, not once per worker (each
+ * worker's own pre-scan cost about as much as the whole capture's,
+ * docs/measurement/performance-log.md §11).
+ */
+export function prescanWorkers(
+  path: string,
+  workers: number,
+  shard?: OwnerSpec["shard"],
+  maxLive = serveMaxConns(),
+): Prescan[] {
+  return scan(path, undefined, maxLive, { index: 0, workers, shard }, true);
+}
+
+function scan(
+  path: string,
+  core: Core | undefined,
+  maxLive: number,
+  owner: OwnerSpec | undefined,
+  all: boolean,
+) {
   const t0 = performance.now();
   const c = core ?? createCore({ ...scanCoreConfig(), ...(owner ? ownerConfig(owner) : {}) }); // (no flags of its own)
   const own = owner ? new FlowOwner(c, owner) : null;
@@ -250,161 +276,191 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
   const f64 = c.f64;
   const descW = c.regions.desc.offset >>> 2;
   const sumW = c.regions.decode.offset >>> 2;
-  const res: Prescan = {
-    flows: 0,
-    rec: new Uint32Array(1024 * REC_WORDS),
-    served: 0,
-    servedUdp: 0,
-    unserved: 0,
-    unservedWhy: {},
-    packets: 0,
-    peakOpen: 0,
-    peakLive: 0,
-    peakHeld: 0,
-    heldAtEnd: 0,
-    bytes: 0,
-    maxAckAdvance: 0,
-    peakInFlight: 0,
-    maxBatchBytes: 0,
-    ms: 0,
-    error: null,
-  };
-  const live = new LiveFlows(path, maxLive);
-  const opt = [0, 0, 0, 0, 0];
-  let rec = res.rec;
-  let lastAck = new Float64Array(1024); // per live slot: the client's last ACK (NaN: none yet)
-  let srvEnd = new Float64Array(1024); // per live slot: past the server's highest sequence sent (NaN: none yet)
-  let flight = new Int32Array(1024); // per live slot: its unacknowledged bytes, in blocks
-  let flightSum = 0; // over every live slot
-  let flightPeak = 0;
-  /** Slot's in-flight blocks after its server sent or its client acknowledged. */
-  const inFlight = (slot: number): void => {
-    const out = (srvEnd[slot] - lastAck[slot]) | 0; // modulo 2^32; NaN on either side: 0
-    const b = out > 0 ? Math.ceil(out / BLOCK_BYTES) + 1 : 0;
-    flightSum += b - flight[slot];
-    flight[slot] = b;
-    if (flightSum > flightPeak) flightPeak = flightSum;
-  };
+  const states = Array.from({ length: all ? owner!.workers : 1 }, () => new OwnerScan(path, maxLive));
+  const one = states[0];
+  let error: string | null = null;
+  let maxBatchBytes = 0;
   const reader = new TraceReader(path, c);
   try {
     for (;;) {
       const at = reader.offset;
       const n = reader.next();
       if (n === 0) break;
-      res.maxBatchBytes = Math.max(res.maxBatchBytes, reader.offset - at);
+      maxBatchBytes = Math.max(maxBatchBytes, reader.offset - at);
       decode(n);
       own?.mark(n);
       for (let i = 0; i < n; i++) {
-        if (own && !own.mine(i)) continue;
-        res.packets++;
-        const w = sumW + i * SUM_WORDS;
-        const d = descW + i * DESC_WORDS;
-        const t = f64[(d + DESC_W_SEC) >>> 1] + u32[d + DESC_W_NSEC] / 1e9;
-        const s = liveStep(live, u32, w, t, res.flows);
-        if (s === -1) continue;
-        const slot = s >= 0 ? s : -2 - s;
-        const ord = live.ordOf(slot);
-        if (ord === res.flows) {
-          // A new flow: its record.
-          if ((res.flows + 1) * REC_WORDS > rec.length) {
-            const r2 = new Uint32Array(rec.length * 2);
-            r2.set(rec);
-            rec = res.rec = r2;
-          }
-          res.flows++;
-          if (slot >= lastAck.length) {
-            const len = Math.max(slot + 1, lastAck.length * 2);
-            const a2 = new Float64Array(len);
-            a2.set(lastAck);
-            lastAck = a2;
-            const e2 = new Float64Array(len);
-            e2.set(srvEnd);
-            srvEnd = e2;
-            const f2 = new Int32Array(len);
-            f2.set(flight);
-            flight = f2;
-          }
-          lastAck[slot] = NaN;
-          srvEnd[slot] = NaN;
-          inFlight(slot); // a reused slot: its earlier flow's blocks are gone
-          const r = ord * REC_WORDS;
-          if (u32[w + SUM_W_FLAGS] & SUM_F_UDP) {
-            rec[r + REC_OPTS] = 0xff | (RF_UDP << 8);
-            continue;
-          }
-          const frame = u32[d + DESC_W_OFF];
-          const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
-          const hl = (u8[l4 + 12] >>> 4) * 4;
-          parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + DESC_W_CAPLEN]), opt);
-          rec[r + REC_CLIENT_ISN] = u32[w + SUM_W_SEQ];
-          rec[r + REC_OPTS] = 0xff | ((opt[3] ? RF_CLIENT_TS : 0) << 8) | (opt[0] << 16);
-          continue;
-        }
-        if (!(u32[w + SUM_W_FLAGS] & SUM_F_TCP)) continue;
-        const tflags = u32[w + SUM_W_TCPFLAGS] & 0xfff;
-        if (s >= 0) {
-          if (tflags & TCP_ACK) {
-            const ack = u32[w + SUM_W_ACK];
-            const adv = (ack - lastAck[slot]) | 0; // modulo 2^32 (RFC 9293 §3.4); NaN: 0
-            if (adv > res.maxAckAdvance) res.maxAckAdvance = adv;
-            lastAck[slot] = ack;
-            inFlight(slot);
-          }
-          continue;
-        }
-        if (u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD || tflags & TCP_FIN) {
-          // A server segment: what it sends stays in flight until the client acknowledges it.
-          const plen = u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD ? u32[w + SUM_W_PAYLOAD] : 0;
-          const end = (u32[w + SUM_W_SEQ] + plen + (tflags & TCP_FIN ? 1 : 0)) >>> 0;
-          if (Number.isNaN(srvEnd[slot]) || ((end - srvEnd[slot]) | 0) > 0) srvEnd[slot] = end;
-          inFlight(slot);
-        }
-        if ((tflags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK)) continue;
-        // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
-        const r = ord * REC_WORDS;
-        let o = rec[r + REC_OPTS];
-        if ((o >>> 8) & RF_SYNACK || u32[w + SUM_W_ACK] !== (rec[r + REC_CLIENT_ISN] + 1) >>> 0) continue;
-        const frame = u32[d + DESC_W_OFF];
-        const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
-        const hl = (u8[l4 + 12] >>> 4) * 4;
-        parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + DESC_W_CAPLEN]), opt);
-        const clientTs = ((o >>> 8) & RF_CLIENT_TS) !== 0;
-        const clientMss = o >>> 16;
-        o = (o & 0xffff0000) | opt[1] | ((RF_SYNACK | (opt[2] ? RF_SACK : 0) | (opt[3] ? RF_TS : 0)) << 8);
-        o |= (clientTs ? RF_CLIENT_TS : 0) << 8;
-        rec[r + REC_OPTS] = o;
-        rec[r + REC_SERVER_ISN] = u32[w + SUM_W_SEQ];
-        rec[r + REC_TSVAL] = opt[4];
-        // What one wire segment carried on the original path (RFC 9293 §3.7.1: the
-        // smaller MSS, less the timestamp option when both offered it, RFC 7323 §3.2).
-        const v6 = ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6;
-        const mss = Math.min(clientMss || (v6 ? 1220 : 536), opt[0] || (v6 ? 1220 : 536));
-        const segMss = mss - (opt[3] && clientTs ? 12 : 0);
-        rec[r + REC_MSS] = opt[0] | (segMss << 16);
+        const st = all ? states[own!.ownerOf(i)] : own && !own.mine(i) ? null : one;
+        st?.record(u8, u32, f64, sumW + i * SUM_WORDS, descW + i * DESC_WORDS);
       }
     }
   } catch (e) {
     if (!(e instanceof TraceError)) throw e;
-    res.error = e.message;
+    error = e.message;
   } finally {
     reader.close();
   }
-  res.peakOpen = live.peakOpen;
-  res.peakLive = live.peakLive;
-  res.peakHeld = live.peakHeld;
-  res.heldAtEnd = live.open + live.timeWait;
-  res.peakInFlight = flightPeak * BLOCK_BYTES;
-  res.ms = performance.now() - t0;
-  res.bytes = rec.byteLength + live.bytes;
-  for (let f = 0; f < res.flows; f++) {
-    const why = recWhy(rec, f);
-    if (why === null) {
-      res.served++;
-      if ((rec[f * REC_WORDS + REC_OPTS] >>> 8) & RF_UDP) res.servedUdp++;
-    } else {
-      res.unserved++;
-      res.unservedWhy[why] = (res.unservedWhy[why] ?? 0) + 1;
-    }
+  const ms = performance.now() - t0;
+  return states.map((st) => st.finish(ms, maxBatchBytes, error));
+}
+
+/** One owner's pre-scan (a worker's flows, or every flow): its live flows, records and in-flight sums. */
+class OwnerScan {
+  private readonly res: Prescan;
+  private readonly live: LiveFlows;
+  private readonly opt = [0, 0, 0, 0, 0];
+  private rec: Uint32Array;
+  private lastAck = new Float64Array(1024); // per live slot: the client's last ACK (NaN: none yet)
+  private srvEnd = new Float64Array(1024); // per live slot: past the server's highest sequence sent (NaN: none yet)
+  private flight = new Int32Array(1024); // per live slot: its unacknowledged bytes, in blocks
+  private flightSum = 0; // over every live slot
+  private flightPeak = 0;
+
+  constructor(path: string, maxLive: number) {
+    this.rec = new Uint32Array(1024 * REC_WORDS);
+    this.res = {
+      flows: 0,
+      rec: this.rec,
+      served: 0,
+      servedUdp: 0,
+      unserved: 0,
+      unservedWhy: {},
+      packets: 0,
+      peakOpen: 0,
+      peakLive: 0,
+      peakHeld: 0,
+      heldAtEnd: 0,
+      bytes: 0,
+      maxAckAdvance: 0,
+      peakInFlight: 0,
+      maxBatchBytes: 0,
+      ms: 0,
+      error: null,
+    };
+    this.live = new LiveFlows(path, maxLive);
   }
-  return res;
+
+  /** Slot's in-flight blocks after its server sent or its client acknowledged. */
+  private inFlight(slot: number): void {
+    const out = (this.srvEnd[slot] - this.lastAck[slot]) | 0; // modulo 2^32; NaN on either side: 0
+    const b = out > 0 ? Math.ceil(out / BLOCK_BYTES) + 1 : 0;
+    this.flightSum += b - this.flight[slot];
+    this.flight[slot] = b;
+    if (this.flightSum > this.flightPeak) this.flightPeak = this.flightSum;
+  }
+
+  /** One record of this owner's: w and d are its summary's and descriptor's word indices. */
+  record(u8: Uint8Array, u32: Uint32Array, f64: Float64Array, w: number, d: number): void {
+    const res = this.res;
+    const opt = this.opt;
+    res.packets++;
+    const t = f64[(d + DESC_W_SEC) >>> 1] + u32[d + DESC_W_NSEC] / 1e9;
+    const s = liveStep(this.live, u32, w, t, res.flows);
+    if (s === -1) return;
+    const slot = s >= 0 ? s : -2 - s;
+    const ord = this.live.ordOf(slot);
+    if (ord === res.flows) {
+      // A new flow: its record.
+      if ((res.flows + 1) * REC_WORDS > this.rec.length) {
+        const r2 = new Uint32Array(this.rec.length * 2);
+        r2.set(this.rec);
+        this.rec = res.rec = r2;
+      }
+      res.flows++;
+      if (slot >= this.lastAck.length) {
+        const len = Math.max(slot + 1, this.lastAck.length * 2);
+        const a2 = new Float64Array(len);
+        a2.set(this.lastAck);
+        this.lastAck = a2;
+        const e2 = new Float64Array(len);
+        e2.set(this.srvEnd);
+        this.srvEnd = e2;
+        const f2 = new Int32Array(len);
+        f2.set(this.flight);
+        this.flight = f2;
+      }
+      this.lastAck[slot] = NaN;
+      this.srvEnd[slot] = NaN;
+      this.inFlight(slot); // a reused slot: its earlier flow's blocks are gone
+      const r = ord * REC_WORDS;
+      if (u32[w + SUM_W_FLAGS] & SUM_F_UDP) {
+        this.rec[r + REC_OPTS] = 0xff | (RF_UDP << 8);
+        return;
+      }
+      const frame = u32[d + DESC_W_OFF];
+      const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
+      const hl = (u8[l4 + 12] >>> 4) * 4;
+      parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + DESC_W_CAPLEN]), opt);
+      this.rec[r + REC_CLIENT_ISN] = u32[w + SUM_W_SEQ];
+      this.rec[r + REC_OPTS] = 0xff | ((opt[3] ? RF_CLIENT_TS : 0) << 8) | (opt[0] << 16);
+      return;
+    }
+    if (!(u32[w + SUM_W_FLAGS] & SUM_F_TCP)) return;
+    const tflags = u32[w + SUM_W_TCPFLAGS] & 0xfff;
+    if (s >= 0) {
+      if (tflags & TCP_ACK) {
+        const ack = u32[w + SUM_W_ACK];
+        const adv = (ack - this.lastAck[slot]) | 0; // modulo 2^32 (RFC 9293 §3.4); NaN: 0
+        if (adv > res.maxAckAdvance) res.maxAckAdvance = adv;
+        this.lastAck[slot] = ack;
+        this.inFlight(slot);
+      }
+      return;
+    }
+    if (u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD || tflags & TCP_FIN) {
+      // A server segment: what it sends stays in flight until the client acknowledges it.
+      const plen = u32[w + SUM_W_FLAGS] & SUM_F_PAYLOAD ? u32[w + SUM_W_PAYLOAD] : 0;
+      const end = (u32[w + SUM_W_SEQ] + plen + (tflags & TCP_FIN ? 1 : 0)) >>> 0;
+      if (Number.isNaN(this.srvEnd[slot]) || ((end - this.srvEnd[slot]) | 0) > 0) this.srvEnd[slot] = end;
+      this.inFlight(slot);
+    }
+    if ((tflags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK)) return;
+    // The server's SYN-ACK: it must acknowledge the current SYN (RFC 9293 §3.5).
+    const r = ord * REC_WORDS;
+    let o = this.rec[r + REC_OPTS];
+    if ((o >>> 8) & RF_SYNACK || u32[w + SUM_W_ACK] !== (this.rec[r + REC_CLIENT_ISN] + 1) >>> 0) return;
+    const frame = u32[d + DESC_W_OFF];
+    const l4 = frame + (u32[w + SUM_W_L4OFF] >>> SUM_S_L4OFF);
+    const hl = (u8[l4 + 12] >>> 4) * 4;
+    parseOptions(u8, l4 + 20, Math.min(l4 + hl, frame + u32[d + DESC_W_CAPLEN]), opt);
+    const clientTs = ((o >>> 8) & RF_CLIENT_TS) !== 0;
+    const clientMss = o >>> 16;
+    o = (o & 0xffff0000) | opt[1] | ((RF_SYNACK | (opt[2] ? RF_SACK : 0) | (opt[3] ? RF_TS : 0)) << 8);
+    o |= (clientTs ? RF_CLIENT_TS : 0) << 8;
+    this.rec[r + REC_OPTS] = o;
+    this.rec[r + REC_SERVER_ISN] = u32[w + SUM_W_SEQ];
+    this.rec[r + REC_TSVAL] = opt[4];
+    // What one wire segment carried on the original path (RFC 9293 §3.7.1: the
+    // smaller MSS, less the timestamp option when both offered it, RFC 7323 §3.2).
+    const v6 = ((u32[w + SUM_W_IPVER] >>> SUM_S_IPVER) & 0xff) === 6;
+    const mss = Math.min(clientMss || (v6 ? 1220 : 536), opt[0] || (v6 ? 1220 : 536));
+    const segMss = mss - (opt[3] && clientTs ? 12 : 0);
+    this.rec[r + REC_MSS] = opt[0] | (segMss << 16);
+  }
+
+  /** The result, once the pass has ended (ms, its biggest read batch and its error are the pass's). */
+  finish(ms: number, maxBatchBytes: number, error: string | null): Prescan {
+    const res = this.res;
+    const live = this.live;
+    res.peakOpen = live.peakOpen;
+    res.peakLive = live.peakLive;
+    res.peakHeld = live.peakHeld;
+    res.heldAtEnd = live.open + live.timeWait;
+    res.peakInFlight = this.flightPeak * BLOCK_BYTES;
+    res.maxBatchBytes = maxBatchBytes;
+    res.ms = ms;
+    res.error = error;
+    res.bytes = this.rec.byteLength + live.bytes;
+    for (let f = 0; f < res.flows; f++) {
+      const why = recWhy(this.rec, f);
+      if (why === null) {
+        res.served++;
+        if ((this.rec[f * REC_WORDS + REC_OPTS] >>> 8) & RF_UDP) res.servedUdp++;
+      } else {
+        res.unserved++;
+        res.unservedWhy[why] = (res.unservedWhy[why] ?? 0) + 1;
+      }
+    }
+    return res;
+  }
 }

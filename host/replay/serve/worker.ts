@@ -1,8 +1,10 @@
 // One serve worker (serve --workers N, host/replay/serve/workers.ts): it
 // reads the whole capture and serves only the flows the flow hash gives it
-// (host/replay/serve/flow-owner.ts): its own pre-scan, its own core, its own --out part.
+// (host/replay/serve/flow-owner.ts): its own core, its own --out part. Its
+// pre-scan comes from the main thread, which makes every worker's in one pass
+// while the workers start (the first message: { pre }).
 import { parentPort, workerData } from "node:worker_threads";
-import { prescan } from "./prescan.ts";
+import type { Prescan } from "./prescan.ts";
 import { runServe } from "./serve.ts";
 import type { ReplayReport } from "../../report/replay.ts";
 import type { PacingSampleSets } from "../pacing.ts";
@@ -26,8 +28,7 @@ export interface ServeWorkerResult {
   report: ReplayReport | null;
   /** An exception (not a capture error: those are in report.error). */
   error: string | null;
-  prescanMs: number;
-  /** The thread's CPU time for the pre-scan and the serve pass (Linux; NaN elsewhere). */
+  /** The thread's CPU time for its serve pass (Linux; NaN elsewhere). */
   cpuMs: number;
   /** When its serve pass ended (ms since the epoch, performance.timeOrigin based). */
   endMs: number;
@@ -36,9 +37,6 @@ export interface ServeWorkerResult {
 }
 
 const d = workerData as ServeWorkerData;
-const cpu0 = threadCpuMs();
-const t0 = performance.now();
-let result: ServeWorkerResult;
 let samples: PacingSampleSets | null = null;
 /** Paced: says this worker is ready (pre-scan and warm-up done) and waits for the shared origin. */
 function origin(): number {
@@ -56,27 +54,21 @@ function progressTo(p: Float64Array, i: number) {
     p[3 * i + 1] = Math.min(1, (loop + (size ? offset / size : 1)) / loops);
   };
 }
-try {
-  const pre = prescan(d.path, undefined, undefined, d.owner);
-  const prescanMs = performance.now() - t0;
-  const report = runServe(d.path, pre, {
-    ...d.opts,
-    mode: "serve",
-    owner: d.owner,
-    origin: d.sync ? origin : undefined,
-    onSamples: (s) => (samples = s),
-    onProgress: d.progress ? progressTo(new Float64Array(d.progress), d.owner.index) : undefined,
-  });
-  const endMs = performance.timeOrigin + performance.now();
-  result = { report, error: null, prescanMs, cpuMs: threadCpuMs() - cpu0, endMs, samples };
-} catch (e) {
-  result = {
-    report: null,
-    error: (e as Error).message ?? String(e),
-    prescanMs: 0,
-    cpuMs: NaN,
-    endMs: 0,
-    samples: null,
-  };
+function serve(pre: Prescan): ServeWorkerResult {
+  const cpu0 = threadCpuMs();
+  try {
+    const report = runServe(d.path, pre, {
+      ...d.opts,
+      mode: "serve",
+      owner: d.owner,
+      origin: d.sync ? origin : undefined,
+      onSamples: (s) => (samples = s),
+      onProgress: d.progress ? progressTo(new Float64Array(d.progress), d.owner.index) : undefined,
+    });
+    const endMs = performance.timeOrigin + performance.now();
+    return { report, error: null, cpuMs: threadCpuMs() - cpu0, endMs, samples };
+  } catch (e) {
+    return { report: null, error: (e as Error).message ?? String(e), cpuMs: NaN, endMs: 0, samples: null };
+  }
 }
-parentPort!.postMessage(result);
+parentPort!.once("message", (m: { pre: Prescan }) => parentPort!.postMessage(serve(m.pre)));

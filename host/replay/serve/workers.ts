@@ -7,8 +7,13 @@
 // serve's per-packet work is the host loop around the core (flow table, feed,
 // fidelity), and every piece of it belongs to one flow, so it splits by flow
 // with nothing shared; the price is that each worker reads and decodes every
-// record (~50 ns of ~500 per packet) and skips the others'. A dispatcher would
+// record (~95 ns a record it skips) and skips the others'. A dispatcher would
 // have to carry the server's reference payloads to the workers as well.
+//
+// The pre-scans are made here, every worker's in one pass (prescanWorkers),
+// while the workers start (loading modules, compiling: about as long); each
+// gets its own as its first message. A pre-scan in each worker cost as much
+// as the whole capture's (docs/measurement/performance-log.md §11).
 //
 // The report adds the workers' counts (they own disjoint flows, each record is
 // counted by exactly one worker: frames without an IP header by worker 0),
@@ -31,6 +36,7 @@ import { cpus } from "node:os";
 import { dirname, basename, extname, join } from "node:path";
 import { rmSync } from "node:fs";
 import { UsageError } from "../../io/errors.ts";
+import type { Worker } from "node:worker_threads";
 import { spawnWorker, workerUrl } from "../../runtime/spawn.ts";
 import type { ServeWorkerData, ServeWorkerResult } from "./worker.ts";
 import { mergeCaptures } from "../../io/merge-captures.ts";
@@ -40,6 +46,8 @@ import { Progress } from "../progress.ts";
 import { type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
 import { mergeModuleReports } from "../../report/module.ts";
+import { prescanWorkers } from "./prescan.ts";
+import { threadCpuMs } from "../../runtime/thread-cpu.ts";
 
 export const MAX_SERVE_WORKERS = 16;
 /** Paced: the first record is due this long after the last worker is ready. */
@@ -52,14 +60,16 @@ export interface ServeWorkerReport {
   packets_out: number;
   flows_served: number;
   pps: number;
-  prescan_s: number;
-  /** The thread's CPU time per packet it took, pre-scan and serve pass (Linux; null elsewhere). */
+  /** The thread's CPU time per packet it took in its serve pass (Linux; null elsewhere). */
   cpu_ns_per_packet: number | null;
 }
 
 export interface ServeWorkersReport extends ReplayReport {
   /** The whole run: threads started, pre-scans, serve passes, --out merged (duration_s is the serve passes'). */
   wall_s: number;
+  /** The pre-scans, all workers' in one pass on the main thread while they start: its wall time and thread CPU (Linux; null elsewhere). */
+  prescan_s: number;
+  prescan_cpu_ms: number | null;
   per_worker: ServeWorkerReport[];
   /** Paced: the schedule's origin (s since the epoch): a client packet of time t is due at origin + (t − t0) / speed. */
   schedule_origin_s: number | null;
@@ -108,6 +118,8 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
         progress.tick(packets, 0, 1, frac, 1);
       }, 250)
     : null;
+  const spawned: Worker[] = [];
+  let prescan = { s: 0, cpuMs: NaN };
   try {
     const running = Array.from({ length: workers }, (_, i) => {
       const data: ServeWorkerData = {
@@ -127,12 +139,25 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
         progress: progress ? shared : undefined,
       };
       const w = spawnWorker(entry, data);
+      spawned.push(w);
       return new Promise<ServeWorkerResult>((resolve, reject) => {
         w.once("message", resolve);
         w.once("error", reject);
         w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
       }).finally(() => ended++);
     });
+    running.forEach((p) => p.catch(() => {})); // awaited below; a worker that fails early must not be unhandled meanwhile
+    const p0 = performance.now();
+    const c0 = threadCpuMs();
+    let pres;
+    try {
+      pres = prescanWorkers(path, workers, opts.shard);
+    } catch (e) {
+      for (const w of spawned) void w.terminate(); // they wait for their pre-scan
+      throw e;
+    }
+    prescan = { s: (performance.now() - p0) / 1000, cpuMs: threadCpuMs() - c0 };
+    pres.forEach((pre, i) => spawned[i].postMessage({ pre }, [pre.rec.buffer as ArrayBuffer]));
     if (paced) {
       // The origin, once every worker has asked for it or ended (bounded: a stuck worker
       // must not hold the others forever).
@@ -154,6 +179,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
       wallMs,
       opts.out ? { file: opts.out, records: outRecords } : null,
       paced ? originAt[1] : NaN,
+      prescan,
     );
   } finally {
     if (ticker) clearInterval(ticker);
@@ -170,6 +196,7 @@ function mergeServeReports(
   wallMs: number,
   out: ReplayReport["out"],
   originMs: number,
+  prescan: { s: number; cpuMs: number },
 ): ServeWorkersReport {
   const m = structuredClone(parts[0]);
   for (const p of parts.slice(1)) {
@@ -238,6 +265,8 @@ function mergeServeReports(
     worker_packets: parts.map((p) => p.packets_in),
     duration_s: r2(sec * 1000) / 1000,
     wall_s: Math.round(wallMs) / 1000,
+    prescan_s: Math.round(prescan.s * 1000) / 1000,
+    prescan_cpu_ms: Number.isFinite(prescan.cpuMs) ? prescan.cpuMs : null,
     pps: sec > 0 ? Math.round(n / sec) : 0,
     mbps: sec > 0 ? r2((m.bytes_in * 8) / sec / 1e6) : 0,
     stages,
@@ -251,7 +280,6 @@ function mergeServeReports(
       packets_out: p.packets_out,
       flows_served: p.flows.served,
       pps: p.duration_s > 0 ? Math.round(p.packets_in / p.duration_s) : 0,
-      prescan_s: Math.round(results[i].prescanMs) / 1000,
       cpu_ns_per_packet:
         Number.isFinite(results[i].cpuMs) && p.packets_in
           ? r2((results[i].cpuMs * 1e6) / p.packets_in)
@@ -264,11 +292,11 @@ function mergeServeReports(
 export function formatServeWorkers(r: ServeWorkersReport): string {
   const num = (x: number) => x.toLocaleString("en-US");
   return (
-    `workers     ${r.workers} threads, each reads the capture and serves its flows; ${r.wall_s} s in all with the pre-scans\n` +
+    `workers     ${r.workers} threads, each reads the capture and serves its flows; their pre-scans in one pass (${r.prescan_s} s) while they started; ${r.wall_s} s in all\n` +
     r.per_worker
       .map(
         (w) =>
-          `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.packets_out)} sent, ${num(w.flows_served)} flows served, ${num(w.pps)}/s in its serve pass, pre-scan ${w.prescan_s} s${w.cpu_ns_per_packet === null ? "" : `, CPU ${w.cpu_ns_per_packet} ns/packet`}`,
+          `worker ${w.worker}    ${num(w.packets)} packets, ${num(w.packets_out)} sent, ${num(w.flows_served)} flows served, ${num(w.pps)}/s in its serve pass${w.cpu_ns_per_packet === null ? "" : `, CPU ${w.cpu_ns_per_packet} ns/packet`}`,
       )
       .join("\n") +
     "\n"

@@ -17,7 +17,7 @@ import { replay } from "../../../host/replay/replay.ts";
 import { serveWorkers, type ServeWorkersReport } from "../../../host/replay/serve/workers.ts";
 import { replayWorkers } from "../../../host/replay/workers.ts";
 import { unaccounted, type ReplayReport } from "../../../host/report/replay.ts";
-import { prescan } from "../../../host/replay/serve/prescan.ts";
+import { prescan, prescanWorkers, REC_WORDS } from "../../../host/replay/serve/prescan.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 corpusNote();
@@ -99,6 +99,24 @@ test("a worker's pre-scan learns exactly its flows: the shares add up to the who
       all.packets,
       f,
     );
+  }
+});
+
+test("one pre-scan pass for every worker gives each what its own pre-scan would", () => {
+  for (const f of FILES) {
+    const one = prescanWorkers(f, 3);
+    assert.is(one.length, 3);
+    for (let index = 0; index < 3; index++) {
+      const own = prescan(f, undefined, undefined, { index, workers: 3 });
+      const { ms: _a, rec: ra, ...a } = one[index];
+      const { ms: _b, rec: rb, ...b } = own;
+      assert.equal(a, b, `${f}: worker ${index}`);
+      assert.equal(
+        [...ra.subarray(0, a.flows * REC_WORDS)],
+        [...rb.subarray(0, b.flows * REC_WORDS)],
+        `${f}: worker ${index}'s records`,
+      );
+    }
   }
 });
 
