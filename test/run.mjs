@@ -47,43 +47,64 @@ function run(cmd, args, env = {}) {
     });
     active.add(child.pid);
     let out = "";
+    let timedOut = false;
+    let stray = null;
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const timer = setTimeout(() => {
+      timedOut = true;
       out += `\nrun.mjs: stopped after ${SUITE_TIMEOUT_MS / 1000} s (IXWASM_SUITE_TIMEOUT_S)\n`;
       try {
         process.kill(-child.pid, "SIGKILL");
       } catch {}
     }, SUITE_TIMEOUT_MS);
+    // From the suite's own exit, not from its pipes' close: a process it left running
+    // may hold them open (the close would then wait for the timeout).
+    const exited = new Promise((r) => child.once("exit", r)).then(
+      async () => (stray = await strays(child.pid)),
+    );
     child.on("close", async (code, signal) => {
       clearTimeout(timer);
-      const stray = await strays(child.pid);
+      await exited;
       active.delete(child.pid);
-      resolve({ code: code ?? 1, signal, out, stray });
+      resolve({ code: code ?? 1, signal, out, stray, timedOut });
     });
   });
 }
 
 // A suite must stop what it started (servers, daemons, clients: by PID, in finally).
 // Its processes share its process group; any still alive STRAY_WAIT_MS after the
-// suite's own process ended is named (pgrep) and ended with the group (SIGKILL).
+// suite's own process ended is named and ended with the group (SIGKILL). Read from
+// /proc (Linux; elsewhere nothing is checked); zombies do not count (they are gone,
+// only not yet reaped by whoever adopted them).
 const STRAY_WAIT_MS = 3000;
-async function strays(pgid) {
-  const alive = () => {
+function groupMembers(pgid) {
+  const found = [];
+  let pids = [];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    return found;
+  }
+  for (const pid of pids)
     try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let t = 0; t < STRAY_WAIT_MS && alive(); t += 100) await new Promise((r) => setTimeout(r, 100));
-  if (!alive()) return null;
-  const list = spawnSync("pgrep", ["-a", "-g", String(pgid)], { encoding: "utf8" }).stdout.trim();
+      const st = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" "); // state, ppid, pgrp, ...
+      if (Number(f[2]) !== pgid || f[0] === "Z") continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").join(" ").trim();
+      found.push(`${pid} ${cmd || st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"))}`);
+    } catch {} // ended meanwhile
+  return found;
+}
+async function strays(pgid) {
+  for (let t = 0; t < STRAY_WAIT_MS && groupMembers(pgid).length; t += 100)
+    await new Promise((r) => setTimeout(r, 100));
+  const left = groupMembers(pgid);
+  if (!left.length) return null;
   try {
     process.kill(-pgid, "SIGKILL");
   } catch {}
-  return list || `process group ${pgid}`;
+  return left.join("; ");
 }
 
 let passed = 0;
@@ -123,10 +144,10 @@ async function suite(file) {
     // A suite that ran nothing is a failure (missing test.run()?), unless an oracle was missing.
     if (total === 0 && m.length === 0) f = 1;
   }
-  if (r.code !== 0 && f === 0) f = 1;
+  if ((r.code !== 0 || r.timedOut) && f === 0) f = 1;
   if (r.stray) {
     f++;
-    r.out += `\nrun.mjs: left running after the suite ended (ended now): ${r.stray.split("\n").join("; ")}\n`;
+    r.out += `\nrun.mjs: left running after the suite ended (ended now): ${r.stray}\n`;
   }
   passed += p;
   failed += f;
@@ -171,7 +192,8 @@ function netEntries() {
   ];
 }
 const tmpBefore = new Set(tmpEntries());
-const netBefore = new Set(netEntries() ?? []);
+const netBeforeList = netEntries();
+const netBefore = new Set(netBeforeList ?? []);
 
 /** One counted check: what the run left of one kind. */
 function leftovers(what, left) {
@@ -216,9 +238,16 @@ await Promise.all(
 for (const f of alone) await suite(f);
 leftovers(
   `temp dir ${tmpdir()}`,
-  tmpEntries().filter((n) => !tmpBefore.has(n) && !CACHED(n, statSync(join(tmpdir(), n)))),
+  tmpEntries().filter((n) => {
+    if (tmpBefore.has(n)) return false;
+    try {
+      return !CACHED(n, statSync(join(tmpdir(), n)));
+    } catch {
+      return false; // removed since the listing
+    }
+  }),
 );
-const netAfter = netEntries();
+const netAfter = netBeforeList ? netEntries() : null;
 if (netAfter)
   leftovers(
     "network namespaces and links",

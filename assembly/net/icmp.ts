@@ -39,7 +39,11 @@ function echoReply(m: usize, family: u32, replyType: u8, proto: u32): void {
     let sum = (~<u32>bswap<u16>(load<u16>(l4 + 2)) & 0xffff) + (~m0 & 0xffff) + m1;
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
-    store<u16>(l4 + 2, bswap<u16>(<u16>~sum));
+    // ~sum is 0 when the reply's other words sum to zero (id, seq and data all zero): a
+    // receiver that folds and complements rejects 0x0000 there, while 0xffff (the other
+    // zero of ones' complement) is right whatever they sum to (a fresh sum gives it).
+    const hc = ~sum & 0xffff;
+    store<u16>(l4 + 2, bswap<u16>(<u16>(hc == 0 ? 0xffff : hc)));
   } else store<u16>(l4 + 2, 0); // ICMPv6: ipSend sums it with the pseudo-header
   store<u8>(l4, replyType);
   bump(C_ICMP_ECHO);

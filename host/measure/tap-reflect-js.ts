@@ -58,7 +58,7 @@ export function reflect(f: Uint8Array, n: number): number {
       let s = (~((f[l4 + 2] << 8) | f[l4 + 3]) & 0xffff) + (~0x0800 & 0xffff);
       s = (s & 0xffff) + (s >>> 16);
       s = (s & 0xffff) + (s >>> 16);
-      const c = ~s & 0xffff;
+      const c = ~s & 0xffff || 0xffff; // all-zero id, seq and data: 0x0000 would fail a folding receiver
       f[l4 + 2] = c >>> 8;
       f[l4 + 3] = c & 0xff;
       return n;

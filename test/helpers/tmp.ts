@@ -13,7 +13,10 @@ export function tempDir(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `ixwasm-${name}-`));
   if (made.length === 0 && !process.env.IXWASM_KEEP_TMP)
     process.once("exit", () => {
-      for (const d of made) rmSync(d, { recursive: true, force: true });
+      for (const d of made)
+        try {
+          rmSync(d, { recursive: true, force: true });
+        } catch {} // still in use (EBUSY): test/run.mjs names what is left
     });
   made.push(dir);
   return dir;

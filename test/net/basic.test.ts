@@ -66,6 +66,17 @@ test("ICMP echo request gets an echo reply with the same id, seq, data and a val
   assert.is(s.counters().icmp_echo, 1);
 });
 
+test("ICMP echo with id 0, seq 0 and no data: the reply's checksum is 0xffff, which a folding receiver accepts (RFC 1624 §3: an update can give 0x0000)", () => {
+  const s = new TestStack();
+  for (const data of [Buffer.alloc(0), Buffer.alloc(22)]) {
+    const out = s.send(eth(MAC_B, MAC_A, 0x0800, ipv4(A, B, 1, icmpEcho(0, 0, data))));
+    assert.is(out.length, 1);
+    const icmp = out[0].subarray(34);
+    assert.is(icmp.readUInt16BE(2), 0xffff, `${data.length} B of data`);
+    assert.is(checksum(icmp), 0, `${data.length} B of data: ICMP checksum`);
+  }
+});
+
 test("ICMP echo reply turned around in place: a request with IPv4 options or a VLAN tag gets a plain 20-byte header, the same data", () => {
   // The reply is written into the request's own mbuf (net/icmp.ts): its headers
   // end where the request's did, so a longer request header leaves the reply

@@ -74,6 +74,7 @@ static size_t reflect(uint8_t *f, size_t n) {
     s = (s & 0xffff) + (s >> 16);
     s = (s & 0xffff) + (s >> 16);
     uint16_t c = (uint16_t)~s;
+    if (c == 0) c = 0xffff; /* all-zero id, seq and data: 0x0000 would fail a folding receiver */
     l4[2] = (uint8_t)(c >> 8);
     l4[3] = (uint8_t)c;
     return n;

@@ -121,39 +121,44 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
   const spawned: Worker[] = [];
   let prescan = { s: 0, cpuMs: NaN };
   try {
-    const running = Array.from({ length: workers }, (_, i) => {
-      const data: ServeWorkerData = {
-        path,
-        owner: { index: i, workers, shard: opts.shard },
-        opts: {
-          app: opts.app,
-          loop: opts.loop,
-          flows: opts.flows,
-          batch: opts.batch,
-          outMerged: opts.outMerged,
-          out: parts[i],
-          speed,
-          module: opts.module, // an instance of it in each worker (its own watchdog and restarts)
-        },
-        sync: paced ? sync : undefined,
-        progress: progress ? shared : undefined,
-      };
-      const w = spawnWorker(entry, data);
-      spawned.push(w);
-      return new Promise<ServeWorkerResult>((resolve, reject) => {
-        w.once("message", resolve);
-        w.once("error", reject);
-        w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
-      }).finally(() => ended++);
-    });
-    running.forEach((p) => p.catch(() => {})); // awaited below; a worker that fails early must not be unhandled meanwhile
-    const p0 = performance.now();
-    const c0 = threadCpuMs();
+    // Until each worker has its pre-scan, a failure here must end the ones already
+    // started: they wait for their first message and would keep the process alive.
+    let running: Promise<ServeWorkerResult>[];
     let pres;
+    let p0 = 0;
+    let c0 = NaN;
     try {
+      running = Array.from({ length: workers }, (_, i) => {
+        const data: ServeWorkerData = {
+          path,
+          owner: { index: i, workers, shard: opts.shard },
+          opts: {
+            app: opts.app,
+            loop: opts.loop,
+            flows: opts.flows,
+            batch: opts.batch,
+            outMerged: opts.outMerged,
+            out: parts[i],
+            speed,
+            module: opts.module, // an instance of it in each worker (its own watchdog and restarts)
+          },
+          sync: paced ? sync : undefined,
+          progress: progress ? shared : undefined,
+        };
+        const w = spawnWorker(entry, data);
+        spawned.push(w);
+        return new Promise<ServeWorkerResult>((resolve, reject) => {
+          w.once("message", resolve);
+          w.once("error", reject);
+          w.once("exit", (code) => reject(new Error(`serve worker ${i} exited (${code}) without a report`)));
+        }).finally(() => ended++);
+      });
+      running.forEach((p) => p.catch(() => {})); // awaited below; a worker that fails early must not be unhandled meanwhile
+      p0 = performance.now();
+      c0 = threadCpuMs();
       pres = prescanWorkers(path, workers, opts.shard);
     } catch (e) {
-      for (const w of spawned) void w.terminate(); // they wait for their pre-scan
+      for (const w of spawned) void w.terminate();
       throw e;
     }
     prescan = { s: (performance.now() - p0) / 1000, cpuMs: threadCpuMs() - c0 };

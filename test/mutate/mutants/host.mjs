@@ -358,7 +358,7 @@ export const HOST_MUTANTS = [
     file: "host/measure/tap-reflect-js.ts",
     find: "(~0x0800 & 0xffff)",
     replace: "(~0x0008 & 0xffff)",
-    suites: ["test/measure/tap-natives"],
+    suites: ["test/measure/tap-reflect-js", "test/measure/tap-natives"],
     why: "the TypeScript reflector patches the ICMP checksum for the wrong word (RFC 1624): the kernel drops its echo replies",
   }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
   {
@@ -669,6 +669,15 @@ export const HOST_MUTANTS = [
     replace: "let sum = (~<u32>bswap<u16>(load<u16>(l4 + 2)) & 0xffff) + m1;",
     suites: ["test/net/basic"],
     why: "the echo reply's checksum update (RFC 1624 eqn. 3) leaves out the old type word: every reply's ICMP checksum is wrong",
+  },
+  {
+    id: "icmp-echo-checksum-negative-zero",
+    area: "checksum",
+    file: "assembly/net/icmp.ts",
+    find: "store<u16>(l4 + 2, bswap<u16>(<u16>(hc == 0 ? 0xffff : hc)));",
+    replace: "store<u16>(l4 + 2, bswap<u16>(<u16>hc));",
+    suites: ["test/net/basic"],
+    why: "an all-zero echo's reply carries checksum 0x0000, which a receiver that folds and complements rejects",
   },
   {
     id: "tap-reflect-icmp-checksum-stale",
