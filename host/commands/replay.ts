@@ -151,7 +151,7 @@ export function register(program: Command): void {
         if (o.app) o.mode = "serve";
         else {
           // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
-          // (with --workers N the workers make their own pre-scans: this one only chooses)
+          // (with --workers N serveWorkers makes the workers' pre-scans in one pass: this one only chooses)
           pre = prescan(file);
           o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
           // A shard chooses as the whole capture does (every shard runs one mode), but serves from its own pre-scan.

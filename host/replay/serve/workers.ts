@@ -1,6 +1,6 @@
 // `ixwasm replay --mode serve --workers N` (N ≥ 2): serve on N worker threads,
-// each with its own core, pre-scan and mirror feed, owning the flows the flow
-// hash gives it (symmetric Toeplitz + RETA, host/replay/serve/flow-owner.ts).
+// each with its own core, pre-scan (made here, below) and mirror feed, owning the
+// flows the flow hash gives it (symmetric Toeplitz + RETA, host/replay/serve/flow-owner.ts).
 //
 // Why every worker reads the capture itself ("RSS at the source") rather than
 // a dispatcher thread handing frames out (as raw and track do, host/replay/plane.ts):
