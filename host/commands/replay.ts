@@ -1,10 +1,10 @@
 import { Option, type Command } from "commander";
 import { addAppModuleOptions, appModuleFrom, type AppModuleRaw } from "./app-module-options.ts";
 import { writeFileSync } from "node:fs";
-import { APPS, type ReplayMode } from "../replay/options.ts";
+import { APPS, MAX_SERVE_WORKERS, type ReplayMode } from "../replay/options.ts";
 import { parseSpeed } from "../replay/pacing.ts";
 import { replay } from "../replay/replay.ts";
-import { prescan, type Prescan } from "../replay/serve/prescan.ts";
+import { prescan, prescanWorkersTimed, type Prescan, type WorkerPrescans } from "../replay/serve/prescan.ts";
 import { formatReplay, type ReplayReport } from "../report/replay.ts";
 import { captureId } from "../report/capture-id.ts";
 import { chooseShard, MAX_SHARDS, type ShardChoice } from "../replay/shard.ts";
@@ -139,6 +139,7 @@ export function register(program: Command): void {
       // app asks for serve too. The same with --stages and --report html, so their
       // reports describe the run the plain command makes (issue 16 item 7).
       let pre: Prescan | undefined;
+      let prescans: WorkerPrescans | undefined;
       if (o.appModule) {
         if ((o.mode ?? "serve") !== "serve" || o.app || o.stages !== undefined || o.report === "html")
           throw new UsageError(
@@ -150,12 +151,25 @@ export function register(program: Command): void {
       if (!o.mode) {
         if (o.app) o.mode = "serve";
         else {
-          // serve at any --speed and --loop; a capture whose only flows are UDP is tracked
-          // (with --workers N serveWorkers makes the workers' pre-scans in one pass: this one only chooses)
-          pre = prescan(file);
-          o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
-          // A shard chooses as the whole capture does (every shard runs one mode), but serves from its own pre-scan.
-          if (shard) pre = undefined;
+          // serve at any --speed and --loop; a capture whose only flows are UDP is tracked.
+          // With --workers N (no shard, no cost report) the choice is made from the workers'
+          // own pre-scans, which then serve (one pass over the capture, not two).
+          if (
+            o.workers > 1 &&
+            o.workers <= MAX_SERVE_WORKERS &&
+            !shard &&
+            o.stages === undefined &&
+            o.report !== "html"
+          ) {
+            prescans = prescanWorkersTimed(file, o.workers);
+            const tcp = prescans.pres.reduce((a, p) => a + p.served - p.servedUdp, 0);
+            o.mode = tcp > 0 ? "serve" : "track";
+          } else {
+            pre = prescan(file);
+            o.mode = pre.served - pre.servedUdp > 0 ? "serve" : "track";
+            // A shard chooses as the whole capture does (every shard runs one mode), but serves from its own pre-scan.
+            if (shard) pre = undefined;
+          }
         }
       }
       if (flowSpecs.length && (o.mode !== "serve" || (o.app ?? "mirror") !== "mirror"))
@@ -164,7 +178,7 @@ export function register(program: Command): void {
           "run in serve mode with the mirror app (--mode serve, no --app)",
         );
       if (o.stages !== undefined || o.report === "html") return costAction(file, o, pre, flowSpecs); // host/measure/cost.ts
-      if (o.workers > 1) return workersAction(file, o); // host/replay/workers.ts
+      if (o.workers > 1) return workersAction(file, o, prescans); // host/replay/workers.ts
       const json = o.report === "json";
       const r = replay(file, {
         ...runOptions(o),
@@ -209,11 +223,12 @@ function stamp(r: ReplayReport): void {
 }
 
 // ---- raw and track on worker threads (host/replay/workers.ts) ----
-async function workersAction(file: string, o: Raw): Promise<void> {
+async function workersAction(file: string, o: Raw, prescans?: WorkerPrescans): Promise<void> {
   if (o.mode === "serve") {
     const { serveWorkers, formatServeWorkers } = await import("../replay/serve/workers.ts"); // host/replay/serve/workers.ts
     const r = await serveWorkers(file, {
       ...runOptions(o),
+      prescans,
       out: o.out,
       outMerged: o.outMerged,
       progress: o.report !== "json" && process.stderr.isTTY === true,

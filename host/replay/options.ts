@@ -6,12 +6,15 @@ import type { Core } from "../core/core.ts";
 import { CFG_F_SYMMETRIC } from "../core/core.ts";
 import { MODE } from "../core/abi.gen.ts";
 import type { ServeObserver } from "../report/timeseq.ts";
-import type { Prescan } from "./serve/prescan.ts";
+import type { Prescan, WorkerPrescans } from "./serve/prescan.ts";
 import type { OwnerSpec } from "./serve/flow-owner.ts";
 import { shardConfig, type ShardSpec } from "./shard.ts";
 import type { PacingSampleSets, Speed } from "./pacing.ts";
 
 export type ReplayMode = "raw" | "track" | "serve";
+
+/** serve --workers: at most this many threads (host/replay/serve/workers.ts). */
+export const MAX_SERVE_WORKERS = 16;
 /** CFG_MODE of each replay mode (abi/table.ts MODES). */
 export const MODE_WORDS: Record<ReplayMode, number> = { raw: MODE.raw, track: MODE.track, serve: MODE.serve };
 export const APPS = ["mirror", "echo", "memcached", "sink"] as const;
@@ -39,6 +42,8 @@ export interface ReplayOptions {
   /** Turn the core's stage timers on (with batchExport naming a timed batch function, assembly/stats/staged.ts). */
   /** serve: the pre-scan already made (the CLI makes one to choose the default mode). */
   prescan?: Prescan;
+  /** serve --workers: the workers' pre-scans, made already (the CLI's choice of mode); else serveWorkers makes them. */
+  prescans?: WorkerPrescans;
   /** serve --workers: this worker's share of the flows (host/replay/serve/flow-owner.ts; its pre-scan must have the same). */
   owner?: OwnerSpec;
   /** --shard I/N: only the flows of shard I (host/replay/shard.ts); the reader drops the others. */

@@ -12,7 +12,7 @@ import { tempDir } from "../helpers/tmp.ts";
 const HTTP = join(ROOT, "traces/http-kernel.pcap");
 const tmp = tempDir("default-mode");
 
-function modeOf(...args: string[]): string {
+function reportOf(...args: string[]) {
   const r = spawnSync(
     process.execPath,
     ["--import", "tsx", join(ROOT, "host/cli.ts"), "replay", ...args, "--report", "json"],
@@ -21,8 +21,9 @@ function modeOf(...args: string[]): string {
     },
   );
   assert.is(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout).mode;
+  return JSON.parse(r.stdout);
 }
+const modeOf = (...args: string[]): string => reportOf(...args).mode;
 
 test("handshakes in the capture, top speed: serve", () => {
   assert.is(modeOf(HTTP), "serve");
@@ -65,6 +66,20 @@ test("paced speed and --loop: still serve; an --app asks for serve", () => {
   assert.is(modeOf(HTTP, "--loop", "2"), "serve");
   assert.is(modeOf(join(ROOT, "traces/nc-echo.pcap"), "--app", "echo"), "serve");
   assert.is(modeOf(HTTP, "--mode", "raw"), "raw");
+});
+
+test("--workers 2: the mode is chosen from the workers' own pre-scans, and they serve from them as with --mode serve", () => {
+  const auto = reportOf(HTTP, "--workers", "2");
+  const given = reportOf(HTTP, "--workers", "2", "--mode", "serve");
+  assert.is(auto.mode, "serve");
+  assert.is(auto.workers, 2);
+  for (const k of ["packets_in", "flows", "fidelity", "worker_packets"]) assert.equal(auto[k], given[k], k);
+  assert.ok(auto.prescan_s >= 0 && auto.prescan_s < 60, `prescan_s ${auto.prescan_s}`);
+  assert.is(
+    modeOf(join(tmp, "midstream.pcap"), "--workers", "2"),
+    "track",
+    "no handshake: track, on workers too",
+  );
 });
 
 test.run();

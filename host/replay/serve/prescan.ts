@@ -27,6 +27,7 @@ import { FlowOwner, ownerConfig, type OwnerSpec } from "./flow-owner.ts";
 import { serveMaxConns } from "./sizing.ts";
 import { BLOCK_BYTES } from "./mirror-feed.ts";
 import * as ABI from "../../core/abi.gen.ts";
+import { threadCpuMs } from "../../runtime/thread-cpu.ts";
 
 // Record-descriptor and decode-summary word offsets (abi/table.ts) as this module's own
 // constants: V8 folds these in the per-packet loops, where an imported binding costs a
@@ -258,6 +259,25 @@ export function prescanWorkers(
   maxLive = serveMaxConns(),
 ): Prescan[] {
   return scan(path, undefined, maxLive, { index: 0, workers, shard }, true);
+}
+
+/** prescanWorkers' results with the pass's wall time and thread CPU (the serve --workers report's prescan_s, prescan_cpu_ms). */
+export interface WorkerPrescans {
+  pres: Prescan[];
+  s: number;
+  /** NaN where the thread's CPU time cannot be read. */
+  cpuMs: number;
+}
+
+export function prescanWorkersTimed(
+  path: string,
+  workers: number,
+  shard?: OwnerSpec["shard"],
+): WorkerPrescans {
+  const t0 = performance.now();
+  const c0 = threadCpuMs();
+  const pres = prescanWorkers(path, workers, shard);
+  return { pres, s: (performance.now() - t0) / 1000, cpuMs: threadCpuMs() - c0 };
 }
 
 function scan(

@@ -43,13 +43,11 @@ import { mergeCaptures } from "../../io/merge-captures.ts";
 import { addCounts, cyclesEstimate, mergeFidelity, type ReplayReport } from "../../report/replay.ts";
 import { pooledPacing, speedName } from "../pacing.ts";
 import { Progress } from "../progress.ts";
-import { type ReplayOptions } from "../options.ts";
+import { MAX_SERVE_WORKERS, type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
 import { mergeModuleReports } from "../../report/module.ts";
-import { prescanWorkers } from "./prescan.ts";
-import { threadCpuMs } from "../../runtime/thread-cpu.ts";
+import { prescanWorkersTimed } from "./prescan.ts";
 
-export const MAX_SERVE_WORKERS = 16;
 /** Paced: the first record is due this long after the last worker is ready. */
 const LEAD_MS = 20;
 const ORIGIN_WAIT_MS = 600_000;
@@ -125,8 +123,6 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
     // started: they wait for their first message and would keep the process alive.
     let running: Promise<ServeWorkerResult>[];
     let pres;
-    let p0 = 0;
-    let c0 = NaN;
     try {
       running = Array.from({ length: workers }, (_, i) => {
         const data: ServeWorkerData = {
@@ -154,14 +150,15 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
         }).finally(() => ended++);
       });
       running.forEach((p) => p.catch(() => {})); // awaited below; a worker that fails early must not be unhandled meanwhile
-      p0 = performance.now();
-      c0 = threadCpuMs();
-      pres = prescanWorkers(path, workers, opts.shard);
+      const made = opts.prescans ?? prescanWorkersTimed(path, workers, opts.shard);
+      if (made.pres.length !== workers)
+        throw new Error(`${made.pres.length} pre-scans for ${workers} workers`);
+      pres = made.pres;
+      prescan = { s: made.s, cpuMs: made.cpuMs };
     } catch (e) {
       for (const w of spawned) void w.terminate();
       throw e;
     }
-    prescan = { s: (performance.now() - p0) / 1000, cpuMs: threadCpuMs() - c0 };
     pres.forEach((pre, i) => spawned[i].postMessage({ pre }, [pre.rec.buffer as ArrayBuffer]));
     if (paced) {
       // The origin, once every worker has asked for it or ended (bounded: a stuck worker

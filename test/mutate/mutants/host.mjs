@@ -680,6 +680,15 @@ export const HOST_MUTANTS = [
     why: "an all-zero echo's reply carries checksum 0x0000, which a receiver that folds and complements rejects",
   },
   {
+    id: "serve-workers-prescan-swapped",
+    area: "serve",
+    file: "host/replay/serve/workers.ts",
+    find: "pres.forEach((pre, i) => spawned[i].postMessage(",
+    replace: "pres.forEach((pre, i) => spawned[pres.length - 1 - i].postMessage(",
+    suites: ["test/replay/serve/workers", "test/e2e/replay-default-mode"],
+    why: "each serve worker gets another worker's pre-scan: its flows' ISNs and options are not its own",
+  },
+  {
     id: "tap-reflect-icmp-checksum-stale",
     area: "tap",
     file: "host/measure/native/tap-reflect.c",
