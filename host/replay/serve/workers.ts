@@ -11,9 +11,10 @@
 // have to carry the server's reference payloads to the workers as well.
 //
 // The pre-scans are made here, every worker's in one pass (prescanWorkers),
-// while the workers start (loading modules, compiling: about as long); each
-// gets its own as its first message. A pre-scan in each worker cost as much
-// as the whole capture's (docs/measurement/performance-log.md §11).
+// while the workers start (loading modules, compiling), unless the caller made
+// them already (opts.prescans: the CLI choosing the mode from them); each
+// worker gets its own as its first message. A pre-scan in each worker cost as
+// much as the whole capture's (docs/measurement/performance-log.md §11).
 //
 // The report adds the workers' counts (they own disjoint flows, each record is
 // counted by exactly one worker: frames without an IP header by worker 0),
