@@ -295,7 +295,7 @@ function mergeServeReports(
 export function formatServeWorkers(r: ServeWorkersReport): string {
   const num = (x: number) => x.toLocaleString("en-US");
   return (
-    `workers     ${r.workers} threads, each reads the capture and serves its flows; their pre-scans in one pass (${r.prescan_s} s) while they started; ${r.wall_s} s in all\n` +
+    `workers     ${r.workers} threads, each reads the capture and serves its flows; their pre-scans in one pass (${r.prescan_s} s); ${r.wall_s} s in all\n` +
     r.per_worker
       .map(
         (w) =>
