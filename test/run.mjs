@@ -192,8 +192,7 @@ function netEntries() {
   ];
 }
 const tmpBefore = new Set(tmpEntries());
-const netBeforeList = netEntries();
-const netBefore = new Set(netBeforeList ?? []);
+const netBefore = netEntries();
 
 /** One counted check: what the run left of one kind. */
 function leftovers(what, left) {
@@ -247,12 +246,13 @@ leftovers(
     }
   }),
 );
-const netAfter = netBeforeList ? netEntries() : null;
-if (netAfter)
+if (netBefore) {
+  const before = new Set(netBefore);
   leftovers(
     "network namespaces and links",
-    netAfter.filter((n) => !netBefore.has(n)),
+    (netEntries() ?? []).filter((n) => !before.has(n)),
   );
+}
 if (failures.length) console.log(`\nfailed: ${failures.join(", ")}`);
 if (notRun)
   console.log(

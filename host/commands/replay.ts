@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { APPS, MAX_SERVE_WORKERS, type ReplayMode } from "../replay/options.ts";
 import { parseSpeed } from "../replay/pacing.ts";
 import { replay } from "../replay/replay.ts";
-import { prescan, prescanWorkersTimed, type Prescan, type WorkerPrescans } from "../replay/serve/prescan.ts";
+import { prescan, prescanWorkers, type Prescan, type WorkerPrescans } from "../replay/serve/prescan.ts";
 import { formatReplay, type ReplayReport } from "../report/replay.ts";
 import { captureId } from "../report/capture-id.ts";
 import { chooseShard, MAX_SHARDS, type ShardChoice } from "../replay/shard.ts";
@@ -161,7 +161,7 @@ export function register(program: Command): void {
             o.stages === undefined &&
             o.report !== "html"
           ) {
-            prescans = prescanWorkersTimed(file, o.workers);
+            prescans = prescanWorkers(file, o.workers);
             const tcp = prescans.pres.reduce((a, p) => a + p.served - p.servedUdp, 0);
             o.mode = tcp > 0 ? "serve" : "track";
           } else {

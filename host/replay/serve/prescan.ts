@@ -245,23 +245,7 @@ export function prescan(path: string, core?: Core, maxLive = serveMaxConns(), ow
   return scan(path, core, maxLive, owner, false)[0];
 }
 
-/**
- * serve --workers: every worker's pre-scan in one pass (result i is what
- * prescan(path, …, { index: i, workers, shard }) gives worker i): the records are
- * read, decoded and hashed to their owner once, not once per worker (each
- * worker's own pre-scan cost about as much as the whole capture's,
- * docs/measurement/performance-log.md §11).
- */
-export function prescanWorkers(
-  path: string,
-  workers: number,
-  shard?: OwnerSpec["shard"],
-  maxLive = serveMaxConns(),
-): Prescan[] {
-  return scan(path, undefined, maxLive, { index: 0, workers, shard }, true);
-}
-
-/** prescanWorkers' results with the pass's wall time and thread CPU (the serve --workers report's prescan_s, prescan_cpu_ms). */
+/** Every worker's pre-scan (pres[i] is worker i's), with the pass's wall time and thread CPU (the serve --workers report's prescan_s, prescan_cpu_ms). */
 export interface WorkerPrescans {
   pres: Prescan[];
   s: number;
@@ -269,15 +253,17 @@ export interface WorkerPrescans {
   cpuMs: number;
 }
 
-export function prescanWorkersTimed(
-  path: string,
-  workers: number,
-  shard?: OwnerSpec["shard"],
-): WorkerPrescans {
-  const t0 = performance.now();
+/**
+ * serve --workers: every worker's pre-scan in one pass (pres[i] is what
+ * prescan(path, …, { index: i, workers, shard }) gives worker i): the records are
+ * read, decoded and hashed to their owner once, not once per worker (each
+ * worker's own pre-scan cost about as much as the whole capture's,
+ * docs/measurement/performance-log.md §11).
+ */
+export function prescanWorkers(path: string, workers: number, shard?: OwnerSpec["shard"]): WorkerPrescans {
   const c0 = threadCpuMs();
-  const pres = prescanWorkers(path, workers, shard);
-  return { pres, s: (performance.now() - t0) / 1000, cpuMs: threadCpuMs() - c0 };
+  const pres = scan(path, undefined, serveMaxConns(), { index: 0, workers, shard }, true);
+  return { pres, s: pres[0].ms / 1000, cpuMs: threadCpuMs() - c0 };
 }
 
 function scan(

@@ -47,7 +47,7 @@ import { Progress } from "../progress.ts";
 import { MAX_SERVE_WORKERS, type ReplayOptions } from "../options.ts";
 import { checkFile } from "../../core/open-capture.ts";
 import { mergeModuleReports } from "../../report/module.ts";
-import { prescanWorkersTimed } from "./prescan.ts";
+import { prescanWorkers, type WorkerPrescans } from "./prescan.ts";
 
 /** Paced: the first record is due this long after the last worker is ready. */
 const LEAD_MS = 20;
@@ -66,7 +66,7 @@ export interface ServeWorkerReport {
 export interface ServeWorkersReport extends ReplayReport {
   /** The whole run: threads started, pre-scans, serve passes, --out merged (duration_s is the serve passes'). */
   wall_s: number;
-  /** The pre-scans, all workers' in one pass on the main thread while they start: its wall time and thread CPU (Linux; null elsewhere). */
+  /** The pre-scans, all workers' in one pass on the main thread: its wall time and thread CPU (Linux; null elsewhere). */
   prescan_s: number;
   prescan_cpu_ms: number | null;
   per_worker: ServeWorkerReport[];
@@ -118,12 +118,11 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
       }, 250)
     : null;
   const spawned: Worker[] = [];
-  let prescan = { s: 0, cpuMs: NaN };
   try {
     // Until each worker has its pre-scan, a failure here must end the ones already
     // started: they wait for their first message and would keep the process alive.
     let running: Promise<ServeWorkerResult>[];
-    let pres;
+    let made: WorkerPrescans;
     try {
       running = Array.from({ length: workers }, (_, i) => {
         const data: ServeWorkerData = {
@@ -151,16 +150,14 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
         }).finally(() => ended++);
       });
       running.forEach((p) => p.catch(() => {})); // awaited below; a worker that fails early must not be unhandled meanwhile
-      const made = opts.prescans ?? prescanWorkersTimed(path, workers, opts.shard);
+      made = opts.prescans ?? prescanWorkers(path, workers, opts.shard);
       if (made.pres.length !== workers)
         throw new Error(`${made.pres.length} pre-scans for ${workers} workers`);
-      pres = made.pres;
-      prescan = { s: made.s, cpuMs: made.cpuMs };
     } catch (e) {
       for (const w of spawned) void w.terminate();
       throw e;
     }
-    pres.forEach((pre, i) => spawned[i].postMessage({ pre }, [pre.rec.buffer as ArrayBuffer]));
+    made.pres.forEach((pre, i) => spawned[i].postMessage({ pre }, [pre.rec.buffer as ArrayBuffer]));
     if (paced) {
       // The origin, once every worker has asked for it or ended (bounded: a stuck worker
       // must not hold the others forever).
@@ -182,7 +179,7 @@ export async function serveWorkers(path: string, opts: ReplayOptions): Promise<S
       wallMs,
       opts.out ? { file: opts.out, records: outRecords } : null,
       paced ? originAt[1] : NaN,
-      prescan,
+      made,
     );
   } finally {
     if (ticker) clearInterval(ticker);
@@ -199,7 +196,7 @@ function mergeServeReports(
   wallMs: number,
   out: ReplayReport["out"],
   originMs: number,
-  prescan: { s: number; cpuMs: number },
+  prescan: WorkerPrescans,
 ): ServeWorkersReport {
   const m = structuredClone(parts[0]);
   for (const p of parts.slice(1)) {

@@ -104,7 +104,7 @@ test("a worker's pre-scan learns exactly its flows: the shares add up to the who
 
 test("one pre-scan pass for every worker gives each what its own pre-scan would", () => {
   for (const f of FILES) {
-    const one = prescanWorkers(f, 3);
+    const one = prescanWorkers(f, 3).pres;
     assert.is(one.length, 3);
     for (let index = 0; index < 3; index++) {
       const own = prescan(f, undefined, undefined, { index, workers: 3 });
