@@ -93,7 +93,7 @@ export class StackTarget {
   ) {
     // The test core: its invariant checks read the engine's occupancy (tcpTestStat).
     this.core = createCore(stackConfig(app), { debug, test: true });
-    this.nic = new Nic(this.core);
+    this.nic = new Nic(this.core, true); // polled by this class: local rings
     this.fn = testHooks(this.core);
     this.pollFn = this.fn.poll;
     this.port = APP_PORT[app];

@@ -65,7 +65,7 @@ export async function pairServerWorkers(o: PairOptions): Promise<PairReport> {
   if (o.migrateAt !== undefined && n < 2) throw new Error("--migrate-at needs at least 2 server workers");
   const cfg = pairConfigs(o);
   const client = createCore(cfg.client, { debug: o.debug });
-  const cnic = new Nic(client);
+  const cnic = new Nic(client, true); // the client core is polled in this thread: local rings
   const faultsCS = new FaultInjector({ ...o.faults, seed: (o.faults.seed ?? 1) * 2 + 1 });
   const faultsSC = new FaultInjector({ ...o.faults, seed: (o.faults.seed ?? 1) * 2 + 2 });
   const txBy = new Array<number>(n).fill(0);

@@ -23,8 +23,8 @@ export class Link {
   filter: ((dir: "ab" | "ba", f: Uint8Array) => boolean) | null = null;
 
   constructor(a: Core, b: Core, faults: FaultConfig = {}) {
-    this.a = new Nic(a);
-    this.b = new Nic(b);
+    this.a = new Nic(a, true); // both cores run in this thread (local rings)
+    this.b = new Nic(b, true);
     this.faultsAB = new FaultInjector({ ...faults, seed: (faults.seed ?? 1) * 2 + 1 });
     this.faultsBA = new FaultInjector({ ...faults, seed: (faults.seed ?? 1) * 2 + 2 });
   }

@@ -31,10 +31,18 @@ export class Nic {
   /** Frames longer than an mbuf's data area. */
   rxTooLong = 0;
 
-  constructor(readonly core: CoreViews) {
+  /**
+   * `local`: the core runs in this thread, between this Nic's calls (its polls
+   * are this thread's calls): the rings skip the atomics (ring.ts). A Nic on a
+   * core another thread polls (a dataplane worker's, a pair peer's) must not be local.
+   */
+  constructor(
+    readonly core: CoreViews,
+    local = false,
+  ) {
     if (core.regions.rxRing.bytes === 0) throw new Error("core has no rings (ringSlots = 0)");
-    this.rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset);
-    this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset);
+    this.rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset, local);
+    this.tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset, local);
     this.u8 = core.u8;
     this.u32 = core.u32;
     this.buf = Buffer.from(core.memory.buffer);

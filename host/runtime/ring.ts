@@ -8,6 +8,13 @@
 // side can be a WASM core instead. Only Atomics.load/store/wait/notify touch
 // head, tail and the sleep word; slot contents are plain typed-array accesses
 // ordered by those atomics.
+//
+// A ring whose two sides run in one thread (`local`: a core and the JS loop that
+// feeds it, as in the tap, serve, liveplay and one-thread pair) needs no
+// ordering between threads: its head and tail are plain reads and writes, and
+// nobody sleeps on it. Each Atomics call is a builtin call out of optimized
+// code in Node 20 (~12 ns here), and a frame's trip through a local ring took
+// four of them (performance-log §13).
 
 import * as ABI from "../core/abi.gen.ts";
 // A module-local binding, as the literal it replaces was: the slot loops read RING's fields.
@@ -39,8 +46,16 @@ export class SpscRing {
   private readonly tailIx: number;
   private readonly sleepIx: number;
 
-  /** Attaches to an initialised ring at byte offset `base` of `buffer`. */
-  constructor(buffer: ArrayBufferLike, base: number) {
+  /**
+   * Attaches to an initialised ring at byte offset `base` of `buffer`. `local`:
+   * the other side of the ring runs in this thread, always (plain head and tail
+   * accesses; sleep() refuses).
+   */
+  constructor(
+    buffer: ArrayBufferLike,
+    base: number,
+    readonly local = false,
+  ) {
     if (base % 64 !== 0) throw new Error(`ring at ${base}: not 64-byte aligned`);
     this.i32 = new Int32Array(buffer);
     this.u32 = new Uint32Array(buffer);
@@ -69,6 +84,7 @@ export class SpscRing {
 
   /** Items the consumer may take now. */
   count(): number {
+    if (this.local) return (this.u32[this.headIx] - this.u32[this.tailIx]) >>> 0;
     return (Atomics.load(this.i32, this.headIx) - Atomics.load(this.i32, this.tailIx)) >>> 0;
   }
 
@@ -91,11 +107,16 @@ export class SpscRing {
 
   /** Producer: free slots (never waits). */
   reserve(): number {
-    return this.slots - ((this.u32[this.headIx] - Atomics.load(this.i32, this.tailIx)) >>> 0);
+    const tail = this.local ? this.u32[this.tailIx] : Atomics.load(this.i32, this.tailIx);
+    return this.slots - ((this.u32[this.headIx] - tail) >>> 0);
   }
 
   /** Producer: publishes n filled slots; wakes the consumer only if it sleeps. Returns true if it notified. */
   publish(n: number): boolean {
+    if (this.local) {
+      this.u32[this.headIx] += n;
+      return false;
+    }
     Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
     // Clear the flag before notifying: a consumer that has set it but not yet
     // entered Atomics.wait then sees 0 != 1 and returns at once (no lost wake-up).
@@ -116,7 +137,8 @@ export class SpscRing {
    * at the end of its bounded sleep).
    */
   publishQuiet(n: number): void {
-    Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
+    if (this.local) this.u32[this.headIx] += n;
+    else Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
   }
 
   /** Producer: counts items that did not fit (the ring's `refused` word). */
@@ -168,12 +190,14 @@ export class SpscRing {
 
   /** Consumer: items available (never waits). */
   available(): number {
-    return (Atomics.load(this.i32, this.headIx) - this.u32[this.tailIx]) >>> 0;
+    const head = this.local ? this.u32[this.headIx] : Atomics.load(this.i32, this.headIx);
+    return (head - this.u32[this.tailIx]) >>> 0;
   }
 
   /** Consumer: gives n read slots back to the producer. */
   release(n: number): void {
-    Atomics.store(this.i32, this.tailIx, (this.u32[this.tailIx] + n) | 0);
+    if (this.local) this.u32[this.tailIx] += n;
+    else Atomics.store(this.i32, this.tailIx, (this.u32[this.tailIx] + n) | 0);
   }
 
   /** Consumer: copies up to max items (4 words each) into dst; returns how many. */
@@ -217,6 +241,8 @@ export class SpscRing {
    * Returns the items available on return.
    */
   sleep(timeoutMs: number): number {
+    if (this.local)
+      throw new Error("sleep() on a local ring: its producer runs in this thread and would never wake it");
     Atomics.store(this.i32, this.sleepIx, 1);
     let n = this.available();
     if (n === 0) {

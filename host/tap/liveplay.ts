@@ -282,7 +282,7 @@ async function play(
   stopped: () => boolean,
   onReady?: (line: string) => void,
 ): Promise<LiveplayReport> {
-  const nic = new Nic(core);
+  const nic = new Nic(core, true); // polled below, in this thread: local rings
   const poll = core.exports.poll as (nowNs: number) => number;
   const base = tap.address(core.u8);
   const total = feed.played.length;

@@ -143,7 +143,7 @@ export class TapLoop {
   private coreOwed = false;
   /** Empty services since the core was last polled; 0 after any work, so the next service polls. */
   private idleServices = 0;
-  /** performance.now() at the last core poll or nap: the loop's clock for its end (no read of its own per round). */
+  /** performance.now() after the last core poll or at the last nap: the core's time and the loop's clock for its end (no read of its own per round). */
   private now = performance.now();
   /** Without --stages (CORE_SAMPLE), per kind of poll (0: took no frame, 1: took frames): polls, timed ones, their ms. */
   private readonly kindPolls = [0, 0];
@@ -259,8 +259,17 @@ export class TapLoop {
       this.coreOwed = false;
       this.timers(true);
     }
-    const c0 = performance.now();
-    this.now = c0;
+    // The core's time is the loop's last clock read: without --stages that read
+    // comes after the previous poll's writes (below), not here between this
+    // frame's read(2) and its reply's write(2) (~80 ns of performance.now()
+    // here). It is then at most IDLE_POLL_EVERY - 1 skipped services old
+    // (~5 µs busy; a nap ends with a read): TCP's clocks are ms-grained (the
+    // RTO floor is 200 ms, TSval counts ms), so no timer or sample moves by it.
+    // Timed polls (--stages, one in CORE_SAMPLE) still read it first.
+    const kind = n > 0 ? 1 : 0;
+    const sampled = lc === null && this.kindPolls[kind]++ % CORE_SAMPLE === 0;
+    if (lc !== null || sampled) this.now = performance.now();
+    const c0 = this.now;
     this.poll((c0 - this.t0) * 1e6);
     let c1 = 0;
     if (lc !== null) {
@@ -274,13 +283,10 @@ export class TapLoop {
         s[ST.emptyMs] += c1 - c0;
       }
       s[ST.coreMs] += c1 - c0;
-    } else {
-      const kind = n > 0 ? 1 : 0;
-      if (this.kindPolls[kind]++ % CORE_SAMPLE === 0) {
-        this.kindTimed[kind]++;
-        this.kindMs[kind] += performance.now() - c0;
-        s[ST.coreMs] = this.coreMsEstimate();
-      }
+    } else if (sampled) {
+      this.kindTimed[kind]++;
+      this.kindMs[kind] += performance.now() - c0;
+      s[ST.coreMs] = this.coreMsEstimate();
     }
     s[ST.polls]++;
     this.curLocal = i;
@@ -288,6 +294,7 @@ export class TapLoop {
     const busy = this.afterPoll?.() ? 1 : 0;
     const sent = nic.txDrain(this.sendOne);
     if (n + busy + sent > 0) this.idleServices = 0;
+    if (lc === null) this.now = performance.now(); // the next poll's time, read once the replies are out
     if (lc !== null) {
       s[ST.readMs] += c0 - r0;
       s[ST.writeMs] += this.serviceEnd(r0) - c1;

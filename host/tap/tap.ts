@@ -401,7 +401,7 @@ function serveMain(
   const stats = newLoopStats(o.queues);
   const loop = new TapLoop(
     core,
-    new Nic(core),
+    new Nic(core, true), // the loop polls its core: local rings
     tap,
     {
       queues,

@@ -23,7 +23,7 @@ let mh: ModuleHost | null = null;
 try {
   const core = createCore(d.config, { memory: d.memory, fresh: true, debug: d.debug });
   const tap = TapDevice.adopt(d.ifname, d.fds);
-  const loop = new TapLoop(core, new Nic(core), tap, d, d.stats);
+  const loop = new TapLoop(core, new Nic(core, true), tap, d, d.stats); // the loop polls its core: local rings
   // --app-module: an instance of the module for this worker's core (its own watchdog and restarts)
   mh = d.module ? new ModuleHost(core, d.module.mod, d.module) : null;
   if (mh) {

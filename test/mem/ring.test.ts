@@ -35,80 +35,104 @@ test("core and host agree on the ring layout", () => {
   assert.is(rx.count(), 0);
 });
 
-test("host produces, core consumes: wrap-around keeps order over many laps", () => {
-  const core = mk(8);
-  const f = fns(core);
-  const ringOff = core.regions.rxRing.offset;
-  const ring = new SpscRing(core.memory.buffer, ringOff);
-  const dst = core.regions.staging.offset;
-  let next = 0;
-  let got = 0;
-  for (let round = 0; round < 1000; round++) {
-    const k = 1 + (round % 7);
-    for (let j = 0; j < k; j++) {
-      assert.ok(ring.push(next, next & 0xffff, 3, mix(next), 7));
-      next++;
+for (const local of [false, true])
+  test(`host produces, core consumes: wrap-around keeps order over many laps${local ? " (local ring)" : ""}`, () => {
+    const core = mk(8);
+    const f = fns(core);
+    const ringOff = core.regions.rxRing.offset;
+    const ring = new SpscRing(core.memory.buffer, ringOff, local);
+    const dst = core.regions.staging.offset;
+    let next = 0;
+    let got = 0;
+    for (let round = 0; round < 1000; round++) {
+      const k = 1 + (round % 7);
+      for (let j = 0; j < k; j++) {
+        assert.ok(ring.push(next, next & 0xffff, 3, mix(next), 7));
+        next++;
+      }
+      const n = f.ringDequeue(ringOff, dst, 5);
+      for (let j = 0; j < n; j++) {
+        const w = (dst >>> 2) + j * 4;
+        assert.is(core.u32[w], got);
+        assert.is(core.u32[w + 1], (got & 0xffff) | (3 << 16));
+        assert.is(core.u32[w + 2], mix(got));
+        assert.is(core.u32[w + 3], 7);
+        got++;
+      }
+      // drain the rest so the next round has room
+      let m: number;
+      while ((m = f.ringDequeue(ringOff, dst, 64)) > 0) {
+        for (let j = 0; j < m; j++) assert.is(core.u32[(dst >>> 2) + j * 4], got++);
+      }
     }
-    const n = f.ringDequeue(ringOff, dst, 5);
-    for (let j = 0; j < n; j++) {
-      const w = (dst >>> 2) + j * 4;
-      assert.is(core.u32[w], got);
-      assert.is(core.u32[w + 1], (got & 0xffff) | (3 << 16));
-      assert.is(core.u32[w + 2], mix(got));
-      assert.is(core.u32[w + 3], 7);
-      got++;
-    }
-    // drain the rest so the next round has room
-    let m: number;
-    while ((m = f.ringDequeue(ringOff, dst, 64)) > 0) {
-      for (let j = 0; j < m; j++) assert.is(core.u32[(dst >>> 2) + j * 4], got++);
-    }
-  }
-  assert.is(got, next);
-  assert.ok(ring.head() > 8 * 100, "head went around the ring many times");
-  assert.is(f.ringCount(ringOff), 0);
-});
+    assert.is(got, next);
+    assert.ok(ring.head() > 8 * 100, "head went around the ring many times");
+    assert.is(f.ringCount(ringOff), 0);
+  });
 
-test("free-running indices survive the 2^32 wrap", () => {
-  const core = mk(8);
-  const f = fns(core);
-  const off = core.regions.txRing.offset;
-  // Move both indices to just below 2^32 on an empty ring.
-  core.u32[(off + RING.head) >>> 2] = 0xfffffffd;
-  core.u32[(off + RING.tail) >>> 2] = 0xfffffffd;
-  const host = new SpscRing(core.memory.buffer, off);
-  for (let i = 0; i < 6; i++) assert.ok(f.ringPush(off, 100 + i, 60, 0, 0, i));
-  assert.is(host.count(), 6);
-  assert.is(f.ringSpace(off), 2);
-  for (let i = 0; i < 6; i++) assert.equal(host.pop(), { buf: 100 + i, len: 60, flags: 0, hash: 0, user: i });
-  assert.is(host.pop(), null);
-  assert.is(core.u32[(off + RING.head) >>> 2], 3, "head wrapped");
-});
+for (const local of [false, true])
+  test(`free-running indices survive the 2^32 wrap${local ? " (local ring)" : ""}`, () => {
+    const core = mk(8);
+    const f = fns(core);
+    const off = core.regions.txRing.offset;
+    // Move both indices to just below 2^32 on an empty ring.
+    core.u32[(off + RING.head) >>> 2] = 0xfffffffd;
+    core.u32[(off + RING.tail) >>> 2] = 0xfffffffd;
+    const host = new SpscRing(core.memory.buffer, off, local);
+    for (let i = 0; i < 6; i++) assert.ok(f.ringPush(off, 100 + i, 60, 0, 0, i));
+    assert.is(host.count(), 6);
+    assert.is(f.ringSpace(off), 2);
+    for (let i = 0; i < 6; i++)
+      assert.equal(host.pop(), { buf: 100 + i, len: 60, flags: 0, hash: 0, user: i });
+    assert.is(host.pop(), null);
+    assert.is(core.u32[(off + RING.head) >>> 2], 3, "head wrapped");
+  });
 
-test("full ring: enqueue returns how many fit, the rest is counted", () => {
+for (const local of [false, true])
+  test(`full ring: enqueue returns how many fit, the rest is counted${local ? " (local ring)" : ""}`, () => {
+    const core = mk(16);
+    const f = fns(core);
+    const off = core.regions.txRing.offset;
+    const src = core.regions.staging.offset;
+    for (let i = 0; i < 40; i++) core.u32.set([i, 60, 0, 0], (src >>> 2) + i * 4);
+    assert.is(f.ringEnqueue(off, src, 10), 10);
+    assert.is(f.ringEnqueue(off, src + 160, 30), 6, "only 6 slots left");
+    assert.is(counter(core, C_RING_FULL), 24);
+    assert.is(f.ringEnqueue(off, src, 1), 0);
+    assert.is(f.ringPush(off, 1, 1, 0, 0, 0), 0);
+    assert.is(counter(core, C_RING_FULL), 26);
+    const host = new SpscRing(core.memory.buffer, off, local);
+    assert.is(host.refused(), 26);
+    const out = new Uint32Array(64 * 4);
+    assert.is(host.dequeue(out), 16);
+    const bufs = Array.from({ length: 16 }, (_, i) => out[i * 4]);
+    assert.equal(bufs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    // host-side producer into a full ring
+    const rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset, local);
+    const items = new Uint32Array(20 * 4);
+    assert.is(rx.enqueue(items), 16);
+    assert.is(rx.refused(), 4);
+    assert.is(rx.space(), 0);
+  });
+
+test("local ring: the same counts with plain accesses, never a notify, no sleep", () => {
   const core = mk(16);
   const f = fns(core);
-  const off = core.regions.txRing.offset;
-  const src = core.regions.staging.offset;
-  for (let i = 0; i < 40; i++) core.u32.set([i, 60, 0, 0], (src >>> 2) + i * 4);
-  assert.is(f.ringEnqueue(off, src, 10), 10);
-  assert.is(f.ringEnqueue(off, src + 160, 30), 6, "only 6 slots left");
-  assert.is(counter(core, C_RING_FULL), 24);
-  assert.is(f.ringEnqueue(off, src, 1), 0);
-  assert.is(f.ringPush(off, 1, 1, 0, 0, 0), 0);
-  assert.is(counter(core, C_RING_FULL), 26);
-  const host = new SpscRing(core.memory.buffer, off);
-  assert.is(host.refused(), 26);
-  const out = new Uint32Array(64 * 4);
-  assert.is(host.dequeue(out), 16);
-  const bufs = Array.from({ length: 16 }, (_, i) => out[i * 4]);
-  assert.equal(bufs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
-  // host-side producer into a full ring
-  const rx = new SpscRing(core.memory.buffer, core.regions.rxRing.offset);
-  const items = new Uint32Array(20 * 4);
-  assert.is(rx.enqueue(items), 16);
-  assert.is(rx.refused(), 4);
-  assert.is(rx.space(), 0);
+  const off = core.regions.rxRing.offset;
+  const ring = new SpscRing(core.memory.buffer, off, true);
+  core.u32[(off + RING.sleep) >>> 2] = 1; // as if a consumer slept on it: a local ring never has one
+  assert.ok(ring.push(5, 60), "push");
+  assert.is(core.u32[(off + RING.sleep) >>> 2], 1, "the flag is left alone (no notify)");
+  assert.is(ring.notifies(), 0);
+  assert.is(f.ringCount(off), 1, "the core sees the plain head store");
+  assert.is(ring.count(), 1);
+  assert.is(ring.reserve(), 15);
+  assert.throws(() => ring.sleep(1), /local ring/);
+  const tx = new SpscRing(core.memory.buffer, core.regions.txRing.offset, true);
+  assert.ok(f.ringPush(core.regions.txRing.offset, 9, 60, 0, 0, 1));
+  assert.is(tx.available(), 1);
+  tx.release(1);
+  assert.is(f.ringSpace(core.regions.txRing.offset), 16, "the core sees the plain tail store");
 });
 
 test("sleep flag: producer notifies only a consumer that said it sleeps", () => {

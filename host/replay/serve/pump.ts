@@ -83,7 +83,7 @@ export class ServePump {
     const ex = core.exports;
     this.poll = ex.poll;
     this.wake = ex.serveWake;
-    this.nic = new Nic(core);
+    this.nic = new Nic(core, true); // this pump polls the core: local rings
     this.u8 = core.u8;
     this.u32 = core.u32;
     this.descW = core.regions.desc.offset >>> 2;

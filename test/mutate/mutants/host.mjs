@@ -360,6 +360,24 @@ export const HOST_MUTANTS = [
     replace: "(~0x0008 & 0xffff)",
     suites: ["test/measure/tap-reflect-js", "test/measure/tap-natives"],
     why: "the TypeScript reflector patches the ICMP checksum for the wrong word (RFC 1624): the kernel drops its echo replies",
+  },
+  {
+    id: "tap-loop-clock-not-refreshed",
+    area: "tap",
+    file: "host/tap/loop.ts",
+    find: "if (lc === null) this.now = performance.now(); // the next poll's time, read once the replies are out",
+    replace: "",
+    suites: ["test/tap/loop-clock"],
+    why: "the loop's clock is read only on sampled polls: under a flood the core's time falls behind by whole services",
+  },
+  {
+    id: "ring-local-publish-lost",
+    area: "rings",
+    file: "host/runtime/ring.ts",
+    find: "      this.u32[this.headIx] += n;\n      return false;",
+    replace: "      return false;",
+    suites: ["test/mem/ring", "test/tap/loop-clock"],
+    why: "a local ring's publish does not move the head: the core never sees the frames",
   }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
   {
     id: "ext-fault-no-reset",
