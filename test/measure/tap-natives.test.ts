@@ -84,6 +84,8 @@ test("icmp-pingpong: round trips in ns against the reflector, each reply matched
     // A reply is timestamped on arrival, then the client wakes: arrival ≤ wake-up, both well under 1 ms.
     assert.ok(p.arrival.mean_ns > 0 && p.arrival.mean_ns <= p.woken.mean_ns, JSON.stringify(p));
     assert.ok(p.arrival.p50_ns < 1e6, JSON.stringify(p));
+    // The bench's min row: the fastest round trip, above zero and no slower than the median.
+    assert.ok(p.arrival.min_ns > 0 && p.arrival.min_ns <= p.arrival.p50_ns, JSON.stringify(p));
     // With the reflector stopped nothing answers: every request is lost, and the client says so (exit 1).
     process.kill(r.child.pid!, "SIGSTOP");
     const none = inNsText(r.ns, [exe.pingPong, "198.18.4.2", "0.2", "0"], { timeoutMs: 20000 });
