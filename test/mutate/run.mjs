@@ -65,10 +65,18 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
     active.add(child.pid);
     let out = "";
     let stopped = false;
+    // SIGTERM first: the runner (test/run.mjs) then ends its suites, which run in
+    // process groups of their own that a SIGKILL of this group would leave behind
+    // (a suite a mutant made loop went on spinning for 15 min); SIGKILL after 3 s.
     const stop = () => {
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid, "SIGTERM");
       } catch {}
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }, 3000).unref();
     };
     child.stdout.on("data", (d) => {
       out += d;
@@ -110,7 +118,7 @@ function cleanup() {
 process.on("SIGINT", () => {
   for (const pid of active)
     try {
-      process.kill(-pid, "SIGKILL");
+      process.kill(-pid, "SIGTERM"); // test/run.mjs ends its suites' groups on it (see stop above)
     } catch {}
   cleanup();
   process.exit(130);
