@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { examples, wholeNumber } from "./cli-util.ts";
+import { CliExit, examples, wholeNumber } from "./cli-util.ts";
+import { BenchInterrupted } from "../measure/lib/interrupt.ts";
 import { SECTIONS, runBench } from "../measure/suite.ts";
 import { UsageError } from "../io/errors.ts";
 
@@ -49,7 +50,14 @@ export function register(program: Command): void {
             `unknown bench section ${bad.join(", ")}`,
             `choose from ${[...known].join(", ")}`,
           );
-        await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown, figures: o.figures });
+        try {
+          await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown, figures: o.figures });
+        } catch (e) {
+          // The sections' finally blocks have removed what they made (measure/lib/interrupt.ts).
+          if (e instanceof BenchInterrupted)
+            throw new CliExit(130, `bench ${e.message}: what it had made is removed`);
+          throw e;
+        }
       },
     );
 }

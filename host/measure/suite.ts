@@ -15,6 +15,7 @@ import { commandLine, writeFiguresDoc, type SectionRun } from "./lib/figures-doc
 import { fmt, type Summary } from "./lib/stats.ts";
 import { beginSection, collectedFigures, figuresMarkdown, recordFigure } from "./lib/figures.ts";
 import { ROOT } from "./lib/root.ts";
+import { catchInterrupts, interruptPoint } from "./lib/interrupt.ts";
 
 export interface BenchContext {
   root: string;
@@ -177,23 +178,29 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   const report: Record<string, unknown> = { schema: "ixwasm-bench/1", machine: m };
   const ran: SectionRun[] = [];
   const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
-  for (const s of SECTIONS)
-    if (!o.sections?.length || o.sections.includes(s.name)) {
-      beginSection(s.name);
-      printed = [];
-      const started = new Date();
-      const loadStart = load();
-      report[s.name] = await s.run(ctx);
-      ran.push({
-        section: s.name,
-        figures: collectedFigures().filter((f) => f.section === s.name),
-        printed,
-        started,
-        ended: new Date(),
-        loadStart,
-        loadEnd: load(),
-      });
-    }
+  const uncatch = catchInterrupts((line) => process.stderr.write(line + "\n"));
+  try {
+    for (const s of SECTIONS)
+      if (!o.sections?.length || o.sections.includes(s.name)) {
+        await interruptPoint();
+        beginSection(s.name);
+        printed = [];
+        const started = new Date();
+        const loadStart = load();
+        report[s.name] = await s.run(ctx);
+        ran.push({
+          section: s.name,
+          figures: collectedFigures().filter((f) => f.section === s.name),
+          printed,
+          started,
+          ended: new Date(),
+          loadStart,
+          loadEnd: load(),
+        });
+      }
+  } finally {
+    uncatch();
+  }
   report.figures = collectedFigures();
   if (o.figures) writeFiguresDoc(o.figures, ran, o.command ?? commandLine(), m);
   if (o.json) out(JSON.stringify(report, null, 2));

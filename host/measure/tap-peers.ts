@@ -11,6 +11,7 @@
 //       from /proc/<pid>/stat), and the core's share (the report's poll() time).
 // Needs root and the Debian tools (.ci/run). Every namespace, link and process it
 // creates is removed in finally; processes are ended by PID.
+import { interruptPoint } from "./lib/interrupt.ts";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -238,6 +239,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
     taps.push(tap);
     const np = { ixwasm: [] as number[], kernel: [] as number[] };
     for (let i = 0; i < runs; i++) {
+      await interruptPoint();
       const srv = spawnIn(NS_SRV, ["NPtcp", "-u", "64"]);
       procs.push(srv);
       np.kernel.push(netpipe64(NS_CLI, KERNEL_IP, dir));
@@ -265,6 +267,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
       wait: [] as number[],
     };
     for (let i = 0; i < runs; i++) {
+      await interruptPoint();
       const x = rxSaturation(tap);
       rx.run.push(x.run);
       rx.wait.push(x.wait);
@@ -301,6 +304,7 @@ export async function benchTapPeers(root: string, runs: number): Promise<TapPeer
       wait: [] as number[],
     };
     for (let i = 0; i < runs; i++) {
+      await interruptPoint();
       mc.kernel.push(memcaslap(NS_CLI, KERNEL_IP));
       const c0 = cpuTicks(tap.child.pid!);
       const s0 = sched(tap.child.pid!);

@@ -34,6 +34,7 @@
 //                  link's counters (both directions).
 // Needs root, gcc, ping (iputils) and memcached. Everything it creates is removed
 // in finally; processes are ended by PID.
+import { interruptPoint } from "./lib/interrupt.ts";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -510,6 +511,7 @@ export async function benchTapSparse(
     ) as Record<TargetName, Acc>;
     for (let i = 0; i < runs; i++) {
       for (let j = 0; j < targets.length; j++) {
+        await interruptPoint();
         const t = targets[(i + j) % targets.length]; // rotated: no target always first after a stop
         const a = acc[t.name];
         if (t.spins) contProc(t.pid);

@@ -1,0 +1,115 @@
+// `ixwasm bench tap` stopped by SIGTERM in the middle of its sparse part (three
+// taps, four reflectors, a kernel server in namespaces of their own, two of the
+// servers spinning a CPU) removes what it made and exits 130
+// (host/measure/lib/interrupt.ts): no namespace, link, process or temp dir of it
+// is left. Before, the same signal left every one of them (the spinning ones at
+// 100 % of a CPU). Needs root, and the tools `bench tap` needs (CI installs them);
+// without them it FAILS.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { CLI, ROOT, needTapHost, needTool } from "../helpers/tap.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const netns = () =>
+  spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter(Boolean);
+const links = () =>
+  spawnSync("ip", ["-o", "link"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => l.split(": ")[1]?.split("@")[0])
+    .filter(Boolean);
+
+/** Live (not zombie) processes whose parent chain reaches pid. */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  const state = new Map<number, string>();
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = readFileSync(`/proc/${e}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(e), Number(f[1]));
+      state.set(Number(e), f[0]);
+    } catch {} // gone meanwhile
+  }
+  const out: number[] = [];
+  for (const [p] of parent) {
+    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q))
+      if (q === pid) {
+        if (state.get(p) !== "Z") out.push(p);
+        break;
+      }
+  }
+  return out;
+}
+const alive = (pid: number) => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ");
+  } catch {
+    return false;
+  }
+};
+
+test("bench tap: SIGTERM during its sparse part removes namespaces, links, servers and temp dirs, exit 130", async () => {
+  needTapHost();
+  for (const t of ["gcc", "NPtcp", "sockperf", "memcached", "memcaslap", "ping"]) needTool(t);
+  const nsBefore = new Set(netns());
+  const linksBefore = new Set(links());
+  const tmpBefore = new Set(readdirSync(tmpdir()));
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "bench", "tap", "--runs", "1"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  try {
+    // The sparse part has begun once a reflector's namespace (ixbsr…) exists: every kind of thing is made by then.
+    const t0 = Date.now();
+    while (!netns().some((n) => n.startsWith("ixbsr") && !nsBefore.has(n))) {
+      assert.ok(child.exitCode === null, `bench ended before its sparse part: ${out}`);
+      assert.ok(Date.now() - t0 < 240_000, `no reflector namespace within 240 s: ${out}`);
+      await sleep(250);
+    }
+    await sleep(1000); // the reflectors and taps running, a step under way
+    const made = descendants(child.pid!);
+    assert.ok(made.length >= 5, `servers running under the bench: ${made.length}`);
+    process.kill(child.pid!, "SIGTERM");
+    const timeout = sleep(120_000).then(() => "timeout" as const);
+    const code = await Promise.race([exited, timeout]);
+    assert.ok(code !== "timeout", `bench still running 120 s after SIGTERM: ${out}`);
+    assert.is(code, 130, out);
+    assert.match(out, /interrupted by SIGTERM: what it had made is removed/);
+    await sleep(500);
+    const left = made.filter(alive);
+    assert.equal(left, [], `processes of the bench still running: ${left.join(", ")}`);
+    assert.equal(
+      netns().filter((n) => !nsBefore.has(n)),
+      [],
+      "namespaces left",
+    );
+    assert.equal(
+      links().filter((l) => !linksBefore.has(l)),
+      [],
+      "links left",
+    );
+    assert.equal(
+      readdirSync(tmpdir()).filter((e) => e.startsWith("ixwasm-bench-tap") && !tmpBefore.has(e)),
+      [],
+      "temp dirs left",
+    );
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    for (const p of descendants(child.pid!)) process.kill(p, "SIGKILL");
+    for (const n of netns())
+      if (!nsBefore.has(n) && n.startsWith("ixb")) spawnSync("ip", ["netns", "del", n]);
+  }
+});
+
+test.run();
