@@ -371,6 +371,15 @@ export const HOST_MUTANTS = [
     why: "the loop's clock is read only on sampled polls: under a flood the core's time falls behind by whole services",
   },
   {
+    id: "bench-interrupt-no-handler",
+    area: "measurement",
+    file: "host/measure/lib/interrupt.ts",
+    find: "for (const s of signals) process.on(s, on);",
+    replace: "",
+    suites: ["test/measure/bench-interrupt"],
+    why: "a SIGTERM ends the bench at once: its namespaces stay and its servers run on",
+  },
+  {
     id: "ring-local-publish-lost",
     area: "rings",
     file: "host/runtime/ring.ts",
