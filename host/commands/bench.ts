@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { CliExit, examples, wholeNumber } from "./cli-util.ts";
-import { BenchInterrupted } from "../measure/lib/interrupt.ts";
+import { BenchInterrupted, interruptedBy } from "../measure/lib/interrupt.ts";
 import { SECTIONS, runBench } from "../measure/suite.ts";
 import { UsageError } from "../io/errors.ts";
 
@@ -54,8 +54,10 @@ export function register(program: Command): void {
           await runBench({ sections, runs: o.runs, json: o.json, markdown: o.markdown, figures: o.figures });
         } catch (e) {
           // The sections' finally blocks have removed what they made (measure/lib/interrupt.ts).
-          if (e instanceof BenchInterrupted)
-            throw new CliExit(130, `bench ${e.message}: what it had made is removed`);
+          // After Ctrl-C the step under way may fail first with its own error (its client got the signal too).
+          const sig = e instanceof BenchInterrupted ? e.signal : interruptedBy();
+          if (sig !== null)
+            throw new CliExit(130, `bench interrupted by ${sig}: what it had made is removed`);
           throw e;
         }
       },

@@ -7,6 +7,7 @@
 // alternating) and measures both connection counts on it after a warm-up. Besides
 // round trips/s: the tap process's CPU per round trip (its /proc stat, every
 // thread).
+import { interruptPoint } from "./lib/interrupt.ts";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -88,6 +89,7 @@ export async function benchAppModulesTap(
   for (let i = 0; i < runs; i++) {
     const order: TapVariant[] = i % 2 === 0 ? ["builtin", "module"] : ["module", "builtin"];
     for (const v of order) {
+      await interruptPoint();
       const tap = await startTap(root, v === "builtin" ? ["--app", "echo"] : ["--app-module", wasm]);
       try {
         for (const c of CASES) {

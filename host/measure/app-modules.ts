@@ -11,6 +11,7 @@
 // thread included), and the isolation's cost per request, the difference of the
 // mean round-trip times. Then the same on a tap, against a kernel client
 // (app-modules-tap.ts).
+import { BenchInterrupted } from "./lib/interrupt.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,6 +140,7 @@ export async function benchAppModules(
       try {
         tapRows = await benchAppModulesTap(ROOT, wasm, runs);
       } catch (e) {
+        if (e instanceof BenchInterrupted) throw e; // not a failure of the tap half: the run is stopping
         tapError = (e as Error).message;
       }
     return { size, rows, load, tap: tapRows, tap_error: tapError };

@@ -15,7 +15,7 @@ import { commandLine, writeFiguresDoc, type SectionRun } from "./lib/figures-doc
 import { fmt, type Summary } from "./lib/stats.ts";
 import { beginSection, collectedFigures, figuresMarkdown, recordFigure } from "./lib/figures.ts";
 import { ROOT } from "./lib/root.ts";
-import { catchInterrupts, interruptPoint } from "./lib/interrupt.ts";
+import { BenchInterrupted, catchInterrupts, interruptedBy } from "./lib/interrupt.ts";
 
 export interface BenchContext {
   root: string;
@@ -27,6 +27,8 @@ export interface Section {
   name: string;
   about: string;
   run(ctx: BenchContext): Promise<unknown>;
+  /** It makes namespaces or servers, calls interruptPoint() between its steps and removes them in finally (lib/interrupt.ts). */
+  interruptible?: boolean;
 }
 
 /** One printed figure line; the figure is also recorded for the `--markdown` table. */
@@ -178,11 +180,10 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   const report: Record<string, unknown> = { schema: "ixwasm-bench/1", machine: m };
   const ran: SectionRun[] = [];
   const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
-  const uncatch = catchInterrupts((line) => process.stderr.write(line + "\n"));
-  try {
-    for (const s of SECTIONS)
-      if (!o.sections?.length || o.sections.includes(s.name)) {
-        await interruptPoint();
+  for (const s of SECTIONS)
+    if (!o.sections?.length || o.sections.includes(s.name)) {
+      const uncatch = s.interruptible ? catchInterrupts((line) => process.stderr.write(line + "\n")) : null;
+      try {
         beginSection(s.name);
         printed = [];
         const started = new Date();
@@ -197,10 +198,12 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
           loadStart,
           loadEnd: load(),
         });
+        const sig = interruptedBy(); // came during the section's last step: its figures are not whole
+        if (sig !== null) throw new BenchInterrupted(sig);
+      } finally {
+        uncatch?.();
       }
-  } finally {
-    uncatch();
-  }
+    }
   report.figures = collectedFigures();
   if (o.figures) writeFiguresDoc(o.figures, ran, o.command ?? commandLine(), m);
   if (o.json) out(JSON.stringify(report, null, 2));
@@ -274,6 +277,7 @@ SECTIONS.push(scaleSection);
 // ---- tap (host/measure/tap-peers.ts): ixwasm tap vs the kernel with NPtcp, sockperf, memcaslap ----
 const tapSection: Section = {
   name: "tap",
+  interruptible: true,
   about:
     "ixwasm tap vs kernel behind a veth, same client namespace layout: NPtcp 64 B half round trip, sockperf ping-pong p50/p99 (TCP, UDP), memcaslap TPS vs memcached -t 1, tap-path packets/s and CPU per packet; then sparse ping and memcached GETs (one every 20 ms) with --poll adaptive and busy vs the kernel, and a C tap reflector as the tap path's floor (64 B ping-pong, CPU per frame under a ping flood) (root)",
   async run(ctx) {
@@ -320,6 +324,7 @@ SECTIONS.push(pairWorkersSection);
 // ---- app-modules (host/measure/app-modules.ts): the cost of isolation, built-in echo vs the echo module ----
 const appModulesSection: Section = {
   name: "app-modules",
+  interruptible: true,
   about:
     "pair echo and tap echo (kernel client) against the built-in echo vs the same echo as an app module (in the serving thread, and in a thread of its own on pair): round trips/s, ratio, isolation cost per round trip, CPU",
   async run(ctx) {

@@ -143,7 +143,7 @@ export class TapLoop {
   private coreOwed = false;
   /** Empty services since the core was last polled; 0 after any work, so the next service polls. */
   private idleServices = 0;
-  /** performance.now() after the last core poll or at the last nap: the core's time and the loop's clock for its end (no read of its own per round). */
+  /** The loop's last clock read (after a poll's writes, or before the poll with --stages and on sampled polls; at a nap; at run()): the core's time and the loop's clock for its end (no read of its own per round). */
   private now = performance.now();
   /** Without --stages (CORE_SAMPLE), per kind of poll (0: took no frame, 1: took frames): polls, timed ones, their ms. */
   private readonly kindPolls = [0, 0];
@@ -261,10 +261,11 @@ export class TapLoop {
     }
     // The core's time is the loop's last clock read: without --stages that read
     // comes after the previous poll's writes (below), not here between this
-    // frame's read(2) and its reply's write(2) (~80 ns of performance.now()
-    // here). It is then at most IDLE_POLL_EVERY - 1 skipped services old
-    // (~5 µs busy; a nap ends with a read): TCP's clocks are ms-grained (the
-    // RTO floor is 200 ms, TSval counts ms), so no timer or sample moves by it.
+    // frame's read(2) and its reply's write(2) (performance.now() costs 70-85 ns
+    // here). It is then as old as the reads since that poll: this service's and
+    // at most IDLE_POLL_EVERY - 1 skipped services' (~10 µs busy; a nap and each
+    // run() start with a read). An RTT sample may come out that much long or
+    // short, against a 200 ms RTO floor and TSval in ms: no timer moves by it.
     // Timed polls (--stages, one in CORE_SAMPLE) still read it first.
     const kind = n > 0 ? 1 : 0;
     const sampled = lc === null && this.kindPolls[kind]++ % CORE_SAMPLE === 0;
@@ -344,6 +345,7 @@ export class TapLoop {
   /** Serves rounds until performance.now() reaches endMs or stop() says so; sleeps in poll(2) when idle. */
   run(endMs: number, stop: () => boolean): void {
     const s = this.stats;
+    this.now = performance.now(); // after a turn of the event loop (a 20 ms slice's end): the first poll's time
     const nq = this.o.queues.length;
     // busy: an endless spin, so the nap below never runs (the report's naps stay 0).
     const spin: Spin = this.o.poll === "busy" ? { rounds: Infinity } : { us: this.o.spinUs };

@@ -68,15 +68,16 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
     // SIGTERM first: the runner (test/run.mjs) then ends its suites, which run in
     // process groups of their own that a SIGKILL of this group would leave behind
     // (a suite a mutant made loop went on spinning for 15 min); SIGKILL after 3 s.
+    let killTimer = null;
     const stop = () => {
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {}
-      setTimeout(() => {
+      killTimer ??= setTimeout(() => {
         try {
           process.kill(-child.pid, "SIGKILL");
         } catch {}
-      }, 3000).unref();
+      }, 3000);
     };
     child.stdout.on("data", (d) => {
       out += d;
@@ -97,6 +98,7 @@ function run(cmd, argv, { cwd, env = {}, timeoutMs = 0, stopOn = null } = {}) {
         : null;
     child.on("close", (code) => {
       if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
       active.delete(child.pid);
       done({ code: stopped ? 1 : (code ?? 1), out, timedOut, stopped, ms: Date.now() - t0 });
     });
@@ -116,12 +118,18 @@ function cleanup() {
   git("worktree", "prune");
 }
 process.on("SIGINT", () => {
-  for (const pid of active)
-    try {
-      process.kill(-pid, "SIGTERM"); // test/run.mjs ends its suites' groups on it (see stop above)
-    } catch {}
-  cleanup();
-  process.exit(130);
+  const signal = (sig) => {
+    for (const pid of active)
+      try {
+        process.kill(-pid, sig);
+      } catch {}
+  };
+  signal("SIGTERM"); // test/run.mjs ends its suites' groups on it (see stop above)
+  setTimeout(() => {
+    signal("SIGKILL");
+    cleanup();
+    process.exit(130);
+  }, 1000);
 });
 
 const add = git("worktree", "add", "--detach", scratch, "HEAD");

@@ -5,7 +5,11 @@
 // handler only records the signal; each section's loop calls interruptPoint()
 // between steps, which lets the handler run (one turn of the event loop) and
 // throws once a signal has come, and the section's `finally` tears down as after
-// any error. A second signal ends the process at once.
+// any error. A second signal ends the process at once. Only the sections that
+// make such things catch signals (Section.interruptible); the others end at the
+// first signal, as any process does. Ctrl-C also reaches the bench's children
+// (one process group): the step under way then fails with its own error, and
+// interruptedBy() tells the caller that a signal was the cause.
 
 let caught: NodeJS.Signals | null = null;
 
@@ -28,6 +32,11 @@ export function catchInterrupts(say: (line: string) => void): () => void {
   return () => {
     for (const s of signals) process.off(s, on);
   };
+}
+
+/** The signal caught since catchInterrupts(), or null. */
+export function interruptedBy(): NodeJS.Signals | null {
+  return caught;
 }
 
 /** Between two steps of a section: throws BenchInterrupted once a signal has come. */
