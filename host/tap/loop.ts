@@ -295,8 +295,9 @@ export class TapLoop {
     const busy = this.afterPoll?.() ? 1 : 0;
     const sent = nic.txDrain(this.sendOne);
     if (n + busy + sent > 0) this.idleServices = 0;
-    if (lc === null) this.now = performance.now(); // the next poll's time, read once the replies are out
-    if (lc !== null) {
+    if (lc === null) {
+      this.now = performance.now(); // the next poll's time, read once the replies are out
+    } else {
       s[ST.readMs] += c0 - r0;
       s[ST.writeMs] += this.serviceEnd(r0) - c1;
     }

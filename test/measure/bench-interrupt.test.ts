@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, ROOT, needTapHost, needTool } from "../helpers/tap.ts";
+import { removeLink, removeNetns } from "../../host/io/netns.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const netns = () =>
@@ -110,8 +111,8 @@ test("bench tap: SIGTERM while it runs removes namespaces, links, servers and te
         if (alive(p)) process.kill(p, "SIGKILL");
       } catch {} // gone meanwhile
     if (child.exitCode === null) child.kill("SIGKILL");
-    for (const n of netns()) if (ours(n)) spawnSync("ip", ["netns", "del", n]);
-    for (const l of links()) if (ours(l)) spawnSync("ip", ["link", "del", l]);
+    netns().filter(ours).forEach(removeNetns);
+    links().filter(ours).forEach(removeLink);
     for (const e of readdirSync(tmpdir()))
       if (e.startsWith("ixwasm-bench-tap") && !tmpBefore.has(e))
         rmSync(join(tmpdir(), e), { recursive: true, force: true });
