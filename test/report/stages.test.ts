@@ -10,7 +10,15 @@ import { join } from "node:path";
 import { OWN_TRACES, ROOT, ownTraces } from "../helpers/corpus.ts";
 import { replay } from "../../host/replay/replay.ts";
 import { measureCost } from "../../host/measure/cost.ts";
-import { readStageSums, STAGE_NAMES, type StageSums } from "../../host/report/stages.ts";
+import {
+  clockReadMs,
+  pollTimersFor,
+  POLL_LONG_MS,
+  readStageSums,
+  STAGE_NAMES,
+  type StageSums,
+} from "../../host/report/stages.ts";
+import { createCore } from "../../host/core/core.ts";
 import {
   COST_SECTION_SCHEMA,
   DIFF_JSON_SCHEMA,
@@ -240,6 +248,37 @@ test("log histogram: quantiles within one bucket (1/16), CDF ends at 1", () => {
     assert.ok(Math.abs(v - q * 10000) <= (q * 10000) / 16 + 1, `${q}: ${v}`);
   assert.is(s.max, 10000);
   assert.is(s.cdf[s.cdf.length - 1][1], 1);
+});
+
+test("a timed poll descheduled between its first two clock reads is dropped, and that gap is not a clock read's cost", () => {
+  // A fake clock: each read 100 ns on, except the second read of poll number 50,
+  // which comes 5 ms later (the thread was off the CPU between the two reads that
+  // measure a read's cost). Every poll is timed; none has anything to do.
+  const READ_MS = 1e-4;
+  let clock = 1000;
+  let readsThisPoll = 0;
+  let pollNo = 0;
+  const now = () => {
+    clock += pollNo === 50 && readsThisPoll === 1 ? 5 : READ_MS;
+    readsThisPoll++;
+    return clock;
+  };
+  const core = createCore({}, { imports: { "performance.now": now } });
+  const poll = core.exports.poll as (ns: number) => number;
+  pollTimersFor(core)(true);
+  for (pollNo = 1; pollNo <= 100; pollNo++) {
+    readsThisPoll = 0;
+    poll(pollNo * 1e6);
+  }
+  const s = readStageSums(core);
+  assert.ok(readsThisPoll >= 2, "a timed poll reads the clock at least twice");
+  assert.is(s.dropped, 1, "the poll with the gap is left out");
+  assert.ok(s.droppedMs >= 5, `dropped ${s.droppedMs} ms`);
+  assert.is(s.calls + s.idleCalls, 99, "the other 99 are kept");
+  // One read in the hundred goes uncounted in the sum (the dropped poll's), none is 5 ms.
+  const readNs = clockReadMs(s) * 1e6;
+  assert.ok(readNs > 95 && readNs <= 100.001, `one clock read ${readNs} ns (the fake's 100 ns)`);
+  assert.ok(5 > POLL_LONG_MS, "the gap is over the drop bound");
 });
 
 test.run();

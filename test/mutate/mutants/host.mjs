@@ -518,6 +518,15 @@ export const HOST_MUTANTS = [
     why: "serve --stages times every poll again: eight clock reads per poll make the timed run cost more than the untimed one",
   },
   {
+    id: "stage-begin-gap-counted",
+    area: "measurement",
+    file: "assembly/stats/stages.ts",
+    find: "if (beginGap > dropMs) return;",
+    replace: "",
+    suites: ["test/report/stages"],
+    why: "a deschedule between a timed poll's first two clock reads counts as one read's cost: the mean read grows by ms / timed polls and every section less it clamps to 0",
+  },
+  {
     id: "loop-clock-reads-kept",
     area: "measurement",
     file: "host/report/loop-clock.ts",
