@@ -238,7 +238,7 @@ export const STAGE_SUMS: Code[] = [
     name: "ACC_DROPPED",
     value: 7,
     host: "dropped",
-    doc: "timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums",
+    doc: "timed polls longer than STAGE_DROP_MS, or with a gap that long between their first two clock reads (the thread was descheduled): left out of the sums",
   },
   { name: "ACC_DROPPED_MS", value: 8, host: "droppedMs", doc: "their time" },
 ];

@@ -24,7 +24,8 @@ export const ACC_IDLE_CALLS: i32 = STAGES + 4; // those polls
 export const ACC_CLOCK_MS: i32 = STAGES + 5;
 // polls while timing was on, timed or not (sampling: 1 in stageTimingSet's period)
 export const ACC_POLLS: i32 = STAGES + 6;
-// timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums
+// timed polls longer than STAGE_DROP_MS, or with a gap that long between their first two clock
+// reads (the thread was descheduled): left out of the sums
 export const ACC_DROPPED: i32 = STAGES + 7;
 export const ACC_DROPPED_MS: i32 = STAGES + 8; // their time
 export const ACC_WORDS: i32 = STAGES + 9; // f64 words of the sums

@@ -782,7 +782,7 @@ export const STAGE_SUM = {
   clockMs: 15,
   /** polls while timing was on, timed or not (sampling: 1 in stageTimingSet's period) */
   polls: 16,
-  /** timed polls longer than STAGE_DROP_MS (the thread was descheduled): left out of the sums */
+  /** timed polls longer than STAGE_DROP_MS, or with a gap that long between their first two clock reads (the thread was descheduled): left out of the sums */
   dropped: 17,
   /** their time */
   droppedMs: 18,

@@ -54,7 +54,7 @@ export interface StageSums {
   clockMs: number;
   /** polls while the timers were on, timed or not */
   polls: number;
-  /** timed polls longer than POLL_LONG_MS, left out of the sums, and their ms */
+  /** timed polls longer than POLL_LONG_MS (or descheduled between their first two clock reads), left out of the sums, and their ms */
   dropped: number;
   droppedMs: number;
 }
