@@ -253,7 +253,8 @@ test("log histogram: quantiles within one bucket (1/16), CDF ends at 1", () => {
 test("a timed poll descheduled between its first two clock reads is dropped, and that gap is not a clock read's cost", () => {
   // A fake clock: each read 100 ns on, except the second read of poll number 50,
   // which comes 5 ms later (the thread was off the CPU between the two reads that
-  // measure a read's cost). Every poll is timed; none has anything to do.
+  // measure a read's cost). Every poll is timed; after the first (the app's first
+  // step) none has anything to do.
   const READ_MS = 1e-4;
   let clock = 1000;
   let readsThisPoll = 0;

@@ -521,7 +521,7 @@ export const HOST_MUTANTS = [
     id: "stage-begin-gap-counted",
     area: "measurement",
     file: "assembly/stats/stages.ts",
-    find: "if (beginGap > dropMs) return;",
+    find: "if (beginGap > 0) return;",
     replace: "",
     suites: ["test/report/stages"],
     why: "a deschedule between a timed poll's first two clock reads counts as one read's cost: the mean read grows by ms / timed polls and every section less it clamps to 0",
