@@ -113,11 +113,8 @@ export class SpscRing {
 
   /** Producer: publishes n filled slots; wakes the consumer only if it sleeps. Returns true if it notified. */
   publish(n: number): boolean {
-    if (this.local) {
-      this.u32[this.headIx] += n;
-      return false;
-    }
-    Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
+    this.publishQuiet(n);
+    if (this.local) return false; // nobody sleeps on a local ring
     // Clear the flag before notifying: a consumer that has set it but not yet
     // entered Atomics.wait then sees 0 != 1 and returns at once (no lost wake-up).
     if (
@@ -137,6 +134,7 @@ export class SpscRing {
    * at the end of its bounded sleep).
    */
   publishQuiet(n: number): void {
+    // A local ring's head: no other thread reads it.
     if (this.local) this.u32[this.headIx] += n;
     else Atomics.store(this.i32, this.headIx, (this.u32[this.headIx] + n) | 0);
   }

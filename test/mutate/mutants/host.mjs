@@ -383,10 +383,10 @@ export const HOST_MUTANTS = [
     id: "ring-local-publish-lost",
     area: "rings",
     file: "host/runtime/ring.ts",
-    find: "      this.u32[this.headIx] += n;\n      return false;",
-    replace: "      return false;",
+    find: "if (this.local) this.u32[this.headIx] += n;",
+    replace: "if (this.local) return;",
     suites: ["test/mem/ring", "test/tap/loop-clock"],
-    why: "a local ring's publish does not move the head: the core never sees the frames",
+    why: "a local ring's publish (and publishQuiet) does not move the head: the core never sees the frames",
   }, // ---- app modules: the core's proxy (assembly/apps/external.ts) ----
   {
     id: "ext-fault-no-reset",
